@@ -1,0 +1,266 @@
+//! API.md's error table, in one place: status, headers and body in, a typed error out.
+
+use crate::backoff::{header_hint, parse_proto_duration, should_retry_header};
+use crate::error::{ApiError, ErrorType};
+use crate::host::{header, TransportError};
+use serde_json::Value;
+
+/// What a provider's error body says, extracted by the provider codec or [`parse_error_body`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorBody {
+    pub message: Option<String>,
+    /// Machine-readable codes found in the body (`error.type`, `error.code`, `status`, ...).
+    pub codes: Vec<String>,
+    /// A retry hint carried in the body (Gemini `RetryInfo.retryDelay`), in seconds.
+    pub hint: Option<f64>,
+}
+
+/// Reads the common error body shapes: `{"error":{message,type,code,status,details}}`,
+/// `{"error":"..."}`, `{"message":..., "error_type":...}`, `{"type":"error","error":{...}}`.
+pub fn parse_error_body(body: &[u8]) -> ErrorBody {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        return ErrorBody {
+            message: (!text.is_empty()).then(|| truncate(text, 300)),
+            ..ErrorBody::default()
+        };
+    };
+    let mut out = ErrorBody::default();
+    let err = v.get("error").unwrap_or(&v);
+    if let Some(s) = err.as_str() {
+        out.message = Some(truncate(s, 1000));
+    }
+    if let Some(m) = err.get("message").and_then(Value::as_str) {
+        out.message = Some(truncate(m, 1000));
+    }
+    for source in [err, &v] {
+        for key in ["type", "code", "status", "error_type"] {
+            match source.get(key) {
+                Some(Value::String(s)) if s != "error" => out.codes.push(s.clone()),
+                _ => {}
+            }
+        }
+    }
+    if let Some(details) = err.get("details").and_then(Value::as_array) {
+        for d in details {
+            if let Some(delay) = d.get("retryDelay").and_then(Value::as_str) {
+                out.hint = parse_proto_duration(delay);
+            }
+            if let Some(reason) = d.get("reason").and_then(Value::as_str) {
+                out.codes.push(reason.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// A code in the body decides the type when it is more specific than the status.
+fn type_from_codes(codes: &[String]) -> Option<ErrorType> {
+    codes.iter().find_map(|c| {
+        let c = c.to_ascii_lowercase();
+        let t = match c.as_str() {
+            "insufficient_quota" | "quota_exceeded" | "billing_hard_limit_reached" => {
+                ErrorType::QuotaExceeded
+            }
+            "context_length_exceeded" | "string_above_max_length" => {
+                ErrorType::ContextLengthExceeded
+            }
+            "content_filter" | "content_policy_violation" | "safety" => ErrorType::ContentFilter,
+            "rate_limit_exceeded" | "rate_limit_error" | "tokens" | "requests" => {
+                ErrorType::RateLimitExceeded
+            }
+            "overloaded_error" | "overloaded" | "server_is_overloaded" | "slow_down" => {
+                ErrorType::Overloaded
+            }
+            "model_not_found" | "not_found_error" => ErrorType::NotFound,
+            "invalid_api_key" | "authentication_error" | "unauthenticated" => {
+                ErrorType::AuthenticationError
+            }
+            "permission_error" | "permission_denied" => ErrorType::PermissionDenied,
+            "timeout_error" => ErrorType::Timeout,
+            _ => return None,
+        };
+        Some(t)
+    })
+}
+
+fn type_from_status(status: u16, has_hint: bool) -> ErrorType {
+    match status {
+        401 => ErrorType::AuthenticationError,
+        403 => ErrorType::PermissionDenied,
+        404 => ErrorType::NotFound,
+        408 => ErrorType::Timeout,
+        // A conflict with a hint is a "try again shortly" from the server.
+        409 if has_hint => ErrorType::RateLimitExceeded,
+        429 => ErrorType::RateLimitExceeded,
+        503 | 529 => ErrorType::Overloaded,
+        500..=599 => ErrorType::ServerError,
+        400..=499 => ErrorType::InvalidRequest,
+        _ => ErrorType::ServerError,
+    }
+}
+
+/// Request-id headers, in the order providers use them.
+pub fn request_id_header(headers: &[(String, String)]) -> Option<String> {
+    [
+        "x-request-id",
+        "request-id",
+        "x-amz-request-id",
+        "x-goog-request-id",
+    ]
+    .iter()
+    .find_map(|n| header(headers, n))
+    .map(str::to_string)
+}
+
+/// Classifies a non-2xx HTTP response. `max_retry_after`: a hint longer than this fails fast
+/// as `quota_exceeded`.
+pub fn classify_http(
+    status: u16,
+    headers: &[(String, String)],
+    body: &ErrorBody,
+    unix_now: f64,
+    max_retry_after: f64,
+) -> ApiError {
+    let hint = header_hint(headers, unix_now).or(body.hint);
+    let mut kind =
+        type_from_codes(&body.codes).unwrap_or_else(|| type_from_status(status, hint.is_some()));
+    // A rate-limit code on a 5xx is still an overload, not a 4xx.
+    if kind == ErrorType::RateLimitExceeded && status >= 500 {
+        kind = type_from_status(status, true);
+    }
+    let mut should_retry = should_retry_header(headers).unwrap_or(kind.retryable());
+    if let Some(h) = hint {
+        if should_retry && h > max_retry_after {
+            kind = ErrorType::QuotaExceeded;
+            should_retry = false;
+        }
+    }
+    let message = body
+        .message
+        .clone()
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    ApiError {
+        should_retry,
+        retry_delay: hint,
+        status: Some(status),
+        request_id: request_id_header(headers),
+        ..ApiError::new(kind, message)
+    }
+}
+
+pub fn classify_transport(err: &TransportError) -> ApiError {
+    ApiError::new(ErrorType::ConnectionError, err.message.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(status: u16, headers: &[(&str, &str)], body: &str) -> ApiError {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        classify_http(
+            status,
+            &headers,
+            &parse_error_body(body.as_bytes()),
+            0.0,
+            60.0,
+        )
+    }
+
+    #[test]
+    fn status_table() {
+        let table = [
+            (400, ErrorType::InvalidRequest, false),
+            (401, ErrorType::AuthenticationError, false),
+            (403, ErrorType::PermissionDenied, false),
+            (404, ErrorType::NotFound, false),
+            (408, ErrorType::Timeout, true),
+            (409, ErrorType::InvalidRequest, false),
+            (413, ErrorType::InvalidRequest, false),
+            (422, ErrorType::InvalidRequest, false),
+            (429, ErrorType::RateLimitExceeded, true),
+            (500, ErrorType::ServerError, true),
+            (502, ErrorType::ServerError, true),
+            (503, ErrorType::Overloaded, true),
+            (504, ErrorType::ServerError, true),
+            (529, ErrorType::Overloaded, true),
+        ];
+        for (status, kind, retry) in table {
+            let e = classify(status, &[], "");
+            assert_eq!((e.kind, e.should_retry), (kind, retry), "status {status}");
+            assert_eq!(e.status, Some(status));
+        }
+    }
+
+    #[test]
+    fn openai_codes() {
+        let quota = r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        let e = classify(429, &[], quota);
+        assert_eq!(e.kind, ErrorType::QuotaExceeded);
+        assert!(!e.should_retry);
+        assert_eq!(e.message, "You exceeded your current quota");
+        let ctx = r#"{"error":{"message":"too long","type":"invalid_request_error","code":"context_length_exceeded"}}"#;
+        assert_eq!(
+            classify(400, &[], ctx).kind,
+            ErrorType::ContextLengthExceeded
+        );
+        let cf =
+            r#"{"error":{"message":"no","type":"invalid_request_error","code":"content_filter"}}"#;
+        assert_eq!(classify(400, &[], cf).kind, ErrorType::ContentFilter);
+        let rl = r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+        let e = classify(429, &[("retry-after", "2"), ("x-request-id", "req_1")], rl);
+        assert_eq!(
+            (e.kind, e.retry_delay),
+            (ErrorType::RateLimitExceeded, Some(2.0))
+        );
+        assert_eq!(e.request_id.as_deref(), Some("req_1"));
+    }
+
+    #[test]
+    fn long_hint_is_quota_and_409_with_hint_retries() {
+        let e = classify(429, &[("retry-after", "3600")], "");
+        assert_eq!((e.kind, e.should_retry), (ErrorType::QuotaExceeded, false));
+        assert_eq!(e.retry_delay, Some(3600.0));
+        let e = classify(409, &[("retry-after", "1")], "");
+        assert_eq!(
+            (e.kind, e.should_retry),
+            (ErrorType::RateLimitExceeded, true)
+        );
+    }
+
+    #[test]
+    fn x_should_retry_overrides() {
+        assert!(!classify(500, &[("x-should-retry", "false")], "").should_retry);
+        assert!(classify(400, &[("x-should-retry", "true")], "").should_retry);
+    }
+
+    #[test]
+    fn gemini_retry_info_in_body() {
+        let body = r#"{"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"26s"}]}}"#;
+        let e = classify(429, &[], body);
+        assert_eq!(
+            (e.kind, e.retry_delay),
+            (ErrorType::RateLimitExceeded, Some(26.0))
+        );
+    }
+
+    #[test]
+    fn garbage_bodies_never_panic() {
+        for body in ["", "{", "null", "[1,2]", "\u{0}\u{ffff}", r#"{"error":5}"#] {
+            let e = classify(500, &[], body);
+            assert_eq!(e.kind, ErrorType::ServerError);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What a host lends the engine: a way to send HTTP, a clock, and randomness.
+//! Futures are `?Send`: wasm has one thread and so does the engine.
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+pub type Headers = Vec<(String, String)>;
+
+/// Case-insensitive header lookup (HTTP field names are case-insensitive).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Headers,
+    pub body: Option<Vec<u8>>,
+}
+
+/// A response whose body arrives as a stream of chunks.
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Box<dyn Body>,
+}
+
+pub trait Body {
+    /// The next chunk, `Ok(None)` at the end. Dropping the body cancels the rest.
+    fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// Refused, reset, DNS, CORS, TLS: the request may not have reached the server.
+    Connection,
+    /// The body could not be read to the end.
+    Body,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportError {
+    pub kind: TransportErrorKind,
+    pub message: String,
+}
+
+impl TransportError {
+    pub fn connection(message: impl Into<String>) -> TransportError {
+        TransportError {
+            kind: TransportErrorKind::Connection,
+            message: message.into(),
+        }
+    }
+}
+
+pub trait Transport {
+    /// Sends one request. Dropping the returned future (or the body) aborts it.
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> LocalFuture<'static, Result<HttpResponse, TransportError>>;
+}
+
+pub trait Clock {
+    /// Monotonic seconds, for every duration the engine measures.
+    fn now(&self) -> f64;
+    /// Seconds since the Unix epoch, only for HTTP-date retry hints.
+    fn unix_now(&self) -> f64;
+    /// Resolves after `secs`; dropping it cancels the timer.
+    fn sleep(&self, secs: f64) -> LocalFuture<'static, ()>;
+}
+
+pub trait Entropy {
+    /// A uniform number in [0, 1).
+    fn unit(&self) -> f64;
+}

@@ -1,0 +1,18 @@
+//! The resilience engine, with no I/O: hosts lend it a transport, a clock and entropy.
+
+pub mod backoff;
+pub mod breaker;
+pub mod classify;
+pub mod config;
+pub mod error;
+pub mod host;
+pub mod pipeline;
+pub mod providers;
+pub mod queue;
+pub mod secret;
+pub mod stats;
+
+#[cfg(feature = "sim")]
+pub mod sim;
+
+pub use error::{ApiError, ErrorType};

@@ -1,0 +1,276 @@
+//! Admission: permits for requests in flight, and a bounded priority queue of waiters.
+//!
+//! FIFO inside a priority class; an arrival never overtakes a waiter; a released permit passes
+//! straight to the next waiter. Cancelling a waiter is O(1): its slot is forgotten at once and
+//! its id is skipped (and compacted away) when it reaches the head.
+
+use crate::config::Priority;
+use std::collections::{HashMap, VecDeque};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// A permit is held: go.
+    Now,
+    /// Wait under this id until [`Queue::take_grant`] says the permit arrived.
+    Wait(u64),
+    /// `queue_size` requests are already waiting.
+    Full,
+}
+
+struct Slot<W> {
+    class: usize,
+    granted: bool,
+    payload: W,
+}
+
+pub struct Queue<W> {
+    max_active: usize,
+    max_waiting: usize,
+    active: usize,
+    classes: [VecDeque<u64>; 3],
+    slots: HashMap<u64, Slot<W>>,
+    /// Waiters not yet granted (slots also holds granted ones until they take the grant).
+    waiting: usize,
+    next_id: u64,
+    peak_waiting: usize,
+    peak_active: usize,
+}
+
+impl<W> Queue<W> {
+    pub fn new(max_active: usize, max_waiting: usize) -> Queue<W> {
+        Queue {
+            max_active: max_active.max(1),
+            max_waiting,
+            active: 0,
+            classes: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
+            slots: HashMap::new(),
+            waiting: 0,
+            next_id: 0,
+            peak_waiting: 0,
+            peak_active: 0,
+        }
+    }
+
+    /// A new request asks for a permit. `payload` (a waker) is kept while it waits.
+    pub fn admit(&mut self, priority: Priority, payload: W) -> Admit {
+        if self.waiting == 0 && self.active < self.max_active {
+            self.take_permit();
+            return Admit::Now;
+        }
+        if self.waiting >= self.max_waiting {
+            return Admit::Full;
+        }
+        Admit::Wait(self.enqueue(priority, payload, false))
+    }
+
+    /// A request that already waited its turn and is retrying: it goes to the front of its
+    /// class and is never refused for a full queue (nothing admitted is ever lost).
+    pub fn readmit(&mut self, priority: Priority, payload: W) -> Admit {
+        let ahead = self.classes[..=priority as usize]
+            .iter()
+            .flatten()
+            .any(|id| self.slots.get(id).is_some_and(|s| !s.granted));
+        if !ahead && self.active < self.max_active {
+            self.take_permit();
+            return Admit::Now;
+        }
+        Admit::Wait(self.enqueue(priority, payload, true))
+    }
+
+    fn take_permit(&mut self) {
+        self.active += 1;
+        self.peak_active = self.peak_active.max(self.active);
+    }
+
+    fn enqueue(&mut self, priority: Priority, payload: W, front: bool) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let class = priority as usize;
+        if front {
+            self.classes[class].push_front(id);
+        } else {
+            self.classes[class].push_back(id);
+        }
+        self.slots.insert(
+            id,
+            Slot {
+                class,
+                granted: false,
+                payload,
+            },
+        );
+        self.waiting += 1;
+        self.peak_waiting = self.peak_waiting.max(self.waiting);
+        id
+    }
+
+    /// Has the permit reached waiter `id`? `Some(true)`: yes, the permit is now the caller's.
+    /// `Some(false)`: still waiting (the payload is replaced). `None`: unknown id.
+    pub fn take_grant(&mut self, id: u64, payload: W) -> Option<bool> {
+        let slot = self.slots.get_mut(&id)?;
+        if slot.granted {
+            self.slots.remove(&id);
+            Some(true)
+        } else {
+            slot.payload = payload;
+            Some(false)
+        }
+    }
+
+    /// A permit is given back. Returns the payload of the waiter it passed to, to wake it.
+    #[must_use]
+    pub fn release(&mut self) -> Option<W>
+    where
+        W: Clone,
+    {
+        for class in 0..self.classes.len() {
+            while let Some(id) = self.classes[class].pop_front() {
+                if let Some(slot) = self.slots.get_mut(&id) {
+                    if !slot.granted {
+                        slot.granted = true;
+                        self.waiting -= 1;
+                        return Some(slot.payload.clone());
+                    }
+                }
+            }
+        }
+        self.active = self.active.saturating_sub(1);
+        None
+    }
+
+    /// Waiter `id` gave up. If the permit had already reached it, it passes on: the returned
+    /// payload is the next waiter to wake.
+    #[must_use]
+    pub fn cancel(&mut self, id: u64) -> Option<W>
+    where
+        W: Clone,
+    {
+        let slot = self.slots.remove(&id)?;
+        if slot.granted {
+            return self.release();
+        }
+        self.waiting -= 1;
+        self.compact(slot.class);
+        None
+    }
+
+    /// Drops cancelled ids from a class once they outnumber the live ones, keeping memory
+    /// proportional to live waiters at O(1) amortised cost per cancel.
+    fn compact(&mut self, class: usize) {
+        let q = &mut self.classes[class];
+        if q.len() > 64 && q.len() > 2 * self.waiting {
+            let slots = &self.slots;
+            q.retain(|id| slots.contains_key(id));
+        }
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.waiting
+    }
+    pub fn active(&self) -> usize {
+        self.active
+    }
+    pub fn peak_waiting(&self) -> usize {
+        self.peak_waiting
+    }
+    pub fn peak_active(&self) -> usize {
+        self.peak_active
+    }
+    pub fn reset_peaks(&mut self) {
+        self.peak_waiting = self.waiting;
+        self.peak_active = self.active;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Priority::*;
+
+    #[test]
+    fn fifo_inside_class_and_priority_across() {
+        let mut q: Queue<&str> = Queue::new(1, 10);
+        assert_eq!(q.admit(Normal, "first"), Admit::Now);
+        for (p, name) in [
+            (Low, "l1"),
+            (Normal, "n1"),
+            (High, "h1"),
+            (Normal, "n2"),
+            (High, "h2"),
+        ] {
+            assert!(matches!(q.admit(p, name), Admit::Wait(_)));
+        }
+        let mut order = Vec::new();
+        while let Some(w) = q.release() {
+            order.push(w);
+        }
+        assert_eq!(order, ["h1", "h2", "n1", "n2", "l1"]);
+        assert_eq!(q.active(), 0);
+    }
+
+    #[test]
+    fn arrivals_never_overtake_waiters() {
+        let mut q: Queue<u8> = Queue::new(1, 10);
+        assert_eq!(q.admit(Normal, 0), Admit::Now);
+        let Admit::Wait(w) = q.admit(Normal, 1) else {
+            panic!("should wait")
+        };
+        // The permit passes to the waiter, not to a newcomer.
+        assert_eq!(q.release(), Some(1));
+        assert!(matches!(q.admit(High, 2), Admit::Wait(_)));
+        assert_eq!(q.take_grant(w, 1), Some(true));
+        assert_eq!(q.active(), 1);
+    }
+
+    #[test]
+    fn full_then_accepts_after_draining() {
+        let mut q: Queue<u8> = Queue::new(1, 2);
+        assert_eq!(q.admit(Normal, 0), Admit::Now);
+        assert!(matches!(q.admit(Normal, 1), Admit::Wait(_)));
+        assert!(matches!(q.admit(Normal, 2), Admit::Wait(_)));
+        assert_eq!(q.admit(Normal, 3), Admit::Full);
+        assert_eq!(q.release(), Some(1));
+        assert!(matches!(q.admit(Normal, 4), Admit::Wait(_)));
+    }
+
+    #[test]
+    fn cancel_forgets_and_passes_a_granted_permit_on() {
+        let mut q: Queue<u8> = Queue::new(1, 10);
+        q.admit(Normal, 0);
+        let Admit::Wait(a) = q.admit(Normal, 1) else {
+            panic!()
+        };
+        let Admit::Wait(b) = q.admit(Normal, 2) else {
+            panic!()
+        };
+        assert_eq!(q.cancel(a), None);
+        assert_eq!(q.waiting(), 1);
+        assert_eq!(q.release(), Some(2));
+        // b was granted but gave up before taking it: the permit goes back.
+        assert_eq!(q.cancel(b), None);
+        assert_eq!(q.active(), 0);
+        assert_eq!(q.take_grant(b, 2), None);
+    }
+
+    #[test]
+    fn readmit_goes_first_and_ignores_the_bound() {
+        let mut q: Queue<u8> = Queue::new(1, 1);
+        q.admit(Normal, 0);
+        assert!(matches!(q.admit(Normal, 1), Admit::Wait(_)));
+        assert!(matches!(q.readmit(Normal, 9), Admit::Wait(_)));
+        assert_eq!(q.release(), Some(9));
+    }
+
+    #[test]
+    fn many_cancels_keep_memory_bounded() {
+        let mut q: Queue<u8> = Queue::new(1, 1_000_000);
+        q.admit(Normal, 0);
+        for _ in 0..100_000 {
+            let Admit::Wait(id) = q.admit(Normal, 1) else {
+                panic!()
+            };
+            let _ = q.cancel(id);
+        }
+        assert!(q.classes[1].len() <= 130, "{}", q.classes[1].len());
+    }
+}

@@ -1,0 +1,611 @@
+//! Counters, bounded histograms, and the `getStats` / `generateReport` shapes of API.md.
+//!
+//! Everything here has a fixed upper size: histograms are fixed bucket arrays and the
+//! per-model table holds at most [`MAX_MODELS`] names. Times are seconds supplied by the caller.
+
+use crate::breaker::Breaker;
+use crate::error::ErrorType;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Lower edge of the first log bucket; smaller samples share one underflow bucket.
+const LOW: f64 = 1e-4;
+/// 8 decades (1e-4 s to 1e4 s) at 100 buckets per decade: each bucket is 2.33% wide.
+const PER_DECADE: f64 = 100.0;
+const LOG_BUCKETS: usize = 800;
+/// Underflow `[0, LOW)`, the log buckets, then overflow `[1e4 s, ...)`.
+const BUCKETS: usize = LOG_BUCKETS + 2;
+/// Samples are clamped here so sums stay finite (about 31 700 years).
+const MAX_SECS: f64 = 1e12;
+
+/// At most this many distinct model names are tracked; later names count under [`OTHER`].
+pub const MAX_MODELS: usize = 256;
+pub const OTHER: &str = "other";
+/// Longer model names are cut (at a char boundary) so the table's memory stays bounded.
+const MAX_MODEL_NAME: usize = 256;
+/// `errors_by_type` key of a manual failure reported without a type.
+const UNKNOWN: &str = "unknown";
+
+/// NaN is not a duration; negatives clamp to 0 and huge values to `MAX_SECS`.
+fn clean_secs(secs: f64) -> Option<f64> {
+    if secs.is_nan() {
+        None
+    } else {
+        Some(secs.clamp(0.0, MAX_SECS))
+    }
+}
+
+/// Bounded histogram of non-negative seconds: fixed log-spaced buckets plus exact
+/// min, max, sum and count. Memory never grows with the number of samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    buckets: Vec<u64>,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Histogram {
+    pub fn new() -> Self {
+        Histogram {
+            buckets: vec![0; BUCKETS],
+            count: 0,
+            sum: 0.0,
+            min: 0.0,
+            max: 0.0,
+        }
+    }
+
+    /// Ignores NaN; clamps negatives to 0.
+    pub fn record(&mut self, secs: f64) {
+        let Some(v) = clean_secs(secs) else { return };
+        if let Some(b) = self.buckets.get_mut(bucket_of(v)) {
+            *b = b.saturating_add(1);
+        }
+        if self.count == 0 {
+            (self.min, self.max) = (v, v);
+        } else {
+            self.min = self.min.min(v);
+            self.max = self.max.max(v);
+        }
+        self.count = self.count.saturating_add(1);
+        self.sum += v;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// 0.0 when empty, as are `max` and `avg`.
+    pub fn min(&self) -> f64 {
+        self.min
+    }
+
+    pub fn max(&self) -> f64 {
+        self.max
+    }
+
+    pub fn avg(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+
+    /// Nearest-rank quantile (the `ceil(q * count)`-th smallest sample), estimated as the
+    /// middle of its bucket, so within one bucket's width of the true value, and clamped to
+    /// `[min, max]`. The extreme ranks are exact. `q` is clamped to `[0, 1]`; NaN reads as 0.5.
+    /// 0.0 when empty.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let q = if q.is_nan() { 0.5 } else { q.clamp(0.0, 1.0) };
+        // Float to int casts saturate, so the rank is always in 1..=count.
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank == 1 {
+            return self.min;
+        }
+        if rank == self.count {
+            return self.max;
+        }
+        let mut seen = 0u64;
+        for (i, &n) in self.buckets.iter().enumerate() {
+            seen = seen.saturating_add(n);
+            if seen >= rank {
+                return bucket_middle(i)
+                    .unwrap_or(self.max)
+                    .clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+
+    /// `{min, max, avg, count}`.
+    pub fn summary(&self) -> Value {
+        json!({ "min": self.min(), "max": self.max(), "avg": self.avg(), "count": self.count })
+    }
+
+    #[cfg(test)]
+    fn bucket_len(&self) -> (usize, usize) {
+        (self.buckets.len(), self.buckets.capacity())
+    }
+}
+
+fn bucket_of(v: f64) -> usize {
+    if v < LOW {
+        return 0;
+    }
+    // v >= LOW, so the log is >= 0; the cast saturates and the min keeps it in range.
+    let i = ((v / LOW).log10() * PER_DECADE).floor() as usize;
+    i.saturating_add(1).min(BUCKETS - 1)
+}
+
+/// Geometric middle of a bucket; `None` for the unbounded overflow bucket.
+fn bucket_middle(i: usize) -> Option<f64> {
+    match i {
+        0 => Some(LOW / 2.0),
+        i if i <= LOG_BUCKETS => Some(LOW * 10f64.powf((i as f64 - 0.5) / PER_DECADE)),
+        _ => None,
+    }
+}
+
+/// Token counts, as providers report them.
+#[derive(Default, Clone, Copy, Debug, PartialEq)]
+pub struct Usage {
+    pub prompt: u64,
+    pub completion: u64,
+    pub total: u64,
+}
+
+/// How one logical call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Final {
+    Success,
+    Failed(ErrorType),
+    Cancelled,
+    /// Refused before reaching the transport (`circuit_open`, `queue_full`).
+    Rejected(ErrorType),
+}
+
+impl Final {
+    /// `Failed(cancelled)` is a cancellation and `Failed(circuit_open | queue_full)` a
+    /// rejection, so every call lands in exactly one counter whatever the caller passed.
+    fn normalized(self) -> Final {
+        match self {
+            Final::Failed(ErrorType::Cancelled) => Final::Cancelled,
+            Final::Failed(t) if t.is_rejection() => Final::Rejected(t),
+            f => f,
+        }
+    }
+}
+
+/// Live queue figures, supplied by the caller of [`Stats::snapshot`].
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct QueueSnapshot {
+    pub length: u64,
+    pub active: u64,
+    pub peak_length: u64,
+    pub peak_active: u64,
+}
+
+/// Breaker figures, supplied by the caller of [`Stats::report`].
+#[derive(Clone, Debug)]
+pub struct BreakerSnapshot {
+    pub state: &'static str,
+    pub failure_count: u32,
+    pub failure_threshold: u32,
+    pub reset_timeout: f64,
+    pub trips: u64,
+}
+
+impl BreakerSnapshot {
+    pub fn of(breaker: &Breaker, now: f64) -> Self {
+        let cfg = breaker.config();
+        BreakerSnapshot {
+            state: breaker.state(now).as_str(),
+            failure_count: breaker.failure_count(),
+            failure_threshold: cfg.failure_threshold,
+            reset_timeout: cfg.reset_timeout,
+            trips: breaker.trips(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct ModelStats {
+    requests: u64,
+    successful: u64,
+    failed: u64,
+    latency_sum: f64,
+    latency_count: u64,
+}
+
+impl ModelStats {
+    fn avg(&self) -> f64 {
+        if self.latency_count == 0 {
+            0.0
+        } else {
+            self.latency_sum / self.latency_count as f64
+        }
+    }
+}
+
+/// Counters of settled calls. The total is derived, never stored, so
+/// `total = successful + failed + cancelled + rejected` always holds.
+///
+/// `errors_by_type` counts every call that did not succeed once, by its final type
+/// (`cancelled` for cancellations, `circuit_open` / `queue_full` for rejections, `unknown` for
+/// a manual failure with no type), so its values sum to `failed + cancelled + rejected`.
+/// Latency covers every settled call except rejections, which never reached the transport.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    successful: u64,
+    failed: u64,
+    cancelled: u64,
+    rejected: u64,
+    retried: u64,
+    trips: u64,
+    errors: BTreeMap<&'static str, u64>,
+    models: BTreeMap<String, ModelStats>,
+    tokens: Usage,
+    latency: Histogram,
+    queue_wait: Histogram,
+    backoff: Histogram,
+}
+
+fn bump(n: &mut u64) {
+    *n = n.saturating_add(1);
+}
+
+impl Stats {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One logical call has ended. `latency`: seconds from submission to settlement (ignored
+    /// for rejections). `model`: for `requests_by_model` and the report's `models`, where
+    /// `failed` counts `Failed` outcomes only (cancels and rejections count in `requests`).
+    pub fn record_final(
+        &mut self,
+        outcome: Final,
+        model: Option<&str>,
+        latency: f64,
+        usage: Option<Usage>,
+    ) {
+        let outcome = outcome.normalized();
+        self.count(outcome);
+        let latency = match outcome {
+            Final::Rejected(_) => None,
+            _ => clean_secs(latency),
+        };
+        if let Some(l) = latency {
+            self.latency.record(l);
+        }
+        if let Some(name) = model {
+            let m = self.model_entry(name);
+            bump(&mut m.requests);
+            match outcome {
+                Final::Success => bump(&mut m.successful),
+                Final::Failed(_) => bump(&mut m.failed),
+                Final::Cancelled | Final::Rejected(_) => {}
+            }
+            if let Some(l) = latency {
+                m.latency_sum += l;
+                bump(&mut m.latency_count);
+            }
+        }
+        if let Some(u) = usage {
+            let t = &mut self.tokens;
+            t.prompt = t.prompt.saturating_add(u.prompt);
+            t.completion = t.completion.saturating_add(u.completion);
+            t.total = t.total.saturating_add(u.total);
+        }
+    }
+
+    /// One retry scheduled after `delay` seconds.
+    pub fn record_retry(&mut self, delay: f64) {
+        bump(&mut self.retried);
+        self.backoff.record(delay);
+    }
+
+    pub fn record_queue_wait(&mut self, secs: f64) {
+        self.queue_wait.record(secs);
+    }
+
+    pub fn record_trip(&mut self) {
+        bump(&mut self.trips);
+    }
+
+    /// The seed's `trackRequestResult`: one call's result with no timing. A typed failure is
+    /// counted like `record_final(Failed(t))`; an untyped one as failed under `unknown`.
+    pub fn manual(&mut self, success: bool, error: Option<ErrorType>) {
+        match (success, error) {
+            (true, _) => self.count(Final::Success),
+            (false, Some(t)) => self.count(Final::Failed(t).normalized()),
+            (false, None) => {
+                bump(&mut self.failed);
+                bump(self.errors.entry(UNKNOWN).or_default());
+            }
+        }
+    }
+
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    pub fn total(&self) -> u64 {
+        self.successful
+            .saturating_add(self.failed)
+            .saturating_add(self.cancelled)
+            .saturating_add(self.rejected)
+    }
+
+    pub fn successful(&self) -> u64 {
+        self.successful
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.failed
+    }
+
+    pub fn cancelled(&self) -> u64 {
+        self.cancelled
+    }
+
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
+    /// Retries scheduled (a call retried twice counts twice).
+    pub fn retried(&self) -> u64 {
+        self.retried
+    }
+
+    /// API.md's `getStats()` shape; the queue part lives elsewhere and is supplied.
+    pub fn snapshot(&self, queue: QueueSnapshot) -> Value {
+        let by_model: Map<String, Value> = self
+            .models
+            .iter()
+            .map(|(k, m)| (k.clone(), json!(m.requests)))
+            .collect();
+        json!({
+            "total_requests": self.total(),
+            "successful_requests": self.successful,
+            "failed_requests": self.failed,
+            "retried_requests": self.retried,
+            "cancelled_requests": self.cancelled,
+            "rejected_requests": self.rejected,
+            "average_response_time": self.latency.avg(),
+            "requests_by_model": by_model,
+            "errors_by_type": self.errors_json(),
+            "circuit_breaker_trips": self.trips,
+            "queue": {
+                "length": queue.length,
+                "active": queue.active,
+                "peak_length": queue.peak_length,
+                "peak_active": queue.peak_active,
+            },
+            "latency": {
+                "p50": self.latency.quantile(0.5),
+                "p90": self.latency.quantile(0.9),
+                "p99": self.latency.quantile(0.99),
+            },
+            "tokens": {
+                "prompt": self.tokens.prompt,
+                "completion": self.tokens.completion,
+                "total": self.tokens.total,
+            },
+        })
+    }
+
+    /// API.md's `generateReport()` shape. Rates are percent in `[0, 100]` and 0 with no
+    /// calls; `retry_rate` is capped at 100 since a call can be retried more than once.
+    pub fn report(&self, breaker: BreakerSnapshot, include_details: bool) -> Value {
+        let total = self.total();
+        let models: Map<String, Value> = self
+            .models
+            .iter()
+            .map(|(k, m)| {
+                let v = json!({
+                    "requests": m.requests,
+                    "successful": m.successful,
+                    "failed": m.failed,
+                    "average_response_time": m.avg(),
+                });
+                (k.clone(), v)
+            })
+            .collect();
+        let mut out = json!({
+            "summary": {
+                "total_requests": total,
+                "success_rate": percent(self.successful, total),
+                "average_response_time": self.latency.avg(),
+                "retry_rate": percent(self.retried, total),
+            },
+            "models": models,
+            "errors": self.errors_json(),
+            "circuit_breaker": {
+                "state": breaker.state,
+                "failure_count": breaker.failure_count,
+                "failure_threshold": breaker.failure_threshold,
+                "reset_timeout": breaker.reset_timeout,
+                "trips": breaker.trips,
+            },
+        });
+        if include_details {
+            if let Some(obj) = out.as_object_mut() {
+                let details = json!({
+                    "queue_wait_times": self.queue_wait.summary(),
+                    "backoff_delays": self.backoff.summary(),
+                    "latency": self.latency.summary(),
+                });
+                obj.insert("details".to_owned(), details);
+            }
+        }
+        out
+    }
+
+    /// Moves one settled call into exactly one of the four counters.
+    fn count(&mut self, outcome: Final) {
+        let error = match outcome {
+            Final::Success => {
+                bump(&mut self.successful);
+                return;
+            }
+            Final::Failed(t) => {
+                bump(&mut self.failed);
+                t
+            }
+            Final::Cancelled => {
+                bump(&mut self.cancelled);
+                ErrorType::Cancelled
+            }
+            Final::Rejected(t) => {
+                bump(&mut self.rejected);
+                t
+            }
+        };
+        bump(self.errors.entry(error.as_str()).or_default());
+    }
+
+    fn model_entry(&mut self, name: &str) -> &mut ModelStats {
+        let name = truncate(name, MAX_MODEL_NAME);
+        let key = if self.models.len() < MAX_MODELS || self.models.contains_key(name) {
+            name
+        } else {
+            OTHER
+        };
+        self.models.entry(key.to_owned()).or_default()
+    }
+
+    fn errors_json(&self) -> Map<String, Value> {
+        self.errors
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect()
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 100.0).min(100.0)
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_empty_is_zero() {
+        let h = Histogram::new();
+        assert_eq!((h.min(), h.max(), h.avg(), h.count()), (0.0, 0.0, 0.0, 0));
+        assert_eq!(h.quantile(0.5), 0.0);
+        assert_eq!(
+            h.summary(),
+            json!({"min": 0.0, "max": 0.0, "avg": 0.0, "count": 0})
+        );
+    }
+
+    #[test]
+    fn histogram_cleans_input() {
+        let mut h = Histogram::new();
+        h.record(f64::NAN);
+        assert_eq!(h.count(), 0);
+        h.record(-3.0);
+        h.record(f64::INFINITY);
+        h.record(2.0);
+        assert_eq!(h.count(), 3);
+        assert_eq!((h.min(), h.max()), (0.0, MAX_SECS));
+        assert!(h.avg().is_finite());
+        assert!(h.quantile(f64::NAN).is_finite());
+        assert_eq!(h.quantile(-1.0), 0.0);
+        assert_eq!(h.quantile(2.0), MAX_SECS);
+    }
+
+    #[test]
+    fn histogram_quantiles_are_close() {
+        let mut h = Histogram::new();
+        for i in 1..=1000 {
+            h.record(i as f64 / 1000.0);
+        }
+        assert_eq!(h.min(), 0.001);
+        assert_eq!(h.max(), 1.0);
+        assert!((h.avg() - 0.5005).abs() < 1e-9);
+        for (q, want) in [(0.5, 0.5), (0.9, 0.9), (0.99, 0.99)] {
+            let got = h.quantile(q);
+            assert!((got - want).abs() <= want * 0.024, "q{q}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn bucket_edges() {
+        assert_eq!(bucket_of(0.0), 0);
+        assert_eq!(bucket_of(LOW / 2.0), 0);
+        assert_eq!(bucket_of(LOW), 1);
+        assert_eq!(bucket_of(9_999.0), LOG_BUCKETS);
+        assert_eq!(bucket_of(1e4), BUCKETS - 1);
+        assert_eq!(bucket_of(MAX_SECS), BUCKETS - 1);
+        assert_eq!(bucket_middle(BUCKETS - 1), None);
+    }
+
+    #[test]
+    fn histogram_memory_is_bounded() {
+        let mut h = Histogram::new();
+        let before = h.bucket_len();
+        for i in 0..1_000_000u64 {
+            h.record((i % 10_007) as f64 * 1.37e-3);
+        }
+        assert_eq!(h.count(), 1_000_000);
+        assert_eq!(h.bucket_len(), before);
+        assert_eq!(before.0, BUCKETS);
+    }
+
+    #[test]
+    fn models_are_bounded_and_names_cut() {
+        let mut s = Stats::new();
+        for i in 0..1000 {
+            s.record_final(Final::Success, Some(&format!("m{i}")), 0.1, None);
+        }
+        s.record_final(Final::Success, Some("m0"), 0.1, None);
+        assert_eq!(s.models.len(), MAX_MODELS + 1);
+        assert_eq!(s.models.get("m0").map(|m| m.requests), Some(2));
+        assert_eq!(s.models.get(OTHER).map(|m| m.requests), Some(1000 - 256));
+
+        let mut s = Stats::new();
+        let long = "é".repeat(1000);
+        s.record_final(Final::Success, Some(&long), 0.1, None);
+        let key = s.models.keys().next().cloned().unwrap_or_default();
+        assert!(key.len() <= MAX_MODEL_NAME && !key.is_empty());
+    }
+
+    #[test]
+    fn failed_with_local_types_is_normalized() {
+        let mut s = Stats::new();
+        s.record_final(Final::Failed(ErrorType::Cancelled), None, 1.0, None);
+        s.record_final(Final::Failed(ErrorType::QueueFull), None, 1.0, None);
+        s.manual(false, Some(ErrorType::CircuitOpen));
+        assert_eq!((s.failed(), s.cancelled(), s.rejected()), (0, 1, 2));
+        // Rejections carry no latency.
+        assert_eq!(s.latency.count(), 1);
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need, idempotently: a re-run that finds
+# every piece at the right version does nothing. Only package registries are used.
+set -euo pipefail
+WASM_PACK_VERSION=0.15.1
+# Must equal the wasm-bindgen version pinned in Cargo.toml, or wasm-pack tries a download.
+WASM_BINDGEN_VERSION=0.2.130
+
+have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  rustup target add wasm32-unknown-unknown
+fi
+if ! have_version wasm-pack "$WASM_PACK_VERSION"; then
+  cargo install --locked wasm-pack --version "$WASM_PACK_VERSION"
+fi
+if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  # --locked fails for this version (its lockfile names a crate version the registry lacks).
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
