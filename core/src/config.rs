@@ -25,9 +25,9 @@ impl Priority {
                 )),
             },
             Value::Number(n) => match n.as_f64() {
-                Some(x) if x == 0.0 => Ok(Priority::High),
-                Some(x) if x == 1.0 => Ok(Priority::Normal),
-                Some(x) if x == 2.0 => Ok(Priority::Low),
+                Some(0.0) => Ok(Priority::High),
+                Some(1.0) => Ok(Priority::Normal),
+                Some(2.0) => Ok(Priority::Low),
                 _ => Err(format!(
                     "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got {n})"
                 )),

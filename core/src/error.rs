@@ -120,7 +120,7 @@ pub struct ApiError {
     /// Seconds the server asked us to wait, or the wait until the next breaker probe.
     pub retry_delay: Option<f64>,
     pub status: Option<u16>,
-    pub provider: String,
+    pub provider: &'static str,
     pub request_id: Option<String>,
     pub attempts: u32,
     pub partial_text: Option<String>,
@@ -134,7 +134,7 @@ impl ApiError {
             should_retry: kind.retryable(),
             retry_delay: None,
             status: None,
-            provider: String::new(),
+            provider: "",
             request_id: None,
             attempts: 0,
             partial_text: None,

@@ -224,7 +224,7 @@ impl Engine {
                 Ok(parsed.value)
             }
             Err(mut e) => {
-                e.provider = inner.provider.to_string();
+                e.provider = inner.provider;
                 e.attempts = progress.attempts.get();
                 if e.request_id.is_none() {
                     e.request_id = Some(client_id.clone());
@@ -258,7 +258,7 @@ impl Engine {
 
     /// A call that fails before it can be sent (bad arguments, a missing key) still counts.
     pub fn fail_early(&self, mut err: ApiError, model: Option<&str>) -> ApiError {
-        err.provider = self.inner.provider.to_string();
+        err.provider = self.inner.provider;
         err.message = self.scrub(&err.message);
         self.inner
             .state

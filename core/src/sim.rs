@@ -17,12 +17,15 @@ use std::task::{Context, Poll, Wake, Waker};
 
 // ---------------------------------------------------------------- clock
 
+/// A pending timer: whether it fired, and the task to wake.
+type Timer = (Rc<Cell<bool>>, Option<Waker>);
+
 #[derive(Default)]
 struct ClockInner {
     now: Cell<f64>,
     seq: Cell<u64>,
     /// (deadline in ns, sequence) -> (fired flag, waker)
-    timers: RefCell<BTreeMap<(u64, u64), (Rc<Cell<bool>>, Option<Waker>)>>,
+    timers: RefCell<BTreeMap<(u64, u64), Timer>>,
 }
 
 #[derive(Clone, Default)]
