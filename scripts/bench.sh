@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The benchmark (a report, never a test): latency and throughput against raw fetch, package
+# size, and the memory and abort cost of a deep queue.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+exec node --expose-gc node-host/bench/bench.js "$@"
