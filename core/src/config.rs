@@ -349,16 +349,17 @@ fn headers(v: &Value) -> Result<Vec<(String, String)>, String> {
         .map(|(k, val)| match val.as_str() {
             Some(s) if valid_header(k, s) => Ok((k.clone(), s.to_string())),
             _ => Err(format!(
-                "option `headers.{k}` accepts a header name with a string value without line breaks"
+                "option `headers.{k}` accepts a header name with a string value without control characters"
             )),
         })
         .collect()
 }
 
-fn valid_header(name: &str, value: &str) -> bool {
+/// An HTTP field name (visible ASCII, no colon) and a value with no control characters but tab.
+pub fn valid_header(name: &str, value: &str) -> bool {
     !name.is_empty()
         && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
-        && !value.contains(['\r', '\n'])
+        && !value.chars().any(|c| c.is_control() && c != '\t')
 }
 
 fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {

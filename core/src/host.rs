@@ -16,12 +16,15 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
         .map(|(_, v)| v.as_str())
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRequest {
     pub method: String,
     pub url: String,
     pub headers: Headers,
     pub body: Option<Vec<u8>>,
+    /// The caller reads the body chunk by chunk (a stream). When false the host may read the
+    /// whole body before it returns the response, which is cheaper.
+    pub stream: bool,
 }
 
 /// A response whose body arrives as a stream of chunks.
@@ -34,6 +37,17 @@ pub struct HttpResponse {
 pub trait Body {
     /// The next chunk, `Ok(None)` at the end. Dropping the body cancels the rest.
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>>;
+
+    /// The rest of the body at once. Hosts override this when one read is cheaper than many.
+    fn read_all(&mut self) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
+        Box::pin(async move {
+            let mut all = Vec::new();
+            while let Some(chunk) = self.next_chunk().await? {
+                all.extend_from_slice(&chunk);
+            }
+            Ok(all)
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Ticket};
 use crate::classify::{classify_http, classify_transport, parse_error_body, request_id_header};
 use crate::config::{Config, Priority};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Clock, Entropy, Headers, HttpRequest, Transport};
+use crate::host::{header, Clock, Entropy, Headers, HttpRequest, Transport};
 use crate::queue::{Admit, Queue};
 use crate::secret::Secret;
 use crate::stats::{BreakerSnapshot, Final, QueueSnapshot, Stats, Usage};
@@ -35,14 +35,17 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// What a codec makes of a successful reply.
+/// What a codec makes of a successful reply: the normalized result as JSON text (the raw
+/// body is spliced in verbatim, never re-encoded), and the tokens it used.
 #[derive(Debug)]
 pub struct Parsed {
-    pub value: Value,
+    pub json: String,
     pub usage: Option<Usage>,
 }
 
-pub type Parser = Box<dyn Fn(&Reply) -> Result<Parsed, ApiError>>;
+/// Parses a 2xx reply; the second argument is the client's own request id, for results whose
+/// server gave none.
+pub type Parser = Box<dyn Fn(&Reply, &str) -> Result<Parsed, ApiError>>;
 
 /// One logical call.
 pub struct Call {
@@ -177,8 +180,8 @@ impl Engine {
         *self.inner.listener.borrow_mut() = listener;
     }
 
-    /// Runs one call through the whole pipeline; settles exactly once.
-    pub async fn execute(&self, call: Call) -> Result<Value, ApiError> {
+    /// Runs one call through the whole pipeline; settles exactly once with the result JSON.
+    pub async fn execute(&self, call: Call) -> Result<String, ApiError> {
         let inner = &self.inner;
         let n = inner.next_id.get() + 1;
         inner.next_id.set(n);
@@ -206,10 +209,7 @@ impl Engine {
         };
         let latency = inner.host.clock.now() - start;
         match result {
-            Ok(mut parsed) => {
-                if let Some(slot) = parsed.value.get_mut("request_id").filter(|v| v.is_null()) {
-                    *slot = json!(client_id);
-                }
+            Ok(parsed) => {
                 inner.state.borrow_mut().stats.record_final(
                     Final::Success,
                     call.model.as_deref(),
@@ -221,7 +221,7 @@ impl Engine {
                     || json!({"attempts": progress.attempts.get(), "latency": latency}),
                     &client_id,
                 );
-                Ok(parsed.value)
+                Ok(parsed.json)
             }
             Err(mut e) => {
                 e.provider = inner.provider;
@@ -305,7 +305,7 @@ impl Engine {
             };
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = call.timeout.unwrap_or(inner.config.timeout);
-            let attempt = pin!(self.attempt(call));
+            let attempt = pin!(self.attempt(call, id));
             let outcome = match select(attempt, clock.sleep(timeout)).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(ApiError::new(
@@ -444,7 +444,7 @@ impl Engine {
             .fold(text.to_string(), |t, s| s.scrub(&t))
     }
 
-    async fn attempt(&self, call: &Call) -> Result<Parsed, ApiError> {
+    async fn attempt(&self, call: &Call, id: &str) -> Result<Parsed, ApiError> {
         let mut resp = self
             .inner
             .host
@@ -452,20 +452,18 @@ impl Engine {
             .send(call.request.clone())
             .await
             .map_err(|e| classify_transport(&e))?;
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
+        let declared =
+            header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        let body = resp
             .body
-            .next_chunk()
+            .read_all()
             .await
-            .map_err(|e| classify_transport(&e))?
-        {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(ApiError::new(
-                    ErrorType::DecodeError,
-                    format!("response body exceeds {MAX_BODY_BYTES} bytes"),
-                ));
-            }
-            body.extend_from_slice(&chunk);
+            .map_err(|e| classify_transport(&e))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(too_large());
         }
         let reply = Reply {
             status: resp.status,
@@ -473,7 +471,7 @@ impl Engine {
             body,
         };
         if (200..300).contains(&reply.status) {
-            return (call.parse)(&reply).map_err(|mut e| {
+            return (call.parse)(&reply, id).map_err(|mut e| {
                 e.status = Some(reply.status);
                 e.request_id = e.request_id.or_else(|| request_id_header(&reply.headers));
                 e
@@ -554,6 +552,13 @@ impl Engine {
             include_details,
         )
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorType::DecodeError,
+        format!("response body exceeds {MAX_BODY_BYTES} bytes"),
+    )
 }
 
 fn circuit_open(wait: f64) -> ApiError {

@@ -18,16 +18,15 @@ fn call(tag: &str) -> Call {
         request: HttpRequest {
             method: "POST".into(),
             url: format!("http://127.0.0.1/{tag}"),
-            headers: vec![],
-            body: None,
+            ..HttpRequest::default()
         },
         model: Some("m".into()),
         priority: Priority::Normal,
         timeout: None,
         cancel: None,
-        parse: Box::new(|r| {
-            let value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            Ok(Parsed { value, usage: None })
+        parse: Box::new(|r, _| {
+            let json = String::from_utf8_lossy(&r.body).into_owned();
+            Ok(Parsed { json, usage: None })
         }),
     }
 }
@@ -46,6 +45,7 @@ fn send_times(sim: &Sim) -> Vec<f64> {
 fn run_one(sim: &Sim, e: &Engine, c: Call) -> Result<Value, ApiError> {
     let e = e.clone();
     sim.block_on(async move { e.execute(c).await })
+        .map(|json| serde_json::from_str(&json).unwrap_or(Value::Null))
 }
 
 fn no_jitter() -> Value {
@@ -181,9 +181,12 @@ fn non_retryable_types_make_exactly_one_attempt() {
         let e = engine(&sim, no_jitter());
         let mut c = call("x");
         if kind == ErrorType::DecodeError {
-            c.parse = Box::new(|r| {
+            c.parse = Box::new(|r, _| {
                 serde_json::from_slice::<Value>(&r.body)
-                    .map(|value| Parsed { value, usage: None })
+                    .map(|v| Parsed {
+                        json: v.to_string(),
+                        usage: None,
+                    })
                     .map_err(|_| ApiError::new(ErrorType::DecodeError, "bad json"))
             });
         }
@@ -445,7 +448,9 @@ fn run_one_now(sim: &Sim, e: &Engine) -> Result<Value, ApiError> {
     let e = e.clone();
     let h = sim.spawn(async move { e.execute(call("second")).await });
     sim.run_until_stalled();
-    h.take().expect("settled without waiting")
+    h.take()
+        .expect("settled without waiting")
+        .map(|json| serde_json::from_str(&json).unwrap_or(Value::Null))
 }
 
 #[test]

@@ -55,3 +55,46 @@ export function watchSignal(signal, id) {
 export function unwatchSignal(signal, id) {
   groups.get(signal)?.delete(id);
 }
+
+// ---- the transport's JavaScript half: one boundary crossing per step, not one per field.
+
+/** Starts a fetch. `headerText` is "name\0value\0name\0value..." (values never hold NUL). */
+export function startFetch(fetchFn, url, method, headerText, body, signal) {
+  const headers = {};
+  if (headerText) {
+    const parts = headerText.split('\0');
+    for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+  }
+  const init = { method, headers, signal };
+  if (body !== undefined) init.body = body;
+  return (fetchFn ?? globalThis.fetch)(url, init);
+}
+
+/** A response's status and headers as "status\0name\0value\0...". */
+export function responseHead(res) {
+  let s = String(res.status);
+  for (const [k, v] of res.headers) s += '\0' + k + '\0' + v;
+  return s;
+}
+
+/** The whole body, in one await. */
+export async function readAll(res) {
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+// ---- timers: one shared callback for every timer, so a sleep allocates no closure.
+let timerFire = null;
+
+export function setTimerHandler(handler) {
+  timerFire = handler;
+}
+
+export function startTimer(ms, id) {
+  return setTimeout(timerFire, ms, id);
+}
+
+/** Fetch and read the whole body in one await: [head as responseHead gives it, body bytes]. */
+export async function fetchBuffered(fetchFn, url, method, headerText, body, signal) {
+  const res = await startFetch(fetchFn, url, method, headerText, body, signal);
+  return [responseHead(res), new Uint8Array(await res.arrayBuffer())];
+}

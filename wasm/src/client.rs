@@ -1,10 +1,12 @@
 //! What every provider class shares: the engine, call plumbing and the observing members.
 
-use crate::convert::{api_error, config_error, from_js, split_call_args, to_js, CallArgs};
+use crate::convert::{
+    api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
+};
 use crate::host::{FetchTransport, JsClock, JsEntropy};
 use crate::signals::Watch;
 use js_sys::{Function, Object, Promise, Reflect};
-use resilient_core::config::{Config, Priority};
+use resilient_core::config::{valid_header, Config, Priority};
 use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Parsed, Parser, Reply};
 use resilient_core::providers::{self, info, join_url, json_request, openai};
 use resilient_core::{ApiError, ErrorType};
@@ -89,6 +91,15 @@ impl ClientCore {
         };
         let engine = Engine::new(pinfo.name, config, host);
         let listeners: Rc<RefCell<Listeners>> = Rc::default();
+        Ok(ClientCore { engine, listeners })
+    }
+
+    /// The engine builds event objects only while someone listens.
+    fn sync_listener(engine: &Engine, listeners: &Rc<RefCell<Listeners>>) {
+        if listeners.borrow().list.is_empty() {
+            engine.set_listener(None);
+            return;
+        }
         let l = listeners.clone();
         engine.set_listener(Some(Rc::new(move |event: &'static str, v: Value| {
             let targets: Vec<Function> = l
@@ -107,7 +118,6 @@ impl ClientCore {
                 let _ = f.call1(&JsValue::UNDEFINED, &obj);
             }
         })));
-        Ok(ClientCore { engine, listeners })
     }
 
     fn missing_key(&self) -> Option<ApiError> {
@@ -165,19 +175,21 @@ impl ClientCore {
                 parse,
             };
             match engine.execute(call).await {
-                Ok(v) => Ok(to_js(&v)),
+                Ok(json) => Ok(parse_json_text(&json)),
                 Err(e) => Err(api_error(&e)),
             }
         })
     }
 
     pub fn chat(&self, req: &JsValue) -> Promise {
-        let config = self.engine.config().clone();
+        let config = self.engine.config();
         let (args, built) = match split_call_args(req, "chat(request)") {
-            Ok(args) => {
+            Ok(mut args) => {
                 let built = match self.engine.provider() {
-                    "openai" => openai::chat_request(&config, &Value::Object(args.rest.clone()))
-                        .map(|(r, m)| (r, Some(m))),
+                    "openai" => {
+                        openai::chat_request(config, &Value::Object(std::mem::take(&mut args.rest)))
+                            .map(|(r, m)| (r, Some(m)))
+                    }
                     p => Err(ApiError::new(
                         ErrorType::InvalidRequest,
                         format!("chat is not available for {p}"),
@@ -196,7 +208,7 @@ impl ClientCore {
         data: &JsValue,
         options: &JsValue,
     ) -> Promise {
-        let config = self.engine.config().clone();
+        let config = self.engine.config();
         let provider = self.engine.provider();
         let built = split_call_args(options, "makeRequest(options)").and_then(|mut args| {
             let endpoint_url = endpoint_url.as_string().filter(|u| !u.is_empty()).ok_or_else(|| {
@@ -212,8 +224,8 @@ impl ClientCore {
                 Some(Value::Object(h)) => h
                     .into_iter()
                     .map(|(k, v)| match v {
-                        Value::String(s) if !s.contains(['\r', '\n']) => Ok((k, s)),
-                        _ => Err(providers::bad_argument(&format!("headers.{k}"), "must be a string without line breaks")),
+                        Value::String(s) if valid_header(&k, &s) => Ok((k, s)),
+                        _ => Err(providers::bad_argument(&format!("headers.{k}"), "must be a valid header name with a string value without control characters")),
                     })
                     .collect::<Result<_, _>>()?,
                 Some(_) => return Err(providers::bad_argument("headers", "must be an object of strings")),
@@ -224,10 +236,10 @@ impl ClientCore {
             let body = from_js(data).map_err(|e| providers::bad_argument("data", &format!("must be JSON-like data ({e})")))?;
             let body = (!body.is_null()).then_some(body);
             let method = method.unwrap_or_else(|| if body.is_some() { "POST".into() } else { "GET".into() });
-            let base = providers::base_url(&config, info(provider).ok_or_else(|| providers::bad_argument("provider", "is unknown"))?);
+            let base = providers::base_url(config, info(provider).ok_or_else(|| providers::bad_argument("provider", "is unknown"))?);
             let url = join_url(base, &endpoint_url);
             let model = body.as_ref().and_then(|b| b.get("model")).and_then(Value::as_str).map(str::to_string);
-            let req = json_request(&config, openai::auth_headers(&config), &method, url, body.as_ref(), &extra);
+            let req = json_request(config, openai::auth_headers(config), &method, url, body.as_ref(), &extra);
             Ok((args, (req, model)))
         });
         let (args, built) = match built {
@@ -306,9 +318,12 @@ impl ClientCore {
             l.list.push((id, name, listener));
             id
         };
+        Self::sync_listener(&self.engine, &self.listeners);
         let listeners = self.listeners.clone();
+        let engine = self.engine.clone();
         let off = Closure::<dyn FnMut()>::new(move || {
-            listeners.borrow_mut().list.retain(|(i, _, _)| *i != id)
+            listeners.borrow_mut().list.retain(|(i, _, _)| *i != id);
+            Self::sync_listener(&engine, &listeners);
         });
         Ok(off.into_js_value())
     }
@@ -327,10 +342,15 @@ fn empty_args() -> CallArgs {
     }
 }
 
-/// makeRequest's parser: JSON when it parses, else the text.
-fn parse_any(reply: &Reply) -> Result<Parsed, ApiError> {
-    let value = serde_json::from_slice::<Value>(&reply.body)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&reply.body).into_owned()));
-    let usage = openai::usage_of(&value);
-    Ok(Parsed { value, usage })
+/// makeRequest's parser: the body when it is JSON, else the text as a JSON string.
+fn parse_any(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_ok();
+    let json = match std::str::from_utf8(&reply.body) {
+        Ok(text) if is_json => text.to_string(),
+        _ => Value::from(String::from_utf8_lossy(&reply.body)).to_string(),
+    };
+    Ok(Parsed {
+        json,
+        usage: openai::usage_of(&reply.body),
+    })
 }

@@ -1,8 +1,7 @@
 //! JavaScript values to and from the engine's JSON values and errors.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Reflect, JSON};
 use resilient_core::{ApiError, ErrorType};
-use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
@@ -14,9 +13,15 @@ extern "C" {
     pub fn api_error_class() -> JsValue;
 }
 
+/// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than
+/// setting each property from wasm.
 pub fn to_js(v: &Value) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    parse_json_text(&v.to_string())
+}
+
+/// JSON text (the engine's results) to a JS value.
+pub fn parse_json_text(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// A JS value (no functions inside) to JSON; `undefined` becomes null.
@@ -64,44 +69,40 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
     if !args.is_object() || Array::is_array(args) {
         return Err(bad(what, "must be an object"));
     }
-    let entries = Object::entries(args.unchecked_ref());
-    for entry in entries.iter() {
-        let key = Reflect::get_u32(&entry, 0)
-            .ok()
-            .and_then(|k| k.as_string())
-            .unwrap_or_default();
-        let value = Reflect::get_u32(&entry, 1).unwrap_or(JsValue::UNDEFINED);
-        if value.is_undefined() {
-            continue;
+    let signal = Reflect::get(args, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
+    if !signal.is_undefined() {
+        let is_signal = Reflect::has(&signal, &"aborted".into()).unwrap_or(false)
+            && Reflect::has(&signal, &"addEventListener".into()).unwrap_or(false);
+        if !is_signal {
+            return Err(bad("signal", "must be an AbortSignal"));
         }
-        match key.as_str() {
-            "signal" => {
-                let is_signal = Reflect::has(&value, &"aborted".into()).unwrap_or(false)
-                    && Reflect::has(&value, &"addEventListener".into()).unwrap_or(false);
-                if !is_signal {
-                    return Err(bad("signal", "must be an AbortSignal"));
-                }
-                out.signal = Some(value);
-            }
-            "priority" => {
-                out.priority = from_js(&value)
-                    .map_err(|_| bad("priority", "must be 'high', 'normal', 'low', 0, 1 or 2"))?
-            }
-            "timeout" => match value.as_f64() {
-                Some(t) if t > 0.0 && t.is_finite() => out.timeout = Some(t),
-                _ => return Err(bad("timeout", "must be a number of seconds > 0")),
-            },
-            "endpointId" | "endpoint_id" => match value.as_string() {
-                Some(s) => out.endpoint_id = Some(s),
-                None => return Err(bad("endpointId", "must be a string")),
-            },
-            _ => {
-                let v = from_js(&value)
-                    .map_err(|e| bad(&key, &format!("must be JSON-like data ({e})")))?;
-                out.rest.insert(key, v);
+        out.signal = Some(signal);
+    }
+    // One JSON.stringify crosses the boundary instead of one conversion per field.
+    let text = JSON::stringify(args)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
+    let Ok(Value::Object(mut rest)) = serde_json::from_str::<Value>(&text) else {
+        return Err(bad(what, "must be an object"));
+    };
+    rest.remove("signal");
+    out.priority = rest.remove("priority").unwrap_or(Value::Null);
+    if let Some(t) = rest.remove("timeout") {
+        match t.as_f64() {
+            Some(t) if t > 0.0 && t.is_finite() => out.timeout = Some(t),
+            _ => return Err(bad("timeout", "must be a number of seconds > 0")),
+        }
+    }
+    for key in ["endpointId", "endpoint_id"] {
+        if let Some(id) = rest.remove(key) {
+            match id {
+                Value::String(s) => out.endpoint_id = Some(s),
+                _ => return Err(bad("endpointId", "must be a string")),
             }
         }
     }
+    out.rest = rest;
     Ok(out)
 }
 

@@ -1,13 +1,15 @@
 //! The host traits over JavaScript: the global `fetch` (or the user's), `AbortController`,
 //! `setTimeout`, `performance.now` and `Math.random`. Nothing here assumes `window`, so it
-//! runs the same in a page, a worker and Node.
+//! runs the same in a page, a worker and Node. The JavaScript half (js/support.js) keeps
+//! boundary crossings to one per step.
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use resilient_core::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
     TransportErrorKind,
 };
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -23,8 +25,6 @@ extern "C" {
     fn date_now() -> f64;
     #[wasm_bindgen(js_namespace = Math, js_name = random)]
     fn math_random() -> f64;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_name = AbortController)]
@@ -35,6 +35,36 @@ extern "C" {
     fn signal(this: &AbortController) -> JsValue;
     #[wasm_bindgen(method)]
     fn abort(this: &AbortController);
+}
+
+#[wasm_bindgen(module = "/js/support.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimerHandler)]
+    fn set_timer_handler(handler: &JsValue);
+    #[wasm_bindgen(js_name = startTimer)]
+    fn start_timer(ms: f64, id: u32) -> JsValue;
+    #[wasm_bindgen(js_name = startFetch, catch)]
+    fn start_fetch(
+        fetch: &JsValue,
+        url: &str,
+        method: &str,
+        header_text: &str,
+        body: JsValue,
+        signal: &JsValue,
+    ) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = fetchBuffered, catch)]
+    fn fetch_buffered(
+        fetch: &JsValue,
+        url: &str,
+        method: &str,
+        header_text: &str,
+        body: JsValue,
+        signal: &JsValue,
+    ) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = responseHead)]
+    fn response_head(response: &JsValue) -> String;
+    #[wasm_bindgen(js_name = readAll)]
+    fn read_all(response: &JsValue) -> Promise;
 }
 
 pub struct JsClock;
@@ -59,17 +89,39 @@ impl Entropy for JsEntropy {
     }
 }
 
+// ------------------------------------------------------------------ timers
+
 #[derive(Default)]
 struct TimerState {
     fired: bool,
     waker: Option<Waker>,
 }
 
-/// A `setTimeout` as a future; dropping it clears the timer.
+thread_local! {
+    static TIMERS: RefCell<HashMap<u32, Rc<RefCell<TimerState>>>> = RefCell::new(HashMap::new());
+    static NEXT_TIMER: Cell<u32> = const { Cell::new(0) };
+    static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+fn timer_fired(id: u32) {
+    let state = TIMERS.with(|t| t.borrow_mut().remove(&id));
+    if let Some(state) = state {
+        let waker = {
+            let mut s = state.borrow_mut();
+            s.fired = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// A `setTimeout` as a future; dropping it clears the timer. Every timer shares one JS
+/// callback (it receives the timer's id), so a sleep allocates no closure.
 struct Sleep {
     state: Rc<RefCell<TimerState>>,
-    handle: Option<JsValue>,
-    _closure: Option<Closure<dyn FnMut()>>,
+    timer: Option<(u32, JsValue)>,
     ms: f64,
 }
 
@@ -79,8 +131,7 @@ impl Sleep {
         let ms = (secs * 1000.0).clamp(0.0, 2_147_483_647.0);
         Sleep {
             state: Rc::default(),
-            handle: None,
-            _closure: None,
+            timer: None,
             ms: if ms.is_nan() { 0.0 } else { ms },
         }
     }
@@ -93,20 +144,19 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         self.state.borrow_mut().waker = Some(cx.waker().clone());
-        if self.handle.is_none() {
-            let state = self.state.clone();
-            let closure = Closure::<dyn FnMut()>::new(move || {
-                let waker = {
-                    let mut s = state.borrow_mut();
-                    s.fired = true;
-                    s.waker.take()
-                };
-                if let Some(w) = waker {
-                    w.wake();
-                }
+        if self.timer.is_none() {
+            if !TIMER_HANDLER.with(|h| h.replace(true)) {
+                let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
+                set_timer_handler(&handler.into_js_value());
+            }
+            let id = NEXT_TIMER.with(|n| {
+                let id = n.get().wrapping_add(1);
+                n.set(id);
+                id
             });
-            self.handle = Some(set_timeout(closure.as_ref().unchecked_ref(), self.ms));
-            self._closure = Some(closure);
+            TIMERS.with(|t| t.borrow_mut().insert(id, self.state.clone()));
+            let handle = start_timer(self.ms, id);
+            self.timer = Some((id, handle));
         }
         Poll::Pending
     }
@@ -114,13 +164,16 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(h) = &self.handle {
+        if let Some((id, handle)) = &self.timer {
             if !self.state.borrow().fired {
-                clear_timeout(h);
+                TIMERS.with(|t| t.borrow_mut().remove(id));
+                clear_timeout(handle);
             }
         }
     }
 }
+
+// ------------------------------------------------------------------ fetch
 
 /// Sends with `fetch`: the user's function if given, else the global one at call time.
 pub struct FetchTransport {
@@ -165,112 +218,162 @@ fn connection(message: String) -> TransportError {
     TransportError::connection(message)
 }
 
+fn body_error(e: &JsValue) -> TransportError {
+    TransportError {
+        kind: TransportErrorKind::Body,
+        message: js_message(e),
+    }
+}
+
+/// "name\0value\0name\0value..." (header values never hold NUL: config rejects controls).
+fn header_text(headers: &[(String, String)]) -> String {
+    let mut text = String::new();
+    for (k, v) in headers {
+        if !text.is_empty() {
+            text.push('\0');
+        }
+        text.push_str(k);
+        text.push('\0');
+        text.push_str(v);
+    }
+    text
+}
+
+/// "status\0name\0value..." from js/support.js `responseHead`.
+fn parse_head(head: &str) -> (u16, Vec<(String, String)>) {
+    let mut parts = head.split('\0');
+    let status = parts
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    let mut headers = Vec::new();
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        headers.push((k.to_string(), v.to_string()));
+    }
+    (status, headers)
+}
+
 impl Transport for FetchTransport {
     fn send(&self, req: HttpRequest) -> LocalFuture<'static, Result<HttpResponse, TransportError>> {
-        let fetch = self.fetch.clone();
+        let fetch = self
+            .fetch
+            .clone()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::UNDEFINED);
         Box::pin(async move {
-            let controller = AbortController::new();
             let mut guard = AbortOnDrop {
-                controller,
+                controller: AbortController::new(),
                 finished: false,
             };
-            let init = Object::new();
-            let headers = Object::new();
-            for (k, v) in &req.headers {
-                set(&headers, k, &JsValue::from_str(v));
-            }
-            set(&init, "method", &JsValue::from_str(&req.method));
-            set(&init, "headers", &headers);
-            if let Some(body) = &req.body {
-                set(&init, "body", &Uint8Array::from(body.as_slice()));
-            }
-            set(&init, "signal", &guard.controller.signal());
-            let fetch = match fetch {
-                Some(f) => f,
-                None => Reflect::get(&js_sys::global(), &"fetch".into())
-                    .ok()
-                    .and_then(|f| f.dyn_into::<Function>().ok())
-                    .ok_or_else(|| connection("no global fetch in this environment".into()))?,
+            let headers = header_text(&req.headers);
+            let body = match &req.body {
+                Some(b) => Uint8Array::from(b.as_slice()).into(),
+                None => JsValue::UNDEFINED,
             };
-            let promise = fetch
-                .call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init)
+            let signal = guard.controller.signal();
+            if !req.stream {
+                // One await for head and body: the cheap path for ordinary calls.
+                let promise =
+                    fetch_buffered(&fetch, &req.url, &req.method, &headers, body, &signal)
+                        .map_err(|e| connection(js_message(&e)))?;
+                let pair = JsFuture::from(promise)
+                    .await
+                    .map_err(|e| connection(js_message(&e)))?;
+                guard.finished = true;
+                let head = Reflect::get_u32(&pair, 0)
+                    .ok()
+                    .and_then(|h| h.as_string())
+                    .unwrap_or_default();
+                let bytes = Reflect::get_u32(&pair, 1)
+                    .ok()
+                    .and_then(|b| b.dyn_into::<Uint8Array>().ok())
+                    .map(|b| b.to_vec())
+                    .unwrap_or_default();
+                let (status, headers) = parse_head(&head);
+                return Ok(HttpResponse {
+                    status,
+                    headers,
+                    body: Box::new(Buffered(Some(bytes))),
+                });
+            }
+            let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
                 .map_err(|e| connection(js_message(&e)))?;
-            let promise: Promise = promise
-                .dyn_into()
-                .map_err(|_| connection("fetch did not return a promise".into()))?;
             let resp = JsFuture::from(promise)
                 .await
                 .map_err(|e| connection(js_message(&e)))?;
-            let status = Reflect::get(&resp, &"status".into())
-                .ok()
-                .and_then(|s| s.as_f64())
-                .unwrap_or(0.0) as u16;
-            let mut headers = Vec::new();
-            if let Ok(h) = Reflect::get(&resp, &"headers".into()) {
-                if let Ok(Some(iter)) = js_sys::try_iter(&h) {
-                    for entry in iter.flatten() {
-                        let k = Reflect::get_u32(&entry, 0).ok().and_then(|v| v.as_string());
-                        let v = Reflect::get_u32(&entry, 1).ok().and_then(|v| v.as_string());
-                        if let (Some(k), Some(v)) = (k, v) {
-                            headers.push((k, v));
-                        }
-                    }
-                }
-            }
-            let body = Reflect::get(&resp, &"body".into()).unwrap_or(JsValue::NULL);
-            let reader = if body.is_object() {
-                let get_reader = Reflect::get(&body, &"getReader".into())
-                    .ok()
-                    .and_then(|f| f.dyn_into::<Function>().ok());
-                match get_reader {
-                    Some(f) => Some(f.call0(&body).map_err(|e| connection(js_message(&e)))?),
-                    None => None,
-                }
-            } else {
-                None
-            };
-            if reader.is_none() {
-                guard.finished = true;
-            }
+            let (status, headers) = parse_head(&response_head(&resp));
             Ok(HttpResponse {
                 status,
                 headers,
-                body: Box::new(JsBody { reader, guard }),
+                body: Box::new(JsBody {
+                    response: Some(resp),
+                    reader: None,
+                    guard,
+                }),
             })
         })
     }
 }
 
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    // Setting a property on a fresh plain object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+/// A body already read to the end.
+struct Buffered(Option<Vec<u8>>);
+
+impl Body for Buffered {
+    fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>> {
+        let chunk = self.0.take();
+        Box::pin(async move { Ok(chunk) })
+    }
+    fn read_all(&mut self) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
+        let all = self.0.take().unwrap_or_default();
+        Box::pin(async move { Ok(all) })
+    }
 }
 
+/// A body read as it arrives.
 struct JsBody {
+    response: Option<JsValue>,
+    /// The stream reader, once chunks are asked for one at a time.
     reader: Option<JsValue>,
     guard: AbortOnDrop,
+}
+
+impl JsBody {
+    fn reader(&mut self) -> Result<Option<JsValue>, TransportError> {
+        if self.reader.is_none() {
+            let Some(resp) = self.response.take() else {
+                return Ok(None);
+            };
+            let body = Reflect::get(&resp, &"body".into()).unwrap_or(JsValue::NULL);
+            if !body.is_object() {
+                return Ok(None);
+            }
+            let get_reader = Reflect::get(&body, &"getReader".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
+                .ok_or_else(|| connection("the response body has no getReader()".into()))?;
+            self.reader = Some(get_reader.call0(&body).map_err(|e| body_error(&e))?);
+        }
+        Ok(self.reader.clone())
+    }
 }
 
 impl Body for JsBody {
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>> {
         Box::pin(async move {
-            let Some(reader) = &self.reader else {
+            let Some(reader) = self.reader()? else {
+                self.guard.finished = true;
                 return Ok(None);
             };
-            let body_err = |e: &JsValue| TransportError {
-                kind: TransportErrorKind::Body,
-                message: js_message(e),
-            };
-            let read = Reflect::get(reader, &"read".into())
+            let read = Reflect::get(&reader, &"read".into())
                 .ok()
                 .and_then(|f| f.dyn_into::<Function>().ok())
                 .ok_or_else(|| connection("the body reader has no read()".into()))?;
             let promise: Promise = read
-                .call0(reader)
-                .map_err(|e| body_err(&e))?
+                .call0(&reader)
+                .map_err(|e| body_error(&e))?
                 .dyn_into()
                 .map_err(|_| connection("read() did not return a promise".into()))?;
-            let result = JsFuture::from(promise).await.map_err(|e| body_err(&e))?;
+            let result = JsFuture::from(promise).await.map_err(|e| body_error(&e))?;
             let done = Reflect::get(&result, &"done".into())
                 .ok()
                 .and_then(|d| d.as_bool())
@@ -285,6 +388,27 @@ impl Body for JsBody {
                 .dyn_into::<Uint8Array>()
                 .map_err(|_| connection("a body chunk is not a Uint8Array".into()))?;
             Ok(Some(bytes.to_vec()))
+        })
+    }
+
+    fn read_all(&mut self) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
+        Box::pin(async move {
+            let Some(resp) = self.response.take() else {
+                // Already streaming (or consumed): gather the remaining chunks.
+                let mut all = Vec::new();
+                while let Some(c) = self.next_chunk().await? {
+                    all.extend_from_slice(&c);
+                }
+                return Ok(all);
+            };
+            let bytes = JsFuture::from(read_all(&resp))
+                .await
+                .map_err(|e| body_error(&e))?;
+            self.guard.finished = true;
+            Ok(bytes
+                .dyn_into::<Uint8Array>()
+                .map(|b| b.to_vec())
+                .unwrap_or_default())
         })
     }
 }

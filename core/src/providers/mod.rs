@@ -79,15 +79,69 @@ pub fn json_request(
         url,
         headers,
         body: body.map(|b| b.to_string().into_bytes()),
+        stream: false,
     }
 }
 
-/// Parses a JSON body, or fails as `decode_error`.
-pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response body is not valid JSON: {e}"),
-        )
-    })
+/// Writes a normalized result object field by field. Raw bodies are spliced in verbatim
+/// (they were parsed already, so they are valid JSON), never decoded and re-encoded.
+pub struct ResultJson(String);
+
+impl ResultJson {
+    pub fn new(capacity: usize) -> ResultJson {
+        let mut s = String::with_capacity(capacity);
+        s.push('{');
+        ResultJson(s)
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        self.0.push('"');
+        self.0.push_str(key);
+        self.0.push_str("\":");
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        // Serialising a str into a String cannot fail.
+        self.0.push_str(&Value::from(value).to_string());
+        self
+    }
+
+    pub fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    /// `value` must be JSON text.
+    pub fn raw(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        self.0.push_str(value);
+        self
+    }
+
+    /// `value` must be a JSON document that parsed; otherwise it goes in as a JSON string.
+    pub fn raw_bytes(&mut self, key: &str, value: &[u8]) -> &mut Self {
+        match std::str::from_utf8(value) {
+            Ok(text) if !text.trim().is_empty() => self.raw(key, text),
+            _ => self.str(key, &String::from_utf8_lossy(value)),
+        }
+    }
+
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// API.md's `usage` object.
+pub fn usage_json(u: &crate::stats::Usage) -> String {
+    format!(
+        r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}}}"#,
+        u.prompt, u.completion, u.total
+    )
 }

@@ -1,13 +1,17 @@
 //! OpenAI chat completions (the OpenAI-compatible family grows from here).
 
-use super::{bad_argument, base_url, info, join_url, json_request, parse_json, ProviderInfo};
+use super::{
+    bad_argument, base_url, info, join_url, json_request, usage_json, ProviderInfo, ResultJson,
+};
 use crate::classify::request_id_header;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 fn provider() -> &'static ProviderInfo {
     info("openai").expect("openai is in the table")
@@ -94,59 +98,105 @@ pub fn chat_request(config: &Config, args: &Value) -> Result<(HttpRequest, Strin
     Ok((req, model))
 }
 
-pub fn usage_of(v: &Value) -> Option<Usage> {
-    let u = v.get("usage")?;
-    let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let (prompt, completion) = (n("prompt_tokens"), n("completion_tokens"));
-    let total = u
-        .get("total_tokens")
-        .and_then(Value::as_u64)
-        .unwrap_or(prompt + completion);
-    Some(Usage {
-        prompt,
-        completion,
-        total,
-    })
+#[derive(Deserialize, Default)]
+struct UsageIn {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    total_tokens: Option<u64>,
+}
+
+impl From<UsageIn> for Usage {
+    fn from(u: UsageIn) -> Usage {
+        Usage {
+            prompt: u.prompt_tokens,
+            completion: u.completion_tokens,
+            total: u
+                .total_tokens
+                .unwrap_or(u.prompt_tokens + u.completion_tokens),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WithUsage {
+    usage: Option<UsageIn>,
+}
+
+/// The OpenAI-style `usage` of any JSON body, if it has one.
+pub fn usage_of(body: &[u8]) -> Option<Usage> {
+    serde_json::from_slice::<WithUsage>(body)
+        .ok()?
+        .usage
+        .map(Usage::from)
+}
+
+#[derive(Deserialize)]
+struct Completion<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    choices: Vec<Choice<'a>>,
+    usage: Option<UsageIn>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(borrow)]
+    message: Option<Message<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
 }
 
 /// A `chat.completion` body to API.md's normalized result.
-/// `request_id` is null when neither header nor body has one; the pipeline fills in its own.
-pub fn parse_chat(reply: &Reply) -> Result<Parsed, ApiError> {
-    let raw = parse_json(&reply.body)?;
-    let choice = raw
-        .get("choices")
-        .and_then(|c| c.get(0))
+pub fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+    let c: Completion = serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("the response is not a chat completion: {e}"),
+        )
+    })?;
+    let choice = c
+        .choices
+        .first()
         .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
     let text = choice
-        .get("message")
-        .and_then(|m| m.get("content"))
-        .and_then(Value::as_str)
+        .message
+        .as_ref()
+        .and_then(|m| m.content.as_deref())
         .unwrap_or("");
-    let finish = choice.get("finish_reason").cloned().unwrap_or(Value::Null);
-    if finish == "content_filter" && text.is_empty() {
+    let finish = choice.finish_reason.as_deref();
+    if finish == Some("content_filter") && text.is_empty() {
         return Err(ApiError::new(
             ErrorType::ContentFilter,
             "the reply was withheld by the content filter",
         ));
     }
-    let usage = usage_of(&raw).unwrap_or_default();
-    let request_id = request_id_header(&reply.headers)
-        .or_else(|| raw.get("id").and_then(Value::as_str).map(str::to_string));
-    let value = json!({
-        "text": text,
-        "model": raw.get("model").cloned().unwrap_or(Value::Null),
-        "finish_reason": finish,
-        "usage": {
-            "prompt_tokens": usage.prompt,
-            "completion_tokens": usage.completion,
-            "total_tokens": usage.total,
-        },
-        "request_id": request_id,
-        "provider": "openai",
-        "raw": raw,
-    });
+    let usage = c.usage.map(Usage::from).unwrap_or_default();
+    let header_id = request_id_header(&reply.headers);
+    let request_id = header_id
+        .as_deref()
+        .or(c.id.as_deref())
+        .unwrap_or(client_request_id);
+    let mut out = ResultJson::new(reply.body.len() + 256);
+    out.str("text", text)
+        .opt_str("model", c.model.as_deref())
+        .opt_str("finish_reason", finish)
+        .raw("usage", &usage_json(&usage))
+        .str("request_id", request_id)
+        .str("provider", "openai")
+        .raw_bytes("raw", &reply.body);
     Ok(Parsed {
-        value,
+        json: out.finish(),
         usage: Some(usage),
     })
 }
@@ -196,17 +246,18 @@ mod tests {
             headers: vec![("x-request-id".into(), "req_fixture_1".into())],
             body: body.as_bytes().to_vec(),
         };
-        let p = parse_chat(&reply).unwrap();
-        assert_eq!(p.value["text"], "Hi!");
-        assert_eq!(p.value["model"], "gpt-4o-mini-2024-07-18");
-        assert_eq!(p.value["finish_reason"], "stop");
+        let p = parse_chat(&reply, "client-1").unwrap();
+        let v: Value = serde_json::from_str(&p.json).unwrap();
+        assert_eq!(v["text"], "Hi!");
+        assert_eq!(v["model"], "gpt-4o-mini-2024-07-18");
+        assert_eq!(v["finish_reason"], "stop");
         assert_eq!(
-            p.value["usage"],
+            v["usage"],
             json!({"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11})
         );
-        assert_eq!(p.value["request_id"], "req_fixture_1");
-        assert_eq!(p.value["provider"], "openai");
-        assert_eq!(p.value["raw"]["id"], "chatcmpl-fixture1");
+        assert_eq!(v["request_id"], "req_fixture_1");
+        assert_eq!(v["provider"], "openai");
+        assert_eq!(v["raw"], serde_json::from_str::<Value>(body).unwrap());
         assert_eq!(
             p.usage,
             Some(Usage {
@@ -215,6 +266,13 @@ mod tests {
                 total: 11
             })
         );
+        // Without the header, the body's id.
+        let bare = Reply {
+            headers: vec![],
+            ..reply
+        };
+        let v: Value = serde_json::from_str(&parse_chat(&bare, "client-1").unwrap().json).unwrap();
+        assert_eq!(v["request_id"], "chatcmpl-fixture1");
     }
 
     #[test]
@@ -261,13 +319,31 @@ mod tests {
 
     #[test]
     fn garbage_replies_are_decode_errors() {
-        for body in ["", "{", "[]", r#"{"choices":[]}"#, "\u{0}"] {
+        let bodies = [
+            "",
+            "{",
+            "[]",
+            r#"{"choices":[]}"#,
+            "\u{0}",
+            r#"{"choices":[{"message":{"content":5}}]}"#,
+        ];
+        for body in bodies {
             let reply = Reply {
                 status: 200,
                 headers: vec![],
                 body: body.as_bytes().to_vec(),
             };
-            assert_eq!(parse_chat(&reply).unwrap_err().kind, ErrorType::DecodeError);
+            let err = parse_chat(&reply, "c").unwrap_err();
+            assert_eq!(err.kind, ErrorType::DecodeError, "{body}");
         }
+        let no_id = r#"{"choices":[{"message":{"content":"x"},"finish_reason":"stop"}]}"#;
+        let reply = Reply {
+            status: 200,
+            headers: vec![],
+            body: no_id.as_bytes().to_vec(),
+        };
+        let v: Value = serde_json::from_str(&parse_chat(&reply, "client-9").unwrap().json).unwrap();
+        assert_eq!(v["request_id"], "client-9");
+        assert!(v["model"].is_null());
     }
 }
