@@ -157,6 +157,20 @@ pub fn classify_http(
     }
 }
 
+/// An error the server sent inside a 200 stream (an `error` event, an `{"error"}` line): its
+/// own type when its codes name one, else `stream_interrupted`.
+pub fn classify_stream_error(body: &[u8]) -> ApiError {
+    let parsed = parse_error_body(body);
+    let kind = type_from_codes(&parsed.codes).unwrap_or(ErrorType::StreamInterrupted);
+    let message = parsed
+        .message
+        .unwrap_or_else(|| "the server reported an error in the stream".into());
+    ApiError {
+        retry_delay: parsed.hint,
+        ..ApiError::new(kind, message)
+    }
+}
+
 pub fn classify_transport(err: &TransportError) -> ApiError {
     ApiError::new(ErrorType::ConnectionError, err.message.clone())
 }

@@ -11,6 +11,7 @@ pub mod providers;
 pub mod queue;
 pub mod secret;
 pub mod stats;
+pub mod stream;
 
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -158,6 +158,13 @@ pub enum Step {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     },
+    /// Answer 200 at once, then send each chunk after its delay (seconds after the previous),
+    /// then end the body (`stall_after`: never end it; `fail_after`: break the connection).
+    Stream {
+        chunks: Vec<(f64, Vec<u8>)>,
+        stall_after: bool,
+        fail_after: bool,
+    },
     /// Never answer.
     Stall,
     /// Fail as a refused connection after `delay`.
@@ -185,7 +192,7 @@ impl Step {
     pub fn after(mut self, secs: f64) -> Step {
         match &mut self {
             Step::Reply { delay, .. } | Step::Refuse { delay } => *delay = secs,
-            Step::Stall => {}
+            Step::Stall | Step::Stream { .. } => {}
         }
         self
     }
@@ -271,20 +278,34 @@ impl Drop for FlightGuard {
 }
 
 struct SimBody {
-    chunks: VecDeque<Vec<u8>>,
+    clock: SimClock,
+    chunks: VecDeque<(f64, Vec<u8>)>,
+    stall_after: bool,
+    fail_after: bool,
     guard: Option<FlightGuard>,
 }
 
 impl Body for SimBody {
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>> {
-        let chunk = self.chunks.pop_front();
-        if chunk.is_none() {
-            if let Some(g) = self.guard.as_mut() {
+        Box::pin(async move {
+            if let Some((delay, bytes)) = self.chunks.pop_front() {
+                self.clock.sleep(delay).await;
+                return Ok(Some(bytes));
+            }
+            if self.stall_after {
+                std::future::pending::<()>().await;
+            }
+            if let Some(mut g) = self.guard.take() {
                 g.finished = true;
             }
-            self.guard = None;
-        }
-        Box::pin(async move { Ok(chunk) })
+            if self.fail_after {
+                return Err(TransportError {
+                    kind: crate::host::TransportErrorKind::Body,
+                    message: "connection reset".into(),
+                });
+            }
+            Ok(None)
+        })
     }
 }
 
@@ -314,6 +335,21 @@ impl Transport for ScriptedTransport {
         Box::pin(async move {
             match step {
                 Step::Stall => std::future::pending().await,
+                Step::Stream {
+                    chunks,
+                    stall_after,
+                    fail_after,
+                } => Ok(HttpResponse {
+                    status: 200,
+                    headers: vec![("content-type".into(), "text/event-stream".into())],
+                    body: Box::new(SimBody {
+                        clock,
+                        chunks: chunks.into(),
+                        stall_after,
+                        fail_after,
+                        guard: Some(guard),
+                    }),
+                }),
                 Step::Refuse { delay } => {
                     clock.sleep(delay).await;
                     guard.finish();
@@ -328,12 +364,16 @@ impl Transport for ScriptedTransport {
                     clock.sleep(delay).await;
                     // Split the body in two to exercise chunked reading.
                     let mid = body.len() / 2;
-                    let chunks = VecDeque::from([body[..mid].to_vec(), body[mid..].to_vec()]);
+                    let chunks =
+                        VecDeque::from([(0.0, body[..mid].to_vec()), (0.0, body[mid..].to_vec())]);
                     Ok(HttpResponse {
                         status,
                         headers,
                         body: Box::new(SimBody {
+                            clock,
                             chunks,
+                            stall_after: false,
+                            fail_after: false,
                             guard: Some(guard),
                         }),
                     })

@@ -3,13 +3,16 @@
 use super::{
     bad_argument, base_url, info, join_url, json_request, usage_json, ProviderInfo, ResultJson,
 };
-use crate::classify::request_id_header;
+use crate::classify::{classify_stream_error, request_id_header};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::pipeline::StreamCodec;
 use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
+use crate::stream::{SseDecoder, SseEvent};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
@@ -201,6 +204,277 @@ pub fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiE
     })
 }
 
+/// `embed({ input, model? })`: `input` is a string or an array of strings.
+pub fn embed_request(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+    let input = args
+        .get("input")
+        .filter(|i| {
+            i.is_string()
+                || i.as_array()
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
+        })
+        .ok_or_else(|| {
+            bad_argument(
+                "input",
+                "is required: a string or a non-empty array of strings",
+            )
+        })?;
+    let model = match args.get("model") {
+        Some(Value::String(m)) => m.clone(),
+        Some(_) => return Err(bad_argument("model", "must be a string")),
+        None => EMBED_MODEL.to_string(),
+    };
+    let body = json!({"model": model, "input": input, "encoding_format": "float"});
+    let url = join_url(base_url(config, provider()), "embeddings");
+    let req = json_request(config, auth_headers(config), "POST", url, Some(&body), &[]);
+    Ok((req, model))
+}
+
+/// The default embedding model (the caller's `model` option names a chat model).
+pub const EMBED_MODEL: &str = "text-embedding-3-small";
+
+#[derive(Deserialize)]
+struct EmbeddingList<'a> {
+    #[serde(borrow)]
+    data: Vec<EmbeddingIn<'a>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    usage: Option<UsageIn>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingIn<'a> {
+    #[serde(default)]
+    index: usize,
+    #[serde(borrow)]
+    embedding: &'a RawValue,
+}
+
+/// An embeddings list to `{ embeddings, model, usage, request_id, provider }`; the vectors are
+/// spliced in as the server wrote them, in `index` order.
+pub fn parse_embed(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+    let mut list: EmbeddingList = serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("the response is not an embedding list: {e}"),
+        )
+    })?;
+    list.data.sort_by_key(|d| d.index);
+    if list
+        .data
+        .iter()
+        .any(|d| !d.embedding.get().trim_start().starts_with('['))
+    {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "an embedding is not an array of floats",
+        ));
+    }
+    let mut vectors = String::with_capacity(reply.body.len());
+    vectors.push('[');
+    for (i, d) in list.data.iter().enumerate() {
+        if i > 0 {
+            vectors.push(',');
+        }
+        vectors.push_str(d.embedding.get());
+    }
+    vectors.push(']');
+    let usage = list.usage.map(Usage::from).unwrap_or_default();
+    let request_id = request_id_header(&reply.headers);
+    let mut out = ResultJson::new(vectors.len() + 200);
+    out.raw("embeddings", &vectors)
+        .opt_str("model", list.model.as_deref())
+        .raw("usage", &usage_json(&usage))
+        .str(
+            "request_id",
+            request_id.as_deref().unwrap_or(client_request_id),
+        )
+        .str("provider", "openai");
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+    })
+}
+
+/// `listModels()`: `GET /models`.
+pub fn models_request(config: &Config) -> HttpRequest {
+    let url = join_url(base_url(config, provider()), "models");
+    json_request(config, auth_headers(config), "GET", url, None, &[])
+}
+
+#[derive(Deserialize)]
+struct ModelList<'a> {
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+/// The `data` array of a model list, verbatim: `[{ id, object, created, owned_by }]`.
+pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    let list: ModelList = serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("the response is not a model list: {e}"),
+        )
+    })?;
+    if !list.data.get().trim_start().starts_with('[') {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "the model list `data` is not an array",
+        ));
+    }
+    Ok(Parsed {
+        json: list.data.get().to_string(),
+        usage: None,
+    })
+}
+
+/// The request for `chatStream`: the chat body with `stream` and usage asked for.
+pub fn chat_stream_request(
+    config: &Config,
+    args: &Value,
+) -> Result<(HttpRequest, String), ApiError> {
+    let mut args = args.clone();
+    if let Some(m) = args.as_object_mut() {
+        m.insert("stream".into(), json!(true));
+        m.entry("stream_options")
+            .or_insert_with(|| json!({"include_usage": true}));
+    }
+    let (mut req, model) = chat_request(config, &args)?;
+    req.stream = true;
+    Ok((req, model))
+}
+
+#[derive(Deserialize)]
+struct ChunkIn<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<ChunkChoice<'a>>,
+    usage: Option<UsageIn>,
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice<'a> {
+    #[serde(borrow)]
+    delta: Option<Message<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+/// OpenAI-style SSE: `data: {chat.completion.chunk}` events, `data: [DONE]` at the end, and an
+/// `error` event or an `{"error"}` chunk for a failure after the 200.
+#[derive(Default)]
+pub struct ChatStreamCodec {
+    sse: SseDecoder,
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    done: bool,
+}
+
+impl ChatStreamCodec {
+    pub fn new() -> ChatStreamCodec {
+        ChatStreamCodec::default()
+    }
+
+    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
+        if self.done {
+            return Ok(());
+        }
+        if ev.event.as_deref() == Some("error") {
+            return Err(classify_stream_error(ev.data.as_bytes()));
+        }
+        if ev.data.trim() == "[DONE]" {
+            out.push(self.final_item());
+            return Ok(());
+        }
+        let chunk: ChunkIn = serde_json::from_str(&ev.data).map_err(|e| {
+            ApiError::new(
+                ErrorType::DecodeError,
+                format!("a stream event is not a chat.completion.chunk: {e}"),
+            )
+        })?;
+        if chunk.error.is_some() {
+            return Err(classify_stream_error(ev.data.as_bytes()));
+        }
+        if let Some(u) = chunk.usage {
+            self.usage = Some(u.into());
+        }
+        if let Some(choice) = chunk.choices.first() {
+            let delta = choice
+                .delta
+                .as_ref()
+                .and_then(|d| d.content.as_deref())
+                .unwrap_or("");
+            if !delta.is_empty() {
+                self.text.push_str(delta);
+                let mut item = ResultJson::new(delta.len() + 32);
+                item.str("delta", delta).raw("done", "false");
+                out.push(item.finish());
+            }
+            if let Some(f) = &choice.finish_reason {
+                self.finish_reason = Some(f.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    fn final_item(&mut self) -> String {
+        self.done = true;
+        let mut item = ResultJson::new(128);
+        item.str("delta", "")
+            .raw("done", "true")
+            .opt_str("finish_reason", self.finish_reason.as_deref());
+        match &self.usage {
+            Some(u) => item.raw("usage", &usage_json(u)),
+            None => item.raw("usage", "null"),
+        };
+        item.finish()
+    }
+}
+
+impl StreamCodec for ChatStreamCodec {
+    fn reset(&mut self) {
+        *self = ChatStreamCodec::default();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+        let events = self
+            .sse
+            .feed(bytes)
+            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
+        let mut out = Vec::new();
+        for ev in events {
+            self.event(ev, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        for ev in self.sse.finish() {
+            self.event(ev, &mut out)?;
+        }
+        // A server that closes right after the finishing chunk, without `[DONE]`, finished.
+        if !self.done && self.finish_reason.is_some() {
+            out.push(self.final_item());
+        }
+        Ok(out)
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +589,144 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    #[test]
+    fn golden_embeddings() {
+        let (req, model) = embed_request(
+            &cfg(),
+            &json!({"model": "text-embedding-3-small", "input": ["a", "b"]}),
+        )
+        .unwrap();
+        assert_eq!(model, "text-embedding-3-small");
+        assert_eq!(req.url, "https://api.openai.com/v1/embeddings");
+        let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"model": "text-embedding-3-small", "input": ["a", "b"], "encoding_format": "float"})
+        );
+        let fixture = r#"{"object":"list","data":[{"object":"embedding","index":1,"embedding":[0.3,0.4]},{"object":"embedding","index":0,"embedding":[0.1,-0.2]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}"#;
+        let reply = Reply {
+            status: 200,
+            headers: vec![],
+            body: fixture.as_bytes().to_vec(),
+        };
+        let v: Value = serde_json::from_str(&parse_embed(&reply, "c1").unwrap().json).unwrap();
+        assert_eq!(v["embeddings"], json!([[0.1, -0.2], [0.3, 0.4]]));
+        assert_eq!(
+            v["usage"],
+            json!({"prompt_tokens": 2, "completion_tokens": 0, "total_tokens": 2})
+        );
+        assert_eq!(
+            (v["request_id"].as_str(), v["provider"].as_str()),
+            (Some("c1"), Some("openai"))
+        );
+        for bad in [
+            json!({}),
+            json!({"input": []}),
+            json!({"input": [1]}),
+            json!({"input": "x", "model": 3}),
+        ] {
+            assert_eq!(
+                embed_request(&cfg(), &bad).unwrap_err().kind,
+                ErrorType::InvalidRequest
+            );
+        }
+    }
+
+    #[test]
+    fn golden_models() {
+        let req = models_request(&cfg());
+        assert_eq!(
+            (req.method.as_str(), req.url.as_str()),
+            ("GET", "https://api.openai.com/v1/models")
+        );
+        assert!(req.body.is_none());
+        let fixture = r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1,"owned_by":"openai"}]}"#;
+        let reply = Reply {
+            status: 200,
+            headers: vec![],
+            body: fixture.as_bytes().to_vec(),
+        };
+        let v: Value = serde_json::from_str(&parse_models(&reply, "c").unwrap().json).unwrap();
+        assert_eq!(v[0]["id"], "gpt-4o-mini");
+        let bad = Reply {
+            status: 200,
+            headers: vec![],
+            body: br#"{"data":{}}"#.to_vec(),
+        };
+        assert_eq!(
+            parse_models(&bad, "c").unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+    }
+
+    /// providers.md section 1 streaming fixture, with usage.
+    const STREAM: &str = "data: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi!\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}}\n\ndata: [DONE]\n\n";
+
+    fn stream_items(chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
+        let mut c = ChatStreamCodec::new();
+        let mut items = Vec::new();
+        for ch in chunks {
+            items.extend(c.feed(ch)?);
+        }
+        items.extend(c.finish()?);
+        Ok(items
+            .iter()
+            .map(|i| serde_json::from_str(i).unwrap())
+            .collect())
+    }
+
+    #[test]
+    fn golden_stream() {
+        let items = stream_items(&[STREAM.as_bytes()]).unwrap();
+        assert_eq!(
+            items,
+            vec![
+                json!({"delta": "Hi!", "done": false}),
+                json!({"delta": "", "done": true, "finish_reason": "stop", "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}}),
+            ]
+        );
+        let (req, _) = chat_stream_request(
+            &cfg(),
+            &json!({"messages": [{"role": "user", "content": "x"}]}),
+        )
+        .unwrap();
+        let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (body["stream"].clone(), body["stream_options"].clone()),
+            (json!(true), json!({"include_usage": true}))
+        );
+        assert!(req.stream);
+    }
+
+    #[test]
+    fn stream_errors_mid_stream() {
+        let first = STREAM
+            .split("\n\n")
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+            + "\n\n";
+        let err_event = "event: error\ndata: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\",\"code\":\"server_is_overloaded\"}}\n\n";
+        let mut c = ChatStreamCodec::new();
+        assert_eq!(c.feed(first.as_bytes()).unwrap().len(), 1);
+        let e = c.feed(err_event.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorType::Overloaded);
+        assert_eq!(c.text(), "Hi!");
+        let data_err = "data: {\"error\":{\"message\":\"boom\"}}\n\n";
+        assert_eq!(
+            stream_items(&[data_err.as_bytes()]).unwrap_err().kind,
+            ErrorType::StreamInterrupted
+        );
+        assert_eq!(
+            stream_items(&[b"data: {nope\n\n"]).unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+        // Cut before [DONE] and before any finish_reason: nothing final is produced.
+        let mut c = ChatStreamCodec::new();
+        c.feed(first.as_bytes()).unwrap();
+        assert!(c.finish().unwrap().is_empty() && !c.done());
     }
 
     #[test]

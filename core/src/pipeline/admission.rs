@@ -1,0 +1,134 @@
+//! Permits and breaker tickets as guards: whatever path a call takes (success, error, cancel,
+//! a dropped stream), the permit goes back and a half-open probe slot is freed exactly once.
+
+use super::Engine;
+use crate::breaker::{Outcome, Ticket};
+use crate::config::Priority;
+use crate::queue::Admit;
+use serde_json::json;
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// How far a call got, readable after its future was dropped (a cancel keeps the count).
+#[derive(Default)]
+pub(super) struct Progress {
+    pub attempts: Cell<u32>,
+}
+
+/// Hands a breaker ticket back as neutral when an attempt is dropped (cancelled) unsettled,
+/// so a half-open probe slot is never leaked.
+pub(super) struct TicketGuard {
+    pub engine: Engine,
+    pub ticket: Option<Ticket>,
+}
+
+impl Drop for TicketGuard {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            self.engine.record(t, Outcome::Neutral);
+        }
+    }
+}
+
+/// A concurrency permit: given back (to the next waiter) when dropped.
+pub(super) struct Permit {
+    engine: Engine,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let next = self.engine.inner.state.borrow_mut().queue.release();
+        if let Some(w) = next {
+            w.wake();
+        }
+    }
+}
+
+/// Waits for a permit; dropping it while queued removes the waiter, unsent.
+pub(super) struct Acquire<'a> {
+    engine: &'a Engine,
+    priority: Priority,
+    retry: bool,
+    id: &'a str,
+    waiting: Option<u64>,
+    done: bool,
+}
+
+impl<'a> Acquire<'a> {
+    pub(super) fn new(
+        engine: &'a Engine,
+        priority: Priority,
+        retry: bool,
+        id: &'a str,
+    ) -> Acquire<'a> {
+        Acquire {
+            engine,
+            priority,
+            retry,
+            id,
+            waiting: None,
+            done: false,
+        }
+    }
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<Permit, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let engine = self.engine.clone();
+        let mut st = engine.inner.state.borrow_mut();
+        let granted = match self.waiting {
+            None => match if self.retry {
+                st.queue.readmit(self.priority, cx.waker().clone())
+            } else {
+                st.queue.admit(self.priority, cx.waker().clone())
+            } {
+                Admit::Now => true,
+                Admit::Full => {
+                    self.done = true;
+                    return Poll::Ready(Err(()));
+                }
+                Admit::Wait(qid) => {
+                    self.waiting = Some(qid);
+                    let length = st.queue.waiting();
+                    drop(st);
+                    self.engine.emit(
+                        "queue",
+                        || json!({"action": "enqueued", "length": length}),
+                        self.id,
+                    );
+                    return Poll::Pending;
+                }
+            },
+            Some(qid) => st.queue.take_grant(qid, cx.waker().clone()) == Some(true),
+        };
+        drop(st);
+        if !granted {
+            return Poll::Pending;
+        }
+        if self.waiting.take().is_some() {
+            let length = self.engine.queue_length();
+            self.engine.emit(
+                "queue",
+                || json!({"action": "dequeued", "length": length}),
+                self.id,
+            );
+        }
+        self.done = true;
+        Poll::Ready(Ok(Permit { engine }))
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        if let (Some(qid), false) = (self.waiting, self.done) {
+            let next = self.engine.inner.state.borrow_mut().queue.cancel(qid);
+            if let Some(w) = next {
+                w.wake();
+            }
+        }
+    }
+}

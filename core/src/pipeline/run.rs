@@ -1,0 +1,234 @@
+//! The attempt loop: admission, breaker, one attempt under a timeout, classification, backoff.
+//! Unary calls and streams share it; they differ only in what an attempt reads.
+
+use super::admission::{Acquire, Permit, Progress, TicketGuard};
+use super::streaming::StreamCodec;
+use super::{too_large, Call, Engine, Parsed, Reply, MAX_BODY_BYTES};
+use crate::breaker::Outcome;
+use crate::classify::{classify_http, classify_transport, parse_error_body, request_id_header};
+use crate::config::Priority;
+use crate::error::{ApiError, ErrorType};
+use crate::host::{header, Body, Headers, HttpRequest};
+use futures_util::future::{select, Either};
+use serde_json::json;
+use std::cell::RefCell;
+
+/// What an attempt does with a 2xx response.
+pub(super) enum Mode<'a> {
+    /// Read the whole body and parse it.
+    Unary(&'a Call),
+    /// Read until the codec yields its first items; the rest is read by the caller.
+    Stream(&'a RefCell<Box<dyn StreamCodec>>),
+}
+
+pub(super) struct Spec<'a> {
+    pub request: &'a HttpRequest,
+    pub priority: Priority,
+    pub timeout: Option<f64>,
+    pub mode: Mode<'a>,
+}
+
+/// A stream whose first items arrived: the rest of its body is still to be read.
+pub(super) struct Opened {
+    pub body: Box<dyn Body>,
+    pub items: Vec<String>,
+    pub headers: Headers,
+}
+
+pub(super) enum Got {
+    Unary(Parsed),
+    Stream(Opened),
+}
+
+/// A successful attempt, still holding its permit and its breaker ticket.
+pub(super) struct Admitted {
+    pub got: Got,
+    pub permit: Permit,
+    pub ticket: TicketGuard,
+}
+
+impl Engine {
+    pub(super) async fn run(
+        &self,
+        spec: &Spec<'_>,
+        id: &str,
+        start: f64,
+        progress: &Progress,
+    ) -> Result<Admitted, ApiError> {
+        let inner = &self.inner;
+        let clock = &inner.host.clock;
+        self.breaker_gate(clock.now())?;
+        let mut last_error: Option<ApiError> = None;
+        loop {
+            let retrying = last_error.is_some();
+            let permit = Acquire::new(self, spec.priority, retrying, id)
+                .await
+                .map_err(|_| {
+                    ApiError::new(
+                        ErrorType::QueueFull,
+                        format!(
+                            "the request queue is full ({} waiting)",
+                            inner.config.queue_size
+                        ),
+                    )
+                })?;
+            if !retrying {
+                inner
+                    .state
+                    .borrow_mut()
+                    .stats
+                    .record_queue_wait(clock.now() - start);
+            }
+            let ticket = match self.admit_attempt() {
+                Ok(t) => t,
+                Err(e) => return Err(last_error.unwrap_or(e)),
+            };
+            progress.attempts.set(progress.attempts.get() + 1);
+            let timeout = spec.timeout.unwrap_or(inner.config.timeout);
+            // Boxed: the large attempt state exists only while an attempt runs, not while the
+            // call waits in the queue.
+            let attempt = Box::pin(self.attempt(spec, id));
+            let outcome = match select(attempt, clock.sleep(timeout)).await {
+                Either::Left((r, _)) => r,
+                Either::Right(_) => Err(ApiError::new(
+                    ErrorType::Timeout,
+                    format!("no response within the timeout of {timeout} s"),
+                )),
+            };
+            let err = match outcome {
+                Ok(got) => {
+                    return Ok(Admitted {
+                        got,
+                        permit,
+                        ticket,
+                    })
+                }
+                Err(e) => e,
+            };
+            drop(permit);
+            let counted = if err.kind.counts_for_breaker() {
+                Outcome::Failure(err.kind)
+            } else {
+                Outcome::Neutral
+            };
+            self.settle(ticket, counted);
+            let retries_done = progress.attempts.get() - 1;
+            if !err.should_retry || retries_done >= inner.config.max_retries {
+                return Err(err);
+            }
+            let delay = match err.retry_delay {
+                Some(hint) => hint,
+                None => self
+                    .backoff()
+                    .delay(retries_done + 1, inner.host.entropy.unit()),
+            };
+            // Waiting is pointless when the circuit will still refuse us afterwards.
+            if !inner
+                .state
+                .borrow()
+                .breaker
+                .would_admit(clock.now() + delay)
+            {
+                return Err(err);
+            }
+            inner.state.borrow_mut().stats.record_retry(delay);
+            self.emit(
+                "retry",
+                || {
+                    json!({
+                        "attempt": progress.attempts.get(), "delay": delay,
+                        "type": err.kind.as_str(), "status": err.status,
+                    })
+                },
+                id,
+            );
+            last_error = Some(err);
+            clock.sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, spec: &Spec<'_>, id: &str) -> Result<Got, ApiError> {
+        let mut resp = self
+            .inner
+            .host
+            .transport
+            .send(spec.request.clone())
+            .await
+            .map_err(|e| classify_transport(&e))?;
+        let ok = (200..300).contains(&resp.status);
+        if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
+            return read_first_items(resp.body, resp.headers, codec).await;
+        }
+        let declared =
+            header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        let body = resp
+            .body
+            .read_all()
+            .await
+            .map_err(|e| classify_transport(&e))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        let reply = Reply {
+            status: resp.status,
+            headers: resp.headers,
+            body,
+        };
+        if ok {
+            if let Mode::Unary(call) = spec.mode {
+                return (call.parse)(&reply, id).map(Got::Unary).map_err(|mut e| {
+                    e.status = Some(reply.status);
+                    e.request_id = e.request_id.or_else(|| request_id_header(&reply.headers));
+                    e
+                });
+            }
+        }
+        let now = self.inner.host.clock.unix_now();
+        Err(classify_http(
+            reply.status,
+            &reply.headers,
+            &parse_error_body(&reply.body),
+            now,
+            self.inner.config.max_retry_after,
+        ))
+    }
+}
+
+/// Reads a 2xx stream until the codec yields items: until then, a failure is retried like any
+/// other attempt's.
+async fn read_first_items(
+    mut body: Box<dyn Body>,
+    headers: Headers,
+    codec: &RefCell<Box<dyn StreamCodec>>,
+) -> Result<Got, ApiError> {
+    codec.borrow_mut().reset();
+    loop {
+        let chunk = body
+            .next_chunk()
+            .await
+            .map_err(|e| classify_transport(&e))?;
+        let items = match chunk {
+            Some(bytes) => codec.borrow_mut().feed(&bytes)?,
+            None => {
+                let items = codec.borrow_mut().finish()?;
+                if items.is_empty() {
+                    return Err(ApiError::new(
+                        ErrorType::DecodeError,
+                        "the stream ended before any data",
+                    ));
+                }
+                items
+            }
+        };
+        if !items.is_empty() {
+            return Ok(Got::Stream(Opened {
+                body,
+                items,
+                headers,
+            }));
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Streams through the pipeline on the virtual clock: retry is transparent until the first
+//! item; after it a failure is `stream_interrupted` with the partial text; a stream holds its
+//! permit until it ends or is dropped, and dropping it aborts the request.
+
+use resilient_core::config::{Config, Priority};
+use resilient_core::host::HttpRequest;
+use resilient_core::pipeline::{ActiveStream, Call, Engine, Parsed, StreamCall};
+use resilient_core::providers::openai::ChatStreamCodec;
+use resilient_core::sim::{Sim, Step};
+use resilient_core::{ApiError, ErrorType};
+use serde_json::{json, Value};
+
+fn engine(sim: &Sim, options: Value) -> Engine {
+    Engine::new(
+        "openai",
+        Config::from_options("openai", &options).unwrap(),
+        sim.host(),
+    )
+}
+
+fn stream_call() -> StreamCall {
+    StreamCall {
+        request: HttpRequest {
+            method: "POST".into(),
+            url: "http://127.0.0.1/stream".into(),
+            stream: true,
+            ..HttpRequest::default()
+        },
+        model: Some("m".into()),
+        priority: Priority::Normal,
+        timeout: None,
+        cancel: None,
+        codec: Box::new(ChatStreamCodec::new()),
+    }
+}
+
+fn delta(text: &str) -> Vec<u8> {
+    format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}},\"finish_reason\":null}}]}}\n\n")
+        .into_bytes()
+}
+
+fn end() -> Vec<u8> {
+    b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".to_vec()
+}
+
+fn stream_step(chunks: Vec<(f64, Vec<u8>)>) -> Step {
+    Step::Stream {
+        chunks,
+        stall_after: false,
+        fail_after: false,
+    }
+}
+
+/// Opens a stream and reads every item; returns the items (JSON) and the final error if any.
+async fn drain(e: Engine, call: StreamCall) -> (Vec<Value>, Option<ApiError>) {
+    let mut s: ActiveStream = match e.open_stream(call).await {
+        Ok(s) => s,
+        Err(err) => return (vec![], Some(err)),
+    };
+    let mut items = vec![];
+    while let Some(next) = s.next().await {
+        match next {
+            Ok(i) => items.push(serde_json::from_str(&i).unwrap()),
+            Err(err) => return (items, Some(err)),
+        }
+    }
+    (items, None)
+}
+
+#[test]
+fn a_stream_delivers_items_and_ends_with_done() {
+    let sim = Sim::new();
+    sim.transport.push(stream_step(vec![
+        (0.0, delta("Hel")),
+        (1.0, delta("lo")),
+        (1.0, end()),
+    ]));
+    let e = engine(&sim, json!({}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    assert!(err.is_none(), "{err:?}");
+    let deltas: Vec<&str> = items.iter().map(|i| i["delta"].as_str().unwrap()).collect();
+    assert_eq!(deltas, ["Hel", "lo", ""]);
+    assert_eq!(items.last().unwrap()["done"], true);
+    assert!(items[..2].iter().all(|i| i["done"] == false));
+    let s = e.stats();
+    assert_eq!(
+        (
+            s["successful_requests"].as_u64(),
+            s["total_requests"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(e.active_requests(), 0);
+}
+
+#[test]
+fn a_stream_holds_its_permit_until_it_ends() {
+    let sim = Sim::new();
+    sim.transport.push(stream_step(vec![
+        (0.0, delta("a")),
+        (5.0, delta("b")),
+        (5.0, end()),
+    ]));
+    sim.transport.push(Step::ok("{}"));
+    let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+    let streamed = sim.spawn(drain(e.clone(), stream_call()));
+    sim.run_until_stalled();
+    let unary = {
+        let e = e.clone();
+        let call = Call {
+            request: HttpRequest {
+                method: "GET".into(),
+                url: "http://127.0.0.1/after".into(),
+                ..HttpRequest::default()
+            },
+            model: None,
+            priority: Priority::High,
+            timeout: None,
+            cancel: None,
+            parse: Box::new(|r, _| {
+                Ok(Parsed {
+                    json: String::from_utf8_lossy(&r.body).into_owned(),
+                    usage: None,
+                })
+            }),
+        };
+        sim.spawn(async move { e.execute(call).await })
+    };
+    sim.run(1e6);
+    assert!(streamed.take().unwrap().1.is_none());
+    assert!(unary.take().unwrap().is_ok());
+    let sent = sim.transport.sent();
+    assert_eq!(sent[1].request.url, "http://127.0.0.1/after");
+    assert_eq!(sent[1].at, 10.0, "sent only when the stream ended");
+    assert_eq!(sim.transport.peak_in_flight(), 1);
+}
+
+#[test]
+fn retry_is_transparent_until_the_first_item() {
+    let sim = Sim::new();
+    sim.transport.push(Step::status(503, "{}"));
+    // A stream that breaks before any item counts as a failed attempt too.
+    sim.transport.push(Step::Stream {
+        chunks: vec![(0.0, b": ping\n\n".to_vec())],
+        stall_after: false,
+        fail_after: true,
+    });
+    sim.transport
+        .push(stream_step(vec![(0.0, delta("ok")), (0.0, end())]));
+    let e = engine(&sim, json!({"jitter": 0}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(items[0]["delta"], "ok");
+    assert_eq!(sim.transport.count(), 3);
+    assert_eq!(e.stats()["retried_requests"], 2);
+}
+
+#[test]
+fn a_failure_after_the_first_item_is_stream_interrupted_with_partial_text() {
+    let sim = Sim::new();
+    sim.transport.push(Step::Stream {
+        chunks: vec![(0.0, delta("Hel")), (1.0, delta("lo"))],
+        stall_after: false,
+        fail_after: true,
+    });
+    let e = engine(&sim, json!({"jitter": 0, "failureThreshold": 1}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    let err = err.expect("interrupted");
+    assert_eq!(items.len(), 2);
+    assert_eq!(err.kind, ErrorType::StreamInterrupted);
+    assert_eq!(err.partial_text.as_deref(), Some("Hello"));
+    assert!(!err.should_retry);
+    assert_eq!(err.attempts, 1);
+    assert_eq!(
+        sim.transport.count(),
+        1,
+        "never retried after data reached the caller"
+    );
+    assert_eq!(
+        e.circuit_state().as_str(),
+        "OPEN",
+        "stream_interrupted counts toward the breaker"
+    );
+    assert_eq!(e.stats()["errors_by_type"]["stream_interrupted"], 1);
+    assert_eq!(e.active_requests(), 0);
+}
+
+#[test]
+fn a_stalled_stream_times_out_between_chunks() {
+    let sim = Sim::new();
+    sim.transport.push(Step::Stream {
+        chunks: vec![(0.0, delta("x"))],
+        stall_after: true,
+        fail_after: false,
+    });
+    let e = engine(&sim, json!({"timeout": 7}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    assert_eq!(items.len(), 1);
+    assert_eq!(err.unwrap().kind, ErrorType::StreamInterrupted);
+    assert_eq!(sim.clock_now(), 7.0);
+    assert_eq!(sim.transport.aborted(), 1);
+}
+
+#[test]
+fn dropping_a_stream_cancels_it_and_frees_the_slot() {
+    let sim = Sim::new();
+    sim.transport.push(Step::Stream {
+        chunks: vec![(0.0, delta("x")), (1.0, delta("y"))],
+        stall_after: true,
+        fail_after: false,
+    });
+    let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+    let e2 = e.clone();
+    let first = sim.block_on(async move {
+        let mut s = e2.open_stream(stream_call()).await.unwrap();
+        let first = s.next().await.unwrap().unwrap();
+        drop(s); // the caller breaks out of its loop
+        first
+    });
+    assert!(first.contains("\"x\""));
+    assert_eq!(e.active_requests(), 0);
+    assert_eq!(sim.transport.aborted(), 1);
+    assert_eq!(sim.transport.in_flight(), 0);
+    assert_eq!(e.stats()["cancelled_requests"], 1);
+}
+
+#[test]
+fn an_error_event_before_any_item_is_classified_and_retried() {
+    let sim = Sim::new();
+    let overloaded = b"event: error\ndata: {\"error\":{\"message\":\"busy\",\"code\":\"server_is_overloaded\"}}\n\n".to_vec();
+    sim.transport.push(stream_step(vec![(0.0, overloaded)]));
+    sim.transport
+        .push(stream_step(vec![(0.0, delta("fine")), (0.0, end())]));
+    let e = engine(&sim, json!({"jitter": 0}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(items[0]["delta"], "fine");
+    assert_eq!(
+        sim.transport.sent()[1].at,
+        1.0,
+        "backoff 1 s, then the retry"
+    );
+}
