@@ -12,6 +12,11 @@ if (wasmUrl.protocol === 'file:') {
   await init({ module_or_path: wasmUrl });
 }
 
+// chatStream() returns a ChatStream: make it usable with `for await`.
+wasm.ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
+  return this;
+};
+
 export const { OpenAI, createClient } = wasm;
 export const PROVIDERS = Object.freeze(wasm.providers());
 export const version = wasm.version();

@@ -5,8 +5,10 @@ use crate::convert::{
 };
 use crate::host::{FetchTransport, JsClock, JsEntropy};
 use crate::signals::Watch;
+use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect};
 use resilient_core::config::{valid_header, Config, Priority};
+use resilient_core::host::HttpRequest;
 use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Parsed, Parser, Reply};
 use resilient_core::providers::{self, info, join_url, json_request, openai};
 use resilient_core::{ApiError, ErrorType};
@@ -134,44 +136,48 @@ impl ClientCore {
         None
     }
 
-    /// Runs a built request through the engine and returns the settling promise.
-    fn run(
-        &self,
-        args: CallArgs,
-        built: Result<(resilient_core::host::HttpRequest, Option<String>), ApiError>,
-        parse: Parser,
-    ) -> Promise {
+    /// Everything a call needs before it enters the engine: the request, its model, priority
+    /// and cancel token (linked to the caller's signal). A failure here still counts in stats.
+    fn prepare(&self, args: CallArgs, built: Built) -> Result<Prepared, ApiError> {
+        let engine = &self.engine;
+        let (request, model) = built.map_err(|e| engine.fail_early(e, None))?;
+        let fail = |e: ApiError| engine.fail_early(e, model.as_deref());
+        if let Some(e) = self.missing_key() {
+            return Err(fail(e));
+        }
+        let priority = Priority::parse(&args.priority)
+            .map_err(|m| fail(ApiError::new(ErrorType::InvalidRequest, m)))?;
+        if args.endpoint_id.is_some() {
+            return Err(fail(ApiError::new(
+                ErrorType::InvalidRequest,
+                "argument `endpointId` names no configured endpoint (this client has none)",
+            )));
+        }
+        let cancel = CancelToken::new();
+        let watch = args.signal.as_ref().map(|s| Watch::new(s, &cancel));
+        Ok(Prepared {
+            request,
+            model,
+            priority,
+            timeout: args.timeout,
+            cancel,
+            watch,
+        })
+    }
+
+    /// Runs a unary call and returns the settling promise.
+    fn run(&self, args: CallArgs, built: Built, parse: Parser) -> Promise {
         let engine = self.engine.clone();
-        let missing = self.missing_key();
+        let prepared = self.prepare(args, built);
         future_to_promise(async move {
-            let (request, model) = match built {
-                Ok(b) => b,
-                Err(e) => return Err(api_error(&engine.fail_early(e, None))),
-            };
-            if let Some(e) = missing {
-                return Err(api_error(&engine.fail_early(e, model.as_deref())));
-            }
-            let priority = Priority::parse(&args.priority).map_err(|m| {
-                api_error(&engine.fail_early(
-                    ApiError::new(ErrorType::InvalidRequest, m),
-                    model.as_deref(),
-                ))
-            })?;
-            if args.endpoint_id.is_some() {
-                let e = ApiError::new(
-                    ErrorType::InvalidRequest,
-                    "argument `endpointId` names no configured endpoint (this client has none)",
-                );
-                return Err(api_error(&engine.fail_early(e, model.as_deref())));
-            }
-            let token = CancelToken::new();
-            let _watch = args.signal.as_ref().map(|s| Watch::new(s, &token));
+            let p = prepared.map_err(|e| api_error(&e))?;
+            let _watch = p.watch;
             let call = Call {
-                request,
-                model,
-                priority,
-                timeout: args.timeout,
-                cancel: Some(token),
+                request: p.request,
+                model: p.model,
+                priority: p.priority,
+                timeout: p.timeout,
+                cancel: Some(p.cancel),
                 parse,
             };
             match engine.execute(call).await {
@@ -181,25 +187,66 @@ impl ClientCore {
         })
     }
 
-    pub fn chat(&self, req: &JsValue) -> Promise {
-        let config = self.engine.config();
-        let (args, built) = match split_call_args(req, "chat(request)") {
+    /// Splits the call options off `req` and builds the provider request from the rest.
+    fn build(
+        &self,
+        req: &JsValue,
+        what: &str,
+        build: impl FnOnce(&Config, &Value) -> Result<(HttpRequest, String), ApiError>,
+    ) -> (CallArgs, Built) {
+        match split_call_args(req, what) {
             Ok(mut args) => {
-                let built = match self.engine.provider() {
-                    "openai" => {
-                        openai::chat_request(config, &Value::Object(std::mem::take(&mut args.rest)))
-                            .map(|(r, m)| (r, Some(m)))
-                    }
-                    p => Err(ApiError::new(
-                        ErrorType::InvalidRequest,
-                        format!("chat is not available for {p}"),
-                    )),
-                };
+                let rest = Value::Object(std::mem::take(&mut args.rest));
+                let built = build(self.engine.config(), &rest).map(|(r, m)| (r, Some(m)));
                 (args, built)
             }
             Err(e) => (empty_args(), Err(e)),
-        };
+        }
+    }
+
+    fn unsupported(&self, op: &str) -> ApiError {
+        ApiError::new(
+            ErrorType::InvalidRequest,
+            format!("{op} is not available for {}", self.engine.provider()),
+        )
+    }
+
+    pub fn chat(&self, req: &JsValue) -> Promise {
+        let (args, built) = self.build(req, "chat(request)", |c, v| match c_provider(self) {
+            "openai" => openai::chat_request(c, v),
+            _ => Err(self.unsupported("chat")),
+        });
         self.run(args, built, Box::new(openai::parse_chat))
+    }
+
+    pub fn embed(&self, req: &JsValue) -> Promise {
+        let (args, built) = self.build(req, "embed(request)", |c, v| match c_provider(self) {
+            "openai" => openai::embed_request(c, v),
+            _ => Err(self.unsupported("embed")),
+        });
+        self.run(args, built, Box::new(openai::parse_embed))
+    }
+
+    pub fn list_models(&self, options: &JsValue) -> Promise {
+        let (args, built) = self.build(options, "listModels(options)", |c, _| {
+            match c_provider(self) {
+                "openai" => Ok((openai::models_request(c), String::new())),
+                _ => Err(self.unsupported("listModels")),
+            }
+        });
+        let built = built.map(|(r, _)| (r, None));
+        self.run(args, built, Box::new(openai::parse_models))
+    }
+
+    pub fn chat_stream(&self, req: &JsValue) -> ChatStream {
+        let (args, built) = self.build(req, "chatStream(request)", |c, v| match c_provider(self) {
+            "openai" => openai::chat_stream_request(c, v),
+            _ => Err(self.unsupported("chatStream")),
+        });
+        let prepared = self.prepare(args, built);
+        ChatStream::new(self.engine.clone(), prepared, || {
+            Box::new(openai::ChatStreamCodec::new())
+        })
     }
 
     pub fn make_request(
@@ -330,6 +377,22 @@ impl ClientCore {
     pub fn endpoints(&self) -> JsValue {
         js_sys::Array::new().into()
     }
+}
+
+fn c_provider(core: &ClientCore) -> &'static str {
+    core.engine.provider()
+}
+
+type Built = Result<(HttpRequest, Option<String>), ApiError>;
+
+/// A call ready for the engine.
+pub(crate) struct Prepared {
+    pub request: HttpRequest,
+    pub model: Option<String>,
+    pub priority: Priority,
+    pub timeout: Option<f64>,
+    pub cancel: CancelToken,
+    pub watch: Option<Watch>,
 }
 
 fn empty_args() -> CallArgs {

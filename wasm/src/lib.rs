@@ -4,6 +4,9 @@ mod client;
 mod convert;
 mod host;
 mod signals;
+mod stream;
+
+pub use stream::ChatStream;
 
 use client::ClientCore;
 use js_sys::{Function, Promise};
@@ -32,6 +35,17 @@ macro_rules! provider_class {
             }
             pub fn chat(&self, request: JsValue) -> Promise {
                 self.core.chat(&request)
+            }
+            #[wasm_bindgen(js_name = chatStream)]
+            pub fn chat_stream(&self, request: JsValue) -> ChatStream {
+                self.core.chat_stream(&request)
+            }
+            pub fn embed(&self, request: JsValue) -> Promise {
+                self.core.embed(&request)
+            }
+            #[wasm_bindgen(js_name = listModels)]
+            pub fn list_models(&self, options: JsValue) -> Promise {
+                self.core.list_models(&options)
             }
             #[wasm_bindgen(js_name = makeRequest)]
             pub fn make_request(

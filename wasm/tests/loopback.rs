@@ -125,3 +125,26 @@ async fn an_abort_cancels_a_stalled_attempt_and_a_queued_call() {
     let stats = c.get_stats(JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&stats, "cancelled_requests").as_f64(), Some(2.0));
 }
+
+#[wasm_bindgen_test]
+async fn a_stream_yields_deltas_then_done_and_frees_its_slot() {
+    let c = client(r#", "maxConcurrentRequests": 1"#);
+    let stream = c.chat_stream(hello());
+    let mut deltas = String::new();
+    let mut last = JsValue::UNDEFINED;
+    for _ in 0..1000 {
+        let r = settle(stream.next()).await.expect("the stream reads");
+        if get(&r, "done").as_bool() == Some(true) {
+            break;
+        }
+        let item = get(&r, "value");
+        deltas.push_str(&get(&item, "delta").as_string().unwrap());
+        last = item;
+    }
+    assert_eq!(deltas, "echo: hi");
+    assert_eq!(get(&last, "done").as_bool(), Some(true));
+    assert_eq!(get(&last, "text").as_string().unwrap(), "echo: hi");
+    assert_eq!(c.active_requests(), 0);
+    let stats = c.get_stats(JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&stats, "successful_requests").as_f64(), Some(1.0));
+}

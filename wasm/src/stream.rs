@@ -1,0 +1,161 @@
+//! `chatStream`: an async iterator over a stream. Returned synchronously; the request starts
+//! at the first `next()`. `return()` (a `break` out of `for await`) cancels the request and
+//! gives its concurrency slot back.
+
+use crate::client::Prepared;
+use crate::convert::{api_error, parse_json_text};
+use js_sys::{JsString, Object, Promise, Reflect};
+use resilient_core::pipeline::{ActiveStream, CancelToken, Engine, StreamCall, StreamCodec};
+use resilient_core::{ApiError, ErrorType};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+enum State {
+    Ready(Box<(Result<Prepared, ApiError>, Box<dyn StreamCodec>)>),
+    /// The open stream and whatever keeps the caller's signal linked to it.
+    Open(Box<ActiveStream>, Option<crate::signals::Watch>),
+    /// A `next()` is running.
+    Busy,
+    Done,
+}
+
+struct Inner {
+    engine: Engine,
+    state: RefCell<State>,
+    cancel: RefCell<Option<CancelToken>>,
+    /// The text so far, as a JS string: concatenation there is cheap (ropes), so items can
+    /// carry the whole text without quadratic copying.
+    text: RefCell<JsString>,
+}
+
+#[wasm_bindgen]
+pub struct ChatStream {
+    inner: Rc<Inner>,
+}
+
+fn iter_result(value: &JsValue, done: bool) -> JsValue {
+    let r = Object::new();
+    // Setting properties on a fresh plain object cannot fail.
+    let _ = Reflect::set(&r, &"value".into(), value);
+    let _ = Reflect::set(&r, &"done".into(), &JsValue::from_bool(done));
+    r.into()
+}
+
+impl ChatStream {
+    pub(crate) fn new(
+        engine: Engine,
+        prepared: Result<Prepared, ApiError>,
+        codec: impl FnOnce() -> Box<dyn StreamCodec>,
+    ) -> ChatStream {
+        ChatStream {
+            inner: Rc::new(Inner {
+                engine,
+                state: RefCell::new(State::Ready(Box::new((prepared, codec())))),
+                cancel: RefCell::new(None),
+                text: RefCell::new(JsString::from("")),
+            }),
+        }
+    }
+}
+
+async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
+    let state = inner.state.replace(State::Busy);
+    let (mut stream, watch) = match state {
+        State::Open(s, w) => (s, w),
+        State::Done => {
+            inner.state.replace(State::Done);
+            return Ok(iter_result(&JsValue::UNDEFINED, true));
+        }
+        State::Busy => {
+            let e = ApiError::new(
+                ErrorType::InvalidRequest,
+                "next() was called before the previous next() settled",
+            );
+            return Err(api_error(&e));
+        }
+        State::Ready(ready) => {
+            let (prepared, codec) = *ready;
+            let p = match prepared {
+                Ok(p) => p,
+                Err(e) => {
+                    inner.state.replace(State::Done);
+                    return Err(api_error(&e));
+                }
+            };
+            inner.cancel.replace(Some(p.cancel.clone()));
+            let call = StreamCall {
+                request: p.request,
+                model: p.model,
+                priority: p.priority,
+                timeout: p.timeout,
+                cancel: Some(p.cancel),
+                codec,
+            };
+            match inner.engine.open_stream(call).await {
+                Ok(s) => (Box::new(s), p.watch),
+                Err(e) => {
+                    inner.state.replace(State::Done);
+                    return Err(api_error(&e));
+                }
+            }
+        }
+    };
+    match stream.next().await {
+        Some(Ok(json)) => {
+            let item = parse_json_text(&json);
+            let delta = Reflect::get(&item, &"delta".into())
+                .ok()
+                .and_then(|d| d.dyn_into::<JsString>().ok())
+                .unwrap_or_else(|| JsString::from(""));
+            let text = inner.text.borrow().concat(&delta);
+            let _ = Reflect::set(&item, &"text".into(), &text);
+            inner.text.replace(text);
+            // return() may have run while this next() was reading: honour it now.
+            let stopped = inner
+                .cancel
+                .borrow()
+                .as_ref()
+                .is_some_and(CancelToken::is_cancelled);
+            inner.state.replace(if stopped {
+                State::Done
+            } else {
+                State::Open(stream, watch)
+            });
+            Ok(iter_result(&item, false))
+        }
+        Some(Err(e)) => {
+            inner.state.replace(State::Done);
+            Err(api_error(&e))
+        }
+        None => {
+            inner.state.replace(State::Done);
+            Ok(iter_result(&JsValue::UNDEFINED, true))
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl ChatStream {
+    /// The async-iterator protocol: `{ value: item, done: false }`, then `{ done: true }`.
+    pub fn next(&self) -> Promise {
+        future_to_promise(next_item(self.inner.clone()))
+    }
+
+    /// Stops the stream: cancels the request (a running `next()` rejects with `cancelled`) and
+    /// frees its slot. Called by `for await` on `break`.
+    #[wasm_bindgen(js_name = "return")]
+    pub fn stop(&self) -> Promise {
+        if let Some(token) = self.inner.cancel.borrow().as_ref() {
+            token.cancel();
+        }
+        let previous = self.inner.state.replace(State::Done);
+        if let State::Busy = previous {
+            // The running next() owns the stream; the token above ends it.
+            self.inner.state.replace(State::Busy);
+        }
+        drop(previous);
+        Promise::resolve(&iter_result(&JsValue::UNDEFINED, true))
+    }
+}
