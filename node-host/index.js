@@ -17,7 +17,7 @@ wasm.ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
 };
 
-export const { OpenAI, createClient } = wasm;
+export const { OpenAI, Groq, createClient } = wasm;
 export const PROVIDERS = Object.freeze(wasm.providers());
 export const version = wasm.version();
 export const ApiError = wasm.apiErrorClass();

@@ -13,6 +13,9 @@ pub struct ErrorBody {
     pub codes: Vec<String>,
     /// A retry hint carried in the body (Gemini `RetryInfo.retryDelay`), in seconds.
     pub hint: Option<f64>,
+    /// The type, when the provider's own codes settle it (S3 `SlowDown`, Gemini per-day
+    /// quota); otherwise the codes and the status decide.
+    pub kind: Option<ErrorType>,
 }
 
 /// Reads the common error body shapes: `{"error":{message,type,code,status,details}}`,
@@ -131,8 +134,10 @@ pub fn classify_http(
     max_retry_after: f64,
 ) -> ApiError {
     let hint = header_hint(headers, unix_now).or(body.hint);
-    let mut kind =
-        type_from_codes(&body.codes).unwrap_or_else(|| type_from_status(status, hint.is_some()));
+    let mut kind = body
+        .kind
+        .or_else(|| type_from_codes(&body.codes))
+        .unwrap_or_else(|| type_from_status(status, hint.is_some()));
     // A rate-limit code on a 5xx is still an overload, not a 4xx.
     if kind == ErrorType::RateLimitExceeded && status >= 500 {
         kind = type_from_status(status, true);

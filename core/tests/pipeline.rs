@@ -4,6 +4,7 @@
 use resilient_core::config::{Config, Priority};
 use resilient_core::host::HttpRequest;
 use resilient_core::pipeline::{Call, CancelToken, Engine, Parsed};
+use resilient_core::providers::json_errors;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
@@ -26,8 +27,12 @@ fn call(tag: &str) -> Call {
         cancel: None,
         parse: Box::new(|r, _| {
             let json = String::from_utf8_lossy(&r.body).into_owned();
-            Ok(Parsed { json, usage: None })
+            Ok(Parsed {
+                json,
+                ..Parsed::default()
+            })
         }),
+        errors: json_errors,
     }
 }
 
@@ -45,7 +50,7 @@ fn send_times(sim: &Sim) -> Vec<f64> {
 fn run_one(sim: &Sim, e: &Engine, c: Call) -> Result<Value, ApiError> {
     let e = e.clone();
     sim.block_on(async move { e.execute(c).await })
-        .map(|json| serde_json::from_str(&json).unwrap_or(Value::Null))
+        .map(|p| serde_json::from_str(&p.json).unwrap_or(Value::Null))
 }
 
 fn no_jitter() -> Value {
@@ -185,7 +190,7 @@ fn non_retryable_types_make_exactly_one_attempt() {
                 serde_json::from_slice::<Value>(&r.body)
                     .map(|v| Parsed {
                         json: v.to_string(),
-                        usage: None,
+                        ..Parsed::default()
                     })
                     .map_err(|_| ApiError::new(ErrorType::DecodeError, "bad json"))
             });
@@ -450,7 +455,7 @@ fn run_one_now(sim: &Sim, e: &Engine) -> Result<Value, ApiError> {
     sim.run_until_stalled();
     h.take()
         .expect("settled without waiting")
-        .map(|json| serde_json::from_str(&json).unwrap_or(Value::Null))
+        .map(|p| serde_json::from_str(&p.json).unwrap_or(Value::Null))
 }
 
 #[test]

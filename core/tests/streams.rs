@@ -5,6 +5,7 @@
 use resilient_core::config::{Config, Priority};
 use resilient_core::host::HttpRequest;
 use resilient_core::pipeline::{ActiveStream, Call, Engine, Parsed, StreamCall};
+use resilient_core::providers::json_errors;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
@@ -31,6 +32,7 @@ fn stream_call() -> StreamCall {
         timeout: None,
         cancel: None,
         codec: Box::new(ChatStreamCodec::new()),
+        errors: json_errors,
     }
 }
 
@@ -120,9 +122,10 @@ fn a_stream_holds_its_permit_until_it_ends() {
             parse: Box::new(|r, _| {
                 Ok(Parsed {
                     json: String::from_utf8_lossy(&r.body).into_owned(),
-                    usage: None,
+                    ..Parsed::default()
                 })
             }),
+            errors: json_errors,
         };
         sim.spawn(async move { e.execute(call).await })
     };

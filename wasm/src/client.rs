@@ -1,4 +1,5 @@
-//! What every provider class shares: the engine, call plumbing and the observing members.
+//! What every provider class shares: the engine, the provider's codec, call plumbing and the
+//! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
     api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
@@ -6,11 +7,12 @@ use crate::convert::{
 use crate::host::{FetchTransport, JsClock, JsEntropy};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::config::{valid_header, Config, Priority};
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Parsed, Parser, Reply};
-use resilient_core::providers::{self, info, join_url, json_request, openai};
+use resilient_core::host::{Clock, HttpRequest};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Parser};
+use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
+use resilient_core::secret::Secret;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -28,24 +30,49 @@ struct Listeners {
 
 pub struct ClientCore {
     engine: Engine,
+    provider: &'static dyn Provider,
     listeners: Rc<RefCell<Listeners>>,
+    browser: bool,
 }
 
-/// `globalThis.process.env[name]`, present in Node only.
-fn env_var(name: &str) -> Option<String> {
+/// `globalThis.process` when this is Node.
+fn node_process() -> Option<JsValue> {
     let process = Reflect::get(&js_sys::global(), &"process".into()).ok()?;
-    let env = Reflect::get(&process, &"env".into()).ok()?;
-    if !env.is_object() {
-        return None;
-    }
+    let versions = Reflect::get(&process, &"versions".into()).ok()?;
+    let node = Reflect::get(&versions, &"node".into()).ok()?;
+    node.is_string().then_some(process)
+}
+
+/// `process.env[name]`, in Node only.
+fn env_var(name: &str) -> Option<String> {
+    let env = Reflect::get(&node_process()?, &"env".into()).ok()?;
     Reflect::get(&env, &name.into())
         .ok()?
         .as_string()
         .filter(|s| !s.is_empty())
 }
 
+/// A unary call or its error, with the model for stats either way.
+type Built = Result<Unary, ApiError>;
+
+/// A call ready for the engine.
+pub(crate) struct Prepared {
+    pub request: HttpRequest,
+    pub model: Option<String>,
+    pub priority: Priority,
+    pub timeout: Option<f64>,
+    pub cancel: CancelToken,
+    pub watch: Option<Watch>,
+    pub errors: ErrorReader,
+}
+
 impl ClientCore {
-    pub fn new(provider: &'static str, options: &JsValue) -> Result<ClientCore, JsValue> {
+    pub fn new(name: &'static str, options: &JsValue) -> Result<ClientCore, JsValue> {
+        let provider = providers::provider(name).ok_or_else(|| {
+            config_error(&format!(
+                "provider '{name}' is not implemented in this version yet"
+            ))
+        })?;
         let mut fetch = None;
         let mut json = serde_json::Map::new();
         if !(options.is_undefined() || options.is_null()) {
@@ -76,24 +103,35 @@ impl ClientCore {
             }
         }
         let mut config =
-            Config::from_options(provider, &Value::Object(json)).map_err(|e| config_error(&e))?;
-        let pinfo = info(provider)
-            .ok_or_else(|| config_error(&format!("provider `{provider}` is not available")))?;
+            Config::from_options(name, &Value::Object(json)).map_err(|e| config_error(&e))?;
+        let info = provider.info();
         if config.api_key.is_none() {
-            config.api_key = pinfo
+            config.api_key = info
                 .key_env
                 .iter()
                 .find_map(|n| env_var(n))
-                .map(resilient_core::secret::Secret::new);
+                .map(Secret::new);
         }
         let host = Host {
             transport: Rc::new(FetchTransport { fetch }),
             clock: Rc::new(JsClock),
             entropy: Rc::new(JsEntropy),
         };
-        let engine = Engine::new(pinfo.name, config, host);
-        let listeners: Rc<RefCell<Listeners>> = Rc::default();
-        Ok(ClientCore { engine, listeners })
+        Ok(ClientCore {
+            engine: Engine::new(info.name, config, host),
+            provider,
+            listeners: Rc::default(),
+            browser: node_process().is_none(),
+        })
+    }
+
+    fn ctx<'a>(&'a self, bytes: Option<&'a [u8]>) -> Ctx<'a> {
+        Ctx {
+            config: self.engine.config(),
+            unix_now: JsClock.unix_now(),
+            browser: self.browser,
+            bytes,
+        }
     }
 
     /// The engine builds event objects only while someone listens.
@@ -123,24 +161,27 @@ impl ClientCore {
     }
 
     fn missing_key(&self) -> Option<ApiError> {
-        let p = info(self.engine.provider())?;
-        if p.requires_key && self.engine.config().api_key.is_none() {
+        let info = self.provider.info();
+        if info.requires_key && self.engine.config().api_key.is_none() {
             return Some(ApiError::new(
                 ErrorType::AuthenticationError,
                 format!(
                     "no API key: pass `apiKey` or set {} (no request was sent)",
-                    p.key_env.join(" or ")
+                    info.key_env.join(" or ")
                 ),
             ));
         }
         None
     }
 
-    /// Everything a call needs before it enters the engine: the request, its model, priority
-    /// and cancel token (linked to the caller's signal). A failure here still counts in stats.
-    fn prepare(&self, args: CallArgs, built: Built) -> Result<Prepared, ApiError> {
+    /// Everything a call needs before it enters the engine. A failure here still counts.
+    fn prepare(
+        &self,
+        args: CallArgs,
+        built: Result<(HttpRequest, Option<String>, ErrorReader), ApiError>,
+    ) -> Result<Prepared, ApiError> {
         let engine = &self.engine;
-        let (request, model) = built.map_err(|e| engine.fail_early(e, None))?;
+        let (request, model, errors) = built.map_err(|e| engine.fail_early(e, None))?;
         let fail = |e: ApiError| engine.fail_early(e, model.as_deref());
         if let Some(e) = self.missing_key() {
             return Err(fail(e));
@@ -162,15 +203,21 @@ impl ClientCore {
             timeout: args.timeout,
             cancel,
             watch,
+            errors,
         })
     }
 
     /// Runs a unary call and returns the settling promise.
-    fn run(&self, args: CallArgs, built: Built, parse: Parser) -> Promise {
+    fn run(&self, args: CallArgs, built: Built) -> Promise {
+        let (parts, parse) = match built {
+            Ok(u) => (Ok((u.request, u.model, u.errors)), Some(u.parse)),
+            Err(e) => (Err(e), None),
+        };
         let engine = self.engine.clone();
-        let prepared = self.prepare(args, built);
+        let prepared = self.prepare(args, parts);
         future_to_promise(async move {
             let p = prepared.map_err(|e| api_error(&e))?;
+            let parse: Parser = parse.ok_or(JsValue::NULL)?;
             let _watch = p.watch;
             let call = Call {
                 request: p.request,
@@ -179,74 +226,72 @@ impl ClientCore {
                 timeout: p.timeout,
                 cancel: Some(p.cancel),
                 parse,
+                errors: p.errors,
             };
             match engine.execute(call).await {
-                Ok(json) => Ok(parse_json_text(&json)),
+                Ok(done) => {
+                    let value = parse_json_text(&done.json);
+                    if let Some(bytes) = done.bytes {
+                        let _ = Reflect::set(
+                            &value,
+                            &"body".into(),
+                            &Uint8Array::from(bytes.as_slice()),
+                        );
+                    }
+                    Ok(value)
+                }
                 Err(e) => Err(api_error(&e)),
             }
         })
     }
 
-    /// Splits the call options off `req` and builds the provider request from the rest.
-    fn build(
-        &self,
-        req: &JsValue,
-        what: &str,
-        build: impl FnOnce(&Config, &Value) -> Result<(HttpRequest, String), ApiError>,
-    ) -> (CallArgs, Built) {
-        match split_call_args(req, what) {
+    /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
+    fn binary_body(req: &JsValue) -> Option<Vec<u8>> {
+        let body = Reflect::get(req, &"body".into()).ok()?;
+        if body.is_instance_of::<Uint8Array>() || body.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Some(Uint8Array::new(&body).to_vec());
+        }
+        None
+    }
+
+    /// `op(request)` for any unary operation of API.md.
+    pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
+        let what = format!("{op}(request)");
+        let bytes = if req.is_object() {
+            Self::binary_body(req)
+        } else {
+            None
+        };
+        let (args, built) = match split_call_args(req, &what) {
             Ok(mut args) => {
+                if bytes.is_some() {
+                    args.rest.remove("body");
+                }
                 let rest = Value::Object(std::mem::take(&mut args.rest));
-                let built = build(self.engine.config(), &rest).map(|(r, m)| (r, Some(m)));
+                let built = self.provider.unary(op, &self.ctx(bytes.as_deref()), &rest);
                 (args, built)
             }
-            Err(e) => (empty_args(), Err(e)),
-        }
+            Err(e) => (CallArgs::default(), Err(e)),
+        };
+        self.run(args, built)
     }
 
-    fn unsupported(&self, op: &str) -> ApiError {
-        ApiError::new(
-            ErrorType::InvalidRequest,
-            format!("{op} is not available for {}", self.engine.provider()),
-        )
-    }
-
-    pub fn chat(&self, req: &JsValue) -> Promise {
-        let (args, built) = self.build(req, "chat(request)", |c, v| match c_provider(self) {
-            "openai" => openai::chat_request(c, v),
-            _ => Err(self.unsupported("chat")),
-        });
-        self.run(args, built, Box::new(openai::parse_chat))
-    }
-
-    pub fn embed(&self, req: &JsValue) -> Promise {
-        let (args, built) = self.build(req, "embed(request)", |c, v| match c_provider(self) {
-            "openai" => openai::embed_request(c, v),
-            _ => Err(self.unsupported("embed")),
-        });
-        self.run(args, built, Box::new(openai::parse_embed))
-    }
-
-    pub fn list_models(&self, options: &JsValue) -> Promise {
-        let (args, built) = self.build(options, "listModels(options)", |c, _| {
-            match c_provider(self) {
-                "openai" => Ok((openai::models_request(c), String::new())),
-                _ => Err(self.unsupported("listModels")),
+    /// `op(request)` for a streaming operation: an async iterator, returned at once.
+    pub fn stream(&self, op: &str, req: &JsValue) -> ChatStream {
+        let what = format!("{op}(request)");
+        let (args, built) = match split_call_args(req, &what) {
+            Ok(mut args) => {
+                let rest = Value::Object(std::mem::take(&mut args.rest));
+                (args, self.provider.stream(op, &self.ctx(None), &rest))
             }
-        });
-        let built = built.map(|(r, _)| (r, None));
-        self.run(args, built, Box::new(openai::parse_models))
-    }
-
-    pub fn chat_stream(&self, req: &JsValue) -> ChatStream {
-        let (args, built) = self.build(req, "chatStream(request)", |c, v| match c_provider(self) {
-            "openai" => openai::chat_stream_request(c, v),
-            _ => Err(self.unsupported("chatStream")),
-        });
-        let prepared = self.prepare(args, built);
-        ChatStream::new(self.engine.clone(), prepared, || {
-            Box::new(openai::ChatStreamCodec::new())
-        })
+            Err(e) => (CallArgs::default(), Err(e)),
+        };
+        let (parts, codec) = match built {
+            Ok(s) => (Ok((s.request, s.model, s.errors)), Some(s.codec)),
+            Err(e) => (Err(e), None),
+        };
+        let prepared = self.prepare(args, parts);
+        ChatStream::new(self.engine.clone(), prepared, codec)
     }
 
     pub fn make_request(
@@ -255,45 +300,57 @@ impl ClientCore {
         data: &JsValue,
         options: &JsValue,
     ) -> Promise {
-        let config = self.engine.config();
-        let provider = self.engine.provider();
         let built = split_call_args(options, "makeRequest(options)").and_then(|mut args| {
-            let endpoint_url = endpoint_url.as_string().filter(|u| !u.is_empty()).ok_or_else(|| {
-                providers::bad_argument("endpointUrl", "must be a URL string, absolute or relative to baseUrl")
-            })?;
             let method = match args.rest.remove("method") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(m)) => Some(m.to_ascii_uppercase()),
-                Some(_) => return Err(providers::bad_argument("method", "must be a string such as 'GET' or 'POST'")),
+                Some(Value::String(m)) => Some(m),
+                Some(_) => {
+                    return Err(providers::bad_argument(
+                        "method",
+                        "must be a string such as 'GET' or 'POST'",
+                    ))
+                }
             };
-            let extra: Vec<(String, String)> = match args.rest.remove("headers") {
+            let headers: Vec<(String, String)> = match args.rest.remove("headers") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Object(h)) => h
                     .into_iter()
                     .map(|(k, v)| match v {
                         Value::String(s) if valid_header(&k, &s) => Ok((k, s)),
-                        _ => Err(providers::bad_argument(&format!("headers.{k}"), "must be a valid header name with a string value without control characters")),
+                        _ => Err(providers::bad_argument(
+                            &format!("headers.{k}"),
+                            "must be a valid header name with a string value without control characters",
+                        )),
                     })
                     .collect::<Result<_, _>>()?,
-                Some(_) => return Err(providers::bad_argument("headers", "must be an object of strings")),
+                Some(_) => {
+                    return Err(providers::bad_argument("headers", "must be an object of strings"))
+                }
             };
             if let Some(k) = args.rest.keys().next() {
-                return Err(providers::bad_argument(k, "is not a makeRequest option (method, headers, signal, priority, timeout, endpointId)"));
+                return Err(providers::bad_argument(
+                    k,
+                    "is not a makeRequest option (method, headers, signal, priority, timeout, endpointId)",
+                ));
             }
-            let body = from_js(data).map_err(|e| providers::bad_argument("data", &format!("must be JSON-like data ({e})")))?;
-            let body = (!body.is_null()).then_some(body);
-            let method = method.unwrap_or_else(|| if body.is_some() { "POST".into() } else { "GET".into() });
-            let base = providers::base_url(config, info(provider).ok_or_else(|| providers::bad_argument("provider", "is unknown"))?);
-            let url = join_url(base, &endpoint_url);
-            let model = body.as_ref().and_then(|b| b.get("model")).and_then(Value::as_str).map(str::to_string);
-            let req = json_request(config, openai::auth_headers(config), &method, url, body.as_ref(), &extra);
-            Ok((args, (req, model)))
+            let body = from_js(data).map_err(|e| {
+                providers::bad_argument("data", &format!("must be JSON-like data ({e})"))
+            })?;
+            let url = endpoint_url.as_string().unwrap_or_default();
+            let unary = providers::make_request(
+                self.provider,
+                &self.ctx(None),
+                &url,
+                (!body.is_null()).then_some(&body),
+                method.as_deref(),
+                &headers,
+            )?;
+            Ok((args, unary))
         });
-        let (args, built) = match built {
-            Ok((args, b)) => (args, Ok(b)),
-            Err(e) => (empty_args(), Err(e)),
-        };
-        self.run(args, built, Box::new(parse_any))
+        match built {
+            Ok((args, unary)) => self.run(args, Ok(unary)),
+            Err(e) => self.run(CallArgs::default(), Err(e)),
+        }
     }
 
     // ---- observing ----
@@ -322,7 +379,9 @@ impl ClientCore {
         let t = match error_type.as_deref() {
             None => None,
             Some(s) => Some(ErrorType::parse(s).ok_or_else(|| {
-                config_error(&format!("trackRequestResult: unknown error type '{s}'; accepted types are those of ApiError.type"))
+                config_error(&format!(
+                    "trackRequestResult: unknown error type '{s}'; accepted types are those of ApiError.type"
+                ))
             })?),
         };
         self.engine.track_request_result(success, t);
@@ -377,43 +436,4 @@ impl ClientCore {
     pub fn endpoints(&self) -> JsValue {
         js_sys::Array::new().into()
     }
-}
-
-fn c_provider(core: &ClientCore) -> &'static str {
-    core.engine.provider()
-}
-
-type Built = Result<(HttpRequest, Option<String>), ApiError>;
-
-/// A call ready for the engine.
-pub(crate) struct Prepared {
-    pub request: HttpRequest,
-    pub model: Option<String>,
-    pub priority: Priority,
-    pub timeout: Option<f64>,
-    pub cancel: CancelToken,
-    pub watch: Option<Watch>,
-}
-
-fn empty_args() -> CallArgs {
-    CallArgs {
-        signal: None,
-        priority: Value::Null,
-        timeout: None,
-        endpoint_id: None,
-        rest: serde_json::Map::new(),
-    }
-}
-
-/// makeRequest's parser: the body when it is JSON, else the text as a JSON string.
-fn parse_any(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_ok();
-    let json = match std::str::from_utf8(&reply.body) {
-        Ok(text) if is_json => text.to_string(),
-        _ => Value::from(String::from_utf8_lossy(&reply.body)).to_string(),
-    };
-    Ok(Parsed {
-        json,
-        usage: openai::usage_of(&reply.body),
-    })
 }

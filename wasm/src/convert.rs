@@ -46,6 +46,7 @@ pub fn config_error(message: &str) -> JsValue {
 }
 
 /// The call options every call accepts, split from its own arguments.
+#[derive(Default)]
 pub struct CallArgs {
     pub signal: Option<JsValue>,
     pub priority: Value,
@@ -56,13 +57,7 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
-    let mut out = CallArgs {
-        signal: None,
-        priority: Value::Null,
-        timeout: None,
-        endpoint_id: None,
-        rest: Map::new(),
-    };
+    let mut out = CallArgs::default();
     if args.is_undefined() || args.is_null() {
         return Ok(out);
     }

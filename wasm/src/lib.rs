@@ -34,18 +34,18 @@ macro_rules! provider_class {
                 $name.to_string()
             }
             pub fn chat(&self, request: JsValue) -> Promise {
-                self.core.chat(&request)
+                self.core.unary("chat", &request)
             }
             #[wasm_bindgen(js_name = chatStream)]
             pub fn chat_stream(&self, request: JsValue) -> ChatStream {
-                self.core.chat_stream(&request)
+                self.core.stream("chatStream", &request)
             }
             pub fn embed(&self, request: JsValue) -> Promise {
-                self.core.embed(&request)
+                self.core.unary("embed", &request)
             }
             #[wasm_bindgen(js_name = listModels)]
             pub fn list_models(&self, options: JsValue) -> Promise {
-                self.core.list_models(&options)
+                self.core.unary("listModels", &options)
             }
             #[wasm_bindgen(js_name = makeRequest)]
             pub fn make_request(
@@ -107,6 +107,7 @@ macro_rules! provider_class {
 }
 
 provider_class!(OpenAI, "openai");
+provider_class!(Groq, "groq");
 
 /// `createClient(name, options)`: the class for `name`, constructed with `options`.
 #[wasm_bindgen(js_name = createClient)]
@@ -114,6 +115,7 @@ pub fn create_client(name: JsValue, options: JsValue) -> Result<JsValue, JsValue
     let name = name.as_string().unwrap_or_default();
     match name.as_str() {
         "openai" => OpenAI::new(options).map(JsValue::from),
+        "groq" => Groq::new(options).map(JsValue::from),
         n if PROVIDERS.contains(&n) => Err(convert::config_error(&format!(
             "createClient: provider '{n}' is not implemented in this version yet"
         ))),

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 enum State {
-    Ready(Box<(Result<Prepared, ApiError>, Box<dyn StreamCodec>)>),
+    Ready(Box<(Result<Prepared, ApiError>, Option<Box<dyn StreamCodec>>)>),
     /// The open stream and whatever keeps the caller's signal linked to it.
     Open(Box<ActiveStream>, Option<crate::signals::Watch>),
     /// A `next()` is running.
@@ -47,12 +47,12 @@ impl ChatStream {
     pub(crate) fn new(
         engine: Engine,
         prepared: Result<Prepared, ApiError>,
-        codec: impl FnOnce() -> Box<dyn StreamCodec>,
+        codec: Option<Box<dyn StreamCodec>>,
     ) -> ChatStream {
         ChatStream {
             inner: Rc::new(Inner {
                 engine,
-                state: RefCell::new(State::Ready(Box::new((prepared, codec())))),
+                state: RefCell::new(State::Ready(Box::new((prepared, codec)))),
                 cancel: RefCell::new(None),
                 text: RefCell::new(JsString::from("")),
             }),
@@ -77,11 +77,15 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
         }
         State::Ready(ready) => {
             let (prepared, codec) = *ready;
-            let p = match prepared {
-                Ok(p) => p,
-                Err(e) => {
+            let (p, codec) = match (prepared, codec) {
+                (Ok(p), Some(codec)) => (p, codec),
+                (Err(e), _) => {
                     inner.state.replace(State::Done);
                     return Err(api_error(&e));
+                }
+                (Ok(_), None) => {
+                    inner.state.replace(State::Done);
+                    return Err(JsValue::NULL);
                 }
             };
             inner.cancel.replace(Some(p.cancel.clone()));
@@ -92,6 +96,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
                 timeout: p.timeout,
                 cancel: Some(p.cancel),
                 codec,
+                errors: p.errors,
             };
             match inner.engine.open_stream(call).await {
                 Ok(s) => (Box::new(s), p.watch),

@@ -17,6 +17,7 @@ use crate::classify::request_id_header;
 use crate::config::{Config, Priority};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Clock, Entropy, Headers, HttpRequest, Transport};
+use crate::providers::ErrorReader;
 use crate::queue::Queue;
 use crate::secret::Secret;
 use crate::stats::{BreakerSnapshot, Final, QueueSnapshot, Stats, Usage};
@@ -48,10 +49,13 @@ pub struct Reply {
 
 /// What a codec makes of a successful reply: the normalized result as JSON text (the raw
 /// body is spliced in verbatim, never re-encoded), and the tokens it used.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Parsed {
     pub json: String,
     pub usage: Option<Usage>,
+    /// Binary content that does not belong in JSON (an object's bytes); hosts attach it to
+    /// the result as `body`.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// Parses a 2xx reply; the second argument is the client's own request id, for results whose
@@ -67,6 +71,8 @@ pub struct Call {
     pub timeout: Option<f64>,
     pub cancel: Option<CancelToken>,
     pub parse: Parser,
+    /// How the provider's error bodies read.
+    pub errors: ErrorReader,
 }
 
 /// One streamed call.
@@ -78,6 +84,7 @@ pub struct StreamCall {
     pub timeout: Option<f64>,
     pub cancel: Option<CancelToken>,
     pub codec: Box<dyn StreamCodec>,
+    pub errors: ErrorReader,
 }
 
 /// Receives `(event name, event object)`; see API.md `on(event, listener)`.
@@ -160,14 +167,15 @@ impl Engine {
         *self.inner.listener.borrow_mut() = listener;
     }
 
-    /// Runs one call through the whole pipeline; settles exactly once with the result JSON.
-    pub async fn execute(&self, call: Call) -> Result<String, ApiError> {
+    /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
+    pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
         let (id, start) = self.begin(call.model.as_deref(), call.priority);
         let progress = Progress::default();
         let spec = Spec {
             request: &call.request,
             priority: call.priority,
             timeout: call.timeout,
+            errors: call.errors,
             mode: Mode::Unary(&call),
         };
         let result = self
@@ -203,7 +211,7 @@ impl Engine {
             || json!({"attempts": progress.attempts.get(), "latency": latency}),
             &id,
         );
-        Ok(parsed.json)
+        Ok(parsed)
     }
 
     /// Opens a stream: admission, breaker and retries run until its first items arrive (retry
@@ -216,6 +224,7 @@ impl Engine {
             request: &call.request,
             priority: call.priority,
             timeout: call.timeout,
+            errors: call.errors,
             mode: Mode::Stream(&codec),
         };
         let result = self

@@ -5,10 +5,11 @@ use super::admission::{Acquire, Permit, Progress, TicketGuard};
 use super::streaming::StreamCodec;
 use super::{too_large, Call, Engine, Parsed, Reply, MAX_BODY_BYTES};
 use crate::breaker::Outcome;
-use crate::classify::{classify_http, classify_transport, parse_error_body, request_id_header};
+use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::config::Priority;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, Body, Headers, HttpRequest};
+use crate::providers::ErrorReader;
 use futures_util::future::{select, Either};
 use serde_json::json;
 use std::cell::RefCell;
@@ -25,6 +26,7 @@ pub(super) struct Spec<'a> {
     pub request: &'a HttpRequest,
     pub priority: Priority,
     pub timeout: Option<f64>,
+    pub errors: ErrorReader,
     pub mode: Mode<'a>,
 }
 
@@ -190,7 +192,7 @@ impl Engine {
         Err(classify_http(
             reply.status,
             &reply.headers,
-            &parse_error_body(&reply.body),
+            &(spec.errors)(reply.status, &reply.body),
             now,
             self.inner.config.max_retry_after,
         ))

@@ -1,11 +1,146 @@
 //! Provider codecs: URLs, headers, bodies, error shapes. They know nothing of retries or queues.
+//! Each provider implements [`Provider`]; the JS classes dispatch every operation through it.
 
 pub mod openai;
 
+use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::HttpRequest;
+use crate::host::{Headers, HttpRequest};
+use crate::pipeline::{Parser, StreamCodec};
 use serde_json::Value;
+
+/// What a codec may use besides the caller's arguments.
+pub struct Ctx<'a> {
+    pub config: &'a Config,
+    /// Seconds since the Unix epoch (request signing, dates).
+    pub unix_now: f64,
+    /// Running in a browser page or worker (some providers want a header for that).
+    pub browser: bool,
+    /// Binary data the caller passed (an object body for `putObject`), apart from the JSON args.
+    pub bytes: Option<&'a [u8]>,
+}
+
+/// Reads a provider's error body; the default understands the common JSON shapes.
+pub type ErrorReader = fn(u16, &[u8]) -> ErrorBody;
+
+/// The default [`ErrorReader`].
+pub fn json_errors(_status: u16, body: &[u8]) -> ErrorBody {
+    parse_error_body(body)
+}
+
+/// A unary call, ready for the pipeline.
+pub struct Unary {
+    pub request: HttpRequest,
+    pub model: Option<String>,
+    pub parse: Parser,
+    pub errors: ErrorReader,
+}
+
+/// A streamed call, ready for the pipeline.
+pub struct Streamed {
+    pub request: HttpRequest,
+    pub model: Option<String>,
+    pub codec: Box<dyn StreamCodec>,
+    pub errors: ErrorReader,
+}
+
+/// One provider's wire format. Operation names are API.md's call names (`chat`, `embed`,
+/// `listModels`, `generate`, `rerank`, `chatqna`, `infer`, `batchInfer`, `status`, `predict`,
+/// `modelStatus`, `health`, `putObject`, `getObject`, `headObject`, `deleteObject`,
+/// `listObjects`); streams are `chatStream`, `generateStream`, `chatqnaStream`.
+pub trait Provider {
+    fn info(&self) -> &'static ProviderInfo;
+    /// Headers that authenticate a request (also used by `makeRequest`).
+    fn auth_headers(&self, ctx: &Ctx) -> Headers;
+    /// Builds unary operation `op` from the caller's arguments (call options already removed).
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError>;
+    /// Builds stream operation `op`.
+    fn stream(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Streamed, ApiError> {
+        Err(unsupported(self.info().name, op))
+    }
+    /// Operations answered without a request (`presignUrl`): their JSON result.
+    fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
+        Err(unsupported(self.info().name, op))
+    }
+}
+
+/// `makeRequest(endpointUrl, data, { method, headers })`: any request through the pipeline,
+/// with the provider's authentication. The result is the body (JSON, or the text as a string).
+pub fn make_request(
+    p: &dyn Provider,
+    ctx: &Ctx,
+    endpoint_url: &str,
+    data: Option<&Value>,
+    method: Option<&str>,
+    headers: &[(String, String)],
+) -> Result<Unary, ApiError> {
+    if endpoint_url.is_empty() {
+        return Err(bad_argument(
+            "endpointUrl",
+            "must be a URL string, absolute or relative to baseUrl",
+        ));
+    }
+    let method = match method {
+        Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            m.to_ascii_uppercase()
+        }
+        Some(m) => {
+            return Err(bad_argument(
+                "method",
+                &format!("must be an HTTP method such as 'GET' or 'POST' (got '{m}')"),
+            ))
+        }
+        None if data.is_some() => "POST".into(),
+        None => "GET".into(),
+    };
+    let url = join_url(base_url(ctx.config, p.info()), endpoint_url);
+    let model = data
+        .and_then(|b| b.get("model"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let request = json_request(ctx.config, p.auth_headers(ctx), &method, url, data, headers);
+    Ok(Unary {
+        request,
+        model,
+        parse: Box::new(parse_any),
+        errors: json_errors,
+    })
+}
+
+/// makeRequest's parser: the body when it is JSON, else the text as a JSON string.
+fn parse_any(
+    reply: &crate::pipeline::Reply,
+    _client_id: &str,
+) -> Result<crate::pipeline::Parsed, ApiError> {
+    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_ok();
+    let json = match std::str::from_utf8(&reply.body) {
+        Ok(text) if is_json => text.to_string(),
+        _ => Value::from(String::from_utf8_lossy(&reply.body)).to_string(),
+    };
+    Ok(crate::pipeline::Parsed {
+        json,
+        usage: openai::usage_of(&reply.body),
+        bytes: None,
+    })
+}
+
+/// The error for an operation a provider does not have.
+pub fn unsupported(provider: &str, op: &str) -> ApiError {
+    ApiError::new(
+        ErrorType::InvalidRequest,
+        format!("{op} is not available for {provider}"),
+    )
+}
+
+/// The codec for a provider name.
+pub fn provider(name: &str) -> Option<&'static dyn Provider> {
+    match name {
+        "openai" => Some(&openai::OPENAI),
+        "groq" => Some(&openai::GROQ),
+        _ => None,
+    }
+}
 
 /// The eleven backends, in the seed's spelling.
 pub const PROVIDERS: [&str; 11] = [
@@ -22,18 +157,6 @@ pub struct ProviderInfo {
     pub key_env: &'static [&'static str],
     pub requires_key: bool,
 }
-
-pub fn info(name: &str) -> Option<&'static ProviderInfo> {
-    INFO.iter().find(|p| p.name == name)
-}
-
-const INFO: &[ProviderInfo] = &[ProviderInfo {
-    name: "openai",
-    default_base_url: "https://api.openai.com/v1",
-    default_model: "gpt-4o-mini",
-    key_env: &["OPENAI_API_KEY"],
-    requires_key: true,
-}];
 
 /// The error for a call argument that is missing or of the wrong shape.
 pub fn bad_argument(field: &str, accepts: &str) -> ApiError {

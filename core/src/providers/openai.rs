@@ -1,14 +1,16 @@
-//! OpenAI chat completions (the OpenAI-compatible family grows from here).
+//! The OpenAI wire format, and the OpenAI-compatible family that shares it through presets
+//! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
 use super::{
-    bad_argument, base_url, info, join_url, json_request, usage_json, ProviderInfo, ResultJson,
+    bad_argument, base_url, join_url, json_errors, json_request, unsupported, usage_json, Ctx,
+    Provider, ProviderInfo, ResultJson, Streamed, Unary,
 };
 use crate::classify::{classify_stream_error, request_id_header};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::HttpRequest;
+use crate::host::{Headers, HttpRequest};
 use crate::pipeline::StreamCodec;
-use crate::pipeline::{Parsed, Reply};
+use crate::pipeline::{Parsed, Parser, Reply};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, SseEvent};
 use serde::Deserialize;
@@ -16,8 +18,98 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
-fn provider() -> &'static ProviderInfo {
-    info("openai").expect("openai is in the table")
+/// A member of the OpenAI-compatible family.
+pub struct OpenAiCompat {
+    pub info: &'static ProviderInfo,
+    /// What `maxTokens` becomes: `max_completion_tokens` for OpenAI, `max_tokens` elsewhere.
+    pub max_tokens_key: &'static str,
+    /// Ask for usage in streams (`stream_options.include_usage`).
+    pub stream_usage: bool,
+    /// The default embedding model, for servers that embed.
+    pub embed_model: Option<&'static str>,
+}
+
+pub static OPENAI: OpenAiCompat = OpenAiCompat {
+    info: &ProviderInfo {
+        name: "openai",
+        default_base_url: "https://api.openai.com/v1",
+        default_model: "gpt-4o-mini",
+        key_env: &["OPENAI_API_KEY"],
+        requires_key: true,
+    },
+    max_tokens_key: "max_completion_tokens",
+    stream_usage: true,
+    embed_model: Some("text-embedding-3-small"),
+};
+
+pub static GROQ: OpenAiCompat = OpenAiCompat {
+    info: &ProviderInfo {
+        name: "groq",
+        default_base_url: "https://api.groq.com/openai/v1",
+        default_model: "llama-3.3-70b-versatile",
+        key_env: &["GROQ_API_KEY"],
+        requires_key: true,
+    },
+    max_tokens_key: "max_tokens",
+    stream_usage: true,
+    embed_model: None,
+};
+
+impl Provider for OpenAiCompat {
+    fn info(&self) -> &'static ProviderInfo {
+        self.info
+    }
+
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        auth_headers(ctx.config)
+    }
+
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        let name = self.info.name;
+        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
+            "chat" => {
+                let (r, m) = chat_request(self, ctx.config, args)?;
+                (
+                    r,
+                    Some(m),
+                    Box::new(move |reply, id| parse_chat(name, reply, id)),
+                )
+            }
+            "embed" if self.embed_model.is_some() => {
+                let (r, m) = embed_request(self, ctx.config, args)?;
+                (
+                    r,
+                    Some(m),
+                    Box::new(move |reply, id| parse_embed(name, reply, id)),
+                )
+            }
+            "listModels" => (
+                models_request(self, ctx.config),
+                None,
+                Box::new(parse_models),
+            ),
+            _ => return Err(unsupported(name, op)),
+        };
+        Ok(Unary {
+            request,
+            model,
+            parse,
+            errors: json_errors,
+        })
+    }
+
+    fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
+        if op != "chatStream" {
+            return Err(unsupported(self.info.name, op));
+        }
+        let (request, model) = chat_stream_request(self, ctx.config, args)?;
+        Ok(Streamed {
+            request,
+            model: Some(model),
+            codec: Box::new(ChatStreamCodec::new()),
+            errors: json_errors,
+        })
+    }
 }
 
 pub fn auth_headers(config: &Config) -> Vec<(String, String)> {
@@ -29,7 +121,11 @@ pub fn auth_headers(config: &Config) -> Vec<(String, String)> {
 
 /// API.md chat arguments to an OpenAI `/chat/completions` body. Unknown arguments are passed
 /// through as provider parameters.
-pub fn chat_request(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+pub fn chat_request(
+    p: &OpenAiCompat,
+    config: &Config,
+    args: &Value,
+) -> Result<(HttpRequest, String), ApiError> {
     let args = args
         .as_object()
         .ok_or_else(|| bad_argument("chat(request)", "must be an object with `messages`"))?;
@@ -73,23 +169,23 @@ pub fn chat_request(config: &Config, args: &Value) -> Result<(HttpRequest, Strin
         None => config
             .model
             .clone()
-            .unwrap_or_else(|| provider().default_model.to_string()),
+            .unwrap_or_else(|| p.info.default_model.to_string()),
     };
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(messages));
     for (k, v) in args {
         let key = match k.as_str() {
             "messages" | "model" | "system" => continue,
-            "maxTokens" | "max_tokens" => "max_completion_tokens",
+            "maxTokens" | "max_tokens" | "max_completion_tokens" => p.max_tokens_key,
             "topP" => "top_p",
             other => other,
         };
-        if matches!(key, "max_completion_tokens" | "temperature" | "top_p") && !v.is_number() {
+        if matches!(k.as_str(), "maxTokens" | "temperature" | "topP") && !v.is_number() {
             return Err(bad_argument(k, "must be a number"));
         }
         body.insert(key.to_string(), v.clone());
     }
-    let url = join_url(base_url(config, provider()), "chat/completions");
+    let url = join_url(base_url(config, p.info), "chat/completions");
     let req = json_request(
         config,
         auth_headers(config),
@@ -161,7 +257,11 @@ struct Message<'a> {
 }
 
 /// A `chat.completion` body to API.md's normalized result.
-pub fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_chat(
+    provider: &'static str,
+    reply: &Reply,
+    client_request_id: &str,
+) -> Result<Parsed, ApiError> {
     let c: Completion = serde_json::from_slice(&reply.body).map_err(|e| {
         ApiError::new(
             ErrorType::DecodeError,
@@ -196,16 +296,21 @@ pub fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiE
         .opt_str("finish_reason", finish)
         .raw("usage", &usage_json(&usage))
         .str("request_id", request_id)
-        .str("provider", "openai")
+        .str("provider", provider)
         .raw_bytes("raw", &reply.body);
     Ok(Parsed {
         json: out.finish(),
         usage: Some(usage),
+        bytes: None,
     })
 }
 
 /// `embed({ input, model? })`: `input` is a string or an array of strings.
-pub fn embed_request(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+pub fn embed_request(
+    p: &OpenAiCompat,
+    config: &Config,
+    args: &Value,
+) -> Result<(HttpRequest, String), ApiError> {
     let input = args
         .get("input")
         .filter(|i| {
@@ -222,16 +327,13 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<(HttpRequest, Stri
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
         Some(_) => return Err(bad_argument("model", "must be a string")),
-        None => EMBED_MODEL.to_string(),
+        None => p.embed_model.unwrap_or(p.info.default_model).to_string(),
     };
     let body = json!({"model": model, "input": input, "encoding_format": "float"});
-    let url = join_url(base_url(config, provider()), "embeddings");
+    let url = join_url(base_url(config, p.info), "embeddings");
     let req = json_request(config, auth_headers(config), "POST", url, Some(&body), &[]);
     Ok((req, model))
 }
-
-/// The default embedding model (the caller's `model` option names a chat model).
-pub const EMBED_MODEL: &str = "text-embedding-3-small";
 
 #[derive(Deserialize)]
 struct EmbeddingList<'a> {
@@ -252,7 +354,11 @@ struct EmbeddingIn<'a> {
 
 /// An embeddings list to `{ embeddings, model, usage, request_id, provider }`; the vectors are
 /// spliced in as the server wrote them, in `index` order.
-pub fn parse_embed(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_embed(
+    provider: &'static str,
+    reply: &Reply,
+    client_request_id: &str,
+) -> Result<Parsed, ApiError> {
     let mut list: EmbeddingList = serde_json::from_slice(&reply.body).map_err(|e| {
         ApiError::new(
             ErrorType::DecodeError,
@@ -289,16 +395,17 @@ pub fn parse_embed(reply: &Reply, client_request_id: &str) -> Result<Parsed, Api
             "request_id",
             request_id.as_deref().unwrap_or(client_request_id),
         )
-        .str("provider", "openai");
+        .str("provider", provider);
     Ok(Parsed {
         json: out.finish(),
         usage: Some(usage),
+        bytes: None,
     })
 }
 
 /// `listModels()`: `GET /models`.
-pub fn models_request(config: &Config) -> HttpRequest {
-    let url = join_url(base_url(config, provider()), "models");
+pub fn models_request(p: &OpenAiCompat, config: &Config) -> HttpRequest {
+    let url = join_url(base_url(config, p.info), "models");
     json_request(config, auth_headers(config), "GET", url, None, &[])
 }
 
@@ -324,22 +431,25 @@ pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, A
     }
     Ok(Parsed {
         json: list.data.get().to_string(),
-        usage: None,
+        ..Parsed::default()
     })
 }
 
 /// The request for `chatStream`: the chat body with `stream` and usage asked for.
 pub fn chat_stream_request(
+    p: &OpenAiCompat,
     config: &Config,
     args: &Value,
 ) -> Result<(HttpRequest, String), ApiError> {
     let mut args = args.clone();
     if let Some(m) = args.as_object_mut() {
         m.insert("stream".into(), json!(true));
-        m.entry("stream_options")
-            .or_insert_with(|| json!({"include_usage": true}));
+        if p.stream_usage {
+            m.entry("stream_options")
+                .or_insert_with(|| json!({"include_usage": true}));
+        }
     }
-    let (mut req, model) = chat_request(config, &args)?;
+    let (mut req, model) = chat_request(p, config, &args)?;
     req.stream = true;
     Ok((req, model))
 }
@@ -491,6 +601,7 @@ mod tests {
     #[test]
     fn golden_chat_request() {
         let (req, model) = chat_request(
+            &OPENAI,
             &cfg(),
             &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}], "maxTokens": 16}),
         )
@@ -520,7 +631,7 @@ mod tests {
             headers: vec![("x-request-id".into(), "req_fixture_1".into())],
             body: body.as_bytes().to_vec(),
         };
-        let p = parse_chat(&reply, "client-1").unwrap();
+        let p = parse_chat("openai", &reply, "client-1").unwrap();
         let v: Value = serde_json::from_str(&p.json).unwrap();
         assert_eq!(v["text"], "Hi!");
         assert_eq!(v["model"], "gpt-4o-mini-2024-07-18");
@@ -545,13 +656,15 @@ mod tests {
             headers: vec![],
             ..reply
         };
-        let v: Value = serde_json::from_str(&parse_chat(&bare, "client-1").unwrap().json).unwrap();
+        let v: Value =
+            serde_json::from_str(&parse_chat("openai", &bare, "client-1").unwrap().json).unwrap();
         assert_eq!(v["request_id"], "chatcmpl-fixture1");
     }
 
     #[test]
     fn system_and_params_and_bad_arguments() {
         let (req, _) = chat_request(
+            &OPENAI,
             &cfg(),
             &json!({"system": "be brief", "messages": [{"role": "user", "content": "x"}], "topP": 0.5, "seed": 7}),
         )
@@ -581,7 +694,7 @@ mod tests {
             ),
             (json!("hi"), "chat(request)"),
         ] {
-            let e = chat_request(&cfg(), &args).unwrap_err();
+            let e = chat_request(&OPENAI, &cfg(), &args).unwrap_err();
             assert_eq!(e.kind, ErrorType::InvalidRequest);
             assert!(
                 e.message.contains(field),
@@ -594,6 +707,7 @@ mod tests {
     #[test]
     fn golden_embeddings() {
         let (req, model) = embed_request(
+            &OPENAI,
             &cfg(),
             &json!({"model": "text-embedding-3-small", "input": ["a", "b"]}),
         )
@@ -611,7 +725,8 @@ mod tests {
             headers: vec![],
             body: fixture.as_bytes().to_vec(),
         };
-        let v: Value = serde_json::from_str(&parse_embed(&reply, "c1").unwrap().json).unwrap();
+        let v: Value =
+            serde_json::from_str(&parse_embed("openai", &reply, "c1").unwrap().json).unwrap();
         assert_eq!(v["embeddings"], json!([[0.1, -0.2], [0.3, 0.4]]));
         assert_eq!(
             v["usage"],
@@ -628,7 +743,7 @@ mod tests {
             json!({"input": "x", "model": 3}),
         ] {
             assert_eq!(
-                embed_request(&cfg(), &bad).unwrap_err().kind,
+                embed_request(&OPENAI, &cfg(), &bad).unwrap_err().kind,
                 ErrorType::InvalidRequest
             );
         }
@@ -636,7 +751,7 @@ mod tests {
 
     #[test]
     fn golden_models() {
-        let req = models_request(&cfg());
+        let req = models_request(&OPENAI, &cfg());
         assert_eq!(
             (req.method.as_str(), req.url.as_str()),
             ("GET", "https://api.openai.com/v1/models")
@@ -688,6 +803,7 @@ mod tests {
             ]
         );
         let (req, _) = chat_stream_request(
+            &OPENAI,
             &cfg(),
             &json!({"messages": [{"role": "user", "content": "x"}]}),
         )
@@ -745,7 +861,7 @@ mod tests {
                 headers: vec![],
                 body: body.as_bytes().to_vec(),
             };
-            let err = parse_chat(&reply, "c").unwrap_err();
+            let err = parse_chat("openai", &reply, "c").unwrap_err();
             assert_eq!(err.kind, ErrorType::DecodeError, "{body}");
         }
         let no_id = r#"{"choices":[{"message":{"content":"x"},"finish_reason":"stop"}]}"#;
@@ -754,7 +870,8 @@ mod tests {
             headers: vec![],
             body: no_id.as_bytes().to_vec(),
         };
-        let v: Value = serde_json::from_str(&parse_chat(&reply, "client-9").unwrap().json).unwrap();
+        let v: Value =
+            serde_json::from_str(&parse_chat("openai", &reply, "client-9").unwrap().json).unwrap();
         assert_eq!(v["request_id"], "client-9");
         assert!(v["model"].is_null());
     }
