@@ -12,8 +12,11 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+/// A stream not started yet: the prepared call (or why it cannot start) and its codec.
+type Unstarted = (Result<Prepared, ApiError>, Option<Box<dyn StreamCodec>>);
+
 enum State {
-    Ready(Box<(Result<Prepared, ApiError>, Option<Box<dyn StreamCodec>>)>),
+    Ready(Box<Unstarted>),
     /// The open stream and whatever keeps the caller's signal linked to it.
     Open(Box<ActiveStream>, Option<crate::signals::Watch>),
     /// A `next()` is running.
