@@ -1,7 +1,16 @@
 //! Provider codecs: URLs, headers, bodies, error shapes. They know nothing of retries or queues.
 //! Each provider implements [`Provider`]; the JS classes dispatch every operation through it.
 
+pub mod claude;
+pub mod gemini;
+pub mod hf_tei;
+pub mod hf_tgi;
+pub mod llvm;
+pub mod ollama;
+pub mod opea;
 pub mod openai;
+pub mod ovms;
+pub mod s3_kit;
 
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
@@ -138,6 +147,15 @@ pub fn provider(name: &str) -> Option<&'static dyn Provider> {
     match name {
         "openai" => Some(&openai::OPENAI),
         "groq" => Some(&openai::GROQ),
+        "claude" => Some(&claude::CLAUDE),
+        "gemini" => Some(&gemini::GEMINI),
+        "ollama" => Some(&ollama::OLLAMA),
+        "hf_tgi" => Some(&hf_tgi::HF_TGI),
+        "hf_tei" => Some(&hf_tei::HF_TEI),
+        "llvm" => Some(&llvm::LLVM),
+        "opea" => Some(&opea::OPEA),
+        "ovms" => Some(&ovms::OVMS),
+        "s3_kit" => Some(&s3_kit::S3_KIT),
         _ => None,
     }
 }
@@ -267,4 +285,24 @@ pub fn usage_json(u: &crate::stats::Usage) -> String {
         r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}}}"#,
         u.prompt, u.completion, u.total
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_has_its_codec() {
+        for name in PROVIDERS {
+            let p = provider(name).unwrap_or_else(|| panic!("{name} has no codec"));
+            assert_eq!(p.info().name, name);
+        }
+        assert!(provider("nope").is_none());
+    }
+
+    #[test]
+    fn urls_join_once() {
+        assert_eq!(join_url("http://h/v1/", "/models"), "http://h/v1/models");
+        assert_eq!(join_url("http://h/v1", "https://other/x"), "https://other/x");
+    }
 }
