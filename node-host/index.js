@@ -17,7 +17,9 @@ wasm.ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
 };
 
-export const { OpenAI, Groq, createClient } = wasm;
+export const {
+  OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit, createClient,
+} = wasm;
 export const PROVIDERS = Object.freeze(wasm.providers());
 export const version = wasm.version();
 export const ApiError = wasm.apiErrorClass();

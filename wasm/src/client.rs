@@ -294,6 +294,16 @@ impl ClientCore {
         ChatStream::new(self.engine.clone(), prepared, codec)
     }
 
+    /// Operations answered without a request (`presignUrl`): the result, synchronously.
+    pub fn local(&self, op: &str, req: &JsValue) -> Result<JsValue, JsValue> {
+        let args = split_call_args(req, &format!("{op}(request)")).map_err(|e| api_error(&e))?;
+        let v = self
+            .provider
+            .local(op, &self.ctx(None), &Value::Object(args.rest))
+            .map_err(|e| api_error(&e))?;
+        Ok(to_js(&v))
+    }
+
     pub fn make_request(
         &self,
         endpoint_url: &JsValue,

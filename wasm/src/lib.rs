@@ -36,16 +36,77 @@ macro_rules! provider_class {
             pub fn chat(&self, request: JsValue) -> Promise {
                 self.core.unary("chat", &request)
             }
-            #[wasm_bindgen(js_name = chatStream)]
-            pub fn chat_stream(&self, request: JsValue) -> ChatStream {
-                self.core.stream("chatStream", &request)
-            }
             pub fn embed(&self, request: JsValue) -> Promise {
                 self.core.unary("embed", &request)
             }
             #[wasm_bindgen(js_name = listModels)]
-            pub fn list_models(&self, options: JsValue) -> Promise {
-                self.core.unary("listModels", &options)
+            pub fn list_models(&self, request: JsValue) -> Promise {
+                self.core.unary("listModels", &request)
+            }
+            pub fn generate(&self, request: JsValue) -> Promise {
+                self.core.unary("generate", &request)
+            }
+            pub fn rerank(&self, request: JsValue) -> Promise {
+                self.core.unary("rerank", &request)
+            }
+            pub fn chatqna(&self, request: JsValue) -> Promise {
+                self.core.unary("chatqna", &request)
+            }
+            pub fn infer(&self, request: JsValue) -> Promise {
+                self.core.unary("infer", &request)
+            }
+            #[wasm_bindgen(js_name = batchInfer)]
+            pub fn batch_infer(&self, request: JsValue) -> Promise {
+                self.core.unary("batchInfer", &request)
+            }
+            pub fn status(&self, request: JsValue) -> Promise {
+                self.core.unary("status", &request)
+            }
+            pub fn predict(&self, request: JsValue) -> Promise {
+                self.core.unary("predict", &request)
+            }
+            #[wasm_bindgen(js_name = modelStatus)]
+            pub fn model_status(&self, request: JsValue) -> Promise {
+                self.core.unary("modelStatus", &request)
+            }
+            pub fn health(&self, request: JsValue) -> Promise {
+                self.core.unary("health", &request)
+            }
+            #[wasm_bindgen(js_name = putObject)]
+            pub fn put_object(&self, request: JsValue) -> Promise {
+                self.core.unary("putObject", &request)
+            }
+            #[wasm_bindgen(js_name = getObject)]
+            pub fn get_object(&self, request: JsValue) -> Promise {
+                self.core.unary("getObject", &request)
+            }
+            #[wasm_bindgen(js_name = headObject)]
+            pub fn head_object(&self, request: JsValue) -> Promise {
+                self.core.unary("headObject", &request)
+            }
+            #[wasm_bindgen(js_name = deleteObject)]
+            pub fn delete_object(&self, request: JsValue) -> Promise {
+                self.core.unary("deleteObject", &request)
+            }
+            #[wasm_bindgen(js_name = listObjects)]
+            pub fn list_objects(&self, request: JsValue) -> Promise {
+                self.core.unary("listObjects", &request)
+            }
+            #[wasm_bindgen(js_name = chatStream)]
+            pub fn chat_stream(&self, request: JsValue) -> ChatStream {
+                self.core.stream("chatStream", &request)
+            }
+            #[wasm_bindgen(js_name = generateStream)]
+            pub fn generate_stream(&self, request: JsValue) -> ChatStream {
+                self.core.stream("generateStream", &request)
+            }
+            #[wasm_bindgen(js_name = chatqnaStream)]
+            pub fn chatqna_stream(&self, request: JsValue) -> ChatStream {
+                self.core.stream("chatqnaStream", &request)
+            }
+            #[wasm_bindgen(js_name = presignUrl)]
+            pub fn presign_url(&self, request: JsValue) -> Result<JsValue, JsValue> {
+                self.core.local("presignUrl", &request)
             }
             #[wasm_bindgen(js_name = makeRequest)]
             pub fn make_request(
@@ -108,6 +169,15 @@ macro_rules! provider_class {
 
 provider_class!(OpenAI, "openai");
 provider_class!(Groq, "groq");
+provider_class!(Claude, "claude");
+provider_class!(Gemini, "gemini");
+provider_class!(Ollama, "ollama");
+provider_class!(HfTgi, "hf_tgi");
+provider_class!(HfTei, "hf_tei");
+provider_class!(Llvm, "llvm");
+provider_class!(Opea, "opea");
+provider_class!(Ovms, "ovms");
+provider_class!(S3Kit, "s3_kit");
 
 /// `createClient(name, options)`: the class for `name`, constructed with `options`.
 #[wasm_bindgen(js_name = createClient)]
@@ -116,9 +186,15 @@ pub fn create_client(name: JsValue, options: JsValue) -> Result<JsValue, JsValue
     match name.as_str() {
         "openai" => OpenAI::new(options).map(JsValue::from),
         "groq" => Groq::new(options).map(JsValue::from),
-        n if PROVIDERS.contains(&n) => Err(convert::config_error(&format!(
-            "createClient: provider '{n}' is not implemented in this version yet"
-        ))),
+        "claude" => Claude::new(options).map(JsValue::from),
+        "gemini" => Gemini::new(options).map(JsValue::from),
+        "ollama" => Ollama::new(options).map(JsValue::from),
+        "hf_tgi" => HfTgi::new(options).map(JsValue::from),
+        "hf_tei" => HfTei::new(options).map(JsValue::from),
+        "llvm" => Llvm::new(options).map(JsValue::from),
+        "opea" => Opea::new(options).map(JsValue::from),
+        "ovms" => Ovms::new(options).map(JsValue::from),
+        "s3_kit" => S3Kit::new(options).map(JsValue::from),
         n => Err(convert::config_error(&format!(
             "createClient: unknown provider '{n}'; providers are {}",
             PROVIDERS.join(", ")
