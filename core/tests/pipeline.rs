@@ -3,7 +3,7 @@
 
 use resilient_core::config::{Config, Priority};
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, CancelToken, Engine, Parsed};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Parsed, Route};
 use resilient_core::providers::json_errors;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
@@ -33,6 +33,7 @@ fn call(tag: &str) -> Call {
             })
         }),
         errors: json_errors,
+        route: Route::default(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use resilient_core::config::{Config, Priority};
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{ActiveStream, Call, Engine, Parsed, StreamCall};
+use resilient_core::pipeline::{ActiveStream, Call, Engine, Parsed, Route, StreamCall};
 use resilient_core::providers::json_errors;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::sim::{Sim, Step};
@@ -33,6 +33,7 @@ fn stream_call() -> StreamCall {
         cancel: None,
         codec: Box::new(ChatStreamCodec::new()),
         errors: json_errors,
+        route: Route::default(),
     }
 }
 
@@ -126,6 +127,7 @@ fn a_stream_holds_its_permit_until_it_ends() {
                 })
             }),
             errors: json_errors,
+            route: Route::default(),
         };
         sim.spawn(async move { e.execute(call).await })
     };

@@ -10,7 +10,7 @@ use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::config::{valid_header, Config, Priority};
 use resilient_core::host::{Clock, HttpRequest};
-use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Parser};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Parser, Route};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::{ApiError, ErrorType};
@@ -33,6 +33,8 @@ pub struct ClientCore {
     provider: &'static dyn Provider,
     listeners: Rc<RefCell<Listeners>>,
     browser: bool,
+    /// With `endpoints`, the config each endpoint's requests are built with (its key, its URL).
+    endpoint_configs: Vec<Config>,
 }
 
 /// `globalThis.process` when this is Node.
@@ -64,6 +66,7 @@ pub(crate) struct Prepared {
     pub cancel: CancelToken,
     pub watch: Option<Watch>,
     pub errors: ErrorReader,
+    pub route: Route,
 }
 
 impl ClientCore {
@@ -117,21 +120,48 @@ impl ClientCore {
             clock: Rc::new(JsClock),
             entropy: Rc::new(JsEntropy),
         };
+        let endpoint_configs = config
+            .endpoints
+            .iter()
+            .map(|e| Config {
+                api_key: e.api_key.clone().or_else(|| config.api_key.clone()),
+                base_url: e.base_url.clone().or_else(|| config.base_url.clone()),
+                endpoints: Vec::new(),
+                ..config.clone()
+            })
+            .collect();
         Ok(ClientCore {
             engine: Engine::new(info.name, config, host),
             provider,
             listeners: Rc::default(),
             browser: node_process().is_none(),
+            endpoint_configs,
         })
     }
 
     fn ctx<'a>(&'a self, bytes: Option<&'a [u8]>) -> Ctx<'a> {
+        self.ctx_with(self.engine.config(), bytes)
+    }
+
+    fn ctx_with<'a>(&'a self, config: &'a Config, bytes: Option<&'a [u8]>) -> Ctx<'a> {
         Ctx {
-            config: self.engine.config(),
+            config,
             unix_now: JsClock.unix_now(),
             browser: self.browser,
             bytes,
         }
+    }
+
+    /// The request for each endpoint (empty without `endpoints`), built the same way.
+    fn per_endpoint(
+        &self,
+        bytes: Option<&[u8]>,
+        build: impl Fn(&Ctx) -> Result<HttpRequest, ApiError>,
+    ) -> Result<Vec<HttpRequest>, ApiError> {
+        self.endpoint_configs
+            .iter()
+            .map(|c| build(&self.ctx_with(c, bytes)))
+            .collect()
     }
 
     /// The engine builds event objects only while someone listens.
@@ -162,7 +192,12 @@ impl ClientCore {
 
     fn missing_key(&self) -> Option<ApiError> {
         let info = self.provider.info();
-        if info.requires_key && self.engine.config().api_key.is_none() {
+        let keyless = if self.endpoint_configs.is_empty() {
+            self.engine.config().api_key.is_none()
+        } else {
+            self.endpoint_configs.iter().any(|c| c.api_key.is_none())
+        };
+        if info.requires_key && keyless {
             return Some(ApiError::new(
                 ErrorType::AuthenticationError,
                 format!(
@@ -179,21 +214,17 @@ impl ClientCore {
         &self,
         args: CallArgs,
         built: Result<(HttpRequest, Option<String>, ErrorReader), ApiError>,
+        requests: Result<Vec<HttpRequest>, ApiError>,
     ) -> Result<Prepared, ApiError> {
         let engine = &self.engine;
         let (request, model, errors) = built.map_err(|e| engine.fail_early(e, None))?;
+        let requests = requests.map_err(|e| engine.fail_early(e, model.as_deref()))?;
         let fail = |e: ApiError| engine.fail_early(e, model.as_deref());
         if let Some(e) = self.missing_key() {
             return Err(fail(e));
         }
         let priority = Priority::parse(&args.priority)
             .map_err(|m| fail(ApiError::new(ErrorType::InvalidRequest, m)))?;
-        if args.endpoint_id.is_some() {
-            return Err(fail(ApiError::new(
-                ErrorType::InvalidRequest,
-                "argument `endpointId` names no configured endpoint (this client has none)",
-            )));
-        }
         let cancel = CancelToken::new();
         let watch = args.signal.as_ref().map(|s| Watch::new(s, &cancel));
         Ok(Prepared {
@@ -204,17 +235,26 @@ impl ClientCore {
             cancel,
             watch,
             errors,
+            route: Route {
+                pinned: args.endpoint_id,
+                requests,
+            },
         })
     }
 
     /// Runs a unary call and returns the settling promise.
-    fn run(&self, args: CallArgs, built: Built) -> Promise {
+    fn run(
+        &self,
+        args: CallArgs,
+        built: Built,
+        requests: Result<Vec<HttpRequest>, ApiError>,
+    ) -> Promise {
         let (parts, parse) = match built {
             Ok(u) => (Ok((u.request, u.model, u.errors)), Some(u.parse)),
             Err(e) => (Err(e), None),
         };
         let engine = self.engine.clone();
-        let prepared = self.prepare(args, parts);
+        let prepared = self.prepare(args, parts, requests);
         future_to_promise(async move {
             let p = prepared.map_err(|e| api_error(&e))?;
             let parse: Parser = parse.ok_or(JsValue::NULL)?;
@@ -227,6 +267,7 @@ impl ClientCore {
                 cancel: Some(p.cancel),
                 parse,
                 errors: p.errors,
+                route: p.route,
             };
             match engine.execute(call).await {
                 Ok(done) => {
@@ -262,35 +303,41 @@ impl ClientCore {
         } else {
             None
         };
-        let (args, built) = match split_call_args(req, &what) {
+        let (args, built, requests) = match split_call_args(req, &what) {
             Ok(mut args) => {
                 if bytes.is_some() {
                     args.rest.remove("body");
                 }
                 let rest = Value::Object(std::mem::take(&mut args.rest));
-                let built = self.provider.unary(op, &self.ctx(bytes.as_deref()), &rest);
-                (args, built)
+                let bytes = bytes.as_deref();
+                let built = self.provider.unary(op, &self.ctx(bytes), &rest);
+                let requests =
+                    self.per_endpoint(bytes, |c| Ok(self.provider.unary(op, c, &rest)?.request));
+                (args, built, requests)
             }
-            Err(e) => (CallArgs::default(), Err(e)),
+            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
         };
-        self.run(args, built)
+        self.run(args, built, requests)
     }
 
     /// `op(request)` for a streaming operation: an async iterator, returned at once.
     pub fn stream(&self, op: &str, req: &JsValue) -> ChatStream {
         let what = format!("{op}(request)");
-        let (args, built) = match split_call_args(req, &what) {
+        let (args, built, requests) = match split_call_args(req, &what) {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
-                (args, self.provider.stream(op, &self.ctx(None), &rest))
+                let built = self.provider.stream(op, &self.ctx(None), &rest);
+                let requests =
+                    self.per_endpoint(None, |c| Ok(self.provider.stream(op, c, &rest)?.request));
+                (args, built, requests)
             }
-            Err(e) => (CallArgs::default(), Err(e)),
+            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
         };
         let (parts, codec) = match built {
             Ok(s) => (Ok((s.request, s.model, s.errors)), Some(s.codec)),
             Err(e) => (Err(e), None),
         };
-        let prepared = self.prepare(args, parts);
+        let prepared = self.prepare(args, parts, requests);
         ChatStream::new(self.engine.clone(), prepared, codec)
     }
 
@@ -347,19 +394,17 @@ impl ClientCore {
                 providers::bad_argument("data", &format!("must be JSON-like data ({e})"))
             })?;
             let url = endpoint_url.as_string().unwrap_or_default();
-            let unary = providers::make_request(
-                self.provider,
-                &self.ctx(None),
-                &url,
-                (!body.is_null()).then_some(&body),
-                method.as_deref(),
-                &headers,
-            )?;
-            Ok((args, unary))
+            let data = (!body.is_null()).then_some(&body);
+            let build = |ctx: &Ctx| {
+                providers::make_request(self.provider, ctx, &url, data, method.as_deref(), &headers)
+            };
+            let unary = build(&self.ctx(None))?;
+            let requests = self.per_endpoint(None, |c| Ok(build(c)?.request));
+            Ok((args, unary, requests))
         });
         match built {
-            Ok((args, unary)) => self.run(args, Ok(unary)),
-            Err(e) => self.run(CallArgs::default(), Err(e)),
+            Ok((args, unary, requests)) => self.run(args, Ok(unary), requests),
+            Err(e) => self.run(CallArgs::default(), Err(e), Ok(Vec::new())),
         }
     }
 
@@ -368,9 +413,12 @@ impl ClientCore {
     pub fn get_stats(&self, options: &JsValue) -> Result<JsValue, JsValue> {
         if let Ok(Value::Object(m)) = from_js(options) {
             if let Some(id) = m.get("endpointId").or_else(|| m.get("endpoint_id")) {
-                return Err(config_error(&format!(
-                    "getStats: no endpoint {id} (this client has none)"
-                )));
+                let id = id.as_str().unwrap_or_default();
+                return self
+                    .engine
+                    .endpoint_stats(id)
+                    .map(|v| to_js(&v))
+                    .ok_or_else(|| config_error(&format!("getStats: no endpoint '{id}'")));
             }
         }
         Ok(to_js(&self.engine.stats()))
@@ -444,6 +492,6 @@ impl ClientCore {
         Ok(off.into_js_value())
     }
     pub fn endpoints(&self) -> JsValue {
-        js_sys::Array::new().into()
+        to_js(&self.engine.endpoints())
     }
 }

@@ -100,6 +100,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
                 cancel: Some(p.cancel),
                 codec,
                 errors: p.errors,
+                route: p.route,
             };
             match inner.engine.open_stream(call).await {
                 Ok(s) => (Box::new(s), p.watch),

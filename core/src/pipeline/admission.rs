@@ -15,19 +15,22 @@ use std::task::{Context, Poll};
 #[derive(Default)]
 pub(super) struct Progress {
     pub attempts: Cell<u32>,
+    /// The endpoint of the latest attempt.
+    pub endpoint: Cell<Option<usize>>,
 }
 
 /// Hands a breaker ticket back as neutral when an attempt is dropped (cancelled) unsettled,
 /// so a half-open probe slot is never leaked.
 pub(super) struct TicketGuard {
     pub engine: Engine,
+    pub endpoint: usize,
     pub ticket: Option<Ticket>,
 }
 
 impl Drop for TicketGuard {
     fn drop(&mut self) {
         if let Some(t) = self.ticket.take() {
-            self.engine.record(t, Outcome::Neutral);
+            self.engine.record(self.endpoint, t, Outcome::Neutral);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod admission;
 mod cancel;
+mod endpoints;
 mod run;
 mod streaming;
 
@@ -12,7 +13,7 @@ pub use streaming::{ActiveStream, StreamCodec};
 use admission::{Progress, TicketGuard};
 use run::{Admitted, Got, Mode, Spec};
 
-use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Ticket};
+use crate::breaker::{CircuitState, Outcome, Ticket};
 use crate::classify::request_id_header;
 use crate::config::{Config, Priority};
 use crate::error::{ApiError, ErrorType};
@@ -21,6 +22,7 @@ use crate::providers::ErrorReader;
 use crate::queue::Queue;
 use crate::secret::Secret;
 use crate::stats::{BreakerSnapshot, Final, QueueSnapshot, Stats, Usage};
+use endpoints::Endpoints;
 use futures_util::future::{select, Either};
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
@@ -73,6 +75,16 @@ pub struct Call {
     pub parse: Parser,
     /// How the provider's error bodies read.
     pub errors: ErrorReader,
+    /// Where it may go: any endpoint, or the one named (`endpointId`).
+    pub route: Route,
+}
+
+/// Endpoint choice for a call. With several endpoints the request differs per endpoint (its
+/// key, its base URL): `requests[i]` is the request for endpoint `i`.
+#[derive(Clone, Debug, Default)]
+pub struct Route {
+    pub pinned: Option<String>,
+    pub requests: Vec<HttpRequest>,
 }
 
 /// One streamed call.
@@ -85,6 +97,7 @@ pub struct StreamCall {
     pub cancel: Option<CancelToken>,
     pub codec: Box<dyn StreamCodec>,
     pub errors: ErrorReader,
+    pub route: Route,
 }
 
 /// Receives `(event name, event object)`; see API.md `on(event, listener)`.
@@ -92,7 +105,7 @@ pub type Listener = Rc<dyn Fn(&'static str, Value)>;
 
 struct State {
     queue: Queue<Waker>,
-    breaker: Breaker,
+    endpoints: Endpoints,
     stats: Stats,
 }
 
@@ -116,11 +129,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(provider: &'static str, config: Config, host: Host) -> Engine {
-        let breaker = Breaker::new(BreakerConfig {
-            failure_threshold: config.failure_threshold,
-            reset_timeout: config.reset_timeout,
-            half_open_max_probes: config.half_open_max_probes,
-        });
+        let endpoints = Endpoints::new(&config);
         let queue = Queue::new(
             config.max_concurrent_requests as usize,
             config.queue_size as usize,
@@ -146,7 +155,7 @@ impl Engine {
                 secrets,
                 state: RefCell::new(State {
                     queue,
-                    breaker,
+                    endpoints,
                     stats: Stats::new(),
                 }),
                 listener: RefCell::new(None),
@@ -176,6 +185,7 @@ impl Engine {
             priority: call.priority,
             timeout: call.timeout,
             errors: call.errors,
+            route: &call.route,
             mode: Mode::Unary(&call),
         };
         let result = self
@@ -186,7 +196,8 @@ impl Engine {
             Ok(a) => a,
             Err(mut e) => {
                 e.attempts = progress.attempts.get();
-                return Err(self.finish_failure(e, call.model.as_deref(), latency, &id));
+                let endpoint = progress.endpoint.get();
+                return Err(self.finish_failure(e, call.model.as_deref(), latency, &id, endpoint));
             }
         };
         let Admitted {
@@ -200,11 +211,12 @@ impl Engine {
             Got::Unary(p) => p,
             Got::Stream(_) => unreachable_stream(),
         };
-        self.inner.state.borrow_mut().stats.record_final(
+        self.record_final(
             Final::Success,
             call.model.as_deref(),
             latency,
             parsed.usage,
+            progress.endpoint.get(),
         );
         self.emit(
             "success",
@@ -225,6 +237,7 @@ impl Engine {
             priority: call.priority,
             timeout: call.timeout,
             errors: call.errors,
+            route: &call.route,
             mode: Mode::Stream(&codec),
         };
         let result = self
@@ -251,12 +264,14 @@ impl Engine {
                 timeout: call.timeout.unwrap_or(self.inner.config.timeout),
                 cancel: call.cancel,
                 settled: false,
+                endpoint: progress.endpoint.get(),
             }),
             Ok(_) => unreachable_stream(),
             Err(mut e) => {
                 e.attempts = attempts;
                 let latency = self.inner.host.clock.now() - start;
-                Err(self.finish_failure(e, call.model.as_deref(), latency, &id))
+                let endpoint = progress.endpoint.get();
+                Err(self.finish_failure(e, call.model.as_deref(), latency, &id, endpoint))
             }
         }
     }
@@ -304,6 +319,7 @@ impl Engine {
         model: Option<&str>,
         latency: f64,
         id: &str,
+        endpoint: Option<usize>,
     ) -> ApiError {
         e.provider = self.inner.provider;
         if e.request_id.is_none() {
@@ -315,11 +331,7 @@ impl Engine {
             k if k.is_rejection() => Final::Rejected(k),
             k => Final::Failed(k),
         };
-        self.inner
-            .state
-            .borrow_mut()
-            .stats
-            .record_final(fin, model, latency, None);
+        self.record_final(fin, model, latency, None, endpoint);
         self.emit(
             "failure",
             || {
@@ -331,6 +343,22 @@ impl Engine {
             id,
         );
         e
+    }
+
+    /// Counts a settled call, in the client's stats and in its endpoint's.
+    pub(super) fn record_final(
+        &self,
+        fin: Final,
+        model: Option<&str>,
+        latency: f64,
+        usage: Option<Usage>,
+        endpoint: Option<usize>,
+    ) {
+        let mut st = self.inner.state.borrow_mut();
+        st.stats.record_final(fin, model, latency, usage);
+        if let Some(e) = endpoint.and_then(|i| st.endpoints.list.get_mut(i)) {
+            e.stats.record_final(fin, model, latency, usage);
+        }
     }
 
     /// A call that fails before it can be sent (bad arguments, a missing key) still counts.
@@ -355,23 +383,53 @@ impl Engine {
         }
     }
 
-    fn breaker_gate(&self, now: f64) -> Result<(), ApiError> {
+    /// The endpoint a call is pinned to, or an error naming the unknown id.
+    pub(super) fn pinned(&self, route: &Route) -> Result<Option<usize>, ApiError> {
+        let Some(id) = &route.pinned else {
+            return Ok(None);
+        };
         let st = self.inner.state.borrow();
-        if st.breaker.would_admit(now) {
-            return Ok(());
-        }
-        // A dry run on a copy tells the wait without moving the real breaker to HALF_OPEN.
-        let wait = st.breaker.clone().admit(now).err().unwrap_or(0.0);
-        Err(circuit_open(wait))
+        st.endpoints.index_of(id).map(Some).ok_or_else(|| {
+            let known: Vec<&str> = st.endpoints.list.iter().map(|e| e.id.as_str()).collect();
+            ApiError::new(
+                ErrorType::InvalidRequest,
+                format!(
+                    "argument `endpointId` '{id}' names no endpoint; endpoints are {}",
+                    known.join(", ")
+                ),
+            )
+        })
     }
 
-    fn admit_attempt(&self) -> Result<TicketGuard, ApiError> {
+    fn breaker_gate(&self, pinned: Option<usize>, now: f64) -> Result<(), ApiError> {
+        let st = self.inner.state.borrow();
+        if st.endpoints.any_usable(pinned, now) {
+            return Ok(());
+        }
+        Err(circuit_open(st.endpoints.wait(pinned, now)))
+    }
+
+    /// Chooses the endpoint for an attempt and takes a breaker ticket there.
+    fn admit_attempt(&self, pinned: Option<usize>) -> Result<TicketGuard, ApiError> {
         let now = self.inner.host.clock.now();
         let before = self.circuit_state();
-        let r = self.inner.state.borrow_mut().breaker.admit(now);
+        let r = {
+            let mut st = self.inner.state.borrow_mut();
+            match st.endpoints.pick(pinned, now) {
+                Err(wait) => Err(wait),
+                Ok(i) => {
+                    let e = &mut st.endpoints.list[i];
+                    e.breaker.admit(now).map(|t| {
+                        e.in_flight += 1;
+                        (i, t)
+                    })
+                }
+            }
+        };
         self.note_transition(before);
-        r.map(|t| TicketGuard {
+        r.map(|(endpoint, t)| TicketGuard {
             engine: self.clone(),
+            endpoint,
             ticket: Some(t),
         })
         .map_err(circuit_open)
@@ -379,22 +437,52 @@ impl Engine {
 
     fn settle(&self, mut guard: TicketGuard, outcome: Outcome) {
         if let Some(t) = guard.ticket.take() {
-            self.record(t, outcome);
+            self.record(guard.endpoint, t, outcome);
         }
     }
 
-    fn record(&self, ticket: Ticket, outcome: Outcome) {
+    /// Hands a ticket back with its attempt's outcome (exactly once per ticket).
+    fn record(&self, endpoint: usize, ticket: Ticket, outcome: Outcome) {
         let now = self.inner.host.clock.now();
         let before = self.circuit_state();
         {
             let mut st = self.inner.state.borrow_mut();
-            let trips = st.breaker.trips();
-            st.breaker.record(ticket, outcome, now);
-            if st.breaker.trips() > trips {
-                st.stats.record_trip();
+            let st = &mut *st;
+            if let Some(e) = st.endpoints.list.get_mut(endpoint) {
+                e.in_flight = e.in_flight.saturating_sub(1);
+                let trips = e.breaker.trips();
+                e.breaker.record(ticket, outcome, now);
+                if e.breaker.trips() > trips {
+                    st.stats.record_trip();
+                }
             }
         }
         self.note_transition(before);
+    }
+
+    /// With several endpoints, a refused key leaves the rotation and a quota or rate-limit
+    /// answer cools its endpoint down, so the next attempt goes elsewhere. Returns whether the
+    /// endpoint was taken out (the call may then fail over at once).
+    fn penalize(&self, endpoint: usize, err: &ApiError) -> bool {
+        let now = self.inner.host.clock.now();
+        let mut st = self.inner.state.borrow_mut();
+        if !st.endpoints.multiplexed() {
+            return false;
+        }
+        let reset = self.inner.config.reset_timeout;
+        let Some(e) = st.endpoints.list.get_mut(endpoint) else {
+            return false;
+        };
+        match err.kind {
+            ErrorType::AuthenticationError | ErrorType::PermissionDenied => e.disabled = true,
+            ErrorType::QuotaExceeded => e.cooldown_until = now + err.retry_delay.unwrap_or(reset),
+            ErrorType::RateLimitExceeded => match err.retry_delay {
+                Some(hint) => e.cooldown_until = now + hint,
+                None => return false,
+            },
+            _ => return false,
+        }
+        true
     }
 
     fn note_transition(&self, before: CircuitState) {
@@ -438,23 +526,43 @@ impl Engine {
 
     pub fn circuit_state(&self) -> CircuitState {
         let now = self.inner.host.clock.now();
-        self.inner.state.borrow().breaker.state(now)
+        self.inner.state.borrow().endpoints.state(now)
     }
 
     pub fn check_circuit_breaker(&self) -> bool {
         let now = self.inner.host.clock.now();
-        self.inner.state.borrow().breaker.would_admit(now)
+        self.inner.state.borrow().endpoints.any_usable(None, now)
+    }
+
+    /// API.md `endpoints()`.
+    pub fn endpoints(&self) -> Value {
+        let now = self.inner.host.clock.now();
+        self.inner.state.borrow().endpoints.describe(now)
+    }
+
+    /// API.md `getStats({ endpointId })`: that endpoint's stats, `None` for an unknown id.
+    pub fn endpoint_stats(&self, id: &str) -> Option<Value> {
+        let st = self.inner.state.borrow();
+        let e = st.endpoints.list.get(st.endpoints.index_of(id)?)?;
+        Some(e.stats.snapshot(QueueSnapshot {
+            active: e.in_flight as u64,
+            ..QueueSnapshot::default()
+        }))
     }
 
     pub fn track_request_result(&self, success: bool, error: Option<ErrorType>) {
         let now = self.inner.host.clock.now();
         let before = self.circuit_state();
         {
+            // The seed's manual feed: it speaks of the service, so every endpoint hears it.
             let mut st = self.inner.state.borrow_mut();
-            let trips = st.breaker.trips();
-            st.breaker.record_manual(success, error, now);
-            if st.breaker.trips() > trips {
-                st.stats.record_trip();
+            let st = &mut *st;
+            for e in &mut st.endpoints.list {
+                let trips = e.breaker.trips();
+                e.breaker.record_manual(success, error, now);
+                if e.breaker.trips() > trips {
+                    st.stats.record_trip();
+                }
             }
             st.stats.manual(success, error);
         }
@@ -478,10 +586,15 @@ impl Engine {
         })
     }
 
+    /// Zeroes the counters (and gives refused endpoints another chance).
     pub fn reset_stats(&self) {
         let mut st = self.inner.state.borrow_mut();
         st.stats.reset();
         st.queue.reset_peaks();
+        for e in &mut st.endpoints.list {
+            e.stats.reset();
+            e.disabled = false;
+        }
     }
 
     pub fn report(&self, include_details: bool) -> Value {
@@ -490,11 +603,11 @@ impl Engine {
         let c = &self.inner.config;
         st.stats.report(
             BreakerSnapshot {
-                state: st.breaker.state(now).as_str(),
-                failure_count: st.breaker.failure_count(),
+                state: st.endpoints.state(now).as_str(),
+                failure_count: st.endpoints.failure_count(),
                 failure_threshold: c.failure_threshold,
                 reset_timeout: c.reset_timeout,
-                trips: st.breaker.trips(),
+                trips: st.endpoints.trips(),
             },
             include_details,
         )

@@ -3,7 +3,7 @@
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
 use super::streaming::StreamCodec;
-use super::{too_large, Call, Engine, Parsed, Reply, MAX_BODY_BYTES};
+use super::{too_large, Call, Engine, Parsed, Reply, Route, MAX_BODY_BYTES};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::config::Priority;
@@ -27,7 +27,15 @@ pub(super) struct Spec<'a> {
     pub priority: Priority,
     pub timeout: Option<f64>,
     pub errors: ErrorReader,
+    pub route: &'a Route,
     pub mode: Mode<'a>,
+}
+
+impl Spec<'_> {
+    /// The request for an endpoint: its own when the route has one per endpoint.
+    fn request_for(&self, endpoint: usize) -> &HttpRequest {
+        self.route.requests.get(endpoint).unwrap_or(self.request)
+    }
 }
 
 /// A stream whose first items arrived: the rest of its body is still to be read.
@@ -59,7 +67,8 @@ impl Engine {
     ) -> Result<Admitted, ApiError> {
         let inner = &self.inner;
         let clock = &inner.host.clock;
-        self.breaker_gate(clock.now())?;
+        let pinned = self.pinned(spec.route)?;
+        self.breaker_gate(pinned, clock.now())?;
         let mut last_error: Option<ApiError> = None;
         loop {
             let retrying = last_error.is_some();
@@ -81,15 +90,17 @@ impl Engine {
                     .stats
                     .record_queue_wait(clock.now() - start);
             }
-            let ticket = match self.admit_attempt() {
+            let ticket = match self.admit_attempt(pinned) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
             };
+            let endpoint = ticket.endpoint;
+            progress.endpoint.set(Some(endpoint));
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
-            let attempt = Box::pin(self.attempt(spec, id));
+            let attempt = Box::pin(self.attempt(spec, spec.request_for(endpoint), id));
             let outcome = match select(attempt, clock.sleep(timeout)).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(ApiError::new(
@@ -115,12 +126,17 @@ impl Engine {
             };
             self.settle(ticket, counted);
             let retries_done = progress.attempts.get() - 1;
-            if !err.should_retry || retries_done >= inner.config.max_retries {
+            // A refused or exhausted key on one endpoint: try another one at once.
+            let failover = self.penalize(endpoint, &err)
+                && pinned.is_none()
+                && inner.state.borrow().endpoints.any_usable(None, clock.now());
+            if (!err.should_retry && !failover) || retries_done >= inner.config.max_retries {
                 return Err(err);
             }
-            let delay = match err.retry_delay {
-                Some(hint) => hint,
-                None => self
+            let delay = match (failover, err.retry_delay) {
+                (true, _) => 0.0,
+                (false, Some(hint)) => hint,
+                (false, None) => self
                     .backoff()
                     .delay(retries_done + 1, inner.host.entropy.unit()),
             };
@@ -128,8 +144,8 @@ impl Engine {
             if !inner
                 .state
                 .borrow()
-                .breaker
-                .would_admit(clock.now() + delay)
+                .endpoints
+                .any_usable(pinned, clock.now() + delay)
             {
                 return Err(err);
             }
@@ -149,12 +165,17 @@ impl Engine {
         }
     }
 
-    async fn attempt(&self, spec: &Spec<'_>, id: &str) -> Result<Got, ApiError> {
+    async fn attempt(
+        &self,
+        spec: &Spec<'_>,
+        request: &HttpRequest,
+        id: &str,
+    ) -> Result<Got, ApiError> {
         let mut resp = self
             .inner
             .host
             .transport
-            .send(spec.request.clone())
+            .send(request.clone())
             .await
             .map_err(|e| classify_transport(&e))?;
         let ok = (200..300).contains(&resp.status);

@@ -44,6 +44,7 @@ pub struct ActiveStream {
     pub(super) cancel: Option<CancelToken>,
     pub(super) request_id: Option<String>,
     pub(super) settled: bool,
+    pub(super) endpoint: Option<usize>,
 }
 
 enum Read {
@@ -130,15 +131,16 @@ impl ActiveStream {
         self.permit = None;
         if let Some(mut t) = self.ticket.take() {
             if let Some(ticket) = t.ticket.take() {
-                self.engine.record(ticket, Outcome::Success);
+                self.engine.record(t.endpoint, ticket, Outcome::Success);
             }
         }
         let latency = self.engine.inner.host.clock.now() - self.start;
-        self.engine.inner.state.borrow_mut().stats.record_final(
+        self.engine.record_final(
             Final::Success,
             self.model.as_deref(),
             latency,
             self.codec.usage(),
+            self.endpoint,
         );
         let attempts = self.attempts;
         self.engine.emit(
@@ -168,12 +170,12 @@ impl ActiveStream {
                 } else {
                     Outcome::Neutral
                 };
-                self.engine.record(ticket, outcome);
+                self.engine.record(t.endpoint, ticket, outcome);
             }
         }
         let latency = self.engine.inner.host.clock.now() - self.start;
         self.engine
-            .finish_failure(e, self.model.as_deref(), latency, &self.id)
+            .finish_failure(e, self.model.as_deref(), latency, &self.id, self.endpoint)
     }
 }
 

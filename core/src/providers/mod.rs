@@ -303,6 +303,9 @@ mod tests {
     #[test]
     fn urls_join_once() {
         assert_eq!(join_url("http://h/v1/", "/models"), "http://h/v1/models");
-        assert_eq!(join_url("http://h/v1", "https://other/x"), "https://other/x");
+        assert_eq!(
+            join_url("http://h/v1", "https://other/x"),
+            "https://other/x"
+        );
     }
 }

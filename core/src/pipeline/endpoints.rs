@@ -1,0 +1,267 @@
+//! Key and endpoint multiplexing: each endpoint has its own breaker, in-flight count, limit,
+//! weight and stats. Selection is truly round-robin (smooth weighted, as nginx does it) or truly
+//! least-in-flight, over the endpoints that would admit a request now. A client with no
+//! `endpoints` option has one implicit endpoint, so the single-endpoint path is the same code.
+
+use crate::breaker::{Breaker, BreakerConfig, CircuitState};
+use crate::config::{Config, Strategy};
+use crate::stats::Stats;
+use serde_json::{json, Value};
+
+pub(super) struct EndpointState {
+    pub id: String,
+    pub breaker: Breaker,
+    pub in_flight: usize,
+    pub limit: Option<usize>,
+    pub weight: i64,
+    /// Smooth weighted round-robin's running weight.
+    current: i64,
+    /// Calls whose last attempt went here.
+    pub stats: Stats,
+    /// No new attempts before this time (a quota or rate-limit answer with a hint).
+    pub cooldown_until: f64,
+    /// The key was refused (401/403): no more attempts until stats are reset by hand.
+    pub disabled: bool,
+}
+
+impl EndpointState {
+    fn usable(&self, now: f64) -> bool {
+        !self.disabled && now >= self.cooldown_until && self.breaker.would_admit(now)
+    }
+
+    /// Seconds until this endpoint may take a request again (for `circuit_open`'s hint).
+    fn wait(&self, now: f64) -> f64 {
+        if self.disabled {
+            return f64::INFINITY;
+        }
+        let breaker_wait = self.breaker.clone().admit(now).err().unwrap_or(0.0);
+        breaker_wait.max(self.cooldown_until - now).max(0.0)
+    }
+}
+
+pub(super) struct Endpoints {
+    pub list: Vec<EndpointState>,
+    strategy: Strategy,
+}
+
+impl Endpoints {
+    pub fn new(config: &Config) -> Endpoints {
+        let breaker = || {
+            Breaker::new(BreakerConfig {
+                failure_threshold: config.failure_threshold,
+                reset_timeout: config.reset_timeout,
+                half_open_max_probes: config.half_open_max_probes,
+            })
+        };
+        let state = |id: &str, limit: Option<u32>, weight: u32| EndpointState {
+            id: id.to_string(),
+            breaker: breaker(),
+            in_flight: 0,
+            limit: limit.map(|l| l as usize),
+            weight: i64::from(weight.max(1)),
+            current: 0,
+            stats: Stats::new(),
+            cooldown_until: f64::NEG_INFINITY,
+            disabled: false,
+        };
+        let list = if config.endpoints.is_empty() {
+            vec![state("default", None, 1)]
+        } else {
+            config
+                .endpoints
+                .iter()
+                .map(|e| state(&e.id, e.max_concurrent_requests, e.weight))
+                .collect()
+        };
+        Endpoints {
+            list,
+            strategy: config.strategy,
+        }
+    }
+
+    pub fn multiplexed(&self) -> bool {
+        self.list.len() > 1
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.list.iter().position(|e| e.id == id)
+    }
+
+    /// The endpoint for the next attempt, or the seconds until one may take it.
+    pub fn pick(&mut self, pinned: Option<usize>, now: f64) -> Result<usize, f64> {
+        if let Some(i) = pinned {
+            let e = self.list.get(i).ok_or(f64::INFINITY)?;
+            return if e.usable(now) {
+                Ok(i)
+            } else {
+                Err(e.wait(now))
+            };
+        }
+        let usable: Vec<usize> = (0..self.list.len())
+            .filter(|&i| self.list[i].usable(now))
+            .collect();
+        if usable.is_empty() {
+            let wait = self
+                .list
+                .iter()
+                .map(|e| e.wait(now))
+                .fold(f64::INFINITY, f64::min);
+            return Err(wait);
+        }
+        // Limits are honoured whenever a usable endpoint has room.
+        let roomy: Vec<usize> = usable
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.list[i]
+                    .limit
+                    .is_none_or(|l| self.list[i].in_flight < l)
+            })
+            .collect();
+        let candidates = if roomy.is_empty() { usable } else { roomy };
+        Ok(match self.strategy {
+            Strategy::RoundRobin => self.smooth_weighted(&candidates),
+            Strategy::LeastLoaded => self.least_loaded(&candidates),
+        })
+    }
+
+    fn smooth_weighted(&mut self, candidates: &[usize]) -> usize {
+        let total: i64 = candidates.iter().map(|&i| self.list[i].weight).sum();
+        let mut best = candidates[0];
+        for &i in candidates {
+            self.list[i].current += self.list[i].weight;
+            if self.list[i].current > self.list[best].current {
+                best = i;
+            }
+        }
+        self.list[best].current -= total;
+        best
+    }
+
+    fn least_loaded(&self, candidates: &[usize]) -> usize {
+        let load = |i: usize| self.list[i].in_flight as f64 / self.list[i].weight as f64;
+        candidates.iter().copied().fold(
+            candidates[0],
+            |best, i| if load(i) < load(best) { i } else { best },
+        )
+    }
+
+    pub fn any_usable(&self, pinned: Option<usize>, now: f64) -> bool {
+        match pinned {
+            Some(i) => self.list.get(i).is_some_and(|e| e.usable(now)),
+            None => self.list.iter().any(|e| e.usable(now)),
+        }
+    }
+
+    pub fn wait(&self, pinned: Option<usize>, now: f64) -> f64 {
+        match pinned {
+            Some(i) => self.list.get(i).map_or(f64::INFINITY, |e| e.wait(now)),
+            None => self
+                .list
+                .iter()
+                .map(|e| e.wait(now))
+                .fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    /// One state for the client: CLOSED while any endpoint is, else HALF_OPEN while any is.
+    pub fn state(&self, now: f64) -> CircuitState {
+        let states: Vec<CircuitState> = self.list.iter().map(|e| e.breaker.state(now)).collect();
+        if states.contains(&CircuitState::Closed) {
+            CircuitState::Closed
+        } else if states.contains(&CircuitState::HalfOpen) {
+            CircuitState::HalfOpen
+        } else {
+            CircuitState::Open
+        }
+    }
+
+    pub fn trips(&self) -> u64 {
+        self.list.iter().map(|e| e.breaker.trips()).sum()
+    }
+
+    pub fn failure_count(&self) -> u32 {
+        self.list
+            .iter()
+            .map(|e| e.breaker.failure_count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// API.md `endpoints()`: each endpoint's live state.
+    pub fn describe(&self, now: f64) -> Value {
+        Value::Array(
+            self.list
+                .iter()
+                .map(|e| {
+                    json!({
+                        "id": e.id,
+                        "state": e.breaker.state(now).as_str(),
+                        "active": e.in_flight,
+                        "max_concurrent_requests": e.limit,
+                        "weight": e.weight,
+                        "disabled": e.disabled,
+                        "cooldown": (e.cooldown_until - now).max(0.0),
+                        "total_requests": e.stats.total(),
+                        "successful_requests": e.stats.successful(),
+                        "failed_requests": e.stats.failed(),
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn endpoints(options: Value) -> Endpoints {
+        Endpoints::new(&Config::from_options("openai", &options).unwrap())
+    }
+
+    #[test]
+    fn round_robin_is_an_exact_weighted_cycle() {
+        let mut e =
+            endpoints(json!({"endpoints": [{"id": "a"}, {"id": "b", "weight": 2}, {"id": "c"}]}));
+        let order: Vec<String> = (0..8)
+            .map(|_| {
+                let i = e.pick(None, 0.0).unwrap();
+                e.list[i].id.clone()
+            })
+            .collect();
+        assert_eq!(order, ["b", "a", "c", "b", "b", "a", "c", "b"]);
+    }
+
+    #[test]
+    fn least_loaded_picks_the_fewest_in_flight() {
+        let mut e = endpoints(
+            json!({"strategy": "least-loaded", "endpoints": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}),
+        );
+        e.list[0].in_flight = 2;
+        e.list[1].in_flight = 1;
+        e.list[2].in_flight = 3;
+        assert_eq!(e.pick(None, 0.0), Ok(1));
+    }
+
+    #[test]
+    fn unusable_endpoints_are_skipped_and_the_wait_is_reported() {
+        let mut e = endpoints(json!({"endpoints": [{"id": "a"}, {"id": "b"}]}));
+        e.list[0].disabled = true;
+        e.list[1].cooldown_until = 5.0;
+        assert_eq!(e.pick(None, 1.0), Err(4.0));
+        assert_eq!(e.pick(None, 5.0), Ok(1));
+        assert_eq!(e.pick(Some(0), 5.0), Err(f64::INFINITY));
+    }
+
+    #[test]
+    fn limits_are_honoured_while_another_has_room() {
+        let mut e =
+            endpoints(json!({"endpoints": [{"id": "a", "maxConcurrentRequests": 1}, {"id": "b"}]}));
+        e.list[0].in_flight = 1;
+        for _ in 0..4 {
+            assert_eq!(e.pick(None, 0.0), Ok(1));
+        }
+    }
+}
