@@ -54,3 +54,7 @@ step "the package from Node (node:test)"
 cd "$root/tests/node"
 npm install --no-audit --no-fund --loglevel=error
 node --test --test-concurrency=4
+
+step "TypeScript types (tsc --strict against the documented surface)"
+npx --no-install tsc -p types/tsconfig.json
+echo "types ok"

@@ -1,0 +1,340 @@
+// Types for the public surface (API.md). No `any`: server-shaped results are `JsonValue`.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type ProviderName =
+  | 'openai' | 'groq' | 'claude' | 'gemini' | 'ollama' | 'hf_tgi' | 'hf_tei' | 'llvm' | 'opea'
+  | 'ovms' | 's3_kit';
+
+export type ErrorType =
+  | 'rate_limit_exceeded' | 'quota_exceeded' | 'authentication_error' | 'permission_denied'
+  | 'invalid_request' | 'context_length_exceeded' | 'content_filter' | 'not_found' | 'overloaded'
+  | 'server_error' | 'timeout' | 'connection_error' | 'decode_error' | 'stream_interrupted'
+  | 'circuit_open' | 'queue_full' | 'cancelled';
+
+export type Priority = 'high' | 'normal' | 'low' | 0 | 1 | 2;
+
+export interface EndpointOptions {
+  id: string;
+  apiKey?: string;
+  baseUrl?: string;
+  weight?: number;
+  maxConcurrentRequests?: number;
+}
+
+/** Client options; durations in seconds. The seed's snake_case names are accepted too. */
+export interface ClientOptions {
+  apiKey?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  region?: string;
+  baseUrl?: string;
+  model?: string;
+  headers?: Record<string, string>;
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  timeout?: number;
+  maxConcurrentRequests?: number;
+  queueSize?: number;
+  maxRetries?: number;
+  initialRetryDelay?: number;
+  backoffFactor?: number;
+  maxRetryDelay?: number;
+  jitter?: number;
+  maxRetryAfter?: number;
+  failureThreshold?: number;
+  resetTimeout?: number;
+  halfOpenMaxProbes?: number;
+  endpoints?: EndpointOptions[];
+  apiVersion?: string;
+  strategy?: 'round-robin' | 'least-loaded';
+  [seedAlias: string]: JsonValue | undefined | ((input: string, init: RequestInit) => Promise<Response>) | EndpointOptions[];
+}
+
+/** Accepted by every call. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  priority?: Priority;
+  timeout?: number;
+  endpointId?: string;
+}
+
+export type Message = {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+};
+
+export interface ChatRequest extends CallOptions {
+  messages: Message[];
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string | string[];
+  system?: string;
+  [providerParam: string]: JsonValue | AbortSignal | undefined;
+}
+
+export interface GenerateRequest extends CallOptions {
+  prompt: string;
+  model?: string;
+  maxTokens?: number;
+  [providerParam: string]: JsonValue | AbortSignal | undefined;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ChatResult {
+  text: string;
+  model: string | null;
+  finish_reason: string | null;
+  usage: Usage;
+  request_id: string;
+  provider: ProviderName;
+  raw: JsonValue;
+}
+
+export interface StreamItem {
+  delta: string;
+  /** The text so far. */
+  text: string;
+  done: boolean;
+  finish_reason?: string | null;
+  usage?: Usage | null;
+}
+
+/** Returned synchronously; the request starts at the first `next()`. */
+export interface ChatStream extends AsyncIterableIterator<StreamItem> {
+  next(): Promise<IteratorResult<StreamItem, undefined>>;
+  return(): Promise<IteratorResult<StreamItem, undefined>>;
+}
+
+export interface EmbedRequest extends CallOptions {
+  input: string | string[];
+  model?: string;
+}
+
+export interface EmbedResult {
+  embeddings: number[][];
+  model: string | null;
+  usage: Usage;
+  request_id: string;
+  provider: ProviderName;
+}
+
+export interface RerankRequest extends CallOptions {
+  query: string;
+  texts: string[];
+  model?: string;
+  topN?: number;
+}
+
+export interface RankedText {
+  index: number;
+  score: number;
+}
+
+export interface ModelInfo {
+  id: string;
+  [field: string]: JsonValue;
+}
+
+export interface MakeRequestOptions extends CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ErrorInfo {
+  type: ErrorType;
+  should_retry: boolean;
+  retry_delay: number | null;
+  status: number | null;
+  provider: ProviderName | '';
+  request_id: string | null;
+  attempts: number;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly type: ErrorType;
+  readonly shouldRetry: boolean;
+  readonly retryDelay: number | null;
+  readonly status: number | null;
+  readonly provider: ProviderName | '';
+  readonly requestId: string | null;
+  readonly attempts: number;
+  readonly partialText: string | null;
+  readonly info: ErrorInfo;
+}
+
+export interface Summary {
+  min: number;
+  max: number;
+  avg: number;
+  count: number;
+}
+
+export interface Stats {
+  total_requests: number;
+  successful_requests: number;
+  failed_requests: number;
+  retried_requests: number;
+  cancelled_requests: number;
+  rejected_requests: number;
+  average_response_time: number;
+  requests_by_model: Record<string, number>;
+  errors_by_type: Partial<Record<ErrorType | 'unknown', number>>;
+  circuit_breaker_trips: number;
+  queue: { length: number; active: number; peak_length: number; peak_active: number };
+  latency: { p50: number; p90: number; p99: number };
+  tokens: { prompt: number; completion: number; total: number };
+}
+
+export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+export interface Report {
+  summary: { total_requests: number; success_rate: number; average_response_time: number; retry_rate: number };
+  models: Record<string, { requests: number; successful: number; failed: number; average_response_time: number }>;
+  errors: Partial<Record<ErrorType | 'unknown', number>>;
+  circuit_breaker: { state: CircuitState; failure_count: number; failure_threshold: number; reset_timeout: number; trips: number };
+  details?: { queue_wait_times: Summary; backoff_delays: Summary; latency: Summary };
+}
+
+export interface EndpointState {
+  id: string;
+  state: CircuitState;
+  active: number;
+  max_concurrent_requests: number | null;
+  weight: number;
+  disabled: boolean;
+  cooldown: number;
+  total_requests: number;
+  successful_requests: number;
+  failed_requests: number;
+}
+
+export type EventName = 'request' | 'retry' | 'success' | 'failure' | 'circuit' | 'queue';
+
+export interface ClientEvent {
+  event: EventName;
+  provider: ProviderName;
+  /** Seconds since the client was created. */
+  time: number;
+  request_id?: string;
+  [field: string]: JsonValue | undefined;
+}
+
+/** What every client has: the pipeline's observing members and makeRequest. */
+declare class BaseClient {
+  constructor(options?: ClientOptions);
+  readonly provider: ProviderName;
+  makeRequest(endpointUrl: string, data?: JsonValue, options?: MakeRequestOptions): Promise<JsonValue>;
+  getStats(options?: { endpointId?: string }): Stats;
+  resetStats(): void;
+  checkCircuitBreaker(): boolean;
+  trackRequestResult(success: boolean, errorType?: ErrorType): void;
+  generateReport(options?: { includeDetails?: boolean }): Report;
+  readonly circuitState: CircuitState;
+  readonly queueLength: number;
+  readonly activeRequests: number;
+  readonly queueProcessing: boolean;
+  on(event: EventName, listener: (event: ClientEvent) => void): () => void;
+  endpoints(): EndpointState[];
+}
+
+interface Chats {
+  chat(request: ChatRequest): Promise<ChatResult>;
+  chatStream(request: ChatRequest): ChatStream;
+}
+interface Generates {
+  generate(request: GenerateRequest): Promise<ChatResult>;
+  generateStream(request: GenerateRequest): ChatStream;
+}
+interface Embeds {
+  embed(request: EmbedRequest): Promise<EmbedResult>;
+}
+interface Reranks {
+  rerank(request: RerankRequest): Promise<RankedText[]>;
+}
+interface Lists {
+  listModels(options?: CallOptions): Promise<ModelInfo[]>;
+}
+
+export class OpenAI extends BaseClient {}
+export interface OpenAI extends Chats, Embeds, Lists {}
+export class Groq extends BaseClient {}
+export interface Groq extends Chats, Lists {}
+export class Claude extends BaseClient {}
+export interface Claude extends Chats, Lists {}
+export class Gemini extends BaseClient {}
+export interface Gemini extends Chats, Embeds, Lists {}
+export class Ollama extends BaseClient {}
+export interface Ollama extends Chats, Generates, Embeds, Lists {}
+export class HfTgi extends BaseClient {
+  health(options?: CallOptions): Promise<JsonValue>;
+}
+export interface HfTgi extends Chats, Generates, Lists {}
+export class HfTei extends BaseClient {
+  health(options?: CallOptions): Promise<JsonValue>;
+}
+export interface HfTei extends Embeds, Reranks, Lists {}
+export class Llvm extends BaseClient {
+  infer(request: CallOptions & { model: string; input: JsonValue; parameters?: JsonValue }): Promise<JsonValue>;
+  batchInfer(request: CallOptions & { model: string; inputs: JsonValue[]; parameters?: JsonValue }): Promise<JsonValue>;
+  status(options?: CallOptions): Promise<JsonValue>;
+}
+export interface Llvm extends Lists {}
+export class Opea extends BaseClient {
+  chatqna(request: CallOptions & { messages: Message[] }): Promise<ChatResult>;
+  chatqnaStream(request: CallOptions & { messages: Message[] }): ChatStream;
+}
+export interface Opea extends Chats, Embeds, Reranks, Lists {}
+export class Ovms extends BaseClient {
+  predict(request: CallOptions & { model: string; instances: JsonValue[]; version?: string | number }): Promise<JsonValue>;
+  infer(request: CallOptions & { model: string; inputs: JsonValue[]; outputs?: JsonValue[] }): Promise<JsonValue>;
+  modelStatus(request: CallOptions & { model: string }): Promise<JsonValue>;
+  health(options?: CallOptions): Promise<JsonValue>;
+}
+export interface Ovms extends Chats, Generates, Embeds, Reranks, Lists {}
+
+export interface ObjectMeta {
+  contentType: string | null;
+  contentLength: number | null;
+  etag: string | null;
+}
+export interface ObjectSummary {
+  key: string;
+  size: number;
+  etag: string | null;
+  lastModified: string | null;
+}
+export class S3Kit extends BaseClient {
+  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string }): Promise<{ etag: string | null }>;
+  getObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta & { body: Uint8Array }>;
+  headObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta>;
+  deleteObject(request: CallOptions & { bucket: string; key: string }): Promise<Record<string, never>>;
+  listObjects(request: CallOptions & { bucket: string; prefix?: string; continuationToken?: string; maxKeys?: number }): Promise<{ objects: ObjectSummary[]; isTruncated: boolean; nextContinuationToken: string | null }>;
+  presignUrl(request: { bucket: string; key: string; method?: string; expiresIn?: number }): string;
+}
+
+export type AnyClient = OpenAI | Groq | Claude | Gemini | Ollama | HfTgi | HfTei | Llvm | Opea | Ovms | S3Kit;
+
+export function createClient(name: 'openai', options?: ClientOptions): OpenAI;
+export function createClient(name: 'groq', options?: ClientOptions): Groq;
+export function createClient(name: 'claude', options?: ClientOptions): Claude;
+export function createClient(name: 'gemini', options?: ClientOptions): Gemini;
+export function createClient(name: 'ollama', options?: ClientOptions): Ollama;
+export function createClient(name: 'hf_tgi', options?: ClientOptions): HfTgi;
+export function createClient(name: 'hf_tei', options?: ClientOptions): HfTei;
+export function createClient(name: 'llvm', options?: ClientOptions): Llvm;
+export function createClient(name: 'opea', options?: ClientOptions): Opea;
+export function createClient(name: 'ovms', options?: ClientOptions): Ovms;
+export function createClient(name: 's3_kit', options?: ClientOptions): S3Kit;
+export function createClient(name: string, options?: ClientOptions): AnyClient;
+
+export const PROVIDERS: readonly ProviderName[];
+export const version: string;
