@@ -1,10 +1,24 @@
-//! Anthropic Messages API (providers.md section 3).
-//! Not implemented yet: every operation answers "not available".
+//! Anthropic Messages API (providers.md section 3): `chat` and `chatStream` on `POST /v1/messages`,
+//! `listModels` on `GET /v1/models`. The base URL is the origin; the paths add `/v1`.
 
-use super::{unsupported, Ctx, Provider, ProviderInfo, Unary};
-use crate::error::ApiError;
-use crate::host::Headers;
-use serde_json::Value;
+mod stream;
+
+pub use stream::ClaudeStreamCodec;
+
+use super::openai::parse_models;
+use super::{
+    bad_argument, base_url, join_url, json_request, unsupported, usage_json, Ctx, Provider,
+    ProviderInfo, ResultJson, Streamed, Unary,
+};
+use crate::classify::{parse_error_body, request_id_header, ErrorBody};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
+use crate::host::{Headers, HttpRequest};
+use crate::pipeline::{Parsed, Reply};
+use crate::stats::Usage;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 pub struct Claude;
 
@@ -18,16 +32,351 @@ static INFO: ProviderInfo = ProviderInfo {
     requires_key: true,
 };
 
+/// `anthropic-version` when `apiVersion` is not set (the value the official SDK sends).
+pub const DEFAULT_VERSION: &str = "2023-06-01";
+
+/// `max_tokens` is required by the API; this is sent when the caller gives no `maxTokens`.
+pub const DEFAULT_MAX_TOKENS: u64 = 1024;
+
+/// `GET /v1/models` pages at 20 by default; 1000 is the largest page the API allows.
+const MODELS_PATH: &str = "v1/models?limit=1000";
+
 impl Provider for Claude {
     fn info(&self) -> &'static ProviderInfo {
         &INFO
     }
 
-    fn auth_headers(&self, _ctx: &Ctx) -> Headers {
-        Vec::new()
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        let mut h = Vec::with_capacity(3);
+        if let Some(k) = &ctx.config.api_key {
+            h.push(("x-api-key".into(), k.expose().to_string()));
+        }
+        let version = ctx.config.api_version.as_deref().unwrap_or(DEFAULT_VERSION);
+        h.push(("anthropic-version".into(), version.to_string()));
+        // The API refuses browser-origin calls without this opt-in header.
+        if ctx.browser {
+            h.push((
+                "anthropic-dangerous-direct-browser-access".into(),
+                "true".into(),
+            ));
+        }
+        h
     }
 
-    fn unary(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Unary, ApiError> {
-        Err(unsupported(INFO.name, op))
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        match op {
+            "chat" => {
+                let (request, model) = chat_request(self, ctx, args, false)?;
+                Ok(Unary {
+                    request,
+                    model: Some(model),
+                    parse: Box::new(parse_chat),
+                    errors,
+                })
+            }
+            "listModels" => {
+                let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
+                Ok(Unary {
+                    request: json_request(
+                        ctx.config,
+                        self.auth_headers(ctx),
+                        "GET",
+                        url,
+                        None,
+                        &[],
+                    ),
+                    model: None,
+                    parse: Box::new(parse_models),
+                    errors,
+                })
+            }
+            _ => Err(unsupported(INFO.name, op)),
+        }
     }
+
+    fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
+        if op != "chatStream" {
+            return Err(unsupported(INFO.name, op));
+        }
+        let (request, model) = chat_request(self, ctx, args, true)?;
+        Ok(Streamed {
+            request,
+            model: Some(model),
+            codec: Box::new(ClaudeStreamCodec::new()),
+            errors,
+        })
+    }
+}
+
+/// API.md chat arguments to a Messages body. System messages and `system` are lifted to the
+/// top-level `system`; unknown arguments pass through as provider parameters.
+fn chat_request(
+    p: &Claude,
+    ctx: &Ctx,
+    args: &Value,
+    stream: bool,
+) -> Result<(HttpRequest, String), ApiError> {
+    let args = args
+        .as_object()
+        .ok_or_else(|| bad_argument("chat(request)", "must be an object with `messages`"))?;
+    let given = args
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))?;
+    let mut system: Vec<Value> = Vec::new();
+    if let Some(s) = args.get("system") {
+        system.push(system_part(s, "system")?);
+    }
+    let mut messages = Vec::with_capacity(given.len());
+    for (i, m) in given.iter().enumerate() {
+        let content = m
+            .get("content")
+            .filter(|c| c.is_string() || c.is_array())
+            .ok_or_else(|| {
+                bad_argument(
+                    &format!("messages[{i}].content"),
+                    "is required: a string or an array of content blocks",
+                )
+            })?;
+        match m.get("role").and_then(Value::as_str) {
+            Some("system") => system.push(system_part(content, &format!("messages[{i}].content"))?),
+            Some(role @ ("user" | "assistant")) => {
+                messages.push(json!({"role": role, "content": content}))
+            }
+            _ => {
+                return Err(bad_argument(
+                    &format!("messages[{i}].role"),
+                    "must be 'system', 'user' or 'assistant'",
+                ))
+            }
+        }
+    }
+    if messages.is_empty() {
+        return Err(bad_argument(
+            "messages",
+            "must contain at least one 'user' or 'assistant' message",
+        ));
+    }
+    let model = model_arg(args, ctx.config)?;
+    let mut body = Map::new();
+    for (k, v) in args {
+        let key = match k.as_str() {
+            "messages" | "model" | "system" | "stream" => continue,
+            "maxTokens" | "max_tokens" => {
+                if v.as_u64().filter(|n| *n > 0).is_none() {
+                    return Err(bad_argument(k, "must be a positive integer"));
+                }
+                "max_tokens"
+            }
+            "temperature" | "topP" | "top_p" | "topK" | "top_k" if !v.is_number() => {
+                return Err(bad_argument(k, "must be a number"));
+            }
+            "topP" => "top_p",
+            "topK" => "top_k",
+            "stop" | "stop_sequences" => {
+                body.insert("stop_sequences".into(), stop_list(k, v)?);
+                continue;
+            }
+            other => other,
+        };
+        body.insert(key.to_string(), v.clone());
+    }
+    body.entry("max_tokens")
+        .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
+    body.insert("model".into(), json!(model));
+    body.insert("messages".into(), Value::Array(messages));
+    match system.as_slice() {
+        [] => {}
+        // One plain string stays a string, as most callers write it.
+        [one @ Value::String(_)] => {
+            body.insert("system".into(), one.clone());
+        }
+        // Several parts become text blocks, each kept as it was: nothing is joined or added.
+        parts => {
+            let blocks = parts
+                .iter()
+                .flat_map(|v| match v {
+                    Value::String(s) => vec![json!({"type": "text", "text": s})],
+                    Value::Array(a) => a.clone(),
+                    other => vec![other.clone()],
+                })
+                .collect();
+            body.insert("system".into(), Value::Array(blocks));
+        }
+    }
+    if stream {
+        body.insert("stream".into(), json!(true));
+    }
+    let url = join_url(base_url(ctx.config, &INFO), "v1/messages");
+    let mut req = json_request(
+        ctx.config,
+        p.auth_headers(ctx),
+        "POST",
+        url,
+        Some(&Value::Object(body)),
+        &[],
+    );
+    req.stream = stream;
+    Ok((req, model))
+}
+
+/// A system text: a string, or text blocks.
+fn system_part(v: &Value, field: &str) -> Result<Value, ApiError> {
+    match v {
+        Value::String(_) => Ok(v.clone()),
+        Value::Array(a) if a.iter().all(Value::is_object) => Ok(v.clone()),
+        _ => Err(bad_argument(
+            field,
+            "must be a string or an array of text blocks",
+        )),
+    }
+}
+
+fn stop_list(field: &str, v: &Value) -> Result<Value, ApiError> {
+    match v {
+        Value::String(s) => Ok(json!([s])),
+        Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
+        _ => Err(bad_argument(
+            field,
+            "must be a string or an array of strings",
+        )),
+    }
+}
+
+fn model_arg(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
+    match args.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
+        None => Ok(config
+            .model
+            .clone()
+            .unwrap_or_else(|| INFO.default_model.to_string())),
+    }
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+struct UsageIn {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct MessageIn<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Vec<Block<'a>>,
+    #[serde(borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+    usage: Option<UsageIn>,
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+fn decode(what: &str, e: serde_json::Error) -> ApiError {
+    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
+}
+
+/// A `message` body to API.md's chat result. The text joins every text block, in order.
+fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+    let m: MessageIn = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode("the response is not a Messages reply", e))?;
+    let text: String = m
+        .content
+        .iter()
+        .filter(|b| b.kind.as_deref() == Some("text"))
+        .filter_map(|b| b.text.as_deref())
+        .collect();
+    let finish = m.stop_reason.as_deref();
+    if finish == Some("refusal") && text.is_empty() {
+        return Err(ApiError::new(
+            ErrorType::ContentFilter,
+            "the model declined to answer (stop_reason `refusal`)",
+        ));
+    }
+    let u = m.usage.unwrap_or_default();
+    let usage = usage_from(u.input_tokens, u.output_tokens);
+    let header_id = request_id_header(&reply.headers);
+    let request_id = header_id
+        .as_deref()
+        .or(m.id.as_deref())
+        .unwrap_or(client_request_id);
+    let mut out = ResultJson::new(reply.body.len() + text.len() + 256);
+    out.str("text", &text)
+        .opt_str("model", m.model.as_deref())
+        .opt_str("finish_reason", finish)
+        .raw("usage", &usage_json(&usage))
+        .str("request_id", request_id)
+        .str("provider", INFO.name)
+        .raw_bytes("raw", &reply.body);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+fn usage_from(prompt: Option<u64>, completion: Option<u64>) -> Usage {
+    let (prompt, completion) = (prompt.unwrap_or(0), completion.unwrap_or(0));
+    Usage {
+        prompt,
+        completion,
+        total: prompt.saturating_add(completion),
+    }
+}
+
+/// The type an Anthropic `error.type` settles; `None` leaves it to the status (the generic
+/// `invalid_request_error` and `api_error` cover several statuses).
+fn error_kind(kind: &str, message: &str) -> Option<ErrorType> {
+    Some(match kind {
+        "invalid_request_error" if prompt_too_long(message) => ErrorType::ContextLengthExceeded,
+        "authentication_error" => ErrorType::AuthenticationError,
+        "permission_error" => ErrorType::PermissionDenied,
+        "not_found_error" => ErrorType::NotFound,
+        "rate_limit_error" => ErrorType::RateLimitExceeded,
+        "overloaded_error" => ErrorType::Overloaded,
+        "timeout_error" => ErrorType::Timeout,
+        "billing_error" => ErrorType::QuotaExceeded,
+        "request_too_large" => ErrorType::InvalidRequest,
+        _ => return None,
+    })
+}
+
+/// The API's wording for an input over the context window ("prompt is too long: N tokens >
+/// M maximum"); not in providers.md, so matched narrowly.
+fn prompt_too_long(message: &str) -> bool {
+    message
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("prompt is too long")
+}
+
+/// `{"type":"error","error":{"type","message"}}`: the Anthropic type and message.
+fn error_fields(body: &[u8]) -> Option<(String, String)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let e = v.get("error")?;
+    let kind = e.get("type")?.as_str()?.to_string();
+    let message = e
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    Some((kind, message))
+}
+
+/// The [`ErrorReader`](super::ErrorReader) for Anthropic bodies.
+pub fn errors(_status: u16, body: &[u8]) -> ErrorBody {
+    let mut out = parse_error_body(body);
+    if let Some((kind, message)) = error_fields(body) {
+        out.kind = error_kind(&kind, &message);
+    }
+    out
 }

@@ -1,0 +1,525 @@
+//! Gemini replies: `GenerateContentResponse` (whole or as SSE chunks), embeddings, the model
+//! list, and `google.rpc.Status` error bodies.
+
+use super::INFO;
+use crate::classify::{parse_error_body, request_id_header, ErrorBody};
+use crate::error::{ApiError, ErrorType};
+use crate::pipeline::{Parsed, Reply, StreamCodec};
+use crate::providers::{usage_json, ResultJson};
+use crate::stats::Usage;
+use crate::stream::{SseDecoder, SseEvent};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResponseIn<'a> {
+    #[serde(default, borrow)]
+    candidates: Vec<CandidateIn<'a>>,
+    #[serde(borrow)]
+    prompt_feedback: Option<FeedbackIn<'a>>,
+    usage_metadata: Option<UsageIn>,
+    #[serde(borrow)]
+    model_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    response_id: Option<Cow<'a, str>>,
+    error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CandidateIn<'a> {
+    #[serde(borrow)]
+    content: Option<ContentIn<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ContentIn<'a> {
+    #[serde(default, borrow)]
+    parts: Vec<PartIn<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PartIn<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    /// A thinking summary, not part of the answer.
+    thought: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedbackIn<'a> {
+    #[serde(borrow)]
+    block_reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    block_reason_message: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+struct UsageIn {
+    prompt_token_count: Option<u64>,
+    candidates_token_count: Option<u64>,
+    /// Thinking tokens: billed as output, so counted as completion (as OpenAI's reasoning
+    /// tokens are).
+    thoughts_token_count: Option<u64>,
+    total_token_count: Option<u64>,
+}
+
+impl From<UsageIn> for Usage {
+    fn from(u: UsageIn) -> Usage {
+        let prompt = u.prompt_token_count.unwrap_or(0);
+        let completion = u
+            .candidates_token_count
+            .unwrap_or(0)
+            .saturating_add(u.thoughts_token_count.unwrap_or(0));
+        Usage {
+            prompt,
+            completion,
+            total: u
+                .total_token_count
+                .unwrap_or(prompt.saturating_add(completion)),
+        }
+    }
+}
+
+impl<'a> ResponseIn<'a> {
+    /// The answer text of the first candidate (thought parts left out).
+    fn text(&self) -> impl Iterator<Item = &str> {
+        self.candidates
+            .first()
+            .and_then(|c| c.content.as_ref())
+            .into_iter()
+            .flat_map(|c| c.parts.iter())
+            .filter(|p| p.thought != Some(true))
+            .filter_map(|p| p.text.as_deref())
+    }
+
+    fn finish_reason(&self) -> Option<&str> {
+        self.candidates.first()?.finish_reason.as_deref()
+    }
+
+    /// A blocked prompt comes back as a 200 with `promptFeedback.blockReason`.
+    fn blocked(&self) -> Option<ApiError> {
+        let f = self.prompt_feedback.as_ref()?;
+        let reason = f.block_reason.as_deref()?;
+        let mut message = format!("the prompt was blocked (blockReason {reason})");
+        if let Some(m) = f.block_reason_message.as_deref() {
+            message = format!("{message}: {m}");
+        }
+        Some(ApiError::new(ErrorType::ContentFilter, message))
+    }
+}
+
+/// Finish reasons that mean a safety or policy block.
+fn is_safety_stop(reason: &str) -> bool {
+    matches!(
+        reason,
+        "SAFETY"
+            | "BLOCKLIST"
+            | "PROHIBITED_CONTENT"
+            | "SPII"
+            | "IMAGE_SAFETY"
+            | "IMAGE_PROHIBITED_CONTENT"
+    )
+}
+
+fn safety_stop(reason: &str) -> ApiError {
+    ApiError::new(
+        ErrorType::ContentFilter,
+        format!("the reply was withheld by the safety filter (finishReason {reason})"),
+    )
+}
+
+fn decode(what: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
+}
+
+/// A `GenerateContentResponse` to API.md's chat result. `requested` is the model asked for,
+/// reported when the body names none.
+pub(super) fn parse_chat(
+    reply: &Reply,
+    client_request_id: &str,
+    requested: &str,
+) -> Result<Parsed, ApiError> {
+    let r: ResponseIn = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode("the response is not a GenerateContentResponse", e))?;
+    if let Some(e) = r.blocked() {
+        return Err(e);
+    }
+    if r.candidates.is_empty() {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "the response has no candidates",
+        ));
+    }
+    let text: String = r.text().collect();
+    let finish = r.finish_reason();
+    if let Some(reason) = finish.filter(|f| is_safety_stop(f) && text.is_empty()) {
+        return Err(safety_stop(reason));
+    }
+    let usage = r.usage_metadata.map(Usage::from).unwrap_or_default();
+    let header_id = request_id_header(&reply.headers);
+    let request_id = header_id
+        .as_deref()
+        .or(r.response_id.as_deref())
+        .unwrap_or(client_request_id);
+    let mut out = ResultJson::new(reply.body.len() + text.len() + 256);
+    out.str("text", &text)
+        .str("model", r.model_version.as_deref().unwrap_or(requested))
+        .opt_str("finish_reason", finish)
+        .raw("usage", &usage_json(&usage))
+        .str("request_id", request_id)
+        .str("provider", INFO.name)
+        .raw_bytes("raw", &reply.body);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct Values<'a> {
+    #[serde(borrow)]
+    values: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbedIn<'a> {
+    #[serde(borrow)]
+    embedding: Option<Values<'a>>,
+    #[serde(borrow)]
+    embeddings: Option<Vec<Values<'a>>>,
+    usage_metadata: Option<UsageIn>,
+}
+
+/// `{embedding:{values}}` (one input) or `{embeddings:[{values}]}` (`count` inputs, in order)
+/// to `{ embeddings, model, usage, request_id, provider }`; vectors spliced in verbatim.
+pub(super) fn parse_embed(
+    reply: &Reply,
+    client_request_id: &str,
+    model: &str,
+    count: Option<usize>,
+) -> Result<Parsed, ApiError> {
+    let e: EmbedIn = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode("the response is not an embedding reply", e))?;
+    let vectors: Vec<&RawValue> = match (count, e.embedding, e.embeddings) {
+        (None, Some(one), _) => vec![one.values],
+        (Some(n), _, Some(list)) if list.len() == n => list.iter().map(|v| v.values).collect(),
+        (Some(n), _, Some(list)) => {
+            return Err(ApiError::new(
+                ErrorType::DecodeError,
+                format!("asked for {n} embeddings, got {}", list.len()),
+            ))
+        }
+        _ => {
+            return Err(ApiError::new(
+                ErrorType::DecodeError,
+                "the response has no embeddings",
+            ))
+        }
+    };
+    if vectors
+        .iter()
+        .any(|v| !v.get().trim_start().starts_with('['))
+    {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "an embedding is not an array of floats",
+        ));
+    }
+    let mut joined = String::with_capacity(reply.body.len());
+    joined.push('[');
+    for (i, v) in vectors.iter().enumerate() {
+        if i > 0 {
+            joined.push(',');
+        }
+        joined.push_str(v.get());
+    }
+    joined.push(']');
+    let usage = e.usage_metadata.map(Usage::from).unwrap_or_default();
+    let header_id = request_id_header(&reply.headers);
+    let mut out = ResultJson::new(joined.len() + 200);
+    out.raw("embeddings", &joined)
+        .str("model", model)
+        .raw("usage", &usage_json(&usage))
+        .str(
+            "request_id",
+            header_id.as_deref().unwrap_or(client_request_id),
+        )
+        .str("provider", INFO.name);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+/// `{models:[{name:"models/x", ...}]}` to `[{ id: "x", name, ... }]` (an empty list may omit
+/// `models`).
+pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    let v: Value = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode("the response is not a model list", e))?;
+    let bad = || {
+        ApiError::new(
+            ErrorType::DecodeError,
+            "the model list is not `{models: [...]}`",
+        )
+    };
+    let models = match v.get("models") {
+        None if v.is_object() => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        _ => return Err(bad()),
+    };
+    let mut out = Vec::with_capacity(models.len());
+    for mut m in models {
+        let id = m
+            .get("name")
+            .and_then(Value::as_str)
+            .map(|n| n.strip_prefix("models/").unwrap_or(n).to_string())
+            .ok_or_else(bad)?;
+        let obj = m.as_object_mut().ok_or_else(bad)?;
+        obj.insert("id".into(), Value::String(id));
+        out.push(m);
+    }
+    Ok(Parsed {
+        json: Value::Array(out).to_string(),
+        ..Parsed::default()
+    })
+}
+
+/// The type a Gemini error settles beyond what the status says: a per-day quota or a 402 is
+/// `quota_exceeded`, an invalid key `authentication_error`, an input over the model's limit
+/// `context_length_exceeded`. Otherwise the status decides (`None`).
+fn error_kind(status: u16, err: &Value) -> Option<ErrorType> {
+    let details = err.get("details").and_then(Value::as_array);
+    let details = details.map(Vec::as_slice).unwrap_or(&[]);
+    let per_day = details.iter().any(|d| {
+        d.get("violations")
+            .and_then(Value::as_array)
+            .is_some_and(|vs| {
+                vs.iter().any(|v| {
+                    v.get("quotaId")
+                        .and_then(Value::as_str)
+                        .is_some_and(|q| q.to_ascii_lowercase().contains("perday"))
+                })
+            })
+    });
+    let canonical = err.get("status").and_then(Value::as_str).unwrap_or("");
+    let message = err.get("message").and_then(Value::as_str).unwrap_or("");
+    let bad_key = details
+        .iter()
+        .any(|d| d.get("reason").and_then(Value::as_str) == Some("API_KEY_INVALID"))
+        || message.starts_with("API key not valid");
+    if per_day || (status == 402 && canonical == "RESOURCE_EXHAUSTED") {
+        Some(ErrorType::QuotaExceeded)
+    } else if bad_key {
+        Some(ErrorType::AuthenticationError)
+    } else if canonical == "INVALID_ARGUMENT"
+        && message.contains("exceeds the maximum number of tokens")
+    {
+        Some(ErrorType::ContextLengthExceeded)
+    } else {
+        None
+    }
+}
+
+/// The [`ErrorReader`](crate::providers::ErrorReader) for `{"error":{code,message,status,details}}`.
+/// The shared parse already reads `RetryInfo.retryDelay` into the hint.
+pub fn errors(status: u16, body: &[u8]) -> ErrorBody {
+    let mut out = parse_error_body(body);
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        if let Some(err) = v.get("error") {
+            out.kind = error_kind(status, err);
+        }
+    }
+    out
+}
+
+/// An `{"error":{...}}` inside a 200 stream: its type from `status`/`code`, else
+/// `stream_interrupted`.
+fn stream_error(text: &[u8]) -> ApiError {
+    let parsed = errors(0, text);
+    let err = serde_json::from_slice::<Value>(text)
+        .ok()
+        .and_then(|v| v.get("error").cloned())
+        .unwrap_or(Value::Null);
+    let code = err.get("code").and_then(Value::as_u64).unwrap_or(0);
+    let canonical = err.get("status").and_then(Value::as_str).unwrap_or("");
+    let kind = parsed.kind.unwrap_or(match (canonical, code) {
+        ("INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE", _) => {
+            ErrorType::InvalidRequest
+        }
+        ("UNAUTHENTICATED", _) | (_, 401) => ErrorType::AuthenticationError,
+        ("PERMISSION_DENIED", _) | (_, 403) => ErrorType::PermissionDenied,
+        ("NOT_FOUND", _) | (_, 404) => ErrorType::NotFound,
+        ("RESOURCE_EXHAUSTED", _) | (_, 429) => ErrorType::RateLimitExceeded,
+        ("UNAVAILABLE", _) | (_, 503) => ErrorType::Overloaded,
+        ("INTERNAL" | "UNKNOWN" | "DATA_LOSS" | "DEADLINE_EXCEEDED", _) | (_, 500..=599) => {
+            ErrorType::ServerError
+        }
+        (_, 400..=499) => ErrorType::InvalidRequest,
+        _ => ErrorType::StreamInterrupted,
+    });
+    let message = parsed
+        .message
+        .unwrap_or_else(|| "the server reported an error in the stream".into());
+    // The HTTP status was 200; `code` only informs the type.
+    ApiError {
+        retry_delay: parsed.hint,
+        ..ApiError::new(kind, message)
+    }
+}
+
+/// Bytes kept to recognise an error body sent without SSE framing (pretty-printed JSON has no
+/// blank lines, so it is what follows the last event separator).
+const MAX_TAIL: usize = 1024 * 1024;
+
+/// `alt=sse` chunks, each a `GenerateContentResponse` with incremental text. There is no end
+/// sentinel: the server closes after the chunk carrying `finishReason`, so `finish` yields the
+/// final item once a finish reason was seen.
+#[derive(Default)]
+pub struct GeminiStreamCodec {
+    sse: SseDecoder,
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    done: bool,
+    tail: Vec<u8>,
+    tail_overflow: bool,
+}
+
+impl GeminiStreamCodec {
+    pub fn new() -> GeminiStreamCodec {
+        GeminiStreamCodec::default()
+    }
+
+    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
+        if self.done {
+            return Ok(());
+        }
+        if ev.event.as_deref() == Some("error") {
+            return Err(stream_error(ev.data.as_bytes()));
+        }
+        let chunk: ResponseIn = serde_json::from_str(&ev.data)
+            .map_err(|e| decode("a stream event is not a GenerateContentResponse", e))?;
+        if chunk.error.is_some() {
+            return Err(stream_error(ev.data.as_bytes()));
+        }
+        if let Some(e) = chunk.blocked() {
+            return Err(e);
+        }
+        if let Some(u) = chunk.usage_metadata {
+            self.usage = Some(u.into());
+        }
+        for delta in chunk.text().filter(|t| !t.is_empty()) {
+            self.text.push_str(delta);
+            let mut item = ResultJson::new(delta.len() + 32);
+            item.str("delta", delta).raw("done", "false");
+            out.push(item.finish());
+        }
+        if let Some(reason) = chunk.finish_reason() {
+            if is_safety_stop(reason) && self.text.is_empty() {
+                return Err(safety_stop(reason));
+            }
+            self.finish_reason = Some(reason.to_string());
+        }
+        Ok(())
+    }
+
+    /// Keeps what follows the last blank line (an event separator) of the bytes seen so far.
+    fn keep_tail(&mut self, bytes: &[u8]) {
+        if self.tail_overflow {
+            return;
+        }
+        let from = self.tail.len().saturating_sub(3);
+        self.tail.extend_from_slice(bytes);
+        let cut = (from..self.tail.len()).rev().find(|&i| {
+            let rest = self.tail.get(i..).unwrap_or(&[]);
+            rest.starts_with(b"\n\n") || rest.starts_with(b"\r\r") || rest.starts_with(b"\n\r\n")
+        });
+        if let Some(i) = cut {
+            self.tail.drain(..i);
+        }
+        if self.tail.len() > MAX_TAIL {
+            self.tail = Vec::new();
+            self.tail_overflow = true;
+        }
+    }
+
+    fn final_item(&mut self) -> String {
+        self.done = true;
+        let mut item = ResultJson::new(128);
+        item.str("delta", "")
+            .raw("done", "true")
+            .opt_str("finish_reason", self.finish_reason.as_deref());
+        match &self.usage {
+            Some(u) => item.raw("usage", &usage_json(u)),
+            None => item.raw("usage", "null"),
+        };
+        item.finish()
+    }
+}
+
+impl StreamCodec for GeminiStreamCodec {
+    fn reset(&mut self) {
+        *self = GeminiStreamCodec::default();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+        self.keep_tail(bytes);
+        let events = self
+            .sse
+            .feed(bytes)
+            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
+        let mut out = Vec::new();
+        for ev in events {
+            self.event(ev, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        for ev in self.sse.finish() {
+            self.event(ev, &mut out)?;
+        }
+        if self.done {
+            return Ok(out);
+        }
+        if self.finish_reason.is_some() {
+            out.push(self.final_item());
+            return Ok(out);
+        }
+        // An error body written without `data:` framing, then the connection closed.
+        let tail = String::from_utf8_lossy(&self.tail);
+        let tail = tail.trim();
+        if tail.starts_with('{') {
+            if let Ok(v) = serde_json::from_str::<Value>(tail) {
+                if v.get("error").is_some() {
+                    return Err(stream_error(tail.as_bytes()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+}
