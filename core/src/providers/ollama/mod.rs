@@ -1,0 +1,490 @@
+//! Ollama native API (providers.md section 5): `/api/chat`, `/api/generate`, `/api/embed`,
+//! `/api/tags`, with NDJSON streams that end at the `"done": true` line.
+//!
+//! Arguments: API.md's `maxTokens`, `temperature`, `topP`, `stop` (plus `topK` and `seed`, and
+//! their snake_case spellings) go into `options`, over the same keys of a caller's `options`
+//! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
+//! field, as ollama-js sends it; nothing unknown is ever put into `options`.
+
+use super::openai::auth_headers;
+use super::{
+    bad_argument, base_url, join_url, json_errors, json_request, unsupported, usage_json, Ctx,
+    Provider, ProviderInfo, ResultJson, Streamed, Unary,
+};
+use crate::classify::{parse_error_body, request_id_header};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
+use crate::host::{Headers, HttpRequest};
+use crate::pipeline::{Parsed, Parser, Reply};
+use crate::stats::Usage;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+
+mod stream;
+
+pub use stream::NdjsonCodec;
+
+pub struct Ollama;
+
+pub static OLLAMA: Ollama = Ollama;
+
+static INFO: ProviderInfo = ProviderInfo {
+    name: "ollama",
+    default_base_url: "http://localhost:11434",
+    default_model: "llama3.2",
+    key_env: &[],
+    requires_key: false,
+};
+
+/// `embed` without a model: the chat default is not an embedding model.
+pub const EMBED_MODEL: &str = "nomic-embed-text";
+
+/// Which text route: the text is `message.content` on `/api/chat`, `response` on `/api/generate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    Chat,
+    Generate,
+}
+
+impl Provider for Ollama {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    /// No key locally; a configured key is sent as a bearer (ollama.com cloud).
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        auth_headers(ctx.config)
+    }
+
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        let config = ctx.config;
+        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
+            "chat" | "generate" => {
+                let route = if op == "chat" {
+                    Route::Chat
+                } else {
+                    Route::Generate
+                };
+                let (r, m) = text_request(config, route, args, false)?;
+                (
+                    r,
+                    Some(m),
+                    Box::new(move |reply, id| parse_text(route, reply, id)),
+                )
+            }
+            "embed" => {
+                let (r, m) = embed_request(config, args)?;
+                (r, Some(m), Box::new(parse_embed))
+            }
+            "listModels" => {
+                let r = json_request(
+                    config,
+                    auth_headers(config),
+                    "GET",
+                    url(config, "api/tags"),
+                    None,
+                    &[],
+                );
+                (r, None, Box::new(parse_tags))
+            }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Unary {
+            request,
+            model,
+            parse,
+            errors: json_errors,
+        })
+    }
+
+    fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
+        let route = match op {
+            "chatStream" => Route::Chat,
+            "generateStream" => Route::Generate,
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        let (mut request, model) = text_request(ctx.config, route, args, true)?;
+        request.stream = true;
+        Ok(Streamed {
+            request,
+            model: Some(model),
+            codec: Box::new(NdjsonCodec::new(route)),
+            errors: json_errors,
+        })
+    }
+}
+
+/// A path on the server origin. The seed's `OLLAMA_API_URL` form (`.../api`) is accepted too.
+fn url(config: &Config, path: &str) -> String {
+    let base = base_url(config, &INFO).trim_end_matches('/');
+    join_url(base.strip_suffix("/api").unwrap_or(base), path)
+}
+
+fn model_arg(args: &Map<String, Value>, default: &str) -> Result<String, ApiError> {
+    match args.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
+        None => Ok(default.to_string()),
+    }
+}
+
+fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
+    match v.as_i64() {
+        Some(n) => Ok(json!(n)),
+        None => Err(bad_argument(field, "must be an integer")),
+    }
+}
+
+fn number(field: &str, v: &Value) -> Result<Value, ApiError> {
+    if v.is_number() {
+        Ok(v.clone())
+    } else {
+        Err(bad_argument(field, "must be a number"))
+    }
+}
+
+/// `stop` as Ollama wants it: an array of strings (a lone string is wrapped).
+pub fn stop_list(v: &Value) -> Result<Value, ApiError> {
+    match v {
+        Value::String(s) => Ok(json!([s])),
+        Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
+        _ => Err(bad_argument(
+            "stop",
+            "must be a string or an array of strings",
+        )),
+    }
+}
+
+/// API.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
+fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
+    let given = args
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))?;
+    if given.is_empty() {
+        return Err(bad_argument("messages", "must not be empty"));
+    }
+    let mut out = Vec::with_capacity(given.len() + 1);
+    if let Some(system) = args.get("system") {
+        let s = system
+            .as_str()
+            .ok_or_else(|| bad_argument("system", "must be a string"))?;
+        out.push(json!({"role": "system", "content": s}));
+    }
+    for (i, m) in given.iter().enumerate() {
+        let role = m.get("role").and_then(Value::as_str);
+        if !matches!(role, Some("system" | "user" | "assistant" | "tool")) {
+            return Err(bad_argument(
+                &format!("messages[{i}].role"),
+                "must be 'system', 'user', 'assistant' or 'tool'",
+            ));
+        }
+        // An assistant turn that only called tools may leave `content` out.
+        let tool_turn = role == Some("assistant") && m.get("tool_calls").is_some();
+        match m.get("content") {
+            Some(Value::String(_)) => {}
+            None if tool_turn => {}
+            _ => {
+                return Err(bad_argument(
+                    &format!("messages[{i}].content"),
+                    "must be a string",
+                ))
+            }
+        }
+        out.push(m.clone());
+    }
+    Ok(Value::Array(out))
+}
+
+/// The `/api/chat` or `/api/generate` request; `stream` is always sent (both stream by default).
+pub fn text_request(
+    config: &Config,
+    route: Route,
+    args: &Value,
+    stream: bool,
+) -> Result<(HttpRequest, String), ApiError> {
+    let (what, path) = match route {
+        Route::Chat => ("chat(request)", "api/chat"),
+        Route::Generate => ("generate(request)", "api/generate"),
+    };
+    let args = args
+        .as_object()
+        .ok_or_else(|| bad_argument(what, "must be an object"))?;
+    let model = model_arg(args, config.model.as_deref().unwrap_or(INFO.default_model))?;
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    match route {
+        Route::Chat => body.insert("messages".into(), chat_messages(args)?),
+        Route::Generate => match args.get("prompt") {
+            Some(Value::String(p)) => body.insert("prompt".into(), json!(p)),
+            _ => return Err(bad_argument("prompt", "is required: a string")),
+        },
+    };
+    let mut options = match args.get("options") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(_) => {
+            return Err(bad_argument(
+                "options",
+                "must be an object of Modelfile parameters",
+            ))
+        }
+    };
+    for (k, v) in args {
+        let (key, value) = match k.as_str() {
+            "model" | "messages" | "prompt" | "options" | "stream" => continue,
+            // `system` became the first chat message; on /api/generate it is a field.
+            "system" if route == Route::Chat => continue,
+            "maxTokens" | "max_tokens" | "num_predict" => ("num_predict", integer(k, v)?),
+            "temperature" => ("temperature", number(k, v)?),
+            "topP" | "top_p" => ("top_p", number(k, v)?),
+            "topK" | "top_k" => ("top_k", integer(k, v)?),
+            "seed" => ("seed", integer(k, v)?),
+            "stop" => ("stop", stop_list(v)?),
+            other => {
+                body.insert(other.to_string(), v.clone());
+                continue;
+            }
+        };
+        options.insert(key.to_string(), value);
+    }
+    if !options.is_empty() {
+        body.insert("options".into(), Value::Object(options));
+    }
+    body.insert("stream".into(), json!(stream));
+    let request = json_request(
+        config,
+        auth_headers(config),
+        "POST",
+        url(config, path),
+        Some(&Value::Object(body)),
+        &[],
+    );
+    Ok((request, model))
+}
+
+/// One `/api/chat` or `/api/generate` object: the whole reply, or one NDJSON line.
+#[derive(Deserialize)]
+pub(super) struct Chunk<'a> {
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<MessageIn<'a>>,
+    #[serde(borrow)]
+    response: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub(super) done: bool,
+    #[serde(borrow)]
+    pub(super) done_reason: Option<Cow<'a, str>>,
+    prompt_eval_count: Option<u64>,
+    eval_count: Option<u64>,
+    /// Any `error` value (a string natively, an object on the OpenAI-style routes).
+    pub(super) error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct MessageIn<'a> {
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
+}
+
+impl Chunk<'_> {
+    pub(super) fn text(&self, route: Route) -> Option<&str> {
+        match route {
+            Route::Chat => self
+                .message
+                .as_ref()
+                .map(|m| m.content.as_deref().unwrap_or("")),
+            Route::Generate => self.response.as_deref(),
+        }
+    }
+
+    /// The server's own counts (absent counts are zero: Ollama omits zero values).
+    pub(super) fn usage(&self) -> Usage {
+        let prompt = self.prompt_eval_count.unwrap_or(0);
+        let completion = self.eval_count.unwrap_or(0);
+        Usage {
+            prompt,
+            completion,
+            total: prompt.saturating_add(completion),
+        }
+    }
+}
+
+pub(super) fn decode_error(what: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
+}
+
+/// A non-streamed chat or generate reply to API.md's normalized result.
+pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+    let c: Chunk = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not an Ollama reply", e))?;
+    if c.error.is_some() {
+        let message = parse_error_body(&reply.body).message;
+        return Err(ApiError::new(
+            ErrorType::ServerError,
+            message.unwrap_or_else(|| "the server reported an error".into()),
+        ));
+    }
+    let text = c.text(route).ok_or_else(|| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            "the response has no `message` or `response`",
+        )
+    })?;
+    let usage = c.usage();
+    let request_id = request_id_header(&reply.headers);
+    let mut out = ResultJson::new(reply.body.len() + 256);
+    out.str("text", text)
+        .opt_str("model", c.model.as_deref())
+        .opt_str("finish_reason", c.done_reason.as_deref())
+        .raw("usage", &usage_json(&usage))
+        .str("request_id", request_id.as_deref().unwrap_or(client_id))
+        .str("provider", INFO.name)
+        .raw_bytes("raw", &reply.body);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+/// `embed({ input, model? })` to `POST /api/embed`; other arguments are top-level fields
+/// (`truncate`, `dimensions`, `keep_alive`, `options`).
+pub fn embed_request(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+    let args = args
+        .as_object()
+        .ok_or_else(|| bad_argument("embed(request)", "must be an object with `input`"))?;
+    let input = args
+        .get("input")
+        .filter(|i| {
+            i.is_string()
+                || i.as_array()
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
+        })
+        .ok_or_else(|| {
+            bad_argument(
+                "input",
+                "is required: a string or a non-empty array of strings",
+            )
+        })?;
+    let model = model_arg(args, EMBED_MODEL)?;
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert("input".into(), input.clone());
+    for (k, v) in args {
+        if !matches!(k.as_str(), "model" | "input") {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    let request = json_request(
+        config,
+        auth_headers(config),
+        "POST",
+        url(config, "api/embed"),
+        Some(&Value::Object(body)),
+        &[],
+    );
+    Ok((request, model))
+}
+
+#[derive(Deserialize)]
+struct Embedded<'a> {
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    embeddings: Vec<&'a RawValue>,
+    prompt_eval_count: Option<u64>,
+}
+
+/// `{model, embeddings, prompt_eval_count}`: the vectors are spliced in as the server wrote them.
+pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+    let e: Embedded = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not an embedding reply", e))?;
+    let mut vectors = String::with_capacity(reply.body.len());
+    vectors.push('[');
+    for (i, v) in e.embeddings.iter().enumerate() {
+        if !v.get().starts_with('[') {
+            return Err(ApiError::new(
+                ErrorType::DecodeError,
+                "an embedding is not an array of floats",
+            ));
+        }
+        if i > 0 {
+            vectors.push(',');
+        }
+        vectors.push_str(v.get());
+    }
+    vectors.push(']');
+    let prompt = e.prompt_eval_count.unwrap_or(0);
+    let usage = Usage {
+        prompt,
+        completion: 0,
+        total: prompt,
+    };
+    let request_id = request_id_header(&reply.headers);
+    let mut out = ResultJson::new(vectors.len() + 200);
+    out.raw("embeddings", &vectors)
+        .opt_str("model", e.model.as_deref())
+        .raw("usage", &usage_json(&usage))
+        .str("request_id", request_id.as_deref().unwrap_or(client_id))
+        .str("provider", INFO.name);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct Tags {
+    models: Vec<Map<String, Value>>,
+}
+
+/// `GET /api/tags` to `[{ id: name, ...the model's fields }]`.
+pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let tags: Tags = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not a model list", e))?;
+    let mut list = Vec::with_capacity(tags.models.len());
+    for mut m in tags.models {
+        let id = m
+            .get("name")
+            .or_else(|| m.get("model"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "a model has no `name`"))?;
+        m.insert("id".into(), json!(id));
+        list.push(Value::Object(m));
+    }
+    Ok(Parsed {
+        json: Value::Array(list).to_string(),
+        ..Parsed::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_base_url_with_api_suffix() {
+        let config = Config {
+            base_url: Some("http://gpu:11434/api/".into()),
+            ..Config::default()
+        };
+        assert_eq!(url(&config, "api/chat"), "http://gpu:11434/api/chat");
+        assert_eq!(
+            url(&Config::default(), "api/tags"),
+            "http://localhost:11434/api/tags"
+        );
+    }
+
+    #[test]
+    fn stop_shapes() {
+        assert_eq!(stop_list(&json!("x")).unwrap(), json!(["x"]));
+        assert_eq!(stop_list(&json!(["a", "b"])).unwrap(), json!(["a", "b"]));
+        assert!(stop_list(&json!([1])).is_err());
+    }
+}
