@@ -6,3 +6,9 @@ bash scripts/setup.sh
 wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
   --out-dir ../node-host/pkg --out-name resilient_wasm
 rm -f node-host/pkg/.gitignore
+# Size: wasm-opt -Oz, dropping names and debug info (the features wasm-bindgen's output uses
+# must be named, as the stripped module no longer lists them).
+.tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  node-host/pkg/resilient_wasm_bg.wasm -o node-host/pkg/resilient_wasm_bg.wasm

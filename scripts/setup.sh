@@ -18,6 +18,13 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   # --locked fails for this version (its lockfile names a crate version the registry lacks).
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
+# wasm-opt from npm's binaryen (never Debian's: its output fails at init).
+BINARYEN_VERSION=132.0.0
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if ! grep -qs "\"version\": \"$BINARYEN_VERSION\"" "$tools/node_modules/binaryen/package.json"; then
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-save --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

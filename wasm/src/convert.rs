@@ -24,12 +24,17 @@ pub fn parse_json_text(text: &str) -> JsValue {
     JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
-/// A JS value (no functions inside) to JSON; `undefined` becomes null.
+/// A JS value to JSON through `JSON.stringify` (functions and `undefined` drop out, as there);
+/// `undefined` itself becomes null.
 pub fn from_js(v: &JsValue) -> Result<Value, String> {
     if v.is_undefined() {
         return Ok(Value::Null);
     }
-    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| e.to_string())
+    let text = JSON::stringify(v)
+        .map_err(|_| "not JSON-serialisable (a cycle or a BigInt)".to_string())?
+        .as_string()
+        .ok_or_else(|| "not JSON data (a function or a symbol)".to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 pub fn api_error(e: &ApiError) -> JsValue {

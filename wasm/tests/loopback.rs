@@ -3,7 +3,7 @@
 //! through RESILIENT_TEST_SERVER, started by the test script.
 
 use js_sys::{Function, Promise, Reflect, JSON};
-use resilient_wasm::OpenAI;
+use resilient_wasm::Client;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -25,12 +25,12 @@ fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
 
-fn client(extra: &str) -> OpenAI {
+fn client(extra: &str) -> Client {
     let options = json(&format!(
         r#"{{"baseUrl": "{}", "apiKey": "sk-test-key" {extra}}}"#,
         server()
     ));
-    OpenAI::new(options).expect("valid options")
+    Client::new("openai".into(), options).expect("valid options")
 }
 
 fn now_ms() -> f64 {
