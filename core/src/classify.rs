@@ -166,7 +166,15 @@ pub fn classify_http(
 /// own type when its codes name one, else `stream_interrupted`.
 pub fn classify_stream_error(body: &[u8]) -> ApiError {
     let parsed = parse_error_body(body);
-    let kind = type_from_codes(&parsed.codes).unwrap_or(ErrorType::StreamInterrupted);
+    // TGI's chat-route error events carry the HTTP status they stand for.
+    let status = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("error")?.get("http_status_code")?.as_u64())
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (400..600).contains(s));
+    let kind = type_from_codes(&parsed.codes)
+        .or_else(|| status.map(|s| type_from_status(s, parsed.hint.is_some())))
+        .unwrap_or(ErrorType::StreamInterrupted);
     let message = parsed
         .message
         .unwrap_or_else(|| "the server reported an error in the stream".into());
@@ -272,6 +280,19 @@ mod tests {
         assert_eq!(
             (e.kind, e.retry_delay),
             (ErrorType::RateLimitExceeded, Some(26.0))
+        );
+    }
+
+    #[test]
+    fn stream_errors_use_their_codes_or_status() {
+        let tgi = br#"{"error":{"message":"Input validation error","http_status_code":422}}"#;
+        assert_eq!(classify_stream_error(tgi).kind, ErrorType::InvalidRequest);
+        let coded = br#"{"error":{"message":"busy","code":"server_is_overloaded"}}"#;
+        assert_eq!(classify_stream_error(coded).kind, ErrorType::Overloaded);
+        let bare = br#"{"error":{"message":"?"}}"#;
+        assert_eq!(
+            classify_stream_error(bare).kind,
+            ErrorType::StreamInterrupted
         );
     }
 

@@ -317,9 +317,9 @@ fn golden_chat_stream() {
             json!({"delta": "", "done": true, "finish_reason": "stop", "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}}),
         ]
     );
-    // The chat route's mid-stream error carries no type: stream_interrupted.
+    // The chat route's mid-stream error carries no type, only the status it stands for (422).
     let e = items(s.codec.as_mut(), &[CHAT_STREAM_ERROR.as_bytes()]).unwrap_err();
-    assert_eq!(e.kind, ErrorType::StreamInterrupted);
+    assert_eq!(e.kind, ErrorType::InvalidRequest);
     assert_eq!(
         e.message,
         "Request failed during generation: CUDA out of memory"

@@ -1,18 +1,28 @@
-//! The seed's self-hosted model server (providers.md section 8).
-//! Not implemented yet: every operation answers "not available".
+//! The seed's self-hosted model server (providers.md section 8, the HEAD contract): model list
+//! and info, single and batch inference, server status. Results are the server's own JSON.
+//!
+//! A batch goes out as one `batch_infer` request at once: the seed held requests back until a
+//! second one arrived, so a lone request could wait forever.
 
-use super::{unsupported, Ctx, Provider, ProviderInfo, Unary};
-use crate::error::ApiError;
+use super::openai::auth_headers;
+use super::{
+    bad_argument, base_url, join_url, json_errors, json_request, unsupported, Ctx, Provider,
+    ProviderInfo, Unary,
+};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
-use serde_json::Value;
+use crate::pipeline::{Parsed, Parser, Reply};
+use serde_json::{json, Map, Value};
 
 pub struct Llvm;
 
 pub static LLVM: Llvm = Llvm;
 
+/// The HEAD client and wrapper both default to port 8090 (the JS port used 8000).
 static INFO: ProviderInfo = ProviderInfo {
     name: "llvm",
-    default_base_url: "http://localhost:8000",
+    default_base_url: "http://localhost:8090",
     default_model: "default",
     key_env: &["LLVM_API_KEY"],
     requires_key: false,
@@ -23,11 +33,252 @@ impl Provider for Llvm {
         &INFO
     }
 
-    fn auth_headers(&self, _ctx: &Ctx) -> Headers {
-        Vec::new()
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        auth_headers(ctx.config)
     }
 
-    fn unary(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Unary, ApiError> {
-        Err(unsupported(INFO.name, op))
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        let config = ctx.config;
+        let (method, path, body, model, parse): (_, _, _, _, Parser) = match op {
+            "listModels" => {
+                let _ = fields(op, args, &[])?;
+                (
+                    "GET",
+                    "models".to_string(),
+                    None,
+                    None,
+                    Box::new(parse_models),
+                )
+            }
+            "status" => {
+                let _ = fields(op, args, &[])?;
+                ("GET", "status".into(), None, None, Box::new(server_json))
+            }
+            "modelStatus" => {
+                let a = fields(op, args, &["model"])?;
+                let id = model_id(a, config)?;
+                let path = format!("models/{}", encode_segment(&id));
+                ("GET", path, None, Some(id), Box::new(server_json))
+            }
+            "infer" => {
+                let a = fields(op, args, &["model", "input", "parameters"])?;
+                let id = model_id(a, config)?;
+                let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
+                    bad_argument("input", "is required: the model's input (any JSON value)")
+                })?;
+                let body = json!({"input": input, "parameters": parameters(a)?});
+                let path = format!("models/{}/infer", encode_segment(&id));
+                ("POST", path, Some(body), Some(id), Box::new(server_json))
+            }
+            "batchInfer" => {
+                let a = fields(op, args, &["model", "inputs", "parameters"])?;
+                let id = model_id(a, config)?;
+                let inputs = a
+                    .get("inputs")
+                    .filter(|v| v.as_array().is_some_and(|l| !l.is_empty()))
+                    .ok_or_else(|| {
+                        bad_argument("inputs", "is required: a non-empty array of inputs")
+                    })?;
+                let body = json!({"inputs": inputs, "parameters": parameters(a)?});
+                let path = format!("models/{}/batch_infer", encode_segment(&id));
+                ("POST", path, Some(body), Some(id), Box::new(server_json))
+            }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        let url = join_url(base_url(config, &INFO), &path);
+        Ok(Unary {
+            request: json_request(
+                config,
+                auth_headers(config),
+                method,
+                url,
+                body.as_ref(),
+                &[],
+            ),
+            model,
+            parse,
+            // `{"error": "..."}` on any status >= 400: the common shape.
+            errors: json_errors,
+        })
+    }
+}
+
+/// The argument object of `op`, refusing keys it does not take (a typo such as `inputs` for
+/// `input` should not be dropped silently). A missing object means no arguments.
+pub fn fields<'a>(
+    op: &str,
+    args: &'a Value,
+    allowed: &[&str],
+) -> Result<&'a Map<String, Value>, ApiError> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let map = match args {
+        Value::Object(m) => m,
+        Value::Null => EMPTY.get_or_init(Map::new),
+        _ => return Err(bad_argument(&format!("{op}(request)"), "must be an object")),
+    };
+    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let accepts = if allowed.is_empty() {
+            format!("is not an argument of {op} (it takes none)")
+        } else {
+            format!(
+                "is not an argument of {op} (it takes {})",
+                allowed.join(", ")
+            )
+        };
+        return Err(bad_argument(k, &accepts));
+    }
+    Ok(map)
+}
+
+/// `model` from the call, else the client's `model` option, else the seed's `default`.
+fn model_id(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
+    match args.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
+        None => Ok(config
+            .model
+            .clone()
+            .unwrap_or_else(|| INFO.default_model.to_string())),
+    }
+}
+
+/// The seed always sends `parameters` (`{}` when none were given).
+fn parameters(args: &Map<String, Value>) -> Result<Value, ApiError> {
+    match args.get("parameters") {
+        None | Some(Value::Null) => Ok(json!({})),
+        Some(p @ Value::Object(_)) => Ok(p.clone()),
+        Some(_) => Err(bad_argument("parameters", "must be an object")),
+    }
+}
+
+/// Percent-encodes one URL path segment: everything but RFC 3986 unreserved characters, so a
+/// model id such as `org/name` stays one segment.
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A server-JSON result: the body verbatim, once it is known to be JSON.
+pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    let text = std::str::from_utf8(&reply.body)
+        .ok()
+        .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response is not JSON"))?;
+    Ok(Parsed {
+        json: text.to_string(),
+        ..Parsed::default()
+    })
+}
+
+/// `GET /models` to `[{ id, ... }]`. The documented body is `{"models": [ids]}`; a bare list,
+/// an OpenAI-style `data` list and objects keyed `model_id` or `name` are read as well.
+fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    let bad = |what: &str| ApiError::new(ErrorType::DecodeError, format!("the model list {what}"));
+    let v: Value = serde_json::from_slice(&reply.body).map_err(|_| bad("is not JSON"))?;
+    let list = match &v {
+        Value::Array(l) => l,
+        Value::Object(o) => o
+            .get("models")
+            .or_else(|| o.get("data"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("has no `models` array"))?,
+        _ => return Err(bad("is not an object or array")),
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        let model = match item {
+            Value::String(id) => json!({ "id": id }),
+            Value::Object(o) if o.get("id").is_some_and(Value::is_string) => item.clone(),
+            Value::Object(o) => {
+                let id = ["model_id", "name"]
+                    .iter()
+                    .find_map(|k| o.get(*k).filter(|v| v.is_string()))
+                    .ok_or_else(|| bad("has an entry without an id"))?;
+                let mut m = Map::with_capacity(o.len() + 1);
+                m.insert("id".into(), id.clone());
+                m.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Value::Object(m)
+            }
+            _ => return Err(bad("has an entry that is not a string or object")),
+        };
+        out.push(model);
+    }
+    Ok(Parsed {
+        json: Value::Array(out).to_string(),
+        ..Parsed::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(body: &str) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode_segment("bert-base_1.0~x"), "bert-base_1.0~x");
+        assert_eq!(encode_segment("org/m v:2"), "org%2Fm%20v%3A2");
+        assert_eq!(encode_segment("é"), "%C3%A9");
+        assert_eq!(encode_segment(""), "");
+    }
+
+    #[test]
+    fn model_lists_in_every_shape() {
+        let ids = |body: &str| -> Vec<Value> {
+            let v: Value =
+                serde_json::from_str(&parse_models(&reply(body), "c").unwrap().json).unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].clone())
+                .collect()
+        };
+        assert_eq!(ids(r#"{"models":["a","b"]}"#), vec![json!("a"), json!("b")]);
+        assert_eq!(ids(r#"["a"]"#), vec![json!("a")]);
+        assert_eq!(
+            ids(r#"{"data":[{"id":"x","object":"model"}]}"#),
+            vec![json!("x")]
+        );
+        assert_eq!(
+            ids(r#"{"models":[{"model_id":"m","status":"loaded"}]}"#),
+            vec![json!("m")]
+        );
+        for bad in [
+            "",
+            "5",
+            "{}",
+            r#"{"models":[1]}"#,
+            r#"{"models":[{"x":1}]}"#,
+        ] {
+            assert_eq!(
+                parse_models(&reply(bad), "c").unwrap_err().kind,
+                ErrorType::DecodeError,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_json_is_verbatim() {
+        let body = r#"{"model_id":"m","outputs":[1.5e3]}"#;
+        assert_eq!(server_json(&reply(body), "c").unwrap().json, body);
+        assert_eq!(
+            server_json(&reply("oops"), "c").unwrap_err().kind,
+            ErrorType::DecodeError
+        );
     }
 }

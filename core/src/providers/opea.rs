@@ -1,10 +1,32 @@
-//! OPEA microservices and the ChatQnA gateway (providers.md section 9).
-//! Not implemented yet: every operation answers "not available".
+//! OPEA (providers.md section 9): the GenAIComps microservices, which speak the OpenAI wire
+//! format for chat and embeddings (`/v1/chat/completions`, `/v1/embeddings`) and their own for
+//! reranking (`/v1/reranking`), and the ChatQnA gateway (`/v1/chatqna`), whose stream sends each
+//! token as a Python bytes literal (`data: b'Hello'`). OPEA documents no models route, so
+//! `listModels` is not available.
+//!
+//! The base URL is the origin; a seed `opea_endpoint` that already ends in `/v1` is taken as it
+//! is rather than doubled.
 
-use super::{unsupported, Ctx, Provider, ProviderInfo, Unary};
-use crate::error::ApiError;
-use crate::host::Headers;
-use serde_json::Value;
+mod chatqna;
+
+pub use chatqna::{decode_bytes_repr, ChatQnaStreamCodec};
+
+use super::openai::{
+    auth_headers, chat_request, chat_stream_request, embed_request, parse_chat, parse_embed,
+    ChatStreamCodec, OpenAiCompat,
+};
+use super::ovms::{ranked_json, rerank_args};
+use super::{
+    bad_argument, base_url, join_url, json_request, unsupported, Ctx, Provider, ProviderInfo,
+    Streamed, Unary,
+};
+use crate::classify::{parse_error_body, ErrorBody};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
+use crate::host::{Headers, HttpRequest};
+use crate::pipeline::{Parsed, Parser, Reply, StreamCodec};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
 
 pub struct Opea;
 
@@ -18,16 +40,298 @@ static INFO: ProviderInfo = ProviderInfo {
     requires_key: false,
 };
 
+static COMPAT: OpenAiCompat = OpenAiCompat {
+    info: &INFO,
+    max_tokens_key: "max_tokens",
+    // The microservice re-serializes its backend's chunks; a usage chunk is not promised.
+    stream_usage: false,
+    // ChatQnA's default embedding model (EMBEDDING_MODEL_ID); a TEI backend ignores the name.
+    embed_model: Some("BAAI/bge-base-en-v1.5"),
+};
+
 impl Provider for Opea {
     fn info(&self) -> &'static ProviderInfo {
         &INFO
     }
 
-    fn auth_headers(&self, _ctx: &Ctx) -> Headers {
-        Vec::new()
+    /// OPEA itself has no auth; a key the caller configured still goes along (a gateway may
+    /// check it).
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        auth_headers(ctx.config)
     }
 
-    fn unary(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Unary, ApiError> {
-        Err(unsupported(INFO.name, op))
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        let v1 = v1_config(ctx.config);
+        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
+            "chat" => {
+                let (r, m) = chat_request(&COMPAT, &v1, args)?;
+                (r, Some(m), Box::new(|r, id| parse_chat(INFO.name, r, id)))
+            }
+            "chatqna" => {
+                let (r, m) = chatqna_request(&v1, args, false)?;
+                (r, Some(m), Box::new(|r, id| parse_chat(INFO.name, r, id)))
+            }
+            "embed" => {
+                let (r, m) = embed_request(&COMPAT, &v1, args)?;
+                (r, Some(m), Box::new(|r, id| parse_embed(INFO.name, r, id)))
+            }
+            "rerank" => {
+                let (r, texts, top_n) = rerank_request(&v1, args)?;
+                (
+                    r,
+                    None,
+                    Box::new(move |r, _| parse_rerank(r, &texts, top_n)),
+                )
+            }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Unary {
+            request,
+            model,
+            parse,
+            errors: opea_errors,
+        })
+    }
+
+    fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
+        let v1 = v1_config(ctx.config);
+        let (request, model, codec): (_, _, Box<dyn StreamCodec>) = match op {
+            "chatStream" => {
+                let (r, m) = chat_stream_request(&COMPAT, &v1, args)?;
+                (r, m, Box::new(ChatStreamCodec::new()))
+            }
+            "chatqnaStream" => {
+                let (r, m) = chatqna_request(&v1, args, true)?;
+                (r, m, Box::new(ChatQnaStreamCodec::default()))
+            }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Streamed {
+            request,
+            model: Some(model),
+            codec,
+            errors: opea_errors,
+        })
+    }
+}
+
+/// The config with the base URL at `/v1`, for the shared OpenAI-style builders.
+fn v1_config(config: &Config) -> Config {
+    let base = base_url(config, &INFO).trim_end_matches('/');
+    let mut c = config.clone();
+    c.base_url = Some(if base.ends_with("/v1") {
+        base.to_string()
+    } else {
+        format!("{base}/v1")
+    });
+    c
+}
+
+/// `chatqna({ messages, stream? })`: the chat body (messages checked and parameters mapped by
+/// the shared builder) posted to `/v1/chatqna`. The gateway streams unless told otherwise, so
+/// `stream` is always sent; `messages` may also be one string, as the gateway allows; `model`
+/// goes only when the caller chose one (the gateway answers as `chatqna`).
+fn chatqna_request(
+    v1: &Config,
+    args: &Value,
+    stream: bool,
+) -> Result<(HttpRequest, String), ApiError> {
+    let what = if stream { "chatqnaStream" } else { "chatqna" };
+    let mut a = args.as_object().cloned().ok_or_else(|| {
+        bad_argument(
+            &format!("{what}(request)"),
+            "must be an object with `messages`",
+        )
+    })?;
+    match a.remove("stream") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(s)) if s == stream => {}
+        Some(_) if stream => return Err(bad_argument("stream", "must be true or left out")),
+        Some(_) => {
+            return Err(bad_argument(
+                "stream",
+                "must be false or left out; chatqnaStream streams",
+            ))
+        }
+    }
+    let prompt = match a.get("messages") {
+        Some(Value::String(s)) if s.is_empty() => {
+            return Err(bad_argument("messages", "must not be empty"))
+        }
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    if let Some(p) = &prompt {
+        if a.contains_key("system") {
+            return Err(bad_argument("system", "needs `messages` as an array"));
+        }
+        a.insert("messages".into(), json!([{"role": "user", "content": p}]));
+    }
+    let chosen_model = a.contains_key("model") || v1.model.is_some();
+    a.insert("stream".into(), json!(stream));
+    let (mut req, model) = chat_request(&COMPAT, v1, &Value::Object(a))?;
+    let mut body: Map<String, Value> = req
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or_default();
+    if let Some(p) = prompt {
+        body.insert("messages".into(), json!(p));
+    }
+    let model = if chosen_model {
+        model
+    } else {
+        body.remove("model");
+        "chatqna".to_string()
+    };
+    req.body = Some(Value::Object(body).to_string().into_bytes());
+    req.url = join_url(base_url(v1, &INFO), "chatqna");
+    req.stream = stream;
+    Ok((req, model))
+}
+
+/// `rerank({ query, texts, topN? })` as a `/v1/reranking` body. The documents go as
+/// `{ text }` objects: the TEI integration reads `doc.text`, which a bare string lacks. `top_n`
+/// is always sent (the service keeps one document by default). The service picks its model, so
+/// a `model` argument is accepted and not sent.
+fn rerank_request(
+    v1: &Config,
+    args: &Value,
+) -> Result<(HttpRequest, Vec<String>, Option<usize>), ApiError> {
+    let a = super::llvm::fields("rerank", args, &["query", "texts", "model", "topN"])?;
+    let (query, texts, top_n) = rerank_args(a)?;
+    let texts: Vec<String> = texts
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect();
+    let docs: Vec<Value> = texts.iter().map(|t| json!({ "text": t })).collect();
+    let body = json!({
+        "input": query,
+        "retrieved_docs": docs,
+        "top_n": top_n.unwrap_or(texts.len()),
+    });
+    let url = join_url(base_url(v1, &INFO), "reranking");
+    let req = json_request(v1, auth_headers(v1), "POST", url, Some(&body), &[]);
+    Ok((req, texts, top_n))
+}
+
+#[derive(Deserialize)]
+struct Reranked {
+    reranked_docs: Vec<RerankedDoc>,
+}
+
+#[derive(Deserialize)]
+struct RerankedDoc {
+    text: String,
+    #[serde(default)]
+    score: Option<f64>,
+}
+
+/// `{reranked_docs: [{text, score}]}` names documents by text, not index: each is matched to
+/// the first text sent with that content that is not taken yet (duplicates stay distinct).
+fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, ApiError> {
+    let out: Reranked = serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("the response is not a reranking result: {e}"),
+        )
+    })?;
+    let mut taken = vec![false; texts.len()];
+    let mut ranked = Vec::with_capacity(out.reranked_docs.len());
+    for doc in &out.reranked_docs {
+        let index = texts
+            .iter()
+            .zip(&taken)
+            .position(|(t, used)| !used && *t == doc.text)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorType::DecodeError,
+                    "a reranked document is not one of the texts sent",
+                )
+            })?;
+        if let Some(used) = taken.get_mut(index) {
+            *used = true;
+        }
+        ranked.push((index, doc.score.unwrap_or(0.0)));
+    }
+    Ok(ranked_json(ranked, top_n))
+}
+
+/// FastAPI errors: `{"detail": "..."}` or, for validation, `{"detail": [{loc, msg, type}]}`;
+/// also the protocol's `ErrorResponse {object: "error", message, code}` with OPEA's numeric
+/// codes, and plain-text 500s.
+pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return parse_error_body(body);
+    };
+    let message = match v.get("detail") {
+        Some(Value::String(s)) => Some(s.chars().take(1000).collect()),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .take(5)
+                .map(|d| {
+                    let loc = d
+                        .get("loc")
+                        .and_then(Value::as_array)
+                        .map(|l| {
+                            l.iter()
+                                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string))
+                                .collect::<Vec<_>>()
+                                .join(".")
+                        })
+                        .unwrap_or_default();
+                    let msg = d.get("msg").and_then(Value::as_str).unwrap_or("invalid");
+                    format!("{loc}: {msg}")
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => None,
+    };
+    let mut out = parse_error_body(body);
+    if message.is_some() {
+        out.message = message;
+    }
+    if v.get("object").and_then(Value::as_str) == Some("error") {
+        out.kind = v.get("code").and_then(Value::as_u64).and_then(code_kind);
+    }
+    out
+}
+
+/// OPEA's `ApiErrorCode` values (`api_protocol.py`).
+fn code_kind(code: u64) -> Option<ErrorType> {
+    Some(match code {
+        40001 | 40302 => ErrorType::InvalidRequest,
+        40101 | 40102 => ErrorType::AuthenticationError,
+        40103 => ErrorType::PermissionDenied,
+        40301 => ErrorType::NotFound,
+        40303 => ErrorType::ContextLengthExceeded,
+        42901 => ErrorType::RateLimitExceeded,
+        42902 => ErrorType::QuotaExceeded,
+        42903 => ErrorType::Overloaded,
+        50001..=50099 => ErrorType::ServerError,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_gets_v1_once() {
+        for (base, want) in [
+            (None, "http://localhost:8888/v1"),
+            (Some("http://h:8000/v1"), "http://h:8000/v1"),
+            (Some("http://h:8000/v1/"), "http://h:8000/v1"),
+            (Some("http://h:9000/"), "http://h:9000/v1"),
+        ] {
+            let c = Config {
+                base_url: base.map(str::to_string),
+                ..Config::default()
+            };
+            assert_eq!(v1_config(&c).base_url.as_deref(), Some(want));
+        }
     }
 }

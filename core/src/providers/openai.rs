@@ -288,7 +288,7 @@ pub fn parse_chat(
     let header_id = request_id_header(&reply.headers);
     let request_id = header_id
         .as_deref()
-        .or(c.id.as_deref())
+        .or(c.id.as_deref().filter(|id| !id.is_empty()))
         .unwrap_or(client_request_id);
     let mut out = ResultJson::new(reply.body.len() + 256);
     out.str("text", text)

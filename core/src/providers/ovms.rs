@@ -1,10 +1,30 @@
-//! OpenVINO Model Server: /v3 OpenAI-style, KServe v2, TF-Serving (providers.md section 10).
-//! Not implemented yet: every operation answers "not available".
+//! OpenVINO Model Server (providers.md section 10). The base URL is the origin; three APIs
+//! live under it:
+//! - OpenAI-compatible `/v3/*`: chat, completions (`generate`), embeddings, rerank, models;
+//! - KServe v2: `infer` (`/v2/models/{m}/infer`) and `health` (`/v2/health/ready`);
+//! - TF-Serving (releases up to v2026.2.1): `predict` and `modelStatus` under `/v1/models/{m}`.
 
-use super::{unsupported, Ctx, Provider, ProviderInfo, Unary};
-use crate::error::ApiError;
-use crate::host::Headers;
-use serde_json::Value;
+mod stream;
+
+pub use stream::{delta_item, final_item, Chunk, CompletionStreamCodec, RawErrorLines};
+
+use super::llvm::{encode_segment, fields, server_json};
+use super::openai::{
+    auth_headers, chat_request, chat_stream_request, embed_request, models_request, parse_chat,
+    parse_embed, parse_models, usage_of, ChatStreamCodec, OpenAiCompat,
+};
+use super::{
+    bad_argument, base_url, join_url, json_request, unsupported, usage_json, Ctx, Provider,
+    ProviderInfo, ResultJson, Streamed, Unary,
+};
+use crate::classify::{parse_error_body, request_id_header, ErrorBody};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
+use crate::host::{Headers, HttpRequest};
+use crate::pipeline::{Parsed, Parser, Reply, StreamCodec};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 pub struct Ovms;
 
@@ -18,16 +38,480 @@ static INFO: ProviderInfo = ProviderInfo {
     requires_key: false,
 };
 
+/// The `/v3` routes are the OpenAI wire format; the shared codec builds them.
+static COMPAT: OpenAiCompat = OpenAiCompat {
+    info: &INFO,
+    max_tokens_key: "max_tokens",
+    // Honoured by continuous-batching pipelines (the usage chunk), accepted by the others.
+    stream_usage: true,
+    embed_model: None,
+};
+
 impl Provider for Ovms {
     fn info(&self) -> &'static ProviderInfo {
         &INFO
     }
 
-    fn auth_headers(&self, _ctx: &Ctx) -> Headers {
-        Vec::new()
+    /// Only `/v3` checks the key, but it goes on every request (the seed's GETs went without).
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        auth_headers(ctx.config)
     }
 
-    fn unary(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Unary, ApiError> {
-        Err(unsupported(INFO.name, op))
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        let config = ctx.config;
+        let v3 = v3_config(config);
+        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
+            "chat" => {
+                let (r, m) = chat_request(&COMPAT, &v3, args)?;
+                (r, Some(m), Box::new(|r, id| parse_chat(INFO.name, r, id)))
+            }
+            "generate" => {
+                let (r, m) = completion_request(config, args, false)?;
+                (r, Some(m), Box::new(parse_completion))
+            }
+            "embed" => {
+                let (r, m) = embed_request(&COMPAT, &v3, &with_model(args, config))?;
+                (r, Some(m), Box::new(|r, id| parse_embed(INFO.name, r, id)))
+            }
+            "rerank" => {
+                let (r, m, n, top) = rerank_request(config, args)?;
+                (r, Some(m), Box::new(move |r, _| parse_rerank(r, n, top)))
+            }
+            "listModels" => {
+                let _ = fields(op, args, &[])?;
+                (models_request(&COMPAT, &v3), None, Box::new(parse_models))
+            }
+            "infer" => {
+                let (r, m) = kserve_infer(config, args)?;
+                (r, Some(m), Box::new(server_json))
+            }
+            "health" => {
+                let _ = fields(op, args, &[])?;
+                let r = get(config, "v2/health/ready".into());
+                (r, None, Box::new(parse_health))
+            }
+            "predict" => {
+                let (r, m) = tfs_predict(config, args)?;
+                (r, Some(m), Box::new(server_json))
+            }
+            "modelStatus" => {
+                let a = fields(op, args, &["model", "version"])?;
+                let m = required_model(a, config)?;
+                let r = get(config, model_path(&m, a)?);
+                (r, Some(m), Box::new(server_json))
+            }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Unary {
+            request,
+            model,
+            parse,
+            errors: ovms_errors,
+        })
+    }
+
+    fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
+        let (request, model, codec): (_, _, Box<dyn StreamCodec>) = match op {
+            "chatStream" => {
+                let (r, m) = chat_stream_request(&COMPAT, &v3_config(ctx.config), args)?;
+                (r, m, Box::new(RawErrorLines::new(ChatStreamCodec::new())))
+            }
+            "generateStream" => {
+                let (r, m) = completion_request(ctx.config, args, true)?;
+                (
+                    r,
+                    m,
+                    Box::new(RawErrorLines::new(CompletionStreamCodec::default())),
+                )
+            }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Streamed {
+            request,
+            model: Some(model),
+            codec,
+            errors: ovms_errors,
+        })
+    }
+}
+
+/// The config with `/v3` appended to the base URL, for the shared OpenAI-style builders.
+fn v3_config(config: &Config) -> Config {
+    let mut c = config.clone();
+    c.base_url = Some(join_url(base_url(config, &INFO), "v3"));
+    c
+}
+
+fn get(config: &Config, path: String) -> HttpRequest {
+    let url = join_url(base_url(config, &INFO), &path);
+    json_request(config, auth_headers(config), "GET", url, None, &[])
+}
+
+fn post(config: &Config, path: &str, body: &Value) -> HttpRequest {
+    let url = join_url(base_url(config, &INFO), path);
+    json_request(config, auth_headers(config), "POST", url, Some(body), &[])
+}
+
+/// `model` from the call, else the client's `model` (the seed's `ovms_model`), else `default`.
+fn model_or_default(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
+    match args.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
+        None => Ok(config
+            .model
+            .clone()
+            .unwrap_or_else(|| INFO.default_model.to_string())),
+    }
+}
+
+/// KServe and TF-Serving address a served model by name: the call's or the client's, never a
+/// guessed one.
+fn required_model(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
+    match (args.get("model"), &config.model) {
+        (Some(Value::String(m)), _) if !m.is_empty() => Ok(m.clone()),
+        (Some(_), _) => Err(bad_argument("model", "must be a non-empty string")),
+        (None, Some(m)) => Ok(m.clone()),
+        (None, None) => Err(bad_argument(
+            "model",
+            "is required: the served model's name (or set the client's `model` option)",
+        )),
+    }
+}
+
+/// `embed` without a `model` uses the client's `model` option, as every other call does.
+fn with_model(args: &Value, config: &Config) -> Value {
+    let mut args = args.clone();
+    if let (Some(m), Some(model)) = (args.as_object_mut(), &config.model) {
+        m.entry("model").or_insert_with(|| json!(model));
+    }
+    args
+}
+
+/// `models/{m}` or `models/{m}/versions/{v}` under `/v1` (TF-Serving).
+fn model_path(model: &str, args: &Map<String, Value>) -> Result<String, ApiError> {
+    let mut path = format!("v1/models/{}", encode_segment(model));
+    if let Some(v) = version(args)? {
+        path.push_str("/versions/");
+        path.push_str(&v);
+    }
+    Ok(path)
+}
+
+/// A model version: a whole number, given as a number or a string of digits.
+fn version(args: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let bad = || bad_argument("version", "must be a whole version number such as 1");
+    match args.get("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_u64().map(|v| Some(v.to_string())).ok_or_else(bad),
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(s.clone()))
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+/// `predict({ model, instances | inputs, version?, signature_name? })`: the version goes in the
+/// URL, never in the body (the seed put it in the body).
+fn tfs_predict(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+    let a = fields(
+        "predict",
+        args,
+        &["model", "version", "instances", "inputs", "signature_name"],
+    )?;
+    let model = required_model(a, config)?;
+    let mut body = Map::new();
+    match (a.get("instances"), a.get("inputs")) {
+        (Some(i), None) => body.insert("instances".into(), i.clone()),
+        (None, Some(i)) => body.insert("inputs".into(), i.clone()),
+        _ => {
+            return Err(bad_argument(
+                "instances",
+                "is required: the rows to predict on (or `inputs` in column format, not both)",
+            ))
+        }
+    };
+    if let Some(s) = a.get("signature_name") {
+        if !s.is_string() {
+            return Err(bad_argument("signature_name", "must be a string"));
+        }
+        body.insert("signature_name".into(), s.clone());
+    }
+    let path = format!("{}:predict", model_path(&model, a)?);
+    Ok((post(config, &path, &Value::Object(body)), model))
+}
+
+/// `infer({ model, inputs, outputs?, version?, id?, parameters? })` on KServe v2.
+fn kserve_infer(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+    let a = fields(
+        "infer",
+        args,
+        &["model", "version", "inputs", "outputs", "id", "parameters"],
+    )?;
+    let model = required_model(a, config)?;
+    let inputs = a
+        .get("inputs")
+        .filter(|v| {
+            v.as_array()
+                .is_some_and(|l| !l.is_empty() && l.iter().all(Value::is_object))
+        })
+        .ok_or_else(|| {
+            bad_argument(
+                "inputs",
+                "is required: an array of { name, shape, datatype, data }",
+            )
+        })?;
+    let mut body = Map::new();
+    if let Some(id) = a.get("id") {
+        if !id.is_string() {
+            return Err(bad_argument("id", "must be a string"));
+        }
+        body.insert("id".into(), id.clone());
+    }
+    if let Some(p) = a.get("parameters") {
+        if !p.is_object() {
+            return Err(bad_argument("parameters", "must be an object"));
+        }
+        body.insert("parameters".into(), p.clone());
+    }
+    body.insert("inputs".into(), inputs.clone());
+    if let Some(o) = a.get("outputs") {
+        if !o.as_array().is_some_and(|l| l.iter().all(Value::is_object)) {
+            return Err(bad_argument("outputs", "must be an array of { name }"));
+        }
+        body.insert("outputs".into(), o.clone());
+    }
+    let mut path = format!("v2/models/{}", encode_segment(&model));
+    if let Some(v) = version(a)? {
+        path.push_str("/versions/");
+        path.push_str(&v);
+    }
+    path.push_str("/infer");
+    Ok((post(config, &path, &Value::Object(body)), model))
+}
+
+/// `/v2/health/ready` answers with its status only: any 2xx is ready (anything else is an
+/// error from the pipeline).
+fn parse_health(_reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    Ok(Parsed {
+        json: r#"{"ready":true}"#.into(),
+        ..Parsed::default()
+    })
+}
+
+/// `generate({ prompt, model?, maxTokens?, temperature?, topP?, stop?, ...params })` as a
+/// `/v3/completions` body.
+fn completion_request(
+    config: &Config,
+    args: &Value,
+    stream: bool,
+) -> Result<(HttpRequest, String), ApiError> {
+    let a = args
+        .as_object()
+        .ok_or_else(|| bad_argument("generate(request)", "must be an object with `prompt`"))?;
+    let prompt = a
+        .get("prompt")
+        .filter(|p| p.is_string())
+        .ok_or_else(|| bad_argument("prompt", "is required: a string"))?;
+    let model = model_or_default(a, config)?;
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert("prompt".into(), prompt.clone());
+    for (k, v) in a {
+        let key = match k.as_str() {
+            "prompt" | "model" | "stream" => continue,
+            "maxTokens" | "max_tokens" => "max_tokens",
+            "topP" => "top_p",
+            other => other,
+        };
+        if matches!(k.as_str(), "maxTokens" | "temperature" | "topP") && !v.is_number() {
+            return Err(bad_argument(k, "must be a number"));
+        }
+        body.insert(key.to_string(), v.clone());
+    }
+    // The caller's `stream` would break the reply's framing: the operation decides it.
+    body.insert("stream".into(), json!(stream));
+    if stream {
+        body.entry("stream_options")
+            .or_insert_with(|| json!({"include_usage": true}));
+    }
+    let mut req = post(config, "v3/completions", &Value::Object(body));
+    req.stream = stream;
+    Ok((req, model))
+}
+
+#[derive(Deserialize)]
+struct Completion<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    choices: Vec<TextChoice<'a>>,
+}
+
+#[derive(Deserialize)]
+struct TextChoice<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+/// A `text_completion` body to API.md's chat-shaped result (`choices[0].text`).
+fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+    let c: Completion = serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("the response is not a text completion: {e}"),
+        )
+    })?;
+    let choice = c
+        .choices
+        .first()
+        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
+    let usage = usage_of(&reply.body).unwrap_or_default();
+    let header_id = request_id_header(&reply.headers);
+    let request_id = header_id
+        .as_deref()
+        .or(c.id.as_deref())
+        .unwrap_or(client_request_id);
+    let mut out = ResultJson::new(reply.body.len() + 256);
+    out.str("text", choice.text.as_deref().unwrap_or(""))
+        .opt_str("model", c.model.as_deref())
+        .opt_str("finish_reason", choice.finish_reason.as_deref())
+        .raw("usage", &usage_json(&usage))
+        .str("request_id", request_id)
+        .str("provider", INFO.name)
+        .raw_bytes("raw", &reply.body);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+/// `rerank({ query, texts, model?, topN? })` as a Cohere-style `/v3/rerank` body; also returns
+/// the text count and `topN` for the parser.
+fn rerank_request(
+    config: &Config,
+    args: &Value,
+) -> Result<(HttpRequest, String, usize, Option<usize>), ApiError> {
+    let a = fields("rerank", args, &["query", "texts", "model", "topN"])?;
+    let (query, texts, top_n) = rerank_args(a)?;
+    let model = model_or_default(a, config)?;
+    let mut body = json!({"model": model, "query": query, "documents": texts});
+    if let (Some(n), Some(b)) = (top_n, body.as_object_mut()) {
+        b.insert("top_n".into(), json!(n));
+    }
+    Ok((post(config, "v3/rerank", &body), model, texts.len(), top_n))
+}
+
+/// The checked `query`, `texts` and `topN` of a rerank call (OPEA uses it too).
+pub fn rerank_args(a: &Map<String, Value>) -> Result<(&str, &Vec<Value>, Option<usize>), ApiError> {
+    let query = a
+        .get("query")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad_argument("query", "is required: a string"))?;
+    let texts = a
+        .get("texts")
+        .and_then(Value::as_array)
+        .filter(|t| !t.is_empty() && t.iter().all(Value::is_string))
+        .ok_or_else(|| bad_argument("texts", "is required: a non-empty array of strings"))?;
+    let top_n = match a.get("topN") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|n| *n >= 1)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| bad_argument("topN", "must be a whole number >= 1"))?,
+        ),
+    };
+    Ok((query, texts, top_n))
+}
+
+/// `(index, score)` pairs to API.md's `[{ index, score }]`, best first, cut to `topN`.
+pub fn ranked_json(mut ranked: Vec<(usize, f64)>, top_n: Option<usize>) -> Parsed {
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    if let Some(n) = top_n {
+        ranked.truncate(n);
+    }
+    let list: Vec<Value> = ranked
+        .iter()
+        .map(|(i, s)| json!({"index": i, "score": s}))
+        .collect();
+    Parsed {
+        json: Value::Array(list).to_string(),
+        ..Parsed::default()
+    }
+}
+
+#[derive(Deserialize)]
+struct RerankOut {
+    results: Vec<RerankHit>,
+}
+
+#[derive(Deserialize)]
+struct RerankHit {
+    index: usize,
+    relevance_score: f64,
+}
+
+fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
+    let out: RerankOut = serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("the response is not a rerank result: {e}"),
+        )
+    })?;
+    if out.results.iter().any(|h| h.index >= texts) {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "a rerank result points past the texts sent",
+        ));
+    }
+    let ranked = out
+        .results
+        .iter()
+        .map(|h| (h.index, h.relevance_score))
+        .collect();
+    Ok(ranked_json(ranked, top_n))
+}
+
+/// OVMS bodies are `{"error": "<status message>"}`. A missing or wrong key is reported with a
+/// status that is not 401 (the status has no HTTP mapping), so the message decides.
+pub fn ovms_errors(_status: u16, body: &[u8]) -> ErrorBody {
+    let mut e = parse_error_body(body);
+    let auth = e.message.as_deref().is_some_and(|m| {
+        let m = m.to_ascii_lowercase();
+        m.contains("unauthorized request") || m.contains("missing api-key")
+    });
+    if auth {
+        e.kind = Some(ErrorType::AuthenticationError);
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_whole_numbers() {
+        let v = |x: Value| version(json!({ "version": x }).as_object().unwrap());
+        assert_eq!(v(json!(2)).unwrap().as_deref(), Some("2"));
+        assert_eq!(v(json!("17")).unwrap().as_deref(), Some("17"));
+        for bad in [json!(-1), json!(1.5), json!("1a"), json!(""), json!([])] {
+            assert_eq!(v(bad).unwrap_err().kind, ErrorType::InvalidRequest);
+        }
+    }
+
+    #[test]
+    fn ranking_sorts_and_cuts() {
+        let p = ranked_json(vec![(0, 0.1), (1, 0.9), (2, 0.5), (3, 0.9)], Some(3));
+        let v: Value = serde_json::from_str(&p.json).unwrap();
+        assert_eq!(
+            v,
+            json!([{"index":1,"score":0.9},{"index":3,"score":0.9},{"index":2,"score":0.5}])
+        );
     }
 }

@@ -1,0 +1,247 @@
+//! The ChatQnA gateway's stream: each token as a Python bytes literal (`data: b'Hello'`),
+//! decoded here into UTF-8 deltas, with `data: [DONE]` at the end.
+
+use super::super::ovms::{delta_item, final_item, Chunk};
+use crate::classify::classify_stream_error;
+use crate::error::{ApiError, ErrorType};
+use crate::pipeline::StreamCodec;
+use crate::stats::Usage;
+use crate::stream::{SseDecoder, SseEvent};
+
+/// Decodes a Python bytes literal, `b'...'` or `b"..."` (Python picks `"` when the text holds a
+/// `'`), with its escapes: `\xhh`, `\n`, `\r`, `\t`, `\\`, `\'`, `\"`, the rarer `\a \b \f \v`
+/// and octal. `None` when `s` is not such a literal. A missing closing quote is tolerated: the
+/// gateway's no-LLM fallback writes raw text between the quotes.
+pub fn decode_bytes_repr(s: &str) -> Option<Vec<u8>> {
+    let (quote, body) = match s.as_bytes() {
+        [b'b', q @ (b'\'' | b'"'), body @ ..] => (*q, body),
+        _ => return None,
+    };
+    let body = body.strip_suffix(&[quote]).unwrap_or(body);
+    let mut out = Vec::with_capacity(body.len());
+    let mut it = body.iter().copied().peekable();
+    while let Some(b) = it.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match it.next() {
+            None => out.push(b'\\'),
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'a') => out.push(0x07),
+            Some(b'b') => out.push(0x08),
+            Some(b'f') => out.push(0x0c),
+            Some(b'v') => out.push(0x0b),
+            Some(c @ (b'\\' | b'\'' | b'"')) => out.push(c),
+            Some(b'\n') => {} // a line continuation
+            Some(b'x') => {
+                let hi = it.next_if(u8::is_ascii_hexdigit);
+                let lo = hi.and_then(|_| it.next_if(u8::is_ascii_hexdigit));
+                match (hi.and_then(hex), lo.and_then(hex)) {
+                    (Some(h), Some(l)) => out.push(h * 16 + l),
+                    // Not an escape after all: keep what was written.
+                    _ => {
+                        out.extend_from_slice(b"\\x");
+                        out.extend(hi);
+                    }
+                }
+            }
+            Some(c @ b'0'..=b'7') => {
+                let mut v = u32::from(c - b'0');
+                for _ in 0..2 {
+                    match it.next_if(|d| (b'0'..=b'7').contains(d)) {
+                        Some(d) => v = v * 8 + u32::from(d - b'0'),
+                        None => break,
+                    }
+                }
+                out.push((v & 0xff) as u8);
+            }
+            Some(c) => out.extend_from_slice(&[b'\\', c]),
+        }
+    }
+    Some(out)
+}
+
+fn hex(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// The longest complete UTF-8 text at the front of `pending`, removed from it. A character cut
+/// between two tokens waits for its rest; invalid bytes become U+FFFD; `flush` also ends a cut
+/// character that will never be completed.
+fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
+    let mut text = String::new();
+    loop {
+        let (valid, bad) = match std::str::from_utf8(pending) {
+            Ok(s) => {
+                text.push_str(s);
+                pending.clear();
+                return text;
+            }
+            Err(e) => (e.valid_up_to(), e.error_len()),
+        };
+        text.push_str(&String::from_utf8_lossy(
+            pending.get(..valid).unwrap_or_default(),
+        ));
+        match bad {
+            Some(n) => {
+                text.push('\u{fffd}');
+                pending.drain(..(valid + n).min(pending.len()));
+            }
+            None if flush => {
+                text.push('\u{fffd}');
+                pending.clear();
+                return text;
+            }
+            None => {
+                pending.drain(..valid);
+                return text;
+            }
+        }
+    }
+}
+
+/// The ChatQnA gateway's stream: `data: b'<token>'` events, `data: [DONE]` at the end. Events
+/// the gateway passes through from an OpenAI-style LLM service (`data: {chunk}`) are read too;
+/// an `{"error"}` payload or an `error` event is the stream's error.
+#[derive(Default)]
+pub struct ChatQnaStreamCodec {
+    sse: SseDecoder,
+    /// Bytes of a UTF-8 character whose rest is in the next token.
+    pending: Vec<u8>,
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    done: bool,
+}
+
+impl ChatQnaStreamCodec {
+    fn emit(&mut self, delta: &str, out: &mut Vec<String>) {
+        if !delta.is_empty() {
+            self.text.push_str(delta);
+            out.push(delta_item(delta));
+        }
+    }
+
+    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
+        if self.done {
+            return Ok(());
+        }
+        if ev.event.as_deref() == Some("error") {
+            return Err(classify_stream_error(ev.data.as_bytes()));
+        }
+        let data = ev.data.trim();
+        if data == "[DONE]" {
+            let rest = take_text(&mut self.pending, true);
+            self.emit(&rest, out);
+            self.done = true;
+            out.push(final_item(
+                self.finish_reason.as_deref(),
+                self.usage.as_ref(),
+            ));
+            return Ok(());
+        }
+        if let Some(bytes) = decode_bytes_repr(data) {
+            self.pending.extend_from_slice(&bytes);
+            let delta = take_text(&mut self.pending, false);
+            self.emit(&delta, out);
+            return Ok(());
+        }
+        if data.starts_with('{') {
+            let chunk = Chunk::parse(data)?;
+            let mut delta = take_text(&mut self.pending, true);
+            delta.push_str(&chunk.delta);
+            self.emit(&delta, out);
+            if chunk.finish_reason.is_some() {
+                self.finish_reason = chunk.finish_reason;
+            }
+            if chunk.usage.is_some() {
+                self.usage = chunk.usage;
+            }
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorType::DecodeError,
+            "a ChatQnA stream event is neither a bytes literal b'...' nor JSON",
+        ))
+    }
+}
+
+impl StreamCodec for ChatQnaStreamCodec {
+    fn reset(&mut self) {
+        *self = ChatQnaStreamCodec::default();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+        let events = self
+            .sse
+            .feed(bytes)
+            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
+        let mut out = Vec::new();
+        for ev in events {
+            self.event(ev, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Without `[DONE]` the stream was cut (the gateway sends no other end marker).
+    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        for ev in self.sse.finish() {
+            self.event(ev, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_literals_decode() {
+        let d = |s: &str| decode_bytes_repr(s).map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(d("b'Hello'").as_deref(), Some("Hello"));
+        assert_eq!(d("b' world'").as_deref(), Some(" world"));
+        assert_eq!(d(r#"b"it's""#).as_deref(), Some("it's"));
+        assert_eq!(d(r"b'a\'b\\c\nd\te'").as_deref(), Some("a'b\\c\nd\te"));
+        assert_eq!(d(r"b'\xe2\x9c\x93 ok'").as_deref(), Some("✓ ok"));
+        assert_eq!(d(r"b'\101\0'").as_deref(), Some("A\0"));
+        assert_eq!(d(r"b'\q \xZ \x4'").as_deref(), Some(r"\q \xZ \x4"));
+        assert_eq!(d("b'unterminated").as_deref(), Some("unterminated"));
+        assert_eq!(d("b'").as_deref(), Some(""));
+        assert_eq!(d("b'trailing\\").as_deref(), Some("trailing\\"));
+        for not in ["", "b", "'x'", "Hello", "B'x'", "[DONE]"] {
+            assert!(decode_bytes_repr(not).is_none(), "{not}");
+        }
+    }
+
+    #[test]
+    fn utf8_waits_for_the_rest_of_a_character() {
+        let mut p = vec![0xe2, 0x9c];
+        assert_eq!(take_text(&mut p, false), "");
+        p.push(0x93);
+        assert_eq!(take_text(&mut p, false), "✓");
+        let mut p = vec![b'a', 0xff, b'b', 0xe2];
+        assert_eq!(take_text(&mut p, false), "a\u{fffd}b");
+        assert_eq!(p, vec![0xe2]);
+        assert_eq!(take_text(&mut p, true), "\u{fffd}");
+        assert!(p.is_empty());
+    }
+}

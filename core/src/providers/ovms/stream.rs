@@ -1,0 +1,358 @@
+//! OVMS streams: `/v3/completions` chunks, and the raw `{"error"}` line OVMS writes into a
+//! stream without SSE framing. The item helpers and the chunk reader serve OPEA as well.
+
+use super::super::openai::usage_of;
+use super::super::{usage_json, ResultJson};
+use crate::classify::classify_stream_error;
+use crate::error::{ApiError, ErrorType};
+use crate::pipeline::StreamCodec;
+use crate::stats::Usage;
+use crate::stream::{SseDecoder, SseEvent, MAX_LINE_BYTES};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// One streamed item: `{ "delta": ..., "done": false }`.
+pub fn delta_item(delta: &str) -> String {
+    let mut item = ResultJson::new(delta.len() + 32);
+    item.str("delta", delta).raw("done", "false");
+    item.finish()
+}
+
+/// The last streamed item: `{ "delta": "", "done": true, finish_reason, usage }`.
+pub fn final_item(finish_reason: Option<&str>, usage: Option<&Usage>) -> String {
+    let mut item = ResultJson::new(128);
+    item.str("delta", "")
+        .raw("done", "true")
+        .opt_str("finish_reason", finish_reason);
+    match usage {
+        Some(u) => item.raw("usage", &usage_json(u)),
+        None => item.raw("usage", "null"),
+    };
+    item.finish()
+}
+
+/// What one OpenAI-style stream chunk carries, for chat (`delta.content`) and completion
+/// (`text`) chunks alike.
+pub struct Chunk {
+    pub delta: String,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkIn<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<ChunkChoice<'a>>,
+    #[serde(borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    delta: Option<DeltaIn<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct DeltaIn<'a> {
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
+}
+
+impl Chunk {
+    /// Reads one `data:` payload; an `{"error": ...}` payload is the server's stream error.
+    pub fn parse(data: &str) -> Result<Chunk, ApiError> {
+        let c: ChunkIn = serde_json::from_str(data).map_err(|e| {
+            ApiError::new(
+                ErrorType::DecodeError,
+                format!("a stream event is not a completion chunk: {e}"),
+            )
+        })?;
+        if c.error.is_some() {
+            return Err(classify_stream_error(data.as_bytes()));
+        }
+        let usage = match c.usage {
+            Some(u) if u.get() != "null" => usage_of(data.as_bytes()),
+            _ => None,
+        };
+        let first = c.choices.first();
+        let delta = first
+            .and_then(|ch| {
+                ch.text
+                    .as_deref()
+                    .or(ch.delta.as_ref().and_then(|d| d.content.as_deref()))
+            })
+            .unwrap_or("")
+            .to_string();
+        Ok(Chunk {
+            delta,
+            finish_reason: first.and_then(|ch| ch.finish_reason.as_deref().map(str::to_string)),
+            usage,
+        })
+    }
+}
+
+/// `/v3/completions` SSE: `data: {text_completion chunk}` with the text at `choices[0].text`,
+/// ending with `data: [DONE]`.
+#[derive(Default)]
+pub struct CompletionStreamCodec {
+    sse: SseDecoder,
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    done: bool,
+}
+
+impl CompletionStreamCodec {
+    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
+        if self.done {
+            return Ok(());
+        }
+        if ev.event.as_deref() == Some("error") {
+            return Err(classify_stream_error(ev.data.as_bytes()));
+        }
+        if ev.data.trim() == "[DONE]" {
+            self.done = true;
+            out.push(final_item(
+                self.finish_reason.as_deref(),
+                self.usage.as_ref(),
+            ));
+            return Ok(());
+        }
+        let chunk = Chunk::parse(&ev.data)?;
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        if !chunk.delta.is_empty() {
+            self.text.push_str(&chunk.delta);
+            out.push(delta_item(&chunk.delta));
+        }
+        if chunk.finish_reason.is_some() {
+            self.finish_reason = chunk.finish_reason;
+        }
+        Ok(())
+    }
+}
+
+impl StreamCodec for CompletionStreamCodec {
+    fn reset(&mut self) {
+        *self = CompletionStreamCodec::default();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+        let events = self
+            .sse
+            .feed(bytes)
+            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
+        let mut out = Vec::new();
+        for ev in events {
+            self.event(ev, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        for ev in self.sse.finish() {
+            self.event(ev, &mut out)?;
+        }
+        // Closed right after the finishing chunk, without `[DONE]`: it did finish.
+        if !self.done && self.finish_reason.is_some() {
+            self.done = true;
+            out.push(final_item(
+                self.finish_reason.as_deref(),
+                self.usage.as_ref(),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+}
+
+/// OVMS reports a failure mid-stream by writing a raw `{"error": "..."}` with no SSE framing
+/// (providers.md 0.2). An SSE decoder would take it for an unknown field and drop it, so this
+/// wrapper lifts any line that opens with `{` out of the byte stream before the SSE codec sees
+/// it and turns it into the stream's error. Chunk-split safe: its state is one flag and the
+/// raw line being collected.
+pub struct RawErrorLines<C> {
+    inner: C,
+    at_line_start: bool,
+    raw: Option<Vec<u8>>,
+}
+
+impl<C: StreamCodec> RawErrorLines<C> {
+    pub fn new(inner: C) -> RawErrorLines<C> {
+        RawErrorLines {
+            inner,
+            at_line_start: true,
+            raw: None,
+        }
+    }
+
+    fn raw_line(&self, line: &[u8]) -> Result<(), ApiError> {
+        if self.inner.done() {
+            return Ok(()); // after the end marker nothing counts
+        }
+        let is_error = serde_json::from_slice::<Value>(line)
+            .ok()
+            .is_some_and(|v| v.get("error").is_some());
+        Err(if is_error {
+            classify_stream_error(line)
+        } else {
+            ApiError::new(
+                ErrorType::DecodeError,
+                "the stream carried a line that is neither SSE nor an error object",
+            )
+        })
+    }
+}
+
+impl<C: StreamCodec> StreamCodec for RawErrorLines<C> {
+    fn reset(&mut self) {
+        self.inner.reset();
+        self.at_line_start = true;
+        self.raw = None;
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if let Some(raw) = self.raw.as_mut() {
+                match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                    Some(i) => {
+                        raw.extend_from_slice(&rest[..i]);
+                        rest = &rest[i + 1..];
+                        let line = self.raw.take().unwrap_or_default();
+                        self.at_line_start = true;
+                        self.raw_line(&line)?;
+                    }
+                    None => {
+                        raw.extend_from_slice(rest);
+                        if raw.len() > MAX_LINE_BYTES {
+                            return Err(ApiError::new(
+                                ErrorType::DecodeError,
+                                format!("a stream line exceeds {MAX_LINE_BYTES} bytes"),
+                            ));
+                        }
+                        rest = &[];
+                    }
+                }
+                continue;
+            }
+            let mut at_start = self.at_line_start;
+            let mut cut = None;
+            for (i, &b) in rest.iter().enumerate() {
+                if at_start && b == b'{' {
+                    cut = Some(i);
+                    break;
+                }
+                at_start = b == b'\n' || b == b'\r';
+            }
+            self.at_line_start = at_start;
+            let sse = &rest[..cut.unwrap_or(rest.len())];
+            if !sse.is_empty() {
+                out.extend(self.inner.feed(sse)?);
+            }
+            match cut {
+                Some(i) => {
+                    self.raw = Some(Vec::new());
+                    rest = &rest[i..];
+                }
+                None => rest = &[],
+            }
+        }
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+        if let Some(line) = self.raw.take() {
+            self.raw_line(&line)?;
+        }
+        self.inner.finish()
+    }
+
+    fn text(&self) -> &str {
+        self.inner.text()
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.inner.usage()
+    }
+
+    fn done(&self) -> bool {
+        self.inner.done()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::openai::ChatStreamCodec;
+
+    fn items(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend(codec.feed(c)?);
+        }
+        out.extend(codec.finish()?);
+        Ok(out
+            .iter()
+            .map(|i| serde_json::from_str(i).unwrap())
+            .collect())
+    }
+
+    #[test]
+    fn raw_error_line_is_the_stream_error_at_any_position() {
+        let ok = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        for tail in [
+            "{\"error\": \"Mediapipe execution failed\"}",
+            "{\"error\": \"Mediapipe execution failed\"}\n",
+            "{\"error\": \"Mediapipe execution failed\"}\r\n\r\n",
+        ] {
+            let mut c = RawErrorLines::new(ChatStreamCodec::new());
+            let body = format!("{ok}{tail}");
+            let e = items(&mut c, &[body.as_bytes()]).unwrap_err();
+            assert_eq!(e.kind, ErrorType::StreamInterrupted, "{tail:?}");
+            assert_eq!(e.message, "Mediapipe execution failed");
+            assert_eq!(c.text(), "Hi");
+        }
+        // A `{` inside a data line is not a raw line.
+        let mut c = RawErrorLines::new(ChatStreamCodec::new());
+        let good = format!("{ok}data: [DONE]\n\n");
+        assert_eq!(items(&mut c, &[good.as_bytes()]).unwrap().len(), 2);
+        // Anything after the end marker is ignored; a non-error raw line is a decode error.
+        let mut c = RawErrorLines::new(ChatStreamCodec::new());
+        let after = format!("{good}{{\"error\":\"late\"}}");
+        assert_eq!(items(&mut c, &[after.as_bytes()]).unwrap().len(), 2);
+        let mut c = RawErrorLines::new(ChatStreamCodec::new());
+        assert_eq!(
+            items(&mut c, &[b"{\"x\":1}\n"]).unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+        // reset forgets a half-collected raw line.
+        let mut c = RawErrorLines::new(ChatStreamCodec::new());
+        c.feed(b"{\"error\":").unwrap();
+        c.reset();
+        assert_eq!(items(&mut c, &[good.as_bytes()]).unwrap().len(), 2);
+    }
+}

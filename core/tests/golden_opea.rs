@@ -1,0 +1,593 @@
+//! OPEA (providers.md section 9): exact requests for chat, embeddings, reranking and the
+//! ChatQnA gateway; response, error and stream transcripts (the bytes-repr stream included);
+//! chunk-split and garbage properties; a ChatQnA stream through the pipeline.
+
+use proptest::prelude::*;
+use resilient_core::classify::classify_http;
+use resilient_core::config::{Config, Priority};
+use resilient_core::pipeline::{ActiveStream, Engine, Reply, Route, StreamCall, StreamCodec};
+use resilient_core::providers::{provider, Ctx, Streamed, Unary};
+use resilient_core::sim::{Sim, Step};
+use resilient_core::{ApiError, ErrorType};
+use serde_json::{json, Value};
+
+fn base(url: &str) -> Config {
+    Config {
+        base_url: Some(url.into()),
+        ..Config::default()
+    }
+}
+
+fn ctx(config: &Config) -> Ctx<'_> {
+    Ctx {
+        config,
+        unix_now: 0.0,
+        browser: false,
+        bytes: None,
+    }
+}
+
+fn build(config: &Config, op: &str, args: Value) -> Result<Unary, ApiError> {
+    provider("opea").unwrap().unary(op, &ctx(config), &args)
+}
+
+fn build_stream(config: &Config, op: &str, args: Value) -> Result<Streamed, ApiError> {
+    provider("opea").unwrap().stream(op, &ctx(config), &args)
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn body_of(req: &resilient_core::host::HttpRequest) -> Option<Value> {
+    req.body
+        .as_deref()
+        .map(|b| serde_json::from_slice(b).unwrap())
+}
+
+fn assert_request(req: &resilient_core::host::HttpRequest, method: &str, url: &str, body: Value) {
+    assert_eq!((req.method.as_str(), req.url.as_str()), (method, url));
+    assert_eq!(req.headers, h(&[JSON]));
+    assert_eq!(body_of(req), Some(body));
+}
+
+fn parse(u: &Unary, body: &str) -> Result<Value, ApiError> {
+    let reply = Reply {
+        status: 200,
+        headers: vec![],
+        body: body.as_bytes().to_vec(),
+    };
+    (u.parse)(&reply, "client-1").map(|p| serde_json::from_str(&p.json).unwrap())
+}
+
+fn classify(u: &Unary, status: u16, body: &str) -> ApiError {
+    classify_http(status, &[], &(u.errors)(status, body.as_bytes()), 0.0, 60.0)
+}
+
+fn items(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
+    codec.reset();
+    let mut out = Vec::new();
+    for c in chunks {
+        out.extend(codec.feed(c)?);
+    }
+    out.extend(codec.finish()?);
+    Ok(out
+        .iter()
+        .map(|i| serde_json::from_str(i).unwrap())
+        .collect())
+}
+
+fn delta(d: &str) -> Value {
+    json!({"delta": d, "done": false})
+}
+
+fn last() -> Value {
+    json!({"delta": "", "done": true, "finish_reason": null, "usage": null})
+}
+
+/// providers.md section 9 ChatQnA stream fixture.
+const QNA_STREAM: &str = "data: b'OPEA'\n\ndata: b' is'\n\ndata: b' great'\n\ndata: [DONE]\n\n";
+
+/// Escapes, a `"`-quoted literal, and a UTF-8 character cut between two tokens.
+const QNA_ESCAPES: &str = "data: b'caf\\xc3\\xa9 \\xe2\\x9c'\r\n\r\ndata: b'\\x93\\n'\n\ndata: b\"it's \\\\ok\"\n\ndata: [DONE]\n\n";
+
+const CHAT_STREAM: &str = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"OPEA\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" rocks\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+
+#[test]
+fn golden_chat() {
+    let u = build(
+        &base("http://localhost:9000"),
+        "chat",
+        json!({"model": "Intel/neural-chat-7b-v3-3", "messages": [{"role": "user", "content": "What is OPEA?"}], "maxTokens": 32, "stream": false}),
+    )
+    .unwrap();
+    assert_request(
+        &u.request,
+        "POST",
+        "http://localhost:9000/v1/chat/completions",
+        json!({"model": "Intel/neural-chat-7b-v3-3", "messages": [{"role": "user", "content": "What is OPEA?"}], "max_tokens": 32, "stream": false}),
+    );
+    let body = r#"{"id": "chatcmpl-opea1", "object": "chat.completion", "created": 1735689600, "model": "Intel/neural-chat-7b-v3-3",
+   "choices": [{"index": 0, "message": {"role": "assistant", "content": "OPEA is an open platform for enterprise AI."}, "finish_reason": "stop"}],
+   "usage": {"prompt_tokens": 12, "completion_tokens": 10, "total_tokens": 22}}"#;
+    let v = parse(&u, body).unwrap();
+    assert_eq!(v["text"], "OPEA is an open platform for enterprise AI.");
+    assert_eq!(v["request_id"], "chatcmpl-opea1");
+    assert_eq!(v["provider"], "opea");
+    assert_eq!(
+        v["usage"],
+        json!({"prompt_tokens": 12, "completion_tokens": 10, "total_tokens": 22})
+    );
+    // The seed's `opea_endpoint` ends in /v1 already: not doubled. The default model applies.
+    let c = Config::from_options(
+        "opea",
+        &json!({"opea_endpoint": "http://localhost:8000/v1"}),
+    )
+    .unwrap();
+    let u = build(
+        &c,
+        "chat",
+        json!({"messages": [{"role": "user", "content": "x"}]}),
+    )
+    .unwrap();
+    assert_request(
+        &u.request,
+        "POST",
+        "http://localhost:8000/v1/chat/completions",
+        json!({"model": "Intel/neural-chat-7b-v3-3", "messages": [{"role": "user", "content": "x"}]}),
+    );
+    assert_eq!(
+        build(&c, "listModels", json!({})).err().unwrap().message,
+        "listModels is not available for opea"
+    );
+}
+
+#[test]
+fn golden_chat_stream() {
+    let mut s = build_stream(
+        &Config::default(),
+        "chatStream",
+        json!({"messages": [{"role": "user", "content": "x"}]}),
+    )
+    .unwrap();
+    assert!(s.request.stream);
+    assert_request(
+        &s.request,
+        "POST",
+        "http://localhost:8888/v1/chat/completions",
+        json!({"model": "Intel/neural-chat-7b-v3-3", "messages": [{"role": "user", "content": "x"}], "stream": true}),
+    );
+    assert_eq!(
+        items(s.codec.as_mut(), &[CHAT_STREAM.as_bytes()]).unwrap(),
+        vec![
+            delta("OPEA"),
+            delta(" rocks"),
+            json!({"delta": "", "done": true, "finish_reason": "stop", "usage": null})
+        ]
+    );
+    // The microservice just ends the body on a failure: nothing final, the pipeline reports it.
+    let first = &CHAT_STREAM[..CHAT_STREAM.find("\n\n").unwrap() + 2];
+    assert_eq!(
+        items(s.codec.as_mut(), &[first.as_bytes()]).unwrap(),
+        vec![delta("OPEA")]
+    );
+    assert!(!s.codec.done());
+}
+
+#[test]
+fn golden_chatqna() {
+    let u = build(
+        &Config::default(),
+        "chatqna",
+        json!({"messages": [{"role": "user", "content": "What is OPEA?"}], "maxTokens": 64, "k": 2}),
+    )
+    .unwrap();
+    assert_request(
+        &u.request,
+        "POST",
+        "http://localhost:8888/v1/chatqna",
+        json!({"messages": [{"role": "user", "content": "What is OPEA?"}], "max_tokens": 64, "k": 2, "stream": false}),
+    );
+    assert_eq!(u.model.as_deref(), Some("chatqna"));
+    let body = r#"{"id":"chatcmpl-qna1","object":"chat.completion","created":1735689600,"model":"chatqna","choices":[{"index":0,"message":{"role":"assistant","content":"OPEA is great"},"finish_reason":"stop"}],"usage":{"prompt_tokens":0,"total_tokens":0,"completion_tokens":0}}"#;
+    let v = parse(&u, body).unwrap();
+    assert_eq!(
+        (
+            &v["text"],
+            &v["model"],
+            &v["finish_reason"],
+            &v["request_id"]
+        ),
+        (
+            &json!("OPEA is great"),
+            &json!("chatqna"),
+            &json!("stop"),
+            &json!("chatcmpl-qna1")
+        )
+    );
+    // The gateway's plain-string conversation; a model only when chosen.
+    let u = build(
+        &Config::default(),
+        "chatqna",
+        json!({"messages": "What is OPEA?", "model": "m", "stream": false}),
+    )
+    .unwrap();
+    assert_eq!(
+        body_of(&u.request),
+        Some(json!({"messages": "What is OPEA?", "model": "m", "stream": false}))
+    );
+    let s = build_stream(
+        &Config::default(),
+        "chatqnaStream",
+        json!({"messages": "hi"}),
+    )
+    .unwrap();
+    assert!(s.request.stream);
+    assert_request(
+        &s.request,
+        "POST",
+        "http://localhost:8888/v1/chatqna",
+        json!({"messages": "hi", "stream": true}),
+    );
+}
+
+#[test]
+fn golden_chatqna_stream() {
+    let mut s = build_stream(
+        &Config::default(),
+        "chatqnaStream",
+        json!({"messages": "q"}),
+    )
+    .unwrap();
+    let c = s.codec.as_mut();
+    assert_eq!(
+        items(c, &[QNA_STREAM.as_bytes()]).unwrap(),
+        vec![delta("OPEA"), delta(" is"), delta(" great"), last()]
+    );
+    assert_eq!(c.text(), "OPEA is great");
+    assert_eq!(
+        items(c, &[QNA_ESCAPES.as_bytes()]).unwrap(),
+        vec![delta("café "), delta("✓\n"), delta("it's \\ok"), last()]
+    );
+    // A character never completed is replaced at [DONE].
+    assert_eq!(
+        items(c, &[b"data: b'x\\xe2'\n\ndata: [DONE]\n\n"]).unwrap(),
+        vec![delta("x"), delta("\u{fffd}"), last()]
+    );
+    // Chunks an OpenAI-style LLM service passes through the gateway.
+    let passed = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    assert_eq!(
+        items(c, &[passed.as_bytes()]).unwrap(),
+        vec![
+            delta("Hi"),
+            json!({"delta": "", "done": true, "finish_reason": "stop", "usage": null})
+        ]
+    );
+    // Errors inside the stream.
+    let err = "data: b'OPEA'\n\ndata: {\"error\": {\"message\": \"backend overloaded\", \"code\": \"overloaded\"}}\n\n";
+    let e = items(c, &[err.as_bytes()]).unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorType::Overloaded, "backend overloaded")
+    );
+    assert_eq!(c.text(), "OPEA");
+    let e = items(
+        c,
+        &[b"data: b'a'\n\nevent: error\ndata: {\"detail\": \"x\"}\n\n"],
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorType::StreamInterrupted);
+    assert_eq!(
+        items(c, &[b"data: hello\n\n"]).unwrap_err().kind,
+        ErrorType::DecodeError
+    );
+    assert_eq!(
+        items(c, &[b"data: {oops\n\n"]).unwrap_err().kind,
+        ErrorType::DecodeError
+    );
+    // Cut before [DONE]: the items so far, nothing final.
+    assert_eq!(
+        items(c, &[b"data: b'OPEA'\n\ndata: b' is"]).unwrap(),
+        vec![delta("OPEA"), delta(" is")]
+    );
+    assert!(!c.done());
+}
+
+#[test]
+fn golden_embed() {
+    let u = build(&Config::default(), "embed", json!({"input": "hello"})).unwrap();
+    assert_request(
+        &u.request,
+        "POST",
+        "http://localhost:8888/v1/embeddings",
+        json!({"model": "BAAI/bge-base-en-v1.5", "input": "hello", "encoding_format": "float"}),
+    );
+    let body = r#"{"object":"list","model":"BAAI/bge-base-en-v1.5","data":[{"index":0,"object":"embedding","embedding":[0.1,-0.2]}],"usage":{"prompt_tokens":1,"total_tokens":1}}"#;
+    let v = parse(&u, body).unwrap();
+    assert_eq!(v["embeddings"], json!([[0.1, -0.2]]));
+    assert_eq!(
+        (v["provider"].as_str(), v["request_id"].as_str()),
+        (Some("opea"), Some("client-1"))
+    );
+}
+
+#[test]
+fn golden_rerank() {
+    let u = build(
+        &base("http://localhost:8000"),
+        "rerank",
+        json!({"query": "capital of France", "texts": ["Paris is the capital.", "Bananas are yellow."], "topN": 1}),
+    )
+    .unwrap();
+    // The documents go as { text } objects (the TEI integration reads `.text`).
+    assert_request(
+        &u.request,
+        "POST",
+        "http://localhost:8000/v1/reranking",
+        json!({"input": "capital of France", "retrieved_docs": [{"text": "Paris is the capital."}, {"text": "Bananas are yellow."}], "top_n": 1}),
+    );
+    assert_eq!(
+        parse(
+            &u,
+            r#"{"reranked_docs": [{"text": "Paris is the capital.", "score": 0.97}]}"#
+        )
+        .unwrap(),
+        json!([{"index": 0, "score": 0.97}])
+    );
+    // All texts unless topN; duplicates keep their own index; best first.
+    let u = build(
+        &Config::default(),
+        "rerank",
+        json!({"query": "q", "texts": ["a", "b", "a"], "model": "ignored"}),
+    )
+    .unwrap();
+    assert_eq!(body_of(&u.request).unwrap()["top_n"], 3);
+    assert!(body_of(&u.request).unwrap().get("model").is_none());
+    let body = r#"{"reranked_docs": [{"text": "a", "score": 0.2}, {"text": "b", "score": 0.1}, {"text": "a", "score": 0.9}]}"#;
+    assert_eq!(
+        parse(&u, body).unwrap(),
+        json!([{"index": 2, "score": 0.9}, {"index": 0, "score": 0.2}, {"index": 1, "score": 0.1}])
+    );
+    for bad in [
+        r#"{"reranked_docs": [{"text": "zzz", "score": 1}]}"#,
+        r#"{"reranked_docs": [{"text": "b"}, {"text": "b"}]}"#,
+        r#"{"docs": []}"#,
+        "",
+    ] {
+        assert_eq!(
+            parse(&u, bad).unwrap_err().kind,
+            ErrorType::DecodeError,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_name_the_field() {
+    let c = Config::default();
+    for (op, args, field) in [
+        ("chat", json!({}), "messages"),
+        (
+            "chat",
+            json!({"messages": [{"role": "bot", "content": "x"}]}),
+            "messages[0].role",
+        ),
+        ("chatqna", json!({}), "messages"),
+        ("chatqna", json!({"messages": ""}), "messages"),
+        ("chatqna", json!({"messages": "x", "system": "s"}), "system"),
+        (
+            "chatqna",
+            json!({"messages": "x", "stream": true}),
+            "stream",
+        ),
+        ("chatqna", json!([1]), "chatqna(request)"),
+        ("embed", json!({"input": 5}), "input"),
+        ("rerank", json!({"query": "q"}), "texts"),
+        (
+            "rerank",
+            json!({"query": "q", "texts": ["a"], "topN": -1}),
+            "topN",
+        ),
+        (
+            "rerank",
+            json!({"query": "q", "texts": ["a"], "top_n": 1}),
+            "top_n",
+        ),
+        ("generate", json!({"prompt": "x"}), "not available for opea"),
+        ("predict", json!({}), "not available for opea"),
+    ] {
+        let e = build(&c, op, args).err().unwrap();
+        assert_eq!(e.kind, ErrorType::InvalidRequest);
+        assert!(
+            e.message.contains(field),
+            "{op}: {} should name {field}",
+            e.message
+        );
+    }
+    let e = build_stream(
+        &c,
+        "chatqnaStream",
+        json!({"messages": "x", "stream": false}),
+    )
+    .err()
+    .unwrap();
+    assert!(e.message.contains("stream"));
+}
+
+#[test]
+fn error_transcripts() {
+    let u = build(&Config::default(), "chatqna", json!({"messages": "x"})).unwrap();
+    let e = classify(
+        &u,
+        422,
+        r#"{"detail": [{"loc": ["body", "messages"], "msg": "Field required", "type": "missing"}]}"#,
+    );
+    assert_eq!(
+        (e.kind, e.should_retry, e.message.as_str()),
+        (
+            ErrorType::InvalidRequest,
+            false,
+            "body.messages: Field required"
+        )
+    );
+    let e = classify(&u, 500, r#"{"detail": "OVMS backend failed"}"#);
+    assert_eq!(
+        (e.kind, e.should_retry, e.message.as_str()),
+        (ErrorType::ServerError, true, "OVMS backend failed")
+    );
+    let e = classify(&u, 500, "Internal Server Error");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorType::ServerError, "Internal Server Error")
+    );
+    let e = classify(
+        &u,
+        400,
+        r#"{"object": "error", "message": "prompt too long", "code": 40303}"#,
+    );
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorType::ContextLengthExceeded, "prompt too long")
+    );
+    let e = classify(
+        &u,
+        429,
+        r#"{"object": "error", "message": "busy", "code": 42903}"#,
+    );
+    assert_eq!((e.kind, e.should_retry), (ErrorType::Overloaded, true));
+    let e = classify(&u, 503, "");
+    assert_eq!((e.kind, e.should_retry), (ErrorType::Overloaded, true));
+    let e = classify(
+        &u,
+        400,
+        r#"{"error": {"message": "bad", "code": "context_length_exceeded"}}"#,
+    );
+    assert_eq!(e.kind, ErrorType::ContextLengthExceeded);
+}
+
+fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::new();
+    let mut prev = 0;
+    for c in cuts {
+        out.push(&bytes[prev..c]);
+        prev = c;
+    }
+    out.push(&bytes[prev..]);
+    out
+}
+
+fn run(op: &str, chunks: &[&[u8]]) -> (Result<Vec<Value>, ApiError>, String) {
+    let mut s = build_stream(
+        &Config::default(),
+        op,
+        json!({"messages": [{"role": "user", "content": "x"}]}),
+    )
+    .unwrap();
+    let got = items(s.codec.as_mut(), chunks);
+    (got, s.codec.text().to_string())
+}
+
+proptest! {
+    #[test]
+    fn any_split_same_items(cuts in prop::collection::vec(any::<usize>(), 0..40)) {
+        for (op, transcript) in [
+            ("chatqnaStream", QNA_STREAM),
+            ("chatqnaStream", QNA_ESCAPES),
+            ("chatStream", CHAT_STREAM),
+        ] {
+            let whole = run(op, &[transcript.as_bytes()]);
+            prop_assert!(whole.0.is_ok());
+            prop_assert_eq!(run(op, &split(transcript.as_bytes(), &cuts)).0.unwrap(), whole.0.unwrap());
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..8)) {
+        let refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        let _ = run("chatqnaStream", &refs);
+        let _ = run("chatStream", &refs);
+        let body = chunks.concat();
+        for (op, args) in [
+            ("chat", json!({"messages": "x"})),
+            ("chatqna", json!({"messages": "x"})),
+            ("embed", json!({"input": "x"})),
+            ("rerank", json!({"query": "q", "texts": ["a", "a"]})),
+        ] {
+            let Ok(u) = build(&Config::default(), op, args) else { continue };
+            let reply = Reply { status: 200, headers: vec![], body: body.clone() };
+            let _ = (u.parse)(&reply, "c");
+            let _ = (u.errors)(422, &body);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_literals_never_panic(s in "b['\"][ -~\\\\]{0,24}['\"]?") {
+        let mut s2 = build_stream(&Config::default(), "chatqnaStream", json!({"messages": "q"})).unwrap();
+        let _ = items(s2.codec.as_mut(), &[format!("data: {s}\n\ndata: [DONE]\n\n").as_bytes()]);
+    }
+}
+
+/// Through the pipeline: a ChatQnA stream whose tokens arrive in separate chunks.
+#[test]
+fn pipeline_chatqna_stream() {
+    let sim = Sim::new();
+    let config =
+        Config::from_options("opea", &json!({"opea_endpoint": "http://qna:8888"})).unwrap();
+    let e = Engine::new("opea", config.clone(), sim.host());
+    let chunks = QNA_STREAM
+        .split_inclusive("\n\n")
+        .map(|c| (0.1, c.as_bytes().to_vec()))
+        .collect();
+    sim.transport.push(Step::Stream {
+        chunks,
+        stall_after: false,
+        fail_after: false,
+    });
+    let s = build_stream(
+        &config,
+        "chatqnaStream",
+        json!({"messages": "What is OPEA?"}),
+    )
+    .unwrap();
+    let call = StreamCall {
+        request: s.request,
+        model: s.model,
+        priority: Priority::Normal,
+        timeout: None,
+        cancel: None,
+        codec: s.codec,
+        errors: s.errors,
+        route: Route::default(),
+    };
+    let (got, err) = sim.block_on(async move {
+        let mut st: ActiveStream = match e.open_stream(call).await {
+            Ok(st) => st,
+            Err(err) => return (vec![], Some(err)),
+        };
+        let mut got = vec![];
+        while let Some(next) = st.next().await {
+            match next {
+                Ok(i) => got.push(serde_json::from_str::<Value>(&i).unwrap()),
+                Err(err) => return (got, Some(err)),
+            }
+        }
+        (got, None)
+    });
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        got,
+        vec![delta("OPEA"), delta(" is"), delta(" great"), last()]
+    );
+    assert_eq!(
+        sim.transport.sent()[0].request.url,
+        "http://qna:8888/v1/chatqna"
+    );
+}
