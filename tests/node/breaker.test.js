@@ -1,50 +1,15 @@
 // The circuit breaker: opening, rejecting without a request, recovering.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OpenAI, ApiError } from 'resilient-api-client';
-import { serverError, startMockServer } from '../../node-host/emulator/openai-mock.js';
-
-// ---- helpers (each suite is self-contained) ----
-const TEST_TIMEOUT = { timeout: 15_000 };
-
-/** Start a mock server that is closed when the test ends. */
-async function mockFor(t, opts) {
-  const mock = await startMockServer(opts);
-  t.after(() => mock.close());
-  return mock;
-}
-
-/** A one-message chat request. */
-function say(content, extra = {}) {
-  return { messages: [{ role: 'user', content }], ...extra };
-}
-
-/** Await a promise that must reject with an ApiError of `type`; returns the error. */
-async function expectApiError(promise, type) {
-  let value;
-  try {
-    value = await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApiError,
-      `expected an ApiError, got ${err?.constructor?.name}: ${err?.message ?? String(err)}`);
-    assert.ok(err instanceof Error, 'ApiError must be an Error');
-    assert.equal(err.type, type, `error type (message: ${err.message})`);
-    return err;
-  }
-  return assert.fail(`expected a rejection (${type}), got a result: ${JSON.stringify(value)?.slice(0, 300)}`);
-}
-
-/** A promise that resolves after `ms`; only for waits that ARE the subject of a test. */
-function wallClock(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { OpenAI } from 'resilient-api-client';
+import { serverError } from '../../node-host/emulator/openai-mock.js';
+import { TEST_TIMEOUT, mockFor, say, expectApiError, wallClock } from './support.js';
 
 test('the breaker opens after 3 failures, rejects locally, then recovers', TEST_TIMEOUT, async (t) => {
   const mock = await mockFor(t);
   mock.script([serverError(), serverError(), serverError()]);
   const client = new OpenAI({
-    baseUrl: mock.url, apiKey: 'sk-test', failureThreshold: 3, resetTimeout: 0.2, maxRetries: 0,
-  });
+    baseUrl: mock.url, apiKey: 'sk-test', failureThreshold: 3, resetTimeout: 0.2, maxRetries: 0 });
   const transitions = [];
   client.on('circuit', (e) => transitions.push(e));
 

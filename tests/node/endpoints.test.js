@@ -3,15 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpenAI, ApiError } from 'resilient-api-client';
-import { startMockServer, unauthorized } from '../../node-host/emulator/openai-mock.js';
-
-const say = (content, extra = {}) => ({ messages: [{ role: 'user', content }], ...extra });
-
-async function mockFor(t) {
-  const mock = await startMockServer();
-  t.after(() => mock.close());
-  return mock;
-}
+import { unauthorized } from '../../node-host/emulator/openai-mock.js';
+import { mockFor, say } from './support.js';
 
 const keysSeen = (mock) => mock.requests.map((r) => r.headers.authorization);
 
@@ -19,8 +12,7 @@ test('round-robin sends each key in turn', async (t) => {
   const mock = await mockFor(t);
   const client = new OpenAI({
     baseUrl: mock.url,
-    endpoints: [{ id: 'k1', apiKey: 'sk-one' }, { id: 'k2', apiKey: 'sk-two' }],
-  });
+    endpoints: [{ id: 'k1', apiKey: 'sk-one' }, { id: 'k2', apiKey: 'sk-two' }] });
   for (let i = 0; i < 4; i++) await client.chat(say(`m${i}`));
   assert.deepEqual(keysSeen(mock), ['Bearer sk-one', 'Bearer sk-two', 'Bearer sk-one', 'Bearer sk-two']);
   assert.equal(client.getStats({ endpointId: 'k2' }).successful_requests, 2);
@@ -33,8 +25,7 @@ test('a refused key fails over to the next one and leaves the rotation', async (
   mock.script([unauthorized()]);
   const client = new OpenAI({
     baseUrl: mock.url,
-    endpoints: [{ id: 'bad', apiKey: 'sk-revoked' }, { id: 'good', apiKey: 'sk-good' }],
-  });
+    endpoints: [{ id: 'bad', apiKey: 'sk-revoked' }, { id: 'good', apiKey: 'sk-good' }] });
   const r = await client.chat(say('hello'));
   assert.equal(r.text, 'echo: hello');
   await client.chat(say('again'));

@@ -2,37 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpenAI, ApiError, createClient, PROVIDERS, version } from 'resilient-api-client';
-import { badRequest, startMockServer } from '../../node-host/emulator/openai-mock.js';
-
-// ---- helpers (each suite is self-contained) ----
-const TEST_TIMEOUT = { timeout: 15_000 };
-
-/** Start a mock server that is closed when the test ends. */
-async function mockFor(t, opts) {
-  const mock = await startMockServer(opts);
-  t.after(() => mock.close());
-  return mock;
-}
-
-/** A one-message chat request. */
-function say(content, extra = {}) {
-  return { messages: [{ role: 'user', content }], ...extra };
-}
-
-/** Await a promise that must reject with an ApiError of `type`; returns the error. */
-async function expectApiError(promise, type) {
-  let value;
-  try {
-    value = await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApiError,
-      `expected an ApiError, got ${err?.constructor?.name}: ${err?.message ?? String(err)}`);
-    assert.ok(err instanceof Error, 'ApiError must be an Error');
-    assert.equal(err.type, type, `error type (message: ${err.message})`);
-    return err;
-  }
-  return assert.fail(`expected a rejection (${type}), got a result: ${JSON.stringify(value)?.slice(0, 300)}`);
-}
+import { badRequest } from '../../node-host/emulator/openai-mock.js';
+import { TEST_TIMEOUT, mockFor, say, expectApiError } from './support.js';
 
 const SEED_NAMES = [
   'openai', 'groq', 'claude', 'gemini', 'ollama', 'hf_tgi', 'hf_tei', 'llvm', 'opea', 'ovms', 's3_kit',
@@ -136,8 +107,7 @@ test('makeRequest sends per-call headers (a fault injected by x-mock-step)', TES
 
   await expectApiError(
     client.makeRequest('/chat/completions', payload, {
-      method: 'POST', headers: { 'x-mock-step': JSON.stringify(badRequest()) },
-    }),
+      method: 'POST', headers: { 'x-mock-step': JSON.stringify(badRequest()) } }),
     'invalid_request',
   );
   const ok = await client.makeRequest(`${mock.url}/chat/completions`, payload, { method: 'POST' });

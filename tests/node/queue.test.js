@@ -1,43 +1,14 @@
 // Admission queue: concurrency limit, cancellation, priority, queue_full and stats.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OpenAI, ApiError } from 'resilient-api-client';
-import { badRequest, stall, startMockServer } from '../../node-host/emulator/openai-mock.js';
-
-// ---- helpers (each suite is self-contained) ----
-const TEST_TIMEOUT = { timeout: 15_000 };
-
-/** Start a mock server that is closed when the test ends. */
-async function mockFor(t, opts) {
-  const mock = await startMockServer(opts);
-  t.after(() => mock.close());
-  return mock;
-}
-
-/** A one-message chat request. */
-function say(content, extra = {}) {
-  return { messages: [{ role: 'user', content }], ...extra };
-}
+import { OpenAI } from 'resilient-api-client';
+import { badRequest, stall } from '../../node-host/emulator/openai-mock.js';
+import { TEST_TIMEOUT, mockFor, say, expectApiError } from './support.js';
 
 /** Mark a promise as handled now (it is awaited later); returns the same promise. */
 function later(promise) {
   promise.catch(() => {});
   return promise;
-}
-
-/** Await a promise that must reject with an ApiError of `type`; returns the error. */
-async function expectApiError(promise, type) {
-  let value;
-  try {
-    value = await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApiError,
-      `expected an ApiError, got ${err?.constructor?.name}: ${err?.message ?? String(err)}`);
-    assert.ok(err instanceof Error, 'ApiError must be an Error');
-    assert.equal(err.type, type, `error type (message: ${err.message})`);
-    return err;
-  }
-  return assert.fail(`expected a rejection (${type}), got a result: ${JSON.stringify(value)?.slice(0, 300)}`);
 }
 
 test('never more than maxConcurrentRequests in flight', TEST_TIMEOUT, async (t) => {
@@ -110,8 +81,7 @@ test('a queued high-priority call goes before normal, normal before low', TEST_T
 test('stats add up across successes, a failure, a cancel and a queue_full', TEST_TIMEOUT, async (t) => {
   const mock = await mockFor(t);
   const client = new OpenAI({
-    baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1, queueSize: 1, maxRetries: 0,
-  });
+    baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1, queueSize: 1, maxRetries: 0 });
 
   // Three successes.
   for (const word of ['a', 'b', 'c']) {

@@ -3,38 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OpenAI, ApiError } from 'resilient-api-client';
 import {
-  startMockServer, rateLimited, quota, badRequest, stall,
-} from '../../node-host/emulator/openai-mock.js';
-
-// ---- helpers (each suite is self-contained) ----
-const TEST_TIMEOUT = { timeout: 15_000 };
-
-/** Start a mock server that is closed when the test ends. */
-async function mockFor(t, opts) {
-  const mock = await startMockServer(opts);
-  t.after(() => mock.close());
-  return mock;
-}
-
-/** A one-message chat request. */
-function say(content, extra = {}) {
-  return { messages: [{ role: 'user', content }], ...extra };
-}
-
-/** Await a promise that must reject with an ApiError of `type`; returns the error. */
-async function expectApiError(promise, type) {
-  let value;
-  try {
-    value = await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApiError,
-      `expected an ApiError, got ${err?.constructor?.name}: ${err?.message ?? String(err)}`);
-    assert.ok(err instanceof Error, 'ApiError must be an Error');
-    assert.equal(err.type, type, `error type (message: ${err.message})`);
-    return err;
-  }
-  return assert.fail(`expected a rejection (${type}), got a result: ${JSON.stringify(value)?.slice(0, 300)}`);
-}
+  rateLimited, quota, badRequest, stall } from '../../node-host/emulator/openai-mock.js';
+import { TEST_TIMEOUT, mockFor, say, expectApiError } from './support.js';
 
 test('a 429 with retry-after: 0 is retried once and then succeeds', TEST_TIMEOUT, async (t) => {
   const mock = await mockFor(t);
@@ -129,8 +99,7 @@ test('a retry-after longer than maxRetryAfter fails fast as quota_exceeded', TES
   const mock = await mockFor(t);
   mock.script([rateLimited({ retryAfter: 3600 })]);
   const client = new OpenAI({
-    baseUrl: mock.url, apiKey: 'sk-test', maxRetryAfter: 60, initialRetryDelay: 0.01, jitter: 0,
-  });
+    baseUrl: mock.url, apiKey: 'sk-test', maxRetryAfter: 60, initialRetryDelay: 0.01, jitter: 0 });
 
   const started = performance.now();
   const err = await expectApiError(client.chat(say('later')), 'quota_exceeded');
@@ -146,8 +115,7 @@ test('an attempt past the timeout is retried, then rejects as timeout', TEST_TIM
   const mock = await mockFor(t);
   mock.script([stall(), stall()]);
   const client = new OpenAI({
-    baseUrl: mock.url, apiKey: 'sk-test', timeout: 0.1, maxRetries: 1, initialRetryDelay: 0.01, jitter: 0,
-  });
+    baseUrl: mock.url, apiKey: 'sk-test', timeout: 0.1, maxRetries: 1, initialRetryDelay: 0.01, jitter: 0 });
 
   const err = await expectApiError(client.chat(say('slow')), 'timeout');
 

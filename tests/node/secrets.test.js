@@ -2,38 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { OpenAI, ApiError } from 'resilient-api-client';
-import { unauthorized, serverError, startMockServer } from '../../node-host/emulator/openai-mock.js';
-
-// ---- helpers (each suite is self-contained) ----
-const TEST_TIMEOUT = { timeout: 15_000 };
-
-/** Start a mock server that is closed when the test ends. */
-async function mockFor(t, opts) {
-  const mock = await startMockServer(opts);
-  t.after(() => mock.close());
-  return mock;
-}
-
-/** A one-message chat request. */
-function say(content, extra = {}) {
-  return { messages: [{ role: 'user', content }], ...extra };
-}
-
-/** Await a promise that must reject with an ApiError of `type`; returns the error. */
-async function expectApiError(promise, type) {
-  let value;
-  try {
-    value = await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApiError,
-      `expected an ApiError, got ${err?.constructor?.name}: ${err?.message ?? String(err)}`);
-    assert.ok(err instanceof Error, 'ApiError must be an Error');
-    assert.equal(err.type, type, `error type (message: ${err.message})`);
-    return err;
-  }
-  return assert.fail(`expected a rejection (${type}), got a result: ${JSON.stringify(value)?.slice(0, 300)}`);
-}
+import { OpenAI } from 'resilient-api-client';
+import { unauthorized, serverError } from '../../node-host/emulator/openai-mock.js';
+import { TEST_TIMEOUT, mockFor, say, expectApiError } from './support.js';
 
 const KEY = 'sk-SECRET-abc123';
 
@@ -53,8 +24,7 @@ test('the API key appears in no error, stat, report or event', TEST_TIMEOUT, asy
   const mock = await mockFor(t);
   mock.script([unauthorized(), serverError(500), serverError(500)]);
   const client = new OpenAI({
-    baseUrl: mock.url, apiKey: KEY, maxRetries: 1, initialRetryDelay: 0.01, jitter: 0,
-  });
+    baseUrl: mock.url, apiKey: KEY, maxRetries: 1, initialRetryDelay: 0.01, jitter: 0 });
 
   const events = [];
   const names = ['request', 'retry', 'success', 'failure', 'circuit', 'queue'];
