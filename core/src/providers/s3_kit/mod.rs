@@ -1,0 +1,551 @@
+//! S3-compatible object storage, signed with AWS SigV4 (providers.md section 11).
+//!
+//! Operations: `putObject` (PUT), `getObject` (GET), `headObject` (HEAD), `deleteObject`
+//! (DELETE), `listObjects` (GET `?list-type=2`), and `presignUrl` (local, no request).
+//!
+//! Addressing:
+//! - no `baseUrl` (AWS): virtual-hosted `https://{bucket}.s3.{region}.amazonaws.com/{key}`;
+//! - a `baseUrl` whose host is an AWS S3 endpoint (`s3.amazonaws.com`, `s3.{region}.amazonaws.com`,
+//!   `s3-...`, also `.amazonaws.com.cn`) with no path: virtual-hosted on that host
+//!   (`https://s3.amazonaws.com` -> `https://{bucket}.s3.amazonaws.com/{key}`);
+//! - any other `baseUrl` (MinIO, Ceph, localstack, an IP, localhost, a path prefix): path-style
+//!   `{baseUrl}/{bucket}/{key}`;
+//! - on AWS, a bucket that is not a DNS label without dots (dots break TLS wildcard
+//!   certificates) goes path-style on the same host instead.
+//!
+//! Keys are encoded once per S3 rules, `/` kept. The base path is taken as plain text.
+
+mod reply;
+pub mod sigv4;
+pub mod xml;
+
+pub use reply::{code_kind, parse_delete, parse_get, parse_head, parse_list, parse_put, s3_errors};
+
+#[cfg(test)]
+mod vectors;
+
+use super::{bad_argument, unsupported, Ctx, Provider, ProviderInfo, Unary};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
+use crate::host::{Headers, HttpRequest};
+use crate::pipeline::Parser;
+use serde_json::{Map, Value};
+use sigv4::{amz_date, canonical_query, hex_sha256, uri_encode, Signer, UNSIGNED_PAYLOAD};
+
+pub struct S3Kit;
+
+pub static S3_KIT: S3Kit = S3Kit;
+
+static INFO: ProviderInfo = ProviderInfo {
+    name: "s3_kit",
+    // The seed's S3_ENDPOINT default; with no baseUrl requests go to the regional AWS host.
+    default_base_url: "https://s3.amazonaws.com",
+    default_model: "",
+    key_env: &[],
+    // Credentials are checked by the codec (access key and secret, not `apiKey`).
+    requires_key: false,
+};
+
+/// The longest presigned URL lifetime S3 accepts (seven days).
+pub const MAX_PRESIGN_SECONDS: u64 = 604_800;
+
+impl Provider for S3Kit {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    /// SigV4 signs the method, URL, headers and body together, so no static header
+    /// authenticates a request; the operations sign their own.
+    fn auth_headers(&self, _ctx: &Ctx) -> Headers {
+        Vec::new()
+    }
+
+    fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
+        let fields: &[&str] = match op {
+            "putObject" => &["bucket", "key", "body", "contentType"],
+            "getObject" | "headObject" | "deleteObject" => &["bucket", "key"],
+            "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        let creds = credentials(ctx.config)?;
+        let a = arguments(op, args, fields)?;
+        let bucket = bucket_arg(a)?;
+        let (request, parse): (HttpRequest, Parser) = match op {
+            "putObject" => {
+                let key = key_arg(a)?;
+                let body = match (ctx.bytes, a.get("body")) {
+                    (Some(b), _) => b.to_vec(),
+                    (None, Some(Value::String(s))) => s.clone().into_bytes(),
+                    _ => {
+                        return Err(bad_argument(
+                            "body",
+                            "is required: a string, Uint8Array or ArrayBuffer",
+                        ))
+                    }
+                };
+                let content_type = opt_str(a, "contentType")?;
+                if content_type.is_some_and(|c| c.chars().any(char::is_control)) {
+                    return Err(bad_argument(
+                        "contentType",
+                        "must be a media type without control characters",
+                    ));
+                }
+                let t = target(ctx.config, creds.region, bucket, Some(key))?;
+                let r = signed(ctx, &creds, "PUT", &t, &[], Some(body), content_type);
+                (r, Box::new(parse_put))
+            }
+            "getObject" | "headObject" | "deleteObject" => {
+                let t = target(ctx.config, creds.region, bucket, Some(key_arg(a)?))?;
+                let (method, parse): (&str, Parser) = match op {
+                    "getObject" => ("GET", Box::new(parse_get)),
+                    "headObject" => ("HEAD", Box::new(parse_head)),
+                    _ => ("DELETE", Box::new(parse_delete)),
+                };
+                (signed(ctx, &creds, method, &t, &[], None, None), parse)
+            }
+            _ => {
+                let query = list_query(a)?;
+                let t = target(ctx.config, creds.region, bucket, None)?;
+                let r = signed(ctx, &creds, "GET", &t, &query, None, None);
+                (r, Box::new(parse_list))
+            }
+        };
+        Ok(Unary {
+            request,
+            model: None,
+            parse,
+            errors: s3_errors,
+        })
+    }
+
+    fn local(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
+        if op != "presignUrl" {
+            return Err(unsupported(INFO.name, op));
+        }
+        presign(ctx, args).map(Value::String)
+    }
+}
+
+/// Credentials and region, checked before anything is built.
+struct Creds<'a> {
+    key_id: &'a str,
+    secret: &'a str,
+    token: Option<&'a str>,
+    region: &'a str,
+}
+
+fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
+    let key_id = config.access_key_id.as_deref().filter(|k| !k.is_empty());
+    let secret = config
+        .secret_access_key
+        .as_ref()
+        .map(|s| s.expose())
+        .filter(|s| !s.is_empty());
+    let missing: Vec<&str> = [
+        ("accessKeyId", key_id.is_none()),
+        ("secretAccessKey", secret.is_none()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(n, _)| *n)
+    .collect();
+    let (Some(key_id), Some(secret)) = (key_id, secret) else {
+        return Err(ApiError::new(
+            ErrorType::AuthenticationError,
+            format!(
+                "no S3 credentials: {} not set (pass accessKeyId and secretAccessKey, or s3cfg \
+                 {{ accessKey, secretKey }}, or set S3_ACCESS_KEY and S3_SECRET_KEY in Node); \
+                 no request was sent",
+                missing.join(" and ")
+            ),
+        ));
+    };
+    // They go into a header (and the key id into the scope): no spaces or control characters.
+    let token = config
+        .session_token
+        .as_ref()
+        .map(|s| s.expose())
+        .filter(|s| !s.is_empty());
+    let bad = |s: &str| s.chars().any(|c| c.is_control() || c.is_whitespace());
+    if bad(key_id) || key_id.contains('/') || token.is_some_and(bad) {
+        return Err(ApiError::new(
+            ErrorType::AuthenticationError,
+            "the S3 accessKeyId or sessionToken contains spaces, '/' or control characters; \
+             no request was sent",
+        ));
+    }
+    let region = config.region.as_str();
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(ApiError::new(
+            ErrorType::InvalidRequest,
+            "option `region` accepts an AWS region name such as 'us-east-1' (lowercase letters, digits and '-')",
+        ));
+    }
+    Ok(Creds {
+        key_id,
+        secret,
+        token,
+        region,
+    })
+}
+
+fn arguments<'a>(
+    op: &str,
+    args: &'a Value,
+    fields: &[&str],
+) -> Result<&'a Map<String, Value>, ApiError> {
+    let m = args.as_object().ok_or_else(|| {
+        bad_argument(
+            &format!("{op}(request)"),
+            &format!("must be an object with {}", fields.join(", ")),
+        )
+    })?;
+    if let Some(k) = m.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Err(bad_argument(
+            k,
+            &format!("is not a {op} argument (accepted: {})", fields.join(", ")),
+        ));
+    }
+    Ok(m)
+}
+
+/// A string argument; absent or `null` is `None`.
+fn opt_str<'a>(a: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ApiError> {
+    match a.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(bad_argument(field, "must be a string")),
+    }
+}
+
+/// A `.` or `..` segment would be removed by the URL parser that fetch uses, so the request
+/// would reach another path than the one signed.
+fn has_dot_segment(s: &str) -> bool {
+    s.split('/').any(|seg| seg == "." || seg == "..")
+}
+
+fn bucket_arg(a: &Map<String, Value>) -> Result<&str, ApiError> {
+    match opt_str(a, "bucket")? {
+        Some(b) if !b.is_empty() && b.len() <= 255 && !b.contains('/') && !has_dot_segment(b) => {
+            Ok(b)
+        }
+        _ => Err(bad_argument(
+            "bucket",
+            "is required: a bucket name (1-255 characters, no '/', not '.' or '..')",
+        )),
+    }
+}
+
+fn key_arg(a: &Map<String, Value>) -> Result<&str, ApiError> {
+    match opt_str(a, "key")? {
+        Some(k) if !k.is_empty() && k.len() <= 1024 && !has_dot_segment(k) => Ok(k),
+        Some(k) if has_dot_segment(k) => Err(bad_argument(
+            "key",
+            "must not contain '.' or '..' path segments (URLs normalise them away)",
+        )),
+        _ => Err(bad_argument(
+            "key",
+            "is required: an object key of 1 to 1024 bytes",
+        )),
+    }
+}
+
+/// A non-negative whole number, also when written as a float (`2.0`).
+fn whole_number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=1e15).contains(f))
+            .map(|f| f as u64)
+    })
+}
+
+fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut q = vec![("list-type".to_string(), "2".to_string())];
+    if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
+        q.push(("prefix".into(), p.into()));
+    }
+    if let Some(t) = opt_str(a, "continuationToken")?.filter(|t| !t.is_empty()) {
+        q.push(("continuation-token".into(), t.into()));
+    }
+    match a.get("maxKeys") {
+        None | Some(Value::Null) => {}
+        Some(v) => match whole_number(v).filter(|n| (1..=1000).contains(n)) {
+            Some(n) => q.push(("max-keys".into(), n.to_string())),
+            None => return Err(bad_argument("maxKeys", "must be an integer from 1 to 1000")),
+        },
+    }
+    Ok(q)
+}
+
+/// Where a request goes: `origin` (`scheme://authority`), the host that is signed (the one
+/// fetch will send: lowercase, no default port), and the encoded path (the canonical URI).
+#[derive(Debug, PartialEq)]
+struct Target {
+    origin: String,
+    host: String,
+    path: String,
+}
+
+fn is_aws_host(host: &str) -> bool {
+    (host.starts_with("s3.") || host.starts_with("s3-"))
+        && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn"))
+}
+
+/// A bucket that can be a host label: 3-63 lowercase letters, digits and '-', no dots.
+fn virtual_ok(bucket: &str) -> bool {
+    let b = bucket.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+fn target(
+    config: &Config,
+    region: &str,
+    bucket: &str,
+    key: Option<&str>,
+) -> Result<Target, ApiError> {
+    let key_path = key.map(|k| format!("/{}", uri_encode(k, true)));
+    let (scheme, authority, base_path) = match &config.base_url {
+        None => ("https", format!("s3.{region}.amazonaws.com"), String::new()),
+        Some(url) => {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            if tail.contains(['?', '#']) {
+                return Err(ApiError::new(
+                    ErrorType::InvalidRequest,
+                    "option `baseUrl` accepts an origin with an optional path, without a query or fragment",
+                ));
+            }
+            let authority = authority.rsplit('@').next().unwrap_or(authority);
+            (
+                scheme,
+                authority.to_string(),
+                tail.trim_end_matches('/').to_string(),
+            )
+        }
+    };
+    let lower = authority.to_ascii_lowercase();
+    let default_port = if scheme == "http" { ":80" } else { ":443" };
+    let host = lower
+        .strip_suffix(default_port)
+        .unwrap_or(&lower)
+        .to_string();
+    if is_aws_host(&host) && base_path.is_empty() && virtual_ok(bucket) {
+        let host = format!("{bucket}.{host}");
+        return Ok(Target {
+            origin: format!("{scheme}://{host}"),
+            host,
+            path: key_path.unwrap_or_else(|| "/".into()),
+        });
+    }
+    let path = format!(
+        "{}/{}{}",
+        uri_encode(&base_path, true),
+        uri_encode(bucket, true),
+        key_path.unwrap_or_default()
+    );
+    Ok(Target {
+        origin: format!("{scheme}://{host}"),
+        host,
+        path,
+    })
+}
+
+/// Headers the AWS SDK never signs (proxies may change them).
+fn never_signed(name: &str) -> bool {
+    matches!(
+        name,
+        "authorization"
+            | "cache-control"
+            | "connection"
+            | "expect"
+            | "from"
+            | "keep-alive"
+            | "max-forwards"
+            | "pragma"
+            | "referer"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "user-agent"
+            | "x-amzn-trace-id"
+    ) || name.starts_with("proxy-")
+        || name.starts_with("sec-")
+}
+
+/// Headers a browser's fetch drops or sets itself: signing them would break the signature.
+fn browser_forbidden(name: &str) -> bool {
+    matches!(
+        name,
+        "accept-charset"
+            | "accept-encoding"
+            | "access-control-request-headers"
+            | "access-control-request-method"
+            | "content-length"
+            | "cookie"
+            | "cookie2"
+            | "date"
+            | "dnt"
+            | "host"
+            | "keep-alive"
+            | "origin"
+            | "referer"
+            | "set-cookie"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "via"
+    )
+}
+
+/// Headers this codec sets; the client's extra headers of the same name are left out.
+const OWN_HEADERS: [&str; 5] = [
+    "authorization",
+    "host",
+    "x-amz-date",
+    "x-amz-content-sha256",
+    "x-amz-security-token",
+];
+
+/// A header-signed request: `x-amz-date`, `x-amz-content-sha256` (SHA-256 of the body),
+/// `x-amz-security-token` with temporary credentials, `content-type` when given, the client's
+/// extra headers, then `authorization`. Every header but the unsignable ones is signed, with
+/// `host` (never sent: fetch sets it).
+fn signed(
+    ctx: &Ctx,
+    c: &Creds,
+    method: &str,
+    t: &Target,
+    query: &[(String, String)],
+    body: Option<Vec<u8>>,
+    content_type: Option<&str>,
+) -> HttpRequest {
+    let date = amz_date(ctx.unix_now);
+    let payload_hash = hex_sha256(body.as_deref().unwrap_or_default());
+    let mut headers: Headers = vec![
+        ("x-amz-date".into(), date.clone()),
+        ("x-amz-content-sha256".into(), payload_hash.clone()),
+    ];
+    if let Some(token) = c.token {
+        headers.push(("x-amz-security-token".into(), token.into()));
+    }
+    if let Some(ct) = content_type {
+        headers.push(("content-type".into(), ct.into()));
+    }
+    for (name, value) in &ctx.config.headers {
+        let lower = name.to_ascii_lowercase();
+        let ours = OWN_HEADERS.contains(&lower.as_str())
+            || (content_type.is_some() && lower == "content-type");
+        if !ours {
+            headers.push((name.clone(), value.clone()));
+        }
+    }
+    let mut to_sign: Headers = vec![("host".into(), t.host.clone())];
+    to_sign.extend(
+        headers
+            .iter()
+            .filter(|(n, _)| {
+                let n = n.to_ascii_lowercase();
+                !(never_signed(&n) || (ctx.browser && browser_forbidden(&n)))
+            })
+            .cloned(),
+    );
+    let cq = canonical_query(query);
+    let signer = Signer {
+        access_key_id: c.key_id,
+        secret: c.secret,
+        region: c.region,
+        service: "s3",
+        amz_date: &date,
+    };
+    let sig = signer.sign(method, &t.path, &cq, &to_sign, &payload_hash);
+    headers.push(("authorization".into(), signer.authorization(&sig)));
+    let url = if cq.is_empty() {
+        format!("{}{}", t.origin, t.path)
+    } else {
+        format!("{}{}?{}", t.origin, t.path, cq)
+    };
+    HttpRequest {
+        method: method.into(),
+        url,
+        headers,
+        body,
+        stream: false,
+    }
+}
+
+/// `presignUrl({ bucket, key, method?, expiresIn? })`: a query-signed URL (payload
+/// `UNSIGNED-PAYLOAD`, only `host` signed).
+fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
+    let creds = credentials(ctx.config)?;
+    let a = arguments(
+        "presignUrl",
+        args,
+        &["bucket", "key", "method", "expiresIn"],
+    )?;
+    let bucket = bucket_arg(a)?;
+    let key = key_arg(a)?;
+    let method = match opt_str(a, "method")?.map(str::to_ascii_uppercase) {
+        None => "GET".to_string(),
+        Some(m) if matches!(m.as_str(), "GET" | "PUT" | "HEAD" | "DELETE") => m,
+        Some(_) => {
+            return Err(bad_argument(
+                "method",
+                "must be 'GET', 'PUT', 'HEAD' or 'DELETE'",
+            ))
+        }
+    };
+    let expires = match a.get("expiresIn") {
+        None | Some(Value::Null) => 3600,
+        Some(v) => whole_number(v)
+            .filter(|n| (1..=MAX_PRESIGN_SECONDS).contains(n))
+            .ok_or_else(|| {
+                bad_argument(
+                    "expiresIn",
+                    "must be an integer number of seconds from 1 to 604800",
+                )
+            })?,
+    };
+    let t = target(ctx.config, creds.region, bucket, Some(key))?;
+    let date = amz_date(ctx.unix_now);
+    let signer = Signer {
+        access_key_id: creds.key_id,
+        secret: creds.secret,
+        region: creds.region,
+        service: "s3",
+        amz_date: &date,
+    };
+    let mut q: Vec<(String, String)> = vec![
+        ("X-Amz-Algorithm".into(), sigv4::ALGORITHM.into()),
+        (
+            "X-Amz-Credential".into(),
+            format!("{}/{}", creds.key_id, signer.scope()),
+        ),
+        ("X-Amz-Date".into(), date.clone()),
+        ("X-Amz-Expires".into(), expires.to_string()),
+        ("X-Amz-SignedHeaders".into(), "host".into()),
+    ];
+    if let Some(token) = creds.token {
+        q.push(("X-Amz-Security-Token".into(), token.into()));
+    }
+    let cq = canonical_query(&q);
+    let host = vec![("host".to_string(), t.host.clone())];
+    let sig = signer.sign(&method, &t.path, &cq, &host, UNSIGNED_PAYLOAD);
+    Ok(format!(
+        "{}{}?{}&X-Amz-Signature={}",
+        t.origin, t.path, cq, sig.signature
+    ))
+}
+
+#[cfg(test)]
+mod tests;

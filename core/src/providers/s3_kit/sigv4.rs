@@ -1,0 +1,347 @@
+//! AWS Signature Version 4 (providers.md section 11, "SigV4 signing"): canonical request,
+//! string to sign, signing key, signature. Pure functions of their inputs, so the published
+//! vectors can be checked step by step.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The SHA-256 of an empty payload.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// The payload hash of a presigned URL: the body is not known when the URL is made.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+pub fn hex_sha256(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return [0; 32],
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// `YYYYMMDD'T'HHMMSS'Z'` (UTC) for seconds since the Unix epoch. Out-of-range or NaN inputs
+/// are clamped (a wrong clock gives a request the server refuses, never a panic).
+pub fn amz_date(unix: f64) -> String {
+    let secs = if unix.is_finite() {
+        unix.floor().clamp(0.0, 253_402_300_799.0) as i64 // up to 9999-12-31T23:59:59Z
+    } else {
+        0
+    };
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), by era arithmetic
+/// (400-year cycles of 146 097 days; the year counted from March so leap days come last).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// S3's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` becomes `%XX` (uppercase hex);
+/// `/` is kept when `keep_slash` (paths), encoded otherwise (query names and values).
+pub fn uri_encode(s: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// How the canonical URI is made from the (decoded) request path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathRule {
+    /// S3: encoded once, never normalised (`.`/`..` segments and `//` are kept).
+    S3,
+    /// Every other service (the generic test suite): dot segments removed, empty segments
+    /// collapsed, then encoded twice.
+    Generic,
+}
+
+pub fn canonical_uri(path: &str, rule: PathRule) -> String {
+    let path = if path.is_empty() { "/" } else { path };
+    match rule {
+        PathRule::S3 => uri_encode(path, true),
+        PathRule::Generic => uri_encode(&uri_encode(&normalize_path(path), true), true),
+    }
+}
+
+/// RFC 3986 dot-segment removal plus collapsing of empty segments; keeps a trailing slash.
+pub fn normalize_path(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let trailing = out.last().is_some()
+        && (path.ends_with('/') || path.ends_with("/.") || path.ends_with("/.."));
+    let mut s = format!("/{}", out.join("/"));
+    if trailing {
+        s.push('/');
+    }
+    s
+}
+
+/// The canonical query string of decoded `(name, value)` pairs: each encoded (with `/`), sorted
+/// by name then value, joined `name=value` with `&`. A bare name has an empty value.
+pub fn canonical_query(params: &[(String, String)]) -> String {
+    let mut enc: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
+        .collect();
+    enc.sort();
+    enc.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The canonical header block (`name:value\n` per name) and the signed-header list. Names are
+/// lowercased and sorted; repeated names are joined with `,` in order; values are trimmed and
+/// runs of whitespace collapse to one space.
+pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
+    let mut merged: Vec<(String, String)> = Vec::new();
+    for (name, value) in headers {
+        let name = name.trim().to_ascii_lowercase();
+        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        match merged.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => {
+                v.push(',');
+                v.push_str(&value);
+            }
+            None => merged.push((name, value)),
+        }
+    }
+    // Stable sort by name keeps the merged values as they were.
+    merged.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut block = String::new();
+    for (n, v) in &merged {
+        block.push_str(n);
+        block.push(':');
+        block.push_str(v);
+        block.push('\n');
+    }
+    let signed = merged
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
+    (block, signed)
+}
+
+/// Who signs, where and when.
+pub struct Signer<'a> {
+    pub access_key_id: &'a str,
+    pub secret: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    /// `YYYYMMDD'T'HHMMSS'Z'`; its first eight characters are the date of the scope.
+    pub amz_date: &'a str,
+}
+
+/// Every intermediate of one signature (tests compare them with the published ones).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signature {
+    pub canonical_request: String,
+    pub string_to_sign: String,
+    pub signed_headers: String,
+    pub signature: String,
+}
+
+impl Signer<'_> {
+    fn date(&self) -> &str {
+        self.amz_date.get(..8).unwrap_or(self.amz_date)
+    }
+
+    /// `<YYYYMMDD>/<region>/<service>/aws4_request`.
+    pub fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date(),
+            self.region,
+            self.service
+        )
+    }
+
+    /// `kSigning`, derived from the secret through the date, region and service.
+    fn signing_key(&self) -> [u8; 32] {
+        let k_date = hmac(
+            format!("AWS4{}", self.secret).as_bytes(),
+            self.date().as_bytes(),
+        );
+        let k_region = hmac(&k_date, self.region.as_bytes());
+        let k_service = hmac(&k_region, self.service.as_bytes());
+        hmac(&k_service, b"aws4_request")
+    }
+
+    /// Signs a request. `canonical_uri` and `canonical_query` are already canonical (see
+    /// [`canonical_uri`], [`canonical_query`]); `headers` are exactly the headers to sign.
+    pub fn sign(
+        &self,
+        method: &str,
+        canonical_uri: &str,
+        canonical_query: &str,
+        headers: &[(String, String)],
+        payload_hash: &str,
+    ) -> Signature {
+        let (block, signed_headers) = canonical_headers(headers);
+        let canonical_request = format!(
+            "{method}\n{canonical_uri}\n{canonical_query}\n{block}\n{signed_headers}\n{payload_hash}"
+        );
+        let string_to_sign = format!(
+            "{ALGORITHM}\n{}\n{}\n{}",
+            self.amz_date,
+            self.scope(),
+            hex_sha256(canonical_request.as_bytes())
+        );
+        let signature = hex(&hmac(&self.signing_key(), string_to_sign.as_bytes()));
+        Signature {
+            canonical_request,
+            string_to_sign,
+            signed_headers,
+            signature,
+        }
+    }
+
+    /// The `Authorization` header value for a signature.
+    pub fn authorization(&self, sig: &Signature) -> String {
+        format!(
+            "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={}",
+            self.access_key_id,
+            self.scope(),
+            sig.signed_headers,
+            sig.signature
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(amz_date(1_440_938_160.0), "20150830T123600Z");
+        assert_eq!(amz_date(1_369_353_600.0), "20130524T000000Z");
+        assert_eq!(amz_date(951_782_400.5), "20000229T000000Z"); // a leap day in a 400-year leap year
+        assert_eq!(amz_date(0.0), "19700101T000000Z");
+        assert_eq!(amz_date(f64::NAN), "19700101T000000Z");
+        assert_eq!(amz_date(-5.0), "19700101T000000Z");
+        assert_eq!(amz_date(1e30), "99991231T235959Z");
+        // Every day of four centuries against a day-by-day count.
+        let (mut y, mut m, mut d) = (1970i64, 1i64, 1i64);
+        for day in 0..146_097i64 {
+            assert_eq!(civil_from_days(day), (y, m, d), "day {day}");
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let len = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ];
+            d += 1;
+            if d > len[(m - 1) as usize] {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(uri_encode("/test$file.text", true), "/test%24file.text");
+        assert_eq!(uri_encode("a b/c", true), "a%20b/c");
+        assert_eq!(uri_encode("a b/c", false), "a%20b%2Fc");
+        assert_eq!(uri_encode("-._~", false), "-._~");
+        assert_eq!(uri_encode("\u{1234}", false), "%E1%88%B4");
+        assert_eq!(uri_encode("+=&?#%", false), "%2B%3D%26%3F%23%25");
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            canonical_uri("/a/./b/../c//d", PathRule::S3),
+            "/a/./b/../c//d"
+        );
+        assert_eq!(canonical_uri("/a/./b/../c//d", PathRule::Generic), "/a/c/d");
+        assert_eq!(canonical_uri("/a b", PathRule::S3), "/a%20b");
+        assert_eq!(canonical_uri("/a b", PathRule::Generic), "/a%2520b");
+        assert_eq!(canonical_uri("", PathRule::S3), "/");
+        assert_eq!(normalize_path("/example/.."), "/");
+        assert_eq!(normalize_path("/a/b/"), "/a/b/");
+        assert_eq!(normalize_path("/../../x"), "/x");
+        assert_eq!(normalize_path("//"), "/");
+    }
+
+    #[test]
+    fn headers_merge_trim_and_sort() {
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let (block, signed) = canonical_headers(&h(&[
+            ("X-Amz-Date", "d"),
+            ("My-Header1", " a   b "),
+            ("host", "h"),
+            ("my-header1", "c"),
+        ]));
+        assert_eq!(block, "host:h\nmy-header1:a b,c\nx-amz-date:d\n");
+        assert_eq!(signed, "host;my-header1;x-amz-date");
+    }
+}

@@ -1,0 +1,239 @@
+//! A minimal XML reader for S3's small documents (`ListBucketResult`, `Error`): elements, their
+//! text, and entity decoding. It never expands a DTD (no external or custom entities), nests
+//! at most [`MAX_DEPTH`] deep, and fails cleanly on anything malformed.
+
+/// Deeper documents are refused (S3's are three levels deep).
+pub const MAX_DEPTH: usize = 64;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Element {
+    /// The local name (a namespace prefix is dropped).
+    pub name: String,
+    /// The element's own text and CDATA, decoded; whitespace kept.
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The text of the first child called `name`.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// Decodes `&amp; &lt; &gt; &quot; &apos;` and `&#NN;` / `&#xHH;`; `None` for any other `&`.
+pub fn decode_entities(s: &str) -> Option<String> {
+    if !s.contains('&') {
+        return Some(s.to_string());
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let semi = after.find(';').filter(|&i| i <= 10)?;
+        let entity = &after[..semi];
+        let c = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = if let Some(h) = entity.strip_prefix("#x") {
+                    u32::from_str_radix(h, 16).ok()?
+                } else if let Some(d) = entity.strip_prefix('#') {
+                    d.parse().ok()?
+                } else {
+                    return None;
+                };
+                char::from_u32(code).filter(|&c| c != '\0')?
+            }
+        };
+        out.push(c);
+        rest = &after[semi + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Where the tag starting at `s[0] == '<'` ends: the index of its `>`, skipping quoted
+/// attribute values.
+fn tag_end(s: &str) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    for (i, b) in s.bytes().enumerate() {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Parses a document and returns its root element.
+pub fn parse(doc: &str) -> Result<Element, String> {
+    let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut pos = 0;
+    while pos < doc.len() {
+        let rest = &doc[pos..];
+        let lt = rest.find('<').unwrap_or(rest.len());
+        let text = &rest[..lt];
+        match stack.last_mut() {
+            Some(top) => top
+                .text
+                .push_str(&decode_entities(text).ok_or("bad entity reference in text")?),
+            None if !text.trim().is_empty() => return Err("text outside the root element".into()),
+            None => {}
+        }
+        pos += lt;
+        let rest = &doc[pos..];
+        if rest.is_empty() {
+            break;
+        }
+        // Each arm returns how many bytes the markup took.
+        let used = if rest.starts_with("<?") {
+            rest.find("?>")
+                .ok_or("unterminated processing instruction")?
+                + 2
+        } else if rest.starts_with("<!--") {
+            rest.find("-->").ok_or("unterminated comment")? + 3
+        } else if let Some(cdata) = rest.strip_prefix("<![CDATA[") {
+            let end = cdata.find("]]>").ok_or("unterminated CDATA section")?;
+            stack
+                .last_mut()
+                .ok_or("CDATA outside the root element")?
+                .text
+                .push_str(&cdata[..end]);
+            9 + end + 3
+        } else if rest.starts_with("<!") {
+            // A DOCTYPE is skipped, its internal subset too; its entities are never used.
+            let close = rest.find('>').ok_or("unterminated declaration")?;
+            match rest[..close].find('[') {
+                Some(_) => rest.find("]>").ok_or("unterminated declaration")? + 2,
+                None => close + 1,
+            }
+        } else if let Some(end_tag) = rest.strip_prefix("</") {
+            let close = end_tag.find('>').ok_or("unterminated end tag")?;
+            let name = local(end_tag[..close].trim());
+            let el = stack.pop().ok_or("end tag without a start tag")?;
+            if el.name != name {
+                return Err(format!("</{name}> closes <{}>", el.name));
+            }
+            match stack.last_mut() {
+                Some(parent) => parent.children.push(el),
+                None if root.is_none() => root = Some(el),
+                None => return Err("more than one root element".into()),
+            }
+            2 + close + 1
+        } else {
+            let close = tag_end(rest).ok_or("unterminated start tag")?;
+            let inner = &rest[1..close];
+            let self_closing = inner.ends_with('/');
+            let inner = inner.strip_suffix('/').unwrap_or(inner);
+            let raw_name = inner
+                .split(|c: char| c.is_whitespace())
+                .next()
+                .unwrap_or("");
+            if raw_name.is_empty() {
+                return Err("a tag without a name".into());
+            }
+            let el = Element {
+                name: local(raw_name).to_string(),
+                ..Element::default()
+            };
+            if self_closing {
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return Err("more than one root element".into()),
+                }
+            } else {
+                if root.is_some() && stack.is_empty() {
+                    return Err("more than one root element".into());
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err("elements nested too deep".into());
+                }
+                stack.push(el);
+            }
+            close + 1
+        };
+        pos += used;
+    }
+    if let Some(open) = stack.last() {
+        return Err(format!("<{}> is not closed", open.name));
+    }
+    root.ok_or_else(|| "no root element".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_text_and_entities() {
+        let doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c --><s3:R xmlns:s3=\"x>y\"><A>a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; &#65;&#x42;&#x1F600;</A><B/><B>2</B><C><![CDATA[<raw & kept>]]></C></s3:R>";
+        let root = parse(doc).unwrap();
+        assert_eq!(root.name, "R");
+        assert_eq!(
+            root.child_text("A"),
+            Some("a & b <c> \"d\" 'e' AB\u{1F600}")
+        );
+        assert_eq!(root.children_named("B").count(), 2);
+        assert_eq!(root.child_text("B"), Some(""));
+        assert_eq!(root.child_text("C"), Some("<raw & kept>"));
+        assert!(root.child("D").is_none());
+    }
+
+    #[test]
+    fn doctype_entities_are_never_expanded() {
+        let doc = "<!DOCTYPE r [<!ENTITY x \"boom\">]><r>&x;</r>";
+        assert!(parse(doc).is_err());
+        assert_eq!(parse("<!DOCTYPE r><r>t</r>").unwrap().text, "t");
+    }
+
+    #[test]
+    fn malformed_documents_fail() {
+        for doc in [
+            "",
+            "text",
+            "<a>",
+            "<a></b>",
+            "</a>",
+            "<a/><b/>",
+            "<a></a><b></b>",
+            "<a>&bogus;</a>",
+            "<a>& </a>",
+            "<a>&#xD800;</a>",
+            "<a>&#0;</a>",
+            "<a><![CDATA[x</a>",
+            "<a",
+            "<>",
+            "<a><!-- x</a>",
+            "x<a/>",
+        ] {
+            assert!(parse(doc).is_err(), "{doc:?} should fail");
+        }
+        let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
+        assert!(parse(&deep).is_err());
+        let ok = "<a>".repeat(MAX_DEPTH) + &"</a>".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+    }
+}
