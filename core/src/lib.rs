@@ -12,6 +12,7 @@ pub mod queue;
 pub mod secret;
 pub mod stats;
 pub mod stream;
+pub mod stream_bench;
 
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -190,3 +190,20 @@ pub fn version() -> String {
 pub fn api_error_class() -> JsValue {
     convert::api_error_class()
 }
+
+/// Benchmark aid (scripts/bench.sh; not part of the documented surface): a stream transcript
+/// of `n` events, "sse" or "ndjson".
+#[wasm_bindgen(js_name = benchTranscript)]
+pub fn bench_transcript(kind: &str, n: u32) -> Vec<u8> {
+    use resilient_core::stream_bench::{ndjson_transcript, sse_transcript};
+    match kind {
+        "ndjson" => ndjson_transcript(n as usize),
+        _ => sse_transcript(n as usize),
+    }
+}
+
+/// Benchmark aid: decodes `data` in `chunk`-byte pieces; returns the frames decoded.
+#[wasm_bindgen(js_name = benchDecode)]
+pub fn bench_decode(kind: &str, data: &[u8], chunk: u32) -> u32 {
+    resilient_core::stream_bench::decode(kind, data, chunk as usize) as u32
+}
