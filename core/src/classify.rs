@@ -138,8 +138,9 @@ pub fn classify_http(
         .kind
         .or_else(|| type_from_codes(&body.codes))
         .unwrap_or_else(|| type_from_status(status, hint.is_some()));
-    // A rate-limit code on a 5xx is still an overload, not a 4xx.
-    if kind == ErrorType::RateLimitExceeded && status >= 500 {
+    // A generic rate-limit code on a 5xx is an overload; a provider's own reading (S3's
+    // `SlowDown` on a 503) stands as it is.
+    if body.kind.is_none() && kind == ErrorType::RateLimitExceeded && status >= 500 {
         kind = type_from_status(status, true);
     }
     let mut should_retry = should_retry_header(headers).unwrap_or(kind.retryable());

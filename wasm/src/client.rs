@@ -396,7 +396,8 @@ impl ClientCore {
             let url = endpoint_url.as_string().unwrap_or_default();
             let data = (!body.is_null()).then_some(&body);
             let build = |ctx: &Ctx| {
-                providers::make_request(self.provider, ctx, &url, data, method.as_deref(), &headers)
+                self.provider
+                    .raw_request(ctx, &url, data, method.as_deref(), &headers)
             };
             let unary = build(&self.ctx(None))?;
             let requests = self.per_endpoint(None, |c| Ok(build(c)?.request));

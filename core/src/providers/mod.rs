@@ -68,6 +68,25 @@ pub trait Provider {
     fn stream(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Streamed, ApiError> {
         Err(unsupported(self.info().name, op))
     }
+    /// `makeRequest`: any request with this provider's authentication (see [`make_request`]).
+    fn raw_request(
+        &self,
+        ctx: &Ctx,
+        endpoint_url: &str,
+        data: Option<&Value>,
+        method: Option<&str>,
+        headers: &[(String, String)],
+    ) -> Result<Unary, ApiError> {
+        make_request(
+            self.info(),
+            self.auth_headers(ctx),
+            ctx,
+            endpoint_url,
+            data,
+            method,
+            headers,
+        )
+    }
     /// Operations answered without a request (`presignUrl`): their JSON result.
     fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
         Err(unsupported(self.info().name, op))
@@ -77,7 +96,8 @@ pub trait Provider {
 /// `makeRequest(endpointUrl, data, { method, headers })`: any request through the pipeline,
 /// with the provider's authentication. The result is the body (JSON, or the text as a string).
 pub fn make_request(
-    p: &dyn Provider,
+    info: &'static ProviderInfo,
+    auth: Headers,
     ctx: &Ctx,
     endpoint_url: &str,
     data: Option<&Value>,
@@ -103,12 +123,12 @@ pub fn make_request(
         None if data.is_some() => "POST".into(),
         None => "GET".into(),
     };
-    let url = join_url(base_url(ctx.config, p.info()), endpoint_url);
+    let url = join_url(base_url(ctx.config, info), endpoint_url);
     let model = data
         .and_then(|b| b.get("model"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let request = json_request(ctx.config, p.auth_headers(ctx), &method, url, data, headers);
+    let request = json_request(ctx.config, auth, &method, url, data, headers);
     Ok(Unary {
         request,
         model,
