@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+cargo run --quiet --profile bench-native -p resilient-core --example decode_bench
 exec node --expose-gc node-host/bench/bench.js "$@"

@@ -419,6 +419,33 @@ if (OpenAI && !opts.skipDeep) {
   }
 }
 
+// ------------------------------------------------------------------------------ (e) decoding
+{
+  // The package's wasm module, through its benchmark aids (not part of the public surface).
+  const pkg = await import(pathToFileURL(path.join(PKG_DIR, 'pkg', 'resilient_wasm.js')).href);
+  const rows = [];
+  for (const [label, kind, framing] of [
+    ['SSE framing', 'sse', 'sse'],
+    ['NDJSON framing', 'ndjson', 'ndjson'],
+    ['SSE + OpenAI chat codec (items)', 'openai', 'sse'],
+  ]) {
+    const data = pkg.benchTranscript(framing, 50_000);
+    const cells = [label];
+    for (const chunk of [64, 4096]) {
+      pkg.benchDecode(kind, data, chunk); // warm up
+      const rounds = 10;
+      const t = performance.now();
+      for (let i = 0; i < rounds; i++) pkg.benchDecode(kind, data, chunk);
+      const secs = (performance.now() - t) / 1000;
+      cells.push(f((data.length * rounds) / secs / 1e6, 0));
+    }
+    rows.push(cells);
+  }
+  table('(e) stream decoding in wasm (MB/s; data copied into wasm once per call, as a chunk would be)',
+    ['decoder', 'chunk 64B', 'chunk 4KB'], rows);
+  note('native rates: scripts/bench.sh runs `cargo run --profile bench-native --example decode_bench` first');
+}
+
 console.log(`\ntotal bench time ${f((performance.now() - t0All) / 1000, 1)} s`);
 server.closeAllConnections();
 server.close();

@@ -41,8 +41,9 @@ export function chatqnaTokens(text) {
       out.push({ bytes, text: p });
       continue;
     }
-    const charStart = Buffer.from(p.slice(0, [...p].findIndex((c) => c.codePointAt(0) >= 0x80)), 'utf8').length;
-    const cut = charStart + 1; // after the lead byte of the first multi-byte character
+    // The first byte >= 0x80 is the lead byte of the first multi-byte character.
+    const charStart = at;
+    const cut = charStart + 1;
     out.push({ bytes: bytes.subarray(0, cut), text: bytes.subarray(0, charStart).toString('utf8') });
     out.push({ bytes: bytes.subarray(cut), text: bytes.subarray(charStart).toString('utf8') });
   }
