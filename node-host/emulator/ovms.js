@@ -10,7 +10,7 @@
 // "Unauthorized request due to invalid or missing api-key" (OVMS maps that status to 500).
 
 import { bearer, countTokens, json, nowSeconds, pieces, rank, sse } from './common.js';
-import { chatCompletion, chatStream, chatUsage, embeddingsList, replyText } from './openai.js';
+import { chatCompletion, chatStream, embeddingsList, replyText } from './openai.js';
 
 export const OVMS_MODELS = ['llama3', 'resnet', 'bge-small', 'default'];
 const VERSIONS = ['1'];
@@ -183,4 +183,3 @@ export function handleOvms(req) {
   return err(404, 'Not found');
 }
 
-export { chatUsage };

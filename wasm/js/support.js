@@ -18,7 +18,16 @@ export class ApiError extends Error {
 }
 
 export function makeApiError(info, partialText) {
-  return new ApiError(info, partialText);
+  // Errors are created in a task after the caller's frame is gone, so a captured stack would
+  // show only the engine's internals: skip the capture (it dominates the cost of settling many
+  // calls at once, e.g. aborting a deep queue).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ApiError(info, partialText);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 export function apiErrorClass() {

@@ -10,7 +10,7 @@ mod streaming;
 pub use cancel::CancelToken;
 pub use streaming::{ActiveStream, StreamCodec};
 
-use admission::{Progress, TicketGuard};
+use admission::{Permit, Progress, TicketGuard};
 use run::{Admitted, Got, Mode, Spec};
 
 use crate::breaker::{CircuitState, Outcome, Ticket};
@@ -27,7 +27,7 @@ use futures_util::future::{select, Either};
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::Waker;
 
@@ -179,6 +179,33 @@ impl Engine {
     /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
     pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
         let (id, start) = self.begin(call.model.as_deref(), call.priority);
+        let first = self
+            .cancellable(
+                call.cancel.as_ref(),
+                self.first_permit(&call.route, call.priority, &id, start),
+            )
+            .await;
+        self.boxed_admitted(call, id, start, first).await
+    }
+
+    /// Built outside `execute`'s own state, so a queued call holds only a pointer to it.
+    fn boxed_admitted(
+        &self,
+        call: Call,
+        id: String,
+        start: f64,
+        first: Result<Permit, ApiError>,
+    ) -> Pin<Box<dyn Future<Output = Result<Parsed, ApiError>> + '_>> {
+        Box::pin(self.execute_admitted(call, id, start, first))
+    }
+
+    async fn execute_admitted(
+        &self,
+        call: Call,
+        id: String,
+        start: f64,
+        first: Result<Permit, ApiError>,
+    ) -> Result<Parsed, ApiError> {
         let progress = Progress::default();
         let spec = Spec {
             request: &call.request,
@@ -188,9 +215,16 @@ impl Engine {
             route: &call.route,
             mode: Mode::Unary(&call),
         };
-        let result = self
-            .cancellable(call.cancel.as_ref(), self.run(&spec, &id, start, &progress))
-            .await;
+        let result = match first {
+            Ok(permit) => {
+                self.cancellable(
+                    call.cancel.as_ref(),
+                    self.run(&spec, &id, permit, &progress),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
         let latency = self.inner.host.clock.now() - start;
         let admitted = match result {
             Ok(a) => a,
@@ -241,7 +275,12 @@ impl Engine {
             mode: Mode::Stream(&codec),
         };
         let result = self
-            .cancellable(call.cancel.as_ref(), self.run(&spec, &id, start, &progress))
+            .cancellable(call.cancel.as_ref(), async {
+                let first = self
+                    .first_permit(&call.route, call.priority, &id, start)
+                    .await?;
+                self.run(&spec, &id, first, &progress).await
+            })
             .await;
         let attempts = progress.attempts.get();
         match result {

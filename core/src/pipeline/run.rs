@@ -58,38 +58,58 @@ pub(super) struct Admitted {
 }
 
 impl Engine {
+    /// The first permit: endpoint and breaker checks, then the queue. Kept apart from `run`
+    /// (and small) because a queued call is only this future: everything else is allocated
+    /// once the call is admitted.
+    pub(super) async fn first_permit(
+        &self,
+        route: &Route,
+        priority: Priority,
+        id: &str,
+        start: f64,
+    ) -> Result<Permit, ApiError> {
+        let pinned = self.pinned(route)?;
+        self.breaker_gate(pinned, self.inner.host.clock.now())?;
+        let permit = self.acquire(priority, false, id).await?;
+        let waited = self.inner.host.clock.now() - start;
+        self.inner
+            .state
+            .borrow_mut()
+            .stats
+            .record_queue_wait(waited);
+        Ok(permit)
+    }
+
+    async fn acquire(&self, priority: Priority, retry: bool, id: &str) -> Result<Permit, ApiError> {
+        Acquire::new(self, priority, retry, id).await.map_err(|_| {
+            ApiError::new(
+                ErrorType::QueueFull,
+                format!(
+                    "the request queue is full ({} waiting)",
+                    self.inner.config.queue_size
+                ),
+            )
+        })
+    }
+
+    /// The attempt loop, from the first permit on.
     pub(super) async fn run(
         &self,
         spec: &Spec<'_>,
         id: &str,
-        start: f64,
+        first: Permit,
         progress: &Progress,
     ) -> Result<Admitted, ApiError> {
         let inner = &self.inner;
         let clock = &inner.host.clock;
         let pinned = self.pinned(spec.route)?;
-        self.breaker_gate(pinned, clock.now())?;
+        let mut first = Some(first);
         let mut last_error: Option<ApiError> = None;
         loop {
-            let retrying = last_error.is_some();
-            let permit = Acquire::new(self, spec.priority, retrying, id)
-                .await
-                .map_err(|_| {
-                    ApiError::new(
-                        ErrorType::QueueFull,
-                        format!(
-                            "the request queue is full ({} waiting)",
-                            inner.config.queue_size
-                        ),
-                    )
-                })?;
-            if !retrying {
-                inner
-                    .state
-                    .borrow_mut()
-                    .stats
-                    .record_queue_wait(clock.now() - start);
-            }
+            let permit = match first.take() {
+                Some(p) => p,
+                None => self.acquire(spec.priority, true, id).await?,
+            };
             let ticket = match self.admit_attempt(pinned) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
