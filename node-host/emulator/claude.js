@@ -35,7 +35,7 @@ export function handleClaude(req) {
   };
   const key = headers['x-api-key'];
   const want = options.keys && options.keys.claude;
-  if (!key || (want && key !== want)) return { ...errorPlan('claude', 'auth', {}, req), headers: rid };
+  if (!key || (want && key !== want)) return errorPlan('claude', 'auth', {}, req);
   if (!headers['anthropic-version']) {
     return json({ type: 'error', error: { type: 'invalid_request_error', message: 'anthropic-version: header is required' }, request_id: `req_emu${n}` }, 400, rid);
   }
@@ -43,7 +43,7 @@ export function handleClaude(req) {
   if (method === 'POST' && path === '/v1/messages') {
     const body = req.json;
     if (!body || !Array.isArray(body.messages) || body.messages.length === 0 || !body.model) {
-      return { ...errorPlan('claude', 'bad_request', {}, req), headers: rid };
+      return errorPlan('claude', 'bad_request', {}, req);
     }
     if (!Number.isInteger(body.max_tokens)) {
       return json({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: `req_emu${n}` }, 400, rid);

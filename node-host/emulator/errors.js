@@ -257,6 +257,13 @@ function s3Error(kind) {
   }
 }
 
+/** The request-id header a provider sends on every reply, errors included. */
+export function requestIdHeader(provider, n) {
+  if (provider === 'openai' || provider === 'groq') return { 'x-request-id': `req_emu${n}` };
+  if (provider === 'claude') return { 'request-id': `req_emu${n}` };
+  return {};
+}
+
 /**
  * The plan of provider `provider`'s error reply for fault kind `kind`, or null for an unknown
  * kind. `entry` is the logged request (for resource names and HEAD).
@@ -307,7 +314,8 @@ export function errorPlan(provider, kind, step, entry) {
       return null;
   }
   if (!r) return null;
-  const [status, body, headers = {}] = r;
+  const [status, body, extraHeaders = {}] = r;
+  const headers = { ...requestIdHeader(provider, entry.n), ...extraHeaders };
   const st = Number.isInteger(step.status) ? step.status : status;
   if (body === null) return { status: st, headers, empty: true };
   if (step.message) {

@@ -55,12 +55,19 @@
 //   stall        never answer; the socket is held until the client gives up or close()
 //   reset        destroy the socket without answering
 //   truncate     send the first half of the body (or of the whole stream), then end cleanly
+//                (raw S3 object bytes: the full Content-Length, half the bytes, then the
+//                connection is cut)
 //   malformed    an undecodable body (invalid JSON/XML), or for a stream one good text frame
 //                followed by an undecodable frame in the provider's framing
 //   midStreamError  a stream that sends two text frames, then the provider's own mid-stream
 //                error framing (OpenAI/Claude `event: error`, Gemini `{"error"}` chunk, Ollama
 //                `{"error"}` line, TGI `data:{"error",...}`, OVMS a raw `{"error"}`, Groq a chunk
 //                with x_groq.error, OPEA just ends the body)
+//   midStreamDelayMs  the pause between those frames and the error (default 25; 0 sends them
+//                together, so the error arrives in the first chunk, before any item reached
+//                the caller); the same pause comes before a `malformed` stream frame
+//   hold         pause at that cut until `release()` (deterministic: a test reads the first
+//                items, then releases the error)
 //   slowStreamMs delay between stream frames
 //
 // Control routes (not logged): POST /__control/script, POST /__control/reset,
@@ -181,6 +188,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
   const state = new Map(PROVIDERS.map((p) => [p, {}]));
   const sockets = new Set();
   const timers = new Set();
+  const held = new Map(); // request n -> resume()
   let waiters = [];
   let received = 0;
   let closed = false;
@@ -426,31 +434,54 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       headers['content-type'] = headers['content-type'] || s.contentType;
       headers['cache-control'] = headers['cache-control'] || 'no-cache';
       let out;
+      let cut = -1; // pause (or hold) before out[cut]
       if (step.truncate) {
         const all = Buffer.from(s.frames.map((f) => f.raw).join(''), 'utf8');
         out = [all.subarray(0, Math.floor(all.length / 2))];
-      } else if (step.midStreamError) {
-        const head = headFrames(s.frames, 2);
+      } else if (step.midStreamError || step.malformed) {
+        const head = headFrames(s.frames, step.midStreamError ? 2 : 1);
         entry.streamed = { frames: head.length, text: head.map((f) => f.text).join('') };
-        out = [...head.map((f) => f.raw), ...s.errorTail];
-      } else if (step.malformed) {
-        const head = headFrames(s.frames, 1);
-        entry.streamed = { frames: head.length, text: head.map((f) => f.text).join('') };
-        out = [...head.map((f) => f.raw), s.malformed];
+        out = [...head.map((f) => f.raw), ...(step.midStreamError ? s.errorTail : [s.malformed])];
+        cut = head.length;
       } else {
         out = s.frames.map((f) => f.raw);
+      }
+      const pause = step.midStreamDelayMs === undefined ? 25 : Number(step.midStreamDelayMs) || 0;
+      if (cut >= 0 && !step.hold && pause === 0 && slow === 0) {
+        // One write: the error arrives in the same chunk as the first items.
+        out = [out.join('')];
+        cut = -1;
       }
       delete headers['content-length'];
       res.writeHead(status, headers);
       let i = 0;
+      let paused = false;
       const next = () => {
         if (res.destroyed || res.writableEnded) return;
+        if (i === cut && !paused) {
+          paused = true;
+          if (step.hold) {
+            entry.held = true;
+            held.set(entry.n, () => {
+              held.delete(entry.n);
+              entry.held = false;
+              next();
+            });
+            res.on('close', () => held.delete(entry.n));
+            notify();
+            return;
+          }
+          if (pause > 0) {
+            wait(pause, next);
+            return;
+          }
+        }
         if (i >= out.length) {
           res.end();
           return;
         }
         res.write(out[i++]);
-        if (i < out.length && slow > 0) wait(slow, next);
+        if (i < out.length && slow > 0 && i !== cut) wait(slow, next);
         else next();
       };
       next();
@@ -472,6 +503,14 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
     }
     if (step.malformed) body = malformedBody(plan) || body;
     const noBody = req.method === 'HEAD' || status === 204 || status === 304;
+    if (step.truncate && body.length > 0 && !noBody && plan.bytes !== undefined) {
+      // Raw object bytes have no syntax to break: announce the full length, send half, cut
+      // the connection (what a dropped download looks like).
+      headers['content-length'] = String(body.length);
+      res.writeHead(status, headers);
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => req.socket.destroy());
+      return;
+    }
     if (step.truncate && body.length > 0 && !noBody) {
       // Half the body, then a clean end (chunked, so the client sees a short body, not a
       // broken connection).
@@ -558,11 +597,25 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
     waitForRequests(n, { timeoutMs = 5000 } = {}) {
       return waitFor((r) => r.length >= n, { timeoutMs, what: `${n} requests` });
     },
-    stats() {
-      return { received, open: sockets.size };
+    /**
+     * Resumes streams paused by a `hold` step: the one answering request `n`, or all of them.
+     * Returns how many were resumed.
+     */
+    release(n) {
+      const list = n === undefined ? [...held.values()] : [held.get(n)].filter(Boolean);
+      for (const resume of list) resume();
+      return list.length;
     },
-    /** Forgets the log, every script, the S3 objects and the counters. */
+    /** Resolves once a `hold` step has paused a stream (after its head frames were written). */
+    waitForHeld({ timeoutMs = 5000 } = {}) {
+      return waitFor(() => held.size > 0, { timeoutMs, what: 'a held stream' });
+    },
+    stats() {
+      return { received, open: sockets.size, held: held.size };
+    },
+    /** Forgets the log, every script, the S3 objects and the counters (held streams go on). */
     reset() {
+      for (const resume of [...held.values()]) resume();
       requests.length = 0;
       for (const p of PROVIDERS) {
         scripts.set(p, []);
@@ -582,6 +635,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
         w.reject(new Error('emulator: closed'));
       }
       waiters = [];
+      held.clear();
       closing = new Promise((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

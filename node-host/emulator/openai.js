@@ -198,7 +198,7 @@ export function handleOpenAI(req) {
 
   if (method === 'POST' && route === '/chat/completions') {
     if (!body || !Array.isArray(body.messages) || body.messages.length === 0 || !body.model) {
-      return { ...errorPlan(provider, 'bad_request', {}, req), headers: requestId };
+      return errorPlan(provider, 'bad_request', {}, req);
     }
     const text = replyText(body, step);
     if (body.stream === true) {
@@ -209,7 +209,7 @@ export function handleOpenAI(req) {
     return json(chatCompletion(flavor, body, text, n, fallback), 200, { ...requestId, ...limits });
   }
   if (method === 'POST' && route === '/embeddings') {
-    if (!body || body.input === undefined) return { ...errorPlan(provider, 'bad_request', {}, req), headers: requestId };
+    if (!body || body.input === undefined) return errorPlan(provider, 'bad_request', {}, req);
     return json(embeddingsList(body, 'text-embedding-3-small'), 200, requestId);
   }
   const models = provider === 'groq' ? GROQ_MODELS : OPENAI_MODELS;
@@ -219,7 +219,7 @@ export function handleOpenAI(req) {
   if (method === 'GET' && route.startsWith('/models/')) {
     const id = decodeURIComponent(route.slice('/models/'.length));
     const m = models.find((x) => x.id === id);
-    return m ? json(m, 200, requestId) : { ...errorPlan(provider, 'not_found', {}, req), headers: requestId };
+    return m ? json(m, 200, requestId) : errorPlan(provider, 'not_found', {}, req);
   }
   return openaiNotFound(method, path);
 }

@@ -4,6 +4,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import {
   OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit,
   createClient, PROVIDERS,
@@ -76,6 +79,7 @@ function assertAuth(r) {
       assert.equal(h['x-api-key'], KEYS.claude, 'x-api-key');
       assert.equal(h['anthropic-version'], '2023-06-01', 'anthropic-version');
       assert.equal(h.authorization, undefined, 'no Authorization header');
+      assert.equal(h['anthropic-dangerous-direct-browser-access'], undefined, 'the browser-only header is not sent from Node');
       break;
     case 'gemini':
       assert.equal(h['x-goog-api-key'], KEYS.gemini, 'x-goog-api-key');
@@ -767,6 +771,40 @@ describe('emulator self-checks', () => {
     assert.match(await res.text(), /<Key>a b\.txt<\/Key>/);
     const unsigned = await fetch(url);
     assert.equal(unsigned.status, 403);
+  });
+
+  test('CORS: preflights echo the asked headers, every answer exposes headers', TEST_TIMEOUT, async () => {
+    const pre = await fetch(`${emu.baseUrl('claude')}/v1/messages`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://page.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,anthropic-version,content-type' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.match(pre.headers.get('access-control-allow-headers'), /x-api-key,anthropic-version,content-type/);
+    assert.equal(emu.requests.length, 0, 'preflights are not logged');
+    for (const url of [`${emu.baseUrl('openai')}/models`, `${emu.baseUrl('s3_kit')}/b/k`, `${emu.origin}/nowhere`]) {
+      const res = await fetch(url);
+      assert.equal(res.headers.get('access-control-allow-origin'), '*', url);
+      assert.equal(res.headers.get('access-control-expose-headers'), '*', url);
+    }
+  });
+
+  test('the CLI prints its origin and serves every provider', TEST_TIMEOUT, async (t) => {
+    const cli = fileURLToPath(new URL('../../node-host/emulator/index.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.kill());
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    while (!out.includes('\n')) {
+      const [chunk] = await once(child.stdout, 'data');
+      out += chunk;
+    }
+    const origin = out.trim();
+    assert.match(origin, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const health = await (await fetch(`${origin}/__control/health`)).json();
+    assert.deepEqual(health.providers.map((p) => p.provider), [...EMULATED]);
+    const models = await new Groq({ baseUrl: `${origin}/groq/openai/v1`, apiKey: 'gsk_x' }).listModels();
+    assert.ok(models.length > 0);
   });
 
   test('the Gemini route refuses a key in the URL', TEST_TIMEOUT, async () => {
