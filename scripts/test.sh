@@ -58,3 +58,8 @@ node --test --test-concurrency=4
 step "TypeScript types (tsc --strict against the documented surface)"
 npx --no-install tsc -p types/tsconfig.json
 echo "types ok"
+
+step "the package in headless Chromium (playwright-core, Debian chromium) against the emulator"
+cd "$root/tests/browser"
+npm install --no-audit --no-fund --loglevel=error
+node run.mjs
