@@ -115,6 +115,20 @@ impl ClientCore {
                 .find_map(|n| env_var(n))
                 .map(Secret::new);
         }
+        if info.name == "s3_kit" {
+            // API.md: S3 credentials and endpoint default to S3_ACCESS_KEY, S3_SECRET_KEY and
+            // S3_ENDPOINT in Node.
+            if config.access_key_id.is_none() {
+                config.access_key_id = env_var("S3_ACCESS_KEY");
+            }
+            if config.secret_access_key.is_none() {
+                config.secret_access_key = env_var("S3_SECRET_KEY").map(Secret::new);
+            }
+            if config.base_url.is_none() {
+                config.base_url =
+                    env_var("S3_ENDPOINT").map(|u| u.trim_end_matches('/').to_string());
+            }
+        }
         let host = Host {
             transport: Rc::new(FetchTransport { fetch }),
             clock: Rc::new(JsClock),
