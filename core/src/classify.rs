@@ -176,11 +176,16 @@ pub fn classify_stream_error(body: &[u8]) -> ApiError {
     let kind = type_from_codes(&parsed.codes)
         .or_else(|| status.map(|s| type_from_status(s, parsed.hint.is_some())))
         .unwrap_or(ErrorType::StreamInterrupted);
-    let message = parsed
+    stream_error(kind, parsed)
+}
+
+/// A stream error of type `kind` with the body's message and retry hint.
+pub fn stream_error(kind: ErrorType, body: ErrorBody) -> ApiError {
+    let message = body
         .message
         .unwrap_or_else(|| "the server reported an error in the stream".into());
     ApiError {
-        retry_delay: parsed.hint,
+        retry_delay: body.hint,
         ..ApiError::new(kind, message)
     }
 }

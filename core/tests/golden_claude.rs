@@ -1,54 +1,24 @@
 //! Claude (Anthropic Messages API) golden tests: exact requests, response and error
 //! transcripts (providers.md section 3 fixtures first), stream framings, and properties.
 
+mod common;
+
+use common::{call, ctx, headers, json_tree, key_of, reply, split};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::pipeline::{Call, Engine, Reply, StreamCodec};
+use resilient_core::config::Config;
+use resilient_core::pipeline::{Engine, Reply, StreamCodec};
 use resilient_core::providers::claude::{ClaudeStreamCodec, CLAUDE};
 use resilient_core::providers::{Ctx, Provider, Unary};
-use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
 fn cfg() -> Config {
-    Config {
-        api_key: Some(Secret::new("sk-ant-test")),
-        ..Config::default()
-    }
-}
-
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
+    common::keyed("sk-ant-test")
 }
 
 fn unary(op: &str, args: Value) -> Result<Unary, ApiError> {
     CLAUDE.unary(op, &ctx(&cfg()), &args)
-}
-
-fn body(u: &Unary) -> Value {
-    serde_json::from_slice(u.request.body.as_deref().expect("a body")).unwrap()
-}
-
-fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn reply(status: u16, h: &[(&str, &str)], body: &str) -> Reply {
-    Reply {
-        status,
-        headers: headers(h),
-        body: body.as_bytes().to_vec(),
-    }
 }
 
 fn chat_args() -> Value {
@@ -57,14 +27,7 @@ fn chat_args() -> Value {
 
 /// What the pipeline makes of an error reply: the codec's reader, then the shared table.
 fn classify(status: u16, h: &[(&str, &str)], body: &str) -> ApiError {
-    let u = unary("chat", chat_args()).unwrap();
-    classify_http(
-        status,
-        &headers(h),
-        &(u.errors)(status, body.as_bytes()),
-        0.0,
-        60.0,
-    )
+    common::classify(&unary("chat", chat_args()).unwrap(), status, h, body)
 }
 
 // ---- requests ----
@@ -92,7 +55,7 @@ fn golden_chat_request() {
     );
     assert!(!u.request.stream);
     assert_eq!(
-        body(&u),
+        common::body(&u.request),
         json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "system": "Be brief.",
                "messages": [{"role": "user", "content": "Say hi"}]})
     );
@@ -123,7 +86,7 @@ fn browser_header_version_base_url_and_extra_headers() {
             ("anthropic-beta", "x-1"),
         ])
     );
-    assert_eq!(body(&u)["model"], "claude-x");
+    assert_eq!(common::body(&u.request)["model"], "claude-x");
     assert_eq!(u.model.as_deref(), Some("claude-x"));
 }
 
@@ -145,7 +108,7 @@ fn defaults_params_and_system_lifting() {
     )
     .unwrap();
     assert_eq!(
-        body(&u),
+        common::body(&u.request),
         json!({
             "model": "claude-3-5-haiku-latest",
             "max_tokens": 1024,
@@ -167,7 +130,7 @@ fn defaults_params_and_system_lifting() {
         json!({"messages": [{"role": "user", "content": "x"}], "max_tokens": 7, "stop_sequences": ["a", "b"]}),
     )
     .unwrap();
-    let b = body(&u);
+    let b = common::body(&u.request);
     assert!(b.get("system").is_none());
     assert_eq!(
         (b["max_tokens"].clone(), b["stop_sequences"].clone()),
@@ -227,15 +190,7 @@ fn bad_arguments_name_the_field() {
         ),
     ];
     for (args, field) in cases {
-        let e = unary("chat", args.clone())
-            .err()
-            .unwrap_or_else(|| panic!("{args} accepted"));
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(&format!("`{field}`")),
-            "{} should name {field}",
-            e.message
-        );
+        common::assert_refused(unary("chat", args.clone()), &args, &format!("`{field}`"));
     }
     for op in ["embed", "rerank", "generate"] {
         assert_eq!(
@@ -543,17 +498,8 @@ fn error_type_table() {
 const STREAM: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_fixture02\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"!\"}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":4}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
 fn run_codec(chunks: &[&[u8]]) -> Result<(Vec<Value>, String), ApiError> {
-    let mut c = ClaudeStreamCodec::new();
-    let mut items = Vec::new();
-    for ch in chunks {
-        items.extend(c.feed(ch)?);
-    }
-    items.extend(c.finish()?);
-    let items = items
-        .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
-        .collect();
-    Ok((items, c.text().to_string()))
+    let (items, text) = common::run_codec(&mut ClaudeStreamCodec::new(), chunks);
+    items.map(|items| (items, text))
 }
 
 fn fixture_items() -> Vec<Value> {
@@ -689,17 +635,9 @@ fn overloaded_then_ok_through_the_engine() {
     };
     let e = Engine::new("claude", config.clone(), sim.host());
     let u = CLAUDE.unary("chat", &ctx(&config), &chat_args()).unwrap();
-    let call = Call {
-        request: u.request,
-        model: u.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        parse: u.parse,
-        errors: u.errors,
-        route: Default::default(),
-    };
-    let out = sim.block_on(async move { e.execute(call).await }).unwrap();
+    let out = sim
+        .block_on(async move { e.execute(call(u)).await })
+        .unwrap();
     let v: Value = serde_json::from_str(&out.json).unwrap();
     assert_eq!(
         (v["text"].as_str(), v["request_id"].as_str()),
@@ -711,21 +649,6 @@ fn overloaded_then_ok_through_the_engine() {
 }
 
 // ---- properties ----
-
-/// Cuts `bytes` at the given positions.
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
-    out
-}
 
 proptest! {
     #[test]
@@ -768,8 +691,7 @@ proptest! {
         let r = Reply { body: all.clone(), ..r };
         for op in ["chat", "listModels"] {
             let u = unary(op, chat_args()).unwrap();
-            let _ = (u.parse)(&r, "c");
-            let _ = (u.errors)(500, &all);
+            common::read_any(&u, &r, 500);
         }
     }
 
@@ -777,8 +699,7 @@ proptest! {
     fn arbitrary_json_values_never_panic(v in arb_json()) {
         let text = v.to_string();
         let u = unary("chat", chat_args()).unwrap();
-        let _ = (u.parse)(&reply(200, &[], &text), "c");
-        let _ = (u.errors)(400, text.as_bytes());
+        common::read_any(&u, &reply(200, &[], &text), 400);
         let _ = run_codec(&[format!("event: message_delta\ndata: {text}\n\n").as_bytes()]);
         let _ = run_codec(&[format!("event: error\ndata: {text}\n\n").as_bytes()]);
         let _ = unary("chat", v.clone());
@@ -797,24 +718,17 @@ fn arb_json() -> impl Strategy<Value = Value> {
             .prop_map(Value::from),
         "[a-z_ ]{0,8}".prop_map(Value::from),
     ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        let keys = prop_oneof![
-            Just("type".to_string()),
-            Just("error".to_string()),
-            Just("content".to_string()),
-            Just("text".to_string()),
-            Just("usage".to_string()),
-            Just("delta".to_string()),
-            Just("message".to_string()),
-            Just("input_tokens".to_string()),
-            Just("role".to_string()),
-            Just("stop_reason".to_string()),
-            "[a-z]{1,4}",
-        ];
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(keys, inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    const KEYS: &[&str] = &[
+        "type",
+        "error",
+        "content",
+        "text",
+        "usage",
+        "delta",
+        "message",
+        "input_tokens",
+        "role",
+        "stop_reason",
+    ];
+    json_tree(leaf.boxed(), key_of(KEYS, "[a-z]{1,4}"), (4, 32, 6), 5)
 }

@@ -1,13 +1,16 @@
 //! Gemini (Generative Language API) golden tests: exact requests, response and error
 //! transcripts (providers.md section 4 fixtures first), the sentinel-less stream, properties.
 
+mod common;
+
+use common::{
+    call, ctx, drain, headers, json_tree, key_of, reply, split, stream_call, stream_step,
+};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::pipeline::{Call, Engine, Reply, StreamCall, StreamCodec};
+use resilient_core::config::Config;
+use resilient_core::pipeline::{Engine, Reply, StreamCodec};
 use resilient_core::providers::gemini::{GeminiStreamCodec, GEMINI};
-use resilient_core::providers::{Ctx, Provider, Unary};
-use resilient_core::secret::Secret;
+use resilient_core::providers::{Provider, Unary};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
@@ -15,19 +18,7 @@ use serde_json::{json, Value};
 const KEY: &str = "AIza-test";
 
 fn cfg() -> Config {
-    Config {
-        api_key: Some(Secret::new(KEY)),
-        ..Config::default()
-    }
-}
-
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
+    common::keyed(KEY)
 }
 
 fn unary(op: &str, args: Value) -> Result<Unary, ApiError> {
@@ -35,22 +26,7 @@ fn unary(op: &str, args: Value) -> Result<Unary, ApiError> {
 }
 
 fn body(u: &Unary) -> Value {
-    serde_json::from_slice(u.request.body.as_deref().expect("a body")).unwrap()
-}
-
-fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn reply(status: u16, h: &[(&str, &str)], body: &str) -> Reply {
-    Reply {
-        status,
-        headers: headers(h),
-        body: body.as_bytes().to_vec(),
-    }
+    common::body(&u.request)
 }
 
 fn chat_args() -> Value {
@@ -58,12 +34,11 @@ fn chat_args() -> Value {
 }
 
 fn parsed(u: &Unary, body: &str) -> Result<Value, ApiError> {
-    (u.parse)(&reply(200, &[], body), "client-1").map(|p| serde_json::from_str(&p.json).unwrap())
+    common::parse(u, &[], body)
 }
 
 fn classify(status: u16, body: &str) -> ApiError {
-    let u = unary("chat", chat_args()).unwrap();
-    classify_http(status, &[], &(u.errors)(status, body.as_bytes()), 0.0, 60.0)
+    common::classify(&unary("chat", chat_args()).unwrap(), status, &[], body)
 }
 
 const JSON_HEADERS: [(&str, &str); 2] = [
@@ -271,15 +246,7 @@ fn bad_arguments_name_the_field() {
         ),
     ];
     for (args, field) in cases {
-        let e = unary("chat", args.clone())
-            .err()
-            .unwrap_or_else(|| panic!("{args} accepted"));
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(&format!("`{field}`")),
-            "{} should name {field}",
-            e.message
-        );
+        common::assert_refused(unary("chat", args.clone()), &args, &format!("`{field}`"));
     }
     for args in [
         json!({}),
@@ -579,17 +546,8 @@ fn error_status_table() {
 const STREAM: &str = "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Hi\"}]},\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":1,\"totalTokenCount\":4},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"resp-fx-2\"}\n\ndata: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"!\"}]},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":2,\"totalTokenCount\":5},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"resp-fx-2\"}\n\n";
 
 fn run_codec(chunks: &[&[u8]]) -> Result<(Vec<Value>, String), ApiError> {
-    let mut c = GeminiStreamCodec::new();
-    let mut items = Vec::new();
-    for ch in chunks {
-        items.extend(c.feed(ch)?);
-    }
-    items.extend(c.finish()?);
-    let items = items
-        .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
-        .collect();
-    Ok((items, c.text().to_string()))
+    let (items, text) = common::run_codec(&mut GeminiStreamCodec::new(), chunks);
+    items.map(|items| (items, text))
 }
 
 fn fixture_items() -> Vec<Value> {
@@ -729,17 +687,9 @@ fn retry_info_is_slept_then_ok() {
     let config = cfg();
     let e = Engine::new("gemini", config.clone(), sim.host());
     let u = GEMINI.unary("chat", &ctx(&config), &chat_args()).unwrap();
-    let call = Call {
-        request: u.request,
-        model: u.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        parse: u.parse,
-        errors: u.errors,
-        route: Default::default(),
-    };
-    let out = sim.block_on(async move { e.execute(call).await }).unwrap();
+    let out = sim
+        .block_on(async move { e.execute(call(u)).await })
+        .unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&out.json).unwrap()["text"],
         "Hi!"
@@ -756,58 +706,23 @@ fn retry_info_is_slept_then_ok() {
 fn a_stream_that_closes_after_its_finish_reason_succeeds() {
     let sim = Sim::new();
     let mid = STREAM.find("\n\n").unwrap() + 2;
-    sim.transport.push(Step::Stream {
-        chunks: vec![
-            (0.0, STREAM.as_bytes()[..mid].to_vec()),
-            (1.0, STREAM.as_bytes()[mid..].to_vec()),
-        ],
-        stall_after: false,
-        fail_after: false,
-    });
+    sim.transport.push(stream_step(vec![
+        (0.0, STREAM.as_bytes()[..mid].to_vec()),
+        (1.0, STREAM.as_bytes()[mid..].to_vec()),
+    ]));
     let config = cfg();
     let e = Engine::new("gemini", config.clone(), sim.host());
     let s = GEMINI
         .stream("chatStream", &ctx(&config), &chat_args())
         .unwrap();
-    let call = StreamCall {
-        request: s.request,
-        model: s.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        codec: s.codec,
-        errors: s.errors,
-        route: Default::default(),
-    };
-    let engine = e.clone();
-    let items = sim.block_on(async move {
-        let mut st = engine.open_stream(call).await.unwrap();
-        let mut items = Vec::new();
-        while let Some(i) = st.next().await {
-            items.push(serde_json::from_str::<Value>(&i.unwrap()).unwrap());
-        }
-        items
-    });
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call(s)));
+    assert!(err.is_none(), "{err:?}");
     assert_eq!(items, fixture_items());
     assert_eq!(e.stats()["successful_requests"], 1);
     assert_eq!(e.stats()["tokens"]["total"], 5);
 }
 
 // ---- properties ----
-
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
-    out
-}
 
 proptest! {
     #[test]
@@ -840,8 +755,7 @@ proptest! {
         let r = Reply { status: 200, headers: vec![], body: all.clone() };
         for (op, args) in [("chat", chat_args()), ("listModels", json!({})), ("embed", json!({"input": "a"})), ("embed", json!({"input": ["a", "b"]}))] {
             let u = unary(op, args).unwrap();
-            let _ = (u.parse)(&r, "c");
-            let _ = (u.errors)(429, &all);
+            common::read_any(&u, &r, 429);
         }
     }
 
@@ -850,8 +764,7 @@ proptest! {
         let text = v.to_string();
         for (op, args) in [("chat", chat_args()), ("listModels", json!({})), ("embed", json!({"input": ["a"]}))] {
             let u = unary(op, args).unwrap();
-            let _ = (u.parse)(&reply(200, &[], &text), "c");
-            let _ = (u.errors)(429, text.as_bytes());
+            common::read_any(&u, &reply(200, &[], &text), 429);
         }
         let _ = run_codec(&[format!("data: {text}\n\n").as_bytes()]);
         let _ = run_codec(&[text.as_bytes()]);
@@ -869,33 +782,26 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         "[A-Za-z_/ ]{0,8}".prop_map(Value::from),
     ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        let keys = prop_oneof![
-            Just("candidates".to_string()),
-            Just("content".to_string()),
-            Just("parts".to_string()),
-            Just("text".to_string()),
-            Just("error".to_string()),
-            Just("details".to_string()),
-            Just("violations".to_string()),
-            Just("quotaId".to_string()),
-            Just("status".to_string()),
-            Just("code".to_string()),
-            Just("models".to_string()),
-            Just("name".to_string()),
-            Just("embedding".to_string()),
-            Just("embeddings".to_string()),
-            Just("values".to_string()),
-            Just("promptFeedback".to_string()),
-            Just("finishReason".to_string()),
-            Just("usageMetadata".to_string()),
-            Just("role".to_string()),
-            "[a-z]{1,4}",
-        ];
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(keys, inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    const KEYS: &[&str] = &[
+        "candidates",
+        "content",
+        "parts",
+        "text",
+        "error",
+        "details",
+        "violations",
+        "quotaId",
+        "status",
+        "code",
+        "models",
+        "name",
+        "embedding",
+        "embeddings",
+        "values",
+        "promptFeedback",
+        "finishReason",
+        "usageMetadata",
+        "role",
+    ];
+    json_tree(leaf.boxed(), key_of(KEYS, "[a-z]{1,4}"), (4, 32, 6), 5)
 }

@@ -1,14 +1,15 @@
 //! TEI golden tests (providers.md section 7): exact requests, response transcripts, error
 //! shapes (`error_type` compared case-insensitively), and no panic on arbitrary bytes.
 
+mod common;
+
+use common::{body, ctx, reply, request_headers as headers};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Reply};
-use resilient_core::providers::{provider, Ctx, Provider, Unary};
+use resilient_core::config::Config;
+use resilient_core::pipeline::Reply;
+use resilient_core::providers::{provider, Provider, Unary};
 use resilient_core::secret::Secret;
-use resilient_core::sim::{Sim, Step};
+use resilient_core::sim::Step;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
@@ -16,47 +17,16 @@ fn tei() -> &'static dyn Provider {
     provider("hf_tei").unwrap()
 }
 
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
-}
-
 fn unary(op: &str, args: Value) -> Result<Unary, ApiError> {
     tei().unary(op, &ctx(&Config::default()), &args)
 }
 
-fn body(req: &HttpRequest) -> Value {
-    serde_json::from_slice(req.body.as_deref().unwrap()).unwrap()
-}
-
-fn headers(req: &HttpRequest) -> Vec<(&str, &str)> {
-    req.headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-fn reply_with(headers: &[(&str, &str)], body: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-    }
-}
-
 fn parse(u: &Unary, hdrs: &[(&str, &str)], body: &str) -> Value {
-    serde_json::from_str(&(u.parse)(&reply_with(hdrs, body), "client-1").unwrap().json).unwrap()
+    common::parse(u, hdrs, body).unwrap()
 }
 
 fn classify(u: &Unary, status: u16, body: &str) -> ApiError {
-    classify_http(status, &[], &(u.errors)(status, body.as_bytes()), 0.0, 60.0)
+    common::classify(u, status, &[], body)
 }
 
 const RERANK_REQUEST: &str = r#"{"query": "What is Deep Learning?", "texts": ["Tomatoes are red.", "Deep Learning is a branch of ML."], "return_text": false}"#;
@@ -74,7 +44,8 @@ fn golden_embed() {
         json!({"inputs": ["What is Deep Learning?", "Hi"]})
     );
     let p = (u.parse)(
-        &reply_with(
+        &reply(
+            200,
             &[("x-compute-tokens", "9")],
             "[[0.0123, -0.0456, 0.0789], [0.1, 0.2, 0.3]]",
         ),
@@ -181,7 +152,7 @@ fn golden_rerank() {
         json!([{"index": 1, "score": 3.5, "text": "b"}, {"index": 0, "score": 1.0, "text": "a"}])
     );
     // An index outside the texts sent is a broken reply.
-    let e = (u.parse)(&reply_with(&[], r#"[{"index":4,"score":1}]"#), "c").unwrap_err();
+    let e = (u.parse)(&reply(200, &[], r#"[{"index":4,"score":1}]"#), "c").unwrap_err();
     assert_eq!(e.kind, ErrorType::DecodeError);
 }
 
@@ -335,15 +306,7 @@ fn bad_arguments_name_their_field() {
             "documents",
         ),
     ] {
-        let e = unary(op, args.clone())
-            .err()
-            .unwrap_or_else(|| panic!("{args} passed"));
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(field),
-            "{} should name {field}",
-            e.message
-        );
+        common::assert_refused(unary(op, args.clone()), &args, field);
     }
     for op in ["chat", "generate", "chatqna"] {
         assert_eq!(
@@ -370,7 +333,7 @@ fn garbage_replies_are_decode_errors() {
         (&rerank, r#"[{"index":-1,"score":1}]"#),
         (&info, "null"),
     ] {
-        let e = (u.parse)(&reply_with(&[], body), "c").unwrap_err();
+        let e = (u.parse)(&reply(200, &[], body), "c").unwrap_err();
         assert_eq!(e.kind, ErrorType::DecodeError, "{body}");
     }
 }
@@ -379,25 +342,8 @@ fn garbage_replies_are_decode_errors() {
 #[test]
 fn pipeline_overloaded_retried_wrong_model_final() {
     let run = |steps: Vec<Step>| {
-        let sim = Sim::new();
-        for s in steps {
-            sim.transport.push(s);
-        }
-        let config = Config::from_options("hf_tei", &json!({"jitter": 0})).unwrap();
-        let e = Engine::new("hf_tei", config, sim.host());
         let u = unary("rerank", json!({"query": "q", "texts": ["a", "b"]})).unwrap();
-        let c = Call {
-            request: u.request,
-            model: u.model,
-            priority: Priority::Normal,
-            timeout: None,
-            cancel: None,
-            parse: u.parse,
-            errors: u.errors,
-            route: Default::default(),
-        };
-        let r = sim.block_on(async move { e.execute(c).await });
-        (r, sim.transport.count())
+        common::run_steps("hf_tei", u, steps)
     };
     let (r, n) = run(vec![
         Step::status(
@@ -430,8 +376,7 @@ proptest! {
         ] {
             let u = unary(op, args).unwrap();
             let r = Reply { status: 200, headers: vec![("x-compute-tokens".into(), String::from_utf8_lossy(&bytes).into_owned())], body: bytes.clone() };
-            let _ = (u.parse)(&r, "c");
-            let _ = (u.errors)(424, &bytes);
+            common::read_any(&u, &r, 424);
         }
     }
 

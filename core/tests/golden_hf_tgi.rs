@@ -2,28 +2,20 @@
 //! shapes, `/generate_stream` and `/v1/chat/completions` streams under any chunking, and no
 //! panic on arbitrary bytes.
 
+mod common;
+
+use common::{body, ctx, items, reply, request_headers as headers};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Reply, StreamCodec};
-use resilient_core::providers::{provider, Ctx, Provider, Streamed, Unary};
+use resilient_core::config::Config;
+use resilient_core::pipeline::Reply;
+use resilient_core::providers::{provider, Provider, Streamed, Unary};
 use resilient_core::secret::Secret;
-use resilient_core::sim::{Sim, Step};
+use resilient_core::sim::Step;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
 fn tgi() -> &'static dyn Provider {
     provider("hf_tgi").unwrap()
-}
-
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
 }
 
 fn unary(op: &str, args: Value) -> Result<Unary, ApiError> {
@@ -34,47 +26,12 @@ fn stream(op: &str, args: Value) -> Result<Streamed, ApiError> {
     tgi().stream(op, &ctx(&Config::default()), &args)
 }
 
-fn body(req: &HttpRequest) -> Value {
-    serde_json::from_slice(req.body.as_deref().unwrap()).unwrap()
-}
-
-fn headers(req: &HttpRequest) -> Vec<(&str, &str)> {
-    req.headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-fn reply_with(headers: &[(&str, &str)], body: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-    }
-}
-
 fn parse(u: &Unary, hdrs: &[(&str, &str)], body: &str) -> Value {
-    serde_json::from_str(&(u.parse)(&reply_with(hdrs, body), "client-1").unwrap().json).unwrap()
-}
-
-fn items(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
-    codec.reset();
-    let mut out = Vec::new();
-    for c in chunks {
-        out.extend(codec.feed(c)?);
-    }
-    out.extend(codec.finish()?);
-    Ok(out
-        .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
-        .collect())
+    common::parse(u, hdrs, body).unwrap()
 }
 
 fn classify(u: &Unary, status: u16, body: &str) -> ApiError {
-    classify_http(status, &[], &(u.errors)(status, body.as_bytes()), 0.0, 60.0)
+    common::classify(u, status, &[], body)
 }
 
 const GENERATE_REPLY: &str = r#"{"generated_text": " Deep learning is a subset of machine", "details": {"finish_reason": "length", "generated_tokens": 8, "seed": null, "prefill": [], "tokens": [{"id": 10650, "text": " Deep", "logprob": -0.5, "special": false}]}}"#;
@@ -145,7 +102,7 @@ fn generate_parameters_and_key() {
 fn golden_generate_response() {
     let u = unary("generate", json!({"prompt": "What is Deep Learning?"})).unwrap();
     let hdrs = [("x-prompt-tokens", "6"), ("x-generated-tokens", "8")];
-    let p = (u.parse)(&reply_with(&hdrs, GENERATE_REPLY), "client-1").unwrap();
+    let p = (u.parse)(&reply(200, &hdrs, GENERATE_REPLY), "client-1").unwrap();
     let v: Value = serde_json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
@@ -430,15 +387,7 @@ fn bad_arguments_name_their_field() {
         (json!({"prompt": "x", "model": 1}), "model"),
         (json!({"prompt": "x", "max_tokns": 5}), "max_tokns"),
     ] {
-        let e = unary("generate", args.clone())
-            .err()
-            .unwrap_or_else(|| panic!("{args} passed"));
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(field),
-            "{} should name {field}",
-            e.message
-        );
+        common::assert_refused(unary("generate", args.clone()), &args, field);
     }
     let e = unary("chat", json!({"messages": []})).err().unwrap();
     assert!(e.message.contains("messages"));
@@ -469,7 +418,7 @@ fn garbage_replies_are_decode_errors() {
         (&info, r#"{"model_sha":"x"}"#),
         (&chat, r#"{"id":"","choices":[]}"#),
     ] {
-        let e = (u.parse)(&reply_with(&[], body), "c").unwrap_err();
+        let e = (u.parse)(&reply(200, &[], body), "c").unwrap_err();
         assert_eq!(e.kind, ErrorType::DecodeError, "{body}");
     }
 }
@@ -478,25 +427,8 @@ fn garbage_replies_are_decode_errors() {
 #[test]
 fn pipeline_overloaded_retried_validation_final() {
     let run = |steps: Vec<Step>| {
-        let sim = Sim::new();
-        for s in steps {
-            sim.transport.push(s);
-        }
-        let config = Config::from_options("hf_tgi", &json!({"jitter": 0})).unwrap();
-        let e = Engine::new("hf_tgi", config, sim.host());
         let u = unary("generate", json!({"prompt": "x"})).unwrap();
-        let c = Call {
-            request: u.request,
-            model: u.model,
-            priority: Priority::Normal,
-            timeout: None,
-            cancel: None,
-            parse: u.parse,
-            errors: u.errors,
-            route: Default::default(),
-        };
-        let r = sim.block_on(async move { e.execute(c).await });
-        (r, sim.transport.count())
+        common::run_steps("hf_tgi", u, steps)
     };
     let (r, n) = run(vec![
         Step::status(
@@ -515,23 +447,8 @@ fn pipeline_overloaded_retried_validation_final() {
     assert_eq!(n, 1);
 }
 
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
-    out
-}
-
 fn outcome(op: &str, args: Value, chunks: &[&[u8]]) -> Result<Vec<Value>, (ErrorType, String)> {
-    let mut s = stream(op, args).unwrap();
-    items(s.codec.as_mut(), chunks).map_err(|e| (e.kind, s.codec.text().to_string()))
+    common::outcome(stream(op, args).unwrap().codec.as_mut(), chunks)
 }
 
 proptest! {
@@ -545,8 +462,8 @@ proptest! {
             ("chatStream", chat.clone(), CHAT_STREAM),
             ("chatStream", chat, CHAT_STREAM_ERROR),
         ] {
-            let whole = outcome(op, args.clone(), &[transcript.as_bytes()]);
-            let parts = outcome(op, args, &split(transcript.as_bytes(), &cuts));
+            let (whole, parts) =
+                common::whole_and_parts(transcript, &cuts, |c| outcome(op, args.clone(), c));
             prop_assert_eq!(parts, whole);
         }
     }
@@ -564,8 +481,7 @@ proptest! {
         ] {
             let u = unary(op, args).unwrap();
             let r = Reply { status: 200, headers: vec![("x-prompt-tokens".into(), String::from_utf8_lossy(&all).into_owned())], body: all.clone() };
-            let _ = (u.parse)(&r, "c");
-            let _ = (u.errors)(424, &all);
+            common::read_any(&u, &r, 424);
         }
     }
 

@@ -1,38 +1,23 @@
 //! LLVM (the seed's model server, providers.md section 8): exact requests for every operation,
 //! response and error transcripts, and the pipeline end to end on the virtual clock.
 
+mod common;
+
+use common::{call, classify, headers as h, json_tree, key_of, JSON};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::pipeline::{Call, Engine, Reply, Route};
-use resilient_core::providers::{provider, Ctx, Unary};
-use resilient_core::secret::Secret;
+use resilient_core::config::Config;
+use resilient_core::pipeline::{Engine, Reply};
+use resilient_core::providers::Unary;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
 fn cfg() -> Config {
-    Config {
-        api_key: Some(Secret::new("llvm-test")),
-        ..Config::default()
-    }
+    common::keyed("llvm-test")
 }
 
 fn build(config: &Config, op: &str, args: Value) -> Result<Unary, ApiError> {
-    let ctx = Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    };
-    provider("llvm").unwrap().unary(op, &ctx, &args)
-}
-
-fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    common::unary("llvm", config, op, args)
 }
 
 /// Method, URL, headers and JSON body, compared exactly.
@@ -43,34 +28,15 @@ fn assert_request(
     headers: &[(&str, &str)],
     body: Option<Value>,
 ) {
-    assert_eq!(u.request.method, method);
-    assert_eq!(u.request.url, url);
-    assert_eq!(u.request.headers, h(headers));
-    let sent = u
-        .request
-        .body
-        .as_deref()
-        .map(|b| serde_json::from_slice::<Value>(b).unwrap());
-    assert_eq!(sent, body);
+    common::assert_request(u, method, url, headers, body);
     assert!(!u.request.stream);
 }
 
 fn parse(u: &Unary, body: &str) -> Result<Value, ApiError> {
-    let reply = Reply {
-        status: 200,
-        headers: vec![],
-        body: body.as_bytes().to_vec(),
-    };
-    (u.parse)(&reply, "client-1").map(|p| serde_json::from_str(&p.json).unwrap())
-}
-
-fn classify(u: &Unary, status: u16, headers: &[(&str, &str)], body: &str) -> ApiError {
-    let read = (u.errors)(status, body.as_bytes());
-    classify_http(status, &h(headers), &read, 0.0, 60.0)
+    common::parse(u, &[], body)
 }
 
 const AUTH: (&str, &str) = ("authorization", "Bearer llvm-test");
-const JSON: (&str, &str) = ("content-type", "application/json");
 
 #[test]
 fn golden_infer() {
@@ -176,13 +142,7 @@ fn bad_arguments_name_the_field() {
         ("status", json!({"verbose": true}), "verbose"),
         ("infer", json!("x"), "infer(request)"),
     ] {
-        let e = build(&cfg(), op, args).err().unwrap();
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(field),
-            "{} should name {field}",
-            e.message
-        );
+        common::assert_refused(build(&cfg(), op, args), op, field);
     }
     for op in ["chat", "chatStream", "embed", "generate"] {
         let e = build(&cfg(), op, json!({})).err().unwrap();
@@ -223,19 +183,6 @@ fn error_transcripts() {
     );
 }
 
-fn call(u: Unary) -> Call {
-    Call {
-        request: u.request,
-        model: u.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        parse: u.parse,
-        errors: u.errors,
-        route: Route::default(),
-    }
-}
-
 /// A lone batch is sent at once (the seed's batcher waited for a second request), and a
 /// loading model (503) is retried after the backoff.
 #[test]
@@ -271,8 +218,7 @@ proptest! {
         for (op, args) in [("listModels", json!({})), ("status", json!({})), ("infer", json!({"input": 1}))] {
             let u = build(&cfg(), op, args).unwrap();
             let reply = Reply { status: 200, headers: vec![], body: body.clone() };
-            let _ = (u.parse)(&reply, "c");
-            let _ = (u.errors)(500, &body);
+            common::read_any(&u, &reply, 500);
         }
     }
 
@@ -291,21 +237,6 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         ".{0,8}".prop_map(Value::from),
     ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![
-                    Just("model".to_string()),
-                    Just("input".to_string()),
-                    Just("inputs".to_string()),
-                    Just("parameters".to_string()),
-                    ".{0,4}"
-                ],
-                inner,
-                0..4
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    const KEYS: &[&str] = &["model", "input", "inputs", "parameters"];
+    json_tree(leaf.boxed(), key_of(KEYS, ".{0,4}"), (3, 24, 4), 4)
 }

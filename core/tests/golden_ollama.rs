@@ -1,12 +1,14 @@
 //! Ollama golden tests (providers.md section 5): exact requests, response transcripts, error
 //! shapes, NDJSON streams under any chunking, and no panic on arbitrary bytes.
 
+mod common;
+
+use common::{body, call, classify, ctx, drain, items, json_tree, request_headers as headers};
+use common::{stream_call, stream_step};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Reply, StreamCall, StreamCodec};
-use resilient_core::providers::{provider, Ctx, Provider, Streamed, Unary};
+use resilient_core::config::Config;
+use resilient_core::pipeline::{Engine, Reply};
+use resilient_core::providers::{provider, Provider, Streamed, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
@@ -14,15 +16,6 @@ use serde_json::{json, Value};
 
 fn ollama() -> &'static dyn Provider {
     provider("ollama").unwrap()
-}
-
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
 }
 
 fn unary(op: &str, args: Value) -> Result<Unary, ApiError> {
@@ -33,54 +26,12 @@ fn stream(op: &str, args: Value) -> Result<Streamed, ApiError> {
     ollama().stream(op, &ctx(&Config::default()), &args)
 }
 
-fn body(req: &HttpRequest) -> Value {
-    serde_json::from_slice(req.body.as_deref().unwrap()).unwrap()
-}
-
-fn headers(req: &HttpRequest) -> Vec<(&str, &str)> {
-    req.headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
 fn reply(body: &str) -> Reply {
-    Reply {
-        status: 200,
-        headers: vec![],
-        body: body.as_bytes().to_vec(),
-    }
+    common::reply(200, &[], body)
 }
 
 fn parse(u: &Unary, body: &str) -> Value {
-    serde_json::from_str(&(u.parse)(&reply(body), "client-1").unwrap().json).unwrap()
-}
-
-fn items(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
-    codec.reset();
-    let mut out = Vec::new();
-    for c in chunks {
-        out.extend(codec.feed(c)?);
-    }
-    out.extend(codec.finish()?);
-    Ok(out
-        .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
-        .collect())
-}
-
-fn classify(u: &Unary, status: u16, hdrs: &[(&str, &str)], body: &str) -> ApiError {
-    let hdrs: Vec<(String, String)> = hdrs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    classify_http(
-        status,
-        &hdrs,
-        &(u.errors)(status, body.as_bytes()),
-        0.0,
-        60.0,
-    )
+    common::parse(u, &[], body).unwrap()
 }
 
 const CHAT_REPLY: &str = r#"{"model":"llama3.2","created_at":"2025-01-01T00:00:00.000000Z","message":{"role":"assistant","content":"Hi!"},"done":true,"done_reason":"stop","total_duration":512000000,"load_duration":2000000,"prompt_eval_count":26,"prompt_eval_duration":40000000,"eval_count":3,"eval_duration":60000000}"#;
@@ -439,15 +390,7 @@ fn bad_arguments_name_their_field() {
         ("embed", json!({"input": [1]}), "input"),
         ("embed", json!({"input": "x", "model": ""}), "model"),
     ] {
-        let e = unary(op, args.clone())
-            .err()
-            .unwrap_or_else(|| panic!("{args} passed"));
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(field),
-            "{} should name {field}",
-            e.message
-        );
+        common::assert_refused(unary(op, args.clone()), &args, field);
     }
     for op in ["rerank", "health", "chatqna"] {
         assert_eq!(
@@ -486,21 +429,7 @@ fn garbage_replies_are_decode_errors() {
 }
 
 fn engine(sim: &Sim) -> Engine {
-    let config = Config::from_options("ollama", &json!({"jitter": 0})).unwrap();
-    Engine::new("ollama", config, sim.host())
-}
-
-fn call(u: Unary) -> Call {
-    Call {
-        request: u.request,
-        model: u.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        parse: u.parse,
-        errors: u.errors,
-        route: Default::default(),
-    }
+    common::engine(sim, "ollama", json!({"jitter": 0}))
 }
 
 /// Through the pipeline: "try pulling it first" fails once, unretried; "server busy" is retried.
@@ -546,60 +475,26 @@ fn pipeline_not_found_once_busy_retried() {
 #[test]
 fn pipeline_mid_stream_error_keeps_partial_text() {
     let sim = Sim::new();
-    sim.transport.push(Step::Stream {
-        chunks: MID_STREAM_ERROR
+    sim.transport.push(stream_step(
+        MID_STREAM_ERROR
             .split_inclusive('\n')
             .map(|line| (1.0, line.as_bytes().to_vec()))
             .collect(),
-        stall_after: false,
-        fail_after: false,
-    });
+    ));
     let e = engine(&sim);
     let s = stream(
         "chatStream",
         json!({"messages": [{"role": "user", "content": "x"}]}),
     )
     .unwrap();
-    let sc = StreamCall {
-        request: s.request,
-        model: s.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        codec: s.codec,
-        errors: s.errors,
-        route: Default::default(),
-    };
-    let got = sim.block_on(async move {
-        let mut st = e.open_stream(sc).await?;
-        let mut out = vec![];
-        while let Some(i) = st.next().await {
-            out.push(i?);
-        }
-        Ok::<_, ApiError>(out)
-    });
-    let err = got.unwrap_err();
+    let (_, err) = sim.block_on(drain(e, stream_call(s)));
+    let err = err.unwrap();
     assert_eq!(err.kind, ErrorType::StreamInterrupted);
     assert_eq!(err.partial_text.as_deref(), Some("Hi"));
 }
 
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
-    out
-}
-
 fn outcome(op: &str, args: Value, chunks: &[&[u8]]) -> Result<Vec<Value>, (ErrorType, String)> {
-    let mut s = stream(op, args).unwrap();
-    items(s.codec.as_mut(), chunks).map_err(|e| (e.kind, s.codec.text().to_string()))
+    common::outcome(stream(op, args).unwrap().codec.as_mut(), chunks)
 }
 
 proptest! {
@@ -611,8 +506,8 @@ proptest! {
             ("generateStream", json!({"prompt": "x"}), GENERATE_STREAM),
             ("chatStream", chat, MID_STREAM_ERROR),
         ] {
-            let whole = outcome(op, args.clone(), &[transcript.as_bytes()]);
-            let parts = outcome(op, args, &split(transcript.as_bytes(), &cuts));
+            let (whole, parts) =
+                common::whole_and_parts(transcript, &cuts, |c| outcome(op, args.clone(), c));
             prop_assert_eq!(parts, whole);
         }
     }
@@ -631,8 +526,7 @@ proptest! {
         ] {
             let u = unary(op, args).unwrap();
             let r = Reply { status: 200, headers: vec![], body: all.clone() };
-            let _ = (u.parse)(&r, "c");
-            let _ = (u.errors)(500, &all);
+            common::read_any(&u, &r, 500);
         }
     }
 
@@ -659,11 +553,6 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(Value::from),
         "[a-z]{0,6}".prop_map(Value::from),
     ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::hash_map("(role|content|model|[a-z]{1,4})", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
+    let key = "(role|content|model|[a-z]{1,4})".boxed();
+    json_tree(leaf.boxed(), key, (3, 24, 4), 4)
 }

@@ -2,84 +2,38 @@
 //! ChatQnA gateway; response, error and stream transcripts (the bytes-repr stream included);
 //! chunk-split and garbage properties; a ChatQnA stream through the pipeline.
 
+mod common;
+
+use common::{based as base, body_of, drain, items, split, stream_call, stream_step, JSON};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::pipeline::{ActiveStream, Engine, Reply, Route, StreamCall, StreamCodec};
-use resilient_core::providers::{provider, Ctx, Streamed, Unary};
-use resilient_core::sim::{Sim, Step};
+use resilient_core::config::Config;
+use resilient_core::host::HttpRequest;
+use resilient_core::pipeline::{Engine, Reply};
+use resilient_core::providers::{Streamed, Unary};
+use resilient_core::sim::Sim;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
-fn base(url: &str) -> Config {
-    Config {
-        base_url: Some(url.into()),
-        ..Config::default()
-    }
-}
-
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
-}
-
 fn build(config: &Config, op: &str, args: Value) -> Result<Unary, ApiError> {
-    provider("opea").unwrap().unary(op, &ctx(config), &args)
+    common::unary("opea", config, op, args)
 }
 
 fn build_stream(config: &Config, op: &str, args: Value) -> Result<Streamed, ApiError> {
-    provider("opea").unwrap().stream(op, &ctx(config), &args)
+    common::stream("opea", config, op, args)
 }
 
-const JSON: (&str, &str) = ("content-type", "application/json");
-
-fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn body_of(req: &resilient_core::host::HttpRequest) -> Option<Value> {
-    req.body
-        .as_deref()
-        .map(|b| serde_json::from_slice(b).unwrap())
-}
-
-fn assert_request(req: &resilient_core::host::HttpRequest, method: &str, url: &str, body: Value) {
+fn assert_request(req: &HttpRequest, method: &str, url: &str, body: Value) {
     assert_eq!((req.method.as_str(), req.url.as_str()), (method, url));
-    assert_eq!(req.headers, h(&[JSON]));
+    assert_eq!(req.headers, common::headers(&[JSON]));
     assert_eq!(body_of(req), Some(body));
 }
 
 fn parse(u: &Unary, body: &str) -> Result<Value, ApiError> {
-    let reply = Reply {
-        status: 200,
-        headers: vec![],
-        body: body.as_bytes().to_vec(),
-    };
-    (u.parse)(&reply, "client-1").map(|p| serde_json::from_str(&p.json).unwrap())
+    common::parse(u, &[], body)
 }
 
 fn classify(u: &Unary, status: u16, body: &str) -> ApiError {
-    classify_http(status, &[], &(u.errors)(status, body.as_bytes()), 0.0, 60.0)
-}
-
-fn items(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
-    codec.reset();
-    let mut out = Vec::new();
-    for c in chunks {
-        out.extend(codec.feed(c)?);
-    }
-    out.extend(codec.finish()?);
-    Ok(out
-        .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
-        .collect())
+    common::classify(u, status, &[], body)
 }
 
 fn delta(d: &str) -> Value {
@@ -401,13 +355,7 @@ fn bad_arguments_name_the_field() {
         ("generate", json!({"prompt": "x"}), "not available for opea"),
         ("predict", json!({}), "not available for opea"),
     ] {
-        let e = build(&c, op, args).err().unwrap();
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(field),
-            "{op}: {} should name {field}",
-            e.message
-        );
+        common::assert_refused(build(&c, op, args), op, field);
     }
     let e = build_stream(
         &c,
@@ -470,20 +418,6 @@ fn error_transcripts() {
     assert_eq!(e.kind, ErrorType::ContextLengthExceeded);
 }
 
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
-    out
-}
-
 fn run(op: &str, chunks: &[&[u8]]) -> (Result<Vec<Value>, ApiError>, String) {
     let mut s = build_stream(
         &Config::default(),
@@ -491,8 +425,7 @@ fn run(op: &str, chunks: &[&[u8]]) -> (Result<Vec<Value>, ApiError>, String) {
         json!({"messages": [{"role": "user", "content": "x"}]}),
     )
     .unwrap();
-    let got = items(s.codec.as_mut(), chunks);
-    (got, s.codec.text().to_string())
+    common::run_codec(s.codec.as_mut(), chunks)
 }
 
 proptest! {
@@ -523,8 +456,7 @@ proptest! {
         ] {
             let Ok(u) = build(&Config::default(), op, args) else { continue };
             let reply = Reply { status: 200, headers: vec![], body: body.clone() };
-            let _ = (u.parse)(&reply, "c");
-            let _ = (u.errors)(422, &body);
+            common::read_any(&u, &reply, 422);
         }
     }
 
@@ -546,41 +478,14 @@ fn pipeline_chatqna_stream() {
         .split_inclusive("\n\n")
         .map(|c| (0.1, c.as_bytes().to_vec()))
         .collect();
-    sim.transport.push(Step::Stream {
-        chunks,
-        stall_after: false,
-        fail_after: false,
-    });
+    sim.transport.push(stream_step(chunks));
     let s = build_stream(
         &config,
         "chatqnaStream",
         json!({"messages": "What is OPEA?"}),
     )
     .unwrap();
-    let call = StreamCall {
-        request: s.request,
-        model: s.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        codec: s.codec,
-        errors: s.errors,
-        route: Route::default(),
-    };
-    let (got, err) = sim.block_on(async move {
-        let mut st: ActiveStream = match e.open_stream(call).await {
-            Ok(st) => st,
-            Err(err) => return (vec![], Some(err)),
-        };
-        let mut got = vec![];
-        while let Some(next) = st.next().await {
-            match next {
-                Ok(i) => got.push(serde_json::from_str::<Value>(&i).unwrap()),
-                Err(err) => return (got, Some(err)),
-            }
-        }
-        (got, None)
-    });
+    let (got, err) = sim.block_on(drain(e, stream_call(s)));
     assert!(err.is_none(), "{err:?}");
     assert_eq!(
         got,

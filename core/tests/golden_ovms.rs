@@ -2,95 +2,36 @@
 //! response, error and stream transcripts (including the raw `{"error"}` line mid-stream),
 //! chunk-split and garbage properties, and a stream through the pipeline.
 
+mod common;
+
+use common::JSON;
+use common::{assert_request, body_of, drain, drive, items, parse, stream_call, stream_step};
 use proptest::prelude::*;
-use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
-use resilient_core::pipeline::{ActiveStream, Engine, Reply, Route, StreamCall, StreamCodec};
-use resilient_core::providers::{provider, Ctx, Streamed, Unary};
-use resilient_core::secret::Secret;
-use resilient_core::sim::{Sim, Step};
+use resilient_core::config::Config;
+use resilient_core::pipeline::{Engine, Reply, StreamCodec};
+use resilient_core::providers::openai::ChatStreamCodec;
+use resilient_core::providers::ovms::RawErrorLines;
+use resilient_core::providers::{Streamed, Unary};
+use resilient_core::sim::Sim;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
 fn cfg() -> Config {
-    Config {
-        api_key: Some(Secret::new("ovms-key")),
-        ..Config::default()
-    }
-}
-
-fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-    }
+    common::keyed("ovms-key")
 }
 
 fn build(config: &Config, op: &str, args: Value) -> Result<Unary, ApiError> {
-    provider("ovms").unwrap().unary(op, &ctx(config), &args)
+    common::unary("ovms", config, op, args)
 }
 
 fn build_stream(config: &Config, op: &str, args: Value) -> Result<Streamed, ApiError> {
-    provider("ovms").unwrap().stream(op, &ctx(config), &args)
-}
-
-fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    common::stream("ovms", config, op, args)
 }
 
 const AUTH: (&str, &str) = ("authorization", "Bearer ovms-key");
-const JSON: (&str, &str) = ("content-type", "application/json");
-
-fn body_of(req: &resilient_core::host::HttpRequest) -> Option<Value> {
-    req.body
-        .as_deref()
-        .map(|b| serde_json::from_slice(b).unwrap())
-}
-
-fn assert_request(
-    u: &Unary,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) {
-    assert_eq!(
-        (u.request.method.as_str(), u.request.url.as_str()),
-        (method, url)
-    );
-    assert_eq!(u.request.headers, h(headers));
-    assert_eq!(body_of(&u.request), body);
-}
-
-fn parse(u: &Unary, headers: &[(&str, &str)], body: &str) -> Result<Value, ApiError> {
-    let reply = Reply {
-        status: 200,
-        headers: h(headers),
-        body: body.as_bytes().to_vec(),
-    };
-    (u.parse)(&reply, "client-1").map(|p| serde_json::from_str(&p.json).unwrap())
-}
 
 fn classify(u: &Unary, status: u16, body: &str) -> ApiError {
-    classify_http(status, &[], &(u.errors)(status, body.as_bytes()), 0.0, 60.0)
-}
-
-fn items(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
-    codec.reset();
-    let mut out = Vec::new();
-    for c in chunks {
-        out.extend(codec.feed(c)?);
-    }
-    out.extend(codec.finish()?);
-    Ok(out
-        .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
-        .collect())
+    common::classify(u, status, &[], body)
 }
 
 const CHAT_RESPONSE: &str = r#"{"choices": [{"finish_reason": "stop", "index": 0, "logprobs": null, "message": {"content": "Hi! How can I help?", "role": "assistant"}}],
@@ -554,13 +495,7 @@ fn bad_arguments_name_the_field() {
         ("health", json!({"x": 1}), "x"),
         ("chatqna", json!({}), "not available for ovms"),
     ] {
-        let e = build(&cfg(), op, args).err().unwrap();
-        assert_eq!(e.kind, ErrorType::InvalidRequest);
-        assert!(
-            e.message.contains(field),
-            "{op}: {} should name {field}",
-            e.message
-        );
+        common::assert_refused(build(&cfg(), op, args), op, field);
     }
     let e = build_stream(&cfg(), "chatqnaStream", json!({}))
         .err()
@@ -614,29 +549,13 @@ fn error_transcripts() {
     assert!(!format!("{e:?}").contains("ovms-key"));
 }
 
-/// Cuts `bytes` at the given positions.
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
-    out
-}
-
 fn run(op: &str, chunks: &[&[u8]]) -> (Result<Vec<Value>, ApiError>, String) {
     let args = match op {
         "generateStream" => json!({"prompt": "p"}),
         _ => json!({"messages": [{"role": "user", "content": "x"}]}),
     };
     let mut s = build_stream(&cfg(), op, args).unwrap();
-    let got = items(s.codec.as_mut(), chunks);
-    (got, s.codec.text().to_string())
+    common::run_codec(s.codec.as_mut(), chunks)
 }
 
 proptest! {
@@ -647,8 +566,7 @@ proptest! {
             ("chatStream", CHAT_STREAM_ERROR),
             ("generateStream", GEN_STREAM),
         ] {
-            let whole = run(op, &[transcript.as_bytes()]);
-            let parts = run(op, &split(transcript.as_bytes(), &cuts));
+            let (whole, parts) = common::whole_and_parts(transcript, &cuts, |c| run(op, c));
             prop_assert_eq!(&parts.1, &whole.1);
             match (parts.0, whole.0) {
                 (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
@@ -676,8 +594,7 @@ proptest! {
         ] {
             let u = build(&cfg(), op, args).unwrap();
             let reply = Reply { status: 200, headers: vec![], body: body.clone() };
-            let _ = (u.parse)(&reply, "c");
-            let _ = (u.errors)(500, &body);
+            common::read_any(&u, &reply, 500);
         }
     }
 }
@@ -691,44 +608,17 @@ fn pipeline_stream_with_raw_error() {
         Config::from_options("ovms", &json!({"ovms_api_url": "http://ovms:8000"})).unwrap();
     let e = Engine::new("ovms", config.clone(), sim.host());
     let (first, rest) = CHAT_STREAM_ERROR.split_at(CHAT_STREAM_ERROR.find("\n\n").unwrap() + 2);
-    sim.transport.push(Step::Stream {
-        chunks: vec![
-            (0.0, first.as_bytes().to_vec()),
-            (0.5, rest.as_bytes().to_vec()),
-        ],
-        stall_after: false,
-        fail_after: false,
-    });
+    sim.transport.push(stream_step(vec![
+        (0.0, first.as_bytes().to_vec()),
+        (0.5, rest.as_bytes().to_vec()),
+    ]));
     let s = build_stream(
         &config,
         "chatStream",
         json!({"messages": [{"role": "user", "content": "x"}]}),
     )
     .unwrap();
-    let call = StreamCall {
-        request: s.request,
-        model: s.model,
-        priority: Priority::Normal,
-        timeout: None,
-        cancel: None,
-        codec: s.codec,
-        errors: s.errors,
-        route: Route::default(),
-    };
-    let (got, err) = sim.block_on(async move {
-        let mut st: ActiveStream = match e.open_stream(call).await {
-            Ok(st) => st,
-            Err(err) => return (vec![], Some(err)),
-        };
-        let mut got = vec![];
-        while let Some(next) = st.next().await {
-            match next {
-                Ok(i) => got.push(serde_json::from_str::<Value>(&i).unwrap()),
-                Err(err) => return (got, Some(err)),
-            }
-        }
-        (got, None)
-    });
+    let (got, err) = sim.block_on(drain(e, stream_call(s)));
     assert_eq!(got, vec![json!({"delta": "Hé", "done": false})]);
     let err = err.unwrap();
     assert_eq!(err.kind, ErrorType::StreamInterrupted);
@@ -739,4 +629,40 @@ fn pipeline_stream_with_raw_error() {
         sim.transport.sent()[0].request.url,
         "http://ovms:8000/v3/chat/completions"
     );
+}
+
+/// OVMS's raw `{"error"}` line, lifted out of the SSE stream wherever it stands.
+#[test]
+fn raw_error_line_is_the_stream_error_at_any_position() {
+    let ok = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+    for tail in [
+        "{\"error\": \"Mediapipe execution failed\"}",
+        "{\"error\": \"Mediapipe execution failed\"}\n",
+        "{\"error\": \"Mediapipe execution failed\"}\r\n\r\n",
+    ] {
+        let mut c = RawErrorLines::new(ChatStreamCodec::new());
+        let body = format!("{ok}{tail}");
+        let e = drive(&mut c, &[body.as_bytes()]).unwrap_err();
+        assert_eq!(e.kind, ErrorType::StreamInterrupted, "{tail:?}");
+        assert_eq!(e.message, "Mediapipe execution failed");
+        assert_eq!(c.text(), "Hi");
+    }
+    // A `{` inside a data line is not a raw line.
+    let mut c = RawErrorLines::new(ChatStreamCodec::new());
+    let good = format!("{ok}data: [DONE]\n\n");
+    assert_eq!(drive(&mut c, &[good.as_bytes()]).unwrap().len(), 2);
+    // Anything after the end marker is ignored; a non-error raw line is a decode error.
+    let mut c = RawErrorLines::new(ChatStreamCodec::new());
+    let after = format!("{good}{{\"error\":\"late\"}}");
+    assert_eq!(drive(&mut c, &[after.as_bytes()]).unwrap().len(), 2);
+    let mut c = RawErrorLines::new(ChatStreamCodec::new());
+    assert_eq!(
+        drive(&mut c, &[b"{\"x\":1}\n"]).unwrap_err().kind,
+        ErrorType::DecodeError
+    );
+    // reset forgets a half-collected raw line.
+    let mut c = RawErrorLines::new(ChatStreamCodec::new());
+    c.feed(b"{\"error\":").unwrap();
+    c.reset();
+    assert_eq!(drive(&mut c, &[good.as_bytes()]).unwrap().len(), 2);
 }

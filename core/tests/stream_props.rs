@@ -1,6 +1,9 @@
 //! Any split of a stream transcript into chunks decodes to the same events, and no byte
 //! sequence makes a decoder panic.
 
+mod common;
+
+use common::split;
 use proptest::prelude::*;
 use resilient_core::stream::{NdjsonDecoder, SseDecoder, SseEvent};
 
@@ -24,21 +27,6 @@ fn ndjson(chunks: &[&[u8]]) -> Vec<String> {
         out.extend(d.feed(c).unwrap());
     }
     out.extend(d.finish());
-    out
-}
-
-/// Cuts `bytes` at the given (sorted, deduplicated) positions.
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for c in cuts {
-        out.push(&bytes[prev..c]);
-        prev = c;
-    }
-    out.push(&bytes[prev..]);
     out
 }
 

@@ -2,21 +2,20 @@
 //! item; after it a failure is `stream_interrupted` with the partial text; a stream holds its
 //! permit until it ends or is dropped, and dropping it aborts the request.
 
-use resilient_core::config::{Config, Priority};
+mod common;
+
+use common::{drain, stream_step};
+use resilient_core::config::Priority;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{ActiveStream, Call, Engine, Parsed, Route, StreamCall};
+use resilient_core::pipeline::{Call, Engine, Parsed, Route, StreamCall};
 use resilient_core::providers::json_errors;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::sim::{Sim, Step};
-use resilient_core::{ApiError, ErrorType};
+use resilient_core::ErrorType;
 use serde_json::{json, Value};
 
 fn engine(sim: &Sim, options: Value) -> Engine {
-    Engine::new(
-        "openai",
-        Config::from_options("openai", &options).unwrap(),
-        sim.host(),
-    )
+    common::engine(sim, "openai", options)
 }
 
 fn stream_call() -> StreamCall {
@@ -44,30 +43,6 @@ fn delta(text: &str) -> Vec<u8> {
 
 fn end() -> Vec<u8> {
     b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".to_vec()
-}
-
-fn stream_step(chunks: Vec<(f64, Vec<u8>)>) -> Step {
-    Step::Stream {
-        chunks,
-        stall_after: false,
-        fail_after: false,
-    }
-}
-
-/// Opens a stream and reads every item; returns the items (JSON) and the final error if any.
-async fn drain(e: Engine, call: StreamCall) -> (Vec<Value>, Option<ApiError>) {
-    let mut s: ActiveStream = match e.open_stream(call).await {
-        Ok(s) => s,
-        Err(err) => return (vec![], Some(err)),
-    };
-    let mut items = vec![];
-    while let Some(next) = s.next().await {
-        match next {
-            Ok(i) => items.push(serde_json::from_str(&i).unwrap()),
-            Err(err) => return (items, Some(err)),
-        }
-    }
-    (items, None)
 }
 
 #[test]

@@ -3,19 +3,18 @@
 
 mod stream;
 
-pub use stream::ClaudeStreamCodec;
+pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
-use super::openai::parse_models;
+use super::args::{chat_args, model_or_default, positive_integer, stop_list};
+use super::replies::{chat_result, parse_models, ChatReply};
 use super::{
-    bad_argument, base_url, join_url, json_request, unsupported, usage_json, Ctx, Provider,
-    ProviderInfo, ResultJson, Streamed, Unary,
+    auth_request, bad_argument, base_url, chat_stream_only, decode_error, join_url, named,
+    unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
-use crate::classify::{parse_error_body, request_id_header, ErrorBody};
-use crate::config::Config;
+use crate::classify::{parse_error_body, ErrorBody};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Headers, HttpRequest};
+use crate::host::Headers;
 use crate::pipeline::{Parsed, Reply};
-use crate::stats::Usage;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
@@ -64,65 +63,28 @@ impl Provider for Claude {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        match op {
-            "chat" => {
-                let (request, model) = chat_request(self, ctx, args, false)?;
-                Ok(Unary {
-                    request,
-                    model: Some(model),
-                    parse: Box::new(parse_chat),
-                    errors,
-                })
-            }
+        let built: Built = match op {
+            "chat" => named(chat_request(ctx, args, false)?, Box::new(parse_chat)),
             "listModels" => {
                 let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
-                Ok(Unary {
-                    request: json_request(
-                        ctx.config,
-                        self.auth_headers(ctx),
-                        "GET",
-                        url,
-                        None,
-                        &[],
-                    ),
-                    model: None,
-                    parse: Box::new(parse_models),
-                    errors,
-                })
+                let request = auth_request(self, ctx, "GET", url, None);
+                (request, None, Box::new(parse_models))
             }
-            _ => Err(unsupported(INFO.name, op)),
-        }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Unary::new(built, errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        if op != "chatStream" {
-            return Err(unsupported(INFO.name, op));
-        }
-        let (request, model) = chat_request(self, ctx, args, true)?;
-        Ok(Streamed {
-            request,
-            model: Some(model),
-            codec: Box::new(ClaudeStreamCodec::new()),
-            errors,
-        })
+        let request = || chat_request(ctx, args, true);
+        chat_stream_only(&INFO, op, request, ClaudeStreamCodec::new(), errors)
     }
 }
 
 /// API.md chat arguments to a Messages body. System messages and `system` are lifted to the
 /// top-level `system`; unknown arguments pass through as provider parameters.
-fn chat_request(
-    p: &Claude,
-    ctx: &Ctx,
-    args: &Value,
-    stream: bool,
-) -> Result<(HttpRequest, String), ApiError> {
-    let args = args
-        .as_object()
-        .ok_or_else(|| bad_argument("chat(request)", "must be an object with `messages`"))?;
-    let given = args
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))?;
+fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+    let (args, given) = chat_args(args)?;
     let mut system: Vec<Value> = Vec::new();
     if let Some(s) = args.get("system") {
         system.push(system_part(s, "system")?);
@@ -157,15 +119,13 @@ fn chat_request(
             "must contain at least one 'user' or 'assistant' message",
         ));
     }
-    let model = model_arg(args, ctx.config)?;
+    let model = model_or_default(args, ctx.config, &INFO)?;
     let mut body = Map::new();
     for (k, v) in args {
         let key = match k.as_str() {
             "messages" | "model" | "system" | "stream" => continue,
             "maxTokens" | "max_tokens" => {
-                if v.as_u64().filter(|n| *n > 0).is_none() {
-                    return Err(bad_argument(k, "must be a positive integer"));
-                }
+                positive_integer(k, v)?;
                 "max_tokens"
             }
             "temperature" | "topP" | "top_p" | "topK" | "top_k" if !v.is_number() => {
@@ -208,14 +168,7 @@ fn chat_request(
         body.insert("stream".into(), json!(true));
     }
     let url = join_url(base_url(ctx.config, &INFO), "v1/messages");
-    let mut req = json_request(
-        ctx.config,
-        p.auth_headers(ctx),
-        "POST",
-        url,
-        Some(&Value::Object(body)),
-        &[],
-    );
+    let mut req = auth_request(&CLAUDE, ctx, "POST", url, Some(&Value::Object(body)));
     req.stream = stream;
     Ok((req, model))
 }
@@ -229,28 +182,6 @@ fn system_part(v: &Value, field: &str) -> Result<Value, ApiError> {
             field,
             "must be a string or an array of text blocks",
         )),
-    }
-}
-
-fn stop_list(field: &str, v: &Value) -> Result<Value, ApiError> {
-    match v {
-        Value::String(s) => Ok(json!([s])),
-        Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
-        _ => Err(bad_argument(
-            field,
-            "must be a string or an array of strings",
-        )),
-    }
-}
-
-fn model_arg(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
-    match args.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
-        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
-        None => Ok(config
-            .model
-            .clone()
-            .unwrap_or_else(|| INFO.default_model.to_string())),
     }
 }
 
@@ -281,14 +212,10 @@ struct Block<'a> {
     text: Option<Cow<'a, str>>,
 }
 
-fn decode(what: &str, e: serde_json::Error) -> ApiError {
-    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
-}
-
 /// A `message` body to API.md's chat result. The text joins every text block, in order.
 fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
     let m: MessageIn = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode("the response is not a Messages reply", e))?;
+        .map_err(|e| decode_error("the response is not a Messages reply", e))?;
     let text: String = m
         .content
         .iter()
@@ -303,34 +230,14 @@ fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError
         ));
     }
     let u = m.usage.unwrap_or_default();
-    let usage = usage_from(u.input_tokens, u.output_tokens);
-    let header_id = request_id_header(&reply.headers);
-    let request_id = header_id
-        .as_deref()
-        .or(m.id.as_deref())
-        .unwrap_or(client_request_id);
-    let mut out = ResultJson::new(reply.body.len() + text.len() + 256);
-    out.str("text", &text)
-        .opt_str("model", m.model.as_deref())
-        .opt_str("finish_reason", finish)
-        .raw("usage", &usage_json(&usage))
-        .str("request_id", request_id)
-        .str("provider", INFO.name)
-        .raw_bytes("raw", &reply.body);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
-}
-
-fn usage_from(prompt: Option<u64>, completion: Option<u64>) -> Usage {
-    let (prompt, completion) = (prompt.unwrap_or(0), completion.unwrap_or(0));
-    Usage {
-        prompt,
-        completion,
-        total: prompt.saturating_add(completion),
-    }
+    let reply_says = ChatReply {
+        text: &text,
+        model: m.model.as_deref(),
+        finish_reason: finish,
+        usage: usage_from(u.input_tokens, u.output_tokens),
+        id: m.id.as_deref(),
+    };
+    Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }
 
 /// The type an Anthropic `error.type` settles; `None` leaves it to the status (the generic

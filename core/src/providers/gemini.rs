@@ -5,11 +5,13 @@
 
 mod reply;
 
-pub use reply::{errors, GeminiStreamCodec};
+pub use reply::{errors, GeminiEvents, GeminiStreamCodec};
 
+use super::args::{chat_args, model_arg, model_or_default, object, positive_integer, stop_list};
+use super::urls::encode_segment;
 use super::{
-    bad_argument, base_url, join_url, json_request, unsupported, Ctx, Provider, ProviderInfo,
-    Streamed, Unary,
+    auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported, Built,
+    Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
@@ -67,58 +69,32 @@ impl Provider for Gemini {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        match op {
+        let built: Built = match op {
             "chat" => {
-                let (request, model) = chat_request(self, ctx, args, false)?;
+                let (request, model) = chat_request(ctx, args, false)?;
                 let fallback = model.clone();
-                Ok(Unary {
-                    request,
-                    model: Some(model),
-                    parse: Box::new(move |r, id| reply::parse_chat(r, id, &fallback)),
-                    errors,
-                })
+                let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
+                named((request, model), Box::new(parse))
             }
             "embed" => {
-                let (request, model, count) = embed_request(self, ctx, args)?;
+                let (request, model, count) = embed_request(ctx, args)?;
                 let name = model.clone();
-                Ok(Unary {
-                    request,
-                    model: Some(model),
-                    parse: Box::new(move |r, id| reply::parse_embed(r, id, &name, count)),
-                    errors,
-                })
+                let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
+                named((request, model), Box::new(parse))
             }
             "listModels" => {
                 let url = versioned_url(ctx.config, MODELS_QUERY);
-                Ok(Unary {
-                    request: json_request(
-                        ctx.config,
-                        self.auth_headers(ctx),
-                        "GET",
-                        url,
-                        None,
-                        &[],
-                    ),
-                    model: None,
-                    parse: Box::new(reply::parse_models),
-                    errors,
-                })
+                let request = auth_request(self, ctx, "GET", url, None);
+                (request, None, Box::new(reply::parse_models))
             }
-            _ => Err(unsupported(INFO.name, op)),
-        }
+            _ => return Err(unsupported(INFO.name, op)),
+        };
+        Ok(Unary::new(built, errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        if op != "chatStream" {
-            return Err(unsupported(INFO.name, op));
-        }
-        let (request, model) = chat_request(self, ctx, args, true)?;
-        Ok(Streamed {
-            request,
-            model: Some(model),
-            codec: Box::new(GeminiStreamCodec::new()),
-            errors,
-        })
+        let request = || chat_request(ctx, args, true);
+        chat_stream_only(&INFO, op, request, GeminiStreamCodec::new(), errors)
     }
 }
 
@@ -150,46 +126,16 @@ fn model_name(model: &str) -> Result<ModelName, ApiError> {
             "must name a model, e.g. 'gemini-2.0-flash'",
         ));
     }
-    let mut path = format!("{collection}/");
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            path.push(char::from(b));
-        } else {
-            path.push_str(&format!("%{b:02X}"));
-        }
-    }
     Ok(ModelName {
         name: format!("{collection}/{id}"),
-        path,
+        path: format!("{collection}/{}", encode_segment(id)),
     })
-}
-
-fn model_arg(
-    args: &Map<String, Value>,
-    default: impl FnOnce() -> String,
-) -> Result<String, ApiError> {
-    match args.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
-        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
-        None => Ok(default()),
-    }
 }
 
 /// API.md chat arguments to a `GenerateContentRequest`: `contents` with roles `user`/`model`,
 /// system texts in `systemInstruction`, sampling options in `generationConfig`.
-fn chat_request(
-    p: &Gemini,
-    ctx: &Ctx,
-    args: &Value,
-    stream: bool,
-) -> Result<(HttpRequest, String), ApiError> {
-    let args = args
-        .as_object()
-        .ok_or_else(|| bad_argument("chat(request)", "must be an object with `messages`"))?;
-    let given = args
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))?;
+fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+    let (args, given) = chat_args(args)?;
     let mut system = Vec::new();
     if let Some(s) = args.get("system") {
         system.extend(parts(s, "system")?);
@@ -222,12 +168,7 @@ fn chat_request(
             "must contain at least one 'user' or 'assistant' message",
         ));
     }
-    let model = model_arg(args, || {
-        ctx.config
-            .model
-            .clone()
-            .unwrap_or_else(|| INFO.default_model.to_string())
-    })?;
+    let model = model_or_default(args, ctx.config, &INFO)?;
     let name = model_name(&model)?;
     let mut body = Map::new();
     let mut generation = match args.get("generationConfig") {
@@ -239,9 +180,7 @@ fn chat_request(
         let key = match k.as_str() {
             "messages" | "model" | "system" | "generationConfig" | "stream" => continue,
             "maxTokens" | "max_tokens" | "maxOutputTokens" => {
-                if v.as_u64().filter(|n| *n > 0).is_none() {
-                    return Err(bad_argument(k, "must be a positive integer"));
-                }
+                positive_integer(k, v)?;
                 "maxOutputTokens"
             }
             "temperature" | "topP" | "top_p" | "topK" | "top_k" if !v.is_number() => {
@@ -276,14 +215,7 @@ fn chat_request(
         format!("{}:generateContent", name.path)
     };
     let url = versioned_url(ctx.config, &path);
-    let mut req = json_request(
-        ctx.config,
-        p.auth_headers(ctx),
-        "POST",
-        url,
-        Some(&Value::Object(body)),
-        &[],
-    );
+    let mut req = auth_request(&GEMINI, ctx, "POST", url, Some(&Value::Object(body)));
     req.stream = stream;
     Ok((req, model))
 }
@@ -312,28 +244,14 @@ fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
     }
 }
 
-fn stop_list(field: &str, v: &Value) -> Result<Value, ApiError> {
-    match v {
-        Value::String(s) => Ok(json!([s])),
-        Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
-        _ => Err(bad_argument(
-            field,
-            "must be a string or an array of strings",
-        )),
-    }
-}
-
 /// `embed({ input, model? })`: a string goes to `:embedContent`, an array to
 /// `:batchEmbedContents` (each request repeats the model, as the API requires). Other
 /// arguments (`taskType`, `title`, `outputDimensionality`) go in each request.
 fn embed_request(
-    p: &Gemini,
     ctx: &Ctx,
     args: &Value,
 ) -> Result<(HttpRequest, String, Option<usize>), ApiError> {
-    let args = args
-        .as_object()
-        .ok_or_else(|| bad_argument("embed(request)", "must be an object with `input`"))?;
+    let args = object(args, "embed(request)", "`input`")?;
     let accepts = "is required: a string or a non-empty array of strings";
     let input = args
         .get("input")
@@ -370,13 +288,6 @@ fn embed_request(
         _ => return Err(bad_argument("input", accepts)),
     };
     let url = versioned_url(ctx.config, &path);
-    let req = json_request(
-        ctx.config,
-        p.auth_headers(ctx),
-        "POST",
-        url,
-        Some(&body),
-        &[],
-    );
+    let req = auth_request(&GEMINI, ctx, "POST", url, Some(&body));
     Ok((req, model, count))
 }

@@ -4,14 +4,14 @@
 //! A batch goes out as one `batch_infer` request at once: the seed held requests back until a
 //! second one arrived, so a lone request could wait forever.
 
-use super::openai::auth_headers;
+use super::args::{fields, model_or_default};
+use super::replies::server_json;
+use super::urls::encode_segment;
 use super::{
-    bad_argument, base_url, join_url, json_errors, json_request, unsupported, Ctx, Provider,
+    bad_argument, base_url, bearer_request, join_url, json_errors, unsupported, Ctx, Provider,
     ProviderInfo, Unary,
 };
-use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::Headers;
 use crate::pipeline::{Parsed, Parser, Reply};
 use serde_json::{json, Map, Value};
 
@@ -33,10 +33,6 @@ impl Provider for Llvm {
         &INFO
     }
 
-    fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        auth_headers(ctx.config)
-    }
-
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let config = ctx.config;
         let (method, path, body, model, parse): (_, _, _, _, Parser) = match op {
@@ -56,13 +52,13 @@ impl Provider for Llvm {
             }
             "modelStatus" => {
                 let a = fields(op, args, &["model"])?;
-                let id = model_id(a, config)?;
+                let id = model_or_default(a, config, &INFO)?;
                 let path = format!("models/{}", encode_segment(&id));
                 ("GET", path, None, Some(id), Box::new(server_json))
             }
             "infer" => {
                 let a = fields(op, args, &["model", "input", "parameters"])?;
-                let id = model_id(a, config)?;
+                let id = model_or_default(a, config, &INFO)?;
                 let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
                     bad_argument("input", "is required: the model's input (any JSON value)")
                 })?;
@@ -72,7 +68,7 @@ impl Provider for Llvm {
             }
             "batchInfer" => {
                 let a = fields(op, args, &["model", "inputs", "parameters"])?;
-                let id = model_id(a, config)?;
+                let id = model_or_default(a, config, &INFO)?;
                 let inputs = a
                     .get("inputs")
                     .filter(|v| v.as_array().is_some_and(|l| !l.is_empty()))
@@ -87,58 +83,12 @@ impl Provider for Llvm {
         };
         let url = join_url(base_url(config, &INFO), &path);
         Ok(Unary {
-            request: json_request(
-                config,
-                auth_headers(config),
-                method,
-                url,
-                body.as_ref(),
-                &[],
-            ),
+            request: bearer_request(config, method, url, body.as_ref()),
             model,
             parse,
             // `{"error": "..."}` on any status >= 400: the common shape.
             errors: json_errors,
         })
-    }
-}
-
-/// The argument object of `op`, refusing keys it does not take (a typo such as `inputs` for
-/// `input` should not be dropped silently). A missing object means no arguments.
-pub fn fields<'a>(
-    op: &str,
-    args: &'a Value,
-    allowed: &[&str],
-) -> Result<&'a Map<String, Value>, ApiError> {
-    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    let map = match args {
-        Value::Object(m) => m,
-        Value::Null => EMPTY.get_or_init(Map::new),
-        _ => return Err(bad_argument(&format!("{op}(request)"), "must be an object")),
-    };
-    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        let accepts = if allowed.is_empty() {
-            format!("is not an argument of {op} (it takes none)")
-        } else {
-            format!(
-                "is not an argument of {op} (it takes {})",
-                allowed.join(", ")
-            )
-        };
-        return Err(bad_argument(k, &accepts));
-    }
-    Ok(map)
-}
-
-/// `model` from the call, else the client's `model` option, else the seed's `default`.
-fn model_id(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
-    match args.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
-        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
-        None => Ok(config
-            .model
-            .clone()
-            .unwrap_or_else(|| INFO.default_model.to_string())),
     }
 }
 
@@ -149,32 +99,6 @@ fn parameters(args: &Map<String, Value>) -> Result<Value, ApiError> {
         Some(p @ Value::Object(_)) => Ok(p.clone()),
         Some(_) => Err(bad_argument("parameters", "must be an object")),
     }
-}
-
-/// Percent-encodes one URL path segment: everything but RFC 3986 unreserved characters, so a
-/// model id such as `org/name` stays one segment.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A server-JSON result: the body verbatim, once it is known to be JSON.
-pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
-    let text = std::str::from_utf8(&reply.body)
-        .ok()
-        .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response is not JSON"))?;
-    Ok(Parsed {
-        json: text.to_string(),
-        ..Parsed::default()
-    })
 }
 
 /// `GET /models` to `[{ id, ... }]`. The documented body is `{"models": [ids]}`; a bare list,
@@ -219,22 +143,7 @@ fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(body: &str) -> Reply {
-        Reply {
-            status: 200,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        assert_eq!(encode_segment("bert-base_1.0~x"), "bert-base_1.0~x");
-        assert_eq!(encode_segment("org/m v:2"), "org%2Fm%20v%3A2");
-        assert_eq!(encode_segment("é"), "%C3%A9");
-        assert_eq!(encode_segment(""), "");
-    }
+    use crate::providers::replies::ok_reply as reply;
 
     #[test]
     fn model_lists_in_every_shape() {
@@ -270,15 +179,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn server_json_is_verbatim() {
-        let body = r#"{"model_id":"m","outputs":[1.5e3]}"#;
-        assert_eq!(server_json(&reply(body), "c").unwrap().json, body);
-        assert_eq!(
-            server_json(&reply("oops"), "c").unwrap_err().kind,
-            ErrorType::DecodeError
-        );
     }
 }

@@ -12,6 +12,15 @@ pub mod openai;
 pub mod ovms;
 pub mod s3_kit;
 
+// What more than one provider uses; providers import these, never each other's helpers
+// (the OpenAI wire format in `openai` is the one family codec its members share).
+pub mod args;
+pub mod hf;
+pub mod replies;
+pub mod rerank;
+pub mod streaming;
+pub mod urls;
+
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
@@ -46,6 +55,28 @@ pub struct Unary {
     pub errors: ErrorReader,
 }
 
+/// A request and the model it names.
+pub type ModelRequest = (HttpRequest, String);
+
+/// What a unary operation builds: its request, the model it names, how its reply is read.
+pub type Built = (HttpRequest, Option<String>, Parser);
+
+/// A request that names its model, with its parser.
+pub fn named((request, model): ModelRequest, parse: Parser) -> Built {
+    (request, Some(model), parse)
+}
+
+impl Unary {
+    pub fn new((request, model, parse): Built, errors: ErrorReader) -> Unary {
+        Unary {
+            request,
+            model,
+            parse,
+            errors,
+        }
+    }
+}
+
 /// A streamed call, ready for the pipeline.
 pub struct Streamed {
     pub request: HttpRequest,
@@ -54,14 +85,33 @@ pub struct Streamed {
     pub errors: ErrorReader,
 }
 
+impl Streamed {
+    /// A stream of `model` (every stream names one) read by `codec`.
+    pub fn new(
+        (request, model): ModelRequest,
+        codec: Box<dyn StreamCodec>,
+        errors: ErrorReader,
+    ) -> Streamed {
+        Streamed {
+            request,
+            model: Some(model),
+            codec,
+            errors,
+        }
+    }
+}
+
 /// One provider's wire format. Operation names are API.md's call names (`chat`, `embed`,
 /// `listModels`, `generate`, `rerank`, `chatqna`, `infer`, `batchInfer`, `status`, `predict`,
 /// `modelStatus`, `health`, `putObject`, `getObject`, `headObject`, `deleteObject`,
 /// `listObjects`); streams are `chatStream`, `generateStream`, `chatqnaStream`.
 pub trait Provider {
     fn info(&self) -> &'static ProviderInfo;
-    /// Headers that authenticate a request (also used by `makeRequest`).
-    fn auth_headers(&self, ctx: &Ctx) -> Headers;
+    /// Headers that authenticate a request (also used by `makeRequest`). The default is
+    /// [`bearer_auth`]: a bearer only when a key is configured.
+    fn auth_headers(&self, ctx: &Ctx) -> Headers {
+        bearer_auth(ctx.config)
+    }
     /// Builds unary operation `op` from the caller's arguments (call options already removed).
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError>;
     /// Builds stream operation `op`.
@@ -90,6 +140,20 @@ pub trait Provider {
     /// Operations answered without a request (`presignUrl`): their JSON result.
     fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
         Err(unsupported(self.info().name, op))
+    }
+}
+
+/// `stream` of a provider whose one stream is `chatStream`, built by `request`.
+pub fn chat_stream_only(
+    info: &ProviderInfo,
+    op: &str,
+    request: impl FnOnce() -> Result<ModelRequest, ApiError>,
+    codec: impl StreamCodec + 'static,
+    errors: ErrorReader,
+) -> Result<Streamed, ApiError> {
+    match op {
+        "chatStream" => Ok(Streamed::new(request()?, Box::new(codec), errors)),
+        _ => Err(unsupported(info.name, op)),
     }
 }
 
@@ -149,7 +213,7 @@ fn parse_any(
     };
     Ok(crate::pipeline::Parsed {
         json,
-        usage: openai::usage_of(&reply.body),
+        usage: replies::usage_of(&reply.body),
         bytes: None,
     })
 }
@@ -196,6 +260,11 @@ pub struct ProviderInfo {
     pub requires_key: bool,
 }
 
+/// The error for a reply (or a stream event) that is not what `what` says it should be.
+pub fn decode_error(what: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
+}
+
 /// The error for a call argument that is missing or of the wrong shape.
 pub fn bad_argument(field: &str, accepts: &str) -> ApiError {
     ApiError::new(
@@ -218,6 +287,35 @@ pub fn join_url(base: &str, path: &str) -> String {
 
 pub fn base_url<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
     config.base_url.as_deref().unwrap_or(info.default_base_url)
+}
+
+/// A JSON request with provider `p`'s authentication, without extra headers of the call's own.
+pub fn auth_request(
+    p: &dyn Provider,
+    ctx: &Ctx,
+    method: &str,
+    url: String,
+    body: Option<&Value>,
+) -> HttpRequest {
+    json_request(ctx.config, p.auth_headers(ctx), method, url, body, &[])
+}
+
+/// `authorization: Bearer <key>` when a key is configured, else no header.
+pub fn bearer_auth(config: &Config) -> Headers {
+    match &config.api_key {
+        Some(k) => vec![("authorization".into(), format!("Bearer {}", k.expose()))],
+        None => Vec::new(),
+    }
+}
+
+/// A JSON request authenticated by [`bearer_auth`], without extra headers of the call's own.
+pub fn bearer_request(
+    config: &Config,
+    method: &str,
+    url: String,
+    body: Option<&Value>,
+) -> HttpRequest {
+    json_request(config, bearer_auth(config), method, url, body, &[])
 }
 
 /// Builds a JSON request with the provider's auth and the client's extra headers.
@@ -296,6 +394,17 @@ impl ResultJson {
     pub fn finish(mut self) -> String {
         self.0.push('}');
         self.0
+    }
+}
+
+/// Usage from the server's prompt and completion counts (an absent count is zero); the total
+/// is their sum.
+pub fn usage_from(prompt: Option<u64>, completion: Option<u64>) -> crate::stats::Usage {
+    let (prompt, completion) = (prompt.unwrap_or(0), completion.unwrap_or(0));
+    crate::stats::Usage {
+        prompt,
+        completion,
+        total: prompt.saturating_add(completion),
     }
 }
 

@@ -5,26 +5,28 @@
 //! `listModels` is not available.
 //!
 //! The base URL is the origin; a seed `opea_endpoint` that already ends in `/v1` is taken as it
-//! is rather than doubled.
+//! is rather than doubled. OPEA itself has no auth; a key the caller configured still goes
+//! along as a bearer (a gateway may check it).
 
 mod chatqna;
 
-pub use chatqna::{decode_bytes_repr, ChatQnaStreamCodec};
+pub use chatqna::{decode_bytes_repr, ChatQnaEvents, ChatQnaStreamCodec};
 
 use super::openai::{
-    auth_headers, chat_request, chat_stream_request, embed_request, parse_chat, parse_embed,
-    ChatStreamCodec, OpenAiCompat,
+    chat_request, chat_stream_request, embed_request, parse_chat, parse_embed, ChatStreamCodec,
+    OpenAiCompat,
 };
-use super::ovms::{ranked_json, rerank_args};
+use super::rerank::{ranked_json, rerank_args, RerankArgs};
+use super::urls::with_base_url;
 use super::{
-    bad_argument, base_url, join_url, json_request, unsupported, Ctx, Provider, ProviderInfo,
-    Streamed, Unary,
+    bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Headers, HttpRequest};
-use crate::pipeline::{Parsed, Parser, Reply, StreamCodec};
+use crate::host::HttpRequest;
+use crate::pipeline::{Parsed, Reply, StreamCodec};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -54,27 +56,18 @@ impl Provider for Opea {
         &INFO
     }
 
-    /// OPEA itself has no auth; a key the caller configured still goes along (a gateway may
-    /// check it).
-    fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        auth_headers(ctx.config)
-    }
-
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let v1 = v1_config(ctx.config);
-        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
-            "chat" => {
-                let (r, m) = chat_request(&COMPAT, &v1, args)?;
-                (r, Some(m), Box::new(|r, id| parse_chat(INFO.name, r, id)))
-            }
-            "chatqna" => {
-                let (r, m) = chatqna_request(&v1, args, false)?;
-                (r, Some(m), Box::new(|r, id| parse_chat(INFO.name, r, id)))
-            }
-            "embed" => {
-                let (r, m) = embed_request(&COMPAT, &v1, args)?;
-                (r, Some(m), Box::new(|r, id| parse_embed(INFO.name, r, id)))
-            }
+        let built: Built = match op {
+            "chat" => named(chat_request(&COMPAT, &v1, args)?, Box::new(parse_opea_chat)),
+            "chatqna" => named(
+                chatqna_request(&v1, args, false)?,
+                Box::new(parse_opea_chat),
+            ),
+            "embed" => named(
+                embed_request(&COMPAT, &v1, args)?,
+                Box::new(|r, id| parse_embed(INFO.name, r, id)),
+            ),
             "rerank" => {
                 let (r, texts, top_n) = rerank_request(&v1, args)?;
                 (
@@ -85,57 +78,46 @@ impl Provider for Opea {
             }
             _ => return Err(unsupported(INFO.name, op)),
         };
-        Ok(Unary {
-            request,
-            model,
-            parse,
-            errors: opea_errors,
-        })
+        Ok(Unary::new(built, opea_errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let v1 = v1_config(ctx.config);
-        let (request, model, codec): (_, _, Box<dyn StreamCodec>) = match op {
-            "chatStream" => {
-                let (r, m) = chat_stream_request(&COMPAT, &v1, args)?;
-                (r, m, Box::new(ChatStreamCodec::new()))
-            }
-            "chatqnaStream" => {
-                let (r, m) = chatqna_request(&v1, args, true)?;
-                (r, m, Box::new(ChatQnaStreamCodec::default()))
-            }
+        let (built, codec): (_, Box<dyn StreamCodec>) = match op {
+            "chatStream" => (
+                chat_stream_request(&COMPAT, &v1, args)?,
+                Box::new(ChatStreamCodec::new()),
+            ),
+            "chatqnaStream" => (
+                chatqna_request(&v1, args, true)?,
+                Box::new(ChatQnaStreamCodec::new()),
+            ),
             _ => return Err(unsupported(INFO.name, op)),
         };
-        Ok(Streamed {
-            request,
-            model: Some(model),
-            codec,
-            errors: opea_errors,
-        })
+        Ok(Streamed::new(built, codec, opea_errors))
     }
+}
+
+fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+    parse_chat(INFO.name, reply, client_request_id)
 }
 
 /// The config with the base URL at `/v1`, for the shared OpenAI-style builders.
 fn v1_config(config: &Config) -> Config {
     let base = base_url(config, &INFO).trim_end_matches('/');
-    let mut c = config.clone();
-    c.base_url = Some(if base.ends_with("/v1") {
+    let v1 = if base.ends_with("/v1") {
         base.to_string()
     } else {
         format!("{base}/v1")
-    });
-    c
+    };
+    with_base_url(config, v1)
 }
 
 /// `chatqna({ messages, stream? })`: the chat body (messages checked and parameters mapped by
 /// the shared builder) posted to `/v1/chatqna`. The gateway streams unless told otherwise, so
 /// `stream` is always sent; `messages` may also be one string, as the gateway allows; `model`
 /// goes only when the caller chose one (the gateway answers as `chatqna`).
-fn chatqna_request(
-    v1: &Config,
-    args: &Value,
-    stream: bool,
-) -> Result<(HttpRequest, String), ApiError> {
+fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
     let what = if stream { "chatqnaStream" } else { "chatqna" };
     let mut a = args.as_object().cloned().ok_or_else(|| {
         bad_argument(
@@ -198,8 +180,12 @@ fn rerank_request(
     v1: &Config,
     args: &Value,
 ) -> Result<(HttpRequest, Vec<String>, Option<usize>), ApiError> {
-    let a = super::llvm::fields("rerank", args, &["query", "texts", "model", "topN"])?;
-    let (query, texts, top_n) = rerank_args(a)?;
+    let RerankArgs {
+        query,
+        texts,
+        top_n,
+        ..
+    } = rerank_args(args)?;
     let texts: Vec<String> = texts
         .iter()
         .filter_map(|t| t.as_str().map(str::to_string))
@@ -211,7 +197,7 @@ fn rerank_request(
         "top_n": top_n.unwrap_or(texts.len()),
     });
     let url = join_url(base_url(v1, &INFO), "reranking");
-    let req = json_request(v1, auth_headers(v1), "POST", url, Some(&body), &[]);
+    let req = bearer_request(v1, "POST", url, Some(&body));
     Ok((req, texts, top_n))
 }
 
@@ -230,12 +216,8 @@ struct RerankedDoc {
 /// `{reranked_docs: [{text, score}]}` names documents by text, not index: each is matched to
 /// the first text sent with that content that is not taken yet (duplicates stay distinct).
 fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    let out: Reranked = serde_json::from_slice(&reply.body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response is not a reranking result: {e}"),
-        )
-    })?;
+    let out: Reranked = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not a reranking result", e))?;
     let mut taken = vec![false; texts.len()];
     let mut ranked = Vec::with_capacity(out.reranked_docs.len());
     for doc in &out.reranked_docs {

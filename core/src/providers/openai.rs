@@ -1,18 +1,22 @@
 //! The OpenAI wire format, and the OpenAI-compatible family that shares it through presets
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
-use super::{
-    bad_argument, base_url, join_url, json_errors, json_request, unsupported, usage_json, Ctx,
-    Provider, ProviderInfo, ResultJson, Streamed, Unary,
+use super::args::{non_empty_messages, object, text_input};
+use super::replies::{
+    chat_result, embeddings_result, first_choice, parse_models, ChatReply, Completion, OpenAiUsage,
 };
-use crate::classify::{classify_stream_error, request_id_header};
+use super::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
+use super::{
+    bad_argument, base_url, bearer_request, chat_stream_only, decode_error, join_url, json_errors,
+    named, unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+};
+use crate::classify::classify_stream_error;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Headers, HttpRequest};
-use crate::pipeline::StreamCodec;
-use crate::pipeline::{Parsed, Parser, Reply};
+use crate::host::HttpRequest;
+use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
-use crate::stream::{SseDecoder, SseEvent};
+use crate::stream::SseDecoder;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -60,62 +64,27 @@ impl Provider for OpenAiCompat {
         self.info
     }
 
-    fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        auth_headers(ctx.config)
-    }
-
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let name = self.info.name;
-        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
-            "chat" => {
-                let (r, m) = chat_request(self, ctx.config, args)?;
-                (
-                    r,
-                    Some(m),
-                    Box::new(move |reply, id| parse_chat(name, reply, id)),
-                )
-            }
-            "embed" if self.embed_model.is_some() => {
-                let (r, m) = embed_request(self, ctx.config, args)?;
-                (
-                    r,
-                    Some(m),
-                    Box::new(move |reply, id| parse_embed(name, reply, id)),
-                )
-            }
-            "listModels" => (
-                models_request(self, ctx.config),
-                None,
-                Box::new(parse_models),
+        let config = ctx.config;
+        let built: Built = match op {
+            "chat" => named(
+                chat_request(self, config, args)?,
+                Box::new(move |reply, id| parse_chat(name, reply, id)),
             ),
+            "embed" if self.embed_model.is_some() => named(
+                embed_request(self, config, args)?,
+                Box::new(move |reply, id| parse_embed(name, reply, id)),
+            ),
+            "listModels" => (models_request(self, config), None, Box::new(parse_models)),
             _ => return Err(unsupported(name, op)),
         };
-        Ok(Unary {
-            request,
-            model,
-            parse,
-            errors: json_errors,
-        })
+        Ok(Unary::new(built, json_errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        if op != "chatStream" {
-            return Err(unsupported(self.info.name, op));
-        }
-        let (request, model) = chat_stream_request(self, ctx.config, args)?;
-        Ok(Streamed {
-            request,
-            model: Some(model),
-            codec: Box::new(ChatStreamCodec::new()),
-            errors: json_errors,
-        })
-    }
-}
-
-pub fn auth_headers(config: &Config) -> Vec<(String, String)> {
-    match &config.api_key {
-        Some(k) => vec![("authorization".into(), format!("Bearer {}", k.expose()))],
-        None => Vec::new(),
+        let request = || chat_stream_request(self, ctx.config, args);
+        chat_stream_only(self.info, op, request, ChatStreamCodec::new(), json_errors)
     }
 }
 
@@ -125,10 +94,8 @@ pub fn chat_request(
     p: &OpenAiCompat,
     config: &Config,
     args: &Value,
-) -> Result<(HttpRequest, String), ApiError> {
-    let args = args
-        .as_object()
-        .ok_or_else(|| bad_argument("chat(request)", "must be an object with `messages`"))?;
+) -> Result<ModelRequest, ApiError> {
+    let args = object(args, "chat(request)", "`messages`")?;
     let mut body = Map::new();
     let mut messages = Vec::new();
     if let Some(system) = args.get("system") {
@@ -137,13 +104,7 @@ pub fn chat_request(
             .ok_or_else(|| bad_argument("system", "must be a string"))?;
         messages.push(json!({"role": "system", "content": s}));
     }
-    let given = args
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))?;
-    if given.is_empty() {
-        return Err(bad_argument("messages", "must not be empty"));
-    }
+    let given = non_empty_messages(args)?;
     for (i, m) in given.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str);
         if !matches!(
@@ -186,60 +147,8 @@ pub fn chat_request(
         body.insert(key.to_string(), v.clone());
     }
     let url = join_url(base_url(config, p.info), "chat/completions");
-    let req = json_request(
-        config,
-        auth_headers(config),
-        "POST",
-        url,
-        Some(&Value::Object(body)),
-        &[],
-    );
+    let req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
     Ok((req, model))
-}
-
-#[derive(Deserialize, Default)]
-struct UsageIn {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    total_tokens: Option<u64>,
-}
-
-impl From<UsageIn> for Usage {
-    fn from(u: UsageIn) -> Usage {
-        Usage {
-            prompt: u.prompt_tokens,
-            completion: u.completion_tokens,
-            total: u
-                .total_tokens
-                .unwrap_or(u.prompt_tokens + u.completion_tokens),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct WithUsage {
-    usage: Option<UsageIn>,
-}
-
-/// The OpenAI-style `usage` of any JSON body, if it has one.
-pub fn usage_of(body: &[u8]) -> Option<Usage> {
-    serde_json::from_slice::<WithUsage>(body)
-        .ok()?
-        .usage
-        .map(Usage::from)
-}
-
-#[derive(Deserialize)]
-struct Completion<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(default)]
-    choices: Vec<Choice<'a>>,
-    usage: Option<UsageIn>,
 }
 
 #[derive(Deserialize)]
@@ -262,16 +171,9 @@ pub fn parse_chat(
     reply: &Reply,
     client_request_id: &str,
 ) -> Result<Parsed, ApiError> {
-    let c: Completion = serde_json::from_slice(&reply.body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response is not a chat completion: {e}"),
-        )
-    })?;
-    let choice = c
-        .choices
-        .first()
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
+    let c: Completion<Choice, OpenAiUsage> = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not a chat completion", e))?;
+    let choice = first_choice(&c.choices)?;
     let text = choice
         .message
         .as_ref()
@@ -284,25 +186,14 @@ pub fn parse_chat(
             "the reply was withheld by the content filter",
         ));
     }
-    let usage = c.usage.map(Usage::from).unwrap_or_default();
-    let header_id = request_id_header(&reply.headers);
-    let request_id = header_id
-        .as_deref()
-        .or(c.id.as_deref().filter(|id| !id.is_empty()))
-        .unwrap_or(client_request_id);
-    let mut out = ResultJson::new(reply.body.len() + 256);
-    out.str("text", text)
-        .opt_str("model", c.model.as_deref())
-        .opt_str("finish_reason", finish)
-        .raw("usage", &usage_json(&usage))
-        .str("request_id", request_id)
-        .str("provider", provider)
-        .raw_bytes("raw", &reply.body);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    let reply_says = ChatReply {
+        text,
+        model: c.model.as_deref(),
+        finish_reason: finish,
+        usage: c.usage.map(Usage::from).unwrap_or_default(),
+        id: c.id.as_deref().filter(|id| !id.is_empty()),
+    };
+    Ok(chat_result(provider, reply, client_request_id, reply_says))
 }
 
 /// `embed({ input, model? })`: `input` is a string or an array of strings.
@@ -310,20 +201,8 @@ pub fn embed_request(
     p: &OpenAiCompat,
     config: &Config,
     args: &Value,
-) -> Result<(HttpRequest, String), ApiError> {
-    let input = args
-        .get("input")
-        .filter(|i| {
-            i.is_string()
-                || i.as_array()
-                    .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
-        })
-        .ok_or_else(|| {
-            bad_argument(
-                "input",
-                "is required: a string or a non-empty array of strings",
-            )
-        })?;
+) -> Result<ModelRequest, ApiError> {
+    let input = text_input(args.get("input"))?;
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
         Some(_) => return Err(bad_argument("model", "must be a string")),
@@ -331,7 +210,7 @@ pub fn embed_request(
     };
     let body = json!({"model": model, "input": input, "encoding_format": "float"});
     let url = join_url(base_url(config, p.info), "embeddings");
-    let req = json_request(config, auth_headers(config), "POST", url, Some(&body), &[]);
+    let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, model))
 }
 
@@ -341,7 +220,7 @@ struct EmbeddingList<'a> {
     data: Vec<EmbeddingIn<'a>>,
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
-    usage: Option<UsageIn>,
+    usage: Option<OpenAiUsage>,
 }
 
 #[derive(Deserialize)]
@@ -359,80 +238,19 @@ pub fn parse_embed(
     reply: &Reply,
     client_request_id: &str,
 ) -> Result<Parsed, ApiError> {
-    let mut list: EmbeddingList = serde_json::from_slice(&reply.body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response is not an embedding list: {e}"),
-        )
-    })?;
+    let mut list: EmbeddingList = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not an embedding list", e))?;
     list.data.sort_by_key(|d| d.index);
-    if list
-        .data
-        .iter()
-        .any(|d| !d.embedding.get().trim_start().starts_with('['))
-    {
-        return Err(ApiError::new(
-            ErrorType::DecodeError,
-            "an embedding is not an array of floats",
-        ));
-    }
-    let mut vectors = String::with_capacity(reply.body.len());
-    vectors.push('[');
-    for (i, d) in list.data.iter().enumerate() {
-        if i > 0 {
-            vectors.push(',');
-        }
-        vectors.push_str(d.embedding.get());
-    }
-    vectors.push(']');
+    let vectors: Vec<&RawValue> = list.data.iter().map(|d| d.embedding).collect();
     let usage = list.usage.map(Usage::from).unwrap_or_default();
-    let request_id = request_id_header(&reply.headers);
-    let mut out = ResultJson::new(vectors.len() + 200);
-    out.raw("embeddings", &vectors)
-        .opt_str("model", list.model.as_deref())
-        .raw("usage", &usage_json(&usage))
-        .str(
-            "request_id",
-            request_id.as_deref().unwrap_or(client_request_id),
-        )
-        .str("provider", provider);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    let model = list.model.as_deref();
+    embeddings_result(provider, reply, client_request_id, &vectors, model, usage)
 }
 
 /// `listModels()`: `GET /models`.
 pub fn models_request(p: &OpenAiCompat, config: &Config) -> HttpRequest {
     let url = join_url(base_url(config, p.info), "models");
-    json_request(config, auth_headers(config), "GET", url, None, &[])
-}
-
-#[derive(Deserialize)]
-struct ModelList<'a> {
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
-
-/// The `data` array of a model list, verbatim: `[{ id, object, created, owned_by }]`.
-pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
-    let list: ModelList = serde_json::from_slice(&reply.body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response is not a model list: {e}"),
-        )
-    })?;
-    if !list.data.get().trim_start().starts_with('[') {
-        return Err(ApiError::new(
-            ErrorType::DecodeError,
-            "the model list `data` is not an array",
-        ));
-    }
-    Ok(Parsed {
-        json: list.data.get().to_string(),
-        ..Parsed::default()
-    })
+    bearer_request(config, "GET", url, None)
 }
 
 /// The request for `chatStream`: the chat body with `stream` and usage asked for.
@@ -440,7 +258,7 @@ pub fn chat_stream_request(
     p: &OpenAiCompat,
     config: &Config,
     args: &Value,
-) -> Result<(HttpRequest, String), ApiError> {
+) -> Result<ModelRequest, ApiError> {
     let mut args = args.clone();
     if let Some(m) = args.as_object_mut() {
         m.insert("stream".into(), json!(true));
@@ -458,7 +276,7 @@ pub fn chat_stream_request(
 struct ChunkIn<'a> {
     #[serde(default, borrow)]
     choices: Vec<ChunkChoice<'a>>,
-    usage: Option<UsageIn>,
+    usage: Option<OpenAiUsage>,
     #[serde(default)]
     error: Option<serde::de::IgnoredAny>,
 }
@@ -471,123 +289,38 @@ struct ChunkChoice<'a> {
     finish_reason: Option<Cow<'a, str>>,
 }
 
-/// OpenAI-style SSE: `data: {chat.completion.chunk}` events, `data: [DONE]` at the end, and an
-/// `error` event or an `{"error"}` chunk for a failure after the 200.
-#[derive(Default)]
-pub struct ChatStreamCodec {
-    sse: SseDecoder,
-    text: String,
-    finish_reason: Option<String>,
-    usage: Option<Usage>,
-    done: bool,
-}
+/// `chat.completion.chunk` payloads: the text at `choices[0].delta.content`.
+pub struct ChatChunk;
 
-impl ChatStreamCodec {
-    pub fn new() -> ChatStreamCodec {
-        ChatStreamCodec::default()
-    }
-
-    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
-        if self.done {
-            return Ok(());
-        }
-        if ev.event.as_deref() == Some("error") {
-            return Err(classify_stream_error(ev.data.as_bytes()));
-        }
-        if ev.data.trim() == "[DONE]" {
-            out.push(self.final_item());
-            return Ok(());
-        }
-        let chunk: ChunkIn = serde_json::from_str(&ev.data).map_err(|e| {
-            ApiError::new(
-                ErrorType::DecodeError,
-                format!("a stream event is not a chat.completion.chunk: {e}"),
-            )
-        })?;
+impl ChunkFormat for ChatChunk {
+    fn parse(data: &str) -> Result<Chunk, ApiError> {
+        let chunk: ChunkIn = serde_json::from_str(data)
+            .map_err(|e| decode_error("a stream event is not a chat.completion.chunk", e))?;
         if chunk.error.is_some() {
-            return Err(classify_stream_error(ev.data.as_bytes()));
+            return Err(classify_stream_error(data.as_bytes()));
         }
-        if let Some(u) = chunk.usage {
-            self.usage = Some(u.into());
-        }
-        if let Some(choice) = chunk.choices.first() {
-            let delta = choice
-                .delta
-                .as_ref()
+        let choice = chunk.choices.first();
+        Ok(Chunk {
+            delta: choice
+                .and_then(|c| c.delta.as_ref())
                 .and_then(|d| d.content.as_deref())
-                .unwrap_or("");
-            if !delta.is_empty() {
-                self.text.push_str(delta);
-                let mut item = ResultJson::new(delta.len() + 32);
-                item.str("delta", delta).raw("done", "false");
-                out.push(item.finish());
-            }
-            if let Some(f) = &choice.finish_reason {
-                self.finish_reason = Some(f.to_string());
-            }
-        }
-        Ok(())
-    }
-
-    fn final_item(&mut self) -> String {
-        self.done = true;
-        let mut item = ResultJson::new(128);
-        item.str("delta", "")
-            .raw("done", "true")
-            .opt_str("finish_reason", self.finish_reason.as_deref());
-        match &self.usage {
-            Some(u) => item.raw("usage", &usage_json(u)),
-            None => item.raw("usage", "null"),
-        };
-        item.finish()
+                .unwrap_or("")
+                .to_string(),
+            finish_reason: choice
+                .and_then(|c| c.finish_reason.as_deref())
+                .map(str::to_string),
+            usage: chunk.usage.map(Usage::from),
+        })
     }
 }
 
-impl StreamCodec for ChatStreamCodec {
-    fn reset(&mut self) {
-        *self = ChatStreamCodec::default();
-    }
-
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-        let events = self
-            .sse
-            .feed(bytes)
-            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
-        let mut out = Vec::new();
-        for ev in events {
-            self.event(ev, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
-        let mut out = Vec::new();
-        for ev in self.sse.finish() {
-            self.event(ev, &mut out)?;
-        }
-        // A server that closes right after the finishing chunk, without `[DONE]`, finished.
-        if !self.done && self.finish_reason.is_some() {
-            out.push(self.final_item());
-        }
-        Ok(out)
-    }
-
-    fn text(&self) -> &str {
-        &self.text
-    }
-
-    fn usage(&self) -> Option<Usage> {
-        self.usage
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-}
+/// OpenAI-style SSE of `chat.completion.chunk` events (see [`ChunkEvents`]).
+pub type ChatStreamCodec = FramedCodec<SseDecoder, ChunkEvents<ChatChunk>>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::StreamCodec;
     use crate::secret::Secret;
 
     fn cfg() -> Config {

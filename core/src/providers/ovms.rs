@@ -6,22 +6,28 @@
 
 mod stream;
 
-pub use stream::{delta_item, final_item, Chunk, CompletionStreamCodec, RawErrorLines};
+pub use stream::{CompletionStreamCodec, RawErrorLines};
 
-use super::llvm::{encode_segment, fields, server_json};
+use super::args::{fields, model_or_default, object};
 use super::openai::{
-    auth_headers, chat_request, chat_stream_request, embed_request, models_request, parse_chat,
-    parse_embed, parse_models, usage_of, ChatStreamCodec, OpenAiCompat,
+    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
+    ChatStreamCodec, OpenAiCompat,
 };
+use super::replies::{
+    chat_result, first_choice, parse_models, server_json, usage_of, ChatReply, Completion,
+};
+use super::rerank::{ranked_json, rerank_args, RerankArgs};
+use super::urls::{encode_segment, with_base_url};
 use super::{
-    bad_argument, base_url, join_url, json_request, unsupported, usage_json, Ctx, Provider,
-    ProviderInfo, ResultJson, Streamed, Unary,
+    bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
-use crate::classify::{parse_error_body, request_id_header, ErrorBody};
+use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Headers, HttpRequest};
-use crate::pipeline::{Parsed, Parser, Reply, StreamCodec};
+use crate::host::HttpRequest;
+use crate::pipeline::{Parsed, Reply, StreamCodec};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
@@ -52,116 +58,88 @@ impl Provider for Ovms {
         &INFO
     }
 
-    /// Only `/v3` checks the key, but it goes on every request (the seed's GETs went without).
-    fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        auth_headers(ctx.config)
-    }
-
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let config = ctx.config;
         let v3 = v3_config(config);
-        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
-            "chat" => {
-                let (r, m) = chat_request(&COMPAT, &v3, args)?;
-                (r, Some(m), Box::new(|r, id| parse_chat(INFO.name, r, id)))
-            }
-            "generate" => {
-                let (r, m) = completion_request(config, args, false)?;
-                (r, Some(m), Box::new(parse_completion))
-            }
-            "embed" => {
-                let (r, m) = embed_request(&COMPAT, &v3, &with_model(args, config))?;
-                (r, Some(m), Box::new(|r, id| parse_embed(INFO.name, r, id)))
-            }
+        let built: Built = match op {
+            "chat" => named(chat_request(&COMPAT, &v3, args)?, Box::new(parse_ovms_chat)),
+            "generate" => named(
+                completion_request(config, args, false)?,
+                Box::new(parse_completion),
+            ),
+            "embed" => named(
+                embed_request(&COMPAT, &v3, &with_model(args, config))?,
+                Box::new(|r, id| parse_embed(INFO.name, r, id)),
+            ),
             "rerank" => {
                 let (r, m, n, top) = rerank_request(config, args)?;
-                (r, Some(m), Box::new(move |r, _| parse_rerank(r, n, top)))
+                named((r, m), Box::new(move |r, _| parse_rerank(r, n, top)))
             }
             "listModels" => {
                 let _ = fields(op, args, &[])?;
                 (models_request(&COMPAT, &v3), None, Box::new(parse_models))
             }
-            "infer" => {
-                let (r, m) = kserve_infer(config, args)?;
-                (r, Some(m), Box::new(server_json))
-            }
+            "infer" => named(kserve_infer(config, args)?, Box::new(server_json)),
             "health" => {
                 let _ = fields(op, args, &[])?;
                 let r = get(config, "v2/health/ready".into());
                 (r, None, Box::new(parse_health))
             }
-            "predict" => {
-                let (r, m) = tfs_predict(config, args)?;
-                (r, Some(m), Box::new(server_json))
-            }
+            "predict" => named(tfs_predict(config, args)?, Box::new(server_json)),
             "modelStatus" => {
                 let a = fields(op, args, &["model", "version"])?;
                 let m = required_model(a, config)?;
                 let r = get(config, model_path(&m, a)?);
-                (r, Some(m), Box::new(server_json))
+                named((r, m), Box::new(server_json))
             }
             _ => return Err(unsupported(INFO.name, op)),
         };
-        Ok(Unary {
-            request,
-            model,
-            parse,
-            errors: ovms_errors,
-        })
+        Ok(Unary::new(built, ovms_errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let (request, model, codec): (_, _, Box<dyn StreamCodec>) = match op {
-            "chatStream" => {
-                let (r, m) = chat_stream_request(&COMPAT, &v3_config(ctx.config), args)?;
-                (r, m, Box::new(RawErrorLines::new(ChatStreamCodec::new())))
-            }
-            "generateStream" => {
-                let (r, m) = completion_request(ctx.config, args, true)?;
-                (
-                    r,
-                    m,
-                    Box::new(RawErrorLines::new(CompletionStreamCodec::default())),
-                )
-            }
+        let config = ctx.config;
+        let (built, codec): (_, Box<dyn StreamCodec>) = match op {
+            "chatStream" => (
+                chat_stream_request(&COMPAT, &v3_config(config), args)?,
+                Box::new(RawErrorLines::new(ChatStreamCodec::new())),
+            ),
+            "generateStream" => (
+                completion_request(config, args, true)?,
+                Box::new(RawErrorLines::new(CompletionStreamCodec::new())),
+            ),
             _ => return Err(unsupported(INFO.name, op)),
         };
-        Ok(Streamed {
-            request,
-            model: Some(model),
-            codec,
-            errors: ovms_errors,
-        })
+        Ok(Streamed::new(built, codec, ovms_errors))
     }
+}
+
+fn parse_ovms_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+    parse_chat(INFO.name, reply, client_request_id)
 }
 
 /// The config with `/v3` appended to the base URL, for the shared OpenAI-style builders.
 fn v3_config(config: &Config) -> Config {
-    let mut c = config.clone();
-    c.base_url = Some(join_url(base_url(config, &INFO), "v3"));
-    c
+    with_base_url(config, join_url(base_url(config, &INFO), "v3"))
 }
 
+/// Only `/v3` checks the key, but it goes on every request (the seed's GETs went without).
 fn get(config: &Config, path: String) -> HttpRequest {
-    let url = join_url(base_url(config, &INFO), &path);
-    json_request(config, auth_headers(config), "GET", url, None, &[])
+    bearer_request(
+        config,
+        "GET",
+        join_url(base_url(config, &INFO), &path),
+        None,
+    )
 }
 
 fn post(config: &Config, path: &str, body: &Value) -> HttpRequest {
-    let url = join_url(base_url(config, &INFO), path);
-    json_request(config, auth_headers(config), "POST", url, Some(body), &[])
-}
-
-/// `model` from the call, else the client's `model` (the seed's `ovms_model`), else `default`.
-fn model_or_default(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
-    match args.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
-        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
-        None => Ok(config
-            .model
-            .clone()
-            .unwrap_or_else(|| INFO.default_model.to_string())),
-    }
+    bearer_request(
+        config,
+        "POST",
+        join_url(base_url(config, &INFO), path),
+        Some(body),
+    )
 }
 
 /// KServe and TF-Serving address a served model by name: the call's or the client's, never a
@@ -212,7 +190,7 @@ fn version(args: &Map<String, Value>) -> Result<Option<String>, ApiError> {
 
 /// `predict({ model, instances | inputs, version?, signature_name? })`: the version goes in the
 /// URL, never in the body (the seed put it in the body).
-fn tfs_predict(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
     let a = fields(
         "predict",
         args,
@@ -241,7 +219,7 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<(HttpRequest, String), A
 }
 
 /// `infer({ model, inputs, outputs?, version?, id?, parameters? })` on KServe v2.
-fn kserve_infer(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
+fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
     let a = fields(
         "infer",
         args,
@@ -304,15 +282,13 @@ fn completion_request(
     config: &Config,
     args: &Value,
     stream: bool,
-) -> Result<(HttpRequest, String), ApiError> {
-    let a = args
-        .as_object()
-        .ok_or_else(|| bad_argument("generate(request)", "must be an object with `prompt`"))?;
+) -> Result<ModelRequest, ApiError> {
+    let a = object(args, "generate(request)", "`prompt`")?;
     let prompt = a
         .get("prompt")
         .filter(|p| p.is_string())
         .ok_or_else(|| bad_argument("prompt", "is required: a string"))?;
-    let model = model_or_default(a, config)?;
+    let model = model_or_default(a, config, &INFO)?;
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert("prompt".into(), prompt.clone());
@@ -340,16 +316,6 @@ fn completion_request(
 }
 
 #[derive(Deserialize)]
-struct Completion<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    choices: Vec<TextChoice<'a>>,
-}
-
-#[derive(Deserialize)]
 struct TextChoice<'a> {
     #[serde(borrow)]
     text: Option<Cow<'a, str>>,
@@ -359,35 +325,17 @@ struct TextChoice<'a> {
 
 /// A `text_completion` body to API.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
-    let c: Completion = serde_json::from_slice(&reply.body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response is not a text completion: {e}"),
-        )
-    })?;
-    let choice = c
-        .choices
-        .first()
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
-    let usage = usage_of(&reply.body).unwrap_or_default();
-    let header_id = request_id_header(&reply.headers);
-    let request_id = header_id
-        .as_deref()
-        .or(c.id.as_deref())
-        .unwrap_or(client_request_id);
-    let mut out = ResultJson::new(reply.body.len() + 256);
-    out.str("text", choice.text.as_deref().unwrap_or(""))
-        .opt_str("model", c.model.as_deref())
-        .opt_str("finish_reason", choice.finish_reason.as_deref())
-        .raw("usage", &usage_json(&usage))
-        .str("request_id", request_id)
-        .str("provider", INFO.name)
-        .raw_bytes("raw", &reply.body);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    let c: Completion<TextChoice, IgnoredAny> = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not a text completion", e))?;
+    let choice = first_choice(&c.choices)?;
+    let reply_says = ChatReply {
+        text: choice.text.as_deref().unwrap_or(""),
+        model: c.model.as_deref(),
+        finish_reason: choice.finish_reason.as_deref(),
+        usage: usage_of(&reply.body).unwrap_or_default(),
+        id: c.id.as_deref(),
+    };
+    Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }
 
 /// `rerank({ query, texts, model?, topN? })` as a Cohere-style `/v3/rerank` body; also returns
@@ -396,53 +344,19 @@ fn rerank_request(
     config: &Config,
     args: &Value,
 ) -> Result<(HttpRequest, String, usize, Option<usize>), ApiError> {
-    let a = fields("rerank", args, &["query", "texts", "model", "topN"])?;
-    let (query, texts, top_n) = rerank_args(a)?;
-    let model = model_or_default(a, config)?;
+    let RerankArgs {
+        all,
+        query,
+        texts,
+        top_n,
+    } = rerank_args(args)?;
+    // `model` from the call, else the client's (the seed's `ovms_model`), else `default`.
+    let model = model_or_default(all, config, &INFO)?;
     let mut body = json!({"model": model, "query": query, "documents": texts});
     if let (Some(n), Some(b)) = (top_n, body.as_object_mut()) {
         b.insert("top_n".into(), json!(n));
     }
     Ok((post(config, "v3/rerank", &body), model, texts.len(), top_n))
-}
-
-/// The checked `query`, `texts` and `topN` of a rerank call (OPEA uses it too).
-pub fn rerank_args(a: &Map<String, Value>) -> Result<(&str, &Vec<Value>, Option<usize>), ApiError> {
-    let query = a
-        .get("query")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad_argument("query", "is required: a string"))?;
-    let texts = a
-        .get("texts")
-        .and_then(Value::as_array)
-        .filter(|t| !t.is_empty() && t.iter().all(Value::is_string))
-        .ok_or_else(|| bad_argument("texts", "is required: a non-empty array of strings"))?;
-    let top_n = match a.get("topN") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|n| *n >= 1)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| bad_argument("topN", "must be a whole number >= 1"))?,
-        ),
-    };
-    Ok((query, texts, top_n))
-}
-
-/// `(index, score)` pairs to API.md's `[{ index, score }]`, best first, cut to `topN`.
-pub fn ranked_json(mut ranked: Vec<(usize, f64)>, top_n: Option<usize>) -> Parsed {
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    if let Some(n) = top_n {
-        ranked.truncate(n);
-    }
-    let list: Vec<Value> = ranked
-        .iter()
-        .map(|(i, s)| json!({"index": i, "score": s}))
-        .collect();
-    Parsed {
-        json: Value::Array(list).to_string(),
-        ..Parsed::default()
-    }
 }
 
 #[derive(Deserialize)]
@@ -457,12 +371,8 @@ struct RerankHit {
 }
 
 fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    let out: RerankOut = serde_json::from_slice(&reply.body).map_err(|e| {
-        ApiError::new(
-            ErrorType::DecodeError,
-            format!("the response is not a rerank result: {e}"),
-        )
-    })?;
+    let out: RerankOut = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not a rerank result", e))?;
     if out.results.iter().any(|h| h.index >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,
@@ -503,15 +413,5 @@ mod tests {
         for bad in [json!(-1), json!(1.5), json!("1a"), json!(""), json!([])] {
             assert_eq!(v(bad).unwrap_err().kind, ErrorType::InvalidRequest);
         }
-    }
-
-    #[test]
-    fn ranking_sorts_and_cuts() {
-        let p = ranked_json(vec![(0, 0.1), (1, 0.9), (2, 0.5), (3, 0.9)], Some(3));
-        let v: Value = serde_json::from_str(&p.json).unwrap();
-        assert_eq!(
-            v,
-            json!([{"index":1,"score":0.9},{"index":3,"score":0.9},{"index":2,"score":0.5}])
-        );
     }
 }

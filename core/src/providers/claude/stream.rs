@@ -1,10 +1,9 @@
 //! Anthropic's named-event SSE stream (providers.md section 3, "Streaming").
 
-use super::{decode, error_fields, error_kind, usage_from, UsageIn};
+use super::{error_fields, error_kind, UsageIn};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::StreamCodec;
-use crate::providers::{usage_json, ResultJson};
-use crate::stats::Usage;
+use crate::providers::streaming::{FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::{decode_error, usage_from};
 use crate::stream::{SseDecoder, SseEvent};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -53,26 +52,32 @@ struct DeltaIn<'a> {
 
 /// Anthropic's named SSE events: text from `content_block_delta`/`text_delta`, input usage from
 /// `message_start`, stop reason and output usage from `message_delta`, the end at
-/// `message_stop`; `event: error` is a failure after the 200.
-#[derive(Default)]
-pub struct ClaudeStreamCodec {
-    sse: SseDecoder,
-    text: String,
-    finish_reason: Option<String>,
+/// `message_stop` (only there: a body cut before it yields nothing final); `event: error` is a
+/// failure after the 200.
+#[derive(Clone, Default)]
+pub struct ClaudeEvents {
     prompt: Option<u64>,
     completion: Option<u64>,
-    done: bool,
 }
 
-impl ClaudeStreamCodec {
-    pub fn new() -> ClaudeStreamCodec {
-        ClaudeStreamCodec::default()
-    }
+pub type ClaudeStreamCodec = FramedCodec<SseDecoder, ClaudeEvents>;
 
-    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
-        if self.done {
-            return Ok(());
+impl ClaudeEvents {
+    /// Cumulative counts: the latest value replaces the earlier one.
+    fn count(&mut self, usage: Option<UsageIn>, stream: &mut StreamProgress) {
+        if let Some(u) = usage {
+            self.prompt = u.input_tokens.or(self.prompt);
+            self.completion = u.output_tokens.or(self.completion);
         }
+        stream.usage = (self.prompt.is_some() || self.completion.is_some())
+            .then(|| usage_from(self.prompt, self.completion));
+    }
+}
+
+impl FrameHandler for ClaudeEvents {
+    type Frame = SseEvent;
+
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
         let named = ev.event.as_deref().unwrap_or("");
         match named {
             "ping" | "content_block_start" | "content_block_stop" => return Ok(()),
@@ -82,18 +87,13 @@ impl ClaudeStreamCodec {
             _ => return Ok(()),
         }
         let e: EventIn = serde_json::from_str(&ev.data)
-            .map_err(|err| decode("a stream event is not JSON", err))?;
+            .map_err(|err| decode_error("a stream event is not JSON", err))?;
         let kind = match named {
             "" => e.kind.as_deref().unwrap_or(""),
             n => n,
         };
         match kind {
-            "message_start" => {
-                if let Some(u) = e.message.and_then(|m| m.usage) {
-                    self.prompt = u.input_tokens.or(self.prompt);
-                    self.completion = u.output_tokens.or(self.completion);
-                }
-            }
+            "message_start" => self.count(e.message.and_then(|m| m.usage), stream),
             "content_block_delta" => {
                 let delta = e
                     .delta
@@ -101,80 +101,18 @@ impl ClaudeStreamCodec {
                     .filter(|d| d.kind.as_deref() == Some("text_delta"))
                     .and_then(|d| d.text.as_deref())
                     .unwrap_or("");
-                if !delta.is_empty() {
-                    self.text.push_str(delta);
-                    let mut item = ResultJson::new(delta.len() + 32);
-                    item.str("delta", delta).raw("done", "false");
-                    out.push(item.finish());
-                }
+                stream.delta(delta);
             }
             "message_delta" => {
                 if let Some(r) = e.delta.as_ref().and_then(|d| d.stop_reason.as_deref()) {
-                    self.finish_reason = Some(r.to_string());
+                    stream.finish_reason = Some(r.to_string());
                 }
-                // Cumulative counts: the latest value replaces the earlier one.
-                if let Some(u) = e.usage {
-                    self.prompt = u.input_tokens.or(self.prompt);
-                    self.completion = u.output_tokens.or(self.completion);
-                }
+                self.count(e.usage, stream);
             }
-            "message_stop" => out.push(self.final_item()),
+            "message_stop" => stream.finish(),
             "error" => return Err(stream_error(&ev.data)),
             _ => {}
         }
         Ok(())
-    }
-
-    fn final_item(&mut self) -> String {
-        self.done = true;
-        let mut item = ResultJson::new(128);
-        item.str("delta", "")
-            .raw("done", "true")
-            .opt_str("finish_reason", self.finish_reason.as_deref());
-        match self.usage() {
-            Some(u) => item.raw("usage", &usage_json(&u)),
-            None => item.raw("usage", "null"),
-        };
-        item.finish()
-    }
-}
-
-impl StreamCodec for ClaudeStreamCodec {
-    fn reset(&mut self) {
-        *self = ClaudeStreamCodec::default();
-    }
-
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-        let events = self
-            .sse
-            .feed(bytes)
-            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
-        let mut out = Vec::new();
-        for ev in events {
-            self.event(ev, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    /// Only `message_stop` ends the stream: a body cut before it yields nothing final.
-    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
-        let mut out = Vec::new();
-        for ev in self.sse.finish() {
-            self.event(ev, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    fn text(&self) -> &str {
-        &self.text
-    }
-
-    fn usage(&self) -> Option<Usage> {
-        (self.prompt.is_some() || self.completion.is_some())
-            .then(|| usage_from(self.prompt, self.completion))
-    }
-
-    fn done(&self) -> bool {
-        self.done
     }
 }

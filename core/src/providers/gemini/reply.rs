@@ -2,10 +2,12 @@
 //! list, and `google.rpc.Status` error bodies.
 
 use super::INFO;
-use crate::classify::{parse_error_body, request_id_header, ErrorBody};
+use crate::classify::{self, parse_error_body, ErrorBody};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::{Parsed, Reply, StreamCodec};
-use crate::providers::{usage_json, ResultJson};
+use crate::pipeline::{Parsed, Reply};
+use crate::providers::decode_error;
+use crate::providers::replies::{chat_result, embeddings_result, ChatReply};
+use crate::providers::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, SseEvent};
 use serde::Deserialize;
@@ -136,10 +138,6 @@ fn safety_stop(reason: &str) -> ApiError {
     )
 }
 
-fn decode(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
-}
-
 /// A `GenerateContentResponse` to API.md's chat result. `requested` is the model asked for,
 /// reported when the body names none.
 pub(super) fn parse_chat(
@@ -148,7 +146,7 @@ pub(super) fn parse_chat(
     requested: &str,
 ) -> Result<Parsed, ApiError> {
     let r: ResponseIn = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode("the response is not a GenerateContentResponse", e))?;
+        .map_err(|e| decode_error("the response is not a GenerateContentResponse", e))?;
     if let Some(e) = r.blocked() {
         return Err(e);
     }
@@ -163,25 +161,14 @@ pub(super) fn parse_chat(
     if let Some(reason) = finish.filter(|f| is_safety_stop(f) && text.is_empty()) {
         return Err(safety_stop(reason));
     }
-    let usage = r.usage_metadata.map(Usage::from).unwrap_or_default();
-    let header_id = request_id_header(&reply.headers);
-    let request_id = header_id
-        .as_deref()
-        .or(r.response_id.as_deref())
-        .unwrap_or(client_request_id);
-    let mut out = ResultJson::new(reply.body.len() + text.len() + 256);
-    out.str("text", &text)
-        .str("model", r.model_version.as_deref().unwrap_or(requested))
-        .opt_str("finish_reason", finish)
-        .raw("usage", &usage_json(&usage))
-        .str("request_id", request_id)
-        .str("provider", INFO.name)
-        .raw_bytes("raw", &reply.body);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    let reply_says = ChatReply {
+        text: &text,
+        model: Some(r.model_version.as_deref().unwrap_or(requested)),
+        finish_reason: finish,
+        usage: r.usage_metadata.map(Usage::from).unwrap_or_default(),
+        id: r.response_id.as_deref(),
+    };
+    Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }
 
 #[derive(Deserialize)]
@@ -209,7 +196,7 @@ pub(super) fn parse_embed(
     count: Option<usize>,
 ) -> Result<Parsed, ApiError> {
     let e: EmbedIn = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode("the response is not an embedding reply", e))?;
+        .map_err(|e| decode_error("the response is not an embedding reply", e))?;
     let vectors: Vec<&RawValue> = match (count, e.embedding, e.embeddings) {
         (None, Some(one), _) => vec![one.values],
         (Some(n), _, Some(list)) if list.len() == n => list.iter().map(|v| v.values).collect(),
@@ -226,47 +213,22 @@ pub(super) fn parse_embed(
             ))
         }
     };
-    if vectors
-        .iter()
-        .any(|v| !v.get().trim_start().starts_with('['))
-    {
-        return Err(ApiError::new(
-            ErrorType::DecodeError,
-            "an embedding is not an array of floats",
-        ));
-    }
-    let mut joined = String::with_capacity(reply.body.len());
-    joined.push('[');
-    for (i, v) in vectors.iter().enumerate() {
-        if i > 0 {
-            joined.push(',');
-        }
-        joined.push_str(v.get());
-    }
-    joined.push(']');
     let usage = e.usage_metadata.map(Usage::from).unwrap_or_default();
-    let header_id = request_id_header(&reply.headers);
-    let mut out = ResultJson::new(joined.len() + 200);
-    out.raw("embeddings", &joined)
-        .str("model", model)
-        .raw("usage", &usage_json(&usage))
-        .str(
-            "request_id",
-            header_id.as_deref().unwrap_or(client_request_id),
-        )
-        .str("provider", INFO.name);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    embeddings_result(
+        INFO.name,
+        reply,
+        client_request_id,
+        &vectors,
+        Some(model),
+        usage,
+    )
 }
 
 /// `{models:[{name:"models/x", ...}]}` to `[{ id: "x", name, ... }]` (an empty list may omit
 /// `models`).
 pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
     let v: Value = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode("the response is not a model list", e))?;
+        .map_err(|e| decode_error("the response is not a model list", e))?;
     let bad = || {
         ApiError::new(
             ErrorType::DecodeError,
@@ -368,14 +330,8 @@ fn stream_error(text: &[u8]) -> ApiError {
         (_, 400..=499) => ErrorType::InvalidRequest,
         _ => ErrorType::StreamInterrupted,
     });
-    let message = parsed
-        .message
-        .unwrap_or_else(|| "the server reported an error in the stream".into());
     // The HTTP status was 200; `code` only informs the type.
-    ApiError {
-        retry_delay: parsed.hint,
-        ..ApiError::new(kind, message)
-    }
+    classify::stream_error(kind, parsed)
 }
 
 /// Bytes kept to recognise an error body sent without SSE framing (pretty-printed JSON has no
@@ -383,59 +339,21 @@ fn stream_error(text: &[u8]) -> ApiError {
 const MAX_TAIL: usize = 1024 * 1024;
 
 /// `alt=sse` chunks, each a `GenerateContentResponse` with incremental text. There is no end
-/// sentinel: the server closes after the chunk carrying `finishReason`, so `finish` yields the
-/// final item once a finish reason was seen.
-#[derive(Default)]
-pub struct GeminiStreamCodec {
-    sse: SseDecoder,
-    text: String,
-    finish_reason: Option<String>,
-    usage: Option<Usage>,
-    done: bool,
+/// sentinel: the server closes after the chunk carrying `finishReason`, so the end of the body
+/// yields the final item once a finish reason was seen.
+#[derive(Clone, Default)]
+pub struct GeminiEvents {
     tail: Vec<u8>,
     tail_overflow: bool,
 }
 
-impl GeminiStreamCodec {
-    pub fn new() -> GeminiStreamCodec {
-        GeminiStreamCodec::default()
-    }
+pub type GeminiStreamCodec = FramedCodec<SseDecoder, GeminiEvents>;
 
-    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
-        if self.done {
-            return Ok(());
-        }
-        if ev.event.as_deref() == Some("error") {
-            return Err(stream_error(ev.data.as_bytes()));
-        }
-        let chunk: ResponseIn = serde_json::from_str(&ev.data)
-            .map_err(|e| decode("a stream event is not a GenerateContentResponse", e))?;
-        if chunk.error.is_some() {
-            return Err(stream_error(ev.data.as_bytes()));
-        }
-        if let Some(e) = chunk.blocked() {
-            return Err(e);
-        }
-        if let Some(u) = chunk.usage_metadata {
-            self.usage = Some(u.into());
-        }
-        for delta in chunk.text().filter(|t| !t.is_empty()) {
-            self.text.push_str(delta);
-            let mut item = ResultJson::new(delta.len() + 32);
-            item.str("delta", delta).raw("done", "false");
-            out.push(item.finish());
-        }
-        if let Some(reason) = chunk.finish_reason() {
-            if is_safety_stop(reason) && self.text.is_empty() {
-                return Err(safety_stop(reason));
-            }
-            self.finish_reason = Some(reason.to_string());
-        }
-        Ok(())
-    }
+impl FrameHandler for GeminiEvents {
+    type Frame = SseEvent;
 
     /// Keeps what follows the last blank line (an event separator) of the bytes seen so far.
-    fn keep_tail(&mut self, bytes: &[u8]) {
+    fn bytes(&mut self, bytes: &[u8]) {
         if self.tail_overflow {
             return;
         }
@@ -454,49 +372,37 @@ impl GeminiStreamCodec {
         }
     }
 
-    fn final_item(&mut self) -> String {
-        self.done = true;
-        let mut item = ResultJson::new(128);
-        item.str("delta", "")
-            .raw("done", "true")
-            .opt_str("finish_reason", self.finish_reason.as_deref());
-        match &self.usage {
-            Some(u) => item.raw("usage", &usage_json(u)),
-            None => item.raw("usage", "null"),
-        };
-        item.finish()
-    }
-}
-
-impl StreamCodec for GeminiStreamCodec {
-    fn reset(&mut self) {
-        *self = GeminiStreamCodec::default();
-    }
-
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-        self.keep_tail(bytes);
-        let events = self
-            .sse
-            .feed(bytes)
-            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
-        let mut out = Vec::new();
-        for ev in events {
-            self.event(ev, &mut out)?;
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+        if ev.event.as_deref() == Some("error") {
+            return Err(stream_error(ev.data.as_bytes()));
         }
-        Ok(out)
+        let chunk: ResponseIn = serde_json::from_str(&ev.data)
+            .map_err(|e| decode_error("a stream event is not a GenerateContentResponse", e))?;
+        if chunk.error.is_some() {
+            return Err(stream_error(ev.data.as_bytes()));
+        }
+        if let Some(e) = chunk.blocked() {
+            return Err(e);
+        }
+        if let Some(u) = chunk.usage_metadata {
+            stream.usage = Some(u.into());
+        }
+        for delta in chunk.text() {
+            stream.delta(delta);
+        }
+        if let Some(reason) = chunk.finish_reason() {
+            if is_safety_stop(reason) && stream.text.is_empty() {
+                return Err(safety_stop(reason));
+            }
+            stream.finish_reason = Some(reason.to_string());
+        }
+        Ok(())
     }
 
-    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
-        let mut out = Vec::new();
-        for ev in self.sse.finish() {
-            self.event(ev, &mut out)?;
-        }
-        if self.done {
-            return Ok(out);
-        }
-        if self.finish_reason.is_some() {
-            out.push(self.final_item());
-            return Ok(out);
+    fn end(&mut self, stream: &mut StreamProgress) -> Result<(), ApiError> {
+        stream.finish_if_reason();
+        if stream.done {
+            return Ok(());
         }
         // An error body written without `data:` framing, then the connection closed.
         let tail = String::from_utf8_lossy(&self.tail);
@@ -508,18 +414,6 @@ impl StreamCodec for GeminiStreamCodec {
                 }
             }
         }
-        Ok(out)
-    }
-
-    fn text(&self) -> &str {
-        &self.text
-    }
-
-    fn usage(&self) -> Option<Usage> {
-        self.usage
-    }
-
-    fn done(&self) -> bool {
-        self.done
+        Ok(())
     }
 }

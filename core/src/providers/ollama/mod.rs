@@ -6,16 +6,18 @@
 //! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
 //! field, as ollama-js sends it; nothing unknown is ever put into `options`.
 
-use super::openai::auth_headers;
-use super::{
-    bad_argument, base_url, join_url, json_errors, json_request, unsupported, usage_json, Ctx,
-    Provider, ProviderInfo, ResultJson, Streamed, Unary,
+use super::args::{
+    model_arg, model_or_default, non_empty_messages, number, object, stop_list, text_input,
 };
-use crate::classify::{parse_error_body, request_id_header};
+use super::replies::{chat_result, embeddings_result, ChatReply};
+use super::{
+    bad_argument, base_url, bearer_request, decode_error, join_url, json_errors, named,
+    unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+};
+use crate::classify::parse_error_body;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Headers, HttpRequest};
-use crate::pipeline::{Parsed, Parser, Reply};
+use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -24,7 +26,7 @@ use std::borrow::Cow;
 
 mod stream;
 
-pub use stream::NdjsonCodec;
+pub use stream::{NdjsonCodec, OllamaLines};
 
 pub struct Ollama;
 
@@ -53,50 +55,26 @@ impl Provider for Ollama {
         &INFO
     }
 
-    /// No key locally; a configured key is sent as a bearer (ollama.com cloud).
-    fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        auth_headers(ctx.config)
-    }
-
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let config = ctx.config;
-        let (request, model, parse): (HttpRequest, Option<String>, Parser) = match op {
+        let built: Built = match op {
             "chat" | "generate" => {
                 let route = if op == "chat" {
                     Route::Chat
                 } else {
                     Route::Generate
                 };
-                let (r, m) = text_request(config, route, args, false)?;
-                (
-                    r,
-                    Some(m),
-                    Box::new(move |reply, id| parse_text(route, reply, id)),
-                )
+                let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
+                named(text_request(config, route, args, false)?, Box::new(parse))
             }
-            "embed" => {
-                let (r, m) = embed_request(config, args)?;
-                (r, Some(m), Box::new(parse_embed))
-            }
+            "embed" => named(embed_request(config, args)?, Box::new(parse_embed)),
             "listModels" => {
-                let r = json_request(
-                    config,
-                    auth_headers(config),
-                    "GET",
-                    url(config, "api/tags"),
-                    None,
-                    &[],
-                );
+                let r = bearer_request(config, "GET", url(config, "api/tags"), None);
                 (r, None, Box::new(parse_tags))
             }
             _ => return Err(unsupported(INFO.name, op)),
         };
-        Ok(Unary {
-            request,
-            model,
-            parse,
-            errors: json_errors,
-        })
+        Ok(Unary::new(built, json_errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
@@ -107,12 +85,8 @@ impl Provider for Ollama {
         };
         let (mut request, model) = text_request(ctx.config, route, args, true)?;
         request.stream = true;
-        Ok(Streamed {
-            request,
-            model: Some(model),
-            codec: Box::new(NdjsonCodec::new(route)),
-            errors: json_errors,
-        })
+        let codec = Box::new(NdjsonCodec::with(OllamaLines { route }));
+        Ok(Streamed::new((request, model), codec, json_errors))
     }
 }
 
@@ -122,14 +96,6 @@ fn url(config: &Config, path: &str) -> String {
     join_url(base.strip_suffix("/api").unwrap_or(base), path)
 }
 
-fn model_arg(args: &Map<String, Value>, default: &str) -> Result<String, ApiError> {
-    match args.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
-        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
-        None => Ok(default.to_string()),
-    }
-}
-
 fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
     match v.as_i64() {
         Some(n) => Ok(json!(n)),
@@ -137,35 +103,9 @@ fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
     }
 }
 
-fn number(field: &str, v: &Value) -> Result<Value, ApiError> {
-    if v.is_number() {
-        Ok(v.clone())
-    } else {
-        Err(bad_argument(field, "must be a number"))
-    }
-}
-
-/// `stop` as Ollama wants it: an array of strings (a lone string is wrapped).
-pub fn stop_list(v: &Value) -> Result<Value, ApiError> {
-    match v {
-        Value::String(s) => Ok(json!([s])),
-        Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
-        _ => Err(bad_argument(
-            "stop",
-            "must be a string or an array of strings",
-        )),
-    }
-}
-
 /// API.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
 fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
-    let given = args
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))?;
-    if given.is_empty() {
-        return Err(bad_argument("messages", "must not be empty"));
-    }
+    let given = non_empty_messages(args)?;
     let mut out = Vec::with_capacity(given.len() + 1);
     if let Some(system) = args.get("system") {
         let s = system
@@ -204,7 +144,7 @@ pub fn text_request(
     route: Route,
     args: &Value,
     stream: bool,
-) -> Result<(HttpRequest, String), ApiError> {
+) -> Result<ModelRequest, ApiError> {
     let (what, path) = match route {
         Route::Chat => ("chat(request)", "api/chat"),
         Route::Generate => ("generate(request)", "api/generate"),
@@ -212,7 +152,7 @@ pub fn text_request(
     let args = args
         .as_object()
         .ok_or_else(|| bad_argument(what, "must be an object"))?;
-    let model = model_arg(args, config.model.as_deref().unwrap_or(INFO.default_model))?;
+    let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     match route {
@@ -242,7 +182,7 @@ pub fn text_request(
             "topP" | "top_p" => ("top_p", number(k, v)?),
             "topK" | "top_k" => ("top_k", integer(k, v)?),
             "seed" => ("seed", integer(k, v)?),
-            "stop" => ("stop", stop_list(v)?),
+            "stop" => ("stop", stop_list(k, v)?),
             other => {
                 body.insert(other.to_string(), v.clone());
                 continue;
@@ -254,13 +194,11 @@ pub fn text_request(
         body.insert("options".into(), Value::Object(options));
     }
     body.insert("stream".into(), json!(stream));
-    let request = json_request(
+    let request = bearer_request(
         config,
-        auth_headers(config),
         "POST",
         url(config, path),
         Some(&Value::Object(body)),
-        &[],
     );
     Ok((request, model))
 }
@@ -303,18 +241,8 @@ impl Chunk<'_> {
 
     /// The server's own counts (absent counts are zero: Ollama omits zero values).
     pub(super) fn usage(&self) -> Usage {
-        let prompt = self.prompt_eval_count.unwrap_or(0);
-        let completion = self.eval_count.unwrap_or(0);
-        Usage {
-            prompt,
-            completion,
-            total: prompt.saturating_add(completion),
-        }
+        usage_from(self.prompt_eval_count, self.eval_count)
     }
-}
-
-pub(super) fn decode_error(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
 }
 
 /// A non-streamed chat or generate reply to API.md's normalized result.
@@ -334,43 +262,22 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
             "the response has no `message` or `response`",
         )
     })?;
-    let usage = c.usage();
-    let request_id = request_id_header(&reply.headers);
-    let mut out = ResultJson::new(reply.body.len() + 256);
-    out.str("text", text)
-        .opt_str("model", c.model.as_deref())
-        .opt_str("finish_reason", c.done_reason.as_deref())
-        .raw("usage", &usage_json(&usage))
-        .str("request_id", request_id.as_deref().unwrap_or(client_id))
-        .str("provider", INFO.name)
-        .raw_bytes("raw", &reply.body);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    let reply_says = ChatReply {
+        text,
+        model: c.model.as_deref(),
+        finish_reason: c.done_reason.as_deref(),
+        usage: c.usage(),
+        id: None,
+    };
+    Ok(chat_result(INFO.name, reply, client_id, reply_says))
 }
 
 /// `embed({ input, model? })` to `POST /api/embed`; other arguments are top-level fields
 /// (`truncate`, `dimensions`, `keep_alive`, `options`).
-pub fn embed_request(config: &Config, args: &Value) -> Result<(HttpRequest, String), ApiError> {
-    let args = args
-        .as_object()
-        .ok_or_else(|| bad_argument("embed(request)", "must be an object with `input`"))?;
-    let input = args
-        .get("input")
-        .filter(|i| {
-            i.is_string()
-                || i.as_array()
-                    .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
-        })
-        .ok_or_else(|| {
-            bad_argument(
-                "input",
-                "is required: a string or a non-empty array of strings",
-            )
-        })?;
-    let model = model_arg(args, EMBED_MODEL)?;
+pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
+    let args = object(args, "embed(request)", "`input`")?;
+    let input = text_input(args.get("input"))?;
+    let model = model_arg(args, || EMBED_MODEL.to_string())?;
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert("input".into(), input.clone());
@@ -379,13 +286,11 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<(HttpRequest, Stri
             body.insert(k.clone(), v.clone());
         }
     }
-    let request = json_request(
+    let request = bearer_request(
         config,
-        auth_headers(config),
         "POST",
         url(config, "api/embed"),
         Some(&Value::Object(body)),
-        &[],
     );
     Ok((request, model))
 }
@@ -403,39 +308,9 @@ struct Embedded<'a> {
 pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
     let e: Embedded = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not an embedding reply", e))?;
-    let mut vectors = String::with_capacity(reply.body.len());
-    vectors.push('[');
-    for (i, v) in e.embeddings.iter().enumerate() {
-        if !v.get().starts_with('[') {
-            return Err(ApiError::new(
-                ErrorType::DecodeError,
-                "an embedding is not an array of floats",
-            ));
-        }
-        if i > 0 {
-            vectors.push(',');
-        }
-        vectors.push_str(v.get());
-    }
-    vectors.push(']');
-    let prompt = e.prompt_eval_count.unwrap_or(0);
-    let usage = Usage {
-        prompt,
-        completion: 0,
-        total: prompt,
-    };
-    let request_id = request_id_header(&reply.headers);
-    let mut out = ResultJson::new(vectors.len() + 200);
-    out.raw("embeddings", &vectors)
-        .opt_str("model", e.model.as_deref())
-        .raw("usage", &usage_json(&usage))
-        .str("request_id", request_id.as_deref().unwrap_or(client_id))
-        .str("provider", INFO.name);
-    Ok(Parsed {
-        json: out.finish(),
-        usage: Some(usage),
-        bytes: None,
-    })
+    let usage = usage_from(e.prompt_eval_count, None);
+    let model = e.model.as_deref();
+    embeddings_result(INFO.name, reply, client_id, &e.embeddings, model, usage)
 }
 
 #[derive(Deserialize)]
@@ -479,12 +354,5 @@ mod tests {
             url(&Config::default(), "api/tags"),
             "http://localhost:11434/api/tags"
         );
-    }
-
-    #[test]
-    fn stop_shapes() {
-        assert_eq!(stop_list(&json!("x")).unwrap(), json!(["x"]));
-        assert_eq!(stop_list(&json!(["a", "b"])).unwrap(), json!(["a", "b"]));
-        assert!(stop_list(&json!([1])).is_err());
     }
 }

@@ -1,11 +1,10 @@
 //! The ChatQnA gateway's stream: each token as a Python bytes literal (`data: b'Hello'`),
 //! decoded here into UTF-8 deltas, with `data: [DONE]` at the end.
 
-use super::super::ovms::{delta_item, final_item, Chunk};
-use crate::classify::classify_stream_error;
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::StreamCodec;
-use crate::stats::Usage;
+use crate::providers::streaming::{
+    error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec, StreamProgress,
+};
 use crate::stream::{SseDecoder, SseEvent};
 
 /// Decodes a Python bytes literal, `b'...'` or `b"..."` (Python picks `"` when the text holds a
@@ -105,108 +104,46 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
     }
 }
 
-/// The ChatQnA gateway's stream: `data: b'<token>'` events, `data: [DONE]` at the end. Events
-/// the gateway passes through from an OpenAI-style LLM service (`data: {chunk}`) are read too;
-/// an `{"error"}` payload or an `error` event is the stream's error.
-#[derive(Default)]
-pub struct ChatQnaStreamCodec {
-    sse: SseDecoder,
+/// The ChatQnA gateway's stream: `data: b'<token>'` events, `data: [DONE]` at the end (without
+/// it the stream was cut: the gateway sends no other end marker). Events the gateway passes
+/// through from an OpenAI-style LLM service (`data: {chunk}`) are read too; an `{"error"}`
+/// payload or an `error` event is the stream's error.
+#[derive(Clone, Default)]
+pub struct ChatQnaEvents {
     /// Bytes of a UTF-8 character whose rest is in the next token.
     pending: Vec<u8>,
-    text: String,
-    finish_reason: Option<String>,
-    usage: Option<Usage>,
-    done: bool,
 }
 
-impl ChatQnaStreamCodec {
-    fn emit(&mut self, delta: &str, out: &mut Vec<String>) {
-        if !delta.is_empty() {
-            self.text.push_str(delta);
-            out.push(delta_item(delta));
-        }
-    }
+pub type ChatQnaStreamCodec = FramedCodec<SseDecoder, ChatQnaEvents>;
 
-    fn event(&mut self, ev: SseEvent, out: &mut Vec<String>) -> Result<(), ApiError> {
-        if self.done {
-            return Ok(());
-        }
-        if ev.event.as_deref() == Some("error") {
-            return Err(classify_stream_error(ev.data.as_bytes()));
-        }
+impl FrameHandler for ChatQnaEvents {
+    type Frame = SseEvent;
+
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+        error_event(&ev)?;
         let data = ev.data.trim();
-        if data == "[DONE]" {
-            let rest = take_text(&mut self.pending, true);
-            self.emit(&rest, out);
-            self.done = true;
-            out.push(final_item(
-                self.finish_reason.as_deref(),
-                self.usage.as_ref(),
-            ));
+        if is_done_marker(data) {
+            stream.delta(&take_text(&mut self.pending, true));
+            stream.finish();
             return Ok(());
         }
         if let Some(bytes) = decode_bytes_repr(data) {
             self.pending.extend_from_slice(&bytes);
-            let delta = take_text(&mut self.pending, false);
-            self.emit(&delta, out);
+            stream.delta(&take_text(&mut self.pending, false));
             return Ok(());
         }
         if data.starts_with('{') {
-            let chunk = Chunk::parse(data)?;
+            let mut chunk = AnyChunk::parse(data)?;
             let mut delta = take_text(&mut self.pending, true);
             delta.push_str(&chunk.delta);
-            self.emit(&delta, out);
-            if chunk.finish_reason.is_some() {
-                self.finish_reason = chunk.finish_reason;
-            }
-            if chunk.usage.is_some() {
-                self.usage = chunk.usage;
-            }
+            chunk.delta = delta;
+            stream.chunk(chunk);
             return Ok(());
         }
         Err(ApiError::new(
             ErrorType::DecodeError,
             "a ChatQnA stream event is neither a bytes literal b'...' nor JSON",
         ))
-    }
-}
-
-impl StreamCodec for ChatQnaStreamCodec {
-    fn reset(&mut self) {
-        *self = ChatQnaStreamCodec::default();
-    }
-
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-        let events = self
-            .sse
-            .feed(bytes)
-            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
-        let mut out = Vec::new();
-        for ev in events {
-            self.event(ev, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    /// Without `[DONE]` the stream was cut (the gateway sends no other end marker).
-    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
-        let mut out = Vec::new();
-        for ev in self.sse.finish() {
-            self.event(ev, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    fn text(&self) -> &str {
-        &self.text
-    }
-
-    fn usage(&self) -> Option<Usage> {
-        self.usage
-    }
-
-    fn done(&self) -> bool {
-        self.done
     }
 }
 

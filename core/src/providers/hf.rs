@@ -1,7 +1,36 @@
-//! The `{"error", "error_type"}` bodies of TGI and TEI, as API.md error types.
+//! What the Hugging Face servers, TGI and TEI, share: the origin they serve from, the
+//! `{"error", "error_type"}` bodies as API.md error types, and `/info` and `/health`.
 
+use super::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 use crate::classify::{parse_error_body, ErrorBody};
+use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
+use crate::host::{header, HttpRequest};
+use crate::pipeline::{Parsed, Reply};
+use serde_json::{json, Map, Value};
+
+/// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.
+pub fn origin<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
+    let base = base_url(config, info).trim_end_matches('/');
+    base.strip_suffix("/v1").unwrap_or(base)
+}
+
+/// A request to `path` on the server origin, with a bearer only when a key is configured
+/// (servers started with `--api-key`; TEI compares it byte for byte).
+pub fn hf_request(
+    config: &Config,
+    info: &'static ProviderInfo,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> HttpRequest {
+    bearer_request(config, method, join_url(origin(config, info), path), body)
+}
+
+/// A token count the server reports in a header (`x-prompt-tokens`, `x-compute-tokens`, ...).
+pub fn header_count(headers: &[(String, String)], name: &str) -> Option<u64> {
+    header(headers, name).and_then(|v| v.trim().parse().ok())
+}
 
 /// The prompt does not fit: TGI/TEI validation messages "`inputs` must have less than N
 /// tokens" and "`inputs` tokens + `max_new_tokens` must be <= N".
@@ -61,6 +90,37 @@ pub fn hf_stream_error(data: &[u8]) -> ApiError {
         .message
         .unwrap_or_else(|| "the server reported an error in the stream".into());
     ApiError::new(kind, message)
+}
+
+/// `GET /info` (TGI and TEI) to `[{ id: model_id, ...info }]`.
+pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let mut info: Map<String, Value> = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not server info", e))?;
+    let id = info
+        .get("model_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(ErrorType::DecodeError, "the server info has no `model_id`")
+        })?;
+    info.insert("id".into(), json!(id));
+    Ok(Parsed {
+        json: Value::Array(vec![Value::Object(info)]).to_string(),
+        ..Parsed::default()
+    })
+}
+
+/// `GET /health` (TGI and TEI): the server's JSON when it sent some, else `{ status }`
+/// (a healthy server answers 200 with an empty body; an unhealthy one is an error).
+pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let json = match serde_json::from_slice::<Value>(&reply.body) {
+        Ok(v) if v.is_object() => v.to_string(),
+        _ => json!({"status": reply.status}).to_string(),
+    };
+    Ok(Parsed {
+        json,
+        ..Parsed::default()
+    })
 }
 
 #[cfg(test)]

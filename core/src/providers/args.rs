@@ -1,0 +1,153 @@
+//! Checks of call arguments that several providers make the same way.
+
+use super::{bad_argument, ProviderInfo};
+use crate::config::Config;
+use crate::error::ApiError;
+use serde_json::{json, Map, Value};
+
+/// The argument object of a call (`what` names it, `needs` says what it must hold).
+pub fn object<'a>(
+    args: &'a Value,
+    what: &str,
+    needs: &str,
+) -> Result<&'a Map<String, Value>, ApiError> {
+    args.as_object()
+        .ok_or_else(|| bad_argument(what, &format!("must be an object with {needs}")))
+}
+
+/// A chat call's `messages` array.
+pub fn messages(args: &Map<String, Value>) -> Result<&Vec<Value>, ApiError> {
+    args.get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))
+}
+
+/// A chat call's argument object and its `messages` array.
+pub fn chat_args(args: &Value) -> Result<(&Map<String, Value>, &Vec<Value>), ApiError> {
+    let args = object(args, "chat(request)", "`messages`")?;
+    Ok((args, messages(args)?))
+}
+
+/// A chat call's `messages` array, which must not be empty.
+pub fn non_empty_messages(args: &Map<String, Value>) -> Result<&Vec<Value>, ApiError> {
+    let given = messages(args)?;
+    if given.is_empty() {
+        return Err(bad_argument("messages", "must not be empty"));
+    }
+    Ok(given)
+}
+
+/// A non-empty array of strings.
+pub fn is_strings(v: &Value) -> bool {
+    v.as_array()
+        .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
+}
+
+/// `input` of an embedding call: a string or a non-empty array of strings.
+pub fn text_input(input: Option<&Value>) -> Result<&Value, ApiError> {
+    input
+        .filter(|i| i.is_string() || is_strings(i))
+        .ok_or_else(|| {
+            bad_argument(
+                "input",
+                "is required: a string or a non-empty array of strings",
+            )
+        })
+}
+
+/// The argument object of `op`, refusing keys it does not take (a typo such as `inputs` for
+/// `input` should not be dropped silently). A missing object means no arguments.
+pub fn fields<'a>(
+    op: &str,
+    args: &'a Value,
+    allowed: &[&str],
+) -> Result<&'a Map<String, Value>, ApiError> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let map = match args {
+        Value::Object(m) => m,
+        Value::Null => EMPTY.get_or_init(Map::new),
+        _ => return Err(bad_argument(&format!("{op}(request)"), "must be an object")),
+    };
+    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let accepts = if allowed.is_empty() {
+            format!("is not an argument of {op} (it takes none)")
+        } else {
+            format!(
+                "is not an argument of {op} (it takes {})",
+                allowed.join(", ")
+            )
+        };
+        return Err(bad_argument(k, &accepts));
+    }
+    Ok(map)
+}
+
+/// The call's `model` (a non-empty string), else `default()`.
+pub fn model_arg(
+    args: &Map<String, Value>,
+    default: impl FnOnce() -> String,
+) -> Result<String, ApiError> {
+    match args.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
+        None => Ok(default()),
+    }
+}
+
+/// The call's `model`, else the client's `model` option, else the provider's default.
+pub fn model_or_default(
+    args: &Map<String, Value>,
+    config: &Config,
+    info: &ProviderInfo,
+) -> Result<String, ApiError> {
+    model_arg(args, || {
+        config
+            .model
+            .clone()
+            .unwrap_or_else(|| info.default_model.to_string())
+    })
+}
+
+/// Stop sequences as an array of strings (a lone string is wrapped).
+pub fn stop_list(field: &str, v: &Value) -> Result<Value, ApiError> {
+    match v {
+        Value::String(s) => Ok(json!([s])),
+        Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
+        _ => Err(bad_argument(
+            field,
+            "must be a string or an array of strings",
+        )),
+    }
+}
+
+/// A whole number above zero.
+pub fn positive_integer(field: &str, v: &Value) -> Result<Value, ApiError> {
+    match v.as_u64() {
+        Some(n) if n > 0 => Ok(json!(n)),
+        _ => Err(bad_argument(field, "must be a positive integer")),
+    }
+}
+
+/// A number, as given.
+pub fn number(field: &str, v: &Value) -> Result<Value, ApiError> {
+    if v.is_number() {
+        Ok(v.clone())
+    } else {
+        Err(bad_argument(field, "must be a number"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_shapes() {
+        assert_eq!(stop_list("stop", &json!("x")).unwrap(), json!(["x"]));
+        assert_eq!(
+            stop_list("stop", &json!(["a", "b"])).unwrap(),
+            json!(["a", "b"])
+        );
+        assert!(stop_list("stop", &json!([1])).is_err());
+    }
+}

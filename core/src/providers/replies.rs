@@ -1,0 +1,201 @@
+//! Reply parsers and reply shapes several providers use as they are.
+
+use super::{decode_error, usage_json, ResultJson};
+use crate::classify::request_id_header;
+use crate::error::{ApiError, ErrorType};
+use crate::pipeline::{Parsed, Reply};
+use crate::stats::Usage;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// An OpenAI-style reply `{ id, model, choices: [C], usage }`. `U` is the usage as the caller
+/// reads it ([`serde::de::IgnoredAny`] where any `usage` is accepted and read elsewhere).
+#[derive(Deserialize)]
+pub struct Completion<'a, C, U> {
+    #[serde(borrow)]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub model: Option<Cow<'a, str>>,
+    #[serde(default = "Vec::new")]
+    pub choices: Vec<C>,
+    pub usage: Option<U>,
+}
+
+/// What a chat (or generate) reply says, for [`chat_result`].
+pub struct ChatReply<'a> {
+    pub text: &'a str,
+    pub model: Option<&'a str>,
+    pub finish_reason: Option<&'a str>,
+    pub usage: Usage,
+    /// The id the body gives, if any: the request id when no request-id header came.
+    pub id: Option<&'a str>,
+}
+
+/// API.md's chat result `{ text, model, finish_reason, usage, request_id, provider, raw }`:
+/// the request id is the reply's request-id header, else the body's id, else the client's;
+/// `raw` is the body as the server wrote it.
+pub fn chat_result(provider: &str, reply: &Reply, client_request_id: &str, r: ChatReply) -> Parsed {
+    let header_id = request_id_header(&reply.headers);
+    let request_id = header_id.as_deref().or(r.id).unwrap_or(client_request_id);
+    let mut out = ResultJson::new(reply.body.len() + r.text.len() + 256);
+    out.str("text", r.text)
+        .opt_str("model", r.model)
+        .opt_str("finish_reason", r.finish_reason)
+        .raw("usage", &usage_json(&r.usage))
+        .str("request_id", request_id)
+        .str("provider", provider)
+        .raw_bytes("raw", &reply.body);
+    Parsed {
+        json: out.finish(),
+        usage: Some(r.usage),
+        bytes: None,
+    }
+}
+
+/// API.md's embeddings result `{ embeddings, model, usage, request_id, provider }`, the vectors
+/// spliced in as the server wrote them; the request id is the reply's header, else the
+/// client's. A vector that is not an array is a broken reply.
+pub fn embeddings_result(
+    provider: &str,
+    reply: &Reply,
+    client_request_id: &str,
+    vectors: &[&RawValue],
+    model: Option<&str>,
+    usage: Usage,
+) -> Result<Parsed, ApiError> {
+    if vectors
+        .iter()
+        .any(|v| !v.get().trim_start().starts_with('['))
+    {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "an embedding is not an array of floats",
+        ));
+    }
+    let mut joined = String::with_capacity(reply.body.len());
+    joined.push('[');
+    for (i, v) in vectors.iter().enumerate() {
+        if i > 0 {
+            joined.push(',');
+        }
+        joined.push_str(v.get());
+    }
+    joined.push(']');
+    let request_id = request_id_header(&reply.headers);
+    let mut out = ResultJson::new(joined.len() + 200);
+    out.raw("embeddings", &joined)
+        .opt_str("model", model)
+        .raw("usage", &usage_json(&usage))
+        .str(
+            "request_id",
+            request_id.as_deref().unwrap_or(client_request_id),
+        )
+        .str("provider", provider);
+    Ok(Parsed {
+        json: out.finish(),
+        usage: Some(usage),
+        bytes: None,
+    })
+}
+
+/// The first of a reply's `choices`.
+pub fn first_choice<T>(choices: &[T]) -> Result<&T, ApiError> {
+    choices
+        .first()
+        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))
+}
+
+/// A server-JSON result: the body verbatim, once it is known to be JSON.
+pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    let text = std::str::from_utf8(&reply.body)
+        .ok()
+        .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response is not JSON"))?;
+    Ok(Parsed {
+        json: text.to_string(),
+        ..Parsed::default()
+    })
+}
+
+/// An OpenAI-style `usage` object (`total_tokens` may be left out).
+#[derive(Deserialize, Default)]
+pub struct OpenAiUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    total_tokens: Option<u64>,
+}
+
+impl From<OpenAiUsage> for Usage {
+    fn from(u: OpenAiUsage) -> Usage {
+        Usage {
+            prompt: u.prompt_tokens,
+            completion: u.completion_tokens,
+            total: u
+                .total_tokens
+                .unwrap_or(u.prompt_tokens + u.completion_tokens),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WithUsage {
+    usage: Option<OpenAiUsage>,
+}
+
+/// The OpenAI-style `usage` of any JSON body, if it has one.
+pub fn usage_of(body: &[u8]) -> Option<Usage> {
+    serde_json::from_slice::<WithUsage>(body)
+        .ok()?
+        .usage
+        .map(Usage::from)
+}
+
+#[derive(Deserialize)]
+struct ModelList<'a> {
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+/// The `data` array of an OpenAI-style model list (Anthropic's too), verbatim: `[{ id, object, created, owned_by }]`.
+pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+    let list: ModelList = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error("the response is not a model list", e))?;
+    if !list.data.get().trim_start().starts_with('[') {
+        return Err(ApiError::new(
+            ErrorType::DecodeError,
+            "the model list `data` is not an array",
+        ));
+    }
+    Ok(Parsed {
+        json: list.data.get().to_string(),
+        ..Parsed::default()
+    })
+}
+
+/// A 200 reply with `body` and no headers, for the providers' unit tests.
+#[cfg(test)]
+pub(crate) fn ok_reply(body: &str) -> Reply {
+    Reply {
+        status: 200,
+        headers: vec![],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_json_is_verbatim() {
+        let body = r#"{"model_id":"m","outputs":[1.5e3]}"#;
+        assert_eq!(server_json(&ok_reply(body), "c").unwrap().json, body);
+        assert_eq!(
+            server_json(&ok_reply("oops"), "c").unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+    }
+}

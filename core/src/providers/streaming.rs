@@ -1,0 +1,334 @@
+//! What every provider's stream codec shares: the stream items of API.md, the running
+//! text/finish reason/usage/done bookkeeping, and one [`StreamCodec`] over any framing
+//! ([`SseDecoder`] events or [`NdjsonDecoder`] lines). A provider writes only its per-frame
+//! handler and its end-of-stream rule ([`FrameHandler`]); OpenAI-style chunk streams share
+//! their handler too ([`ChunkEvents`]).
+
+use super::replies::usage_of;
+use super::{decode_error, usage_json, ResultJson};
+use crate::classify::classify_stream_error;
+use crate::error::{ApiError, ErrorType};
+use crate::pipeline::StreamCodec;
+use crate::stats::Usage;
+use crate::stream::{DecodeError, NdjsonDecoder, SseDecoder, SseEvent};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+/// One streamed item: `{ "delta": ..., "done": false }`.
+pub fn delta_item(delta: &str) -> String {
+    let mut item = ResultJson::new(delta.len() + 32);
+    item.str("delta", delta).raw("done", "false");
+    item.finish()
+}
+
+/// The last streamed item: `{ "delta": "", "done": true, finish_reason, usage }`.
+pub fn final_item(finish_reason: Option<&str>, usage: Option<&Usage>) -> String {
+    let mut item = ResultJson::new(160);
+    item.str("delta", "")
+        .raw("done", "true")
+        .opt_str("finish_reason", finish_reason);
+    match usage {
+        Some(u) => item.raw("usage", &usage_json(u)),
+        None => item.raw("usage", "null"),
+    };
+    item.finish()
+}
+
+/// A stream's state as the caller sees it: the text delivered, the finish reason and usage
+/// reported so far, whether the final item went out, and the items not handed out yet.
+#[derive(Clone, Debug, Default)]
+pub struct StreamProgress {
+    pub text: String,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+    pub done: bool,
+    items: Vec<String>,
+}
+
+impl StreamProgress {
+    /// Delivers a text fragment (an empty one is no item).
+    pub fn delta(&mut self, delta: &str) {
+        if !delta.is_empty() {
+            self.text.push_str(delta);
+            self.items.push(delta_item(delta));
+        }
+    }
+
+    /// Delivers the final item; nothing after it counts.
+    pub fn finish(&mut self) {
+        self.done = true;
+        let item = final_item(self.finish_reason.as_deref(), self.usage.as_ref());
+        self.items.push(item);
+    }
+
+    /// The end rule of streams whose server may close right after the chunk carrying the
+    /// finish reason, without an end marker: with a finish reason, the stream did finish.
+    pub fn finish_if_reason(&mut self) {
+        if self.finish_reason.is_some() {
+            self.finish();
+        }
+    }
+
+    /// Takes in one OpenAI-style chunk: its usage, its text, its finish reason.
+    pub fn chunk(&mut self, chunk: Chunk) {
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        self.delta(&chunk.delta);
+        if chunk.finish_reason.is_some() {
+            self.finish_reason = chunk.finish_reason;
+        }
+    }
+
+    /// The items produced since the last call; none when `handled` failed (the error ends the
+    /// stream, and what came before it in the same chunk is not delivered).
+    fn take(&mut self, handled: Result<(), ApiError>) -> Result<Vec<String>, ApiError> {
+        let items = std::mem::take(&mut self.items);
+        handled.map(|()| items)
+    }
+}
+
+/// A byte-stream framing that gives the same frames for any split of the bytes.
+pub trait Framing: Default {
+    type Frame;
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<Self::Frame>, DecodeError>;
+    /// The frames still buffered when the body ends.
+    fn finish(&mut self) -> Vec<Self::Frame>;
+}
+
+/// The decoders of [`crate::stream`] are framings as they are.
+macro_rules! framing {
+    ($($decoder:ty => $frame:ty),*) => {$(
+        impl Framing for $decoder {
+            type Frame = $frame;
+            fn feed(&mut self, bytes: &[u8]) -> Result<Vec<$frame>, DecodeError> {
+                <$decoder>::feed(self, bytes)
+            }
+            fn finish(&mut self) -> Vec<$frame> {
+                <$decoder>::finish(self)
+            }
+        }
+    )*};
+}
+
+framing!(SseDecoder => SseEvent, NdjsonDecoder => String);
+
+/// A provider's part of a stream codec. Frames after the final item are never handed over.
+pub trait FrameHandler: Clone {
+    type Frame;
+
+    /// The raw bytes of each chunk, before framing (for a provider that must see them).
+    fn bytes(&mut self, _bytes: &[u8]) {}
+
+    /// One frame, taken into `stream`; an error is the server's error inside the stream.
+    fn frame(&mut self, frame: Self::Frame, stream: &mut StreamProgress) -> Result<(), ApiError>;
+
+    /// The body ended before the final item. The default: the stream was cut, nothing final
+    /// is produced (the pipeline reports the interruption).
+    fn end(&mut self, _stream: &mut StreamProgress) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// The one [`StreamCodec`]: framing `D`, the provider's handler `H`. `reset` goes back to the
+/// handler as it was built.
+pub struct FramedCodec<D, H> {
+    decoder: D,
+    fresh: H,
+    handler: H,
+    progress: StreamProgress,
+}
+
+impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
+    pub fn with(handler: H) -> Self {
+        FramedCodec {
+            decoder: D::default(),
+            fresh: handler.clone(),
+            handler,
+            progress: StreamProgress::default(),
+        }
+    }
+
+    fn frames(&mut self, frames: Vec<D::Frame>) -> Result<(), ApiError> {
+        for frame in frames {
+            if self.progress.done {
+                break;
+            }
+            self.handler.frame(frame, &mut self.progress)?;
+        }
+        Ok(())
+    }
+}
+
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> FramedCodec<D, H> {
+    pub fn new() -> Self {
+        Self::with(H::default())
+    }
+}
+
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> Default for FramedCodec<D, H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<D, H> {
+    fn reset(&mut self) {
+        *self = Self::with(self.fresh.clone());
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+        self.handler.bytes(bytes);
+        let frames = self
+            .decoder
+            .feed(bytes)
+            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
+        let handled = self.frames(frames);
+        self.progress.take(handled)
+    }
+
+    /// A last frame without its terminator still counts; then the handler's end rule.
+    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+        let frames = self.decoder.finish();
+        let mut handled = self.frames(frames);
+        if handled.is_ok() && !self.progress.done {
+            handled = self.handler.end(&mut self.progress);
+        }
+        self.progress.take(handled)
+    }
+
+    fn text(&self) -> &str {
+        &self.progress.text
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.progress.usage
+    }
+
+    fn done(&self) -> bool {
+        self.progress.done
+    }
+}
+
+/// The end marker of OpenAI-style SSE streams.
+pub fn is_done_marker(data: &str) -> bool {
+    data.trim() == "[DONE]"
+}
+
+/// An `event: error` is the server's error inside the stream.
+pub fn error_event(ev: &SseEvent) -> Result<(), ApiError> {
+    match ev.event.as_deref() {
+        Some("error") => Err(classify_stream_error(ev.data.as_bytes())),
+        _ => Ok(()),
+    }
+}
+
+/// What one OpenAI-style stream chunk carries, for chat (`delta.content`) and completion
+/// (`text`) chunks alike.
+pub struct Chunk {
+    pub delta: String,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+}
+
+/// How one `data:` payload of an OpenAI-style stream is read into a [`Chunk`].
+pub trait ChunkFormat {
+    fn parse(data: &str) -> Result<Chunk, ApiError>;
+}
+
+/// OpenAI-style SSE: `data: {chunk}` events read by `F`, `data: [DONE]` at the end, and an
+/// `error` event or an `{"error"}` chunk for a failure after the 200. A server that closes
+/// right after the finishing chunk, without `[DONE]`, finished.
+pub struct ChunkEvents<F>(PhantomData<F>);
+
+impl<F> Default for ChunkEvents<F> {
+    fn default() -> Self {
+        ChunkEvents(PhantomData)
+    }
+}
+
+impl<F> Clone for ChunkEvents<F> {
+    fn clone(&self) -> Self {
+        ChunkEvents(PhantomData)
+    }
+}
+
+impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
+    type Frame = SseEvent;
+
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+        error_event(&ev)?;
+        if is_done_marker(&ev.data) {
+            stream.finish();
+        } else {
+            stream.chunk(F::parse(&ev.data)?);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, stream: &mut StreamProgress) -> Result<(), ApiError> {
+        stream.finish_if_reason();
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct AnyChunkIn<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<AnyChoice<'a>>,
+    #[serde(borrow)]
+    usage: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct AnyChoice<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    delta: Option<DeltaIn<'a>>,
+    #[serde(borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct DeltaIn<'a> {
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
+}
+
+/// Completion (`choices[0].text`) or chat (`choices[0].delta.content`) chunks, as the OVMS
+/// completion stream and the chunks the ChatQnA gateway passes through carry them.
+pub struct AnyChunk;
+
+impl ChunkFormat for AnyChunk {
+    /// Reads one `data:` payload; an `{"error": ...}` payload is the server's stream error.
+    fn parse(data: &str) -> Result<Chunk, ApiError> {
+        let c: AnyChunkIn = serde_json::from_str(data)
+            .map_err(|e| decode_error("a stream event is not a completion chunk", e))?;
+        if c.error.is_some() {
+            return Err(classify_stream_error(data.as_bytes()));
+        }
+        let usage = match c.usage {
+            Some(u) if u.get() != "null" => usage_of(data.as_bytes()),
+            _ => None,
+        };
+        let first = c.choices.first();
+        let delta = first
+            .and_then(|ch| {
+                ch.text
+                    .as_deref()
+                    .or(ch.delta.as_ref().and_then(|d| d.content.as_deref()))
+            })
+            .unwrap_or("")
+            .to_string();
+        Ok(Chunk {
+            delta,
+            finish_reason: first.and_then(|ch| ch.finish_reason.as_deref().map(str::to_string)),
+            usage,
+        })
+    }
+}
