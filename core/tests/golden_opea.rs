@@ -95,10 +95,17 @@ fn golden_chat() {
         "http://localhost:8000/v1/chat/completions",
         json!({"model": "Intel/neural-chat-7b-v3-3", "messages": [{"role": "user", "content": "x"}]}),
     );
-    assert_eq!(
-        build(&c, "listModels", json!({})).err().unwrap().message,
-        "listModels is not available for opea"
-    );
+    let models = build(&c, "listModels", json!({})).unwrap();
+    assert_eq!(models.request.method, "GET");
+    assert_eq!(models.request.url, "http://localhost:8000/v1/models");
+    let reply = Reply {
+        status: 200,
+        headers: vec![],
+        body: br#"{"object":"list","data":[{"id":"Intel/neural-chat-7b-v3-3","object":"model"}]}"#
+            .to_vec(),
+    };
+    let v: Value = serde_json::from_str(&(models.parse)(&reply, "c").unwrap().json).unwrap();
+    assert_eq!(v[0]["id"], "Intel/neural-chat-7b-v3-3");
 }
 
 #[test]

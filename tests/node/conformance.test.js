@@ -368,10 +368,8 @@ describe('Groq: groq-sdk vs Groq', () => {
 
   // Not a request difference but a result one, found by the same comparison: Groq reports a
   // stream's usage in `x_groq.usage` of the final chunk (providers.md section 2), which is where
-  // groq-sdk's callers read it. Our last item has `usage: null` for the same stream.
-  test('chatStream: the usage groq-sdk finds in x_groq.usage reaches our last item', {
-    todo: 'ours: last item usage null; groq-sdk: final chunk x_groq.usage {prompt_tokens, completion_tokens, total_tokens} (x_groq.usage is not read)',
-  }, async () => {
+  // groq-sdk's callers read it; our last item must carry the same usage.
+  test('chatStream: the usage groq-sdk finds in x_groq.usage reaches our last item', async () => {
     let sdkUsage = null;
     let last;
     await record(async () => {

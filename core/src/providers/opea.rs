@@ -13,9 +13,10 @@ mod chatqna;
 pub use chatqna::{decode_bytes_repr, ChatQnaEvents, ChatQnaStreamCodec};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, parse_chat, parse_embed, ChatStreamCodec,
-    OpenAiCompat,
+    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
+    ChatStreamCodec, OpenAiCompat,
 };
+use super::replies::parse_models;
 use super::rerank::{ranked_json, rerank_args, RerankArgs};
 use super::urls::with_base_url;
 use super::{
@@ -76,6 +77,9 @@ impl Provider for Opea {
                     Box::new(move |r, _| parse_rerank(r, &texts, top_n)),
                 )
             }
+            // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
+            // models at /v1/models; providers.md names no other models route.
+            "listModels" => (models_request(&COMPAT, &v1), None, Box::new(parse_models)),
             _ => return Err(unsupported(INFO.name, op)),
         };
         Ok(Unary::new(built, opea_errors))

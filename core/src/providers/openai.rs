@@ -279,6 +279,16 @@ struct ChunkIn<'a> {
     usage: Option<OpenAiUsage>,
     #[serde(default)]
     error: Option<serde::de::IgnoredAny>,
+    /// Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
+    #[serde(default, borrow)]
+    x_groq: Option<XGroq<'a>>,
+}
+
+#[derive(Deserialize)]
+struct XGroq<'a> {
+    usage: Option<OpenAiUsage>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -299,6 +309,16 @@ impl ChunkFormat for ChatChunk {
         if chunk.error.is_some() {
             return Err(classify_stream_error(data.as_bytes()));
         }
+        let (groq_usage, groq_error) = match chunk.x_groq {
+            Some(x) => (x.usage, x.error),
+            None => (None, None),
+        };
+        if let Some(message) = groq_error {
+            return Err(ApiError::new(
+                ErrorType::StreamInterrupted,
+                message.into_owned(),
+            ));
+        }
         let choice = chunk.choices.first();
         Ok(Chunk {
             delta: choice
@@ -309,7 +329,7 @@ impl ChunkFormat for ChatChunk {
             finish_reason: choice
                 .and_then(|c| c.finish_reason.as_deref())
                 .map(str::to_string),
-            usage: chunk.usage.map(Usage::from),
+            usage: chunk.usage.or(groq_usage).map(Usage::from),
         })
     }
 }
@@ -547,6 +567,25 @@ mod tests {
             (json!(true), json!({"include_usage": true}))
         );
         assert!(req.stream);
+    }
+
+    #[test]
+    fn groq_usage_and_errors_in_x_groq() {
+        let mut c = ChatStreamCodec::new();
+        let last = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"x_groq\":{\"id\":\"req_1\",\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":4,\"total_tokens\":9}}}\n\ndata: [DONE]\n\n";
+        let items = c.feed(last.as_bytes()).unwrap();
+        let v: Value = serde_json::from_str(items.last().unwrap()).unwrap();
+        assert_eq!(
+            v["usage"],
+            json!({"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9})
+        );
+        let mut c = ChatStreamCodec::new();
+        let stopped = "data: {\"choices\":[],\"x_groq\":{\"error\":\"stream stopped early\"}}\n\n";
+        let e = c.feed(stopped.as_bytes()).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorType::StreamInterrupted, "stream stopped early")
+        );
     }
 
     #[test]
