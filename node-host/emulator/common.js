@@ -131,3 +131,21 @@ export function bearer(headers) {
   const m = /^Bearer\s+(.+)$/i.exec(h.trim());
   return m ? m[1] : null;
 }
+
+/**
+ * Tracks `server`'s sockets in `sockets` (so close() can end stalled requests) and listens on
+ * 127.0.0.1:`port` (0: any free port).
+ */
+export async function listenLoopback(server, port, sockets) {
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

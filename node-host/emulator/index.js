@@ -78,7 +78,7 @@
 
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { CORS_HEADERS } from './common.js';
+import { CORS_HEADERS, listenLoopback } from './common.js';
 import { ERROR_KINDS, errorPlan } from './errors.js';
 import { handleOpenAI } from './openai.js';
 import { handleClaude } from './claude.js';
@@ -526,18 +526,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
     else res.end(body);
   }
 
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenLoopback(server, port, sockets);
 
   const actualPort = server.address().port;
   const origin = `http://127.0.0.1:${actualPort}`;

@@ -31,6 +31,7 @@
 
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { embeddingVector, listenLoopback } from './common.js';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -221,18 +222,6 @@ function chatStreamEvents(body, text, n) {
     events.push({ ...base, choices: [], usage: chatUsage(body, text) });
   }
   return events.map((e) => `data: ${JSON.stringify(e)}\n\n`).concat(['data: [DONE]\n\n']);
-}
-
-function embeddingVector(text, dims) {
-  // Deterministic, unit-length-ish vector from a string hash.
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-  const v = new Array(dims);
-  for (let i = 0; i < dims; i++) {
-    h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
-    v[i] = Math.round(((h / 4294967295) * 2 - 1) * 1e6) / 1e6;
-  }
-  return v;
 }
 
 function embeddings(body) {
@@ -491,18 +480,7 @@ export async function startMockServer(opts = {}) {
     next();
   }
 
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(wantPort, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenLoopback(server, wantPort, sockets);
 
   const port = server.address().port;
   const origin = `http://127.0.0.1:${port}`;
