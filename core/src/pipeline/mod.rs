@@ -4,6 +4,7 @@
 mod admission;
 mod cancel;
 mod endpoints;
+mod observe;
 mod run;
 mod streaming;
 
@@ -21,7 +22,7 @@ use crate::host::{Clock, Entropy, Headers, HttpRequest, Transport};
 use crate::providers::ErrorReader;
 use crate::queue::Queue;
 use crate::secret::Secret;
-use crate::stats::{BreakerSnapshot, Final, QueueSnapshot, Stats, Usage};
+use crate::stats::{Final, Stats, Usage};
 use endpoints::Endpoints;
 use futures_util::future::{select, Either};
 use serde_json::{json, Value};
@@ -559,97 +560,6 @@ impl Engine {
             .secrets
             .iter()
             .fold(text.to_string(), |t, s| s.scrub(&t))
-    }
-
-    // ---- observing ----
-
-    pub fn circuit_state(&self) -> CircuitState {
-        let now = self.inner.host.clock.now();
-        self.inner.state.borrow().endpoints.state(now)
-    }
-
-    pub fn check_circuit_breaker(&self) -> bool {
-        let now = self.inner.host.clock.now();
-        self.inner.state.borrow().endpoints.any_usable(None, now)
-    }
-
-    /// API.md `endpoints()`.
-    pub fn endpoints(&self) -> Value {
-        let now = self.inner.host.clock.now();
-        self.inner.state.borrow().endpoints.describe(now)
-    }
-
-    /// API.md `getStats({ endpointId })`: that endpoint's stats, `None` for an unknown id.
-    pub fn endpoint_stats(&self, id: &str) -> Option<Value> {
-        let st = self.inner.state.borrow();
-        let e = st.endpoints.list.get(st.endpoints.index_of(id)?)?;
-        Some(e.stats.snapshot(QueueSnapshot {
-            active: e.in_flight as u64,
-            ..QueueSnapshot::default()
-        }))
-    }
-
-    pub fn track_request_result(&self, success: bool, error: Option<ErrorType>) {
-        let now = self.inner.host.clock.now();
-        let before = self.circuit_state();
-        {
-            // The seed's manual feed: it speaks of the service, so every endpoint hears it.
-            let mut st = self.inner.state.borrow_mut();
-            let st = &mut *st;
-            for e in &mut st.endpoints.list {
-                let trips = e.breaker.trips();
-                e.breaker.record_manual(success, error, now);
-                if e.breaker.trips() > trips {
-                    st.stats.record_trip();
-                }
-            }
-            st.stats.manual(success, error);
-        }
-        self.note_transition(before);
-    }
-
-    pub fn queue_length(&self) -> usize {
-        self.inner.state.borrow().queue.waiting()
-    }
-    pub fn active_requests(&self) -> usize {
-        self.inner.state.borrow().queue.active()
-    }
-
-    pub fn stats(&self) -> Value {
-        let st = self.inner.state.borrow();
-        st.stats.snapshot(QueueSnapshot {
-            length: st.queue.waiting() as u64,
-            active: st.queue.active() as u64,
-            peak_length: st.queue.peak_waiting() as u64,
-            peak_active: st.queue.peak_active() as u64,
-        })
-    }
-
-    /// Zeroes the counters (and gives refused endpoints another chance).
-    pub fn reset_stats(&self) {
-        let mut st = self.inner.state.borrow_mut();
-        st.stats.reset();
-        st.queue.reset_peaks();
-        for e in &mut st.endpoints.list {
-            e.stats.reset();
-            e.disabled = false;
-        }
-    }
-
-    pub fn report(&self, include_details: bool) -> Value {
-        let now = self.inner.host.clock.now();
-        let st = self.inner.state.borrow();
-        let c = &self.inner.config;
-        st.stats.report(
-            BreakerSnapshot {
-                state: st.endpoints.state(now).as_str(),
-                failure_count: st.endpoints.failure_count(),
-                failure_threshold: c.failure_threshold,
-                reset_timeout: c.reset_timeout,
-                trips: st.endpoints.trips(),
-            },
-            include_details,
-        )
     }
 }
 
