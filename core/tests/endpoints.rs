@@ -48,6 +48,7 @@ fn call(n: usize, pinned: Option<&str>) -> Call {
         route: Route {
             pinned: pinned.map(str::to_string),
             requests: IDS[..n].iter().map(|id| req(id)).collect(),
+            ..Route::default()
         },
     }
 }

@@ -987,3 +987,54 @@ proptest! {
         prop_assert_ne!(&a.request.headers, &c.request.headers);
     }
 }
+
+/// A retry 20 minutes later is signed afresh: S3 refuses a SigV4 signature over 15 minutes old.
+#[test]
+fn every_attempt_is_signed_at_its_own_time() {
+    let sim = Sim::new();
+    sim.transport.push(
+        Step::status(503, "<Error><Code>SlowDown</Code></Error>").header("retry-after", "1200"),
+    );
+    sim.transport
+        .push(Step::status(200, "").header("etag", "\"e\""));
+    let config = minio();
+    let u = build(&config, "getObject", json!({"bucket": "b", "key": "k"})).unwrap();
+    assert!(u.resign.is_some());
+    let mut options =
+        json!({"maxRetryAfter": 3600, "accessKeyId": AKID, "secretAccessKey": SECRET});
+    options["baseUrl"] = json!("http://localhost:9000");
+    let e = Engine::new(
+        "s3_kit",
+        Config::from_options("s3_kit", &options).unwrap(),
+        sim.host(),
+    );
+    let c = Call {
+        request: u.request,
+        model: None,
+        priority: Priority::Normal,
+        timeout: None,
+        cancel: None,
+        parse: u.parse,
+        errors: u.errors,
+        route: Route {
+            resign: u.resign,
+            ..Route::default()
+        },
+    };
+    sim.block_on(async move { e.execute(c).await })
+        .expect("the retry succeeds");
+    let sent = sim.transport.sent();
+    let header = |i: usize, name: &str| {
+        sent[i]
+            .request
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(sent[1].at, 1200.0);
+    assert_eq!(header(0, "x-amz-date"), "20250101T000000Z");
+    assert_eq!(header(1, "x-amz-date"), "20250101T002000Z");
+    assert_ne!(header(0, "authorization"), header(1, "authorization"));
+}

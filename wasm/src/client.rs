@@ -252,6 +252,7 @@ impl ClientCore {
             route: Route {
                 pinned: args.endpoint_id,
                 requests,
+                resign: None,
             },
         })
     }
@@ -263,14 +264,15 @@ impl ClientCore {
         built: Built,
         requests: Result<Vec<HttpRequest>, ApiError>,
     ) -> Promise {
-        let (parts, parse) = match built {
-            Ok(u) => (Ok((u.request, u.model, u.errors)), Some(u.parse)),
-            Err(e) => (Err(e), None),
+        let (parts, parse, resign) = match built {
+            Ok(u) => (Ok((u.request, u.model, u.errors)), Some(u.parse), u.resign),
+            Err(e) => (Err(e), None, None),
         };
         let engine = self.engine.clone();
         let prepared = self.prepare(args, parts, requests);
         future_to_promise(async move {
-            let p = prepared.map_err(|e| api_error(&e))?;
+            let mut p = prepared.map_err(|e| api_error(&e))?;
+            p.route.resign = resign;
             let parse: Parser = parse.ok_or(JsValue::NULL)?;
             let _watch = p.watch;
             let call = Call {

@@ -82,11 +82,18 @@ pub struct Call {
 
 /// Endpoint choice for a call. With several endpoints the request differs per endpoint (its
 /// key, its base URL): `requests[i]` is the request for endpoint `i`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Route {
     pub pinned: Option<String>,
     pub requests: Vec<HttpRequest>,
+    /// Rebuilds the request for an attempt at the given Unix time: for requests whose signature
+    /// carries its date (S3's SigV4 expires after 15 minutes), so a call that waited long in the
+    /// queue or in backoff is signed afresh.
+    pub resign: Option<Resigner>,
 }
+
+/// See [`Route::resign`].
+pub type Resigner = Rc<dyn Fn(f64) -> HttpRequest>;
 
 /// One streamed call.
 pub struct StreamCall {

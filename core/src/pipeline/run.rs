@@ -32,9 +32,16 @@ pub(super) struct Spec<'a> {
 }
 
 impl Spec<'_> {
-    /// The request for an endpoint: its own when the route has one per endpoint.
-    fn request_for(&self, endpoint: usize) -> &HttpRequest {
-        self.route.requests.get(endpoint).unwrap_or(self.request)
+    /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
+    /// signed afresh when the route says so.
+    fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
+        if let Some(r) = self.route.requests.get(endpoint) {
+            return r.clone();
+        }
+        match &self.route.resign {
+            Some(resign) => resign(unix_now),
+            None => self.request.clone(),
+        }
     }
 }
 
@@ -120,7 +127,8 @@ impl Engine {
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
-            let attempt = Box::pin(self.attempt(spec, spec.request_for(endpoint), id));
+            let request = spec.request_for(endpoint, clock.unix_now());
+            let attempt = Box::pin(self.attempt(spec, request, id));
             let outcome = match select(attempt, clock.sleep(timeout)).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(ApiError::new(
@@ -188,14 +196,14 @@ impl Engine {
     async fn attempt(
         &self,
         spec: &Spec<'_>,
-        request: &HttpRequest,
+        request: HttpRequest,
         id: &str,
     ) -> Result<Got, ApiError> {
         let mut resp = self
             .inner
             .host
             .transport
-            .send(request.clone())
+            .send(request)
             .await
             .map_err(|e| classify_transport(&e))?;
         let ok = (200..300).contains(&resp.status);

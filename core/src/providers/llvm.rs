@@ -88,6 +88,7 @@ impl Provider for Llvm {
             parse,
             // `{"error": "..."}` on any status >= 400: the common shape.
             errors: json_errors,
+            resign: None,
         })
     }
 }

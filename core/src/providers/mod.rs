@@ -25,7 +25,7 @@ use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
-use crate::pipeline::{Parser, StreamCodec};
+use crate::pipeline::{Parser, Resigner, StreamCodec};
 use serde_json::Value;
 
 /// What a codec may use besides the caller's arguments.
@@ -53,6 +53,8 @@ pub struct Unary {
     pub model: Option<String>,
     pub parse: Parser,
     pub errors: ErrorReader,
+    /// Signs the request afresh for each attempt (see `pipeline::Route::resign`).
+    pub resign: Option<Resigner>,
 }
 
 /// A request and the model it names.
@@ -73,6 +75,7 @@ impl Unary {
             model,
             parse,
             errors,
+            resign: None,
         }
     }
 }
@@ -198,6 +201,7 @@ pub fn make_request(
         model,
         parse: Box::new(parse_any),
         errors: json_errors,
+        resign: None,
     })
 }
 

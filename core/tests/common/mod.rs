@@ -221,7 +221,10 @@ pub fn call(u: Unary) -> Call {
         cancel: None,
         parse: u.parse,
         errors: u.errors,
-        route: Route::default(),
+        route: Route {
+            resign: u.resign,
+            ..Route::default()
+        },
     }
 }
 

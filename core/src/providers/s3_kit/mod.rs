@@ -28,9 +28,10 @@ use super::{bad_argument, unsupported, Ctx, Provider, ProviderInfo, Unary};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
-use crate::pipeline::Parser;
+use crate::pipeline::{Parser, Resigner};
 use serde_json::{Map, Value};
 use sigv4::{amz_date, canonical_query, hex_sha256, uri_encode, Signer, UNSIGNED_PAYLOAD};
+use std::rc::Rc;
 
 pub struct S3Kit;
 
@@ -86,7 +87,7 @@ impl Provider for S3Kit {
         let creds = credentials(ctx.config)?;
         let a = arguments(op, args, fields)?;
         let bucket = bucket_arg(a)?;
-        let (request, parse): (HttpRequest, Parser) = match op {
+        let (request, parse, resign): (HttpRequest, Parser, Resigner) = match op {
             "putObject" => {
                 let key = key_arg(a)?;
                 let body = match (ctx.bytes, a.get("body")) {
@@ -107,8 +108,17 @@ impl Provider for S3Kit {
                     ));
                 }
                 let t = target(ctx.config, creds.region, bucket, Some(key))?;
-                let r = signed(ctx, &creds, "PUT", &t, &[], Some(body), content_type);
-                (r, Box::new(parse_put))
+                let r = signed(
+                    ctx,
+                    &creds,
+                    "PUT",
+                    &t,
+                    &[],
+                    Some(body.clone()),
+                    content_type,
+                );
+                let again = resigner(ctx, "PUT", t, Vec::new(), Some(body), content_type, &r);
+                (r, Box::new(parse_put), again)
             }
             "getObject" | "headObject" | "deleteObject" => {
                 let t = target(ctx.config, creds.region, bucket, Some(key_arg(a)?))?;
@@ -117,13 +127,16 @@ impl Provider for S3Kit {
                     "headObject" => ("HEAD", Box::new(parse_head)),
                     _ => ("DELETE", Box::new(parse_delete)),
                 };
-                (signed(ctx, &creds, method, &t, &[], None, None), parse)
+                let r = signed(ctx, &creds, method, &t, &[], None, None);
+                let again = resigner(ctx, method, t, Vec::new(), None, None, &r);
+                (r, parse, again)
             }
             _ => {
                 let query = list_query(a)?;
                 let t = target(ctx.config, creds.region, bucket, None)?;
                 let r = signed(ctx, &creds, "GET", &t, &query, None, None);
-                (r, Box::new(parse_list))
+                let again = resigner(ctx, "GET", t, query, None, None, &r);
+                (r, Box::new(parse_list), again)
             }
         };
         Ok(Unary {
@@ -131,6 +144,7 @@ impl Provider for S3Kit {
             model: None,
             parse,
             errors: s3_errors,
+            resign: Some(resign),
         })
     }
 
@@ -299,7 +313,7 @@ fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError>
 
 /// Where a request goes: `origin` (`scheme://authority`), the host that is signed (the one
 /// fetch will send: lowercase, no default port), and the encoded path (the canonical URI).
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Target {
     origin: String,
     host: String,
@@ -498,6 +512,44 @@ fn signed(
         body,
         stream: false,
     }
+}
+
+/// Signs the same request again at a later time: SigV4 signatures carry their date and S3
+/// refuses them after 15 minutes, so each attempt (after a long queue or backoff) is signed
+/// afresh. Falls back to the first signing should the credentials have become unreadable.
+fn resigner(
+    ctx: &Ctx,
+    method: &'static str,
+    t: Target,
+    query: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    content_type: Option<&str>,
+    first: &HttpRequest,
+) -> Resigner {
+    let config = ctx.config.clone();
+    let browser = ctx.browser;
+    let content_type = content_type.map(str::to_string);
+    let first = first.clone();
+    Rc::new(move |unix_now| {
+        let ctx = Ctx {
+            config: &config,
+            unix_now,
+            browser,
+            bytes: None,
+        };
+        match credentials(&config) {
+            Ok(creds) => signed(
+                &ctx,
+                &creds,
+                method,
+                &t,
+                &query,
+                body.clone(),
+                content_type.as_deref(),
+            ),
+            Err(_) => first.clone(),
+        }
+    })
 }
 
 /// `presignUrl({ bucket, key, method?, expiresIn? })`: a query-signed URL (payload
