@@ -11,6 +11,8 @@
 //       errorTail  [raw]: the provider's own mid-stream error framing, sent after two text frames
 //       malformed  raw: an undecodable frame in the provider's framing
 
+import { pathToFileURL } from 'node:url';
+
 export const CORS_HEADERS = Object.freeze({
   'access-control-allow-origin': '*',
   'access-control-expose-headers': '*',
@@ -148,4 +150,45 @@ export async function listenLoopback(server, port, sockets) {
       resolve();
     });
   });
+}
+
+/** Whether `importMeta` is the module node was started with (`node <file>`). */
+export function isMain(importMeta) {
+  try {
+    return Boolean(process.argv[1]) && importMeta.url === pathToFileURL(process.argv[1]).href;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The command line both servers share: `[--port N] [--verbose] [--help]`. Starts the server with
+ * `start({ port, verbose })`, prints what `address(server)` gives and serves until killed.
+ */
+export async function serveFromCommandLine(name, usage, start, address) {
+  const args = process.argv.slice(2);
+  let port = 0;
+  let verbose = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--port' || a === '-p') port = Number(args[++i]);
+    else if (a.startsWith('--port=')) port = Number(a.slice('--port='.length));
+    else if (a === '--verbose' || a === '-v') verbose = true;
+    else if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else {
+      console.error(`${name}: unknown argument ${a}`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`${name}: --port needs an integer 0..65535`);
+    process.exit(2);
+  }
+  const server = await start({ port, verbose });
+  console.log(address(server));
+  const stop = () => server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

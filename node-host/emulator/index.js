@@ -77,8 +77,7 @@
 //   prints the origin (http://127.0.0.1:N) and serves until killed.
 
 import http from 'node:http';
-import { pathToFileURL } from 'node:url';
-import { CORS_HEADERS, listenLoopback } from './common.js';
+import { CORS_HEADERS, isMain, listenLoopback, serveFromCommandLine } from './common.js';
 import { ERROR_KINDS, errorPlan } from './errors.js';
 import { handleOpenAI } from './openai.js';
 import { handleClaude } from './claude.js';
@@ -641,40 +640,10 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
 // CLI
 // ---------------------------------------------------------------------------------------
 
-function isMain() {
-  try {
-    return Boolean(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const args = process.argv.slice(2);
-  let port = 0;
-  let verbose = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--port' || a === '-p') port = Number(args[++i]);
-    else if (a.startsWith('--port=')) port = Number(a.slice('--port='.length));
-    else if (a === '--verbose' || a === '-v') verbose = true;
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: node node-host/emulator/index.js [--port N] [--verbose]\n'
-        + 'Serves the eleven providers under /openai/v1, /groq/openai/v1, /claude, /gemini, /ollama,\n'
-        + '/hf_tgi, /hf_tei, /llvm, /opea, /ovms, /s3_kit; prints the origin and serves until killed.');
-      process.exit(0);
-    } else {
-      console.error(`emulator: unknown argument ${a}`);
-      process.exit(2);
-    }
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error('emulator: --port needs an integer 0..65535');
-    process.exit(2);
-  }
-  const emu = await startEmulator({ port, verbose });
-  console.log(emu.origin);
-  const stop = () => emu.close().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+if (isMain(import.meta)) {
+  await serveFromCommandLine('emulator',
+    'usage: node node-host/emulator/index.js [--port N] [--verbose]\n'
+      + 'Serves the eleven providers under /openai/v1, /groq/openai/v1, /claude, /gemini, /ollama,\n'
+      + '/hf_tgi, /hf_tei, /llvm, /opea, /ovms, /s3_kit; prints the origin and serves until killed.',
+    startEmulator, (emu) => emu.origin);
 }

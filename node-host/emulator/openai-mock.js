@@ -30,8 +30,8 @@
 // until killed; --verbose logs each request to stderr).
 
 import http from 'node:http';
-import { pathToFileURL } from 'node:url';
-import { embeddingVector, listenLoopback } from './common.js';
+import { isMain, listenLoopback, serveFromCommandLine } from './common.js';
+import { embeddingsList } from './openai.js';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -224,22 +224,6 @@ function chatStreamEvents(body, text, n) {
   return events.map((e) => `data: ${JSON.stringify(e)}\n\n`).concat(['data: [DONE]\n\n']);
 }
 
-function embeddings(body) {
-  const model = requestModel(body, 'text-embedding-3-small');
-  const dims = body && Number.isInteger(body.dimensions) && body.dimensions > 0 ? Math.min(body.dimensions, 4096) : 8;
-  let inputs = body ? body.input : undefined;
-  if (!Array.isArray(inputs) || (inputs.length > 0 && typeof inputs[0] === 'number')) inputs = [inputs];
-  const base64 = body && body.encoding_format === 'base64';
-  let tokens = 0;
-  const data = inputs.map((input, index) => {
-    const text = Array.isArray(input) ? input.join(' ') : String(input ?? '');
-    tokens += countTokens(text);
-    const vec = embeddingVector(text, dims);
-    const embedding = base64 ? Buffer.from(new Float32Array(vec).buffer).toString('base64') : vec;
-    return { object: 'embedding', index, embedding };
-  });
-  return { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
-}
 
 // ---------------------------------------------------------------------------------------
 // The server
@@ -438,7 +422,7 @@ export async function startMockServer(opts = {}) {
         return;
       }
       case 'embeddings':
-        sendJson(res, 200, headers, embeddings(body));
+        sendJson(res, 200, headers, embeddingsList(body, 'text-embedding-3-small'));
         return;
       case 'models':
         sendJson(res, 200, headers, { object: 'list', data: models });
@@ -553,38 +537,7 @@ export async function startMockServer(opts = {}) {
 // CLI
 // ---------------------------------------------------------------------------------------
 
-function isMain() {
-  try {
-    return process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const args = process.argv.slice(2);
-  let port = 0;
-  let verbose = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--port' || a === '-p') port = Number(args[++i]);
-    else if (a.startsWith('--port=')) port = Number(a.slice('--port='.length));
-    else if (a === '--verbose' || a === '-v') verbose = true;
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: node openai-mock.js [--port N] [--verbose]');
-      process.exit(0);
-    } else {
-      console.error(`openai-mock: unknown argument ${a}`);
-      process.exit(2);
-    }
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error('openai-mock: --port needs an integer 0..65535');
-    process.exit(2);
-  }
-  const mock = await startMockServer({ port, verbose });
-  console.log(mock.url);
-  const stop = () => mock.close().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+if (isMain(import.meta)) {
+  await serveFromCommandLine('openai-mock', 'usage: node openai-mock.js [--port N] [--verbose]',
+    startMockServer, (mock) => mock.url);
 }
