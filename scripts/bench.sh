@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-cargo run --quiet --profile bench-native -p resilient-core --example decode_bench
+cargo run --quiet --profile bench-native -p resilient-core --features bench --example decode_bench
+# The decoding aids live in a separate build with the `bench` feature, never in the package.
+wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
+  --out-dir ../target/bench-pkg --out-name resilient_wasm -- --features bench
 exec node --expose-gc node-host/bench/bench.js "$@"

@@ -4,39 +4,6 @@
 use crate::secret::Secret;
 use serde_json::{Map, Value};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Priority {
-    High = 0,
-    Normal = 1,
-    Low = 2,
-}
-
-impl Priority {
-    /// `'high' | 'normal' | 'low'` or the seed's numbers HIGH=0, NORMAL=1, LOW=2.
-    pub fn parse(v: &Value) -> Result<Priority, String> {
-        match v {
-            Value::Null => Ok(Priority::Normal),
-            Value::String(s) => match s.as_str() {
-                "high" => Ok(Priority::High),
-                "normal" => Ok(Priority::Normal),
-                "low" => Ok(Priority::Low),
-                _ => Err(format!(
-                    "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got '{s}')"
-                )),
-            },
-            Value::Number(n) => match n.as_f64() {
-                Some(0.0) => Ok(Priority::High),
-                Some(1.0) => Ok(Priority::Normal),
-                Some(2.0) => Ok(Priority::Low),
-                _ => Err(format!(
-                    "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got {n})"
-                )),
-            },
-            _ => Err("option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2".into()),
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     RoundRobin,
@@ -414,6 +381,7 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::Priority;
     use serde_json::json;
 
     #[test]

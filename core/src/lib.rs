@@ -3,6 +3,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod classify;
+pub mod codec;
 pub mod config;
 pub mod error;
 pub mod host;
@@ -12,6 +13,8 @@ pub mod queue;
 pub mod secret;
 pub mod stats;
 pub mod stream;
+/// Decoding-rate aids for the benchmarks, not part of the client.
+#[cfg(feature = "bench")]
 pub mod stream_bench;
 
 #[cfg(feature = "sim")]

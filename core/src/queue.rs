@@ -4,8 +4,43 @@
 //! straight to the next waiter. Cancelling a waiter is O(1): its slot is forgotten at once and
 //! its id is skipped (and compacted away) when it reaches the head.
 
-use crate::config::Priority;
+use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
+
+/// A call's priority class: `High` calls are admitted before `Normal` ones, and those
+/// before `Low`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    High = 0,
+    Normal = 1,
+    Low = 2,
+}
+
+impl Priority {
+    /// `'high' | 'normal' | 'low'` or the seed's numbers HIGH=0, NORMAL=1, LOW=2.
+    pub fn parse(v: &Value) -> Result<Priority, String> {
+        match v {
+            Value::Null => Ok(Priority::Normal),
+            Value::String(s) => match s.as_str() {
+                "high" => Ok(Priority::High),
+                "normal" => Ok(Priority::Normal),
+                "low" => Ok(Priority::Low),
+                _ => Err(format!(
+                    "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got '{s}')"
+                )),
+            },
+            Value::Number(n) => match n.as_f64() {
+                Some(0.0) => Ok(Priority::High),
+                Some(1.0) => Ok(Priority::Normal),
+                Some(2.0) => Ok(Priority::Low),
+                _ => Err(format!(
+                    "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got {n})"
+                )),
+            },
+            _ => Err("option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2".into()),
+        }
+    }
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admit {

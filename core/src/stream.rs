@@ -4,6 +4,10 @@
 /// A line longer than this is refused: a stream that never ends a line must not eat memory.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
+/// An SSE event whose `data:` lines add up to more than this is refused: a server that never
+/// sends the blank line closing an event must not eat memory either.
+pub const MAX_EVENT_BYTES: usize = MAX_LINE_BYTES;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
@@ -74,6 +78,8 @@ pub struct SseDecoder {
     lines: Lines,
     event: Option<String>,
     data: Vec<String>,
+    /// The size of `data`, bounded by [`MAX_EVENT_BYTES`].
+    data_bytes: usize,
     has_data: bool,
 }
 
@@ -83,13 +89,23 @@ impl SseDecoder {
     }
 
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, DecodeError> {
-        let mut lines = Vec::new();
-        self.lines.feed(bytes, &mut lines)?;
         let mut events = Vec::new();
+        self.feed_into(bytes, &mut events).map(|()| events)
+    }
+
+    /// Appends the events these bytes complete to `events`; on an error, the events completed
+    /// before it are still appended (they were valid and may be delivered).
+    pub fn feed_into(
+        &mut self,
+        bytes: &[u8],
+        events: &mut Vec<SseEvent>,
+    ) -> Result<(), DecodeError> {
+        let mut lines = Vec::new();
+        let cut = self.lines.feed(bytes, &mut lines);
         for line in lines {
-            self.line(&line, &mut events);
+            self.line(&line, events)?;
         }
-        Ok(events)
+        cut
     }
 
     /// End of the byte stream: an event not yet closed by a blank line is still delivered
@@ -97,19 +113,20 @@ impl SseDecoder {
     pub fn finish(&mut self) -> Vec<SseEvent> {
         let mut events = Vec::new();
         if let Some(line) = self.lines.finish() {
-            self.line(&line, &mut events);
+            // The last line is bounded by the line limit, so the event stays bounded too.
+            let _ = self.line(&line, &mut events);
         }
         self.dispatch(&mut events);
         events
     }
 
-    fn line(&mut self, line: &str, events: &mut Vec<SseEvent>) {
+    fn line(&mut self, line: &str, events: &mut Vec<SseEvent>) -> Result<(), DecodeError> {
         if line.is_empty() {
             self.dispatch(events);
-            return;
+            return Ok(());
         }
         if line.starts_with(':') {
-            return;
+            return Ok(());
         }
         let (field, value) = match line.split_once(':') {
             Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
@@ -117,12 +134,21 @@ impl SseDecoder {
         };
         match field {
             "data" => {
+                self.data_bytes += value.len() + 1;
+                if self.data_bytes > MAX_EVENT_BYTES {
+                    self.data.clear();
+                    self.data_bytes = 0;
+                    return Err(DecodeError(format!(
+                        "a stream event exceeds {MAX_EVENT_BYTES} bytes"
+                    )));
+                }
                 self.data.push(value.to_string());
                 self.has_data = true;
             }
             "event" => self.event = Some(value.to_string()),
             _ => {} // id, retry and unknown fields do not change what we deliver
         }
+        Ok(())
     }
 
     fn dispatch(&mut self, events: &mut Vec<SseEvent>) {
@@ -134,6 +160,7 @@ impl SseDecoder {
         }
         self.event = None;
         self.data.clear();
+        self.data_bytes = 0;
         self.has_data = false;
     }
 }
@@ -151,9 +178,15 @@ impl NdjsonDecoder {
 
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
         let mut lines = Vec::new();
-        self.lines.feed(bytes, &mut lines)?;
-        lines.retain(|l| !l.trim().is_empty());
-        Ok(lines)
+        self.feed_into(bytes, &mut lines).map(|()| lines)
+    }
+
+    /// Appends the lines these bytes complete; on an error, the lines before it still are.
+    pub fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), DecodeError> {
+        let mut lines = Vec::new();
+        let cut = self.lines.feed(bytes, &mut lines);
+        out.extend(lines.into_iter().filter(|l| !l.trim().is_empty()));
+        cut
     }
 
     pub fn finish(&mut self) -> Vec<String> {
@@ -236,6 +269,33 @@ mod tests {
         out.extend(d.feed(b":2}\r\n{\"c\":3}").unwrap());
         out.extend(d.finish());
         assert_eq!(out, vec!["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"]);
+    }
+
+    #[test]
+    fn an_endless_event_is_refused_and_earlier_events_kept() {
+        let mut d = SseDecoder::new();
+        let mut events = Vec::new();
+        d.feed_into(b"data: first\n\n", &mut events).unwrap();
+        let line = format!("data: {}\n", "x".repeat(1024 * 1024));
+        let mut failed = false;
+        for _ in 0..20 {
+            if d.feed_into(line.as_bytes(), &mut events).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "data lines without a blank line must be bounded");
+        assert_eq!(events, vec![ev(None, "first")]);
+    }
+
+    #[test]
+    fn events_before_a_refused_line_are_kept() {
+        let mut d = NdjsonDecoder::new();
+        let mut out = Vec::new();
+        let mut chunk = b"{\"a\":1}\n".to_vec();
+        chunk.extend(vec![b'x'; MAX_LINE_BYTES + 1]);
+        assert!(d.feed_into(&chunk, &mut out).is_err());
+        assert_eq!(out, vec!["{\"a\":1}"]);
     }
 
     #[test]

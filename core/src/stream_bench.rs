@@ -1,7 +1,7 @@
 //! Decoding-rate measurement shared by the native example and the wasm export (a benchmark
 //! aid, not used by the client): builds a realistic stream transcript and decodes it in chunks.
 
-use crate::pipeline::StreamCodec;
+use crate::codec::StreamCodec;
 use crate::providers::openai::ChatStreamCodec;
 use crate::stream::{NdjsonDecoder, SseDecoder};
 
@@ -51,9 +51,9 @@ pub fn decode(kind: &str, data: &[u8], chunk: usize) -> usize {
         _ => {
             let mut d = ChatStreamCodec::new();
             for c in data.chunks(chunk) {
-                n += d.feed(c).map(|e| e.len()).unwrap_or(0);
+                n += d.feed(c).items.len();
             }
-            n += d.finish().map(|e| e.len()).unwrap_or(0);
+            n += d.finish().items.len();
         }
     }
     n

@@ -1,10 +1,12 @@
 //! Key and endpoint multiplexing on the virtual clock: exact round-robin, failover on a
 //! refused key or a rate-limit hint, per-endpoint breakers and stats, pinned calls.
 
-use resilient_core::config::{Config, Priority};
+use resilient_core::codec::Parsed;
+use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Parsed, Route};
+use resilient_core::pipeline::{Call, Engine, Route};
 use resilient_core::providers::json_errors;
+use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};

@@ -5,8 +5,9 @@ mod common;
 
 use common::{call, ctx, headers, json_tree, key_of, reply, split};
 use proptest::prelude::*;
+use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
-use resilient_core::pipeline::{Engine, Reply, StreamCodec};
+use resilient_core::pipeline::Engine;
 use resilient_core::providers::claude::{ClaudeStreamCodec, CLAUDE};
 use resilient_core::providers::{Ctx, Provider, Unary};
 use resilient_core::sim::{Sim, Step};
@@ -520,8 +521,8 @@ fn golden_stream() {
     let mut s = CLAUDE
         .stream("chatStream", &ctx(&cfg()), &chat_args())
         .unwrap();
-    let mut got = s.codec.feed(STREAM.as_bytes()).unwrap();
-    got.extend(s.codec.finish().unwrap());
+    let mut got = s.codec.feed(STREAM.as_bytes()).result().unwrap();
+    got.extend(s.codec.finish().result().unwrap());
     assert_eq!(got.len(), 3);
     assert!(s.codec.done());
 }
@@ -570,12 +571,12 @@ fn stream_error_events_have_their_type() {
     ];
     for (kind, want) in table {
         let mut c = ClaudeStreamCodec::new();
-        assert_eq!(c.feed(before.as_bytes()).unwrap().len(), 1);
+        assert_eq!(c.feed(before.as_bytes()).result().unwrap().len(), 1);
         let ev = format!(
             "event: error\ndata: {}\n\n",
             anthropic_error(kind, "Overloaded")
         );
-        let e = c.feed(ev.as_bytes()).unwrap_err();
+        let e = c.feed(ev.as_bytes()).result().unwrap_err();
         assert_eq!(e.kind, want, "{kind}");
         assert_eq!(e.message, "Overloaded");
         assert_eq!(c.text(), "Hi");
@@ -604,16 +605,16 @@ fn stream_error_events_have_their_type() {
 fn a_stream_cut_before_message_stop_has_no_final_item() {
     // Even after message_delta: only message_stop ends an Anthropic stream.
     let mut c = ClaudeStreamCodec::new();
-    let items = c.feed(first_events(7).as_bytes()).unwrap();
+    let items = c.feed(first_events(7).as_bytes()).result().unwrap();
     assert_eq!(items.len(), 2);
-    assert!(c.finish().unwrap().is_empty());
+    assert!(c.finish().result().unwrap().is_empty());
     assert!(!c.done());
     // A final event without its trailing blank line still ends the stream.
     let cut = STREAM.trim_end();
     assert_eq!(run_codec(&[cut.as_bytes()]).unwrap().0, fixture_items());
     // reset forgets the previous attempt.
     let mut c = ClaudeStreamCodec::new();
-    c.feed(first_events(4).as_bytes()).unwrap();
+    c.feed(first_events(4).as_bytes()).result().unwrap();
     c.reset();
     assert_eq!((c.text(), c.usage()), ("", None));
 }
@@ -668,7 +669,7 @@ proptest! {
         let mut c = ClaudeStreamCodec::new();
         let mut err = None;
         for ch in chunks {
-            if let Err(e) = c.feed(ch) {
+            if let Err(e) = c.feed(ch).result() {
                 err = Some(e);
                 break;
             }
@@ -681,11 +682,11 @@ proptest! {
     fn arbitrary_bytes_never_panic(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..12)) {
         let mut c = ClaudeStreamCodec::new();
         for ch in &chunks {
-            if c.feed(ch).is_err() {
+            if c.feed(ch).result().is_err() {
                 break;
             }
         }
-        let _ = c.finish();
+        let _ = c.finish().result();
         let all: Vec<u8> = chunks.concat();
         let r = reply(200, &[], "");
         let r = Reply { body: all.clone(), ..r };

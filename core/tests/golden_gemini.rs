@@ -7,8 +7,9 @@ use common::{
     call, ctx, drain, headers, json_tree, key_of, reply, split, stream_call, stream_step,
 };
 use proptest::prelude::*;
+use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
-use resilient_core::pipeline::{Engine, Reply, StreamCodec};
+use resilient_core::pipeline::Engine;
 use resilient_core::providers::gemini::{GeminiStreamCodec, GEMINI};
 use resilient_core::providers::{Provider, Unary};
 use resilient_core::sim::{Sim, Step};
@@ -564,14 +565,14 @@ const FIRST: &str = "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"p
 #[test]
 fn golden_stream() {
     let mut c = GeminiStreamCodec::new();
-    let items = c.feed(STREAM.as_bytes()).unwrap();
+    let items = c.feed(STREAM.as_bytes()).result().unwrap();
     assert_eq!(
         items.len(),
         2,
         "the final item waits for the end of the body"
     );
     assert!(!c.done());
-    let last = c.finish().unwrap();
+    let last = c.finish().result().unwrap();
     assert_eq!(last.len(), 1);
     assert!(c.done());
     assert_eq!(
@@ -588,8 +589,8 @@ fn golden_stream() {
 #[test]
 fn a_stream_cut_before_a_finish_reason_has_no_final_item() {
     let mut c = GeminiStreamCodec::new();
-    assert_eq!(c.feed(FIRST.as_bytes()).unwrap().len(), 1);
-    assert!(c.finish().unwrap().is_empty());
+    assert_eq!(c.feed(FIRST.as_bytes()).result().unwrap().len(), 1);
+    assert!(c.finish().result().unwrap().is_empty());
     assert!(!c.done());
     // reset forgets the attempt.
     c.reset();
@@ -623,17 +624,20 @@ fn mid_stream_errors_have_their_type() {
     for (err, want) in &table {
         // As an SSE event.
         let mut c = GeminiStreamCodec::new();
-        c.feed(FIRST.as_bytes()).unwrap();
-        let e = c.feed(format!("data: {err}\n\n").as_bytes()).unwrap_err();
+        c.feed(FIRST.as_bytes()).result().unwrap();
+        let e = c
+            .feed(format!("data: {err}\n\n").as_bytes())
+            .result()
+            .unwrap_err();
         assert_eq!(e.kind, *want, "{err}");
         assert_eq!(c.text(), "Hi");
         // As a raw pretty-printed body without SSE framing, then the connection closes.
         let pretty =
             serde_json::to_string_pretty(&serde_json::from_str::<Value>(err).unwrap()).unwrap();
         let mut c = GeminiStreamCodec::new();
-        c.feed(FIRST.as_bytes()).unwrap();
-        assert!(c.feed(pretty.as_bytes()).unwrap().is_empty());
-        assert_eq!(c.finish().unwrap_err().kind, *want, "raw {err}");
+        c.feed(FIRST.as_bytes()).result().unwrap();
+        assert!(c.feed(pretty.as_bytes()).result().unwrap().is_empty());
+        assert_eq!(c.finish().result().unwrap_err().kind, *want, "raw {err}");
     }
     // The hint in a mid-stream RESOURCE_EXHAUSTED is kept.
     let e =

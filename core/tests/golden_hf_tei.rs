@@ -5,8 +5,8 @@ mod common;
 
 use common::{body, ctx, reply, request_headers as headers};
 use proptest::prelude::*;
+use resilient_core::codec::Reply;
 use resilient_core::config::Config;
-use resilient_core::pipeline::Reply;
 use resilient_core::providers::{provider, Provider, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::Step;

@@ -6,8 +6,8 @@ mod common;
 
 use common::{body, ctx, items, reply, request_headers as headers};
 use proptest::prelude::*;
+use resilient_core::codec::Reply;
 use resilient_core::config::Config;
-use resilient_core::pipeline::Reply;
 use resilient_core::providers::{provider, Provider, Streamed, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::Step;
@@ -154,12 +154,12 @@ fn only_the_event_with_generated_text_is_final() {
     let c = s.codec.as_mut();
     let first = GENERATE_STREAM.split("\n\n").next().unwrap().to_string() + "\n\n";
     assert_eq!(
-        c.feed(first.as_bytes()).unwrap(),
+        c.feed(first.as_bytes()).result().unwrap(),
         vec![r#"{"delta":" Deep","done":false}"#]
     );
     assert!(!c.done());
     // Cut after it: no final item (the pipeline reports stream_interrupted).
-    assert!(c.finish().unwrap().is_empty());
+    assert!(c.finish().result().unwrap().is_empty());
     // A final event that is also a normal token (stopped by length) gives its text first.
     let last = "data:{\"index\":1,\"token\":{\"id\":5,\"text\":\"!\",\"special\":false},\"generated_text\":\"!\",\"details\":{\"finish_reason\":\"length\",\"generated_tokens\":1,\"input_length\":2}}";
     assert_eq!(

@@ -5,8 +5,9 @@ mod common;
 
 use common::{call, classify, headers as h, json_tree, key_of, JSON};
 use proptest::prelude::*;
+use resilient_core::codec::Reply;
 use resilient_core::config::Config;
-use resilient_core::pipeline::{Engine, Reply};
+use resilient_core::pipeline::Engine;
 use resilient_core::providers::Unary;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};

@@ -6,8 +6,9 @@ mod common;
 use common::{body, call, classify, ctx, drain, items, json_tree, request_headers as headers};
 use common::{stream_call, stream_step};
 use proptest::prelude::*;
+use resilient_core::codec::Reply;
 use resilient_core::config::Config;
-use resilient_core::pipeline::{Engine, Reply};
+use resilient_core::pipeline::Engine;
 use resilient_core::providers::{provider, Provider, Streamed, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
@@ -262,8 +263,8 @@ fn stream_errors_and_cuts() {
     .unwrap();
     let c = s.codec.as_mut();
     let (first, rest) = MID_STREAM_ERROR.split_at(MID_STREAM_ERROR.find('\n').unwrap() + 1);
-    assert_eq!(c.feed(first.as_bytes()).unwrap().len(), 1);
-    let e = c.feed(rest.as_bytes()).unwrap_err();
+    assert_eq!(c.feed(first.as_bytes()).result().unwrap().len(), 1);
+    let e = c.feed(rest.as_bytes()).result().unwrap_err();
     assert_eq!(e.kind, ErrorType::StreamInterrupted);
     assert_eq!(
         e.message,
@@ -273,8 +274,8 @@ fn stream_errors_and_cuts() {
     // Cut before the done line: no final item, so the pipeline reports stream_interrupted.
     c.reset();
     assert_eq!(c.text(), "");
-    c.feed(first.as_bytes()).unwrap();
-    assert!(c.finish().unwrap().is_empty() && !c.done());
+    c.feed(first.as_bytes()).result().unwrap();
+    assert!(c.finish().result().unwrap().is_empty() && !c.done());
     // A line that is not JSON is a decode error.
     assert_eq!(
         items(c, &[b"{nope\n"]).unwrap_err().kind,

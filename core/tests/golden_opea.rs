@@ -6,9 +6,10 @@ mod common;
 
 use common::{based as base, body_of, drain, items, split, stream_call, stream_step, JSON};
 use proptest::prelude::*;
+use resilient_core::codec::Reply;
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Engine, Reply};
+use resilient_core::pipeline::Engine;
 use resilient_core::providers::{Streamed, Unary};
 use resilient_core::sim::Sim;
 use resilient_core::{ApiError, ErrorType};

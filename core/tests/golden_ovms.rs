@@ -7,8 +7,9 @@ mod common;
 use common::JSON;
 use common::{assert_request, body_of, drain, drive, items, parse, stream_call, stream_step};
 use proptest::prelude::*;
+use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
-use resilient_core::pipeline::{Engine, Reply, StreamCodec};
+use resilient_core::pipeline::Engine;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::providers::ovms::RawErrorLines;
 use resilient_core::providers::{Streamed, Unary};
@@ -662,7 +663,7 @@ fn raw_error_line_is_the_stream_error_at_any_position() {
     );
     // reset forgets a half-collected raw line.
     let mut c = RawErrorLines::new(ChatStreamCodec::new());
-    c.feed(b"{\"error\":").unwrap();
+    c.feed(b"{\"error\":").result().unwrap();
     c.reset();
     assert_eq!(drive(&mut c, &[good.as_bytes()]).unwrap().len(), 2);
 }

@@ -4,11 +4,13 @@
 //! properties (no input makes the codec panic; keys round-trip through the URL).
 
 use proptest::prelude::*;
-use resilient_core::config::{Config, Priority};
+use resilient_core::codec::{Parsed, Reply};
+use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Parsed, Reply, Route};
+use resilient_core::pipeline::{Call, Engine, Route};
 use resilient_core::providers::s3_kit::{self, S3_KIT};
 use resilient_core::providers::{Ctx, Provider, Unary};
+use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};

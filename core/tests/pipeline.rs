@@ -1,10 +1,12 @@
 //! The pipeline on a virtual clock with a scripted transport: exact delays, concurrency
 //! high-water marks, queue order, breaker transitions and stats invariants.
 
-use resilient_core::config::{Config, Priority};
+use resilient_core::codec::Parsed;
+use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, CancelToken, Engine, Parsed, Route};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Route};
 use resilient_core::providers::json_errors;
+use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! the best waiter (priority, then arrival), and cancelled waiters never get one.
 
 use proptest::prelude::*;
-use resilient_core::config::Priority;
+use resilient_core::queue::Priority;
 use resilient_core::queue::{Admit, Queue};
 
 #[derive(Clone, Debug)]

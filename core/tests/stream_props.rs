@@ -57,16 +57,16 @@ proptest! {
     /// The OpenAI stream codec yields the same items for any chunking of a transcript.
     #[test]
     fn openai_codec_any_split_same_items(cuts in prop::collection::vec(any::<usize>(), 0..40)) {
-        use resilient_core::pipeline::StreamCodec;
+        use resilient_core::codec::StreamCodec;
         use resilient_core::providers::openai::ChatStreamCodec;
         let transcript = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hé\"}}]}\r\n\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"llo ✓\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}}\n\ndata: [DONE]\n\n";
         let run = |chunks: Vec<&[u8]>| {
             let mut c = ChatStreamCodec::new();
             let mut items = Vec::new();
             for ch in chunks {
-                items.extend(c.feed(ch).unwrap());
+                items.extend(c.feed(ch).result().unwrap());
             }
-            items.extend(c.finish().unwrap());
+            items.extend(c.finish().result().unwrap());
             (items, c.text().to_string())
         };
         let whole = run(vec![transcript.as_bytes()]);

@@ -5,11 +5,12 @@
 mod common;
 
 use common::{drain, stream_step};
-use resilient_core::config::Priority;
+use resilient_core::codec::Parsed;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Parsed, Route, StreamCall};
+use resilient_core::pipeline::{Call, Engine, Route, StreamCall};
 use resilient_core::providers::json_errors;
 use resilient_core::providers::openai::ChatStreamCodec;
+use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::ErrorType;
 use serde_json::{json, Value};

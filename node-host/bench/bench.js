@@ -421,8 +421,11 @@ if (OpenAI && !opts.skipDeep) {
 
 // ------------------------------------------------------------------------------ (e) decoding
 {
-  // The package's wasm module, through its benchmark aids (not part of the public surface).
-  const pkg = await import(pathToFileURL(path.join(PKG_DIR, 'pkg', 'resilient_wasm.js')).href);
+  // A build of the engine with the `bench` feature (scripts/bench.sh makes it): its decoding
+  // aids are not in the package.
+  const benchDir = path.join(PKG_DIR, '..', 'target', 'bench-pkg');
+  const pkg = await import(pathToFileURL(path.join(benchDir, 'resilient_wasm.js')).href);
+  pkg.initSync({ module: fs.readFileSync(path.join(benchDir, 'resilient_wasm_bg.wasm')) });
   const rows = [];
   for (const [label, kind, framing] of [
     ['SSE framing', 'sse', 'sse'],

@@ -46,6 +46,11 @@ pub fn api_error(e: &ApiError) -> JsValue {
     make_api_error(to_js(&e.info()), partial)
 }
 
+/// An error of a stream whose text the host kept: `partialText` is that text.
+pub fn api_error_with_text(e: &ApiError, text: &js_sys::JsString) -> JsValue {
+    make_api_error(to_js(&e.info()), text.into())
+}
+
 pub fn config_error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }

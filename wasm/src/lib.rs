@@ -193,6 +193,7 @@ pub fn api_error_class() -> JsValue {
 
 /// Benchmark aid (scripts/bench.sh; not part of the documented surface): a stream transcript
 /// of `n` events, "sse" or "ndjson".
+#[cfg(feature = "bench")]
 #[wasm_bindgen(js_name = benchTranscript)]
 pub fn bench_transcript(kind: &str, n: u32) -> Vec<u8> {
     use resilient_core::stream_bench::{ndjson_transcript, sse_transcript};
@@ -203,6 +204,7 @@ pub fn bench_transcript(kind: &str, n: u32) -> Vec<u8> {
 }
 
 /// Benchmark aid: decodes `data` in `chunk`-byte pieces; returns the frames decoded.
+#[cfg(feature = "bench")]
 #[wasm_bindgen(js_name = benchDecode)]
 pub fn bench_decode(kind: &str, data: &[u8], chunk: u32) -> u32 {
     resilient_core::stream_bench::decode(kind, data, chunk as usize) as u32

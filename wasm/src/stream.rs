@@ -3,9 +3,10 @@
 //! gives its concurrency slot back.
 
 use crate::client::Prepared;
-use crate::convert::{api_error, parse_json_text};
+use crate::convert::{api_error, api_error_with_text, parse_json_text};
 use js_sys::{JsString, Object, Promise, Reflect};
-use resilient_core::pipeline::{ActiveStream, CancelToken, Engine, StreamCall, StreamCodec};
+use resilient_core::codec::StreamCodec;
+use resilient_core::pipeline::{ActiveStream, CancelToken, Engine, StreamCall};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -80,7 +81,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
         }
         State::Ready(ready) => {
             let (prepared, codec) = *ready;
-            let (p, codec) = match (prepared, codec) {
+            let (p, mut codec) = match (prepared, codec) {
                 (Ok(p), Some(codec)) => (p, codec),
                 (Err(e), _) => {
                     inner.state.replace(State::Done);
@@ -92,6 +93,8 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
                 }
             };
             inner.cancel.replace(Some(p.cancel.clone()));
+            // The text lives once, here as a JS string; errors get it as their partialText.
+            codec.keep_text(false);
             let call = StreamCall {
                 request: p.request,
                 model: p.model,
@@ -136,7 +139,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
         }
         Some(Err(e)) => {
             inner.state.replace(State::Done);
-            Err(api_error(&e))
+            Err(api_error_with_text(&e, &inner.text.borrow()))
         }
         None => {
             inner.state.replace(State::Done);

@@ -3,8 +3,8 @@
 
 use super::Engine;
 use crate::breaker::{Outcome, Ticket};
-use crate::config::Priority;
 use crate::queue::Admit;
+use crate::queue::Priority;
 use serde_json::json;
 use std::cell::Cell;
 use std::future::Future;

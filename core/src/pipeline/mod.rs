@@ -9,17 +9,18 @@ mod run;
 mod streaming;
 
 pub use cancel::CancelToken;
-pub use streaming::{ActiveStream, StreamCodec};
+pub use streaming::ActiveStream;
 
 use admission::{Permit, Progress, TicketGuard};
 use run::{Admitted, Got, Mode, Spec};
 
 use crate::breaker::{CircuitState, Outcome, Ticket};
 use crate::classify::request_id_header;
-use crate::config::{Config, Priority};
+use crate::codec::{ErrorReader, Parsed, Parser, Resigner, StreamCodec};
+use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Clock, Entropy, Headers, HttpRequest, Transport};
-use crate::providers::ErrorReader;
+use crate::host::{Clock, Entropy, HttpRequest, Transport};
+use crate::queue::Priority;
 use crate::queue::Queue;
 use crate::secret::Secret;
 use crate::stats::{Final, Stats, Usage};
@@ -42,28 +43,6 @@ pub struct Host {
     pub clock: Rc<dyn Clock>,
     pub entropy: Rc<dyn Entropy>,
 }
-
-/// A complete response, handed to the codec's parser.
-pub struct Reply {
-    pub status: u16,
-    pub headers: Headers,
-    pub body: Vec<u8>,
-}
-
-/// What a codec makes of a successful reply: the normalized result as JSON text (the raw
-/// body is spliced in verbatim, never re-encoded), and the tokens it used.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub json: String,
-    pub usage: Option<Usage>,
-    /// Binary content that does not belong in JSON (an object's bytes); hosts attach it to
-    /// the result as `body`.
-    pub bytes: Option<Vec<u8>>,
-}
-
-/// Parses a 2xx reply; the second argument is the client's own request id, for results whose
-/// server gave none.
-pub type Parser = Box<dyn Fn(&Reply, &str) -> Result<Parsed, ApiError>>;
 
 /// One logical call.
 pub struct Call {
@@ -91,9 +70,6 @@ pub struct Route {
     /// queue or in backoff is signed afresh.
     pub resign: Option<Resigner>,
 }
-
-/// See [`Route::resign`].
-pub type Resigner = Rc<dyn Fn(f64) -> HttpRequest>;
 
 /// One streamed call.
 pub struct StreamCall {
@@ -303,6 +279,7 @@ impl Engine {
                 body: opened.body,
                 codec: codec.into_inner(),
                 pending: opened.items.into(),
+                failure: opened.failure,
                 request_id: request_id_header(&opened.headers),
                 id,
                 model: call.model,

@@ -2,14 +2,13 @@
 //! Unary calls and streams share it; they differ only in what an attempt reads.
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
-use super::streaming::StreamCodec;
-use super::{too_large, Call, Engine, Parsed, Reply, Route, MAX_BODY_BYTES};
+use super::{too_large, Call, Engine, Route, MAX_BODY_BYTES};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
-use crate::config::Priority;
+use crate::codec::{ErrorReader, Parsed, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, Body, Headers, HttpRequest};
-use crate::providers::ErrorReader;
+use crate::queue::Priority;
 use futures_util::future::{select, Either};
 use serde_json::json;
 use std::cell::RefCell;
@@ -49,6 +48,8 @@ impl Spec<'_> {
 pub(super) struct Opened {
     pub body: Box<dyn Body>,
     pub items: Vec<String>,
+    /// The error that followed the first items in the same read.
+    pub failure: Option<ApiError>,
     pub headers: Headers,
 }
 
@@ -249,7 +250,8 @@ impl Engine {
 }
 
 /// Reads a 2xx stream until the codec yields items: until then, a failure is retried like any
-/// other attempt's.
+/// other attempt's. Items decoded in the same read as an error reach the caller first; the
+/// error follows them (and, data having reached the caller, is not retried).
 async fn read_first_items(
     mut body: Box<dyn Body>,
     headers: Headers,
@@ -261,25 +263,30 @@ async fn read_first_items(
             .next_chunk()
             .await
             .map_err(|e| classify_transport(&e))?;
-        let items = match chunk {
-            Some(bytes) => codec.borrow_mut().feed(&bytes)?,
+        let fed = match chunk {
+            Some(bytes) => codec.borrow_mut().feed(&bytes),
             None => {
-                let items = codec.borrow_mut().finish()?;
-                if items.is_empty() {
+                let fed = codec.borrow_mut().finish();
+                if fed.items.is_empty() && fed.error.is_none() {
                     return Err(ApiError::new(
                         ErrorType::DecodeError,
                         "the stream ended before any data",
                     ));
                 }
-                items
+                fed
             }
         };
-        if !items.is_empty() {
-            return Ok(Got::Stream(Opened {
-                body,
-                items,
-                headers,
-            }));
+        match (fed.items.is_empty(), fed.error) {
+            (true, Some(e)) => return Err(e),
+            (true, None) => {}
+            (false, failure) => {
+                return Ok(Got::Stream(Opened {
+                    body,
+                    items: fed.items,
+                    failure,
+                    headers,
+                }))
+            }
         }
     }
 }

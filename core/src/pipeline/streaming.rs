@@ -5,29 +5,14 @@ use super::admission::{Permit, TicketGuard};
 use super::{CancelToken, Engine};
 use crate::breaker::Outcome;
 use crate::classify::classify_transport;
+use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Body;
-use crate::stats::{Final, Usage};
+use crate::stats::Final;
 use futures_util::future::{select, Either};
 use serde_json::json;
 use std::collections::VecDeque;
 use std::pin::pin;
-
-/// A provider's stream framing and event mapping. Items are the JSON text of API.md's stream
-/// items (`{ delta, text, done, finish_reason?, usage? }`).
-pub trait StreamCodec {
-    /// Forget everything: a new attempt starts.
-    fn reset(&mut self);
-    /// Items decoded from these bytes, or the error the server sent inside the stream.
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError>;
-    /// The body ended: the items still buffered, or an error if the stream was cut short.
-    fn finish(&mut self) -> Result<Vec<String>, ApiError>;
-    /// The text delivered so far (an interrupted stream's `partialText`).
-    fn text(&self) -> &str;
-    fn usage(&self) -> Option<Usage>;
-    /// The final item (`done: true`) has been produced.
-    fn done(&self) -> bool;
-}
 
 pub struct ActiveStream {
     pub(super) engine: Engine,
@@ -36,6 +21,8 @@ pub struct ActiveStream {
     pub(super) body: Box<dyn Body>,
     pub(super) codec: Box<dyn StreamCodec>,
     pub(super) pending: VecDeque<String>,
+    /// An error decoded after the pending items: returned once they are delivered.
+    pub(super) failure: Option<ApiError>,
     pub(super) id: String,
     pub(super) model: Option<String>,
     pub(super) start: f64,
@@ -59,28 +46,37 @@ impl ActiveStream {
     pub async fn next(&mut self) -> Option<Result<String, ApiError>> {
         loop {
             if let Some(item) = self.pending.pop_front() {
-                if self.pending.is_empty() && self.codec.done() {
+                if self.pending.is_empty() && self.codec.done() && self.failure.is_none() {
                     self.finish_ok();
                 }
                 return Some(Ok(item));
             }
+            if let Some(e) = self.failure.take() {
+                return Some(Err(self.finish_err(e)));
+            }
             if self.settled {
                 return None;
             }
-            let items = match self.read().await {
+            let fed = match self.read().await {
                 Read::Chunk(Some(bytes)) => self.codec.feed(&bytes),
-                Read::Chunk(None) => match self.codec.finish() {
-                    Ok(items) if items.is_empty() && !self.codec.done() => Err(ApiError::new(
+                Read::Chunk(None) => {
+                    let mut fed = self.codec.finish();
+                    if fed.items.is_empty() && fed.error.is_none() && !self.codec.done() {
+                        fed.error = Some(ApiError::new(
+                            ErrorType::StreamInterrupted,
+                            "the stream ended before its final event",
+                        ));
+                    }
+                    fed
+                }
+                Read::Failed(e) => Fed::failed(Vec::new(), e),
+                Read::TimedOut => Fed::failed(
+                    Vec::new(),
+                    ApiError::new(
                         ErrorType::StreamInterrupted,
-                        "the stream ended before its final event",
-                    )),
-                    other => other,
-                },
-                Read::Failed(e) => Err(e),
-                Read::TimedOut => Err(ApiError::new(
-                    ErrorType::StreamInterrupted,
-                    format!("no stream data within the timeout of {} s", self.timeout),
-                )),
+                        format!("no stream data within the timeout of {} s", self.timeout),
+                    ),
+                ),
                 Read::Cancelled => {
                     return Some(Err(self.finish_err(ApiError::new(
                         ErrorType::Cancelled,
@@ -88,10 +84,9 @@ impl ActiveStream {
                     ))))
                 }
             };
-            match items {
-                Ok(items) => self.pending.extend(items),
-                Err(e) => return Some(Err(self.finish_err(e))),
-            }
+            self.pending.extend(fed.items);
+            // Items decoded before the error go out first; the error follows them.
+            self.failure = fed.error;
         }
     }
 
@@ -152,8 +147,12 @@ impl ActiveStream {
 
     /// Settles the stream as failed (or cancelled) and returns the error to give the caller.
     fn finish_err(&mut self, mut e: ApiError) -> ApiError {
-        // Data already reached the caller: never retried.
+        // Data already reached the caller: never retried, and a frame that did not decode
+        // interrupted a stream rather than spoiling a reply.
         e.should_retry = false;
+        if e.kind == ErrorType::DecodeError {
+            e.kind = ErrorType::StreamInterrupted;
+        }
         e.partial_text = Some(self.codec.text().to_string());
         e.attempts = self.attempts;
         e.request_id = e.request_id.take().or_else(|| self.request_id.clone());

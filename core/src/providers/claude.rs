@@ -12,9 +12,9 @@ use super::{
     unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
+use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
-use crate::pipeline::{Parsed, Reply};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;

@@ -3,10 +3,10 @@
 
 use super::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 use crate::classify::{parse_error_body, ErrorBody};
+use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, HttpRequest};
-use crate::pipeline::{Parsed, Reply};
 use serde_json::{json, Map, Value};
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.

@@ -12,10 +12,10 @@ use super::{
     bad_argument, decode_error, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
     ProviderInfo, Unary,
 };
+use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use crate::pipeline::{Parsed, Reply};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};

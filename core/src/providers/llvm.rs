@@ -11,8 +11,8 @@ use super::{
     bad_argument, base_url, bearer_request, join_url, json_errors, unsupported, Ctx, Provider,
     ProviderInfo, Unary,
 };
+use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::{Parsed, Parser, Reply};
 use serde_json::{json, Map, Value};
 
 pub struct Llvm;

@@ -21,11 +21,12 @@ pub mod rerank;
 pub mod streaming;
 pub mod urls;
 
-use crate::classify::{parse_error_body, ErrorBody};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
-use crate::pipeline::{Parser, Resigner, StreamCodec};
+// The error readers live with the other codec types; providers name them from here too.
+pub use crate::codec::{json_errors, ErrorReader};
+use crate::codec::{Parser, Resigner, StreamCodec};
 use serde_json::Value;
 
 /// What a codec may use besides the caller's arguments.
@@ -39,21 +40,13 @@ pub struct Ctx<'a> {
     pub bytes: Option<&'a [u8]>,
 }
 
-/// Reads a provider's error body; the default understands the common JSON shapes.
-pub type ErrorReader = fn(u16, &[u8]) -> ErrorBody;
-
-/// The default [`ErrorReader`].
-pub fn json_errors(_status: u16, body: &[u8]) -> ErrorBody {
-    parse_error_body(body)
-}
-
 /// A unary call, ready for the pipeline.
 pub struct Unary {
     pub request: HttpRequest,
     pub model: Option<String>,
     pub parse: Parser,
     pub errors: ErrorReader,
-    /// Signs the request afresh for each attempt (see `pipeline::Route::resign`).
+    /// Signs the request afresh for each attempt (see [`Resigner`]).
     pub resign: Option<Resigner>,
 }
 
@@ -207,15 +200,15 @@ pub fn make_request(
 
 /// makeRequest's parser: the body when it is JSON, else the text as a JSON string.
 fn parse_any(
-    reply: &crate::pipeline::Reply,
+    reply: &crate::codec::Reply,
     _client_id: &str,
-) -> Result<crate::pipeline::Parsed, ApiError> {
+) -> Result<crate::codec::Parsed, ApiError> {
     let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_ok();
     let json = match std::str::from_utf8(&reply.body) {
         Ok(text) if is_json => text.to_string(),
         _ => Value::from(String::from_utf8_lossy(&reply.body)).to_string(),
     };
-    Ok(crate::pipeline::Parsed {
+    Ok(crate::codec::Parsed {
         json,
         usage: replies::usage_of(&reply.body),
         bytes: None,

@@ -11,10 +11,10 @@ use super::{
     named, unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::classify_stream_error;
+use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
 use crate::stream::SseDecoder;
 use serde::Deserialize;
@@ -340,7 +340,7 @@ pub type ChatStreamCodec = FramedCodec<SseDecoder, ChunkEvents<ChatChunk>>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::StreamCodec;
+    use crate::codec::StreamCodec;
     use crate::secret::Secret;
 
     fn cfg() -> Config {
@@ -536,9 +536,9 @@ mod tests {
         let mut c = ChatStreamCodec::new();
         let mut items = Vec::new();
         for ch in chunks {
-            items.extend(c.feed(ch)?);
+            items.extend(c.feed(ch).result()?);
         }
-        items.extend(c.finish()?);
+        items.extend(c.finish().result()?);
         Ok(items
             .iter()
             .map(|i| serde_json::from_str(i).unwrap())
@@ -573,7 +573,7 @@ mod tests {
     fn groq_usage_and_errors_in_x_groq() {
         let mut c = ChatStreamCodec::new();
         let last = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"x_groq\":{\"id\":\"req_1\",\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":4,\"total_tokens\":9}}}\n\ndata: [DONE]\n\n";
-        let items = c.feed(last.as_bytes()).unwrap();
+        let items = c.feed(last.as_bytes()).result().unwrap();
         let v: Value = serde_json::from_str(items.last().unwrap()).unwrap();
         assert_eq!(
             v["usage"],
@@ -581,7 +581,7 @@ mod tests {
         );
         let mut c = ChatStreamCodec::new();
         let stopped = "data: {\"choices\":[],\"x_groq\":{\"error\":\"stream stopped early\"}}\n\n";
-        let e = c.feed(stopped.as_bytes()).unwrap_err();
+        let e = c.feed(stopped.as_bytes()).result().unwrap_err();
         assert_eq!(
             (e.kind, e.message.as_str()),
             (ErrorType::StreamInterrupted, "stream stopped early")
@@ -598,8 +598,8 @@ mod tests {
             + "\n\n";
         let err_event = "event: error\ndata: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\",\"code\":\"server_is_overloaded\"}}\n\n";
         let mut c = ChatStreamCodec::new();
-        assert_eq!(c.feed(first.as_bytes()).unwrap().len(), 1);
-        let e = c.feed(err_event.as_bytes()).unwrap_err();
+        assert_eq!(c.feed(first.as_bytes()).result().unwrap().len(), 1);
+        let e = c.feed(err_event.as_bytes()).result().unwrap_err();
         assert_eq!(e.kind, ErrorType::Overloaded);
         assert_eq!(c.text(), "Hi!");
         let data_err = "data: {\"error\":{\"message\":\"boom\"}}\n\n";
@@ -613,8 +613,8 @@ mod tests {
         );
         // Cut before [DONE] and before any finish_reason: nothing final is produced.
         let mut c = ChatStreamCodec::new();
-        c.feed(first.as_bytes()).unwrap();
-        assert!(c.finish().unwrap().is_empty() && !c.done());
+        c.feed(first.as_bytes()).result().unwrap();
+        assert!(c.finish().result().unwrap().is_empty() && !c.done());
     }
 
     #[test]

@@ -23,10 +23,10 @@ use super::{
     ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
+use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use crate::pipeline::{Parsed, Reply, StreamCodec};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};

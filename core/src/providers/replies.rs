@@ -2,8 +2,8 @@
 
 use super::{decode_error, usage_json, ResultJson};
 use crate::classify::request_id_header;
+use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
 use serde::Deserialize;
 use serde_json::value::RawValue;

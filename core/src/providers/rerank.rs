@@ -3,8 +3,8 @@
 
 use super::args::{fields, is_strings};
 use super::bad_argument;
+use crate::codec::Parsed;
 use crate::error::ApiError;
-use crate::pipeline::Parsed;
 use serde_json::{json, Map, Value};
 
 /// The checked arguments of a rerank call.

@@ -7,8 +7,8 @@
 use super::replies::usage_of;
 use super::{decode_error, usage_json, ResultJson};
 use crate::classify::classify_stream_error;
+use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::StreamCodec;
 use crate::stats::Usage;
 use crate::stream::{DecodeError, NdjsonDecoder, SseDecoder, SseEvent};
 use serde::Deserialize;
@@ -38,20 +38,37 @@ pub fn final_item(finish_reason: Option<&str>, usage: Option<&Usage>) -> String 
 
 /// A stream's state as the caller sees it: the text delivered, the finish reason and usage
 /// reported so far, whether the final item went out, and the items not handed out yet.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct StreamProgress {
+    /// The text delivered, when kept (see [`StreamCodec::keep_text`]).
     pub text: String,
+    keep_text: bool,
     pub finish_reason: Option<String>,
     pub usage: Option<Usage>,
     pub done: bool,
     items: Vec<String>,
 }
 
+impl Default for StreamProgress {
+    fn default() -> Self {
+        StreamProgress {
+            text: String::new(),
+            keep_text: true,
+            finish_reason: None,
+            usage: None,
+            done: false,
+            items: Vec::new(),
+        }
+    }
+}
+
 impl StreamProgress {
     /// Delivers a text fragment (an empty one is no item).
     pub fn delta(&mut self, delta: &str) {
         if !delta.is_empty() {
-            self.text.push_str(delta);
+            if self.keep_text {
+                self.text.push_str(delta);
+            }
             self.items.push(delta_item(delta));
         }
     }
@@ -82,18 +99,22 @@ impl StreamProgress {
         }
     }
 
-    /// The items produced since the last call; none when `handled` failed (the error ends the
-    /// stream, and what came before it in the same chunk is not delivered).
-    fn take(&mut self, handled: Result<(), ApiError>) -> Result<Vec<String>, ApiError> {
+    /// The items produced since the last call, and the error that ended the stream after
+    /// them, if any: items decoded before an error are delivered, not dropped.
+    fn take(&mut self, handled: Result<(), ApiError>) -> Fed {
         let items = std::mem::take(&mut self.items);
-        handled.map(|()| items)
+        match handled {
+            Ok(()) => Fed::items(items),
+            Err(e) => Fed::failed(items, e),
+        }
     }
 }
 
 /// A byte-stream framing that gives the same frames for any split of the bytes.
 pub trait Framing: Default {
     type Frame;
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<Self::Frame>, DecodeError>;
+    /// Appends the frames these bytes complete; the frames before an error are appended too.
+    fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<Self::Frame>) -> Result<(), DecodeError>;
     /// The frames still buffered when the body ends.
     fn finish(&mut self) -> Vec<Self::Frame>;
 }
@@ -103,8 +124,8 @@ macro_rules! framing {
     ($($decoder:ty => $frame:ty),*) => {$(
         impl Framing for $decoder {
             type Frame = $frame;
-            fn feed(&mut self, bytes: &[u8]) -> Result<Vec<$frame>, DecodeError> {
-                <$decoder>::feed(self, bytes)
+            fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<$frame>) -> Result<(), DecodeError> {
+                <$decoder>::feed_into(self, bytes, out)
             }
             fn finish(&mut self) -> Vec<$frame> {
                 <$decoder>::finish(self)
@@ -139,6 +160,7 @@ pub struct FramedCodec<D, H> {
     fresh: H,
     handler: H,
     progress: StreamProgress,
+    fresh_keep_text: bool,
 }
 
 impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
@@ -148,6 +170,7 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
             fresh: handler.clone(),
             handler,
             progress: StreamProgress::default(),
+            fresh_keep_text: true,
         }
     }
 
@@ -176,21 +199,31 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> Default for Framed
 
 impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<D, H> {
     fn reset(&mut self) {
+        let keep = self.fresh_keep_text;
         *self = Self::with(self.fresh.clone());
+        self.keep_text(keep);
     }
 
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+    fn keep_text(&mut self, keep: bool) {
+        self.progress.keep_text = keep;
+        self.fresh_keep_text = keep;
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Fed {
         self.handler.bytes(bytes);
-        let frames = self
-            .decoder
-            .feed(bytes)
-            .map_err(|e| ApiError::new(ErrorType::DecodeError, e.0))?;
-        let handled = self.frames(frames);
+        let mut frames = Vec::new();
+        let cut = self.decoder.feed_into(bytes, &mut frames);
+        // The frames before a framing error are handled first; the first error ends the read.
+        let handled = self.frames(frames).and_then(|()| match cut {
+            // Bytes after the final item are never looked at.
+            Err(e) if !self.progress.done => Err(ApiError::new(ErrorType::DecodeError, e.0)),
+            _ => Ok(()),
+        });
         self.progress.take(handled)
     }
 
     /// A last frame without its terminator still counts; then the handler's end rule.
-    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+    fn finish(&mut self) -> Fed {
         let frames = self.decoder.finish();
         let mut handled = self.frames(frames);
         if handled.is_ok() && !self.progress.done {

@@ -6,12 +6,12 @@
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use resilient_core::classify::classify_http;
-use resilient_core::config::{Config, Priority};
+use resilient_core::codec::{Parsed, Reply, StreamCodec};
+use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{
-    ActiveStream, Call, Engine, Parsed, Reply, Route, StreamCall, StreamCodec,
-};
+use resilient_core::pipeline::{ActiveStream, Call, Engine, Route, StreamCall};
 use resilient_core::providers::{provider, Ctx, Streamed, Unary};
+use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
@@ -168,9 +168,9 @@ pub fn whole_and_parts<T>(transcript: &str, cuts: &[usize], run: impl Fn(&[&[u8]
 pub fn drive(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
     let mut out = Vec::new();
     for c in chunks {
-        out.extend(codec.feed(c)?);
+        out.extend(codec.feed(c).result()?);
     }
-    out.extend(codec.finish()?);
+    out.extend(codec.finish().result()?);
     Ok(out
         .iter()
         .map(|i| serde_json::from_str(i).unwrap())

@@ -3,8 +3,8 @@
 
 use super::INFO;
 use crate::classify::{self, parse_error_body, ErrorBody};
+use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::{Parsed, Reply};
 use crate::providers::decode_error;
 use crate::providers::replies::{chat_result, embeddings_result, ChatReply};
 use crate::providers::streaming::{FrameHandler, FramedCodec, StreamProgress};

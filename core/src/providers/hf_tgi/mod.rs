@@ -16,10 +16,10 @@ use super::{
     Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::request_id_header;
+use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use crate::pipeline::{Parsed, Reply, StreamCodec};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;

@@ -15,9 +15,9 @@ use super::{
     unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::parse_error_body;
+use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::{Parsed, Reply};
 use crate::stats::Usage;
 use serde::Deserialize;
 use serde_json::value::RawValue;

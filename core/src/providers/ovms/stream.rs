@@ -2,8 +2,8 @@
 //! stream without SSE framing.
 
 use crate::classify::classify_stream_error;
+use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::pipeline::StreamCodec;
 use crate::providers::streaming::{AnyChunk, ChunkEvents, FramedCodec};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, MAX_LINE_BYTES};
@@ -51,15 +51,9 @@ impl<C: StreamCodec> RawErrorLines<C> {
     }
 }
 
-impl<C: StreamCodec> StreamCodec for RawErrorLines<C> {
-    fn reset(&mut self) {
-        self.inner.reset();
-        self.at_line_start = true;
-        self.raw = None;
-    }
-
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-        let mut out = Vec::new();
+impl<C: StreamCodec> RawErrorLines<C> {
+    /// Appends the items these bytes give; on an error, the items before it are appended too.
+    fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), ApiError> {
         let mut rest = bytes;
         while !rest.is_empty() {
             if let Some(raw) = self.raw.as_mut() {
@@ -96,7 +90,11 @@ impl<C: StreamCodec> StreamCodec for RawErrorLines<C> {
             self.at_line_start = at_start;
             let sse = &rest[..cut.unwrap_or(rest.len())];
             if !sse.is_empty() {
-                out.extend(self.inner.feed(sse)?);
+                let fed = self.inner.feed(sse);
+                out.extend(fed.items);
+                if let Some(e) = fed.error {
+                    return Err(e);
+                }
             }
             match cut {
                 Some(i) => {
@@ -106,12 +104,34 @@ impl<C: StreamCodec> StreamCodec for RawErrorLines<C> {
                 None => rest = &[],
             }
         }
-        Ok(out)
+        Ok(())
+    }
+}
+
+impl<C: StreamCodec> StreamCodec for RawErrorLines<C> {
+    fn reset(&mut self) {
+        self.inner.reset();
+        self.at_line_start = true;
+        self.raw = None;
     }
 
-    fn finish(&mut self) -> Result<Vec<String>, ApiError> {
+    fn keep_text(&mut self, keep: bool) {
+        self.inner.keep_text(keep);
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Fed {
+        let mut out = Vec::new();
+        match self.feed_into(bytes, &mut out) {
+            Ok(()) => Fed::items(out),
+            Err(e) => Fed::failed(out, e),
+        }
+    }
+
+    fn finish(&mut self) -> Fed {
         if let Some(line) = self.raw.take() {
-            self.raw_line(&line)?;
+            if let Err(e) = self.raw_line(&line) {
+                return Fed::failed(Vec::new(), e);
+            }
         }
         self.inner.finish()
     }

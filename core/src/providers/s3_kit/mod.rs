@@ -25,10 +25,10 @@ pub use reply::{code_kind, parse_delete, parse_get, parse_head, parse_list, pars
 mod vectors;
 
 use super::{bad_argument, unsupported, Ctx, Provider, ProviderInfo, Unary};
+use crate::codec::{Parser, Resigner};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
-use crate::pipeline::{Parser, Resigner};
 use serde_json::{Map, Value};
 use sigv4::{amz_date, canonical_query, hex_sha256, uri_encode, Signer, UNSIGNED_PAYLOAD};
 use std::rc::Rc;

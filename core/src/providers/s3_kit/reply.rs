@@ -2,9 +2,9 @@
 
 use super::xml;
 use crate::classify::{parse_error_body, ErrorBody};
+use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::header;
-use crate::pipeline::{Parsed, Reply};
 use serde_json::{json, Value};
 
 fn decode_error(message: impl Into<String>) -> ApiError {
