@@ -111,6 +111,28 @@ fn type_from_status(status: u16, has_hint: bool) -> ErrorType {
     }
 }
 
+/// How OpenAI-compatible servers and proxies word a prompt longer than the model allows,
+/// when their codes say only "invalid request": LiteLLM (`litellm.ContextWindowExceededError`),
+/// vLLM and OpenAI ("maximum context length"), Anthropic ("prompt is too long"), llama.cpp
+/// ("exceeds the available context size").
+const CONTEXT_LENGTH_WORDING: [&str; 7] = [
+    "contextwindowexceeded",
+    "context_length_exceeded",
+    "maximum context length",
+    "context window",
+    "prompt is too long",
+    "exceeds the available context size",
+    "input is too long",
+];
+
+/// Whether an invalid request's message says the prompt was longer than the model allows.
+fn too_long(message: Option<&str>) -> bool {
+    message.is_some_and(|m| {
+        let m = m.to_ascii_lowercase();
+        CONTEXT_LENGTH_WORDING.iter().any(|w| m.contains(w))
+    })
+}
+
 /// Request-id headers, in the order providers use them.
 pub fn request_id_header(headers: &[(String, String)]) -> Option<String> {
     [
@@ -143,6 +165,10 @@ pub fn classify_http(
     if body.kind.is_none() && kind == ErrorType::RateLimitExceeded && status >= 500 {
         kind = type_from_status(status, true);
     }
+    if kind == ErrorType::InvalidRequest && body.kind.is_none() && too_long(body.message.as_deref())
+    {
+        kind = ErrorType::ContextLengthExceeded;
+    }
     let mut should_retry = should_retry_header(headers).unwrap_or(kind.retryable());
     if let Some(h) = hint {
         if should_retry && h > max_retry_after {
@@ -173,9 +199,16 @@ pub fn classify_stream_error(body: &[u8]) -> ApiError {
         .and_then(|v| v.get("error")?.get("http_status_code")?.as_u64())
         .and_then(|s| u16::try_from(s).ok())
         .filter(|s| (400..600).contains(s));
-    let kind = type_from_codes(&parsed.codes)
+    let mut kind = type_from_codes(&parsed.codes)
         .or_else(|| status.map(|s| type_from_status(s, parsed.hint.is_some())))
         .unwrap_or(ErrorType::StreamInterrupted);
+    if matches!(
+        kind,
+        ErrorType::InvalidRequest | ErrorType::StreamInterrupted
+    ) && too_long(parsed.message.as_deref())
+    {
+        kind = ErrorType::ContextLengthExceeded;
+    }
     stream_error(kind, parsed)
 }
 
@@ -210,6 +243,36 @@ mod tests {
             0.0,
             60.0,
         )
+    }
+
+    #[test]
+    fn context_length_from_proxies_messages() {
+        let litellm = r#"{"error":{"message":"litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError: OpenAIException - This model's maximum context length is 8192 tokens","type":"invalid_request_error","param":null,"code":"400"}}"#;
+        assert_eq!(
+            classify(400, &[], litellm).kind,
+            ErrorType::ContextLengthExceeded
+        );
+        let vllm = r#"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.","type":"BadRequestError","code":400}"#;
+        assert_eq!(
+            classify(400, &[], vllm).kind,
+            ErrorType::ContextLengthExceeded
+        );
+        let claude = r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#;
+        assert_eq!(
+            classify(400, &[], claude).kind,
+            ErrorType::ContextLengthExceeded
+        );
+        // Other invalid requests stay what they are, and other types are never refined.
+        let other = r#"{"error":{"message":"temperature must be <= 2","type":"invalid_request_error","code":"400"}}"#;
+        assert_eq!(classify(400, &[], other).kind, ErrorType::InvalidRequest);
+        let busy =
+            r#"{"error":{"message":"maximum context length queue busy","type":"server_error"}}"#;
+        assert_eq!(classify(503, &[], busy).kind, ErrorType::Overloaded);
+        let streamed = br#"{"error":{"message":"litellm.ContextWindowExceededError: too long","type":"invalid_request_error","code":"400"}}"#;
+        assert_eq!(
+            classify_stream_error(streamed).kind,
+            ErrorType::ContextLengthExceeded
+        );
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Config {
     pub failure_threshold: u32,
     pub reset_timeout: f64,
     pub half_open_max_probes: u32,
+    /// A reply body larger than this is refused as `decode_error` while it is read.
+    pub max_response_bytes: u32,
     pub endpoints: Vec<EndpointConfig>,
     pub api_version: Option<String>,
     pub strategy: Strategy,
@@ -70,6 +72,7 @@ impl Default for Config {
             failure_threshold: 5,
             reset_timeout: 30.0,
             half_open_max_probes: 1,
+            max_response_bytes: 64 * 1024 * 1024,
             endpoints: Vec::new(),
             api_version: None,
             strategy: Strategy::RoundRobin,
@@ -122,6 +125,7 @@ const OPTIONS: &[(&str, &str)] = &[
     ("failureThreshold", "failure_threshold"),
     ("resetTimeout", "reset_timeout"),
     ("halfOpenMaxProbes", "half_open_max_probes"),
+    ("maxResponseBytes", "max_response_bytes"),
     ("endpoints", "endpoints"),
     ("apiVersion", "api_version"),
     ("strategy", "strategy"),
@@ -220,6 +224,7 @@ impl Config {
                 self.reset_timeout = number(key, v, 0.0, false, "a number of seconds > 0")?
             }
             "halfOpenMaxProbes" => self.half_open_max_probes = integer(key, v, 1)?,
+            "maxResponseBytes" => self.max_response_bytes = integer(key, v, 1)?,
             "endpoints" => self.endpoints = endpoints(v)?,
             "apiVersion" => self.api_version = Some(string(key, v)?),
             "strategy" => {

@@ -24,10 +24,12 @@ pub enum ErrorType {
     CircuitOpen,
     QueueFull,
     Cancelled,
+    /// The call's `deadline` passed (queue wait, attempts and backoffs together).
+    DeadlineExceeded,
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 17] = [
+    pub const ALL: [ErrorType; 18] = [
         ErrorType::RateLimitExceeded,
         ErrorType::QuotaExceeded,
         ErrorType::AuthenticationError,
@@ -45,6 +47,7 @@ impl ErrorType {
         ErrorType::CircuitOpen,
         ErrorType::QueueFull,
         ErrorType::Cancelled,
+        ErrorType::DeadlineExceeded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +69,7 @@ impl ErrorType {
             ErrorType::CircuitOpen => "circuit_open",
             ErrorType::QueueFull => "queue_full",
             ErrorType::Cancelled => "cancelled",
+            ErrorType::DeadlineExceeded => "deadline_exceeded",
         }
     }
 

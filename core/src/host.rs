@@ -38,11 +38,16 @@ pub trait Body {
     /// The next chunk, `Ok(None)` at the end. Dropping the body cancels the rest.
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>>;
 
-    /// The rest of the body at once. Hosts override this when one read is cheaper than many.
-    fn read_all(&mut self) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
+    /// The rest of the body at once, refused with [`TransportErrorKind::TooLarge`] as soon as
+    /// it passes `limit` bytes (the rest is never read). Hosts override this when one read is
+    /// cheaper than many.
+    fn read_all(&mut self, limit: usize) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
         Box::pin(async move {
             let mut all = Vec::new();
             while let Some(chunk) = self.next_chunk().await? {
+                if all.len() + chunk.len() > limit {
+                    return Err(TransportError::too_large(limit));
+                }
                 all.extend_from_slice(&chunk);
             }
             Ok(all)
@@ -56,6 +61,8 @@ pub enum TransportErrorKind {
     Connection,
     /// The body could not be read to the end.
     Body,
+    /// The body is larger than the reader's limit; the rest was not read.
+    TooLarge,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +72,13 @@ pub struct TransportError {
 }
 
 impl TransportError {
+    pub fn too_large(limit: usize) -> TransportError {
+        TransportError {
+            kind: TransportErrorKind::TooLarge,
+            message: format!("the response body exceeds {limit} bytes"),
+        }
+    }
+
     pub fn connection(message: impl Into<String>) -> TransportError {
         TransportError {
             kind: TransportErrorKind::Connection,

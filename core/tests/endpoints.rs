@@ -4,7 +4,7 @@
 use resilient_core::codec::Parsed;
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Route};
+use resilient_core::pipeline::{Call, Engine, Read, Route};
 use resilient_core::providers::json_errors;
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
@@ -39,13 +39,14 @@ fn call(n: usize, pinned: Option<&str>) -> Call {
         model: None,
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        parse: Box::new(|r, _| {
+        read: Read::Unary(Box::new(|r, _| {
             Ok(Parsed {
                 json: String::from_utf8_lossy(&r.body).into_owned(),
                 ..Parsed::default()
             })
-        }),
+        })),
         errors: json_errors,
         route: Route {
             pinned: pinned.map(str::to_string),
@@ -184,4 +185,41 @@ fn least_loaded_spreads_concurrent_calls() {
     assert_eq!(active, vec![2, 2, 2]);
     sim.run(1e6);
     assert!(hs.iter().all(|h| h.take().unwrap().is_ok()));
+}
+
+#[test]
+fn every_endpoint_signs_each_attempt_afresh() {
+    use resilient_core::codec::Resigner;
+    use std::rc::Rc;
+    let sim = Sim::new();
+    sim.transport
+        .push(Step::status(503, "{}").header("retry-after", "1000"));
+    sim.transport.push(Step::ok("{}"));
+    let e = engine(&sim, 2, json!({"maxRetryAfter": 2000}));
+    let mut c = call(2, Some("b"));
+    c.route.resigners = IDS[..2]
+        .iter()
+        .map(|id| {
+            let id = id.to_string();
+            let f: Resigner = Rc::new(move |unix_now: f64| HttpRequest {
+                method: "GET".into(),
+                url: format!("http://127.0.0.1/{id}?signed={unix_now}"),
+                ..HttpRequest::default()
+            });
+            f
+        })
+        .collect();
+    run(&sim, &e, c).unwrap();
+    let urls: Vec<String> = sim
+        .transport
+        .sent()
+        .iter()
+        .map(|s| s.request.url.clone())
+        .collect();
+    assert_eq!(urls.len(), 2);
+    assert!(urls.iter().all(|u| u.contains("/b?signed=")), "{urls:?}");
+    assert_ne!(
+        urls[0], urls[1],
+        "the retry 1000 s later is signed at its own time"
+    );
 }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use resilient_core::codec::{Parsed, Reply};
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Route};
+use resilient_core::pipeline::{Call, Engine, Read, Route};
 use resilient_core::providers::s3_kit::{self, S3_KIT};
 use resilient_core::providers::{Ctx, Provider, Unary};
 use resilient_core::queue::Priority;
@@ -716,8 +716,9 @@ fn run(
         model: None,
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        parse: u.parse,
+        read: Read::Unary(u.parse),
         errors: u.errors,
         route: Route::default(),
     };
@@ -1015,8 +1016,9 @@ fn every_attempt_is_signed_at_its_own_time() {
         model: None,
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        parse: u.parse,
+        read: Read::Unary(u.parse),
         errors: u.errors,
         route: Route {
             resign: u.resign,

@@ -4,7 +4,7 @@
 use resilient_core::codec::Parsed;
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, CancelToken, Engine, Route};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Read, Route};
 use resilient_core::providers::json_errors;
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
@@ -26,14 +26,15 @@ fn call(tag: &str) -> Call {
         model: Some("m".into()),
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        parse: Box::new(|r, _| {
+        read: Read::Unary(Box::new(|r, _| {
             let json = String::from_utf8_lossy(&r.body).into_owned();
             Ok(Parsed {
                 json,
                 ..Parsed::default()
             })
-        }),
+        })),
         errors: json_errors,
         route: Route::default(),
     }
@@ -189,14 +190,14 @@ fn non_retryable_types_make_exactly_one_attempt() {
         let e = engine(&sim, no_jitter());
         let mut c = call("x");
         if kind == ErrorType::DecodeError {
-            c.parse = Box::new(|r, _| {
+            c.read = Read::Unary(Box::new(|r, _| {
                 serde_json::from_slice::<Value>(&r.body)
                     .map(|v| Parsed {
                         json: v.to_string(),
                         ..Parsed::default()
                     })
                     .map_err(|_| ApiError::new(ErrorType::DecodeError, "bad json"))
-            });
+            }));
         }
         let err = run_one(&sim, &e, c).unwrap_err();
         assert_eq!(err.kind, kind);

@@ -7,7 +7,7 @@ mod common;
 use common::{drain, stream_step};
 use resilient_core::codec::Parsed;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Route, StreamCall};
+use resilient_core::pipeline::{Call, Engine, Read, Route};
 use resilient_core::providers::json_errors;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::queue::Priority;
@@ -19,8 +19,8 @@ fn engine(sim: &Sim, options: Value) -> Engine {
     common::engine(sim, "openai", options)
 }
 
-fn stream_call() -> StreamCall {
-    StreamCall {
+fn stream_call() -> Call {
+    Call {
         request: HttpRequest {
             method: "POST".into(),
             url: "http://127.0.0.1/stream".into(),
@@ -30,8 +30,9 @@ fn stream_call() -> StreamCall {
         model: Some("m".into()),
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        codec: Box::new(ChatStreamCodec::new()),
+        read: Read::Stream(Box::new(ChatStreamCodec::new())),
         errors: json_errors,
         route: Route::default(),
     }
@@ -95,13 +96,14 @@ fn a_stream_holds_its_permit_until_it_ends() {
             model: None,
             priority: Priority::High,
             timeout: None,
+            deadline: None,
             cancel: None,
-            parse: Box::new(|r, _| {
+            read: Read::Unary(Box::new(|r, _| {
                 Ok(Parsed {
                     json: String::from_utf8_lossy(&r.body).into_owned(),
                     ..Parsed::default()
                 })
-            }),
+            })),
             errors: json_errors,
             route: Route::default(),
         };
@@ -221,4 +223,45 @@ fn an_error_event_before_any_item_is_classified_and_retried() {
         1.0,
         "backoff 1 s, then the retry"
     );
+}
+
+#[test]
+fn items_before_a_bad_frame_in_the_same_read_reach_the_caller_and_are_not_retried() {
+    let sim = Sim::new();
+    let mut chunk = delta("Mock ");
+    chunk.extend_from_slice(b"data: {not json\n\n");
+    sim.transport.push(stream_step(vec![(0.0, chunk)]));
+    sim.transport
+        .push(stream_step(vec![(0.0, delta("again")), (0.0, end())]));
+    let e = engine(&sim, json!({"jitter": 0}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["delta"], "Mock ");
+    let err = err.expect("the bad frame ends the stream");
+    assert_eq!(err.kind, ErrorType::StreamInterrupted);
+    assert_eq!(err.partial_text.as_deref(), Some("Mock "));
+    assert!(!err.should_retry);
+    assert_eq!(
+        sim.transport.count(),
+        1,
+        "text reached the caller: never generated twice"
+    );
+}
+
+#[test]
+fn items_before_a_provider_error_in_the_first_read_are_delivered_first() {
+    let sim = Sim::new();
+    let mut chunk = delta("Hi");
+    chunk.extend_from_slice(
+        b"event: error\ndata: {\"error\":{\"type\":\"server_error\",\"message\":\"boom\"}}\n\n",
+    );
+    sim.transport.push(stream_step(vec![(0.0, chunk)]));
+    let e = engine(&sim, json!({"jitter": 0}));
+    let (items, err) = sim.block_on(drain(e.clone(), stream_call()));
+    assert_eq!(items.len(), 1);
+    let err = err.unwrap();
+    assert_eq!(err.partial_text.as_deref(), Some("Hi"));
+    assert!(!err.should_retry);
+    assert_eq!(sim.transport.count(), 1);
+    assert_eq!(e.stats()["failed_requests"], 1);
 }

@@ -86,9 +86,38 @@ export function responseHead(res) {
   return s;
 }
 
-/** The whole body, in one await. */
-export async function readAll(res) {
-  return new Uint8Array(await res.arrayBuffer());
+/**
+ * The whole body, or null once it passes `cap` bytes (then the rest is never read): a
+ * declared length over the cap is refused unread, a body without one is counted as it comes.
+ */
+export async function readAll(res, cap) {
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > cap) {
+    res.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (declared > 0 || !res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > cap) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return all;
 }
 
 // ---- timers: one shared callback for every timer, so a sleep allocates no closure.
@@ -102,8 +131,11 @@ export function startTimer(ms, id) {
   return setTimeout(timerFire, ms, id);
 }
 
-/** Fetch and read the whole body in one await: [head as responseHead gives it, body bytes]. */
-export async function fetchBuffered(fetchFn, url, method, headerText, body, signal) {
+/**
+ * Fetch and read the whole body in one await: [head as responseHead gives it, body bytes, or
+ * null when the body passed `cap` bytes].
+ */
+export async function fetchBuffered(fetchFn, url, method, headerText, body, signal, cap) {
   const res = await startFetch(fetchFn, url, method, headerText, body, signal);
-  return [responseHead(res), new Uint8Array(await res.arrayBuffer())];
+  return [responseHead(res), await readAll(res, cap)];
 }

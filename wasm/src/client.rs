@@ -9,9 +9,10 @@ use crate::signals::Watch;
 use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Parser;
+use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
-use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Route};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
@@ -56,6 +57,9 @@ fn env_var(name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// One endpoint's request, and what signs it afresh per attempt if its provider signs.
+type PerEndpoint = (HttpRequest, Option<Resigner>);
+
 /// A unary call or its error, with the model for stats either way.
 type Built = Result<Unary, ApiError>;
 
@@ -65,6 +69,7 @@ pub(crate) struct Prepared {
     pub model: Option<String>,
     pub priority: Priority,
     pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
     pub cancel: CancelToken,
     pub watch: Option<Watch>,
     pub errors: ErrorReader,
@@ -132,7 +137,10 @@ impl ClientCore {
             }
         }
         let host = Host {
-            transport: Rc::new(FetchTransport { fetch }),
+            transport: Rc::new(FetchTransport {
+                fetch,
+                max_body: config.max_response_bytes as usize,
+            }),
             clock: Rc::new(JsClock),
             entropy: Rc::new(JsEntropy),
         };
@@ -172,8 +180,8 @@ impl ClientCore {
     fn per_endpoint(
         &self,
         bytes: Option<&[u8]>,
-        build: impl Fn(&Ctx) -> Result<HttpRequest, ApiError>,
-    ) -> Result<Vec<HttpRequest>, ApiError> {
+        build: impl Fn(&Ctx) -> Result<PerEndpoint, ApiError>,
+    ) -> Result<Vec<PerEndpoint>, ApiError> {
         self.endpoint_configs
             .iter()
             .map(|c| build(&self.ctx_with(c, bytes)))
@@ -186,8 +194,12 @@ impl ClientCore {
             engine.set_listener(None);
             return;
         }
-        let l = listeners.clone();
+        // Weak: the engine must not own what owns it.
+        let l = Rc::downgrade(listeners);
         engine.set_listener(Some(Rc::new(move |event: &'static str, v: Value| {
+            let Some(l) = l.upgrade() else {
+                return;
+            };
             let targets: Vec<Function> = l
                 .borrow()
                 .list
@@ -230,11 +242,19 @@ impl ClientCore {
         &self,
         args: CallArgs,
         built: Result<(HttpRequest, Option<String>, ErrorReader), ApiError>,
-        requests: Result<Vec<HttpRequest>, ApiError>,
+        requests: Result<Vec<PerEndpoint>, ApiError>,
     ) -> Result<Prepared, ApiError> {
         let engine = &self.engine;
         let (request, model, errors) = built.map_err(|e| engine.fail_early(e, None))?;
-        let requests = requests.map_err(|e| engine.fail_early(e, model.as_deref()))?;
+        let per_endpoint = requests.map_err(|e| engine.fail_early(e, model.as_deref()))?;
+        // Each endpoint's request is signed afresh per attempt when its provider signs.
+        let resigners: Vec<Resigner> = per_endpoint.iter().filter_map(|(_, r)| r.clone()).collect();
+        let resigners = if resigners.len() == per_endpoint.len() {
+            resigners
+        } else {
+            Vec::new()
+        };
+        let requests = per_endpoint.into_iter().map(|(r, _)| r).collect();
         let fail = |e: ApiError| engine.fail_early(e, model.as_deref());
         if let Some(e) = self.missing_key() {
             return Err(fail(e));
@@ -248,12 +268,14 @@ impl ClientCore {
             model,
             priority,
             timeout: args.timeout,
+            deadline: args.deadline,
             cancel,
             watch,
             errors,
             route: Route {
                 pinned: args.endpoint_id,
                 requests,
+                resigners,
                 resign: None,
             },
         })
@@ -264,7 +286,7 @@ impl ClientCore {
         &self,
         args: CallArgs,
         built: Built,
-        requests: Result<Vec<HttpRequest>, ApiError>,
+        requests: Result<Vec<PerEndpoint>, ApiError>,
     ) -> Promise {
         let (parts, parse, resign) = match built {
             Ok(u) => (Ok((u.request, u.model, u.errors)), Some(u.parse), u.resign),
@@ -280,11 +302,12 @@ impl ClientCore {
             let call = Call {
                 request: p.request,
                 model: p.model,
+                read: Read::Unary(parse),
+                errors: p.errors,
                 priority: p.priority,
                 timeout: p.timeout,
+                deadline: p.deadline,
                 cancel: Some(p.cancel),
-                parse,
-                errors: p.errors,
                 route: p.route,
             };
             match engine.execute(call).await {
@@ -329,8 +352,10 @@ impl ClientCore {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let bytes = bytes.as_deref();
                 let built = self.provider.unary(op, &self.ctx(bytes), &rest);
-                let requests =
-                    self.per_endpoint(bytes, |c| Ok(self.provider.unary(op, c, &rest)?.request));
+                let requests = self.per_endpoint(bytes, |c| {
+                    let u = self.provider.unary(op, c, &rest)?;
+                    Ok((u.request, u.resign))
+                });
                 (args, built, requests)
             }
             Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
@@ -345,8 +370,9 @@ impl ClientCore {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let built = self.provider.stream(op, &self.ctx(None), &rest);
-                let requests =
-                    self.per_endpoint(None, |c| Ok(self.provider.stream(op, c, &rest)?.request));
+                let requests = self.per_endpoint(None, |c| {
+                    Ok((self.provider.stream(op, c, &rest)?.request, None))
+                });
                 (args, built, requests)
             }
             Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
@@ -418,7 +444,7 @@ impl ClientCore {
                     .raw_request(ctx, &url, data, method.as_deref(), &headers)
             };
             let unary = build(&self.ctx(None))?;
-            let requests = self.per_endpoint(None, |c| Ok(build(c)?.request));
+            let requests = self.per_endpoint(None, |c| Ok((build(c)?.request, None)));
             Ok((args, unary, requests))
         });
         match built {
@@ -502,11 +528,14 @@ impl ClientCore {
             id
         };
         Self::sync_listener(&self.engine, &self.listeners);
-        let listeners = self.listeners.clone();
-        let engine = self.engine.clone();
+        // Weak: an unsubscribe function kept by the caller must not keep the client alive.
+        let listeners = Rc::downgrade(&self.listeners);
+        let engine = self.engine.downgrade();
         let off = Closure::<dyn FnMut()>::new(move || {
-            listeners.borrow_mut().list.retain(|(i, _, _)| *i != id);
-            Self::sync_listener(&engine, &listeners);
+            if let (Some(listeners), Some(engine)) = (listeners.upgrade(), engine.upgrade()) {
+                listeners.borrow_mut().list.retain(|(i, _, _)| *i != id);
+                Self::sync_listener(&engine, &listeners);
+            }
         });
         Ok(off.into_js_value())
     }

@@ -61,6 +61,7 @@ pub struct CallArgs {
     pub signal: Option<JsValue>,
     pub priority: Value,
     pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
     pub endpoint_id: Option<String>,
     /// Everything else, as JSON.
     pub rest: Map<String, Value>,
@@ -97,6 +98,12 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
         match t.as_f64() {
             Some(t) if t > 0.0 && t.is_finite() => out.timeout = Some(t),
             _ => return Err(bad("timeout", "must be a number of seconds > 0")),
+        }
+    }
+    if let Some(d) = rest.remove("deadline") {
+        match d.as_f64() {
+            Some(d) if d > 0.0 && d.is_finite() => out.deadline = Some(d),
+            _ => return Err(bad("deadline", "must be a number of seconds > 0")),
         }
     }
     for key in ["endpointId", "endpoint_id"] {

@@ -60,11 +60,12 @@ extern "C" {
         header_text: &str,
         body: JsValue,
         signal: &JsValue,
+        cap: f64,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = responseHead)]
     fn response_head(response: &JsValue) -> String;
     #[wasm_bindgen(js_name = readAll)]
-    fn read_all(response: &JsValue) -> Promise;
+    fn read_all(response: &JsValue, cap: f64) -> Promise;
 }
 
 pub struct JsClock;
@@ -178,6 +179,8 @@ impl Drop for Sleep {
 /// Sends with `fetch`: the user's function if given, else the global one at call time.
 pub struct FetchTransport {
     pub fetch: Option<Function>,
+    /// `maxResponseBytes`: the buffered read stops past it (js/support.js counts).
+    pub max_body: usize,
 }
 
 fn js_message(e: &JsValue) -> String {
@@ -260,6 +263,7 @@ impl Transport for FetchTransport {
             .clone()
             .map(JsValue::from)
             .unwrap_or(JsValue::UNDEFINED);
+        let cap = self.max_body;
         Box::pin(async move {
             let mut guard = AbortOnDrop {
                 controller: AbortController::new(),
@@ -273,9 +277,16 @@ impl Transport for FetchTransport {
             let signal = guard.controller.signal();
             if !req.stream {
                 // One await for head and body: the cheap path for ordinary calls.
-                let promise =
-                    fetch_buffered(&fetch, &req.url, &req.method, &headers, body, &signal)
-                        .map_err(|e| connection(js_message(&e)))?;
+                let promise = fetch_buffered(
+                    &fetch,
+                    &req.url,
+                    &req.method,
+                    &headers,
+                    body,
+                    &signal,
+                    cap as f64,
+                )
+                .map_err(|e| connection(js_message(&e)))?;
                 let pair = JsFuture::from(promise)
                     .await
                     .map_err(|e| connection(js_message(&e)))?;
@@ -284,9 +295,13 @@ impl Transport for FetchTransport {
                     .ok()
                     .and_then(|h| h.as_string())
                     .unwrap_or_default();
-                let bytes = Reflect::get_u32(&pair, 1)
-                    .ok()
-                    .and_then(|b| b.dyn_into::<Uint8Array>().ok())
+                let body = Reflect::get_u32(&pair, 1).unwrap_or(JsValue::NULL);
+                if body.is_null() {
+                    // Over the cap: js/support.js stopped reading and cancelled the body.
+                    return Err(TransportError::too_large(cap));
+                }
+                let bytes = body
+                    .dyn_into::<Uint8Array>()
                     .map(|b| b.to_vec())
                     .unwrap_or_default();
                 let (status, headers) = parse_head(&head);
@@ -323,9 +338,14 @@ impl Body for Buffered {
         let chunk = self.0.take();
         Box::pin(async move { Ok(chunk) })
     }
-    fn read_all(&mut self) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
+    fn read_all(&mut self, limit: usize) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
         let all = self.0.take().unwrap_or_default();
-        Box::pin(async move { Ok(all) })
+        Box::pin(async move {
+            if all.len() > limit {
+                return Err(TransportError::too_large(limit));
+            }
+            Ok(all)
+        })
     }
 }
 
@@ -391,19 +411,25 @@ impl Body for JsBody {
         })
     }
 
-    fn read_all(&mut self) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
+    fn read_all(&mut self, limit: usize) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
         Box::pin(async move {
             let Some(resp) = self.response.take() else {
                 // Already streaming (or consumed): gather the remaining chunks.
                 let mut all = Vec::new();
                 while let Some(c) = self.next_chunk().await? {
+                    if all.len() + c.len() > limit {
+                        return Err(TransportError::too_large(limit));
+                    }
                     all.extend_from_slice(&c);
                 }
                 return Ok(all);
             };
-            let bytes = JsFuture::from(read_all(&resp))
+            let bytes = JsFuture::from(read_all(&resp, limit as f64))
                 .await
                 .map_err(|e| body_error(&e))?;
+            if bytes.is_null() {
+                return Err(TransportError::too_large(limit));
+            }
             self.guard.finished = true;
             Ok(bytes
                 .dyn_into::<Uint8Array>()

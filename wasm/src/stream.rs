@@ -6,12 +6,12 @@ use crate::client::Prepared;
 use crate::convert::{api_error, api_error_with_text, parse_json_text};
 use js_sys::{JsString, Object, Promise, Reflect};
 use resilient_core::codec::StreamCodec;
-use resilient_core::pipeline::{ActiveStream, CancelToken, Engine, StreamCall};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Read, SharedStream};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 /// A stream not started yet: the prepared call (or why it cannot start) and its codec.
 type Unstarted = (Result<Prepared, ApiError>, Option<Box<dyn StreamCodec>>);
@@ -19,7 +19,7 @@ type Unstarted = (Result<Prepared, ApiError>, Option<Box<dyn StreamCodec>>);
 enum State {
     Ready(Box<Unstarted>),
     /// The open stream and whatever keeps the caller's signal linked to it.
-    Open(Box<ActiveStream>, Option<crate::signals::Watch>),
+    Open(Rc<SharedStream>, Option<crate::signals::Watch>),
     /// A `next()` is running.
     Busy,
     Done,
@@ -66,7 +66,7 @@ impl ChatStream {
 
 async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
     let state = inner.state.replace(State::Busy);
-    let (mut stream, watch) = match state {
+    let (stream, watch) = match state {
         State::Open(s, w) => (s, w),
         State::Done => {
             inner.state.replace(State::Done);
@@ -95,18 +95,24 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             inner.cancel.replace(Some(p.cancel.clone()));
             // The text lives once, here as a JS string; errors get it as their partialText.
             codec.keep_text(false);
-            let call = StreamCall {
+            let call = Call {
                 request: p.request,
                 model: p.model,
+                read: Read::Stream(codec),
+                errors: p.errors,
                 priority: p.priority,
                 timeout: p.timeout,
+                deadline: p.deadline,
                 cancel: Some(p.cancel),
-                codec,
-                errors: p.errors,
                 route: p.route,
             };
             match inner.engine.open_stream(call).await {
-                Ok(s) => (Box::new(s), p.watch),
+                Ok(s) => {
+                    let shared = SharedStream::new(s);
+                    // Gives the slot back when the consumer stops asking for items.
+                    spawn_local(shared.watch());
+                    (shared, p.watch)
+                }
                 Err(e) => {
                     inner.state.replace(State::Done);
                     return Err(api_error(&e));

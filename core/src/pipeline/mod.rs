@@ -4,11 +4,13 @@
 mod admission;
 mod cancel;
 mod endpoints;
+mod idle;
 mod observe;
 mod run;
 mod streaming;
 
 pub use cancel::CancelToken;
+pub use idle::SharedStream;
 pub use streaming::ActiveStream;
 
 use admission::{Permit, Progress, TicketGuard};
@@ -33,9 +35,6 @@ use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::Waker;
 
-/// A response body larger than this is refused as `decode_error` rather than buffered.
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-
 /// The host's three capabilities.
 #[derive(Clone)]
 pub struct Host {
@@ -44,44 +43,44 @@ pub struct Host {
     pub entropy: Rc<dyn Entropy>,
 }
 
-/// One logical call.
+/// How a call's reply is read.
+pub enum Read {
+    /// The whole body, parsed once.
+    Unary(Parser),
+    /// Items as they arrive (see [`Engine::open_stream`]).
+    Stream(Box<dyn StreamCodec>),
+}
+
+/// One logical call: its request, how its reply reads, and the caller's options.
 pub struct Call {
     pub request: HttpRequest,
     pub model: Option<String>,
-    pub priority: Priority,
-    /// Seconds per attempt; the client's `timeout` when `None`.
-    pub timeout: Option<f64>,
-    pub cancel: Option<CancelToken>,
-    pub parse: Parser,
+    pub read: Read,
     /// How the provider's error bodies read.
     pub errors: ErrorReader,
+    pub priority: Priority,
+    /// Seconds per attempt (for a stream: to its first items, between chunks after that, and
+    /// the longest its consumer may leave it unread); the client's `timeout` when `None`.
+    pub timeout: Option<f64>,
+    /// Seconds for the whole call from the moment it is made: queue wait, every attempt and
+    /// every backoff wait (`deadline_exceeded` when it passes).
+    pub deadline: Option<f64>,
+    pub cancel: Option<CancelToken>,
     /// Where it may go: any endpoint, or the one named (`endpointId`).
     pub route: Route,
 }
 
 /// Endpoint choice for a call. With several endpoints the request differs per endpoint (its
-/// key, its base URL): `requests[i]` is the request for endpoint `i`.
+/// key, its base URL): `requests[i]` is the request for endpoint `i`, and `resigners[i]`, when
+/// there, signs it afresh for each attempt.
 #[derive(Clone, Default)]
 pub struct Route {
     pub pinned: Option<String>,
     pub requests: Vec<HttpRequest>,
-    /// Rebuilds the request for an attempt at the given Unix time: for requests whose signature
-    /// carries its date (S3's SigV4 expires after 15 minutes), so a call that waited long in the
-    /// queue or in backoff is signed afresh.
+    /// Signs the call's request afresh for an attempt (see [`Resigner`]).
     pub resign: Option<Resigner>,
-}
-
-/// One streamed call.
-pub struct StreamCall {
-    pub request: HttpRequest,
-    pub model: Option<String>,
-    pub priority: Priority,
-    /// Seconds to the first items, and between chunks after that.
-    pub timeout: Option<f64>,
-    pub cancel: Option<CancelToken>,
-    pub codec: Box<dyn StreamCodec>,
-    pub errors: ErrorReader,
-    pub route: Route,
+    /// Per endpoint, like `requests`.
+    pub resigners: Vec<Resigner>,
 }
 
 /// Receives `(event name, event object)`; see API.md `on(event, listener)`.
@@ -103,6 +102,15 @@ struct Inner {
     next_id: Cell<u64>,
     id_salt: String,
     created: f64,
+}
+
+/// An [`Engine`] that may have gone.
+pub struct WeakEngine(std::rc::Weak<Inner>);
+
+impl WeakEngine {
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.0.upgrade().map(|inner| Engine { inner })
+    }
 }
 
 /// The engine for one client. Cheap to clone (shared state).
@@ -150,6 +158,11 @@ impl Engine {
         }
     }
 
+    /// A handle that does not keep the engine alive.
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine(Rc::downgrade(&self.inner))
+    }
+
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -162,10 +175,18 @@ impl Engine {
 
     /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
     pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
+        if let Read::Stream(_) = call.read {
+            let e = ApiError::new(
+                ErrorType::InvalidRequest,
+                "a stream call is opened, not run",
+            );
+            return Err(self.fail_early(e, call.model.as_deref()));
+        }
         let (id, start) = self.begin(call.model.as_deref(), call.priority);
         let first = self
-            .cancellable(
-                call.cancel.as_ref(),
+            .bounded(
+                &call,
+                start,
                 self.first_permit(&call.route, call.priority, &id, start),
             )
             .await;
@@ -191,21 +212,23 @@ impl Engine {
         first: Result<Permit, ApiError>,
     ) -> Result<Parsed, ApiError> {
         let progress = Progress::default();
+        let parse = match &call.read {
+            Read::Unary(parse) => parse,
+            Read::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
+        };
         let spec = Spec {
             request: &call.request,
             priority: call.priority,
             timeout: call.timeout,
+            deadline: call.deadline.zip(deadline_at(&call, start)),
             errors: call.errors,
             route: &call.route,
-            mode: Mode::Unary(&call),
+            mode: Mode::Unary(parse),
         };
         let result = match first {
             Ok(permit) => {
-                self.cancellable(
-                    call.cancel.as_ref(),
-                    self.run(&spec, &id, permit, &progress),
-                )
-                .await
+                self.bounded(&call, start, self.run(&spec, &id, permit, &progress))
+                    .await
             }
             Err(e) => Err(e),
         };
@@ -227,7 +250,7 @@ impl Engine {
         self.settle(ticket, Outcome::Success);
         let parsed = match got {
             Got::Unary(p) => p,
-            Got::Stream(_) => unreachable_stream(),
+            Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
         };
         self.record_final(
             Final::Success,
@@ -246,27 +269,50 @@ impl Engine {
 
     /// Opens a stream: admission, breaker and retries run until its first items arrive (retry
     /// is transparent until then). The stream then holds its permit until it ends or is dropped.
-    pub async fn open_stream(&self, call: StreamCall) -> Result<ActiveStream, ApiError> {
-        let (id, start) = self.begin(call.model.as_deref(), call.priority);
+    pub async fn open_stream(&self, call: Call) -> Result<ActiveStream, ApiError> {
+        let Call {
+            request,
+            model,
+            read,
+            errors,
+            priority,
+            timeout,
+            deadline,
+            cancel,
+            route,
+        } = call;
+        let codec = match read {
+            Read::Stream(codec) => RefCell::new(codec),
+            Read::Unary(_) => {
+                let e = ApiError::new(ErrorType::InvalidRequest, "a unary call is run, not opened");
+                return Err(self.fail_early(e, model.as_deref()));
+            }
+        };
+        let (id, start) = self.begin(model.as_deref(), priority);
         let progress = Progress::default();
-        let codec = RefCell::new(call.codec);
+        let deadline_at = deadline.map(|d| start + d);
         let spec = Spec {
-            request: &call.request,
-            priority: call.priority,
-            timeout: call.timeout,
-            errors: call.errors,
-            route: &call.route,
+            request: &request,
+            priority,
+            timeout,
+            deadline: deadline.zip(deadline_at),
+            errors,
+            route: &route,
             mode: Mode::Stream(&codec),
         };
+        let limits = Limits {
+            cancel: cancel.as_ref(),
+            deadline,
+            deadline_at,
+        };
         let result = self
-            .cancellable(call.cancel.as_ref(), async {
-                let first = self
-                    .first_permit(&call.route, call.priority, &id, start)
-                    .await?;
+            .limited(limits, async {
+                let first = self.first_permit(&route, priority, &id, start).await?;
                 self.run(&spec, &id, first, &progress).await
             })
             .await;
         let attempts = progress.attempts.get();
+        let call_timeout = timeout.unwrap_or(self.inner.config.timeout);
         match result {
             Ok(Admitted {
                 got: Got::Stream(opened),
@@ -282,20 +328,21 @@ impl Engine {
                 failure: opened.failure,
                 request_id: request_id_header(&opened.headers),
                 id,
-                model: call.model,
+                model,
                 start,
                 attempts,
-                timeout: call.timeout.unwrap_or(self.inner.config.timeout),
-                cancel: call.cancel,
+                timeout: call_timeout,
+                deadline: deadline.zip(deadline_at),
+                cancel,
                 settled: false,
                 endpoint: progress.endpoint.get(),
             }),
-            Ok(_) => unreachable_stream(),
+            Ok(_) => Err(self.fail_early(not_unary(), model.as_deref())),
             Err(mut e) => {
                 e.attempts = attempts;
                 let latency = self.inner.host.clock.now() - start;
                 let endpoint = progress.endpoint.get();
-                Err(self.finish_failure(e, call.model.as_deref(), latency, &id, endpoint))
+                Err(self.finish_failure(e, model.as_deref(), latency, &id, endpoint))
             }
         }
     }
@@ -315,18 +362,45 @@ impl Engine {
         (id, inner.host.clock.now())
     }
 
-    /// Races `fut` against the caller's cancel token (polled first, so an already-aborted
-    /// call is never sent). Dropping `fut` removes a queued call, ends a backoff wait and
-    /// aborts an attempt in flight.
-    async fn cancellable<T>(
+    /// Races `fut` against the call's cancel token and deadline.
+    async fn bounded<T>(
         &self,
-        cancel: Option<&CancelToken>,
+        call: &Call,
+        start: f64,
+        fut: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let limits = Limits {
+            cancel: call.cancel.as_ref(),
+            deadline: call.deadline,
+            deadline_at: deadline_at(call, start),
+        };
+        self.limited(limits, fut).await
+    }
+
+    /// Races `fut` against the caller's cancel token (polled first, so an already-aborted
+    /// call is never sent) and the call's deadline. Dropping `fut` removes a queued call, ends
+    /// a backoff wait and aborts an attempt in flight.
+    async fn limited<T>(
+        &self,
+        limits: Limits<'_>,
         fut: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         let fut = pin!(fut);
-        match cancel {
-            None => fut.await,
-            Some(token) => match select(pin!(token.wait()), fut).await {
+        let timed = pin!(async {
+            match (limits.deadline, limits.deadline_at) {
+                (Some(d), Some(at)) => {
+                    let wait = (at - self.inner.host.clock.now()).max(0.0);
+                    match select(fut, self.inner.host.clock.sleep(wait)).await {
+                        Either::Left((r, _)) => r,
+                        Either::Right(_) => Err(deadline_exceeded(d, None)),
+                    }
+                }
+                _ => fut.await,
+            }
+        });
+        match limits.cancel {
+            None => timed.await,
+            Some(token) => match select(pin!(token.wait()), timed).await {
                 Either::Right((r, _)) => r,
                 Either::Left(_) => Err(ApiError::new(
                     ErrorType::Cancelled,
@@ -547,15 +621,48 @@ impl Engine {
     }
 }
 
-/// `run` answers a mode with the same kind of result; the other arm cannot happen.
-fn unreachable_stream() -> ! {
-    unreachable!("run returns what its mode asks for")
+/// What bounds a call besides its attempts: the caller's cancel token and its deadline.
+struct Limits<'a> {
+    cancel: Option<&'a CancelToken>,
+    deadline: Option<f64>,
+    deadline_at: Option<f64>,
 }
 
-pub(super) fn too_large() -> ApiError {
+fn deadline_at(call: &Call, start: f64) -> Option<f64> {
+    call.deadline.map(|d| start + d)
+}
+
+/// `run` answers a mode with the same kind of result; anything else is a caller's mistake.
+fn not_unary() -> ApiError {
+    ApiError::new(
+        ErrorType::InvalidRequest,
+        "a unary call got a stream (or a stream a unary reply)",
+    )
+}
+
+/// The call's `deadline` passed; `last` is the failure that would have been retried.
+pub(super) fn deadline_exceeded(deadline: f64, last: Option<&ApiError>) -> ApiError {
+    let mut e = ApiError::new(
+        ErrorType::DeadlineExceeded,
+        match last {
+            None => format!("the call's deadline of {deadline} s passed"),
+            Some(l) => format!(
+                "the call's deadline of {deadline} s would pass before the next attempt (last error {}: {})",
+                l.kind, l.message
+            ),
+        },
+    );
+    if let Some(l) = last {
+        e.status = l.status;
+        e.request_id = l.request_id.clone();
+    }
+    e
+}
+
+pub(super) fn too_large(cap: usize) -> ApiError {
     ApiError::new(
         ErrorType::DecodeError,
-        format!("response body exceeds {MAX_BODY_BYTES} bytes"),
+        format!("the response body exceeds maxResponseBytes ({cap} bytes): refused unread"),
     )
 }
 

@@ -2,12 +2,12 @@
 //! Unary calls and streams share it; they differ only in what an attempt reads.
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
-use super::{too_large, Call, Engine, Route, MAX_BODY_BYTES};
+use super::{deadline_exceeded, too_large, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
-use crate::codec::{ErrorReader, Parsed, Reply, StreamCodec};
+use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, Body, Headers, HttpRequest};
+use crate::host::{header, Body, Headers, HttpRequest, TransportErrorKind};
 use crate::queue::Priority;
 use futures_util::future::{select, Either};
 use serde_json::json;
@@ -16,7 +16,7 @@ use std::cell::RefCell;
 /// What an attempt does with a 2xx response.
 pub(super) enum Mode<'a> {
     /// Read the whole body and parse it.
-    Unary(&'a Call),
+    Unary(&'a Parser),
     /// Read until the codec yields its first items; the rest is read by the caller.
     Stream(&'a RefCell<Box<dyn StreamCodec>>),
 }
@@ -25,6 +25,8 @@ pub(super) struct Spec<'a> {
     pub request: &'a HttpRequest,
     pub priority: Priority,
     pub timeout: Option<f64>,
+    /// The call's deadline, in seconds and as the engine-clock time it passes.
+    pub deadline: Option<(f64, f64)>,
     pub errors: ErrorReader,
     pub route: &'a Route,
     pub mode: Mode<'a>,
@@ -34,6 +36,9 @@ impl Spec<'_> {
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
     /// signed afresh when the route says so.
     fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
+        if let Some(resign) = self.route.resigners.get(endpoint) {
+            return resign(unix_now);
+        }
         if let Some(r) = self.route.requests.get(endpoint) {
             return r.clone();
         }
@@ -169,6 +174,12 @@ impl Engine {
                     .backoff()
                     .delay(retries_done + 1, inner.host.entropy.unit()),
             };
+            // No backoff may end past the call's deadline.
+            if let Some((deadline, at)) = spec.deadline {
+                if clock.now() + delay > at {
+                    return Err(deadline_exceeded(deadline, Some(&err)));
+                }
+            }
             // Waiting is pointless when the circuit will still refuse us afterwards.
             if !inner
                 .state
@@ -211,18 +222,20 @@ impl Engine {
         if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
             return read_first_items(resp.body, resp.headers, codec).await;
         }
+        // The cap holds while reading: a declared length over it is refused unread, and a
+        // body without one is counted as it arrives.
+        let cap = self.inner.config.max_response_bytes as usize;
         let declared =
             header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            return Err(too_large());
+        if declared.is_some_and(|n| n > cap) {
+            return Err(too_large(cap));
         }
-        let body = resp
-            .body
-            .read_all()
-            .await
-            .map_err(|e| classify_transport(&e))?;
-        if body.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+        let body = resp.body.read_all(cap).await.map_err(|e| match e.kind {
+            TransportErrorKind::TooLarge => too_large(cap),
+            _ => classify_transport(&e),
+        })?;
+        if body.len() > cap {
+            return Err(too_large(cap));
         }
         let reply = Reply {
             status: resp.status,
@@ -230,8 +243,8 @@ impl Engine {
             body,
         };
         if ok {
-            if let Mode::Unary(call) = spec.mode {
-                return (call.parse)(&reply, id).map(Got::Unary).map_err(|mut e| {
+            if let Mode::Unary(parse) = spec.mode {
+                return parse(&reply, id).map(Got::Unary).map_err(|mut e| {
                     e.status = Some(reply.status);
                     e.request_id = e.request_id.or_else(|| request_id_header(&reply.headers));
                     e

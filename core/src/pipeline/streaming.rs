@@ -2,7 +2,7 @@
 //! ends, fails or is dropped, and settles its stats exactly once.
 
 use super::admission::{Permit, TicketGuard};
-use super::{CancelToken, Engine};
+use super::{deadline_exceeded, CancelToken, Engine};
 use crate::breaker::Outcome;
 use crate::classify::classify_transport;
 use crate::codec::{Fed, StreamCodec};
@@ -28,6 +28,8 @@ pub struct ActiveStream {
     pub(super) start: f64,
     pub(super) attempts: u32,
     pub(super) timeout: f64,
+    /// The call's deadline: its seconds and the engine-clock time it passes.
+    pub(super) deadline: Option<(f64, f64)>,
     pub(super) cancel: Option<CancelToken>,
     pub(super) request_id: Option<String>,
     pub(super) settled: bool,
@@ -38,6 +40,7 @@ enum Read {
     Chunk(Option<Vec<u8>>),
     Failed(ApiError),
     TimedOut,
+    PastDeadline(f64),
     Cancelled,
 }
 
@@ -70,6 +73,7 @@ impl ActiveStream {
                     fed
                 }
                 Read::Failed(e) => Fed::failed(Vec::new(), e),
+                Read::PastDeadline(d) => Fed::failed(Vec::new(), deadline_exceeded(d, None)),
                 Read::TimedOut => Fed::failed(
                     Vec::new(),
                     ApiError::new(
@@ -103,10 +107,17 @@ impl ActiveStream {
                 }
             }
         });
+        // The chunk must come within the timeout, and before the call's deadline.
+        let (wait, late) = match self.deadline {
+            Some((d, at)) if at - clock.now() < self.timeout => {
+                ((at - clock.now()).max(0.0), Read::PastDeadline(d))
+            }
+            _ => (self.timeout, Read::TimedOut),
+        };
         let timed = pin!(async {
-            match select(chunk, clock.sleep(self.timeout)).await {
+            match select(chunk, clock.sleep(wait)).await {
                 Either::Left((r, _)) => r,
-                Either::Right(_) => Read::TimedOut,
+                Either::Right(_) => late,
             }
         });
         match cancel {
@@ -145,8 +156,32 @@ impl ActiveStream {
         );
     }
 
+    /// Whether the stream has settled (ended, failed or been stopped).
+    pub fn is_settled(&self) -> bool {
+        self.settled
+    }
+
+    /// The consumer left the stream unread for `timeout`: the request is aborted and the
+    /// slot given back. The consumer's slowness says nothing of the server, so the breaker
+    /// does not count it. Returns the error for the consumer's next read.
+    pub fn expire(&mut self) -> ApiError {
+        let e = ApiError::new(
+            ErrorType::Timeout,
+            format!(
+                "the stream was not read for {} s: aborted, its slot given back",
+                self.timeout
+            ),
+        );
+        self.finish_with(e, false)
+    }
+
     /// Settles the stream as failed (or cancelled) and returns the error to give the caller.
-    fn finish_err(&mut self, mut e: ApiError) -> ApiError {
+    fn finish_err(&mut self, e: ApiError) -> ApiError {
+        let counts = e.kind.counts_for_breaker();
+        self.finish_with(e, counts)
+    }
+
+    fn finish_with(&mut self, mut e: ApiError, counts: bool) -> ApiError {
         // Data already reached the caller: never retried, and a frame that did not decode
         // interrupted a stream rather than spoiling a reply.
         e.should_retry = false;
@@ -164,7 +199,7 @@ impl ActiveStream {
         self.body = Box::new(Ended);
         if let Some(mut t) = self.ticket.take() {
             if let Some(ticket) = t.ticket.take() {
-                let outcome = if e.kind.counts_for_breaker() {
+                let outcome = if counts {
                     Outcome::Failure(e.kind)
                 } else {
                     Outcome::Neutral

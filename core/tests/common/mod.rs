@@ -9,7 +9,7 @@ use resilient_core::classify::classify_http;
 use resilient_core::codec::{Parsed, Reply, StreamCodec};
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{ActiveStream, Call, Engine, Route, StreamCall};
+use resilient_core::pipeline::{ActiveStream, Call, Engine, Read, Route};
 use resilient_core::providers::{provider, Ctx, Streamed, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
@@ -218,8 +218,9 @@ pub fn call(u: Unary) -> Call {
         model: u.model,
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        parse: u.parse,
+        read: Read::Unary(u.parse),
         errors: u.errors,
         route: Route {
             resign: u.resign,
@@ -229,14 +230,15 @@ pub fn call(u: Unary) -> Call {
 }
 
 /// `s` as a stream call of normal priority, without timeout or cancel.
-pub fn stream_call(s: Streamed) -> StreamCall {
-    StreamCall {
+pub fn stream_call(s: Streamed) -> Call {
+    Call {
         request: s.request,
         model: s.model,
         priority: Priority::Normal,
         timeout: None,
+        deadline: None,
         cancel: None,
-        codec: s.codec,
+        read: Read::Stream(s.codec),
         errors: s.errors,
         route: Route::default(),
     }
@@ -268,7 +270,7 @@ pub fn run_steps(
 }
 
 /// Opens a stream and reads every item: the items (JSON) and the error that ended it, if any.
-pub async fn drain(e: Engine, call: StreamCall) -> (Vec<Value>, Option<ApiError>) {
+pub async fn drain(e: Engine, call: Call) -> (Vec<Value>, Option<ApiError>) {
     let mut s: ActiveStream = match e.open_stream(call).await {
         Ok(s) => s,
         Err(err) => return (vec![], Some(err)),

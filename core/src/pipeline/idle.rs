@@ -1,0 +1,105 @@
+//! A stream shared by its consumer and an idle watch: when the consumer has not asked for the
+//! next item for the stream's `timeout`, the watch aborts the stream and gives its slot back,
+//! so no call can wait on a slot held by a consumer that has gone away.
+
+use super::{ActiveStream, CancelToken};
+use crate::error::ApiError;
+use crate::host::Clock;
+use futures_util::future::{select, Either};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::pin;
+use std::rc::{Rc, Weak};
+
+pub struct SharedStream {
+    /// The stream, absent while a read has it and after it expired.
+    stream: RefCell<Option<ActiveStream>>,
+    reading: Cell<bool>,
+    /// When the consumer last got an answer (engine clock).
+    last: Cell<f64>,
+    /// The error of an expired stream, for the consumer's next read.
+    expired: RefCell<Option<ApiError>>,
+    /// Tripped when the stream settles or is dropped: the watch then ends with no timer left.
+    over: CancelToken,
+    clock: Rc<dyn Clock>,
+    idle: f64,
+}
+
+impl SharedStream {
+    pub fn new(stream: ActiveStream) -> Rc<SharedStream> {
+        let clock = stream.engine.inner.host.clock.clone();
+        Rc::new(SharedStream {
+            last: Cell::new(clock.now()),
+            idle: stream.timeout,
+            stream: RefCell::new(Some(stream)),
+            reading: Cell::new(false),
+            expired: RefCell::new(None),
+            over: CancelToken::new(),
+            clock,
+        })
+    }
+
+    /// The next item, as [`ActiveStream::next`]; after the stream expired, its `timeout`
+    /// error once, then `None`.
+    pub async fn next(&self) -> Option<Result<String, ApiError>> {
+        if let Some(e) = self.expired.borrow_mut().take() {
+            return Some(Err(e));
+        }
+        let mut stream = self.stream.borrow_mut().take()?;
+        self.reading.set(true);
+        let item = stream.next().await;
+        self.reading.set(false);
+        self.last.set(self.clock.now());
+        if stream.is_settled() {
+            self.over.cancel();
+        }
+        *self.stream.borrow_mut() = Some(stream);
+        item
+    }
+
+    /// The watch a host runs beside the stream (it holds the stream weakly, so a consumer
+    /// that drops the stream drops it for good). One timer at a time, re-armed lazily.
+    pub fn watch(self: &Rc<Self>) -> impl Future<Output = ()> + 'static {
+        let weak: Weak<SharedStream> = Rc::downgrade(self);
+        let over = self.over.clone();
+        let clock = self.clock.clone();
+        async move {
+            loop {
+                let wait = match weak.upgrade() {
+                    None => return,
+                    Some(s) if s.reading.get() => s.idle,
+                    Some(s) => s.last.get() + s.idle - clock.now(),
+                };
+                if wait <= 0.0 {
+                    if let Some(s) = weak.upgrade() {
+                        s.expire();
+                    }
+                    return;
+                }
+                if over.is_cancelled() {
+                    return;
+                }
+                if let Either::Left(_) = select(pin!(over.wait()), clock.sleep(wait)).await {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn expire(&self) {
+        let taken = self.stream.borrow_mut().take();
+        if let Some(mut stream) = taken {
+            if !stream.is_settled() {
+                *self.expired.borrow_mut() = Some(stream.expire());
+            }
+            // Dropping it aborts the request.
+        }
+        self.over.cancel();
+    }
+}
+
+impl Drop for SharedStream {
+    fn drop(&mut self) {
+        self.over.cancel();
+    }
+}
