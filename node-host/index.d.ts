@@ -10,7 +10,7 @@ export type ErrorType =
   | 'rate_limit_exceeded' | 'quota_exceeded' | 'authentication_error' | 'permission_denied'
   | 'invalid_request' | 'context_length_exceeded' | 'content_filter' | 'not_found' | 'overloaded'
   | 'server_error' | 'timeout' | 'connection_error' | 'decode_error' | 'stream_interrupted'
-  | 'circuit_open' | 'queue_full' | 'cancelled';
+  | 'circuit_open' | 'queue_full' | 'cancelled' | 'deadline_exceeded';
 
 export type Priority = 'high' | 'normal' | 'low' | 0 | 1 | 2;
 
@@ -45,6 +45,8 @@ export interface ClientOptions {
   failureThreshold?: number;
   resetTimeout?: number;
   halfOpenMaxProbes?: number;
+  /** A reply body larger than this (bytes, default 64 MiB) is refused as `decode_error` while it is read. */
+  maxResponseBytes?: number;
   endpoints?: EndpointOptions[];
   apiVersion?: string;
   strategy?: 'round-robin' | 'least-loaded';
@@ -56,6 +58,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   priority?: Priority;
   timeout?: number;
+  /** Seconds for the whole call: queue wait, attempts and backoffs (`deadline_exceeded`). */
+  deadline?: number;
   endpointId?: string;
 }
 

@@ -2,7 +2,7 @@
 
 use crate::backoff::{header_hint, parse_proto_duration, should_retry_header};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, TransportError};
+use crate::host::{header, TransportError, TransportErrorKind};
 use serde_json::Value;
 
 /// What a provider's error body says, extracted by the provider codec or [`parse_error_body`].
@@ -224,7 +224,11 @@ pub fn stream_error(kind: ErrorType, body: ErrorBody) -> ApiError {
 }
 
 pub fn classify_transport(err: &TransportError) -> ApiError {
-    ApiError::new(ErrorType::ConnectionError, err.message.clone())
+    match err.kind {
+        // A reply over the size cap does not parse as a reply: not retried.
+        TransportErrorKind::TooLarge => ApiError::new(ErrorType::DecodeError, err.message.clone()),
+        _ => ApiError::new(ErrorType::ConnectionError, err.message.clone()),
+    }
 }
 
 #[cfg(test)]

@@ -75,7 +75,9 @@ impl TransportError {
     pub fn too_large(limit: usize) -> TransportError {
         TransportError {
             kind: TransportErrorKind::TooLarge,
-            message: format!("the response body exceeds {limit} bytes"),
+            message: format!(
+                "the response body exceeds maxResponseBytes ({limit} bytes): refused unread"
+            ),
         }
     }
 

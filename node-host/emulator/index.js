@@ -64,8 +64,7 @@
 //                `{"error"}` line, TGI `data:{"error",...}`, OVMS a raw `{"error"}`, Groq a chunk
 //                with x_groq.error, OPEA just ends the body)
 //   midStreamDelayMs  the pause between those frames and the error (default 25; 0 sends them
-//                together, so the error arrives in the first chunk, before any item reached
-//                the caller); the same pause comes before a `malformed` stream frame
+//                together, so the error arrives in the same chunk as the first items); the same pause comes before a `malformed` stream frame
 //   hold         pause at that cut until `release()` (deterministic: a test reads the first
 //                items, then releases the error)
 //   slowStreamMs delay between stream frames

@@ -431,7 +431,7 @@ impl ClientCore {
             if let Some(k) = args.rest.keys().next() {
                 return Err(providers::bad_argument(
                     k,
-                    "is not a makeRequest option (method, headers, signal, priority, timeout, endpointId)",
+                    "is not a makeRequest option (method, headers, signal, priority, timeout, deadline, endpointId)",
                 ));
             }
             let body = from_js(data).map_err(|e| {

@@ -660,10 +660,7 @@ pub(super) fn deadline_exceeded(deadline: f64, last: Option<&ApiError>) -> ApiEr
 }
 
 pub(super) fn too_large(cap: usize) -> ApiError {
-    ApiError::new(
-        ErrorType::DecodeError,
-        format!("the response body exceeds maxResponseBytes ({cap} bytes): refused unread"),
-    )
+    crate::classify::classify_transport(&crate::host::TransportError::too_large(cap))
 }
 
 fn circuit_open(wait: f64) -> ApiError {

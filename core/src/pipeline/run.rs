@@ -7,7 +7,7 @@ use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, Body, Headers, HttpRequest, TransportErrorKind};
+use crate::host::{header, Body, Headers, HttpRequest};
 use crate::queue::Priority;
 use futures_util::future::{select, Either};
 use serde_json::json;
@@ -230,10 +230,11 @@ impl Engine {
         if declared.is_some_and(|n| n > cap) {
             return Err(too_large(cap));
         }
-        let body = resp.body.read_all(cap).await.map_err(|e| match e.kind {
-            TransportErrorKind::TooLarge => too_large(cap),
-            _ => classify_transport(&e),
-        })?;
+        let body = resp
+            .body
+            .read_all(cap)
+            .await
+            .map_err(|e| classify_transport(&e))?;
         if body.len() > cap {
             return Err(too_large(cap));
         }

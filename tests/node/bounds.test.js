@@ -1,0 +1,142 @@
+// Every wait bounded, end to end against the emulator: a call's `deadline`, a stream whose
+// consumer stopped reading, the response-size cap, and stream items before an error.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { OpenAI, ApiError } from '../../node-host/index.js';
+import { startEmulator } from '../../node-host/emulator/index.js';
+import { TEST_TIMEOUT } from './support.js';
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(() => emu.close());
+beforeEach(() => emu.reset());
+
+const messages = [{ role: 'user', content: 'one two three four five six' }];
+const client = (extra = {}) =>
+  new OpenAI({ baseUrl: emu.baseUrl('openai'), apiKey: 'sk-bounds', initialRetryDelay: 0.01, jitter: 0, ...extra });
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof ApiError, `an ApiError, not ${e}`);
+    return e;
+  }
+  assert.fail('the call should have failed');
+}
+
+describe('deadline', () => {
+  test('a call stuck behind a slow server rejects deadline_exceeded within 0.6 s', TEST_TIMEOUT, async () => {
+    emu.script('openai', [{ stall: true }]);
+    const c = client({ timeout: 30 });
+    const t0 = performance.now();
+    const e = await rejection(c.chat({ messages, deadline: 0.5 }));
+    const secs = (performance.now() - t0) / 1000;
+    assert.equal(e.type, 'deadline_exceeded', e.message);
+    assert.equal(e.shouldRetry, false);
+    assert.ok(secs >= 0.45 && secs < 0.6, `rejected after ${secs.toFixed(3)} s`);
+    assert.equal(c.getStats().errors_by_type.deadline_exceeded, 1);
+    assert.equal(c.circuitState, 'CLOSED');
+  });
+
+  test('a queued call past its deadline is never sent', TEST_TIMEOUT, async () => {
+    emu.script('openai', [{ delayMs: 800 }]);
+    const c = client({ maxConcurrentRequests: 1 });
+    const first = c.chat({ messages });
+    const e = await rejection(c.chat({ messages: [{ role: 'user', content: 'late' }], deadline: 0.2 }));
+    assert.equal(e.type, 'deadline_exceeded');
+    await first;
+    assert.equal(emu.requests.length, 1, 'the expired call never reached the server');
+  });
+
+  test('a deadline that is not a positive number is refused, naming it', TEST_TIMEOUT, async () => {
+    const e = await rejection(client().chat({ messages, deadline: -1 }));
+    assert.equal(e.type, 'invalid_request');
+    assert.match(e.message, /deadline/);
+  });
+});
+
+describe('a stream whose consumer stops reading', () => {
+  test('gives its slot back within timeout of the last read; its next read rejects timeout', TEST_TIMEOUT, async () => {
+    // The stream stays open (its frames are far apart); the consumer reads one item and stops.
+    emu.script('openai', [{ slowStreamMs: 5000 }]);
+    const c = client({ maxConcurrentRequests: 1, timeout: 1 });
+    const it = c.chatStream({ messages })[Symbol.asyncIterator]();
+    const first = await it.next();
+    assert.equal(first.done, false);
+    const readAt = performance.now();
+    const r = await c.chat({ messages: [{ role: 'user', content: 'next' }], timeout: 0.5 });
+    const secs = (performance.now() - readAt) / 1000;
+    assert.equal(r.text, 'echo: next');
+    assert.ok(secs >= 0.9 && secs < 1.6, `the second call finished ${secs.toFixed(3)} s after the last read`);
+    const e = await rejection(it.next());
+    assert.equal(e.type, 'timeout');
+    const s = c.getStats();
+    assert.equal(s.successful_requests, 1);
+    assert.equal(s.errors_by_type.timeout, 1);
+    assert.equal(c.circuitState, 'CLOSED', 'a slow consumer is not the server failing');
+  });
+});
+
+describe('stream items before an error in the same read', () => {
+  test('reach the caller; the error carries them and the call is not retried', TEST_TIMEOUT, async () => {
+    emu.script('openai', [{ malformed: true, midStreamDelayMs: 0 }]);
+    const c = client();
+    const items = [];
+    const e = await rejection((async () => {
+      for await (const it of c.chatStream({ messages })) items.push(it);
+    })());
+    const sent = emu.requests[0].streamed.text;
+    assert.ok(sent.length > 0);
+    assert.equal(items.map((i) => i.delta).join(''), sent);
+    assert.equal(e.type, 'stream_interrupted');
+    assert.equal(e.partialText, sent);
+    assert.equal(emu.requests.length, 1, 'never generated twice');
+  });
+});
+
+describe('maxResponseBytes', () => {
+  const CAP = 8 * 1024 * 1024;
+  const BIG = 256 * 1024 * 1024;
+  let server;
+  let base;
+  let sent;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      sent = 0;
+      const chunk = Buffer.alloc(256 * 1024, 120);
+      const declared = req.url === '/declared';
+      res.writeHead(200, declared ? { 'content-length': String(BIG) } : {});
+      const pump = () => {
+        while (sent < BIG) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${server.address().port}`;
+  });
+  after(() => new Promise((r) => server.close(r)));
+
+  for (const route of ['/declared', '/chunked']) {
+    test(`a reply larger than the cap is refused while reading (${route})`, TEST_TIMEOUT, async () => {
+      global.gc?.();
+      const before = process.memoryUsage();
+      const c = client({ maxResponseBytes: CAP, maxRetries: 0 });
+      const e = await rejection(c.makeRequest(`${base}${route}`, null, { method: 'GET' }));
+      const after = process.memoryUsage();
+      assert.equal(e.type, 'decode_error');
+      assert.match(e.message, /maxResponseBytes/);
+      assert.ok(sent < BIG / 4, `the server got to send only ${sent} of ${BIG} bytes`);
+      const grew = after.rss - before.rss;
+      assert.ok(grew < 2 * CAP, `memory grew by ${(grew / 1048576).toFixed(1)} MiB (cap ${CAP / 1048576} MiB)`);
+    });
+  }
+});
