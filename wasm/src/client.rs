@@ -344,6 +344,15 @@ impl ClientCore {
         } else {
             None
         };
+        // The bytes never go through JSON: the arguments are read from a copy without them.
+        let without_body;
+        let req = if bytes.is_some() {
+            without_body = Object::assign(&Object::new(), req.unchecked_ref());
+            let _ = Reflect::delete_property(&without_body, &"body".into());
+            without_body.as_ref()
+        } else {
+            req
+        };
         let (args, built, requests) = match split_call_args(req, &what) {
             Ok(mut args) => {
                 if bytes.is_some() {
