@@ -11,6 +11,16 @@ pub const MAX_EVENT_BYTES: usize = MAX_LINE_BYTES;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
+/// Cuts `bytes` at the first `\n` or `\r`: the line before it, that byte, and the rest after it.
+/// `None` when there is no line end. Never panics (the stream decoders' hot path).
+#[inline]
+pub(crate) fn split_line(bytes: &[u8]) -> Option<(&[u8], u8, &[u8])> {
+    let i = bytes.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    let (line, rest) = bytes.split_at_checked(i)?;
+    let (&end, rest) = rest.split_first()?;
+    Some((line, end, rest))
+}
+
 /// Splits bytes into lines ending in `\n`, `\r\n` or `\r`, across chunk boundaries.
 #[derive(Default)]
 struct Lines {
@@ -27,17 +37,15 @@ impl Lines {
             }
             self.after_cr = false;
         }
-        while let Some(i) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.buf.extend_from_slice(&bytes[..i]);
+        while let Some((line, end, rest)) = split_line(bytes) {
+            self.buf.extend_from_slice(line);
             out.push(String::from_utf8_lossy(&self.buf).into_owned());
             self.buf.clear();
-            let cr = bytes[i] == b'\r';
-            bytes = &bytes[i + 1..];
-            if cr {
-                match bytes.first() {
-                    Some(b'\n') => bytes = &bytes[1..],
-                    Some(_) => {}
-                    None => self.after_cr = true,
+            bytes = rest;
+            if end == b'\r' {
+                match bytes.strip_prefix(b"\n") {
+                    Some(after) => bytes = after,
+                    None => self.after_cr = bytes.is_empty(),
                 }
             }
         }
