@@ -58,9 +58,10 @@ impl<C: StreamCodec> RawErrorLines<C> {
         while !rest.is_empty() {
             if let Some(raw) = self.raw.as_mut() {
                 match split_line(rest) {
-                    Some((text, _end, after)) => {
+                    Some((text, end)) => {
                         raw.extend_from_slice(text);
-                        rest = after;
+                        // Past the line end (`end` opens with it).
+                        rest = end.split_first().map_or(end, |(_, after)| after);
                         let line = self.raw.take().unwrap_or_default();
                         self.at_line_start = true;
                         self.raw_line(&line)?;
