@@ -60,7 +60,7 @@ pub fn parse_error_body(body: &[u8]) -> ErrorBody {
 
 fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}...", &s[..i]),
+        Some((i, _)) => format!("{}...", s.get(..i).unwrap_or(s)),
         None => s.to_string(),
     }
 }

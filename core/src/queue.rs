@@ -53,7 +53,7 @@ pub enum Admit {
 }
 
 struct Slot<W> {
-    class: usize,
+    class: Priority,
     granted: bool,
     payload: W,
 }
@@ -62,6 +62,7 @@ pub struct Queue<W> {
     max_active: usize,
     max_waiting: usize,
     active: usize,
+    /// Waiter ids per class, in [`Priority`] order (High first).
     classes: [VecDeque<u64>; 3],
     slots: HashMap<u64, Slot<W>>,
     /// Waiters not yet granted (slots also holds granted ones until they take the grant).
@@ -101,8 +102,10 @@ impl<W> Queue<W> {
     /// A request that already waited its turn and is retrying: it goes to the front of its
     /// class and is never refused for a full queue (nothing admitted is ever lost).
     pub fn readmit(&mut self, priority: Priority, payload: W) -> Admit {
-        let ahead = self.classes[..=priority as usize]
+        let ahead = self
+            .classes
             .iter()
+            .take(priority as usize + 1)
             .flatten()
             .any(|id| self.slots.get(id).is_some_and(|s| !s.granted));
         if !ahead && self.active < self.max_active {
@@ -120,16 +123,16 @@ impl<W> Queue<W> {
     fn enqueue(&mut self, priority: Priority, payload: W, front: bool) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        let class = priority as usize;
+        let q = class_mut(&mut self.classes, priority);
         if front {
-            self.classes[class].push_front(id);
+            q.push_front(id);
         } else {
-            self.classes[class].push_back(id);
+            q.push_back(id);
         }
         self.slots.insert(
             id,
             Slot {
-                class,
+                class: priority,
                 granted: false,
                 payload,
             },
@@ -158,8 +161,8 @@ impl<W> Queue<W> {
     where
         W: Clone,
     {
-        for class in 0..self.classes.len() {
-            while let Some(id) = self.classes[class].pop_front() {
+        for q in &mut self.classes {
+            while let Some(id) = q.pop_front() {
                 if let Some(slot) = self.slots.get_mut(&id) {
                     if !slot.granted {
                         slot.granted = true;
@@ -191,8 +194,8 @@ impl<W> Queue<W> {
 
     /// Drops cancelled ids from a class once they outnumber the live ones, keeping memory
     /// proportional to live waiters at O(1) amortised cost per cancel.
-    fn compact(&mut self, class: usize) {
-        let q = &mut self.classes[class];
+    fn compact(&mut self, class: Priority) {
+        let q = class_mut(&mut self.classes, class);
         if q.len() > 64 && q.len() > 2 * self.waiting {
             let slots = &self.slots;
             q.retain(|id| slots.contains_key(id));
@@ -214,6 +217,16 @@ impl<W> Queue<W> {
     pub fn reset_peaks(&mut self) {
         self.peak_waiting = self.waiting;
         self.peak_active = self.active;
+    }
+}
+
+/// The waiter ids of one class (a match, so no index can be out of range).
+fn class_mut(classes: &mut [VecDeque<u64>; 3], priority: Priority) -> &mut VecDeque<u64> {
+    let [high, normal, low] = classes;
+    match priority {
+        Priority::High => high,
+        Priority::Normal => normal,
+        Priority::Low => low,
     }
 }
 

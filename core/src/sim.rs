@@ -2,6 +2,9 @@
 //! executor that jumps the clock to the next timer whenever every task is waiting.
 //! A "30 s" backoff runs in microseconds and always gives the same answer.
 
+// Test support only (feature "sim", never in the shipped wasm): a stuck test must fail loudly.
+#![allow(clippy::expect_used)]
+
 use crate::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
 };
@@ -140,7 +143,7 @@ impl Entropy for SimEntropy {
         if s.0.is_empty() {
             return 0.0;
         }
-        let v = s.0[s.1 % s.0.len()];
+        let v = s.0.get(s.1 % s.0.len()).copied().unwrap_or(0.0);
         s.1 += 1;
         v
     }
@@ -363,9 +366,8 @@ impl Transport for ScriptedTransport {
                 } => {
                     clock.sleep(delay).await;
                     // Split the body in two to exercise chunked reading.
-                    let mid = body.len() / 2;
-                    let chunks =
-                        VecDeque::from([(0.0, body[..mid].to_vec()), (0.0, body[mid..].to_vec())]);
+                    let (first, second) = body.split_at(body.len() / 2);
+                    let chunks = VecDeque::from([(0.0, first.to_vec()), (0.0, second.to_vec())]);
                     Ok(HttpResponse {
                         status,
                         headers,
@@ -470,8 +472,14 @@ impl Sim {
             for i in 0..n {
                 let taken = {
                     let mut tasks = self.tasks.borrow_mut();
-                    match &tasks[i] {
-                        Some((_, flag)) if flag.0.swap(false, Ordering::SeqCst) => tasks[i].take(),
+                    match tasks.get_mut(i) {
+                        Some(task)
+                            if task
+                                .as_ref()
+                                .is_some_and(|(_, flag)| flag.0.swap(false, Ordering::SeqCst)) =>
+                        {
+                            task.take()
+                        }
                         _ => None,
                     }
                 };
@@ -482,7 +490,10 @@ impl Sim {
                 let waker = Waker::from(flag.clone());
                 let mut cx = Context::from_waker(&waker);
                 if fut.as_mut().poll(&mut cx).is_pending() {
-                    self.tasks.borrow_mut()[i] = Some((fut, flag));
+                    // Tasks are only ever appended, so slot `i` is still there.
+                    if let Some(task) = self.tasks.borrow_mut().get_mut(i) {
+                        *task = Some((fut, flag));
+                    }
                 }
             }
             if !progressed {

@@ -11,6 +11,14 @@ pub const MAX_EVENT_BYTES: usize = MAX_LINE_BYTES;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
+/// Cuts `bytes` before the first `\n` or `\r`: the line, and the rest starting with that line
+/// end. `None` when there is no line end. Never panics (the stream decoders' hot path).
+#[inline]
+pub(crate) fn split_line(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = bytes.iter().position(|&b| b == b'\n' || b == b'\r')?;
+    bytes.split_at_checked(i)
+}
+
 /// Splits bytes into lines ending in `\n`, `\r\n` or `\r`, across chunk boundaries.
 #[derive(Default)]
 struct Lines {
@@ -27,19 +35,20 @@ impl Lines {
             }
             self.after_cr = false;
         }
-        while let Some(i) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
-            self.buf.extend_from_slice(&bytes[..i]);
+        while let Some((line, end)) = split_line(bytes) {
+            self.buf.extend_from_slice(line);
             out.push(String::from_utf8_lossy(&self.buf).into_owned());
             self.buf.clear();
-            let cr = bytes[i] == b'\r';
-            bytes = &bytes[i + 1..];
-            if cr {
-                match bytes.first() {
-                    Some(b'\n') => bytes = &bytes[1..],
-                    Some(_) => {}
-                    None => self.after_cr = true,
+            bytes = match end {
+                [b'\n', rest @ ..] | [b'\r', b'\n', rest @ ..] => rest,
+                // A `\n` opening the next chunk would belong to this line end.
+                [b'\r'] => {
+                    self.after_cr = true;
+                    &[]
                 }
-            }
+                [_, rest @ ..] => rest,
+                [] => end, // never: `end` opens with the line end
+            };
         }
         self.buf.extend_from_slice(bytes);
         if self.buf.len() > MAX_LINE_BYTES {

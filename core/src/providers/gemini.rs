@@ -116,9 +116,9 @@ struct ModelName {
 }
 
 fn model_name(model: &str) -> Result<ModelName, ApiError> {
-    let (collection, id) = ["models/", "tunedModels/"]
-        .iter()
-        .find_map(|p| model.strip_prefix(p).map(|id| (&p[..p.len() - 1], id)))
+    let (collection, id) = [("models", "models/"), ("tunedModels", "tunedModels/")]
+        .into_iter()
+        .find_map(|(collection, prefix)| model.strip_prefix(prefix).map(|id| (collection, id)))
         .unwrap_or(("models", model));
     if id.is_empty() {
         return Err(bad_argument(

@@ -6,7 +6,7 @@ use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::providers::streaming::{AnyChunk, ChunkEvents, FramedCodec};
 use crate::stats::Usage;
-use crate::stream::{SseDecoder, MAX_LINE_BYTES};
+use crate::stream::{split_line, SseDecoder, MAX_LINE_BYTES};
 use serde_json::Value;
 
 /// `/v3/completions` SSE: `data: {text_completion chunk}` with the text at `choices[0].text`,
@@ -57,10 +57,11 @@ impl<C: StreamCodec> RawErrorLines<C> {
         let mut rest = bytes;
         while !rest.is_empty() {
             if let Some(raw) = self.raw.as_mut() {
-                match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-                    Some(i) => {
-                        raw.extend_from_slice(&rest[..i]);
-                        rest = &rest[i + 1..];
+                match split_line(rest) {
+                    Some((text, end)) => {
+                        raw.extend_from_slice(text);
+                        // Past the line end (`end` opens with it).
+                        rest = end.split_first().map_or(end, |(_, after)| after);
                         let line = self.raw.take().unwrap_or_default();
                         self.at_line_start = true;
                         self.raw_line(&line)?;
@@ -88,7 +89,11 @@ impl<C: StreamCodec> RawErrorLines<C> {
                 at_start = b == b'\n' || b == b'\r';
             }
             self.at_line_start = at_start;
-            let sse = &rest[..cut.unwrap_or(rest.len())];
+            // `cut` (if any) is an index into `rest`, so the split always succeeds.
+            let (sse, raw_start) = match cut.and_then(|i| rest.split_at_checked(i)) {
+                Some((sse, tail)) => (sse, Some(tail)),
+                None => (rest, None),
+            };
             if !sse.is_empty() {
                 let fed = self.inner.feed(sse);
                 out.extend(fed.items);
@@ -96,10 +101,10 @@ impl<C: StreamCodec> RawErrorLines<C> {
                     return Err(e);
                 }
             }
-            match cut {
-                Some(i) => {
+            match raw_start {
+                Some(tail) => {
                     self.raw = Some(Vec::new());
-                    rest = &rest[i..];
+                    rest = tail;
                 }
                 None => rest = &[],
             }

@@ -138,7 +138,7 @@ pub fn code_kind(code: &str) -> Option<ErrorType> {
 
 fn clip(s: &str) -> String {
     match s.char_indices().nth(1000) {
-        Some((i, _)) => format!("{}...", &s[..i]),
+        Some((i, _)) => format!("{}...", s.get(..i).unwrap_or(s)),
         None => s.to_string(),
     }
 }

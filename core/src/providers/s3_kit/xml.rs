@@ -40,11 +40,9 @@ pub fn decode_entities(s: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let semi = after.find(';').filter(|&i| i <= 10)?;
-        let entity = &after[..semi];
+    while let Some((before, after)) = rest.split_once('&') {
+        out.push_str(before);
+        let (entity, tail) = after.split_once(';').filter(|(e, _)| e.len() <= 10)?;
         let c = match entity {
             "amp" => '&',
             "lt" => '<',
@@ -63,7 +61,7 @@ pub fn decode_entities(s: &str) -> Option<String> {
             }
         };
         out.push(c);
-        rest = &after[semi + 1..];
+        rest = tail;
     }
     out.push_str(rest);
     Some(out)
@@ -90,11 +88,11 @@ pub fn parse(doc: &str) -> Result<Element, String> {
     let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
-    let mut pos = 0;
-    while pos < doc.len() {
-        let rest = &doc[pos..];
-        let lt = rest.find('<').unwrap_or(rest.len());
-        let text = &rest[..lt];
+    // What is left of the document; every cut below is at an ASCII byte found by `find`.
+    let mut left = doc;
+    while !left.is_empty() {
+        let lt = left.find('<').unwrap_or(left.len());
+        let (text, rest) = left.split_at_checked(lt).unwrap_or((left, ""));
         match stack.last_mut() {
             Some(top) => top
                 .text
@@ -102,8 +100,6 @@ pub fn parse(doc: &str) -> Result<Element, String> {
             None if !text.trim().is_empty() => return Err("text outside the root element".into()),
             None => {}
         }
-        pos += lt;
-        let rest = &doc[pos..];
         if rest.is_empty() {
             break;
         }
@@ -115,23 +111,26 @@ pub fn parse(doc: &str) -> Result<Element, String> {
         } else if rest.starts_with("<!--") {
             rest.find("-->").ok_or("unterminated comment")? + 3
         } else if let Some(cdata) = rest.strip_prefix("<![CDATA[") {
-            let end = cdata.find("]]>").ok_or("unterminated CDATA section")?;
+            let (text, _) = cdata
+                .split_once("]]>")
+                .ok_or("unterminated CDATA section")?;
             stack
                 .last_mut()
                 .ok_or("CDATA outside the root element")?
                 .text
-                .push_str(&cdata[..end]);
-            9 + end + 3
+                .push_str(text);
+            9 + text.len() + 3
         } else if rest.starts_with("<!") {
             // A DOCTYPE is skipped, its internal subset too; its entities are never used.
-            let close = rest.find('>').ok_or("unterminated declaration")?;
-            match rest[..close].find('[') {
-                Some(_) => rest.find("]>").ok_or("unterminated declaration")? + 2,
-                None => close + 1,
+            let (decl, _) = rest.split_once('>').ok_or("unterminated declaration")?;
+            if decl.contains('[') {
+                rest.find("]>").ok_or("unterminated declaration")? + 2
+            } else {
+                decl.len() + 1
             }
         } else if let Some(end_tag) = rest.strip_prefix("</") {
-            let close = end_tag.find('>').ok_or("unterminated end tag")?;
-            let name = local(end_tag[..close].trim());
+            let (raw_name, _) = end_tag.split_once('>').ok_or("unterminated end tag")?;
+            let name = local(raw_name.trim());
             let el = stack.pop().ok_or("end tag without a start tag")?;
             if el.name != name {
                 return Err(format!("</{name}> closes <{}>", el.name));
@@ -141,10 +140,10 @@ pub fn parse(doc: &str) -> Result<Element, String> {
                 None if root.is_none() => root = Some(el),
                 None => return Err("more than one root element".into()),
             }
-            2 + close + 1
+            2 + raw_name.len() + 1
         } else {
             let close = tag_end(rest).ok_or("unterminated start tag")?;
-            let inner = &rest[1..close];
+            let inner = rest.get(1..close).ok_or("unterminated start tag")?;
             let self_closing = inner.ends_with('/');
             let inner = inner.strip_suffix('/').unwrap_or(inner);
             let raw_name = inner
@@ -175,7 +174,7 @@ pub fn parse(doc: &str) -> Result<Element, String> {
             }
             close + 1
         };
-        pos += used;
+        left = rest.get(used..).ok_or("malformed markup")?;
     }
     if let Some(open) = stack.last() {
         return Err(format!("<{}> is not closed", open.name));
