@@ -24,9 +24,6 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod host;
-// TODO(lints): pipeline fixed separately (indexing in endpoints.rs and mod.rs, an unreachable!
-// in mod.rs); remove this allow once they are.
-#[allow(clippy::indexing_slicing, clippy::unreachable)]
 pub mod pipeline;
 pub mod providers;
 pub mod queue;

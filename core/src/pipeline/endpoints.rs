@@ -97,8 +97,12 @@ impl Endpoints {
                 Err(e.wait(now))
             };
         }
-        let usable: Vec<usize> = (0..self.list.len())
-            .filter(|&i| self.list[i].usable(now))
+        let usable: Vec<usize> = self
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.usable(now))
+            .map(|(i, _)| i)
             .collect();
         if usable.is_empty() {
             let wait = self
@@ -113,37 +117,53 @@ impl Endpoints {
             .iter()
             .copied()
             .filter(|&i| {
-                self.list[i]
-                    .limit
-                    .is_none_or(|l| self.list[i].in_flight < l)
+                self.list
+                    .get(i)
+                    .is_some_and(|e| e.limit.is_none_or(|l| e.in_flight < l))
             })
             .collect();
         let candidates = if roomy.is_empty() { usable } else { roomy };
-        Ok(match self.strategy {
+        let chosen = match self.strategy {
             Strategy::RoundRobin => self.smooth_weighted(&candidates),
             Strategy::LeastLoaded => self.least_loaded(&candidates),
-        })
+        };
+        chosen.ok_or(f64::INFINITY)
     }
 
-    fn smooth_weighted(&mut self, candidates: &[usize]) -> usize {
-        let total: i64 = candidates.iter().map(|&i| self.list[i].weight).sum();
-        let mut best = candidates[0];
+    /// Smooth weighted round-robin (as nginx does it): the first candidate with the highest
+    /// running score wins and pays the total weight back.
+    fn smooth_weighted(&mut self, candidates: &[usize]) -> Option<usize> {
+        let mut total = 0;
+        let mut best: Option<(usize, i64)> = None;
         for &i in candidates {
-            self.list[i].current += self.list[i].weight;
-            if self.list[i].current > self.list[best].current {
-                best = i;
+            if let Some(e) = self.list.get_mut(i) {
+                total += e.weight;
+                e.current += e.weight;
+                if best.is_none_or(|(_, score)| e.current > score) {
+                    best = Some((i, e.current));
+                }
             }
         }
-        self.list[best].current -= total;
-        best
+        let (best, _) = best?;
+        if let Some(e) = self.list.get_mut(best) {
+            e.current -= total;
+        }
+        Some(best)
     }
 
-    fn least_loaded(&self, candidates: &[usize]) -> usize {
-        let load = |i: usize| self.list[i].in_flight as f64 / self.list[i].weight as f64;
-        candidates.iter().copied().fold(
-            candidates[0],
-            |best, i| if load(i) < load(best) { i } else { best },
-        )
+    fn least_loaded(&self, candidates: &[usize]) -> Option<usize> {
+        let load = |i: usize| {
+            self.list
+                .get(i)
+                .map_or(f64::INFINITY, |e| e.in_flight as f64 / e.weight as f64)
+        };
+        candidates
+            .iter()
+            .copied()
+            .fold(None, |best: Option<usize>, i| match best {
+                Some(b) if load(b) <= load(i) => Some(b),
+                _ => Some(i),
+            })
     }
 
     pub fn any_usable(&self, pinned: Option<usize>, now: f64) -> bool {

@@ -515,13 +515,13 @@ impl Engine {
             let mut st = self.inner.state.borrow_mut();
             match st.endpoints.pick(pinned, now) {
                 Err(wait) => Err(wait),
-                Ok(i) => {
-                    let e = &mut st.endpoints.list[i];
-                    e.breaker.admit(now).map(|t| {
+                Ok(i) => match st.endpoints.list.get_mut(i) {
+                    Some(e) => e.breaker.admit(now).map(|t| {
                         e.in_flight += 1;
                         (i, t)
-                    })
-                }
+                    }),
+                    None => Err(f64::INFINITY),
+                },
             }
         };
         self.note_transition(before);
