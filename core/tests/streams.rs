@@ -265,3 +265,33 @@ fn items_before_a_provider_error_in_the_first_read_are_delivered_first() {
     assert_eq!(sim.transport.count(), 1);
     assert_eq!(e.stats()["failed_requests"], 1);
 }
+
+#[test]
+fn an_abort_mid_stream_ends_it_as_cancelled_even_with_items_buffered() {
+    use resilient_core::pipeline::CancelToken;
+    let sim = Sim::new();
+    let mut chunk = delta("a");
+    chunk.extend(delta("b"));
+    chunk.extend(delta("c"));
+    sim.transport
+        .push(stream_step(vec![(0.0, chunk), (0.0, end())]));
+    let e = engine(&sim, json!({}));
+    let token = CancelToken::new();
+    let call = Call {
+        cancel: Some(token.clone()),
+        ..stream_call()
+    };
+    let got = sim.block_on(async move {
+        let mut s = e.open_stream(call).await.unwrap();
+        let first = s.next().await.unwrap().unwrap();
+        token.cancel();
+        let after = s.next().await;
+        let end = s.next().await;
+        (first, after, end.is_none(), e.stats())
+    });
+    assert!(got.0.contains("\"a\""));
+    assert_eq!(got.1.unwrap().unwrap_err().kind, ErrorType::Cancelled);
+    assert!(got.2, "nothing after the cancel");
+    assert_eq!(got.3["cancelled_requests"], 1);
+    assert_eq!(got.3["successful_requests"], 0);
+}

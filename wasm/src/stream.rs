@@ -8,7 +8,7 @@ use js_sys::{JsString, Object, Promise, Reflect};
 use resilient_core::codec::StreamCodec;
 use resilient_core::pipeline::{Call, CancelToken, Engine, Read, SharedStream};
 use resilient_core::{ApiError, ErrorType};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
@@ -32,6 +32,9 @@ struct Inner {
     /// The text so far, as a JS string: concatenation there is cheap (ropes), so items can
     /// carry the whole text without quadratic copying.
     text: RefCell<JsString>,
+    /// `return()` ran (a `break` out of `for await`): the stream ends quietly. An abort
+    /// through the caller's signal instead rejects the next read with `cancelled`.
+    returned: Cell<bool>,
 }
 
 #[wasm_bindgen]
@@ -59,6 +62,7 @@ impl ChatStream {
                 state: RefCell::new(State::Ready(Box::new((prepared, codec)))),
                 cancel: RefCell::new(None),
                 text: RefCell::new(JsString::from("")),
+                returned: Cell::new(false),
             }),
         }
     }
@@ -131,11 +135,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             let _ = Reflect::set(&item, &"text".into(), &text);
             inner.text.replace(text);
             // return() may have run while this next() was reading: honour it now.
-            let stopped = inner
-                .cancel
-                .borrow()
-                .as_ref()
-                .is_some_and(CancelToken::is_cancelled);
+            let stopped = inner.returned.get();
             inner.state.replace(if stopped {
                 State::Done
             } else {
@@ -165,6 +165,7 @@ impl ChatStream {
     /// frees its slot. Called by `for await` on `break`.
     #[wasm_bindgen(js_name = "return")]
     pub fn stop(&self) -> Promise {
+        self.inner.returned.set(true);
         if let Some(token) = self.inner.cancel.borrow().as_ref() {
             token.cancel();
         }

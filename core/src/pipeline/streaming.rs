@@ -48,6 +48,14 @@ impl ActiveStream {
     /// The next item, `None` after the last one (or after an error was returned).
     pub async fn next(&mut self) -> Option<Result<String, ApiError>> {
         loop {
+            // An aborted call ends at its next read, even with items still buffered: a stream
+            // cut short must never look complete.
+            if !self.settled && self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+                return Some(Err(self.finish_err(ApiError::new(
+                    ErrorType::Cancelled,
+                    "the caller aborted the stream",
+                ))));
+            }
             if let Some(item) = self.pending.pop_front() {
                 if self.pending.is_empty() && self.codec.done() && self.failure.is_none() {
                     self.finish_ok();
@@ -197,6 +205,8 @@ impl ActiveStream {
         self.settled = true;
         self.permit = None;
         self.body = Box::new(Ended);
+        // Nothing is delivered after the error.
+        self.pending.clear();
         if let Some(mut t) = self.ticket.take() {
             if let Some(ticket) = t.ticket.take() {
                 let outcome = if counts {
