@@ -334,7 +334,21 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       Object.defineProperty(entry, 'bytes', { value: bytes, enumerable: false });
       inFlight[provider]++;
       if (inFlight[provider] > peakInFlight[provider]) peakInFlight[provider] = inFlight[provider];
-      res.on('close', () => inFlight[provider]--);
+      // Over when the response closes, or as soon as the client is seen to hang up: a socket's
+      // 'close' comes a loop phase after its 'end'/'error', when the client's next request may
+      // already have been read.
+      const sock = req.socket;
+      let live = true;
+      const over = () => {
+        if (!live) return;
+        live = false;
+        inFlight[provider]--;
+        sock.off('end', over);
+        sock.off('error', over);
+      };
+      res.on('close', over);
+      sock.on('end', over);
+      sock.on('error', over);
       const hooked = onRequest ? onRequest(entry) : null;
       let step = null;
       const override = req.headers['x-emulate'];
