@@ -8,7 +8,7 @@
 // The `request` events check the assumption (n must come in order) and every cancelled
 // call's error carries its id, checked again at settlement.
 
-import { OPS, PROVIDERS, STAGES } from './plan.js';
+import { FAULTS, OPS, PROVIDERS, STAGES } from './plan.js';
 
 export const STAGE = Object.fromEntries(STAGES.map(([s], i) => [s, i]));
 const S3_BODY = new TextEncoder().encode('soak object body');
@@ -24,9 +24,11 @@ export function markerOf(entry) {
   return m ? Number(m[1]) : -1;
 }
 
-function args(op, id, signal, priority) {
+const STALL = FAULTS.findIndex(([f]) => f === 'stall');
+
+function args(op, id, signal, priority, timeout) {
   const text = `soak ${marker(id)}`;
-  const base = { signal, priority };
+  const base = timeout ? { signal, priority, timeout } : { signal, priority };
   switch (op) {
     case 'chat': case 'chatStream':
       return { messages: [{ role: 'user', content: text }], maxTokens: 8, ...base };
@@ -124,7 +126,9 @@ export class Driver {
       this.abortsByStage.before++;
       ctl.abort();
     }
-    const req = args(op, id, ctl.signal, plan.priority[id]);
+    // A call meant to stall gets a short per-call timeout; the clients' own timeout is long
+    // enough that a loaded machine does not turn normal replies into timeouts.
+    const req = args(op, id, ctl.signal, plan.priority[id], plan.fault[id] === STALL ? 0.2 : 0);
     if (isStream) return this.consume(id, this.clients[p][op](req));
     return this.clients[p][op](req).then((r) => this.settle(id, null, r), (e) => this.settle(id, e, null));
   }

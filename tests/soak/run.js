@@ -9,11 +9,12 @@ import { Driver } from './driver.js';
 import { startSoakServer } from './server.js';
 import { KEYS, S3_SECRET, makeScanner } from './secrets.js';
 
-// Small timeouts and delays so thousands of faulty calls run in seconds. maxRetryAfter is
-// above the 5 s hint used for backoff aborts; the breaker resets fast so a trip costs little.
+// Small delays so thousands of faulty calls run in seconds (stalls use a 0.2 s per-call
+// timeout). maxRetryAfter is above the 5 s hint used for backoff aborts; the breaker resets
+// fast so a trip costs little.
 const COMMON = {
-  timeout: 0.25, maxRetries: 3, initialRetryDelay: 0.002, maxRetryDelay: 0.02, maxRetryAfter: 6,
-  failureThreshold: 6, resetTimeout: 0.05, queueSize: 6,
+  timeout: 2, maxRetries: 3, initialRetryDelay: 0.002, maxRetryDelay: 0.02, maxRetryAfter: 6,
+  failureThreshold: 8, resetTimeout: 0.05, queueSize: 6,
 };
 export const LIMITS = { openai: 4, claude: 3, gemini: 5, ollama: 4, hf_tei: 2, s3_kit: 3 };
 // Calls kept outstanding per lane: enough to fill the queue behind the limit (planned burst
@@ -34,7 +35,7 @@ export function parseArgs(argv) {
     else if (k === '--max-seconds') o.maxSeconds = num();
     else throw new Error(`unknown argument ${k}`);
   }
-  if (o.requests < 100) throw new Error('--requests must be at least 100');
+  if (o.requests < 1000) throw new Error('--requests must be at least 1000 (500 of them warm the heap up)');
   // The bound: generous for the ~1-2k calls/s the soak runs at, so only a hang reaches it.
   o.maxSeconds ??= 30 + Math.ceil(o.requests / 200);
   return o;
@@ -95,7 +96,7 @@ export async function runSoak({ requests, seed, maxSeconds }) {
     return false;
   };
 
-  const warm = Math.max(200, Math.floor(requests / 10));
+  const warm = Math.max(500, Math.floor(requests / 10));
   let finished = await phase(0, warm);
   server.drain();
   const before = measure(wasm);

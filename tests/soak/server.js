@@ -12,7 +12,7 @@ export async function startSoakServer({ plan, seed, keys, s3, ref, scan }) {
   const attempts = new Uint8Array(plan.n); // attempts the hook saw per call
   const arrivals = new Uint8Array(plan.n); // requests per call in the emulator's log
   const faults = Object.fromEntries(FAULTS.map(([f]) => [f, 0]));
-  const support = { stall_for_inflight_abort: 0, long_hint_for_backoff_abort: 0, slow_stream_for_midstream_abort: 0 };
+  const support = { stall_for_inflight_abort: 0, long_hint_for_backoff_abort: 0, slow_stream_for_midstream_abort: 0, slow_reply: 0 };
   const rand = rng(seed ^ 0x5eed);
   let foreign = 0;
 
@@ -44,6 +44,12 @@ export async function startSoakServer({ plan, seed, keys, s3, ref, scan }) {
       const step = faultStep(name, p, rand, p === 's3_kit' ? s3.secretAccessKey : keys[p]);
       if (step) faults[name]++;
       return step;
+    }
+    if (rand() < 0.2) {
+      // Some replies take a few ms, so calls overlap at the server and the concurrency
+      // limit is actually approached.
+      support.slow_reply++;
+      return { delayMs: 2 + Math.floor(rand() * 6) };
     }
     return null;
   };
