@@ -13,7 +13,6 @@ export async function startSoakServer({ plan, seed, keys, s3, ref, scan }) {
   const arrivals = new Uint8Array(plan.n); // requests per call in the emulator's log
   const faults = Object.fromEntries(FAULTS.map(([f]) => [f, 0]));
   const support = { stall_for_inflight_abort: 0, long_hint_for_backoff_abort: 0, slow_stream_for_midstream_abort: 0, slow_reply: 0 };
-  const rand = rng(seed ^ 0x5eed);
   let foreign = 0;
 
   const onRequest = (entry) => {
@@ -22,6 +21,8 @@ export async function startSoakServer({ plan, seed, keys, s3, ref, scan }) {
     if (id < 0 || id >= plan.n) return null;
     const a = Math.min(++attempts[id], 255);
     attempts[id] = a;
+    // Drawn from (seed, call, attempt), not arrival order, so a seed gives the same steps.
+    const rand = rng((seed * 0x9e3779b1 + id * 0x85ebca6b + a * 0xc2b2ae35) >>> 0);
     const stage = plan.stage[id];
     if ((stage === STAGE.inflight || stage === STAGE.queued) && !driver.aborted[id] && !driver.settled[id]) {
       // The server holds the request (stall) while the caller aborts it. A call meant for a
