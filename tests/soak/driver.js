@@ -1,6 +1,6 @@
 // Runs the planned calls: one lane per provider keeps a window of calls outstanding (more than
 // the client's concurrency limit, so calls queue), aborts each at its planned stage, and
-// records every settlement in typed arrays (nothing per call survives on the heap).
+// records every settlement in typed arrays (only calls with a problem are kept, by id).
 //
 // Call-to-client-id mapping: a client names its calls `<provider>-<salt>-<n>` with n counting
 // calls in the order they start, and a call (or a stream's first next()) starts in the order
@@ -49,7 +49,7 @@ export class Driver {
     this.settled = new Uint8Array(n); // settlements seen per call (promise or stream end)
     this.terminal = new Uint8Array(n); // 'success'/'failure' events per call
     this.launched = new Uint8Array(n);
-    this.outcome = new Int16Array(n).fill(-1); // index into this.types; -2: not an ApiError
+    this.outcome = new Int16Array(n).fill(-1); // index into this.types
     this.aborted = new Uint8Array(n); // the stage the abort really hit (0: none)
     this.queueState = new Uint8Array(n); // bit 1: enqueued, bit 2: dequeued
     this.abortAt = new Float64Array(n);
