@@ -69,6 +69,12 @@
 //                items, then releases the error)
 //   slowStreamMs delay between stream frames
 //
+// Hooks (startEmulator options, for soaks and tests that steer faults per request):
+//   onRequest(entry)  called for every logged request as it arrives; a step it returns is
+//                used when the request has no x-emulate header and no script step is left
+//   stats().inFlight / .peakInFlight  per provider: requests that fully arrived and whose
+//                response has not closed yet (sent, reset or abandoned), and the most at once
+//
 // Control routes (not logged): POST /__control/script, POST /__control/reset,
 // GET /__control/requests, GET /__control/health.
 //
@@ -177,7 +183,7 @@ function headFrames(frames, textFrames) {
  * `keys` ({ provider: key }: the exact key a provider accepts; OpenAI, Groq, Claude and Gemini
  * accept any non-empty key without one, the others need none without one), `verbose`.
  */
-export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = false } = {}) {
+export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = false, onRequest = null } = {}) {
   const s3Creds = { ...DEFAULT_S3, ...s3 };
   const options = { keys: { ...keys } };
   const store = new S3Store();
@@ -190,6 +196,10 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
   let waiters = [];
   let received = 0;
   let closed = false;
+  // Requests between arrival and the close of their response, per provider (a soak checks
+  // the client's concurrency limit against what the server really sees).
+  const inFlight = Object.fromEntries(PROVIDERS.map((p) => [p, 0]));
+  const peakInFlight = { ...inFlight };
 
   function later(ms, fn) {
     const t = setTimeout(() => {
@@ -321,6 +331,24 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
         step: {},
       };
       Object.defineProperty(entry, 'bytes', { value: bytes, enumerable: false });
+      inFlight[provider]++;
+      if (inFlight[provider] > peakInFlight[provider]) peakInFlight[provider] = inFlight[provider];
+      // Over when the response closes, or as soon as the client is seen to hang up: a socket's
+      // 'close' comes a loop phase after its 'end'/'error', when the client's next request may
+      // already have been read.
+      const sock = req.socket;
+      let live = true;
+      const over = () => {
+        if (!live) return;
+        live = false;
+        inFlight[provider]--;
+        sock.off('end', over);
+        sock.off('error', over);
+      };
+      res.on('close', over);
+      sock.on('end', over);
+      sock.on('error', over);
+      const hooked = onRequest ? onRequest(entry) : null;
       let step = null;
       const override = req.headers['x-emulate'];
       if (override !== undefined) {
@@ -333,7 +361,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
           return writeJson(res, 400, { error: { message: `emulator: invalid x-emulate header (${e.message})`, type: 'invalid_request_error' } });
         }
       } else {
-        step = scripts.get(provider).shift() || {};
+        step = scripts.get(provider).shift() || hooked || {};
       }
       entry.step = step;
       requests.push(entry);
@@ -598,7 +626,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       return waitFor(() => held.size > 0, { timeoutMs, what: 'a held stream' });
     },
     stats() {
-      return { received, open: sockets.size, held: held.size };
+      return { received, open: sockets.size, held: held.size, inFlight: { ...inFlight }, peakInFlight: { ...peakInFlight } };
     },
     /** Forgets the log, every script, the S3 objects and the counters (held streams go on). */
     reset() {
@@ -610,6 +638,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       }
       store.clear();
       received = 0;
+      for (const p of PROVIDERS) peakInFlight[p] = inFlight[p];
     },
     /** Stops serving; destroys open sockets so stalled requests end. Idempotent. */
     close() {
