@@ -55,6 +55,9 @@ cd "$root/tests/node"
 npm install --no-audit --no-fund --loglevel=error
 node --test --test-concurrency=4
 
+step "soak: 2000 seeded calls with faults and aborts at every stage"
+node "$root/tests/soak.js" --requests 2000
+
 step "TypeScript types (tsc --strict against the documented surface)"
 npx --no-install tsc -p types/tsconfig.json
 echo "types ok"

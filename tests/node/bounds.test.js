@@ -92,6 +92,25 @@ describe('a stream whose consumer stops reading', () => {
   });
 });
 
+describe('an abort through the signal mid-stream', () => {
+  test('rejects the next read with cancelled, never a clean end', TEST_TIMEOUT, async () => {
+    const c = client();
+    const ctl = new AbortController();
+    let text = '';
+    const e = await rejection((async () => {
+      for await (const item of c.chatStream({ messages, signal: ctl.signal })) {
+        text = item.text;
+        ctl.abort();
+      }
+    })());
+    assert.equal(e.type, 'cancelled');
+    assert.ok(text.length > 0 && text !== 'echo: one two three four five six');
+    const s = c.getStats();
+    assert.equal(s.cancelled_requests, 1);
+    assert.equal(s.successful_requests, 0);
+  });
+});
+
 describe('stream items before an error in the same read', () => {
   test('reach the caller; the error carries them and the call is not retried', TEST_TIMEOUT, async () => {
     emu.script('openai', [{ malformed: true, midStreamDelayMs: 0 }]);
