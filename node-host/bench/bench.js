@@ -173,7 +173,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 // ------------------------------------------------------------------------------ load package
 let OpenAI = null;
 try {
-  ({ OpenAI } = await import(pathToFileURL(path.join(PKG_DIR, 'index.js')).href));
+  ({ OpenAI } = await import(pathToFileURL(path.join(PKG_DIR, 'node.js')).href));
 } catch (err) {
   console.log(`could not load the package (${err && err.message}); only the size section runs`);
 }
