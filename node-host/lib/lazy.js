@@ -24,17 +24,36 @@ const EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue'];
 
 const slots = new WeakMap();
 
-/** The slot of a client: { provider, client, pending, waiting, error }. */
+/** The slot of a client: { provider, options, client, pending, waiting, error }. */
 function slot(self) {
   const s = slots.get(self);
   if (!s) throw new TypeError('not a resilient-api-client client');
   return s;
 }
 
+/**
+ * The promise of the wasm Client. A failed load is not final (init() may load it later), so a
+ * later call waits again; an option error, raised once the engine exists, stays.
+ */
+function pendingClient(s) {
+  if (!s.pending) {
+    s.pending = whenReady().then(() => {
+      s.client = new Client(s.provider, s.options); // option errors throw here, naming the option
+      s.options = undefined;
+      return s.client;
+    });
+    s.pending.catch((err) => {
+      if (isReady()) s.error = err;
+      else s.pending = null;
+    });
+  }
+  return s.pending;
+}
+
 /** Runs `use(client)` once the engine and this client exist; counts it as queued till then. */
 function whenClient(s, use) {
   s.waiting++;
-  return s.pending.then((client) => {
+  return pendingClient(s).then((client) => {
     s.waiting--;
     return use(client);
   }, (err) => {
@@ -68,20 +87,14 @@ class PendingStream {
 
 export class LazyClient {
   constructor(provider, options) {
-    const s = { provider, client: null, pending: null, waiting: 0, error: null };
+    const s = { provider, options, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {
       s.client = new Client(provider, options); // option errors throw here, naming the option
-      return;
+      s.options = undefined;
+    } else {
+      pendingClient(s);
     }
-    s.pending = whenReady().then(() => {
-      s.client = new Client(provider, options);
-      return s.client;
-    });
-    // An option error or a failed load reaches every call and the sync members, not the console.
-    s.pending.catch((err) => {
-      s.error = err;
-    });
   }
 
   get provider() {
