@@ -50,14 +50,17 @@ function pendingClient(s) {
   return s.pending;
 }
 
-/** Runs `use(client)` once the engine and this client exist; counts it as queued till then. */
-function whenClient(s, use) {
-  s.waiting++;
+/** Runs `use(client)` once the engine and this client exist; a call counts as queued till then. */
+function whenClient(s, use, { isCall = true } = {}) {
+  if (isCall) s.waiting++;
+  const settled = () => {
+    if (isCall) s.waiting--;
+  };
   return pendingClient(s).then((client) => {
-    s.waiting--;
+    settled();
     return use(client);
   }, (err) => {
-    s.waiting--;
+    settled();
     throw err;
   });
 }
@@ -130,7 +133,7 @@ export class LazyClient {
     let removed = false;
     whenClient(s, (client) => {
       if (!removed) off = client.on(event, listener);
-    }).catch(() => {});
+    }, { isCall: false }).catch(() => {});
     return () => {
       removed = true;
       if (off) off();
@@ -166,7 +169,7 @@ for (const name of DEFERRED) {
   define(name, function forward(...args) {
     const s = slot(this);
     if (s.client) return s.client[name](...args);
-    whenClient(s, (client) => client[name](...args)).catch(() => {});
+    whenClient(s, (client) => client[name](...args), { isCall: false }).catch(() => {});
     return undefined;
   });
 }
