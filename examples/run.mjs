@@ -114,17 +114,24 @@ async function main() {
       const dir = path.join(HERE, ex.dir);
       const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
       const started = Date.now();
-      let result = await install(dir);
+      const took = [];
+      const timed = async (stage, work) => {
+        const t0 = Date.now();
+        const r = await work();
+        took.push(`${stage} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return r;
+      };
       let stage = 'install';
+      let result = await timed(stage, () => install(dir));
       if (result.code === 0 && manifest.scripts?.build) {
         stage = 'build';
-        result = await run('npm', ['run', '--silent', 'build'], { cwd: dir });
+        result = await timed(stage, () => run('npm', ['run', '--silent', 'build'], { cwd: dir }));
       }
       if (result.code === 0 && manifest.scripts?.start) {
         stage = 'run';
-        result = await run('npm', ['start', '--silent'], {
+        result = await timed(stage, () => run('npm', ['start', '--silent'], {
           cwd: dir, env: { EMULATOR_ORIGIN: emulator.origin, DENO_NO_UPDATE_CHECK: '1' },
-        });
+        }));
         if (result.code === 0 && !/^PASS /m.test(result.out)) result = { code: 1, out: `${result.out}\n(no PASS line)` };
       } else if (result.code === 0) {
         stage = 'run in Chromium';
@@ -142,15 +149,16 @@ async function main() {
         const server = await serveDirectory(path.join(dir, ex.serve));
         try {
           const url = `http://127.0.0.1:${server.address().port}/${ex.page}?emulator=${encodeURIComponent(emulator.origin)}`;
-          result = await openPage(context, url);
+          result = await timed('page', () => openPage(context, url));
         } finally {
+          server.closeAllConnections();
           await new Promise((resolve) => server.close(resolve));
         }
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const ok = result.code === 0;
       const pass = ok ? result.out.split('\n').find((l) => l.startsWith('PASS ')) : '';
-      console.log(ok ? pass : `FAIL ${ex.dir} (${stage}):\n${result.out.trim().split('\n').slice(-40).join('\n')}`);
+      console.log(ok ? `${pass} (${took.join(', ')})` : `FAIL ${ex.dir} (${stage}; ${took.join(', ')}):\n${result.out.trim().split('\n').slice(-40).join('\n')}`);
       const versions = ex.serve ? [] : [`node ${process.versions.node}`];
       versions.push(...ex.tools.map((t) => `${t} ${versionOf(dir, t)}`));
       if (ex.serve) versions.push(`chromium ${browserVersion || '?'}`);
