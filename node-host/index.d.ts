@@ -474,7 +474,7 @@ export const version: string;
 /**
  * Resolves when the engine (the wasm) is ready. In Node, Bun, Deno and workerd it is ready at
  * import; in browsers and workers it loads in the background and calls wait for it, but the
- * synchronous presignUrl, getStats, generateReport and endpoints throw until then.
+ * synchronous presignUrl and endpoints throw until then (getStats and generateReport give zeros).
  */
 export function ready(): Promise<void>;
 

@@ -4,6 +4,7 @@
 // once it is ready (and for clients constructed after that) every member forwards directly.
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { isReady, whenReady, onReady } from './loader.js';
+import { initialReport, initialStats } from './initial.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
@@ -15,8 +16,8 @@ const UNARY = [
   'listObjects', 'makeRequest',
 ];
 const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
-// Synchronous members with no meaningful answer before the engine exists: they throw until then.
-const NEEDS_ENGINE = ['presignUrl', 'getStats', 'generateReport', 'endpoints'];
+// Synchronous members with no answer before the engine exists: they throw until then.
+const NEEDS_ENGINE = ['presignUrl', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call
 // order with the calls, as soon as it is.
 const DEFERRED = ['resetStats', 'trackRequestResult'];
@@ -118,6 +119,18 @@ export class LazyClient {
   get queueProcessing() {
     const s = slot(this);
     return s.client ? s.client.queueProcessing : s.waiting > 0;
+  }
+  getStats(options) {
+    const s = slot(this);
+    if (s.client) return s.client.getStats(options);
+    if (s.error) throw s.error;
+    return initialStats(s.waiting);
+  }
+  generateReport(options) {
+    const s = slot(this);
+    if (s.client) return s.client.generateReport(options);
+    if (s.error) throw s.error;
+    return initialReport(s.options, options);
   }
   checkCircuitBreaker() {
     const s = slot(this);

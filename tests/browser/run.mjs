@@ -128,8 +128,11 @@ const CASES = [
         await fresh.waitForFunction(() => window.lazyResult, null, { timeout: 20_000 });
         const got = await fresh.evaluate(() => window.lazyResult);
         assert.equal(got.error, undefined);
-        assert.match(got.statsBefore, /still loading/, 'getStats before the engine is ready');
+        assert.deepEqual(got.statsBefore, got.freshStats, 'getStats before the engine: the engine\'s zero stats');
+        assert.deepEqual(got.reportBefore, got.freshReport, 'generateReport before the engine: the engine\'s empty report');
+        assert.match(got.endpointsBefore, /still loading/, 'endpoints() needs the engine');
         assert.equal(got.queuedBefore, 3, 'calls waiting for the engine count as queued');
+        assert.equal(got.statsQueued, 3);
         assert.equal(got.stateBefore, 'CLOSED');
         assert.deepEqual(got.order, ['echo: a', 'echo: b', 'echo: c']);
         assert.equal(got.streamed, 'echo: streamed early');
