@@ -252,6 +252,9 @@ if (OpenAI) {
     }
   };
   if (fs.existsSync(pkgDir)) walk(pkgDir);
+  // The browser entry and the modules it imports (lib/: the loader and the waiting client).
+  const libDir = path.join(PKG_DIR, 'lib');
+  if (fs.existsSync(libDir)) walk(libDir);
   const entry = path.join(PKG_DIR, 'index.js');
   if (fs.existsSync(entry)) files.push(entry);
   const rows = [];
