@@ -1,9 +1,11 @@
 // Checks what `npm pack` puts in the tarball (node check-pack.mjs <node-host dir> <pack.json>,
 // where pack.json is the output of `npm pack --dry-run --json`): README, LICENSE, the wasm and
-// every file the exports map names are in it; tests and Rust sources are not; and no module a
-// user can load has a top-level await (esbuild refuses one when told the target has none).
+// every file the exports map names are in it; tests and Rust sources are not; no module a user
+// can load has a top-level await (esbuild refuses one when told the target has none); and the
+// names and version the JS exports before the wasm loads are the engine's own.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
 
 const [pkgDir, packJson] = process.argv.slice(2);
@@ -45,9 +47,21 @@ for (const file of files) {
   }
 }
 
+// lib/names.js answers before the engine exists; it must say what the engine says.
+const glue = await import(pathToFileURL(path.join(pkgDir, 'pkg', 'resilient_wasm.js')).href);
+glue.initSync({ module: readFileSync(path.join(pkgDir, 'pkg', 'resilient_wasm_bg.wasm')) });
+const names = await import(pathToFileURL(path.join(pkgDir, 'lib', 'names.js')).href);
+if (JSON.stringify(names.PROVIDERS) !== JSON.stringify(glue.providers())) {
+  problems.push(`lib/names.js PROVIDERS ${names.PROVIDERS} differ from the engine's ${glue.providers()}`);
+}
+for (const [what, v] of [['the engine', glue.version()], ['package.json', manifest.version]]) {
+  if (names.version !== v) problems.push(`lib/names.js version ${names.version} differs from ${what}'s ${v}`);
+}
+
 if (problems.length) {
   for (const p of problems) console.error(`FAIL pack: ${p}`);
   process.exit(1);
 }
 console.log(`PASS pack: ${pack.filename}, ${files.size} files, ${(pack.size / 1024).toFixed(0)} KiB packed; `
-  + `README, LICENSE, wasm and every export present; no tests or Rust sources; no top-level await in ${checked} modules`);
+  + `README, LICENSE, wasm and every export present; no tests or Rust sources; no top-level await in ${checked} modules; `
+  + `names and version ${names.version} match the engine`);

@@ -1,6 +1,6 @@
 // What every entry exports without needing the engine: the provider names, the package version
 // and the provider classes over a base class. Kept in JS so a browser entry can export them at
-// once, while the wasm is still loading (tests/node/entries.test.js checks them against it).
+// once, while the wasm is still loading (examples/check-pack.mjs checks them against it).
 
 export const PROVIDERS = Object.freeze([
   'openai', 'groq', 'claude', 'gemini', 'ollama', 'hf_tgi', 'hf_tei', 'llvm', 'opea', 'ovms', 's3_kit',
