@@ -107,7 +107,7 @@ function print(line = '') {
 }
 
 async function makeClient(opts) {
-  const { createClient, PROVIDERS } = await import('./index.js');
+  const { createClient, PROVIDERS } = await import('./node.js');
   const { realTarget } = await import('./check/env.js');
   const provider = opts.provider || 'openai';
   if (!PROVIDERS.includes(provider)) {
@@ -200,7 +200,7 @@ async function main(argv) {
     return command ? 0 : 2;
   }
   if (command === '--version' || command === '-V' || command === 'version') {
-    const { version } = await import('./index.js');
+    const { version } = await import('./node.js');
     print(version);
     return 0;
   }

@@ -17,7 +17,7 @@
 //
 //   node node-host/demo.js
 
-import { createClient, version } from './index.js';
+import { createClient, version } from './node.js';
 import { startEmulator } from './emulator/index.js';
 import { PROVIDERS, emulatorTarget, realTarget } from './check/env.js';
 import { pad, table } from './check/format.js';

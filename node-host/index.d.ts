@@ -20,10 +20,67 @@ export interface EndpointOptions {
   baseUrl?: string;
   weight?: number;
   maxConcurrentRequests?: number;
+  /** Seed spellings of the fields above. */
+  api_key?: string;
+  base_url?: string;
+  max_concurrent_requests?: number;
 }
 
-/** Client options; durations in seconds. The seed's snake_case names are accepted too. */
-export interface ClientOptions {
+/** A fetch-compatible function (tests, proxies, custom agents). */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * The seed's snake_case option names, accepted as aliases of the camelCase ones (a seed user's
+ * metadata object can be passed as it is). Listed one by one so a misspelled key is a type error.
+ */
+export interface SeedOptionAliases {
+  api_key?: string;
+  access_key_id?: string;
+  secret_access_key?: string;
+  session_token?: string;
+  base_url?: string;
+  max_concurrent_requests?: number;
+  queue_size?: number;
+  max_retries?: number;
+  initial_retry_delay?: number;
+  backoff_factor?: number;
+  max_retry_delay?: number;
+  max_retry_after?: number;
+  failure_threshold?: number;
+  reset_timeout?: number;
+  half_open_max_probes?: number;
+  api_version?: string;
+}
+
+/**
+ * The seed's per-provider metadata keys. A client reads only its own provider's keys and
+ * ignores the others, so one metadata object fits every client.
+ */
+export interface SeedMetadataAliases {
+  openai_api_key?: string;
+  groq_api_key?: string;
+  claude_api_key?: string;
+  anthropic_api_key?: string;
+  gemini_api_key?: string;
+  google_api_key?: string;
+  hf_api_key?: string;
+  hf_api_token?: string;
+  ollama_api_url?: string;
+  llvm_api_url?: string;
+  llvm_api_key?: string;
+  opea_endpoint?: string;
+  ovms_api_url?: string;
+  ovms_model?: string;
+  ovms_api_key?: string;
+  /** s3_kit credentials and endpoint in the seed's form. */
+  s3cfg?: { accessKey?: string; secretKey?: string; access_key?: string; secret_key?: string; endpoint?: string };
+}
+
+/**
+ * Client options; durations in seconds. An unknown key is a type error here and, at run time,
+ * an error that names it (the README's "Options" says when it surfaces).
+ */
+export interface ClientOptions extends SeedOptionAliases, SeedMetadataAliases {
   apiKey?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
@@ -32,7 +89,7 @@ export interface ClientOptions {
   baseUrl?: string;
   model?: string;
   headers?: Record<string, string>;
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  fetch?: FetchFunction;
   timeout?: number;
   maxConcurrentRequests?: number;
   queueSize?: number;
@@ -50,7 +107,6 @@ export interface ClientOptions {
   endpoints?: EndpointOptions[];
   apiVersion?: string;
   strategy?: 'round-robin' | 'least-loaded';
-  [seedAlias: string]: JsonValue | undefined | ((input: string, init: RequestInit) => Promise<Response>) | EndpointOptions[];
 }
 
 /** Accepted by every call. */
@@ -68,6 +124,7 @@ export type Message = {
   content: string;
 };
 
+/** The fields every chat call takes; provider-specific fields are in the `*ChatParams` types. */
 export interface ChatRequest extends CallOptions {
   messages: Message[];
   model?: string;
@@ -76,15 +133,90 @@ export interface ChatRequest extends CallOptions {
   topP?: number;
   stop?: string | string[];
   system?: string;
-  [providerParam: string]: JsonValue | AbortSignal | undefined;
+}
+
+/**
+ * Fields the OpenAI-compatible servers (OpenAI, Groq, TGI, OPEA, OVMS) take besides the common
+ * ones, sent as written. Any other field: name it in the call's type argument, as in
+ * `client.chat<{ my_field: number }>({ messages, my_field: 1 })`.
+ */
+export interface OpenAIChatParams {
+  seed?: number;
+  n?: number;
+  user?: string;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+  logit_bias?: Record<string, number>;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  response_format?: JsonValue;
+  tools?: JsonValue[];
+  tool_choice?: JsonValue;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  metadata?: Record<string, string>;
+  store?: boolean;
+  service_tier?: string;
+}
+
+/** Claude's fields besides the common ones. */
+export interface ClaudeChatParams {
+  topK?: number;
+  top_k?: number;
+  stop_sequences?: string[];
+  metadata?: { user_id?: string };
+  tools?: JsonValue[];
+  tool_choice?: JsonValue;
+  thinking?: JsonValue;
+  service_tier?: string;
+}
+
+/** Gemini's fields besides the common ones (merged into `generationConfig` where they belong). */
+export interface GeminiChatParams {
+  topK?: number;
+  top_k?: number;
+  generationConfig?: { [field: string]: JsonValue };
+  safetySettings?: JsonValue[];
+  tools?: JsonValue[];
+  toolConfig?: JsonValue;
+  cachedContent?: string;
+}
+
+/** Ollama's fields besides the common ones (sampling fields are merged into `options`). */
+export interface OllamaChatParams {
+  topK?: number;
+  top_k?: number;
+  seed?: number;
+  options?: { [option: string]: JsonValue };
+  format?: JsonValue;
+  keep_alive?: string | number;
+  think?: boolean;
+  tools?: JsonValue[];
 }
 
 export interface GenerateRequest extends CallOptions {
   prompt: string;
   model?: string;
   maxTokens?: number;
-  [providerParam: string]: JsonValue | AbortSignal | undefined;
+  temperature?: number;
+  topP?: number;
+  stop?: string | string[];
 }
+
+/** Text generation fields besides the common ones (Ollama, TGI's /generate, OVMS completions). */
+export interface GenerateParams {
+  topK?: number;
+  top_k?: number;
+  seed?: number;
+  system?: string;
+  options?: { [option: string]: JsonValue };
+  format?: JsonValue;
+  keep_alive?: string | number;
+  parameters?: { [parameter: string]: JsonValue };
+}
+
+/** Extra request fields named by a call's type argument; never inferred, so a typo stays an error. */
+type Extra<E> = NoInfer<E>;
 
 export interface Usage {
   prompt_tokens: number;
@@ -250,13 +382,13 @@ declare class BaseClient {
   endpoints(): EndpointState[];
 }
 
-interface Chats {
-  chat(request: ChatRequest): Promise<ChatResult>;
-  chatStream(request: ChatRequest): ChatStream;
+interface Chats<P> {
+  chat<E extends object = {}>(request: ChatRequest & P & Extra<E>): Promise<ChatResult>;
+  chatStream<E extends object = {}>(request: ChatRequest & P & Extra<E>): ChatStream;
 }
 interface Generates {
-  generate(request: GenerateRequest): Promise<ChatResult>;
-  generateStream(request: GenerateRequest): ChatStream;
+  generate<E extends object = {}>(request: GenerateRequest & GenerateParams & Extra<E>): Promise<ChatResult>;
+  generateStream<E extends object = {}>(request: GenerateRequest & GenerateParams & Extra<E>): ChatStream;
 }
 interface Embeds {
   embed(request: EmbedRequest): Promise<EmbedResult>;
@@ -269,19 +401,19 @@ interface Lists {
 }
 
 export class OpenAI extends BaseClient {}
-export interface OpenAI extends Chats, Embeds, Lists {}
+export interface OpenAI extends Chats<OpenAIChatParams>, Embeds, Lists {}
 export class Groq extends BaseClient {}
-export interface Groq extends Chats, Lists {}
+export interface Groq extends Chats<OpenAIChatParams>, Lists {}
 export class Claude extends BaseClient {}
-export interface Claude extends Chats, Lists {}
+export interface Claude extends Chats<ClaudeChatParams>, Lists {}
 export class Gemini extends BaseClient {}
-export interface Gemini extends Chats, Embeds, Lists {}
+export interface Gemini extends Chats<GeminiChatParams>, Embeds, Lists {}
 export class Ollama extends BaseClient {}
-export interface Ollama extends Chats, Generates, Embeds, Lists {}
+export interface Ollama extends Chats<OllamaChatParams>, Generates, Embeds, Lists {}
 export class HfTgi extends BaseClient {
   health(options?: CallOptions): Promise<JsonValue>;
 }
-export interface HfTgi extends Chats, Generates, Lists {}
+export interface HfTgi extends Chats<OpenAIChatParams>, Generates, Lists {}
 export class HfTei extends BaseClient {
   health(options?: CallOptions): Promise<JsonValue>;
 }
@@ -293,17 +425,17 @@ export class Llvm extends BaseClient {
 }
 export interface Llvm extends Lists {}
 export class Opea extends BaseClient {
-  chatqna(request: CallOptions & { messages: Message[] }): Promise<ChatResult>;
+  chatqna(request: CallOptions & { messages: Message[]; stream?: boolean }): Promise<ChatResult>;
   chatqnaStream(request: CallOptions & { messages: Message[] }): ChatStream;
 }
-export interface Opea extends Chats, Embeds, Reranks, Lists {}
+export interface Opea extends Chats<OpenAIChatParams>, Embeds, Reranks, Lists {}
 export class Ovms extends BaseClient {
   predict(request: CallOptions & { model: string; instances: JsonValue[]; version?: string | number }): Promise<JsonValue>;
   infer(request: CallOptions & { model: string; inputs: JsonValue[]; outputs?: JsonValue[] }): Promise<JsonValue>;
   modelStatus(request: CallOptions & { model: string }): Promise<JsonValue>;
   health(options?: CallOptions): Promise<JsonValue>;
 }
-export interface Ovms extends Chats, Generates, Embeds, Reranks, Lists {}
+export interface Ovms extends Chats<OpenAIChatParams>, Generates, Embeds, Reranks, Lists {}
 
 export interface ObjectMeta {
   contentType: string | null;
@@ -342,3 +474,24 @@ export function createClient(name: string, options?: ClientOptions): AnyClient;
 
 export const PROVIDERS: readonly ProviderName[];
 export const version: string;
+
+/**
+ * Resolves when the engine (the wasm) is ready. In Node, Bun, Deno and workerd it is ready at
+ * import; in browsers and workers it loads in the background and calls wait for it, but the
+ * synchronous presignUrl and endpoints throw until then (getStats and generateReport give zeros).
+ */
+export function ready(): Promise<void>;
+
+/** What `init` can load the engine from. */
+export type WasmSource =
+  | URL | string | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module;
+
+/**
+ * Loads the engine from `source` instead of the file next to the package: for bundlers that
+ * do not emit the .wasm (esbuild) and pages that serve it themselves. Called before the first
+ * await of your code, the default file is never fetched. A no-op where the engine is ready.
+ */
+export function init(source?: WasmSource): Promise<void>;
+
+/** Instantiates the engine at once from its bytes or a compiled module. */
+export function initSync(module: BufferSource | WebAssembly.Module): void;

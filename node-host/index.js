@@ -1,60 +1,53 @@
-// The package entry: initialises the wasm engine (users never call an init function) and
-// exports the public surface of API.md. Works in Node 20 ESM and in browsers as a module.
-import init, * as wasm from './pkg/resilient_wasm.js';
+// The entry for browsers, workers and bundlers (the "browser" and "default" export conditions).
+// No top-level await and no node: imports: the wasm is fetched from next to the package (the
+// `new URL(..., import.meta.url)` form that Vite, webpack 5, Rollup and Parcel emit as an
+// asset), and clients can be constructed and called at once: calls wait for the engine.
+import { apiErrorClass } from './pkg/resilient_wasm.js';
+import { load, loadSync, autoLoad, whenReady, onReady } from './lib/loader.js';
+import { LazyClient } from './lib/lazy.js';
+import { defineProviders } from './lib/names.js';
 
-const wasmUrl = new URL('./pkg/resilient_wasm_bg.wasm', import.meta.url);
+const { classes, createClient } = defineProviders(LazyClient);
 
-if (wasmUrl.protocol === 'file:') {
-  // Node's fetch cannot read file: URLs, so hand the bytes over directly.
-  const { readFile } = await import('node:fs/promises');
-  await init({ module_or_path: await readFile(wasmUrl) });
-} else {
-  await init({ module_or_path: wasmUrl });
-}
+export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
+export { createClient };
+export { PROVIDERS, version } from './lib/names.js';
 
-// chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
-wasm.ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
-  return this;
-};
-
-const { Client } = wasm;
-
-// One thin class per provider over the single wasm Client.
-export class OpenAI extends Client { constructor(options) { super('openai', options); } }
-export class Groq extends Client { constructor(options) { super('groq', options); } }
-export class Claude extends Client { constructor(options) { super('claude', options); } }
-export class Gemini extends Client { constructor(options) { super('gemini', options); } }
-export class Ollama extends Client { constructor(options) { super('ollama', options); } }
-export class HfTgi extends Client { constructor(options) { super('hf_tgi', options); } }
-export class HfTei extends Client { constructor(options) { super('hf_tei', options); } }
-export class Llvm extends Client { constructor(options) { super('llvm', options); } }
-export class Opea extends Client { constructor(options) { super('opea', options); } }
-export class Ovms extends Client { constructor(options) { super('ovms', options); } }
-export class S3Kit extends Client { constructor(options) { super('s3_kit', options); } }
-
-const CLASSES = {
-  openai: OpenAI,
-  groq: Groq,
-  claude: Claude,
-  gemini: Gemini,
-  ollama: Ollama,
-  hf_tgi: HfTgi,
-  hf_tei: HfTei,
-  llvm: Llvm,
-  opea: Opea,
-  ovms: Ovms,
-  s3_kit: S3Kit,
-};
-
-export const PROVIDERS = Object.freeze(wasm.providers());
-export const version = wasm.version();
-export const ApiError = wasm.apiErrorClass();
-
-/** `createClient(name, options)`: the class for a name in PROVIDERS. */
-export function createClient(name, options) {
-  const Class = Object.hasOwn(CLASSES, name) ? CLASSES[name] : undefined;
-  if (!Class) {
-    throw new TypeError(`createClient: unknown provider '${String(name)}'; providers are ${PROVIDERS.join(', ')}`);
+/**
+ * Until the engine is ready, `ApiError` is a stand-in that `instanceof` checks against the
+ * engine's class; then this live binding becomes the engine's class itself.
+ */
+// (An anonymous class, so `ApiError` in its body is this module's binding, not its own name.)
+export let ApiError = class extends Error {
+  static [Symbol.hasInstance](value) {
+    return ApiError !== this && value instanceof ApiError;
   }
-  return new Class(options);
+};
+onReady(() => {
+  ApiError = apiErrorClass();
+});
+
+/** Resolves when the engine is ready; rejects if the wasm could not be loaded. */
+export function ready() {
+  return whenReady();
 }
+
+/**
+ * Loads the wasm from `source` instead of the default URL: a URL or string, a Response (or a
+ * promise of one), the bytes, or a compiled WebAssembly.Module. Call it while your modules
+ * evaluate (before any await) and the default URL is never fetched.
+ */
+export function init(source) {
+  return load(() => source ?? defaultWasmUrl());
+}
+
+/** Instantiates the engine at once from the wasm bytes or a compiled WebAssembly.Module. */
+export function initSync(module) {
+  loadSync(module);
+}
+
+function defaultWasmUrl() {
+  return new URL('./pkg/resilient_wasm_bg.wasm', import.meta.url);
+}
+
+autoLoad(defaultWasmUrl);

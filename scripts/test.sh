@@ -66,3 +66,7 @@ step "the package in headless Chromium (playwright-core, Debian chromium) agains
 cd "$root/tests/browser"
 npm install --no-audit --no-fund --loglevel=error
 node run.mjs
+
+step "examples: the packed package in Node, TypeScript, Vite, webpack, esbuild, a worker, Bun, Deno and workerd"
+cd "$root"
+bash scripts/examples.sh

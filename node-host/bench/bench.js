@@ -173,7 +173,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 // ------------------------------------------------------------------------------ load package
 let OpenAI = null;
 try {
-  ({ OpenAI } = await import(pathToFileURL(path.join(PKG_DIR, 'index.js')).href));
+  ({ OpenAI } = await import(pathToFileURL(path.join(PKG_DIR, 'node.js')).href));
 } catch (err) {
   console.log(`could not load the package (${err && err.message}); only the size section runs`);
 }
@@ -252,6 +252,9 @@ if (OpenAI) {
     }
   };
   if (fs.existsSync(pkgDir)) walk(pkgDir);
+  // The browser entry and the modules it imports (lib/: the loader and the waiting client).
+  const libDir = path.join(PKG_DIR, 'lib');
+  if (fs.existsSync(libDir)) walk(libDir);
   const entry = path.join(PKG_DIR, 'index.js');
   if (fs.existsSync(entry)) files.push(entry);
   const rows = [];

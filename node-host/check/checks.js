@@ -3,7 +3,7 @@
 // exact behaviour: request counts, in-flight limits, dispatch order, retry delays, breaker
 // states. A check passes only when every assertion holds.
 
-import { createClient } from '../index.js';
+import { createClient } from '../node.js';
 import { recordingFetch } from './transport.js';
 
 /** The checks, in the order they run; `what` is what the report says each one asserts. */

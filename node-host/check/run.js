@@ -5,7 +5,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { version } from '../index.js';
+import { version } from '../node.js';
 import { startEmulator } from '../emulator/index.js';
 import { CHECKS, CHECK_NAMES, runOne } from './checks.js';
 import { PROVIDERS, emulatorTarget, envHelp, realTarget } from './env.js';

@@ -668,10 +668,14 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
 // CLI
 // ---------------------------------------------------------------------------------------
 
+// No top-level await: require('resilient-api-client/emulator') must load this module.
 if (isMain(import.meta)) {
-  await serveFromCommandLine('emulator',
+  serveFromCommandLine('emulator',
     'usage: node node-host/emulator/index.js [--port N] [--verbose]\n'
       + 'Serves the eleven providers under /openai/v1, /groq/openai/v1, /claude, /gemini, /ollama,\n'
       + '/hf_tgi, /hf_tei, /llvm, /opea, /ovms, /s3_kit; prints the origin and serves until killed.',
-    startEmulator, (emu) => emu.origin);
+    startEmulator, (emu) => emu.origin).catch((err) => {
+    console.error(`emulator: ${err?.stack ?? err}`);
+    process.exit(1);
+  });
 }

@@ -537,7 +537,11 @@ export async function startMockServer(opts = {}) {
 // CLI
 // ---------------------------------------------------------------------------------------
 
+// No top-level await: require('resilient-api-client/emulator') must load this module.
 if (isMain(import.meta)) {
-  await serveFromCommandLine('openai-mock', 'usage: node openai-mock.js [--port N] [--verbose]',
-    startMockServer, (mock) => mock.url);
+  serveFromCommandLine('openai-mock', 'usage: node openai-mock.js [--port N] [--verbose]',
+    startMockServer, (mock) => mock.url).catch((err) => {
+    console.error(`openai-mock: ${err?.stack ?? err}`);
+    process.exit(1);
+  });
 }

@@ -55,6 +55,8 @@ function startStaticServer() {
       let file;
       if (pathname === '/' || pathname === '/page.html') {
         file = path.join(HERE, 'page.html');
+      } else if (pathname === '/lazy.html') {
+        file = path.join(HERE, 'lazy.html');
       } else if (pathname.startsWith('/node-host/')) {
         file = path.resolve(PACKAGE_DIR, `.${decodeURIComponent(pathname.slice('/node-host'.length))}`);
         if (!file.startsWith(PACKAGE_DIR + path.sep)) return send(403, 'outside the package');
@@ -115,6 +117,37 @@ const CASES = [
       assert.equal(got.classes.length, 11);
       assert.equal(got.createClient, 'function');
       assert.equal(got.apiErrorIsError, true);
+    },
+  },
+  {
+    name: 'calls made while the wasm loads wait for it, in order (lazy.html, a fresh page)',
+    async run(page, { emu, base }) {
+      const fresh = await page.context().newPage();
+      try {
+        await fresh.goto(new URL(`/lazy.html?openai=${encodeURIComponent(base.openai)}`, page.url()).href);
+        await fresh.waitForFunction(() => window.lazyResult, null, { timeout: 20_000 });
+        const got = await fresh.evaluate(() => window.lazyResult);
+        assert.equal(got.error, undefined);
+        assert.deepEqual(got.statsBefore, got.freshStats, 'getStats before the engine: the engine\'s zero stats');
+        assert.deepEqual(got.reportBefore, got.freshReport, 'generateReport before the engine: the engine\'s empty report');
+        assert.match(got.endpointsBefore, /still loading/, 'endpoints() needs the engine');
+        assert.equal(got.queuedBefore, 3, 'calls waiting for the engine count as queued');
+        assert.equal(got.statsQueued, 3);
+        assert.equal(got.stateBefore, 'CLOSED');
+        assert.deepEqual(got.order, ['echo: a', 'echo: b', 'echo: c']);
+        assert.equal(got.streamed, 'echo: streamed early');
+        assert.equal(got.invalidType, 'invalid_request');
+        assert.equal(got.instanceOfEarly, true, 'the stand-in ApiError matches engine errors');
+        assert.equal(got.instanceOfNow, true);
+        assert.equal(got.swapped, true, 'ApiError is the engine class once it is ready');
+        assert.match(got.misspelledCall, /Error: unknown option `apikey`/);
+        assert.match(got.misspelledAfter, /Error: unknown option `apikey`/);
+        assert.equal(got.statsAfter, 5);
+        const chats = requestsOf(emu, 'openai').map((r) => r.body.messages[0].content);
+        assert.deepEqual(chats.slice(0, 3), ['a', 'b', 'c'], 'sent in the order they were made');
+      } finally {
+        await fresh.close();
+      }
     },
   },
   {

@@ -2,8 +2,12 @@
 // what API.md documents and reject what it does not (the @ts-expect-error lines).
 import {
   OpenAI, Claude, S3Kit, HfTei, createClient, ApiError, PROVIDERS, version,
-  type ChatResult, type StreamItem, type Stats, type Report, type ErrorType,
+  ready, init, initSync,
+  type ChatResult, type StreamItem, type Stats, type Report, type ErrorType, type ClientOptions,
 } from 'resilient-api-client';
+import { startEmulator, type Emulator } from 'resilient-api-client/emulator';
+import { startMockServer } from 'resilient-api-client/emulator/openai-mock';
+import wasmUrl from 'resilient-api-client/wasm';
 
 async function main(): Promise<void> {
   const client = new OpenAI({ apiKey: 'k', maxConcurrentRequests: 2, max_retries: 1 });
@@ -42,7 +46,35 @@ async function main(): Promise<void> {
   await client.chat({ messages: [{ role: 'robot', content: 'x' }] });
   // @ts-expect-error: strategy is round-robin or least-loaded
   new OpenAI({ strategy: 'random' });
-  console.log(text, first, stats.total_requests, report.summary.success_rate, bytes.length, url, score, PROVIDERS.length, version);
+  // Seed spellings are listed aliases; provider fields are typed per provider.
+  const seed: ClientOptions = { openai_api_key: 'k', base_url: 'http://127.0.0.1:1', s3cfg: { accessKey: 'a', secretKey: 's' } };
+  new OpenAI(seed);
+  await client.chat({ messages: [{ role: 'user', content: 'x' }], temperature: 0.1, seed: 7, response_format: { type: 'json_object' } });
+  await claude.chat({ messages: [{ role: 'user', content: 'x' }], topK: 5, stop_sequences: ['END'] });
+  // A field no type names goes through the call's type argument.
+  await client.chat<{ prediction: { type: string } }>({ messages: [], prediction: { type: 'content' } });
+  // @ts-expect-error: a misspelled option (apiKey)
+  new OpenAI({ apikey: 'x' });
+  // @ts-expect-error: a misspelled request field (temperature)
+  await client.chat({ messages: [{ role: 'user', content: 'x' }], temprature: 0.1 });
+  // @ts-expect-error: a misspelled field in a stream request too
+  client.chatStream({ messages: [], maxToken: 5 });
+  // @ts-expect-error: Claude's params are not OpenAI's
+  await claude.chat({ messages: [], response_format: { type: 'json_object' } });
+  // Loading: every entry has ready/init/initSync; the wasm subpath is a URL for bundlers.
+  await ready();
+  await init(new URL(wasmUrl, 'http://localhost/'));
+  initSync(new Uint8Array(0));
+  // The emulator subpaths are typed.
+  const emu: Emulator = await startEmulator({ keys: { openai: 'k' } });
+  const base: string = emu.baseUrl('openai');
+  // @ts-expect-error: not a provider
+  emu.baseUrl('openia');
+  emu.script('openai', [{ error: 'rate_limit', retryAfter: 0 }]);
+  const mock = await startMockServer();
+  await emu.close();
+  await mock.close();
+  console.log(base, mock.url, text, first, stats.total_requests, report.summary.success_rate, bytes.length, url, score, PROVIDERS.length, version);
 }
 
 void main;

@@ -1,0 +1,25 @@
+// The surface for hosts that initialise the wasm synchronously before any call (Node, Bun,
+// Deno, workerd): the provider classes extend the wasm Client directly. The importing entry
+// must call initSync before it constructs a client; defining the classes does not need it.
+import { Client, ChatStream } from '../pkg/resilient_wasm.js';
+import { defineProviders } from './names.js';
+
+// chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
+ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
+  return this;
+};
+
+const { classes, createClient } = defineProviders(Client);
+
+export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
+export { createClient };
+export { PROVIDERS, version } from './names.js';
+
+/** The engine is ready at import here: these exist so code written for browsers runs unchanged. */
+export function ready() {
+  return Promise.resolve();
+}
+export function init() {
+  return Promise.resolve();
+}
+export function initSync() {}
