@@ -49,6 +49,7 @@ export interface SeedOptionAliases {
   failure_threshold?: number;
   reset_timeout?: number;
   half_open_max_probes?: number;
+  max_response_bytes?: number;
   api_version?: string;
 }
 

@@ -3,7 +3,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { OpenAI, ApiError } from '../../node-host/index.js';
+import { OpenAI, ApiError } from '../../node-host/node.js';
 import { startEmulator } from '../../node-host/emulator/index.js';
 import { TEST_TIMEOUT } from './support.js';
 
@@ -159,7 +159,7 @@ describe('maxResponseBytes', () => {
   // The client runs in a child process of its own, so its peak resident memory (maxRSS) is
   // its own and not this process's server buffers.
   const CHILD = `
-    import { OpenAI } from ${JSON.stringify(new URL('../../node-host/index.js', import.meta.url).href)};
+    import { OpenAI } from ${JSON.stringify(new URL('../../node-host/node.js', import.meta.url).href)};
     const [url, cap] = process.argv.slice(-2);
     const c = new OpenAI({ baseUrl: url, apiKey: 'sk-cap', maxResponseBytes: Number(cap), maxRetries: 0 });
     // Warm: the first call's one-time costs (compiling the engine, fetch's machinery).

@@ -2,7 +2,7 @@
 // phase, and gathers everything the checks and the report need.
 
 import v8 from 'node:v8';
-import { ApiError, createClient } from '../../node-host/index.js';
+import { ApiError, createClient } from '../../node-host/node.js';
 import initWasm from '../../node-host/pkg/resilient_wasm.js';
 import { OPS, PROVIDERS, makePlan } from './plan.js';
 import { Driver } from './driver.js';
