@@ -19,11 +19,11 @@ impl Secs {
     pub const ZERO: Secs = Secs(0.0);
     pub const MAX: Secs = Secs(LIMIT);
 
-    pub fn new(secs: f64) -> Secs {
+    pub const fn new(secs: f64) -> Secs {
         Secs(clean(secs))
     }
 
-    pub fn as_f64(self) -> f64 {
+    pub const fn as_f64(self) -> f64 {
         self.0
     }
 
@@ -72,7 +72,7 @@ impl Instant {
     pub const MAX: Instant = Instant(LIMIT);
 
     /// The instant `secs` after the origin, cleaned like [`Secs::new`].
-    pub fn from_secs(secs: f64) -> Instant {
+    pub const fn from_secs(secs: f64) -> Instant {
         Instant(clean(secs))
     }
 
@@ -103,7 +103,7 @@ impl Add<Secs> for Instant {
 }
 
 /// NaN and negatives to 0, past `LIMIT` (or +inf) to `LIMIT`.
-fn clean(secs: f64) -> f64 {
+const fn clean(secs: f64) -> f64 {
     if secs.is_nan() {
         0.0
     } else {
