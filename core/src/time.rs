@@ -102,7 +102,9 @@ impl Add<Secs> for Instant {
     }
 }
 
-/// NaN and negatives to 0, past `LIMIT` (or +inf) to `LIMIT`.
+/// NaN and negatives to 0, past `LIMIT` (or +inf) to `LIMIT`. Kept out of line: inlined at
+/// every time operation it cost about 2 KB of optimized wasm, out of line about 0.2 KB.
+#[inline(never)]
 const fn clean(secs: f64) -> f64 {
     if secs.is_nan() {
         0.0
