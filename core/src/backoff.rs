@@ -110,6 +110,12 @@ mod tests {
             ..CFG
         };
         assert_eq!(wild.delay(5, 0.0).as_f64(), 16.0);
+        // 0 x inf is no delay (as f64 it was NaN, which read as `max`).
+        let zero = BackoffConfig {
+            initial: Secs::ZERO,
+            ..wild
+        };
+        assert_eq!(zero.delay(5, 0.0), Secs::ZERO);
     }
 
     #[test]
