@@ -1,12 +1,13 @@
 //! Circuit breaker: CLOSED / OPEN / HALF_OPEN with bounded probes, as a sans-IO state machine.
 //!
 //! The caller asks [`Breaker::admit`] before an attempt and hands the [`Ticket`] back to
-//! [`Breaker::record`] with the outcome. Time is a monotonic `now` in seconds, always supplied
-//! by the caller. Every transition bumps a private generation number stamped on tickets, so an
+//! [`Breaker::record`] with the outcome. Time is a monotonic `now`, always supplied by the
+//! caller. Every transition bumps a private generation number stamped on tickets, so an
 //! outcome from an earlier period (admitted before the circuit opened, or a probe of an earlier
 //! half-open round) is recognised as stale and ignored: old evidence never moves the state.
 
 use crate::error::ErrorType;
+use crate::time::{Instant, Secs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CircuitState {
@@ -30,8 +31,8 @@ impl CircuitState {
 pub struct BreakerConfig {
     /// Consecutive counting failures that open the circuit; 0 is treated as 1.
     pub failure_threshold: u32,
-    /// Seconds OPEN before probes are let through; NaN or negative is treated as 0.
-    pub reset_timeout: f64,
+    /// How long it stays OPEN before probes are let through.
+    pub reset_timeout: Secs,
     /// Probes in flight at once while HALF_OPEN; 0 is treated as 1 (else it could never close).
     pub half_open_max_probes: u32,
 }
@@ -41,7 +42,7 @@ impl Default for BreakerConfig {
     fn default() -> Self {
         BreakerConfig {
             failure_threshold: 5,
-            reset_timeout: 30.0,
+            reset_timeout: Secs::new(30.0),
             half_open_max_probes: 1,
         }
     }
@@ -50,15 +51,10 @@ impl Default for BreakerConfig {
 impl BreakerConfig {
     /// The values the breaker really uses: no input can make it stick or overflow.
     fn effective(self) -> Self {
-        let reset = if self.reset_timeout.is_nan() {
-            0.0
-        } else {
-            self.reset_timeout.clamp(0.0, f64::MAX)
-        };
         BreakerConfig {
             failure_threshold: self.failure_threshold.max(1),
-            reset_timeout: reset,
             half_open_max_probes: self.half_open_max_probes.max(1),
+            ..self
         }
     }
 }
@@ -85,7 +81,7 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Phase {
     Closed,
-    Open { until: f64 },
+    Open { until: Instant },
     HalfOpen { probes: u32 },
 }
 
@@ -96,8 +92,8 @@ pub struct Breaker {
     failures: u32,
     trips: u64,
     generation: u64,
-    /// Latest time seen: a NaN or backwards `now` is read as this, so time never rewinds.
-    last_now: f64,
+    /// Latest time seen: a backwards `now` is read as this, so time never rewinds.
+    last_now: Instant,
 }
 
 impl Breaker {
@@ -108,12 +104,12 @@ impl Breaker {
             failures: 0,
             trips: 0,
             generation: 0,
-            last_now: f64::NEG_INFINITY,
+            last_now: Instant::ZERO,
         }
     }
 
     /// OPEN whose timer has run out reports `HalfOpen` (the next admit lets a probe through).
-    pub fn state(&self, now: f64) -> CircuitState {
+    pub fn state(&self, now: Instant) -> CircuitState {
         match self.phase {
             Phase::Closed => CircuitState::Closed,
             Phase::HalfOpen { .. } => CircuitState::HalfOpen,
@@ -123,7 +119,7 @@ impl Breaker {
     }
 
     /// True when `admit(now)` would succeed; no side effects.
-    pub fn would_admit(&self, now: f64) -> bool {
+    pub fn would_admit(&self, now: Instant) -> bool {
         match self.phase {
             Phase::Closed => true,
             Phase::Open { until } => self.peek(now) >= until,
@@ -131,9 +127,9 @@ impl Breaker {
         }
     }
 
-    /// Admit an attempt, or `Err(seconds until a probe may be let through)`. While HALF_OPEN
-    /// with every probe slot busy the wait is unknown (it ends when a probe reports): `Err(0.0)`.
-    pub fn admit(&mut self, now: f64) -> Result<Ticket, f64> {
+    /// Admit an attempt, or `Err(the time until a probe may be let through)`. While HALF_OPEN
+    /// with every probe slot busy the wait is unknown (it ends when a probe reports): `Err(0)`.
+    pub fn admit(&mut self, now: Instant) -> Result<Ticket, Secs> {
         let now = self.clock(now);
         self.expire(now);
         let generation = self.generation;
@@ -142,8 +138,7 @@ impl Breaker {
                 probe: false,
                 generation,
             }),
-            // `now < until` here; max(0) also turns a NaN into 0.
-            Phase::Open { until } => Err((*until - now).max(0.0)),
+            Phase::Open { until } => Err(*until - now),
             Phase::HalfOpen { probes } if *probes < self.cfg.half_open_max_probes => {
                 *probes += 1;
                 Ok(Ticket {
@@ -151,12 +146,12 @@ impl Breaker {
                     generation,
                 })
             }
-            Phase::HalfOpen { .. } => Err(0.0),
+            Phase::HalfOpen { .. } => Err(Secs::ZERO),
         }
     }
 
     /// Report how an admitted attempt ended. Stale tickets are ignored.
-    pub fn record(&mut self, ticket: Ticket, outcome: Outcome, now: f64) {
+    pub fn record(&mut self, ticket: Ticket, outcome: Outcome, now: Instant) {
         let now = self.clock(now);
         self.expire(now);
         if ticket.generation != self.generation {
@@ -178,7 +173,7 @@ impl Breaker {
     /// The seed's `trackRequestResult`: an outcome with no ticket. A failure with no type
     /// counts; with a type it counts iff the type counts for the breaker. While HALF_OPEN it
     /// acts as a probe's outcome; while OPEN it is ignored like any late outcome.
-    pub fn record_manual(&mut self, success: bool, error: Option<ErrorType>, now: f64) {
+    pub fn record_manual(&mut self, success: bool, error: Option<ErrorType>, now: Instant) {
         let now = self.clock(now);
         self.expire(now);
         if success {
@@ -210,17 +205,16 @@ impl Breaker {
         self.enter(Phase::Closed);
     }
 
-    fn peek(&self, now: f64) -> f64 {
-        // f64::max ignores a NaN operand.
+    fn peek(&self, now: Instant) -> Instant {
         now.max(self.last_now)
     }
 
-    fn clock(&mut self, now: f64) -> f64 {
+    fn clock(&mut self, now: Instant) -> Instant {
         self.last_now = self.peek(now);
         self.last_now
     }
 
-    fn expire(&mut self, now: f64) {
+    fn expire(&mut self, now: Instant) {
         if let Phase::Open { until } = self.phase {
             if now >= until {
                 self.enter(Phase::HalfOpen { probes: 0 });
@@ -244,7 +238,7 @@ impl Breaker {
         }
     }
 
-    fn on_failure(&mut self, now: f64) {
+    fn on_failure(&mut self, now: Instant) {
         let trip = match self.phase {
             Phase::Closed => {
                 self.failures = self.failures.saturating_add(1);
@@ -273,9 +267,13 @@ mod tests {
     fn breaker(threshold: u32, reset: f64, probes: u32) -> Breaker {
         Breaker::new(BreakerConfig {
             failure_threshold: threshold,
-            reset_timeout: reset,
+            reset_timeout: Secs::new(reset),
             half_open_max_probes: probes,
         })
+    }
+
+    fn at(secs: f64) -> Instant {
+        Instant::from_secs(secs)
     }
 
     const FAIL: Outcome = Outcome::Failure(ErrorType::ServerError);
@@ -283,10 +281,10 @@ mod tests {
     /// Trip a threshold-`n` breaker at time `t`.
     fn trip(b: &mut Breaker, n: u32, t: f64) {
         for _ in 0..n {
-            let tk = b.admit(t).unwrap();
-            b.record(tk, FAIL, t);
+            let tk = b.admit(at(t)).unwrap();
+            b.record(tk, FAIL, at(t));
         }
-        assert_eq!(b.state(t), CircuitState::Open);
+        assert_eq!(b.state(at(t)), CircuitState::Open);
     }
 
     #[test]
@@ -300,13 +298,13 @@ mod tests {
     fn closed_counts_consecutive_failures_and_success_resets() {
         let mut b = breaker(3, 10.0, 1);
         for _ in 0..2 {
-            let t = b.admit(0.0).unwrap();
+            let t = b.admit(at(0.0)).unwrap();
             assert!(!t.probe);
-            b.record(t, FAIL, 0.0);
+            b.record(t, FAIL, at(0.0));
         }
         assert_eq!(b.failure_count(), 2);
-        let t = b.admit(0.0).unwrap();
-        b.record(t, Outcome::Success, 0.0);
+        let t = b.admit(at(0.0)).unwrap();
+        b.record(t, Outcome::Success, at(0.0));
         assert_eq!(b.failure_count(), 0);
         trip(&mut b, 3, 1.0);
         assert_eq!(b.trips(), 1);
@@ -316,20 +314,20 @@ mod tests {
     #[test]
     fn neutral_and_non_counting_failures_change_nothing() {
         let mut b = breaker(1, 10.0, 1);
-        let t = b.admit(0.0).unwrap();
-        b.record(t, FAIL, 0.0);
+        let t = b.admit(at(0.0)).unwrap();
+        b.record(t, FAIL, at(0.0));
         b.reset();
         let non_counting = ErrorType::ALL.iter().filter(|t| !t.counts_for_breaker());
         for &e in non_counting {
             for _ in 0..5 {
-                let t = b.admit(0.0).unwrap();
-                b.record(t, Outcome::Failure(e), 0.0);
-                b.record_manual(false, Some(e), 0.0);
+                let t = b.admit(at(0.0)).unwrap();
+                b.record(t, Outcome::Failure(e), at(0.0));
+                b.record_manual(false, Some(e), at(0.0));
             }
-            let t = b.admit(0.0).unwrap();
-            b.record(t, Outcome::Neutral, 0.0);
+            let t = b.admit(at(0.0)).unwrap();
+            b.record(t, Outcome::Neutral, at(0.0));
         }
-        assert_eq!(b.state(0.0), CircuitState::Closed);
+        assert_eq!(b.state(at(0.0)), CircuitState::Closed);
         assert_eq!((b.failure_count(), b.trips()), (0, 0));
     }
 
@@ -337,17 +335,17 @@ mod tests {
     fn open_rejects_with_remaining_time_then_half_opens() {
         let mut b = breaker(2, 10.0, 1);
         trip(&mut b, 2, 5.0);
-        assert_eq!(b.admit(7.5), Err(7.5));
-        assert!(!b.would_admit(14.9));
-        assert_eq!(b.state(14.9), CircuitState::Open);
-        assert_eq!(b.state(15.0), CircuitState::HalfOpen);
-        assert!(b.would_admit(15.0));
-        let p = b.admit(15.0).unwrap();
+        assert_eq!(b.admit(at(7.5)), Err(Secs::new(7.5)));
+        assert!(!b.would_admit(at(14.9)));
+        assert_eq!(b.state(at(14.9)), CircuitState::Open);
+        assert_eq!(b.state(at(15.0)), CircuitState::HalfOpen);
+        assert!(b.would_admit(at(15.0)));
+        let p = b.admit(at(15.0)).unwrap();
         assert!(p.probe);
-        assert_eq!(b.admit(15.0), Err(0.0));
-        assert!(!b.would_admit(15.0));
-        b.record(p, Outcome::Success, 16.0);
-        assert_eq!(b.state(16.0), CircuitState::Closed);
+        assert_eq!(b.admit(at(15.0)), Err(Secs::new(0.0)));
+        assert!(!b.would_admit(at(15.0)));
+        b.record(p, Outcome::Success, at(16.0));
+        assert_eq!(b.state(at(16.0)), CircuitState::Closed);
         assert_eq!(b.failure_count(), 0);
         assert_eq!(b.trips(), 1);
     }
@@ -355,16 +353,16 @@ mod tests {
     #[test]
     fn late_outcomes_while_open_change_nothing() {
         let mut b = breaker(2, 10.0, 1);
-        let late_fail = b.admit(0.0).unwrap();
-        let late_ok = b.admit(0.0).unwrap();
+        let late_fail = b.admit(at(0.0)).unwrap();
+        let late_ok = b.admit(at(0.0)).unwrap();
         trip(&mut b, 2, 1.0);
-        b.record(late_fail, FAIL, 9.0);
-        b.record_manual(false, None, 9.5);
-        b.record(late_ok, Outcome::Success, 9.0);
-        b.record_manual(true, None, 9.5);
+        b.record(late_fail, FAIL, at(9.0));
+        b.record_manual(false, None, at(9.5));
+        b.record(late_ok, Outcome::Success, at(9.0));
+        b.record_manual(true, None, at(9.5));
         // The timer still runs out at 1 + 10, not 9.5 + 10.
-        assert_eq!(b.state(10.9), CircuitState::Open);
-        assert_eq!(b.state(11.0), CircuitState::HalfOpen);
+        assert_eq!(b.state(at(10.9)), CircuitState::Open);
+        assert_eq!(b.state(at(11.0)), CircuitState::HalfOpen);
         assert_eq!(b.trips(), 1);
     }
 
@@ -372,108 +370,108 @@ mod tests {
     fn probe_failure_reopens_with_fresh_timer() {
         let mut b = breaker(1, 10.0, 1);
         trip(&mut b, 1, 0.0);
-        let p = b.admit(12.0).unwrap();
-        b.record(p, FAIL, 13.0);
+        let p = b.admit(at(12.0)).unwrap();
+        b.record(p, FAIL, at(13.0));
         assert_eq!(b.trips(), 2);
-        assert_eq!(b.admit(13.0), Err(10.0));
-        assert_eq!(b.state(22.9), CircuitState::Open);
-        assert_eq!(b.state(23.0), CircuitState::HalfOpen);
+        assert_eq!(b.admit(at(13.0)), Err(Secs::new(10.0)));
+        assert_eq!(b.state(at(22.9)), CircuitState::Open);
+        assert_eq!(b.state(at(23.0)), CircuitState::HalfOpen);
     }
 
     #[test]
     fn probe_neutral_frees_its_slot_only() {
         let mut b = breaker(1, 1.0, 1);
         trip(&mut b, 1, 0.0);
-        let p = b.admit(1.0).unwrap();
-        b.record(p, Outcome::Failure(ErrorType::InvalidRequest), 1.0);
-        assert_eq!(b.state(1.0), CircuitState::HalfOpen);
-        let p = b.admit(1.0).unwrap();
-        b.record(p, Outcome::Neutral, 1.0);
-        assert_eq!(b.state(1.0), CircuitState::HalfOpen);
-        assert!(b.admit(1.0).unwrap().probe);
+        let p = b.admit(at(1.0)).unwrap();
+        b.record(p, Outcome::Failure(ErrorType::InvalidRequest), at(1.0));
+        assert_eq!(b.state(at(1.0)), CircuitState::HalfOpen);
+        let p = b.admit(at(1.0)).unwrap();
+        b.record(p, Outcome::Neutral, at(1.0));
+        assert_eq!(b.state(at(1.0)), CircuitState::HalfOpen);
+        assert!(b.admit(at(1.0)).unwrap().probe);
     }
 
     #[test]
     fn half_open_with_three_probes() {
         let mut b = breaker(1, 1.0, 3);
         trip(&mut b, 1, 0.0);
-        let ps: Vec<Ticket> = (0..3).map(|_| b.admit(2.0).unwrap()).collect();
+        let ps: Vec<Ticket> = (0..3).map(|_| b.admit(at(2.0)).unwrap()).collect();
         assert!(ps.iter().all(|p| p.probe));
-        assert_eq!(b.admit(2.0), Err(0.0));
+        assert_eq!(b.admit(at(2.0)), Err(Secs::new(0.0)));
         let mut ps = ps.into_iter();
         if let Some(p) = ps.next() {
-            b.record(p, Outcome::Neutral, 2.0);
+            b.record(p, Outcome::Neutral, at(2.0));
         }
-        let p4 = b.admit(2.0).unwrap();
-        assert_eq!(b.admit(2.0), Err(0.0));
+        let p4 = b.admit(at(2.0)).unwrap();
+        assert_eq!(b.admit(at(2.0)), Err(Secs::new(0.0)));
         // One probe failure reopens; the others are now stale.
-        b.record(p4, FAIL, 3.0);
-        assert_eq!(b.state(3.0), CircuitState::Open);
+        b.record(p4, FAIL, at(3.0));
+        assert_eq!(b.state(at(3.0)), CircuitState::Open);
         for p in ps {
-            b.record(p, Outcome::Success, 3.5);
+            b.record(p, Outcome::Success, at(3.5));
         }
-        assert_eq!(b.state(3.5), CircuitState::Open);
+        assert_eq!(b.state(at(3.5)), CircuitState::Open);
         assert_eq!(b.trips(), 2);
     }
 
     #[test]
     fn stale_tickets_in_half_open_are_ignored() {
         let mut b = breaker(1, 1.0, 1);
-        let old = b.admit(0.0).unwrap();
-        let old2 = b.admit(0.0).unwrap();
+        let old = b.admit(at(0.0)).unwrap();
+        let old2 = b.admit(at(0.0)).unwrap();
         trip(&mut b, 1, 0.0);
-        let p = b.admit(1.0).unwrap();
-        b.record(old, Outcome::Success, 1.0);
-        b.record(old2, FAIL, 1.0);
-        assert_eq!(b.state(1.0), CircuitState::HalfOpen);
-        assert_eq!(b.admit(1.0), Err(0.0));
-        b.record(p, Outcome::Neutral, 1.0);
-        assert!(b.admit(1.0).unwrap().probe);
+        let p = b.admit(at(1.0)).unwrap();
+        b.record(old, Outcome::Success, at(1.0));
+        b.record(old2, FAIL, at(1.0));
+        assert_eq!(b.state(at(1.0)), CircuitState::HalfOpen);
+        assert_eq!(b.admit(at(1.0)), Err(Secs::new(0.0)));
+        b.record(p, Outcome::Neutral, at(1.0));
+        assert!(b.admit(at(1.0)).unwrap().probe);
 
         // A probe from an earlier half-open round does not touch the next one.
         let mut b = breaker(1, 1.0, 2);
         trip(&mut b, 1, 0.0);
-        let (pa, pb) = (b.admit(1.0).unwrap(), b.admit(1.0).unwrap());
-        b.record(pa, FAIL, 1.0);
-        let pc = b.admit(2.0).unwrap();
-        b.record(pb, Outcome::Success, 2.0);
-        assert_eq!(b.state(2.0), CircuitState::HalfOpen);
-        let pd = b.admit(2.0).unwrap();
-        assert_eq!(b.admit(2.0), Err(0.0));
-        b.record(pc, Outcome::Success, 2.0);
-        assert_eq!(b.state(2.0), CircuitState::Closed);
-        b.record(pd, FAIL, 2.0);
-        assert_eq!(b.state(2.0), CircuitState::Closed);
+        let (pa, pb) = (b.admit(at(1.0)).unwrap(), b.admit(at(1.0)).unwrap());
+        b.record(pa, FAIL, at(1.0));
+        let pc = b.admit(at(2.0)).unwrap();
+        b.record(pb, Outcome::Success, at(2.0));
+        assert_eq!(b.state(at(2.0)), CircuitState::HalfOpen);
+        let pd = b.admit(at(2.0)).unwrap();
+        assert_eq!(b.admit(at(2.0)), Err(Secs::new(0.0)));
+        b.record(pc, Outcome::Success, at(2.0));
+        assert_eq!(b.state(at(2.0)), CircuitState::Closed);
+        b.record(pd, FAIL, at(2.0));
+        assert_eq!(b.state(at(2.0)), CircuitState::Closed);
     }
 
     #[test]
     fn tickets_from_before_a_reclose_are_stale() {
         let mut b = breaker(1, 1.0, 1);
-        let old = b.admit(0.0).unwrap();
+        let old = b.admit(at(0.0)).unwrap();
         trip(&mut b, 1, 0.0);
-        let p = b.admit(1.0).unwrap();
-        b.record(p, Outcome::Success, 1.0);
-        b.record(old, FAIL, 2.0);
-        assert_eq!(b.state(2.0), CircuitState::Closed);
+        let p = b.admit(at(1.0)).unwrap();
+        b.record(p, Outcome::Success, at(1.0));
+        b.record(old, FAIL, at(2.0));
+        assert_eq!(b.state(at(2.0)), CircuitState::Closed);
     }
 
     #[test]
     fn manual_results_follow_the_seed_table() {
         let mut b = breaker(2, 5.0, 1);
-        b.record_manual(false, None, 0.0);
-        b.record_manual(false, Some(ErrorType::RateLimitExceeded), 0.0);
+        b.record_manual(false, None, at(0.0));
+        b.record_manual(false, Some(ErrorType::RateLimitExceeded), at(0.0));
         assert_eq!(b.failure_count(), 1);
-        b.record_manual(false, Some(ErrorType::Timeout), 0.0);
-        assert_eq!(b.state(0.0), CircuitState::Open);
-        assert!(b.would_admit(5.0));
-        b.record_manual(true, None, 5.0); // acts as the probe's success
-        assert_eq!(b.state(5.0), CircuitState::Closed);
-        b.record_manual(false, None, 6.0);
-        b.record_manual(false, None, 6.0);
+        b.record_manual(false, Some(ErrorType::Timeout), at(0.0));
+        assert_eq!(b.state(at(0.0)), CircuitState::Open);
+        assert!(b.would_admit(at(5.0)));
+        b.record_manual(true, None, at(5.0)); // acts as the probe's success
+        assert_eq!(b.state(at(5.0)), CircuitState::Closed);
+        b.record_manual(false, None, at(6.0));
+        b.record_manual(false, None, at(6.0));
         assert_eq!(b.trips(), 2);
-        b.record_manual(false, None, 11.0); // half-open probe failure
-        assert_eq!(b.state(11.0), CircuitState::Open);
-        assert_eq!(b.admit(11.0), Err(5.0));
+        b.record_manual(false, None, at(11.0)); // half-open probe failure
+        assert_eq!(b.state(at(11.0)), CircuitState::Open);
+        assert_eq!(b.admit(at(11.0)), Err(Secs::new(5.0)));
         assert_eq!(b.trips(), 3);
     }
 
@@ -484,35 +482,36 @@ mod tests {
             b.config(),
             BreakerConfig {
                 failure_threshold: 1,
-                reset_timeout: 0.0,
+                reset_timeout: Secs::ZERO,
                 half_open_max_probes: 1
             }
         );
-        let t = b.admit(f64::NAN).unwrap();
-        b.record(t, FAIL, 3.0);
-        assert_eq!(b.state(3.0), CircuitState::HalfOpen);
-        assert!(b.admit(f64::NAN).unwrap().probe);
+        let t = b.admit(at(f64::NAN)).unwrap();
+        b.record(t, FAIL, at(3.0));
+        assert_eq!(b.state(at(3.0)), CircuitState::HalfOpen);
+        assert!(b.admit(at(f64::NAN)).unwrap().probe);
 
         let mut b = breaker(1, f64::INFINITY, 1);
         trip(&mut b, 1, 10.0);
-        assert!(b.admit(1e300).unwrap_err().is_finite());
-        // Time never runs backwards: an earlier or NaN now is read as the latest seen.
+        // An infinite reset is `Secs::MAX`: still open (with a finite wait) for 31 700 years.
+        assert!(b.admit(at(1e11)).unwrap_err().as_f64().is_finite());
+        // Time never runs backwards: an earlier now (NaN reads as 0) is read as the latest seen.
         let mut b = breaker(1, 5.0, 1);
         trip(&mut b, 1, 10.0);
-        assert_eq!(b.admit(0.0), Err(5.0));
-        assert_eq!(b.admit(f64::NAN), Err(5.0));
-        assert_eq!(b.state(f64::NAN), CircuitState::Open);
+        assert_eq!(b.admit(at(0.0)), Err(Secs::new(5.0)));
+        assert_eq!(b.admit(at(f64::NAN)), Err(Secs::new(5.0)));
+        assert_eq!(b.state(at(f64::NAN)), CircuitState::Open);
     }
 
     #[test]
     fn reset_zeroes_everything() {
         let mut b = breaker(1, 5.0, 1);
-        let old = b.admit(0.0).unwrap();
+        let old = b.admit(at(0.0)).unwrap();
         trip(&mut b, 1, 0.0);
         b.reset();
-        assert_eq!(b.state(0.0), CircuitState::Closed);
+        assert_eq!(b.state(at(0.0)), CircuitState::Closed);
         assert_eq!((b.failure_count(), b.trips()), (0, 0));
-        b.record(old, FAIL, 0.0);
-        assert_eq!(b.state(0.0), CircuitState::Closed);
+        b.record(old, FAIL, at(0.0));
+        assert_eq!(b.state(at(0.0)), CircuitState::Closed);
     }
 }

@@ -3,6 +3,7 @@
 use crate::backoff::{header_hint, parse_proto_duration, should_retry_header};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, TransportError, TransportErrorKind};
+use crate::time::Secs;
 use serde_json::Value;
 
 /// What a provider's error body says, extracted by the provider codec or [`parse_error_body`].
@@ -11,8 +12,8 @@ pub struct ErrorBody {
     pub message: Option<String>,
     /// Machine-readable codes found in the body (`error.type`, `error.code`, `status`, ...).
     pub codes: Vec<String>,
-    /// A retry hint carried in the body (Gemini `RetryInfo.retryDelay`), in seconds.
-    pub hint: Option<f64>,
+    /// A retry hint carried in the body (Gemini `RetryInfo.retryDelay`).
+    pub hint: Option<Secs>,
     /// The type, when the provider's own codes settle it (S3 `SlowDown`, Gemini per-day
     /// quota); otherwise the codes and the status decide.
     pub kind: Option<ErrorType>,
@@ -153,7 +154,7 @@ pub fn classify_http(
     headers: &[(String, String)],
     body: &ErrorBody,
     unix_now: f64,
-    max_retry_after: f64,
+    max_retry_after: Secs,
 ) -> ApiError {
     let hint = header_hint(headers, unix_now).or(body.hint);
     let mut kind = body
@@ -182,7 +183,7 @@ pub fn classify_http(
         .unwrap_or_else(|| format!("HTTP {status}"));
     ApiError {
         should_retry,
-        retry_delay: hint,
+        retry_delay: hint.map(Secs::as_f64),
         status: Some(status),
         request_id: request_id_header(headers),
         ..ApiError::new(kind, message)
@@ -218,7 +219,7 @@ pub fn stream_error(kind: ErrorType, body: ErrorBody) -> ApiError {
         .message
         .unwrap_or_else(|| "the server reported an error in the stream".into());
     ApiError {
-        retry_delay: body.hint,
+        retry_delay: body.hint.map(Secs::as_f64),
         ..ApiError::new(kind, message)
     }
 }
@@ -245,7 +246,7 @@ mod tests {
             &headers,
             &parse_error_body(body.as_bytes()),
             0.0,
-            60.0,
+            Secs::new(60.0),
         )
     }
 

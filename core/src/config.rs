@@ -2,6 +2,7 @@
 //! the option and what it accepts.
 
 use crate::secret::Secret;
+use crate::time::Secs;
 use serde_json::{Map, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,17 +30,17 @@ pub struct Config {
     pub base_url: Option<String>,
     pub model: Option<String>,
     pub headers: Vec<(String, String)>,
-    pub timeout: f64,
+    pub timeout: Secs,
     pub max_concurrent_requests: u32,
     pub queue_size: u32,
     pub max_retries: u32,
-    pub initial_retry_delay: f64,
+    pub initial_retry_delay: Secs,
     pub backoff_factor: f64,
-    pub max_retry_delay: f64,
+    pub max_retry_delay: Secs,
     pub jitter: f64,
-    pub max_retry_after: f64,
+    pub max_retry_after: Secs,
     pub failure_threshold: u32,
-    pub reset_timeout: f64,
+    pub reset_timeout: Secs,
     pub half_open_max_probes: u32,
     /// A reply body larger than this is refused as `decode_error` while it is read.
     pub max_response_bytes: u32,
@@ -60,17 +61,17 @@ impl Default for Config {
             base_url: None,
             model: None,
             headers: Vec::new(),
-            timeout: 60.0,
+            timeout: Secs::new(60.0),
             max_concurrent_requests: 5,
             queue_size: 100,
             max_retries: 5,
-            initial_retry_delay: 1.0,
+            initial_retry_delay: Secs::new(1.0),
             backoff_factor: 2.0,
-            max_retry_delay: 16.0,
+            max_retry_delay: Secs::new(16.0),
             jitter: 0.2,
-            max_retry_after: 60.0,
+            max_retry_after: Secs::new(60.0),
             failure_threshold: 5,
-            reset_timeout: 30.0,
+            reset_timeout: Secs::new(30.0),
             half_open_max_probes: 1,
             max_response_bytes: 64 * 1024 * 1024,
             endpoints: Vec::new(),
@@ -197,17 +198,13 @@ impl Config {
             "baseUrl" => self.base_url = Some(url(key, v)?),
             "model" => self.model = Some(string(key, v)?),
             "headers" => self.headers = headers(v)?,
-            "timeout" => self.timeout = number(key, v, 0.0, false, "a number of seconds > 0")?,
+            "timeout" => self.timeout = seconds(key, v, false)?,
             "maxConcurrentRequests" => self.max_concurrent_requests = integer(key, v, 1)?,
             "queueSize" => self.queue_size = integer(key, v, 0)?,
             "maxRetries" => self.max_retries = integer(key, v, 0)?,
-            "initialRetryDelay" => {
-                self.initial_retry_delay = number(key, v, 0.0, true, "a number of seconds >= 0")?
-            }
+            "initialRetryDelay" => self.initial_retry_delay = seconds(key, v, true)?,
             "backoffFactor" => self.backoff_factor = number(key, v, 1.0, true, "a number >= 1")?,
-            "maxRetryDelay" => {
-                self.max_retry_delay = number(key, v, 0.0, true, "a number of seconds >= 0")?
-            }
+            "maxRetryDelay" => self.max_retry_delay = seconds(key, v, true)?,
             "jitter" => {
                 self.jitter = number(key, v, 0.0, true, "a number from 0 to 1")?;
                 if self.jitter > 1.0 {
@@ -216,13 +213,9 @@ impl Config {
                     ));
                 }
             }
-            "maxRetryAfter" => {
-                self.max_retry_after = number(key, v, 0.0, true, "a number of seconds >= 0")?
-            }
+            "maxRetryAfter" => self.max_retry_after = seconds(key, v, true)?,
             "failureThreshold" => self.failure_threshold = integer(key, v, 1)?,
-            "resetTimeout" => {
-                self.reset_timeout = number(key, v, 0.0, false, "a number of seconds > 0")?
-            }
+            "resetTimeout" => self.reset_timeout = seconds(key, v, false)?,
             "halfOpenMaxProbes" => self.half_open_max_probes = integer(key, v, 1)?,
             "maxResponseBytes" => self.max_response_bytes = integer(key, v, 1)?,
             "endpoints" => self.endpoints = endpoints(v)?,
@@ -290,6 +283,16 @@ fn number(key: &str, v: &Value, min: f64, inclusive: bool, what: &str) -> Result
         Some(x) if x > min || (inclusive && x == min) => Ok(x),
         _ => Err(format!("option `{key}` accepts {what} (got {v})")),
     }
+}
+
+/// A duration option: a finite number of seconds, > 0 or (when `zero` is allowed) >= 0.
+fn seconds(key: &str, v: &Value, zero: bool) -> Result<Secs, String> {
+    let what = if zero {
+        "a number of seconds >= 0"
+    } else {
+        "a number of seconds > 0"
+    };
+    number(key, v, 0.0, zero, what).map(Secs::new)
 }
 
 fn integer(key: &str, v: &Value, min: u32) -> Result<u32, String> {
@@ -395,12 +398,12 @@ mod tests {
         assert_eq!(c.max_concurrent_requests, 5);
         assert_eq!(c.queue_size, 100);
         assert_eq!(c.max_retries, 5);
-        assert_eq!(c.initial_retry_delay, 1.0);
+        assert_eq!(c.initial_retry_delay, Secs::new(1.0));
         assert_eq!(c.backoff_factor, 2.0);
-        assert_eq!(c.max_retry_delay, 16.0);
+        assert_eq!(c.max_retry_delay, Secs::new(16.0));
         assert_eq!(c.failure_threshold, 5);
-        assert_eq!(c.reset_timeout, 30.0);
-        assert_eq!(c.timeout, 60.0);
+        assert_eq!(c.reset_timeout, Secs::new(30.0));
+        assert_eq!(c.timeout, Secs::new(60.0));
     }
 
     #[test]
@@ -452,7 +455,7 @@ mod tests {
     fn null_means_not_given() {
         let c = Config::from_options("openai", &json!({"apiKey": null, "timeout": null})).unwrap();
         assert!(c.api_key.is_none());
-        assert_eq!(c.timeout, 60.0);
+        assert_eq!(c.timeout, Secs::new(60.0));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What a host lends the engine: a way to send HTTP, a clock, and randomness.
 //! Futures are `?Send`: wasm has one thread and so does the engine.
 
+use crate::time::{Instant, Secs};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -98,12 +99,13 @@ pub trait Transport {
 }
 
 pub trait Clock {
-    /// Monotonic seconds, for every duration the engine measures.
-    fn now(&self) -> f64;
-    /// Seconds since the Unix epoch, only for HTTP-date retry hints.
+    /// The monotonic clock, for every duration the engine measures.
+    fn now(&self) -> Instant;
+    /// Seconds since the Unix epoch (wall time, not comparable with `now`), only for
+    /// HTTP-date retry hints and request signing.
     fn unix_now(&self) -> f64;
     /// Resolves after `secs`; dropping it cancels the timer.
-    fn sleep(&self, secs: f64) -> LocalFuture<'static, ()>;
+    fn sleep(&self, secs: Secs) -> LocalFuture<'static, ()>;
 }
 
 pub trait Entropy {

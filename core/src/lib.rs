@@ -33,6 +33,7 @@ pub mod stream;
 /// Decoding-rate aids for the benchmarks, not part of the client.
 #[cfg(feature = "bench")]
 pub mod stream_bench;
+pub mod time;
 
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -9,6 +9,7 @@ use crate::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
 };
 use crate::pipeline::Host;
+use crate::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -99,19 +100,19 @@ impl Drop for Sleep {
 }
 
 impl Clock for SimClock {
-    fn now(&self) -> f64 {
-        self.0.now.get()
+    fn now(&self) -> Instant {
+        Instant::from_secs(self.0.now.get())
     }
     fn unix_now(&self) -> f64 {
         // A fixed epoch (2025-01-01T00:00:00Z) plus virtual time, for HTTP-date hints.
         1_735_689_600.0 + self.0.now.get()
     }
-    fn sleep(&self, secs: f64) -> LocalFuture<'static, ()> {
+    fn sleep(&self, secs: Secs) -> LocalFuture<'static, ()> {
         let seq = self.0.seq.get() + 1;
         self.0.seq.set(seq);
-        let key = (ns(self.0.now.get() + secs.max(0.0)), seq);
-        let fired = Rc::new(Cell::new(secs <= 0.0));
-        if secs > 0.0 {
+        let key = (ns(self.0.now.get() + secs.as_f64()), seq);
+        let fired = Rc::new(Cell::new(secs == Secs::ZERO));
+        if secs > Secs::ZERO {
             self.0
                 .timers
                 .borrow_mut()
@@ -292,7 +293,7 @@ impl Body for SimBody {
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>> {
         Box::pin(async move {
             if let Some((delay, bytes)) = self.chunks.pop_front() {
-                self.clock.sleep(delay).await;
+                self.clock.sleep(Secs::new(delay)).await;
                 return Ok(Some(bytes));
             }
             if self.stall_after {
@@ -320,7 +321,7 @@ impl Transport for ScriptedTransport {
         let inner = self.inner.clone();
         let clock = self.clock.clone();
         inner.sent.borrow_mut().push(Sent {
-            at: clock.now(),
+            at: clock.now().as_secs(),
             request,
         });
         inner.in_flight.set(inner.in_flight.get() + 1);
@@ -354,7 +355,7 @@ impl Transport for ScriptedTransport {
                     }),
                 }),
                 Step::Refuse { delay } => {
-                    clock.sleep(delay).await;
+                    clock.sleep(Secs::new(delay)).await;
                     guard.finish();
                     Err(TransportError::connection("connection refused"))
                 }
@@ -364,7 +365,7 @@ impl Transport for ScriptedTransport {
                     headers,
                     body,
                 } => {
-                    clock.sleep(delay).await;
+                    clock.sleep(Secs::new(delay)).await;
                     // Split the body in two to exercise chunked reading.
                     let (first, second) = body.split_at(body.len() / 2);
                     let chunks = VecDeque::from([(0.0, first.to_vec()), (0.0, second.to_vec())]);
@@ -447,8 +448,9 @@ impl Sim {
         *self.entropy.0.borrow_mut() = (values, 0);
     }
 
+    /// Virtual seconds since the start, as a number for test assertions.
     pub fn clock_now(&self) -> f64 {
-        self.clock.now()
+        self.clock.now().as_secs()
     }
 
     pub fn spawn<T: 'static>(&self, fut: impl Future<Output = T> + 'static) -> Handle<T> {

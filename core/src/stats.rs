@@ -1,10 +1,12 @@
 //! Counters, bounded histograms, and the `getStats` / `generateReport` shapes of API.md.
 //!
 //! Everything here has a fixed upper size: histograms are fixed bucket arrays and the
-//! per-model table holds at most [`MAX_MODELS`] names. Times are seconds supplied by the caller.
+//! per-model table holds at most [`MAX_MODELS`] names. Times are supplied by the caller as
+//! [`Secs`], and reported as seconds (`f64`) in the JSON.
 
 use crate::breaker::Breaker;
 use crate::error::ErrorType;
+use crate::time::{Instant, Secs};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -15,8 +17,6 @@ const PER_DECADE: f64 = 100.0;
 const LOG_BUCKETS: usize = 800;
 /// Underflow `[0, LOW)`, the log buckets, then overflow `[1e4 s, ...)`.
 const BUCKETS: usize = LOG_BUCKETS + 2;
-/// Samples are clamped here so sums stay finite (about 31 700 years).
-const MAX_SECS: f64 = 1e12;
 
 /// At most this many distinct model names are tracked; later names count under [`OTHER`].
 pub const MAX_MODELS: usize = 256;
@@ -25,15 +25,6 @@ pub const OTHER: &str = "other";
 const MAX_MODEL_NAME: usize = 256;
 /// `errors_by_type` key of a manual failure reported without a type.
 const UNKNOWN: &str = "unknown";
-
-/// NaN is not a duration; negatives clamp to 0 and huge values to `MAX_SECS`.
-fn clean_secs(secs: f64) -> Option<f64> {
-    if secs.is_nan() {
-        None
-    } else {
-        Some(secs.clamp(0.0, MAX_SECS))
-    }
-}
 
 /// Bounded histogram of non-negative seconds: fixed log-spaced buckets plus exact
 /// min, max, sum and count. Memory never grows with the number of samples.
@@ -63,9 +54,8 @@ impl Histogram {
         }
     }
 
-    /// Ignores NaN; clamps negatives to 0.
-    pub fn record(&mut self, secs: f64) {
-        let Some(v) = clean_secs(secs) else { return };
+    pub fn record(&mut self, secs: Secs) {
+        let v = secs.as_f64();
         if let Some(b) = self.buckets.get_mut(bucket_of(v)) {
             *b = b.saturating_add(1);
         }
@@ -203,12 +193,12 @@ pub struct BreakerSnapshot {
     pub state: &'static str,
     pub failure_count: u32,
     pub failure_threshold: u32,
-    pub reset_timeout: f64,
+    pub reset_timeout: Secs,
     pub trips: u64,
 }
 
 impl BreakerSnapshot {
-    pub fn of(breaker: &Breaker, now: f64) -> Self {
+    pub fn of(breaker: &Breaker, now: Instant) -> Self {
         let cfg = breaker.config();
         BreakerSnapshot {
             state: breaker.state(now).as_str(),
@@ -278,14 +268,14 @@ impl Stats {
         &mut self,
         outcome: Final,
         model: Option<&str>,
-        latency: f64,
+        latency: Secs,
         usage: Option<Usage>,
     ) {
         let outcome = outcome.normalized();
         self.count(outcome);
         let latency = match outcome {
             Final::Rejected(_) => None,
-            _ => clean_secs(latency),
+            _ => Some(latency),
         };
         if let Some(l) = latency {
             self.latency.record(l);
@@ -299,7 +289,7 @@ impl Stats {
                 Final::Cancelled | Final::Rejected(_) => {}
             }
             if let Some(l) = latency {
-                m.latency_sum += l;
+                m.latency_sum += l.as_f64();
                 bump(&mut m.latency_count);
             }
         }
@@ -311,13 +301,13 @@ impl Stats {
         }
     }
 
-    /// One retry scheduled after `delay` seconds.
-    pub fn record_retry(&mut self, delay: f64) {
+    /// One retry scheduled after `delay`.
+    pub fn record_retry(&mut self, delay: Secs) {
         bump(&mut self.retried);
         self.backoff.record(delay);
     }
 
-    pub fn record_queue_wait(&mut self, secs: f64) {
+    pub fn record_queue_wait(&mut self, secs: Secs) {
         self.queue_wait.record(secs);
     }
 
@@ -437,7 +427,7 @@ impl Stats {
                 "state": breaker.state,
                 "failure_count": breaker.failure_count,
                 "failure_threshold": breaker.failure_threshold,
-                "reset_timeout": breaker.reset_timeout,
+                "reset_timeout": breaker.reset_timeout.as_f64(),
                 "trips": breaker.trips,
             },
         });
@@ -515,6 +505,8 @@ fn truncate(s: &str, max: usize) -> &str {
 mod tests {
     use super::*;
 
+    const MAX_SECS: f64 = Secs::MAX.as_f64();
+
     #[test]
     fn histogram_empty_is_zero() {
         let h = Histogram::new();
@@ -527,13 +519,12 @@ mod tests {
     }
 
     #[test]
-    fn histogram_cleans_input() {
+    fn histogram_takes_cleaned_input() {
+        // NaN, negatives and infinities are cleaned by `Secs` before they get here.
         let mut h = Histogram::new();
-        h.record(f64::NAN);
-        assert_eq!(h.count(), 0);
-        h.record(-3.0);
-        h.record(f64::INFINITY);
-        h.record(2.0);
+        h.record(Secs::new(-3.0));
+        h.record(Secs::new(f64::INFINITY));
+        h.record(Secs::new(2.0));
         assert_eq!(h.count(), 3);
         assert_eq!((h.min(), h.max()), (0.0, MAX_SECS));
         assert!(h.avg().is_finite());
@@ -546,7 +537,7 @@ mod tests {
     fn histogram_quantiles_are_close() {
         let mut h = Histogram::new();
         for i in 1..=1000 {
-            h.record(i as f64 / 1000.0);
+            h.record(Secs::new(i as f64 / 1000.0));
         }
         assert_eq!(h.min(), 0.001);
         assert_eq!(h.max(), 1.0);
@@ -573,7 +564,7 @@ mod tests {
         let mut h = Histogram::new();
         let before = h.bucket_len();
         for i in 0..1_000_000u64 {
-            h.record((i % 10_007) as f64 * 1.37e-3);
+            h.record(Secs::new((i % 10_007) as f64 * 1.37e-3));
         }
         assert_eq!(h.count(), 1_000_000);
         assert_eq!(h.bucket_len(), before);
@@ -584,16 +575,16 @@ mod tests {
     fn models_are_bounded_and_names_cut() {
         let mut s = Stats::new();
         for i in 0..1000 {
-            s.record_final(Final::Success, Some(&format!("m{i}")), 0.1, None);
+            s.record_final(Final::Success, Some(&format!("m{i}")), Secs::new(0.1), None);
         }
-        s.record_final(Final::Success, Some("m0"), 0.1, None);
+        s.record_final(Final::Success, Some("m0"), Secs::new(0.1), None);
         assert_eq!(s.models.len(), MAX_MODELS + 1);
         assert_eq!(s.models.get("m0").map(|m| m.requests), Some(2));
         assert_eq!(s.models.get(OTHER).map(|m| m.requests), Some(1000 - 256));
 
         let mut s = Stats::new();
         let long = "é".repeat(1000);
-        s.record_final(Final::Success, Some(&long), 0.1, None);
+        s.record_final(Final::Success, Some(&long), Secs::new(0.1), None);
         let key = s.models.keys().next().cloned().unwrap_or_default();
         assert!(key.len() <= MAX_MODEL_NAME && !key.is_empty());
     }
@@ -601,8 +592,18 @@ mod tests {
     #[test]
     fn failed_with_local_types_is_normalized() {
         let mut s = Stats::new();
-        s.record_final(Final::Failed(ErrorType::Cancelled), None, 1.0, None);
-        s.record_final(Final::Failed(ErrorType::QueueFull), None, 1.0, None);
+        s.record_final(
+            Final::Failed(ErrorType::Cancelled),
+            None,
+            Secs::new(1.0),
+            None,
+        );
+        s.record_final(
+            Final::Failed(ErrorType::QueueFull),
+            None,
+            Secs::new(1.0),
+            None,
+        );
         s.manual(false, Some(ErrorType::CircuitOpen));
         assert_eq!((s.failed(), s.cancelled(), s.rejected()), (0, 1, 2));
         // Rejections carry no latency.

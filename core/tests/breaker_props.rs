@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use resilient_core::breaker::*;
+use resilient_core::time::{Instant, Secs};
 use resilient_core::ErrorType;
 
 #[derive(Clone, Debug)]
@@ -49,7 +50,7 @@ proptest! {
     ) {
         let mut b = Breaker::new(BreakerConfig {
             failure_threshold: threshold,
-            reset_timeout: reset,
+            reset_timeout: Secs::new(reset),
             half_open_max_probes: max_probes,
         });
         let (threshold, max_probes) = (threshold.max(1), max_probes.max(1));
@@ -64,7 +65,8 @@ proptest! {
 
         for (op, dt) in steps {
             now += dt;
-            let before = b.state(now);
+            let inst = Instant::from_secs(now);
+            let before = b.state(inst);
             let (trips_before, failures_before) = (b.trips(), b.failure_count());
             if let (CircuitState::Open, Some(at)) = (before, opened_at) {
                 prop_assert!(now < at + reset);
@@ -78,8 +80,8 @@ proptest! {
             let mut closed_live: Option<Outcome> = None;
             match op {
                 Op::Admit => {
-                    let would = b.would_admit(now);
-                    match b.admit(now) {
+                    let would = b.would_admit(inst);
+                    match b.admit(inst) {
                         Ok(t) => {
                             prop_assert!(would);
                             prop_assert_eq!(t.probe, before == CircuitState::HalfOpen);
@@ -90,6 +92,7 @@ proptest! {
                             next_id += 1;
                         }
                         Err(wait) => {
+                            let wait = wait.as_f64();
                             prop_assert!(!would);
                             prop_assert!(wait >= 0.0 && wait.is_finite());
                             match before {
@@ -120,7 +123,7 @@ proptest! {
                     probe_fail = live_probe && counts(outcome);
                     probe_success = live_probe && outcome == Outcome::Success;
                     counting_closed_fail = before == CircuitState::Closed && counts(outcome);
-                    b.record(t, outcome, now);
+                    b.record(t, outcome, inst);
                 }
                 Op::Manual(success, error) => {
                     let counting = !success && error.is_none_or(|e| e.counts_for_breaker());
@@ -134,11 +137,11 @@ proptest! {
                             (false, false) => Outcome::Neutral,
                         });
                     }
-                    b.record_manual(success, error, now);
+                    b.record_manual(success, error, inst);
                 }
             }
 
-            let after = b.state(now);
+            let after = b.state(inst);
             let trips = b.trips();
             prop_assert!(trips >= trips_before);
             prop_assert!(trips <= trips_before + 1);
@@ -197,11 +200,11 @@ proptest! {
     ) {
         let mut b = Breaker::new(BreakerConfig {
             failure_threshold: threshold,
-            reset_timeout: 1.0,
+            reset_timeout: Secs::new(1.0),
             half_open_max_probes: 1,
         });
         for (i, e) in errors.into_iter().filter(|e| !e.counts_for_breaker()).enumerate() {
-            let now = i as f64;
+            let now = Instant::from_secs(i as f64);
             let t = b.admit(now);
             prop_assert!(t.is_ok());
             if let Ok(t) = t {
@@ -225,15 +228,16 @@ proptest! {
     ) {
         let mut b = Breaker::new(BreakerConfig {
             failure_threshold: 1,
-            reset_timeout: reset,
+            reset_timeout: Secs::new(reset),
             half_open_max_probes: 1,
         });
         for now in times {
+            let now = Instant::from_secs(now);
             let _ = b.state(now);
             let _ = b.would_admit(now);
             match b.admit(now) {
                 Ok(t) => b.record(t, Outcome::Failure(ErrorType::Timeout), now),
-                Err(wait) => prop_assert!(wait >= 0.0),
+                Err(wait) => prop_assert!(wait >= Secs::ZERO),
             }
         }
     }

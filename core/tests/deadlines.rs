@@ -10,6 +10,7 @@ use resilient_core::providers::json_errors;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
+use resilient_core::time::Secs;
 use resilient_core::ErrorType;
 use serde_json::{json, Value};
 
@@ -26,8 +27,8 @@ fn unary(deadline: Option<f64>, timeout: Option<f64>) -> Call {
         },
         model: Some("m".into()),
         priority: Priority::Normal,
-        timeout,
-        deadline,
+        timeout: timeout.map(Secs::new),
+        deadline: deadline.map(Secs::new),
         cancel: None,
         read: Read::Unary(Box::new(|r, _| {
             Ok(Parsed {
@@ -48,7 +49,7 @@ fn stream(timeout: Option<f64>) -> Call {
             stream: true,
             ..HttpRequest::default()
         },
-        timeout,
+        timeout: timeout.map(Secs::new),
         read: Read::Stream(Box::new(ChatStreamCodec::new())),
         ..unary(None, None)
     }
@@ -247,7 +248,7 @@ fn a_stream_deadline_bounds_its_reads_too() {
     ]));
     let e = engine(&sim, json!({}));
     let mut call = stream(Some(10.0));
-    call.deadline = Some(3.0);
+    call.deadline = Some(Secs::new(3.0));
     let (items, err) = sim.block_on(common::drain(e, call));
     assert_eq!(items.len(), 1);
     let err = err.unwrap();

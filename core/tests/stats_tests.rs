@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use resilient_core::breaker::{Breaker, BreakerConfig};
 use resilient_core::stats::*;
+use resilient_core::time::{Instant, Secs};
 use resilient_core::ErrorType;
 use serde_json::{json, Value};
 
@@ -49,10 +50,10 @@ fn apply(s: &mut Stats, ev: Ev) {
                 completion: c,
                 total: p + c,
             });
-            s.record_final(f, m.as_deref(), l, usage);
+            s.record_final(f, m.as_deref(), Secs::new(l), usage);
         }
-        Ev::Retry(d) => s.record_retry(d),
-        Ev::Wait(w) => s.record_queue_wait(w),
+        Ev::Retry(d) => s.record_retry(Secs::new(d)),
+        Ev::Wait(w) => s.record_queue_wait(Secs::new(w)),
         Ev::Trip => s.record_trip(),
         Ev::Manual(ok, e) => s.manual(ok, e),
     }
@@ -84,7 +85,7 @@ fn sorted(names: &[&str]) -> Vec<String> {
 }
 
 fn breaker_snapshot() -> BreakerSnapshot {
-    BreakerSnapshot::of(&Breaker::new(BreakerConfig::default()), 0.0)
+    BreakerSnapshot::of(&Breaker::new(BreakerConfig::default()), Instant::ZERO)
 }
 
 /// The JSON agrees with the counters, rates are percentages and every number is finite.
@@ -130,7 +131,7 @@ proptest! {
     ) {
         let mut h = Histogram::new();
         for &x in &data {
-            h.record(x);
+            h.record(Secs::new(x));
         }
         let mut exact = data.clone();
         exact.sort_by(f64::total_cmp);
@@ -153,7 +154,7 @@ proptest! {
         q in 0.0f64..=1.0,
     ) {
         let mut h = Histogram::new();
-        data.iter().for_each(|&x| h.record(x));
+        data.iter().for_each(|&x| h.record(Secs::new(x)));
         let got = h.quantile(q);
         prop_assert!((0.0..1e-4).contains(&got));
     }
@@ -165,7 +166,7 @@ fn snapshot_has_exactly_the_api_fields() {
     s.record_final(
         Final::Success,
         Some("gpt"),
-        0.5,
+        Secs::new(0.5),
         Some(Usage {
             prompt: 3,
             completion: 4,
@@ -175,17 +176,17 @@ fn snapshot_has_exactly_the_api_fields() {
     s.record_final(
         Final::Failed(ErrorType::ServerError),
         Some("gpt"),
-        1.5,
+        Secs::new(1.5),
         None,
     );
-    s.record_final(Final::Cancelled, None, 1.0, None);
+    s.record_final(Final::Cancelled, None, Secs::new(1.0), None);
     s.record_final(
         Final::Rejected(ErrorType::CircuitOpen),
         Some("x"),
-        99.0,
+        Secs::new(99.0),
         None,
     );
-    s.record_retry(1.0);
+    s.record_retry(Secs::new(1.0));
     s.record_trip();
     let q = QueueSnapshot {
         length: 1,
@@ -242,20 +243,25 @@ fn snapshot_has_exactly_the_api_fields() {
 fn report_shape_and_percentages() {
     let mut s = Stats::new();
     for _ in 0..3 {
-        s.record_final(Final::Success, Some("m"), 2.0, None);
+        s.record_final(Final::Success, Some("m"), Secs::new(2.0), None);
     }
-    s.record_final(Final::Failed(ErrorType::Timeout), Some("m"), 4.0, None);
-    s.record_retry(0.5);
-    s.record_retry(1.5);
-    s.record_queue_wait(0.25);
+    s.record_final(
+        Final::Failed(ErrorType::Timeout),
+        Some("m"),
+        Secs::new(4.0),
+        None,
+    );
+    s.record_retry(Secs::new(0.5));
+    s.record_retry(Secs::new(1.5));
+    s.record_queue_wait(Secs::new(0.25));
 
     let mut b = Breaker::new(BreakerConfig {
         failure_threshold: 1,
-        reset_timeout: 7.0,
+        reset_timeout: Secs::new(7.0),
         half_open_max_probes: 1,
     });
-    b.record_manual(false, None, 0.0);
-    let r = s.report(BreakerSnapshot::of(&b, 1.0), false);
+    b.record_manual(false, None, Instant::ZERO);
+    let r = s.report(BreakerSnapshot::of(&b, Instant::from_secs(1.0)), false);
     assert_eq!(
         keys(&r),
         sorted(&["summary", "models", "errors", "circuit_breaker"])
@@ -285,7 +291,7 @@ fn report_shape_and_percentages() {
         })
     );
 
-    let d = s.report(BreakerSnapshot::of(&b, 8.0), true);
+    let d = s.report(BreakerSnapshot::of(&b, Instant::from_secs(8.0)), true);
     assert_eq!(d["circuit_breaker"]["state"], json!("HALF_OPEN"));
     assert_eq!(
         keys(&d["details"]),
@@ -308,12 +314,12 @@ fn report_shape_and_percentages() {
 #[test]
 fn rates_are_zero_without_calls_and_capped() {
     let mut s = Stats::new();
-    s.record_retry(1.0);
+    s.record_retry(Secs::new(1.0));
     let r = s.report(breaker_snapshot(), false);
     assert_eq!(r["summary"]["success_rate"], json!(0.0));
     assert_eq!(r["summary"]["retry_rate"], json!(0.0));
-    s.record_final(Final::Success, None, 1.0, None);
-    s.record_retry(1.0);
+    s.record_final(Final::Success, None, Secs::new(1.0), None);
+    s.record_retry(Secs::new(1.0));
     let r = s.report(breaker_snapshot(), false);
     assert_eq!(r["summary"]["retry_rate"], json!(100.0));
 }
@@ -344,16 +350,21 @@ fn reset_zeroes_everything() {
     s.record_final(
         Final::Success,
         Some("m"),
-        1.0,
+        Secs::new(1.0),
         Some(Usage {
             prompt: 1,
             completion: 1,
             total: 2,
         }),
     );
-    s.record_final(Final::Failed(ErrorType::ServerError), None, 1.0, None);
-    s.record_retry(1.0);
-    s.record_queue_wait(1.0);
+    s.record_final(
+        Final::Failed(ErrorType::ServerError),
+        None,
+        Secs::new(1.0),
+        None,
+    );
+    s.record_retry(Secs::new(1.0));
+    s.record_queue_wait(Secs::new(1.0));
     s.record_trip();
     s.manual(false, None);
     s.reset();

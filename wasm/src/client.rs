@@ -16,6 +16,7 @@ use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
+use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -68,8 +69,8 @@ pub(crate) struct Prepared {
     pub request: HttpRequest,
     pub model: Option<String>,
     pub priority: Priority,
-    pub timeout: Option<f64>,
-    pub deadline: Option<f64>,
+    pub timeout: Option<Secs>,
+    pub deadline: Option<Secs>,
     pub cancel: CancelToken,
     pub watch: Option<Watch>,
     pub errors: ErrorReader,

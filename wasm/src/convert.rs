@@ -1,6 +1,7 @@
 //! JavaScript values to and from the engine's JSON values and errors.
 
 use js_sys::{Array, Reflect, JSON};
+use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
@@ -60,8 +61,8 @@ pub fn config_error(message: &str) -> JsValue {
 pub struct CallArgs {
     pub signal: Option<JsValue>,
     pub priority: Value,
-    pub timeout: Option<f64>,
-    pub deadline: Option<f64>,
+    pub timeout: Option<Secs>,
+    pub deadline: Option<Secs>,
     pub endpoint_id: Option<String>,
     /// Everything else, as JSON.
     pub rest: Map<String, Value>,
@@ -96,13 +97,13 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
     out.priority = rest.remove("priority").unwrap_or(Value::Null);
     if let Some(t) = rest.remove("timeout") {
         match t.as_f64() {
-            Some(t) if t > 0.0 && t.is_finite() => out.timeout = Some(t),
+            Some(t) if t > 0.0 && t.is_finite() => out.timeout = Some(Secs::new(t)),
             _ => return Err(bad("timeout", "must be a number of seconds > 0")),
         }
     }
     if let Some(d) = rest.remove("deadline") {
         match d.as_f64() {
-            Some(d) if d > 0.0 && d.is_finite() => out.deadline = Some(d),
+            Some(d) if d > 0.0 && d.is_finite() => out.deadline = Some(Secs::new(d)),
             _ => return Err(bad("deadline", "must be a number of seconds > 0")),
         }
     }

@@ -8,6 +8,7 @@ use resilient_core::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
     TransportErrorKind,
 };
+use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
@@ -71,13 +72,13 @@ extern "C" {
 pub struct JsClock;
 
 impl Clock for JsClock {
-    fn now(&self) -> f64 {
-        perf_now() / 1000.0
+    fn now(&self) -> Instant {
+        Instant::from_secs(perf_now() / 1000.0)
     }
     fn unix_now(&self) -> f64 {
         date_now() / 1000.0
     }
-    fn sleep(&self, secs: f64) -> LocalFuture<'static, ()> {
+    fn sleep(&self, secs: Secs) -> LocalFuture<'static, ()> {
         Box::pin(Sleep::new(secs))
     }
 }
@@ -127,13 +128,13 @@ struct Sleep {
 }
 
 impl Sleep {
-    fn new(secs: f64) -> Sleep {
+    fn new(secs: Secs) -> Sleep {
         // setTimeout takes a 32-bit delay; longer waits would fire at once.
-        let ms = (secs * 1000.0).clamp(0.0, 2_147_483_647.0);
+        let ms = (secs.as_f64() * 1000.0).min(2_147_483_647.0);
         Sleep {
             state: Rc::default(),
             timer: None,
-            ms: if ms.is_nan() { 0.0 } else { ms },
+            ms,
         }
     }
 }

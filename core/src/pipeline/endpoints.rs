@@ -6,6 +6,7 @@
 use crate::breaker::{Breaker, BreakerConfig, CircuitState};
 use crate::config::{Config, Strategy};
 use crate::stats::Stats;
+use crate::time::{Instant, Secs};
 use serde_json::{json, Value};
 
 pub(super) struct EndpointState {
@@ -19,23 +20,35 @@ pub(super) struct EndpointState {
     /// Calls whose last attempt went here.
     pub stats: Stats,
     /// No new attempts before this time (a quota or rate-limit answer with a hint).
-    pub cooldown_until: f64,
+    pub cooldown_until: Instant,
     /// The key was refused (401/403): no more attempts until stats are reset by hand.
     pub disabled: bool,
 }
 
 impl EndpointState {
-    fn usable(&self, now: f64) -> bool {
+    fn usable(&self, now: Instant) -> bool {
         !self.disabled && now >= self.cooldown_until && self.breaker.would_admit(now)
     }
 
-    /// Seconds until this endpoint may take a request again (for `circuit_open`'s hint).
-    fn wait(&self, now: f64) -> f64 {
+    /// The time until this endpoint may take a request again (for `circuit_open`'s hint),
+    /// `None` when it never will.
+    fn wait(&self, now: Instant) -> Wait {
         if self.disabled {
-            return f64::INFINITY;
+            return None;
         }
-        let breaker_wait = self.breaker.clone().admit(now).err().unwrap_or(0.0);
-        breaker_wait.max(self.cooldown_until - now).max(0.0)
+        let breaker_wait = self.breaker.clone().admit(now).err().unwrap_or(Secs::ZERO);
+        Some(breaker_wait.max(self.cooldown_until - now))
+    }
+}
+
+/// A wait for an endpoint; `None` is forever.
+pub(super) type Wait = Option<Secs>;
+
+/// The shorter of two waits.
+fn sooner(a: Wait, b: Wait) -> Wait {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) | (None, a) => a,
     }
 }
 
@@ -61,7 +74,7 @@ impl Endpoints {
             weight: i64::from(weight.max(1)),
             current: 0,
             stats: Stats::new(),
-            cooldown_until: f64::NEG_INFINITY,
+            cooldown_until: Instant::ZERO,
             disabled: false,
         };
         let list = if config.endpoints.is_empty() {
@@ -87,10 +100,10 @@ impl Endpoints {
         self.list.iter().position(|e| e.id == id)
     }
 
-    /// The endpoint for the next attempt, or the seconds until one may take it.
-    pub fn pick(&mut self, pinned: Option<usize>, now: f64) -> Result<usize, f64> {
+    /// The endpoint for the next attempt, or the wait until one may take it.
+    pub fn pick(&mut self, pinned: Option<usize>, now: Instant) -> Result<usize, Wait> {
         if let Some(i) = pinned {
-            let e = self.list.get(i).ok_or(f64::INFINITY)?;
+            let e = self.list.get(i).ok_or(None)?;
             return if e.usable(now) {
                 Ok(i)
             } else {
@@ -105,12 +118,7 @@ impl Endpoints {
             .map(|(i, _)| i)
             .collect();
         if usable.is_empty() {
-            let wait = self
-                .list
-                .iter()
-                .map(|e| e.wait(now))
-                .fold(f64::INFINITY, f64::min);
-            return Err(wait);
+            return Err(self.list.iter().map(|e| e.wait(now)).fold(None, sooner));
         }
         // Limits are honoured whenever a usable endpoint has room.
         let roomy: Vec<usize> = usable
@@ -127,7 +135,7 @@ impl Endpoints {
             Strategy::RoundRobin => self.smooth_weighted(&candidates),
             Strategy::LeastLoaded => self.least_loaded(&candidates),
         };
-        chosen.ok_or(f64::INFINITY)
+        chosen.ok_or(None)
     }
 
     /// Smooth weighted round-robin (as nginx does it): the first candidate with the highest
@@ -166,26 +174,22 @@ impl Endpoints {
             })
     }
 
-    pub fn any_usable(&self, pinned: Option<usize>, now: f64) -> bool {
+    pub fn any_usable(&self, pinned: Option<usize>, now: Instant) -> bool {
         match pinned {
             Some(i) => self.list.get(i).is_some_and(|e| e.usable(now)),
             None => self.list.iter().any(|e| e.usable(now)),
         }
     }
 
-    pub fn wait(&self, pinned: Option<usize>, now: f64) -> f64 {
+    pub fn wait(&self, pinned: Option<usize>, now: Instant) -> Wait {
         match pinned {
-            Some(i) => self.list.get(i).map_or(f64::INFINITY, |e| e.wait(now)),
-            None => self
-                .list
-                .iter()
-                .map(|e| e.wait(now))
-                .fold(f64::INFINITY, f64::min),
+            Some(i) => self.list.get(i).and_then(|e| e.wait(now)),
+            None => self.list.iter().map(|e| e.wait(now)).fold(None, sooner),
         }
     }
 
     /// One state for the client: CLOSED while any endpoint is, else HALF_OPEN while any is.
-    pub fn state(&self, now: f64) -> CircuitState {
+    pub fn state(&self, now: Instant) -> CircuitState {
         let states: Vec<CircuitState> = self.list.iter().map(|e| e.breaker.state(now)).collect();
         if states.contains(&CircuitState::Closed) {
             CircuitState::Closed
@@ -209,7 +213,7 @@ impl Endpoints {
     }
 
     /// API.md `endpoints()`: each endpoint's live state.
-    pub fn describe(&self, now: f64) -> Value {
+    pub fn describe(&self, now: Instant) -> Value {
         Value::Array(
             self.list
                 .iter()
@@ -221,7 +225,7 @@ impl Endpoints {
                         "max_concurrent_requests": e.limit,
                         "weight": e.weight,
                         "disabled": e.disabled,
-                        "cooldown": (e.cooldown_until - now).max(0.0),
+                        "cooldown": (e.cooldown_until - now).as_f64(),
                         "total_requests": e.stats.total(),
                         "successful_requests": e.stats.successful(),
                         "failed_requests": e.stats.failed(),
@@ -237,6 +241,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn at(secs: f64) -> Instant {
+        Instant::from_secs(secs)
+    }
+
     fn endpoints(options: Value) -> Endpoints {
         Endpoints::new(&Config::from_options("openai", &options).unwrap())
     }
@@ -247,7 +255,7 @@ mod tests {
             endpoints(json!({"endpoints": [{"id": "a"}, {"id": "b", "weight": 2}, {"id": "c"}]}));
         let order: Vec<String> = (0..8)
             .map(|_| {
-                let i = e.pick(None, 0.0).unwrap();
+                let i = e.pick(None, at(0.0)).unwrap();
                 e.list[i].id.clone()
             })
             .collect();
@@ -262,17 +270,17 @@ mod tests {
         e.list[0].in_flight = 2;
         e.list[1].in_flight = 1;
         e.list[2].in_flight = 3;
-        assert_eq!(e.pick(None, 0.0), Ok(1));
+        assert_eq!(e.pick(None, at(0.0)), Ok(1));
     }
 
     #[test]
     fn unusable_endpoints_are_skipped_and_the_wait_is_reported() {
         let mut e = endpoints(json!({"endpoints": [{"id": "a"}, {"id": "b"}]}));
         e.list[0].disabled = true;
-        e.list[1].cooldown_until = 5.0;
-        assert_eq!(e.pick(None, 1.0), Err(4.0));
-        assert_eq!(e.pick(None, 5.0), Ok(1));
-        assert_eq!(e.pick(Some(0), 5.0), Err(f64::INFINITY));
+        e.list[1].cooldown_until = at(5.0);
+        assert_eq!(e.pick(None, at(1.0)), Err(Some(Secs::new(4.0))));
+        assert_eq!(e.pick(None, at(5.0)), Ok(1));
+        assert_eq!(e.pick(Some(0), at(5.0)), Err(None));
     }
 
     #[test]
@@ -281,7 +289,7 @@ mod tests {
             endpoints(json!({"endpoints": [{"id": "a", "maxConcurrentRequests": 1}, {"id": "b"}]}));
         e.list[0].in_flight = 1;
         for _ in 0..4 {
-            assert_eq!(e.pick(None, 0.0), Ok(1));
+            assert_eq!(e.pick(None, at(0.0)), Ok(1));
         }
     }
 }

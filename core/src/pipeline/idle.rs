@@ -5,6 +5,7 @@
 use super::{ActiveStream, CancelToken};
 use crate::error::ApiError;
 use crate::host::Clock;
+use crate::time::{Instant, Secs};
 use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -16,13 +17,13 @@ pub struct SharedStream {
     stream: RefCell<Option<ActiveStream>>,
     reading: Cell<bool>,
     /// When the consumer last got an answer (engine clock).
-    last: Cell<f64>,
+    last: Cell<Instant>,
     /// The error of an expired stream, for the consumer's next read.
     expired: RefCell<Option<ApiError>>,
     /// Tripped when the stream settles or is dropped: the watch then ends with no timer left.
     over: CancelToken,
     clock: Rc<dyn Clock>,
-    idle: f64,
+    idle: Secs,
 }
 
 impl SharedStream {
@@ -68,9 +69,9 @@ impl SharedStream {
                 let wait = match weak.upgrade() {
                     None => return,
                     Some(s) if s.reading.get() => s.idle,
-                    Some(s) => s.last.get() + s.idle - clock.now(),
+                    Some(s) => (s.last.get() + s.idle) - clock.now(),
                 };
-                if wait <= 0.0 {
+                if wait == Secs::ZERO {
                     if let Some(s) = weak.upgrade() {
                         s.expire();
                     }

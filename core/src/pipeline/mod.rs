@@ -26,6 +26,7 @@ use crate::queue::Priority;
 use crate::queue::Queue;
 use crate::secret::Secret;
 use crate::stats::{Final, Stats, Usage};
+use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
 use futures_util::future::{select, Either};
 use serde_json::{json, Value};
@@ -59,12 +60,12 @@ pub struct Call {
     /// How the provider's error bodies read.
     pub errors: ErrorReader,
     pub priority: Priority,
-    /// Seconds per attempt (for a stream: to its first items, between chunks after that, and
+    /// Time per attempt (for a stream: to its first items, between chunks after that, and
     /// the longest its consumer may leave it unread); the client's `timeout` when `None`.
-    pub timeout: Option<f64>,
-    /// Seconds for the whole call from the moment it is made: queue wait, every attempt and
+    pub timeout: Option<Secs>,
+    /// Time for the whole call from the moment it is made: queue wait, every attempt and
     /// every backoff wait (`deadline_exceeded` when it passes).
-    pub deadline: Option<f64>,
+    pub deadline: Option<Secs>,
     pub cancel: Option<CancelToken>,
     /// Where it may go: any endpoint, or the one named (`endpointId`).
     pub route: Route,
@@ -101,7 +102,7 @@ struct Inner {
     listener: RefCell<Option<Listener>>,
     next_id: Cell<u64>,
     id_salt: String,
-    created: f64,
+    created: Instant,
 }
 
 /// An [`Engine`] that may have gone.
@@ -198,7 +199,7 @@ impl Engine {
         &self,
         call: Call,
         id: String,
-        start: f64,
+        start: Instant,
         first: Result<Permit, ApiError>,
     ) -> Pin<Box<dyn Future<Output = Result<Parsed, ApiError>> + '_>> {
         Box::pin(self.execute_admitted(call, id, start, first))
@@ -208,7 +209,7 @@ impl Engine {
         &self,
         call: Call,
         id: String,
-        start: f64,
+        start: Instant,
         first: Result<Permit, ApiError>,
     ) -> Result<Parsed, ApiError> {
         let progress = Progress::default();
@@ -261,7 +262,7 @@ impl Engine {
         );
         self.emit(
             "success",
-            || json!({"attempts": progress.attempts.get(), "latency": latency}),
+            || json!({"attempts": progress.attempts.get(), "latency": latency.as_f64()}),
             &id,
         );
         Ok(parsed)
@@ -349,7 +350,7 @@ impl Engine {
 
     /// A new call: its id (a random salt plus a counter, so ids never collide across clients)
     /// and its start time.
-    fn begin(&self, model: Option<&str>, priority: Priority) -> (String, f64) {
+    fn begin(&self, model: Option<&str>, priority: Priority) -> (String, Instant) {
         let inner = &self.inner;
         let n = inner.next_id.get() + 1;
         inner.next_id.set(n);
@@ -366,7 +367,7 @@ impl Engine {
     async fn bounded<T>(
         &self,
         call: &Call,
-        start: f64,
+        start: Instant,
         fut: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         let limits = Limits {
@@ -389,7 +390,7 @@ impl Engine {
         let timed = pin!(async {
             match (limits.deadline, limits.deadline_at) {
                 (Some(d), Some(at)) => {
-                    let wait = (at - self.inner.host.clock.now()).max(0.0);
+                    let wait = at - self.inner.host.clock.now();
                     match select(fut, self.inner.host.clock.sleep(wait)).await {
                         Either::Left((r, _)) => r,
                         Either::Right(_) => Err(deadline_exceeded(d, None)),
@@ -415,7 +416,7 @@ impl Engine {
         &self,
         mut e: ApiError,
         model: Option<&str>,
-        latency: f64,
+        latency: Secs,
         id: &str,
         endpoint: Option<usize>,
     ) -> ApiError {
@@ -435,7 +436,7 @@ impl Engine {
             || {
                 json!({
                     "type": e.kind.as_str(), "status": e.status, "attempts": e.attempts,
-                    "latency": latency, "message": e.message,
+                    "latency": latency.as_f64(), "message": e.message,
                 })
             },
             id,
@@ -448,7 +449,7 @@ impl Engine {
         &self,
         fin: Final,
         model: Option<&str>,
-        latency: f64,
+        latency: Secs,
         usage: Option<Usage>,
         endpoint: Option<usize>,
     ) {
@@ -463,11 +464,12 @@ impl Engine {
     pub fn fail_early(&self, mut err: ApiError, model: Option<&str>) -> ApiError {
         err.provider = self.inner.provider;
         err.message = self.scrub(&err.message);
-        self.inner
-            .state
-            .borrow_mut()
-            .stats
-            .record_final(Final::Failed(err.kind), model, 0.0, None);
+        self.inner.state.borrow_mut().stats.record_final(
+            Final::Failed(err.kind),
+            model,
+            Secs::ZERO,
+            None,
+        );
         err
     }
 
@@ -499,7 +501,7 @@ impl Engine {
         })
     }
 
-    fn breaker_gate(&self, pinned: Option<usize>, now: f64) -> Result<(), ApiError> {
+    fn breaker_gate(&self, pinned: Option<usize>, now: Instant) -> Result<(), ApiError> {
         let st = self.inner.state.borrow();
         if st.endpoints.any_usable(pinned, now) {
             return Ok(());
@@ -516,11 +518,11 @@ impl Engine {
             match st.endpoints.pick(pinned, now) {
                 Err(wait) => Err(wait),
                 Ok(i) => match st.endpoints.list.get_mut(i) {
-                    Some(e) => e.breaker.admit(now).map(|t| {
+                    Some(e) => e.breaker.admit(now).map_err(Some).map(|t| {
                         e.in_flight += 1;
                         (i, t)
                     }),
-                    None => Err(f64::INFINITY),
+                    None => Err(None),
                 },
             }
         };
@@ -573,9 +575,11 @@ impl Engine {
         };
         match err.kind {
             ErrorType::AuthenticationError | ErrorType::PermissionDenied => e.disabled = true,
-            ErrorType::QuotaExceeded => e.cooldown_until = now + err.retry_delay.unwrap_or(reset),
+            ErrorType::QuotaExceeded => {
+                e.cooldown_until = now + err.retry_delay.map_or(reset, Secs::new)
+            }
             ErrorType::RateLimitExceeded => match err.retry_delay {
-                Some(hint) => e.cooldown_until = now + hint,
+                Some(hint) => e.cooldown_until = now + Secs::new(hint),
                 None => return false,
             },
             _ => return false,
@@ -603,7 +607,7 @@ impl Engine {
                 m.insert("provider".into(), json!(self.inner.provider));
                 m.insert(
                     "time".into(),
-                    json!(self.inner.host.clock.now() - self.inner.created),
+                    json!((self.inner.host.clock.now() - self.inner.created).as_f64()),
                 );
                 if !id.is_empty() {
                     m.insert("request_id".into(), json!(id));
@@ -624,11 +628,11 @@ impl Engine {
 /// What bounds a call besides its attempts: the caller's cancel token and its deadline.
 struct Limits<'a> {
     cancel: Option<&'a CancelToken>,
-    deadline: Option<f64>,
-    deadline_at: Option<f64>,
+    deadline: Option<Secs>,
+    deadline_at: Option<Instant>,
 }
 
-fn deadline_at(call: &Call, start: f64) -> Option<f64> {
+fn deadline_at(call: &Call, start: Instant) -> Option<Instant> {
     call.deadline.map(|d| start + d)
 }
 
@@ -641,7 +645,7 @@ fn not_unary() -> ApiError {
 }
 
 /// The call's `deadline` passed; `last` is the failure that would have been retried.
-pub(super) fn deadline_exceeded(deadline: f64, last: Option<&ApiError>) -> ApiError {
+pub(super) fn deadline_exceeded(deadline: Secs, last: Option<&ApiError>) -> ApiError {
     let mut e = ApiError::new(
         ErrorType::DeadlineExceeded,
         match last {
@@ -663,15 +667,15 @@ pub(super) fn too_large(cap: usize) -> ApiError {
     crate::classify::classify_transport(&crate::host::TransportError::too_large(cap))
 }
 
-fn circuit_open(wait: f64) -> ApiError {
+/// `wait`: until an endpoint may take the call, `None` when none ever will (every key was
+/// refused), which the caller sees as an infinite delay, as before the types.
+fn circuit_open(wait: Option<Secs>) -> ApiError {
+    let wait = wait.map_or(f64::INFINITY, Secs::as_f64);
     ApiError {
-        retry_delay: Some(wait.max(0.0)),
+        retry_delay: Some(wait),
         ..ApiError::new(
             ErrorType::CircuitOpen,
-            format!(
-                "the circuit is open; the next probe is allowed in {:.3} s",
-                wait.max(0.0)
-            ),
+            format!("the circuit is open; the next probe is allowed in {wait:.3} s"),
         )
     }
 }

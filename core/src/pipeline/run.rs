@@ -9,6 +9,7 @@ use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, Body, Headers, HttpRequest};
 use crate::queue::Priority;
+use crate::time::{Instant, Secs};
 use futures_util::future::{select, Either};
 use serde_json::json;
 use std::cell::RefCell;
@@ -24,9 +25,9 @@ pub(super) enum Mode<'a> {
 pub(super) struct Spec<'a> {
     pub request: &'a HttpRequest,
     pub priority: Priority,
-    pub timeout: Option<f64>,
-    /// The call's deadline, in seconds and as the engine-clock time it passes.
-    pub deadline: Option<(f64, f64)>,
+    pub timeout: Option<Secs>,
+    /// The call's deadline, as a duration and as the engine-clock instant it passes.
+    pub deadline: Option<(Secs, Instant)>,
     pub errors: ErrorReader,
     pub route: &'a Route,
     pub mode: Mode<'a>,
@@ -79,7 +80,7 @@ impl Engine {
         route: &Route,
         priority: Priority,
         id: &str,
-        start: f64,
+        start: Instant,
     ) -> Result<Permit, ApiError> {
         let pinned = self.pinned(route)?;
         self.breaker_gate(pinned, self.inner.host.clock.now())?;
@@ -168,8 +169,8 @@ impl Engine {
                 return Err(err);
             }
             let delay = match (failover, err.retry_delay) {
-                (true, _) => 0.0,
-                (false, Some(hint)) => hint,
+                (true, _) => Secs::ZERO,
+                (false, Some(hint)) => Secs::new(hint),
                 (false, None) => self
                     .backoff()
                     .delay(retries_done + 1, inner.host.entropy.unit()),
@@ -194,7 +195,7 @@ impl Engine {
                 "retry",
                 || {
                     json!({
-                        "attempt": progress.attempts.get(), "delay": delay,
+                        "attempt": progress.attempts.get(), "delay": delay.as_f64(),
                         "type": err.kind.as_str(), "status": err.status,
                     })
                 },

@@ -9,6 +9,7 @@ use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Body;
 use crate::stats::Final;
+use crate::time::{Instant, Secs};
 use futures_util::future::{select, Either};
 use serde_json::json;
 use std::collections::VecDeque;
@@ -25,11 +26,11 @@ pub struct ActiveStream {
     pub(super) failure: Option<ApiError>,
     pub(super) id: String,
     pub(super) model: Option<String>,
-    pub(super) start: f64,
+    pub(super) start: Instant,
     pub(super) attempts: u32,
-    pub(super) timeout: f64,
-    /// The call's deadline: its seconds and the engine-clock time it passes.
-    pub(super) deadline: Option<(f64, f64)>,
+    pub(super) timeout: Secs,
+    /// The call's deadline: its duration and the engine-clock instant it passes.
+    pub(super) deadline: Option<(Secs, Instant)>,
     pub(super) cancel: Option<CancelToken>,
     pub(super) request_id: Option<String>,
     pub(super) settled: bool,
@@ -40,7 +41,7 @@ enum Read {
     Chunk(Option<Vec<u8>>),
     Failed(ApiError),
     TimedOut,
-    PastDeadline(f64),
+    PastDeadline(Secs),
     Cancelled,
 }
 
@@ -118,7 +119,7 @@ impl ActiveStream {
         // The chunk must come within the timeout, and before the call's deadline.
         let (wait, late) = match self.deadline {
             Some((d, at)) if at - clock.now() < self.timeout => {
-                ((at - clock.now()).max(0.0), Read::PastDeadline(d))
+                (at - clock.now(), Read::PastDeadline(d))
             }
             _ => (self.timeout, Read::TimedOut),
         };
@@ -159,7 +160,7 @@ impl ActiveStream {
         let attempts = self.attempts;
         self.engine.emit(
             "success",
-            || json!({"attempts": attempts, "latency": latency, "stream": true}),
+            || json!({"attempts": attempts, "latency": latency.as_f64(), "stream": true}),
             &self.id,
         );
     }

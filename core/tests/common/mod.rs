@@ -14,6 +14,7 @@ use resilient_core::providers::{provider, Ctx, Streamed, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
+use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
@@ -126,7 +127,7 @@ pub fn read_any(u: &Unary, r: &Reply, status: u16) {
 /// What the pipeline makes of an error reply: `u`'s reader, then the shared table.
 pub fn classify(u: &Unary, status: u16, headers_sent: &[(&str, &str)], body: &str) -> ApiError {
     let read = (u.errors)(status, body.as_bytes());
-    classify_http(status, &headers(headers_sent), &read, 0.0, 60.0)
+    classify_http(status, &headers(headers_sent), &read, 0.0, Secs::new(60.0))
 }
 
 /// `r` is refused as `invalid_request`, with a message that names `field` (`what` says which
