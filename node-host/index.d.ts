@@ -1,4 +1,4 @@
-// Types for the public surface (API.md). No `any`: server-shaped results are `JsonValue`.
+// Types for the public surface (docs/api.md). No `any`: server-shaped results are `JsonValue`.
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

@@ -17,7 +17,7 @@ pub enum CircuitState {
 }
 
 impl CircuitState {
-    /// The spelling of API.md's `circuitState`.
+    /// The spelling of docs/api.md's `circuitState`.
     pub fn as_str(self) -> &'static str {
         match self {
             CircuitState::Closed => "CLOSED",
@@ -38,7 +38,7 @@ pub struct BreakerConfig {
 }
 
 impl Default for BreakerConfig {
-    /// API.md's defaults.
+    /// docs/api.md's defaults.
     fn default() -> Self {
         BreakerConfig {
             failure_threshold: 5,

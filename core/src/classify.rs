@@ -1,4 +1,4 @@
-//! API.md's error table, in one place: status, headers and body in, a typed error out.
+//! docs/api.md's error table, in one place: status, headers and body in, a typed error out.
 
 use crate::backoff::{header_hint, parse_proto_duration, should_retry_header};
 use crate::error::{ApiError, ErrorType};

@@ -1,4 +1,4 @@
-//! Client options: API.md's table, the seed's defaults and aliases, and validation that names
+//! Client options: docs/api.md's table, the seed's defaults and aliases, and validation that names
 //! the option and what it accepts.
 
 use crate::secret::Secret;
@@ -50,7 +50,7 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// The seed's defaults (reference study section 2.1; max retry delay 16 s as in its README).
+    /// The original Python library's defaults (docs/api.md, Options; max retry delay 16 s).
     fn default() -> Config {
         Config {
             api_key: None,

@@ -1,9 +1,9 @@
-//! The error vocabulary of API.md: every failure is one of these types, carried as a value.
+//! The error vocabulary of docs/api.md: every failure is one of these types, carried as a value.
 
 use serde::Serialize;
 use std::fmt;
 
-/// API.md's error table, row for row.
+/// docs/api.md's error table, row for row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorType {
@@ -77,7 +77,7 @@ impl ErrorType {
         ErrorType::ALL.iter().copied().find(|t| t.as_str() == s)
     }
 
-    /// The "retried" column of API.md.
+    /// The "retried" column of docs/api.md.
     pub fn retryable(self) -> bool {
         matches!(
             self,
@@ -89,7 +89,7 @@ impl ErrorType {
         )
     }
 
-    /// The "counts toward the breaker" column of API.md.
+    /// The "counts toward the breaker" column of docs/api.md.
     pub fn counts_for_breaker(self) -> bool {
         matches!(
             self,

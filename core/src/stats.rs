@@ -1,4 +1,4 @@
-//! Counters, bounded histograms, and the `getStats` / `generateReport` shapes of API.md.
+//! Counters, bounded histograms, and the `getStats` / `generateReport` shapes of docs/api.md.
 //!
 //! Everything here has a fixed upper size: histograms are fixed bucket arrays and the
 //! per-model table holds at most [`MAX_MODELS`] names. Times are supplied by the caller as
@@ -360,7 +360,7 @@ impl Stats {
         self.retried
     }
 
-    /// API.md's `getStats()` shape; the queue part lives elsewhere and is supplied.
+    /// docs/api.md's `getStats()` shape; the queue part lives elsewhere and is supplied.
     pub fn snapshot(&self, queue: QueueSnapshot) -> Value {
         let by_model: Map<String, Value> = self
             .models
@@ -397,7 +397,7 @@ impl Stats {
         })
     }
 
-    /// API.md's `generateReport()` shape. Rates are percent in `[0, 100]` and 0 with no
+    /// docs/api.md's `generateReport()` shape. Rates are percent in `[0, 100]` and 0 with no
     /// calls; `retry_rate` is capped at 100 since a call can be retried more than once.
     pub fn report(&self, breaker: BreakerSnapshot, include_details: bool) -> Value {
         let total = self.total();

@@ -94,7 +94,7 @@ export function realTarget(provider, env = process.env, baseUrl = undefined) {
   const model = spec.model ? first(env, [spec.model]) : undefined;
   if (model && provider !== 'llvm') options.model = model;
   if (provider === 's3_kit') {
-    // API.md says S3_ACCESS_KEY / S3_SECRET_KEY are the defaults in Node; this version of the
+    // docs/api.md says S3_ACCESS_KEY / S3_SECRET_KEY are the defaults in Node; this version of the
     // package does not read them, so they are passed explicitly.
     const accessKeyId = first(env, ['S3_ACCESS_KEY']);
     const secretAccessKey = first(env, ['S3_SECRET_KEY']);

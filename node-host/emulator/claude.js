@@ -1,4 +1,4 @@
-// Anthropic Messages API (providers.md section 3): POST /v1/messages (JSON or named SSE
+// Anthropic Messages API (docs/providers.md): POST /v1/messages (JSON or named SSE
 // events), GET /v1/models, GET /v1/models/{id}. Needs x-api-key and anthropic-version.
 
 import { contentText, countTokens, echo, json, lastUserText, pieces, promptTokens, sse } from './common.js';

@@ -1,10 +1,10 @@
-// Each provider's own error replies (providers.md), for the fault step `error: <kind>`.
+// Each provider's own error replies (docs/providers.md), for the fault step `error: <kind>`.
 //
 // Kinds: rate_limit, quota, server, overloaded, auth, bad_request, not_found, permission,
 // timeout. `status` overrides the kind's default status (the body keeps the provider's shape),
 // `message` its message; `retryDelay` (Gemini) is the RetryInfo delay ("0.05s" or seconds).
 // Providers without a quota concept answer `quota` with a 429 whose `retry-after` (one day)
-// is far beyond any client's maxRetryAfter: API.md's "a hint longer than maxRetryAfter".
+// is far beyond any client's maxRetryAfter: docs/api.md's "a hint longer than maxRetryAfter".
 
 import { s3ErrorXml } from './s3.js';
 
@@ -167,7 +167,7 @@ function ovmsError(kind) {
     quota: [429, 'Too many requests', { 'retry-after': DAY }],
     server: [500, 'Internal server error'],
     overloaded: [503, 'Server is not ready'],
-    // OVMS has no HTTP mapping for UNAUTHORIZED: it answers 500 (providers.md section 10).
+    // OVMS has no HTTP mapping for UNAUTHORIZED: it answers 500 (docs/providers.md).
     auth: [500, 'Unauthorized request due to invalid or missing api-key'],
     permission: [403, 'Forbidden'],
     bad_request: [400, 'Invalid request: JSON parse error'],

@@ -1,4 +1,4 @@
-// Google Gemini (providers.md section 4), under /v1beta (or /v1):
+// Google Gemini (docs/providers.md), under /v1beta (or /v1):
 //   POST models/{m}:generateContent, models/{m}:streamGenerateContent?alt=sse,
 //   models/{m}:embedContent, models/{m}:batchEmbedContents, models/{m}:countTokens,
 //   GET models, GET models/{m}.

@@ -1,4 +1,4 @@
-// Hugging Face Text Generation Inference and Text Embeddings Inference (providers.md
+// Hugging Face Text Generation Inference and Text Embeddings Inference (docs/providers.md
 // sections 6 and 7).
 //   TGI: POST /generate, /generate_stream (SSE `data:` without a space; the last event has
 //        generated_text + details; no [DONE]), POST /v1/chat/completions, GET /info, /health,

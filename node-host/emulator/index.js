@@ -1,5 +1,5 @@
 // The provider emulator: ONE loopback HTTP server that speaks the wire format of all eleven
-// providers of the resilient client (providers.md), each under its own path prefix, with
+// providers of the resilient client (docs/providers.md), each under its own path prefix, with
 // deterministic, scriptable faults. For the end-to-end tests, demos and browser checks.
 //
 //   import { startEmulator } from './index.js';
@@ -17,7 +17,7 @@
 //   /generate, /v3/..., /{bucket}/{key} themselves.
 //
 // Routes per provider: see the header comment of each module (openai.js, claude.js, gemini.js,
-// ollama.js, hf.js, llvm.js, opea.js, ovms.js, s3.js). Replies follow providers.md and echo the
+// ollama.js, hf.js, llvm.js, opea.js, ovms.js, s3.js). Replies follow docs/providers.md and echo the
 // request: chat text `echo: <last user content>`, generate text `echo: <prompt>`, usage counted
 // as whitespace-separated words (countTokens), embeddings from embeddingVector(text, 8),
 // rerank scores from relevance(query, text). Every response carries CORS headers; OPTIONS is a

@@ -1,4 +1,4 @@
-// The project-defined "LLVM" model server (providers.md section 8, HEAD contract):
+// The project-defined "LLVM" model server (docs/providers.md, HEAD contract):
 //   GET /models -> {"models": [ids]}, GET /models/{id} -> {model_id, status, details},
 //   POST /models/{id}/infer {input, parameters} -> {model_id, outputs, metadata},
 //   POST /models/{id}/batch_infer {inputs, parameters} -> {results: [{outputs}]},

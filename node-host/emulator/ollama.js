@@ -1,4 +1,4 @@
-// Ollama native API (providers.md section 5): POST /api/chat and /api/generate (NDJSON
+// Ollama native API (docs/providers.md): POST /api/chat and /api/generate (NDJSON
 // streams unless `"stream": false`), POST /api/embed (and legacy /api/embeddings),
 // GET /api/tags, GET /api/version, GET / and HEAD / ("Ollama is running").
 // No auth unless the emulator was given a key for ollama (then a Bearer token is required).

@@ -1,9 +1,9 @@
-// OPEA (providers.md section 9): the GenAIComps microservices and the ChatQnA megaservice.
+// OPEA (docs/providers.md): the GenAIComps microservices and the ChatQnA megaservice.
 //   POST /v1/chat/completions (OpenAI JSON or SSE + [DONE]; an error while streaming just ends
 //        the body), POST /v1/embeddings, POST /v1/reranking {input, retrieved_docs, top_n}
 //        -> {reranked_docs: [{text, score}]}, POST /v1/chatqna (streams by default:
 //        `data: b'<python bytes repr>'` lines and `data: [DONE]`; non-stream usage is all
-//        zero), GET /v1/health_check, GET /health, and GET /v1/models (not in providers.md:
+//        zero), GET /v1/health_check, GET /health, and GET /v1/models (not in docs/providers.md:
 //        an OpenAI model list of the served model, for clients that list models).
 // Errors are FastAPI's `{"detail": ...}`. No auth.
 

@@ -1,4 +1,4 @@
-// OpenAI and Groq (providers.md sections 1-2), and the OpenAI-compatible pieces that TGI,
+// OpenAI and Groq (docs/providers.md sections 1-2), and the OpenAI-compatible pieces that TGI,
 // OPEA and OVMS reuse: chat completions (JSON and SSE), embeddings lists, model lists.
 
 import {
@@ -59,7 +59,7 @@ export function chatCompletion(flavor, body, text, n, fallbackModel) {
       out.system_fingerprint = '3.0.1-native';
       break;
     case 'ovms':
-      // OVMS chat replies have no `id` (providers.md section 10).
+      // OVMS chat replies have no `id` (docs/providers.md).
       delete out.id;
       break;
     default:
@@ -98,7 +98,7 @@ export function chatStream(flavor, body, text, n, fallbackModel) {
   }
   const last = chunk({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] });
   if (flavor === 'groq') {
-    // Groq: usage in x_groq.usage of the final chunk (providers.md section 2).
+    // Groq: usage in x_groq.usage of the final chunk (docs/providers.md).
     last.x_groq = { id: `req_emu${n}`, usage: { queue_time: 0.01, ...usage, prompt_time: 0.002, completion_time: 0.003, total_time: 0.005 } };
   }
   frames.push({ raw: sse(last, { space }), text: '' });

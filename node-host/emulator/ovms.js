@@ -1,4 +1,4 @@
-// OpenVINO Model Server (providers.md section 10).
+// OpenVINO Model Server (docs/providers.md).
 //   OpenAI-compatible /v3 (also /v3/v1): POST chat/completions, completions (JSON or SSE +
 //     [DONE]; a mid-stream error is a raw unframed {"error"} line), embeddings, rerank
 //     (Cohere style -> {results: [{index, relevance_score}]}), GET models, models/{id}.

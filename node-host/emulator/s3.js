@@ -1,4 +1,4 @@
-// An in-memory, path-style S3 (providers.md section 11): `{base}/{bucket}/{key}`.
+// An in-memory, path-style S3 (docs/providers.md): `{base}/{bucket}/{key}`.
 //   PUT/GET/HEAD/DELETE object (GET honours `Range: bytes=a-b`), GET ?list-type=2 (prefix,
 //   delimiter, max-keys, continuation-token, start-after, encoding-type=url) answering
 //   ListObjectsV2 XML with entity-encoded keys, PUT/HEAD/DELETE bucket.

@@ -1,4 +1,4 @@
-// AWS Signature Version 4, S3 flavour (providers.md section 11), with node:crypto: the
+// AWS Signature Version 4, S3 flavour (docs/providers.md), with node:crypto: the
 // emulator's verifier for header-signed and presigned requests, and a small signer that tests
 // can use to talk to the emulator without the client.
 //

@@ -124,7 +124,7 @@ impl ClientCore {
                 .map(Secret::new);
         }
         if info.name == "s3_kit" {
-            // API.md: S3 credentials and endpoint default to S3_ACCESS_KEY, S3_SECRET_KEY and
+            // docs/api.md: S3 credentials and endpoint default to S3_ACCESS_KEY, S3_SECRET_KEY and
             // S3_ENDPOINT in Node.
             if config.access_key_id.is_none() {
                 config.access_key_id = env_var("S3_ACCESS_KEY");
@@ -337,7 +337,7 @@ impl ClientCore {
         None
     }
 
-    /// `op(request)` for any unary operation of API.md.
+    /// `op(request)` for any unary operation of docs/api.md.
     pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
         let what = format!("{op}(request)");
         let bytes = if req.is_object() {

@@ -1,4 +1,4 @@
-//! The JavaScript surface of API.md, over the core engine.
+//! The JavaScript surface of docs/api.md, over the core engine.
 
 mod client;
 mod convert;

@@ -212,7 +212,7 @@ impl Endpoints {
             .unwrap_or(0)
     }
 
-    /// API.md `endpoints()`: each endpoint's live state.
+    /// docs/api.md `endpoints()`: each endpoint's live state.
     pub fn describe(&self, now: Instant) -> Value {
         Value::Array(
             self.list

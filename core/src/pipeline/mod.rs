@@ -84,7 +84,7 @@ pub struct Route {
     pub resigners: Vec<Resigner>,
 }
 
-/// Receives `(event name, event object)`; see API.md `on(event, listener)`.
+/// Receives `(event name, event object)`; see docs/api.md `on(event, listener)`.
 pub type Listener = Rc<dyn Fn(&'static str, Value)>;
 
 struct State {

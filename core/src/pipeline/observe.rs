@@ -1,4 +1,4 @@
-//! The observing members of API.md: circuit state, stats, reports, endpoints, manual feeds.
+//! The observing members of docs/api.md: circuit state, stats, reports, endpoints, manual feeds.
 
 use super::Engine;
 use crate::breaker::CircuitState;
@@ -17,13 +17,13 @@ impl Engine {
         self.inner.state.borrow().endpoints.any_usable(None, now)
     }
 
-    /// API.md `endpoints()`.
+    /// docs/api.md `endpoints()`.
     pub fn endpoints(&self) -> Value {
         let now = self.inner.host.clock.now();
         self.inner.state.borrow().endpoints.describe(now)
     }
 
-    /// API.md `getStats({ endpointId })`: that endpoint's stats, `None` for an unknown id.
+    /// docs/api.md `getStats({ endpointId })`: that endpoint's stats, `None` for an unknown id.
     pub fn endpoint_stats(&self, id: &str) -> Option<Value> {
         let st = self.inner.state.borrow();
         let e = st.endpoints.list.get(st.endpoints.index_of(id)?)?;

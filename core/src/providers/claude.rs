@@ -1,4 +1,4 @@
-//! Anthropic Messages API (providers.md section 3): `chat` and `chatStream` on `POST /v1/messages`,
+//! Anthropic Messages API (docs/providers.md): `chat` and `chatStream` on `POST /v1/messages`,
 //! `listModels` on `GET /v1/models`. The base URL is the origin; the paths add `/v1`.
 
 mod stream;
@@ -81,7 +81,7 @@ impl Provider for Claude {
     }
 }
 
-/// API.md chat arguments to a Messages body. System messages and `system` are lifted to the
+/// docs/api.md chat arguments to a Messages body. System messages and `system` are lifted to the
 /// top-level `system`; unknown arguments pass through as provider parameters.
 fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
     let (args, given) = chat_args(args)?;
@@ -212,7 +212,7 @@ struct Block<'a> {
     text: Option<Cow<'a, str>>,
 }
 
-/// A `message` body to API.md's chat result. The text joins every text block, in order.
+/// A `message` body to docs/api.md's chat result. The text joins every text block, in order.
 fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
     let m: MessageIn = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not a Messages reply", e))?;
@@ -258,7 +258,7 @@ fn error_kind(kind: &str, message: &str) -> Option<ErrorType> {
 }
 
 /// The API's wording for an input over the context window ("prompt is too long: N tokens >
-/// M maximum"); not in providers.md, so matched narrowly.
+/// M maximum"); not in docs/providers.md, so matched narrowly.
 fn prompt_too_long(message: &str) -> bool {
     message
         .trim_start()

@@ -1,4 +1,4 @@
-//! Google Generative Language API (providers.md section 4): `chat` (`:generateContent`),
+//! Google Generative Language API (docs/providers.md): `chat` (`:generateContent`),
 //! `chatStream` (`:streamGenerateContent?alt=sse`), `embed` (`:embedContent`, or
 //! `:batchEmbedContents` for an array) and `listModels` (`GET /{version}/models`).
 //! The key goes only in the `x-goog-api-key` header, never in the URL.
@@ -132,7 +132,7 @@ fn model_name(model: &str) -> Result<ModelName, ApiError> {
     })
 }
 
-/// API.md chat arguments to a `GenerateContentRequest`: `contents` with roles `user`/`model`,
+/// docs/api.md chat arguments to a `GenerateContentRequest`: `contents` with roles `user`/`model`,
 /// system texts in `systemInstruction`, sampling options in `generationConfig`.
 fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
     let (args, given) = chat_args(args)?;

@@ -1,5 +1,5 @@
 //! What the Hugging Face servers, TGI and TEI, share: the origin they serve from, the
-//! `{"error", "error_type"}` bodies as API.md error types, and `/info` and `/health`.
+//! `{"error", "error_type"}` bodies as docs/api.md error types, and `/info` and `/health`.
 
 use super::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 use crate::classify::{parse_error_body, ErrorBody};

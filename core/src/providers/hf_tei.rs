@@ -1,8 +1,8 @@
-//! Hugging Face Text Embeddings Inference (providers.md section 7): native `/embed` (bare
+//! Hugging Face Text Embeddings Inference (docs/providers.md): native `/embed` (bare
 //! `[[f32]]`) and `/rerank`, `/info`, `/health`. The OpenAI-style `/v1/embeddings` is not used:
 //! `/embed` takes TEI's own options (`normalize`, `truncate`, ...) and every TEI version has it.
 //!
-//! Arguments other than API.md's and TEI's documented fields are refused by name: TEI would
+//! Arguments other than docs/api.md's and TEI's documented fields are refused by name: TEI would
 //! silently ignore them.
 
 use super::args::{is_strings, model_or_default, object, text_input};

@@ -1,4 +1,4 @@
-//! The seed's self-hosted model server (providers.md section 8, the HEAD contract): model list
+//! The seed's self-hosted model server (docs/providers.md, the HEAD contract): model list
 //! and info, single and batch inference, server status. Results are the server's own JSON.
 //!
 //! A batch goes out as one `batch_infer` request at once: the seed held requests back until a

@@ -97,7 +97,7 @@ impl Streamed {
     }
 }
 
-/// One provider's wire format. Operation names are API.md's call names (`chat`, `embed`,
+/// One provider's wire format. Operation names are docs/api.md's call names (`chat`, `embed`,
 /// `listModels`, `generate`, `rerank`, `chatqna`, `infer`, `batchInfer`, `status`, `predict`,
 /// `modelStatus`, `health`, `putObject`, `getObject`, `headObject`, `deleteObject`,
 /// `listObjects`); streams are `chatStream`, `generateStream`, `chatqnaStream`.
@@ -405,7 +405,7 @@ pub fn usage_from(prompt: Option<u64>, completion: Option<u64>) -> crate::stats:
     }
 }
 
-/// API.md's `usage` object.
+/// docs/api.md's `usage` object.
 pub fn usage_json(u: &crate::stats::Usage) -> String {
     format!(
         r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}}}"#,

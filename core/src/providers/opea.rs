@@ -1,4 +1,4 @@
-//! OPEA (providers.md section 9): the GenAIComps microservices, which speak the OpenAI wire
+//! OPEA (docs/providers.md): the GenAIComps microservices, which speak the OpenAI wire
 //! format for chat and embeddings (`/v1/chat/completions`, `/v1/embeddings`) and their own for
 //! reranking (`/v1/reranking`), and the ChatQnA gateway (`/v1/chatqna`), whose stream sends each
 //! token as a Python bytes literal (`data: b'Hello'`). OPEA documents no models route, so
@@ -78,7 +78,7 @@ impl Provider for Opea {
                 )
             }
             // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
-            // models at /v1/models; providers.md names no other models route.
+            // models at /v1/models; docs/providers.md names no other models route.
             "listModels" => (models_request(&COMPAT, &v1), None, Box::new(parse_models)),
             _ => return Err(unsupported(INFO.name, op)),
         };

@@ -88,7 +88,7 @@ impl Provider for OpenAiCompat {
     }
 }
 
-/// API.md chat arguments to an OpenAI `/chat/completions` body. Unknown arguments are passed
+/// docs/api.md chat arguments to an OpenAI `/chat/completions` body. Unknown arguments are passed
 /// through as provider parameters.
 pub fn chat_request(
     p: &OpenAiCompat,
@@ -165,7 +165,7 @@ struct Message<'a> {
     content: Option<Cow<'a, str>>,
 }
 
-/// A `chat.completion` body to API.md's normalized result.
+/// A `chat.completion` body to docs/api.md's normalized result.
 pub fn parse_chat(
     provider: &'static str,
     reply: &Reply,
@@ -350,7 +350,7 @@ mod tests {
         }
     }
 
-    /// providers.md section 1 fixture: the exact request.
+    /// The documented chat request and reply, as fixtures: the exact request.
     #[test]
     fn golden_chat_request() {
         let (req, model) = chat_request(
@@ -529,7 +529,7 @@ mod tests {
         );
     }
 
-    /// providers.md section 1 streaming fixture, with usage.
+    /// The documented streaming reply, with usage, as a fixture.
     const STREAM: &str = "data: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi!\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}}\n\ndata: [DONE]\n\n";
 
     fn stream_items(chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {

@@ -1,4 +1,4 @@
-//! OpenVINO Model Server (providers.md section 10). The base URL is the origin; three APIs
+//! OpenVINO Model Server (docs/providers.md). The base URL is the origin; three APIs
 //! live under it:
 //! - OpenAI-compatible `/v3/*`: chat, completions (`generate`), embeddings, rerank, models;
 //! - KServe v2: `infer` (`/v2/models/{m}/infer`) and `health` (`/v2/health/ready`);
@@ -323,7 +323,7 @@ struct TextChoice<'a> {
     finish_reason: Option<Cow<'a, str>>,
 }
 
-/// A `text_completion` body to API.md's chat-shaped result (`choices[0].text`).
+/// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
     let c: Completion<TextChoice, IgnoredAny> = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not a text completion", e))?;

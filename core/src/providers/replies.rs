@@ -32,7 +32,7 @@ pub struct ChatReply<'a> {
     pub id: Option<&'a str>,
 }
 
-/// API.md's chat result `{ text, model, finish_reason, usage, request_id, provider, raw }`:
+/// docs/api.md's chat result `{ text, model, finish_reason, usage, request_id, provider, raw }`:
 /// the request id is the reply's request-id header, else the body's id, else the client's;
 /// `raw` is the body as the server wrote it.
 pub fn chat_result(provider: &str, reply: &Reply, client_request_id: &str, r: ChatReply) -> Parsed {
@@ -53,7 +53,7 @@ pub fn chat_result(provider: &str, reply: &Reply, client_request_id: &str, r: Ch
     }
 }
 
-/// API.md's embeddings result `{ embeddings, model, usage, request_id, provider }`, the vectors
+/// docs/api.md's embeddings result `{ embeddings, model, usage, request_id, provider }`, the vectors
 /// spliced in as the server wrote them; the request id is the reply's header, else the
 /// client's. A vector that is not an array is a broken reply.
 pub fn embeddings_result(

@@ -1,4 +1,4 @@
-//! What every provider's stream codec shares: the stream items of API.md, the running
+//! What every provider's stream codec shares: the stream items of docs/api.md, the running
 //! text/finish reason/usage/done bookkeeping, and one [`StreamCodec`] over any framing
 //! ([`SseDecoder`] events or [`NdjsonDecoder`] lines). A provider writes only its per-frame
 //! handler and its end-of-stream rule ([`FrameHandler`]); OpenAI-style chunk streams share

@@ -1,4 +1,4 @@
-//! Anthropic's named-event SSE stream (providers.md section 3, "Streaming").
+//! Anthropic's named-event SSE stream (docs/providers.md).
 
 use super::{error_fields, error_kind, UsageIn};
 use crate::error::{ApiError, ErrorType};

@@ -138,7 +138,7 @@ fn safety_stop(reason: &str) -> ApiError {
     )
 }
 
-/// A `GenerateContentResponse` to API.md's chat result. `requested` is the model asked for,
+/// A `GenerateContentResponse` to docs/api.md's chat result. `requested` is the model asked for,
 /// reported when the body names none.
 pub(super) fn parse_chat(
     reply: &Reply,

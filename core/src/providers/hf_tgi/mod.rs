@@ -1,8 +1,8 @@
-//! Hugging Face Text Generation Inference (providers.md section 6): native `/generate` and
+//! Hugging Face Text Generation Inference (docs/providers.md): native `/generate` and
 //! `/generate_stream`, OpenAI-compatible `/v1/chat/completions` through the shared OpenAI codec,
 //! `/info` and `/health` (what TGI shares with TEI is in [`super::hf`]).
 //!
-//! `generate` arguments: API.md's `prompt`, `maxTokens`, `temperature`, `topP`, `stop` (and
+//! `generate` arguments: docs/api.md's `prompt`, `maxTokens`, `temperature`, `topP`, `stop` (and
 //! `topK`), TGI's documented parameter names, and a `parameters` object; they all go into
 //! `parameters`. Anything else is refused by name: TGI would silently ignore it.
 
@@ -48,7 +48,7 @@ static CHAT: OpenAiCompat = OpenAiCompat {
     embed_model: None,
 };
 
-/// TGI's `parameters` (providers.md section 6), accepted as top-level arguments too.
+/// TGI's `parameters` (docs/providers.md), accepted as top-level arguments too.
 const PARAMETERS: &[&str] = &[
     "adapter_id",
     "best_of",
@@ -213,7 +213,7 @@ pub(super) struct Details<'a> {
     pub(super) input_length: Option<u64>,
 }
 
-/// `{generated_text, details}` (or the compat route's one-element array) to API.md's result.
+/// `{generated_text, details}` (or the compat route's one-element array) to docs/api.md's result.
 /// Prompt tokens come from `x-prompt-tokens`; TGI's replies carry no model name, so `model`
 /// is the one the call named.
 pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {

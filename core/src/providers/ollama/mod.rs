@@ -1,7 +1,7 @@
-//! Ollama native API (providers.md section 5): `/api/chat`, `/api/generate`, `/api/embed`,
+//! Ollama native API (docs/providers.md): `/api/chat`, `/api/generate`, `/api/embed`,
 //! `/api/tags`, with NDJSON streams that end at the `"done": true` line.
 //!
-//! Arguments: API.md's `maxTokens`, `temperature`, `topP`, `stop` (plus `topK` and `seed`, and
+//! Arguments: docs/api.md's `maxTokens`, `temperature`, `topP`, `stop` (plus `topK` and `seed`, and
 //! their snake_case spellings) go into `options`, over the same keys of a caller's `options`
 //! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
 //! field, as ollama-js sends it; nothing unknown is ever put into `options`.
@@ -103,7 +103,7 @@ fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
     }
 }
 
-/// API.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
+/// docs/api.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
 fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
     let given = non_empty_messages(args)?;
     let mut out = Vec::with_capacity(given.len() + 1);
@@ -245,7 +245,7 @@ impl Chunk<'_> {
     }
 }
 
-/// A non-streamed chat or generate reply to API.md's normalized result.
+/// A non-streamed chat or generate reply to docs/api.md's normalized result.
 pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
     let c: Chunk = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not an Ollama reply", e))?;

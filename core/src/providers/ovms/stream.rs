@@ -14,7 +14,7 @@ use serde_json::Value;
 pub type CompletionStreamCodec = FramedCodec<SseDecoder, ChunkEvents<AnyChunk>>;
 
 /// OVMS reports a failure mid-stream by writing a raw `{"error": "..."}` with no SSE framing
-/// (providers.md 0.2). An SSE decoder would take it for an unknown field and drop it, so this
+/// (docs/providers.md). An SSE decoder would take it for an unknown field and drop it, so this
 /// wrapper lifts any line that opens with `{` out of the byte stream before the SSE codec sees
 /// it and turns it into the stream's error. Chunk-split safe: its state is one flag and the
 /// raw line being collected.

@@ -1,4 +1,4 @@
-//! S3-compatible object storage, signed with AWS SigV4 (providers.md section 11).
+//! S3-compatible object storage, signed with AWS SigV4 (docs/providers.md).
 //!
 //! Operations: `putObject` (PUT), `getObject` (GET), `headObject` (HEAD), `deleteObject`
 //! (DELETE), `listObjects` (GET `?list-type=2`), and `presignUrl` (local, no request).

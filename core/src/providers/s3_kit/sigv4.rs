@@ -1,4 +1,4 @@
-//! AWS Signature Version 4 (providers.md section 11, "SigV4 signing"): canonical request,
+//! AWS Signature Version 4 (docs/providers.md): canonical request,
 //! string to sign, signing key, signature. Pure functions of their inputs, so the published
 //! vectors can be checked step by step.
 

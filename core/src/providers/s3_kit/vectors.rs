@@ -1,6 +1,6 @@
 //! Published SigV4 vectors, kept as test data: the AWS test suite (`aws-sig-v4-test-suite`,
-//! generic service, generic path rules) and the S3 documentation examples (providers.md
-//! section 11), with their canonical requests, hashes and signatures.
+//! generic service, generic path rules) and the S3 documentation examples (Amazon S3
+//! API reference, "Signature Calculations"), with their canonical requests, hashes and signatures.
 
 use super::sigv4::{
     canonical_query, canonical_uri, hex_sha256, PathRule, Signer, EMPTY_SHA256, UNSIGNED_PAYLOAD,
@@ -219,7 +219,7 @@ fn suite_canonical_forms() {
         .contains("\nmy-header1:value1\nmy-header2:\"a b c\"\n"));
 }
 
-/// The S3 documentation examples (providers.md section 11): service `s3`, S3 path rules.
+/// The S3 documentation examples (docs/providers.md): service `s3`, S3 path rules.
 const S3_DATE: &str = "20130524T000000Z";
 const S3_SIGNER: Signer<'static> = Signer {
     access_key_id: "AKIAIOSFODNN7EXAMPLE",
