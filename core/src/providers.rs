@@ -12,14 +12,7 @@ pub mod openai;
 pub mod ovms;
 pub mod s3_kit;
 
-// What more than one provider uses; providers import these, never each other's helpers
-// (the OpenAI wire format in `openai` is the one family codec its members share).
-pub mod args;
-pub mod hf;
-pub mod replies;
-pub mod rerank;
-pub mod streaming;
-pub mod urls;
+pub mod shared;
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
@@ -210,7 +203,7 @@ fn parse_any(
     };
     Ok(crate::codec::Parsed {
         json,
-        usage: replies::usage_of(&reply.body),
+        usage: shared::replies::usage_of(&reply.body),
         bytes: None,
     })
 }

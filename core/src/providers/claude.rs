@@ -5,8 +5,8 @@ mod stream;
 
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
-use super::args::{chat_args, model_or_default, positive_integer, stop_list};
-use super::replies::{chat_result, parse_models, ChatReply};
+use super::shared::args::{chat_args, model_or_default, positive_integer, stop_list};
+use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
     auth_request, bad_argument, base_url, chat_stream_only, decode_error, join_url, named,
     unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,

@@ -7,8 +7,10 @@ mod reply;
 
 pub use reply::{errors, GeminiEvents, GeminiStreamCodec};
 
-use super::args::{chat_args, model_arg, model_or_default, object, positive_integer, stop_list};
-use super::urls::encode_segment;
+use super::shared::args::{
+    chat_args, model_arg, model_or_default, object, positive_integer, stop_list,
+};
+use super::shared::urls::encode_segment;
 use super::{
     auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported, Built,
     Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,

@@ -5,9 +5,9 @@
 //! Arguments other than docs/api.md's and TEI's documented fields are refused by name: TEI would
 //! silently ignore them.
 
-use super::args::{is_strings, model_or_default, object, text_input};
-use super::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
-use super::replies::embeddings_result;
+use super::shared::args::{is_strings, model_or_default, object, text_input};
+use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
+use super::shared::replies::embeddings_result;
 use super::{
     bad_argument, decode_error, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
     ProviderInfo, Unary,

@@ -1,16 +1,16 @@
 //! Hugging Face Text Generation Inference (docs/providers.md): native `/generate` and
 //! `/generate_stream`, OpenAI-compatible `/v1/chat/completions` through the shared OpenAI codec,
-//! `/info` and `/health` (what TGI shares with TEI is in [`super::hf`]).
+//! `/info` and `/health` (what TGI shares with TEI is in [`super::shared::hf`]).
 //!
 //! `generate` arguments: docs/api.md's `prompt`, `maxTokens`, `temperature`, `topP`, `stop` (and
 //! `topK`), TGI's documented parameter names, and a `parameters` object; they all go into
 //! `parameters`. Anything else is refused by name: TGI would silently ignore it.
 
-use super::args::{model_or_default, number, object, positive_integer, stop_list};
-use super::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
 use super::openai::{chat_request, chat_stream_request, parse_chat, ChatStreamCodec, OpenAiCompat};
-use super::replies::{chat_result, ChatReply};
-use super::urls::with_base_url;
+use super::shared::args::{model_or_default, number, object, positive_integer, stop_list};
+use super::shared::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
+use super::shared::replies::{chat_result, ChatReply};
+use super::shared::urls::with_base_url;
 use super::{
     bad_argument, decode_error, join_url, named, unsupported, usage_from, Built, Ctx, ModelRequest,
     Provider, ProviderInfo, Streamed, Unary,

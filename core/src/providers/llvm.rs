@@ -4,9 +4,9 @@
 //! A batch goes out as one `batch_infer` request at once: the seed held requests back until a
 //! second one arrived, so a lone request could wait forever.
 
-use super::args::{fields, model_or_default};
-use super::replies::server_json;
-use super::urls::encode_segment;
+use super::shared::args::{fields, model_or_default};
+use super::shared::replies::server_json;
+use super::shared::urls::encode_segment;
 use super::{
     bad_argument, base_url, bearer_request, join_url, json_errors, unsupported, Ctx, Provider,
     ProviderInfo, Unary,
@@ -144,7 +144,7 @@ fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::replies::ok_reply as reply;
+    use crate::providers::shared::replies::ok_reply as reply;
 
     #[test]
     fn model_lists_in_every_shape() {

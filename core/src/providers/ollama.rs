@@ -6,10 +6,10 @@
 //! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
 //! field, as ollama-js sends it; nothing unknown is ever put into `options`.
 
-use super::args::{
+use super::shared::args::{
     model_arg, model_or_default, non_empty_messages, number, object, stop_list, text_input,
 };
-use super::replies::{chat_result, embeddings_result, ChatReply};
+use super::shared::replies::{chat_result, embeddings_result, ChatReply};
 use super::{
     bad_argument, base_url, bearer_request, decode_error, join_url, json_errors, named,
     unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,

@@ -16,9 +16,9 @@ use super::openai::{
     chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
     ChatStreamCodec, OpenAiCompat,
 };
-use super::replies::parse_models;
-use super::rerank::{ranked_json, rerank_args, RerankArgs};
-use super::urls::with_base_url;
+use super::shared::replies::parse_models;
+use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
+use super::shared::urls::with_base_url;
 use super::{
     bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
     ModelRequest, Provider, ProviderInfo, Streamed, Unary,

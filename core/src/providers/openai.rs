@@ -1,11 +1,11 @@
 //! The OpenAI wire format, and the OpenAI-compatible family that shares it through presets
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
-use super::args::{non_empty_messages, object, text_input};
-use super::replies::{
+use super::shared::args::{non_empty_messages, object, text_input};
+use super::shared::replies::{
     chat_result, embeddings_result, first_choice, parse_models, ChatReply, Completion, OpenAiUsage,
 };
-use super::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
+use super::shared::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
     bad_argument, base_url, bearer_request, chat_stream_only, decode_error, join_url, json_errors,
     named, unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,

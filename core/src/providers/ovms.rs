@@ -8,16 +8,16 @@ mod stream;
 
 pub use stream::{CompletionStreamCodec, RawErrorLines};
 
-use super::args::{fields, model_or_default, object};
 use super::openai::{
     chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
     ChatStreamCodec, OpenAiCompat,
 };
-use super::replies::{
+use super::shared::args::{fields, model_or_default, object};
+use super::shared::replies::{
     chat_result, first_choice, parse_models, server_json, usage_of, ChatReply, Completion,
 };
-use super::rerank::{ranked_json, rerank_args, RerankArgs};
-use super::urls::{encode_segment, with_base_url};
+use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
+use super::shared::urls::{encode_segment, with_base_url};
 use super::{
     bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
     ModelRequest, Provider, ProviderInfo, Streamed, Unary,

@@ -2,7 +2,7 @@
 
 use super::{error_fields, error_kind, UsageIn};
 use crate::error::{ApiError, ErrorType};
-use crate::providers::streaming::{FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::providers::{decode_error, usage_from};
 use crate::stream::{SseDecoder, SseEvent};
 use serde::Deserialize;

@@ -2,8 +2,10 @@
 
 use super::Details;
 use crate::error::ApiError;
-use crate::providers::hf::hf_stream_error;
-use crate::providers::streaming::{is_done_marker, FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::shared::hf::hf_stream_error;
+use crate::providers::shared::streaming::{
+    is_done_marker, FrameHandler, FramedCodec, StreamProgress,
+};
 use crate::providers::{decode_error, usage_from};
 use crate::stream::{SseDecoder, SseEvent};
 use serde::Deserialize;

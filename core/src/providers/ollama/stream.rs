@@ -4,7 +4,7 @@ use super::{Chunk, Route};
 use crate::classify::classify_stream_error;
 use crate::error::ApiError;
 use crate::providers::decode_error;
-use crate::providers::streaming::{FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stream::NdjsonDecoder;
 
 /// NDJSON chat or generate lines: text fragments, then the `"done": true` line with the

@@ -2,7 +2,7 @@
 //! decoded here into UTF-8 deltas, with `data: [DONE]` at the end.
 
 use crate::error::{ApiError, ErrorType};
-use crate::providers::streaming::{
+use crate::providers::shared::streaming::{
     error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec, StreamProgress,
 };
 use crate::stream::{SseDecoder, SseEvent};

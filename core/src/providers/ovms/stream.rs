@@ -4,7 +4,7 @@
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::providers::streaming::{AnyChunk, ChunkEvents, FramedCodec};
+use crate::providers::shared::streaming::{AnyChunk, ChunkEvents, FramedCodec};
 use crate::stats::Usage;
 use crate::stream::{split_line, SseDecoder, MAX_LINE_BYTES};
 use serde_json::Value;

@@ -1,9 +1,9 @@
 //! Reply parsers and reply shapes several providers use as they are.
 
-use super::{decode_error, usage_json, ResultJson};
 use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
+use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -1,8 +1,8 @@
 //! Checks of call arguments that several providers make the same way.
 
-use super::{bad_argument, ProviderInfo};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::providers::{bad_argument, ProviderInfo};
 use serde_json::{json, Map, Value};
 
 /// The argument object of a call (`what` names it, `needs` says what it must hold).

@@ -2,9 +2,9 @@
 //! its checked arguments, and the normalized ranking.
 
 use super::args::{fields, is_strings};
-use super::bad_argument;
 use crate::codec::Parsed;
 use crate::error::ApiError;
+use crate::providers::bad_argument;
 use serde_json::{json, Map, Value};
 
 /// The checked arguments of a rerank call.

@@ -1,12 +1,12 @@
 //! What the Hugging Face servers, TGI and TEI, share: the origin they serve from, the
 //! `{"error", "error_type"}` bodies as docs/api.md error types, and `/info` and `/health`.
 
-use super::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, HttpRequest};
+use crate::providers::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 use serde_json::{json, Map, Value};
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.

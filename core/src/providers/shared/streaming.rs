@@ -5,10 +5,10 @@
 //! their handler too ([`ChunkEvents`]).
 
 use super::replies::usage_of;
-use super::{decode_error, usage_json, ResultJson};
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
+use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
 use crate::stream::{DecodeError, NdjsonDecoder, SseDecoder, SseEvent};
 use serde::Deserialize;
