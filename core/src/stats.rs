@@ -4,7 +4,6 @@
 //! per-model table holds at most [`MAX_MODELS`] names. Times are supplied by the caller as
 //! [`Secs`], and reported as seconds (`f64`) in the JSON.
 
-use crate::breaker::Breaker;
 use crate::error::ErrorType;
 use crate::time::{Instant, Secs};
 use serde_json::{json, Map, Value};
@@ -195,19 +194,6 @@ pub struct BreakerSnapshot {
     pub failure_threshold: u32,
     pub reset_timeout: Secs,
     pub trips: u64,
-}
-
-impl BreakerSnapshot {
-    pub fn of(breaker: &Breaker, now: Instant) -> Self {
-        let cfg = breaker.config();
-        BreakerSnapshot {
-            state: breaker.state(now).as_str(),
-            failure_count: breaker.failure_count(),
-            failure_threshold: cfg.failure_threshold,
-            reset_timeout: cfg.reset_timeout,
-            trips: breaker.trips(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Default)]

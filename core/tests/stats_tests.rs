@@ -85,7 +85,7 @@ fn sorted(names: &[&str]) -> Vec<String> {
 }
 
 fn breaker_snapshot() -> BreakerSnapshot {
-    BreakerSnapshot::of(&Breaker::new(BreakerConfig::default()), Instant::ZERO)
+    snapshot(&Breaker::new(BreakerConfig::default()), Instant::ZERO)
 }
 
 /// The JSON agrees with the counters, rates are percentages and every number is finite.
@@ -261,7 +261,7 @@ fn report_shape_and_percentages() {
         half_open_max_probes: 1,
     });
     b.record_manual(false, None, Instant::ZERO);
-    let r = s.report(BreakerSnapshot::of(&b, Instant::from_secs(1.0)), false);
+    let r = s.report(snapshot(&b, Instant::from_secs(1.0)), false);
     assert_eq!(
         keys(&r),
         sorted(&["summary", "models", "errors", "circuit_breaker"])
@@ -291,7 +291,7 @@ fn report_shape_and_percentages() {
         })
     );
 
-    let d = s.report(BreakerSnapshot::of(&b, Instant::from_secs(8.0)), true);
+    let d = s.report(snapshot(&b, Instant::from_secs(8.0)), true);
     assert_eq!(d["circuit_breaker"]["state"], json!("HALF_OPEN"));
     assert_eq!(
         keys(&d["details"]),
@@ -381,4 +381,16 @@ fn reset_zeroes_everything() {
     assert_eq!(snap["requests_by_model"], json!({}));
     assert_eq!(snap["errors_by_type"], json!({}));
     assert_eq!(snap["latency"], json!({"p50": 0.0, "p90": 0.0, "p99": 0.0}));
+}
+
+/// The report's breaker part for one breaker (the engine builds it from its endpoints).
+fn snapshot(breaker: &Breaker, now: Instant) -> BreakerSnapshot {
+    let cfg = breaker.config();
+    BreakerSnapshot {
+        state: breaker.state(now).as_str(),
+        failure_count: breaker.failure_count(),
+        failure_threshold: cfg.failure_threshold,
+        reset_timeout: cfg.reset_timeout,
+        trips: breaker.trips(),
+    }
 }
