@@ -5,7 +5,7 @@
 //! [`Secs`], and reported as seconds (`f64`) in the JSON.
 
 use crate::error::ErrorType;
-use crate::time::{Instant, Secs};
+use crate::time::Secs;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

@@ -8,7 +8,6 @@ use crate::host::{FetchTransport, JsClock, JsEntropy};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
-use resilient_core::codec::Parser;
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -16,7 +15,6 @@ use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
-use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -64,18 +62,21 @@ type PerEndpoint = (HttpRequest, Option<Resigner>);
 /// A unary call or its error, with the model for stats either way.
 type Built = Result<Unary, ApiError>;
 
-/// A call ready for the engine.
+/// A call ready for the engine, and what keeps the caller's signal linked to it.
 pub(crate) struct Prepared {
-    pub request: HttpRequest,
-    pub model: Option<String>,
-    pub priority: Priority,
-    pub timeout: Option<Secs>,
-    pub deadline: Option<Secs>,
-    pub cancel: CancelToken,
+    pub call: Call,
     pub watch: Option<Watch>,
-    pub errors: ErrorReader,
-    pub route: Route,
 }
+
+/// What a provider built for a call: its request, model, error reader, how its reply reads,
+/// and what signs it afresh per attempt.
+type Parts = (
+    HttpRequest,
+    Option<String>,
+    ErrorReader,
+    Read,
+    Option<Resigner>,
+);
 
 impl ClientCore {
     pub fn new(name: &'static str, options: &JsValue) -> Result<ClientCore, JsValue> {
@@ -242,11 +243,12 @@ impl ClientCore {
     fn prepare(
         &self,
         args: CallArgs,
-        built: Result<(HttpRequest, Option<String>, ErrorReader), ApiError>,
+        built: Result<Parts, ApiError>,
         requests: Result<Vec<PerEndpoint>, ApiError>,
     ) -> Result<Prepared, ApiError> {
         let engine = &self.engine;
-        let (request, model, errors) = built.map_err(|e| engine.fail_early(e, None))?;
+        let (request, model, errors, read, resign) =
+            built.map_err(|e| engine.fail_early(e, None))?;
         let per_endpoint = requests.map_err(|e| engine.fail_early(e, model.as_deref()))?;
         // Each endpoint's request is signed afresh per attempt when its provider signs.
         let resigners: Vec<Resigner> = per_endpoint.iter().filter_map(|(_, r)| r.clone()).collect();
@@ -264,22 +266,23 @@ impl ClientCore {
             .map_err(|m| fail(ApiError::new(ErrorType::InvalidRequest, m)))?;
         let cancel = CancelToken::new();
         let watch = args.signal.as_ref().map(|s| Watch::new(s, &cancel));
-        Ok(Prepared {
+        let call = Call {
             request,
             model,
+            read,
+            errors,
             priority,
             timeout: args.timeout,
             deadline: args.deadline,
-            cancel,
-            watch,
-            errors,
+            cancel: Some(cancel),
             route: Route {
                 pinned: args.endpoint_id,
                 requests,
                 resigners,
-                resign: None,
+                resign,
             },
-        })
+        };
+        Ok(Prepared { call, watch })
     }
 
     /// Runs a unary call and returns the settling promise.
@@ -289,28 +292,14 @@ impl ClientCore {
         built: Built,
         requests: Result<Vec<PerEndpoint>, ApiError>,
     ) -> Promise {
-        let (parts, parse, resign) = match built {
-            Ok(u) => (Ok((u.request, u.model, u.errors)), Some(u.parse), u.resign),
-            Err(e) => (Err(e), None, None),
-        };
+        let parts = built.map(|u| (u.request, u.model, u.errors, Read::Unary(u.parse), u.resign));
         let engine = self.engine.clone();
         let prepared = self.prepare(args, parts, requests);
         future_to_promise(async move {
-            let mut p = prepared.map_err(|e| api_error(&e))?;
-            p.route.resign = resign;
-            let parse: Parser = parse.ok_or(JsValue::NULL)?;
-            let _watch = p.watch;
-            let call = Call {
-                request: p.request,
-                model: p.model,
-                read: Read::Unary(parse),
-                errors: p.errors,
-                priority: p.priority,
-                timeout: p.timeout,
-                deadline: p.deadline,
-                cancel: Some(p.cancel),
-                route: p.route,
-            };
+            let Prepared {
+                call,
+                watch: _watch,
+            } = prepared.map_err(|e| api_error(&e))?;
             match engine.execute(call).await {
                 Ok(done) => {
                     let value = parse_json_text(&done.json);
@@ -387,12 +376,9 @@ impl ClientCore {
             }
             Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
         };
-        let (parts, codec) = match built {
-            Ok(s) => (Ok((s.request, s.model, s.errors)), Some(s.codec)),
-            Err(e) => (Err(e), None),
-        };
+        let parts = built.map(|s| (s.request, s.model, s.errors, Read::Stream(s.codec), None));
         let prepared = self.prepare(args, parts, requests);
-        ChatStream::new(self.engine.clone(), prepared, codec)
+        ChatStream::new(self.engine.clone(), prepared)
     }
 
     /// Operations answered without a request (`presignUrl`): the result, synchronously.

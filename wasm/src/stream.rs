@@ -5,16 +5,15 @@
 use crate::client::Prepared;
 use crate::convert::{api_error, api_error_with_text, parse_json_text};
 use js_sys::{JsString, Object, Promise, Reflect};
-use resilient_core::codec::StreamCodec;
-use resilient_core::pipeline::{Call, CancelToken, Engine, Read, SharedStream};
+use resilient_core::pipeline::{CancelToken, Engine, Read, SharedStream};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
-/// A stream not started yet: the prepared call (or why it cannot start) and its codec.
-type Unstarted = (Result<Prepared, ApiError>, Option<Box<dyn StreamCodec>>);
+/// A stream not started yet: the prepared call, or why it cannot start.
+type Unstarted = Result<Prepared, ApiError>;
 
 enum State {
     Ready(Box<Unstarted>),
@@ -51,15 +50,11 @@ fn iter_result(value: &JsValue, done: bool) -> JsValue {
 }
 
 impl ChatStream {
-    pub(crate) fn new(
-        engine: Engine,
-        prepared: Result<Prepared, ApiError>,
-        codec: Option<Box<dyn StreamCodec>>,
-    ) -> ChatStream {
+    pub(crate) fn new(engine: Engine, prepared: Result<Prepared, ApiError>) -> ChatStream {
         ChatStream {
             inner: Rc::new(Inner {
                 engine,
-                state: RefCell::new(State::Ready(Box::new((prepared, codec)))),
+                state: RefCell::new(State::Ready(Box::new(prepared))),
                 cancel: RefCell::new(None),
                 text: RefCell::new(JsString::from("")),
                 returned: Cell::new(false),
@@ -84,38 +79,24 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             return Err(api_error(&e));
         }
         State::Ready(ready) => {
-            let (prepared, codec) = *ready;
-            let (p, mut codec) = match (prepared, codec) {
-                (Ok(p), Some(codec)) => (p, codec),
-                (Err(e), _) => {
+            let Prepared { mut call, watch } = match *ready {
+                Ok(p) => p,
+                Err(e) => {
                     inner.state.replace(State::Done);
                     return Err(api_error(&e));
                 }
-                (Ok(_), None) => {
-                    inner.state.replace(State::Done);
-                    return Err(JsValue::NULL);
-                }
             };
-            inner.cancel.replace(Some(p.cancel.clone()));
+            inner.cancel.replace(call.cancel.clone());
             // The text lives once, here as a JS string; errors get it as their partialText.
-            codec.keep_text(false);
-            let call = Call {
-                request: p.request,
-                model: p.model,
-                read: Read::Stream(codec),
-                errors: p.errors,
-                priority: p.priority,
-                timeout: p.timeout,
-                deadline: p.deadline,
-                cancel: Some(p.cancel),
-                route: p.route,
-            };
+            if let Read::Stream(codec) = &mut call.read {
+                codec.keep_text(false);
+            }
             match inner.engine.open_stream(call).await {
                 Ok(s) => {
                     let shared = SharedStream::new(s);
                     // Gives the slot back when the consumer stops asking for items.
                     spawn_local(shared.watch());
-                    (shared, p.watch)
+                    (shared, watch)
                 }
                 Err(e) => {
                     inner.state.replace(State::Done);
