@@ -131,11 +131,21 @@ export function startTimer(ms, id) {
   return setTimeout(timerFire, ms, id);
 }
 
+// A transport that can answer a buffered exchange itself (node-host's Node transport) carries
+// the function under this key; this file never imports it (it ships to browsers).
+const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
+
 /**
  * Fetch and read the whole body in one await: [head as responseHead gives it, body bytes, or
  * null when the body passed `cap` bytes].
  */
-export async function fetchBuffered(fetchFn, url, method, headerText, body, signal, cap) {
+export function fetchBuffered(fetchFn, url, method, headerText, body, signal, cap) {
+  const direct = fetchFn?.[BUFFERED];
+  if (direct) return direct(url, method, headerText, body, signal, cap);
+  return fetchThenRead(fetchFn, url, method, headerText, body, signal, cap);
+}
+
+async function fetchThenRead(fetchFn, url, method, headerText, body, signal, cap) {
   const res = await startFetch(fetchFn, url, method, headerText, body, signal);
   return [responseHead(res), await readAll(res, cap)];
 }
