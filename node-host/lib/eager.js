@@ -1,15 +1,24 @@
 // The surface for hosts that initialise the wasm synchronously before any call (Node, Bun,
-// Deno, workerd): the provider classes extend the wasm Client directly. The importing entry
-// must call initSync before it constructs a client; defining the classes does not need it.
+// Deno, workerd): the provider classes extend the wasm Client (through a class that reads the
+// `transport` option first). The importing entry must call initSync before it constructs a
+// client; defining the classes does not need it.
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
+import { engineOptions } from './transport.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
 };
 
-const { classes, createClient } = defineProviders(Client);
+/** The wasm Client, given the options the engine reads (lib/transport.js). */
+class HostClient extends Client {
+  constructor(provider, options) {
+    super(provider, engineOptions(options));
+  }
+}
+
+const { classes, createClient } = defineProviders(HostClient);
 
 export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
 export { createClient };

@@ -5,6 +5,7 @@
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
+import { engineOptions } from './transport.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
@@ -91,6 +92,7 @@ class PendingStream {
 
 export class LazyClient {
   constructor(provider, options) {
+    options = engineOptions(options); // `transport`: read (and its errors thrown) here
     const s = { provider, options, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {
