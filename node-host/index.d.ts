@@ -91,6 +91,12 @@ export interface ClientOptions extends SeedOptionAliases, SeedMetadataAliases {
   model?: string;
   headers?: Record<string, string>;
   fetch?: FetchFunction;
+  /**
+   * How requests are sent: 'fetch' (the global fetch; the default in browsers, workers, Bun and
+   * Deno) or 'node' (a keep-alive pool on node:http / node:https; the default in Node). A
+   * `fetch` option wins over either.
+   */
+  transport?: 'fetch' | 'node';
   timeout?: number;
   maxConcurrentRequests?: number;
   queueSize?: number;

@@ -46,6 +46,10 @@ async function main(): Promise<void> {
   await client.chat({ messages: [{ role: 'robot', content: 'x' }] });
   // @ts-expect-error: strategy is round-robin or least-loaded
   new OpenAI({ strategy: 'random' });
+  new OpenAI({ transport: 'node' });
+  new OpenAI({ transport: 'fetch', fetch: (url, init) => fetch(url, init) });
+  // @ts-expect-error: transport is fetch or node
+  new OpenAI({ transport: 'http2' });
   // Seed spellings are listed aliases; provider fields are typed per provider.
   const seed: ClientOptions = { openai_api_key: 'k', base_url: 'http://127.0.0.1:1', s3cfg: { accessKey: 'a', secretKey: 's' } };
   new OpenAI(seed);
