@@ -112,7 +112,10 @@ function headersFromText(text) {
   const out = {};
   if (text) {
     const parts = text.split('\0');
-    for (let i = 0; i + 1 < parts.length; i += 2) out[parts[i].toLowerCase()] = parts[i + 1];
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const k = parts[i].toLowerCase();
+      out[k] = k in out ? `${out[k]}, ${parts[i + 1]}` : parts[i + 1]; // as fetch's Headers joins them
+    }
   }
   return out;
 }
@@ -215,7 +218,9 @@ export function createNodeFetch({ maxFreeSockets = 256 } = {}) {
       current = req;
       // Kept for the request's whole life: a socket error after the response is the body's
       // to report (the response emits it), and must not go unheard.
-      req.on('error', (e) => fail(fetchFailed(e)));
+      req.on('error', (e) => {
+        if (current === req) fail(fetchFailed(e)); // not a redirect's drained response
+      });
       req.on('response', (res) => {
         if (settled) {
           res.destroy();

@@ -440,6 +440,27 @@ const CASES = [
       assert.equal(requestsOf(emu, 'openai').length, 1, 'maxRetries 0: one attempt');
     },
   },
+  {
+    name: "transport: 'fetch' sends; 'node' throws at construction, naming the option",
+    async run(page, { base }) {
+      const got = await page.evaluate(async ({ base, key }) => {
+        const c = new window.client.OpenAI({ apiKey: key, baseUrl: base.openai, transport: 'fetch' });
+        const text = (await c.chat({ messages: [{ role: 'user', content: 'over fetch' }] })).text;
+        const thrown = (options) => {
+          try {
+            new window.client.OpenAI(options);
+            return null;
+          } catch (e) {
+            return e.message;
+          }
+        };
+        return { text, node: thrown({ transport: 'node' }), bad: thrown({ transport: 'xhr' }) };
+      }, { base, key: KEYS.openai });
+      assert.equal(got.text, 'echo: over fetch');
+      assert.match(got.node, /option `transport`: 'node' needs Node\.js/);
+      assert.match(got.bad, /option `transport` accepts 'fetch' or 'node'/);
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -411,6 +411,38 @@ describe('the transport option', () => {
     assert.equal(state.requests[0].headers['user-agent'], 'node', 'sent by fetch');
   });
 
+  test("'node' sends with fetch while fetch would not connect directly (a global dispatcher, honoured proxy variables)", TEST_TIMEOUT, async () => {
+    const sym = Symbol.for('undici.globalDispatcher.1');
+    await fetch(`${baseUrl}/models`); // Node's own dispatcher exists from the first fetch on
+    const own = globalThis[sym];
+    const agentOf = async () => {
+      state.requests.length = 0;
+      await new OpenAI({ baseUrl, apiKey: 'k', transport: 'node' }).chat({ messages });
+      return state.requests[0].headers['user-agent'];
+    };
+    assert.equal(await agentOf(), undefined, 'Node\'s own Agent: the Node transport');
+    // What undici's setGlobalDispatcher(new ProxyAgent(...)) leaves there, by class name.
+    const ProxyAgent = { ProxyAgent: class extends own.constructor {} }.ProxyAgent;
+    globalThis[sym] = new ProxyAgent();
+    try {
+      assert.equal(await agentOf(), 'node', 'a ProxyAgent: fetch');
+    } finally {
+      globalThis[sym] = own;
+    }
+    const saved = { ...process.env };
+    Object.assign(process.env, { HTTPS_PROXY: 'http://127.0.0.1:9', NODE_USE_ENV_PROXY: '1' });
+    try {
+      assert.equal(await agentOf(), 'node', 'proxy variables fetch honours: fetch');
+      delete process.env.NODE_USE_ENV_PROXY;
+      assert.equal(await agentOf(), undefined, 'proxy variables fetch ignores: the Node transport');
+    } finally {
+      for (const k of ['HTTPS_PROXY', 'NODE_USE_ENV_PROXY']) {
+        if (k in saved) process.env[k] = saved[k];
+        else delete process.env[k];
+      }
+    }
+  });
+
   test('RESILIENT_TRANSPORT sets the default; a wrong value is named at construction', () => {
     const run = (value) => spawnSync(process.execPath, ['--input-type=module', '-e', `
       import { OpenAI } from 'resilient-api-client';
