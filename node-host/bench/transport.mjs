@@ -92,8 +92,10 @@ async function sequential(n, fn) {
   return median(times);
 }
 
+/** Requests per second with `concurrency` in flight, and this process's CPU µs per request. */
 async function workers(total, concurrency, fn) {
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < total) {
@@ -101,7 +103,9 @@ async function workers(total, concurrency, fn) {
       await fn();
     }
   }));
-  return total / ((performance.now() - t0) / 1000);
+  const rps = total / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return { rps, cpu: (cpu.user + cpu.system) / total };
 }
 
 function table(title, headers, rows) {
@@ -178,25 +182,32 @@ async function main() {
   }
   const lat = modes.map(() => []);
   const rps = modes.map(() => []);
+  const cpu = modes.map(() => []);
   for (let r = 0; r < opts.rounds; r++) {
     for (let k = 0; k < modes.length; k++) {
       const i = (k + r) % modes.length;
       lat[i].push(await sequential(opts.n, modes[i].one));
-      rps[i].push(await workers(opts.total, opts.concurrency, modes[i].many));
+      const w = await workers(opts.total, opts.concurrency, modes[i].many);
+      rps[i].push(w.rps);
+      cpu[i].push(w.cpu);
     }
   }
-  const lat0 = median(lat[0]);
-  const rps0 = median(rps[0]);
-  table('median over rounds', ['', 'latency ms (1 in flight)', 'vs raw fetch', `requests/s (${opts.concurrency} in flight)`, 'vs raw fetch', 'rounds min..max req/s'],
+  // Each round's ratio to that round's raw fetch, then the median: a slow spell on a shared
+  // machine touches a round's four runs alike.
+  const paired = (xs, i) => median(xs[i].map((x, r) => x / xs[0][r]));
+  table('median over rounds', ['', 'latency ms (1 in flight)', 'vs raw fetch', `requests/s (${opts.concurrency} in flight)`, 'vs raw fetch', 'rounds min..max req/s', 'client CPU µs/request'],
     modes.map((m, i) => [
       m.name,
       median(lat[i]).toFixed(3),
-      `${(median(lat[i]) / lat0).toFixed(2)}x`,
+      `${paired(lat, i).toFixed(2)}x`,
       median(rps[i]).toFixed(0),
-      `${(median(rps[i]) / rps0).toFixed(2)}x`,
+      `${paired(rps, i).toFixed(2)}x`,
       `${Math.min(...rps[i]).toFixed(0)}..${Math.max(...rps[i]).toFixed(0)}`,
+      median(cpu[i]).toFixed(0),
     ]));
-  console.log('\n  latency "vs raw fetch" below 1 is faster; throughput "vs raw fetch" above 1 is faster.');
+  console.log('\n  "vs raw fetch": the median of each round\'s ratio to that round\'s raw fetch; latency below 1');
+  console.log('  and throughput above 1 are faster. Client CPU: this process\'s user+system time per request');
+  console.log(`  at ${opts.concurrency} in flight (the server runs in its own process).`);
   child.send('connections');
   const { connections } = await new Promise((resolve) => child.once('message', resolve));
   console.log(`  connections the server accepted in all: ${connections}`);
