@@ -2,8 +2,8 @@
 // connection pool per client, for the engine in place of the global fetch (DESIGN.md rule 11).
 // Same contract as fetch where the engine looks (wasm/src/host.rs, wasm/js/support.js):
 // status, headers (iterable, get()), arrayBuffer(), body.getReader() with backpressure and
-// cancel(), abort through init.signal (the socket is destroyed), redirects followed, gzip and
-// deflate bodies decoded, and errors shaped like fetch's: TypeError('fetch failed') with the
+// cancel(), abort through init.signal (the socket is destroyed), redirects followed, gzip,
+// deflate (and br) bodies decoded, and errors shaped like fetch's: TypeError('fetch failed') with the
 // socket error (its `code`, e.g. ECONNREFUSED) as `cause`, TypeError('terminated') for a body
 // cut short, the signal's reason on abort.
 //
