@@ -147,12 +147,20 @@ async function deep() {
   const m0 = mem(mod.wasmBytes);
   const controllers = new Array(count);
   const promises = new Array(count);
+  const k = Math.min(1000, count >> 2); // the first and the last k calls, timed apart
   const t0 = performance.now();
+  let tFirst = t0;
+  let tLast = t0;
   for (let i = 0; i < count; i++) {
+    if (i === k) tFirst = performance.now();
+    if (i === count - k) tLast = performance.now();
     controllers[i] = new AbortController();
     promises[i] = c.call(controllers[i].signal);
   }
-  const enqueueMs = performance.now() - t0;
+  const tEnd = performance.now();
+  const enqueueMs = tEnd - t0;
+  const firstUs = ((tFirst - t0) * 1000) / k;
+  const lastUs = ((tEnd - tLast) * 1000) / k;
   await tick();
   const stalled = await waitStalled(task.concurrency);
   const queued = c.queued ? c.queued() : null;
@@ -173,7 +181,7 @@ async function deep() {
   const all = await Promise.race([done, limit]);
   clearTimeout(timer);
   const settleMs = performance.now() - tA;
-  return { enqueueMs, abortLoopMs, settleMs: all ? settleMs : null, stalled, queued, settled, rejected, d };
+  return { enqueueMs, firstUs, lastUs, abortLoopMs, settleMs: all ? settleMs : null, stalled, queued, settled, rejected, d };
 }
 
 // ------------------------------------------------------------------------------ bodies

@@ -86,18 +86,20 @@ export function render(data) {
     const bytes = (d) => d.heap + d.external; // external holds arrayBuffers and wasm memory (Node 20)
     const rows = [];
     const b = deepRounds.map((r) => r.deep.baseline).filter((x) => x && !x.error);
-    rows.push(['harness only (baseline)', spread(b.map((x) => (x.enqueueMs * 1000) / n), 2, ' us'), '(reference)',
+    rows.push(['harness only (baseline)', spread(b.map((x) => (x.enqueueMs * 1000) / n), 2, ' us'), '(reference)', '',
       spread(b.map((x) => bytes(x.d) / n), 0, ' B'), '', spread(b.map((x) => x.abortLoopMs), 0, ' ms'), '', '', '']);
     for (const id of ids) {
       const res = deepRounds.map((r) => r.deep[id]).filter((x) => x && !x.error);
-      const settle = res.map((x) => (x.settleMs === null ? `>${o.settleLimit} s (${x.settled} of ${n} settled)` : null));
-      const settleCell = settle.some((s) => s)
-        ? [spread(res.filter((x) => x.settleMs !== null).map((x) => x.settleMs), 0, ' ms'), ...settle.filter(Boolean)].filter((s) => s !== 'n/a').join('; ')
-        : spread(res.map((x) => x.settleMs), 0, ' ms');
+      const late = res.filter((x) => x.settleMs === null);
+      const settleCell = [
+        spread(res.filter((x) => x.settleMs !== null).map((x) => x.settleMs), 0, ' ms'),
+        late.length ? `${late.length} of ${res.length} rounds >${o.settleLimit} s (settled ${late.map((x) => x.settled).join('/')} of ${n})` : 'n/a',
+      ].filter((c) => c !== 'n/a').join('; ');
       rows.push([
         label(id),
         spread(res.map((x) => (x.enqueueMs * 1000) / n), 2, ' us'),
         spread(net(id, (c, base) => ((c.enqueueMs - base.enqueueMs) * 1000) / n), 2, ' us'),
+        `${spread(res.map((x) => x.firstUs), 1, '')} / ${spread(res.map((x) => x.lastUs), 1, '')}`,
         spread(net(id, (c, base) => (bytes(c.d) - bytes(base.d)) / n), 0, ' B'),
         spread(res.map((x) => x.d.wasm / n), 0, ' B'),
         spread(res.map((x) => x.abortLoopMs), 0, ' ms'),
@@ -108,14 +110,15 @@ export function render(data) {
     }
     out.push(table(`DEEP QUEUE: ${n} calls, each with its own AbortController, against a route that never answers, ` +
       `${o.concurrency} in flight; then every controller aborted`,
-    ['contender', 'enqueue/call', 'net of harness', 'bytes/queued call, net', 'of which wasm', 'abort loop',
+    ['contender', 'enqueue/call', 'net of harness', 'first 1k / last 1k, us/call', 'bytes/queued call, net', 'of which wasm', 'abort loop',
       'abort -> all settled', 'queued (per round)', 'rejected (per round)'], rows));
-    out.push('  enqueue/call: the loop creating a controller and starting a call, per call; net: minus the harness loop (same round)');
+    out.push('  enqueue/call: the loop creating a controller and starting a call, per call; net: minus the harness loop (same round); ' +
+      'first 1k / last 1k: the same for the first and the last 1000 calls of the loop (a growing figure: enqueue cost rises with depth)');
     out.push('  bytes: (heapUsed + external) after global.gc(), growth from before the loop, minus the harness-only growth ' +
       '(same round). In Node 20 `external` includes arrayBuffers and the wasm memory, so they are not added again');
     out.push('  abort loop: calling abort() on all controllers (Node\'s abort() itself costs the baseline\'s figure); ' +
       'settled: from the start of that loop until every call\'s promise settled');
-    out.push('  no ratio to raw fetch here: raw fetch, the openai SDK and opossum have no queue (they would open 100000 sockets)');
+    out.push('  no ratio to raw fetch here: raw fetch, the openai SDK and opossum have no queue (they would open a socket per call)');
   }
 
   const bodyRounds = rounds.filter((r) => Object.keys(r.body).length);
