@@ -4,9 +4,10 @@
 
 use super::input::{chunkings, message, number, word};
 use resilient_core::classify::classify_http;
+use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
-use resilient_core::pipeline::{Reply, StreamCodec};
 use resilient_core::providers::{provider, Ctx, ErrorReader, Streamed, Unary};
+use resilient_core::time::Secs;
 use resilient_core::ErrorType;
 use serde_json::Value;
 
@@ -202,11 +203,17 @@ fn feed_all(
     chunks: &[&[u8]],
     items: &mut Vec<String>,
 ) -> Result<(), resilient_core::ApiError> {
+    // Items decoded before an error are delivered too, whatever the chunking.
     for c in chunks {
-        items.extend(codec.feed(c)?);
+        let fed = codec.feed(c);
+        items.extend(fed.items);
+        if let Some(e) = fed.error {
+            return Err(e);
+        }
     }
-    items.extend(codec.finish()?);
-    Ok(())
+    let fed = codec.finish();
+    items.extend(fed.items);
+    fed.error.map_or(Ok(()), Err)
 }
 
 /// Selector `provider status`: that provider's error reader, then classification.
@@ -220,9 +227,9 @@ pub fn errors(data: &[u8]) {
     let read: ErrorReader = build_unary(row).errors;
     let status = 400 + (number(&m.selector, 1) % 200) as u16;
     let body = read(status, m.body);
-    if let Some(h) = body.hint {
+    if let Some(h) = body.hint.map(Secs::as_f64) {
         assert!(h.is_finite() && h >= 0.0, "{name}: body hint {h}");
     }
-    let e = classify_http(status, &m.headers, &body, 1_735_689_600.0, 60.0);
+    let e = classify_http(status, &m.headers, &body, 1_735_689_600.0, Secs::new(60.0));
     super::signals::check_http_error(&e, status, 60.0);
 }

@@ -5,6 +5,7 @@
 use super::input::{message, number};
 use resilient_core::backoff::{header_hint, parse_proto_duration, should_retry_header};
 use resilient_core::classify::{classify_http, classify_stream_error, parse_error_body};
+use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 
 /// Types that only the engine itself produces, never a server's answer.
@@ -48,8 +49,8 @@ pub fn classify(data: &[u8]) {
     let status = (number(&m.selector, 0) % 1000) as u16;
     let max = (number(&m.selector, 1) % 4000) as f64;
     let body = parse_error_body(m.body);
-    check_hint(body.hint, "the error body");
-    let e = classify_http(status, &m.headers, &body, 1_735_689_600.0, max);
+    check_hint(body.hint.map(Secs::as_f64), "the error body (typed)");
+    let e = classify_http(status, &m.headers, &body, 1_735_689_600.0, Secs::new(max));
     check_http_error(&e, status, max);
     let forced = should_retry_header(&m.headers);
     let long_hint = e.retry_delay.is_some_and(|h| h > max);
@@ -69,8 +70,14 @@ pub fn classify(data: &[u8]) {
 pub fn hints(data: &[u8]) {
     let m = message(data);
     let now = number(&m.selector, 0) as f64;
-    check_hint(header_hint(&m.headers, now), "the headers");
+    check_hint(
+        header_hint(&m.headers, now).map(Secs::as_f64),
+        "the headers",
+    );
     let _ = should_retry_header(&m.headers);
     let duration = String::from_utf8_lossy(m.body);
-    check_hint(parse_proto_duration(&duration), "a duration");
+    check_hint(
+        parse_proto_duration(&duration).map(Secs::as_f64),
+        "a duration",
+    );
 }
