@@ -24,6 +24,11 @@ cargo clippy -p resilient-wasm --all-targets --target wasm32-unknown-unknown -- 
 step "core: unit, property and virtual-clock scenario tests"
 cargo test -p resilient-core
 
+step "fuzz: format, lints, and a short libFuzzer run of every target (stable)"
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+bash scripts/fuzz.sh --seconds 5 --jobs 2
+
 step "build the package"
 bash scripts/build.sh
 

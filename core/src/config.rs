@@ -190,11 +190,11 @@ impl Config {
 
     fn set(&mut self, key: &str, v: &Value) -> Result<(), String> {
         match key {
-            "apiKey" => self.api_key = Some(Secret::new(string(key, v)?)),
-            "accessKeyId" => self.access_key_id = Some(string(key, v)?),
+            "apiKey" => self.api_key = Some(Secret::new(header_safe(key, v)?)),
+            "accessKeyId" => self.access_key_id = Some(header_safe(key, v)?),
             "secretAccessKey" => self.secret_access_key = Some(Secret::new(string(key, v)?)),
-            "sessionToken" => self.session_token = Some(Secret::new(string(key, v)?)),
-            "region" => self.region = string(key, v)?,
+            "sessionToken" => self.session_token = Some(Secret::new(header_safe(key, v)?)),
+            "region" => self.region = header_safe(key, v)?,
             "baseUrl" => self.base_url = Some(url(key, v)?),
             "model" => self.model = Some(string(key, v)?),
             "headers" => self.headers = headers(v)?,
@@ -219,7 +219,7 @@ impl Config {
             "halfOpenMaxProbes" => self.half_open_max_probes = integer(key, v, 1)?,
             "maxResponseBytes" => self.max_response_bytes = integer(key, v, 1)?,
             "endpoints" => self.endpoints = endpoints(v)?,
-            "apiVersion" => self.api_version = Some(string(key, v)?),
+            "apiVersion" => self.api_version = Some(header_safe(key, v)?),
             "strategy" => {
                 self.strategy = match v.as_str() {
                     Some("round-robin") => Strategy::RoundRobin,
@@ -262,6 +262,19 @@ fn string(key: &str, v: &Value) -> Result<String, String> {
         Some(s) => Ok(s.to_string()),
         None => Err(format!("option `{key}` accepts a string (got {})", kind(v))),
     }
+}
+
+/// A string that goes into a request header (a key, a region, a version): a control character
+/// there (a key read from a file keeps its newline) would make every request fail at the
+/// transport, retried as a connection error, so it is refused here with a clear message.
+fn header_safe(key: &str, v: &Value) -> Result<String, String> {
+    let s = string(key, v)?;
+    if s.chars().any(char::is_control) {
+        return Err(format!(
+            "option `{key}` accepts a string without control characters (a newline at the end?)"
+        ));
+    }
+    Ok(s)
 }
 
 fn url(key: &str, v: &Value) -> Result<String, String> {
@@ -357,7 +370,7 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
             let name = format!("endpoints[{i}].{k}");
             match k.as_str() {
                 "id" => ep.id = string(&name, val)?,
-                "apiKey" | "api_key" => ep.api_key = Some(Secret::new(string(&name, val)?)),
+                "apiKey" | "api_key" => ep.api_key = Some(Secret::new(header_safe(&name, val)?)),
                 "baseUrl" | "base_url" => ep.base_url = Some(url(&name, val)?),
                 "weight" => ep.weight = integer(&name, val, 1)?,
                 "maxConcurrentRequests" | "max_concurrent_requests" => {

@@ -1,0 +1,83 @@
+//! What the engine reads from a failed response: retry hints in headers and bodies
+//! (`retry-after-ms`, `retry-after` as seconds or an HTTP date, `x-should-retry`, Gemini's
+//! RetryInfo durations) and the classification of status + headers + body.
+
+use super::input::{message, number};
+use resilient_core::backoff::{header_hint, parse_proto_duration, should_retry_header};
+use resilient_core::classify::{classify_http, classify_stream_error, parse_error_body};
+use resilient_core::time::Secs;
+use resilient_core::{ApiError, ErrorType};
+
+/// Types that only the engine itself produces, never a server's answer.
+const NOT_FROM_HTTP: [ErrorType; 6] = [
+    ErrorType::ConnectionError,
+    ErrorType::DecodeError,
+    ErrorType::StreamInterrupted,
+    ErrorType::CircuitOpen,
+    ErrorType::QueueFull,
+    ErrorType::Cancelled,
+];
+
+fn check_hint(h: Option<f64>, what: &str) {
+    if let Some(h) = h {
+        assert!(h.is_finite() && h >= 0.0, "{what} gave {h}");
+    }
+}
+
+/// A classified HTTP error: a server's type, its status, a usable hint, and never a retry
+/// promised after longer than `max_retry_after`.
+pub fn check_http_error(e: &ApiError, status: u16, max_retry_after: f64) {
+    assert!(
+        !NOT_FROM_HTTP.contains(&e.kind),
+        "HTTP {status} gave {:?}",
+        e.kind
+    );
+    assert_eq!(e.status, Some(status));
+    check_hint(e.retry_delay, "classification");
+    if let Some(h) = e.retry_delay {
+        assert!(
+            !(e.should_retry && h > max_retry_after),
+            "retries after {h}s"
+        );
+    }
+}
+
+/// Header lines and a body as the text form has them; the selector holds the status and the
+/// caller's `maxRetryAfter`.
+pub fn classify(data: &[u8]) {
+    let m = message(data);
+    let status = (number(&m.selector, 0) % 1000) as u16;
+    let max = (number(&m.selector, 1) % 4000) as f64;
+    let body = parse_error_body(m.body);
+    check_hint(body.hint.map(Secs::as_f64), "the error body (typed)");
+    let e = classify_http(status, &m.headers, &body, 1_735_689_600.0, Secs::new(max));
+    check_http_error(&e, status, max);
+    let forced = should_retry_header(&m.headers);
+    let long_hint = e.retry_delay.is_some_and(|h| h > max);
+    if forced.is_none() && !long_hint {
+        assert_eq!(e.should_retry, e.kind.retryable(), "{:?}", e.kind);
+    }
+    let s = classify_stream_error(m.body);
+    assert!(
+        !matches!(s.kind, ErrorType::ConnectionError | ErrorType::CircuitOpen),
+        "a stream error read as {:?}",
+        s.kind
+    );
+    check_hint(s.retry_delay, "a stream error");
+}
+
+/// Header lines (the selector line holds the clock) and a protobuf duration as the body.
+pub fn hints(data: &[u8]) {
+    let m = message(data);
+    let now = number(&m.selector, 0) as f64;
+    check_hint(
+        header_hint(&m.headers, now).map(Secs::as_f64),
+        "the headers",
+    );
+    let _ = should_retry_header(&m.headers);
+    let duration = String::from_utf8_lossy(m.body);
+    check_hint(
+        parse_proto_duration(&duration).map(Secs::as_f64),
+        "a duration",
+    );
+}
