@@ -1,6 +1,5 @@
-// SLOT for a future node transport: this package with `transport: 'node'` (node:http instead of
-// fetch). Until the client accepts that option, creating it throws and the runner skips this
-// contender with a note. Nothing here needs to change when the option lands.
+// This package with `transport: 'node'` (node-host/lib/node-transport.js: a keep-alive pool on
+// node:http instead of fetch), the default in Node.
 import * as pkg from './resilient.js';
 
 export const label = "this package (transport: 'node')";

@@ -1,5 +1,7 @@
-// This package (node-host/index.js) on its fetch transport, the only one today.
-import { OpenAI, S3Kit, version } from '../../../index.js';
+// This package on its fetch transport, from node-host/node.js (what `import 'resilient-api-client'`
+// loads in Node; the browser entry index.js has no Node transport). resilient-node.js passes
+// `transport: 'node'`, the Node default; this contender asks for fetch by name.
+import { OpenAI, S3Kit, version } from '../../../node.js';
 import init from '../../../pkg/resilient_wasm.js';
 import { API_KEY, MESSAGES } from './common.js';
 
@@ -15,7 +17,7 @@ export const wasmBytes = () => engine.memory.buffer.byteLength;
 export async function create(env, extra = {}) {
   const options = {
     baseUrl: env.base, apiKey: API_KEY, maxConcurrentRequests: env.concurrency, queueSize: env.queueSize,
-    timeout: 600, ...extra,
+    timeout: 600, transport: 'fetch', ...extra,
   };
   const client = new OpenAI(options);
   return {
@@ -30,7 +32,7 @@ export async function create(env, extra = {}) {
 export async function createBody(env, extra = {}) {
   const s3 = new S3Kit({
     accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-    baseUrl: `${env.origin}/s3`, maxResponseBytes: 128 << 20, timeout: 600, ...extra,
+    baseUrl: `${env.origin}/s3`, maxResponseBytes: 128 << 20, timeout: 600, transport: 'fetch', ...extra,
   });
   return {
     version: `resilient-api-client ${version}`,
