@@ -58,10 +58,14 @@ require_passed "$out" "wasm-bindgen-test in headless Chromium"
 step "the package from Node (node:test)"
 cd "$root/tests/node"
 npm install --no-audit --no-fund --loglevel=error
-node --test --test-concurrency=4
+RESILIENT_TRANSPORT=node node --test --test-concurrency=4
 
-step "soak: 2000 seeded calls with faults and aborts at every stage"
-node "$root/tests/soak.js" --requests 2000
+step "the package from Node (node:test) on the fetch transport"
+RESILIENT_TRANSPORT=fetch node --test --test-concurrency=4
+
+step "soak: 2000 seeded calls with faults and aborts at every stage, on each transport"
+RESILIENT_TRANSPORT=node node "$root/tests/soak.js" --requests 2000
+RESILIENT_TRANSPORT=fetch node "$root/tests/soak.js" --requests 2000
 
 step "TypeScript types (tsc --strict against the documented surface)"
 npx --no-install tsc -p types/tsconfig.json
