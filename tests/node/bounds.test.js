@@ -182,9 +182,11 @@ describe('maxResponseBytes', () => {
       assert.match(r.message, /maxResponseBytes/);
       assert.ok(sent < BIG / 4, `the server got to send only ${sent} of ${BIG} bytes`);
       t.diagnostic(`peak memory +${(r.peak / 1048576).toFixed(1)} MiB, server sent ${(sent / 1048576).toFixed(1)} MiB of ${BIG / 1048576}`);
-      // Declared lengths stay near nothing; a chunked reply holds up to the cap, plus the
-      // chunks fetch already handed over that wait for a collection (measured 1.2x-2.2x).
-      assert.ok(r.peak < 3 * CAP, `peak memory grew by ${(r.peak / 1048576).toFixed(1)} MiB (cap ${CAP / 1048576} MiB)`);
+      // Declared lengths stay near nothing; a chunked reply holds up to the cap. On the node
+      // transport (Node's default) little else (measured 1.3x-1.45x); fetch also leaves the
+      // chunks it copied out of its parser waiting for a collection (measured 1.9x-2.2x).
+      const onFetch = process.env.RESILIENT_TRANSPORT === 'fetch';
+      assert.ok(r.peak < (onFetch ? 3 : 2) * CAP, `peak memory grew by ${(r.peak / 1048576).toFixed(1)} MiB (cap ${CAP / 1048576} MiB)`);
     });
   }
 });
