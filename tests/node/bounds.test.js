@@ -29,7 +29,7 @@ async function rejection(promise) {
 }
 
 describe('deadline', () => {
-  test('a call stuck behind a slow server rejects deadline_exceeded within 0.6 s', TEST_TIMEOUT, async () => {
+  test('a call stuck behind a slow server rejects deadline_exceeded within 0.6 s', TEST_TIMEOUT, async (t) => {
     emu.script('openai', [{ stall: true }, { stall: true }]);
     const c = client({ timeout: 30 });
     // Once first, so the measured call does not pay for compiling this path of the engine.
@@ -43,6 +43,7 @@ describe('deadline', () => {
     assert.equal(e.type, 'deadline_exceeded', e.message);
     assert.equal(e.shouldRetry, false);
     const secs = (at - t0) / 1000;
+    t.diagnostic(`deadline 0.5 s: rejected after ${secs.toFixed(3)} s (${lag.toFixed(0)} ms after a plain 0.5 s timer)`);
     assert.ok(secs >= 0.45, `rejected after ${secs.toFixed(3)} s, before the deadline`);
     assert.ok(lag < 100, `rejected ${lag.toFixed(0)} ms after a plain 0.5 s timer (${secs.toFixed(3)} s in all)`);
     assert.equal(c.getStats().errors_by_type.deadline_exceeded, 2);
@@ -67,7 +68,7 @@ describe('deadline', () => {
 });
 
 describe('a stream whose consumer stops reading', () => {
-  test('gives its slot back within timeout of the last read; its next read rejects timeout', TEST_TIMEOUT, async () => {
+  test('gives its slot back within timeout of the last read; its next read rejects timeout', TEST_TIMEOUT, async (t) => {
     // The stream stays open (its frames are far apart); the consumer reads one item and stops.
     emu.script('openai', [{ slowStreamMs: 5000 }]);
     const c = client({ maxConcurrentRequests: 1, timeout: 1 });
@@ -81,6 +82,7 @@ describe('a stream whose consumer stops reading', () => {
     const lag = at - (await control);
     const secs = (at - readAt) / 1000;
     assert.equal(r.text, 'echo: next');
+    t.diagnostic(`timeout 1 s: the second call finished ${secs.toFixed(3)} s after the last read`);
     assert.ok(secs >= 0.9, `the second call finished ${secs.toFixed(3)} s after the last read`);
     assert.ok(lag < 300, `the second call finished ${lag.toFixed(0)} ms after a plain 1 s timer`);
     const e = await rejection(it.next());
