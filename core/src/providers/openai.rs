@@ -304,7 +304,7 @@ pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        let chunk: ChunkIn = serde_json::from_str(data)
+        let chunk: ChunkIn = serde_json::from_slice(data.as_bytes())
             .map_err(|e| decode_error("a stream event is not a chat.completion.chunk", e))?;
         if chunk.error.is_some() {
             return Err(classify_stream_error(data.as_bytes()));
