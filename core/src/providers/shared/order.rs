@@ -8,7 +8,10 @@ pub fn sort_stable_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering
     if v.len() < 2 {
         return;
     }
-    let order = sorted_indices(v.len(), &mut |a, b| cmp(&v[a], &v[b]));
+    let order = sorted_indices(v.len(), &mut |a, b| match (v.get(a), v.get(b)) {
+        (Some(x), Some(y)) => cmp(x, y),
+        _ => Ordering::Equal,
+    });
     let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
     v.extend(
         order
@@ -37,7 +40,7 @@ mod tests {
             .map(|(i, &k)| (k, i))
             .collect();
         let mut expected = v.clone();
-        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        expected.sort_by_key(|a| a.0);
         sort_stable_by(&mut v, |a, b| a.0.cmp(&b.0));
         assert_eq!(v, expected);
         let mut empty: Vec<u8> = Vec::new();
