@@ -6,9 +6,11 @@ bash scripts/setup.sh
 wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
   --out-dir ../node-host/pkg --out-name resilient_wasm
 rm -f node-host/pkg/.gitignore
-# Size: wasm-opt -Oz, dropping names and debug info (the features wasm-bindgen's output uses
-# must be named, as the stripped module no longer lists them).
-.tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+# Size: wasm-opt -Os, dropping names and debug info (the features wasm-bindgen's output uses
+# must be named, as the stripped module no longer lists them). -Os, not -Oz: its output is
+# larger raw but smaller gzipped (what is downloaded), by about 1 kB; -Oz --converge, -O4 -Oz
+# and --gufa measured no better (scripts/size.sh).
+.tools/node_modules/.bin/wasm-opt -Os --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   node-host/pkg/resilient_wasm_bg.wasm -o node-host/pkg/resilient_wasm_bg.wasm

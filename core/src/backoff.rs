@@ -1,5 +1,7 @@
 //! The delay schedule and the server's retry hints. Pure functions of their inputs.
 
+mod decimal;
+
 use crate::host::header;
 use crate::time::Secs;
 
@@ -59,8 +61,8 @@ pub fn parse_proto_duration(v: &str) -> Option<Secs> {
 
 /// A hint that is not a number of seconds >= 0 is no hint (rather than a wait of 0).
 fn parse_number(v: &str) -> Option<f64> {
-    let x: f64 = v.trim().parse().ok()?;
-    (x.is_finite() && x >= 0.0).then_some(x)
+    // `v.trim().parse::<f64>()`, finite and >= 0, without the standard parser's tables.
+    decimal::parse_non_negative(v.trim())
 }
 
 #[cfg(test)]

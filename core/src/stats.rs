@@ -348,11 +348,10 @@ impl Stats {
 
     /// docs/api.md's `getStats()` shape; the queue part lives elsewhere and is supplied.
     pub fn snapshot(&self, queue: QueueSnapshot) -> Value {
-        let by_model: Map<String, Value> = self
-            .models
-            .iter()
-            .map(|(k, m)| (k.clone(), json!(m.requests)))
-            .collect();
+        let mut by_model = Map::new();
+        for (k, m) in &self.models {
+            by_model.insert(k.clone(), json!(m.requests));
+        }
         json!({
             "total_requests": self.total(),
             "successful_requests": self.successful,
@@ -387,19 +386,16 @@ impl Stats {
     /// calls; `retry_rate` is capped at 100 since a call can be retried more than once.
     pub fn report(&self, breaker: BreakerSnapshot, include_details: bool) -> Value {
         let total = self.total();
-        let models: Map<String, Value> = self
-            .models
-            .iter()
-            .map(|(k, m)| {
-                let v = json!({
-                    "requests": m.requests,
-                    "successful": m.successful,
-                    "failed": m.failed,
-                    "average_response_time": m.avg(),
-                });
-                (k.clone(), v)
-            })
-            .collect();
+        let mut models = Map::new();
+        for (k, m) in &self.models {
+            let v = json!({
+                "requests": m.requests,
+                "successful": m.successful,
+                "failed": m.failed,
+                "average_response_time": m.avg(),
+            });
+            models.insert(k.clone(), v);
+        }
         let mut out = json!({
             "summary": {
                 "total_requests": total,
@@ -464,10 +460,12 @@ impl Stats {
     }
 
     fn errors_json(&self) -> Map<String, Value> {
-        self.errors
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), json!(v)))
-            .collect()
+        // Inserts, not `collect()`: each collect into a map compiles a sort of its own.
+        let mut errors = Map::new();
+        for (k, v) in &self.errors {
+            errors.insert((*k).to_owned(), json!(v));
+        }
+        errors
     }
 }
 

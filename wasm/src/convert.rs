@@ -35,7 +35,7 @@ pub fn from_js(v: &JsValue) -> Result<Value, String> {
         .map_err(|_| "not JSON-serialisable (a cycle or a BigInt)".to_string())?
         .as_string()
         .ok_or_else(|| "not JSON data (a function or a symbol)".to_string())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    serde_json::from_slice(text.as_bytes()).map_err(|e| e.to_string())
 }
 
 pub fn api_error(e: &ApiError) -> JsValue {
@@ -90,7 +90,7 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
         .ok()
         .and_then(|t| t.as_string())
         .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
-    let Ok(Value::Object(mut rest)) = serde_json::from_str::<Value>(&text) else {
+    let Ok(Value::Object(mut rest)) = serde_json::from_slice::<Value>(text.as_bytes()) else {
         return Err(bad(what, "must be an object"));
     };
     rest.remove("signal");

@@ -260,11 +260,12 @@ fn embed_request(
         .ok_or_else(|| bad_argument("input", accepts))?;
     let model = model_arg(args, || DEFAULT_EMBED_MODEL.to_string())?;
     let name = model_name(&model)?;
-    let extra: Map<String, Value> = args
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "input" | "model"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut extra = Map::new();
+    for (k, v) in args {
+        if !matches!(k.as_str(), "input" | "model") {
+            extra.insert(k.clone(), v.clone());
+        }
+    }
     let one = |text: &str, with_model: bool| {
         let mut r = extra.clone();
         if with_model {

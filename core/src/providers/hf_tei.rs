@@ -7,6 +7,7 @@
 
 use super::shared::args::{is_strings, model_or_default, object, text_input};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
+use super::shared::order::sort_stable_by;
 use super::shared::replies::embeddings_result;
 use super::{
     bad_argument, decode_error, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
@@ -178,7 +179,7 @@ pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result
             "a rerank index is outside the texts sent",
         ));
     }
-    ranks.sort_by(|a, b| b.score.total_cmp(&a.score));
+    sort_stable_by(&mut ranks, |a, b| b.score.total_cmp(&a.score));
     ranks.truncate(top_n.unwrap_or(usize::MAX));
     let list: Vec<Value> = ranks
         .into_iter()

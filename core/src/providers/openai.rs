@@ -2,6 +2,7 @@
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
 use super::shared::args::{non_empty_messages, object, text_input};
+use super::shared::order::sort_stable_by;
 use super::shared::replies::{
     chat_result, embeddings_result, first_choice, parse_models, ChatReply, Completion, OpenAiUsage,
 };
@@ -240,7 +241,7 @@ pub fn parse_embed(
 ) -> Result<Parsed, ApiError> {
     let mut list: EmbeddingList = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not an embedding list", e))?;
-    list.data.sort_by_key(|d| d.index);
+    sort_stable_by(&mut list.data, |a, b| a.index.cmp(&b.index));
     let vectors: Vec<&RawValue> = list.data.iter().map(|d| d.embedding).collect();
     let usage = list.usage.map(Usage::from).unwrap_or_default();
     let model = list.model.as_deref();
@@ -304,7 +305,7 @@ pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        let chunk: ChunkIn = serde_json::from_str(data)
+        let chunk: ChunkIn = serde_json::from_slice(data.as_bytes())
             .map_err(|e| decode_error("a stream event is not a chat.completion.chunk", e))?;
         if chunk.error.is_some() {
             return Err(classify_stream_error(data.as_bytes()));

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod hf;
+pub mod order;
 pub mod replies;
 pub mod rerank;
 pub mod streaming;

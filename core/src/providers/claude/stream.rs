@@ -86,7 +86,7 @@ impl FrameHandler for ClaudeEvents {
             // Event types added later are skipped, as the SDK does.
             _ => return Ok(()),
         }
-        let e: EventIn = serde_json::from_str(&ev.data)
+        let e: EventIn = serde_json::from_slice(ev.data.as_bytes())
             .map_err(|err| decode_error("a stream event is not JSON", err))?;
         let kind = match named {
             "" => e.kind.as_deref().unwrap_or(""),

@@ -376,7 +376,7 @@ impl FrameHandler for GeminiEvents {
         if ev.event.as_deref() == Some("error") {
             return Err(stream_error(ev.data.as_bytes()));
         }
-        let chunk: ResponseIn = serde_json::from_str(&ev.data)
+        let chunk: ResponseIn = serde_json::from_slice(ev.data.as_bytes())
             .map_err(|e| decode_error("a stream event is not a GenerateContentResponse", e))?;
         if chunk.error.is_some() {
             return Err(stream_error(ev.data.as_bytes()));
@@ -408,7 +408,7 @@ impl FrameHandler for GeminiEvents {
         let tail = String::from_utf8_lossy(&self.tail);
         let tail = tail.trim();
         if tail.starts_with('{') {
-            if let Ok(v) = serde_json::from_str::<Value>(tail) {
+            if let Ok(v) = serde_json::from_slice::<Value>(tail.as_bytes()) {
                 if v.get("error").is_some() {
                     return Err(stream_error(tail.as_bytes()));
                 }

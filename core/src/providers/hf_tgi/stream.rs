@@ -46,7 +46,7 @@ impl FrameHandler for TokenEvents {
         if data.is_empty() || is_done_marker(data) {
             return Ok(());
         }
-        let e: StreamEvent = serde_json::from_str(data)
+        let e: StreamEvent = serde_json::from_slice(data.as_bytes())
             .map_err(|e| decode_error("a stream event is not a TGI token event", e))?;
         if e.error.is_some() {
             return Err(hf_stream_error(data.as_bytes()));

@@ -21,7 +21,7 @@ impl FrameHandler for OllamaLines {
     type Frame = String;
 
     fn frame(&mut self, line: String, stream: &mut StreamProgress) -> Result<(), ApiError> {
-        let c: Chunk = serde_json::from_str(&line)
+        let c: Chunk = serde_json::from_slice(line.as_bytes())
             .map_err(|e| decode_error("a stream line is not an Ollama chunk", e))?;
         if c.error.is_some() {
             return Err(classify_stream_error(line.as_bytes()));

@@ -2,6 +2,7 @@
 //! string to sign, signing key, signature. Pure functions of their inputs, so the published
 //! vectors can be checked step by step.
 
+use crate::providers::shared::order::sort_stable_by;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
@@ -131,7 +132,7 @@ pub fn canonical_query(params: &[(String, String)]) -> String {
         .iter()
         .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
         .collect();
-    enc.sort();
+    sort_stable_by(&mut enc, |a, b| a.cmp(b));
     enc.iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
@@ -155,7 +156,7 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
         }
     }
     // Stable sort by name keeps the merged values as they were.
-    merged.sort_by(|a, b| a.0.cmp(&b.0));
+    sort_stable_by(&mut merged, |a, b| a.0.cmp(&b.0));
     let mut block = String::new();
     for (n, v) in &merged {
         block.push_str(n);

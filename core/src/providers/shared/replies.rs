@@ -110,7 +110,7 @@ pub fn first_choice<T>(choices: &[T]) -> Result<&T, ApiError> {
 pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
     let text = std::str::from_utf8(&reply.body)
         .ok()
-        .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+        .filter(|t| serde_json::from_slice::<serde::de::IgnoredAny>(t.as_bytes()).is_ok())
         .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response is not JSON"))?;
     Ok(Parsed {
         json: text.to_string(),

@@ -47,7 +47,7 @@ pub fn rerank_args(args: &Value) -> Result<RerankArgs<'_>, ApiError> {
 
 /// `(index, score)` pairs to docs/api.md's `[{ index, score }]`, best first, cut to `topN`.
 pub fn ranked_json(mut ranked: Vec<(usize, f64)>, top_n: Option<usize>) -> Parsed {
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    super::order::sort_stable_by(&mut ranked, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     if let Some(n) = top_n {
         ranked.truncate(n);
     }

@@ -340,7 +340,7 @@ pub struct AnyChunk;
 impl ChunkFormat for AnyChunk {
     /// Reads one `data:` payload; an `{"error": ...}` payload is the server's stream error.
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        let c: AnyChunkIn = serde_json::from_str(data)
+        let c: AnyChunkIn = serde_json::from_slice(data.as_bytes())
             .map_err(|e| decode_error("a stream event is not a completion chunk", e))?;
         if c.error.is_some() {
             return Err(classify_stream_error(data.as_bytes()));

@@ -1,0 +1,50 @@
+//! One stable sort for every provider. `slice::sort_by` is compiled anew for each element type
+//! (about 2 kB of wasm each); sorting indices through one comparator compiles it once.
+
+use std::cmp::Ordering;
+
+/// Sorts `v` by `cmp`, keeping equal elements in their order (as `slice::sort_by` does).
+pub fn sort_stable_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    if v.len() < 2 {
+        return;
+    }
+    let order = sorted_indices(v.len(), &mut |a, b| match (v.get(a), v.get(b)) {
+        (Some(x), Some(y)) => cmp(x, y),
+        _ => Ordering::Equal,
+    });
+    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+    v.extend(
+        order
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take)),
+    );
+}
+
+/// `0..n` sorted stably by `cmp` over indices: the one instance of the standard sort.
+#[inline(never)]
+fn sorted_indices(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| cmp(a, b));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_stably_as_the_standard_sort() {
+        let mut v: Vec<(u8, usize)> = [3u8, 1, 3, 0, 1, 3, 2, 0]
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i))
+            .collect();
+        let mut expected = v.clone();
+        expected.sort_by_key(|a| a.0);
+        sort_stable_by(&mut v, |a, b| a.0.cmp(&b.0));
+        assert_eq!(v, expected);
+        let mut empty: Vec<u8> = Vec::new();
+        sort_stable_by(&mut empty, |a, b| a.cmp(b));
+        assert!(empty.is_empty());
+    }
+}
