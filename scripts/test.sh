@@ -32,6 +32,9 @@ bash scripts/fuzz.sh --seconds 5 --jobs 2
 step "build the package"
 bash scripts/build.sh
 
+step "size budget: the browser bundle as a user builds it (esbuild, gzip -9), wasm + JS"
+bash scripts/size.sh --budget 250330
+
 step "start the loopback mock server"
 mock_log=$(mktemp)
 node node-host/emulator/openai-mock.js --port 0 >"$mock_log" 2>&1 &
