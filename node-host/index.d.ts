@@ -429,6 +429,7 @@ export class Llvm extends BaseClient {
   infer(request: CallOptions & { model: string; input: JsonValue; parameters?: JsonValue }): Promise<JsonValue>;
   batchInfer(request: CallOptions & { model: string; inputs: JsonValue[]; parameters?: JsonValue }): Promise<JsonValue>;
   status(options?: CallOptions): Promise<JsonValue>;
+  modelStatus(request: CallOptions & { model: string }): Promise<JsonValue>;
 }
 export interface Llvm extends Lists {}
 export class Opea extends BaseClient {
