@@ -72,15 +72,13 @@ pub struct Call {
 }
 
 /// Endpoint choice for a call. With several endpoints the request differs per endpoint (its
-/// key, its base URL): `requests[i]` is the request for endpoint `i`, and `resigners[i]`, when
-/// there, signs it afresh for each attempt.
+/// key, its base URL): `requests[i]` is the request for endpoint `i` (without `endpoints`,
+/// the one default endpoint uses the call's own request). `resigners[i]`, when there, signs
+/// endpoint `i`'s request afresh for each attempt (see [`Resigner`]).
 #[derive(Clone, Default)]
 pub struct Route {
     pub pinned: Option<String>,
     pub requests: Vec<HttpRequest>,
-    /// Signs the call's request afresh for an attempt (see [`Resigner`]).
-    pub resign: Option<Resigner>,
-    /// Per endpoint, like `requests`.
     pub resigners: Vec<Resigner>,
 }
 
@@ -221,7 +219,7 @@ impl Engine {
             request: &call.request,
             priority: call.priority,
             timeout: call.timeout,
-            deadline: call.deadline.zip(deadline_at(&call, start)),
+            deadline: Deadline::of(call.deadline, start),
             errors: call.errors,
             route: &call.route,
             mode: Mode::Unary(parse),
@@ -291,23 +289,18 @@ impl Engine {
         };
         let (id, start) = self.begin(model.as_deref(), priority);
         let progress = Progress::default();
-        let deadline_at = deadline.map(|d| start + d);
+        let deadline = Deadline::of(deadline, start);
         let spec = Spec {
             request: &request,
             priority,
             timeout,
-            deadline: deadline.zip(deadline_at),
+            deadline,
             errors,
             route: &route,
             mode: Mode::Stream(&codec),
         };
-        let limits = Limits {
-            cancel: cancel.as_ref(),
-            deadline,
-            deadline_at,
-        };
         let result = self
-            .limited(limits, async {
+            .limited(cancel.as_ref(), deadline, async {
                 let first = self.first_permit(&route, priority, &id, start).await?;
                 self.run(&spec, &id, first, &progress).await
             })
@@ -333,7 +326,7 @@ impl Engine {
                 start,
                 attempts,
                 timeout: call_timeout,
-                deadline: deadline.zip(deadline_at),
+                deadline,
                 cancel,
                 settled: false,
                 endpoint: progress.endpoint.get(),
@@ -370,12 +363,12 @@ impl Engine {
         start: Instant,
         fut: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        let limits = Limits {
-            cancel: call.cancel.as_ref(),
-            deadline: call.deadline,
-            deadline_at: deadline_at(call, start),
-        };
-        self.limited(limits, fut).await
+        self.limited(
+            call.cancel.as_ref(),
+            Deadline::of(call.deadline, start),
+            fut,
+        )
+        .await
     }
 
     /// Races `fut` against the caller's cancel token (polled first, so an already-aborted
@@ -383,23 +376,24 @@ impl Engine {
     /// a backoff wait and aborts an attempt in flight.
     async fn limited<T>(
         &self,
-        limits: Limits<'_>,
+        cancel: Option<&CancelToken>,
+        deadline: Option<Deadline>,
         fut: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         let fut = pin!(fut);
         let timed = pin!(async {
-            match (limits.deadline, limits.deadline_at) {
-                (Some(d), Some(at)) => {
-                    let wait = at - self.inner.host.clock.now();
+            match deadline {
+                Some(d) => {
+                    let wait = d.at - self.inner.host.clock.now();
                     match select(fut, self.inner.host.clock.sleep(wait)).await {
                         Either::Left((r, _)) => r,
-                        Either::Right(_) => Err(deadline_exceeded(d, None)),
+                        Either::Right(_) => Err(d.exceeded(None)),
                     }
                 }
-                _ => fut.await,
+                None => fut.await,
             }
         });
-        match limits.cancel {
+        match cancel {
             None => timed.await,
             Some(token) => match select(pin!(token.wait()), timed).await {
                 Either::Right((r, _)) => r,
@@ -625,15 +619,41 @@ impl Engine {
     }
 }
 
-/// What bounds a call besides its attempts: the caller's cancel token and its deadline.
-struct Limits<'a> {
-    cancel: Option<&'a CancelToken>,
-    deadline: Option<Secs>,
-    deadline_at: Option<Instant>,
+/// A call's deadline: its length, and the engine-clock instant it passes.
+#[derive(Clone, Copy)]
+pub(super) struct Deadline {
+    pub secs: Secs,
+    pub at: Instant,
 }
 
-fn deadline_at(call: &Call, start: Instant) -> Option<Instant> {
-    call.deadline.map(|d| start + d)
+impl Deadline {
+    fn of(secs: Option<Secs>, start: Instant) -> Option<Deadline> {
+        secs.map(|secs| Deadline {
+            secs,
+            at: start + secs,
+        })
+    }
+
+    /// The error of a call whose deadline passed; `last` is the failure that would have been
+    /// retried, had the next attempt not come too late.
+    pub fn exceeded(self, last: Option<&ApiError>) -> ApiError {
+        let secs = self.secs;
+        let mut e = ApiError::new(
+            ErrorType::DeadlineExceeded,
+            match last {
+                None => format!("the call's deadline of {secs} s passed"),
+                Some(l) => format!(
+                    "the call's deadline of {secs} s would pass before the next attempt (last error {}: {})",
+                    l.kind, l.message
+                ),
+            },
+        );
+        if let Some(l) = last {
+            e.status = l.status;
+            e.request_id = l.request_id.clone();
+        }
+        e
+    }
 }
 
 /// `run` answers a mode with the same kind of result; anything else is a caller's mistake.
@@ -642,25 +662,6 @@ fn not_unary() -> ApiError {
         ErrorType::InvalidRequest,
         "a unary call got a stream (or a stream a unary reply)",
     )
-}
-
-/// The call's `deadline` passed; `last` is the failure that would have been retried.
-pub(super) fn deadline_exceeded(deadline: Secs, last: Option<&ApiError>) -> ApiError {
-    let mut e = ApiError::new(
-        ErrorType::DeadlineExceeded,
-        match last {
-            None => format!("the call's deadline of {deadline} s passed"),
-            Some(l) => format!(
-                "the call's deadline of {deadline} s would pass before the next attempt (last error {}: {})",
-                l.kind, l.message
-            ),
-        },
-    );
-    if let Some(l) = last {
-        e.status = l.status;
-        e.request_id = l.request_id.clone();
-    }
-    e
 }
 
 pub(super) fn too_large(cap: usize) -> ApiError {

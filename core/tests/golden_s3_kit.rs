@@ -1021,7 +1021,7 @@ fn every_attempt_is_signed_at_its_own_time() {
         read: Read::Unary(u.parse),
         errors: u.errors,
         route: Route {
-            resign: u.resign,
+            resigners: u.resign.into_iter().collect(),
             ..Route::default()
         },
     };

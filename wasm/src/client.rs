@@ -250,9 +250,14 @@ impl ClientCore {
         let (request, model, errors, read, resign) =
             built.map_err(|e| engine.fail_early(e, None))?;
         let per_endpoint = requests.map_err(|e| engine.fail_early(e, model.as_deref()))?;
-        // Each endpoint's request is signed afresh per attempt when its provider signs.
-        let resigners: Vec<Resigner> = per_endpoint.iter().filter_map(|(_, r)| r.clone()).collect();
-        let resigners = if resigners.len() == per_endpoint.len() {
+        // Each endpoint's request is signed afresh per attempt when its provider signs; without
+        // `endpoints`, the one default endpoint signs the call's own request.
+        let resigners: Vec<Resigner> = if per_endpoint.is_empty() {
+            resign.into_iter().collect()
+        } else {
+            per_endpoint.iter().filter_map(|(_, r)| r.clone()).collect()
+        };
+        let resigners = if per_endpoint.is_empty() || resigners.len() == per_endpoint.len() {
             resigners
         } else {
             Vec::new()
@@ -279,7 +284,6 @@ impl ClientCore {
                 pinned: args.endpoint_id,
                 requests,
                 resigners,
-                resign,
             },
         };
         Ok(Prepared { call, watch })
@@ -345,9 +349,6 @@ impl ClientCore {
         };
         let (args, built, requests) = match split_call_args(req, &what) {
             Ok(mut args) => {
-                if bytes.is_some() {
-                    args.rest.remove("body");
-                }
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let bytes = bytes.as_deref();
                 let built = self.provider.unary(op, &self.ctx(bytes), &rest);

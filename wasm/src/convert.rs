@@ -95,18 +95,8 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
     };
     rest.remove("signal");
     out.priority = rest.remove("priority").unwrap_or(Value::Null);
-    if let Some(t) = rest.remove("timeout") {
-        match t.as_f64() {
-            Some(t) if t > 0.0 && t.is_finite() => out.timeout = Some(Secs::new(t)),
-            _ => return Err(bad("timeout", "must be a number of seconds > 0")),
-        }
-    }
-    if let Some(d) = rest.remove("deadline") {
-        match d.as_f64() {
-            Some(d) if d > 0.0 && d.is_finite() => out.deadline = Some(Secs::new(d)),
-            _ => return Err(bad("deadline", "must be a number of seconds > 0")),
-        }
-    }
+    out.timeout = seconds(&mut rest, "timeout")?;
+    out.deadline = seconds(&mut rest, "deadline")?;
     for key in ["endpointId", "endpoint_id"] {
         if let Some(id) = rest.remove(key) {
             match id {
@@ -117,6 +107,15 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
     }
     out.rest = rest;
     Ok(out)
+}
+
+/// A call option in seconds, taken out of the arguments: absent, or a number > 0.
+fn seconds(rest: &mut Map<String, Value>, field: &str) -> Result<Option<Secs>, ApiError> {
+    match rest.remove(field).map(|v| v.as_f64()) {
+        None => Ok(None),
+        Some(Some(t)) if t > 0.0 && t.is_finite() => Ok(Some(Secs::new(t))),
+        Some(_) => Err(bad(field, "must be a number of seconds > 0")),
+    }
 }
 
 fn bad(field: &str, accepts: &str) -> ApiError {

@@ -5,8 +5,8 @@
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use resilient_core::host::{
-    Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
-    TransportErrorKind,
+    read_chunks, Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport,
+    TransportError, TransportErrorKind,
 };
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
@@ -416,14 +416,7 @@ impl Body for JsBody {
         Box::pin(async move {
             let Some(resp) = self.response.take() else {
                 // Already streaming (or consumed): gather the remaining chunks.
-                let mut all = Vec::new();
-                while let Some(c) = self.next_chunk().await? {
-                    if all.len() + c.len() > limit {
-                        return Err(TransportError::too_large(limit));
-                    }
-                    all.extend_from_slice(&c);
-                }
-                return Ok(all);
+                return read_chunks(self, limit).await;
             };
             let bytes = JsFuture::from(read_all(&resp, limit as f64))
                 .await

@@ -2,7 +2,7 @@
 //! Unary calls and streams share it; they differ only in what an attempt reads.
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
-use super::{deadline_exceeded, too_large, Engine, Route};
+use super::{too_large, Deadline, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
@@ -26,8 +26,7 @@ pub(super) struct Spec<'a> {
     pub request: &'a HttpRequest,
     pub priority: Priority,
     pub timeout: Option<Secs>,
-    /// The call's deadline, as a duration and as the engine-clock instant it passes.
-    pub deadline: Option<(Secs, Instant)>,
+    pub deadline: Option<Deadline>,
     pub errors: ErrorReader,
     pub route: &'a Route,
     pub mode: Mode<'a>,
@@ -40,11 +39,8 @@ impl Spec<'_> {
         if let Some(resign) = self.route.resigners.get(endpoint) {
             return resign(unix_now);
         }
-        if let Some(r) = self.route.requests.get(endpoint) {
-            return r.clone();
-        }
-        match &self.route.resign {
-            Some(resign) => resign(unix_now),
+        match self.route.requests.get(endpoint) {
+            Some(r) => r.clone(),
             None => self.request.clone(),
         }
     }
@@ -176,9 +172,9 @@ impl Engine {
                     .delay(retries_done + 1, inner.host.entropy.unit()),
             };
             // No backoff may end past the call's deadline.
-            if let Some((deadline, at)) = spec.deadline {
-                if clock.now() + delay > at {
-                    return Err(deadline_exceeded(deadline, Some(&err)));
+            if let Some(d) = spec.deadline {
+                if clock.now() + delay > d.at {
+                    return Err(d.exceeded(Some(&err)));
                 }
             }
             // Waiting is pointless when the circuit will still refuse us afterwards.

@@ -2,7 +2,7 @@
 //! ends, fails or is dropped, and settles its stats exactly once.
 
 use super::admission::{Permit, TicketGuard};
-use super::{deadline_exceeded, CancelToken, Engine};
+use super::{CancelToken, Deadline, Engine};
 use crate::breaker::Outcome;
 use crate::classify::classify_transport;
 use crate::codec::{Fed, StreamCodec};
@@ -29,8 +29,7 @@ pub struct ActiveStream {
     pub(super) start: Instant,
     pub(super) attempts: u32,
     pub(super) timeout: Secs,
-    /// The call's deadline: its duration and the engine-clock instant it passes.
-    pub(super) deadline: Option<(Secs, Instant)>,
+    pub(super) deadline: Option<Deadline>,
     pub(super) cancel: Option<CancelToken>,
     pub(super) request_id: Option<String>,
     pub(super) settled: bool,
@@ -41,7 +40,7 @@ enum Read {
     Chunk(Option<Vec<u8>>),
     Failed(ApiError),
     TimedOut,
-    PastDeadline(Secs),
+    PastDeadline(Deadline),
     Cancelled,
 }
 
@@ -52,10 +51,7 @@ impl ActiveStream {
             // An aborted call ends at its next read, even with items still buffered: a stream
             // cut short must never look complete.
             if !self.settled && self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-                return Some(Err(self.finish_err(ApiError::new(
-                    ErrorType::Cancelled,
-                    "the caller aborted the stream",
-                ))));
+                return Some(Err(self.finish_err(stopped())));
             }
             if let Some(item) = self.pending.pop_front() {
                 if self.pending.is_empty() && self.codec.done() && self.failure.is_none() {
@@ -82,7 +78,7 @@ impl ActiveStream {
                     fed
                 }
                 Read::Failed(e) => Fed::failed(Vec::new(), e),
-                Read::PastDeadline(d) => Fed::failed(Vec::new(), deadline_exceeded(d, None)),
+                Read::PastDeadline(d) => Fed::failed(Vec::new(), d.exceeded(None)),
                 Read::TimedOut => Fed::failed(
                     Vec::new(),
                     ApiError::new(
@@ -90,12 +86,8 @@ impl ActiveStream {
                         format!("no stream data within the timeout of {} s", self.timeout),
                     ),
                 ),
-                Read::Cancelled => {
-                    return Some(Err(self.finish_err(ApiError::new(
-                        ErrorType::Cancelled,
-                        "the caller stopped the stream",
-                    ))))
-                }
+                // The check at the top of the loop settles it.
+                Read::Cancelled => continue,
             };
             self.pending.extend(fed.items);
             // Items decoded before the error go out first; the error follows them.
@@ -118,8 +110,8 @@ impl ActiveStream {
         });
         // The chunk must come within the timeout, and before the call's deadline.
         let (wait, late) = match self.deadline {
-            Some((d, at)) if at - clock.now() < self.timeout => {
-                (at - clock.now(), Read::PastDeadline(d))
+            Some(d) if d.at - clock.now() < self.timeout => {
+                (d.at - clock.now(), Read::PastDeadline(d))
             }
             _ => (self.timeout, Read::TimedOut),
         };
@@ -229,10 +221,14 @@ impl Drop for ActiveStream {
     /// body is dropped, which aborts the request, and the permit goes back.
     fn drop(&mut self) {
         if !self.settled {
-            let e = ApiError::new(ErrorType::Cancelled, "the caller stopped the stream");
-            let _ = self.finish_err(e);
+            let _ = self.finish_err(stopped());
         }
     }
+}
+
+/// The caller stopped the stream: aborted its signal, returned from it or dropped it.
+fn stopped() -> ApiError {
+    ApiError::new(ErrorType::Cancelled, "the caller stopped the stream")
 }
 
 /// A body with nothing left, standing in for one that was dropped.

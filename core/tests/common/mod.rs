@@ -224,7 +224,7 @@ pub fn call(u: Unary) -> Call {
         read: Read::Unary(u.parse),
         errors: u.errors,
         route: Route {
-            resign: u.resign,
+            resigners: u.resign.into_iter().collect(),
             ..Route::default()
         },
     }
