@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setMaxListeners } from 'node:events';
+import { REPLY, REPLY_HEADERS } from './reply.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PKG_DIR = path.resolve(HERE, '..');
@@ -64,19 +65,6 @@ const kib = (b) => (b / 1024).toFixed(1);
 const note = (s) => console.log(`  note: ${s}`);
 
 // ------------------------------------------------------------------------------ server
-const REPLY = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1735689600,
-  model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hi!', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
-});
-const REPLY_HEADERS = {
-  'content-type': 'application/json',
-  'content-length': String(Buffer.byteLength(REPLY)),
-  'x-request-id': 'req_bench',
-};
 
 let stallWaiters = [];
 const server = http.createServer((req, res) => {

@@ -11,30 +11,18 @@ import http from 'node:http';
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { REPLY, REPLY_HEADERS } from './reply.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 // ------------------------------------------------------------------------------ server (child)
-const REPLY = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1735689600,
-  model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hi!', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
-});
 
 if (process.argv[2] === '--server') {
-  const headers = {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(REPLY)),
-    'x-request-id': 'req_bench',
-  };
   const sockets = new Set();
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(200, headers);
+      res.writeHead(200, REPLY_HEADERS);
       res.end(REPLY);
     });
   });

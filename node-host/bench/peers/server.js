@@ -8,20 +8,8 @@
 //   GET  /s3/<bucket>/obj-N  N bytes (application/octet-stream), from one shared buffer
 //   GET  /__stalled          how many /stall requests are open right now
 import http from 'node:http';
+import { REPLY, REPLY_HEADERS } from '../reply.js';
 
-const REPLY = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1735689600,
-  model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hi!', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
-});
-const REPLY_HEADERS = {
-  'content-type': 'application/json',
-  'content-length': String(Buffer.byteLength(REPLY)),
-  'x-request-id': 'req_bench',
-};
 const MAX_BODY = 64 << 20;
 const BLOB = Buffer.alloc(MAX_BODY, 0x61);
 let stalled = 0;
