@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startEmulator } from 'resilient-api-client/emulator';
 import { serveDirectory } from './serve.mjs';
+import { launchChromium } from '../scripts/chromium.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TARBALL = path.join(HERE, '.pack', 'resilient-api-client.tgz');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 180_000;
 const PAGE_TIMEOUT_MS = 30_000;
 
@@ -137,13 +137,7 @@ async function main() {
         stage = 'run in Chromium';
         if (!context) {
           profile = await mkdtemp(path.join(tmpdir(), 'examples-chromium-'));
-          context = await chromium.launchPersistentContext(profile, {
-            executablePath: CHROMIUM,
-            headless: true,
-            args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-quic', '--no-first-run',
-              '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-            timeout: 60_000,
-          });
+          context = await launchChromium(chromium, profile);
           browserVersion = context.browser()?.version() ?? '';
         }
         const server = await serveDirectory(path.join(dir, ex.serve));

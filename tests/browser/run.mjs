@@ -18,11 +18,11 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { startEmulator, rank } from '../../node-host/emulator/index.js';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const PACKAGE_DIR = path.join(ROOT, 'node-host');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CASE_TIMEOUT_MS = 30_000;
 
 const KEYS = {
@@ -499,13 +499,7 @@ async function main() {
 
     // A fresh, empty profile for this run (removed at the end).
     profile = await mkdtemp(path.join(tmpdir(), 'resilient-browser-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 60_000,
-    });
+    context = await launchChromium(chromium, profile);
     const page = context.pages()[0] || await context.newPage();
     page.on('console', (m) => pageLog.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.stack || e}`));
