@@ -3,51 +3,52 @@
 use super::input::chunkings;
 use resilient_core::providers::opea::decode_bytes_repr;
 use resilient_core::providers::s3_kit::xml::{self, decode_entities, Element, MAX_DEPTH};
-use resilient_core::stream::{NdjsonDecoder, SseDecoder, SseEvent};
+use resilient_core::providers::shared::streaming::Framing;
+use resilient_core::stream::{NdjsonDecoder, SseDecoder};
+use std::fmt::Debug;
 
-/// The first byte seeds the chunking; the rest is the stream. Any chunking gives the same events.
-pub fn sse(data: &[u8]) {
+/// Decodes `chunks` with framing `D`: the frames, or `None` once a chunk is refused.
+fn decode<D: Framing>(chunks: &[&[u8]]) -> Option<Vec<D::Frame>> {
+    let mut d = D::default();
+    let mut out = Vec::new();
+    for c in chunks {
+        d.feed_into(c, &mut out).ok()?;
+    }
+    out.extend(d.finish());
+    Some(out)
+}
+
+/// The first byte seeds the chunking; the rest is the stream. Any chunking gives the same
+/// frames; `check` looks at those of the whole stream.
+fn same_for_any_chunking<D>(data: &[u8], what: &str, check: impl Fn(&[D::Frame]))
+where
+    D: Framing,
+    D::Frame: PartialEq + Debug,
+{
     let Some((&seed, bytes)) = data.split_first() else {
         return;
     };
-    let run = |chunks: &[&[u8]]| -> Option<Vec<SseEvent>> {
-        let mut d = SseDecoder::new();
-        let mut out = Vec::new();
-        for c in chunks {
-            out.extend(d.feed(c).ok()?);
-        }
-        out.extend(d.finish());
-        Some(out)
-    };
-    let whole = run(&[bytes]);
-    for chunks in chunkings(bytes, u64::from(seed)) {
-        assert_eq!(run(&chunks), whole, "SSE events depend on the chunking");
+    let whole = decode::<D>(&[bytes]);
+    if let Some(frames) = &whole {
+        check(frames);
     }
+    for chunks in chunkings(bytes, u64::from(seed)) {
+        assert_eq!(decode::<D>(&chunks), whole, "{what} depend on the chunking");
+    }
+}
+
+/// SSE events are the same for any chunking.
+pub fn sse(data: &[u8]) {
+    same_for_any_chunking::<SseDecoder>(data, "SSE events", |_| {});
 }
 
 /// As [`sse`], for NDJSON lines; no line is blank.
 pub fn ndjson(data: &[u8]) {
-    let Some((&seed, bytes)) = data.split_first() else {
-        return;
-    };
-    let run = |chunks: &[&[u8]]| -> Option<Vec<String>> {
-        let mut d = NdjsonDecoder::new();
-        let mut out = Vec::new();
-        for c in chunks {
-            out.extend(d.feed(c).ok()?);
-        }
-        out.extend(d.finish());
-        Some(out)
-    };
-    let whole = run(&[bytes]);
-    if let Some(lines) = &whole {
+    same_for_any_chunking::<NdjsonDecoder>(data, "NDJSON lines", |lines| {
         assert!(lines
             .iter()
             .all(|l| !l.trim().is_empty() && !l.contains('\n')));
-    }
-    for chunks in chunkings(bytes, u64::from(seed)) {
-        assert_eq!(run(&chunks), whole, "NDJSON lines depend on the chunking");
-    }
+    });
 }
 
 /// Even first byte: the rest is a literal to decode (no panic; `None` only for a non-literal).
