@@ -3,12 +3,9 @@
 
 mod common;
 
-use resilient_core::codec::Parsed;
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Read, Route, SharedStream};
-use resilient_core::providers::json_errors;
-use resilient_core::providers::openai::ChatStreamCodec;
-use resilient_core::queue::Priority;
+use common::delta;
+
+use resilient_core::pipeline::{Call, Engine, SharedStream};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::time::Secs;
 use resilient_core::ErrorType;
@@ -20,44 +17,17 @@ fn engine(sim: &Sim, options: Value) -> Engine {
 
 fn unary(deadline: Option<f64>, timeout: Option<f64>) -> Call {
     Call {
-        request: HttpRequest {
-            method: "POST".into(),
-            url: "http://127.0.0.1/x".into(),
-            ..HttpRequest::default()
-        },
-        model: Some("m".into()),
-        priority: Priority::Normal,
         timeout: timeout.map(Secs::new),
         deadline: deadline.map(Secs::new),
-        cancel: None,
-        read: Read::Unary(Box::new(|r, _| {
-            Ok(Parsed {
-                json: String::from_utf8_lossy(&r.body).into_owned(),
-                ..Parsed::default()
-            })
-        })),
-        errors: json_errors,
-        route: Route::default(),
+        ..common::echo_call("POST", "http://127.0.0.1/x")
     }
 }
 
 fn stream(timeout: Option<f64>) -> Call {
     Call {
-        request: HttpRequest {
-            method: "POST".into(),
-            url: "http://127.0.0.1/stream".into(),
-            stream: true,
-            ..HttpRequest::default()
-        },
         timeout: timeout.map(Secs::new),
-        read: Read::Stream(Box::new(ChatStreamCodec::new())),
-        ..unary(None, None)
+        ..common::chat_stream_call("http://127.0.0.1/stream")
     }
-}
-
-fn delta(text: &str) -> Vec<u8> {
-    format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}},\"finish_reason\":null}}]}}\n\n")
-        .into_bytes()
 }
 
 #[test]
@@ -210,10 +180,7 @@ fn an_abandoned_stream_gives_its_slot_back_after_timeout() {
 fn a_stream_read_steadily_is_never_expired() {
     let sim = Sim::new();
     let mut chunks: Vec<(f64, Vec<u8>)> = (0..10).map(|i| (1.5, delta(&i.to_string()))).collect();
-    chunks.push((
-        1.5,
-        b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".to_vec(),
-    ));
+    chunks.push((1.5, common::end()));
     sim.transport.push(common::stream_step(chunks));
     let e = engine(&sim, json!({}));
     let shared = {

@@ -4,12 +4,8 @@
 
 mod common;
 
-use common::{drain, stream_step};
-use resilient_core::codec::Parsed;
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Read, Route};
-use resilient_core::providers::json_errors;
-use resilient_core::providers::openai::ChatStreamCodec;
+use common::{delta, drain, end, stream_step};
+use resilient_core::pipeline::{Call, Engine};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::ErrorType;
@@ -20,31 +16,7 @@ fn engine(sim: &Sim, options: Value) -> Engine {
 }
 
 fn stream_call() -> Call {
-    Call {
-        request: HttpRequest {
-            method: "POST".into(),
-            url: "http://127.0.0.1/stream".into(),
-            stream: true,
-            ..HttpRequest::default()
-        },
-        model: Some("m".into()),
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        cancel: None,
-        read: Read::Stream(Box::new(ChatStreamCodec::new())),
-        errors: json_errors,
-        route: Route::default(),
-    }
-}
-
-fn delta(text: &str) -> Vec<u8> {
-    format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}},\"finish_reason\":null}}]}}\n\n")
-        .into_bytes()
-}
-
-fn end() -> Vec<u8> {
-    b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".to_vec()
+    common::chat_stream_call("http://127.0.0.1/stream")
 }
 
 #[test]
@@ -88,24 +60,9 @@ fn a_stream_holds_its_permit_until_it_ends() {
     let unary = {
         let e = e.clone();
         let call = Call {
-            request: HttpRequest {
-                method: "GET".into(),
-                url: "http://127.0.0.1/after".into(),
-                ..HttpRequest::default()
-            },
             model: None,
             priority: Priority::High,
-            timeout: None,
-            deadline: None,
-            cancel: None,
-            read: Read::Unary(Box::new(|r, _| {
-                Ok(Parsed {
-                    json: String::from_utf8_lossy(&r.body).into_owned(),
-                    ..Parsed::default()
-                })
-            })),
-            errors: json_errors,
-            route: Route::default(),
+            ..common::echo_call("GET", "http://127.0.0.1/after")
         };
         sim.spawn(async move { e.execute(call).await })
     };

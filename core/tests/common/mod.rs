@@ -212,6 +212,52 @@ pub fn engine(sim: &Sim, name: &'static str, options: Value) -> Engine {
     Engine::new(name, config, sim.host())
 }
 
+/// A plain call to `method url` whose result is the reply body as it came (normal priority,
+/// no timeout, deadline or cancel).
+pub fn echo_call(method: &str, url: &str) -> Call {
+    Call {
+        request: HttpRequest {
+            method: method.into(),
+            url: url.into(),
+            ..HttpRequest::default()
+        },
+        model: Some("m".into()),
+        priority: Priority::Normal,
+        timeout: None,
+        deadline: None,
+        cancel: None,
+        read: Read::Unary(Box::new(|r, _| {
+            Ok(Parsed {
+                json: String::from_utf8_lossy(&r.body).into_owned(),
+                ..Parsed::default()
+            })
+        })),
+        errors: resilient_core::providers::json_errors,
+        route: Route::default(),
+    }
+}
+
+/// An OpenAI chat stream to `url`, read by its codec.
+pub fn chat_stream_call(url: &str) -> Call {
+    let mut call = echo_call("POST", url);
+    call.request.stream = true;
+    call.read = Read::Stream(Box::new(
+        resilient_core::providers::openai::ChatStreamCodec::new(),
+    ));
+    call
+}
+
+/// An OpenAI stream chunk carrying `text`.
+pub fn delta(text: &str) -> Vec<u8> {
+    format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}},\"finish_reason\":null}}]}}\n\n")
+        .into_bytes()
+}
+
+/// The end of an OpenAI stream: the finishing chunk, then `[DONE]`.
+pub fn end() -> Vec<u8> {
+    b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".to_vec()
+}
+
 /// `u` as a call of normal priority, without timeout or cancel.
 pub fn call(u: Unary) -> Call {
     Call {
