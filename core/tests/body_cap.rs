@@ -4,34 +4,22 @@
 mod common;
 
 use resilient_core::codec::Parsed;
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Read, Route};
-use resilient_core::providers::json_errors;
-use resilient_core::queue::Priority;
+use resilient_core::pipeline::{Call, Read};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::ErrorType;
 use serde_json::json;
 
+/// A call whose result is the length of the body it read.
 fn call() -> Call {
     Call {
-        request: HttpRequest {
-            method: "GET".into(),
-            url: "http://127.0.0.1/big".into(),
-            ..HttpRequest::default()
-        },
         model: None,
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        cancel: None,
         read: Read::Unary(Box::new(|r, _| {
             Ok(Parsed {
                 json: format!("{}", r.body.len()),
                 ..Parsed::default()
             })
         })),
-        errors: json_errors,
-        route: Route::default(),
+        ..common::echo_call("GET", "http://127.0.0.1/big")
     }
 }
 

@@ -1,12 +1,12 @@
 //! Key and endpoint multiplexing on the virtual clock: exact round-robin, failover on a
 //! refused key or a rate-limit hint, per-endpoint breakers and stats, pinned calls.
 
+mod common;
+
 use resilient_core::codec::Parsed;
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, Engine, Read, Route};
-use resilient_core::providers::json_errors;
-use resilient_core::queue::Priority;
+use resilient_core::pipeline::{Call, Engine, Route};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
@@ -35,24 +35,13 @@ fn call(n: usize, pinned: Option<&str>) -> Call {
         ..HttpRequest::default()
     };
     Call {
-        request: req("a"),
         model: None,
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        cancel: None,
-        read: Read::Unary(Box::new(|r, _| {
-            Ok(Parsed {
-                json: String::from_utf8_lossy(&r.body).into_owned(),
-                ..Parsed::default()
-            })
-        })),
-        errors: json_errors,
         route: Route {
             pinned: pinned.map(str::to_string),
             requests: IDS[..n].iter().map(|id| req(id)).collect(),
             ..Route::default()
         },
+        ..common::echo_call("GET", "http://127.0.0.1/a")
     }
 }
 

@@ -1,43 +1,21 @@
 //! The pipeline on a virtual clock with a scripted transport: exact delays, concurrency
 //! high-water marks, queue order, breaker transitions and stats invariants.
 
+mod common;
+
 use resilient_core::codec::Parsed;
-use resilient_core::config::Config;
-use resilient_core::host::HttpRequest;
-use resilient_core::pipeline::{Call, CancelToken, Engine, Read, Route};
-use resilient_core::providers::json_errors;
+use resilient_core::pipeline::{Call, CancelToken, Engine, Read};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::{json, Value};
 
 fn engine(sim: &Sim, options: Value) -> Engine {
-    let config = Config::from_options("openai", &options).unwrap();
-    Engine::new("openai", config, sim.host())
+    common::engine(sim, "openai", options)
 }
 
 fn call(tag: &str) -> Call {
-    Call {
-        request: HttpRequest {
-            method: "POST".into(),
-            url: format!("http://127.0.0.1/{tag}"),
-            ..HttpRequest::default()
-        },
-        model: Some("m".into()),
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        cancel: None,
-        read: Read::Unary(Box::new(|r, _| {
-            let json = String::from_utf8_lossy(&r.body).into_owned();
-            Ok(Parsed {
-                json,
-                ..Parsed::default()
-            })
-        })),
-        errors: json_errors,
-        route: Route::default(),
-    }
+    common::echo_call("POST", &format!("http://127.0.0.1/{tag}"))
 }
 
 fn prio(tag: &str, p: Priority) -> Call {
