@@ -43,24 +43,17 @@ pub trait Body {
     /// it passes `limit` bytes (the rest is never read). Hosts override this when one read is
     /// cheaper than many.
     fn read_all(&mut self, limit: usize) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
-        Box::pin(read_chunks(self, limit))
+        Box::pin(async move {
+            let mut all = Vec::new();
+            while let Some(chunk) = self.next_chunk().await? {
+                if all.len() + chunk.len() > limit {
+                    return Err(TransportError::too_large(limit));
+                }
+                all.extend_from_slice(&chunk);
+            }
+            Ok(all)
+        })
     }
-}
-
-/// The rest of `body` chunk by chunk, refused as soon as it passes `limit` bytes: what
-/// [`Body::read_all`] does unless a host reads faster.
-pub async fn read_chunks<B: Body + ?Sized>(
-    body: &mut B,
-    limit: usize,
-) -> Result<Vec<u8>, TransportError> {
-    let mut all = Vec::new();
-    while let Some(chunk) = body.next_chunk().await? {
-        if all.len() + chunk.len() > limit {
-            return Err(TransportError::too_large(limit));
-        }
-        all.extend_from_slice(&chunk);
-    }
-    Ok(all)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

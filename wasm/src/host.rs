@@ -5,8 +5,8 @@
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use resilient_core::host::{
-    read_chunks, Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport,
-    TransportError, TransportErrorKind,
+    Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
+    TransportErrorKind,
 };
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
@@ -415,8 +415,16 @@ impl Body for JsBody {
     fn read_all(&mut self, limit: usize) -> LocalFuture<'_, Result<Vec<u8>, TransportError>> {
         Box::pin(async move {
             let Some(resp) = self.response.take() else {
-                // Already streaming (or consumed): gather the remaining chunks.
-                return read_chunks(self, limit).await;
+                // Already streaming (or consumed): gather the remaining chunks, as the trait's
+                // default does (kept apart: one shared generic reader costs ~100 B of gzip here).
+                let mut all = Vec::new();
+                while let Some(c) = self.next_chunk().await? {
+                    if all.len() + c.len() > limit {
+                        return Err(TransportError::too_large(limit));
+                    }
+                    all.extend_from_slice(&c);
+                }
+                return Ok(all);
             };
             let bytes = JsFuture::from(read_all(&resp, limit as f64))
                 .await
