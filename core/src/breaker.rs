@@ -183,6 +183,29 @@ impl Breaker {
         }
     }
 
+    /// When an OPEN circuit lets probes through again; `None` unless OPEN.
+    pub fn open_until(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Open { until } => Some(until),
+            _ => None,
+        }
+    }
+
+    /// Another engine's OPEN (from a shared state store): OPEN until `until` unless already
+    /// OPEN as long. Not a trip of this breaker (`trips` is unchanged); outstanding tickets
+    /// become stale, as at any opening. Returns whether the state changed.
+    pub fn open_remotely(&mut self, until: Instant, now: Instant) -> bool {
+        let now = self.clock(now);
+        match self.phase {
+            _ if until <= now => false,
+            Phase::Open { until: own } if own >= until => false,
+            _ => {
+                self.enter(Phase::Open { until });
+                true
+            }
+        }
+    }
+
     /// Consecutive counting failures (kept while OPEN, zeroed on close).
     pub fn failure_count(&self) -> u32 {
         self.failures
@@ -501,6 +524,28 @@ mod tests {
         assert_eq!(b.admit(at(0.0)), Err(Secs::new(5.0)));
         assert_eq!(b.admit(at(f64::NAN)), Err(Secs::new(5.0)));
         assert_eq!(b.state(at(f64::NAN)), CircuitState::Open);
+    }
+
+    #[test]
+    fn remote_opens_hold_without_counting_as_trips() {
+        let mut b = breaker(2, 10.0, 1);
+        let old = b.admit(at(0.0)).unwrap();
+        assert!(b.open_remotely(at(4.0), at(1.0)));
+        assert_eq!(b.open_until(), Some(at(4.0)));
+        assert_eq!(b.admit(at(2.0)), Err(Secs::new(2.0)));
+        b.record(old, FAIL, at(2.0)); // admitted before the remote open: stale
+        assert_eq!((b.trips(), b.failure_count()), (0, 0));
+        assert!(!b.open_remotely(at(3.0), at(2.0))); // shorter than the open period
+        assert!(!b.open_remotely(at(1.5), at(2.0))); // already over
+        assert!(b.open_remotely(at(6.0), at(2.0))); // longer: extends it
+        assert_eq!(b.state(at(5.9)), CircuitState::Open);
+        let p = b.admit(at(6.0)).unwrap();
+        assert!(p.probe);
+        b.record(p, Outcome::Success, at(6.0));
+        assert_eq!(b.state(at(6.0)), CircuitState::Closed);
+        assert_eq!(b.open_until(), None);
+        trip(&mut b, 2, 7.0);
+        assert_eq!(b.open_until(), Some(at(17.0)));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod providers;
 pub mod queue;
 pub mod secret;
 pub mod stats;
+pub mod store;
 pub mod stream;
 /// Decoding-rate aids for the benchmarks, not part of the client.
 #[cfg(feature = "bench")]

@@ -7,6 +7,7 @@ mod endpoints;
 mod idle;
 mod observe;
 mod run;
+mod shared;
 mod streaming;
 
 pub use cancel::CancelToken;
@@ -30,6 +31,7 @@ use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
 use futures_util::future::{select, Either};
 use serde_json::{json, Value};
+use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -89,6 +91,7 @@ struct State {
     queue: Queue<Waker>,
     endpoints: Endpoints,
     stats: Stats,
+    shared: Shared,
 }
 
 struct Inner {
@@ -121,6 +124,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(provider: &'static str, config: Config, host: Host) -> Engine {
         let endpoints = Endpoints::new(&config);
+        let shared = Shared::new(provider, &config);
         let queue = Queue::new(
             config.max_concurrent_requests as usize,
             config.queue_size as usize,
@@ -148,6 +152,7 @@ impl Engine {
                     queue,
                     endpoints,
                     stats: Stats::new(),
+                    shared,
                 }),
                 listener: RefCell::new(None),
                 next_id: Cell::new(0),
@@ -548,6 +553,8 @@ impl Engine {
                 e.breaker.record(ticket, outcome, now);
                 if e.breaker.trips() > trips {
                     st.stats.record_trip();
+                    let unix_now = self.inner.host.clock.unix_now();
+                    st.shared.opened(endpoint, &e.breaker, now, unix_now);
                 }
             }
         }

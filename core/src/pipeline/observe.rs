@@ -40,11 +40,13 @@ impl Engine {
             // The seed's manual feed: it speaks of the service, so every endpoint hears it.
             let mut st = self.inner.state.borrow_mut();
             let st = &mut *st;
-            for e in &mut st.endpoints.list {
+            let unix_now = self.inner.host.clock.unix_now();
+            for (i, e) in st.endpoints.list.iter_mut().enumerate() {
                 let trips = e.breaker.trips();
                 e.breaker.record_manual(success, error, now);
                 if e.breaker.trips() > trips {
                     st.stats.record_trip();
+                    st.shared.opened(i, &e.breaker, now, unix_now);
                 }
             }
             st.stats.manual(success, error);
@@ -61,12 +63,16 @@ impl Engine {
 
     pub fn stats(&self) -> Value {
         let st = self.inner.state.borrow();
-        st.stats.snapshot(QueueSnapshot {
+        let mut v = st.stats.snapshot(QueueSnapshot {
             length: st.queue.waiting() as u64,
             active: st.queue.active() as u64,
             peak_length: st.queue.peak_waiting() as u64,
             peak_active: st.queue.peak_active() as u64,
-        })
+        });
+        if let (true, Value::Object(m)) = (st.shared.link.attached(), &mut v) {
+            m.insert("state_store".into(), st.shared.link.snapshot());
+        }
+        v
     }
 
     /// Zeroes the counters (and gives refused endpoints another chance).

@@ -120,6 +120,7 @@ impl Engine {
                 Some(p) => p,
                 None => self.acquire(spec.priority, true, id).await?,
             };
+            self.hold().await;
             let ticket = match self.admit_attempt(pinned) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
@@ -156,6 +157,7 @@ impl Engine {
                 Outcome::Neutral
             };
             self.settle(ticket, counted);
+            self.share_cooldown(endpoint, &err);
             let retries_done = progress.attempts.get() - 1;
             // A refused or exhausted key on one endpoint: try another one at once.
             let failover = self.penalize(endpoint, &err)

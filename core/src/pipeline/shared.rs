@@ -1,0 +1,157 @@
+//! The engine's side of a shared state store (see `crate::store`): what it publishes (breaker
+//! opens, cooldowns from rate-limit hints), what it applies from other engines, and the wait
+//! a shared cooldown imposes on a single-endpoint client's attempts.
+
+use super::Engine;
+use crate::breaker::Breaker;
+use crate::config::Config;
+use crate::error::{ApiError, ErrorType};
+use crate::store::{scope_of, Entry, Notify, Ops, Piece, StoreLink};
+use crate::time::{Instant, Secs};
+
+/// The store link and the cooldowns it imposes, one per endpoint.
+pub(super) struct Shared {
+    pub link: StoreLink,
+    /// No attempt on endpoint `i` before `holds[i]` (single-endpoint clients; a client with
+    /// several endpoints uses their `cooldown_until`, which fails over instead of waiting).
+    holds: Vec<Instant>,
+}
+
+impl Shared {
+    pub fn new(provider: &str, config: &Config) -> Shared {
+        let key = |k: Option<&crate::secret::Secret>| {
+            k.map(|s| s.expose().to_string())
+                .or_else(|| config.access_key_id.clone())
+        };
+        let base = config.base_url.as_deref().unwrap_or("");
+        let scopes: Vec<String> = if config.endpoints.is_empty() {
+            vec![scope_of(
+                provider,
+                "default",
+                base,
+                key(config.api_key.as_ref()).as_deref(),
+            )]
+        } else {
+            config
+                .endpoints
+                .iter()
+                .map(|e| {
+                    let k = key(e.api_key.as_ref().or(config.api_key.as_ref()));
+                    let url = e.base_url.as_deref().unwrap_or(base);
+                    scope_of(provider, &e.id, url, k.as_deref())
+                })
+                .collect()
+        };
+        Shared {
+            holds: vec![Instant::ZERO; scopes.len()],
+            link: StoreLink::new(scopes),
+        }
+    }
+
+    /// Publishes a breaker that has just opened.
+    pub fn opened(&mut self, endpoint: usize, breaker: &Breaker, now: Instant, unix_now: f64) {
+        if let Some(until) = breaker.open_until() {
+            let unix = unix_now + (until - now).as_f64();
+            self.link.publish(endpoint, Piece::Breaker, unix);
+        }
+    }
+}
+
+impl Engine {
+    /// Attaches a state store: `notify` wakes the host when writes are waiting (it must not
+    /// call back synchronously). `None` detaches it.
+    pub fn store_attach(&self, notify: Option<Notify>) {
+        self.inner.state.borrow_mut().shared.link.attach(notify);
+    }
+
+    /// The writes to perform and the scopes to read (docs/api.md `stateStore`).
+    pub fn store_take(&self) -> Ops {
+        self.inner.state.borrow_mut().shared.link.take()
+    }
+
+    /// The host's account of a batch of store work (entries read and written, an error type).
+    pub fn store_report(&self, reads: u64, writes: u64, error: Option<String>) {
+        let link = &mut self.inner.state.borrow_mut().shared.link;
+        link.report(reads, writes, error);
+    }
+
+    /// Applies what the store holds: other engines' breaker opens and cooldowns, bounded by
+    /// this client's own `resetTimeout` and `maxRetryAfter`.
+    pub fn store_apply(&self, entries: &[Entry]) {
+        let clock = &self.inner.host.clock;
+        let (now, unix_now) = (clock.now(), clock.unix_now());
+        let config = &self.inner.config;
+        let before = self.circuit_state();
+        {
+            let mut st = self.inner.state.borrow_mut();
+            let st = &mut *st;
+            let multiplexed = st.endpoints.multiplexed();
+            for (i, piece, left) in st.shared.link.resolve(entries, unix_now) {
+                let (Some(e), Some(hold)) =
+                    (st.endpoints.list.get_mut(i), st.shared.holds.get_mut(i))
+                else {
+                    continue;
+                };
+                match piece {
+                    Piece::Breaker => {
+                        let until = now + Secs::new(left).min(config.reset_timeout);
+                        e.breaker.open_remotely(until, now);
+                    }
+                    Piece::Cooldown => {
+                        let until = now + Secs::new(left).min(config.max_retry_after);
+                        let slot = if multiplexed {
+                            &mut e.cooldown_until
+                        } else {
+                            hold
+                        };
+                        *slot = until.max(*slot);
+                    }
+                }
+            }
+        }
+        self.note_transition(before);
+    }
+
+    /// With a store attached, an answer with a rate-limit hint holds this endpoint's attempts
+    /// here and in every engine sharing the store.
+    pub(super) fn share_cooldown(&self, endpoint: usize, err: &ApiError) {
+        let limited = matches!(
+            err.kind,
+            ErrorType::RateLimitExceeded | ErrorType::QuotaExceeded | ErrorType::Overloaded
+        );
+        let Some(hint) = err.retry_delay.filter(|h| limited && *h > 0.0) else {
+            return;
+        };
+        let clock = &self.inner.host.clock;
+        let mut st = self.inner.state.borrow_mut();
+        if !st.shared.link.attached() {
+            return;
+        }
+        let wait = Secs::new(hint).min(self.inner.config.max_retry_after);
+        if let Some(h) = st.shared.holds.get_mut(endpoint) {
+            *h = (clock.now() + wait).max(*h);
+        }
+        let until = clock.unix_now() + wait.as_f64();
+        st.shared.link.publish(endpoint, Piece::Cooldown, until);
+    }
+
+    /// Waits out a shared cooldown of the endpoint an attempt would go to (single-endpoint
+    /// clients: with several endpoints a cooled-down one is skipped instead).
+    pub(super) async fn hold(&self) {
+        let clock = self.inner.host.clock.clone();
+        loop {
+            let until = {
+                let st = self.inner.state.borrow();
+                match (st.endpoints.multiplexed(), st.shared.holds.first()) {
+                    (false, Some(h)) => *h,
+                    _ => return,
+                }
+            };
+            let now = clock.now();
+            if until <= now {
+                return;
+            }
+            clock.sleep(until - now).await;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! What crosses to the host: pieces of state, entries `{ scope, piece, until }`, and the scope
+//! of an endpoint (provider, endpoint id and a hash of base URL and key: never the key).
+
+use crate::providers::s3_kit::sigv4::hex_sha256;
+use serde_json::{json, Value};
+
+/// A piece of shared state of one endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// The breaker is OPEN until `until`.
+    Breaker,
+    /// No attempt before `until` (a rate-limit hint).
+    Cooldown,
+}
+
+impl Piece {
+    pub const ALL: [Piece; 2] = [Piece::Breaker, Piece::Cooldown];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Piece::Breaker => "breaker",
+            Piece::Cooldown => "cooldown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Piece> {
+        Piece::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// One piece of one endpoint's state, lasting until `until` (Unix seconds).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub scope: String,
+    pub piece: Piece,
+    pub until: f64,
+}
+
+impl Entry {
+    pub fn to_json(&self) -> Value {
+        json!({"scope": self.scope, "piece": self.piece.as_str(), "until": self.until})
+    }
+
+    /// An entry read back from a store; `None` for anything else (a store may hold other
+    /// data, or data of a newer version: it is skipped, never trusted).
+    pub fn from_json(v: &Value) -> Option<Entry> {
+        Some(Entry {
+            scope: v.get("scope")?.as_str()?.to_string(),
+            piece: Piece::parse(v.get("piece")?.as_str()?)?,
+            until: v.get("until")?.as_f64()?,
+        })
+    }
+}
+
+/// The namespace of an endpoint's state: `provider:endpoint:hash`, where the hash (16 hex
+/// digits of SHA-256) covers the base URL and the key, so clients of one key on one service
+/// share state and the key itself never reaches the store.
+pub fn scope_of(provider: &str, endpoint: &str, base_url: &str, key: Option<&str>) -> String {
+    let mut h = hex_sha256(format!("{base_url}\n{}", key.unwrap_or("")).as_bytes());
+    h.truncate(16);
+    format!("{provider}:{endpoint}:{h}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_hides_the_key_and_separates_keys_and_services() {
+        let a = scope_of(
+            "openai",
+            "default",
+            "https://api.openai.com/v1",
+            Some("sk-secret"),
+        );
+        assert!(a.starts_with("openai:default:"));
+        assert!(!a.contains("sk-secret"));
+        assert_eq!(a.len(), "openai:default:".len() + 16);
+        assert_ne!(
+            a,
+            scope_of(
+                "openai",
+                "default",
+                "https://api.openai.com/v1",
+                Some("sk-other")
+            )
+        );
+        assert_ne!(
+            a,
+            scope_of(
+                "openai",
+                "default",
+                "http://127.0.0.1/v1",
+                Some("sk-secret")
+            )
+        );
+        assert_eq!(
+            a,
+            scope_of(
+                "openai",
+                "default",
+                "https://api.openai.com/v1",
+                Some("sk-secret")
+            )
+        );
+    }
+
+    #[test]
+    fn entries_round_trip_and_junk_is_skipped() {
+        let e = Entry {
+            scope: "s".into(),
+            piece: Piece::Cooldown,
+            until: 12.5,
+        };
+        assert_eq!(Entry::from_json(&e.to_json()), Some(e));
+        for junk in [
+            json!(null),
+            json!({"scope": "s", "piece": "other", "until": 1}),
+            json!({"scope": 1, "piece": "breaker", "until": 1}),
+            json!({"scope": "s", "piece": "breaker", "until": "1"}),
+        ] {
+            assert_eq!(Entry::from_json(&junk), None);
+        }
+    }
+}

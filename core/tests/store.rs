@@ -1,0 +1,212 @@
+//! The state-store link on the virtual clock: two engines ("processes") share breaker opens and
+//! rate-limit cooldowns through a store the test plays (a map from scope and piece to time).
+
+mod common;
+
+use resilient_core::breaker::CircuitState;
+use resilient_core::pipeline::Engine;
+use resilient_core::sim::{Sim, Step};
+use resilient_core::store::{Entry, Piece};
+use resilient_core::ErrorType;
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The store: the latest time of each (scope, piece), as a Redis store keeps it.
+#[derive(Default)]
+struct Store(RefCell<BTreeMap<(String, &'static str), f64>>);
+
+impl Store {
+    /// One round of the host's work for `e`: perform its writes, then read its scopes back
+    /// and apply them (what a host does on a wake-up and at each poll).
+    fn sync(&self, e: &Engine) {
+        let ops = e.store_take();
+        let mut map = self.0.borrow_mut();
+        for w in &ops.writes {
+            let slot = map
+                .entry((w.scope.clone(), w.piece.as_str()))
+                .or_insert(0.0);
+            *slot = slot.max(w.until);
+        }
+        let read: Vec<Entry> = map
+            .iter()
+            .filter(|((scope, _), _)| ops.reads.contains(scope))
+            .map(|((scope, piece), until)| Entry {
+                scope: scope.clone(),
+                piece: Piece::parse(piece).unwrap(),
+                until: *until,
+            })
+            .collect();
+        drop(map);
+        e.store_report(read.len() as u64, ops.writes.len() as u64, None);
+        e.store_apply(&read);
+    }
+}
+
+fn engine(sim: &Sim, key: &str, options: Value) -> Engine {
+    let mut options = options;
+    options["apiKey"] = json!(key);
+    common::engine(sim, "openai", options)
+}
+
+/// An engine with a store attached; the counter says how often it woke the host.
+fn attached(sim: &Sim, key: &str, options: Value) -> (Engine, Rc<Cell<u32>>) {
+    let e = engine(sim, key, options);
+    let wakes = Rc::new(Cell::new(0));
+    let w = wakes.clone();
+    e.store_attach(Some(Rc::new(move || w.set(w.get() + 1))));
+    (e, wakes)
+}
+
+fn run(sim: &Sim, e: &Engine, tag: &str) -> Result<(), ErrorType> {
+    let e = e.clone();
+    let c = common::echo_call("POST", &format!("http://127.0.0.1/{tag}"));
+    sim.block_on(async move { e.execute(c).await })
+        .map(|_| ())
+        .map_err(|err| err.kind)
+}
+
+#[test]
+fn a_breaker_opened_in_one_engine_is_open_in_the_other() {
+    let sim = Sim::new();
+    let store = Store::default();
+    let opts = json!({"failureThreshold": 2, "resetTimeout": 10, "maxRetries": 0});
+    let (a, wakes) = attached(&sim, "sk-shared", opts.clone());
+    let (b, _) = attached(&sim, "sk-shared", opts);
+    sim.transport.set_default(Step::status(500, "{}"));
+    assert_eq!(run(&sim, &a, "a1"), Err(ErrorType::ServerError));
+    assert_eq!(wakes.get(), 0, "no write before the breaker opens");
+    assert_eq!(run(&sim, &a, "a2"), Err(ErrorType::ServerError));
+    assert_eq!(a.circuit_state(), CircuitState::Open);
+    assert_eq!(wakes.get(), 1, "the opening woke the host at once");
+    let ops = a.store_take();
+    assert_eq!(ops.writes.len(), 1);
+    assert_eq!(ops.writes[0].piece, Piece::Breaker);
+    assert!(!ops.writes[0].scope.contains("sk-shared"));
+    // The 'processes' share it through the store.
+    store.0.borrow_mut().insert(
+        (ops.writes[0].scope.clone(), "breaker"),
+        ops.writes[0].until,
+    );
+    store.sync(&b);
+    assert_eq!(b.circuit_state(), CircuitState::Open);
+    let sent = sim.transport.count();
+    assert_eq!(run(&sim, &b, "b1"), Err(ErrorType::CircuitOpen));
+    assert_eq!(sim.transport.count(), sent, "b sent nothing while open");
+    // Not a trip of b's own, and the store work is counted.
+    let stats = b.stats();
+    assert_eq!(stats["circuit_breaker_trips"], 0);
+    assert_eq!(stats["state_store"]["reads"], 1);
+    assert_eq!(stats["state_store"]["errors"], 0);
+    // It half-opens with a's timer: 10 s after a opened it.
+    sim.run_until(9.9);
+    assert_eq!(b.circuit_state(), CircuitState::Open);
+    sim.run_until(10.0);
+    sim.transport.set_default(Step::ok("{}"));
+    assert_eq!(run(&sim, &b, "b2"), Ok(()));
+    assert_eq!(b.circuit_state(), CircuitState::Closed);
+    // Reading a's own (now expired) write back changes nothing.
+    store.sync(&b);
+    assert_eq!(b.circuit_state(), CircuitState::Closed);
+}
+
+#[test]
+fn other_keys_and_expired_or_unbounded_entries_are_kept_apart() {
+    let sim = Sim::new();
+    let store = Store::default();
+    let opts = json!({"failureThreshold": 1, "resetTimeout": 10, "maxRetries": 0});
+    let (a, _) = attached(&sim, "sk-one", opts.clone());
+    let (other, _) = attached(&sim, "sk-two", opts.clone());
+    let (b, _) = attached(&sim, "sk-one", opts);
+    sim.transport.set_default(Step::status(500, "{}"));
+    assert_eq!(run(&sim, &a, "a"), Err(ErrorType::ServerError));
+    store.sync(&a);
+    store.sync(&other);
+    assert_eq!(other.circuit_state(), CircuitState::Closed, "another key");
+    // A store value far in the future holds b no longer than its own resetTimeout.
+    let scope = b.store_take().reads[0].clone();
+    b.store_apply(&[Entry {
+        scope,
+        piece: Piece::Breaker,
+        until: 1e15,
+    }]);
+    assert_eq!(b.circuit_state(), CircuitState::Open);
+    sim.run_until(10.0);
+    assert_eq!(b.circuit_state(), CircuitState::HalfOpen);
+}
+
+#[test]
+fn a_rate_limit_hint_holds_the_other_engine_until_it_passes() {
+    let sim = Sim::new();
+    let store = Store::default();
+    let opts = json!({"maxRetries": 2, "jitter": 0});
+    let (a, wakes) = attached(&sim, "sk-shared", opts.clone());
+    let (b, _) = attached(&sim, "sk-shared", opts);
+    sim.transport
+        .push(Step::status(429, "{}").header("retry-after", "2"))
+        .set_default(Step::ok("{}"));
+    let ha = {
+        let a = a.clone();
+        let c = common::echo_call("POST", "http://127.0.0.1/a");
+        sim.spawn(async move { a.execute(c).await.map(|_| ()) })
+    };
+    sim.run_until(0.5);
+    assert_eq!(wakes.get(), 1);
+    store.sync(&a);
+    store.sync(&b);
+    // b's call waits for the cooldown instead of sending into another 429.
+    assert_eq!(run(&sim, &b, "b"), Ok(()));
+    let sent: Vec<(String, f64)> = sim
+        .transport
+        .sent()
+        .iter()
+        .map(|s| (s.request.url.clone(), s.at))
+        .collect();
+    assert_eq!(sent[0], ("http://127.0.0.1/a".to_string(), 0.0));
+    assert!(sent
+        .iter()
+        .any(|(u, at)| u.ends_with("/b") && (*at - 2.0).abs() < 1e-9));
+    assert!(sent.iter().all(|(_, at)| *at == 0.0 || *at >= 2.0));
+    sim.run_until(5.0);
+    assert_eq!(ha.take(), Some(Ok(())));
+}
+
+#[test]
+fn without_a_store_nothing_is_queued_or_held() {
+    let sim = Sim::new();
+    let e = engine(&sim, "sk", json!({"maxRetries": 1, "jitter": 0}));
+    sim.transport
+        .push(Step::status(429, "{}").header("retry-after", "3"))
+        .set_default(Step::ok("{}"));
+    let h = {
+        let e = e.clone();
+        let c = common::echo_call("POST", "http://127.0.0.1/first");
+        sim.spawn(async move { e.execute(c).await.map(|_| ()) })
+    };
+    sim.run_until(0.1);
+    assert_eq!(run(&sim, &e, "second"), Ok(()));
+    // The second call went at once, as before stores existed.
+    assert!(sim
+        .transport
+        .sent()
+        .iter()
+        .any(|s| s.request.url.ends_with("/second") && s.at < 1.0));
+    sim.run_until(5.0);
+    assert_eq!(h.take(), Some(Ok(())));
+    assert!(e.store_take().writes.is_empty());
+    assert!(e.stats().get("state_store").is_none());
+}
+
+#[test]
+fn store_errors_are_counted() {
+    let sim = Sim::new();
+    let (e, _) = attached(&sim, "sk", json!({}));
+    e.store_report(0, 0, Some("timeout".into()));
+    e.store_report(0, 2, None);
+    e.store_report(0, 0, Some("connection_error".into()));
+    assert_eq!(
+        e.stats()["state_store"],
+        json!({"reads": 0, "writes": 2, "errors": 2, "last_error_type": "connection_error"})
+    );
+}
