@@ -97,6 +97,13 @@ export interface ClientOptions extends SeedOptionAliases, SeedMetadataAliases {
    * `fetch` option wins over either.
    */
   transport?: 'fetch' | 'node';
+  /**
+   * Where breaker and cooldown state live: 'memory' (the default: this client alone), a Redis
+   * store shared by processes (`redisStore` from 'resilient-api-client/redis') or a
+   * BroadcastChannel store shared by the tabs and workers of one origin (`broadcastStore` from
+   * 'resilient-api-client/broadcast').
+   */
+  stateStore?: 'memory' | StateStore;
   timeout?: number;
   maxConcurrentRequests?: number;
   queueSize?: number;
@@ -335,6 +342,36 @@ export interface Stats {
   queue: { length: number; active: number; peak_length: number; peak_active: number };
   latency: { p50: number; p90: number; p99: number };
   tokens: { prompt: number; completion: number; total: number };
+  /** With a `stateStore`: entries read and written, and the store operations that failed. */
+  state_store?: StateStoreStats;
+}
+
+export interface StateStoreStats {
+  reads: number;
+  writes: number;
+  errors: number;
+  /** 'timeout', 'connection_error' or 'store_error'; null before any error. */
+  last_error_type: string | null;
+}
+
+/** One piece of an endpoint's shared state: `scope` is provider, endpoint and a key hash. */
+export interface StateEntry {
+  scope: string;
+  piece: 'breaker' | 'cooldown';
+  /** Unix seconds until which it lasts. */
+  until: number;
+}
+
+/** What `stateStore` accepts besides 'memory': redisStore(), broadcastStore() or your own. */
+export interface StateStore {
+  write(entries: StateEntry[]): Promise<void>;
+  read(scopes: string[]): Promise<StateEntry[]>;
+  /** Entries pushed by others as they arrive (optional). Returns the unsubscribe function. */
+  subscribe?(listener: (entries: StateEntry[]) => void): () => void;
+  /** Seconds: no store operation is waited for longer (default 0.5). */
+  timeout?: number;
+  /** Seconds between reads of the shared state (default 0.2). */
+  pollInterval?: number;
 }
 
 export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';

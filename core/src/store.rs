@@ -46,14 +46,6 @@ pub struct StoreLink {
     counters: StoreCounters,
 }
 
-/// What the host is to do now: write `writes`, and read the pieces of `reads` (the scopes of
-/// every endpoint) at its next poll.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Ops {
-    pub writes: Vec<Entry>,
-    pub reads: Vec<String>,
-}
-
 impl StoreLink {
     /// `scopes[i]`: endpoint `i`'s namespace (see [`scope_of`]).
     pub fn new(scopes: Vec<String>) -> StoreLink {
@@ -99,16 +91,14 @@ impl StoreLink {
         }
     }
 
-    /// The writes queued so far (the outbox is emptied) and the scopes to read.
-    pub fn take(&mut self) -> Ops {
-        Ops {
-            writes: std::mem::take(&mut self.outbox),
-            reads: if self.attached() {
-                self.scopes.clone()
-            } else {
-                Vec::new()
-            },
-        }
+    /// The writes queued so far (the outbox is emptied).
+    pub fn take(&mut self) -> Vec<Entry> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Every endpoint's scope: what the host reads at each poll.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// Remote entries that concern this engine: `(endpoint, piece, seconds from now)`, for
@@ -125,8 +115,8 @@ impl StoreLink {
             .collect()
     }
 
-    /// The host's account of one batch of work: entries read and written, and the error type
-    /// when it failed (`timeout`, `connection_error`, ...).
+    /// The host's account of its work: store reads and writes done, and the error type of one
+    /// that failed (`timeout`, `connection_error`, ...).
     pub fn report(&mut self, reads: u64, writes: u64, error: Option<String>) {
         let c = &mut self.counters;
         c.reads = c.reads.saturating_add(reads);
@@ -172,7 +162,7 @@ mod tests {
     fn nothing_is_queued_without_a_store() {
         let mut link = StoreLink::new(vec!["s".into()]);
         link.publish(0, Piece::Breaker, 10.0);
-        assert_eq!(link.take(), Ops::default());
+        assert!(link.take().is_empty());
     }
 
     #[test]
@@ -185,10 +175,9 @@ mod tests {
         link.publish(1, Piece::Cooldown, 5.0);
         link.publish(7, Piece::Cooldown, 5.0); // no such endpoint
         assert_eq!(wakes.get(), 1);
-        let ops = link.take();
-        assert_eq!(ops.reads, ["openai:a:1", "openai:b:1"]);
-        let got: Vec<(&str, Piece, f64)> = ops
-            .writes
+        assert_eq!(link.scopes(), ["openai:a:1", "openai:b:1"]);
+        let writes = link.take();
+        let got: Vec<(&str, Piece, f64)> = writes
             .iter()
             .map(|e| (e.scope.as_str(), e.piece, e.until))
             .collect();
@@ -199,7 +188,7 @@ mod tests {
                 ("openai:b:1", Piece::Cooldown, 5.0)
             ]
         );
-        assert!(link.take().writes.is_empty());
+        assert!(link.take().is_empty());
         link.publish(0, Piece::Cooldown, 1.0);
         assert_eq!(wakes.get(), 2);
     }

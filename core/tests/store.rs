@@ -21,9 +21,10 @@ impl Store {
     /// One round of the host's work for `e`: perform its writes, then read its scopes back
     /// and apply them (what a host does on a wake-up and at each poll).
     fn sync(&self, e: &Engine) {
-        let ops = e.store_take();
+        let writes = e.store_take();
+        let scopes = e.store_scopes();
         let mut map = self.0.borrow_mut();
-        for w in &ops.writes {
+        for w in &writes {
             let slot = map
                 .entry((w.scope.clone(), w.piece.as_str()))
                 .or_insert(0.0);
@@ -31,7 +32,7 @@ impl Store {
         }
         let read: Vec<Entry> = map
             .iter()
-            .filter(|((scope, _), _)| ops.reads.contains(scope))
+            .filter(|((scope, _), _)| scopes.contains(scope))
             .map(|((scope, piece), until)| Entry {
                 scope: scope.clone(),
                 piece: Piece::parse(piece).unwrap(),
@@ -39,7 +40,7 @@ impl Store {
             })
             .collect();
         drop(map);
-        e.store_report(read.len() as u64, ops.writes.len() as u64, None);
+        e.store_report(read.len() as u64, writes.len() as u64, None);
         e.store_apply(&read);
     }
 }
@@ -80,15 +81,15 @@ fn a_breaker_opened_in_one_engine_is_open_in_the_other() {
     assert_eq!(run(&sim, &a, "a2"), Err(ErrorType::ServerError));
     assert_eq!(a.circuit_state(), CircuitState::Open);
     assert_eq!(wakes.get(), 1, "the opening woke the host at once");
-    let ops = a.store_take();
-    assert_eq!(ops.writes.len(), 1);
-    assert_eq!(ops.writes[0].piece, Piece::Breaker);
-    assert!(!ops.writes[0].scope.contains("sk-shared"));
+    let writes = a.store_take();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].piece, Piece::Breaker);
+    assert!(!writes[0].scope.contains("sk-shared"));
     // The 'processes' share it through the store.
-    store.0.borrow_mut().insert(
-        (ops.writes[0].scope.clone(), "breaker"),
-        ops.writes[0].until,
-    );
+    store
+        .0
+        .borrow_mut()
+        .insert((writes[0].scope.clone(), "breaker"), writes[0].until);
     store.sync(&b);
     assert_eq!(b.circuit_state(), CircuitState::Open);
     let sent = sim.transport.count();
@@ -125,7 +126,7 @@ fn other_keys_and_expired_or_unbounded_entries_are_kept_apart() {
     store.sync(&other);
     assert_eq!(other.circuit_state(), CircuitState::Closed, "another key");
     // A store value far in the future holds b no longer than its own resetTimeout.
-    let scope = b.store_take().reads[0].clone();
+    let scope = b.store_scopes()[0].clone();
     b.store_apply(&[Entry {
         scope,
         piece: Piece::Breaker,
@@ -194,7 +195,7 @@ fn without_a_store_nothing_is_queued_or_held() {
         .any(|s| s.request.url.ends_with("/second") && s.at < 1.0));
     sim.run_until(5.0);
     assert_eq!(h.take(), Some(Ok(())));
-    assert!(e.store_take().writes.is_empty());
+    assert!(e.store_take().is_empty());
     assert!(e.stats().get("state_store").is_none());
 }
 

@@ -5,16 +5,19 @@
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
+import { takeStateStore, connectStore } from './state-store.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
 };
 
-/** The wasm Client, given the options the engine reads (lib/transport.js). */
+/** The wasm Client, given the options the engine reads (lib/transport.js, lib/state-store.js). */
 class HostClient extends Client {
   constructor(provider, options) {
-    super(provider, engineOptions(options));
+    const { options: rest, store } = takeStateStore(options);
+    super(provider, engineOptions(rest));
+    if (store) connectStore(this, store);
   }
 }
 

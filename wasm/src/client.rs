@@ -15,6 +15,7 @@ use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
+use resilient_core::store::{Entry, Piece};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -538,5 +539,47 @@ impl ClientCore {
     }
     pub fn endpoints(&self) -> JsValue {
         to_js(&self.engine.endpoints())
+    }
+
+    // ---- the state store (resilient_core::store) ----
+
+    /// `notify` only schedules the host's work (it never calls back synchronously).
+    pub fn store_attach(&self, notify: Function) {
+        self.engine.store_attach(Some(Rc::new(move || {
+            let _ = notify.call0(&JsValue::UNDEFINED);
+        })));
+    }
+    /// Entries cross flat, `[scope, piece, until, ...]` (no JSON: it costs wasm bytes).
+    pub fn store_take(&self) -> Vec<JsValue> {
+        let mut flat = Vec::new();
+        for e in self.engine.store_take() {
+            flat.push(JsValue::from_str(&e.scope));
+            flat.push(JsValue::from_str(e.piece.as_str()));
+            flat.push(JsValue::from_f64(e.until));
+        }
+        flat
+    }
+    pub fn store_scopes(&self) -> Vec<JsValue> {
+        let scopes = self.engine.store_scopes();
+        scopes.iter().map(|s| JsValue::from_str(s)).collect()
+    }
+    /// Triples that are not `scope, piece, until` are skipped: a store is not trusted.
+    pub fn store_apply(&self, flat: Vec<JsValue>) {
+        let entries: Vec<Entry> = flat
+            .chunks_exact(3)
+            .filter_map(|t| match t {
+                [scope, piece, until] => Some(Entry {
+                    scope: scope.as_string()?,
+                    piece: Piece::parse(&piece.as_string()?)?,
+                    until: until.as_f64()?,
+                }),
+                _ => None,
+            })
+            .collect();
+        self.engine.store_apply(&entries);
+    }
+    pub fn store_report(&self, reads: u32, writes: u32, error: Option<String>) {
+        self.engine
+            .store_report(u64::from(reads), u64::from(writes), error);
     }
 }

@@ -120,7 +120,9 @@ impl Engine {
                 Some(p) => p,
                 None => self.acquire(spec.priority, true, id).await?,
             };
-            self.hold().await;
+            while let Some(wait) = self.held() {
+                clock.sleep(wait).await;
+            }
             let ticket = match self.admit_attempt(pinned) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),

@@ -6,7 +6,7 @@ use super::Engine;
 use crate::breaker::Breaker;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
-use crate::store::{scope_of, Entry, Notify, Ops, Piece, StoreLink};
+use crate::store::{scope_of, Entry, Notify, Piece, StoreLink};
 use crate::time::{Instant, Secs};
 
 /// The store link and the cooldowns it imposes, one per endpoint.
@@ -64,12 +64,17 @@ impl Engine {
         self.inner.state.borrow_mut().shared.link.attach(notify);
     }
 
-    /// The writes to perform and the scopes to read (docs/api.md `stateStore`).
-    pub fn store_take(&self) -> Ops {
+    /// The writes to perform (docs/api.md `stateStore`).
+    pub fn store_take(&self) -> Vec<Entry> {
         self.inner.state.borrow_mut().shared.link.take()
     }
 
-    /// The host's account of a batch of store work (entries read and written, an error type).
+    /// The scopes the host reads at each poll, one per endpoint.
+    pub fn store_scopes(&self) -> Vec<String> {
+        self.inner.state.borrow().shared.link.scopes().to_vec()
+    }
+
+    /// The host's account of its store work (reads and writes done, an error type).
     pub fn store_report(&self, reads: u64, writes: u64, error: Option<String>) {
         let link = &mut self.inner.state.borrow_mut().shared.link;
         link.report(reads, writes, error);
@@ -135,23 +140,14 @@ impl Engine {
         st.shared.link.publish(endpoint, Piece::Cooldown, until);
     }
 
-    /// Waits out a shared cooldown of the endpoint an attempt would go to (single-endpoint
-    /// clients: with several endpoints a cooled-down one is skipped instead).
-    pub(super) async fn hold(&self) {
-        let clock = self.inner.host.clock.clone();
-        loop {
-            let until = {
-                let st = self.inner.state.borrow();
-                match (st.endpoints.multiplexed(), st.shared.holds.first()) {
-                    (false, Some(h)) => *h,
-                    _ => return,
-                }
-            };
-            let now = clock.now();
-            if until <= now {
-                return;
-            }
-            clock.sleep(until - now).await;
+    /// What is left of a shared cooldown of the endpoint an attempt would go to
+    /// (single-endpoint clients: with several endpoints a cooled-down one is skipped instead).
+    pub(super) fn held(&self) -> Option<Secs> {
+        let st = self.inner.state.borrow();
+        let now = self.inner.host.clock.now();
+        match (st.endpoints.multiplexed(), st.shared.holds.first()) {
+            (false, Some(&until)) if until > now => Some(until - now),
+            _ => None,
         }
     }
 }

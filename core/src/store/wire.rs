@@ -2,7 +2,6 @@
 //! of an endpoint (provider, endpoint id and a hash of base URL and key: never the key).
 
 use crate::providers::s3_kit::sigv4::hex_sha256;
-use serde_json::{json, Value};
 
 /// A piece of shared state of one endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,22 +33,6 @@ pub struct Entry {
     pub scope: String,
     pub piece: Piece,
     pub until: f64,
-}
-
-impl Entry {
-    pub fn to_json(&self) -> Value {
-        json!({"scope": self.scope, "piece": self.piece.as_str(), "until": self.until})
-    }
-
-    /// An entry read back from a store; `None` for anything else (a store may hold other
-    /// data, or data of a newer version: it is skipped, never trusted).
-    pub fn from_json(v: &Value) -> Option<Entry> {
-        Some(Entry {
-            scope: v.get("scope")?.as_str()?.to_string(),
-            piece: Piece::parse(v.get("piece")?.as_str()?)?,
-            until: v.get("until")?.as_f64()?,
-        })
-    }
 }
 
 /// The namespace of an endpoint's state: `provider:endpoint:hash`, where the hash (16 hex
@@ -103,23 +86,5 @@ mod tests {
                 Some("sk-secret")
             )
         );
-    }
-
-    #[test]
-    fn entries_round_trip_and_junk_is_skipped() {
-        let e = Entry {
-            scope: "s".into(),
-            piece: Piece::Cooldown,
-            until: 12.5,
-        };
-        assert_eq!(Entry::from_json(&e.to_json()), Some(e));
-        for junk in [
-            json!(null),
-            json!({"scope": "s", "piece": "other", "until": 1}),
-            json!({"scope": 1, "piece": "breaker", "until": 1}),
-            json!({"scope": "s", "piece": "breaker", "until": "1"}),
-        ] {
-            assert_eq!(Entry::from_json(&junk), None);
-        }
     }
 }
