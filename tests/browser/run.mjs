@@ -99,6 +99,46 @@ function assertNoKeyAnywhereInUrls(emu, key) {
 
 const CASES = [
   {
+    name: 'two pages of one origin share breaker state through BroadcastChannel (broadcastStore)',
+    async run(page, { base }) {
+      const other = await page.context().newPage();
+      try {
+        await other.goto(page.url());
+        await other.waitForFunction(() => window.packageReady || window.packageError, null, { timeout: 30_000 });
+        const options = { apiKey: 'sk-broadcast-0123456789', baseUrl: base.openai, resetTimeout: 30 };
+        await other.evaluate(async (opts) => {
+          const { broadcastStore } = await import('/node-host/broadcast.js');
+          window.watcher = new window.client.OpenAI({ ...opts, stateStore: broadcastStore({ name: 'browser-case' }) });
+          await window.client.ready();
+        }, options);
+        const opened = await page.evaluate(async (opts) => {
+          const { broadcastStore } = await import('/node-host/broadcast.js');
+          const c = new window.client.OpenAI({
+            ...opts, stateStore: broadcastStore({ name: 'browser-case' }),
+            failureThreshold: 2, maxRetries: 0, headers: { 'x-emulate': '{"status":500}' },
+          });
+          for (let i = 0; i < 2; i++) await c.chat({ messages: [{ role: 'user', content: 'fail' }] }).catch(() => {});
+          return { state: c.circuitState, at: Date.now() };
+        }, options);
+        assert.equal(opened.state, 'OPEN');
+        const seen = await other.evaluate(async () => {
+          const t0 = Date.now();
+          while (window.watcher.circuitState !== 'OPEN' && Date.now() - t0 < 5000) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          return { state: window.watcher.circuitState, at: Date.now(), stats: window.watcher.getStats().state_store };
+        });
+        assert.equal(seen.state, 'OPEN', 'the other page sees the OPEN');
+        const lag = seen.at - opened.at;
+        console.log(`#    OPEN seen by the other page ${lag} ms after it opened`);
+        assert.ok(lag < 1000, `seen after ${lag} ms`);
+        assert.equal(seen.stats.errors, 0);
+      } finally {
+        await other.close();
+      }
+    },
+  },
+  {
     name: 'package loads as a module in the page (exports, version, PROVIDERS)',
     async run(page) {
       const got = await page.evaluate(() => {
