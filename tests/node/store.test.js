@@ -184,3 +184,12 @@ test('the key never reaches Redis; every key has a TTL', { timeout: 30_000 }, as
     await store.close();
   }
 });
+
+test('stateStore: a wrong value throws naming the option; memory (the default) shares nothing', () => {
+  assert.throws(() => new OpenAI({ apiKey: KEY, stateStore: 'redis' }), /option `stateStore` accepts 'memory'/);
+  assert.throws(() => new OpenAI({ apiKey: KEY, stateStore: { read() {} } }), /option `stateStore`/);
+  assert.equal(new OpenAI({ apiKey: KEY, stateStore: 'memory' }).getStats().state_store, undefined);
+  assert.equal(new OpenAI({ apiKey: KEY }).getStats().state_store, undefined);
+  assert.throws(() => redisStore({}), /pass `client`/);
+  assert.throws(() => redisStore({ url: 'redis://x', timeout: 0 }), /`timeout` accepts a positive number/);
+});

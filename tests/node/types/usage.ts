@@ -8,6 +8,8 @@ import {
 import { startEmulator, type Emulator } from 'resilient-api-client/emulator';
 import { startMockServer } from 'resilient-api-client/emulator/openai-mock';
 import wasmUrl from 'resilient-api-client/wasm';
+import { redisStore } from 'resilient-api-client/redis';
+import { broadcastStore } from 'resilient-api-client/broadcast';
 
 async function main(): Promise<void> {
   const client = new OpenAI({ apiKey: 'k', maxConcurrentRequests: 2, max_retries: 1 });
@@ -50,6 +52,18 @@ async function main(): Promise<void> {
   new OpenAI({ transport: 'fetch', fetch: (url, init) => fetch(url, init) });
   // @ts-expect-error: transport is fetch or node
   new OpenAI({ transport: 'http2' });
+  const shared = redisStore({ url: 'redis://127.0.0.1:6379', timeout: 0.5, pollInterval: 0.2 });
+  new OpenAI({ stateStore: shared });
+  new OpenAI({ stateStore: broadcastStore({ name: 'app' }) });
+  new OpenAI({ stateStore: 'memory' });
+  await shared.close();
+  const storeStats = new OpenAI().getStats().state_store;
+  if (storeStats) {
+    const n: number = storeStats.errors + storeStats.reads + storeStats.writes;
+    const last: string | null = storeStats.last_error_type;
+  }
+  // @ts-expect-error: stateStore is 'memory' or a store
+  new OpenAI({ stateStore: 'redis' });
   // Seed spellings are listed aliases; provider fields are typed per provider.
   const seed: ClientOptions = { openai_api_key: 'k', base_url: 'http://127.0.0.1:1', s3cfg: { accessKey: 'a', secretKey: 's' } };
   new OpenAI(seed);
