@@ -6,6 +6,8 @@
 //   import { broadcastStore } from 'resilient-api-client/broadcast';
 //   const client = new OpenAI({ apiKey, stateStore: broadcastStore({ name: 'my-app' }) });
 
+import { sharedStore } from './store.js';
+
 /**
  * A BroadcastChannel state store. Options: `name` (the channel, 'resilient-api-client'),
  * `pollInterval` (seconds, 0.2). One store may serve many clients.
@@ -50,7 +52,7 @@ export function broadcastStore(options = {}) {
   if (typeof channel.unref === 'function') channel.unref(); // never keeps a Node process alive
   channel.postMessage({ hello: true });
 
-  return {
+  return sharedStore({
     timeout: 0.5,
     pollInterval,
     async write(entries) {
@@ -69,5 +71,5 @@ export function broadcastStore(options = {}) {
       listeners.clear();
       channel.close();
     },
-  };
+  });
 }

@@ -362,8 +362,8 @@ export interface StateEntry {
   until: number;
 }
 
-/** What `stateStore` accepts besides 'memory': redisStore(), broadcastStore() or your own. */
-export interface StateStore {
+/** What sharedStore() from 'resilient-api-client/store' makes a store of. */
+export interface StateStoreBackend {
   write(entries: StateEntry[]): Promise<void>;
   read(scopes: string[]): Promise<StateEntry[]>;
   /** Entries pushed by others as they arrive (optional). Returns the unsubscribe function. */
@@ -372,6 +372,12 @@ export interface StateStore {
   timeout?: number;
   /** Seconds between reads of the shared state (default 0.2). */
   pollInterval?: number;
+}
+
+/** What `stateStore` accepts besides 'memory': redisStore(), broadcastStore() or sharedStore(). */
+export interface StateStore extends StateStoreBackend {
+  /** Called by each client the store is given to (the store drives itself for it). */
+  connect(client: unknown): void;
 }
 
 export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';

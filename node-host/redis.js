@@ -10,6 +10,8 @@
 // Unix time in ms until which the piece lasts; it is raised atomically (a Lua script: later
 // times win) and expires with it (PX), so every key has a TTL.
 
+import { sharedStore } from './store.js';
+
 const PIECES = ['breaker', 'cooldown'];
 
 // KEYS[1]: the piece; ARGV[1]: until (Unix ms); ARGV[2]: its TTL (ms).
@@ -62,7 +64,7 @@ export function redisStore(options = {}) {
   const key = (scope, piece) => `${prefix}:${scope}:${piece}`;
   const wrap = (err) => (err?.type ? err : new StoreError(`redis: ${err?.message ?? err}`, err));
 
-  return {
+  return sharedStore({
     timeout,
     pollInterval,
     /** Raises each entry's piece to its time (later times win), with a TTL to match. */
@@ -104,7 +106,7 @@ export function redisStore(options = {}) {
       const c = await owned.catch(() => null);
       if (c) await (c.close ?? c.quit).call(c).catch(() => c.destroy?.());
     },
-  };
+  });
 }
 
 /** A client of our own: no offline queue (a command to a dead server fails at once), quick

@@ -5,7 +5,7 @@
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
-import { takeStateStore, connectStore } from './state-store.js';
+import { takeStateStore } from './state-store.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
@@ -17,7 +17,7 @@ class HostClient extends Client {
   constructor(provider, options) {
     const { options: rest, store } = takeStateStore(options);
     super(provider, engineOptions(rest));
-    if (store) connectStore(this, store);
+    if (store) store.connect(this);
   }
 }
 

@@ -6,7 +6,7 @@ import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
 import { engineOptions } from './transport.js';
-import { takeStateStore, connectStore } from './state-store.js';
+import { takeStateStore } from './state-store.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
@@ -43,7 +43,7 @@ function pendingClient(s) {
     s.pending = whenReady().then(() => {
       s.client = new Client(s.provider, s.options); // option errors throw here, naming the option
       s.options = undefined;
-      if (s.store) connectStore(s.client, s.store);
+      if (s.store) s.store.connect(s.client);
       return s.client;
     });
     s.pending.catch((err) => {
@@ -94,14 +94,14 @@ class PendingStream {
 
 export class LazyClient {
   constructor(provider, options) {
-    const taken = takeStateStore(options); // `stateStore`: driven in JS (lib/state-store.js)
+    const taken = takeStateStore(options); // `stateStore`: the store drives itself (store.js)
     options = engineOptions(taken.options); // `transport`: read (and its errors thrown) here
     const s = { provider, options, store: taken.store, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {
       s.client = new Client(provider, options); // option errors throw here, naming the option
       s.options = undefined;
-      if (s.store) connectStore(s.client, s.store);
+      if (s.store) s.store.connect(s.client);
     } else {
       pendingClient(s);
     }

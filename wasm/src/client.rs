@@ -543,28 +543,27 @@ impl ClientCore {
 
     // ---- the state store (resilient_core::store) ----
 
-    /// `notify` only schedules the host's work (it never calls back synchronously).
-    pub fn store_attach(&self, notify: Function) {
+    /// `notify` only schedules the host's work (it never calls back synchronously). Returns
+    /// the scopes the host reads.
+    pub fn store_attach(&self, notify: Function) -> Vec<JsValue> {
         self.engine.store_attach(Some(Rc::new(move || {
             let _ = notify.call0(&JsValue::UNDEFINED);
         })));
-    }
-    /// Entries cross flat, `[scope, piece, until, ...]` (no JSON: it costs wasm bytes).
-    pub fn store_take(&self) -> Vec<JsValue> {
-        let mut flat = Vec::new();
-        for e in self.engine.store_take() {
-            flat.push(JsValue::from_str(&e.scope));
-            flat.push(JsValue::from_str(e.piece.as_str()));
-            flat.push(JsValue::from_f64(e.until));
-        }
-        flat
-    }
-    pub fn store_scopes(&self) -> Vec<JsValue> {
         let scopes = self.engine.store_scopes();
         scopes.iter().map(|s| JsValue::from_str(s)).collect()
     }
-    /// Triples that are not `scope, piece, until` are skipped: a store is not trusted.
-    pub fn store_apply(&self, flat: Vec<JsValue>) {
+
+    /// Entries cross flat, `[scope, piece, until, ...]` (no JSON: it costs wasm bytes); triples
+    /// that are not `scope, piece, until` are skipped: a store is not trusted.
+    pub fn store_sync(
+        &self,
+        reads: u32,
+        writes: u32,
+        error: Option<String>,
+        flat: Vec<JsValue>,
+    ) -> Vec<JsValue> {
+        let engine = &self.engine;
+        engine.store_report(u64::from(reads), u64::from(writes), error);
         let entries: Vec<Entry> = flat
             .chunks_exact(3)
             .filter_map(|t| match t {
@@ -576,10 +575,15 @@ impl ClientCore {
                 _ => None,
             })
             .collect();
-        self.engine.store_apply(&entries);
-    }
-    pub fn store_report(&self, reads: u32, writes: u32, error: Option<String>) {
-        self.engine
-            .store_report(u64::from(reads), u64::from(writes), error);
+        if !entries.is_empty() {
+            engine.store_apply(&entries);
+        }
+        let mut out = Vec::new();
+        for e in engine.store_take() {
+            out.push(JsValue::from_str(&e.scope));
+            out.push(JsValue::from_str(e.piece.as_str()));
+            out.push(JsValue::from_f64(e.until));
+        }
+        out
     }
 }

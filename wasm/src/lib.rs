@@ -171,26 +171,22 @@ impl Client {
     pub fn endpoints(&self) -> JsValue {
         self.core.endpoints()
     }
-    /// The state-store hooks (node-host/lib/state-store.js drives them; not documented API).
+    /// The state-store hooks, driven by node-host/store.js (not documented API): attach (the
+    /// scopes to read come back), then sync: report store work, apply what the store holds, and
+    /// take the writes queued since.
     #[wasm_bindgen(js_name = storeAttach)]
-    pub fn store_attach(&self, notify: Function) {
+    pub fn store_attach(&self, notify: Function) -> Vec<JsValue> {
         self.core.store_attach(notify)
     }
-    #[wasm_bindgen(js_name = storeTake)]
-    pub fn store_take(&self) -> Vec<JsValue> {
-        self.core.store_take()
-    }
-    #[wasm_bindgen(js_name = storeScopes)]
-    pub fn store_scopes(&self) -> Vec<JsValue> {
-        self.core.store_scopes()
-    }
-    #[wasm_bindgen(js_name = storeApply)]
-    pub fn store_apply(&self, flat: Vec<JsValue>) {
-        self.core.store_apply(flat)
-    }
-    #[wasm_bindgen(js_name = storeReport)]
-    pub fn store_report(&self, reads: u32, writes: u32, error: Option<String>) {
-        self.core.store_report(reads, writes, error)
+    #[wasm_bindgen(js_name = storeSync)]
+    pub fn store_sync(
+        &self,
+        reads: u32,
+        writes: u32,
+        error: Option<String>,
+        flat: Vec<JsValue>,
+    ) -> Vec<JsValue> {
+        self.core.store_sync(reads, writes, error, flat)
     }
 }
 
