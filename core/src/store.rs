@@ -131,6 +131,11 @@ impl StoreLink {
         &self.counters
     }
 
+    /// `resetStats()`: the counters start again (the state itself is kept).
+    pub fn reset_counters(&mut self) {
+        self.counters = StoreCounters::default();
+    }
+
     /// `getStats().state_store`.
     pub fn snapshot(&self) -> Value {
         let c = &self.counters;

@@ -210,4 +210,9 @@ fn store_errors_are_counted() {
         e.stats()["state_store"],
         json!({"reads": 0, "writes": 2, "errors": 2, "last_error_type": "connection_error"})
     );
+    e.reset_stats();
+    assert_eq!(
+        e.stats()["state_store"],
+        json!({"reads": 0, "writes": 0, "errors": 0, "last_error_type": null})
+    );
 }

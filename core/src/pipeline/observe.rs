@@ -80,6 +80,7 @@ impl Engine {
         let mut st = self.inner.state.borrow_mut();
         st.stats.reset();
         st.queue.reset_peaks();
+        st.shared.link.reset_counters();
         for e in &mut st.endpoints.list {
             e.stats.reset();
             e.disabled = false;
