@@ -19,6 +19,7 @@ export function freePort() {
 export function startRedis(port) {
   const child = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--enable-debug-command', 'local', // DEBUG SLEEP: a slow server, on demand
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';

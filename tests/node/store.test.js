@@ -101,6 +101,10 @@ test('Redis killed and restarted mid-run: calls settle, never wait on it, errors
   const options = { apiKey: `${KEY}-outage`, baseUrl: emu.baseUrl('openai'), maxConcurrentRequests: 4, failureThreshold: 3 };
   const a = new OpenAI({ ...options, stateStore: storeA });
   const b = new OpenAI({ ...options, stateStore: storeB });
+  // c opens its breaker while Redis is down; d (same key) must see it once Redis is back.
+  const pair = { ...options, apiKey: `${KEY}-outage-pair` };
+  const c = new OpenAI({ ...pair, stateStore: storeA });
+  const d = new OpenAI({ ...pair, stateStore: storeB });
   await waitFor(() => a.getStats().state_store.reads > 0 && b.getStats().state_store.reads > 0, 10_000, 'both clients reading');
 
   // A steady stream of calls for the whole outage; each call's own time is measured.
@@ -123,7 +127,14 @@ test('Redis killed and restarted mid-run: calls settle, never wait on it, errors
   await waitFor(() => a.getStats().state_store.errors >= 3, 10_000, 'store errors during the outage');
   const during = results.length;
   await waitFor(() => results.length >= during + 20, 10_000, 'calls during the outage');
+  for (let i = 0; i < 3; i++) c.trackRequestResult(false, 'server_error');
+  assert.equal(c.circuitState, 'OPEN');
+  await waitFor(() => c.getStats().state_store.errors >= 1, 5_000, "c's failed write");
+  assert.equal(d.circuitState, 'CLOSED');
   redis = await startRedis(redis.port);
+  const restarted = Date.now();
+  await waitFor(() => d.circuitState === 'OPEN', 5_000, "d to see c's OPEN, written once Redis is back");
+  console.log(`# an OPEN from the outage reached the other client ${Date.now() - restarted} ms after the restart`);
   const readsBack = a.getStats().state_store.reads;
   await waitFor(() => a.getStats().state_store.reads > readsBack + 2, 15_000, 'reads after the restart');
   running = false;
@@ -185,9 +196,33 @@ test('the key never reaches Redis; every key has a TTL', { timeout: 30_000 }, as
   }
 });
 
+test('a slow Redis (DEBUG SLEEP) costs timeouts in stats, never a slow call', { timeout: 30_000 }, async () => {
+  const timeout = 0.5;
+  const store = redisStore({ client: await redisClient(), timeout, pollInterval: 0.05 });
+  const client = new OpenAI({ apiKey: `${KEY}-slow`, baseUrl: emu.baseUrl('openai'), stateStore: store });
+  await waitFor(() => client.getStats().state_store.reads > 0, 10_000, 'reading');
+  const admin = await redisClient();
+  const sleeping = admin.sendCommand(['DEBUG', 'SLEEP', '2']);
+  const latencies = [];
+  const t0 = Date.now();
+  while (Date.now() - t0 < 1500) {
+    const s = performance.now();
+    await client.chat(say('while redis sleeps'));
+    latencies.push(performance.now() - s);
+  }
+  await sleeping;
+  await waitFor(() => client.getStats().state_store.last_error_type === 'timeout', 5_000, 'a timeout in stats');
+  const stats = client.getStats().state_store;
+  const slowest = Math.max(...latencies);
+  console.log(`# slow redis: ${latencies.length} calls, slowest ${slowest.toFixed(1)} ms (store timeout ${timeout * 1000} ms); `
+    + `store errors ${stats.errors} (last ${stats.last_error_type})`);
+  assert.ok(slowest < timeout * 1000, `a call took ${slowest} ms`);
+  assert.ok(stats.errors >= 1);
+});
+
 test('stateStore: a wrong value throws naming the option; memory (the default) shares nothing', () => {
   assert.throws(() => new OpenAI({ apiKey: KEY, stateStore: 'redis' }), /option `stateStore` accepts 'memory'/);
-  assert.throws(() => new OpenAI({ apiKey: KEY, stateStore: { read() {} } }), /option `stateStore`/);
+  assert.throws(() => new OpenAI({ apiKey: KEY, stateStore: { read() {}, write() {} } }), /sharedStore/);
   assert.equal(new OpenAI({ apiKey: KEY, stateStore: 'memory' }).getStats().state_store, undefined);
   assert.equal(new OpenAI({ apiKey: KEY }).getStats().state_store, undefined);
   assert.throws(() => redisStore({}), /pass `client`/);
