@@ -174,6 +174,27 @@ fn a_rate_limit_hint_holds_the_other_engine_until_it_passes() {
 }
 
 #[test]
+fn a_quota_hint_past_max_retry_after_holds_nothing() {
+    let sim = Sim::new();
+    let (a, wakes) = attached(
+        &sim,
+        "sk-shared",
+        json!({"maxRetries": 0, "maxRetryAfter": 10}),
+    );
+    sim.transport
+        .push(Step::status(429, "{}").header("retry-after", "3600"))
+        .set_default(Step::ok("{}"));
+    assert_eq!(run(&sim, &a, "a1"), Err(ErrorType::QuotaExceeded));
+    assert_eq!(wakes.get(), 0, "nothing published");
+    assert_eq!(run(&sim, &a, "a2"), Ok(()));
+    assert_eq!(
+        sim.transport.sent()[1].at,
+        0.0,
+        "the next call was not held"
+    );
+}
+
+#[test]
 fn without_a_store_nothing_is_queued_or_held() {
     let sim = Sim::new();
     let e = engine(&sim, "sk", json!({"maxRetries": 1, "jitter": 0}));

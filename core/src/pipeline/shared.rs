@@ -117,14 +117,17 @@ impl Engine {
         self.note_transition(before);
     }
 
-    /// With a store attached, an answer with a rate-limit hint holds this endpoint's attempts
-    /// here and in every engine sharing the store.
+    /// With a store attached, a rate-limit or overload answer with a hint holds this
+    /// endpoint's attempts here and in every engine sharing the store. Only hints a call would
+    /// wait out itself (up to `maxRetryAfter`): a longer one fails its call as
+    /// `quota_exceeded`, and nothing is held for it.
     pub(super) fn share_cooldown(&self, endpoint: usize, err: &ApiError) {
         let limited = matches!(
             err.kind,
-            ErrorType::RateLimitExceeded | ErrorType::QuotaExceeded | ErrorType::Overloaded
+            ErrorType::RateLimitExceeded | ErrorType::Overloaded
         );
-        let Some(hint) = err.retry_delay.filter(|h| limited && *h > 0.0) else {
+        let max = self.inner.config.max_retry_after.as_f64();
+        let Some(hint) = err.retry_delay.filter(|h| limited && *h > 0.0 && *h <= max) else {
             return;
         };
         let clock = &self.inner.host.clock;
@@ -132,7 +135,7 @@ impl Engine {
         if !st.shared.link.attached() {
             return;
         }
-        let wait = Secs::new(hint).min(self.inner.config.max_retry_after);
+        let wait = Secs::new(hint);
         if let Some(h) = st.shared.holds.get_mut(endpoint) {
             *h = (clock.now() + wait).max(*h);
         }
