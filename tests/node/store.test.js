@@ -162,6 +162,28 @@ test('Redis killed and restarted mid-run: calls settle, never wait on it, errors
   await storeB.close();
 });
 
+test("a 429's retry-after in one client holds another client's calls (through Redis)", { timeout: 30_000 }, async () => {
+  const options = { apiKey: `${KEY}-cooldown`, baseUrl: emu.baseUrl('openai'), jitter: 0 };
+  const storeA = redisStore({ client: await redisClient(), pollInterval: 0.05 });
+  const storeB = redisStore({ client: await redisClient(), pollInterval: 0.05 });
+  const a = new OpenAI({ ...options, stateStore: storeA });
+  const b = new OpenAI({ ...options, stateStore: storeB });
+  await waitFor(() => b.getStats().state_store.reads > 0, 10_000, 'b reading');
+  emu.reset();
+  emu.script('openai', [{ error: 'rate_limit', retryAfter: 1 }]);
+  const first = a.chat(say('a'));
+  await waitFor(() => a.getStats().state_store.writes >= 1, 5_000, "a's cooldown written");
+  const readsThen = b.getStats().state_store.reads;
+  await waitFor(() => b.getStats().state_store.reads > readsThen, 5_000, 'b reading it');
+  await b.chat(say('b'));
+  await first;
+  const [limited, ...rest] = emu.requests;
+  const fromB = rest.find((r) => r.body.messages[0].content === 'b');
+  const held = fromB.at - limited.at;
+  console.log(`# b's call reached the server ${held} ms after a's 429 (retry-after: 1)`);
+  assert.ok(held >= 900, `b sent ${held} ms after the 429`);
+});
+
 test('the key never reaches Redis; every key has a TTL', { timeout: 30_000 }, async () => {
   const store = redisStore({ client: await redisClient(), pollInterval: 0.05 });
   const client = new OpenAI({
