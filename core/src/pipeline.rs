@@ -6,6 +6,7 @@ mod cancel;
 mod endpoints;
 mod idle;
 mod observe;
+mod pace;
 mod run;
 mod streaming;
 
@@ -89,6 +90,7 @@ struct State {
     queue: Queue<Waker>,
     endpoints: Endpoints,
     stats: Stats,
+    pacing: pace::Pacing,
 }
 
 struct Inner {
@@ -148,6 +150,7 @@ impl Engine {
                     queue,
                     endpoints,
                     stats: Stats::new(),
+                    pacing: pace::Pacing::default(),
                 }),
                 listener: RefCell::new(None),
                 next_id: Cell::new(0),
@@ -251,6 +254,7 @@ impl Engine {
             Got::Unary(p) => p,
             Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
         };
+        self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
         self.record_final(
             Final::Success,
             call.model.as_deref(),
@@ -504,12 +508,12 @@ impl Engine {
     }
 
     /// Chooses the endpoint for an attempt and takes a breaker ticket there.
-    fn admit_attempt(&self, pinned: Option<usize>) -> Result<TicketGuard, ApiError> {
+    fn admit_attempt(&self, pinned: Option<usize>, tokens: u64) -> Result<TicketGuard, ApiError> {
         let now = self.inner.host.clock.now();
         let before = self.circuit_state();
         let r = {
             let mut st = self.inner.state.borrow_mut();
-            match st.endpoints.pick(pinned, now) {
+            match st.endpoints.pick(pinned, now, tokens) {
                 Err(wait) => Err(wait),
                 Ok(i) => match st.endpoints.list.get_mut(i) {
                     Some(e) => e.breaker.admit(now).map_err(Some).map(|t| {

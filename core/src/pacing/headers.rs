@@ -75,10 +75,8 @@ pub fn parse_limits(headers: &[(String, String)], unix_now: f64) -> Limits {
             );
         }
     }
-    // IETF: its quota units are requests unless a policy says otherwise.
-    if let Some(r) = ietf(headers) {
-        tighten(&mut out.requests, r);
-    }
+    // IETF: its quota units are requests unless the policy's name speaks of tokens.
+    ietf(headers, &mut out);
     out
 }
 
@@ -91,21 +89,23 @@ fn tighten(slot: &mut Option<Reported>, r: Reported) {
 /// The IETF fields: the structured form (`RateLimit: "default";r=0;t=30` with
 /// `RateLimit-Policy: "default";q=100;w=60`), the draft-07 form (`RateLimit: limit=100,
 /// remaining=0, reset=30`) and the older separate `RateLimit-Limit` / `-Remaining` / `-Reset`.
-fn ietf(headers: &[(String, String)]) -> Option<Reported> {
+fn ietf(headers: &[(String, String)], out: &mut Limits) {
     if let Some(rem) = header(headers, "ratelimit-remaining").and_then(count) {
         let limit = header(headers, "ratelimit-limit").and_then(|v| count(first_item(v)));
         let reset = header(headers, "ratelimit-reset")
             .and_then(parse_number)
             .map(Secs::new);
-        return Some(Reported {
+        let r = Reported {
             remaining: rem,
             limit,
             reset,
-        });
+        };
+        return tighten(&mut out.requests, r);
     }
-    let field = header(headers, "ratelimit")?;
+    let Some(field) = header(headers, "ratelimit") else {
+        return;
+    };
     let policy = header(headers, "ratelimit-policy").unwrap_or("");
-    let mut best: Option<Reported> = None;
     for item in field.split(',') {
         let name = item.split(';').next().unwrap_or("").trim();
         let (r, t) = (param(item, "r"), param(item, "t"));
@@ -124,8 +124,13 @@ fn ietf(headers: &[(String, String)]) -> Option<Reported> {
             .or_else(|| param(field, "limit"))
             .and_then(count);
         let reset = t.and_then(parse_number).map(Secs::new);
+        let slot = if name.to_ascii_lowercase().contains("token") {
+            &mut out.tokens
+        } else {
+            &mut out.requests
+        };
         tighten(
-            &mut best,
+            slot,
             Reported {
                 remaining,
                 limit,
@@ -133,7 +138,6 @@ fn ietf(headers: &[(String, String)]) -> Option<Reported> {
             },
         );
     }
-    best
 }
 
 fn first_item(v: &str) -> &str {
@@ -383,6 +387,19 @@ mod tests {
             0.0,
         );
         assert_eq!(two.requests.unwrap().remaining, 3);
+        let tokens = parse_limits(
+            &h(&[
+                ("ratelimit", "\"requests\";r=5;t=2, \"tokens\";r=70;t=2"),
+                (
+                    "ratelimit-policy",
+                    "\"requests\";q=60;w=2, \"tokens\";q=6000;w=2",
+                ),
+            ]),
+            0.0,
+        );
+        assert_eq!(tokens.requests.unwrap().remaining, 5);
+        let t = tokens.tokens.unwrap();
+        assert_eq!((t.remaining, t.limit), (70, Some(6000)));
         let draft7 = parse_limits(&h(&[("RateLimit", "limit=10, remaining=4, reset=7")]), 0.0);
         let r = draft7.requests.unwrap();
         assert_eq!(

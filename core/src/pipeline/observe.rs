@@ -26,11 +26,20 @@ impl Engine {
     /// docs/api.md `getStats({ endpointId })`: that endpoint's stats, `None` for an unknown id.
     pub fn endpoint_stats(&self, id: &str) -> Option<Value> {
         let st = self.inner.state.borrow();
-        let e = st.endpoints.list.get(st.endpoints.index_of(id)?)?;
-        Some(e.stats.snapshot(QueueSnapshot {
+        let i = st.endpoints.index_of(id)?;
+        let e = st.endpoints.list.get(i)?;
+        let mut v = e.stats.snapshot(QueueSnapshot {
             active: e.in_flight as u64,
             ..QueueSnapshot::default()
-        }))
+        });
+        drop(st);
+        // The retry budget is the client's: it is the same for every endpoint.
+        let (rate, budget) = self.pacing_stats(Some(i));
+        if let Value::Object(m) = &mut v {
+            m.insert("rate_limit".into(), rate);
+            m.insert("retry_budget".into(), budget);
+        }
+        Some(v)
     }
 
     pub fn track_request_result(&self, success: bool, error: Option<ErrorType>) {
@@ -61,18 +70,31 @@ impl Engine {
 
     pub fn stats(&self) -> Value {
         let st = self.inner.state.borrow();
-        st.stats.snapshot(QueueSnapshot {
+        let v = st.stats.snapshot(QueueSnapshot {
             length: st.queue.waiting() as u64,
             active: st.queue.active() as u64,
             peak_length: st.queue.peak_waiting() as u64,
             peak_active: st.queue.peak_active() as u64,
-        })
+        });
+        drop(st);
+        self.with_pacing(v)
+    }
+
+    /// Adds `rate_limit` and `retry_budget` to a stats or report object.
+    fn with_pacing(&self, mut v: Value) -> Value {
+        let (rate, budget) = self.pacing_stats(None);
+        if let Value::Object(m) = &mut v {
+            m.insert("rate_limit".into(), rate);
+            m.insert("retry_budget".into(), budget);
+        }
+        v
     }
 
     /// Zeroes the counters (and gives refused endpoints another chance).
     pub fn reset_stats(&self) {
         let mut st = self.inner.state.borrow_mut();
         st.stats.reset();
+        st.pacing.reset_counters();
         st.queue.reset_peaks();
         for e in &mut st.endpoints.list {
             e.stats.reset();
@@ -84,7 +106,7 @@ impl Engine {
         let now = self.inner.host.clock.now();
         let st = self.inner.state.borrow();
         let c = &self.inner.config;
-        st.stats.report(
+        let v = st.stats.report(
             BreakerSnapshot {
                 state: st.endpoints.state(now).as_str(),
                 failure_count: st.endpoints.failure_count(),
@@ -93,6 +115,8 @@ impl Engine {
                 trips: st.endpoints.trips(),
             },
             include_details,
-        )
+        );
+        drop(st);
+        self.with_pacing(v)
     }
 }
