@@ -597,9 +597,16 @@ impl Engine {
     }
 
     fn emit(&self, event: &'static str, fields: impl FnOnce() -> Value, id: &str) {
+        if self.inner.listener.borrow().is_some() {
+            self.emit_now(event, fields(), id);
+        }
+    }
+
+    /// The body of `emit`, kept out of its instances (one per call site): compiled once.
+    #[inline(never)]
+    fn emit_now(&self, event: &'static str, mut v: Value, id: &str) {
         let listener = self.inner.listener.borrow().clone();
         if let Some(l) = listener {
-            let mut v = fields();
             if let Value::Object(m) = &mut v {
                 m.insert("event".into(), json!(event));
                 m.insert("provider".into(), json!(self.inner.provider));

@@ -32,6 +32,7 @@ impl Engine {
     /// The hold an attempt needing `tokens` must wait now: for the servers' budgets (over the
     /// endpoints it may use) and for the user's own `rateLimit` (the client's and each
     /// endpoint's).
+    #[inline(never)]
     fn pace_wait(&self, pinned: Option<usize>, tokens: u64, now: Instant) -> (Secs, Secs) {
         let st = self.inner.state.borrow();
         let own = self
@@ -49,7 +50,19 @@ impl Engine {
     /// always waited out); a hold that would end past the deadline fails as
     /// `deadline_exceeded`. Aborts and deadlines end the hold like any wait. The user's window
     /// is looked at again each second, since a reply's usage may free it early.
-    pub(super) async fn pace(
+    /// Boxed as a trait object: its body is compiled once, not inlined into each caller's
+    /// state machine (which cost several kB of wasm).
+    pub(super) fn pace<'a>(
+        &'a self,
+        pinned: Option<usize>,
+        tokens: u64,
+        deadline: Option<Deadline>,
+        id: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>> + 'a>> {
+        Box::pin(self.pace_inner(pinned, tokens, deadline, id))
+    }
+
+    async fn pace_inner(
         &self,
         pinned: Option<usize>,
         tokens: u64,
@@ -107,6 +120,7 @@ impl Engine {
     }
 
     /// An attempt starts on `endpoint`: it is counted against every budget it uses.
+    #[inline(never)]
     pub(super) fn start_paced(&self, endpoint: usize, tokens: u64, first: bool) -> Mark {
         let now = self.inner.host.clock.now();
         let mut st = self.inner.state.borrow_mut();
@@ -129,6 +143,7 @@ impl Engine {
     }
 
     /// A reply arrived: its rate-limit headers (any status) update the endpoint's budget.
+    #[inline(never)]
     pub(super) fn observe_limits(&self, endpoint: usize, mark: Mark, headers: &[(String, String)]) {
         let limits = parse_limits(headers, self.inner.host.clock.unix_now());
         if limits.is_empty() {
@@ -148,6 +163,7 @@ impl Engine {
     }
 
     /// The reply's usage replaces the token estimate in the user's windows.
+    #[inline(never)]
     pub(super) fn correct_usage(&self, endpoint: Option<usize>, mark: Mark, usage: Option<Usage>) {
         let Some(u) = usage else { return };
         let actual = u.total.max(u.prompt + u.completion);
@@ -159,6 +175,7 @@ impl Engine {
     }
 
     /// Whether the retry budget lets this retry go; a refusal is counted and told.
+    #[inline(never)]
     pub(super) fn retry_allowed(&self, err: &ApiError, attempt: u32, id: &str) -> bool {
         let Some(cfg) = self.inner.config.retry_budget else {
             return true;
@@ -182,6 +199,7 @@ impl Engine {
     }
 
     /// `getStats()`'s `rate_limit` and `retry_budget`, for all endpoints or one.
+    #[inline(never)]
     pub(super) fn pacing_stats(&self, endpoint: Option<usize>) -> (Value, Value) {
         let clock = &self.inner.host.clock;
         let (now, unix) = (clock.now(), clock.unix_now());
