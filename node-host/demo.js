@@ -21,6 +21,7 @@ import { createClient, version } from './node.js';
 import { startEmulator } from './emulator/index.js';
 import { PROVIDERS, emulatorTarget, realTarget } from './check/env.js';
 import { pad, table } from './check/format.js';
+import { pacingSection } from './demo/pacing.js';
 
 const DEADLINE_MS = { emulator: 25000, real: 120000 };
 const t0 = performance.now();
@@ -304,4 +305,9 @@ say(`${calls} calls settled in ${secs()} s: ${oks} ok, ${calls - oks} failed (on
   + `the emulator received ${emu.stats().received} requests.`);
 
 await emu.close();
+
+if (!(await pacingSection(say))) {
+  say('  pacing: the paced client drew 429s or lost calls');
+  exitCode = exitCode || 1;
+}
 process.exit(exitCode);

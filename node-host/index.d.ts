@@ -20,10 +20,37 @@ export interface EndpointOptions {
   baseUrl?: string;
   weight?: number;
   maxConcurrentRequests?: number;
+  /** This endpoint's own budget, besides the client's. */
+  rateLimit?: RateLimit;
+  /** This endpoint's `adaptivePacing` (the client's when absent). */
+  adaptivePacing?: boolean;
   /** Seed spellings of the fields above. */
   api_key?: string;
   base_url?: string;
   max_concurrent_requests?: number;
+  rate_limit?: RateLimit;
+  adaptive_pacing?: boolean;
+}
+
+/**
+ * A budget the client keeps on its own: it never starts more than this in any minute. Tokens
+ * are estimated per call (the messages' characters / 4 plus `maxTokens`) and corrected by the
+ * reply's usage.
+ */
+export interface RateLimit {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  requests_per_minute?: number;
+  tokens_per_minute?: number;
+}
+
+/** Retries in a sliding 10 s window may not exceed `ratio` x first attempts + `minPerSecond` x 10. */
+export interface RetryBudget {
+  /** Default 0.2. */
+  ratio?: number;
+  /** Default 10. */
+  minPerSecond?: number;
+  min_per_second?: number;
 }
 
 /** A fetch-compatible function (tests, proxies, custom agents). */
@@ -51,6 +78,9 @@ export interface SeedOptionAliases {
   half_open_max_probes?: number;
   max_response_bytes?: number;
   api_version?: string;
+  rate_limit?: RateLimit;
+  adaptive_pacing?: boolean;
+  retry_budget?: RetryBudget | false;
 }
 
 /**
@@ -121,6 +151,16 @@ export interface ClientOptions extends SeedOptionAliases, SeedMetadataAliases {
   endpoints?: EndpointOptions[];
   apiVersion?: string;
   strategy?: 'round-robin' | 'least-loaded';
+  /** The client never starts more than this per minute (see `RateLimit`). */
+  rateLimit?: RateLimit;
+  /**
+   * Default true: read every reply's rate-limit headers (OpenAI/Groq `x-ratelimit-*`,
+   * Anthropic `anthropic-ratelimit-*`, IETF `RateLimit`) and hold calls while the server's
+   * budget is spent, until its reset, instead of sending into a 429.
+   */
+  adaptivePacing?: boolean;
+  /** Default `{ ratio: 0.2, minPerSecond: 10 }`; `false` turns it off. */
+  retryBudget?: RetryBudget | false;
 }
 
 /** Accepted by every call. */
@@ -342,8 +382,25 @@ export interface Stats {
   queue: { length: number; active: number; peak_length: number; peak_active: number };
   latency: { p50: number; p90: number; p99: number };
   tokens: { prompt: number; completion: number; total: number };
+  rate_limit: RateLimitStats;
+  retry_budget: RetryBudgetStats;
   /** With a `stateStore`: entries read and written, and the store operations that failed. */
   state_store?: StateStoreStats;
+}
+
+/** Pacing: calls held and for how long; what the servers last said remains (null: unknown). */
+export interface RateLimitStats {
+  paced_requests: number;
+  paced_seconds: number;
+  remaining_requests: number | null;
+  remaining_tokens: number | null;
+  /** The earliest reset of a known budget, in seconds since the Unix epoch. */
+  reset_at: number | null;
+}
+
+export interface RetryBudgetStats {
+  retries_allowed: number;
+  retries_denied: number;
 }
 
 export interface StateStoreStats {
@@ -388,6 +445,8 @@ export interface Report {
   errors: Partial<Record<ErrorType | 'unknown', number>>;
   circuit_breaker: { state: CircuitState; failure_count: number; failure_threshold: number; reset_timeout: number; trips: number };
   details?: { queue_wait_times: Summary; backoff_delays: Summary; latency: Summary };
+  rate_limit: RateLimitStats;
+  retry_budget: RetryBudgetStats;
 }
 
 export interface EndpointState {
@@ -403,7 +462,11 @@ export interface EndpointState {
   failed_requests: number;
 }
 
-export type EventName = 'request' | 'retry' | 'success' | 'failure' | 'circuit' | 'queue';
+/**
+ * `paced`: a call is held while a rate limit is spent (`wait` seconds, `tokens` estimated);
+ * `budget`: the retry budget refused a retry (`action: 'retry_denied'`, `attempt`, `type`).
+ */
+export type EventName = 'request' | 'retry' | 'success' | 'failure' | 'circuit' | 'queue' | 'paced' | 'budget';
 
 export interface ClientEvent {
   event: EventName;

@@ -60,7 +60,7 @@ pub fn parse_proto_duration(v: &str) -> Option<Secs> {
 }
 
 /// A hint that is not a number of seconds >= 0 is no hint (rather than a wait of 0).
-fn parse_number(v: &str) -> Option<f64> {
+pub(crate) fn parse_number(v: &str) -> Option<f64> {
     // `v.trim().parse::<f64>()`, finite and >= 0, without the standard parser's tables.
     decimal::parse_non_negative(v.trim())
 }

@@ -1,6 +1,7 @@
 //! Client options: docs/api.md's table, the seed's defaults and aliases, and validation that names
 //! the option and what it accepts.
 
+use crate::pacing::{RateLimit, RetryBudgetConfig};
 use crate::secret::Secret;
 use crate::time::Secs;
 use serde_json::{Map, Value};
@@ -18,6 +19,10 @@ pub struct EndpointConfig {
     pub base_url: Option<String>,
     pub weight: u32,
     pub max_concurrent_requests: Option<u32>,
+    /// This endpoint's own `rateLimit` (besides the client's).
+    pub rate_limit: Option<RateLimit>,
+    /// This endpoint's `adaptivePacing`; the client's when `None`.
+    pub adaptive_pacing: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +52,10 @@ pub struct Config {
     pub endpoints: Vec<EndpointConfig>,
     pub api_version: Option<String>,
     pub strategy: Strategy,
+    pub rate_limit: Option<RateLimit>,
+    pub adaptive_pacing: bool,
+    /// `None`: `retryBudget: false`.
+    pub retry_budget: Option<RetryBudgetConfig>,
 }
 
 impl Default for Config {
@@ -77,6 +86,9 @@ impl Default for Config {
             endpoints: Vec::new(),
             api_version: None,
             strategy: Strategy::RoundRobin,
+            rate_limit: None,
+            adaptive_pacing: true,
+            retry_budget: Some(RetryBudgetConfig::default()),
         }
     }
 }
@@ -130,6 +142,9 @@ const OPTIONS: &[(&str, &str)] = &[
     ("endpoints", "endpoints"),
     ("apiVersion", "api_version"),
     ("strategy", "strategy"),
+    ("rateLimit", "rate_limit"),
+    ("adaptivePacing", "adaptive_pacing"),
+    ("retryBudget", "retry_budget"),
 ];
 
 fn canonical(key: &str) -> Option<&'static str> {
@@ -231,6 +246,9 @@ impl Config {
                     }
                 }
             }
+            "rateLimit" => self.rate_limit = Some(rate_limit(key, v)?),
+            "adaptivePacing" => self.adaptive_pacing = boolean(key, v)?,
+            "retryBudget" => self.retry_budget = retry_budget(v)?,
             _ => return Err(format!("unknown option `{key}`")),
         }
         Ok(())
@@ -318,6 +336,71 @@ fn integer(key: &str, v: &Value, min: u32) -> Result<u32, String> {
     }
 }
 
+fn boolean(key: &str, v: &Value) -> Result<bool, String> {
+    v.as_bool()
+        .ok_or_else(|| format!("option `{key}` accepts true or false (got {})", kind(v)))
+}
+
+/// `{ requestsPerMinute?, tokensPerMinute? }`, each an integer >= 1.
+fn rate_limit(key: &str, v: &Value) -> Result<RateLimit, String> {
+    let what = "{ requestsPerMinute?, tokensPerMinute? }";
+    let m = v
+        .as_object()
+        .ok_or_else(|| format!("option `{key}` accepts an object {what} (got {})", kind(v)))?;
+    let mut r = RateLimit::default();
+    for (k, val) in m {
+        let name = format!("{key}.{k}");
+        match k.as_str() {
+            _ if val.is_null() => {}
+            "requestsPerMinute" | "requests_per_minute" => {
+                r.requests_per_minute = Some(integer(&name, val, 1)?)
+            }
+            "tokensPerMinute" | "tokens_per_minute" => {
+                r.tokens_per_minute = Some(integer(&name, val, 1)?)
+            }
+            _ => {
+                return Err(format!(
+                    "option `{name}` is unknown; `{key}` accepts {what}"
+                ))
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// `false`, or `{ ratio?, minPerSecond? }` over the defaults.
+fn retry_budget(v: &Value) -> Result<Option<RetryBudgetConfig>, String> {
+    let what = "false or an object { ratio?, minPerSecond? }";
+    let m = match v {
+        Value::Bool(false) => return Ok(None),
+        Value::Bool(true) => return Ok(Some(RetryBudgetConfig::default())),
+        Value::Object(m) => m,
+        _ => {
+            return Err(format!(
+                "option `retryBudget` accepts {what} (got {})",
+                kind(v)
+            ))
+        }
+    };
+    let mut b = RetryBudgetConfig::default();
+    for (k, val) in m {
+        let name = format!("retryBudget.{k}");
+        match k.as_str() {
+            _ if val.is_null() => {}
+            "ratio" => b.ratio = number(&name, val, 0.0, true, "a number >= 0")?,
+            "minPerSecond" | "min_per_second" => {
+                b.min_per_second = number(&name, val, 0.0, true, "a number >= 0")?
+            }
+            _ => {
+                return Err(format!(
+                    "option `{name}` is unknown; `retryBudget` accepts {what}"
+                ))
+            }
+        }
+    }
+    Ok(Some(b))
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -365,6 +448,8 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
             base_url: None,
             weight: 1,
             max_concurrent_requests: None,
+            rate_limit: None,
+            adaptive_pacing: None,
         };
         for (k, val) in m {
             let name = format!("endpoints[{i}].{k}");
@@ -376,9 +461,13 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
                 "maxConcurrentRequests" | "max_concurrent_requests" => {
                     ep.max_concurrent_requests = Some(integer(&name, val, 1)?)
                 }
+                "rateLimit" | "rate_limit" => ep.rate_limit = Some(rate_limit(&name, val)?),
+                "adaptivePacing" | "adaptive_pacing" => {
+                    ep.adaptive_pacing = Some(boolean(&name, val)?)
+                }
                 _ => {
                     return Err(format!(
-                        "option `{name}` is unknown; an endpoint accepts id, apiKey, baseUrl, weight, maxConcurrentRequests"
+                        "option `{name}` is unknown; an endpoint accepts id, apiKey, baseUrl, weight, maxConcurrentRequests, rateLimit, adaptivePacing"
                     ))
                 }
             }
@@ -456,12 +545,76 @@ mod tests {
                 "unique",
             ),
             (json!({"headers": {"x": 1}}), "headers.x", "string value"),
+            (
+                json!({"rateLimit": {"requestsPerMinute": 0}}),
+                "rateLimit.requestsPerMinute",
+                "integer >= 1",
+            ),
+            (json!({"rateLimit": 5}), "rateLimit", "requestsPerMinute"),
+            (
+                json!({"rate_limit": {"rpm": 5}}),
+                "rateLimit.rpm",
+                "tokensPerMinute",
+            ),
+            (
+                json!({"adaptivePacing": "yes"}),
+                "adaptivePacing",
+                "true or false",
+            ),
+            (
+                json!({"retryBudget": 1}),
+                "retryBudget",
+                "false or an object",
+            ),
+            (
+                json!({"retryBudget": {"ratio": -1}}),
+                "retryBudget.ratio",
+                ">= 0",
+            ),
+            (
+                json!({"endpoints": [{"id": "a", "rateLimit": {"tokensPerMinute": 1.5}}]}),
+                "endpoints[0].rateLimit.tokensPerMinute",
+                "integer",
+            ),
         ];
         for (opts, name, what) in cases {
             let err = Config::from_options("openai", &opts).unwrap_err();
             assert!(err.contains(name), "{err} should name {name}");
             assert!(err.contains(what), "{err} should say {what}");
         }
+    }
+
+    #[test]
+    fn pacing_options() {
+        let c = Config::from_options("openai", &json!({})).unwrap();
+        assert!(c.adaptive_pacing);
+        assert_eq!(c.retry_budget, Some(RetryBudgetConfig::default()));
+        assert_eq!(c.rate_limit, None);
+        let c = Config::from_options(
+            "openai",
+            &json!({"rate_limit": {"requests_per_minute": 60, "tokensPerMinute": 1000},
+                    "adaptive_pacing": false, "retry_budget": false,
+                    "endpoints": [{"id": "a", "rateLimit": {"requestsPerMinute": 6}, "adaptivePacing": true}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.rate_limit,
+            Some(RateLimit {
+                requests_per_minute: Some(60),
+                tokens_per_minute: Some(1000)
+            })
+        );
+        assert!(!c.adaptive_pacing);
+        assert_eq!(c.retry_budget, None);
+        assert_eq!(c.endpoints[0].adaptive_pacing, Some(true));
+        let b = Config::from_options("openai", &json!({"retryBudget": {"ratio": 0.5}})).unwrap();
+        assert_eq!(
+            b.retry_budget,
+            Some(RetryBudgetConfig {
+                ratio: 0.5,
+                min_per_second: 10.0
+            })
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod cancel;
 mod endpoints;
 mod idle;
 mod observe;
+mod pace;
 mod run;
 mod shared;
 mod streaming;
@@ -92,6 +93,7 @@ struct State {
     endpoints: Endpoints,
     stats: Stats,
     shared: Shared,
+    pacing: pace::Pacing,
 }
 
 struct Inner {
@@ -153,6 +155,7 @@ impl Engine {
                     endpoints,
                     stats: Stats::new(),
                     shared,
+                    pacing: pace::Pacing::default(),
                 }),
                 listener: RefCell::new(None),
                 next_id: Cell::new(0),
@@ -256,6 +259,7 @@ impl Engine {
             Got::Unary(p) => p,
             Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
         };
+        self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
         self.record_final(
             Final::Success,
             call.model.as_deref(),
@@ -509,12 +513,12 @@ impl Engine {
     }
 
     /// Chooses the endpoint for an attempt and takes a breaker ticket there.
-    fn admit_attempt(&self, pinned: Option<usize>) -> Result<TicketGuard, ApiError> {
+    fn admit_attempt(&self, pinned: Option<usize>, tokens: u64) -> Result<TicketGuard, ApiError> {
         let now = self.inner.host.clock.now();
         let before = self.circuit_state();
         let r = {
             let mut st = self.inner.state.borrow_mut();
-            match st.endpoints.pick(pinned, now) {
+            match st.endpoints.pick(pinned, now, tokens) {
                 Err(wait) => Err(wait),
                 Ok(i) => match st.endpoints.list.get_mut(i) {
                     Some(e) => e.breaker.admit(now).map_err(Some).map(|t| {
@@ -600,9 +604,16 @@ impl Engine {
     }
 
     fn emit(&self, event: &'static str, fields: impl FnOnce() -> Value, id: &str) {
+        if self.inner.listener.borrow().is_some() {
+            self.emit_now(event, fields(), id);
+        }
+    }
+
+    /// The body of `emit`, kept out of its instances (one per call site): compiled once.
+    #[inline(never)]
+    fn emit_now(&self, event: &'static str, mut v: Value, id: &str) {
         let listener = self.inner.listener.borrow().clone();
         if let Some(l) = listener {
-            let mut v = fields();
             if let Value::Object(m) = &mut v {
                 m.insert("event".into(), json!(event));
                 m.insert("provider".into(), json!(self.inner.provider));

@@ -35,8 +35,10 @@ struct ClockInner {
 #[derive(Clone, Default)]
 pub struct SimClock(Rc<ClockInner>);
 
+/// Rounded, not truncated: a deadline read back as seconds (`next_deadline`) and turned into
+/// nanoseconds again must land on the same timer, or the clock stalls a nanosecond short of it.
 fn ns(secs: f64) -> u64 {
-    (secs.max(0.0) * 1e9).min(u64::MAX as f64) as u64
+    (secs.max(0.0) * 1e9).round().min(u64::MAX as f64) as u64
 }
 
 impl SimClock {

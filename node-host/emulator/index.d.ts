@@ -60,6 +60,22 @@ export interface EmulatorOptions {
   /** The exact key a provider accepts. */
   keys?: Partial<Record<EmulatedProvider, string>>;
   verbose?: boolean;
+  /** Enforced rate limits per provider route (see `EmulatedRateLimit`). */
+  rateLimits?: Partial<Record<EmulatedProvider, EmulatedRateLimit>>;
+}
+
+/**
+ * A route's enforced budget, told in the provider's own rate-limit headers; a request over it
+ * gets a 429 with a retry hint. Windows are fixed and last `windowSeconds` (default 60): a
+ * time scale for tests (60 requests per minute with `windowSeconds: 2` allow 60 every 2 s).
+ * Tokens: the request's text at four characters a token plus its `max_tokens`.
+ */
+export interface EmulatedRateLimit {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  windowSeconds?: number;
+  /** Default: 'openai' for openai and groq, 'anthropic' for claude, 'ietf' for the others. */
+  style?: 'openai' | 'anthropic' | 'ietf';
 }
 
 export interface WaitOptions {
@@ -84,7 +100,14 @@ export interface Emulator {
   /** Resumes streams paused by a `hold` step; returns how many. */
   release(n?: number): number;
   waitForHeld(options?: WaitOptions): Promise<unknown>;
-  stats(): { received: number; open: number; held: number };
+  stats(): {
+    received: number; open: number; held: number;
+    inFlight: Record<EmulatedProvider, number>; peakInFlight: Record<EmulatedProvider, number>;
+    /** 429s sent per rate-limited route. */
+    rateLimited: Partial<Record<EmulatedProvider, number>>;
+  };
+  /** Sets (null: removes) a route's enforced rate limit; a new limit starts a fresh window. */
+  setRateLimit(provider: EmulatedProvider, limit: EmulatedRateLimit | null): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -102,6 +125,10 @@ export function relevance(query: string, text: string): number;
 export function rank(query: string, texts: string[]): Array<{ index: number; score: number }>;
 export function pieces(text: string): string[];
 export function echo(text: string): string;
+/** The tokens the emulator counts for a request body: text / 4 plus `max_tokens`. */
+export function estimateTokens(body: unknown): number;
+/** Milliseconds as a Go duration (`1m0s`, `1.5s`, `17ms`), as OpenAI's reset headers. */
+export function goDuration(ms: number): string;
 
 export function signHeaders(request: Record<string, unknown>): Record<string, string>;
 export function presign(request: Record<string, unknown>): string;

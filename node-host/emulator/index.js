@@ -74,6 +74,10 @@
 //                used when the request has no x-emulate header and no script step is left
 //   stats().inFlight / .peakInFlight  per provider: requests that fully arrived and whose
 //                response has not closed yet (sent, reset or abandoned), and the most at once
+//   rateLimits   { provider: { requestsPerMinute?, tokensPerMinute?, windowSeconds?, style? } }:
+//                enforced request and token budgets told in the provider's own rate-limit
+//                headers (ratelimit.js; `windowSeconds` scales the minute for tests); also
+//                setRateLimit(provider, limit | null) later, and stats().rateLimited (429s sent)
 //
 // Control routes (not logged): POST /__control/script, POST /__control/reset,
 // GET /__control/requests, GET /__control/health.
@@ -93,10 +97,12 @@ import { handleLlvm } from './llvm.js';
 import { handleOpea } from './opea.js';
 import { handleOvms } from './ovms.js';
 import { DEFAULT_S3, S3Store, handleS3 } from './s3.js';
+import { RateLimits } from './ratelimit.js';
 
 export { countTokens, embeddingVector, relevance, rank, pieces, echo } from './common.js';
 export { ERROR_KINDS } from './errors.js';
 export { DEFAULT_S3 } from './s3.js';
+export { estimateTokens, goDuration } from './ratelimit.js';
 export { signHeaders, presign, computeSignature, verifyRequest } from './sigv4.js';
 
 export const PROVIDERS = Object.freeze([
@@ -183,7 +189,9 @@ function headFrames(frames, textFrames) {
  * `keys` ({ provider: key }: the exact key a provider accepts; OpenAI, Groq, Claude and Gemini
  * accept any non-empty key without one, the others need none without one), `verbose`.
  */
-export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = false, onRequest = null } = {}) {
+export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = false, onRequest = null, rateLimits = {} } = {}) {
+  const limits = new RateLimits();
+  for (const [p, l] of Object.entries(rateLimits)) limits.set(p, l);
   const s3Creds = { ...DEFAULT_S3, ...s3 };
   const options = { keys: { ...keys } };
   const store = new S3Store();
@@ -419,6 +427,15 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
   function buildPlan(ctx, entry, step) {
     const { provider } = ctx;
     let plan = null;
+    // A route's rate limit counts the requests answered normally (not scripted faults).
+    const plain = step.error === undefined && step.body === undefined && step.status === undefined;
+    const limited = plain ? limits.check(provider, ctx.json) : null;
+    if (limited?.over) {
+      plan = errorPlan(provider, 'rate_limit', step, entry);
+      plan.headers = { ...(plan.headers || {}), ...limited.headers, 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) };
+      if (provider === 'openai' || provider === 'groq') plan.headers['retry-after-ms'] = String(Math.ceil(limited.retryAfterMs));
+      return plan;
+    }
     if (step.error !== undefined) {
       plan = errorPlan(provider, step.error, step, entry);
       if (!plan) {
@@ -442,7 +459,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       plan = HANDLERS[provider](ctx);
       if (Number.isInteger(step.status)) plan.status = step.status;
     }
-    plan.headers = { ...(plan.headers || {}) };
+    plan.headers = { ...(plan.headers || {}), ...(limited?.headers || {}) };
     if (step.retryAfter !== undefined) plan.headers['retry-after'] = String(step.retryAfter);
     if (step.retryAfterMs !== undefined) plan.headers['retry-after-ms'] = String(step.retryAfterMs);
     if (step.retryAfterDate !== undefined) plan.headers['retry-after'] = httpDate(step.retryAfterDate);
@@ -626,7 +643,16 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       return waitFor(() => held.size > 0, { timeoutMs, what: 'a held stream' });
     },
     stats() {
-      return { received, open: sockets.size, held: held.size, inFlight: { ...inFlight }, peakInFlight: { ...peakInFlight } };
+      return { received, open: sockets.size, held: held.size, inFlight: { ...inFlight }, peakInFlight: { ...peakInFlight }, rateLimited: limits.limited() };
+    },
+    /**
+     * Sets (or with null removes) `provider`'s rate limit: { requestsPerMinute?,
+     * tokensPerMinute?, windowSeconds?, style? } (see ratelimit.js). A new limit starts with a
+     * fresh window.
+     */
+    setRateLimit(provider, limit) {
+      checkProvider(provider);
+      limits.set(provider, limit);
     },
     /** Forgets the log, every script, the S3 objects and the counters (held streams go on). */
     reset() {
@@ -637,6 +663,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
         state.set(p, {});
       }
       store.clear();
+      limits.reset();
       received = 0;
       for (const p of PROVIDERS) peakInFlight[p] = inFlight[p];
     },

@@ -191,9 +191,11 @@ export function handleOpenAI(req) {
 
   const body = req.json;
   const requestId = { 'x-request-id': `req_emu${n}` };
+  // Static, like a quiet account's: far from spent, so a pacing client is never held by them
+  // (`setRateLimit` / the `rateLimits` option replace them with enforced, counted ones).
   const limits = provider === 'groq'
     ? { 'x-ratelimit-limit-requests': '14400', 'x-ratelimit-remaining-requests': '14399', 'x-ratelimit-reset-requests': '6s', 'x-ratelimit-reset-tokens': '7.66s' }
-    : { 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-reset-tokens': '6m0s' };
+    : { 'x-ratelimit-limit-requests': '10000', 'x-ratelimit-remaining-requests': '9999', 'x-ratelimit-reset-requests': '6ms', 'x-ratelimit-reset-tokens': '6m0s' };
   const fallback = provider === 'groq' ? 'llama-3.3-70b-versatile' : 'gpt-4o-mini';
 
   if (method === 'POST' && route === '/chat/completions') {

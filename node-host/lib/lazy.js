@@ -23,7 +23,7 @@ const NEEDS_ENGINE = ['presignUrl', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call
 // order with the calls, as soon as it is.
 const DEFERRED = ['resetStats', 'trackRequestResult'];
-const EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue'];
+const EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue', 'paced', 'budget'];
 
 const slots = new WeakMap();
 

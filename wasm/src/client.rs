@@ -23,7 +23,9 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-const EVENTS: [&str; 6] = ["request", "retry", "success", "failure", "circuit", "queue"];
+const EVENTS: [&str; 8] = [
+    "request", "retry", "success", "failure", "circuit", "queue", "paced", "budget",
+];
 
 #[derive(Default)]
 struct Listeners {

@@ -17,6 +17,8 @@ pub(super) struct Progress {
     pub attempts: Cell<u32>,
     /// The endpoint of the latest attempt.
     pub endpoint: Cell<Option<usize>>,
+    /// Where the latest attempt stood against the budgets when it started.
+    pub mark: Cell<crate::pacing::Mark>,
 }
 
 /// Hands a breaker ticket back as neutral when an attempt is dropped (cancelled) unsettled,

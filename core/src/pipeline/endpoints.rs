@@ -5,6 +5,7 @@
 
 use crate::breaker::{Breaker, BreakerConfig, CircuitState};
 use crate::config::{Config, Strategy};
+use crate::pacing::{Budget, RateLimit, Window};
 use crate::stats::Stats;
 use crate::time::{Instant, Secs};
 use serde_json::{json, Value};
@@ -23,11 +24,36 @@ pub(super) struct EndpointState {
     pub cooldown_until: Instant,
     /// The key was refused (401/403): no more attempts until stats are reset by hand.
     pub disabled: bool,
+    /// What the server's rate-limit headers say remains (read when `adaptive`).
+    pub budget: Budget,
+    pub adaptive: bool,
+    /// This endpoint's own `rateLimit` and the starts counted against it.
+    pub rate_limit: Option<RateLimit>,
+    pub window: Window,
 }
 
 impl EndpointState {
     fn usable(&self, now: Instant) -> bool {
         !self.disabled && now >= self.cooldown_until && self.breaker.would_admit(now)
+    }
+
+    /// How long an attempt needing `tokens` must be held before it may start here: for the
+    /// server's budget and for the endpoint's own `rateLimit`.
+    pub fn pace_waits(&self, now: Instant, tokens: u64) -> (Secs, Secs) {
+        let server = if self.adaptive {
+            self.budget.wait(now, tokens)
+        } else {
+            Secs::ZERO
+        };
+        let own = self
+            .rate_limit
+            .map_or(Secs::ZERO, |l| self.window.wait(now, l, tokens));
+        (server, own)
+    }
+
+    fn pace_wait(&self, now: Instant, tokens: u64) -> Secs {
+        let (server, own) = self.pace_waits(now, tokens);
+        server.max(own)
     }
 
     /// The time until this endpoint may take a request again (for `circuit_open`'s hint),
@@ -66,7 +92,11 @@ impl Endpoints {
                 half_open_max_probes: config.half_open_max_probes,
             })
         };
-        let state = |id: &str, limit: Option<u32>, weight: u32| EndpointState {
+        let state = |id: &str,
+                     limit: Option<u32>,
+                     weight: u32,
+                     rate_limit: Option<RateLimit>,
+                     adaptive: Option<bool>| EndpointState {
             id: id.to_string(),
             breaker: breaker(),
             in_flight: 0,
@@ -76,14 +106,26 @@ impl Endpoints {
             stats: Stats::new(),
             cooldown_until: Instant::ZERO,
             disabled: false,
+            budget: Budget::default(),
+            adaptive: adaptive.unwrap_or(config.adaptive_pacing),
+            rate_limit,
+            window: Window::default(),
         };
         let list = if config.endpoints.is_empty() {
-            vec![state("default", None, 1)]
+            vec![state("default", None, 1, None, None)]
         } else {
             config
                 .endpoints
                 .iter()
-                .map(|e| state(&e.id, e.max_concurrent_requests, e.weight))
+                .map(|e| {
+                    state(
+                        &e.id,
+                        e.max_concurrent_requests,
+                        e.weight,
+                        e.rate_limit,
+                        e.adaptive_pacing,
+                    )
+                })
                 .collect()
         };
         Endpoints {
@@ -101,7 +143,12 @@ impl Endpoints {
     }
 
     /// The endpoint for the next attempt, or the wait until one may take it.
-    pub fn pick(&mut self, pinned: Option<usize>, now: Instant) -> Result<usize, Wait> {
+    pub fn pick(
+        &mut self,
+        pinned: Option<usize>,
+        now: Instant,
+        tokens: u64,
+    ) -> Result<usize, Wait> {
         if let Some(i) = pinned {
             let e = self.list.get(i).ok_or(None)?;
             return if e.usable(now) {
@@ -131,6 +178,21 @@ impl Endpoints {
             })
             .collect();
         let candidates = if roomy.is_empty() { usable } else { roomy };
+        // And an endpoint whose rate limit is spent is passed over while another is not.
+        let unpaced: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.list
+                    .get(i)
+                    .is_some_and(|e| e.pace_wait(now, tokens) == Secs::ZERO)
+            })
+            .collect();
+        let candidates = if unpaced.is_empty() {
+            candidates
+        } else {
+            unpaced
+        };
         let chosen = match self.strategy {
             Strategy::RoundRobin => self.smooth_weighted(&candidates),
             Strategy::LeastLoaded => self.least_loaded(&candidates),
@@ -172,6 +234,27 @@ impl Endpoints {
                 Some(b) if load(b) <= load(i) => Some(b),
                 _ => Some(i),
             })
+    }
+
+    /// The hold before an attempt may start (server's, own): that of the endpoint it may use
+    /// soonest.
+    pub fn pace_wait(&self, pinned: Option<usize>, now: Instant, tokens: u64) -> (Secs, Secs) {
+        let none = (Secs::ZERO, Secs::ZERO);
+        let waits = |e: &EndpointState| e.pace_waits(now, tokens);
+        match pinned {
+            Some(i) => self.list.get(i).map_or(none, waits),
+            None => self
+                .list
+                .iter()
+                .filter(|e| e.usable(now))
+                .map(waits)
+                .min_by(|a, b| {
+                    a.0.max(a.1)
+                        .partial_cmp(&b.0.max(b.1))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .unwrap_or(none),
+        }
     }
 
     pub fn any_usable(&self, pinned: Option<usize>, now: Instant) -> bool {
@@ -255,7 +338,7 @@ mod tests {
             endpoints(json!({"endpoints": [{"id": "a"}, {"id": "b", "weight": 2}, {"id": "c"}]}));
         let order: Vec<String> = (0..8)
             .map(|_| {
-                let i = e.pick(None, at(0.0)).unwrap();
+                let i = e.pick(None, at(0.0), 0).unwrap();
                 e.list[i].id.clone()
             })
             .collect();
@@ -270,7 +353,7 @@ mod tests {
         e.list[0].in_flight = 2;
         e.list[1].in_flight = 1;
         e.list[2].in_flight = 3;
-        assert_eq!(e.pick(None, at(0.0)), Ok(1));
+        assert_eq!(e.pick(None, at(0.0), 0), Ok(1));
     }
 
     #[test]
@@ -278,9 +361,25 @@ mod tests {
         let mut e = endpoints(json!({"endpoints": [{"id": "a"}, {"id": "b"}]}));
         e.list[0].disabled = true;
         e.list[1].cooldown_until = at(5.0);
-        assert_eq!(e.pick(None, at(1.0)), Err(Some(Secs::new(4.0))));
-        assert_eq!(e.pick(None, at(5.0)), Ok(1));
-        assert_eq!(e.pick(Some(0), at(5.0)), Err(None));
+        assert_eq!(e.pick(None, at(1.0), 0), Err(Some(Secs::new(4.0))));
+        assert_eq!(e.pick(None, at(5.0), 0), Ok(1));
+        assert_eq!(e.pick(Some(0), at(5.0), 0), Err(None));
+    }
+
+    #[test]
+    fn a_paced_endpoint_is_passed_over_while_another_is_not() {
+        let mut e = endpoints(
+            json!({"endpoints": [{"id": "a", "rateLimit": {"requestsPerMinute": 1}}, {"id": "b"}]}),
+        );
+        e.list[0].window.start(at(0.0), 0);
+        assert_eq!(
+            e.pace_wait(Some(0), at(1.0), 0),
+            (Secs::ZERO, Secs::new(60.0))
+        );
+        assert_eq!(e.pace_wait(None, at(1.0), 0), (Secs::ZERO, Secs::ZERO));
+        for _ in 0..3 {
+            assert_eq!(e.pick(None, at(1.0), 0), Ok(1));
+        }
     }
 
     #[test]
@@ -289,7 +388,7 @@ mod tests {
             endpoints(json!({"endpoints": [{"id": "a", "maxConcurrentRequests": 1}, {"id": "b"}]}));
         e.list[0].in_flight = 1;
         for _ in 0..4 {
-            assert_eq!(e.pick(None, at(0.0)), Ok(1));
+            assert_eq!(e.pick(None, at(0.0), 0), Ok(1));
         }
     }
 }

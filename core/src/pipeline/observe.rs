@@ -26,11 +26,20 @@ impl Engine {
     /// docs/api.md `getStats({ endpointId })`: that endpoint's stats, `None` for an unknown id.
     pub fn endpoint_stats(&self, id: &str) -> Option<Value> {
         let st = self.inner.state.borrow();
-        let e = st.endpoints.list.get(st.endpoints.index_of(id)?)?;
-        Some(e.stats.snapshot(QueueSnapshot {
+        let i = st.endpoints.index_of(id)?;
+        let e = st.endpoints.list.get(i)?;
+        let mut v = e.stats.snapshot(QueueSnapshot {
             active: e.in_flight as u64,
             ..QueueSnapshot::default()
-        }))
+        });
+        drop(st);
+        // The retry budget is the client's: it is the same for every endpoint.
+        let (rate, budget) = self.pacing_stats(Some(i));
+        if let Value::Object(m) = &mut v {
+            m.insert("rate_limit".into(), rate);
+            m.insert("retry_budget".into(), budget);
+        }
+        Some(v)
     }
 
     pub fn track_request_result(&self, success: bool, error: Option<ErrorType>) {
@@ -72,6 +81,17 @@ impl Engine {
         if let (true, Value::Object(m)) = (st.shared.link.attached(), &mut v) {
             m.insert("state_store".into(), st.shared.link.snapshot());
         }
+        drop(st);
+        self.with_pacing(v)
+    }
+
+    /// Adds `rate_limit` and `retry_budget` to a stats or report object.
+    fn with_pacing(&self, mut v: Value) -> Value {
+        let (rate, budget) = self.pacing_stats(None);
+        if let Value::Object(m) = &mut v {
+            m.insert("rate_limit".into(), rate);
+            m.insert("retry_budget".into(), budget);
+        }
         v
     }
 
@@ -79,6 +99,7 @@ impl Engine {
     pub fn reset_stats(&self) {
         let mut st = self.inner.state.borrow_mut();
         st.stats.reset();
+        st.pacing.reset_counters();
         st.queue.reset_peaks();
         st.shared.link.reset_counters();
         for e in &mut st.endpoints.list {
@@ -91,7 +112,7 @@ impl Engine {
         let now = self.inner.host.clock.now();
         let st = self.inner.state.borrow();
         let c = &self.inner.config;
-        st.stats.report(
+        let v = st.stats.report(
             BreakerSnapshot {
                 state: st.endpoints.state(now).as_str(),
                 failure_count: st.endpoints.failure_count(),
@@ -100,6 +121,8 @@ impl Engine {
                 trips: st.endpoints.trips(),
             },
             include_details,
-        )
+        );
+        drop(st);
+        self.with_pacing(v)
     }
 }

@@ -115,6 +115,11 @@ impl Engine {
         let pinned = self.pinned(spec.route)?;
         let mut first = Some(first);
         let mut last_error: Option<ApiError> = None;
+        let tokens = spec
+            .request
+            .body
+            .as_deref()
+            .map_or(0, crate::pacing::estimate_tokens);
         loop {
             let permit = match first.take() {
                 Some(p) => p,
@@ -123,18 +128,21 @@ impl Engine {
             while let Some(wait) = self.held() {
                 clock.sleep(wait).await;
             }
-            let ticket = match self.admit_attempt(pinned) {
+            self.pace(pinned, tokens, spec.deadline, id).await?;
+            let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
             };
             let endpoint = ticket.endpoint;
+            let mark = self.start_paced(endpoint, tokens, progress.attempts.get() == 0);
+            progress.mark.set(mark);
             progress.endpoint.set(Some(endpoint));
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
             let request = spec.request_for(endpoint, clock.unix_now());
-            let attempt = Box::pin(self.attempt(spec, request, id));
+            let attempt = Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
             let outcome = match select(attempt, clock.sleep(timeout)).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(ApiError::new(
@@ -190,6 +198,10 @@ impl Engine {
             {
                 return Err(err);
             }
+            // The retry budget keeps an outage from multiplying the load.
+            if !self.retry_allowed(&err, progress.attempts.get(), id) {
+                return Err(err);
+            }
             inner.state.borrow_mut().stats.record_retry(delay);
             self.emit(
                 "retry",
@@ -211,6 +223,7 @@ impl Engine {
         spec: &Spec<'_>,
         request: HttpRequest,
         id: &str,
+        (endpoint, mark): (usize, crate::pacing::Mark),
     ) -> Result<Got, ApiError> {
         let mut resp = self
             .inner
@@ -219,6 +232,7 @@ impl Engine {
             .send(request)
             .await
             .map_err(|e| classify_transport(&e))?;
+        self.observe_limits(endpoint, mark, &resp.headers);
         let ok = (200..300).contains(&resp.status);
         if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
             return read_first_items(resp.body, resp.headers, codec).await;

@@ -15,13 +15,13 @@ mod signals;
 pub use decoders::{bytes_repr, ndjson, sse, xml};
 pub use options::{args, config};
 pub use providers::{errors, reply, stream};
-pub use signals::{classify, hints};
+pub use signals::{classify, hints, ratelimit};
 
 /// A target body: any bytes in, a panic when a property fails.
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name of its libFuzzer binary and corpus directory.
-pub const TARGETS: [(&str, Target); 11] = [
+pub const TARGETS: [(&str, Target); 12] = [
     ("sse", sse),
     ("ndjson", ndjson),
     ("bytes_repr", bytes_repr),
@@ -31,6 +31,7 @@ pub const TARGETS: [(&str, Target); 11] = [
     ("errors", errors),
     ("classify", classify),
     ("hints", hints),
+    ("ratelimit", ratelimit),
     ("config", config),
     ("args", args),
 ];

@@ -81,3 +81,30 @@ pub fn hints(data: &[u8]) {
         "a duration",
     );
 }
+
+/// Rate-limit headers (the selector line holds the clock) and a duration or RFC 3339 time as
+/// the body: whatever they say, the budget they update gives finite waits, and nothing panics.
+pub fn ratelimit(data: &[u8]) {
+    use resilient_core::pacing::{
+        estimate_tokens, parse_duration, parse_limits, parse_rfc3339, Budget,
+    };
+    use resilient_core::time::Instant;
+    let m = message(data);
+    let unix = number(&m.selector, 0) as f64;
+    let limits = parse_limits(&m.headers, unix);
+    for r in [limits.requests, limits.tokens].into_iter().flatten() {
+        check_hint(r.reset.map(Secs::as_f64), "a rate-limit reset");
+    }
+    let text = String::from_utf8_lossy(m.body);
+    check_hint(parse_duration(&text).map(Secs::as_f64), "a Go duration");
+    if let Some(t) = parse_rfc3339(&text) {
+        assert!(t.is_finite(), "an RFC 3339 time gave {t}");
+    }
+    let tokens = estimate_tokens(m.body);
+    let mut b = Budget::default();
+    let now = Instant::from_secs(number(&m.selector, 1) as f64);
+    let mark = b.start(now, tokens);
+    b.observe(now, &limits, mark);
+    let wait = b.wait(now, tokens).as_f64();
+    assert!(wait.is_finite() && wait >= 0.0, "a pacing wait of {wait}");
+}

@@ -83,8 +83,29 @@ async function main(): Promise<void> {
   await ready();
   await init(new URL(wasmUrl, 'http://localhost/'));
   initSync(new Uint8Array(0));
+  // Pacing, budgets and their stats and events.
+  const paced = new OpenAI({
+    rateLimit: { requestsPerMinute: 60, tokensPerMinute: 10_000 }, adaptivePacing: true,
+    retryBudget: { ratio: 0.2, minPerSecond: 10 },
+    endpoints: [{ id: 'a', apiKey: 'k', rateLimit: { tokensPerMinute: 500 }, adaptivePacing: false }],
+  });
+  new OpenAI({ retryBudget: false, rate_limit: { requests_per_minute: 5 }, adaptive_pacing: false });
+  // @ts-expect-error: retryBudget is false or an object
+  new OpenAI({ retryBudget: true });
+  // @ts-expect-error: a misspelled rateLimit field
+  new OpenAI({ rateLimit: { requestPerMinute: 5 } });
+  const rl = paced.getStats().rate_limit;
+  const remaining: number | null = rl.remaining_requests;
+  const allowed: number = paced.generateReport().retry_budget.retries_allowed;
+  paced.on('paced', (ev) => console.log(ev.wait));
+  paced.on('budget', (ev) => console.log(ev.action));
+  console.log(remaining, rl.paced_seconds, rl.reset_at, allowed);
   // The emulator subpaths are typed.
-  const emu: Emulator = await startEmulator({ keys: { openai: 'k' } });
+  const emu: Emulator = await startEmulator({ keys: { openai: 'k' }, rateLimits: { openai: { requestsPerMinute: 60, windowSeconds: 2 } } });
+  emu.setRateLimit('claude', { tokensPerMinute: 1000, style: 'anthropic' });
+  emu.setRateLimit('claude', null);
+  const limited: number | undefined = emu.stats().rateLimited.openai;
+  console.log(limited);
   const base: string = emu.baseUrl('openai');
   // @ts-expect-error: not a provider
   emu.baseUrl('openia');

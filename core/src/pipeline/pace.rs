@@ -1,0 +1,245 @@
+//! Pacing in the pipeline: holding an attempt while a rate limit is spent (the server's, read
+//! from its headers, or the user's `rateLimit`), learning budgets from every reply, and the
+//! retry budget. The arithmetic lives in `crate::pacing`; this file only applies it.
+
+use super::{Deadline, Engine};
+use crate::error::{ApiError, ErrorType};
+use crate::pacing::{parse_limits, Mark, RetryBudget, Window};
+use crate::stats::Usage;
+use crate::time::{Instant, Secs};
+use serde_json::{json, Value};
+
+/// The client-wide pacing state (each endpoint keeps its own budget beside its breaker).
+#[derive(Default)]
+pub(super) struct Pacing {
+    /// Starts counted against the client's `rateLimit`.
+    pub window: Window,
+    pub retries: RetryBudget,
+    pub paced_requests: u64,
+    pub paced_seconds: Secs,
+}
+
+impl Pacing {
+    pub fn reset_counters(&mut self) {
+        self.retries.allowed = 0;
+        self.retries.denied = 0;
+        self.paced_requests = 0;
+        self.paced_seconds = Secs::ZERO;
+    }
+}
+
+impl Engine {
+    /// The hold an attempt needing `tokens` must wait now: for the servers' budgets (over the
+    /// endpoints it may use) and for the user's own `rateLimit` (the client's and each
+    /// endpoint's).
+    #[inline(never)]
+    fn pace_wait(&self, pinned: Option<usize>, tokens: u64, now: Instant) -> (Secs, Secs) {
+        let st = self.inner.state.borrow();
+        let own = self
+            .inner
+            .config
+            .rate_limit
+            .map_or(Secs::ZERO, |l| st.pacing.window.wait(now, l, tokens));
+        let (server, own_endpoint) = st.endpoints.pace_wait(pinned, now, tokens);
+        (server, own.max(own_endpoint))
+    }
+
+    /// Holds the attempt (with its permit: nothing else could start anyway) until the spent
+    /// budget resets. A server's reset further than `maxRetryAfter` fails the call at once as
+    /// `quota_exceeded`, as a server's hint that long would (the user's own `rateLimit` is
+    /// always waited out); a hold that would end past the deadline fails as
+    /// `deadline_exceeded`. Aborts and deadlines end the hold like any wait. The user's window
+    /// is looked at again each second, since a reply's usage may free it early.
+    /// Boxed as a trait object: its body is compiled once, not inlined into each caller's
+    /// state machine (which cost several kB of wasm).
+    pub(super) fn pace<'a>(
+        &'a self,
+        pinned: Option<usize>,
+        tokens: u64,
+        deadline: Option<Deadline>,
+        id: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>> + 'a>> {
+        Box::pin(self.pace_inner(pinned, tokens, deadline, id))
+    }
+
+    async fn pace_inner(
+        &self,
+        pinned: Option<usize>,
+        tokens: u64,
+        deadline: Option<Deadline>,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        let clock = &self.inner.host.clock;
+        let mut counted = false;
+        loop {
+            let now = clock.now();
+            let (server, own) = self.pace_wait(pinned, tokens, now);
+            let wait = server.max(own);
+            if wait == Secs::ZERO {
+                return Ok(());
+            }
+            let max = self.inner.config.max_retry_after;
+            if server > max {
+                return Err(ApiError {
+                    retry_delay: Some(wait.as_f64()),
+                    ..ApiError::new(
+                        ErrorType::QuotaExceeded,
+                        format!("the rate limit is spent until its reset in {wait} s, longer than maxRetryAfter ({max} s)"),
+                    )
+                });
+            }
+            if let Some(d) = deadline {
+                if now + wait > d.at {
+                    return Err(ApiError::new(
+                        ErrorType::DeadlineExceeded,
+                        format!(
+                            "the call's deadline of {} s would pass while it waits {wait} s for the rate limit to reset",
+                            d.secs
+                        ),
+                    ));
+                }
+            }
+            if !counted {
+                counted = true;
+                self.inner.state.borrow_mut().pacing.paced_requests += 1;
+                self.emit(
+                    "paced",
+                    || json!({"wait": wait.as_f64(), "tokens": tokens}),
+                    id,
+                );
+            }
+            let slice = if server >= own {
+                server
+            } else {
+                own.min(Secs::new(1.0)).max(server)
+            };
+            clock.sleep(slice).await;
+            let mut st = self.inner.state.borrow_mut();
+            st.pacing.paced_seconds = st.pacing.paced_seconds + (clock.now() - now);
+        }
+    }
+
+    /// An attempt starts on `endpoint`: it is counted against every budget it uses.
+    #[inline(never)]
+    pub(super) fn start_paced(&self, endpoint: usize, tokens: u64, first: bool) -> Mark {
+        let now = self.inner.host.clock.now();
+        let mut st = self.inner.state.borrow_mut();
+        let st = &mut *st;
+        if first {
+            st.pacing.retries.first_attempt(now);
+        }
+        if self.inner.config.rate_limit.is_some() {
+            st.pacing.window.start(now, tokens);
+        }
+        match st.endpoints.list.get_mut(endpoint) {
+            Some(e) => {
+                if e.rate_limit.is_some() {
+                    e.window.start(now, tokens);
+                }
+                e.budget.start(now, tokens)
+            }
+            None => Mark::default(),
+        }
+    }
+
+    /// A reply arrived: its rate-limit headers (any status) update the endpoint's budget.
+    #[inline(never)]
+    pub(super) fn observe_limits(&self, endpoint: usize, mark: Mark, headers: &[(String, String)]) {
+        let limits = parse_limits(headers, self.inner.host.clock.unix_now());
+        if limits.is_empty() {
+            return;
+        }
+        let now = self.inner.host.clock.now();
+        if let Some(e) = self
+            .inner
+            .state
+            .borrow_mut()
+            .endpoints
+            .list
+            .get_mut(endpoint)
+        {
+            e.budget.observe(now, &limits, mark);
+        }
+    }
+
+    /// The reply's usage replaces the token estimate in the user's windows.
+    #[inline(never)]
+    pub(super) fn correct_usage(&self, endpoint: Option<usize>, mark: Mark, usage: Option<Usage>) {
+        let Some(u) = usage else { return };
+        let actual = u.total.max(u.prompt + u.completion);
+        let mut st = self.inner.state.borrow_mut();
+        st.pacing.window.correct(mark, actual);
+        if let Some(e) = endpoint.and_then(|i| st.endpoints.list.get_mut(i)) {
+            e.window.correct(mark, actual);
+        }
+    }
+
+    /// Whether the retry budget lets this retry go; a refusal is counted and told.
+    #[inline(never)]
+    pub(super) fn retry_allowed(&self, err: &ApiError, attempt: u32, id: &str) -> bool {
+        let Some(cfg) = self.inner.config.retry_budget else {
+            return true;
+        };
+        let now = self.inner.host.clock.now();
+        let ok = self
+            .inner
+            .state
+            .borrow_mut()
+            .pacing
+            .retries
+            .try_retry(now, cfg);
+        if !ok {
+            self.emit(
+                "budget",
+                || json!({"action": "retry_denied", "attempt": attempt, "type": err.kind.as_str(), "status": err.status}),
+                id,
+            );
+        }
+        ok
+    }
+
+    /// `getStats()`'s `rate_limit` and `retry_budget`, for all endpoints or one.
+    #[inline(never)]
+    pub(super) fn pacing_stats(&self, endpoint: Option<usize>) -> (Value, Value) {
+        let clock = &self.inner.host.clock;
+        let (now, unix) = (clock.now(), clock.unix_now());
+        let st = self.inner.state.borrow();
+        let list: Vec<_> = match endpoint {
+            Some(i) => st.endpoints.list.get(i).into_iter().collect(),
+            None => st.endpoints.list.iter().collect(),
+        };
+        let mut requests: Option<u64> = None;
+        let mut tokens: Option<u64> = None;
+        let mut reset: Option<Instant> = None;
+        for e in list {
+            for (dim, sum) in [
+                (&e.budget.requests, &mut requests),
+                (&e.budget.tokens, &mut tokens),
+            ] {
+                if let (Some(r), true) = (dim.remaining, now < dim.reset_at) {
+                    *sum = Some(sum.unwrap_or(0) + r);
+                    reset = Some(reset.map_or(dim.reset_at, |x: Instant| {
+                        if dim.reset_at < x {
+                            dim.reset_at
+                        } else {
+                            x
+                        }
+                    }));
+                }
+            }
+        }
+        let p = &st.pacing;
+        let rate = json!({
+            "paced_requests": p.paced_requests,
+            "paced_seconds": p.paced_seconds.as_f64(),
+            "remaining_requests": requests,
+            "remaining_tokens": tokens,
+            "reset_at": reset.map(|r| unix + (r - now).as_f64()),
+        });
+        let budget = json!({
+            "retries_allowed": p.retries.allowed,
+            "retries_denied": p.retries.denied,
+        });
+        (rate, budget)
+    }
+}
