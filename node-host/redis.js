@@ -55,8 +55,15 @@ export function redisStore(options = {}) {
   const owned = !given ? open(url, timeout) : null;
   if (owned) owned.then((c) => { client = c; }, (err) => { failure = err; });
 
-  // A command to a server that is down fails at once (a given client would queue it).
-  const ready = () => {
+  // Our own client's first connection is waited for (within the driver's timeout), so a store
+  // made at start-up counts no errors; after that, a command to a server that is down fails at
+  // once (a given client would queue it).
+  let connecting = owned?.then((c) => (c.isReady ? c : new Promise((res) => c.once('ready', () => res(c)))));
+  const ready = async () => {
+    if (connecting) {
+      await connecting;
+      connecting = null;
+    }
     if (failure) throw failure;
     if (!client || client.isReady === false) throw offline();
     return client;
@@ -69,7 +76,7 @@ export function redisStore(options = {}) {
     pollInterval,
     /** Raises each entry's piece to its time (later times win), with a TTL to match. */
     async write(entries) {
-      const c = ready();
+      const c = await ready();
       const now = Date.now();
       try {
         await Promise.all(entries.map((e) => {
@@ -85,7 +92,7 @@ export function redisStore(options = {}) {
     },
     /** Every live piece of `scopes`, as entries `{ scope, piece, until }` (Unix seconds). */
     async read(scopes) {
-      const c = ready();
+      const c = await ready();
       const pairs = scopes.flatMap((scope) => PIECES.map((piece) => [scope, piece]));
       let values;
       try {

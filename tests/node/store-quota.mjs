@@ -1,0 +1,65 @@
+// Prints figures (a command, not a test: `node --preserve-symlinks store-quota.mjs` from
+// tests/node): 4 processes x 250 calls on one key against the emulator enforcing 120 requests
+// per minute for it (the minute scaled to WINDOW s), with adaptive pacing on, with and without
+// the Redis state store: 429s sent by the emulator, failures, seconds and the ideal.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startEmulator } from '../../node-host/emulator/index.js';
+import { freePort, startRedis, waitFor } from './redis-server.js';
+
+const PROCESSES = 4;
+const CALLS = 250;
+const LIMIT = 120;
+const WINDOW = Number(process.env.WINDOW ?? 3);
+const WORKER = fileURLToPath(new URL('./store-worker.mjs', import.meta.url));
+
+async function run(emu, redis, key) {
+  emu.reset();
+  emu.setRateLimit('openai', { requestsPerMinute: LIMIT, windowSeconds: WINDOW });
+  const done = [];
+  let ready = 0;
+  const workers = Array.from({ length: PROCESSES }, () => {
+    const child = spawn(process.execPath, ['--preserve-symlinks', WORKER, JSON.stringify({
+      redis: redis?.url, baseUrl: emu.baseUrl('openai'), key, mode: 'load', calls: CALLS,
+    })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdout.on('data', (d) => {
+      for (const line of String(d).split('\n')) {
+        if (line === 'ready') ready++;
+        else if (line.startsWith('done ')) done.push(JSON.parse(line.slice(5)));
+      }
+    });
+    return child;
+  });
+  await waitFor(() => ready === PROCESSES, 30_000, 'workers ready');
+  if (redis) await new Promise((r) => setTimeout(r, 300)); // every store has read once
+  const started = Date.now();
+  for (const w of workers) w.stdin.write('go\n');
+  await waitFor(() => done.length === PROCESSES, 600_000, 'workers done');
+  const seconds = (Date.now() - started) / 1000;
+  const total = PROCESSES * CALLS;
+  const sent = emu.requestsFor('openai');
+  const burst = (sent[LIMIT - 1].at - sent[0].at) / 1000;
+  const ideal = (total / LIMIT - 1) * WINDOW + burst;
+  return {
+    store: redis ? 'redis' : 'none',
+    limited: emu.stats().rateLimited.openai,
+    failed: done.reduce((n, d) => n + d.failed, 0),
+    attempts: sent.length,
+    seconds: Number(seconds.toFixed(2)),
+    ideal: Number(ideal.toFixed(2)),
+    overIdeal: `${(((seconds / ideal) - 1) * 100).toFixed(1)} %`,
+    storeErrors: done.reduce((n, d) => n + (d.stats.state_store?.errors ?? 0), 0),
+  };
+}
+
+const emu = await startEmulator();
+const redis = await startRedis(await freePort());
+try {
+  for (const [name, r] of [['without', null], ['with', redis]]) {
+    const f = await run(emu, r, `sk-quota-${name}-0123456789`);
+    console.log(`store-quota figures (${PROCESSES} x ${CALLS} calls, ${LIMIT}/min in ${WINDOW} s windows): ${JSON.stringify(f)}`);
+  }
+} finally {
+  await redis.stop();
+  await emu.close();
+}
