@@ -27,6 +27,7 @@ pub mod host;
 pub mod pipeline;
 pub mod providers;
 pub mod queue;
+pub mod router;
 pub mod secret;
 pub mod stats;
 pub mod stream;

@@ -32,3 +32,4 @@ export function init() {
   return Promise.resolve();
 }
 export function initSync() {}
+export { createRouter } from './router.js';

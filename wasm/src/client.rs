@@ -279,6 +279,7 @@ impl ClientCore {
             priority,
             timeout: args.timeout,
             deadline: args.deadline,
+            max_retries: args.max_retries,
             cancel: Some(cancel),
             route: Route {
                 pinned: args.endpoint_id,
@@ -428,7 +429,7 @@ impl ClientCore {
             if let Some(k) = args.rest.keys().next() {
                 return Err(providers::bad_argument(
                     k,
-                    "is not a makeRequest option (method, headers, signal, priority, timeout, deadline, endpointId)",
+                    "is not a makeRequest option (method, headers, signal, priority, timeout, deadline, maxRetries, endpointId)",
                 ));
             }
             let body = from_js(data).map_err(|e| {

@@ -3,9 +3,11 @@
 mod client;
 mod convert;
 mod host;
+mod router;
 mod signals;
 mod stream;
 
+pub use router::RouterCore;
 pub use stream::ChatStream;
 
 use client::ClientCore;
