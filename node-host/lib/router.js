@@ -131,9 +131,11 @@ class Router {
     }
   }
 
-  /** The members to try for a new call, in order. */
-  async #plan() {
-    if (!this.#core) await this.#pending;
+  /**
+   * The members to try for a new call, in order. Synchronous once the engine is there, so a
+   * call's plan and its `started` land before the next call plans (least-loaded counts it).
+   */
+  #plan() {
     const loads = this.#members.map((m) => (m.client.queueLength ?? 0) + (m.client.activeRequests ?? 0));
     const admits = this.#members.map((m) => (m.client.checkCircuitBreaker() ? 1 : 0));
     return Array.from(this.#core.plan(loads, admits));
@@ -144,7 +146,8 @@ class Router {
    * the member not to retry (another member remains). Returns `[result, index]`.
    */
   async #route(call, attempt) {
-    const order = await this.#plan();
+    if (!this.#core) await this.#pending;
+    const order = this.#plan();
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
       const more = k < order.length - 1;
