@@ -24,14 +24,7 @@ impl RouterCore {
         strategy: Option<String>,
         fallback_on: Option<String>,
     ) -> Result<RouterCore, JsValue> {
-        let names: Option<Vec<Option<String>>> = fallback_on.map(|joined| {
-            joined
-                .split(',')
-                .filter(|n| !n.is_empty())
-                .map(|n| Some(n.to_string()))
-                .collect()
-        });
-        parse_options(strategy.as_deref(), names.as_deref(), &weights)
+        parse_options(strategy.as_deref(), fallback_on.as_deref(), &weights)
             .map(RouterCore)
             .map_err(|m| config_error(&m))
     }

@@ -32,12 +32,12 @@ impl Strategy {
     }
 }
 
-/// A router from `strategy` (None: `'fallback'`), `fallback_on` (None: the default list; each
-/// entry an error type name, None for an entry that is not a string) and one weight per
-/// member (a number > 0; NaN for a weight that is not a number).
+/// A router from `strategy` (None: `'fallback'`), `fallback_on` (None: the default list; else
+/// error type names joined with commas, as the host passes them) and one weight per member
+/// (a number > 0; NaN for a weight that is not a number).
 pub fn parse_options(
     strategy: Option<&str>,
-    fallback_on: Option<&[Option<String>]>,
+    fallback_on: Option<&str>,
     weights: &[f64],
 ) -> Result<Router, String> {
     if weights.is_empty() {
@@ -50,42 +50,30 @@ pub fn parse_options(
     }
     let strategy = match strategy {
         None => Strategy::Fallback,
-        Some(s) => STRATEGIES
-            .iter()
-            .find(|(n, _)| *n == s)
-            .map(|(_, x)| *x)
-            .ok_or_else(|| {
-                format!(
+        Some(s) => match STRATEGIES.iter().find(|(n, _)| *n == s) {
+            Some((_, x)) => *x,
+            None => {
+                return Err(format!(
                     "createRouter: option `strategy` accepts 'fallback', 'round-robin', \
                      'least-loaded' or 'latency' (got '{s}')"
-                )
-            })?,
+                ))
+            }
+        },
     };
-    let fallback_on = match fallback_on {
-        None => DEFAULT_FALLBACK_ON.to_vec(),
-        Some(names) => {
-            let mut out = Vec::with_capacity(names.len());
-            for name in names {
-                match name.as_deref().and_then(ErrorType::parse) {
-                    Some(t) => out.push(t),
-                    None => {
-                        let mut all = String::new();
-                        for t in ErrorType::ALL {
-                            if !all.is_empty() {
-                                all.push_str(", ");
-                            }
-                            all.push_str(t.as_str());
-                        }
-                        return Err(format!(
-                            "createRouter: option `fallbackOn` accepts an array of error types \
-                             ({all}); got '{}'",
-                            name.as_deref().unwrap_or("a value that is not a string")
-                        ));
-                    }
+    let mut types = DEFAULT_FALLBACK_ON.to_vec();
+    if let Some(names) = fallback_on {
+        types.clear();
+        for name in names.split(',').filter(|n| !n.is_empty()) {
+            match ErrorType::parse(name) {
+                Some(t) => types.push(t),
+                None => {
+                    return Err(format!(
+                        "createRouter: option `fallbackOn` accepts an array of the error types of \
+                         docs/api.md, such as 'rate_limit_exceeded' or 'server_error' (got '{name}')"
+                    ))
                 }
             }
-            out
         }
-    };
-    Ok(Router::new(strategy, fallback_on, weights))
+    }
+    Ok(Router::new(strategy, types, weights))
 }
