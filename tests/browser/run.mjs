@@ -197,6 +197,37 @@ const CASES = [
     },
   },
   {
+    name: 'createRouter falls over from OpenAI to Claude in the page',
+    async run(page, { emu, base }) {
+      emu.script('openai', [{ error: 'server' }, { error: 'server' }]);
+      const got = await page.evaluate(async ({ base, keys }) => {
+        const { OpenAI, Claude, createRouter } = window.client;
+        const router = createRouter([
+          new OpenAI({ apiKey: keys.openai, baseUrl: base.openai }),
+          new Claude({ apiKey: keys.claude, baseUrl: base.claude }),
+        ]);
+        const moves = [];
+        router.on('fallback', (e) => moves.push(`${e.from_provider}->${e.to_provider}:${e.type}`));
+        const r = await router.chat({ messages: [{ role: 'user', content: 'routed in the page' }] });
+        let streamed = '';
+        let by = null;
+        for await (const item of router.chatStream({ messages: [{ role: 'user', content: 'streamed' }] })) {
+          streamed += item.delta;
+          by = item.provider;
+        }
+        return { text: r.text, provider: r.provider, member: r.member, moves, streamed, by, calls: router.getStats().router.calls };
+      }, { base, keys: KEYS });
+      assert.equal(got.text, 'echo: routed in the page');
+      assert.equal(got.provider, 'claude');
+      assert.equal(got.member, 1);
+      assert.deepEqual(got.moves, ['openai->claude:server_error', 'openai->claude:server_error']);
+      assert.equal(got.streamed, 'echo: streamed');
+      assert.equal(got.by, 'claude');
+      assert.equal(got.calls, 2);
+      assert.equal(requestsOf(emu, 'openai').length, 2, 'one attempt per call on OpenAI');
+    },
+  },
+  {
     name: 'Claude chat (anthropic-dangerous-direct-browser-access: true)',
     async run(page, { emu, base }) {
       const got = await page.evaluate(async ({ base, key }) => {
