@@ -101,6 +101,7 @@ impl Member {
             .iter()
             .map(|(_, s)| (s.as_f64(), 0.0))
             .collect();
+        // `rank` sorts the values; the indexes it moves along are not needed here.
         let mut idx: Vec<usize> = (0..v.len()).collect();
         rank(&mut idx, &mut v);
         let mid = v.len().checked_sub(1)? / 2;

@@ -4,6 +4,7 @@
 // distribution; events, stats and option errors.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { OpenAI, Claude, Gemini, createRouter, ApiError } from 'resilient-api-client';
 import { startEmulator } from '../../node-host/emulator/index.js';
 import { expectApiError, say, TEST_TIMEOUT } from './support.js';
@@ -310,6 +311,11 @@ describe('observing and options', () => {
     assert.throws(() => createRouter([openai], { fallbackOn: ['rate_limit', 'timeout'] }), /`fallbackOn`.*'rate_limit'/);
     assert.throws(() => createRouter([openai], { fallbackOn: 'timeout' }), /`fallbackOn`/);
     assert.throws(() => createRouter([openai], { retries: 2 }), /unknown option `retries`/);
+  });
+
+  test('createRouter is exported by the CommonJS entry too, the same function', () => {
+    const cjs = createRequire(import.meta.url)('resilient-api-client');
+    assert.equal(cjs.createRouter, createRouter);
   });
 
   test('maxRetries is a call option on clients too', TEST_TIMEOUT, async () => {
