@@ -13,6 +13,7 @@ use super::openai::{
     ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
+use super::shared::read::{self, Fields};
 use super::shared::replies::{
     chat_result, first_choice, parse_models, server_json, usage_of, ChatReply, Completion,
 };
@@ -359,31 +360,23 @@ fn rerank_request(
     Ok((post(config, "v3/rerank", &body), model, texts.len(), top_n))
 }
 
-#[derive(Deserialize)]
-struct RerankOut {
-    results: Vec<RerankHit>,
-}
-
-#[derive(Deserialize)]
-struct RerankHit {
-    index: usize,
-    relevance_score: f64,
-}
-
+/// `{results: [{index, relevance_score}]}`.
 fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    let out: RerankOut = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a rerank result", e))?;
-    if out.results.iter().any(|h| h.index >= texts) {
+    const F: Fields = Fields {
+        what: "the response is not a rerank result",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let ranked = F
+        .array(&v, "results")?
+        .iter()
+        .map(|h| Ok((F.index(h, "index")?, F.number(h, "relevance_score")?)))
+        .collect::<Result<Vec<(usize, f64)>, ApiError>>()?;
+    if ranked.iter().any(|h| h.0 >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,
             "a rerank result points past the texts sent",
         ));
     }
-    let ranked = out
-        .results
-        .iter()
-        .map(|h| (h.index, h.relevance_score))
-        .collect();
     Ok(ranked_json(ranked, top_n))
 }
 
