@@ -56,7 +56,7 @@ impl Fields<'_> {
     }
 
     /// A field that may be absent or null.
-    fn optional<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v Value>, ApiError> {
+    pub fn optional<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v Value>, ApiError> {
         Ok(self.object(v)?.get(key).filter(|x| !x.is_null()))
     }
 
@@ -83,6 +83,15 @@ impl Fields<'_> {
     pub fn opt_number(self, v: &Value, key: &str) -> Result<Option<f64>, ApiError> {
         self.optional(v, key)?
             .map(|x| x.as_f64().ok_or_else(|| self.wrong(key, "is not a number")))
+            .transpose()
+    }
+
+    pub fn opt_count(self, v: &Value, key: &str) -> Result<Option<u64>, ApiError> {
+        self.optional(v, key)?
+            .map(|x| {
+                x.as_u64()
+                    .ok_or_else(|| self.wrong(key, "is not a whole number >= 0"))
+            })
             .transpose()
     }
 
@@ -114,6 +123,8 @@ mod tests {
         assert_eq!(F.number(&v, "f").unwrap(), 1.5);
         assert_eq!(F.number(&v, "i").unwrap(), 2.0);
         assert_eq!(F.opt_number(&v, "n").unwrap(), None);
+        assert_eq!(F.opt_count(&v, "i").unwrap(), Some(2));
+        assert!(F.opt_count(&v, "f").is_err());
         assert_eq!(F.opt_string(&v, "zz").unwrap(), None);
         assert_eq!(F.array(&v, "a").unwrap().len(), 1);
         for (key, e) in [
