@@ -15,23 +15,20 @@ use super::openai::{
 use super::shared::args::{fields, model_or_default, object};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, first_choice, parse_models, server_json, usage_of, ChatReply, Completion,
+    chat_result, parse_models, read_completion, server_json, usage_of, ChatReply,
 };
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
 use super::shared::urls::{encode_segment, with_base_url};
 use super::{
-    bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
-    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
+    Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 pub struct Ovms;
 
@@ -316,25 +313,23 @@ fn completion_request(
     Ok((req, model))
 }
 
-#[derive(Deserialize)]
-struct TextChoice<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
 /// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
-    let c: Completion<TextChoice, IgnoredAny> = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a text completion", e))?;
-    let choice = first_choice(&c.choices)?;
+    const F: Fields = Fields {
+        what: "the response is not a text completion",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    // `choices: [{text, finish_reason}]`; any `usage` is accepted here and read by usage_of.
+    let c = read_completion(&v, F, |c, f| {
+        Ok((f.opt_string(c, "text")?, f.opt_string(c, "finish_reason")?))
+    })?;
+    let (text, finish) = c.first;
     let reply_says = ChatReply {
-        text: choice.text.as_deref().unwrap_or(""),
-        model: c.model.as_deref(),
-        finish_reason: choice.finish_reason.as_deref(),
+        text: text.unwrap_or(""),
+        model: c.model,
+        finish_reason: finish,
         usage: usage_of(&reply.body).unwrap_or_default(),
-        id: c.id.as_deref(),
+        id: c.id,
     };
     Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }

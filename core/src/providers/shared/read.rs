@@ -95,6 +95,16 @@ impl Fields<'_> {
             .transpose()
     }
 
+    /// A count that reads as 0 when absent (a null is still wrong, as for a derived `u64`).
+    pub fn count_or_zero(self, v: &Value, key: &str) -> Result<u64, ApiError> {
+        match self.object(v)?.get(key) {
+            None => Ok(0),
+            Some(x) => x
+                .as_u64()
+                .ok_or_else(|| self.wrong(key, "is not a whole number >= 0")),
+        }
+    }
+
     pub fn string<'v>(self, v: &'v Value, key: &str) -> Result<&'v str, ApiError> {
         self.required(v, key)?
             .as_str()
@@ -125,6 +135,8 @@ mod tests {
         assert_eq!(F.opt_number(&v, "n").unwrap(), None);
         assert_eq!(F.opt_count(&v, "i").unwrap(), Some(2));
         assert!(F.opt_count(&v, "f").is_err());
+        assert_eq!(F.count_or_zero(&v, "zz").unwrap(), 0);
+        assert!(F.count_or_zero(&v, "n").is_err());
         assert_eq!(F.opt_string(&v, "zz").unwrap(), None);
         assert_eq!(F.array(&v, "a").unwrap().len(), 1);
         for (key, e) in [
