@@ -229,4 +229,48 @@ mod tests {
             ErrorType::DecodeError
         );
     }
+
+    const F: Fields = Fields { what: "reply" };
+
+    fn text<'v>(c: &'v Value, f: Fields) -> Result<Option<&'v str>, ApiError> {
+        f.opt_string(c, "text")
+    }
+
+    #[test]
+    fn a_completion_is_read_as_the_derived_reader_did() {
+        let v = serde_json::json!({"id": "i", "model": "m", "choices": [{"text": "a"}, {}]});
+        let c = read_completion(&v, F, text).unwrap();
+        assert_eq!((c.id, c.model, c.first), (Some("i"), Some("m"), Some("a")));
+        // No choices (absent or empty) is no `choices[0]`; null, a bad later choice or a
+        // wrongly typed id is a broken reply.
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"choices": []}),
+            serde_json::json!({"choices": null}),
+            serde_json::json!({"choices": [{"text": "a"}, {"text": 1}]}),
+            serde_json::json!({"id": 5, "choices": [{}]}),
+        ] {
+            let e = read_completion(&bad, F, text).err().unwrap();
+            assert_eq!(e.kind, ErrorType::DecodeError, "{bad}");
+        }
+    }
+
+    #[test]
+    fn openai_usage_counts_absent_as_zero_and_null_as_wrong() {
+        let u = |v: Value| read_openai_usage(&serde_json::json!({ "usage": v }), F);
+        let got = u(serde_json::json!({"prompt_tokens": 2})).unwrap().unwrap();
+        assert_eq!((got.prompt, got.completion, got.total), (2, 0, 2));
+        let got =
+            u(serde_json::json!({"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 9}));
+        assert_eq!(got.unwrap().unwrap().total, 9);
+        assert!(u(Value::Null).unwrap().is_none());
+        for bad in [
+            serde_json::json!({"prompt_tokens": null}),
+            serde_json::json!({"completion_tokens": -1}),
+            serde_json::json!({"total_tokens": 1.5}),
+            serde_json::json!("usage"),
+        ] {
+            assert_eq!(u(bad).unwrap_err().kind, ErrorType::DecodeError);
+        }
+    }
 }
