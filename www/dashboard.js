@@ -1,20 +1,17 @@
-// The live dashboard: one client per selected provider (the package imported exactly as an
-// app imports it: the browser entry with its wasm, over HTTP), a workload generator, fault
-// controls that post to the dashboard server's emulator, per-provider charts sampled from
-// getStats() and the client's events, and generateReport() as tables.
+// The live dashboard: one client per selected provider, a workload generator, fault controls
+// that post to the dashboard server's emulator, per-provider charts, and generateReport() as
+// tables. The clients and the workload run in a module worker (engine-worker.js, which imports
+// the package as an app would); this page mirrors the samples it sends and draws them.
 //
 // URL parameters prefill the controls: providers=openai,claude and any control's id
 // (rate, resetTimeout, failureThreshold, ...); window=30 charts the last 30 s; autostart=1
-// starts the workload.
-// For tests and the curious: window.__dashboard (clients, monitors, charts, workload) and
+// starts the workload; drawEveryFrame=1 redraws every chart every frame.
+// For tests and the curious: window.__dashboard (view: the mirrored samples, getStats() and
+// workload counters per provider; charts; sync() and reports(), which ask the worker) and
 // window.__frameStats (frame times, see below).
-import { createClient, ready, version } from '../node-host/index.js';
 import { StateChart, TimeChart } from './charts.js';
-import { Monitor } from './monitor.js';
-import { Workload } from './workload.js';
 import { downloadJson, renderReports } from './report.js';
 
-const SAMPLE_MS = 250;
 const KEYS = { openai: 'sk-dashboard', groq: 'gsk-dashboard', claude: 'sk-ant-dashboard', gemini: 'AIzaDashboard' };
 const CLIENT_FIELDS = ['maxConcurrentRequests', 'queueSize', 'timeout', 'maxRetries', 'initialRetryDelay', 'maxRetryDelay', 'failureThreshold', 'resetTimeout'];
 
@@ -22,8 +19,10 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 // Seconds of history the charts show (`window=` in the URL; 60 by default).
 const WINDOW_SEC = Math.min(600, Math.max(5, Number(params.get('window')) || 60));
-const t0 = performance.now();
-const clock = () => (performance.now() - t0) / 1000;
+// Seconds since the page started, on the clock the worker shares (performance.timeOrigin).
+const epoch = () => (performance.timeOrigin + performance.now()) / 1000;
+const t0 = epoch();
+const clock = () => epoch() - t0;
 const num = (id) => Number($(id).value);
 
 // Frame times: rAF deltas (the whole frame, page work included) and the charts' draw time.
@@ -56,15 +55,67 @@ try {
 }
 const push = (list, v) => {
   list.push(v);
-  if (list.length > 20_000) list.shift();
+  if (list.length > 5000) list.shift();
 };
 
 let config;
-let clients = {};
-let monitors = {};
+let version = '';
+let worker;
+let view = {}; // provider -> Mirror
 let charts = {};
-let workload;
+let workloadState = null;
 let dirty = true;
+
+/** What the page knows of one provider: the worker's samples, its breaker and getStats(). */
+class Mirror {
+  constructor() {
+    this.samples = [];
+    this.transitions = [];
+    this.stats = null;
+    this.circuitState = 'CLOSED';
+    // Counter deltas of samples that scrolled out: dropped + the samples' deltas = getStats().
+    this.dropped = {};
+  }
+
+  apply(d) {
+    this.samples.push(...d.samples);
+    const last = this.samples[this.samples.length - 1];
+    const keep = last ? last.t - WINDOW_SEC - 5 : 0;
+    while (this.samples.length > 2 && this.samples[1].t < keep) {
+      const old = this.samples.shift();
+      for (const [k, v] of Object.entries(old)) if (k.endsWith('N') && v) this.dropped[k] = (this.dropped[k] || 0) + v;
+    }
+    this.transitions = d.transitions;
+    this.stats = d.stats;
+    this.circuitState = d.circuitState;
+  }
+}
+
+function applyTick(msg) {
+  for (const [p, d] of Object.entries(msg.data)) view[p]?.apply(d);
+  workloadState = msg.workload;
+  window.__dashboard.workload = workloadState;
+  dirty = true;
+}
+
+let asked = 0;
+const answers = new Map();
+/** Asks the worker (`reports`, or `sync`: a sample now with getStats() read with it). */
+function ask(what) {
+  const id = ++asked;
+  worker.postMessage({ type: 'ask', id, what });
+  return new Promise((resolve, reject) => answers.set(id, { resolve, reject }));
+}
+
+async function sync() {
+  const data = await ask('sync');
+  applyTick(data.tick);
+  return data.stats;
+}
+
+function reports() {
+  return ask('reports');
+}
 
 function showError(text) {
   $('error').hidden = false;
@@ -74,6 +125,8 @@ function showError(text) {
 function clientOptions() {
   const o = {};
   for (const f of CLIENT_FIELDS) o[f] = num(f);
+  // Only when asked: a build without pacing refuses the option (and the page shows why).
+  if ($('requestsPerMinute').value !== '') o.rateLimit = { requestsPerMinute: num('requestsPerMinute') };
   return o;
 }
 
@@ -114,29 +167,47 @@ function providerPanel(p) {
   return { box, charts: c };
 }
 
+let building = null;
+/** New clients in the worker for the selected providers and options; resolves once built. */
 function buildClients() {
-  workload?.stop();
-  for (const m of Object.values(monitors)) m.close();
-  clients = {};
-  monitors = {};
+  building?.reject(new Error('superseded'));
+  const providers = selectedProviders();
+  worker.postMessage({
+    type: 'build', providers, t0, windowSec: WINDOW_SEC,
+    baseUrls: config.providers, keys: KEYS, options: clientOptions(), workload: workloadOptions(),
+  });
+  return new Promise((resolve, reject) => {
+    building = { resolve, reject };
+  });
+}
+
+function built(msg) {
+  const b = building;
+  building = null;
+  if (msg.error) {
+    // A refused option: shown; the running clients stay and the controls can correct it.
+    showError(msg.error);
+    b?.reject(new Error(msg.error));
+    return;
+  }
+  $('error').hidden = true;
+  version = msg.version;
+  $('meta').textContent = `package ${version} · emulator ${config.origin} · clients in a worker`;
+  view = {};
   charts = {};
   $('providers').replaceChildren();
-  const options = clientOptions();
-  for (const p of selectedProviders()) {
-    clients[p] = createClient(p, { ...options, baseUrl: config.providers[p], ...(KEYS[p] ? { apiKey: KEYS[p] } : {}) });
-    monitors[p] = new Monitor(p, clients[p], { clock, windowSec: WINDOW_SEC });
+  for (const p of msg.providers) {
+    view[p] = new Mirror();
     const panel = providerPanel(p);
     $('providers').append(panel.box);
     charts[p] = panel.charts;
   }
-  workload = new Workload(clients, workloadOptions());
-  window.__dashboard.clients = clients;
-  window.__dashboard.monitors = monitors;
+  window.__dashboard.view = view;
   window.__dashboard.charts = charts;
-  window.__dashboard.workload = workload;
   $('start').disabled = false;
   $('stop').disabled = true;
   dirty = true;
+  b?.resolve(msg.providers);
 }
 
 function workloadOptions() {
@@ -148,15 +219,10 @@ function workloadOptions() {
   };
 }
 
-function sampleAll() {
-  for (const m of Object.values(monitors)) m.sample();
-  dirty = true;
-}
-
 function drawAll() {
   const now = clock();
   for (const [p, c] of Object.entries(charts)) {
-    const m = monitors[p];
+    const m = view[p];
     const s = m.samples;
     c.calls.draw(s, now);
     c.latency.draw(s, now);
@@ -168,8 +234,9 @@ function drawAll() {
   // Text after every canvas: DOM writes between draws would not force layouts anyway (sizes
   // are cached), but this keeps the frame's writes together.
   for (const [p, c] of Object.entries(charts)) {
-    const st = monitors[p].last;
-    c.summary.textContent = `${clients[p].circuitState} · ${st.total_requests} calls, ${st.successful_requests} ok, ${st.failed_requests} failed, ${st.rejected_requests} rejected · ${st.retried_requests} retries · queue ${st.queue.length}/${st.queue.peak_length} peak`;
+    const st = view[p].stats;
+    if (!st) continue;
+    c.summary.textContent = `${view[p].circuitState} · ${st.total_requests} calls, ${st.successful_requests} ok, ${st.failed_requests} failed, ${st.rejected_requests} rejected · ${st.retried_requests} retries · queue ${st.queue.length}/${st.queue.peak_length} peak`;
   }
 }
 
@@ -191,8 +258,9 @@ function showFrames() {
   const f = frameStats.summary();
   const ms = (v) => (v == null ? '-' : v.toFixed(1));
   $('frames').textContent = `frame p50 ${ms(f.frame.p50)} ms, p99 ${ms(f.frame.p99)}, max ${ms(f.frame.max)} · draw p99 ${ms(f.draw.p99)} ms, max ${ms(f.draw.max)}`;
-  if (workload) {
-    $('workload-status').textContent = `${workload.running ? 'running' : 'stopped'}: ${workload.made} made, ${workload.settled} settled, ${workload.pending} pending, ${workload.skipped} skipped (outstanding cap)`;
+  const w = workloadState;
+  if (w) {
+    $('workload-status').textContent = `${w.running ? 'running' : 'stopped'}: ${w.made} made, ${w.settled} settled, ${w.pending} pending, ${w.skipped} skipped (outstanding cap)`;
   }
 }
 
@@ -228,31 +296,20 @@ function guard(fn) {
   return () => Promise.resolve().then(fn).catch((e) => showError(e.message));
 }
 
-function reports() {
-  return Object.fromEntries(Object.entries(clients).map(([p, c]) => [p, c.generateReport({ includeDetails: true })]));
-}
-
 function wire() {
   $('apply-clients').onclick = guard(buildClients);
-  $('reset-stats').onclick = () => {
-    for (const [p, c] of Object.entries(clients)) {
-      c.resetStats();
-      monitors[p].close();
-      monitors[p] = new Monitor(p, c, { clock, windowSec: WINDOW_SEC });
-    }
-    dirty = true;
-  };
+  $('reset-stats').onclick = () => worker.postMessage({ type: 'resetStats' });
   for (const id of ['rate', 'concurrency', 'mix-chat', 'mix-stream', 'mix-embed', 'mix-models', 'prio-high', 'prio-normal', 'prio-low']) {
-    $(id).onchange = () => workload?.set(workloadOptions());
+    $(id).onchange = () => worker.postMessage({ type: 'workload', options: workloadOptions() });
   }
   $('start').onclick = () => {
-    workload.set(workloadOptions());
-    workload.start();
+    worker.postMessage({ type: 'workload', options: workloadOptions() });
+    worker.postMessage({ type: 'start' });
     $('start').disabled = true;
     $('stop').disabled = false;
   };
   $('stop').onclick = () => {
-    workload.stop();
+    worker.postMessage({ type: 'stop' });
     $('start').disabled = false;
     $('stop').disabled = true;
   };
@@ -269,15 +326,33 @@ function wire() {
     $('error-rate-value').textContent = '0';
     return postFaults({ clear: true });
   });
-  $('refresh-report').onclick = () => renderReports($('reports'), reports());
-  $('download-report').onclick = () => downloadJson({ version, at: new Date().toISOString(), reports: reports() }, 'resilient-report.json');
+  $('refresh-report').onclick = guard(async () => renderReports($('reports'), await reports()));
+  $('download-report').onclick = guard(async () => downloadJson({ version, at: new Date().toISOString(), reports: await reports() }, 'resilient-report.json'));
+}
+
+function startWorker() {
+  worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (e) => {
+    const msg = e.data;
+    if (msg.type === 'tick') applyTick(msg);
+    else if (msg.type === 'built') built(msg);
+    else if (msg.type === 'answer') {
+      const a = answers.get(msg.id);
+      answers.delete(msg.id);
+      if (msg.error) a?.reject(new Error(msg.error));
+      else a?.resolve(msg.data);
+    } else if (msg.type === 'error') showError(msg.message);
+  };
+  // A worker that fails to load or throws is an error of the page: shown and logged.
+  worker.onerror = (e) => {
+    showError(`the clients' worker failed: ${e.message}`);
+    console.error(`the clients' worker failed: ${e.message} (${e.filename}:${e.lineno})`);
+  };
 }
 
 async function main() {
-  window.__dashboard = { ready: false, sampleAll, reports, postFaults, showFaults, frameStats, drawEveryFrame: params.get('drawEveryFrame') === '1' };
+  window.__dashboard = { ready: false, sync, reports, postFaults, showFaults, frameStats, drawEveryFrame: params.get('drawEveryFrame') === '1' };
   config = await (await fetch('/dashboard/config.json')).json();
-  // With the engine loaded, a bad option throws at construction (shown), not at the first call.
-  await ready();
   const chosen = (params.get('providers') || 'openai,claude,gemini').split(',');
   for (const p of Object.keys(config.providers)) {
     const label = document.createElement('label');
@@ -293,16 +368,15 @@ async function main() {
     if (el && el.tagName === 'INPUT' && el.type !== 'checkbox') el.value = v;
     else if (el && el.tagName === 'SELECT') el.value = v;
   }
+  startWorker();
   wire();
-  buildClients();
-  $('meta').textContent = `package ${version} · emulator ${config.origin}`;
-  setInterval(sampleAll, SAMPLE_MS);
   setInterval(() => {
     showFrames();
     showFaults().catch(() => {});
   }, 1000);
   requestAnimationFrame(frame);
-  if (params.get('autostart') === '1') $('start').click();
+  const ok = await buildClients().then(() => true, () => false);
+  if (ok && params.get('autostart') === '1') $('start').click();
   window.__dashboard.ready = true;
   document.body.dataset.ready = 'true';
 }

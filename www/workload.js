@@ -29,8 +29,8 @@ function pick(weights, names, random) {
 async function call(client, op, priority, n) {
   const messages = [{ role: 'user', content: `dashboard call ${n}` }];
   if (op === 'stream') {
-    // eslint-disable-next-line no-unused-vars
-    for await (const _ of client.chatStream({ messages, priority })) { /* drain */ }
+    // Read to the end: a stream holds its slot (and counts in the stats) until then.
+    for await (const item of client.chatStream({ messages, priority })) void item;
   } else if (op === 'embed') await client.embed({ input: `dashboard text ${n}`, priority });
   else if (op === 'models') await client.listModels({ priority });
   else await client.chat({ messages, priority, maxTokens: 16 });
