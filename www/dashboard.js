@@ -92,6 +92,9 @@ class Mirror {
 }
 
 function applyTick(msg) {
+  // After resetStats() the counters start again from zero: so do the mirrors' series.
+  if (msg.reset) for (const p of Object.keys(view)) view[p] = new Mirror();
+  window.__dashboard.view = view;
   for (const [p, d] of Object.entries(msg.data)) view[p]?.apply(d);
   workloadState = msg.workload;
   window.__dashboard.workload = workloadState;
@@ -170,7 +173,7 @@ function providerPanel(p) {
 let building = null;
 /** New clients in the worker for the selected providers and options; resolves once built. */
 function buildClients() {
-  building?.reject(new Error('superseded'));
+  building?.resolve(null); // an earlier Apply still waiting: this one replaces it
   const providers = selectedProviders();
   worker.postMessage({
     type: 'build', providers, t0, windowSec: WINDOW_SEC,

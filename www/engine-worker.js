@@ -80,6 +80,9 @@ const handlers = {
       monitors[p].close();
       monitors[p] = new Monitor(p, c, { clock, windowSec });
     }
+    outbox = {};
+    sampleAll();
+    postMessage({ ...tick(), reset: true });
   },
   ask(msg) {
     let data;

@@ -157,6 +157,12 @@ const CASES = [
       const json = JSON.parse(await readFile(await download.path(), 'utf8'));
       assert.equal(download.suggestedFilename(), 'resilient-report.json');
       assert.deepEqual(json.reports.openai, tables.rep);
+
+      // resetStats() from the page: the counters and the series start again from zero.
+      await page.click('#reset-stats');
+      await page.waitForFunction(() => window.__dashboard.view.openai.stats.total_requests === 0, null, WAIT);
+      const after = await page.evaluate(() => window.__dashboard.view.openai.samples.reduce((a, s) => a + (s.okN || 0) + (s.failedN || 0), 0));
+      assert.equal(after, 0);
     },
   },
   {
