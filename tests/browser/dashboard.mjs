@@ -92,6 +92,21 @@ const CASES = [
     },
   },
   {
+    name: 'a 429 storm (retry-after-ms) from the controls shows in the retries chart with the hinted delay',
+    async run({ page }) {
+      await page.selectOption('#fault-provider', 'claude');
+      await page.selectOption('#storm-hint', 'ms');
+      await page.fill('#storm-after', '0.3');
+      await page.fill('#storm-seconds', '1');
+      await page.click('#storm');
+      await page.waitForFunction(() => window.__dashboard.view.claude.samples.some((s) => s.delayMax != null && s.retries > 0), null, WAIT);
+      const delays = await page.evaluate(() => window.__dashboard.view.claude.samples.filter((s) => s.delayMax != null).map((s) => s.delayMax));
+      // The hint, as given: no jitter, not capped by maxRetryDelay (0.2 s here, so a computed
+      // backoff can never be 0.3 s).
+      assert.ok(delays.some((d) => Math.abs(d - 0.3) < 1e-9), `retry delays charted: ${delays.join(', ')}`);
+    },
+  },
+  {
     name: "the charts' series add up to getStats(), and the report tables and JSON are generateReport()",
     async run({ page }) {
       await page.click('#stop');
