@@ -26,7 +26,13 @@ const SERVED = ['www', 'node-host'];
  * node_modules). Shared with serve-dashboard.js.
  */
 export async function serveFile(req, res) {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  let path;
+  try {
+    path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  } catch {
+    res.writeHead(400);
+    return res.end('bad path');
+  }
   const file = normalize(join(root, path));
   const inside = SERVED.some((d) => file.startsWith(join(root, d) + sep));
   if (!inside || file.includes(`${sep}node_modules${sep}`)) {
@@ -46,7 +52,7 @@ export async function serveFile(req, res) {
 export async function serveWww({ port = 0 } = {}) {
   const mock = await startMockServer();
   const server = http.createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const path = new URL(req.url, 'http://x').pathname;
     if (path === '/') {
       res.writeHead(302, { location: '/www/index.html' });
       return res.end();

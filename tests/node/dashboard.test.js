@@ -77,6 +77,8 @@ describe('the dashboard server', () => {
     const config = await (await fetch(`${dash.origin}/dashboard/config.json`)).json();
     assert.equal(config.providers.openai, dash.emulator.baseUrl('openai'));
     assert.equal((await fetch(`${dash.origin}/tests/node/dashboard.test.js`)).status, 404);
+    assert.equal((await fetch(`${dash.origin}/www/%E0%A4%A`)).status, 400);
+    assert.equal((await fetch(`${dash.origin}/www/..%2F..%2Fetc%2Fpasswd`)).status, 404);
   });
 
   test('a posted outage fails the provider\'s calls and opens a client\'s breaker; the others are untouched', async () => {
