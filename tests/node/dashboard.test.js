@@ -1,7 +1,9 @@
 // The dashboard's server (node-host/serve-dashboard.js): its fault route changes what the
 // emulator answers (each 429 hint form, outage, error rate, slow server, rate-limit window),
 // refuses bad settings naming the field and other sites' pages; `resilient dashboard` prints
-// the URL it serves. The page itself is tested in Chromium (tests/browser/dashboard.mjs).
+// the URL it serves. The page's sampler (www/monitor.js) on a scripted client: rates from
+// getStats() counters, pacing fields read when a build has them. The page itself is tested in
+// Chromium (tests/browser/dashboard.mjs).
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyFaults, faultStep, serveDashboard } from '../../node-host/serve-dashboard.js';
 import { Claude, OpenAI } from '../../node-host/node.js';
+import { Monitor } from '../../www/monitor.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -139,4 +142,88 @@ test('`resilient dashboard --port 0` prints the URL it serves, and exits on SIGI
     child.kill('SIGINT');
   });
   assert.equal(code, 0);
+});
+
+/** A client whose getStats() returns `stats[i]` on the i-th call; events as the package names them. */
+function scriptedClient(stats, events = ['retry', 'circuit']) {
+  let i = 0;
+  const listeners = {};
+  return {
+    circuitState: 'CLOSED',
+    getStats: () => stats[Math.min(i++, stats.length - 1)],
+    on(name, fn) {
+      if (!events.includes(name)) throw new TypeError(`on: unknown event '${name}'`);
+      listeners[name] = fn;
+      return () => delete listeners[name];
+    },
+    emit: (name, e) => listeners[name]?.(e),
+    listeners,
+  };
+}
+
+const base = (over = {}) => ({
+  total_requests: 0, successful_requests: 0, failed_requests: 0, retried_requests: 0, cancelled_requests: 0,
+  rejected_requests: 0, latency: { p50: 0, p90: 0, p99: 0 }, queue: { length: 0, active: 0, peak_length: 0, peak_active: 0 }, ...over,
+});
+
+describe('the page sampler (www/monitor.js)', () => {
+  test('rates from getStats() counters; pacing fields null in a build without them', () => {
+    let t = 0;
+    const client = scriptedClient([
+      base(),
+      base({ successful_requests: 10, failed_requests: 2, retried_requests: 4, latency: { p50: 0.01, p90: 0.02, p99: 0.5 }, queue: { length: 3, active: 2 } }),
+    ]);
+    const m = new Monitor('openai', client, { clock: () => t });
+    assert.ok(!client.listeners.paced, 'no paced event in this build, and no throw');
+    t = 0.5;
+    client.emit('retry', { delay: 0.2 });
+    client.emit('retry', { delay: 0.4 });
+    const s = m.sample();
+    assert.equal(s.ok, 20);
+    assert.equal(s.okN, 10);
+    assert.equal(s.failed, 4);
+    assert.equal(s.retries, 8);
+    assert.equal(s.p99, 500);
+    assert.equal(s.queue, 3);
+    assert.equal(s.active, 2);
+    assert.ok(Math.abs(s.delayAvg - 0.3) < 1e-12);
+    assert.equal(s.delayMax, 0.4);
+    assert.equal(s.paced, null);
+    assert.equal(s.remainingRequests, null);
+    assert.equal(m.hasPacing(), false);
+    assert.deepEqual({ ok: m.counted.ok, retries: m.counted.retries }, { ok: 10, retries: 4 });
+  });
+
+  test('pacing stats and events of a build with pacing are charted', () => {
+    let t = 0;
+    const pacing = (paced, denied, remaining) => base({
+      rate_limit: { paced_requests: paced, paced_seconds: paced * 0.1, remaining_requests: remaining, remaining_tokens: null, reset_at: 1e9 },
+      retry_budget: { retries_allowed: 5, retries_denied: denied },
+    });
+    const client = scriptedClient([pacing(0, 0, null), pacing(3, 1, 7)], ['retry', 'circuit', 'paced', 'budget']);
+    const m = new Monitor('openai', client, { clock: () => t });
+    client.emit('paced', {});
+    t = 1;
+    const s = m.sample();
+    assert.equal(s.paced, 3);
+    assert.equal(s.budgetDenied, 1);
+    assert.equal(s.remainingRequests, 7);
+    assert.equal(s.remainingTokens, null);
+    assert.equal(m.events.paced, 1);
+    assert.equal(m.hasPacing(), true);
+  });
+
+  test('a breaker change between samples is kept, and a reset counter counts from zero', () => {
+    let t = 0;
+    const client = scriptedClient([base({ successful_requests: 5 }), base({ successful_requests: 2 })]);
+    const m = new Monitor('openai', client, { clock: () => t });
+    t = 0.1;
+    client.emit('circuit', { state: 'OPEN' });
+    t = 0.2;
+    client.emit('circuit', { state: 'CLOSED' });
+    t = 0.25;
+    const s = m.sample();
+    assert.deepEqual(m.transitions.map((x) => x.state), ['CLOSED', 'OPEN', 'CLOSED']);
+    assert.equal(s.okN, 2, 'resetStats() then 2 calls: 2, not -3');
+  });
 });
