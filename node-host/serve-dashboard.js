@@ -26,6 +26,7 @@ import { serveFile } from './serve-www.js';
 export const DASHBOARD_PROVIDERS = ['openai', 'groq', 'claude', 'gemini', 'ollama'];
 const HINTS = ['seconds', 'ms', 'date', 'retryinfo'];
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 const none = () => ({ errorRate: 0, storm: null, outage: null, slowMs: 0, window: null });
 
@@ -137,7 +138,6 @@ export async function serveDashboard({ port = 0, host = '127.0.0.1' } = {}) {
   const emulator = await startEmulator({
     onRequest: (entry) => (faults[entry.provider] ? faultStep(faults[entry.provider]) : null),
   });
-  let origin = '';
   const server = http.createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/' || path === '/dashboard') {
@@ -158,9 +158,12 @@ export async function serveDashboard({ port = 0, host = '127.0.0.1' } = {}) {
       return json(res, 200, Object.fromEntries(DASHBOARD_PROVIDERS.map((p) => [p, publicState(faults[p])])));
     }
     if (path === '/dashboard/faults' && req.method === 'POST') {
-      // Fault injection is for the person at this machine: loopback peers, and no other site's
-      // page posting cross-origin.
-      if (!LOOPBACK.has(req.socket.remoteAddress) || (req.headers.origin && req.headers.origin !== origin)) {
+      // Fault injection is for the person at this machine: loopback peers, addressed by a
+      // loopback name (not a rebound DNS name), and no other site's page posting cross-origin.
+      const hostHeader = String(req.headers.host || '');
+      const hostName = hostHeader.replace(/:\d+$/, '');
+      const sameOrigin = !req.headers.origin || req.headers.origin === `http://${hostHeader}`;
+      if (!LOOPBACK.has(req.socket.remoteAddress) || !LOOPBACK_NAMES.has(hostName) || !sameOrigin) {
         return json(res, 403, { error: 'fault injection is accepted from loopback, same-origin pages only' });
       }
       try {
@@ -185,7 +188,7 @@ export async function serveDashboard({ port = 0, host = '127.0.0.1' } = {}) {
   });
   const addr = server.address();
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  origin = `http://${shown}:${addr.port}`;
+  const origin = `http://${shown}:${addr.port}`;
   return {
     url: `${origin}/www/dashboard.html`,
     origin,

@@ -7,6 +7,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyFaults, faultStep, serveDashboard } from '../../node-host/serve-dashboard.js';
@@ -120,6 +121,17 @@ describe('the dashboard server', () => {
     assert.match((await who.json()).error, /`provider` accepts all, openai, groq, claude, gemini, ollama, got "s3"/);
     const foreign = await post({ provider: 'openai', outage: { seconds: 9 } }, { origin: 'http://evil.example' });
     assert.equal(foreign.status, 403);
+    // A page on a DNS name rebound to 127.0.0.1: its own origin, but not a loopback name.
+    const rebound = await new Promise((resolve, reject) => {
+      const req = http.request(`${dash.origin}/dashboard/faults`, {
+        method: 'POST', headers: { host: 'evil.example:1234', origin: 'http://evil.example:1234' },
+      }, (res) => resolve(res.statusCode));
+      req.on('error', reject);
+      req.end(JSON.stringify({ provider: 'openai', outage: { seconds: 9 } }));
+    });
+    assert.equal(rebound, 403);
+    const local = await post({ provider: 'openai', slowMs: 0 }, { origin: dash.origin });
+    assert.equal(local.status, 200, 'the page itself (same origin) is accepted');
     assert.equal((await (await fetch(`${dash.origin}/dashboard/faults`)).json()).openai.outage, null);
   });
 });
