@@ -40,7 +40,7 @@ function tick() {
     };
   }
   outbox = {};
-  const w = workload && { running: workload.running, made: workload.made, settled: workload.settled, skipped: workload.skipped, pending: workload.pending };
+  const w = workload && { at: clock(), running: workload.running, made: workload.made, settled: workload.settled, skipped: workload.skipped, pending: workload.pending };
   return { type: 'tick', data, workload: w };
 }
 

@@ -206,33 +206,33 @@ const CASES = [
       await page.dispatchEvent('#concurrency', 'change');
       await page.fill('#rate', String(LOAD_RATE));
       await page.click('#start');
-      const made0 = await page.evaluate(() => window.__dashboard.workload.made);
+      const made0 = (await page.evaluate(() => window.__dashboard.workload)).made;
       // Warm-up: the first samples at full load, then a clean measurement window.
       await page.waitForFunction((n) => window.__dashboard.workload.made >= n + 200, made0, WAIT);
       // A trace of the page's main thread over the window: each task's wall time and its
       // thread CPU time (on a shared machine a task's wall time includes waiting for a CPU).
       const trace = await startTrace(context, page);
-      const { made1, t1 } = await page.evaluate(() => {
+      const { w1, t1 } = await page.evaluate(() => {
         // Every chart redrawn every frame (the page itself redraws 4 times a second): the
         // harshest case, and enough draws for a p99.
         window.__dashboard.drawEveryFrame = true;
         window.__frameStats.reset();
-        return { made1: window.__dashboard.workload.made, t1: performance.now() };
+        return { w1: window.__dashboard.workload, t1: performance.now() };
       });
       await page.waitForFunction(([t, ms]) => performance.now() - t >= ms, [t1, MEASURE_MS], { ...WAIT, polling: 250 });
       const r = await page.evaluate(() => ({
         stop: (window.__dashboard.drawEveryFrame = false),
         f: window.__frameStats.summary(),
-        made: window.__dashboard.workload.made,
-        settled: window.__dashboard.workload.settled,
-        skipped: window.__dashboard.workload.skipped,
+        w: window.__dashboard.workload,
         t: performance.now(),
       }));
       const tasks = await trace.stop();
       await page.click('#stop');
       const secs = (r.t - t1) / 1000;
-      const rate = (r.made - made1) / secs;
-      log(`frames at ${LOAD_RATE} calls/s (made ${rate.toFixed(0)} calls/s over ${secs.toFixed(1)} s, ${r.skipped} skipped; ${r.settled} settled in all):`
+      // The worker's own counters and clock (the page's copy is up to a sample period old).
+      const rate = (r.w.made - w1.made) / (r.w.at - w1.at);
+      const settled = (r.w.settled - w1.settled) / (r.w.at - w1.at);
+      log(`frames at ${LOAD_RATE} calls/s (made ${rate.toFixed(0)} calls/s, settled ${settled.toFixed(0)}/s, ${r.w.skipped} skipped, over ${secs.toFixed(1)} s):`
         + ` frame interval p50 ${fmt(r.f.frame.p50)} ms, p99 ${fmt(r.f.frame.p99)}, max ${fmt(r.f.frame.max)} (${r.f.frame.count} frames);`
         + ` chart draw p50 ${fmt(r.f.draw.p50)} ms, p99 ${fmt(r.f.draw.p99)}, max ${fmt(r.f.draw.max)} (${r.f.draw.count} draws);`
         + ` long tasks ${r.f.longTasks.count} (max ${fmt(r.f.longTasks.max)} ms); machine load ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
