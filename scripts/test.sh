@@ -79,6 +79,9 @@ cd "$root/tests/browser"
 npm install --no-audit --no-fund --loglevel=error
 node run.mjs
 
+step "the live dashboard in headless Chromium: breaker OPEN then CLOSED, charts = getStats(), frame times at 200 calls/s"
+node dashboard.mjs
+
 step "examples: the packed package in Node, TypeScript, Vite, webpack, esbuild, a worker, Bun, Deno and workerd"
 cd "$root"
 bash scripts/examples.sh
