@@ -6,8 +6,10 @@ import { apiErrorClass } from './pkg/resilient_wasm.js';
 import { load, loadSync, autoLoad, whenReady, onReady } from './lib/loader.js';
 import { LazyClient } from './lib/lazy.js';
 import { defineProviders } from './lib/names.js';
+import { installS3 } from './lib/s3.js';
 
 const { classes, createClient } = defineProviders(LazyClient);
+installS3(classes.S3Kit.prototype, whenReady);
 
 export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
 export { createClient };

@@ -105,6 +105,26 @@ impl Client {
     pub fn list_objects(&self, request: JsValue) -> Promise {
         self.core.unary("listObjects", &request)
     }
+    #[wasm_bindgen(js_name = createMultipartUpload)]
+    pub fn create_multipart_upload(&self, request: JsValue) -> Promise {
+        self.core.unary("createMultipartUpload", &request)
+    }
+    #[wasm_bindgen(js_name = uploadPart)]
+    pub fn upload_part(&self, request: JsValue) -> Promise {
+        self.core.unary("uploadPart", &request)
+    }
+    #[wasm_bindgen(js_name = completeMultipartUpload)]
+    pub fn complete_multipart_upload(&self, request: JsValue) -> Promise {
+        self.core.unary("completeMultipartUpload", &request)
+    }
+    #[wasm_bindgen(js_name = abortMultipartUpload)]
+    pub fn abort_multipart_upload(&self, request: JsValue) -> Promise {
+        self.core.unary("abortMultipartUpload", &request)
+    }
+    #[wasm_bindgen(js_name = listMultipartUploads)]
+    pub fn list_multipart_uploads(&self, request: JsValue) -> Promise {
+        self.core.unary("listMultipartUploads", &request)
+    }
     #[wasm_bindgen(js_name = chatStream)]
     pub fn chat_stream(&self, request: JsValue) -> ChatStream {
         self.core.stream("chatStream", &request)
