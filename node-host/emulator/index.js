@@ -371,9 +371,12 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
 
       const ctx = {
         provider, method: req.method, path: rawRelPath, rawPath, rawRelPath, rawQuery, query,
-        headers: req.headers, bytes, text: bytes.toString('utf8'), json: null, n, step, options,
+        headers: req.headers, bytes, json: null, n, step, options,
         state: state.get(provider),
       };
+      // Decoded on first use: an S3 part or object of many MiB is never read as text.
+      let text = null;
+      Object.defineProperty(ctx, 'text', { get: () => (text ??= bytes.toString('utf8')), enumerable: true });
       if (bytes.length && provider !== 's3_kit') {
         try {
           ctx.json = JSON.parse(ctx.text);

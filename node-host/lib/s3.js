@@ -83,20 +83,20 @@ function partReader(body, size) {
     };
     return {
       total: null,
-      async next() {
-        const part = new Uint8Array(size);
+      // `buffer`: a part-sized buffer to fill (reused once its part is sent).
+      async next(buffer = new Uint8Array(size)) {
         let n = 0;
         while (n < size) {
           const chunk = await pull();
           if (!chunk) break;
           const take = Math.min(chunk.byteLength, size - n);
-          part.set(chunk.subarray(0, take), n);
+          buffer.set(chunk.subarray(0, take), n);
           n += take;
           if (take < chunk.byteLength) carry = chunk.subarray(take);
         }
         // One look ahead says whether this was the last part.
         if (!carry) carry = await pull();
-        return { part: part.subarray(0, n), last: !carry };
+        return { part: buffer.subarray(0, n), last: !carry, buffer };
       },
       cancel: (reason) => reader.cancel(reason).catch(() => {}),
     };
@@ -110,8 +110,16 @@ function positiveInteger(v, field, min, fallback) {
   return v;
 }
 
+let nativeSha256 = null;
+
+/** The Node entry lends node:crypto's hash: synchronous, and it does not copy the part. */
+export function useSha256(fn) {
+  nativeSha256 = fn;
+}
+
 /** The base64 SHA-256 of a part, computed natively (WebCrypto), or null where unavailable. */
 async function sha256Base64(bytes) {
+  if (nativeSha256) return nativeSha256(bytes);
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) return null;
   const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
@@ -153,13 +161,15 @@ async function uploadObject(client, request) {
   let next = first;
   let number = 0;
   let reading = null; // the one read in progress: parts are read in order
+  // Part buffers of a stream body, reused: memory stays at concurrency + 1 parts.
+  const pool = [];
   const readNext = async () => {
     if (next) {
       const n = next;
       next = null;
       return n;
     }
-    return parts.next();
+    return parts.next(pool.pop());
   };
   let finished = false;
   const worker = async () => {
@@ -195,6 +205,7 @@ async function uploadObject(client, request) {
       } catch (e) {
         failure ??= e;
       }
+      if (p.buffer) pool.push(p.buffer);
     }
   };
   await Promise.all(Array.from({ length: width }, worker));
