@@ -20,7 +20,7 @@ const UNARY = [
 ];
 const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
 // Synchronous members with no answer before the engine exists: they throw until then.
-const NEEDS_ENGINE = ['presignUrl', 'endpoints'];
+const NEEDS_ENGINE = ['presignUrl', 'signGetObject', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call
 // order with the calls, as soon as it is.
 const DEFERRED = ['resetStats', 'trackRequestResult'];

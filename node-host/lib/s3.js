@@ -249,8 +249,8 @@ const retryable = (s) => s === 429 || s >= 500;
 
 /**
  * `getObject({ bucket, key, stream: true, signal? })` -> `{ body: ReadableStream, contentType,
- * contentLength, etag }`. The GET goes by a presigned URL (signed by the engine, never logged)
- * so the host can read the body as it arrives.
+ * contentLength, etag }`. The engine signs the GET (signGetObject); the host sends it, so it
+ * can read the body as it arrives.
  */
 async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
@@ -264,8 +264,9 @@ async function getObjectStream(client, request) {
   // One GET from `received` on: its reader, or an error for the caller.
   const open = async () => {
     for (;;) {
-      const url = client.presignUrl({ bucket, key, method: 'GET', expiresIn: 3600 });
-      const headers = received > 0 ? { range: `bytes=${received}-`, 'if-match': etag } : {};
+      // Signed afresh per attempt (a signature is good for 15 minutes).
+      const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : {};
+      const { url, headers } = client.signGetObject({ bucket, key, ...resume });
       let res;
       try {
         res = await send(url, { method: 'GET', headers, signal });

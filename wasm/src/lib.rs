@@ -137,6 +137,10 @@ impl Client {
     pub fn chatqna_stream(&self, request: JsValue) -> ChatStream {
         self.core.stream("chatqnaStream", &request)
     }
+    #[wasm_bindgen(js_name = signGetObject)]
+    pub fn sign_get_object(&self, request: JsValue) -> Result<JsValue, JsValue> {
+        self.core.local("signGetObject", &request)
+    }
     #[wasm_bindgen(js_name = presignUrl)]
     pub fn presign_url(&self, request: JsValue) -> Result<JsValue, JsValue> {
         self.core.local("presignUrl", &request)

@@ -287,10 +287,21 @@ impl Provider for S3Kit {
     }
 
     fn local(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
-        if op != "presignUrl" {
-            return Err(unsupported(INFO.name, op));
+        match op {
+            "presignUrl" => presign(ctx, args).map(Value::String),
+            // A header-signed GET the host sends itself, to read the body as it arrives
+            // (`getObject({ stream: true })`): `{ url, headers }`.
+            "signGetObject" => {
+                let r = self.unary("getObject", ctx, args)?.request;
+                let headers: Map<String, Value> = r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                Ok(serde_json::json!({ "url": r.url, "headers": headers }))
+            }
+            _ => Err(unsupported(INFO.name, op)),
         }
-        presign(ctx, args).map(Value::String)
     }
 }
 
