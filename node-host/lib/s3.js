@@ -266,7 +266,7 @@ async function getObjectStream(client, request) {
     for (;;) {
       // Signed afresh per attempt (a signature is good for 15 minutes).
       const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : {};
-      const { url, headers } = client.signGetObject({ bucket, key, ...resume });
+      const [url, headers] = client.signGetObject({ bucket, key, ...resume });
       let res;
       try {
         res = await send(url, { method: 'GET', headers, signal });

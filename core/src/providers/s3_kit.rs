@@ -105,36 +105,24 @@ impl Provider for S3Kit {
         let creds = credentials(ctx.config)?;
         let a = arguments(op, args, fields)?;
         let bucket = bucket_arg(a)?;
-        let object = |query: Vec<(String, String)>| -> Result<Spec, ApiError> {
-            Ok(Spec {
-                method: "GET",
-                t: target(ctx.config, creds.region, bucket, Some(key_arg(a)?))?,
-                query,
-                body: None,
-                headers: Vec::new(),
-                unsigned: false,
-            })
+        let key = match op {
+            "listObjects" | "listMultipartUploads" => None,
+            _ => Some(key_arg(a)?),
         };
-        let (spec, parse): (Spec, Parser) = match op {
+        let mut query: Vec<(String, String)> = Vec::new();
+        let mut headers: Headers = Vec::new();
+        let mut body = None;
+        let mut unsigned = false;
+        let (method, parse): (&'static str, Parser) = match op {
             "putObject" => {
-                let body = body_arg(ctx, a, true)?;
+                let b = body_arg(ctx, a, true)?;
                 // Hashing a large body first costs a whole pass over it (docs/api.md).
-                let unsigned = body.len() > SIGNED_PAYLOAD_MAX;
-                let headers = content_type(a)?;
-                let s = object(Vec::new())?;
-                (
-                    Spec {
-                        method: "PUT",
-                        body: Some(body),
-                        headers,
-                        unsigned,
-                        ..s
-                    },
-                    Box::new(parse_put),
-                )
+                unsigned = b.len() > SIGNED_PAYLOAD_MAX;
+                body = Some(b);
+                headers = content_type(a)?;
+                ("PUT", Box::new(parse_put))
             }
             "getObject" => {
-                let mut headers = Vec::new();
                 if let Some(r) = opt_str(a, "range")? {
                     let ok = r.strip_prefix("bytes=").is_some_and(|v| {
                         v.contains('-') && v.bytes().all(|b| b.is_ascii_digit() || b == b'-')
@@ -156,49 +144,21 @@ impl Provider for S3Kit {
                     }
                     headers.push(("if-match".into(), e.into()));
                 }
-                (
-                    Spec {
-                        headers,
-                        ..object(Vec::new())?
-                    },
-                    Box::new(parse_get),
-                )
+                ("GET", Box::new(parse_get))
             }
-            "headObject" => (
-                Spec {
-                    method: "HEAD",
-                    ..object(Vec::new())?
-                },
-                Box::new(parse_head),
-            ),
-            "deleteObject" => (
-                Spec {
-                    method: "DELETE",
-                    ..object(Vec::new())?
-                },
-                Box::new(parse_delete),
-            ),
+            "headObject" => ("HEAD", Box::new(parse_head)),
+            "deleteObject" => ("DELETE", Box::new(parse_delete)),
             "createMultipartUpload" => {
-                let headers = content_type(a)?;
-                let s = object(vec![("uploads".into(), String::new())])?;
-                (
-                    Spec {
-                        method: "POST",
-                        headers,
-                        ..s
-                    },
-                    Box::new(parse_initiate),
-                )
+                headers = content_type(a)?;
+                query.push(("uploads".into(), String::new()));
+                ("POST", Box::new(parse_initiate))
             }
             "uploadPart" => {
-                let query = vec![
-                    (
-                        "partNumber".into(),
-                        part_number(a.get("partNumber"), "partNumber")?.to_string(),
-                    ),
-                    ("uploadId".into(), upload_id(a)?.into()),
-                ];
-                let mut headers = Vec::new();
+                query.push((
+                    "partNumber".into(),
+                    part_number(a.get("partNumber"), "partNumber")?.to_string(),
+                ));
+                query.push(("uploadId".into(), upload_id(a)?.into()));
                 if let Some(c) = opt_str(a, "checksumSha256")? {
                     if c.len() != 44
                         || !c
@@ -212,68 +172,40 @@ impl Provider for S3Kit {
                     }
                     headers.push(("x-amz-checksum-sha256".into(), c.into()));
                 }
-                let body = body_arg(ctx, a, false)?;
-                (
-                    Spec {
-                        method: "PUT",
-                        body: Some(body),
-                        headers,
-                        // Parts are large; see putObject.
-                        unsigned: true,
-                        ..object(query)?
-                    },
-                    Box::new(parse_put),
-                )
+                body = Some(body_arg(ctx, a, false)?);
+                // Parts are large; see putObject.
+                unsigned = true;
+                ("PUT", Box::new(parse_put))
             }
             "completeMultipartUpload" => {
-                let query = vec![("uploadId".into(), upload_id(a)?.into())];
-                let body = complete_xml(a.get("parts"))?.into_bytes();
-                (
-                    Spec {
-                        method: "POST",
-                        body: Some(body),
-                        headers: vec![("content-type".into(), "application/xml".into())],
-                        ..object(query)?
-                    },
-                    Box::new(parse_complete),
-                )
+                query.push(("uploadId".into(), upload_id(a)?.into()));
+                body = Some(complete_xml(a.get("parts"))?.into_bytes());
+                headers.push(("content-type".into(), "application/xml".into()));
+                ("POST", Box::new(parse_complete))
             }
             "abortMultipartUpload" => {
-                let query = vec![("uploadId".into(), upload_id(a)?.into())];
-                (
-                    Spec {
-                        method: "DELETE",
-                        ..object(query)?
-                    },
-                    Box::new(parse_delete),
-                )
+                query.push(("uploadId".into(), upload_id(a)?.into()));
+                ("DELETE", Box::new(parse_delete))
             }
             "listMultipartUploads" => {
-                let mut query = vec![("uploads".to_string(), String::new())];
+                query.push(("uploads".into(), String::new()));
                 if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
                     query.push(("prefix".into(), p.into()));
                 }
-                let spec = Spec {
-                    method: "GET",
-                    t: target(ctx.config, creds.region, bucket, None)?,
-                    query,
-                    body: None,
-                    headers: Vec::new(),
-                    unsigned: false,
-                };
-                (spec, Box::new(parse_uploads))
+                ("GET", Box::new(parse_uploads))
             }
             _ => {
-                let spec = Spec {
-                    method: "GET",
-                    t: target(ctx.config, creds.region, bucket, None)?,
-                    query: list_query(a)?,
-                    body: None,
-                    headers: Vec::new(),
-                    unsigned: false,
-                };
-                (spec, Box::new(parse_list))
+                query = list_query(a)?;
+                ("GET", Box::new(parse_list))
             }
+        };
+        let spec = Spec {
+            method,
+            t: target(ctx.config, creds.region, bucket, key)?,
+            query,
+            body,
+            headers,
+            unsigned,
         };
         let request = signed(ctx, &creds, &spec);
         let resign = resigner(ctx, spec, &request);
@@ -290,15 +222,19 @@ impl Provider for S3Kit {
         match op {
             "presignUrl" => presign(ctx, args).map(Value::String),
             // A header-signed GET the host sends itself, to read the body as it arrives
-            // (`getObject({ stream: true })`): `{ url, headers }`.
+            // (`getObject({ stream: true })`): `[url, [[name, value], ...]]`.
             "signGetObject" => {
+                // Headers as [name, value] pairs: what fetch takes, and no map to build here.
                 let r = self.unary("getObject", ctx, args)?.request;
-                let headers: Map<String, Value> = r
+                let headers = r
                     .headers
                     .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
+                    .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
                     .collect();
-                Ok(serde_json::json!({ "url": r.url, "headers": headers }))
+                Ok(Value::Array(vec![
+                    Value::String(r.url),
+                    Value::Array(headers),
+                ]))
             }
             _ => Err(unsupported(INFO.name, op)),
         }
