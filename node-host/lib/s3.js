@@ -254,8 +254,8 @@ const retryable = (s) => s === 429 || s >= 500;
  */
 async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
-  const unknown = Object.keys(rest).find((k) => !['priority', 'timeout', 'deadline'].includes(k));
-  if (unknown) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, signal)');
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
   const host = hosts.get(client) ?? { fetch: null, maxRetries: 5 };
   const send = host.fetch ?? globalThis.fetch;
   let retries = 0;
@@ -278,6 +278,10 @@ async function getObjectStream(client, request) {
       }
       const want = received > 0 ? 206 : 200;
       if (res.status === want) return res;
+      if (res.status === 200) {
+        res.body?.cancel?.();
+        throw apiError('stream_interrupted', `the server answered the resume at byte ${received} without its Range (HTTP 200)`, 200, retries + 1);
+      }
       const text = res.body ? await res.text().catch(() => '') : '';
       if (retryable(res.status) && retries < host.maxRetries) {
         retries++;

@@ -225,6 +225,22 @@ describe('s3_kit at model size (emulator)', () => {
     assert.equal(got.contentLength, 24 * MIB);
   });
 
+  it('a streamed download aborted by its signal errors with cancelled and is not resumed', { timeout: 60_000 }, async () => {
+    const c = client();
+    await c.uploadObject({ bucket: BUCKET, key: 'abort-dl.bin', body: bytes(16 * MIB, 37), partSize: 8 * MIB });
+    clearLog();
+    const ctl = new AbortController();
+    const got = await c.getObject({ bucket: BUCKET, key: 'abort-dl.bin', stream: true, signal: ctl.signal });
+    const reader = got.body.getReader();
+    await reader.read();
+    ctl.abort();
+    await expectApiError((async () => {
+      for (;;) if ((await reader.read()).done) return 'ended';
+    })(), 'cancelled');
+    assert.equal(emu.requests.filter((r) => r.method === 'GET').length, 1, 'no resume after an abort');
+    await expectApiError(c.getObject({ bucket: BUCKET, key: 'abort-dl.bin', stream: true, timeout: 5 }), 'invalid_request');
+  });
+
   it('bad arguments are refused with the field named', async () => {
     const c = client();
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: MIB }), 'invalid_request');
