@@ -481,7 +481,7 @@ export interface MultipartPart {
   etag: string;
 }
 export class S3Kit extends BaseClient {
-  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string }): Promise<{ etag: string | null }>;
+  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string; checksumSha256?: string }): Promise<{ etag: string | null }>;
   /** The body as a pull-based stream; a broken download resumes with a Range request checked by If-Match. */
   getObject(request: { bucket: string; key: string; stream: true; signal?: AbortSignal }): Promise<ObjectMeta & { body: ReadableStream<Uint8Array> }>;
   getObject(request: CallOptions & { bucket: string; key: string; stream?: false; range?: string; ifMatch?: string }): Promise<ObjectMeta & { body: Uint8Array }>;

@@ -5,7 +5,8 @@
 //   Multipart: POST ?uploads (initiate), PUT ?partNumber&uploadId (a part; its
 //   x-amz-checksum-sha256, when sent, must match or the part is refused with BadDigest), POST
 //   ?uploadId (complete: parts in ascending order, each but the last at least 5 MiB, ETags as
-//   returned), DELETE ?uploadId (abort), GET ?uploads (ListMultipartUploads). GET honours
+//   returned), DELETE ?uploadId (abort), GET ?uploads (ListMultipartUploads). A PUT object's
+//   x-amz-checksum-sha256 is checked the same way. GET honours
 //   If-Match (412 PreconditionFailed when the ETag differs).
 // Every request must be signed with SigV4 against the emulator's credentials (header auth or a
 // presigned URL); a bad signature is a 403 SignatureDoesNotMatch. Buckets spring into being on
@@ -229,6 +230,10 @@ export function handleS3(req, store, creds) {
 
   switch (method) {
     case 'PUT': {
+      const sum = req.headers['x-amz-checksum-sha256'];
+      if (sum !== undefined && sum !== createHash('sha256').update(req.bytes).digest('base64')) {
+        return error(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+      }
       const meta = {};
       for (const [h, v] of Object.entries(req.headers)) if (h.startsWith('x-amz-meta-')) meta[h.slice(11)] = v;
       const o = store.put(bucket, key, req.bytes, req.headers['content-type'] || 'binary/octet-stream', meta);

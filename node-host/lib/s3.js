@@ -150,7 +150,8 @@ async function uploadObject(client, request) {
 
   const first = await parts.next();
   if (first.last) {
-    const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct });
+    const sum = checksum ? await sha256Base64(first.part) : null;
+    const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct, ...(sum ? { checksumSha256: sum } : {}) });
     progress(first.part.byteLength);
     return { etag: r.etag, parts: 1 };
   }

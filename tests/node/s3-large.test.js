@@ -123,6 +123,11 @@ describe('s3_kit at model size (emulator)', () => {
     const one = await c.uploadObject({ bucket: BUCKET, key: 'small.bin', body: new Blob([small]) });
     assert.equal(one.parts, 1);
     assert.deepEqual(emu.requests.map((r) => r.method), ['PUT']);
+    assert.equal(emu.requests[0].headers['x-amz-checksum-sha256'], createHash('sha256').update(small).digest('base64'));
+    // The server refuses bytes that do not match their checksum.
+    const wrong = createHash('sha256').update('other bytes').digest('base64');
+    const bad = await expectApiError(c.putObject({ bucket: BUCKET, key: 'bad.bin', body: small, checksumSha256: wrong }), 'invalid_request');
+    assert.match(bad.message, /BadDigest/);
     const big = bytes(11 * MIB, 9);
     const two = await c.uploadObject({ bucket: BUCKET, key: 'blob.bin', body: new Blob([big]), partSize: 5 * MIB });
     assert.equal(two.parts, 3);

@@ -84,7 +84,7 @@ impl Provider for S3Kit {
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let fields: &[&str] = match op {
-            "putObject" => &["bucket", "key", "body", "contentType"],
+            "putObject" => &["bucket", "key", "body", "contentType", "checksumSha256"],
             "getObject" => &["bucket", "key", "range", "ifMatch"],
             "headObject" | "deleteObject" => &["bucket", "key"],
             "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
@@ -120,6 +120,7 @@ impl Provider for S3Kit {
                 unsigned = b.len() > SIGNED_PAYLOAD_MAX;
                 body = Some(b);
                 headers = content_type(a)?;
+                checksum(a, &mut headers)?;
                 ("PUT", Box::new(parse_put))
             }
             "getObject" => {
@@ -159,19 +160,7 @@ impl Provider for S3Kit {
                     part_number(a.get("partNumber"), "partNumber")?.to_string(),
                 ));
                 query.push(("uploadId".into(), upload_id(a)?.into()));
-                if let Some(c) = opt_str(a, "checksumSha256")? {
-                    if c.len() != 44
-                        || !c
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
-                    {
-                        return Err(bad_argument(
-                            "checksumSha256",
-                            "must be the base64 SHA-256 of the part (44 characters)",
-                        ));
-                    }
-                    headers.push(("x-amz-checksum-sha256".into(), c.into()));
-                }
+                checksum(a, &mut headers)?;
                 body = Some(body_arg(ctx, a, false)?);
                 // Parts are large; see putObject.
                 unsigned = true;
@@ -403,6 +392,25 @@ fn content_type(a: &Map<String, Value>) -> Result<Headers, ApiError> {
         Some(c) => Ok(vec![("content-type".into(), c.into())]),
         None => Ok(Vec::new()),
     }
+}
+
+/// `checksumSha256` (the body's base64 SHA-256, computed by the host) as the signed
+/// `x-amz-checksum-sha256` header: the server refuses a body that does not match.
+fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), ApiError> {
+    if let Some(c) = opt_str(a, "checksumSha256")? {
+        if c.len() != 44
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        {
+            return Err(bad_argument(
+                "checksumSha256",
+                "must be the base64 SHA-256 of the body (44 characters)",
+            ));
+        }
+        headers.push(("x-amz-checksum-sha256".into(), c.into()));
+    }
+    Ok(())
 }
 
 fn upload_id(a: &Map<String, Value>) -> Result<&str, ApiError> {
