@@ -218,16 +218,37 @@ describe('s3_kit at model size (emulator)', () => {
     assert.equal(emu.requests.filter((r) => r.method === 'GET').length, 3);
   });
 
-  it('a streamed download is pulled: an unread body is not downloaded ahead', { timeout: 60_000 }, async () => {
+  it('a streamed download is pulled: the network body is read only as the stream is read', { timeout: 60_000 }, async () => {
+    // The client's own fetch, counting the reads made of each response body.
+    let reads = 0;
+    const counting = async (url, init) => {
+      const res = await fetch(url, init);
+      const inner = res.body.getReader();
+      const body = new ReadableStream({
+        async pull(ctrl) {
+          reads++;
+          const { done, value } = await inner.read();
+          if (done) ctrl.close();
+          else ctrl.enqueue(value);
+        },
+        cancel: (r) => inner.cancel(r),
+      }, { highWaterMark: 0 });
+      return { status: res.status, ok: res.ok, headers: res.headers, body, text: () => res.text() };
+    };
     const c = client();
     await c.uploadObject({ bucket: BUCKET, key: 'pulled.bin', body: bytes(24 * MIB, 31), partSize: 8 * MIB });
-    const got = await c.getObject({ bucket: BUCKET, key: 'pulled.bin', stream: true });
+    const s3 = client({ fetch: counting });
+    const got = await s3.getObject({ bucket: BUCKET, key: 'pulled.bin', stream: true });
+    // Turns of the event loop with nobody reading: nothing may be pulled beyond one chunk.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.ok(reads <= 1, `read ${reads} chunks before anyone read the stream`);
     const reader = got.body.getReader();
-    const { value } = await reader.read();
-    assert.ok(value.byteLength > 0);
-    await reader.cancel();
-    // Cancelled after one chunk: nothing else is expected, and the call settles.
-    assert.equal(got.contentLength, 24 * MIB);
+    let n = (await reader.read()).value.byteLength;
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.ok(reads <= 2, `read ${reads} chunks for one read`);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) n += r.value.byteLength;
+    assert.equal(n, 24 * MIB, 'the rest is read on demand, all of it');
+    assert.ok(reads > 2);
   });
 
   it('a streamed download aborted by its signal errors with cancelled and is not resumed', { timeout: 60_000 }, async () => {
