@@ -450,6 +450,11 @@ export interface ObjectMeta {
   contentLength: number | null;
   etag: string | null;
 }
+/** `getObject`'s result: `checksumSha256` is the server's stored checksum, verified when full-object. */
+export interface ObjectBody<B> extends ObjectMeta {
+  body: B;
+  checksumSha256: string | null;
+}
 export interface ObjectSummary {
   key: string;
   size: number;
@@ -483,8 +488,8 @@ export interface MultipartPart {
 export class S3Kit extends BaseClient {
   putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string; checksumSha256?: string }): Promise<{ etag: string | null }>;
   /** The body as a pull-based stream; a broken download resumes with a Range request checked by If-Match. */
-  getObject(request: { bucket: string; key: string; stream: true; signal?: AbortSignal }): Promise<ObjectMeta & { body: ReadableStream<Uint8Array> }>;
-  getObject(request: CallOptions & { bucket: string; key: string; stream?: false; range?: string; ifMatch?: string }): Promise<ObjectMeta & { body: Uint8Array }>;
+  getObject(request: { bucket: string; key: string; stream: true; signal?: AbortSignal }): Promise<ObjectBody<ReadableStream<Uint8Array>>>;
+  getObject(request: CallOptions & { bucket: string; key: string; stream?: false; range?: string; ifMatch?: string; checksumMode?: boolean }): Promise<ObjectBody<Uint8Array>>;
   /** Any size: one PUT up to `partSize`, else a multipart upload (aborted on the server if it fails or is aborted). */
   uploadObject(request: UploadObjectRequest): Promise<{ etag: string | null; parts: number }>;
   createMultipartUpload(request: CallOptions & { bucket: string; key: string; contentType?: string }): Promise<{ uploadId: string }>;
@@ -493,7 +498,7 @@ export class S3Kit extends BaseClient {
   abortMultipartUpload(request: CallOptions & { bucket: string; key: string; uploadId: string }): Promise<Record<string, never>>;
   listMultipartUploads(request: CallOptions & { bucket: string; prefix?: string }): Promise<{ uploads: { key: string; uploadId: string }[]; isTruncated: boolean }>;
   /** A header-signed GET (`[url, [name, value][]]`) for hosts that send it themselves. */
-  signGetObject(request: { bucket: string; key: string; range?: string; ifMatch?: string }): [string, [string, string][]];
+  signGetObject(request: { bucket: string; key: string; range?: string; ifMatch?: string; checksumMode?: boolean }): [string, [string, string][]];
   headObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta>;
   deleteObject(request: CallOptions & { bucket: string; key: string }): Promise<Record<string, never>>;
   listObjects(request: CallOptions & { bucket: string; prefix?: string; continuationToken?: string; maxKeys?: number }): Promise<{ objects: ObjectSummary[]; isTruncated: boolean; nextContinuationToken: string | null }>;

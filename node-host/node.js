@@ -12,7 +12,10 @@ initSync({ module: readFileSync(new URL('./pkg/resilient_wasm_bg.wasm', import.m
 
 export * from './lib/eager.js';
 export const ApiError = apiErrorClass();
-useSha256((bytes) => createHash('sha256').update(bytes).digest('base64'));
+useSha256((bytes) => createHash('sha256').update(bytes).digest('base64'), () => {
+  const h = createHash('sha256');
+  return { update: (b) => h.update(b), digest: () => h.digest('base64') };
+});
 
 // ---- the Node transport (lib/node-transport.js) and which transport a client gets by default.
 

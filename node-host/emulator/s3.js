@@ -6,7 +6,8 @@
 //   x-amz-checksum-sha256, when sent, must match or the part is refused with BadDigest), POST
 //   ?uploadId (complete: parts in ascending order, each but the last at least 5 MiB, ETags as
 //   returned), DELETE ?uploadId (abort), GET ?uploads (ListMultipartUploads). A PUT object's
-//   x-amz-checksum-sha256 is checked the same way. GET honours
+//   x-amz-checksum-sha256 is checked the same way, kept, and returned by GET/HEAD with
+//   x-amz-checksum-mode: ENABLED (a full-object checksum: not on a Range reply). GET honours
 //   If-Match (412 PreconditionFailed when the ETag differs).
 // Every request must be signed with SigV4 against the emulator's credentials (header auth or a
 // presigned URL); a bad signature is a 403 SignatureDoesNotMatch. Buckets spring into being on
@@ -237,6 +238,8 @@ export function handleS3(req, store, creds) {
       const meta = {};
       for (const [h, v] of Object.entries(req.headers)) if (h.startsWith('x-amz-meta-')) meta[h.slice(11)] = v;
       const o = store.put(bucket, key, req.bytes, req.headers['content-type'] || 'binary/octet-stream', meta);
+      // Kept, and returned on a GET or HEAD with x-amz-checksum-mode: ENABLED, as S3 does.
+      if (sum !== undefined) o.checksumSha256 = sum;
       return { status: 200, headers: { ...rid, etag: o.etag }, empty: true };
     }
     case 'GET':
@@ -244,6 +247,9 @@ export function handleS3(req, store, creds) {
       const o = store.get(bucket, key);
       if (!o) return error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key, BucketName: bucket });
       const headers = { ...rid, ...objectHeaders(o) };
+      if (o.checksumSha256 && !req.headers.range && String(req.headers['x-amz-checksum-mode']).toUpperCase() === 'ENABLED') {
+        headers['x-amz-checksum-sha256'] = o.checksumSha256;
+      }
       const ifMatch = req.headers['if-match'];
       if (ifMatch !== undefined && ifMatch !== '*' && !String(ifMatch).split(',').map((t) => t.trim()).includes(o.etag)) {
         return error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });

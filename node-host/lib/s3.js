@@ -111,11 +111,23 @@ function positiveInteger(v, field, min, fallback) {
 }
 
 let nativeSha256 = null;
+let incrementalSha256 = null;
 
-/** The Node entry lends node:crypto's hash: synchronous, and it does not copy the part. */
-export function useSha256(fn) {
+/**
+ * The Node entry lends node:crypto's hash: synchronous, it does not copy the part, and it can
+ * hash a download as it streams (`incremental()` -> { update(bytes), digest() }, base64).
+ */
+export function useSha256(fn, incremental = null) {
   nativeSha256 = fn;
+  incrementalSha256 = incremental;
 }
+
+function checksumError(expected) {
+  return apiError('decode_error', `the object's bytes do not match the SHA-256 checksum the server sent (${expected}): corrupted in transit or at rest`);
+}
+
+/** A full-object checksum (a multipart object's composite `...-N` cannot be checked here). */
+const fullChecksum = (c) => (typeof c === 'string' && c.length === 44 ? c : null);
 
 /** The base64 SHA-256 of a part, computed natively (WebCrypto), or null where unavailable. */
 async function sha256Base64(bytes) {
@@ -266,7 +278,7 @@ async function getObjectStream(client, request) {
   const open = async () => {
     for (;;) {
       // Signed afresh per attempt (a signature is good for 15 minutes).
-      const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : {};
+      const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : { checksumMode: true };
       const [url, headers] = client.signGetObject({ bucket, key, ...resume });
       let res;
       try {
@@ -295,6 +307,8 @@ async function getObjectStream(client, request) {
   etag = header(first, 'etag');
   const length = header(first, 'content-length');
   const contentLength = length === null ? null : Number(length);
+  const expected = fullChecksum(header(first, 'x-amz-checksum-sha256'));
+  const hash = expected && incrementalSha256 ? incrementalSha256() : null;
   let reader = first.body.getReader();
   const body = new ReadableStream({
     async pull(ctrl) {
@@ -303,10 +317,12 @@ async function getObjectStream(client, request) {
           const { done, value } = await reader.read();
           if (done) {
             if (contentLength !== null && received < contentLength) throw new Error('the body ended early');
-            ctrl.close();
+            if (hash && hash.digest() !== expected) ctrl.error(checksumError(expected));
+            else ctrl.close();
             return;
           }
           received += value.byteLength;
+          if (hash) hash.update(value);
           ctrl.enqueue(value);
           return;
         } catch (e) {
@@ -332,7 +348,7 @@ async function getObjectStream(client, request) {
       return reader.cancel(reason);
     },
   }, { highWaterMark: 1 });
-  return { body, contentType: header(first, 'content-type'), contentLength, etag };
+  return { body, contentType: header(first, 'content-type'), contentLength, etag, checksumSha256: header(first, 'x-amz-checksum-sha256') };
 }
 
 /**
@@ -350,11 +366,18 @@ export function installS3(proto, wait = null) {
           return getObjectStream(self, request);
         })();
       }
-      if (request && typeof request === 'object' && 'stream' in request) {
-        const { stream: _s, ...plain } = request;
-        return plainGet.call(this, plain);
-      }
-      return plainGet.call(this, request);
+      if (!request || typeof request !== 'object') return plainGet.call(this, request);
+      const { stream: _s, ...plain } = request;
+      // Whole objects are checked against the checksum the server stored, when it has one.
+      const whole = plain.range === undefined;
+      return plainGet.call(this, whole ? { checksumMode: true, ...plain } : plain).then(async (r) => {
+        const expected = whole ? fullChecksum(r.checksumSha256) : null;
+        if (expected) {
+          const got = await sha256Base64(r.body);
+          if (got !== null && got !== expected) throw checksumError(expected);
+        }
+        return r;
+      });
     },
     writable: true,
     configurable: true,

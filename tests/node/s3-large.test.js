@@ -267,6 +267,26 @@ describe('s3_kit at model size (emulator)', () => {
     await expectApiError(c.getObject({ bucket: BUCKET, key: 'abort-dl.bin', stream: true, timeout: 5 }), 'invalid_request');
   });
 
+  it('a stored SHA-256 is verified on download, whole and streamed', { timeout: 60_000 }, async () => {
+    const c = client();
+    const data = bytes(3 * MIB + 1, 41);
+    const sum = createHash('sha256').update(data).digest('base64');
+    await c.uploadObject({ bucket: BUCKET, key: 'summed.bin', body: data });
+    clearLog();
+    const whole = await c.getObject({ bucket: BUCKET, key: 'summed.bin' });
+    assert.equal(whole.checksumSha256, sum);
+    assert.equal(emu.requests[0].headers['x-amz-checksum-mode'], 'ENABLED');
+    const streamed = await c.getObject({ bucket: BUCKET, key: 'summed.bin', stream: true });
+    assert.equal(streamed.checksumSha256, sum);
+    assert.equal((await drain(streamed.body)).hash, sha(data));
+    // Corrupt the stored bytes (bit rot at rest): both reads refuse them.
+    emu.store.get(BUCKET, 'summed.bin').bytes[12345] ^= 1;
+    const e1 = await expectApiError(c.getObject({ bucket: BUCKET, key: 'summed.bin' }), 'decode_error');
+    assert.match(e1.message, /checksum/);
+    const bad = await c.getObject({ bucket: BUCKET, key: 'summed.bin', stream: true });
+    await expectApiError(drain(bad.body), 'decode_error');
+  });
+
   it('bad arguments are refused with the field named', async () => {
     const c = client();
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: MIB }), 'invalid_request');

@@ -85,7 +85,7 @@ impl Provider for S3Kit {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let fields: &[&str] = match op {
             "putObject" => &["bucket", "key", "body", "contentType", "checksumSha256"],
-            "getObject" => &["bucket", "key", "range", "ifMatch"],
+            "getObject" => &["bucket", "key", "range", "ifMatch", "checksumMode"],
             "headObject" | "deleteObject" => &["bucket", "key"],
             "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
             "createMultipartUpload" => &["bucket", "key", "contentType"],
@@ -144,6 +144,10 @@ impl Provider for S3Kit {
                         ));
                     }
                     headers.push(("if-match".into(), e.into()));
+                }
+                // Asks S3 for the object's stored checksum, which the host then verifies.
+                if matches!(a.get("checksumMode"), Some(Value::Bool(true))) {
+                    headers.push(("x-amz-checksum-mode".into(), "ENABLED".into()));
                 }
                 ("GET", Box::new(parse_get))
             }

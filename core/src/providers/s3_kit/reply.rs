@@ -28,13 +28,15 @@ pub fn parse_put(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     Ok(json_parsed(json!({ "etag": etag(reply) }), None))
 }
 
-/// `{ contentType, contentLength, etag }` and the object bytes (attached as `body`).
+/// `{ contentType, contentLength, etag, checksumSha256 }` and the object bytes (attached as
+/// `body`); `checksumSha256` is the server's `x-amz-checksum-sha256` when it sent one.
 pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     let v = json!({
         "contentType": header(&reply.headers, "content-type"),
         // What arrived (fetch may have decoded a Content-Encoding).
         "contentLength": reply.body.len(),
         "etag": etag(reply),
+        "checksumSha256": header(&reply.headers, "x-amz-checksum-sha256"),
     });
     Ok(json_parsed(v, Some(reply.body.clone())))
 }

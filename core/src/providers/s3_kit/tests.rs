@@ -424,6 +424,26 @@ fn ranged_get_and_its_signed_form() {
     assert_eq!(header(&u.request.headers, "if-match"), Some("\"e-2\""));
     let auth = header(&u.request.headers, "authorization").unwrap();
     assert!(auth.contains("if-match;range;"), "{auth}");
+    assert_eq!(header(&u.request.headers, "x-amz-checksum-mode"), None);
+    let c = build(
+        "getObject",
+        json!({ "bucket": "b", "key": "k", "checksumMode": true }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        header(&c.request.headers, "x-amz-checksum-mode"),
+        Some("ENABLED")
+    );
+    let mut r = reply(200, "bytes");
+    r.headers
+        .push(("x-amz-checksum-sha256".into(), "c3VtCg==".into()));
+    let parsed = parse_get(&r, "").unwrap();
+    assert!(
+        parsed.json.contains(r#""checksumSha256":"c3VtCg==""#),
+        "{}",
+        parsed.json
+    );
     for bad in ["lines=1-2", "bytes=", "bytes=a-b", "bytes=1"] {
         let e = build(
             "getObject",
