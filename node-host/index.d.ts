@@ -454,15 +454,55 @@ export interface ObjectMeta {
   contentLength: number | null;
   etag: string | null;
 }
+/** `getObject`'s result: `checksumSha256` is the server's stored checksum, verified when full-object. */
+export interface ObjectBody<B> extends ObjectMeta {
+  body: B;
+  checksumSha256: string | null;
+}
 export interface ObjectSummary {
   key: string;
   size: number;
   etag: string | null;
   lastModified: string | null;
 }
+/** What `uploadObject` reports after each part (and after a single PUT). */
+export interface UploadProgress {
+  /** Bytes the server has acknowledged. */
+  sent: number;
+  /** The body's size; `null` for a ReadableStream (unknown until it ends). */
+  total: number | null;
+}
+export interface UploadObjectRequest extends CallOptions {
+  bucket: string;
+  key: string;
+  body: Uint8Array | ArrayBuffer | ArrayBufferView | Blob | ReadableStream<Uint8Array> | string;
+  contentType?: string;
+  /** Bytes per part (default 8 MiB, at least 5 MiB); a body up to this size is one PUT. */
+  partSize?: number;
+  /** Parts in flight at once (default 4), each a call through the client's queue. */
+  concurrency?: number;
+  /** `'sha256'` (default): each part carries `x-amz-checksum-sha256`; `false`: none. */
+  checksum?: 'sha256' | false;
+  onProgress?: (progress: UploadProgress) => void;
+}
+export interface MultipartPart {
+  partNumber: number;
+  etag: string;
+}
 export class S3Kit extends BaseClient {
-  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string }): Promise<{ etag: string | null }>;
-  getObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta & { body: Uint8Array }>;
+  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string; checksumSha256?: string }): Promise<{ etag: string | null }>;
+  /** The body as a pull-based stream; a broken download resumes with a Range request checked by If-Match. */
+  getObject(request: { bucket: string; key: string; stream: true; signal?: AbortSignal }): Promise<ObjectBody<ReadableStream<Uint8Array>>>;
+  getObject(request: CallOptions & { bucket: string; key: string; stream?: false; range?: string; ifMatch?: string; checksumMode?: boolean }): Promise<ObjectBody<Uint8Array>>;
+  /** Any size: one PUT up to `partSize`, else a multipart upload (aborted on the server if it fails or is aborted). */
+  uploadObject(request: UploadObjectRequest): Promise<{ etag: string | null; parts: number }>;
+  createMultipartUpload(request: CallOptions & { bucket: string; key: string; contentType?: string }): Promise<{ uploadId: string }>;
+  uploadPart(request: CallOptions & { bucket: string; key: string; uploadId: string; partNumber: number; body: Uint8Array | ArrayBuffer; checksumSha256?: string }): Promise<{ etag: string | null }>;
+  completeMultipartUpload(request: CallOptions & { bucket: string; key: string; uploadId: string; parts: MultipartPart[] }): Promise<{ etag: string | null }>;
+  abortMultipartUpload(request: CallOptions & { bucket: string; key: string; uploadId: string }): Promise<Record<string, never>>;
+  listMultipartUploads(request: CallOptions & { bucket: string; prefix?: string }): Promise<{ uploads: { key: string; uploadId: string }[]; isTruncated: boolean }>;
+  /** A header-signed GET (`[url, [name, value][]]`) for hosts that send it themselves. */
+  signGetObject(request: { bucket: string; key: string; range?: string; ifMatch?: string; checksumMode?: boolean }): [string, [string, string][]];
   headObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta>;
   deleteObject(request: CallOptions & { bucket: string; key: string }): Promise<Record<string, never>>;
   listObjects(request: CallOptions & { bucket: string; prefix?: string; continuationToken?: string; maxKeys?: number }): Promise<{ objects: ObjectSummary[]; isTruncated: boolean; nextContinuationToken: string | null }>;

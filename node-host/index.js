@@ -7,8 +7,10 @@ import { load, loadSync, autoLoad, isReady, whenReady, onReady } from './lib/loa
 import { LazyClient } from './lib/lazy.js';
 import { defineProviders } from './lib/names.js';
 import { routerLoader } from './lib/router.js';
+import { installS3 } from './lib/s3.js';
 
 const { classes, createClient } = defineProviders(LazyClient);
+installS3(classes.S3Kit.prototype, whenReady);
 
 export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
 export { createClient };

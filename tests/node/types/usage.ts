@@ -4,6 +4,7 @@ import {
   OpenAI, Claude, Gemini, S3Kit, HfTei, createClient, createRouter, ApiError, PROVIDERS, version,
   ready, init, initSync, type Router, type RouterStats, type FallbackEvent,
   type ChatResult, type StreamItem, type Stats, type Report, type ErrorType, type ClientOptions,
+  type UploadProgress,
 } from 'resilient-api-client';
 import { startEmulator, type Emulator } from 'resilient-api-client/emulator';
 import { startMockServer } from 'resilient-api-client/emulator/openai-mock';
@@ -29,6 +30,22 @@ async function main(): Promise<void> {
   const obj = await s3.getObject({ bucket: 'b', key: 'k' });
   const bytes: Uint8Array = obj.body;
   const url: string = s3.presignUrl({ bucket: 'b', key: 'k', expiresIn: 60 });
+  const streamed = await s3.getObject({ bucket: 'b', key: 'k', stream: true });
+  const stream: ReadableStream<Uint8Array> = streamed.body;
+  const length: number | null = streamed.contentLength;
+  const up = await s3.uploadObject({
+    bucket: 'b', key: 'k', body: new Blob(['model bytes']), partSize: 8 * 1024 * 1024, concurrency: 2,
+    onProgress: (p: UploadProgress) => console.log(p.sent, p.total),
+  });
+  const parts: number = up.parts;
+  await s3.uploadObject({ bucket: 'b', key: 'k', body: stream, checksum: false });
+  const { uploadId } = await s3.createMultipartUpload({ bucket: 'b', key: 'k' });
+  const part = await s3.uploadPart({ bucket: 'b', key: 'k', uploadId, partNumber: 1, body: bytes });
+  await s3.completeMultipartUpload({ bucket: 'b', key: 'k', uploadId, parts: [{ partNumber: 1, etag: part.etag ?? '' }] });
+  const open: string[] = (await s3.listMultipartUploads({ bucket: 'b' })).uploads.map((u) => u.uploadId);
+  console.log(length, parts, open);
+  // @ts-expect-error: partSize is a number of bytes
+  await s3.uploadObject({ bucket: 'b', key: 'k', body: bytes, partSize: '8MiB' });
   const ranked = await new HfTei({}).rerank({ query: 'q', texts: ['a'], topN: 1 });
   const score: number = ranked[0].score;
   try {
