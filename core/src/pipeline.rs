@@ -67,6 +67,8 @@ pub struct Call {
     /// Time for the whole call from the moment it is made: queue wait, every attempt and
     /// every backoff wait (`deadline_exceeded` when it passes).
     pub deadline: Option<Secs>,
+    /// Retries after the first attempt for this call; the client's `maxRetries` when `None`.
+    pub max_retries: Option<u32>,
     pub cancel: Option<CancelToken>,
     /// Where it may go: any endpoint, or the one named (`endpointId`).
     pub route: Route,
@@ -223,6 +225,7 @@ impl Engine {
             priority: call.priority,
             timeout: call.timeout,
             deadline: Deadline::of(call.deadline, start),
+            max_retries: call.max_retries,
             errors: call.errors,
             route: &call.route,
             mode: Mode::Unary(parse),
@@ -281,6 +284,7 @@ impl Engine {
             priority,
             timeout,
             deadline,
+            max_retries,
             cancel,
             route,
         } = call;
@@ -299,6 +303,7 @@ impl Engine {
             priority,
             timeout,
             deadline,
+            max_retries,
             errors,
             route: &route,
             mode: Mode::Stream(&codec),

@@ -5,6 +5,7 @@
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
+import { installS3, rememberS3 } from './s3.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
@@ -14,11 +15,14 @@ ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
 /** The wasm Client, given the options the engine reads (lib/transport.js). */
 class HostClient extends Client {
   constructor(provider, options) {
-    super(provider, engineOptions(options));
+    const engine = engineOptions(options);
+    super(provider, engine);
+    if (provider === 's3_kit') rememberS3(this, engine);
   }
 }
 
 const { classes, createClient } = defineProviders(HostClient);
+installS3(classes.S3Kit.prototype);
 
 export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
 export { createClient };
@@ -32,3 +36,4 @@ export function init() {
   return Promise.resolve();
 }
 export function initSync() {}
+export { createRouter } from './router.js';

@@ -6,6 +6,7 @@ import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
 import { engineOptions } from './transport.js';
+import { rememberS3 } from './s3.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
@@ -14,11 +15,12 @@ ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
 const UNARY = [
   'chat', 'embed', 'listModels', 'generate', 'rerank', 'chatqna', 'infer', 'batchInfer', 'status',
   'predict', 'modelStatus', 'health', 'putObject', 'getObject', 'headObject', 'deleteObject',
-  'listObjects', 'makeRequest',
+  'listObjects', 'makeRequest', 'createMultipartUpload', 'uploadPart', 'completeMultipartUpload',
+  'abortMultipartUpload', 'listMultipartUploads',
 ];
 const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
 // Synchronous members with no answer before the engine exists: they throw until then.
-const NEEDS_ENGINE = ['presignUrl', 'endpoints'];
+const NEEDS_ENGINE = ['presignUrl', 'signGetObject', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call
 // order with the calls, as soon as it is.
 const DEFERRED = ['resetStats', 'trackRequestResult'];
@@ -93,6 +95,7 @@ class PendingStream {
 export class LazyClient {
   constructor(provider, options) {
     options = engineOptions(options); // `transport`: read (and its errors thrown) here
+    if (provider === 's3_kit') rememberS3(this, options);
     const s = { provider, options, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {
