@@ -7,6 +7,7 @@
 //   resilient embed "some text" ["more text" ...] --provider ollama
 //   resilient models --provider groq
 //   resilient check [--apis claude openai groq] [--skip-apis llvm opea] [--report-dir reports]
+//   resilient dashboard [--port 8080] [--host 127.0.0.1]
 //
 // Keys come from the environment as the package reads them (OPENAI_API_KEY, ...). Errors are
 // printed as `error <type>: <message>` and exit with status 1; usage errors exit with 2.
@@ -21,6 +22,8 @@ commands:
   models                  the provider's models, one id per line
   check                   assert queue, backoff, retry, breaker and concurrency behaviour for
                           each provider (resilient check --help)
+  dashboard               serve the live dashboard with the emulator on 127.0.0.1 and print
+                          its URL (--port 8080, --host 127.0.0.1; source checkout only)
 
 options (chat, embed, models):
   --provider P            ${PROVIDER_LIST} (default: openai)
@@ -185,6 +188,37 @@ async function models(opts, signal) {
   else for (const m of list) print(m.id);
 }
 
+// The dashboard page lives in www/ of a source checkout, not in the npm package.
+async function dashboard(argv) {
+  let mod;
+  try {
+    mod = await import('./serve-dashboard.js');
+  } catch (e) {
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND') {
+      process.stderr.write('error usage: the dashboard runs from a source checkout of resilient-api-client (www/ is not in the npm package)\n');
+      return 2;
+    }
+    throw e;
+  }
+  let opts;
+  try {
+    opts = mod.parseDashboardArgs(argv);
+  } catch (e) {
+    process.stderr.write(`error usage: ${e.message}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    print(mod.DASHBOARD_HELP);
+    return 0;
+  }
+  const { url, close } = await mod.serveDashboard(opts);
+  print(url);
+  // Serves until interrupted.
+  await new Promise((resolve) => process.once('SIGINT', resolve));
+  await close();
+  return 0;
+}
+
 function errorLine(e) {
   if (e && typeof e === 'object' && typeof e.type === 'string') return `error ${e.type}: ${e.message}`;
   if (e instanceof UsageError) return `error usage: ${e.message}`;
@@ -222,9 +256,10 @@ async function main(argv) {
       throw e;
     }
   }
+  if (command === 'dashboard') return dashboard(rest);
   const run = { chat, embed, models }[command];
   if (!run) {
-    process.stderr.write(`error usage: unknown command '${command}'; commands are chat, embed, models, check (resilient --help)\n`);
+    process.stderr.write(`error usage: unknown command '${command}'; commands are chat, embed, models, check, dashboard (resilient --help)\n`);
     return 2;
   }
   const opts = parse(rest);

@@ -4,7 +4,8 @@
 // 429s with every hint form (retry-after seconds, retry-after-ms, retry-after as an HTTP date,
 // Gemini's RetryInfo), 500s, 503s and Anthropic's 529, a stall past the 1 s timeout, a quota
 // error, a 400, a stream cut by the provider's mid-stream error, and (llvm, hf_tei) a burst of
-// server errors that opens the circuit breaker until a probe closes it again.
+// server errors that opens the circuit breaker until a probe closes it again. Then a short
+// routing section (demo/routing.js): OpenAI failing, calls falling over to Claude.
 //
 // It prints live progress per provider (at most twice a second), one line per failed call,
 // each client's generateReport(), and one summary table. Exit status 0 when the workload ran
@@ -22,6 +23,7 @@ import { startEmulator } from './emulator/index.js';
 import { PROVIDERS, emulatorTarget, realTarget } from './check/env.js';
 import { pad, table } from './check/format.js';
 import { pacingSection } from './demo/pacing.js';
+import { routingSection } from './demo/routing.js';
 
 const DEADLINE_MS = { emulator: 25000, real: 120000 };
 const t0 = performance.now();
@@ -303,6 +305,9 @@ const oks = runs.reduce((n, r) => n + r.ok, 0);
 say('');
 say(`${calls} calls settled in ${secs()} s: ${oks} ok, ${calls - oks} failed (on the emulator, by the injected faults); `
   + `the emulator received ${emu.stats().received} requests.`);
+
+say('');
+exitCode = (await routingSection({ emu, say })) || exitCode;
 
 await emu.close();
 

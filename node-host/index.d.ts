@@ -170,6 +170,8 @@ export interface CallOptions {
   timeout?: number;
   /** Seconds for the whole call: queue wait, attempts and backoffs (`deadline_exceeded`). */
   deadline?: number;
+  /** Retries after the first attempt for this call (the client's `maxRetries` otherwise). */
+  maxRetries?: number;
   endpointId?: string;
 }
 
@@ -359,6 +361,8 @@ export class ApiError extends Error {
   readonly attempts: number;
   readonly partialText: string | null;
   readonly info: ErrorInfo;
+  /** From a router: the index of the member that failed (also in `info.member`). */
+  readonly member?: number;
 }
 
 export interface Summary {
@@ -556,15 +560,55 @@ export interface ObjectMeta {
   contentLength: number | null;
   etag: string | null;
 }
+/** `getObject`'s result: `checksumSha256` is the server's stored checksum, verified when full-object. */
+export interface ObjectBody<B> extends ObjectMeta {
+  body: B;
+  checksumSha256: string | null;
+}
 export interface ObjectSummary {
   key: string;
   size: number;
   etag: string | null;
   lastModified: string | null;
 }
+/** What `uploadObject` reports after each part (and after a single PUT). */
+export interface UploadProgress {
+  /** Bytes the server has acknowledged. */
+  sent: number;
+  /** The body's size; `null` for a ReadableStream (unknown until it ends). */
+  total: number | null;
+}
+export interface UploadObjectRequest extends CallOptions {
+  bucket: string;
+  key: string;
+  body: Uint8Array | ArrayBuffer | ArrayBufferView | Blob | ReadableStream<Uint8Array> | string;
+  contentType?: string;
+  /** Bytes per part (default 8 MiB, at least 5 MiB); a body up to this size is one PUT. */
+  partSize?: number;
+  /** Parts in flight at once (default 4), each a call through the client's queue. */
+  concurrency?: number;
+  /** `'sha256'` (default): each part carries `x-amz-checksum-sha256`; `false`: none. */
+  checksum?: 'sha256' | false;
+  onProgress?: (progress: UploadProgress) => void;
+}
+export interface MultipartPart {
+  partNumber: number;
+  etag: string;
+}
 export class S3Kit extends BaseClient {
-  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string }): Promise<{ etag: string | null }>;
-  getObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta & { body: Uint8Array }>;
+  putObject(request: CallOptions & { bucket: string; key: string; body: Uint8Array | ArrayBuffer | string; contentType?: string; checksumSha256?: string }): Promise<{ etag: string | null }>;
+  /** The body as a pull-based stream; a broken download resumes with a Range request checked by If-Match. */
+  getObject(request: { bucket: string; key: string; stream: true; signal?: AbortSignal }): Promise<ObjectBody<ReadableStream<Uint8Array>>>;
+  getObject(request: CallOptions & { bucket: string; key: string; stream?: false; range?: string; ifMatch?: string; checksumMode?: boolean }): Promise<ObjectBody<Uint8Array>>;
+  /** Any size: one PUT up to `partSize`, else a multipart upload (aborted on the server if it fails or is aborted). */
+  uploadObject(request: UploadObjectRequest): Promise<{ etag: string | null; parts: number }>;
+  createMultipartUpload(request: CallOptions & { bucket: string; key: string; contentType?: string }): Promise<{ uploadId: string }>;
+  uploadPart(request: CallOptions & { bucket: string; key: string; uploadId: string; partNumber: number; body: Uint8Array | ArrayBuffer; checksumSha256?: string }): Promise<{ etag: string | null }>;
+  completeMultipartUpload(request: CallOptions & { bucket: string; key: string; uploadId: string; parts: MultipartPart[] }): Promise<{ etag: string | null }>;
+  abortMultipartUpload(request: CallOptions & { bucket: string; key: string; uploadId: string }): Promise<Record<string, never>>;
+  listMultipartUploads(request: CallOptions & { bucket: string; prefix?: string }): Promise<{ uploads: { key: string; uploadId: string }[]; isTruncated: boolean }>;
+  /** A header-signed GET (`[url, [name, value][]]`) for hosts that send it themselves. */
+  signGetObject(request: { bucket: string; key: string; range?: string; ifMatch?: string; checksumMode?: boolean }): [string, [string, string][]];
   headObject(request: CallOptions & { bucket: string; key: string }): Promise<ObjectMeta>;
   deleteObject(request: CallOptions & { bucket: string; key: string }): Promise<Record<string, never>>;
   listObjects(request: CallOptions & { bucket: string; prefix?: string; continuationToken?: string; maxKeys?: number }): Promise<{ objects: ObjectSummary[]; isTruncated: boolean; nextContinuationToken: string | null }>;
@@ -588,6 +632,107 @@ export function createClient(name: string, options?: ClientOptions): AnyClient;
 
 export const PROVIDERS: readonly ProviderName[];
 export const version: string;
+
+// ---- createRouter ----
+
+export type RouterStrategy = 'fallback' | 'round-robin' | 'least-loaded' | 'latency';
+
+/** What a router needs of a member client. */
+export type RouterMemberClient = BaseClient & Partial<Chats<{}> & Embeds & Lists>;
+
+/** A member: a client, or a client with the model it should use and its weight. */
+export type RouterMember<C extends RouterMemberClient = RouterMemberClient> =
+  | C
+  | { client: C; model?: string; weight?: number };
+
+export interface RouterOptions {
+  /** Default `'fallback'`. */
+  strategy?: RouterStrategy;
+  /** Failure types that move a call on to the next member; default rate_limit_exceeded,
+   * quota_exceeded, overloaded, server_error, timeout, connection_error, circuit_open. */
+  fallbackOn?: ErrorType[];
+}
+
+/** Which member served: its index in `members`, and its provider. */
+export interface Served {
+  member: number;
+  provider: ProviderName;
+}
+
+export interface RoutedStream extends AsyncIterableIterator<StreamItem & Served> {
+  next(): Promise<IteratorResult<StreamItem & Served, undefined>>;
+  return(): Promise<IteratorResult<StreamItem & Served, undefined>>;
+  /** The member serving the stream once its first item arrived; null before. */
+  readonly member: number | null;
+}
+
+export interface FallbackEvent {
+  event: 'fallback';
+  call: 'chat' | 'chatStream' | 'embed' | 'listModels';
+  from: number;
+  to: number;
+  from_provider: ProviderName;
+  to_provider: ProviderName;
+  type: ErrorType | null;
+  status: number | null;
+  /** Seconds since the router was created. */
+  time: number;
+}
+
+export interface RouterMemberStats {
+  member: number;
+  served: number;
+  failed: number;
+  fallbacks: number;
+  in_flight: number;
+  /** Seconds, over the last 60 s (up to 16 samples); null with no recent success. */
+  latency_p50: number | null;
+  /** A server's retry hint is keeping the member out of plans. */
+  cooling_down: boolean;
+}
+
+export interface RouterCounters {
+  strategy: RouterStrategy;
+  calls: number;
+  failed_calls: number;
+  fallbacks: number;
+  members: RouterMemberStats[];
+}
+
+export interface RouterStats {
+  members: Array<Stats & { member: number; provider: ProviderName }>;
+  totals: Pick<Stats, 'total_requests' | 'successful_requests' | 'failed_requests' | 'retried_requests'
+    | 'cancelled_requests' | 'rejected_requests' | 'circuit_breaker_trips' | 'average_response_time' | 'tokens'>;
+  /** null only in browsers before the engine has loaded. */
+  router: RouterCounters | null;
+}
+
+export interface RouterReport {
+  summary: Report['summary'];
+  members: Array<Report & { member: number; provider: ProviderName }>;
+  router: RouterCounters | null;
+}
+
+export interface Router {
+  chat<E extends object = {}>(request: ChatRequest & Extra<E>): Promise<ChatResult & Served>;
+  chatStream<E extends object = {}>(request: ChatRequest & Extra<E>): RoutedStream;
+  embed(request: EmbedRequest): Promise<EmbedResult & Served>;
+  listModels(options?: CallOptions): Promise<ModelInfo[] & Served>;
+  /** The member clients, in order. */
+  readonly members: RouterMemberClient[];
+  getStats(): RouterStats;
+  generateReport(options?: { includeDetails?: boolean }): RouterReport;
+  resetStats(): void;
+  on(event: 'fallback', listener: (event: FallbackEvent) => void): () => void;
+  /** A client event from every member, with the member's index added. */
+  on(event: EventName, listener: (event: ClientEvent & { member: number }) => void): () => void;
+}
+
+/**
+ * One object with the members' common calls, routing each over the member clients. See
+ * docs/api.md "Routing over several providers".
+ */
+export function createRouter(members: RouterMember[], options?: RouterOptions): Router;
 
 /**
  * Resolves when the engine (the wasm) is ready. In Node, Bun, Deno and workerd it is ready at

@@ -3,15 +3,21 @@
 // `new URL(..., import.meta.url)` form that Vite, webpack 5, Rollup and Parcel emit as an
 // asset), and clients can be constructed and called at once: calls wait for the engine.
 import { apiErrorClass } from './pkg/resilient_wasm.js';
-import { load, loadSync, autoLoad, whenReady, onReady } from './lib/loader.js';
+import { load, loadSync, autoLoad, isReady, whenReady, onReady } from './lib/loader.js';
 import { LazyClient } from './lib/lazy.js';
 import { defineProviders } from './lib/names.js';
+import { routerLoader } from './lib/router.js';
+import { installS3 } from './lib/s3.js';
 
 const { classes, createClient } = defineProviders(LazyClient);
+installS3(classes.S3Kit.prototype, whenReady);
 
 export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
 export { createClient };
 export { PROVIDERS, version } from './lib/names.js';
+export { createRouter } from './lib/router.js';
+
+routerLoader(isReady, whenReady);
 
 /**
  * Until the engine is ready, `ApiError` is a stand-in that `instanceof` checks against the

@@ -2,14 +2,20 @@
 // package and instantiates it synchronously, so importing is enough and there is no top-level
 // await (require() of this module works, and so does a worker that sets onmessage at once).
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { initSync, apiErrorClass } from './pkg/resilient_wasm.js';
 import { registerNodeTransport } from './lib/transport.js';
 import { createNodeFetch } from './lib/node-transport.js';
+import { useSha256 } from './lib/s3.js';
 
 initSync({ module: readFileSync(new URL('./pkg/resilient_wasm_bg.wasm', import.meta.url)) });
 
 export * from './lib/eager.js';
 export const ApiError = apiErrorClass();
+useSha256((bytes) => createHash('sha256').update(bytes).digest('base64'), () => {
+  const h = createHash('sha256');
+  return { update: (b) => h.update(b), digest: () => h.digest('base64') };
+});
 
 // ---- the Node transport (lib/node-transport.js) and which transport a client gets by default.
 

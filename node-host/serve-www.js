@@ -21,10 +21,38 @@ const TYPES = {
 // Only these folders are served.
 const SERVED = ['www', 'node-host'];
 
+/**
+ * Answers a GET for a file under www/ or node-host/ (the package, its wasm included; never
+ * node_modules). Shared with serve-dashboard.js.
+ */
+export async function serveFile(req, res) {
+  let path;
+  try {
+    path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  } catch {
+    res.writeHead(400);
+    return res.end('bad path');
+  }
+  const file = normalize(join(root, path));
+  const inside = SERVED.some((d) => file.startsWith(join(root, d) + sep));
+  if (!inside || file.includes(`${sep}node_modules${sep}`)) {
+    res.writeHead(404);
+    return res.end('not found');
+  }
+  try {
+    const body = await readFile(file);
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(body);
+  } catch {
+    res.writeHead(404);
+    res.end('not found');
+  }
+}
+
 export async function serveWww({ port = 0 } = {}) {
   const mock = await startMockServer();
   const server = http.createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const path = new URL(req.url, 'http://x').pathname;
     if (path === '/') {
       res.writeHead(302, { location: '/www/index.html' });
       return res.end();
@@ -33,20 +61,7 @@ export async function serveWww({ port = 0 } = {}) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ baseUrl: mock.url }));
     }
-    const file = normalize(join(root, path));
-    const inside = SERVED.some((d) => file.startsWith(join(root, d) + sep));
-    if (!inside || file.includes(`${sep}node_modules${sep}`)) {
-      res.writeHead(404);
-      return res.end('not found');
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end('not found');
-    }
+    return serveFile(req, res);
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}/www/index.html`;

@@ -5,8 +5,11 @@
 #   peers   node-host/bench/peers/run.js: this package against raw fetch, the openai SDK,
 #           p-queue + p-retry, cockatiel and opossum, each in its own process, in interleaved
 #           rounds; ratios to raw fetch (reports/bench.json, reports/bench.txt)
+#   s3      node-host/bench/s3-large.mjs: 1 GiB (--s3-mib) up through uploadObject and back
+#           through getObject({ stream: true }) against the emulator, next to raw fetch: time,
+#           peak RSS, bytes equal (only with --only s3: it moves 4 GiB through loopback)
 #
-#   bash scripts/bench.sh [--quick] [--only legacy,latency,throughput,cpu,deep,body]
+#   bash scripts/bench.sh [--quick] [--only legacy,latency,throughput,cpu,deep,body,s3] [--s3-mib N]
 #        [--n N] [--total N] [--concurrency N] [--deep N] [--settle-limit S]   (both parts)
 #        [--skip-deep]                                                           (legacy)
 #        [--rounds N] [--body-rounds N] [--deep-rounds N] [--contenders a,b] [--sizes 1,16,64] [--json F]  (peers)
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
     --n|--total|--concurrency|--deep|--settle-limit)
       legacy_args+=("$1" "${2:?$1 needs a value}"); peer_args+=("$1" "$2"); shift 2 ;;
     --skip-deep) legacy_args+=("$1"); shift ;;
+    --s3-mib) s3_mib="${2:?--s3-mib needs a number}"; shift 2 ;;
     --rounds|--body-rounds|--deep-rounds|--contenders|--sizes|--json)
       peer_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
@@ -32,6 +36,8 @@ while [ $# -gt 0 ]; do
 done
 
 run_legacy=1
+run_s3=0
+s3_mib=${s3_mib:-1024}
 peer_only=""
 if [ -n "$only" ]; then
   run_legacy=0
@@ -39,8 +45,9 @@ if [ -n "$only" ]; then
   for p in "${parts[@]}"; do
     case "$p" in
       legacy) run_legacy=1 ;;
+      s3) run_s3=1 ;;
       latency|throughput|cpu|deep|body) peer_only="${peer_only:+$peer_only,}$p" ;;
-      *) echo "bench.sh: --only: unknown part $p (legacy, latency, throughput, cpu, deep, body)" >&2; exit 2 ;;
+      *) echo "bench.sh: --only: unknown part $p (legacy, latency, throughput, cpu, deep, body, s3)" >&2; exit 2 ;;
     esac
   done
 fi
@@ -69,4 +76,10 @@ if [ "$run_peers" = 1 ]; then
   echo
   echo "== peer benchmark (node-host/bench/peers) =="
   node node-host/bench/peers/run.js ${peer_args[@]+"${peer_args[@]}"}
+fi
+
+if [ "$run_s3" = 1 ]; then
+  echo
+  echo "== S3 at model size (node-host/bench/s3-large.mjs) =="
+  node node-host/bench/s3-large.mjs --mib "$s3_mib"
 fi

@@ -31,6 +31,17 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
+# moto (an S3 server nobody here wrote) and boto3 for tests/node/moto.test.js, in a virtualenv
+# under .tools/moto (git-ignored); pinned, and skipped when those versions are in place.
+MOTO_VERSION=5.2.6
+BOTO3_VERSION=1.44.18
+moto_venv="$tools/moto"
+if ! [ -x "$moto_venv/bin/moto_server" ] \
+  || ! compgen -G "$moto_venv/lib/python3*/site-packages/moto-$MOTO_VERSION.dist-info" >/dev/null \
+  || ! compgen -G "$moto_venv/lib/python3*/site-packages/boto3-$BOTO3_VERSION.dist-info" >/dev/null; then
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
+fi
 # Redis for the state-store tests (tests/node/store.test.js starts its own on a free port).
 if ! command -v redis-server >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

@@ -28,6 +28,7 @@ pub mod pacing;
 pub mod pipeline;
 pub mod providers;
 pub mod queue;
+pub mod router;
 pub mod secret;
 pub mod stats;
 pub mod store;

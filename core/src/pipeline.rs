@@ -69,6 +69,8 @@ pub struct Call {
     /// Time for the whole call from the moment it is made: queue wait, every attempt and
     /// every backoff wait (`deadline_exceeded` when it passes).
     pub deadline: Option<Secs>,
+    /// Retries after the first attempt for this call; the client's `maxRetries` when `None`.
+    pub max_retries: Option<u32>,
     pub cancel: Option<CancelToken>,
     /// Where it may go: any endpoint, or the one named (`endpointId`).
     pub route: Route,
@@ -228,6 +230,7 @@ impl Engine {
             priority: call.priority,
             timeout: call.timeout,
             deadline: Deadline::of(call.deadline, start),
+            max_retries: call.max_retries,
             errors: call.errors,
             route: &call.route,
             mode: Mode::Unary(parse),
@@ -286,6 +289,7 @@ impl Engine {
             priority,
             timeout,
             deadline,
+            max_retries,
             cancel,
             route,
         } = call;
@@ -304,6 +308,7 @@ impl Engine {
             priority,
             timeout,
             deadline,
+            max_retries,
             errors,
             route: &route,
             mode: Mode::Stream(&codec),

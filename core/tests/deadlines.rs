@@ -19,6 +19,7 @@ fn unary(deadline: Option<f64>, timeout: Option<f64>) -> Call {
     Call {
         timeout: timeout.map(Secs::new),
         deadline: deadline.map(Secs::new),
+        max_retries: None,
         ..common::echo_call("POST", "http://127.0.0.1/x")
     }
 }

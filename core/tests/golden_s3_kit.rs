@@ -348,7 +348,7 @@ fn s3_doc_get_object_through_the_provider() {
     .unwrap();
     assert_eq!(
         parsed_json(&p),
-        json!({"contentType": null, "contentLength": 10, "etag": "\"fba9dede5f27731c9771645a39863328\""})
+        json!({"contentType": null, "contentLength": 10, "etag": "\"fba9dede5f27731c9771645a39863328\"", "checksumSha256": null})
     );
     assert_eq!(p.bytes.as_deref(), Some(&b"0123456789"[..]));
 }
@@ -717,6 +717,7 @@ fn run(
         priority: Priority::Normal,
         timeout: None,
         deadline: None,
+        max_retries: None,
         cancel: None,
         read: Read::Unary(u.parse),
         errors: u.errors,
@@ -1017,6 +1018,7 @@ fn every_attempt_is_signed_at_its_own_time() {
         priority: Priority::Normal,
         timeout: None,
         deadline: None,
+        max_retries: None,
         cancel: None,
         read: Read::Unary(u.parse),
         errors: u.errors,

@@ -24,6 +24,8 @@ export interface FaultStep {
   stall?: boolean;
   reset?: boolean;
   truncate?: boolean;
+  /** Raw S3 object bytes: announce the full length, send this fraction (0..1), cut the connection. */
+  truncateAt?: number;
   malformed?: boolean;
   midStreamError?: boolean;
   midStreamDelayMs?: number;
@@ -90,7 +92,7 @@ export interface Emulator {
   baseUrl(provider: EmulatedProvider): string;
   readonly requests: EmulatedRequest[];
   readonly s3: Readonly<S3Credentials>;
-  readonly store: { buckets: Map<string, Map<string, unknown>> };
+  readonly store: { buckets: Map<string, Map<string, unknown>>; uploads: Map<string, { bucket: string; key: string }> };
   script(provider: EmulatedProvider, steps?: FaultStep[]): void;
   enqueue(provider: EmulatedProvider, ...steps: FaultStep[]): void;
   remaining(provider: EmulatedProvider): number;

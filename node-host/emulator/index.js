@@ -57,6 +57,7 @@
 //   truncate     send the first half of the body (or of the whole stream), then end cleanly
 //                (raw S3 object bytes: the full Content-Length, half the bytes, then the
 //                connection is cut)
+//   truncateAt   raw S3 object bytes: like truncate, cut after this fraction (0..1) of the body
 //   malformed    an undecodable body (invalid JSON/XML), or for a stream one good text frame
 //                followed by an undecodable frame in the provider's framing
 //   midStreamError  a stream that sends two text frames, then the provider's own mid-stream
@@ -378,9 +379,12 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
 
       const ctx = {
         provider, method: req.method, path: rawRelPath, rawPath, rawRelPath, rawQuery, query,
-        headers: req.headers, bytes, text: bytes.toString('utf8'), json: null, n, step, options,
+        headers: req.headers, bytes, json: null, n, step, options,
         state: state.get(provider),
       };
+      // Decoded on first use: an S3 part or object of many MiB is never read as text.
+      let text = null;
+      Object.defineProperty(ctx, 'text', { get: () => (text ??= bytes.toString('utf8')), enumerable: true });
       if (bytes.length && provider !== 's3_kit') {
         try {
           ctx.json = JSON.parse(ctx.text);
@@ -539,19 +543,20 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
       body = Buffer.from(plan.text, 'utf8');
       headers['content-type'] = headers['content-type'] || plan.contentType || 'text/plain; charset=utf-8';
     } else if (plan.bytes !== undefined) {
-      body = Buffer.from(plan.bytes);
+      body = Buffer.isBuffer(plan.bytes) ? plan.bytes : Buffer.from(plan.bytes); // no copy of a large object
       headers['content-type'] = headers['content-type'] || plan.contentType || 'application/octet-stream';
     } else {
       body = Buffer.alloc(0);
     }
     if (step.malformed) body = malformedBody(plan) || body;
     const noBody = req.method === 'HEAD' || status === 204 || status === 304;
-    if (step.truncate && body.length > 0 && !noBody && plan.bytes !== undefined) {
-      // Raw object bytes have no syntax to break: announce the full length, send half, cut
+    const cutAt = step.truncateAt ?? (step.truncate ? 0.5 : null);
+    if (cutAt !== null && body.length > 0 && !noBody && plan.bytes !== undefined) {
+      // Raw object bytes have no syntax to break: announce the full length, send a part, cut
       // the connection (what a dropped download looks like).
       headers['content-length'] = String(body.length);
       res.writeHead(status, headers);
-      res.write(body.subarray(0, Math.floor(body.length / 2)), () => req.socket.destroy());
+      res.write(body.subarray(0, Math.floor(body.length * cutAt)), () => req.socket.destroy());
       return;
     }
     if (step.truncate && body.length > 0 && !noBody) {

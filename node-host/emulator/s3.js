@@ -2,6 +2,13 @@
 //   PUT/GET/HEAD/DELETE object (GET honours `Range: bytes=a-b`), GET ?list-type=2 (prefix,
 //   delimiter, max-keys, continuation-token, start-after, encoding-type=url) answering
 //   ListObjectsV2 XML with entity-encoded keys, PUT/HEAD/DELETE bucket.
+//   Multipart: POST ?uploads (initiate), PUT ?partNumber&uploadId (a part; its
+//   x-amz-checksum-sha256, when sent, must match or the part is refused with BadDigest), POST
+//   ?uploadId (complete: parts in ascending order, each but the last at least 5 MiB, ETags as
+//   returned), DELETE ?uploadId (abort), GET ?uploads (ListMultipartUploads). A PUT object's
+//   x-amz-checksum-sha256 is checked the same way, kept, and returned by GET/HEAD with
+//   x-amz-checksum-mode: ENABLED (a full-object checksum: not on a Range reply). GET honours
+//   If-Match (412 PreconditionFailed when the ETag differs).
 // Every request must be signed with SigV4 against the emulator's credentials (header auth or a
 // presigned URL); a bad signature is a 403 SignatureDoesNotMatch. Buckets spring into being on
 // first use. Errors are S3's XML `<Error>`; HEAD errors have no body.
@@ -49,6 +56,9 @@ export class S3Store {
   constructor() {
     this.buckets = new Map();
     this.clock = 0;
+    // uploadId -> { bucket, key, contentType, parts: Map(partNumber -> { bytes, etag }) }
+    this.uploads = new Map();
+    this.nextUpload = 0;
   }
 
   bucket(name) {
@@ -81,6 +91,7 @@ export class S3Store {
 
   clear() {
     this.buckets.clear();
+    this.uploads.clear();
   }
 }
 
@@ -188,6 +199,14 @@ export function handleS3(req, store, creds) {
   const params = new Map(parseRawQuery(req.rawQuery));
 
   if (key === '') {
+    if (method === 'GET' && params.has('uploads')) {
+      let xml = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlEscape(bucket)}</Bucket><IsTruncated>false</IsTruncated>`;
+      const prefix = params.get('prefix') ?? '';
+      for (const [id, u] of store.uploads) {
+        if (u.bucket === bucket && u.key.startsWith(prefix)) xml += `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${xmlEscape(id)}</UploadId></Upload>`;
+      }
+      return xmlPlan(200, `${xml}</ListMultipartUploadsResult>`, rid);
+    }
     switch (method) {
       case 'GET': {
         const r = listXml(bucket, store, params);
@@ -208,11 +227,19 @@ export function handleS3(req, store, creds) {
     }
   }
 
+  if (params.has('uploads') || params.has('uploadId')) return multipart(req, store, bucket, key, params, error, rid);
+
   switch (method) {
     case 'PUT': {
+      const sum = req.headers['x-amz-checksum-sha256'];
+      if (sum !== undefined && sum !== createHash('sha256').update(req.bytes).digest('base64')) {
+        return error(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+      }
       const meta = {};
       for (const [h, v] of Object.entries(req.headers)) if (h.startsWith('x-amz-meta-')) meta[h.slice(11)] = v;
       const o = store.put(bucket, key, req.bytes, req.headers['content-type'] || 'binary/octet-stream', meta);
+      // Kept, and returned on a GET or HEAD with x-amz-checksum-mode: ENABLED, as S3 does.
+      if (sum !== undefined) o.checksumSha256 = sum;
       return { status: 200, headers: { ...rid, etag: o.etag }, empty: true };
     }
     case 'GET':
@@ -220,6 +247,13 @@ export function handleS3(req, store, creds) {
       const o = store.get(bucket, key);
       if (!o) return error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key, BucketName: bucket });
       const headers = { ...rid, ...objectHeaders(o) };
+      if (o.checksumSha256 && !req.headers.range && String(req.headers['x-amz-checksum-mode']).toUpperCase() === 'ENABLED') {
+        headers['x-amz-checksum-sha256'] = o.checksumSha256;
+      }
+      const ifMatch = req.headers['if-match'];
+      if (ifMatch !== undefined && ifMatch !== '*' && !String(ifMatch).split(',').map((t) => t.trim()).includes(o.etag)) {
+        return error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+      }
       if (method === 'HEAD') return { status: 200, headers: { ...headers, 'content-length': String(o.bytes.length) }, empty: true };
       const range = req.headers.range && /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range).trim());
       if (range && (range[1] !== '' || range[2] !== '')) {
@@ -246,4 +280,63 @@ export function handleS3(req, store, creds) {
     default:
       return error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method, ResourceType: 'OBJECT' });
   }
+}
+
+const MIN_PART = 5 * 1024 * 1024;
+
+/** The multipart calls on `/{bucket}/{key}` (`?uploads`, `?uploadId=...`). */
+function multipart(req, store, bucket, key, params, error, rid) {
+  const { method } = req;
+  const ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
+  if (params.has('uploads')) {
+    if (method !== 'POST') return error(405, 'MethodNotAllowed', 'Initiate a multipart upload with POST ?uploads');
+    store.nextUpload++;
+    const id = `emu-upload-${store.nextUpload}-${Buffer.from(key).toString('base64url')}`;
+    store.uploads.set(id, { bucket, key, contentType: req.headers['content-type'] || 'binary/octet-stream', parts: new Map() });
+    return xmlPlan(200, `<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult ${ns}><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(id)}</UploadId></InitiateMultipartUploadResult>`, rid);
+  }
+  const id = params.get('uploadId');
+  const u = store.uploads.get(id);
+  if (!u || u.bucket !== bucket || u.key !== key) {
+    return error(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: id });
+  }
+  if (method === 'PUT') {
+    const n = Number(params.get('partNumber'));
+    if (!Number.isInteger(n) || n < 1 || n > 10000) return error(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
+    const sum = req.headers['x-amz-checksum-sha256'];
+    const digest = createHash('sha256').update(req.bytes).digest('base64');
+    if (sum !== undefined && sum !== digest) return error(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+    const etag = `"${createHash('md5').update(req.bytes).digest('hex')}"`;
+    u.parts.set(n, { bytes: req.bytes, etag });
+    const headers = { ...rid, etag };
+    if (sum !== undefined) headers['x-amz-checksum-sha256'] = digest;
+    return { status: 200, headers, empty: true };
+  }
+  if (method === 'DELETE') {
+    store.uploads.delete(id);
+    return { status: 204, headers: rid, empty: true };
+  }
+  if (method === 'POST') {
+    const text = req.bytes.toString('utf8');
+    const listed = [...text.matchAll(/<Part>\s*<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]*)<\/ETag>\s*<\/Part>/g)]
+      .map((m) => ({ n: Number(m[1]), etag: m[2].replace(/&quot;/g, '"').replace(/&amp;/g, '&') }));
+    if (listed.length === 0) return error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    const chunks = [];
+    const md5s = [];
+    for (let i = 0; i < listed.length; i++) {
+      const { n, etag } = listed[i];
+      if (i > 0 && n <= listed[i - 1].n) return error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+      const part = u.parts.get(n);
+      if (!part || part.etag !== etag) return error(400, 'InvalidPart', 'One or more of the specified parts could not be found.', { PartNumber: String(n) });
+      if (i < listed.length - 1 && part.bytes.length < MIN_PART) return error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { PartNumber: String(n) });
+      chunks.push(part.bytes);
+      md5s.push(Buffer.from(part.etag.slice(1, -1), 'hex'));
+    }
+    const o = store.put(bucket, key, Buffer.concat(chunks), u.contentType);
+    // S3's multipart ETag: the MD5 of the parts' MD5s, then "-" and the part count.
+    o.etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${listed.length}"`;
+    store.uploads.delete(id);
+    return xmlPlan(200, `<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult ${ns}><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(o.etag)}</ETag></CompleteMultipartUploadResult>`, rid);
+  }
+  return error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', { Method: method });
 }

@@ -6,6 +6,7 @@ import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
+import { installS3, rememberS3 } from './s3.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
@@ -16,12 +17,15 @@ ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
 class HostClient extends Client {
   constructor(provider, options) {
     const { options: rest, store } = takeStateStore(options);
-    super(provider, engineOptions(rest));
+    const engine = engineOptions(rest);
+    super(provider, engine);
+    if (provider === 's3_kit') rememberS3(this, engine);
     if (store) store.connect(this);
   }
 }
 
 const { classes, createClient } = defineProviders(HostClient);
+installS3(classes.S3Kit.prototype);
 
 export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
 export { createClient };
@@ -35,3 +39,4 @@ export function init() {
   return Promise.resolve();
 }
 export function initSync() {}
+export { createRouter } from './router.js';

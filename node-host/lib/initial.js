@@ -12,9 +12,11 @@ export function initialStats(waiting) {
     failed_requests: 0,
     latency: { p50: 0, p90: 0, p99: 0 },
     queue: { active: 0, length: waiting, peak_active: 0, peak_length: waiting },
+    rate_limit: pacing(),
     rejected_requests: 0,
     requests_by_model: {},
     retried_requests: 0,
+    retry_budget: budget(),
     successful_requests: 0,
     tokens: { completion: 0, prompt: 0, total: 0 },
     total_requests: 0,
@@ -22,6 +24,12 @@ export function initialStats(waiting) {
 }
 
 const zeroSummary = () => ({ avg: 0, count: 0, max: 0, min: 0 });
+function pacing() {
+  return { paced_requests: 0, paced_seconds: 0, remaining_requests: null, remaining_tokens: null, reset_at: null };
+}
+function budget() {
+  return { retries_allowed: 0, retries_denied: 0 };
+}
 
 /** The option's value as given (camelCase or the seed's snake_case), else the default. */
 function option(options, camel, snake, fallback) {
@@ -41,6 +49,8 @@ export function initialReport(options, { includeDetails = false } = {}) {
     },
     errors: {},
     models: {},
+    rate_limit: pacing(),
+    retry_budget: budget(),
     summary: { average_response_time: 0, retry_rate: 0, success_rate: 0, total_requests: 0 },
   };
   if (includeDetails) {

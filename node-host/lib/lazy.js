@@ -7,6 +7,7 @@ import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
+import { rememberS3 } from './s3.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
@@ -15,11 +16,12 @@ ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
 const UNARY = [
   'chat', 'embed', 'listModels', 'generate', 'rerank', 'chatqna', 'infer', 'batchInfer', 'status',
   'predict', 'modelStatus', 'health', 'putObject', 'getObject', 'headObject', 'deleteObject',
-  'listObjects', 'makeRequest',
+  'listObjects', 'makeRequest', 'createMultipartUpload', 'uploadPart', 'completeMultipartUpload',
+  'abortMultipartUpload', 'listMultipartUploads',
 ];
 const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
 // Synchronous members with no answer before the engine exists: they throw until then.
-const NEEDS_ENGINE = ['presignUrl', 'endpoints'];
+const NEEDS_ENGINE = ['presignUrl', 'signGetObject', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call
 // order with the calls, as soon as it is.
 const DEFERRED = ['resetStats', 'trackRequestResult'];
@@ -96,6 +98,7 @@ export class LazyClient {
   constructor(provider, options) {
     const taken = takeStateStore(options); // `stateStore`: the store drives itself (store.js)
     options = engineOptions(taken.options); // `transport`: read (and its errors thrown) here
+    if (provider === 's3_kit') rememberS3(this, options);
     const s = { provider, options, store: taken.store, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {

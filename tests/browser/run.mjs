@@ -237,6 +237,37 @@ const CASES = [
     },
   },
   {
+    name: 'createRouter falls over from OpenAI to Claude in the page',
+    async run(page, { emu, base }) {
+      emu.script('openai', [{ error: 'server' }, { error: 'server' }]);
+      const got = await page.evaluate(async ({ base, keys }) => {
+        const { OpenAI, Claude, createRouter } = window.client;
+        const router = createRouter([
+          new OpenAI({ apiKey: keys.openai, baseUrl: base.openai }),
+          new Claude({ apiKey: keys.claude, baseUrl: base.claude }),
+        ]);
+        const moves = [];
+        router.on('fallback', (e) => moves.push(`${e.from_provider}->${e.to_provider}:${e.type}`));
+        const r = await router.chat({ messages: [{ role: 'user', content: 'routed in the page' }] });
+        let streamed = '';
+        let by = null;
+        for await (const item of router.chatStream({ messages: [{ role: 'user', content: 'streamed' }] })) {
+          streamed += item.delta;
+          by = item.provider;
+        }
+        return { text: r.text, provider: r.provider, member: r.member, moves, streamed, by, calls: router.getStats().router.calls };
+      }, { base, keys: KEYS });
+      assert.equal(got.text, 'echo: routed in the page');
+      assert.equal(got.provider, 'claude');
+      assert.equal(got.member, 1);
+      assert.deepEqual(got.moves, ['openai->claude:server_error', 'openai->claude:server_error']);
+      assert.equal(got.streamed, 'echo: streamed');
+      assert.equal(got.by, 'claude');
+      assert.equal(got.calls, 2);
+      assert.equal(requestsOf(emu, 'openai').length, 2, 'one attempt per call on OpenAI');
+    },
+  },
+  {
     name: 'Claude chat (anthropic-dangerous-direct-browser-access: true)',
     async run(page, { emu, base }) {
       const got = await page.evaluate(async ({ base, key }) => {
@@ -349,6 +380,48 @@ const CASES = [
       assert.match(rs[0].headers.authorization, /^AWS4-HMAC-SHA256 Credential=/);
       const stored = emu.store.buckets.get('browser-bucket').get('dir/all bytes.bin');
       assert.deepEqual([...stored.bytes], got.sent, 'stored as sent');
+    },
+  },
+  {
+    name: 'S3 uploadObject of a Blob in parts, streamed back and resumed after a cut at 40 %',
+    async run(page, { emu, base }) {
+      emu.script('s3_kit', [{}, {}, {}, {}, {}, { truncateAt: 0.4 }]); // initiate, 3 parts, complete, then the GET is cut
+      const got = await page.evaluate(async ({ base, s3 }) => {
+        const c = new window.client.S3Kit({
+          baseUrl: base.s3_kit, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, region: s3.region,
+        });
+        const size = 11 * 1024 * 1024 + 5;
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i++) bytes[i] = (i * 131 + (i >>> 9)) & 255;
+        const progress = [];
+        const up = await c.uploadObject({
+          bucket: 'browser-bucket', key: 'model.bin', body: new Blob([bytes]), partSize: 5 * 1024 * 1024, concurrency: 2,
+          onProgress: (p) => progress.push([p.sent, p.total]),
+        });
+        const { body, contentLength } = await c.getObject({ bucket: 'browser-bucket', key: 'model.bin', stream: true });
+        const reader = body.getReader();
+        let n = 0;
+        let same = true;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          for (let i = 0; i < value.length; i++) if (value[i] !== bytes[n + i]) same = false;
+          n += value.length;
+        }
+        return { up, progress, contentLength, n, size, same, isStream: body instanceof ReadableStream };
+      }, { base, s3: emu.s3 });
+      assert.equal(got.up.parts, 3);
+      assert.equal(got.isStream, true);
+      assert.equal(got.contentLength, got.size);
+      assert.equal(got.n, got.size, 'every byte arrived once');
+      assert.equal(got.same, true, 'the bytes are equal');
+      assert.deepEqual(got.progress.at(-1), [got.size, got.size]);
+      const rs = requestsOf(emu, 's3_kit');
+      assert.equal(rs.filter((r) => r.method === 'PUT' && r.query.uploadId).length, 3);
+      const ranged = rs.filter((r) => r.method === 'GET' && r.headers.range);
+      assert.equal(ranged.length, 1, 'one Range request');
+      assert.equal(ranged[0].headers['if-match'], got.up.etag);
+      assert.ok(Number(/bytes=(\d+)-/.exec(ranged[0].headers.range)[1]) > 0);
     },
   },
   {

@@ -4,7 +4,7 @@
 use crate::convert::{
     api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
 };
-use crate::host::{FetchTransport, JsClock, JsEntropy};
+use crate::host::{FetchTransport, HeldBodies, JsClock, JsEntropy};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -40,6 +40,27 @@ pub struct ClientCore {
     browser: bool,
     /// With `endpoints`, the config each endpoint's requests are built with (its key, its URL).
     endpoint_configs: Vec<Config>,
+    held: HeldBodies,
+}
+
+/// Operations whose binary body the engine never reads (host.rs `HeldBodies`).
+const HELD_BODY_OPS: [&str; 1] = ["uploadPart"];
+
+/// Drops a call's held bodies when the call settles or is dropped.
+struct Release(HeldBodies, Vec<String>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if self.1.is_empty() {
+            return;
+        }
+        let mut held = self.0.borrow_mut();
+        for url in &self.1 {
+            if let Some(i) = held.iter().rposition(|(u, _)| u == url) {
+                held.remove(i);
+            }
+        }
+    }
 }
 
 /// `globalThis.process` when this is Node.
@@ -141,10 +162,12 @@ impl ClientCore {
                     env_var("S3_ENDPOINT").map(|u| u.trim_end_matches('/').to_string());
             }
         }
+        let held = HeldBodies::default();
         let host = Host {
             transport: Rc::new(FetchTransport {
                 fetch,
                 max_body: config.max_response_bytes as usize,
+                held: held.clone(),
             }),
             clock: Rc::new(JsClock),
             entropy: Rc::new(JsEntropy),
@@ -165,6 +188,7 @@ impl ClientCore {
             listeners: Rc::default(),
             browser: node_process().is_none(),
             endpoint_configs,
+            held,
         })
     }
 
@@ -282,6 +306,7 @@ impl ClientCore {
             priority,
             timeout: args.timeout,
             deadline: args.deadline,
+            max_retries: args.max_retries,
             cancel: Some(cancel),
             route: Route {
                 pinned: args.endpoint_id,
@@ -299,10 +324,35 @@ impl ClientCore {
         built: Built,
         requests: Result<Vec<PerEndpoint>, ApiError>,
     ) -> Promise {
+        self.run_holding(args, built, requests, None)
+    }
+
+    /// [`Self::run`], with a body kept in JS for the call's requests (`HELD_BODY_OPS`).
+    fn run_holding(
+        &self,
+        args: CallArgs,
+        built: Built,
+        requests: Result<Vec<PerEndpoint>, ApiError>,
+        body: Option<JsValue>,
+    ) -> Promise {
+        let mut urls: Vec<String> = Vec::new();
+        if let Some(body) = body {
+            if let Ok(u) = &built {
+                urls.push(u.request.url.clone());
+            }
+            if let Ok(r) = &requests {
+                urls.extend(r.iter().map(|(req, _)| req.url.clone()));
+            }
+            let mut held = self.held.borrow_mut();
+            held.extend(urls.iter().map(|u| (u.clone(), body.clone())));
+        }
+        let held = self.held.clone();
         let parts = built.map(|u| (u.request, u.model, u.errors, Read::Unary(u.parse), u.resign));
         let engine = self.engine.clone();
         let prepared = self.prepare(args, parts, requests);
         future_to_promise(async move {
+            // The call is over (either way): its held body goes.
+            let _release = Release(held, urls);
             let Prepared {
                 call,
                 watch: _watch,
@@ -325,10 +375,10 @@ impl ClientCore {
     }
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
-    fn binary_body(req: &JsValue) -> Option<Vec<u8>> {
+    fn binary_body(req: &JsValue) -> Option<Uint8Array> {
         let body = Reflect::get(req, &"body".into()).ok()?;
         if body.is_instance_of::<Uint8Array>() || body.is_instance_of::<js_sys::ArrayBuffer>() {
-            return Some(Uint8Array::new(&body).to_vec());
+            return Some(Uint8Array::new(&body));
         }
         None
     }
@@ -336,10 +386,16 @@ impl ClientCore {
     /// `op(request)` for any unary operation of docs/api.md.
     pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
         let what = format!("{op}(request)");
-        let bytes = if req.is_object() {
+        let js_body = if req.is_object() {
             Self::binary_body(req)
         } else {
             None
+        };
+        // A held body reaches the codec as empty bytes; the transport sends the JS one.
+        let (bytes, held) = match js_body {
+            Some(b) if HELD_BODY_OPS.contains(&op) => (Some(Vec::new()), Some(JsValue::from(b))),
+            Some(b) => (Some(b.to_vec()), None),
+            None => (None, None),
         };
         // The bytes never go through JSON: the arguments are read from a copy without them.
         let without_body;
@@ -363,7 +419,7 @@ impl ClientCore {
             }
             Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
         };
-        self.run(args, built, requests)
+        self.run_holding(args, built, requests, held)
     }
 
     /// `op(request)` for a streaming operation: an async iterator, returned at once.
@@ -431,7 +487,7 @@ impl ClientCore {
             if let Some(k) = args.rest.keys().next() {
                 return Err(providers::bad_argument(
                     k,
-                    "is not a makeRequest option (method, headers, signal, priority, timeout, deadline, endpointId)",
+                    "is not a makeRequest option (method, headers, signal, priority, timeout, deadline, maxRetries, endpointId)",
                 ));
             }
             let body = from_js(data).map_err(|e| {

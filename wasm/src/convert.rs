@@ -63,6 +63,7 @@ pub struct CallArgs {
     pub priority: Value,
     pub timeout: Option<Secs>,
     pub deadline: Option<Secs>,
+    pub max_retries: Option<u32>,
     pub endpoint_id: Option<String>,
     /// Everything else, as JSON.
     pub rest: Map<String, Value>,
@@ -97,6 +98,13 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
     out.priority = rest.remove("priority").unwrap_or(Value::Null);
     out.timeout = seconds(&mut rest, "timeout")?;
     out.deadline = seconds(&mut rest, "deadline")?;
+    for key in ["maxRetries", "max_retries"] {
+        match rest.remove(key).map(|v| v.as_u64()) {
+            None => {}
+            Some(Some(n)) => out.max_retries = Some(u32::try_from(n).unwrap_or(u32::MAX)),
+            Some(None) => return Err(bad("maxRetries", "must be an integer >= 0")),
+        }
+    }
     for key in ["endpointId", "endpoint_id"] {
         if let Some(id) = rest.remove(key) {
             match id {

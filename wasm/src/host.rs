@@ -182,7 +182,13 @@ pub struct FetchTransport {
     pub fetch: Option<Function>,
     /// `maxResponseBytes`: the buffered read stops past it (js/support.js counts).
     pub max_body: usize,
+    pub held: HeldBodies,
 }
+
+/// Bodies that stay in JS (S3 parts: signed with `UNSIGNED-PAYLOAD`, so the engine never reads
+/// them), by the URL of the request that sends them. A request with an empty body and a held
+/// URL sends the held body: a part is never copied into wasm memory, which never shrinks.
+pub type HeldBodies = Rc<RefCell<Vec<(String, JsValue)>>>;
 
 fn js_message(e: &JsValue) -> String {
     let msg = Reflect::get(e, &"message".into())
@@ -265,15 +271,26 @@ impl Transport for FetchTransport {
             .map(JsValue::from)
             .unwrap_or(JsValue::UNDEFINED);
         let cap = self.max_body;
+        let held = match &req.body {
+            Some(b) if b.is_empty() => self
+                .held
+                .borrow()
+                .iter()
+                .rev()
+                .find(|(url, _)| *url == req.url)
+                .map(|(_, body)| body.clone()),
+            _ => None,
+        };
         Box::pin(async move {
             let mut guard = AbortOnDrop {
                 controller: AbortController::new(),
                 finished: false,
             };
             let headers = header_text(&req.headers);
-            let body = match &req.body {
-                Some(b) => Uint8Array::from(b.as_slice()).into(),
-                None => JsValue::UNDEFINED,
+            let body = match (&req.body, held) {
+                (_, Some(h)) => h,
+                (Some(b), None) => Uint8Array::from(b.as_slice()).into(),
+                (None, None) => JsValue::UNDEFINED,
             };
             let signal = guard.controller.signal();
             if !req.stream {

@@ -3,9 +3,11 @@
 mod client;
 mod convert;
 mod host;
+mod router;
 mod signals;
 mod stream;
 
+pub use router::RouterCore;
 pub use stream::ChatStream;
 
 use client::ClientCore;
@@ -105,6 +107,26 @@ impl Client {
     pub fn list_objects(&self, request: JsValue) -> Promise {
         self.core.unary("listObjects", &request)
     }
+    #[wasm_bindgen(js_name = createMultipartUpload)]
+    pub fn create_multipart_upload(&self, request: JsValue) -> Promise {
+        self.core.unary("createMultipartUpload", &request)
+    }
+    #[wasm_bindgen(js_name = uploadPart)]
+    pub fn upload_part(&self, request: JsValue) -> Promise {
+        self.core.unary("uploadPart", &request)
+    }
+    #[wasm_bindgen(js_name = completeMultipartUpload)]
+    pub fn complete_multipart_upload(&self, request: JsValue) -> Promise {
+        self.core.unary("completeMultipartUpload", &request)
+    }
+    #[wasm_bindgen(js_name = abortMultipartUpload)]
+    pub fn abort_multipart_upload(&self, request: JsValue) -> Promise {
+        self.core.unary("abortMultipartUpload", &request)
+    }
+    #[wasm_bindgen(js_name = listMultipartUploads)]
+    pub fn list_multipart_uploads(&self, request: JsValue) -> Promise {
+        self.core.unary("listMultipartUploads", &request)
+    }
     #[wasm_bindgen(js_name = chatStream)]
     pub fn chat_stream(&self, request: JsValue) -> ChatStream {
         self.core.stream("chatStream", &request)
@@ -116,6 +138,10 @@ impl Client {
     #[wasm_bindgen(js_name = chatqnaStream)]
     pub fn chatqna_stream(&self, request: JsValue) -> ChatStream {
         self.core.stream("chatqnaStream", &request)
+    }
+    #[wasm_bindgen(js_name = signGetObject)]
+    pub fn sign_get_object(&self, request: JsValue) -> Result<JsValue, JsValue> {
+        self.core.local("signGetObject", &request)
     }
     #[wasm_bindgen(js_name = presignUrl)]
     pub fn presign_url(&self, request: JsValue) -> Result<JsValue, JsValue> {

@@ -27,6 +27,7 @@ pub(super) struct Spec<'a> {
     pub priority: Priority,
     pub timeout: Option<Secs>,
     pub deadline: Option<Deadline>,
+    pub max_retries: Option<u32>,
     pub errors: ErrorReader,
     pub route: &'a Route,
     pub mode: Mode<'a>,
@@ -173,7 +174,9 @@ impl Engine {
             let failover = self.penalize(endpoint, &err)
                 && pinned.is_none()
                 && inner.state.borrow().endpoints.any_usable(None, clock.now());
-            if (!err.should_retry && !failover) || retries_done >= inner.config.max_retries {
+            if (!err.should_retry && !failover)
+                || retries_done >= spec.max_retries.unwrap_or(inner.config.max_retries)
+            {
                 return Err(err);
             }
             let delay = match (failover, err.retry_delay) {

@@ -6,10 +6,11 @@ mod stream;
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
 use super::shared::args::{chat_args, model_or_default, positive_integer, stop_list};
+use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
-    auth_request, bad_argument, base_url, chat_stream_only, decode_error, join_url, named,
-    unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported,
+    usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
@@ -17,7 +18,6 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 pub struct Claude;
 
@@ -191,51 +191,40 @@ struct UsageIn {
     output_tokens: Option<u64>,
 }
 
-#[derive(Deserialize)]
-struct MessageIn<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    content: Vec<Block<'a>>,
-    #[serde(borrow)]
-    stop_reason: Option<Cow<'a, str>>,
-    usage: Option<UsageIn>,
-}
-
-#[derive(Deserialize)]
-struct Block<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-}
-
 /// A `message` body to docs/api.md's chat result. The text joins every text block, in order.
 fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
-    let m: MessageIn = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a Messages reply", e))?;
-    let text: String = m
-        .content
-        .iter()
-        .filter(|b| b.kind.as_deref() == Some("text"))
-        .filter_map(|b| b.text.as_deref())
-        .collect();
-    let finish = m.stop_reason.as_deref();
+    // `{id, model, content: [{type, text}], stop_reason, usage: {input_tokens, output_tokens}}`
+    const F: Fields = Fields {
+        what: "the response is not a Messages reply",
+    };
+    let m = read::body(&reply.body, F.what)?;
+    let mut text = String::new();
+    for b in F.array(&m, "content")? {
+        let kind = F.opt_string(b, "type")?;
+        if let (Some("text"), Some(t)) = (kind, F.opt_string(b, "text")?) {
+            text.push_str(t);
+        }
+    }
+    let finish = F.opt_string(&m, "stop_reason")?;
     if finish == Some("refusal") && text.is_empty() {
         return Err(ApiError::new(
             ErrorType::ContentFilter,
             "the model declined to answer (stop_reason `refusal`)",
         ));
     }
-    let u = m.usage.unwrap_or_default();
+    let usage = match F.optional(&m, "usage")? {
+        Some(u) => usage_from(
+            F.opt_count(u, "input_tokens")?,
+            F.opt_count(u, "output_tokens")?,
+        ),
+        None => usage_from(None, None),
+    };
     let reply_says = ChatReply {
         text: &text,
-        model: m.model.as_deref(),
+        model: F.opt_string(&m, "model")?,
         finish_reason: finish,
-        usage: usage_from(u.input_tokens, u.output_tokens),
-        id: m.id.as_deref(),
+        usage,
+        id: F.opt_string(&m, "id")?,
     };
     Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }

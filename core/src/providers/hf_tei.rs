@@ -8,6 +8,7 @@
 use super::shared::args::{is_strings, model_or_default, object, text_input};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
 use super::shared::order::sort_stable_by;
+use super::shared::read::{self, Fields};
 use super::shared::replies::embeddings_result;
 use super::{
     bad_argument, decode_error, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
@@ -17,7 +18,6 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
@@ -161,18 +161,30 @@ pub fn rerank_request(
     Ok((post(config, "rerank", body), model, count, top_n))
 }
 
-#[derive(Deserialize)]
-struct Rank {
+struct Rank<'v> {
     index: usize,
     score: f64,
-    text: Option<String>,
+    text: Option<&'v str>,
 }
 
 /// `[{index, score, text?}]` sorted best first (again: the order is part of our contract, not
 /// only TEI's), cut to `topN`. An index outside the texts sent is a broken reply.
 pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    let mut ranks: Vec<Rank> = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a rerank list", e))?;
+    const F: Fields = Fields {
+        what: "the response is not a rerank list",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let mut ranks = F
+        .list(&v)?
+        .iter()
+        .map(|r| {
+            Ok(Rank {
+                index: F.index(r, "index")?,
+                score: F.number(r, "score")?,
+                text: F.opt_string(r, "text")?,
+            })
+        })
+        .collect::<Result<Vec<Rank>, ApiError>>()?;
     if ranks.iter().any(|r| r.index >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,

@@ -9,11 +9,12 @@
 use super::openai::{chat_request, chat_stream_request, parse_chat, ChatStreamCodec, OpenAiCompat};
 use super::shared::args::{model_or_default, number, object, positive_integer, stop_list};
 use super::shared::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
+use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, ChatReply};
 use super::shared::urls::with_base_url;
 use super::{
-    bad_argument, decode_error, join_url, named, unsupported, usage_from, Built, Ctx, ModelRequest,
-    Provider, ProviderInfo, Streamed, Unary,
+    bad_argument, join_url, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
+    ProviderInfo, Streamed, Unary,
 };
 use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply, StreamCodec};
@@ -175,15 +176,10 @@ pub fn generate_request(
 
 /// TGI's chat ids are empty strings: an empty id is no id, so the client's id is used.
 fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    #[derive(Deserialize)]
-    struct Id<'a> {
-        #[serde(borrow)]
-        id: Option<Cow<'a, str>>,
-    }
-    let has_id = serde_json::from_slice::<Id>(&reply.body)
+    let has_id = serde_json::from_slice::<Value>(&reply.body)
         .ok()
-        .and_then(|b| b.id)
-        .is_some_and(|id| !id.is_empty());
+        .and_then(|b| b.get("id").and_then(Value::as_str).map(|id| !id.is_empty()))
+        .unwrap_or(false);
     if has_id || request_id_header(&reply.headers).is_some() {
         return parse_chat(INFO.name, reply, client_id);
     }
@@ -198,14 +194,6 @@ fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 #[derive(Deserialize)]
-struct Generated<'a> {
-    #[serde(borrow)]
-    generated_text: Cow<'a, str>,
-    #[serde(borrow)]
-    details: Option<Details<'a>>,
-}
-
-#[derive(Deserialize)]
 pub(super) struct Details<'a> {
     #[serde(borrow)]
     pub(super) finish_reason: Option<Cow<'a, str>>,
@@ -213,28 +201,57 @@ pub(super) struct Details<'a> {
     pub(super) input_length: Option<u64>,
 }
 
+/// A generation `{generated_text, details: {finish_reason, generated_tokens, input_length}}`.
+struct Generated<'v> {
+    text: &'v str,
+    finish_reason: Option<&'v str>,
+    generated_tokens: Option<u64>,
+    input_length: Option<u64>,
+}
+
+fn generated<'v>(g: &'v Value, f: Fields) -> Result<Generated<'v>, ApiError> {
+    let text = f.string(g, "generated_text")?;
+    Ok(match f.optional(g, "details")? {
+        Some(d) => Generated {
+            text,
+            finish_reason: f.opt_string(d, "finish_reason")?,
+            generated_tokens: f.opt_count(d, "generated_tokens")?,
+            input_length: f.opt_count(d, "input_length")?,
+        },
+        None => Generated {
+            text,
+            finish_reason: None,
+            generated_tokens: None,
+            input_length: None,
+        },
+    })
+}
+
 /// `{generated_text, details}` (or the compat route's one-element array) to docs/api.md's result.
 /// Prompt tokens come from `x-prompt-tokens`; TGI's replies carry no model name, so `model`
 /// is the one the call named.
 pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let decoded = if reply.body.trim_ascii_start().starts_with(b"[") {
-        serde_json::from_slice::<Vec<Generated>>(&reply.body).map(|v| v.into_iter().next())
-    } else {
-        serde_json::from_slice::<Generated>(&reply.body).map(Some)
+    const F: Fields = Fields {
+        what: "the response is not a TGI generation",
     };
-    let g = decoded
-        .map_err(|e| decode_error("the response is not a TGI generation", e))?
+    let v = read::body(&reply.body, F.what)?;
+    // Every element of the compat route's array must be a generation, as before.
+    let all = match &v {
+        Value::Array(items) => items.iter().map(|g| generated(g, F)).collect(),
+        one => generated(one, F).map(|g| vec![g]),
+    }?;
+    let g = all
+        .into_iter()
+        .next()
         .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no generation"))?;
-    let details = g.details.as_ref();
-    let prompt = header_count(&reply.headers, "x-prompt-tokens")
-        .or_else(|| details.and_then(|d| d.input_length));
-    let completion = details
-        .and_then(|d| d.generated_tokens)
+    let prompt = header_count(&reply.headers, "x-prompt-tokens").or(g.input_length);
+    let completion = g
+        .generated_tokens
         .or_else(|| header_count(&reply.headers, "x-generated-tokens"));
     let reply_says = ChatReply {
-        text: &g.generated_text,
+        text: g.text,
         model: Some(model),
-        finish_reason: details.and_then(|d| d.finish_reason.as_deref()),
+        finish_reason: g.finish_reason,
         usage: usage_from(prompt, completion),
         id: None,
     };

@@ -9,6 +9,7 @@
 use super::shared::args::{
     model_arg, model_or_default, non_empty_messages, number, object, stop_list, text_input,
 };
+use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, embeddings_result, ChatReply};
 use super::{
     bad_argument, base_url, bearer_request, decode_error, join_url, json_errors, named,
@@ -313,17 +314,16 @@ pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
     embeddings_result(INFO.name, reply, client_id, &e.embeddings, model, usage)
 }
 
-#[derive(Deserialize)]
-struct Tags {
-    models: Vec<Map<String, Value>>,
-}
-
 /// `GET /api/tags` to `[{ id: name, ...the model's fields }]`.
 pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let tags: Tags = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a model list", e))?;
-    let mut list = Vec::with_capacity(tags.models.len());
-    for mut m in tags.models {
+    const F: Fields = Fields {
+        what: "the response is not a model list",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let models = F.array(&v, "models")?;
+    let mut list = Vec::with_capacity(models.len());
+    for m in models {
+        let mut m = F.object(m)?.clone();
         let id = m
             .get("name")
             .or_else(|| m.get("model"))

@@ -16,19 +16,19 @@ use super::openai::{
     chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
     ChatStreamCodec, OpenAiCompat,
 };
+use super::shared::read::{self, Fields};
 use super::shared::replies::parse_models;
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
 use super::shared::urls::with_base_url;
 use super::{
-    bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
-    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
+    Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 pub struct Opea;
@@ -205,30 +205,23 @@ fn rerank_request(
     Ok((req, texts, top_n))
 }
 
-#[derive(Deserialize)]
-struct Reranked {
-    reranked_docs: Vec<RerankedDoc>,
-}
-
-#[derive(Deserialize)]
-struct RerankedDoc {
-    text: String,
-    #[serde(default)]
-    score: Option<f64>,
-}
-
 /// `{reranked_docs: [{text, score}]}` names documents by text, not index: each is matched to
 /// the first text sent with that content that is not taken yet (duplicates stay distinct).
 fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    let out: Reranked = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a reranking result", e))?;
+    const F: Fields = Fields {
+        what: "the response is not a reranking result",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let docs = F.array(&v, "reranked_docs")?;
     let mut taken = vec![false; texts.len()];
-    let mut ranked = Vec::with_capacity(out.reranked_docs.len());
-    for doc in &out.reranked_docs {
+    let mut ranked = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let text = F.string(doc, "text")?;
+        let score = F.opt_number(doc, "score")?;
         let index = texts
             .iter()
             .zip(&taken)
-            .position(|(t, used)| !used && *t == doc.text)
+            .position(|(t, used)| !used && t == text)
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorType::DecodeError,
@@ -238,7 +231,7 @@ fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result
         if let Some(used) = taken.get_mut(index) {
             *used = true;
         }
-        ranked.push((index, doc.score.unwrap_or(0.0)));
+        ranked.push((index, score.unwrap_or(0.0)));
     }
     Ok(ranked_json(ranked, top_n))
 }

@@ -3,8 +3,10 @@
 
 use super::shared::args::{non_empty_messages, object, text_input};
 use super::shared::order::sort_stable_by;
+use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, embeddings_result, first_choice, parse_models, ChatReply, Completion, OpenAiUsage,
+    chat_result, embeddings_result, parse_models, read_completion, read_openai_usage, ChatReply,
+    OpenAiUsage,
 };
 use super::shared::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
@@ -152,18 +154,23 @@ pub fn chat_request(
     Ok((req, model))
 }
 
-#[derive(Deserialize)]
-struct Choice<'a> {
-    #[serde(borrow)]
-    message: Option<Message<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
+/// A stream chunk's `delta` (`{content}`).
 #[derive(Deserialize)]
 struct Message<'a> {
     #[serde(borrow)]
     content: Option<Cow<'a, str>>,
+}
+
+/// A chat choice `{message: {content}, finish_reason}`: the text and the finish reason.
+fn chat_choice<'v>(
+    c: &'v Value,
+    f: Fields,
+) -> Result<(Option<&'v str>, Option<&'v str>), ApiError> {
+    let text = match f.optional(c, "message")? {
+        Some(m) => f.opt_string(m, "content")?,
+        None => None,
+    };
+    Ok((text, f.opt_string(c, "finish_reason")?))
 }
 
 /// A `chat.completion` body to docs/api.md's normalized result.
@@ -172,15 +179,14 @@ pub fn parse_chat(
     reply: &Reply,
     client_request_id: &str,
 ) -> Result<Parsed, ApiError> {
-    let c: Completion<Choice, OpenAiUsage> = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a chat completion", e))?;
-    let choice = first_choice(&c.choices)?;
-    let text = choice
-        .message
-        .as_ref()
-        .and_then(|m| m.content.as_deref())
-        .unwrap_or("");
-    let finish = choice.finish_reason.as_deref();
+    const F: Fields = Fields {
+        what: "the response is not a chat completion",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let c = read_completion(&v, F, chat_choice)?;
+    let usage = read_openai_usage(&v, F)?;
+    let (text, finish) = c.first;
+    let text = text.unwrap_or("");
     if finish == Some("content_filter") && text.is_empty() {
         return Err(ApiError::new(
             ErrorType::ContentFilter,
@@ -189,10 +195,10 @@ pub fn parse_chat(
     }
     let reply_says = ChatReply {
         text,
-        model: c.model.as_deref(),
+        model: c.model,
         finish_reason: finish,
-        usage: c.usage.map(Usage::from).unwrap_or_default(),
-        id: c.id.as_deref().filter(|id| !id.is_empty()),
+        usage: usage.unwrap_or_default(),
+        id: c.id.filter(|id| !id.is_empty()),
     };
     Ok(chat_result(provider, reply, client_request_id, reply_says))
 }

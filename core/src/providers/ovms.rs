@@ -13,24 +13,22 @@ use super::openai::{
     ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
+use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, first_choice, parse_models, server_json, usage_of, ChatReply, Completion,
+    chat_result, parse_models, read_completion, server_json, usage_of, ChatReply,
 };
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
 use super::shared::urls::{encode_segment, with_base_url};
 use super::{
-    bad_argument, base_url, bearer_request, decode_error, join_url, named, unsupported, Built, Ctx,
-    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
+    Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 pub struct Ovms;
 
@@ -315,25 +313,23 @@ fn completion_request(
     Ok((req, model))
 }
 
-#[derive(Deserialize)]
-struct TextChoice<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
 /// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
-    let c: Completion<TextChoice, IgnoredAny> = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a text completion", e))?;
-    let choice = first_choice(&c.choices)?;
+    const F: Fields = Fields {
+        what: "the response is not a text completion",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    // `choices: [{text, finish_reason}]`; any `usage` is accepted here and read by usage_of.
+    let c = read_completion(&v, F, |c, f| {
+        Ok((f.opt_string(c, "text")?, f.opt_string(c, "finish_reason")?))
+    })?;
+    let (text, finish) = c.first;
     let reply_says = ChatReply {
-        text: choice.text.as_deref().unwrap_or(""),
-        model: c.model.as_deref(),
-        finish_reason: choice.finish_reason.as_deref(),
+        text: text.unwrap_or(""),
+        model: c.model,
+        finish_reason: finish,
         usage: usage_of(&reply.body).unwrap_or_default(),
-        id: c.id.as_deref(),
+        id: c.id,
     };
     Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }
@@ -359,31 +355,23 @@ fn rerank_request(
     Ok((post(config, "v3/rerank", &body), model, texts.len(), top_n))
 }
 
-#[derive(Deserialize)]
-struct RerankOut {
-    results: Vec<RerankHit>,
-}
-
-#[derive(Deserialize)]
-struct RerankHit {
-    index: usize,
-    relevance_score: f64,
-}
-
+/// `{results: [{index, relevance_score}]}`.
 fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    let out: RerankOut = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a rerank result", e))?;
-    if out.results.iter().any(|h| h.index >= texts) {
+    const F: Fields = Fields {
+        what: "the response is not a rerank result",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let ranked = F
+        .array(&v, "results")?
+        .iter()
+        .map(|h| Ok((F.index(h, "index")?, F.number(h, "relevance_score")?)))
+        .collect::<Result<Vec<(usize, f64)>, ApiError>>()?;
+    if ranked.iter().any(|h| h.0 >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,
             "a rerank result points past the texts sent",
         ));
     }
-    let ranked = out
-        .results
-        .iter()
-        .map(|h| (h.index, h.relevance_score))
-        .collect();
     Ok(ranked_json(ranked, top_n))
 }
 

@@ -1,7 +1,9 @@
 //! S3-compatible object storage, signed with AWS SigV4 (docs/providers.md).
 //!
 //! Operations: `putObject` (PUT), `getObject` (GET), `headObject` (HEAD), `deleteObject`
-//! (DELETE), `listObjects` (GET `?list-type=2`), and `presignUrl` (local, no request).
+//! (DELETE), `listObjects` (GET `?list-type=2`), the multipart calls `createMultipartUpload`,
+//! `uploadPart`, `completeMultipartUpload`, `abortMultipartUpload` and `listMultipartUploads`
+//! (the host's `uploadObject` drives them), and `presignUrl` (local, no request).
 //!
 //! Addressing:
 //! - no `baseUrl` (AWS): virtual-hosted `https://{bucket}.s3.{region}.amazonaws.com/{key}`;
@@ -19,7 +21,10 @@ mod reply;
 pub mod sigv4;
 pub mod xml;
 
-pub use reply::{code_kind, parse_delete, parse_get, parse_head, parse_list, parse_put, s3_errors};
+pub use reply::{
+    code_kind, parse_complete, parse_delete, parse_get, parse_head, parse_initiate, parse_list,
+    parse_put, parse_uploads, s3_errors,
+};
 
 #[cfg(test)]
 mod vectors;
@@ -79,66 +84,124 @@ impl Provider for S3Kit {
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let fields: &[&str] = match op {
-            "putObject" => &["bucket", "key", "body", "contentType"],
-            "getObject" | "headObject" | "deleteObject" => &["bucket", "key"],
+            "putObject" => &["bucket", "key", "body", "contentType", "checksumSha256"],
+            "getObject" => &["bucket", "key", "range", "ifMatch", "checksumMode"],
+            "headObject" | "deleteObject" => &["bucket", "key"],
             "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
+            "createMultipartUpload" => &["bucket", "key", "contentType"],
+            "uploadPart" => &[
+                "bucket",
+                "key",
+                "uploadId",
+                "partNumber",
+                "body",
+                "checksumSha256",
+            ],
+            "completeMultipartUpload" => &["bucket", "key", "uploadId", "parts"],
+            "abortMultipartUpload" => &["bucket", "key", "uploadId"],
+            "listMultipartUploads" => &["bucket", "prefix"],
             _ => return Err(unsupported(INFO.name, op)),
         };
         let creds = credentials(ctx.config)?;
         let a = arguments(op, args, fields)?;
         let bucket = bucket_arg(a)?;
-        let (request, parse, resign): (HttpRequest, Parser, Resigner) = match op {
+        let key = match op {
+            "listObjects" | "listMultipartUploads" => None,
+            _ => Some(key_arg(a)?),
+        };
+        let mut query: Vec<(String, String)> = Vec::new();
+        let mut headers: Headers = Vec::new();
+        let mut body = None;
+        let mut unsigned = false;
+        let (method, parse): (&'static str, Parser) = match op {
             "putObject" => {
-                let key = key_arg(a)?;
-                let body = match (ctx.bytes, a.get("body")) {
-                    (Some(b), _) => b.to_vec(),
-                    (None, Some(Value::String(s))) => s.clone().into_bytes(),
-                    _ => {
-                        return Err(bad_argument(
-                            "body",
-                            "is required: a string, Uint8Array or ArrayBuffer",
-                        ))
-                    }
-                };
-                let content_type = opt_str(a, "contentType")?;
-                if content_type.is_some_and(|c| c.chars().any(char::is_control)) {
-                    return Err(bad_argument(
-                        "contentType",
-                        "must be a media type without control characters",
-                    ));
-                }
-                let t = target(ctx.config, creds.region, bucket, Some(key))?;
-                let r = signed(
-                    ctx,
-                    &creds,
-                    "PUT",
-                    &t,
-                    &[],
-                    Some(body.clone()),
-                    content_type,
-                );
-                let again = resigner(ctx, "PUT", t, Vec::new(), Some(body), content_type, &r);
-                (r, Box::new(parse_put), again)
+                let b = body_arg(ctx, a, true)?;
+                // Hashing a large body first costs a whole pass over it (docs/api.md).
+                unsigned = b.len() > SIGNED_PAYLOAD_MAX;
+                body = Some(b);
+                headers = content_type(a)?;
+                checksum(a, &mut headers)?;
+                ("PUT", Box::new(parse_put))
             }
-            "getObject" | "headObject" | "deleteObject" => {
-                let t = target(ctx.config, creds.region, bucket, Some(key_arg(a)?))?;
-                let (method, parse): (&str, Parser) = match op {
-                    "getObject" => ("GET", Box::new(parse_get)),
-                    "headObject" => ("HEAD", Box::new(parse_head)),
-                    _ => ("DELETE", Box::new(parse_delete)),
-                };
-                let r = signed(ctx, &creds, method, &t, &[], None, None);
-                let again = resigner(ctx, method, t, Vec::new(), None, None, &r);
-                (r, parse, again)
+            "getObject" => {
+                if let Some(r) = opt_str(a, "range")? {
+                    let ok = r.strip_prefix("bytes=").is_some_and(|v| {
+                        v.contains('-') && v.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                    });
+                    if !ok {
+                        return Err(bad_argument(
+                            "range",
+                            "must be a byte range such as 'bytes=100-' or 'bytes=0-99'",
+                        ));
+                    }
+                    headers.push(("range".into(), r.into()));
+                }
+                if let Some(e) = opt_str(a, "ifMatch")? {
+                    if e.is_empty() || e.chars().any(char::is_control) {
+                        return Err(bad_argument(
+                            "ifMatch",
+                            "must be an ETag without control characters",
+                        ));
+                    }
+                    headers.push(("if-match".into(), e.into()));
+                }
+                // Asks S3 for the object's stored checksum, which the host then verifies.
+                if matches!(a.get("checksumMode"), Some(Value::Bool(true))) {
+                    headers.push(("x-amz-checksum-mode".into(), "ENABLED".into()));
+                }
+                ("GET", Box::new(parse_get))
+            }
+            "headObject" => ("HEAD", Box::new(parse_head)),
+            "deleteObject" => ("DELETE", Box::new(parse_delete)),
+            "createMultipartUpload" => {
+                headers = content_type(a)?;
+                query.push(("uploads".into(), String::new()));
+                ("POST", Box::new(parse_initiate))
+            }
+            "uploadPart" => {
+                query.push((
+                    "partNumber".into(),
+                    part_number(a.get("partNumber"), "partNumber")?.to_string(),
+                ));
+                query.push(("uploadId".into(), upload_id(a)?.into()));
+                checksum(a, &mut headers)?;
+                body = Some(body_arg(ctx, a, false)?);
+                // Parts are large; see putObject.
+                unsigned = true;
+                ("PUT", Box::new(parse_put))
+            }
+            "completeMultipartUpload" => {
+                query.push(("uploadId".into(), upload_id(a)?.into()));
+                body = Some(complete_xml(a.get("parts"))?.into_bytes());
+                headers.push(("content-type".into(), "application/xml".into()));
+                ("POST", Box::new(parse_complete))
+            }
+            "abortMultipartUpload" => {
+                query.push(("uploadId".into(), upload_id(a)?.into()));
+                ("DELETE", Box::new(parse_delete))
+            }
+            "listMultipartUploads" => {
+                query.push(("uploads".into(), String::new()));
+                if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
+                    query.push(("prefix".into(), p.into()));
+                }
+                ("GET", Box::new(parse_uploads))
             }
             _ => {
-                let query = list_query(a)?;
-                let t = target(ctx.config, creds.region, bucket, None)?;
-                let r = signed(ctx, &creds, "GET", &t, &query, None, None);
-                let again = resigner(ctx, "GET", t, query, None, None, &r);
-                (r, Box::new(parse_list), again)
+                query = list_query(a)?;
+                ("GET", Box::new(parse_list))
             }
         };
+        let spec = Spec {
+            method,
+            t: target(ctx.config, creds.region, bucket, key)?,
+            query,
+            body,
+            headers,
+            unsigned,
+        };
+        let request = signed(ctx, &creds, &spec);
+        let resign = resigner(ctx, spec, &request);
         Ok(Unary {
             request,
             model: None,
@@ -149,10 +212,25 @@ impl Provider for S3Kit {
     }
 
     fn local(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
-        if op != "presignUrl" {
-            return Err(unsupported(INFO.name, op));
+        match op {
+            "presignUrl" => presign(ctx, args).map(Value::String),
+            // A header-signed GET the host sends itself, to read the body as it arrives
+            // (`getObject({ stream: true })`): `[url, [[name, value], ...]]`.
+            "signGetObject" => {
+                // Headers as [name, value] pairs: what fetch takes, and no map to build here.
+                let r = self.unary("getObject", ctx, args)?.request;
+                let headers = r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
+                    .collect();
+                Ok(Value::Array(vec![
+                    Value::String(r.url),
+                    Value::Array(headers),
+                ]))
+            }
+            _ => Err(unsupported(INFO.name, op)),
         }
-        presign(ctx, args).map(Value::String)
     }
 }
 
@@ -291,6 +369,111 @@ fn whole_number(v: &Value) -> Option<u64> {
             .filter(|f| f.fract() == 0.0 && (0.0..=1e15).contains(f))
             .map(|f| f as u64)
     })
+}
+
+/// Bodies above this are sent with `UNSIGNED-PAYLOAD`: SigV4 would otherwise hash the whole
+/// body before the first byte leaves (docs/api.md, "S3 at model size").
+pub const SIGNED_PAYLOAD_MAX: usize = 8 * 1024 * 1024;
+
+/// The object bytes: binary data passed apart from the JSON args, or a string (putObject).
+fn body_arg(ctx: &Ctx, a: &Map<String, Value>, text: bool) -> Result<Vec<u8>, ApiError> {
+    match (ctx.bytes, a.get("body")) {
+        (Some(b), _) => Ok(b.to_vec()),
+        (None, Some(Value::String(s))) if text => Ok(s.clone().into_bytes()),
+        _ => Err(bad_argument(
+            "body",
+            "is required: a string, Uint8Array or ArrayBuffer",
+        )),
+    }
+}
+
+fn content_type(a: &Map<String, Value>) -> Result<Headers, ApiError> {
+    match opt_str(a, "contentType")? {
+        Some(c) if c.chars().any(char::is_control) => Err(bad_argument(
+            "contentType",
+            "must be a media type without control characters",
+        )),
+        Some(c) => Ok(vec![("content-type".into(), c.into())]),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `checksumSha256` (the body's base64 SHA-256, computed by the host) as the signed
+/// `x-amz-checksum-sha256` header: the server refuses a body that does not match.
+fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), ApiError> {
+    if let Some(c) = opt_str(a, "checksumSha256")? {
+        if c.len() != 44
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        {
+            return Err(bad_argument(
+                "checksumSha256",
+                "must be the base64 SHA-256 of the body (44 characters)",
+            ));
+        }
+        headers.push(("x-amz-checksum-sha256".into(), c.into()));
+    }
+    Ok(())
+}
+
+fn upload_id(a: &Map<String, Value>) -> Result<&str, ApiError> {
+    match opt_str(a, "uploadId")? {
+        Some(u) if !u.is_empty() && !u.chars().any(char::is_control) => Ok(u),
+        _ => Err(bad_argument(
+            "uploadId",
+            "is required: the uploadId createMultipartUpload returned",
+        )),
+    }
+}
+
+/// S3 numbers parts 1 to 10,000.
+fn part_number(v: Option<&Value>, field: &str) -> Result<u64, ApiError> {
+    v.and_then(whole_number)
+        .filter(|n| (1..=10_000).contains(n))
+        .ok_or_else(|| bad_argument(field, "must be an integer from 1 to 10000"))
+}
+
+/// The `CompleteMultipartUpload` document for `parts: [{ partNumber, etag }]`, in ascending
+/// part order as S3 requires.
+fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
+    let list = parts
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| {
+            bad_argument(
+                "parts",
+                "is required: a non-empty array of { partNumber, etag }",
+            )
+        })?;
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    let mut last = 0;
+    for (i, p) in list.iter().enumerate() {
+        let n = part_number(p.get("partNumber"), &format!("parts[{i}].partNumber"))?;
+        if n <= last {
+            return Err(bad_argument(
+                "parts",
+                "must be in ascending partNumber order, each number once",
+            ));
+        }
+        last = n;
+        let etag = p
+            .get("etag")
+            .and_then(Value::as_str)
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| {
+                bad_argument(
+                    &format!("parts[{i}].etag"),
+                    "must be the ETag uploadPart returned",
+                )
+            })?;
+        xml.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
+            xml::escape(etag)
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    Ok(xml)
 }
 
 fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
@@ -447,21 +630,30 @@ const OWN_HEADERS: [&str; 5] = [
     "x-amz-security-token",
 ];
 
-/// A header-signed request: `x-amz-date`, `x-amz-content-sha256` (SHA-256 of the body),
-/// `x-amz-security-token` with temporary credentials, `content-type` when given, the client's
-/// extra headers, then `authorization`. Every header but the unsignable ones is signed, with
-/// `host` (never sent: fetch sets it).
-fn signed(
-    ctx: &Ctx,
-    c: &Creds,
-    method: &str,
-    t: &Target,
-    query: &[(String, String)],
+/// What one operation sends, before signing (kept to sign it again per attempt).
+struct Spec {
+    method: &'static str,
+    t: Target,
+    query: Vec<(String, String)>,
     body: Option<Vec<u8>>,
-    content_type: Option<&str>,
-) -> HttpRequest {
+    /// The operation's own headers (content-type, range, if-match, checksums): they win over
+    /// the client's extra headers of the same name.
+    headers: Headers,
+    /// `UNSIGNED-PAYLOAD` instead of the body's SHA-256.
+    unsigned: bool,
+}
+
+/// A header-signed request: `x-amz-date`, `x-amz-content-sha256` (SHA-256 of the body, or
+/// `UNSIGNED-PAYLOAD`), `x-amz-security-token` with temporary credentials, the operation's
+/// headers, the client's extra headers, then `authorization`. Every header but the unsignable
+/// ones is signed, with `host` (never sent: fetch sets it).
+fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
     let date = amz_date(ctx.unix_now);
-    let payload_hash = hex_sha256(body.as_deref().unwrap_or_default());
+    let payload_hash = if s.unsigned {
+        UNSIGNED_PAYLOAD.to_string()
+    } else {
+        hex_sha256(s.body.as_deref().unwrap_or_default())
+    };
     let mut headers: Headers = vec![
         ("x-amz-date".into(), date.clone()),
         ("x-amz-content-sha256".into(), payload_hash.clone()),
@@ -469,18 +661,16 @@ fn signed(
     if let Some(token) = c.token {
         headers.push(("x-amz-security-token".into(), token.into()));
     }
-    if let Some(ct) = content_type {
-        headers.push(("content-type".into(), ct.into()));
-    }
+    headers.extend(s.headers.iter().cloned());
     for (name, value) in &ctx.config.headers {
         let lower = name.to_ascii_lowercase();
-        let ours = OWN_HEADERS.contains(&lower.as_str())
-            || (content_type.is_some() && lower == "content-type");
+        let ours =
+            OWN_HEADERS.contains(&lower.as_str()) || s.headers.iter().any(|(n, _)| *n == lower);
         if !ours {
             headers.push((name.clone(), value.clone()));
         }
     }
-    let mut to_sign: Headers = vec![("host".into(), t.host.clone())];
+    let mut to_sign: Headers = vec![("host".into(), s.t.host.clone())];
     to_sign.extend(
         headers
             .iter()
@@ -490,7 +680,7 @@ fn signed(
             })
             .cloned(),
     );
-    let cq = canonical_query(query);
+    let cq = canonical_query(&s.query);
     let signer = Signer {
         access_key_id: c.key_id,
         secret: c.secret,
@@ -498,18 +688,18 @@ fn signed(
         service: "s3",
         amz_date: &date,
     };
-    let sig = signer.sign(method, &t.path, &cq, &to_sign, &payload_hash);
+    let sig = signer.sign(s.method, &s.t.path, &cq, &to_sign, &payload_hash);
     headers.push(("authorization".into(), signer.authorization(&sig)));
     let url = if cq.is_empty() {
-        format!("{}{}", t.origin, t.path)
+        format!("{}{}", s.t.origin, s.t.path)
     } else {
-        format!("{}{}?{}", t.origin, t.path, cq)
+        format!("{}{}?{}", s.t.origin, s.t.path, cq)
     };
     HttpRequest {
-        method: method.into(),
+        method: s.method.into(),
         url,
         headers,
-        body,
+        body: s.body.clone(),
         stream: false,
     }
 }
@@ -517,18 +707,9 @@ fn signed(
 /// Signs the same request again at a later time: SigV4 signatures carry their date and S3
 /// refuses them after 15 minutes, so each attempt (after a long queue or backoff) is signed
 /// afresh. Falls back to the first signing should the credentials have become unreadable.
-fn resigner(
-    ctx: &Ctx,
-    method: &'static str,
-    t: Target,
-    query: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
-    content_type: Option<&str>,
-    first: &HttpRequest,
-) -> Resigner {
+fn resigner(ctx: &Ctx, spec: Spec, first: &HttpRequest) -> Resigner {
     let config = ctx.config.clone();
     let browser = ctx.browser;
-    let content_type = content_type.map(str::to_string);
     let first = first.clone();
     Rc::new(move |unix_now| {
         let ctx = Ctx {
@@ -538,15 +719,7 @@ fn resigner(
             bytes: None,
         };
         match credentials(&config) {
-            Ok(creds) => signed(
-                &ctx,
-                &creds,
-                method,
-                &t,
-                &query,
-                body.clone(),
-                content_type.as_deref(),
-            ),
+            Ok(creds) => signed(&ctx, &creds, &spec),
             Err(_) => first.clone(),
         }
     })

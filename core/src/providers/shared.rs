@@ -5,6 +5,7 @@
 pub mod args;
 pub mod hf;
 pub mod order;
+pub mod read;
 pub mod replies;
 pub mod rerank;
 pub mod streaming;

@@ -225,6 +225,7 @@ pub fn echo_call(method: &str, url: &str) -> Call {
         priority: Priority::Normal,
         timeout: None,
         deadline: None,
+        max_retries: None,
         cancel: None,
         read: Read::Unary(Box::new(|r, _| {
             Ok(Parsed {
@@ -266,6 +267,7 @@ pub fn call(u: Unary) -> Call {
         priority: Priority::Normal,
         timeout: None,
         deadline: None,
+        max_retries: None,
         cancel: None,
         read: Read::Unary(u.parse),
         errors: u.errors,
@@ -284,6 +286,7 @@ pub fn stream_call(s: Streamed) -> Call {
         priority: Priority::Normal,
         timeout: None,
         deadline: None,
+        max_retries: None,
         cancel: None,
         read: Read::Stream(s.codec),
         errors: s.errors,

@@ -1,9 +1,10 @@
 // Compiled with `tsc --noEmit --strict` by the test command: the package's types must accept
 // what API.md documents and reject what it does not (the @ts-expect-error lines).
 import {
-  OpenAI, Claude, S3Kit, HfTei, createClient, ApiError, PROVIDERS, version,
-  ready, init, initSync,
+  OpenAI, Claude, Gemini, S3Kit, HfTei, createClient, createRouter, ApiError, PROVIDERS, version,
+  ready, init, initSync, type Router, type RouterStats, type FallbackEvent,
   type ChatResult, type StreamItem, type Stats, type Report, type ErrorType, type ClientOptions,
+  type UploadProgress,
 } from 'resilient-api-client';
 import { startEmulator, type Emulator } from 'resilient-api-client/emulator';
 import { startMockServer } from 'resilient-api-client/emulator/openai-mock';
@@ -31,6 +32,22 @@ async function main(): Promise<void> {
   const obj = await s3.getObject({ bucket: 'b', key: 'k' });
   const bytes: Uint8Array = obj.body;
   const url: string = s3.presignUrl({ bucket: 'b', key: 'k', expiresIn: 60 });
+  const streamed = await s3.getObject({ bucket: 'b', key: 'k', stream: true });
+  const stream: ReadableStream<Uint8Array> = streamed.body;
+  const length: number | null = streamed.contentLength;
+  const up = await s3.uploadObject({
+    bucket: 'b', key: 'k', body: new Blob(['model bytes']), partSize: 8 * 1024 * 1024, concurrency: 2,
+    onProgress: (p: UploadProgress) => console.log(p.sent, p.total),
+  });
+  const parts: number = up.parts;
+  await s3.uploadObject({ bucket: 'b', key: 'k', body: stream, checksum: false });
+  const { uploadId } = await s3.createMultipartUpload({ bucket: 'b', key: 'k' });
+  const part = await s3.uploadPart({ bucket: 'b', key: 'k', uploadId, partNumber: 1, body: bytes });
+  await s3.completeMultipartUpload({ bucket: 'b', key: 'k', uploadId, parts: [{ partNumber: 1, etag: part.etag ?? '' }] });
+  const open: string[] = (await s3.listMultipartUploads({ bucket: 'b' })).uploads.map((u) => u.uploadId);
+  console.log(length, parts, open);
+  // @ts-expect-error: partSize is a number of bytes
+  await s3.uploadObject({ bucket: 'b', key: 'k', body: bytes, partSize: '8MiB' });
   const ranked = await new HfTei({}).rerank({ query: 'q', texts: ['a'], topN: 1 });
   const score: number = ranked[0].score;
   try {
@@ -79,6 +96,39 @@ async function main(): Promise<void> {
   client.chatStream({ messages: [], maxToken: 5 });
   // @ts-expect-error: Claude's params are not OpenAI's
   await claude.chat({ messages: [], response_format: { type: 'json_object' } });
+  // createRouter: clients or { client, model?, weight? }; results say which member served.
+  const router: Router = createRouter(
+    [client, { client: claude, weight: 2 }, { client: new Gemini({}), model: 'gemini-2.5-flash' }],
+    { strategy: 'round-robin', fallbackOn: ['rate_limit_exceeded', 'server_error'] },
+  );
+  const routed = await router.chat({ messages: [{ role: 'user', content: 'x' }], maxRetries: 1 });
+  const servedBy: number = routed.member;
+  const routedText: string = routed.text;
+  for await (const item of router.chatStream({ messages: [{ role: 'user', content: 'x' }] })) {
+    const m: number = item.member;
+    console.log(m, item.delta);
+  }
+  const vectors = await router.embed({ input: 'x' });
+  const models = await router.listModels();
+  const rstats: RouterStats = router.getStats();
+  const fallbacks: number = rstats.totals.total_requests + (rstats.router?.fallbacks ?? 0);
+  const offFallback = router.on('fallback', (ev: FallbackEvent) => console.log(ev.from, ev.to, ev.type));
+  offFallback();
+  router.on('retry', (ev) => console.log(ev.member, ev.provider));
+  console.log(servedBy, routedText, vectors.member, models.member, fallbacks, router.generateReport().summary.success_rate);
+  try {
+    await router.chat({ messages: [] });
+  } catch (err) {
+    if (err instanceof ApiError) console.log(err.member);
+  }
+  // @ts-expect-error: not a strategy
+  createRouter([client], { strategy: 'random' });
+  // @ts-expect-error: not an error type
+  createRouter([client], { fallbackOn: ['rate_limit'] });
+  // @ts-expect-error: a member is a client or { client, model?, weight? }
+  createRouter([{ model: 'x' }]);
+  // @ts-expect-error: routers have only fallback and client events
+  router.on('paced', () => {});
   // Loading: every entry has ready/init/initSync; the wasm subpath is a URL for bundlers.
   await ready();
   await init(new URL(wasmUrl, 'http://localhost/'));

@@ -28,13 +28,15 @@ pub fn parse_put(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     Ok(json_parsed(json!({ "etag": etag(reply) }), None))
 }
 
-/// `{ contentType, contentLength, etag }` and the object bytes (attached as `body`).
+/// `{ contentType, contentLength, etag, checksumSha256 }` and the object bytes (attached as
+/// `body`); `checksumSha256` is the server's `x-amz-checksum-sha256` when it sent one.
 pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     let v = json!({
         "contentType": header(&reply.headers, "content-type"),
         // What arrived (fetch may have decoded a Content-Encoding).
         "contentLength": reply.body.len(),
         "etag": etag(reply),
+        "checksumSha256": header(&reply.headers, "x-amz-checksum-sha256"),
     });
     Ok(json_parsed(v, Some(reply.body.clone())))
 }
@@ -99,6 +101,63 @@ pub fn parse_list(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
         "nextContinuationToken": next,
     });
     Ok(json_parsed(v, None))
+}
+
+/// The root of an XML reply, which must be a `<want>`. S3 may answer 200 with an `<Error>`
+/// (CompleteMultipartUpload fails that way after it started): that is an error.
+fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, ApiError> {
+    let text = std::str::from_utf8(&reply.body)
+        .map_err(|_| decode_error(format!("the <{want}> reply is not UTF-8")))?;
+    let root = xml::parse(text)
+        .map_err(|e| decode_error(format!("the <{want}> reply is not XML: {e}")))?;
+    if root.name == "Error" {
+        let e = read_error(reply.status, &reply.body);
+        return Err(ApiError::new(
+            e.kind.unwrap_or(ErrorType::ServerError),
+            e.message.unwrap_or_default(),
+        ));
+    }
+    if root.name != want {
+        return Err(decode_error(format!(
+            "the reply is a <{}>, not a <{want}>",
+            root.name
+        )));
+    }
+    Ok(root)
+}
+
+/// `{ uploadId }` from an `InitiateMultipartUploadResult`.
+pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let root = xml_root(reply, "InitiateMultipartUploadResult")?;
+    let id = root
+        .child_text("UploadId")
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| decode_error("<InitiateMultipartUploadResult> has no <UploadId>"))?;
+    Ok(json_parsed(json!({ "uploadId": id }), None))
+}
+
+/// `{ etag }` from a `CompleteMultipartUploadResult`.
+pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let root = xml_root(reply, "CompleteMultipartUploadResult")?;
+    Ok(json_parsed(
+        json!({ "etag": root.child_text("ETag").map(str::trim) }),
+        None,
+    ))
+}
+
+/// `{ uploads: [{ key, uploadId }], isTruncated }` from a `ListMultipartUploadsResult`.
+pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+    let root = xml_root(reply, "ListMultipartUploadsResult")?;
+    let uploads: Vec<Value> = root
+        .children_named("Upload")
+        .map(|u| json!({ "key": u.child_text("Key"), "uploadId": u.child_text("UploadId") }))
+        .collect();
+    let truncated = root.child_text("IsTruncated").map(str::trim) == Some("true");
+    Ok(json_parsed(
+        json!({ "uploads": uploads, "isTruncated": truncated }),
+        None,
+    ))
 }
 
 /// The type an S3 error code settles; `None` lets the status decide.

@@ -1,6 +1,8 @@
 //! Addressing, credential and argument rules, and the error reader.
 
 use super::*;
+use crate::codec::Reply;
+use crate::host::header;
 use crate::secret::Secret;
 
 fn cfg(base: Option<&str>) -> Config {
@@ -236,4 +238,279 @@ fn error_bodies_of_every_shape() {
         "m".repeat(5000)
     );
     assert!(s3_errors(500, long.as_bytes()).message.unwrap().len() < 1100);
+}
+
+fn build(op: &str, args: Value, bytes: Option<&[u8]>) -> Result<Unary, ApiError> {
+    let config = cfg(Some("http://127.0.0.1:9000"));
+    let ctx = Ctx {
+        config: &config,
+        unix_now: 1_767_225_600.0,
+        browser: false,
+        bytes,
+    };
+    S3_KIT.unary(op, &ctx, &args)
+}
+
+fn reply(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        headers: vec![("etag".into(), "\"abc\"".into())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn multipart_requests() {
+    use serde_json::json;
+    let u = build(
+        "createMultipartUpload",
+        json!({ "bucket": "b", "key": "m/a b", "contentType": "application/octet-stream" }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(u.request.method, "POST");
+    assert_eq!(u.request.url, "http://127.0.0.1:9000/b/m/a%20b?uploads=");
+    assert_eq!(
+        header(&u.request.headers, "content-type"),
+        Some("application/octet-stream")
+    );
+
+    // A part is signed with UNSIGNED-PAYLOAD (no pass over it to hash it) and carries the
+    // checksum the host computed, signed.
+    let sum = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    let u = build(
+        "uploadPart",
+        json!({ "bucket": "b", "key": "k", "uploadId": "u/1+2", "partNumber": 3, "checksumSha256": sum }),
+        Some(b"part bytes"),
+    )
+    .unwrap();
+    assert_eq!(u.request.method, "PUT");
+    assert_eq!(
+        u.request.url,
+        "http://127.0.0.1:9000/b/k?partNumber=3&uploadId=u%2F1%2B2"
+    );
+    assert_eq!(
+        header(&u.request.headers, "x-amz-content-sha256"),
+        Some(UNSIGNED_PAYLOAD)
+    );
+    assert_eq!(
+        header(&u.request.headers, "x-amz-checksum-sha256"),
+        Some(sum)
+    );
+    let auth = header(&u.request.headers, "authorization").unwrap();
+    assert!(auth.contains("x-amz-checksum-sha256"), "{auth}");
+    assert_eq!(u.request.body.as_deref(), Some(&b"part bytes"[..]));
+    // The signature is made afresh per attempt with the same body.
+    let again = (u.resign.unwrap())(1_767_225_700.0);
+    assert_eq!(again.body.as_deref(), Some(&b"part bytes"[..]));
+    assert_ne!(
+        header(&again.headers, "authorization"),
+        header(&u.request.headers, "authorization")
+    );
+
+    for (args, field) in [
+        (
+            json!({ "bucket": "b", "key": "k", "uploadId": "u", "partNumber": 0 }),
+            "partNumber",
+        ),
+        (
+            json!({ "bucket": "b", "key": "k", "uploadId": "u", "partNumber": 10001 }),
+            "partNumber",
+        ),
+        (
+            json!({ "bucket": "b", "key": "k", "partNumber": 1 }),
+            "uploadId",
+        ),
+        (
+            json!({ "bucket": "b", "key": "k", "uploadId": "u", "partNumber": 1, "checksumSha256": "abc" }),
+            "checksumSha256",
+        ),
+    ] {
+        let e = build("uploadPart", args, Some(b"x")).err().unwrap();
+        assert!(e.message.contains(field), "{field}: {}", e.message);
+    }
+    let e = build(
+        "uploadPart",
+        json!({ "bucket": "b", "key": "k", "uploadId": "u", "partNumber": 1, "body": "text" }),
+        None,
+    )
+    .err()
+    .unwrap();
+    assert!(e.message.contains("body"), "{}", e.message);
+
+    let u = build(
+        "completeMultipartUpload",
+        json!({ "bucket": "b", "key": "k", "uploadId": "u", "parts": [
+            { "partNumber": 1, "etag": "\"a&1\"" }, { "partNumber": 2, "etag": "\"b\"" }
+        ] }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(u.request.url, "http://127.0.0.1:9000/b/k?uploadId=u");
+    assert_eq!(
+        std::str::from_utf8(u.request.body.as_deref().unwrap()).unwrap(),
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;a&amp;1&quot;</ETag></Part>\
+         <Part><PartNumber>2</PartNumber><ETag>&quot;b&quot;</ETag></Part></CompleteMultipartUpload>"
+    );
+    for parts in [
+        json!([]),
+        json!([{ "partNumber": 2, "etag": "a" }, { "partNumber": 1, "etag": "b" }]),
+        json!([{ "partNumber": 1 }]),
+    ] {
+        let e = build(
+            "completeMultipartUpload",
+            json!({ "bucket": "b", "key": "k", "uploadId": "u", "parts": parts }),
+            None,
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("parts"), "{}", e.message);
+    }
+
+    let u = build(
+        "abortMultipartUpload",
+        json!({ "bucket": "b", "key": "k", "uploadId": "u" }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        (u.request.method.as_str(), u.request.url.as_str()),
+        ("DELETE", "http://127.0.0.1:9000/b/k?uploadId=u")
+    );
+    let u = build(
+        "listMultipartUploads",
+        json!({ "bucket": "b", "prefix": "m/" }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        u.request.url,
+        "http://127.0.0.1:9000/b?prefix=m%2F&uploads="
+    );
+}
+
+#[test]
+fn large_put_bodies_are_not_hashed_first() {
+    use serde_json::json;
+    let small = build(
+        "putObject",
+        json!({ "bucket": "b", "key": "k" }),
+        Some(b"abc"),
+    )
+    .unwrap();
+    assert_eq!(
+        header(&small.request.headers, "x-amz-content-sha256"),
+        Some(hex_sha256(b"abc").as_str())
+    );
+    let big = vec![7u8; SIGNED_PAYLOAD_MAX + 1];
+    let u = build(
+        "putObject",
+        json!({ "bucket": "b", "key": "k" }),
+        Some(&big),
+    )
+    .unwrap();
+    assert_eq!(
+        header(&u.request.headers, "x-amz-content-sha256"),
+        Some(UNSIGNED_PAYLOAD)
+    );
+}
+
+#[test]
+fn ranged_get_and_its_signed_form() {
+    use serde_json::json;
+    let args = json!({ "bucket": "b", "key": "k", "range": "bytes=100-", "ifMatch": "\"e-2\"" });
+    let u = build("getObject", args.clone(), None).unwrap();
+    assert_eq!(header(&u.request.headers, "range"), Some("bytes=100-"));
+    assert_eq!(header(&u.request.headers, "if-match"), Some("\"e-2\""));
+    let auth = header(&u.request.headers, "authorization").unwrap();
+    assert!(auth.contains("if-match;range;"), "{auth}");
+    assert_eq!(header(&u.request.headers, "x-amz-checksum-mode"), None);
+    let c = build(
+        "getObject",
+        json!({ "bucket": "b", "key": "k", "checksumMode": true }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        header(&c.request.headers, "x-amz-checksum-mode"),
+        Some("ENABLED")
+    );
+    let mut r = reply(200, "bytes");
+    r.headers
+        .push(("x-amz-checksum-sha256".into(), "c3VtCg==".into()));
+    let parsed = parse_get(&r, "").unwrap();
+    assert!(
+        parsed.json.contains(r#""checksumSha256":"c3VtCg==""#),
+        "{}",
+        parsed.json
+    );
+    for bad in ["lines=1-2", "bytes=", "bytes=a-b", "bytes=1"] {
+        let e = build(
+            "getObject",
+            json!({ "bucket": "b", "key": "k", "range": bad }),
+            None,
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("range"), "{bad}: {}", e.message);
+    }
+    let config = cfg(Some("http://127.0.0.1:9000"));
+    let ctx = Ctx {
+        config: &config,
+        unix_now: 1_767_225_600.0,
+        browser: false,
+        bytes: None,
+    };
+    let signed = S3_KIT.local("signGetObject", &ctx, &args).unwrap();
+    assert_eq!(signed[0], u.request.url.as_str());
+    let pairs: Vec<Value> = u
+        .request
+        .headers
+        .iter()
+        .map(|(k, v)| serde_json::json!([k, v]))
+        .collect();
+    assert_eq!(signed[1], Value::Array(pairs));
+    assert!(!signed.to_string().contains("wJalrXUtnFEMI"));
+}
+
+#[test]
+fn multipart_replies() {
+    let r = reply(
+        200,
+        "<?xml version=\"1.0\"?><InitiateMultipartUploadResult xmlns=\"x\"><Bucket>b</Bucket>\
+         <Key>k</Key><UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>",
+    );
+    assert_eq!(
+        parse_initiate(&r, "").unwrap().json,
+        r#"{"uploadId":"VXBsb2FkIElE"}"#
+    );
+    let e = parse_initiate(&reply(200, "<InitiateMultipartUploadResult/>"), "")
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, ErrorType::DecodeError);
+    let r = reply(
+        200,
+        "<CompleteMultipartUploadResult><ETag>&quot;abc-2&quot;</ETag></CompleteMultipartUploadResult>",
+    );
+    assert_eq!(
+        parse_complete(&r, "").unwrap().json,
+        r#"{"etag":"\"abc-2\""}"#
+    );
+    // CompleteMultipartUpload can fail after its 200 status was sent: the body says so.
+    let r = reply(
+        200,
+        "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",
+    );
+    let e = parse_complete(&r, "").err().unwrap();
+    assert_eq!(e.kind, ErrorType::ServerError);
+    assert!(e.message.contains("InternalError"));
+    let r = reply(
+        200,
+        "<ListMultipartUploadsResult><Upload><Key>a</Key><UploadId>1</UploadId></Upload>\
+         <IsTruncated>false</IsTruncated></ListMultipartUploadsResult>",
+    );
+    assert_eq!(
+        parse_uploads(&r, "").unwrap().json,
+        r#"{"isTruncated":false,"uploads":[{"key":"a","uploadId":"1"}]}"#
+    );
 }

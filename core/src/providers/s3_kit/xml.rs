@@ -29,6 +29,14 @@ impl Element {
     }
 }
 
+/// Text escaped for an XML element (`&`, `<`, `>`, `"`).
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }

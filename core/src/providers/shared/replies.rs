@@ -3,23 +3,56 @@
 use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
+use crate::providers::shared::read::Fields;
 use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::borrow::Cow;
+use serde_json::Value;
 
-/// An OpenAI-style reply `{ id, model, choices: [C], usage }`. `U` is the usage as the caller
-/// reads it ([`serde::de::IgnoredAny`] where any `usage` is accepted and read elsewhere).
-#[derive(Deserialize)]
-pub struct Completion<'a, C, U> {
-    #[serde(borrow)]
-    pub id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub model: Option<Cow<'a, str>>,
-    #[serde(default = "Vec::new")]
-    pub choices: Vec<C>,
-    pub usage: Option<U>,
+/// An OpenAI-style reply `{ id, model, choices, usage }` read from its [`Value`]: `choices`
+/// may be absent (empty), each choice is read by `choice`, and only the first is kept.
+pub struct CompletionHead<'v, C> {
+    pub id: Option<&'v str>,
+    pub model: Option<&'v str>,
+    pub first: C,
+}
+
+pub fn read_completion<'v, C>(
+    v: &'v Value,
+    f: Fields,
+    choice: impl Fn(&'v Value, Fields) -> Result<C, ApiError>,
+) -> Result<CompletionHead<'v, C>, ApiError> {
+    let id = f.opt_string(v, "id")?;
+    let model = f.opt_string(v, "model")?;
+    // An absent list reads as empty; a null one is as wrong as any other non-array. Every
+    // choice is checked, as a derived reader of the whole list did.
+    let choices = match f.object(v)?.get("choices") {
+        None => &[][..],
+        Some(_) => f.array(v, "choices")?,
+    };
+    let all = choices
+        .iter()
+        .map(|c| choice(c, f))
+        .collect::<Result<Vec<C>, ApiError>>()?;
+    let first = all.into_iter().next().ok_or_else(no_first_choice)?;
+    Ok(CompletionHead { id, model, first })
+}
+
+/// An OpenAI-style `usage` (`{prompt_tokens, completion_tokens, total_tokens?}`), if present.
+pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, ApiError> {
+    let Some(u) = f.optional(v, "usage")? else {
+        return Ok(None);
+    };
+    let prompt = f.count_or_zero(u, "prompt_tokens")?;
+    let completion = f.count_or_zero(u, "completion_tokens")?;
+    Ok(Some(Usage {
+        prompt,
+        completion,
+        total: f
+            .opt_count(u, "total_tokens")?
+            .unwrap_or(prompt + completion),
+    }))
 }
 
 /// What a chat (or generate) reply says, for [`chat_result`].
@@ -99,11 +132,9 @@ pub fn embeddings_result(
     })
 }
 
-/// The first of a reply's `choices`.
-pub fn first_choice<T>(choices: &[T]) -> Result<&T, ApiError> {
-    choices
-        .first()
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))
+/// The error of a reply without `choices[0]`.
+fn no_first_choice() -> ApiError {
+    ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`")
 }
 
 /// A server-JSON result: the body verbatim, once it is known to be JSON.
@@ -197,5 +228,49 @@ mod tests {
             server_json(&ok_reply("oops"), "c").unwrap_err().kind,
             ErrorType::DecodeError
         );
+    }
+
+    const F: Fields = Fields { what: "reply" };
+
+    fn text<'v>(c: &'v Value, f: Fields) -> Result<Option<&'v str>, ApiError> {
+        f.opt_string(c, "text")
+    }
+
+    #[test]
+    fn a_completion_is_read_as_the_derived_reader_did() {
+        let v = serde_json::json!({"id": "i", "model": "m", "choices": [{"text": "a"}, {}]});
+        let c = read_completion(&v, F, text).unwrap();
+        assert_eq!((c.id, c.model, c.first), (Some("i"), Some("m"), Some("a")));
+        // No choices (absent or empty) is no `choices[0]`; null, a bad later choice or a
+        // wrongly typed id is a broken reply.
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"choices": []}),
+            serde_json::json!({"choices": null}),
+            serde_json::json!({"choices": [{"text": "a"}, {"text": 1}]}),
+            serde_json::json!({"id": 5, "choices": [{}]}),
+        ] {
+            let e = read_completion(&bad, F, text).err().unwrap();
+            assert_eq!(e.kind, ErrorType::DecodeError, "{bad}");
+        }
+    }
+
+    #[test]
+    fn openai_usage_counts_absent_as_zero_and_null_as_wrong() {
+        let u = |v: Value| read_openai_usage(&serde_json::json!({ "usage": v }), F);
+        let got = u(serde_json::json!({"prompt_tokens": 2})).unwrap().unwrap();
+        assert_eq!((got.prompt, got.completion, got.total), (2, 0, 2));
+        let got =
+            u(serde_json::json!({"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 9}));
+        assert_eq!(got.unwrap().unwrap().total, 9);
+        assert!(u(Value::Null).unwrap().is_none());
+        for bad in [
+            serde_json::json!({"prompt_tokens": null}),
+            serde_json::json!({"completion_tokens": -1}),
+            serde_json::json!({"total_tokens": 1.5}),
+            serde_json::json!("usage"),
+        ] {
+            assert_eq!(u(bad).unwrap_err().kind, ErrorType::DecodeError);
+        }
     }
 }

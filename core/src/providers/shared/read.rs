@@ -1,0 +1,167 @@
+//! Reading cold reply shapes out of a [`Value`] instead of a derived `Deserialize` per reply
+//! struct: every derived struct brings its own copy of serde_json's parser loops into the
+//! wasm, while `Value` is parsed by one copy the whole crate shares. For replies read once per
+//! call (rerank lists, model lists); the per-event stream decoders keep their derived readers.
+
+use crate::error::{ApiError, ErrorType};
+use crate::providers::decode_error;
+use serde_json::Value;
+
+/// The body as JSON; a body that is not JSON is the decode error `what` names.
+pub fn body(body: &[u8], what: &str) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| decode_error(what, e))
+}
+
+/// Field reads of one reply: each failure is a decode error naming the reply (`what`), the
+/// field and what it should hold.
+#[derive(Clone, Copy)]
+pub struct Fields<'w> {
+    pub what: &'w str,
+}
+
+impl Fields<'_> {
+    fn wrong(self, key: &str, accepts: &str) -> ApiError {
+        ApiError::new(
+            ErrorType::DecodeError,
+            format!("{}: `{key}` {accepts}", self.what),
+        )
+    }
+
+    /// `v` itself as an object (a reply or a list item).
+    pub fn object(self, v: &Value) -> Result<&serde_json::Map<String, Value>, ApiError> {
+        v.as_object().ok_or_else(|| {
+            ApiError::new(
+                ErrorType::DecodeError,
+                format!("{}: not an object", self.what),
+            )
+        })
+    }
+
+    /// `v` itself as an array.
+    pub fn list(self, v: &Value) -> Result<&[Value], ApiError> {
+        v.as_array().map(Vec::as_slice).ok_or_else(|| {
+            ApiError::new(
+                ErrorType::DecodeError,
+                format!("{}: not an array", self.what),
+            )
+        })
+    }
+
+    /// A field that must be present (not null), or the error naming it.
+    fn required<'v>(self, v: &'v Value, key: &str) -> Result<&'v Value, ApiError> {
+        match self.object(v)?.get(key) {
+            None | Some(Value::Null) => Err(self.wrong(key, "is missing")),
+            Some(x) => Ok(x),
+        }
+    }
+
+    /// A field that may be absent or null.
+    pub fn optional<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v Value>, ApiError> {
+        Ok(self.object(v)?.get(key).filter(|x| !x.is_null()))
+    }
+
+    pub fn array<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], ApiError> {
+        match self.required(v, key)? {
+            Value::Array(a) => Ok(a),
+            _ => Err(self.wrong(key, "is not an array")),
+        }
+    }
+
+    pub fn index(self, v: &Value, key: &str) -> Result<usize, ApiError> {
+        self.required(v, key)?
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| self.wrong(key, "is not a whole number >= 0"))
+    }
+
+    pub fn number(self, v: &Value, key: &str) -> Result<f64, ApiError> {
+        self.required(v, key)?
+            .as_f64()
+            .ok_or_else(|| self.wrong(key, "is not a number"))
+    }
+
+    pub fn opt_number(self, v: &Value, key: &str) -> Result<Option<f64>, ApiError> {
+        self.optional(v, key)?
+            .map(|x| x.as_f64().ok_or_else(|| self.wrong(key, "is not a number")))
+            .transpose()
+    }
+
+    pub fn opt_count(self, v: &Value, key: &str) -> Result<Option<u64>, ApiError> {
+        self.optional(v, key)?
+            .map(|x| {
+                x.as_u64()
+                    .ok_or_else(|| self.wrong(key, "is not a whole number >= 0"))
+            })
+            .transpose()
+    }
+
+    /// A count that reads as 0 when absent (a null is still wrong, as for a derived `u64`).
+    pub fn count_or_zero(self, v: &Value, key: &str) -> Result<u64, ApiError> {
+        match self.object(v)?.get(key) {
+            None => Ok(0),
+            Some(x) => x
+                .as_u64()
+                .ok_or_else(|| self.wrong(key, "is not a whole number >= 0")),
+        }
+    }
+
+    pub fn string<'v>(self, v: &'v Value, key: &str) -> Result<&'v str, ApiError> {
+        self.required(v, key)?
+            .as_str()
+            .ok_or_else(|| self.wrong(key, "is not a string"))
+    }
+
+    pub fn opt_string<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v str>, ApiError> {
+        self.optional(v, key)?
+            .map(|x| x.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const F: Fields = Fields { what: "the reply" };
+
+    #[test]
+    fn reads_fields_and_names_the_wrong_one() {
+        let v = json!({"i": 2, "s": "x", "f": 1.5, "n": null, "a": [1]});
+        assert_eq!(F.index(&v, "i").unwrap(), 2);
+        assert_eq!(F.string(&v, "s").unwrap(), "x");
+        assert_eq!(F.number(&v, "f").unwrap(), 1.5);
+        assert_eq!(F.number(&v, "i").unwrap(), 2.0);
+        assert_eq!(F.opt_number(&v, "n").unwrap(), None);
+        assert_eq!(F.opt_count(&v, "i").unwrap(), Some(2));
+        assert!(F.opt_count(&v, "f").is_err());
+        assert_eq!(F.count_or_zero(&v, "zz").unwrap(), 0);
+        assert!(F.count_or_zero(&v, "n").is_err());
+        assert_eq!(F.opt_string(&v, "zz").unwrap(), None);
+        assert_eq!(F.array(&v, "a").unwrap().len(), 1);
+        for (key, e) in [
+            ("f", F.index(&v, "f").unwrap_err()),
+            ("s", F.number(&v, "s").unwrap_err()),
+            ("i", F.opt_string(&v, "i").unwrap_err()),
+            ("n", F.array(&v, "n").unwrap_err()),
+            ("zz", F.string(&v, "zz").unwrap_err()),
+        ] {
+            assert_eq!(e.kind, ErrorType::DecodeError);
+            assert!(e.message.starts_with("the reply: `"), "{}", e.message);
+            assert!(e.message.contains(&format!("`{key}`")), "{}", e.message);
+        }
+        assert_eq!(
+            F.index(&json!({"i": -1}), "i").unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+        assert_eq!(F.list(&json!({})).unwrap_err().kind, ErrorType::DecodeError);
+        assert_eq!(
+            F.object(&json!([])).unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+        assert_eq!(
+            body(b"{", "the reply").unwrap_err().kind,
+            ErrorType::DecodeError
+        );
+    }
+}

@@ -1,0 +1,392 @@
+// S3 at model size (docs/api.md): `uploadObject` (multipart above `partSize`) and
+// `getObject({ stream: true })` (a pull-based ReadableStream that resumes a broken download
+// with a Range request checked by If-Match). The engine builds and signs every request and
+// classifies every reply of the multipart calls; this file only moves bytes between them, so
+// a body is held at most `concurrency` parts at a time.
+
+import { apiErrorClass } from '../pkg/resilient_wasm.js';
+
+const MIB = 1024 * 1024;
+const DEFAULT_PART = 8 * MIB;
+const MIN_PART = 5 * MIB; // S3 refuses smaller parts (except the last)
+const MAX_PARTS = 10000;
+
+// What a stream download needs of its client: the fetch it sends with and its maxRetries.
+const hosts = new WeakMap();
+
+/** Called by each client constructor with the options the engine got. */
+export function rememberS3(client, options) {
+  const retries = options?.maxRetries;
+  hosts.set(client, {
+    fetch: typeof options?.fetch === 'function' ? options.fetch : null,
+    maxRetries: Number.isInteger(retries) && retries >= 0 ? retries : 5,
+  });
+}
+
+function apiError(type, message, status = null, attempts = 1) {
+  const ApiError = apiErrorClass();
+  return new ApiError({
+    type, message, status, attempts, provider: 's3_kit', should_retry: false, retry_delay: null, request_id: null,
+  });
+}
+
+function badArgument(field, accepts) {
+  return apiError('invalid_request', `invalid argument \`${field}\`: ${accepts}`);
+}
+
+/** Reads a body in parts of `size` bytes, one at a time, without holding more than a part. */
+function partReader(body, size) {
+  if (typeof body === 'string') body = new TextEncoder().encode(body);
+  if (body instanceof ArrayBuffer) body = new Uint8Array(body);
+  else if (ArrayBuffer.isView(body) && !(body instanceof Uint8Array)) {
+    body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  }
+  if (body instanceof Uint8Array) {
+    let at = 0;
+    return {
+      total: body.byteLength,
+      async next() {
+        const part = body.subarray(at, at + size);
+        at += part.byteLength;
+        return { part, last: at >= body.byteLength };
+      },
+    };
+  }
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    let at = 0;
+    return {
+      total: body.size,
+      async next() {
+        const part = new Uint8Array(await body.slice(at, at + size).arrayBuffer());
+        at += part.byteLength;
+        return { part, last: at >= body.size };
+      },
+    };
+  }
+  if (body && typeof body.getReader === 'function') {
+    const reader = body.getReader();
+    let carry = null; // bytes read past the previous part
+    let ended = false;
+    const pull = async () => {
+      if (carry) {
+        const c = carry;
+        carry = null;
+        return c;
+      }
+      if (ended) return null;
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = true;
+        return null;
+      }
+      return value instanceof Uint8Array ? value : new Uint8Array(value);
+    };
+    return {
+      total: null,
+      // `buffer`: a part-sized buffer to fill (reused once its part is sent).
+      async next(buffer = new Uint8Array(size)) {
+        let n = 0;
+        while (n < size) {
+          const chunk = await pull();
+          if (!chunk) break;
+          const take = Math.min(chunk.byteLength, size - n);
+          buffer.set(chunk.subarray(0, take), n);
+          n += take;
+          if (take < chunk.byteLength) carry = chunk.subarray(take);
+        }
+        // One look ahead says whether this was the last part.
+        if (!carry) carry = await pull();
+        return { part: buffer.subarray(0, n), last: !carry, buffer };
+      },
+      cancel: (reason) => reader.cancel(reason).catch(() => {}),
+    };
+  }
+  throw badArgument('body', 'must be a Uint8Array, ArrayBuffer, Blob, ReadableStream or string');
+}
+
+function positiveInteger(v, field, min, fallback) {
+  if (v === undefined || v === null) return fallback;
+  if (!Number.isInteger(v) || v < min) throw badArgument(field, `must be an integer of at least ${min}`);
+  return v;
+}
+
+let nativeSha256 = null;
+let incrementalSha256 = null;
+
+/**
+ * The Node entry lends node:crypto's hash: synchronous, it does not copy the part, and it can
+ * hash a download as it streams (`incremental()` -> { update(bytes), digest() }, base64).
+ */
+export function useSha256(fn, incremental = null) {
+  nativeSha256 = fn;
+  incrementalSha256 = incremental;
+}
+
+function checksumError(expected) {
+  return apiError('decode_error', `the object's bytes do not match the SHA-256 checksum the server sent (${expected}): corrupted in transit or at rest`);
+}
+
+/** A full-object checksum (a multipart object's composite `...-N` cannot be checked here). */
+const fullChecksum = (c) => (typeof c === 'string' && c.length === 44 ? c : null);
+
+/** The base64 SHA-256 of a part, computed natively (WebCrypto), or null where unavailable. */
+async function sha256Base64(bytes) {
+  if (nativeSha256) return nativeSha256(bytes);
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return null;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+  let s = '';
+  for (const b of digest) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+/**
+ * `uploadObject({ bucket, key, body, contentType?, partSize?, concurrency?, checksum?, signal?,
+ * onProgress?, priority?, timeout? })` -> `{ etag, parts }`.
+ */
+async function uploadObject(client, request) {
+  if (!request || typeof request !== 'object') throw badArgument('uploadObject(request)', 'must be an object with bucket, key and body');
+  const { bucket, key, body, contentType, partSize, concurrency, checksum = 'sha256', onProgress, ...call } = request;
+  const size = positiveInteger(partSize, 'partSize', MIN_PART, DEFAULT_PART);
+  const width = positiveInteger(concurrency, 'concurrency', 1, 4);
+  if (checksum !== 'sha256' && checksum !== false) throw badArgument('checksum', "must be 'sha256' or false");
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw badArgument('onProgress', 'must be a function');
+  const parts = partReader(body, size);
+  const total = parts.total;
+  let sent = 0;
+  const progress = (n) => {
+    sent += n;
+    if (onProgress) onProgress({ sent, total });
+  };
+  const ct = contentType === undefined ? {} : { contentType };
+
+  const first = await parts.next();
+  if (first.last) {
+    const sum = checksum ? await sha256Base64(first.part) : null;
+    const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct, ...(sum ? { checksumSha256: sum } : {}) });
+    progress(first.part.byteLength);
+    return { etag: r.etag, parts: 1 };
+  }
+
+  const { uploadId } = await client.createMultipartUpload({ ...call, bucket, key, ...ct });
+  const done = [];
+  let failure = null;
+  let next = first;
+  let number = 0;
+  let reading = null; // the one read in progress: parts are read in order
+  // Part buffers of a stream body, reused: memory stays at concurrency + 1 parts.
+  const pool = [];
+  const readNext = async () => {
+    if (next) {
+      const n = next;
+      next = null;
+      return n;
+    }
+    return parts.next(pool.pop());
+  };
+  let finished = false;
+  const worker = async () => {
+    while (!failure && !finished) {
+      // Reads are serialised; each worker holds at most one part.
+      const prev = reading;
+      let mine;
+      reading = mine = (async () => {
+        await prev;
+        if (finished || failure) return null;
+        const p = await readNext();
+        if (p.last) finished = true;
+        number++;
+        if (number > MAX_PARTS) throw badArgument('partSize', `is too small for this body: S3 allows ${MAX_PARTS} parts`);
+        return { ...p, number };
+      })();
+      let p;
+      try {
+        p = await mine;
+      } catch (e) {
+        failure ??= e;
+        return;
+      }
+      if (!p) return;
+      try {
+        const sum = checksum ? await sha256Base64(p.part) : null;
+        const r = await client.uploadPart({
+          ...call, bucket, key, uploadId, partNumber: p.number, body: p.part,
+          ...(sum ? { checksumSha256: sum } : {}),
+        });
+        done.push({ partNumber: p.number, etag: r.etag });
+        progress(p.part.byteLength);
+      } catch (e) {
+        failure ??= e;
+      }
+      if (p.buffer) pool.push(p.buffer);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  if (!failure) {
+    try {
+      done.sort((a, b) => a.partNumber - b.partNumber);
+      const r = await client.completeMultipartUpload({ ...call, bucket, key, uploadId, parts: done });
+      return { etag: r.etag, parts: done.length };
+    } catch (e) {
+      failure = e;
+    }
+  }
+  // Failed for good or aborted: no half-upload is left on the server to be billed. The
+  // caller's signal may be aborted, so this call goes without it.
+  if (parts.cancel) parts.cancel(failure);
+  const { signal: _signal, ...rest } = call;
+  await client.abortMultipartUpload({ ...rest, bucket, key, uploadId }).catch(() => {});
+  throw failure;
+}
+
+function header(res, name) {
+  return res.headers.get(name);
+}
+
+function statusError(res, text) {
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
+  const s = res.status;
+  let type = 'server_error';
+  if (s === 404) type = 'not_found';
+  else if (s === 403) type = /Signature|AccessKey|Token|Skewed/.test(code) ? 'authentication_error' : 'permission_denied';
+  else if (s === 401) type = 'authentication_error';
+  else if (s === 429 || code === 'SlowDown') type = 'rate_limit_exceeded';
+  else if (s === 503) type = 'overloaded';
+  else if (s === 412) type = 'stream_interrupted';
+  else if (s < 500) type = 'invalid_request';
+  const what = s === 412 ? 'the object changed during the download (its ETag no longer matches)' : `HTTP ${s}`;
+  return apiError(type, code ? `${code}: ${what}` : what, s);
+}
+
+const retryable = (s) => s === 429 || s >= 500;
+
+/**
+ * `getObject({ bucket, key, stream: true, signal? })` -> `{ body: ReadableStream, contentType,
+ * contentLength, etag }`. The engine signs the GET (signGetObject); the host sends it, so it
+ * can read the body as it arrives.
+ */
+async function getObjectStream(client, request) {
+  const { bucket, key, stream: _stream, signal, ...rest } = request;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
+  const host = hosts.get(client) ?? { fetch: null, maxRetries: 5 };
+  const send = host.fetch ?? globalThis.fetch;
+  let retries = 0;
+  let received = 0;
+  let etag = null;
+  // One GET from `received` on: its reader, or an error for the caller.
+  const open = async () => {
+    for (;;) {
+      // Signed afresh per attempt (a signature is good for 15 minutes).
+      const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : { checksumMode: true };
+      const [url, headers] = client.signGetObject({ bucket, key, ...resume });
+      let res;
+      try {
+        res = await send(url, { method: 'GET', headers, signal });
+      } catch (e) {
+        if (signal?.aborted) throw apiError('cancelled', 'the download was cancelled');
+        if (retries >= host.maxRetries) throw apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
+        retries++;
+        continue;
+      }
+      const want = received > 0 ? 206 : 200;
+      if (res.status === want) return res;
+      if (res.status === 200) {
+        res.body?.cancel?.();
+        throw apiError('stream_interrupted', `the server answered the resume at byte ${received} without its Range (HTTP 200)`, 200, retries + 1);
+      }
+      const text = res.body ? await res.text().catch(() => '') : '';
+      if (retryable(res.status) && retries < host.maxRetries) {
+        retries++;
+        continue;
+      }
+      throw statusError(res, text);
+    }
+  };
+  const first = await open();
+  etag = header(first, 'etag');
+  const length = header(first, 'content-length');
+  const contentLength = length === null ? null : Number(length);
+  const expected = fullChecksum(header(first, 'x-amz-checksum-sha256'));
+  const hash = expected && incrementalSha256 ? incrementalSha256() : null;
+  let reader = first.body.getReader();
+  const body = new ReadableStream({
+    async pull(ctrl) {
+      for (;;) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            if (contentLength !== null && received < contentLength) throw new Error('the body ended early');
+            if (hash && hash.digest() !== expected) ctrl.error(checksumError(expected));
+            else ctrl.close();
+            return;
+          }
+          received += value.byteLength;
+          if (hash) hash.update(value);
+          ctrl.enqueue(value);
+          return;
+        } catch (e) {
+          if (signal?.aborted) {
+            ctrl.error(apiError('cancelled', 'the download was cancelled'));
+            return;
+          }
+          if (retries >= host.maxRetries || !etag) {
+            ctrl.error(apiError('stream_interrupted', `the download broke after ${received} bytes and could not be resumed (${e?.message ?? e})`, null, retries + 1));
+            return;
+          }
+          retries++;
+          try {
+            reader = (await open()).body.getReader();
+          } catch (err) {
+            ctrl.error(err);
+            return;
+          }
+        }
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 1 });
+  return { body, contentType: header(first, 'content-type'), contentLength, etag, checksumSha256: header(first, 'x-amz-checksum-sha256') };
+}
+
+/**
+ * Adds `uploadObject` and `getObject({ stream: true })` to a client prototype; `wait()` resolves
+ * once the engine is loaded (browser entry).
+ */
+export function installS3(proto, wait = null) {
+  const plainGet = proto.getObject;
+  Object.defineProperty(proto, 'getObject', {
+    value(request) {
+      if (request && typeof request === 'object' && request.stream === true) {
+        const self = this;
+        return (async () => {
+          if (wait) await wait();
+          return getObjectStream(self, request);
+        })();
+      }
+      if (!request || typeof request !== 'object') return plainGet.call(this, request);
+      const { stream: _s, ...plain } = request;
+      // Whole objects are checked against the checksum the server stored, when it has one.
+      const whole = plain.range === undefined;
+      return plainGet.call(this, whole ? { checksumMode: true, ...plain } : plain).then(async (r) => {
+        const expected = whole ? fullChecksum(r.checksumSha256) : null;
+        if (expected) {
+          const got = await sha256Base64(r.body);
+          if (got !== null && got !== expected) throw checksumError(expected);
+        }
+        return r;
+      });
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(proto, 'uploadObject', {
+    value(request) {
+      return uploadObject(this, request);
+    },
+    writable: true,
+    configurable: true,
+  });
+}

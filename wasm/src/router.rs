@@ -1,0 +1,91 @@
+//! The engine half of `createRouter` (node-host/lib/router.js makes the member calls): the
+//! strategies, weights, latency window and fallback decisions of resilient_core::router, on
+//! the host's monotonic clock.
+
+use crate::convert::config_error;
+use crate::host::JsClock;
+use resilient_core::host::Clock;
+use resilient_core::router::{parse_options, Failure, Health, Next, Router};
+use resilient_core::time::Secs;
+use resilient_core::ErrorType;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct RouterCore(Router);
+
+#[wasm_bindgen]
+impl RouterCore {
+    /// `weights`: one per member (NaN for one that is not a number); `strategy` as given;
+    /// `fallback_on` the names joined with commas (the host checked it is an array of
+    /// strings). None: the defaults. Errors name the field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        weights: Vec<f64>,
+        strategy: Option<String>,
+        fallback_on: Option<String>,
+    ) -> Result<RouterCore, JsValue> {
+        parse_options(strategy.as_deref(), fallback_on.as_deref(), &weights)
+            .map(RouterCore)
+            .map_err(|m| config_error(&m))
+    }
+
+    /// The members to try, in order, given each member's load and breaker answer.
+    pub fn plan(&mut self, loads: Vec<u32>, admits: Vec<u8>) -> Vec<u32> {
+        let health: Vec<Health> = loads
+            .iter()
+            .zip(admits.iter())
+            .map(|(&load, &a)| Health {
+                load,
+                admits: a != 0,
+            })
+            .collect();
+        let plan = self.0.plan(JsClock.now(), &health);
+        plan.into_iter().map(|i| i as u32).collect()
+    }
+
+    pub fn started(&mut self, member: u32) {
+        self.0.started(member as usize);
+    }
+
+    /// `latency` in seconds (to the first item for a stream).
+    pub fn succeeded(&mut self, member: u32, latency: f64) {
+        self.0
+            .succeeded(member as usize, JsClock.now(), Secs::new(latency));
+    }
+
+    /// 0: try the next member; 1: call this member again with its own retries; 2: fail.
+    pub fn failed(
+        &mut self,
+        member: u32,
+        kind: Option<String>,
+        retry_delay: Option<f64>,
+        more: bool,
+        limited: bool,
+    ) -> u8 {
+        // Not an ApiError (a TypeError from bad arguments, say): read as invalid_request.
+        let kind = kind
+            .as_deref()
+            .and_then(ErrorType::parse)
+            .unwrap_or(ErrorType::InvalidRequest);
+        let f = Failure {
+            kind,
+            retry_delay: retry_delay.map(Secs::new),
+            more,
+            limited,
+        };
+        match self.0.failed(member as usize, JsClock.now(), f) {
+            Next::Fallback => 0,
+            Next::Retry => 1,
+            Next::Stop => 2,
+        }
+    }
+
+    pub fn interrupted(&mut self, member: u32) {
+        self.0.interrupted(member as usize);
+    }
+
+    /// See resilient_core::router::Router::stats.
+    pub fn stats(&mut self) -> Vec<f64> {
+        self.0.stats(JsClock.now())
+    }
+}
