@@ -4,7 +4,7 @@
 // their own queues, breakers and budgets.
 import { RouterCore } from '../pkg/resilient_wasm.js';
 
-const CLIENT_EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue'];
+const CLIENT_EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue', 'paced', 'budget'];
 const EVENTS = [...CLIENT_EVENTS, 'fallback'];
 const FALLBACK = 0;
 const RETRY = 1;

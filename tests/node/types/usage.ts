@@ -127,8 +127,10 @@ async function main(): Promise<void> {
   createRouter([client], { fallbackOn: ['rate_limit'] });
   // @ts-expect-error: a member is a client or { client, model?, weight? }
   createRouter([{ model: 'x' }]);
+  // Members' pacing events come through the router; other names do not exist.
+  router.on('paced', (ev) => console.log(ev.wait));
   // @ts-expect-error: routers have only fallback and client events
-  router.on('paced', () => {});
+  router.on('fallbacks', () => {});
   // Loading: every entry has ready/init/initSync; the wasm subpath is a URL for bundlers.
   await ready();
   await init(new URL(wasmUrl, 'http://localhost/'));
