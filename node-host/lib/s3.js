@@ -159,84 +159,103 @@ async function uploadObject(client, request) {
     if (onProgress) onProgress({ sent, total });
   };
   const ct = contentType === undefined ? {} : { contentType };
-
-  const first = await parts.next();
-  if (first.last) {
-    const sum = checksum ? await sha256Base64(first.part) : null;
-    const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct, ...(sum ? { checksumSha256: sum } : {}) });
-    progress(first.part.byteLength);
-    return { etag: r.etag, parts: 1 };
-  }
-
-  const { uploadId } = await client.createMultipartUpload({ ...call, bucket, key, ...ct });
-  const done = [];
   let failure = null;
-  let next = first;
-  let number = 0;
-  let reading = null; // the one read in progress: parts are read in order
-  // Part buffers of a stream body, reused: memory stays at concurrency + 1 parts.
-  const pool = [];
-  const readNext = async () => {
-    if (next) {
-      const n = next;
-      next = null;
-      return n;
-    }
-    return parts.next(pool.pop());
+  // The first failure, or the caller's abort, also ends a read of a stream body that waits
+  // for bytes (a stalled source): otherwise the upload would wait on it and never settle.
+  const fail = (e) => {
+    failure ??= e;
+    parts.cancel?.(e);
   };
-  let finished = false;
-  const worker = async () => {
-    while (!failure && !finished) {
-      // Reads are serialised; each worker holds at most one part.
-      const prev = reading;
-      let mine;
-      reading = mine = (async () => {
-        await prev;
-        if (finished || failure) return null;
-        const p = await readNext();
-        if (p.last) finished = true;
-        number++;
-        if (number > MAX_PARTS) throw badArgument('partSize', `is too small for this body: S3 allows ${MAX_PARTS} parts`);
-        return { ...p, number };
-      })();
-      let p;
-      try {
-        p = await mine;
-      } catch (e) {
-        failure ??= e;
-        return;
-      }
-      if (!p) return;
-      try {
-        const sum = checksum ? await sha256Base64(p.part) : null;
-        const r = await client.uploadPart({
-          ...call, bucket, key, uploadId, partNumber: p.number, body: p.part,
-          ...(sum ? { checksumSha256: sum } : {}),
-        });
-        done.push({ partNumber: p.number, etag: r.etag });
-        progress(p.part.byteLength);
-      } catch (e) {
-        failure ??= e;
-      }
-      if (p.buffer) pool.push(p.buffer);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  if (!failure) {
-    try {
-      done.sort((a, b) => a.partNumber - b.partNumber);
-      const r = await client.completeMultipartUpload({ ...call, bucket, key, uploadId, parts: done });
-      return { etag: r.etag, parts: done.length };
-    } catch (e) {
-      failure = e;
-    }
+  const { signal } = call;
+  const onAbort = () => fail(apiError('cancelled', 'the upload was cancelled'));
+  signal?.addEventListener?.('abort', onAbort, { once: true });
+  try {
+    return await upload();
+  } finally {
+    signal?.removeEventListener?.('abort', onAbort);
   }
-  // Failed for good or aborted: no half-upload is left on the server to be billed. The
-  // caller's signal may be aborted, so this call goes without it.
-  if (parts.cancel) parts.cancel(failure);
-  const { signal: _signal, ...rest } = call;
-  await client.abortMultipartUpload({ ...rest, bucket, key, uploadId }).catch(() => {});
-  throw failure;
+
+  async function upload() {
+    if (signal?.aborted) onAbort();
+    const first = await parts.next();
+    if (failure) throw failure;
+    if (first.last) {
+      const sum = checksum ? await sha256Base64(first.part) : null;
+      const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct, ...(sum ? { checksumSha256: sum } : {}) });
+      progress(first.part.byteLength);
+      return { etag: r.etag, parts: 1 };
+    }
+
+    const { uploadId } = await client.createMultipartUpload({ ...call, bucket, key, ...ct });
+    const done = [];
+    let next = first;
+    let number = 0;
+    let reading = null; // the one read in progress: parts are read in order
+    // Part buffers of a stream body, reused: memory stays at concurrency + 1 parts.
+    const pool = [];
+    const readNext = async () => {
+      if (next) {
+        const n = next;
+        next = null;
+        return n;
+      }
+      return parts.next(pool.pop());
+    };
+    let finished = false;
+    const worker = async () => {
+      while (!failure && !finished) {
+        // Reads are serialised; each worker holds at most one part.
+        const prev = reading;
+        let mine;
+        reading = mine = (async () => {
+          await prev;
+          if (finished || failure) return null;
+          const p = await readNext();
+          if (failure) return null; // a cancelled read's short part is not sent
+          if (p.last) finished = true;
+          number++;
+          if (number > MAX_PARTS) throw badArgument('partSize', `is too small for this body: S3 allows ${MAX_PARTS} parts`);
+          return { ...p, number };
+        })();
+        let p;
+        try {
+          p = await mine;
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        if (!p) return;
+        try {
+          const sum = checksum ? await sha256Base64(p.part) : null;
+          const r = await client.uploadPart({
+            ...call, bucket, key, uploadId, partNumber: p.number, body: p.part,
+            ...(sum ? { checksumSha256: sum } : {}),
+          });
+          done.push({ partNumber: p.number, etag: r.etag });
+          progress(p.part.byteLength);
+        } catch (e) {
+          fail(e);
+        }
+        if (p.buffer) pool.push(p.buffer);
+      }
+    };
+    await Promise.all(Array.from({ length: width }, worker));
+    if (!failure) {
+      try {
+        done.sort((a, b) => a.partNumber - b.partNumber);
+        const r = await client.completeMultipartUpload({ ...call, bucket, key, uploadId, parts: done });
+        return { etag: r.etag, parts: done.length };
+      } catch (e) {
+        failure = e;
+      }
+    }
+    // Failed for good or aborted: no half-upload is left on the server to be billed. The
+    // caller's signal may be aborted, so this call goes without it.
+    if (parts.cancel) parts.cancel(failure);
+    const { signal: _signal, ...rest } = call;
+    await client.abortMultipartUpload({ ...rest, bucket, key, uploadId }).catch(() => {});
+    throw failure;
+  }
 }
 
 function header(res, name) {

@@ -177,6 +177,34 @@ describe('s3_kit at model size (emulator)', () => {
     await expectApiError(c.headObject({ bucket: BUCKET, key: 'aborted.bin' }), 'not_found');
   });
 
+  it('an upload whose stream body stalls still settles when aborted, cancelling the body', { timeout: 20_000 }, async () => {
+    const c = client();
+    const ctl = new AbortController();
+    let cancelled = null;
+    let pulls = 0;
+    // 6 MiB, then nothing more: a source that stalls (a network peer that went quiet, say).
+    const body = new ReadableStream({
+      pull(ctrl) {
+        if (pulls++ === 0) ctrl.enqueue(bytes(6 * MIB, 41));
+        else return new Promise(() => {});
+        return undefined;
+      },
+      cancel(reason) {
+        cancelled = reason;
+      },
+    }, { highWaterMark: 0 });
+    clearLog();
+    const p = c.uploadObject({
+      bucket: BUCKET, key: 'stalled.bin', body, partSize: 5 * MIB, concurrency: 2, signal: ctl.signal,
+      onProgress: () => ctl.abort(), // part 1 is up; part 2 waits on the stalled source
+    });
+    const err = await expectApiError(p, 'cancelled');
+    assert.equal(cancelled, err, 'the body was cancelled with the error');
+    assert.deepEqual(uploads().map((r) => r.query.partNumber), ['1'], 'the short read was not sent as a part');
+    assert.ok(emu.requests.some((r) => r.method === 'DELETE' && r.query.uploadId), 'AbortMultipartUpload was sent');
+    await expectApiError(c.headObject({ bucket: BUCKET, key: 'stalled.bin' }), 'not_found');
+  });
+
   it('a download broken at 40 % resumes with exactly one Range request, checked by If-Match', { timeout: 60_000 }, async () => {
     const c = client();
     const data = bytes(16 * MIB + 7, 17);
