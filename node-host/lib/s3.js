@@ -17,9 +17,11 @@ const hosts = new WeakMap();
 /** Called by each client constructor with the options the engine got. */
 export function rememberS3(client, options) {
   const retries = options?.maxRetries;
+  const timeout = options?.timeout;
   hosts.set(client, {
     fetch: typeof options?.fetch === 'function' ? options.fetch : null,
     maxRetries: Number.isInteger(retries) && retries >= 0 ? retries : 5,
+    timeout: typeof timeout === 'number' && timeout > 0 ? timeout : 60,
   });
 }
 
@@ -288,23 +290,43 @@ async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
-  const host = hosts.get(client) ?? { fetch: null, maxRetries: 5 };
+  const host = hosts.get(client) ?? { fetch: null, maxRetries: 5, timeout: 60 };
   const send = host.fetch ?? globalThis.fetch;
   let retries = 0;
   let received = 0;
   let etag = null;
+  // Each GET has its own abort: the caller's signal, or the client's `timeout` passing while
+  // it is awaited (for its answer, or for bytes while the stream is read). A stalled GET is
+  // then resumed like a broken one instead of waiting forever.
+  let ctl = null;
+  const stalled = `no bytes from S3 for ${host.timeout} s`;
+  const timed = (promise) => new Promise((resolve, reject) => {
+    // Settles at the timeout even where a fetch ignores its signal.
+    const timer = setTimeout(() => {
+      ctl.abort(new Error(stalled));
+      reject(new Error(stalled));
+    }, host.timeout * 1000);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
   // One GET from `received` on: its reader, or an error for the caller.
   const open = async () => {
     for (;;) {
       // Signed afresh per attempt (a signature is good for 15 minutes).
       const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : { checksumMode: true };
       const [url, headers] = client.signGetObject({ bucket, key, ...resume });
+      const mine = ctl = new AbortController();
+      if (signal?.aborted) mine.abort();
+      else signal?.addEventListener('abort', () => mine.abort(), { once: true });
       let res;
       try {
-        res = await send(url, { method: 'GET', headers, signal });
+        res = await timed(send(url, { method: 'GET', headers, signal: mine.signal }));
       } catch (e) {
         if (signal?.aborted) throw apiError('cancelled', 'the download was cancelled');
-        if (retries >= host.maxRetries) throw apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
+        if (retries >= host.maxRetries) {
+          throw mine.signal.aborted
+            ? apiError('timeout', `S3 did not answer the download within ${host.timeout} s`, null, retries + 1)
+            : apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
+        }
         retries++;
         continue;
       }
@@ -314,7 +336,7 @@ async function getObjectStream(client, request) {
         res.body?.cancel?.();
         throw apiError('stream_interrupted', `the server answered the resume at byte ${received} without its Range (HTTP 200)`, 200, retries + 1);
       }
-      const text = res.body ? await res.text().catch(() => '') : '';
+      const text = res.body ? await timed(res.text()).catch(() => '') : '';
       if (retryable(res.status) && retries < host.maxRetries) {
         retries++;
         continue;
@@ -333,7 +355,7 @@ async function getObjectStream(client, request) {
     async pull(ctrl) {
       for (;;) {
         try {
-          const { done, value } = await reader.read();
+          const { done, value } = await timed(reader.read());
           if (done) {
             if (contentLength !== null && received < contentLength) throw new Error('the body ended early');
             if (hash && hash.digest() !== expected) ctrl.error(checksumError(expected));
@@ -354,6 +376,7 @@ async function getObjectStream(client, request) {
             return;
           }
           retries++;
+          reader.cancel().catch(() => {});
           try {
             reader = (await open()).body.getReader();
           } catch (err) {

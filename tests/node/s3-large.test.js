@@ -224,6 +224,46 @@ describe('s3_kit at model size (emulator)', () => {
     assert.equal(ranged[0].headers['if-match'], etag);
   });
 
+  it('a download that gets no answer, or whose body stalls, is resumed after the client timeout', { timeout: 20_000 }, async () => {
+    const data = bytes(3 * MIB + 5, 43);
+    await client().uploadObject({ bucket: BUCKET, key: 'stall.bin', body: data });
+    // The first GET is never answered: after `timeout` it is sent again.
+    const c = client({ timeout: 0.3 });
+    clearLog();
+    emu.script('s3_kit', [{ stall: true }]);
+    let got = await c.getObject({ bucket: BUCKET, key: 'stall.bin', stream: true });
+    assert.equal((await drain(got.body)).hash, sha(data));
+    assert.equal(emu.requests.filter((r) => r.method === 'GET').length, 2);
+    // The body stops after 1 MiB and the connection stays open (a fetch that ignores its
+    // signal, even): the download resumes from there.
+    let cut = false;
+    const stallingFetch = async (url, init) => {
+      const res = await fetch(url, init);
+      if (cut || init?.method !== 'GET' || !String(url).includes('stall.bin')) return res;
+      cut = true;
+      const rd = res.body.getReader();
+      let sent = 0;
+      const body = new ReadableStream({
+        async pull(ctrl) {
+          if (sent >= MIB) return new Promise(() => {});
+          const { done, value } = await rd.read();
+          if (done) return ctrl.close();
+          sent += value.byteLength;
+          return ctrl.enqueue(value);
+        },
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    clearLog();
+    got = await client({ timeout: 0.3, fetch: stallingFetch }).getObject({ bucket: BUCKET, key: 'stall.bin', stream: true });
+    const down = await drain(got.body);
+    assert.equal(down.n, data.byteLength);
+    assert.equal(down.hash, sha(data));
+    const ranged = emu.requests.filter((r) => r.method === 'GET' && r.headers.range);
+    assert.equal(ranged.length, 1, 'one Range request');
+    assert.ok(Number(/^bytes=(\d+)-$/.exec(ranged[0].headers.range)[1]) >= MIB);
+  });
+
   it('a download whose object changed mid-way fails instead of splicing two objects', { timeout: 60_000 }, async () => {
     const c = client();
     await c.putObject({ bucket: BUCKET, key: 'changing.bin', body: bytes(MIB, 19) });
