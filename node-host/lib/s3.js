@@ -9,6 +9,7 @@ import { apiErrorClass } from '../pkg/resilient_wasm.js';
 const MIB = 1024 * 1024;
 const DEFAULT_PART = 8 * MIB;
 const MIN_PART = 5 * MIB; // S3 refuses smaller parts (except the last)
+const MAX_PART = 5 * 1024 * MIB; // and larger ones
 const MAX_PARTS = 10000;
 
 // What a stream download needs of its client: the fetch it sends with and its maxRetries.
@@ -106,9 +107,9 @@ function partReader(body, size) {
   throw badArgument('body', 'must be a Uint8Array, ArrayBuffer, Blob, ReadableStream or string');
 }
 
-function positiveInteger(v, field, min, fallback) {
+function positiveInteger(v, field, min, max, fallback) {
   if (v === undefined || v === null) return fallback;
-  if (!Number.isInteger(v) || v < min) throw badArgument(field, `must be an integer of at least ${min}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw badArgument(field, `must be an integer from ${min} to ${max}`);
   return v;
 }
 
@@ -149,8 +150,9 @@ async function sha256Base64(bytes) {
 async function uploadObject(client, request) {
   if (!request || typeof request !== 'object') throw badArgument('uploadObject(request)', 'must be an object with bucket, key and body');
   const { bucket, key, body, contentType, partSize, concurrency, checksum = 'sha256', onProgress, ...call } = request;
-  const size = positiveInteger(partSize, 'partSize', MIN_PART, DEFAULT_PART);
-  const width = positiveInteger(concurrency, 'concurrency', 1, 4);
+  const size = positiveInteger(partSize, 'partSize', MIN_PART, MAX_PART, DEFAULT_PART);
+  // A worker each: more than there can be parts would only be idle promises.
+  const width = positiveInteger(concurrency, 'concurrency', 1, MAX_PARTS, 4);
   if (checksum !== 'sha256' && checksum !== false) throw badArgument('checksum', "must be 'sha256' or false");
   if (onProgress !== undefined && typeof onProgress !== 'function') throw badArgument('onProgress', 'must be a function');
   const parts = partReader(body, size);

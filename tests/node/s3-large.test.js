@@ -358,6 +358,11 @@ describe('s3_kit at model size (emulator)', () => {
   it('bad arguments are refused with the field named', async () => {
     const c = client();
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: MIB }), 'invalid_request');
+    // Past S3's largest part, or more workers than parts: refused before any allocation.
+    const big = await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: 2 ** 40 }), 'invalid_request');
+    assert.match(big.message, /`partSize`: must be an integer from 5242880 to 5368709120/);
+    const wide = await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), concurrency: 1e9 }), 'invalid_request');
+    assert.match(wide.message, /`concurrency`: must be an integer from 1 to 10000/);
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: 42 }), 'invalid_request');
     await expectApiError(c.getObject({ bucket: BUCKET, key: 'x', range: 'lines=1-2' }), 'invalid_request');
     const err = await expectApiError(c.completeMultipartUpload({ bucket: BUCKET, key: 'x', uploadId: 'u', parts: [{ partNumber: 2, etag: '"a"' }, { partNumber: 1, etag: '"b"' }] }), 'invalid_request');
