@@ -17,14 +17,21 @@ const hosts = new WeakMap();
 
 /** Called by each client constructor with the options the engine got. */
 export function rememberS3(client, options) {
-  const retries = options?.maxRetries;
-  const timeout = options?.timeout;
+  // Either spelling; the engine has checked the values by the time a download runs.
+  const opt = (camel, snake, ok, fallback) => {
+    const v = options?.[camel] ?? options?.[snake];
+    return typeof v === 'number' && ok(v) ? v : fallback;
+  };
   hosts.set(client, {
     fetch: typeof options?.fetch === 'function' ? options.fetch : null,
-    maxRetries: Number.isInteger(retries) && retries >= 0 ? retries : 5,
-    timeout: typeof timeout === 'number' && timeout > 0 ? timeout : 60,
+    maxRetries: opt('maxRetries', 'max_retries', (v) => Number.isInteger(v) && v >= 0, 5),
+    timeout: opt('timeout', 'timeout', (v) => v > 0, 60),
+    initialRetryDelay: opt('initialRetryDelay', 'initial_retry_delay', (v) => v >= 0, 1),
+    maxRetryDelay: opt('maxRetryDelay', 'max_retry_delay', (v) => v >= 0, 16),
   });
 }
+
+const DEFAULT_HOST = { fetch: null, maxRetries: 5, timeout: 60, initialRetryDelay: 1, maxRetryDelay: 16 };
 
 function apiError(type, message, status = null, attempts = 1) {
   const ApiError = apiErrorClass();
@@ -292,7 +299,7 @@ async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
-  const host = hosts.get(client) ?? { fetch: null, maxRetries: 5, timeout: 60 };
+  const host = hosts.get(client) ?? DEFAULT_HOST;
   const send = host.fetch ?? globalThis.fetch;
   let retries = 0;
   let received = 0;
@@ -302,6 +309,19 @@ async function getObjectStream(client, request) {
   // then resumed like a broken one instead of waiting forever.
   let ctl = null;
   const stalled = `no bytes from S3 for ${host.timeout} s`;
+  // Retry `n` waits the client's backoff first (a 503 SlowDown is not asked again at once);
+  // an abort ends the wait, and the next send then reports it.
+  const backoff = (n) => new Promise((resolve) => {
+    const ms = 1000 * Math.min(host.initialRetryDelay * 2 ** (n - 1), host.maxRetryDelay);
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    if (signal?.aborted) done();
+  });
   const timed = (promise) => new Promise((resolve, reject) => {
     // Settles at the timeout even where a fetch ignores its signal.
     const timer = setTimeout(() => {
@@ -330,6 +350,7 @@ async function getObjectStream(client, request) {
             : apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
         }
         retries++;
+        await backoff(retries);
         continue;
       }
       const want = received > 0 ? 206 : 200;
@@ -341,6 +362,7 @@ async function getObjectStream(client, request) {
       const text = res.body ? await timed(res.text()).catch(() => '') : '';
       if (retryable(res.status) && retries < host.maxRetries) {
         retries++;
+        await backoff(retries);
         continue;
       }
       throw statusError(res, text);
@@ -379,6 +401,7 @@ async function getObjectStream(client, request) {
           }
           retries++;
           reader.cancel().catch(() => {});
+          await backoff(retries);
           try {
             reader = (await open()).body.getReader();
           } catch (err) {

@@ -264,6 +264,20 @@ describe('s3_kit at model size (emulator)', () => {
     assert.ok(Number(/^bytes=(\d+)-$/.exec(ranged[0].headers.range)[1]) >= MIB);
   });
 
+  it('a download answered 503 is asked again after the client\'s backoff, not at once', { timeout: 20_000 }, async () => {
+    const data = bytes(1000, 47);
+    await client().putObject({ bucket: BUCKET, key: 'slow.bin', body: data });
+    clearLog();
+    emu.script('s3_kit', [{ error: 'overloaded' }, { error: 'overloaded' }]);
+    const got = await client({ initialRetryDelay: 0.2 }).getObject({ bucket: BUCKET, key: 'slow.bin', stream: true });
+    assert.equal((await drain(got.body)).hash, sha(data));
+    const at = emu.requests.filter((r) => r.method === 'GET').map((r) => r.at);
+    assert.equal(at.length, 3);
+    // 0.2 s, then 0.4 s (timer granularity aside).
+    assert.ok(at[1] - at[0] >= 190, `first retry after ${at[1] - at[0]} ms`);
+    assert.ok(at[2] - at[1] >= 390, `second retry after ${at[2] - at[1]} ms`);
+  });
+
   it('a download whose object changed mid-way fails instead of splicing two objects', { timeout: 60_000 }, async () => {
     const c = client();
     await c.putObject({ bucket: BUCKET, key: 'changing.bin', body: bytes(MIB, 19) });
