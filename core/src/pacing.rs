@@ -518,7 +518,8 @@ mod tests {
 
     #[test]
     fn huge_max_tokens_saturate_instead_of_overflowing() {
-        let body = br#"{"max_tokens":9223372036854775808,"max_completion_tokens":9223372036854775808}"#;
+        let body =
+            br#"{"max_tokens":9223372036854775808,"max_completion_tokens":9223372036854775808}"#;
         let tokens = estimate_tokens(body);
         assert_eq!(tokens, u64::MAX);
         let limit = RateLimit {
