@@ -17,21 +17,23 @@ const hosts = new WeakMap();
 
 /** Called by each client constructor with the options the engine got. */
 export function rememberS3(client, options) {
-  // Either spelling; the engine has checked the values by the time a download runs.
-  const opt = (camel, snake, ok, fallback) => {
-    const v = options?.[camel] ?? options?.[snake];
-    return typeof v === 'number' && ok(v) ? v : fallback;
-  };
-  hosts.set(client, {
-    fetch: typeof options?.fetch === 'function' ? options.fetch : null,
-    maxRetries: opt('maxRetries', 'max_retries', (v) => Number.isInteger(v) && v >= 0, 5),
-    timeout: opt('timeout', 'timeout', (v) => v > 0, 60),
-    initialRetryDelay: opt('initialRetryDelay', 'initial_retry_delay', (v) => v >= 0, 1),
-    maxRetryDelay: opt('maxRetryDelay', 'max_retry_delay', (v) => v >= 0, 16),
-  });
+  hosts.set(client, hostOptions(options));
 }
 
-const DEFAULT_HOST = { fetch: null, maxRetries: 5, timeout: 60, initialRetryDelay: 1, maxRetryDelay: 16 };
+function hostOptions(options) {
+  // Either spelling; the engine has checked the values by the time a download runs.
+  const opt = (camel, snake, fallback) => {
+    const v = options?.[camel] ?? options?.[snake];
+    return typeof v === 'number' && v >= 0 ? v : fallback;
+  };
+  return {
+    fetch: typeof options?.fetch === 'function' ? options.fetch : null,
+    maxRetries: opt('maxRetries', 'max_retries', 5),
+    timeout: opt('timeout', 'timeout', 60),
+    initialRetryDelay: opt('initialRetryDelay', 'initial_retry_delay', 1),
+    maxRetryDelay: opt('maxRetryDelay', 'max_retry_delay', 16),
+  };
+}
 
 function apiError(type, message, status = null, attempts = 1) {
   const ApiError = apiErrorClass();
@@ -299,7 +301,7 @@ async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
-  const host = hosts.get(client) ?? DEFAULT_HOST;
+  const host = hosts.get(client) ?? hostOptions();
   const send = host.fetch ?? globalThis.fetch;
   let retries = 0;
   let received = 0;
