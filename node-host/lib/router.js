@@ -151,7 +151,7 @@ class Router {
    */
   #plan() {
     const loads = this.#members.map((m) => (m.client.queueLength ?? 0) + (m.client.activeRequests ?? 0));
-    const admits = this.#members.map((m) => (m.client.checkCircuitBreaker() ? 1 : 0));
+    const admits = this.#members.map((m) => (m.client.checkCircuitBreaker?.() ?? true ? 1 : 0));
     return Array.from(this.#core.plan(loads, admits));
   }
 
