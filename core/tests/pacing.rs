@@ -191,13 +191,18 @@ fn stats_show_the_remaining_budget_and_its_reset() {
 
 #[test]
 fn a_spent_token_budget_holds_a_call_whose_estimate_does_not_fit() {
-    let sim = Sim::new();
-    sim.transport.push(
-        Step::ok("{}")
-            .header("x-ratelimit-remaining-tokens", "150")
-            .header("x-ratelimit-reset-tokens", "7s"),
-    );
-    let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+    // One call's reply leaves 150 tokens for 7 s.
+    let spent = || {
+        let sim = Sim::new();
+        sim.transport.push(
+            Step::ok("{}")
+                .header("x-ratelimit-remaining-tokens", "150")
+                .header("x-ratelimit-reset-tokens", "7s"),
+        );
+        let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+        (sim, e)
+    };
+    let (sim, e) = spent();
     // 8 characters (2 tokens) + 148 fits the 150 left; + 149 does not.
     let fits = run_all(&sim, &e, 2, || chat(148));
     assert!(
@@ -205,13 +210,7 @@ fn a_spent_token_budget_holds_a_call_whose_estimate_does_not_fit() {
         "the echo body is no chat reply"
     );
     assert_eq!(send_times(&sim), [0.0, 0.0]);
-    let sim = Sim::new();
-    sim.transport.push(
-        Step::ok("{}")
-            .header("x-ratelimit-remaining-tokens", "150")
-            .header("x-ratelimit-reset-tokens", "7s"),
-    );
-    let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+    let (sim, e) = spent();
     run_all(&sim, &e, 2, || chat(149));
     assert_eq!(send_times(&sim), [0.0, 7.0]);
 }
