@@ -583,9 +583,9 @@ export interface UploadObjectRequest extends CallOptions {
   key: string;
   body: Uint8Array | ArrayBuffer | ArrayBufferView | Blob | ReadableStream<Uint8Array> | string;
   contentType?: string;
-  /** Bytes per part (default 8 MiB, at least 5 MiB); a body up to this size is one PUT. */
+  /** Bytes per part (default 8 MiB, 5 MiB to 5 GiB); a body up to this size is one PUT. */
   partSize?: number;
-  /** Parts in flight at once (default 4), each a call through the client's queue. */
+  /** Parts in flight at once (default 4, at most 10000), each a call through the client's queue. */
   concurrency?: number;
   /** `'sha256'` (default): each part carries `x-amz-checksum-sha256`; `false`: none. */
   checksum?: 'sha256' | false;

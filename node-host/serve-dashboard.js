@@ -21,7 +21,7 @@
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from './emulator/index.js';
-import { serveFile } from './serve-www.js';
+import { requestPath, serveFile } from './serve-www.js';
 
 export const DASHBOARD_PROVIDERS = ['openai', 'groq', 'claude', 'gemini', 'ollama'];
 const HINTS = ['seconds', 'ms', 'date', 'retryinfo'];
@@ -139,7 +139,8 @@ export async function serveDashboard({ port = 0, host = '127.0.0.1' } = {}) {
     onRequest: (entry) => (faults[entry.provider] ? faultStep(faults[entry.provider]) : null),
   });
   const server = http.createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
+    const path = requestPath(req, res);
+    if (path === null) return undefined;
     if (path === '/' || path === '/dashboard') {
       res.writeHead(302, { location: '/www/dashboard.html' });
       return res.end();

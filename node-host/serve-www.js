@@ -22,17 +22,26 @@ const TYPES = {
 const SERVED = ['www', 'node-host'];
 
 /**
+ * The request's decoded path, or null (after answering 400) for a target that is not a URL
+ * path (`GET http://[ HTTP/1.1` reaches the handler): a throw there would end the server.
+ */
+export function requestPath(req, res) {
+  try {
+    return decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  } catch {
+    res.writeHead(400);
+    res.end('bad path');
+    return null;
+  }
+}
+
+/**
  * Answers a GET for a file under www/ or node-host/ (the package, its wasm included; never
  * node_modules). Shared with serve-dashboard.js.
  */
 export async function serveFile(req, res) {
-  let path;
-  try {
-    path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  } catch {
-    res.writeHead(400);
-    return res.end('bad path');
-  }
+  const path = requestPath(req, res);
+  if (path === null) return undefined;
   const file = normalize(join(root, path));
   const inside = SERVED.some((d) => file.startsWith(join(root, d) + sep));
   if (!inside || file.includes(`${sep}node_modules${sep}`)) {
@@ -52,7 +61,8 @@ export async function serveFile(req, res) {
 export async function serveWww({ port = 0 } = {}) {
   const mock = await startMockServer();
   const server = http.createServer(async (req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
+    const path = requestPath(req, res);
+    if (path === null) return undefined;
     if (path === '/') {
       res.writeHead(302, { location: '/www/index.html' });
       return res.end();

@@ -36,6 +36,19 @@ function fit(canvas) {
   return { ctx, w: w / dpr, h: h / dpr };
 }
 
+/**
+ * A chart's canvas fitted and cleared: its plot area (x0..x1 left to right, y0 bottom, y1
+ * top) and the window's start `from` and pixels per second `sx`.
+ */
+function frame(canvas, windowSec, now) {
+  const { ctx, w, h } = fit(canvas);
+  const x0 = PAD.left;
+  const x1 = w - PAD.right;
+  ctx.clearRect(0, 0, w, h);
+  ctx.font = FONT;
+  return { ctx, x0, x1, y0: h - PAD.bottom, y1: PAD.top, from: now - windowSec, sx: (x1 - x0) / windowSec };
+}
+
 /** A round upper bound for an axis (1, 2, 5 x 10^n). */
 export function niceMax(v) {
   if (!(v > 0)) return 1;
@@ -64,12 +77,7 @@ export class TimeChart {
   }
 
   draw(samples, now) {
-    const { ctx, w, h } = fit(this.canvas);
-    const x0 = PAD.left;
-    const x1 = w - PAD.right;
-    const y0 = h - PAD.bottom;
-    const y1 = PAD.top;
-    const from = now - this.windowSec;
+    const { ctx, x0, x1, y0, y1, from, sx } = frame(this.canvas, this.windowSec, now);
     let start = samples.length;
     while (start > 0 && samples[start - 1].t >= from) start--;
     if (start > 0) start--; // one point left of the window, so the line enters from the edge
@@ -84,8 +92,6 @@ export class TimeChart {
     const top = { left: niceMax(max.left), right: niceMax(max.right) };
     const hasRight = this.series.some((s) => s.axis === 'right');
 
-    ctx.clearRect(0, 0, w, h);
-    ctx.font = FONT;
     ctx.lineWidth = 1;
     ctx.strokeStyle = GRID;
     ctx.fillStyle = TEXT;
@@ -128,7 +134,6 @@ export class TimeChart {
       }
       return;
     }
-    const sx = (x1 - x0) / this.windowSec;
     ctx.save();
     ctx.beginPath();
     ctx.rect(x0, y1 - 2, x1 - x0, y0 - y1 + 4);
@@ -178,15 +183,7 @@ export class StateChart {
   }
 
   draw(transitions, now) {
-    const { ctx, w, h } = fit(this.canvas);
-    const x0 = PAD.left;
-    const x1 = w - PAD.right;
-    const y0 = h - PAD.bottom;
-    const y1 = PAD.top;
-    const from = now - this.windowSec;
-    const sx = (x1 - x0) / this.windowSec;
-    ctx.clearRect(0, 0, w, h);
-    ctx.font = FONT;
+    const { ctx, x0, x1, y0, y1, from, sx } = frame(this.canvas, this.windowSec, now);
     ctx.fillStyle = '#222';
     ctx.textAlign = 'left';
     ctx.fillText(this.title, x0, 12);

@@ -178,18 +178,21 @@ impl Window {
         let live = self.live(now);
         let mut wait = Secs::ZERO;
         if let Some(rpm) = limit.requests_per_minute {
-            let used: u64 = live.iter().map(|s| s.requests).sum();
+            let used = total(&live, |s| s.requests);
             wait = wait.max(until_freed(
                 &live,
                 now,
                 |s| s.requests,
-                (used + 1).saturating_sub(u64::from(rpm)),
+                used.saturating_add(1).saturating_sub(u64::from(rpm)),
             ));
         }
         if let (Some(tpm), true) = (limit.tokens_per_minute, tokens > 0) {
-            let used: u64 = live.iter().map(|s| s.tokens).sum();
+            let used = total(&live, |s| s.tokens);
             // A call larger than the whole budget waits for an empty minute, then goes alone.
-            let excess = (used + tokens).saturating_sub(u64::from(tpm)).min(used);
+            let excess = used
+                .saturating_add(tokens)
+                .saturating_sub(u64::from(tpm))
+                .min(used);
             wait = wait.max(until_freed(&live, now, |s| s.tokens, excess));
         }
         wait
@@ -227,11 +230,16 @@ impl Window {
             if theirs.second > mine.second {
                 *mine = *theirs;
             } else if theirs.second == mine.second {
-                mine.requests += theirs.requests;
+                mine.requests = mine.requests.saturating_add(theirs.requests);
                 mine.tokens = mine.tokens.saturating_add(theirs.tokens);
             }
         }
     }
+}
+
+/// The slots' units, added without overflow (a call's `max_tokens` is the caller's number).
+fn total(live: &[Slot], units: impl Fn(&Slot) -> u64) -> u64 {
+    live.iter().fold(0, |n, s| n.saturating_add(units(s)))
 }
 
 /// The wait until the oldest slots have left the minute and freed `excess` units.
@@ -239,9 +247,9 @@ fn until_freed(live: &[Slot], now: Instant, units: impl Fn(&Slot) -> u64, excess
     if excess == 0 {
         return Secs::ZERO;
     }
-    let mut freed = 0;
+    let mut freed = 0u64;
     for s in live {
-        freed += units(s);
+        freed = freed.saturating_add(units(s));
         if freed >= excess {
             return Instant::from_secs((s.second + SLOTS as u64) as f64) - now;
         }
@@ -332,9 +340,11 @@ fn walk(v: &Value, key: &str, chars: &mut u64, max: &mut u64, depth: u32) {
     }
     match v {
         Value::String(s) if !matches!(key, "model" | "role" | "type" | "id") => {
-            *chars += s.chars().count() as u64
+            *chars = chars.saturating_add(s.chars().count() as u64)
         }
-        Value::Number(n) if is_max_tokens(key) => *max += n.as_u64().unwrap_or(0),
+        Value::Number(n) if is_max_tokens(key) => {
+            *max = max.saturating_add(n.as_u64().unwrap_or(0))
+        }
         Value::Array(a) => a.iter().for_each(|x| walk(x, key, chars, max, depth + 1)),
         Value::Object(m) => m
             .iter()
@@ -504,5 +514,22 @@ mod tests {
         let gemini = br#"{"contents":[{"parts":[{"text":"abcd"}]}],"generationConfig":{"maxOutputTokens":7}}"#;
         assert_eq!(estimate_tokens(gemini), 8);
         assert_eq!(estimate_tokens(b"not json"), 0);
+    }
+
+    #[test]
+    fn huge_max_tokens_saturate_instead_of_overflowing() {
+        let body =
+            br#"{"max_tokens":9223372036854775808,"max_completion_tokens":9223372036854775808}"#;
+        let tokens = estimate_tokens(body);
+        assert_eq!(tokens, u64::MAX);
+        let limit = RateLimit {
+            requests_per_minute: Some(u32::MAX),
+            tokens_per_minute: Some(1000),
+        };
+        let mut w = Window::default();
+        w.start(at(0.0), tokens);
+        w.start(at(0.0), tokens);
+        // Larger than the whole budget: it waits for an empty minute, as any such call.
+        assert_eq!(w.wait(at(1.0), limit, tokens), Secs::new(60.0));
     }
 }

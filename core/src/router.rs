@@ -236,6 +236,13 @@ impl Router {
         }
     }
 
+    /// The host's call on member `i` never reached it: the member lacks the operation.
+    pub fn skipped(&mut self, i: usize) {
+        if let Some(m) = self.members.get_mut(i) {
+            m.in_flight = m.in_flight.saturating_sub(1);
+        }
+    }
+
     /// Member `i` served the call (a stream: delivered its first item) after `latency`.
     pub fn succeeded(&mut self, i: usize, now: Instant, latency: Secs) {
         if let Some(m) = self.members.get_mut(i) {

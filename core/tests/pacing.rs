@@ -61,6 +61,15 @@ fn events(e: &Engine) -> Rc<RefCell<Vec<(&'static str, Value)>>> {
     seen
 }
 
+/// The payloads of the `name` events seen so far.
+fn named(seen: &RefCell<Vec<(&'static str, Value)>>, name: &str) -> Vec<Value> {
+    seen.borrow()
+        .iter()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 #[test]
 fn a_spent_request_budget_holds_the_next_call_until_its_reset() {
     let sim = Sim::new();
@@ -78,14 +87,9 @@ fn a_spent_request_budget_holds_the_next_call_until_its_reset() {
     let stats = e.stats();
     assert_eq!(stats["rate_limit"]["paced_requests"], 1);
     assert_eq!(stats["rate_limit"]["paced_seconds"], 60.0);
-    let paced: Vec<_> = seen
-        .borrow()
-        .iter()
-        .filter(|(n, _)| *n == "paced")
-        .cloned()
-        .collect();
+    let paced = named(&seen, "paced");
     assert_eq!(paced.len(), 1);
-    assert_eq!(paced[0].1["wait"], 60.0);
+    assert_eq!(paced[0]["wait"], 60.0);
 }
 
 #[test]
@@ -187,13 +191,18 @@ fn stats_show_the_remaining_budget_and_its_reset() {
 
 #[test]
 fn a_spent_token_budget_holds_a_call_whose_estimate_does_not_fit() {
-    let sim = Sim::new();
-    sim.transport.push(
-        Step::ok("{}")
-            .header("x-ratelimit-remaining-tokens", "150")
-            .header("x-ratelimit-reset-tokens", "7s"),
-    );
-    let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+    // One call's reply leaves 150 tokens for 7 s.
+    let spent = || {
+        let sim = Sim::new();
+        sim.transport.push(
+            Step::ok("{}")
+                .header("x-ratelimit-remaining-tokens", "150")
+                .header("x-ratelimit-reset-tokens", "7s"),
+        );
+        let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+        (sim, e)
+    };
+    let (sim, e) = spent();
     // 8 characters (2 tokens) + 148 fits the 150 left; + 149 does not.
     let fits = run_all(&sim, &e, 2, || chat(148));
     assert!(
@@ -201,13 +210,7 @@ fn a_spent_token_budget_holds_a_call_whose_estimate_does_not_fit() {
         "the echo body is no chat reply"
     );
     assert_eq!(send_times(&sim), [0.0, 0.0]);
-    let sim = Sim::new();
-    sim.transport.push(
-        Step::ok("{}")
-            .header("x-ratelimit-remaining-tokens", "150")
-            .header("x-ratelimit-reset-tokens", "7s"),
-    );
-    let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
+    let (sim, e) = spent();
     run_all(&sim, &e, 2, || chat(149));
     assert_eq!(send_times(&sim), [0.0, 7.0]);
 }
@@ -338,15 +341,10 @@ fn a_denied_retry_ends_the_call_with_its_last_error_and_is_told() {
         ),
         (Some(1), Some(1))
     );
-    let budget: Vec<_> = seen
-        .borrow()
-        .iter()
-        .filter(|(n, _)| *n == "budget")
-        .cloned()
-        .collect();
+    let budget = named(&seen, "budget");
     assert_eq!(budget.len(), 1);
-    assert_eq!(budget[0].1["action"], "retry_denied");
-    assert_eq!(budget[0].1["type"], "server_error");
+    assert_eq!(budget[0]["action"], "retry_denied");
+    assert_eq!(budget[0]["type"], "server_error");
     e.reset_stats();
     assert_eq!(e.stats()["retry_budget"]["retries_denied"], 0);
 }

@@ -135,6 +135,21 @@ fn a_fallback_on_type_moves_on_only_while_a_member_remains() {
 }
 
 #[test]
+fn a_skipped_member_gives_back_its_slot_and_counts_nothing() {
+    let mut r = router("least-loaded", &[1.0, 1.0]);
+    let now = Instant::ZERO;
+    r.plan(now, &healthy(2));
+    r.started(0);
+    r.skipped(0);
+    let s = r.stats(now);
+    // calls, failed_calls, fallbacks; member 0: served, failed, fallbacks, in_flight.
+    assert_eq!(&s[..7], &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    // Its load back at 0, member 0 still ranks first on the rotating tie.
+    r.started(1);
+    assert_eq!(r.plan(now, &healthy(2))[0], 0);
+}
+
+#[test]
 fn a_retryable_type_outside_fallback_on_gets_the_members_own_retries() {
     let mut r = parse_options(None, Some("rate_limit_exceeded"), &[1.0, 1.0]).unwrap();
     let now = Instant::ZERO;

@@ -2,7 +2,7 @@
 // (core/src/router.rs) ranks the members for each call and decides, from each failure's type,
 // whether the call moves on; this file only makes the calls on the member clients, which keep
 // their own queues, breakers and budgets.
-import { RouterCore } from '../pkg/resilient_wasm.js';
+import { RouterCore, apiErrorClass } from '../pkg/resilient_wasm.js';
 
 const CLIENT_EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue', 'paced', 'budget'];
 const EVENTS = [...CLIENT_EVENTS, 'fallback'];
@@ -97,6 +97,19 @@ function tag(value, member, provider) {
   return value;
 }
 
+/** The engine's answer for an operation its provider lacks (core/src/providers.rs unsupported). */
+function isUnsupported(err, call, provider) {
+  return err?.type === 'invalid_request' && err.message === `${call} is not available for ${provider}`;
+}
+
+function noMember(call) {
+  const ApiError = apiErrorClass();
+  return new ApiError({
+    type: 'invalid_request', message: `createRouter: no member supports ${call}()`, status: null, attempts: 0,
+    provider: null, should_retry: false, retry_delay: null, request_id: null,
+  });
+}
+
 /** The member's arguments: its own `model`, and no retries of its own while another remains. */
 function memberArgs(m, args, limited) {
   const out = args !== null && typeof args === 'object' ? { ...args } : {};
@@ -112,6 +125,7 @@ class Router {
   #members;
   #listeners = new Set();
   #created = now();
+  #lacks = new Set(); // `${member}:${call}` the member's provider turned out not to support
 
   constructor(members, options) {
     this.#members = readMembers(members);
@@ -137,7 +151,7 @@ class Router {
    */
   #plan() {
     const loads = this.#members.map((m) => (m.client.queueLength ?? 0) + (m.client.activeRequests ?? 0));
-    const admits = this.#members.map((m) => (m.client.checkCircuitBreaker() ? 1 : 0));
+    const admits = this.#members.map((m) => (m.client.checkCircuitBreaker?.() ?? true ? 1 : 0));
     return Array.from(this.#core.plan(loads, admits));
   }
 
@@ -147,7 +161,11 @@ class Router {
    */
   async #route(call, attempt) {
     if (!this.#core) await this.#pending;
-    const order = this.#plan();
+    // A member without the call (an object lacking the method, or a provider that lacks the
+    // operation, such as embed on Claude) is passed over rather than failing the call.
+    const lacks = (i) => typeof this.#members[i].client[call] !== 'function' || this.#lacks.has(`${i}:${call}`);
+    const order = this.#plan().filter((i) => !lacks(i));
+    let last = null;
     for (let k = 0; k < order.length; k++) {
       const i = order[k];
       const more = k < order.length - 1;
@@ -160,6 +178,12 @@ class Router {
           this.#core.succeeded(i, now() - t0);
           return [result, i];
         } catch (err) {
+          if (isUnsupported(err, call, this.#members[i].client.provider)) {
+            this.#core.skipped(i);
+            this.#lacks.add(`${i}:${call}`);
+            break;
+          }
+          last = err;
           const next = this.#core.failed(i, err?.type, err?.retryDelay ?? undefined, more, limited);
           tag(err, i, this.#members[i].client.provider);
           if (next === RETRY) {
@@ -172,8 +196,9 @@ class Router {
         }
       }
     }
-    // Not reached: the last member's failure never moves on.
-    throw new Error('createRouter: no member to try');
+    // Here only when every member left lacked the call (the last one that failed said so
+    // after a fallback; its error is the answer then).
+    throw last ?? noMember(call);
   }
 
   #emit(call, from, to, err) {

@@ -9,6 +9,7 @@ import { apiErrorClass } from '../pkg/resilient_wasm.js';
 const MIB = 1024 * 1024;
 const DEFAULT_PART = 8 * MIB;
 const MIN_PART = 5 * MIB; // S3 refuses smaller parts (except the last)
+const MAX_PART = 5 * 1024 * MIB; // and larger ones
 const MAX_PARTS = 10000;
 
 // What a stream download needs of its client: the fetch it sends with and its maxRetries.
@@ -16,11 +17,22 @@ const hosts = new WeakMap();
 
 /** Called by each client constructor with the options the engine got. */
 export function rememberS3(client, options) {
-  const retries = options?.maxRetries;
-  hosts.set(client, {
+  hosts.set(client, hostOptions(options));
+}
+
+function hostOptions(options) {
+  // Either spelling; the engine has checked the values by the time a download runs.
+  const opt = (camel, snake, fallback) => {
+    const v = options?.[camel] ?? options?.[snake];
+    return typeof v === 'number' && v >= 0 ? v : fallback;
+  };
+  return {
     fetch: typeof options?.fetch === 'function' ? options.fetch : null,
-    maxRetries: Number.isInteger(retries) && retries >= 0 ? retries : 5,
-  });
+    maxRetries: opt('maxRetries', 'max_retries', 5),
+    timeout: opt('timeout', 'timeout', 60),
+    initialRetryDelay: opt('initialRetryDelay', 'initial_retry_delay', 1),
+    maxRetryDelay: opt('maxRetryDelay', 'max_retry_delay', 16),
+  };
 }
 
 function apiError(type, message, status = null, attempts = 1) {
@@ -104,9 +116,9 @@ function partReader(body, size) {
   throw badArgument('body', 'must be a Uint8Array, ArrayBuffer, Blob, ReadableStream or string');
 }
 
-function positiveInteger(v, field, min, fallback) {
+function positiveInteger(v, field, min, max, fallback) {
   if (v === undefined || v === null) return fallback;
-  if (!Number.isInteger(v) || v < min) throw badArgument(field, `must be an integer of at least ${min}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw badArgument(field, `must be an integer from ${min} to ${max}`);
   return v;
 }
 
@@ -147,8 +159,9 @@ async function sha256Base64(bytes) {
 async function uploadObject(client, request) {
   if (!request || typeof request !== 'object') throw badArgument('uploadObject(request)', 'must be an object with bucket, key and body');
   const { bucket, key, body, contentType, partSize, concurrency, checksum = 'sha256', onProgress, ...call } = request;
-  const size = positiveInteger(partSize, 'partSize', MIN_PART, DEFAULT_PART);
-  const width = positiveInteger(concurrency, 'concurrency', 1, 4);
+  const size = positiveInteger(partSize, 'partSize', MIN_PART, MAX_PART, DEFAULT_PART);
+  // A worker each: more than there can be parts would only be idle promises.
+  const width = positiveInteger(concurrency, 'concurrency', 1, MAX_PARTS, 4);
   if (checksum !== 'sha256' && checksum !== false) throw badArgument('checksum', "must be 'sha256' or false");
   if (onProgress !== undefined && typeof onProgress !== 'function') throw badArgument('onProgress', 'must be a function');
   const parts = partReader(body, size);
@@ -159,84 +172,103 @@ async function uploadObject(client, request) {
     if (onProgress) onProgress({ sent, total });
   };
   const ct = contentType === undefined ? {} : { contentType };
-
-  const first = await parts.next();
-  if (first.last) {
-    const sum = checksum ? await sha256Base64(first.part) : null;
-    const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct, ...(sum ? { checksumSha256: sum } : {}) });
-    progress(first.part.byteLength);
-    return { etag: r.etag, parts: 1 };
-  }
-
-  const { uploadId } = await client.createMultipartUpload({ ...call, bucket, key, ...ct });
-  const done = [];
   let failure = null;
-  let next = first;
-  let number = 0;
-  let reading = null; // the one read in progress: parts are read in order
-  // Part buffers of a stream body, reused: memory stays at concurrency + 1 parts.
-  const pool = [];
-  const readNext = async () => {
-    if (next) {
-      const n = next;
-      next = null;
-      return n;
-    }
-    return parts.next(pool.pop());
+  // The first failure, or the caller's abort, also ends a read of a stream body that waits
+  // for bytes (a stalled source): otherwise the upload would wait on it and never settle.
+  const fail = (e) => {
+    failure ??= e;
+    parts.cancel?.(e);
   };
-  let finished = false;
-  const worker = async () => {
-    while (!failure && !finished) {
-      // Reads are serialised; each worker holds at most one part.
-      const prev = reading;
-      let mine;
-      reading = mine = (async () => {
-        await prev;
-        if (finished || failure) return null;
-        const p = await readNext();
-        if (p.last) finished = true;
-        number++;
-        if (number > MAX_PARTS) throw badArgument('partSize', `is too small for this body: S3 allows ${MAX_PARTS} parts`);
-        return { ...p, number };
-      })();
-      let p;
-      try {
-        p = await mine;
-      } catch (e) {
-        failure ??= e;
-        return;
-      }
-      if (!p) return;
-      try {
-        const sum = checksum ? await sha256Base64(p.part) : null;
-        const r = await client.uploadPart({
-          ...call, bucket, key, uploadId, partNumber: p.number, body: p.part,
-          ...(sum ? { checksumSha256: sum } : {}),
-        });
-        done.push({ partNumber: p.number, etag: r.etag });
-        progress(p.part.byteLength);
-      } catch (e) {
-        failure ??= e;
-      }
-      if (p.buffer) pool.push(p.buffer);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  if (!failure) {
-    try {
-      done.sort((a, b) => a.partNumber - b.partNumber);
-      const r = await client.completeMultipartUpload({ ...call, bucket, key, uploadId, parts: done });
-      return { etag: r.etag, parts: done.length };
-    } catch (e) {
-      failure = e;
-    }
+  const { signal } = call;
+  const onAbort = () => fail(apiError('cancelled', 'the upload was cancelled'));
+  signal?.addEventListener?.('abort', onAbort, { once: true });
+  try {
+    return await upload();
+  } finally {
+    signal?.removeEventListener?.('abort', onAbort);
   }
-  // Failed for good or aborted: no half-upload is left on the server to be billed. The
-  // caller's signal may be aborted, so this call goes without it.
-  if (parts.cancel) parts.cancel(failure);
-  const { signal: _signal, ...rest } = call;
-  await client.abortMultipartUpload({ ...rest, bucket, key, uploadId }).catch(() => {});
-  throw failure;
+
+  async function upload() {
+    if (signal?.aborted) onAbort();
+    const first = await parts.next();
+    if (failure) throw failure;
+    if (first.last) {
+      const sum = checksum ? await sha256Base64(first.part) : null;
+      const r = await client.putObject({ ...call, bucket, key, body: first.part, ...ct, ...(sum ? { checksumSha256: sum } : {}) });
+      progress(first.part.byteLength);
+      return { etag: r.etag, parts: 1 };
+    }
+
+    const { uploadId } = await client.createMultipartUpload({ ...call, bucket, key, ...ct });
+    const done = [];
+    let next = first;
+    let number = 0;
+    let reading = null; // the one read in progress: parts are read in order
+    // Part buffers of a stream body, reused: memory stays at concurrency + 1 parts.
+    const pool = [];
+    const readNext = async () => {
+      if (next) {
+        const n = next;
+        next = null;
+        return n;
+      }
+      return parts.next(pool.pop());
+    };
+    let finished = false;
+    const worker = async () => {
+      while (!failure && !finished) {
+        // Reads are serialised; each worker holds at most one part.
+        const prev = reading;
+        let mine;
+        reading = mine = (async () => {
+          await prev;
+          if (finished || failure) return null;
+          const p = await readNext();
+          if (failure) return null; // a cancelled read's short part is not sent
+          if (p.last) finished = true;
+          number++;
+          if (number > MAX_PARTS) throw badArgument('partSize', `is too small for this body: S3 allows ${MAX_PARTS} parts`);
+          return { ...p, number };
+        })();
+        let p;
+        try {
+          p = await mine;
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        if (!p) return;
+        try {
+          const sum = checksum ? await sha256Base64(p.part) : null;
+          const r = await client.uploadPart({
+            ...call, bucket, key, uploadId, partNumber: p.number, body: p.part,
+            ...(sum ? { checksumSha256: sum } : {}),
+          });
+          done.push({ partNumber: p.number, etag: r.etag });
+          progress(p.part.byteLength);
+        } catch (e) {
+          fail(e);
+        }
+        if (p.buffer) pool.push(p.buffer);
+      }
+    };
+    await Promise.all(Array.from({ length: width }, worker));
+    if (!failure) {
+      try {
+        done.sort((a, b) => a.partNumber - b.partNumber);
+        const r = await client.completeMultipartUpload({ ...call, bucket, key, uploadId, parts: done });
+        return { etag: r.etag, parts: done.length };
+      } catch (e) {
+        failure = e;
+      }
+    }
+    // Failed for good or aborted: no half-upload is left on the server to be billed. The
+    // caller's signal may be aborted, so this call goes without it.
+    if (parts.cancel) parts.cancel(failure);
+    const { signal: _signal, ...rest } = call;
+    await client.abortMultipartUpload({ ...rest, bucket, key, uploadId }).catch(() => {});
+    throw failure;
+  }
 }
 
 function header(res, name) {
@@ -269,24 +301,58 @@ async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
-  const host = hosts.get(client) ?? { fetch: null, maxRetries: 5 };
+  const host = hosts.get(client) ?? hostOptions();
   const send = host.fetch ?? globalThis.fetch;
   let retries = 0;
   let received = 0;
   let etag = null;
+  // Each GET has its own abort: the caller's signal, or the client's `timeout` passing while
+  // it is awaited (for its answer, or for bytes while the stream is read). A stalled GET is
+  // then resumed like a broken one instead of waiting forever.
+  let ctl = null;
+  const stalled = `no bytes from S3 for ${host.timeout} s`;
+  // Retry `n` waits the client's backoff first (a 503 SlowDown is not asked again at once);
+  // an abort ends the wait, and the next send then reports it.
+  const backoff = (n) => new Promise((resolve) => {
+    const ms = 1000 * Math.min(host.initialRetryDelay * 2 ** (n - 1), host.maxRetryDelay);
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    if (signal?.aborted) done();
+  });
+  const timed = (promise) => new Promise((resolve, reject) => {
+    // Settles at the timeout even where a fetch ignores its signal.
+    const timer = setTimeout(() => {
+      ctl.abort(new Error(stalled));
+      reject(new Error(stalled));
+    }, host.timeout * 1000);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
   // One GET from `received` on: its reader, or an error for the caller.
   const open = async () => {
     for (;;) {
       // Signed afresh per attempt (a signature is good for 15 minutes).
       const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : { checksumMode: true };
       const [url, headers] = client.signGetObject({ bucket, key, ...resume });
+      const mine = ctl = new AbortController();
+      if (signal?.aborted) mine.abort();
+      else signal?.addEventListener('abort', () => mine.abort(), { once: true });
       let res;
       try {
-        res = await send(url, { method: 'GET', headers, signal });
+        res = await timed(send(url, { method: 'GET', headers, signal: mine.signal }));
       } catch (e) {
         if (signal?.aborted) throw apiError('cancelled', 'the download was cancelled');
-        if (retries >= host.maxRetries) throw apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
+        if (retries >= host.maxRetries) {
+          throw mine.signal.aborted
+            ? apiError('timeout', `S3 did not answer the download within ${host.timeout} s`, null, retries + 1)
+            : apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
+        }
         retries++;
+        await backoff(retries);
         continue;
       }
       const want = received > 0 ? 206 : 200;
@@ -295,9 +361,10 @@ async function getObjectStream(client, request) {
         res.body?.cancel?.();
         throw apiError('stream_interrupted', `the server answered the resume at byte ${received} without its Range (HTTP 200)`, 200, retries + 1);
       }
-      const text = res.body ? await res.text().catch(() => '') : '';
+      const text = res.body ? await timed(res.text()).catch(() => '') : '';
       if (retryable(res.status) && retries < host.maxRetries) {
         retries++;
+        await backoff(retries);
         continue;
       }
       throw statusError(res, text);
@@ -314,7 +381,7 @@ async function getObjectStream(client, request) {
     async pull(ctrl) {
       for (;;) {
         try {
-          const { done, value } = await reader.read();
+          const { done, value } = await timed(reader.read());
           if (done) {
             if (contentLength !== null && received < contentLength) throw new Error('the body ended early');
             if (hash && hash.digest() !== expected) ctrl.error(checksumError(expected));
@@ -335,6 +402,8 @@ async function getObjectStream(client, request) {
             return;
           }
           retries++;
+          reader.cancel().catch(() => {});
+          await backoff(retries);
           try {
             reader = (await open()).body.getReader();
           } catch (err) {

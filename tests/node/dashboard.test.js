@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyFaults, faultStep, serveDashboard } from '../../node-host/serve-dashboard.js';
@@ -83,6 +84,18 @@ describe('the dashboard server', () => {
     assert.equal((await fetch(`${dash.origin}/tests/node/dashboard.test.js`)).status, 404);
     assert.equal((await fetch(`${dash.origin}/www/%E0%A4%A`)).status, 400);
     assert.equal((await fetch(`${dash.origin}/www/..%2F..%2Fetc%2Fpasswd`)).status, 404);
+    // A request target that is no URL gets a 400, and the server lives on.
+    const status = await new Promise((resolve, reject) => {
+      const sock = net.connect(Number(new URL(dash.origin).port), '127.0.0.1', () => {
+        sock.end('GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      });
+      let got = '';
+      sock.on('data', (b) => { got += b; });
+      sock.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1])));
+      sock.on('error', reject);
+    });
+    assert.equal(status, 400);
+    assert.equal((await fetch(dash.url)).status, 200);
   });
 
   test('a posted outage fails the provider\'s calls and opens a client\'s breaker; the others are untouched', async () => {

@@ -150,6 +150,45 @@ describe('fallback', () => {
     assert.ok(Array.isArray(models) && models.length > 0);
     assert.equal(models.member, 1);
   });
+
+  test('a member that lacks the call is passed over, not failed on', TEST_TIMEOUT, async () => {
+    const [, claude, gemini] = members();
+    const router = createRouter([claude, { client: gemini, model: 'gemini-embedding-001' }]);
+    const seen = [];
+    router.on('fallback', (e) => seen.push(e));
+    for (let i = 0; i < 2; i++) {
+      const res = await router.embed({ input: ['a'] });
+      assert.equal(res.member, 1);
+      assert.equal(res.provider, 'gemini');
+    }
+    assert.equal(count('claude'), 0);
+    assert.deepEqual(seen, [], 'skipping a member is not a fallback');
+    const { router: r, members: m } = router.getStats();
+    assert.deepEqual([r.calls, r.failed_calls, r.fallbacks], [2, 0, 0]);
+    assert.deepEqual([r.members[0].failed, r.members[0].in_flight], [0, 0]);
+    // Claude was asked once; the router remembers and does not ask again.
+    assert.equal(m[0].total_requests, 1);
+  });
+
+  test('an object member without the method is passed over', TEST_TIMEOUT, async () => {
+    // Nor a breaker: read as one that admits.
+    const custom = { provider: 'custom', getStats: () => ({}), on: () => () => {} };
+    const router = createRouter([custom, members()[1]]);
+    const res = await router.chat(say('hi'));
+    assert.equal(res.member, 1);
+    assert.equal(res.provider, 'claude');
+  });
+
+  test('when no member has the call, invalid_request names it', TEST_TIMEOUT, async () => {
+    const [openai, claude] = members();
+    const router = createRouter([claude, claude]);
+    const err = await expectApiError(router.embed({ input: ['a'] }), 'invalid_request');
+    assert.match(err.message, /no member supports embed\(\)/);
+    // Remembered: the second call does not ask the members again.
+    await expectApiError(router.embed({ input: ['a'] }), 'invalid_request');
+    assert.equal(claude.getStats().total_requests, 2);
+    assert.equal(openai.getStats().total_requests, 0);
+  });
 });
 
 describe('streams', () => {

@@ -177,6 +177,34 @@ describe('s3_kit at model size (emulator)', () => {
     await expectApiError(c.headObject({ bucket: BUCKET, key: 'aborted.bin' }), 'not_found');
   });
 
+  it('an upload whose stream body stalls still settles when aborted, cancelling the body', { timeout: 20_000 }, async () => {
+    const c = client();
+    const ctl = new AbortController();
+    let cancelled = null;
+    let pulls = 0;
+    // 6 MiB, then nothing more: a source that stalls (a network peer that went quiet, say).
+    const body = new ReadableStream({
+      pull(ctrl) {
+        if (pulls++ === 0) ctrl.enqueue(bytes(6 * MIB, 41));
+        else return new Promise(() => {});
+        return undefined;
+      },
+      cancel(reason) {
+        cancelled = reason;
+      },
+    }, { highWaterMark: 0 });
+    clearLog();
+    const p = c.uploadObject({
+      bucket: BUCKET, key: 'stalled.bin', body, partSize: 5 * MIB, concurrency: 2, signal: ctl.signal,
+      onProgress: () => ctl.abort(), // part 1 is up; part 2 waits on the stalled source
+    });
+    const err = await expectApiError(p, 'cancelled');
+    assert.equal(cancelled, err, 'the body was cancelled with the error');
+    assert.deepEqual(uploads().map((r) => r.query.partNumber), ['1'], 'the short read was not sent as a part');
+    assert.ok(emu.requests.some((r) => r.method === 'DELETE' && r.query.uploadId), 'AbortMultipartUpload was sent');
+    await expectApiError(c.headObject({ bucket: BUCKET, key: 'stalled.bin' }), 'not_found');
+  });
+
   it('a download broken at 40 % resumes with exactly one Range request, checked by If-Match', { timeout: 60_000 }, async () => {
     const c = client();
     const data = bytes(16 * MIB + 7, 17);
@@ -194,6 +222,60 @@ describe('s3_kit at model size (emulator)', () => {
     const from = Number(/^bytes=(\d+)-$/.exec(ranged[0].headers.range)[1]);
     assert.equal(from, Math.floor(data.byteLength * 0.4), 'resumes at the last byte received');
     assert.equal(ranged[0].headers['if-match'], etag);
+  });
+
+  it('a download that gets no answer, or whose body stalls, is resumed after the client timeout', { timeout: 20_000 }, async () => {
+    const data = bytes(3 * MIB + 5, 43);
+    await client().uploadObject({ bucket: BUCKET, key: 'stall.bin', body: data });
+    // The first GET is never answered: after `timeout` it is sent again.
+    const c = client({ timeout: 0.3 });
+    clearLog();
+    emu.script('s3_kit', [{ stall: true }]);
+    let got = await c.getObject({ bucket: BUCKET, key: 'stall.bin', stream: true });
+    assert.equal((await drain(got.body)).hash, sha(data));
+    assert.equal(emu.requests.filter((r) => r.method === 'GET').length, 2);
+    // The body stops after 1 MiB and the connection stays open (a fetch that ignores its
+    // signal, even): the download resumes from there.
+    let cut = false;
+    const stallingFetch = async (url, init) => {
+      const res = await fetch(url, init);
+      if (cut || init?.method !== 'GET' || !String(url).includes('stall.bin')) return res;
+      cut = true;
+      const rd = res.body.getReader();
+      let sent = 0;
+      const body = new ReadableStream({
+        async pull(ctrl) {
+          if (sent >= MIB) return new Promise(() => {});
+          const { done, value } = await rd.read();
+          if (done) return ctrl.close();
+          sent += value.byteLength;
+          return ctrl.enqueue(value);
+        },
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    clearLog();
+    got = await client({ timeout: 0.3, fetch: stallingFetch }).getObject({ bucket: BUCKET, key: 'stall.bin', stream: true });
+    const down = await drain(got.body);
+    assert.equal(down.n, data.byteLength);
+    assert.equal(down.hash, sha(data));
+    const ranged = emu.requests.filter((r) => r.method === 'GET' && r.headers.range);
+    assert.equal(ranged.length, 1, 'one Range request');
+    assert.ok(Number(/^bytes=(\d+)-$/.exec(ranged[0].headers.range)[1]) >= MIB);
+  });
+
+  it('a download answered 503 is asked again after the client\'s backoff, not at once', { timeout: 20_000 }, async () => {
+    const data = bytes(1000, 47);
+    await client().putObject({ bucket: BUCKET, key: 'slow.bin', body: data });
+    clearLog();
+    emu.script('s3_kit', [{ error: 'overloaded' }, { error: 'overloaded' }]);
+    const got = await client({ initialRetryDelay: 0.2 }).getObject({ bucket: BUCKET, key: 'slow.bin', stream: true });
+    assert.equal((await drain(got.body)).hash, sha(data));
+    const at = emu.requests.filter((r) => r.method === 'GET').map((r) => r.at);
+    assert.equal(at.length, 3);
+    // 0.2 s, then 0.4 s (timer granularity aside).
+    assert.ok(at[1] - at[0] >= 190, `first retry after ${at[1] - at[0]} ms`);
+    assert.ok(at[2] - at[1] >= 390, `second retry after ${at[2] - at[1]} ms`);
   });
 
   it('a download whose object changed mid-way fails instead of splicing two objects', { timeout: 60_000 }, async () => {
@@ -290,6 +372,11 @@ describe('s3_kit at model size (emulator)', () => {
   it('bad arguments are refused with the field named', async () => {
     const c = client();
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: MIB }), 'invalid_request');
+    // Past S3's largest part, or more workers than parts: refused before any allocation.
+    const big = await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: 2 ** 40 }), 'invalid_request');
+    assert.match(big.message, /`partSize`: must be an integer from 5242880 to 5368709120/);
+    const wide = await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), concurrency: 1e9 }), 'invalid_request');
+    assert.match(wide.message, /`concurrency`: must be an integer from 1 to 10000/);
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: 42 }), 'invalid_request');
     await expectApiError(c.getObject({ bucket: BUCKET, key: 'x', range: 'lines=1-2' }), 'invalid_request');
     const err = await expectApiError(c.completeMultipartUpload({ bucket: BUCKET, key: 'x', uploadId: 'u', parts: [{ partNumber: 2, etag: '"a"' }, { partNumber: 1, etag: '"b"' }] }), 'invalid_request');

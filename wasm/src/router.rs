@@ -47,6 +47,10 @@ impl RouterCore {
         self.0.started(member as usize);
     }
 
+    pub fn skipped(&mut self, member: u32) {
+        self.0.skipped(member as usize);
+    }
+
     /// `latency` in seconds (to the first item for a stream).
     pub fn succeeded(&mut self, member: u32, latency: f64) {
         self.0
