@@ -370,14 +370,6 @@ fn quota_run(engines: usize, calls: usize, shared: bool) -> (Rc<Server>, f64) {
     while t < 200.0 && done.get() < engines * calls {
         t += 1.0;
         sim.run_until(t);
-        if std::env::var("QDEBUG").is_ok() {
-            eprintln!(
-                "t={t} done={} sent={} now={}",
-                done.get(),
-                sim.transport.count(),
-                sim.clock_now()
-            );
-        }
     }
     let mut last = 0.0;
     for h in &handles {
