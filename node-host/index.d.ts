@@ -418,15 +418,21 @@ export interface StateStoreStats {
 /** One piece of an endpoint's shared state: `scope` is provider, endpoint and a key hash. */
 export interface StateEntry {
   scope: string;
-  piece: 'breaker' | 'cooldown';
-  /** Unix seconds until which it lasts. */
+  piece: 'breaker' | 'cooldown' | 'peers';
+  /** Unix seconds until which it lasts; for 'peers' (read only): the live clients sharing the scope. */
   until: number;
+}
+
+/** A client's heartbeat, kept alive per scope by a store that counts peers (ttl in ms). */
+export interface StateBeat {
+  id: string;
+  ttl: number;
 }
 
 /** What sharedStore() from 'resilient-api-client/store' makes a store of. */
 export interface StateStoreBackend {
   write(entries: StateEntry[]): Promise<void>;
-  read(scopes: string[]): Promise<StateEntry[]>;
+  read(scopes: string[], beat?: StateBeat): Promise<StateEntry[]>;
   /** Entries pushed by others as they arrive (optional). Returns the unsubscribe function. */
   subscribe?(listener: (entries: StateEntry[]) => void): () => void;
   /** Seconds: no store operation is waited for longer (default 0.5). */

@@ -8,11 +8,21 @@
 // Keys: `${prefix}:${provider}:${endpoint}:${hash}:${piece}`, where the hash (16 hex digits of
 // SHA-256 over base URL and key) stands for the key, which never reaches Redis. A value is the
 // Unix time in ms until which the piece lasts; it is raised atomically (a Lua script: later
-// times win) and expires with it (PX), so every key has a TTL.
+// times win) and expires with it (PX), so every key has a TTL. `...:peers` is a sorted set of
+// the live clients' random ids (heartbeats renewed at each read, lapsing after 3 polls): the
+// count splits rate limits among them.
 
 import { sharedStore } from './store.js';
 
 const PIECES = ['breaker', 'cooldown'];
+
+// A heartbeat: KEYS[1] a sorted set of client ids scored by when they lapse; ARGV[1]: this id,
+// ARGV[2]: now (Unix ms), ARGV[3]: the TTL (ms). Lapsed ids go, the set expires with the last
+// one, and the answer is the number of live clients.
+const BEAT = `redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return redis.call('ZCARD', KEYS[1])`;
 
 // KEYS[1]: the piece; ARGV[1]: until (Unix ms); ARGV[2]: its TTL (ms).
 const RAISE = `local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -90,17 +100,27 @@ export function redisStore(options = {}) {
         throw wrap(err);
       }
     },
-    /** Every live piece of `scopes`, as entries `{ scope, piece, until }` (Unix seconds). */
-    async read(scopes) {
+    /** Every live piece of `scopes`, as entries `{ scope, piece, until }` (Unix seconds), and
+     * with `beat` ({ id, ttl }) this client's heartbeat renewed and the live peers counted. */
+    async read(scopes, beat) {
       const c = await ready();
       const pairs = scopes.flatMap((scope) => PIECES.map((piece) => [scope, piece]));
       let values;
+      let counts = [];
       try {
-        values = await c.mGet(pairs.map(([s, p]) => key(s, p)));
+        const now = String(Date.now());
+        [values, counts] = await Promise.all([
+          c.mGet(pairs.map(([s, p]) => key(s, p))),
+          beat ? Promise.all(scopes.map((s) => c.eval(BEAT, {
+            keys: [key(s, 'peers')],
+            arguments: [String(beat.id), now, String(Math.max(1, Math.ceil(beat.ttl)))],
+          }))) : [],
+        ]);
       } catch (err) {
         throw wrap(err);
       }
       const out = [];
+      counts.forEach((n, i) => out.push({ scope: scopes[i], piece: 'peers', until: Number(n) }));
       values.forEach((v, i) => {
         const until = Number(v);
         if (v != null && Number.isFinite(until)) out.push({ scope: pairs[i][0], piece: pairs[i][1], until: until / 1000 });

@@ -6,8 +6,10 @@
 // stuck call. No node: imports: browsers load this file too.
 
 /**
- * A state store over `impl`: `write(entries)` and `read(scopes)` returning promises (entries
- * `{ scope, piece, until }`, `until` in Unix seconds), optionally `subscribe(listener)` (entries
+ * A state store over `impl`: `write(entries)` and `read(scopes, beat)` returning promises
+ * (entries `{ scope, piece, until }`, `until` in Unix seconds; a store that counts the clients
+ * sharing a scope keeps `beat` = `{ id, ttl }` (ms) alive per scope and adds
+ * `{ scope, piece: 'peers', until: count }`), optionally `subscribe(listener)` (entries
  * pushed by others; returns the unsubscribe function), `timeout` (seconds, 0.5: no operation is
  * waited for longer) and `pollInterval` (seconds, 0.2). The other members of `impl` are kept.
  */
@@ -71,6 +73,10 @@ function connectStore(client, store) {
   let reading = false;
   let timer = null;
   let unsubscribe = null;
+  // This client's heartbeat, renewed at each read by a store that counts peers (Redis): the
+  // read answers `{ scope, piece: 'peers', until: count }` and pacing splits the limits.
+  const every = ms(store.pollInterval, 200);
+  const beat = { id: Math.random().toString(36).slice(2) + Date.now().toString(36), ttl: 3 * every };
 
   const stop = () => {
     clearInterval(timer);
@@ -118,7 +124,7 @@ function connectStore(client, store) {
     write();
     if (reading) return;
     reading = true;
-    bounded(() => store.read(scopes), limit).then(
+    bounded(() => store.read(scopes, beat), limit).then(
       (got) => sync(1, 0, null, got),
       (err) => sync(0, 0, err),
     ).finally(() => {
@@ -130,7 +136,7 @@ function connectStore(client, store) {
   const scopes = client.storeAttach(() => queueMicrotask(() => {
     if (sync(0, 0, null)) write();
   }));
-  timer = setInterval(poll, ms(store.pollInterval, 200));
+  timer = setInterval(poll, every);
   if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
   if (typeof store.subscribe === 'function') {
     unsubscribe = store.subscribe((got) => sync(0, 0, null, got));

@@ -18,6 +18,17 @@ pub struct RateLimit {
     pub tokens_per_minute: Option<u32>,
 }
 
+impl RateLimit {
+    /// One of `peers` clients' share of the limit (at least 1 a minute each).
+    pub fn share(self, peers: u32) -> RateLimit {
+        let part = |l: u32| (l / peers.max(1)).max(1);
+        RateLimit {
+            requests_per_minute: self.requests_per_minute.map(part),
+            tokens_per_minute: self.tokens_per_minute.map(part),
+        }
+    }
+}
+
 /// One budget as the server last described it, read against the attempts started since.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Dim {
@@ -37,9 +48,12 @@ impl Dim {
     }
 
     /// The server's count, less what was started after the attempt it answered (`since`):
-    /// those may not have reached the server when it counted.
-    fn learn(&mut self, now: Instant, r: &Reported, since: u64) {
-        self.remaining = Some(r.remaining.saturating_sub(since));
+    /// those may not have reached the server when it counted. With `peers` clients sharing the
+    /// budget (a state store counts them), this one takes its share of what is left, and
+    /// reckons that each peer started about as many as it did since (they are not counted
+    /// either): `remaining / peers - since`.
+    fn learn(&mut self, now: Instant, r: &Reported, since: u64, peers: u32) {
+        self.remaining = Some((r.remaining / u64::from(peers.max(1))).saturating_sub(since));
         self.limit = r.limit.or(self.limit);
         // Without a reset time the count cannot be waited out: it is kept, never held on.
         self.reset_at = now + r.reset.unwrap_or(Secs::ZERO);
@@ -112,15 +126,16 @@ impl Budget {
         }
     }
 
-    /// A reply to the attempt marked `mark` arrived with these headers.
-    pub fn observe(&mut self, now: Instant, limits: &Limits, mark: Mark) {
+    /// A reply to the attempt marked `mark` arrived with these headers; `peers` clients
+    /// (this one included) share the budget.
+    pub fn observe(&mut self, now: Instant, limits: &Limits, mark: Mark, peers: u32) {
         if let Some(r) = &limits.requests {
             let since = self.started.saturating_sub(mark.seq);
-            self.requests.learn(now, r, since);
+            self.requests.learn(now, r, since, peers);
         }
         if let Some(t) = &limits.tokens {
             let since = self.started_tokens.saturating_sub(mark.tokens);
-            self.tokens.learn(now, t, since);
+            self.tokens.learn(now, t, since, peers);
         }
     }
 
@@ -387,7 +402,7 @@ mod tests {
     fn a_spent_budget_holds_until_its_reset() {
         let mut b = Budget::default();
         let m = b.start(at(0.0), 0);
-        b.observe(at(0.1), &said(1, 10.0), m);
+        b.observe(at(0.1), &said(1, 10.0), m, 1);
         assert_eq!(b.wait(at(0.1), 0), Secs::ZERO);
         b.start(at(0.2), 0);
         assert_eq!(b.wait(at(0.2), 0), Secs::new(9.9));
@@ -405,8 +420,28 @@ mod tests {
             b.start(at(0.0), 0);
         }
         // The first reply saw only itself: the four behind it are still to be counted.
-        b.observe(at(0.1), &said(59, 60.0), first);
+        b.observe(at(0.1), &said(59, 60.0), first, 1);
         assert_eq!(b.requests.remaining, Some(55));
+    }
+
+    #[test]
+    fn peers_split_what_the_server_says_is_left() {
+        let mut b = Budget::default();
+        let first = b.start(at(0.0), 0);
+        b.start(at(0.0), 0);
+        // 41 left among 4 clients: 10 each, less the one this client started after `first`.
+        b.observe(at(0.1), &said(41, 60.0), first, 4);
+        assert_eq!(b.requests.remaining, Some(9));
+        let l = RateLimit {
+            requests_per_minute: Some(120),
+            tokens_per_minute: Some(3),
+        };
+        let s = l.share(4);
+        assert_eq!(
+            (s.requests_per_minute, s.tokens_per_minute),
+            (Some(30), Some(1))
+        );
+        assert_eq!(l.share(0), l);
     }
 
     #[test]
@@ -421,7 +456,7 @@ mod tests {
                 reset: Some(Secs::new(5.0)),
             }),
         };
-        b.observe(at(0.0), &l, m);
+        b.observe(at(0.0), &l, m, 1);
         assert_eq!(b.wait(at(1.0), 150), Secs::ZERO);
         assert_eq!(b.wait(at(1.0), 151), Secs::new(4.0));
     }
@@ -429,13 +464,13 @@ mod tests {
     #[test]
     fn merge_keeps_the_later_window_and_the_smaller_count() {
         let mut a = Budget::default();
-        a.observe(at(0.0), &said(10, 30.0), Mark::default());
+        a.observe(at(0.0), &said(10, 30.0), Mark::default(), 1);
         let mut b = Budget::default();
-        b.observe(at(0.2), &said(4, 30.0), Mark::default());
+        b.observe(at(0.2), &said(4, 30.0), Mark::default(), 1);
         a.merge(&b);
         assert_eq!(a.requests.remaining, Some(4));
         let mut c = Budget::default();
-        c.observe(at(40.0), &said(50, 30.0), Mark::default());
+        c.observe(at(40.0), &said(50, 30.0), Mark::default(), 1);
         a.merge(&c);
         assert_eq!(
             (a.requests.remaining, a.requests.reset_at),

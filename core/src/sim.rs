@@ -112,7 +112,11 @@ impl Clock for SimClock {
     fn sleep(&self, secs: Secs) -> LocalFuture<'static, ()> {
         let seq = self.0.seq.get() + 1;
         self.0.seq.set(seq);
-        let key = (ns(self.0.now.get() + secs.as_f64()), seq);
+        // A positive wait moves time by at least 1 ns: a wait shorter than the grid would
+        // otherwise fire at the same instant again and again.
+        let now = self.0.now.get();
+        let at = ns(now + secs.as_f64()).max(ns(now) + u64::from(secs > Secs::ZERO));
+        let key = (at, seq);
         let fired = Rc::new(Cell::new(secs == Secs::ZERO));
         if secs > Secs::ZERO {
             self.0
@@ -211,9 +215,14 @@ pub struct Sent {
     pub request: HttpRequest,
 }
 
+/// A reply chosen when the request is sent, from the virtual time (seconds).
+pub type Responder = Rc<dyn Fn(f64) -> Step>;
+
 #[derive(Default)]
 struct TransportInner {
     script: RefCell<VecDeque<Step>>,
+    /// Answers by the virtual time of sending, once the script is used up (a server's state).
+    responder: RefCell<Option<Responder>>,
     default: RefCell<Option<Step>>,
     sent: RefCell<Vec<Sent>>,
     in_flight: Cell<usize>,
@@ -239,6 +248,10 @@ impl ScriptedTransport {
     pub fn push(&self, step: Step) -> &Self {
         self.inner.script.borrow_mut().push_back(step);
         self
+    }
+    /// A server with state: `f(now)` answers each request once the script is used up.
+    pub fn respond_with(&self, f: Responder) {
+        *self.inner.responder.borrow_mut() = Some(f);
     }
     /// The reply once the script is used up (default: 200 `{}`).
     pub fn set_default(&self, step: Step) {
@@ -336,6 +349,10 @@ impl Transport for ScriptedTransport {
             .script
             .borrow_mut()
             .pop_front()
+            .or_else(|| {
+                let f = inner.responder.borrow().clone();
+                f.map(|f| f(clock.now().as_secs()))
+            })
             .or_else(|| inner.default.borrow().clone())
             .unwrap_or_else(|| Step::ok("{}"));
         Box::pin(async move {

@@ -9,7 +9,9 @@
 //!   others see it at their next poll of the store (or at once with a pushing store);
 //! - a cooldown from a rate-limit hint (`retry-after` and its kin on a 429, a quota or an
 //!   overloaded answer) likewise;
-//! - remote state is read every `pollInterval` of the host's store (docs/api.md).
+//! - remote state is read every `pollInterval` of the host's store (docs/api.md);
+//! - the number of live clients sharing a scope (their heartbeats, renewed at each read) comes
+//!   with each read; pacing splits the server's budget and the user's `rateLimit` among them.
 //!
 //! Times cross processes as wall-clock (Unix) seconds: monotonic instants of two processes
 //! cannot be compared. A remote time is converted to this engine's clock when it is applied,
@@ -103,13 +105,17 @@ impl StoreLink {
 
     /// Remote entries that concern this engine: `(endpoint, piece, seconds from now)`, for
     /// those that still last at `unix_now` (by more than a little slack, so an engine's own
-    /// write read back as it expires, rounded, does not reopen anything).
+    /// write read back as it expires, rounded, does not reopen anything). A peers count comes
+    /// through as it is, `(endpoint, Piece::Peers, count)`.
     pub fn resolve(&self, entries: &[Entry], unix_now: f64) -> Vec<(usize, Piece, f64)> {
         entries
             .iter()
             .filter_map(|e| {
                 let endpoint = self.scopes.iter().position(|s| *s == e.scope)?;
-                let left = e.until - unix_now;
+                let left = match e.piece {
+                    Piece::Peers => e.until,
+                    _ => e.until - unix_now,
+                };
                 (left.is_finite() && left > SLACK).then_some((endpoint, e.piece, left))
             })
             .collect()
@@ -214,10 +220,12 @@ mod tests {
                 entry("openai:a:1", Piece::Cooldown, 90.0),   // over
                 entry("openai:a:2", Piece::Cooldown, 200.0),  // another key
                 entry("openai:a:1", Piece::Cooldown, f64::NAN),
+                entry("openai:a:1", Piece::Peers, 3.0), // a count, not a time
+                entry("openai:a:1", Piece::Peers, f64::INFINITY),
             ],
             100.0,
         );
-        assert_eq!(got, [(1, Piece::Breaker, 30.0)]);
+        assert_eq!(got, [(1, Piece::Breaker, 30.0), (0, Piece::Peers, 3.0)]);
     }
 
     #[test]

@@ -237,3 +237,175 @@ fn store_errors_are_counted() {
         json!({"reads": 0, "writes": 0, "errors": 0, "last_error_type": null})
     );
 }
+
+// ---- pacing budgets shared among peers ----
+
+/// A server enforcing `LIMIT` requests per fixed `WINDOW` s on one key, saying what is left
+/// in OpenAI's headers; it counts the starts of each window and its 429s.
+const LIMIT: u64 = 20;
+const WINDOW: f64 = 10.0;
+
+#[derive(Default)]
+struct Server {
+    per_window: RefCell<BTreeMap<u64, u64>>,
+    limited: Cell<u64>,
+}
+
+fn serve(sim: &Sim) -> Rc<Server> {
+    let server = Rc::new(Server::default());
+    let s = server.clone();
+    sim.transport.respond_with(Rc::new(move |now| {
+        let k = (now / WINDOW).floor() as u64;
+        let n = {
+            let mut map = s.per_window.borrow_mut();
+            let n = map.entry(k).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let reset = format!("{:.3}s", (k + 1) as f64 * WINDOW - now);
+        let step = if n <= LIMIT {
+            Step::ok("{}").header("x-ratelimit-remaining-requests", &(LIMIT - n).to_string())
+        } else {
+            s.limited.set(s.limited.get() + 1);
+            Step::status(
+                429,
+                r#"{"error":{"message":"slow down","type":"requests"}}"#,
+            )
+            .header(
+                "retry-after",
+                &((k + 1) as f64 * WINDOW - now).ceil().to_string(),
+            )
+            .header("x-ratelimit-remaining-requests", "0")
+        };
+        step.header("x-ratelimit-limit-requests", &LIMIT.to_string())
+            .header("x-ratelimit-reset-requests", &reset)
+            .after(0.05)
+    }));
+    server
+}
+
+impl Store {
+    /// A heartbeat of engine `id` for each of its scopes (lasting 3 polls), then the live
+    /// peers of each scope as `Peers` entries, applied: what a host's read does.
+    fn beat(
+        &self,
+        peers: &RefCell<BTreeMap<(String, usize), f64>>,
+        e: &Engine,
+        id: usize,
+        now: f64,
+    ) {
+        let mut map = peers.borrow_mut();
+        map.retain(|_, until| *until > now);
+        let counts: Vec<Entry> = e
+            .store_scopes()
+            .into_iter()
+            .map(|scope| {
+                map.insert((scope.clone(), id), now + 0.6);
+                let n = map.keys().filter(|(s, _)| *s == scope).count();
+                Entry {
+                    scope,
+                    piece: Piece::Peers,
+                    until: n as f64,
+                }
+            })
+            .collect();
+        drop(map);
+        e.store_apply(&counts);
+        self.sync(e);
+    }
+}
+
+/// `engines` engines x `calls` calls on one key against the server; with `shared`, they
+/// share a store that counts them (polled every 0.2 s). The server's figures and when the
+/// last call settled.
+fn quota_run(engines: usize, calls: usize, shared: bool) -> (Rc<Server>, f64) {
+    use resilient_core::host::Clock;
+    let sim = Sim::new();
+    let server = serve(&sim);
+    let store = Rc::new(Store::default());
+    let peers = Rc::new(RefCell::new(BTreeMap::new()));
+    let opts = json!({"maxConcurrentRequests": 2, "maxRetries": 20, "queueSize": 1000, "maxRetryAfter": 60});
+    let list: Vec<Engine> = (0..engines)
+        .map(|_| {
+            if shared {
+                attached(&sim, "sk-quota", opts.clone()).0
+            } else {
+                engine(&sim, "sk-quota", opts.clone())
+            }
+        })
+        .collect();
+    if shared {
+        // Each has read the store once the others are there (as processes started together).
+        for _ in 0..2 {
+            for (id, e) in list.iter().enumerate() {
+                store.beat(&peers, e, id, 0.0);
+            }
+        }
+    }
+    let done = Rc::new(Cell::new(0));
+    let mut handles = Vec::new();
+    for (i, e) in list.iter().enumerate() {
+        for j in 0..calls {
+            let (e, done) = (e.clone(), done.clone());
+            let c = common::echo_call("POST", &format!("http://127.0.0.1/{i}/{j}"));
+            handles.push(sim.spawn(async move {
+                let r = e.execute(c).await.map(|_| ()).map_err(|err| err.kind);
+                done.set(done.get() + 1);
+                r
+            }));
+        }
+    }
+    if shared {
+        let (clock, done, total) = (sim.clock.clone(), done.clone(), engines * calls);
+        sim.spawn(async move {
+            while done.get() < total {
+                for (id, e) in list.iter().enumerate() {
+                    store.beat(&peers, e, id, clock.now().as_secs());
+                }
+                clock.sleep(resilient_core::time::Secs::new(0.2)).await;
+            }
+        });
+    }
+    let mut t = 0.0;
+    while t < 200.0 && done.get() < engines * calls {
+        t += 1.0;
+        sim.run_until(t);
+    }
+    let mut last = 0.0;
+    for h in &handles {
+        assert_eq!(h.take(), Some(Ok(())), "every call succeeds");
+    }
+    for s in sim.transport.sent() {
+        last = s.at.max(last);
+    }
+    (server, last)
+}
+
+#[test]
+fn peers_split_the_servers_budget_so_the_key_is_not_overrun() {
+    // 3 engines x 30 calls, 20 a window: the work needs 5 windows (the last starts at 40 s).
+    let (server, last) = quota_run(3, 30, true);
+    let (alone, alone_last) = quota_run(3, 30, false);
+    let windows = server.per_window.borrow();
+    let without = alone.per_window.borrow();
+    eprintln!(
+        "shared: {windows:?} 429s {} last {last}; alone: {without:?} 429s {} last {alone_last}",
+        server.limited.get(),
+        alone.limited.get()
+    );
+    // Each window's starts stay within one of the limit (the replies' counts lag the starts
+    // in flight), and the 429s are fewer than the engines: one learning reply each at most.
+    for (k, n) in windows.iter() {
+        assert!(*n <= LIMIT + 1, "window {k} saw {n} starts: {windows:?}");
+    }
+    assert!(server.limited.get() < 3, "429s: {windows:?}");
+    assert!(
+        last < 50.0,
+        "the last call started at {last} s: {windows:?}"
+    );
+    // Without the store, each engine spends the whole budget it is told of: many 429s.
+    assert!(
+        alone.limited.get() > 3 * server.limited.get().max(1),
+        "{without:?}"
+    );
+}

@@ -1,9 +1,9 @@
-// Prints figures (a command, not a test: `node --preserve-symlinks store-quota.mjs` from
-// tests/node): 4 processes x 250 calls on one key against the emulator enforcing 120 requests
+// Figures (run as a command, `node --preserve-symlinks store-quota.mjs` from tests/node, it
+// prints them; store.test.js asserts them through quotaRun): 4 processes x 250 calls on one key against the emulator enforcing 120 requests
 // per minute for it (the minute scaled to WINDOW s), with adaptive pacing on, with and without
 // the Redis state store: 429s sent by the emulator, failures, seconds and the ideal.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startEmulator } from '../../node-host/emulator/index.js';
 import { freePort, startRedis, waitFor } from './redis-server.js';
 
@@ -13,7 +13,8 @@ const LIMIT = 120;
 const WINDOW = Number(process.env.WINDOW ?? 3);
 const WORKER = fileURLToPath(new URL('./store-worker.mjs', import.meta.url));
 
-async function run(emu, redis, key) {
+/** One run: 4 worker processes (with the Redis store `redis`, or none) on `key`. */
+export async function quotaRun(emu, redis, key) {
   emu.reset();
   emu.setRateLimit('openai', { requestsPerMinute: LIMIT, windowSeconds: WINDOW });
   const done = [];
@@ -52,14 +53,16 @@ async function run(emu, redis, key) {
   };
 }
 
-const emu = await startEmulator();
-const redis = await startRedis(await freePort());
-try {
-  for (const [name, r] of [['without', null], ['with', redis]]) {
-    const f = await run(emu, r, `sk-quota-${name}-0123456789`);
-    console.log(`store-quota figures (${PROCESSES} x ${CALLS} calls, ${LIMIT}/min in ${WINDOW} s windows): ${JSON.stringify(f)}`);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const emu = await startEmulator();
+  const redis = await startRedis(await freePort());
+  try {
+    for (const [name, r] of [['without', null], ['with', redis]]) {
+      const f = await quotaRun(emu, r, `sk-quota-${name}-0123456789`);
+      console.log(`store-quota figures (${PROCESSES} x ${CALLS} calls, ${LIMIT}/min in ${WINDOW} s windows): ${JSON.stringify(f)}`);
+    }
+  } finally {
+    await redis.stop();
+    await emu.close();
   }
-} finally {
-  await redis.stop();
-  await emu.close();
 }

@@ -30,6 +30,9 @@ pub(super) struct EndpointState {
     /// This endpoint's own `rateLimit` and the starts counted against it.
     pub rate_limit: Option<RateLimit>,
     pub window: Window,
+    /// Live clients sharing this endpoint's key (this one included), as a state store last
+    /// counted them: its rate limits are split among them.
+    pub peers: u32,
 }
 
 impl EndpointState {
@@ -45,9 +48,9 @@ impl EndpointState {
         } else {
             Secs::ZERO
         };
-        let own = self
-            .rate_limit
-            .map_or(Secs::ZERO, |l| self.window.wait(now, l, tokens));
+        let own = self.rate_limit.map_or(Secs::ZERO, |l| {
+            self.window.wait(now, l.share(self.peers), tokens)
+        });
         (server, own)
     }
 
@@ -110,6 +113,7 @@ impl Endpoints {
             adaptive: adaptive.unwrap_or(config.adaptive_pacing),
             rate_limit,
             window: Window::default(),
+            peers: 1,
         };
         let list = if config.endpoints.is_empty() {
             vec![state("default", None, 1, None, None)]

@@ -35,11 +35,10 @@ impl Engine {
     #[inline(never)]
     fn pace_wait(&self, pinned: Option<usize>, tokens: u64, now: Instant) -> (Secs, Secs) {
         let st = self.inner.state.borrow();
-        let own = self
-            .inner
-            .config
-            .rate_limit
-            .map_or(Secs::ZERO, |l| st.pacing.window.wait(now, l, tokens));
+        let peers = st.endpoints.list.iter().map(|e| e.peers).max().unwrap_or(1);
+        let own = self.inner.config.rate_limit.map_or(Secs::ZERO, |l| {
+            st.pacing.window.wait(now, l.share(peers), tokens)
+        });
         let (server, own_endpoint) = st.endpoints.pace_wait(pinned, now, tokens);
         (server, own.max(own_endpoint))
     }
@@ -158,7 +157,7 @@ impl Engine {
             .list
             .get_mut(endpoint)
         {
-            e.budget.observe(now, &limits, mark);
+            e.budget.observe(now, &limits, mark, e.peers);
         }
     }
 

@@ -74,14 +74,21 @@ impl Engine {
         self.inner.state.borrow().shared.link.scopes().to_vec()
     }
 
-    /// The host's account of its store work (reads and writes done, an error type).
+    /// The host's account of its store work (reads and writes done, an error type). A store
+    /// error makes this client pace alone again until a read counts its peers anew.
     pub fn store_report(&self, reads: u64, writes: u64, error: Option<String>) {
-        let link = &mut self.inner.state.borrow_mut().shared.link;
-        link.report(reads, writes, error);
+        let mut st = self.inner.state.borrow_mut();
+        if error.is_some() {
+            for e in &mut st.endpoints.list {
+                e.peers = 1;
+            }
+        }
+        st.shared.link.report(reads, writes, error);
     }
 
     /// Applies what the store holds: other engines' breaker opens and cooldowns, bounded by
-    /// this client's own `resetTimeout` and `maxRetryAfter`.
+    /// this client's own `resetTimeout` and `maxRetryAfter`, and how many clients share each
+    /// endpoint's key (bounded to 1..=1000).
     pub fn store_apply(&self, entries: &[Entry]) {
         let clock = &self.inner.host.clock;
         let (now, unix_now) = (clock.now(), clock.unix_now());
@@ -111,6 +118,7 @@ impl Engine {
                         };
                         *slot = until.max(*slot);
                     }
+                    Piece::Peers => e.peers = left.clamp(1.0, 1000.0) as u32,
                 }
             }
         }

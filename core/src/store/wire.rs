@@ -10,15 +10,19 @@ pub enum Piece {
     Breaker,
     /// No attempt before `until` (a rate-limit hint).
     Cooldown,
+    /// Read only: `until` carries the number of live clients sharing the scope (the store
+    /// counts their heartbeats), among which its rate limits are split.
+    Peers,
 }
 
 impl Piece {
-    pub const ALL: [Piece; 2] = [Piece::Breaker, Piece::Cooldown];
+    pub const ALL: [Piece; 3] = [Piece::Breaker, Piece::Cooldown, Piece::Peers];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Piece::Breaker => "breaker",
             Piece::Cooldown => "cooldown",
+            Piece::Peers => "peers",
         }
     }
 

@@ -104,7 +104,7 @@ pub fn ratelimit(data: &[u8]) {
     let mut b = Budget::default();
     let now = Instant::from_secs(number(&m.selector, 1) as f64);
     let mark = b.start(now, tokens);
-    b.observe(now, &limits, mark);
+    b.observe(now, &limits, mark, (number(&m.selector, 2) % 8) as u32);
     let wait = b.wait(now, tokens).as_f64();
     assert!(wait.is_finite() && wait >= 0.0, "a pacing wait of {wait}");
 }
