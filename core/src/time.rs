@@ -3,6 +3,8 @@
 //! anything past the maximum to the maximum), so no code downstream guards against NaN,
 //! negative or infinite times.
 
+pub(crate) mod civil;
+
 use std::fmt;
 use std::ops::{Add, Sub};
 

@@ -4,6 +4,7 @@
 
 use crate::backoff::parse_number;
 use crate::host::header;
+use crate::time::civil::days_from_civil;
 use crate::time::Secs;
 
 /// One budget the server reported (requests, or tokens).
@@ -244,17 +245,6 @@ pub fn parse_rfc3339(v: &str) -> Option<f64> {
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset * 60;
     Some(secs as f64 + frac)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
