@@ -69,12 +69,7 @@ pub(crate) fn parse_number(v: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::host::headers_of as h;
 
     const CFG: BackoffConfig = BackoffConfig {
         initial: Secs::new(1.0),

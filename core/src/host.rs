@@ -17,6 +17,15 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
         .map(|(_, v)| v.as_str())
 }
 
+/// Headers from literal pairs, for the unit tests that read hints and rate limits.
+#[cfg(test)]
+pub(crate) fn headers_of(pairs: &[(&str, &str)]) -> Headers {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRequest {
     pub method: String,

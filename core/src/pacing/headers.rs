@@ -251,12 +251,7 @@ pub fn parse_rfc3339(v: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::host::headers_of as h;
 
     #[test]
     fn go_durations() {
