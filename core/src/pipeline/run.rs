@@ -116,11 +116,10 @@ impl Engine {
         let pinned = self.pinned(spec.route)?;
         let mut first = Some(first);
         let mut last_error: Option<ApiError> = None;
-        let tokens = spec
-            .request
-            .body
-            .as_deref()
-            .map_or(0, crate::pacing::estimate_tokens);
+        // The body's token estimate is read only once some budget counts tokens (a token
+        // `rateLimit`, or a token budget a server reported): parsing every body for it cost
+        // each call a second JSON parse for nothing.
+        let mut estimate: Option<u64> = None;
         loop {
             let permit = match first.take() {
                 Some(p) => p,
@@ -129,6 +128,16 @@ impl Engine {
             while let Some(wait) = self.held() {
                 clock.sleep(wait).await;
             }
+            let tokens = if self.counts_tokens() {
+                *estimate.get_or_insert_with(|| {
+                    spec.request
+                        .body
+                        .as_deref()
+                        .map_or(0, crate::pacing::estimate_tokens)
+                })
+            } else {
+                0
+            };
             self.pace(pinned, tokens, spec.deadline, id).await?;
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
