@@ -96,7 +96,10 @@ export async function readAll(res, cap) {
     res.body?.cancel().catch(() => {});
     return null;
   }
-  if (declared > 0 || !res.body) return new Uint8Array(await res.arrayBuffer());
+  // A declared length counts the encoded bytes: with a content coding the decoded ones are
+  // counted as they come (a small gzip body can inflate past the cap).
+  const coded = res.headers.has('content-encoding');
+  if ((declared > 0 && !coded) || !res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks = [];
   let size = 0;
@@ -131,18 +134,94 @@ export function startTimer(ms, id) {
   return setTimeout(timerFire, ms, id);
 }
 
+// ---- call promises, made here and settled by id (host.rs future_to_promise).
+const calls = new Map();
+let lastResolve = null;
+let lastReject = null;
+// One executor for every promise: it hands its functions over, so no closure is made per call.
+function capture(resolve, reject) {
+  lastResolve = resolve;
+  lastReject = reject;
+}
+
+export function openCall(id) {
+  const promise = new Promise(capture);
+  calls.set(id, [lastResolve, lastReject]);
+  return promise;
+}
+
+export function settleCall(id, ok, value) {
+  const settle = calls.get(id);
+  if (!settle) return;
+  calls.delete(id);
+  settle[ok ? 0 : 1](value);
+}
+
 // A transport that can answer a buffered exchange itself (node-host's Node transport) carries
 // the function under this key; this file never imports it (it ships to browsers).
 const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
 
+// Buffered exchanges in flight, by the engine's id: what aborts each. The engine holds no JS
+// object per attempt and makes no promise or closure for it: it starts the exchange with one
+// call and hears the outcome through one shared handler (or aborts it with one call).
+const exchanges = new Map();
+let exchangeDone = null;
+
+export function setExchangeHandler(handler) {
+  exchangeDone = handler;
+}
+
+/** What the engine reports for a failed fetch: its message, and Node's reason in `cause`. */
+function failure(e) {
+  const msg = typeof e?.message === 'string' ? e.message : typeof e === 'string' ? e : 'fetch failed';
+  const code = e?.cause !== null && typeof e?.cause === 'object' ? e.cause.code : undefined;
+  return typeof code === 'string' ? `${msg} (${code})` : msg;
+}
+
 /**
- * Fetch and read the whole body in one await: [head as responseHead gives it, body bytes, or
- * null when the body passed `cap` bytes].
+ * Starts a fetch that reads the whole body; the handler gets (id, head as responseHead gives
+ * it, body bytes or null past `cap` bytes, undefined) or (id, undefined, undefined, message).
+ * A transport with a direct path gets a plain slot to set its abort function on instead of an
+ * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
  */
-export function fetchBuffered(fetchFn, url, method, headerText, body, signal, cap) {
+export function sendBuffered(fetchFn, id, url, method, headerText, body, cap) {
   const direct = fetchFn?.[BUFFERED];
-  if (direct) return direct(url, method, headerText, body, signal, cap);
-  return fetchThenRead(fetchFn, url, method, headerText, body, signal, cap);
+  let slot;
+  let pending;
+  try {
+    if (direct) {
+      slot = { abort: null };
+      pending = direct(url, method, headerText, body, slot, cap);
+    } else {
+      slot = new AbortController();
+      pending = fetchThenRead(fetchFn, url, method, headerText, body, slot.signal, cap);
+    }
+  } catch (e) {
+    return failure(e);
+  }
+  exchanges.set(id, slot);
+  settle(id, pending);
+  return undefined;
+}
+
+async function settle(id, pending) {
+  let pair;
+  try {
+    pair = await pending;
+  } catch (e) {
+    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    return;
+  }
+  if (exchanges.delete(id)) exchangeDone(id, pair[0], pair[1], undefined);
+}
+
+/** The engine dropped the exchange before its end: abort it (its outcome is never reported). */
+export function abortExchange(id) {
+  const slot = exchanges.get(id);
+  if (slot) {
+    exchanges.delete(id);
+    slot.abort?.();
+  }
 }
 
 async function fetchThenRead(fetchFn, url, method, headerText, body, signal, cap) {

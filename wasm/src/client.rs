@@ -4,7 +4,7 @@
 use crate::convert::{
     api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
 };
-use crate::host::{FetchTransport, HeldBodies, JsClock, JsEntropy};
+use crate::host::{future_to_promise, FetchTransport, HeldBodies, JsClock, JsEntropy};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -21,7 +21,6 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 const EVENTS: [&str; 8] = [
     "request", "retry", "success", "failure", "circuit", "queue", "paced", "budget",

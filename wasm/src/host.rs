@@ -53,16 +53,24 @@ extern "C" {
         body: JsValue,
         signal: &JsValue,
     ) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(js_name = fetchBuffered, catch)]
-    fn fetch_buffered(
+    #[wasm_bindgen(js_name = setExchangeHandler)]
+    fn set_exchange_handler(handler: &JsValue);
+    #[wasm_bindgen(js_name = sendBuffered)]
+    fn send_buffered(
         fetch: &JsValue,
+        id: u32,
         url: &str,
         method: &str,
         header_text: &str,
         body: JsValue,
-        signal: &JsValue,
         cap: f64,
-    ) -> Result<Promise, JsValue>;
+    ) -> Option<String>;
+    #[wasm_bindgen(js_name = abortExchange)]
+    fn abort_exchange(id: u32);
+    #[wasm_bindgen(js_name = openCall)]
+    fn open_call(id: u32) -> Promise;
+    #[wasm_bindgen(js_name = settleCall)]
+    fn settle_call(id: u32, ok: bool, value: &JsValue);
     #[wasm_bindgen(js_name = responseHead)]
     fn response_head(response: &JsValue) -> String;
     #[wasm_bindgen(js_name = readAll)]
@@ -175,6 +183,132 @@ impl Drop for Sleep {
     }
 }
 
+// ------------------------------------------------------------------ call promises
+
+thread_local! {
+    static NEXT_CALL: Cell<u32> = const { Cell::new(0) };
+}
+
+/// `wasm_bindgen_futures::future_to_promise`, with the promise made and settled in
+/// js/support.js by the call's id: no closure per call for the Promise's executor, and no
+/// resolve / reject functions held by the engine while the call runs.
+pub fn future_to_promise<F>(future: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let id = NEXT_CALL.with(|n| {
+        let id = n.get().wrapping_add(1);
+        n.set(id);
+        id
+    });
+    let promise = open_call(id);
+    wasm_bindgen_futures::spawn_local(async move {
+        match future.await {
+            Ok(v) => settle_call(id, true, &v),
+            Err(e) => settle_call(id, false, &e),
+        }
+    });
+    promise
+}
+
+// ------------------------------------------------------------------ buffered exchanges
+
+/// What js/support.js reports of a buffered exchange: the head and the body (None past the
+/// cap), or the failure's message.
+type Outcome = Result<(String, Option<Vec<u8>>), String>;
+
+#[derive(Default)]
+struct ExchangeState {
+    outcome: Option<Outcome>,
+    waker: Option<Waker>,
+}
+
+thread_local! {
+    static EXCHANGES: RefCell<HashMap<u32, Rc<RefCell<ExchangeState>>>> = RefCell::new(HashMap::new());
+    static NEXT_EXCHANGE: Cell<u32> = const { Cell::new(0) };
+    static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+fn exchange_done(id: u32, head: Option<String>, body: Option<Vec<u8>>, error: Option<String>) {
+    let Some(state) = EXCHANGES.with(|t| t.borrow_mut().remove(&id)) else {
+        return;
+    };
+    let waker = {
+        let mut s = state.borrow_mut();
+        s.outcome = Some(match (head, error) {
+            (Some(head), None) => Ok((head, body)),
+            (_, e) => Err(e.unwrap_or_else(|| "fetch failed".into())),
+        });
+        s.waker.take()
+    };
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
+/// reports its end, so an attempt allocates no JS promise, closure or AbortController here.
+/// Dropping it before the end aborts the fetch.
+struct Exchange {
+    id: u32,
+    state: Rc<RefCell<ExchangeState>>,
+}
+
+impl Exchange {
+    fn start(
+        fetch: &JsValue,
+        req: &HttpRequest,
+        body: JsValue,
+        cap: usize,
+    ) -> Result<Exchange, String> {
+        if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
+            let handler =
+                Closure::<dyn Fn(u32, Option<String>, Option<Vec<u8>>, Option<String>)>::new(
+                    exchange_done,
+                );
+            set_exchange_handler(&handler.into_js_value());
+        }
+        let id = NEXT_EXCHANGE.with(|n| {
+            let id = n.get().wrapping_add(1);
+            n.set(id);
+            id
+        });
+        let headers = header_text(&req.headers);
+        if let Some(e) = send_buffered(fetch, id, &req.url, &req.method, &headers, body, cap as f64)
+        {
+            return Err(e);
+        }
+        let state = Rc::<RefCell<ExchangeState>>::default();
+        EXCHANGES.with(|t| t.borrow_mut().insert(id, state.clone()));
+        Ok(Exchange { id, state })
+    }
+}
+
+impl Future for Exchange {
+    type Output = Outcome;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let mut s = self.state.borrow_mut();
+        match s.outcome.take() {
+            Some(o) => Poll::Ready(o),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        if EXCHANGES
+            .with(|t| t.borrow_mut().remove(&self.id))
+            .is_some()
+        {
+            abort_exchange(self.id);
+        }
+    }
+}
+
 // ------------------------------------------------------------------ fetch
 
 /// Sends with `fetch`: the user's function if given, else the global one at call time.
@@ -282,46 +416,22 @@ impl Transport for FetchTransport {
             _ => None,
         };
         Box::pin(async move {
-            let mut guard = AbortOnDrop {
-                controller: AbortController::new(),
-                finished: false,
-            };
-            let headers = header_text(&req.headers);
             let body = match (&req.body, held) {
                 (_, Some(h)) => h,
                 (Some(b), None) => Uint8Array::from(b.as_slice()).into(),
                 (None, None) => JsValue::UNDEFINED,
             };
-            let signal = guard.controller.signal();
             if !req.stream {
-                // One await for head and body: the cheap path for ordinary calls.
-                let promise = fetch_buffered(
-                    &fetch,
-                    &req.url,
-                    &req.method,
-                    &headers,
-                    body,
-                    &signal,
-                    cap as f64,
-                )
-                .map_err(|e| connection(js_message(&e)))?;
-                let pair = JsFuture::from(promise)
+                // One call starts head and body, one callback brings both: the cheap path for
+                // ordinary calls.
+                let (head, bytes) = Exchange::start(&fetch, &req, body, cap)
+                    .map_err(connection)?
                     .await
-                    .map_err(|e| connection(js_message(&e)))?;
-                guard.finished = true;
-                let head = Reflect::get_u32(&pair, 0)
-                    .ok()
-                    .and_then(|h| h.as_string())
-                    .unwrap_or_default();
-                let body = Reflect::get_u32(&pair, 1).unwrap_or(JsValue::NULL);
-                if body.is_null() {
+                    .map_err(connection)?;
+                let Some(bytes) = bytes else {
                     // Over the cap: js/support.js stopped reading and cancelled the body.
                     return Err(TransportError::too_large(cap));
-                }
-                let bytes = body
-                    .dyn_into::<Uint8Array>()
-                    .map(|b| b.to_vec())
-                    .unwrap_or_default();
+                };
                 let (status, headers) = parse_head(&head);
                 return Ok(HttpResponse {
                     status,
@@ -329,6 +439,12 @@ impl Transport for FetchTransport {
                     body: Box::new(Buffered(Some(bytes))),
                 });
             }
+            let guard = AbortOnDrop {
+                controller: AbortController::new(),
+                finished: false,
+            };
+            let headers = header_text(&req.headers);
+            let signal = guard.controller.signal();
             let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
                 .map_err(|e| connection(js_message(&e)))?;
             let resp = JsFuture::from(promise)

@@ -4,13 +4,14 @@
 
 use crate::client::Prepared;
 use crate::convert::{api_error, api_error_with_text, parse_json_text};
+use crate::host::future_to_promise;
 use js_sys::{JsString, Object, Promise, Reflect};
 use resilient_core::pipeline::{CancelToken, Engine, Read, SharedStream};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 
 /// A stream not started yet: the prepared call, or why it cannot start.
 type Unstarted = Result<Prepared, ApiError>;
