@@ -186,16 +186,16 @@ function failure(e) {
  */
 export function sendBuffered(fetchFn, id, url, method, headerText, body, cap) {
   const direct = fetchFn?.[BUFFERED];
-  let slot;
+  if (!direct) {
+    const controller = new AbortController();
+    exchanges.set(id, controller);
+    fetchThenSettle(id, fetchFn, url, method, headerText, body, controller.signal, cap);
+    return undefined;
+  }
+  const slot = { abort: null };
   let pending;
   try {
-    if (direct) {
-      slot = { abort: null };
-      pending = direct(url, method, headerText, body, slot, cap);
-    } else {
-      slot = new AbortController();
-      pending = fetchThenRead(fetchFn, url, method, headerText, body, slot.signal, cap);
-    }
+    pending = direct(url, method, headerText, body, slot, cap);
   } catch (e) {
     return failure(e);
   }
@@ -215,6 +215,20 @@ async function settle(id, pending) {
   if (exchanges.delete(id)) exchangeDone(id, pair[0], pair[1], undefined);
 }
 
+async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signal, cap) {
+  let head;
+  let bytes;
+  try {
+    const res = await startFetch(fetchFn, url, method, headerText, body, signal);
+    head = responseHead(res);
+    bytes = await readAll(res, cap);
+  } catch (e) {
+    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    return;
+  }
+  if (exchanges.delete(id)) exchangeDone(id, head, bytes, undefined);
+}
+
 /** The engine dropped the exchange before its end: abort it (its outcome is never reported). */
 export function abortExchange(id) {
   const slot = exchanges.get(id);
@@ -222,9 +236,4 @@ export function abortExchange(id) {
     exchanges.delete(id);
     slot.abort?.();
   }
-}
-
-async function fetchThenRead(fetchFn, url, method, headerText, body, signal, cap) {
-  const res = await startFetch(fetchFn, url, method, headerText, body, signal);
-  return [responseHead(res), await readAll(res, cap)];
 }

@@ -99,39 +99,84 @@ impl Entropy for JsEntropy {
     }
 }
 
-// ------------------------------------------------------------------ timers
+// ------------------------------------------------------------------ waiting on JS
 
+/// What js/support.js reports of a buffered exchange: the head and the body (None past the
+/// cap), or the failure's message. A timer's end is reported as an empty head.
+type Outcome = Result<(String, Option<Vec<u8>>), String>;
+
+/// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
+/// through one shared handler, so waiting allocates no JS closure or promise.
 #[derive(Default)]
-struct TimerState {
-    fired: bool,
+struct Waiting {
+    outcome: Option<Outcome>,
     waker: Option<Waker>,
 }
 
+type Slot = Rc<RefCell<Waiting>>;
+
 thread_local! {
-    static TIMERS: RefCell<HashMap<u32, Rc<RefCell<TimerState>>>> = RefCell::new(HashMap::new());
-    static NEXT_TIMER: Cell<u32> = const { Cell::new(0) };
+    static WAITING: RefCell<HashMap<u32, Slot>> = RefCell::new(HashMap::new());
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
     static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
+    static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+fn next_id() -> u32 {
+    NEXT_ID.with(|n| {
+        let id = n.get().wrapping_add(1);
+        n.set(id);
+        id
+    })
+}
+
+/// A new slot under a new id.
+fn register() -> (u32, Slot) {
+    let id = next_id();
+    let slot = Slot::default();
+    WAITING.with(|t| t.borrow_mut().insert(id, slot.clone()));
+    (id, slot)
+}
+
+/// Forgets a slot; true when it was still waiting.
+fn forget(id: u32) -> bool {
+    WAITING.with(|t| t.borrow_mut().remove(&id)).is_some()
+}
+
+fn complete(id: u32, outcome: Outcome) {
+    let Some(slot) = WAITING.with(|t| t.borrow_mut().remove(&id)) else {
+        return;
+    };
+    let waker = {
+        let mut s = slot.borrow_mut();
+        s.outcome = Some(outcome);
+        s.waker.take()
+    };
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// Ready with the outcome once reported; else keeps the waker.
+fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
+    let mut s = slot.borrow_mut();
+    match s.outcome.take() {
+        Some(o) => Poll::Ready(o),
+        None => {
+            s.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
 }
 
 fn timer_fired(id: u32) {
-    let state = TIMERS.with(|t| t.borrow_mut().remove(&id));
-    if let Some(state) = state {
-        let waker = {
-            let mut s = state.borrow_mut();
-            s.fired = true;
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
+    complete(id, Ok((String::new(), None)));
 }
 
 /// A `setTimeout` as a future; dropping it clears the timer. Every timer shares one JS
 /// callback (it receives the timer's id), so a sleep allocates no closure.
 struct Sleep {
-    state: Rc<RefCell<TimerState>>,
-    timer: Option<(u32, JsValue)>,
+    timer: Option<(u32, Slot, JsValue)>,
     ms: f64,
 }
 
@@ -139,44 +184,32 @@ impl Sleep {
     fn new(secs: Secs) -> Sleep {
         // setTimeout takes a 32-bit delay; longer waits would fire at once.
         let ms = (secs.as_f64() * 1000.0).min(2_147_483_647.0);
-        Sleep {
-            state: Rc::default(),
-            timer: None,
-            ms,
-        }
+        Sleep { timer: None, ms }
     }
 }
 
 impl Future for Sleep {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.state.borrow().fired {
-            return Poll::Ready(());
+        if let Some((_, slot, _)) = &self.timer {
+            return poll_slot(slot, cx).map(|_| ());
         }
-        self.state.borrow_mut().waker = Some(cx.waker().clone());
-        if self.timer.is_none() {
-            if !TIMER_HANDLER.with(|h| h.replace(true)) {
-                let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
-                set_timer_handler(&handler.into_js_value());
-            }
-            let id = NEXT_TIMER.with(|n| {
-                let id = n.get().wrapping_add(1);
-                n.set(id);
-                id
-            });
-            TIMERS.with(|t| t.borrow_mut().insert(id, self.state.clone()));
-            let handle = start_timer(self.ms, id);
-            self.timer = Some((id, handle));
+        if !TIMER_HANDLER.with(|h| h.replace(true)) {
+            let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
+            set_timer_handler(&handler.into_js_value());
         }
+        let (id, slot) = register();
+        slot.borrow_mut().waker = Some(cx.waker().clone());
+        let handle = start_timer(self.ms, id);
+        self.timer = Some((id, slot, handle));
         Poll::Pending
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some((id, handle)) = &self.timer {
-            if !self.state.borrow().fired {
-                TIMERS.with(|t| t.borrow_mut().remove(id));
+        if let Some((id, _, handle)) = &self.timer {
+            if forget(*id) {
                 clear_timeout(handle);
             }
         }
@@ -185,10 +218,6 @@ impl Drop for Sleep {
 
 // ------------------------------------------------------------------ call promises
 
-thread_local! {
-    static NEXT_CALL: Cell<u32> = const { Cell::new(0) };
-}
-
 /// `wasm_bindgen_futures::future_to_promise`, with the promise made and settled in
 /// js/support.js by the call's id: no closure per call for the Promise's executor, and no
 /// resolve / reject functions held by the engine while the call runs.
@@ -196,11 +225,7 @@ pub fn future_to_promise<F>(future: F) -> Promise
 where
     F: Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    let id = NEXT_CALL.with(|n| {
-        let id = n.get().wrapping_add(1);
-        n.set(id);
-        id
-    });
+    let id = next_id();
     let promise = open_call(id);
     wasm_bindgen_futures::spawn_local(async move {
         match future.await {
@@ -213,37 +238,14 @@ where
 
 // ------------------------------------------------------------------ buffered exchanges
 
-/// What js/support.js reports of a buffered exchange: the head and the body (None past the
-/// cap), or the failure's message.
-type Outcome = Result<(String, Option<Vec<u8>>), String>;
-
-#[derive(Default)]
-struct ExchangeState {
-    outcome: Option<Outcome>,
-    waker: Option<Waker>,
-}
-
-thread_local! {
-    static EXCHANGES: RefCell<HashMap<u32, Rc<RefCell<ExchangeState>>>> = RefCell::new(HashMap::new());
-    static NEXT_EXCHANGE: Cell<u32> = const { Cell::new(0) };
-    static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
-}
-
 fn exchange_done(id: u32, head: Option<String>, body: Option<Vec<u8>>, error: Option<String>) {
-    let Some(state) = EXCHANGES.with(|t| t.borrow_mut().remove(&id)) else {
-        return;
-    };
-    let waker = {
-        let mut s = state.borrow_mut();
-        s.outcome = Some(match (head, error) {
+    complete(
+        id,
+        match (head, error) {
             (Some(head), None) => Ok((head, body)),
             (_, e) => Err(e.unwrap_or_else(|| "fetch failed".into())),
-        });
-        s.waker.take()
-    };
-    if let Some(w) = waker {
-        w.wake();
-    }
+        },
+    );
 }
 
 /// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
@@ -251,7 +253,7 @@ fn exchange_done(id: u32, head: Option<String>, body: Option<Vec<u8>>, error: Op
 /// Dropping it before the end aborts the fetch.
 struct Exchange {
     id: u32,
-    state: Rc<RefCell<ExchangeState>>,
+    slot: Slot,
 }
 
 impl Exchange {
@@ -268,42 +270,28 @@ impl Exchange {
                 );
             set_exchange_handler(&handler.into_js_value());
         }
-        let id = NEXT_EXCHANGE.with(|n| {
-            let id = n.get().wrapping_add(1);
-            n.set(id);
-            id
-        });
         let headers = header_text(&req.headers);
+        // Registered first: a fetch function that fails at once reports before this returns.
+        let (id, slot) = register();
         if let Some(e) = send_buffered(fetch, id, &req.url, &req.method, &headers, body, cap as f64)
         {
+            forget(id);
             return Err(e);
         }
-        let state = Rc::<RefCell<ExchangeState>>::default();
-        EXCHANGES.with(|t| t.borrow_mut().insert(id, state.clone()));
-        Ok(Exchange { id, state })
+        Ok(Exchange { id, slot })
     }
 }
 
 impl Future for Exchange {
     type Output = Outcome;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
-        let mut s = self.state.borrow_mut();
-        match s.outcome.take() {
-            Some(o) => Poll::Ready(o),
-            None => {
-                s.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+        poll_slot(&self.slot, cx)
     }
 }
 
 impl Drop for Exchange {
     fn drop(&mut self) {
-        if EXCHANGES
-            .with(|t| t.borrow_mut().remove(&self.id))
-            .is_some()
-        {
+        if forget(self.id) {
             abort_exchange(self.id);
         }
     }
