@@ -182,13 +182,41 @@ pub struct FetchTransport {
     pub fetch: Option<Function>,
     /// `maxResponseBytes`: the buffered read stops past it (js/support.js counts).
     pub max_body: usize,
-    pub held: HeldBodies,
 }
 
-/// Bodies that stay in JS (S3 parts: signed with `UNSIGNED-PAYLOAD`, so the engine never reads
-/// them), by the URL of the request that sends them. A request with an empty body and a held
-/// URL sends the held body: a part is never copied into wasm memory, which never shrinks.
-pub type HeldBodies = Rc<RefCell<Vec<(String, JsValue)>>>;
+/// Bodies that stay in JS for one call: wasm memory never shrinks, so an object's bytes never
+/// enter it. `send`: a request body signed `UNSIGNED-PAYLOAD` (S3 parts and large objects),
+/// sent in place of the engine's empty one. `keep`: where a 2xx reply's body stays (getObject);
+/// the engine reads it as empty. Lent to the transport while the call's future is polled
+/// ([`WithBodies`]), so two calls to one URL never take each other's bytes.
+#[derive(Default)]
+pub struct CallBodies {
+    pub send: Option<JsValue>,
+    pub keep: Option<RefCell<Option<JsValue>>>,
+}
+
+thread_local! {
+    static POLLED: RefCell<Option<Rc<CallBodies>>> = const { RefCell::new(None) };
+}
+
+/// A call's future with the bodies it lends its transport.
+pub struct WithBodies<F> {
+    pub bodies: Option<Rc<CallBodies>>,
+    pub inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithBodies<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(bodies) = self.bodies.clone() else {
+            return self.inner.as_mut().poll(cx);
+        };
+        let outer = POLLED.with(|p| p.replace(Some(bodies)));
+        let r = self.inner.as_mut().poll(cx);
+        POLLED.with(|p| p.replace(outer));
+        r
+    }
+}
 
 fn js_message(e: &JsValue) -> String {
     let msg = Reflect::get(e, &"message".into())
@@ -271,14 +299,9 @@ impl Transport for FetchTransport {
             .map(JsValue::from)
             .unwrap_or(JsValue::UNDEFINED);
         let cap = self.max_body;
-        let held = match &req.body {
-            Some(b) if b.is_empty() => self
-                .held
-                .borrow()
-                .iter()
-                .rev()
-                .find(|(url, _)| *url == req.url)
-                .map(|(_, body)| body.clone()),
+        let bodies = POLLED.with(|p| p.borrow().clone());
+        let held = match (&req.body, &bodies) {
+            (Some(b), Some(c)) if b.is_empty() => c.send.clone(),
             _ => None,
         };
         Box::pin(async move {
@@ -318,11 +341,18 @@ impl Transport for FetchTransport {
                     // Over the cap: js/support.js stopped reading and cancelled the body.
                     return Err(TransportError::too_large(cap));
                 }
-                let bytes = body
-                    .dyn_into::<Uint8Array>()
-                    .map(|b| b.to_vec())
-                    .unwrap_or_default();
                 let (status, headers) = parse_head(&head);
+                let keep = bodies.as_ref().and_then(|c| c.keep.as_ref());
+                let bytes = match keep {
+                    Some(slot) if (200..300).contains(&status) => {
+                        slot.replace(Some(body));
+                        Vec::new()
+                    }
+                    _ => body
+                        .dyn_into::<Uint8Array>()
+                        .map(|b| b.to_vec())
+                        .unwrap_or_default(),
+                };
                 return Ok(HttpResponse {
                     status,
                     headers,

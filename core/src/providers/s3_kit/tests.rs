@@ -247,6 +247,7 @@ fn build(op: &str, args: Value, bytes: Option<&[u8]>) -> Result<Unary, ApiError>
         unix_now: 1_767_225_600.0,
         browser: false,
         bytes,
+        held: false,
     };
     S3_KIT.unary(op, &ctx, &args)
 }
@@ -460,6 +461,7 @@ fn ranged_get_and_its_signed_form() {
         unix_now: 1_767_225_600.0,
         browser: false,
         bytes: None,
+        held: false,
     };
     let signed = S3_KIT.local("signGetObject", &ctx, &args).unwrap();
     assert_eq!(signed[0], u.request.url.as_str());
