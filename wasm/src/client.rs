@@ -365,10 +365,11 @@ impl ClientCore {
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     fn binary_body(req: &JsValue) -> Option<Uint8Array> {
         let body = Reflect::get(req, &"body".into()).ok()?;
-        if body.is_instance_of::<Uint8Array>() || body.is_instance_of::<js_sys::ArrayBuffer>() {
+        // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
+        if body.is_instance_of::<js_sys::ArrayBuffer>() {
             return Some(Uint8Array::new(&body));
         }
-        None
+        body.dyn_into::<Uint8Array>().ok()
     }
 
     /// `op(request)` for any unary operation of docs/api.md.
