@@ -331,6 +331,19 @@ async function getObjectStream(client, request) {
 }
 
 /**
+ * A reply's bytes (the transport's own buffer, not a copy) as a plain Uint8Array over an
+ * ArrayBuffer of its own: the Node transport reads Buffers, and a small one may be a slice of
+ * a pool shared with other bytes (then it is copied; a large one never is).
+ */
+function ownBytes(b) {
+  if (!(b instanceof Uint8Array)) return b;
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) {
+    return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer);
+  }
+  return new Uint8Array(b);
+}
+
+/**
  * Adds `uploadObject` and `getObject({ stream: true })` to a client prototype; `wait()` resolves
  * once the engine is loaded (browser entry).
  */
@@ -350,6 +363,7 @@ export function installS3(proto, wait = null) {
       // Whole objects are checked against the checksum the server stored, when it has one.
       const whole = plain.range === undefined;
       return plainGet.call(this, whole ? { checksumMode: true, ...plain } : plain).then(async (r) => {
+        r.body = ownBytes(r.body);
         const expected = whole ? fullChecksum(r.checksumSha256) : null;
         if (expected) {
           const got = await sha256Base64(r.body);

@@ -421,6 +421,73 @@ describe('s3_kit at model size (emulator)', () => {
     await expectApiError(drain(bad.body), 'decode_error');
   });
 
+  it('object bytes stay out of wasm memory: large PUTs are held in JS, a GET body is the transport\'s', { timeout: 60_000 }, async () => {
+    const { default: init } = await import('../../node-host/pkg/resilient_wasm.js');
+    const memory = (await init()).memory;
+    // The client's own fetch, recording what each PUT sent.
+    const sent = [];
+    const recording = async (url, init) => {
+      if (init?.method === 'PUT') sent.push({ sha: sha(init.body), sha256: init.headers['x-amz-content-sha256'] });
+      return fetch(url, init);
+    };
+    const c = client({ fetch: recording });
+    const plain = client(); // the transport RESILIENT_TRANSPORT picks, for the GETs
+    const a = bytes(9 * MIB, 59);
+    const b = bytes(9 * MIB + 1, 61);
+    await c.putObject({ bucket: BUCKET, key: 'warm.bin', body: bytes(1000, 1) });
+    await plain.getObject({ bucket: BUCKET, key: 'warm.bin' });
+    const before = memory.buffer.byteLength;
+    // Two PUTs to one key at once: each sends its own bytes, unhashed.
+    await Promise.all([c.putObject({ bucket: BUCKET, key: 'held.bin', body: a }), c.putObject({ bucket: BUCKET, key: 'held2.bin', body: b.buffer })]);
+    await Promise.all([c.putObject({ bucket: BUCKET, key: 'same.bin', body: a }), c.putObject({ bucket: BUCKET, key: 'same.bin', body: b })]);
+    const big = sent.slice(-4);
+    assert.deepEqual(big.map((r) => r.sha).sort(), [sha(a), sha(b), sha(a), sha(b)].sort());
+    assert.ok(big.every((r) => r.sha256 === 'UNSIGNED-PAYLOAD'), 'held bodies are not hashed');
+    const got = await plain.getObject({ bucket: BUCKET, key: 'held.bin' });
+    assert.equal(got.body.constructor, Uint8Array);
+    assert.equal(got.body.buffer.byteLength, a.byteLength, 'a buffer of its own');
+    assert.equal(got.contentLength, a.byteLength);
+    assert.equal(sha(got.body), sha(a));
+    assert.equal(sha((await plain.getObject({ bucket: BUCKET, key: 'held2.bin' })).body), sha(b));
+    assert.equal(memory.buffer.byteLength, before, 'wasm memory did not grow for 36 MiB of objects');
+    // A small body is still signed with its hash.
+    await c.putObject({ bucket: BUCKET, key: 'small-signed.bin', body: bytes(1000, 3) });
+    assert.equal(sent.at(-1).sha256, sha(bytes(1000, 3)));
+  });
+
+  it('a getObject reply over maxResponseBytes is refused while reading, declared or chunked', { timeout: 60_000 }, async () => {
+    const http = await import('node:http');
+    const TOTAL = 256 * MIB;
+    let written = 0;
+    const server = http.createServer((req, res) => {
+      written = 0;
+      const declared = req.url.includes('declared');
+      res.writeHead(200, declared ? { 'content-length': String(TOTAL) } : {});
+      const chunk = Buffer.alloc(256 * 1024, 7);
+      const pump = () => {
+        while (written < TOTAL) {
+          written += chunk.length;
+          if (!res.write(chunk)) return res.once('drain', pump);
+        }
+        return res.end();
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = client({ baseUrl: `http://127.0.0.1:${server.address().port}`, maxResponseBytes: 4 * MIB, maxRetries: 0 });
+      for (const key of ['declared.bin', 'chunked.bin']) {
+        const e = await expectApiError(c.getObject({ bucket: BUCKET, key }), 'decode_error');
+        assert.match(e.message, /maxResponseBytes/);
+        assert.ok(written < TOTAL / 4, `${key}: the server got to write ${written} of ${TOTAL} bytes`);
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('bad arguments are refused with the field named', async () => {
     const c = client();
     await expectApiError(c.uploadObject({ bucket: BUCKET, key: 'x', body: bytes(10), partSize: MIB }), 'invalid_request');
