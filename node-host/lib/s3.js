@@ -248,6 +248,15 @@ async function uploadObject(client, request) {
   }
 }
 
+/** The engine's head of a streamed GET: "status\0maxRetries\0length\0type\0etag\0checksum". */
+function readHead(text) {
+  const [status, maxRetries, length, contentType, etag, checksumSha256] = text.split('\0');
+  return {
+    status: Number(status), maxRetries: Number(maxRetries), contentLength: length === '' ? null : Number(length),
+    contentType: contentType || null, etag: etag || null, checksumSha256: checksumSha256 || null,
+  };
+}
+
 /**
  * `getObject({ bucket, key, stream: true, signal? })` -> `{ body: ReadableStream, contentType,
  * contentLength, etag, checksumSha256 }`. Each GET is an engine call (client.getObjectStream:
@@ -269,7 +278,7 @@ async function getObjectStream(client, request) {
     const stream = client.getObjectStream({ bucket, key, ...resume, ...(signal ? { signal } : {}) });
     let head;
     try {
-      head = (await stream.next()).value;
+      head = readHead((await stream.next()).value);
     } catch (e) {
       if (received > 0 && e.status === 412) {
         throw apiError('stream_interrupted', 'the object changed during the download (its ETag no longer matches)', 412, resumes + 1);

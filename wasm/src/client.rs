@@ -374,7 +374,6 @@ impl ClientCore {
 
     /// `op(request)` for any unary operation of docs/api.md.
     pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
-        let what = format!("{op}(request)");
         let js_body = if req.is_object() {
             Self::binary_body(req)
         } else {
@@ -399,10 +398,21 @@ impl ClientCore {
         } else {
             req
         };
-        let (args, built, requests) = match split_call_args(req, &what) {
+        let (args, built, requests) = self.build_unary(op, req, bytes.as_deref(), held);
+        self.run_holding(args, built, requests, bodies)
+    }
+
+    /// The call options, the request and each endpoint's request of unary operation `op`.
+    fn build_unary(
+        &self,
+        op: &str,
+        req: &JsValue,
+        bytes: Option<&[u8]>,
+        held: bool,
+    ) -> (CallArgs, Built, Result<Vec<PerEndpoint>, ApiError>) {
+        match split_call_args(req, &format!("{op}(request)")) {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
-                let bytes = bytes.as_deref();
                 let ctx = Ctx {
                     held,
                     ..self.ctx(bytes)
@@ -415,27 +425,19 @@ impl ClientCore {
                 (args, built, requests)
             }
             Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
-        };
-        self.run_holding(args, built, requests, bodies)
+        }
     }
 
     /// `getObject({ stream: true })` through the engine (node-host/lib/s3.js): the GET takes a
     /// queue slot, passes the breaker and retries like any call; its body arrives as raw
-    /// chunks (`RawCodec`: the head as JSON first, then `Uint8Array`s).
+    /// chunks (`RawCodec`: the head first, then `Uint8Array`s).
     pub fn object_stream(&self, req: &JsValue) -> ChatStream {
-        let op = "getObject";
-        let (args, built, requests) = match split_call_args(req, "getObject(request)") {
-            Ok(mut args) => {
-                let rest = Value::Object(std::mem::take(&mut args.rest));
-                let built = self.provider.unary(op, &self.ctx(None), &rest);
-                let requests = self.per_endpoint(None, |c| {
-                    let u = self.provider.unary(op, c, &rest)?;
-                    Ok((streamed(u.request), u.resign.map(streamed_resigner)))
-                });
-                (args, built, requests)
-            }
-            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
-        };
+        let (args, built, requests) = self.build_unary("getObject", req, None, false);
+        let requests = requests.map(|list| {
+            list.into_iter()
+                .map(|(r, sign)| (streamed(r), sign.map(streamed_resigner)))
+                .collect()
+        });
         let retries = args.max_retries.unwrap_or(self.engine.config().max_retries);
         let parts = built.map(|u| {
             let codec = Box::new(resilient_core::stream::RawCodec::new(retries));

@@ -116,7 +116,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
         Some(Ok(json)) if inner.raw => {
             // An empty item is a chunk, or the end when it has no bytes.
             let item = match json.is_empty() {
-                false => Some(parse_json_text(&json)),
+                false => Some(JsValue::from_str(&json)),
                 true => stream
                     .take_bytes()
                     .map(|b| Uint8Array::from(b.as_slice()).into()),

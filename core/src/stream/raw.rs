@@ -1,13 +1,12 @@
 //! Raw bytes as a stream (`getObject({ stream: true })`), read through the engine like any
-//! stream: the first item is the response head as JSON, each later item stands for one chunk,
-//! whose bytes the host takes with `take_bytes` (they never become text). The last item is an
-//! empty one with no bytes.
+//! stream: the first item is the response head, each later item stands for one chunk, whose
+//! bytes the host takes with `take_bytes` (they never become text). The last item is an empty
+//! one with no bytes.
 
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, Headers};
 use crate::stats::Usage;
-use serde_json::json;
 use std::collections::VecDeque;
 
 #[derive(Default)]
@@ -42,17 +41,17 @@ impl StreamCodec for RawCodec {
         if header(headers, "content-encoding").is_none() {
             self.declared = length;
         }
-        self.head = Some(
-            json!({
-                "status": status,
-                "contentType": header(headers, "content-type"),
-                "contentLength": length,
-                "etag": header(headers, "etag"),
-                "checksumSha256": header(headers, "x-amz-checksum-sha256"),
-                "maxRetries": self.retries,
-            })
-            .to_string(),
-        );
+        // "status\0maxRetries\0content-length\0content-type\0etag\0checksum" (header values
+        // hold no NUL); node-host/lib/s3.js reads it. Text, not JSON: no JSON code for it here.
+        let h = |name| header(headers, name).unwrap_or_default();
+        self.head = Some(format!(
+            "{status}\0{}\0{}\0{}\0{}\0{}",
+            self.retries,
+            length.map(|n| n.to_string()).unwrap_or_default(),
+            h("content-type"),
+            h("etag"),
+            h("x-amz-checksum-sha256"),
+        ));
         Ok(())
     }
     fn feed(&mut self, bytes: &[u8]) -> Fed {
@@ -105,11 +104,7 @@ mod tests {
         .unwrap();
         let fed = c.feed(b"abc");
         assert_eq!(fed.items.len(), 2);
-        let head: serde_json::Value = serde_json::from_str(&fed.items[0]).unwrap();
-        assert_eq!(head["status"], 200);
-        assert_eq!(head["contentLength"], 5);
-        assert_eq!(head["etag"], "\"e\"");
-        assert_eq!(head["maxRetries"], 3);
+        assert_eq!(fed.items[0], "200\u{0}3\u{0}5\u{0}\u{0}\"e\"\u{0}");
         assert_eq!(fed.items[1], "");
         assert_eq!(c.take_bytes().unwrap(), b"abc");
         assert_eq!(c.feed(b"de").items, vec![String::new()]);
@@ -129,7 +124,7 @@ mod tests {
             .unwrap();
         let fed = c.finish();
         assert_eq!(fed.items.len(), 1);
-        assert!(fed.items[0].starts_with('{'));
+        assert!(fed.items[0].starts_with("200\u{0}"));
         assert!(fed.error.is_none());
 
         c.reset();
