@@ -60,7 +60,7 @@ impl SharedStream {
 
     /// The bytes of the item just returned by [`Self::next`] (raw-bytes streams only).
     pub fn take_bytes(&self) -> Option<Vec<u8>> {
-        self.stream.borrow_mut().as_mut()?.codec.take_bytes()
+        self.stream.borrow_mut().as_mut()?.take_bytes()
     }
 
     /// The watch a host runs beside the stream (it holds the stream weakly, so a consumer
