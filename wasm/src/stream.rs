@@ -34,7 +34,7 @@ struct Inner {
     /// `return()` ran (a `break` out of `for await`): the stream ends quietly. An abort
     /// through the caller's signal instead rejects the next read with `cancelled`.
     returned: Cell<bool>,
-    /// Raw bytes (`RawCodec`): items are the head object, then `Uint8Array` chunks.
+    /// Raw bytes (`RawCodec`): items are the head (text), then `Uint8Array` chunks.
     raw: bool,
 }
 
