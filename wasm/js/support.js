@@ -99,6 +99,7 @@ export async function readAll(res, cap) {
   // A declared length counts the encoded bytes: with a content coding the decoded ones are
   // counted as they come (a small gzip body can inflate past the cap).
   const coded = res.headers.has('content-encoding');
+  if (declared >= LARGE && !coded && res.body) return readInto(res.body.getReader(), declared, cap);
   if ((declared > 0 && !coded) || !res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks = [];
@@ -121,6 +122,32 @@ export async function readAll(res, cap) {
     at += c.byteLength;
   }
   return all;
+}
+
+// A declared body this large is read into one buffer of its size as it arrives: arrayBuffer()
+// would hold every chunk and then their concatenation, twice the body at its peak.
+const LARGE = 1 << 20;
+
+/** The body into one `size`-byte buffer (grown should a decoded body be longer), or null past `cap`. */
+async function readInto(reader, size, cap) {
+  let all = new Uint8Array(size);
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return at === all.length ? all : all.subarray(0, at);
+    const end = at + value.byteLength;
+    if (end > all.length) {
+      if (end > cap) {
+        reader.cancel().catch(() => {});
+        return null;
+      }
+      const grown = new Uint8Array(Math.min(cap, Math.max(2 * all.length, end)));
+      grown.set(all.subarray(0, at));
+      all = grown;
+    }
+    all.set(value, at);
+    at = end;
+  }
 }
 
 // ---- timers: one shared callback for every timer, so a sleep allocates no closure.

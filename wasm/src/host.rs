@@ -101,9 +101,9 @@ impl Entropy for JsEntropy {
 
 // ------------------------------------------------------------------ waiting on JS
 
-/// What js/support.js reports of a buffered exchange: the head and the body (None past the
-/// cap), or the failure's message. A timer's end is reported as an empty head.
-type Outcome = Result<(String, Option<Vec<u8>>), String>;
+/// What js/support.js reports of a buffered exchange: the head and the body (a Uint8Array, null
+/// past the cap; kept in JS until the engine asks for its bytes), or the failure's message. A timer's end is reported as an empty head.
+type Outcome = Result<(String, JsValue), String>;
 
 /// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
 /// through one shared handler, so waiting allocates no JS closure or promise.
@@ -170,7 +170,7 @@ fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
 }
 
 fn timer_fired(id: u32) {
-    complete(id, Ok((String::new(), None)));
+    complete(id, Ok((String::new(), JsValue::UNDEFINED)));
 }
 
 /// A `setTimeout` as a future; dropping it clears the timer. Every timer shares one JS
@@ -238,7 +238,7 @@ where
 
 // ------------------------------------------------------------------ buffered exchanges
 
-fn exchange_done(id: u32, head: Option<String>, body: Option<Vec<u8>>, error: Option<String>) {
+fn exchange_done(id: u32, head: Option<String>, body: JsValue, error: Option<String>) {
     complete(
         id,
         match (head, error) {
@@ -265,9 +265,7 @@ impl Exchange {
     ) -> Result<Exchange, String> {
         if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
             let handler =
-                Closure::<dyn Fn(u32, Option<String>, Option<Vec<u8>>, Option<String>)>::new(
-                    exchange_done,
-                );
+                Closure::<dyn Fn(u32, Option<String>, JsValue, Option<String>)>::new(exchange_done);
             set_exchange_handler(&handler.into_js_value());
         }
         let headers = header_text(&req.headers);
@@ -304,13 +302,41 @@ pub struct FetchTransport {
     pub fetch: Option<Function>,
     /// `maxResponseBytes`: the buffered read stops past it (js/support.js counts).
     pub max_body: usize,
-    pub held: HeldBodies,
 }
 
-/// Bodies that stay in JS (S3 parts: signed with `UNSIGNED-PAYLOAD`, so the engine never reads
-/// them), by the URL of the request that sends them. A request with an empty body and a held
-/// URL sends the held body: a part is never copied into wasm memory, which never shrinks.
-pub type HeldBodies = Rc<RefCell<Vec<(String, JsValue)>>>;
+/// Bodies that stay in JS for one call: wasm memory never shrinks, so an object's bytes never
+/// enter it. `send`: a request body signed `UNSIGNED-PAYLOAD` (S3 parts and large objects),
+/// sent in place of the engine's empty one. `keep`: where a 2xx reply's body stays (getObject);
+/// the engine reads it as empty. Lent to the transport while the call's future is polled
+/// ([`WithBodies`]), so two calls to one URL never take each other's bytes.
+#[derive(Default)]
+pub struct CallBodies {
+    pub send: Option<JsValue>,
+    pub keep: Option<RefCell<Option<JsValue>>>,
+}
+
+thread_local! {
+    static POLLED: RefCell<Option<Rc<CallBodies>>> = const { RefCell::new(None) };
+}
+
+/// A call's future with the bodies it lends its transport.
+pub struct WithBodies<F> {
+    pub bodies: Option<Rc<CallBodies>>,
+    pub inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithBodies<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(bodies) = self.bodies.clone() else {
+            return self.inner.as_mut().poll(cx);
+        };
+        let outer = POLLED.with(|p| p.replace(Some(bodies)));
+        let r = self.inner.as_mut().poll(cx);
+        POLLED.with(|p| p.replace(outer));
+        r
+    }
+}
 
 fn js_message(e: &JsValue) -> String {
     let msg = Reflect::get(e, &"message".into())
@@ -393,14 +419,9 @@ impl Transport for FetchTransport {
             .map(JsValue::from)
             .unwrap_or(JsValue::UNDEFINED);
         let cap = self.max_body;
-        let held = match &req.body {
-            Some(b) if b.is_empty() => self
-                .held
-                .borrow()
-                .iter()
-                .rev()
-                .find(|(url, _)| *url == req.url)
-                .map(|(_, body)| body.clone()),
+        let bodies = POLLED.with(|p| p.borrow().clone());
+        let held = match (&req.body, &bodies) {
+            (Some(b), Some(c)) if b.is_empty() => c.send.clone(),
             _ => None,
         };
         Box::pin(async move {
@@ -412,15 +433,26 @@ impl Transport for FetchTransport {
             if !req.stream {
                 // One call starts head and body, one callback brings both: the cheap path for
                 // ordinary calls.
-                let (head, bytes) = Exchange::start(&fetch, &req, body, cap)
+                let (head, body) = Exchange::start(&fetch, &req, body, cap)
                     .map_err(connection)?
                     .await
                     .map_err(connection)?;
-                let Some(bytes) = bytes else {
+                if body.is_null() || body.is_undefined() {
                     // Over the cap: js/support.js stopped reading and cancelled the body.
                     return Err(TransportError::too_large(cap));
-                };
+                }
                 let (status, headers) = parse_head(&head);
+                let keep = bodies.as_ref().and_then(|c| c.keep.as_ref());
+                let bytes = match keep {
+                    Some(slot) if (200..300).contains(&status) => {
+                        slot.replace(Some(body));
+                        Vec::new()
+                    }
+                    _ => body
+                        .dyn_into::<Uint8Array>()
+                        .map(|b| b.to_vec())
+                        .unwrap_or_default(),
+                };
                 return Ok(HttpResponse {
                     status,
                     headers,

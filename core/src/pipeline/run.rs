@@ -247,7 +247,7 @@ impl Engine {
         self.observe_limits(endpoint, mark, &resp.headers);
         let ok = (200..300).contains(&resp.status);
         if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
-            return read_first_items(resp.body, resp.headers, codec).await;
+            return read_first_items(resp.status, resp.body, resp.headers, codec).await;
         }
         // The cap holds while reading: a declared length over it is refused unread, and a
         // body without one is counted as it arrives.
@@ -294,11 +294,13 @@ impl Engine {
 /// other attempt's. Items decoded in the same read as an error reach the caller first; the
 /// error follows them (and, data having reached the caller, is not retried).
 async fn read_first_items(
+    status: u16,
     mut body: Box<dyn Body>,
     headers: Headers,
     codec: &RefCell<Box<dyn StreamCodec>>,
 ) -> Result<Got, ApiError> {
     codec.borrow_mut().reset();
+    codec.borrow_mut().head(status, &headers)?;
     loop {
         let chunk = body
             .next_chunk()
