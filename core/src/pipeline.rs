@@ -7,15 +7,17 @@ mod endpoints;
 mod idle;
 mod observe;
 mod pace;
+mod records;
 mod run;
 mod shared;
 mod streaming;
 
 pub use cancel::CancelToken;
 pub use idle::SharedStream;
+pub use records::{Admission, Queued};
 pub use streaming::ActiveStream;
 
-use admission::{Permit, Progress, TicketGuard};
+use admission::{Permit, Progress, TicketGuard, Waiter};
 use run::{Admitted, Got, Mode, Spec};
 
 use crate::breaker::{CircuitState, Outcome, Ticket};
@@ -37,7 +39,6 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::task::Waker;
 
 /// The host's three capabilities.
 #[derive(Clone)]
@@ -91,7 +92,9 @@ pub struct Route {
 pub type Listener = Rc<dyn Fn(&'static str, Value)>;
 
 struct State {
-    queue: Queue<Waker>,
+    queue: Queue<Waiter>,
+    /// Calls waiting as records whose permit has arrived, until the host starts them.
+    admitted: Vec<Rc<records::Waiting>>,
     endpoints: Endpoints,
     stats: Stats,
     shared: Shared,
@@ -105,6 +108,8 @@ struct Inner {
     secrets: Vec<Secret>,
     state: RefCell<State>,
     listener: RefCell<Option<Listener>>,
+    /// Told (synchronously, from a permit's release) that a waiting record was admitted.
+    on_admitted: RefCell<Option<Rc<dyn Fn()>>>,
     next_id: Cell<u64>,
     id_salt: String,
     created: Instant,
@@ -154,12 +159,14 @@ impl Engine {
                 secrets,
                 state: RefCell::new(State {
                     queue,
+                    admitted: Vec::new(),
                     endpoints,
                     stats: Stats::new(),
                     shared,
                     pacing: pace::Pacing::default(),
                 }),
                 listener: RefCell::new(None),
+                on_admitted: RefCell::new(None),
                 next_id: Cell::new(0),
                 id_salt,
                 created,
@@ -358,16 +365,30 @@ impl Engine {
     /// A new call: its id (a random salt plus a counter, so ids never collide across clients)
     /// and its start time.
     fn begin(&self, model: Option<&str>, priority: Priority) -> (String, Instant) {
+        let (n, start) = self.begin_numbered(model, priority);
+        (self.call_id(n), start)
+    }
+
+    /// [`Self::begin`] with the call's number instead of its id (a waiting record keeps the
+    /// number; the id is written out only when something reads it).
+    fn begin_numbered(&self, model: Option<&str>, priority: Priority) -> (u64, Instant) {
         let inner = &self.inner;
         let n = inner.next_id.get() + 1;
         inner.next_id.set(n);
-        let id = format!("{}-{}-{n}", inner.provider, inner.id_salt);
-        self.emit(
-            "request",
-            || json!({"model": model, "priority": priority as u8}),
-            &id,
-        );
-        (id, inner.host.clock.now())
+        if inner.listener.borrow().is_some() {
+            self.emit_now(
+                "request",
+                json!({"model": model, "priority": priority as u8}),
+                &self.call_id(n),
+            );
+        }
+        (n, inner.host.clock.now())
+    }
+
+    /// The id of call number `n`: a random salt plus a counter, so ids never collide across
+    /// clients.
+    fn call_id(&self, n: u64) -> String {
+        format!("{}-{}-{n}", self.inner.provider, self.inner.id_salt)
     }
 
     /// Races `fut` against the call's cancel token and deadline.

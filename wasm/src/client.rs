@@ -18,7 +18,7 @@ use resilient_core::secret::Secret;
 use resilient_core::store::{Entry, Piece};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::Value;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -34,13 +34,19 @@ struct Listeners {
 }
 
 pub struct ClientCore {
-    engine: Engine,
-    provider: &'static dyn Provider,
+    pub(crate) engine: Engine,
+    pub(crate) provider: &'static dyn Provider,
     listeners: Rc<RefCell<Listeners>>,
     browser: bool,
     /// With `endpoints`, the config each endpoint's requests are built with (its key, its URL).
-    endpoint_configs: Vec<Config>,
+    pub(crate) endpoint_configs: Vec<Config>,
     held: HeldBodies,
+    /// Calls waiting as records (queued.rs): their book in js/support.js, how many wait, and
+    /// the client's own reference, held while any does.
+    pub(crate) book: RefCell<JsValue>,
+    pub(crate) waiting_records: Cell<u64>,
+    pub(crate) this: RefCell<std::rc::Weak<ClientCore>>,
+    pub(crate) keep: RefCell<Option<Rc<ClientCore>>>,
 }
 
 /// Operations whose binary body the engine never reads (host.rs `HeldBodies`).
@@ -189,10 +195,14 @@ impl ClientCore {
             browser: node_process().is_none(),
             endpoint_configs,
             held,
+            book: RefCell::new(JsValue::UNDEFINED),
+            waiting_records: Cell::new(0),
+            this: RefCell::default(),
+            keep: RefCell::default(),
         })
     }
 
-    fn ctx<'a>(&'a self, bytes: Option<&'a [u8]>) -> Ctx<'a> {
+    pub(crate) fn ctx<'a>(&'a self, bytes: Option<&'a [u8]>) -> Ctx<'a> {
         self.ctx_with(self.engine.config(), bytes)
     }
 
@@ -247,7 +257,7 @@ impl ClientCore {
         })));
     }
 
-    fn missing_key(&self) -> Option<ApiError> {
+    pub(crate) fn missing_key(&self) -> Option<ApiError> {
         let info = self.provider.info();
         let keyless = if self.endpoint_configs.is_empty() {
             self.engine.config().api_key.is_none()
@@ -267,7 +277,7 @@ impl ClientCore {
     }
 
     /// Everything a call needs before it enters the engine. A failure here still counts.
-    fn prepare(
+    pub(crate) fn prepare(
         &self,
         args: CallArgs,
         built: Result<Parts, ApiError>,
@@ -358,24 +368,23 @@ impl ClientCore {
                 watch: _watch,
             } = prepared.map_err(|e| api_error(&e))?;
             match engine.execute(call).await {
-                Ok(done) => {
-                    let value = parse_json_text(&done.json);
-                    if let Some(bytes) = done.bytes {
-                        let _ = Reflect::set(
-                            &value,
-                            &"body".into(),
-                            &Uint8Array::from(bytes.as_slice()),
-                        );
-                    }
-                    Ok(value)
-                }
+                Ok(done) => Ok(Self::reply(done)),
                 Err(e) => Err(api_error(&e)),
             }
         })
     }
 
+    /// A unary call's result as the caller sees it.
+    pub(crate) fn reply(done: resilient_core::codec::Parsed) -> JsValue {
+        let value = parse_json_text(&done.json);
+        if let Some(bytes) = done.bytes {
+            let _ = Reflect::set(&value, &"body".into(), &Uint8Array::from(bytes.as_slice()));
+        }
+        value
+    }
+
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
-    fn binary_body(req: &JsValue) -> Option<Uint8Array> {
+    pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
         let body = Reflect::get(req, &"body".into()).ok()?;
         if body.is_instance_of::<Uint8Array>() || body.is_instance_of::<js_sys::ArrayBuffer>() {
             return Some(Uint8Array::new(&body));
@@ -385,6 +394,15 @@ impl ClientCore {
 
     /// `op(request)` for any unary operation of docs/api.md.
     pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
+        if HELD_BODY_OPS.contains(&op) {
+            return self.unary_future(op, req);
+        }
+        self.queue_unary(op, req)
+            .unwrap_or_else(|| self.unary_future(op, req))
+    }
+
+    /// [`Self::unary`] as one suspended future from the start (queued.rs covers the rest).
+    fn unary_future(&self, op: &str, req: &JsValue) -> Promise {
         let what = format!("{op}(request)");
         let js_body = if req.is_object() {
             Self::binary_body(req)

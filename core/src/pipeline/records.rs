@@ -1,0 +1,178 @@
+//! Calls that wait as data. A waiting call is a small record in the queue (its number, start
+//! time and model); its arguments and the handle that settles it stay with the host. No future
+//! and no built request exist until its permit arrives: then the host rebuilds the request and
+//! runs it with [`Engine::execute_granted`]. Aborting waiting calls is [`Engine::cancel_queued`]
+//! per call, with no future to wake or drop.
+
+use super::admission::{Permit, Waiter};
+use super::Engine;
+use crate::codec::Parsed;
+use crate::error::{ApiError, ErrorType};
+use crate::queue::{Admit, Priority};
+use crate::time::Instant;
+use serde_json::json;
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// What the engine keeps for a call waiting as a record.
+pub(crate) struct Waiting {
+    /// Its queue id (set once the queue has given one).
+    qid: Cell<u64>,
+    /// The call's number (its id is written from it when read).
+    n: u64,
+    start: Instant,
+    model: Option<Box<str>>,
+}
+
+/// A call that holds its first permit, ready to run ([`Engine::execute_granted`]). Dropping it
+/// gives the permit back.
+pub struct Admission {
+    permit: Permit,
+    n: u64,
+    start: Instant,
+}
+
+/// Where [`Engine::queue_call`] put a call.
+pub enum Queued {
+    /// A permit was free: run it now.
+    Now(Admission),
+    /// It waits under this key; [`Engine::take_admitted`] hands it back when admitted.
+    Waiting(u64),
+}
+
+impl Engine {
+    /// Would a call made now have to wait (or be refused for a full queue)?
+    pub fn would_wait(&self) -> bool {
+        self.inner.state.borrow().queue.would_wait()
+    }
+
+    /// `hook` is called, synchronously from the permit's release, when a waiting record is
+    /// admitted; the host then calls [`Self::take_admitted`] (later, from its own task).
+    pub fn set_admitted_hook(&self, hook: Option<Rc<dyn Fn()>>) {
+        *self.inner.on_admitted.borrow_mut() = hook;
+    }
+
+    /// Admits a call that waits as a record (unpinned, without a deadline): the `request`
+    /// event, the breaker gate and the queue, as [`Self::execute`] does before sending. A
+    /// refusal (`circuit_open`, `queue_full`) is counted and returned.
+    pub fn queue_call(&self, model: Option<&str>, priority: Priority) -> Result<Queued, ApiError> {
+        let (n, start) = self.begin_numbered(model, priority);
+        let refused =
+            |e: ApiError| self.finish_failure(e, model, super::Secs::ZERO, &self.call_id(n), None);
+        self.breaker_gate(None, start).map_err(refused)?;
+        let waiting = Rc::new(Waiting {
+            qid: Cell::new(0),
+            n,
+            start,
+            model: model.map(Box::from),
+        });
+        let admit = self
+            .inner
+            .state
+            .borrow_mut()
+            .queue
+            .admit(priority, Waiter::Record(waiting.clone()));
+        match admit {
+            Admit::Now => {
+                self.record_wait(start);
+                Ok(Queued::Now(Admission {
+                    permit: Permit::held(self),
+                    n,
+                    start,
+                }))
+            }
+            Admit::Full => Err(refused(self.queue_full())),
+            Admit::Wait(qid) => {
+                waiting.qid.set(qid);
+                let length = self.queue_length();
+                self.emit(
+                    "queue",
+                    || json!({"action": "enqueued", "length": length}),
+                    &self.call_id(n),
+                );
+                Ok(Queued::Waiting(qid))
+            }
+        }
+    }
+
+    /// The records admitted since the last call, each holding its permit, by key.
+    pub fn take_admitted(&self) -> Vec<(u64, Admission)> {
+        let ready = std::mem::take(&mut self.inner.state.borrow_mut().admitted);
+        let mut out = Vec::with_capacity(ready.len());
+        for w in ready {
+            let qid = w.qid.get();
+            let granted = {
+                let mut st = self.inner.state.borrow_mut();
+                st.queue.take_grant(qid, Waiter::Record(w.clone())) == Some(true)
+            };
+            if !granted {
+                continue; // cancelled after its permit arrived: the permit has passed on
+            }
+            let length = self.queue_length();
+            self.emit(
+                "queue",
+                || json!({"action": "dequeued", "length": length}),
+                &self.call_id(w.n),
+            );
+            self.record_wait(w.start);
+            out.push((
+                qid,
+                Admission {
+                    permit: Permit::held(self),
+                    n: w.n,
+                    start: w.start,
+                },
+            ));
+        }
+        out
+    }
+
+    /// The caller aborted the waiting record `key`: it leaves the queue unsent and its
+    /// `cancelled` error is returned (counted, with its `failure` event). `None` when it no
+    /// longer waits.
+    pub fn cancel_queued(&self, key: u64) -> Option<ApiError> {
+        let (w, next) = {
+            let mut st = self.inner.state.borrow_mut();
+            let w = match st.queue.payload(key) {
+                Some(Waiter::Record(w)) => w.clone(),
+                _ => return None,
+            };
+            (w, st.queue.cancel(key))
+        };
+        self.pass_on(next);
+        let e = ApiError::new(ErrorType::Cancelled, "the caller aborted the request");
+        let latency = self.inner.host.clock.now() - w.start;
+        Some(self.finish_failure(e, w.model.as_deref(), latency, &self.call_id(w.n), None))
+    }
+
+    /// Runs an admitted call to the end (the rest of [`Self::execute`]); `call` is the
+    /// request rebuilt from the record.
+    pub async fn execute_granted(
+        &self,
+        call: super::Call,
+        admission: Admission,
+    ) -> Result<Parsed, ApiError> {
+        let Admission { permit, n, start } = admission;
+        self.boxed_admitted(call, self.call_id(n), start, Ok(permit))
+            .await
+    }
+
+    fn record_wait(&self, start: Instant) {
+        let waited = self.inner.host.clock.now() - start;
+        self.inner
+            .state
+            .borrow_mut()
+            .stats
+            .record_queue_wait(waited);
+    }
+
+    pub(super) fn queue_full(&self) -> ApiError {
+        ApiError::new(
+            ErrorType::QueueFull,
+            format!(
+                "the request queue is full ({} waiting)",
+                self.inner.config.queue_size
+            ),
+        )
+    }
+}
