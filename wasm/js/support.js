@@ -160,7 +160,9 @@ export function newBook(run) {
   return { calls: new Map(), run, startScheduled: false };
 }
 
-const waitingBySignal = new WeakMap(); // signal -> record, or an array of records sharing it
+// signal -> record, or an array of records sharing it. A Map, not a WeakMap: every entry leaves
+// when its call starts or settles, and a WeakMap's ephemerons cost every GC while 100 000 wait.
+const waitingBySignal = new Map();
 let abortedCalls = [];
 
 /** Keeps a waiting call; returns its promise (settled by settleCall or rejectCall). */
