@@ -110,6 +110,8 @@ struct Inner {
     listener: RefCell<Option<Listener>>,
     /// Told (synchronously, from a permit's release) that a waiting record was admitted.
     on_admitted: RefCell<Option<Rc<dyn Fn()>>>,
+    /// The model name waiting records share (records.rs).
+    last_model: RefCell<Option<Rc<str>>>,
     next_id: Cell<u64>,
     id_salt: String,
     created: Instant,
@@ -167,6 +169,7 @@ impl Engine {
                 }),
                 listener: RefCell::new(None),
                 on_admitted: RefCell::new(None),
+                last_model: RefCell::new(None),
                 next_id: Cell::new(0),
                 id_salt,
                 created,

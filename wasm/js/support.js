@@ -247,14 +247,17 @@ function forgetSignal(rec) {
   }
 }
 
-/** Rejects waiting calls: `errors[i]` for `keys[i]` (undefined: it no longer waits). */
-export function rejectCalls(book, keys, errors) {
+/**
+ * Rejects waiting calls: `ids[i]` is the request id of `keys[i]` (undefined: it no longer
+ * waits); every other field of their errors is the `template`'s.
+ */
+export function rejectCalls(book, keys, ids, template) {
   for (let i = 0; i < keys.length; i++) {
-    const err = errors[i];
+    const id = ids[i];
     const rec = book.calls.get(keys[i]);
-    if (err === undefined || !rec) continue;
+    if (id === undefined || !rec) continue;
     book.calls.delete(keys[i]);
     forgetSignal(rec);
-    rec.resolve(Promise.reject(err));
+    rec.resolve(Promise.reject(makeApiError({ ...template, request_id: id })));
   }
 }

@@ -7,7 +7,7 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, call_text, split_text, CallArgs};
+use crate::convert::{api_error, call_text, split_text, to_js, CallArgs};
 use js_sys::{Array, Function, Promise};
 use resilient_core::pipeline::{Admission, Queued, Read};
 use resilient_core::providers::Unary;
@@ -22,17 +22,46 @@ extern "C" {
     #[wasm_bindgen(js_name = newBook)]
     pub fn new_book(run: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = holdCall)]
-    fn hold_call(book: &JsValue, key: f64, op: &str, text: &JsValue, signal: &JsValue) -> Promise;
+    fn hold_call(book: &JsValue, key: f64, op: u32, text: &JsValue, signal: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = scheduleStart)]
     fn schedule_start(book: &JsValue);
     #[wasm_bindgen(js_name = takeCall)]
     fn take_call(book: &JsValue, key: f64) -> JsValue;
     #[wasm_bindgen(js_name = rejectCalls)]
-    fn reject_calls(book: &JsValue, keys: &Array, errors: &Array);
+    fn reject_calls(book: &JsValue, keys: &Array, ids: &Array, template: &JsValue);
 }
 
 /// The book's hook, kind 0: start the admitted records; kind 1: cancel the records `keys`.
 const START: u32 = 0;
+
+/// The operations a record may hold, by index (a number crosses to JS for free, a name not).
+const OPS: [&str; 21] = [
+    "chat",
+    "embed",
+    "listModels",
+    "generate",
+    "rerank",
+    "chatqna",
+    "infer",
+    "batchInfer",
+    "status",
+    "predict",
+    "modelStatus",
+    "health",
+    "putObject",
+    "getObject",
+    "headObject",
+    "deleteObject",
+    "listObjects",
+    "createMultipartUpload",
+    "completeMultipartUpload",
+    "abortMultipartUpload",
+    "listMultipartUploads",
+];
+
+thread_local! {
+    static ABORTED: JsValue = JsValue::from_str("aborted");
+}
 
 impl ClientCore {
     /// Links a new client's engine and its book of records. Weak: neither owns the client.
@@ -59,6 +88,7 @@ impl ClientCore {
     /// `None` for the calls records do not cover and for any argument error (the future path
     /// reports it, as before).
     pub(crate) fn queue_unary(&self, op: &str, req: &JsValue) -> Option<Promise> {
+        let op_index = OPS.iter().position(|o| *o == op)? as u32;
         if !self.endpoint_configs.is_empty() || !req.is_object() || Self::binary_body(req).is_some()
         {
             return None;
@@ -66,7 +96,7 @@ impl ClientCore {
         let (signal, text) = call_text(req, op).ok()??;
         let mut args = split_text(&String::from(&text), signal, op).ok()?;
         let aborted = args.signal.as_ref().is_some_and(|s| {
-            js_sys::Reflect::get(s, &"aborted".into()).is_ok_and(|a| a.is_truthy())
+            ABORTED.with(|k| js_sys::Reflect::get(s, k).is_ok_and(|a| a.is_truthy()))
         });
         if args.deadline.is_some() || args.endpoint_id.is_some() || aborted {
             return None;
@@ -85,7 +115,7 @@ impl ClientCore {
                     drop(built);
                     self.count_waiting(1);
                     let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
-                    hold_call(&self.book.borrow(), key as f64, op, &text, &signal)
+                    hold_call(&self.book.borrow(), key as f64, op_index, &text, &signal)
                 }
             },
         )
@@ -122,13 +152,18 @@ impl ClientCore {
             }
             self.count_waiting(-1);
             let rec: Array = taken.unchecked_into();
-            let op = rec.get(0).as_string().unwrap_or_default();
+            let op = rec
+                .get(0)
+                .as_f64()
+                .and_then(|i| OPS.get(i as usize))
+                .copied()
+                .unwrap_or_default();
             let text = rec.get(1).as_string().unwrap_or_default();
             let signal = Some(rec.get(2)).filter(|s| !s.is_undefined());
             let resolve: Function = rec.get(3).unchecked_into();
-            let rebuilt = split_text(&text, signal, &op).and_then(|mut args| {
+            let rebuilt = split_text(&text, signal, op).and_then(|mut args| {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
-                let built = self.provider.unary(&op, &self.ctx(None), &rest)?;
+                let built = self.provider.unary(op, &self.ctx(None), &rest)?;
                 Ok((args, built))
             });
             let promise = match rebuilt {
@@ -139,9 +174,11 @@ impl ClientCore {
         }
     }
 
-    /// The records `keys` were aborted: those still waiting leave the queue, in one pass.
+    /// The records `keys` were aborted: those still waiting leave the queue, in one pass. Their
+    /// errors differ only in their request ids, so the error's fields cross once, as a template.
     fn cancel_waiting(&self, keys: Array) {
-        let errors = Array::new_with_length(keys.length());
+        let ids = Array::new_with_length(keys.length());
+        let mut template = JsValue::UNDEFINED;
         let mut cancelled = 0;
         for (i, key) in keys.iter().enumerate() {
             let key = key.as_f64().unwrap_or(-1.0);
@@ -149,11 +186,14 @@ impl ClientCore {
                 continue;
             }
             if let Some(e) = self.engine.cancel_queued(key as u64) {
-                errors.set(i as u32, api_error(&e));
+                if template.is_undefined() {
+                    template = to_js(&e.info());
+                }
+                ids.set(i as u32, e.request_id.as_deref().unwrap_or_default().into());
                 cancelled += 1;
             }
         }
-        reject_calls(&self.book.borrow(), &keys, &errors);
+        reject_calls(&self.book.borrow(), &keys, &ids, &template);
         self.count_waiting(-cancelled);
     }
 

@@ -21,7 +21,8 @@ pub(crate) struct Waiting {
     /// The call's number (its id is written from it when read).
     n: u64,
     start: Instant,
-    model: Option<Box<str>>,
+    /// Shared with the records before it when it is the same model (the usual case).
+    model: Option<Rc<str>>,
 }
 
 /// A call that holds its first permit, ready to run ([`Engine::execute_granted`]). Dropping it
@@ -64,7 +65,7 @@ impl Engine {
             qid: Cell::new(0),
             n,
             start,
-            model: model.map(Box::from),
+            model: model.map(|m| self.shared_model(m)),
         });
         let admit = self
             .inner
@@ -155,6 +156,19 @@ impl Engine {
         let Admission { permit, n, start } = admission;
         self.boxed_admitted(call, self.call_id(n), start, Ok(permit))
             .await
+    }
+
+    /// `model` as the last record's name when it is the same, so records share one copy.
+    fn shared_model(&self, model: &str) -> Rc<str> {
+        let mut last = self.inner.last_model.borrow_mut();
+        match &*last {
+            Some(m) if **m == *model => m.clone(),
+            _ => {
+                let m: Rc<str> = Rc::from(model);
+                *last = Some(m.clone());
+                m
+            }
+        }
     }
 
     fn record_wait(&self, start: Instant) {
