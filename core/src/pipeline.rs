@@ -194,6 +194,17 @@ impl Engine {
 
     /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
     pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
+        self.execute_with(call, None).await
+    }
+
+    /// [`Self::execute`]; with an `admission` ([`Self::queue_call`]), the call already holds
+    /// its first permit and only the rest runs. One function for both, so a host awaits one
+    /// kind of future.
+    pub async fn execute_with(
+        &self,
+        call: Call,
+        admission: Option<Admission>,
+    ) -> Result<Parsed, ApiError> {
         if let Read::Stream(_) = call.read {
             let e = ApiError::new(
                 ErrorType::InvalidRequest,
@@ -201,14 +212,20 @@ impl Engine {
             );
             return Err(self.fail_early(e, call.model.as_deref()));
         }
-        let (id, start) = self.begin(call.model.as_deref(), call.priority);
-        let first = self
-            .bounded(
-                &call,
-                start,
-                self.first_permit(&call.route, call.priority, &id, start),
-            )
-            .await;
+        let (id, start, first) = match admission {
+            Some(a) => a.into_parts(self),
+            None => {
+                let (id, start) = self.begin(call.model.as_deref(), call.priority);
+                let first = self
+                    .bounded(
+                        &call,
+                        start,
+                        self.first_permit(&call.route, call.priority, &id, start),
+                    )
+                    .await;
+                (id, start, first)
+            }
+        };
         self.boxed_admitted(call, id, start, first).await
     }
 
@@ -378,7 +395,7 @@ impl Engine {
         let inner = &self.inner;
         let n = inner.next_id.get() + 1;
         inner.next_id.set(n);
-        if inner.listener.borrow().is_some() {
+        if self.listening() {
             self.emit_now(
                 "request",
                 json!({"model": model, "priority": priority as u8}),

@@ -57,7 +57,7 @@ impl Host {
         let call = common::echo_call("POST", &format!("http://127.0.0.1/{tag}"));
         let h = self
             .sim
-            .spawn(async move { e.execute_granted(call, a).await });
+            .spawn(async move { e.execute_with(call, Some(a)).await });
         self.started.borrow_mut().push((tag.to_string(), h));
     }
 

@@ -356,10 +356,21 @@ impl ClientCore {
             let mut held = self.held.borrow_mut();
             held.extend(urls.iter().map(|u| (u.clone(), body.clone())));
         }
-        let held = self.held.clone();
         let parts = built.map(|u| (u.request, u.model, u.errors, Read::Unary(u.parse), u.resign));
-        let engine = self.engine.clone();
         let prepared = self.prepare(args, parts, requests);
+        self.settle(prepared, None, urls)
+    }
+
+    /// The promise of a prepared call: run whole, or from its first permit (`admission`,
+    /// queued.rs). `urls`: its held bodies, released when it is over.
+    pub(crate) fn settle(
+        &self,
+        prepared: Result<Prepared, ApiError>,
+        admission: Option<resilient_core::pipeline::Admission>,
+        urls: Vec<String>,
+    ) -> Promise {
+        let held = self.held.clone();
+        let engine = self.engine.clone();
         future_to_promise(async move {
             // The call is over (either way): its held body goes.
             let _release = Release(held, urls);
@@ -367,7 +378,7 @@ impl ClientCore {
                 call,
                 watch: _watch,
             } = prepared.map_err(|e| api_error(&e))?;
-            match engine.execute(call).await {
+            match engine.execute_with(call, admission).await {
                 Ok(done) => Ok(Self::reply(done)),
                 Err(e) => Err(api_error(&e)),
             }

@@ -15,7 +15,6 @@ use resilient_core::queue::Priority;
 use serde_json::Value;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
@@ -131,15 +130,7 @@ impl ClientCore {
             built.resign,
         ));
         let prepared = self.prepare(args, parts, Ok(Vec::new()));
-        let engine = self.engine.clone();
-        future_to_promise(async move {
-            let prepared = prepared.map_err(|e| api_error(&e))?;
-            let _watch = prepared.watch;
-            match engine.execute_granted(prepared.call, admission).await {
-                Ok(done) => Ok(Self::reply(done)),
-                Err(e) => Err(api_error(&e)),
-            }
-        })
+        self.settle(prepared, Some(admission), Vec::new())
     }
 
     /// Starts every record whose permit arrived: its request rebuilt from its text.

@@ -68,6 +68,18 @@ impl Drop for Permit {
 }
 
 impl Engine {
+    /// A `queue` event for call `id` (`action`: enqueued or dequeued), when someone listens.
+    pub(super) fn queue_event(&self, action: &'static str, id: &str) {
+        if self.listening() {
+            let length = self.queue_length();
+            self.emit_now("queue", json!({"action": action, "length": length}), id);
+        }
+    }
+
+    pub(super) fn listening(&self) -> bool {
+        self.inner.listener.borrow().is_some()
+    }
+
     /// The permit reached `next`: wake its future, or hand the record to the host to start.
     pub(super) fn pass_on(&self, next: Option<Waiter>) {
         match next {
@@ -133,13 +145,8 @@ impl Future for Acquire<'_> {
                 }
                 Admit::Wait(qid) => {
                     self.waiting = Some(qid);
-                    let length = st.queue.waiting();
                     drop(st);
-                    self.engine.emit(
-                        "queue",
-                        || json!({"action": "enqueued", "length": length}),
-                        self.id,
-                    );
+                    self.engine.queue_event("enqueued", self.id);
                     return Poll::Pending;
                 }
             },
@@ -150,12 +157,7 @@ impl Future for Acquire<'_> {
             return Poll::Pending;
         }
         if self.waiting.take().is_some() {
-            let length = self.engine.queue_length();
-            self.engine.emit(
-                "queue",
-                || json!({"action": "dequeued", "length": length}),
-                self.id,
-            );
+            self.engine.queue_event("dequeued", self.id);
         }
         self.done = true;
         Poll::Ready(Ok(Permit::held(&engine)))

@@ -1,16 +1,14 @@
 //! Calls that wait as data. A waiting call is a small record in the queue (its number, start
 //! time and model); its arguments and the handle that settles it stay with the host. No future
 //! and no built request exist until its permit arrives: then the host rebuilds the request and
-//! runs it with [`Engine::execute_granted`]. Aborting waiting calls is [`Engine::cancel_queued`]
+//! runs it with [`Engine::execute_with`]. Aborting waiting calls is [`Engine::cancel_queued`]
 //! per call, with no future to wake or drop.
 
 use super::admission::{Permit, Waiter};
 use super::Engine;
-use crate::codec::Parsed;
 use crate::error::{ApiError, ErrorType};
 use crate::queue::{Admit, Priority};
 use crate::time::Instant;
-use serde_json::json;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -25,12 +23,19 @@ pub(crate) struct Waiting {
     model: Option<Rc<str>>,
 }
 
-/// A call that holds its first permit, ready to run ([`Engine::execute_granted`]). Dropping it
+/// A call that holds its first permit, ready to run ([`Engine::execute_with`]). Dropping it
 /// gives the permit back.
 pub struct Admission {
     permit: Permit,
     n: u64,
     start: Instant,
+}
+
+impl Admission {
+    /// Its id, start and permit, for [`Engine::execute_with`].
+    pub(super) fn into_parts(self, engine: &Engine) -> (String, Instant, Result<Permit, ApiError>) {
+        (engine.call_id(self.n), self.start, Ok(self.permit))
+    }
 }
 
 /// Where [`Engine::queue_call`] put a call.
@@ -85,12 +90,9 @@ impl Engine {
             Admit::Full => Err(refused(self.queue_full())),
             Admit::Wait(qid) => {
                 waiting.qid.set(qid);
-                let length = self.queue_length();
-                self.emit(
-                    "queue",
-                    || json!({"action": "enqueued", "length": length}),
-                    &self.call_id(n),
-                );
+                if self.listening() {
+                    self.queue_event("enqueued", &self.call_id(n));
+                }
                 Ok(Queued::Waiting(qid))
             }
         }
@@ -109,12 +111,9 @@ impl Engine {
             if !granted {
                 continue; // cancelled after its permit arrived: the permit has passed on
             }
-            let length = self.queue_length();
-            self.emit(
-                "queue",
-                || json!({"action": "dequeued", "length": length}),
-                &self.call_id(w.n),
-            );
+            if self.listening() {
+                self.queue_event("dequeued", &self.call_id(w.n));
+            }
             self.record_wait(w.start);
             out.push((
                 qid,
@@ -144,18 +143,6 @@ impl Engine {
         let e = ApiError::new(ErrorType::Cancelled, "the caller aborted the request");
         let latency = self.inner.host.clock.now() - w.start;
         Some(self.finish_failure(e, w.model.as_deref(), latency, &self.call_id(w.n), None))
-    }
-
-    /// Runs an admitted call to the end (the rest of [`Self::execute`]); `call` is the
-    /// request rebuilt from the record.
-    pub async fn execute_granted(
-        &self,
-        call: super::Call,
-        admission: Admission,
-    ) -> Result<Parsed, ApiError> {
-        let Admission { permit, n, start } = admission;
-        self.boxed_admitted(call, self.call_id(n), start, Ok(permit))
-            .await
     }
 
     /// `model` as the last record's name when it is the same, so records share one copy.
