@@ -111,7 +111,7 @@ struct Inner {
     /// Told (synchronously, from a permit's release) that a waiting record was admitted.
     on_admitted: RefCell<Option<Rc<dyn Fn()>>>,
     /// The model name waiting records share (records.rs).
-    last_model: RefCell<Option<Rc<str>>>,
+    last_model: RefCell<Option<Rc<String>>>,
     next_id: Cell<u64>,
     id_salt: String,
     created: Instant,

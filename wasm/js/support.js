@@ -211,6 +211,10 @@ function flushAborted() {
   for (const [book, keys] of byBook) book.run(1, keys);
 }
 
+export function isAborted(signal) {
+  return signal.aborted === true;
+}
+
 /** The engine's hook: a waiting call was admitted; it starts in a microtask. */
 export function scheduleStart(book) {
   if (book.startScheduled) return;

@@ -2,7 +2,8 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
+    api_error, call_text, config_error, from_js, parse_json_text, split_call_args, split_text,
+    to_js, CallArgs,
 };
 use crate::host::{FetchTransport, HeldBodies, JsClock, JsEntropy};
 use crate::signals::Watch;
@@ -338,7 +339,7 @@ impl ClientCore {
     }
 
     /// [`Self::run`], with a body kept in JS for the call's requests (`HELD_BODY_OPS`).
-    fn run_holding(
+    pub(crate) fn run_holding(
         &self,
         args: CallArgs,
         built: Built,
@@ -405,15 +406,6 @@ impl ClientCore {
 
     /// `op(request)` for any unary operation of docs/api.md.
     pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
-        if HELD_BODY_OPS.contains(&op) {
-            return self.unary_future(op, req);
-        }
-        self.queue_unary(op, req)
-            .unwrap_or_else(|| self.unary_future(op, req))
-    }
-
-    /// [`Self::unary`] as one suspended future from the start (queued.rs covers the rest).
-    fn unary_future(&self, op: &str, req: &JsValue) -> Promise {
         let what = format!("{op}(request)");
         let js_body = if req.is_object() {
             Self::binary_body(req)
@@ -435,8 +427,15 @@ impl ClientCore {
         } else {
             req
         };
-        let (args, built, requests) = match split_call_args(req, &what) {
-            Ok(mut args) => {
+        // The arguments' JSON text is kept: a call that waits keeps it as its snapshot.
+        let split = call_text(req, &what).and_then(|t| match t {
+            None => Ok((CallArgs::default(), None)),
+            Some((signal, text)) => {
+                split_text(&String::from(&text), signal, &what).map(|a| (a, Some(text)))
+            }
+        });
+        let (args, built, requests, text) = match split {
+            Ok((mut args, text)) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let bytes = bytes.as_deref();
                 let built = self.provider.unary(op, &self.ctx(bytes), &rest);
@@ -444,11 +443,17 @@ impl ClientCore {
                     let u = self.provider.unary(op, c, &rest)?;
                     Ok((u.request, u.resign))
                 });
-                (args, built, requests)
+                (args, built, requests, text)
             }
-            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
+            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new()), None),
         };
-        self.run_holding(args, built, requests, held)
+        // Plain JSON calls queue as records (queued.rs); the others as one suspended future.
+        match (text, built) {
+            (Some(text), Ok(u)) if bytes.is_none() && self.endpoint_configs.is_empty() => {
+                self.queue_record(op, args, text, u)
+            }
+            (_, built) => self.run_holding(args, built, requests, held),
+        }
     }
 
     /// `op(request)` for a streaming operation: an async iterator, returned at once.

@@ -7,8 +7,8 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, call_text, split_text, to_js, CallArgs};
-use js_sys::{Array, Function, Promise};
+use crate::convert::{api_error, split_text, to_js, CallArgs};
+use js_sys::{Array, Function, JsString, Promise};
 use resilient_core::pipeline::{Admission, Queued, Read};
 use resilient_core::providers::Unary;
 use resilient_core::queue::Priority;
@@ -22,6 +22,8 @@ extern "C" {
     pub fn new_book(run: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = holdCall)]
     fn hold_call(book: &JsValue, key: f64, op: u32, text: &JsValue, signal: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = isAborted)]
+    fn is_aborted(signal: &JsValue) -> bool;
     #[wasm_bindgen(js_name = scheduleStart)]
     fn schedule_start(book: &JsValue);
     #[wasm_bindgen(js_name = takeCall)]
@@ -58,10 +60,6 @@ const OPS: [&str; 21] = [
     "listMultipartUploads",
 ];
 
-thread_local! {
-    static ABORTED: JsValue = JsValue::from_str("aborted");
-}
-
 impl ClientCore {
     /// Links a new client's engine and its book of records. Weak: neither owns the client.
     pub fn install_records(core: &Rc<ClientCore>) {
@@ -83,41 +81,45 @@ impl ClientCore {
         *core.book.borrow_mut() = book;
     }
 
-    /// `op(req)` as a record when the call must wait (or at once, holding a free permit);
-    /// `None` for the calls records do not cover and for any argument error (the future path
-    /// reports it, as before).
-    pub(crate) fn queue_unary(&self, op: &str, req: &JsValue) -> Option<Promise> {
-        let op_index = OPS.iter().position(|o| *o == op)? as u32;
-        if !self.endpoint_configs.is_empty() || !req.is_object() || Self::binary_body(req).is_some()
-        {
-            return None;
+    /// A built unary call with its arguments' `text`: kept as a record while it must wait (the
+    /// built request is dropped), or run at once holding a free permit. A call records do not
+    /// cover (a `deadline`, an `endpointId`, an aborted signal, an argument error) runs as one
+    /// suspended future, which reports any error as before.
+    pub(crate) fn queue_record(
+        &self,
+        op: &str,
+        args: CallArgs,
+        text: JsString,
+        built: Unary,
+    ) -> Promise {
+        let op_index = OPS.iter().position(|o| *o == op);
+        let priority = Priority::parse(&args.priority).ok();
+        let (Some(op_index), Some(priority), None, None, None, false) = (
+            op_index,
+            priority,
+            args.deadline,
+            args.endpoint_id.as_ref(),
+            self.missing_key(),
+            args.signal.as_ref().is_some_and(is_aborted),
+        ) else {
+            return self.run_holding(args, Ok(built), Ok(Vec::new()), None);
+        };
+        match self.engine.queue_call(built.model.as_deref(), priority) {
+            Err(e) => Promise::reject(&api_error(&e)),
+            Ok(Queued::Now(admission)) => self.start_call(args, built, admission),
+            Ok(Queued::Waiting(key)) => {
+                drop(built);
+                self.count_waiting(1);
+                let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
+                hold_call(
+                    &self.book.borrow(),
+                    key as f64,
+                    op_index as u32,
+                    &text,
+                    &signal,
+                )
+            }
         }
-        let (signal, text) = call_text(req, op).ok()??;
-        let mut args = split_text(&String::from(&text), signal, op).ok()?;
-        let aborted = args.signal.as_ref().is_some_and(|s| {
-            ABORTED.with(|k| js_sys::Reflect::get(s, k).is_ok_and(|a| a.is_truthy()))
-        });
-        if args.deadline.is_some() || args.endpoint_id.is_some() || aborted {
-            return None;
-        }
-        let priority = Priority::parse(&args.priority).ok()?;
-        if self.missing_key().is_some() {
-            return None;
-        }
-        let rest = Value::Object(std::mem::take(&mut args.rest));
-        let built = self.provider.unary(op, &self.ctx(None), &rest).ok()?;
-        Some(
-            match self.engine.queue_call(built.model.as_deref(), priority) {
-                Err(e) => Promise::reject(&api_error(&e)),
-                Ok(Queued::Now(admission)) => self.start_call(args, built, admission),
-                Ok(Queued::Waiting(key)) => {
-                    drop(built);
-                    self.count_waiting(1);
-                    let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
-                    hold_call(&self.book.borrow(), key as f64, op_index, &text, &signal)
-                }
-            },
-        )
     }
 
     /// Runs a call holding its first permit; the promise of its result.

@@ -20,7 +20,7 @@ pub(crate) struct Waiting {
     n: u64,
     start: Instant,
     /// Shared with the records before it when it is the same model (the usual case).
-    model: Option<Rc<str>>,
+    model: Option<Rc<String>>,
 }
 
 /// A call that holds its first permit, ready to run ([`Engine::execute_with`]). Dropping it
@@ -142,16 +142,22 @@ impl Engine {
         self.pass_on(next);
         let e = ApiError::new(ErrorType::Cancelled, "the caller aborted the request");
         let latency = self.inner.host.clock.now() - w.start;
-        Some(self.finish_failure(e, w.model.as_deref(), latency, &self.call_id(w.n), None))
+        Some(self.finish_failure(
+            e,
+            w.model.as_deref().map(String::as_str),
+            latency,
+            &self.call_id(w.n),
+            None,
+        ))
     }
 
     /// `model` as the last record's name when it is the same, so records share one copy.
-    fn shared_model(&self, model: &str) -> Rc<str> {
+    fn shared_model(&self, model: &str) -> Rc<String> {
         let mut last = self.inner.last_model.borrow_mut();
         match &*last {
-            Some(m) if **m == *model => m.clone(),
+            Some(m) if m.as_str() == model => m.clone(),
             _ => {
-                let m: Rc<str> = Rc::from(model);
+                let m = Rc::new(model.to_string());
                 *last = Some(m.clone());
                 m
             }
