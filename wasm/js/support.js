@@ -262,6 +262,19 @@ export function rejectCalls(book, keys, ids, template) {
     if (id === undefined || !rec) continue;
     book.calls.delete(keys[i]);
     forgetSignal(rec);
-    rec.resolve(Promise.reject(makeApiError({ ...template, request_id: id })));
+    rec.resolve(new Rejection(makeApiError({ ...template, request_id: id })));
+  }
+}
+
+/**
+ * Settles a promise kept only by its `resolve` as rejected: a thenable, not Promise.reject(),
+ * which would pass through Node's unhandled-rejection bookkeeping once per call.
+ */
+class Rejection {
+  constructor(error) {
+    this.error = error;
+  }
+  then(_, reject) {
+    reject(this.error);
   }
 }
