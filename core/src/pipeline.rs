@@ -14,7 +14,7 @@ mod streaming;
 
 pub use cancel::CancelToken;
 pub use idle::SharedStream;
-pub use records::{Admission, Queued};
+pub use records::{Admission, Begun, Queued, Start};
 pub use streaming::ActiveStream;
 
 use admission::{Permit, Progress, TicketGuard, Waiter};
@@ -194,17 +194,13 @@ impl Engine {
 
     /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
     pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
-        self.execute_with(call, None).await
+        self.execute_with(call, Start::Fresh).await
     }
 
-    /// [`Self::execute`]; with an `admission` ([`Self::queue_call`]), the call already holds
-    /// its first permit and only the rest runs. One function for both, so a host awaits one
-    /// kind of future.
-    pub async fn execute_with(
-        &self,
-        call: Call,
-        admission: Option<Admission>,
-    ) -> Result<Parsed, ApiError> {
+    /// [`Self::execute`] for a call that may be numbered already ([`Start::Begun`]) or hold its
+    /// first permit ([`Start::Admitted`], then only the rest runs). One function for all, so a
+    /// host awaits one kind of future.
+    pub async fn execute_with(&self, call: Call, from: Start) -> Result<Parsed, ApiError> {
         if let Read::Stream(_) = call.read {
             let e = ApiError::new(
                 ErrorType::InvalidRequest,
@@ -212,10 +208,11 @@ impl Engine {
             );
             return Err(self.fail_early(e, call.model.as_deref()));
         }
-        let (id, start, first) = match admission {
-            Some(a) => a.into_parts(self),
-            None => {
-                let (id, start) = self.begin(call.model.as_deref(), call.priority);
+        let (id, start, first) = match from {
+            Start::Admitted(a) => a.into_parts(self),
+            other => {
+                let begun = other.begun(self, call.model.as_deref(), call.priority);
+                let (id, start) = self.begun_id(&begun);
                 let first = self
                     .bounded(
                         &call,
@@ -308,6 +305,15 @@ impl Engine {
     /// Opens a stream: admission, breaker and retries run until its first items arrive (retry
     /// is transparent until then). The stream then holds its permit until it ends or is dropped.
     pub async fn open_stream(&self, call: Call) -> Result<ActiveStream, ApiError> {
+        self.open_stream_with(call, Start::Fresh).await
+    }
+
+    /// [`Self::open_stream`] for a stream numbered already ([`Start::Begun`]).
+    pub async fn open_stream_with(
+        &self,
+        call: Call,
+        from: Start,
+    ) -> Result<ActiveStream, ApiError> {
         let Call {
             request,
             model,
@@ -327,7 +333,8 @@ impl Engine {
                 return Err(self.fail_early(e, model.as_deref()));
             }
         };
-        let (id, start) = self.begin(model.as_deref(), priority);
+        let begun = from.begun(self, model.as_deref(), priority);
+        let (id, start) = self.begun_id(&begun);
         let progress = Progress::default();
         let deadline = Deadline::of(deadline, start);
         let spec = Spec {
@@ -384,13 +391,8 @@ impl Engine {
 
     /// A new call: its id (a random salt plus a counter, so ids never collide across clients)
     /// and its start time.
-    fn begin(&self, model: Option<&str>, priority: Priority) -> (String, Instant) {
-        let (n, start) = self.begin_numbered(model, priority);
-        (self.call_id(n), start)
-    }
-
-    /// [`Self::begin`] with the call's number instead of its id (a waiting record keeps the
-    /// number; the id is written out only when something reads it).
+    /// A new call: its number (a waiting record keeps the number; the id is written out only
+    /// when something reads it) and its start time; its `request` event.
     fn begin_numbered(&self, model: Option<&str>, priority: Priority) -> (u64, Instant) {
         let inner = &self.inner;
         let n = inner.next_id.get() + 1;

@@ -4,7 +4,7 @@
 mod common;
 
 use resilient_core::codec::Parsed;
-use resilient_core::pipeline::{Admission, Engine, Queued};
+use resilient_core::pipeline::{Admission, Engine, Queued, Start};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Handle, Sim, Step};
 use resilient_core::{ApiError, ErrorType};
@@ -57,7 +57,7 @@ impl Host {
         let call = common::echo_call("POST", &format!("http://127.0.0.1/{tag}"));
         let h = self
             .sim
-            .spawn(async move { e.execute_with(call, Some(a)).await });
+            .spawn(async move { e.execute_with(call, Start::Admitted(a)).await });
         self.started.borrow_mut().push((tag.to_string(), h));
     }
 

@@ -12,7 +12,7 @@ use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
-use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route, Start};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
@@ -359,15 +359,23 @@ impl ClientCore {
         }
         let parts = built.map(|u| (u.request, u.model, u.errors, Read::Unary(u.parse), u.resign));
         let prepared = self.prepare(args, parts, requests);
-        self.settle(prepared, None, urls)
+        // Numbered now, as calls that queue as records are: ids follow the order of calls.
+        let from = match &prepared {
+            Ok(p) => Start::Begun(
+                self.engine
+                    .begin_call(p.call.model.as_deref(), p.call.priority),
+            ),
+            Err(_) => Start::Fresh,
+        };
+        self.settle(prepared, from, urls)
     }
 
-    /// The promise of a prepared call: run whole, or from its first permit (`admission`,
-    /// queued.rs). `urls`: its held bodies, released when it is over.
+    /// The promise of a prepared call: run whole, or from where it got (`from`; queued.rs
+    /// starts calls that hold their first permit). `urls`: its held bodies, released when it is over.
     pub(crate) fn settle(
         &self,
         prepared: Result<Prepared, ApiError>,
-        admission: Option<resilient_core::pipeline::Admission>,
+        from: Start,
         urls: Vec<String>,
     ) -> Promise {
         let held = self.held.clone();
@@ -379,7 +387,7 @@ impl ClientCore {
                 call,
                 watch: _watch,
             } = prepared.map_err(|e| api_error(&e))?;
-            match engine.execute_with(call, admission).await {
+            match engine.execute_with(call, from).await {
                 Ok(done) => Ok(Self::reply(done)),
                 Err(e) => Err(api_error(&e)),
             }

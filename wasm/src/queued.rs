@@ -9,7 +9,7 @@
 use crate::client::ClientCore;
 use crate::convert::{api_error, split_text, to_js, CallArgs};
 use js_sys::{Array, Function, JsString, Promise};
-use resilient_core::pipeline::{Admission, Queued, Read};
+use resilient_core::pipeline::{Admission, Queued, Read, Start};
 use resilient_core::providers::Unary;
 use resilient_core::queue::Priority;
 use serde_json::Value;
@@ -132,7 +132,7 @@ impl ClientCore {
             built.resign,
         ));
         let prepared = self.prepare(args, parts, Ok(Vec::new()));
-        self.settle(prepared, Some(admission), Vec::new())
+        self.settle(prepared, Start::Admitted(admission), Vec::new())
     }
 
     /// Starts every record whose permit arrived: its request rebuilt from its text.

@@ -38,6 +38,37 @@ impl Admission {
     }
 }
 
+/// A call numbered (its `request` event emitted) when it was made, so call ids follow the
+/// order calls are made whichever way each one waits.
+pub struct Begun {
+    n: u64,
+    start: Instant,
+}
+
+/// How far a call got before [`Engine::execute_with`] (or [`Engine::open_stream_with`]).
+pub enum Start {
+    /// Nothing yet: numbered when first polled.
+    Fresh,
+    /// Numbered ([`Engine::begin_call`]); it still takes its permit.
+    Begun(Begun),
+    /// Holding its first permit ([`Engine::queue_call`], [`Engine::take_admitted`]).
+    Admitted(Admission),
+}
+
+impl Start {
+    /// The call's number and start, taking them now when it has none yet.
+    pub(super) fn begun(self, engine: &Engine, model: Option<&str>, priority: Priority) -> Begun {
+        match self {
+            Start::Begun(b) => b,
+            Start::Admitted(a) => Begun {
+                n: a.n,
+                start: a.start,
+            },
+            Start::Fresh => engine.begin_call(model, priority),
+        }
+    }
+}
+
 /// Where [`Engine::queue_call`] put a call.
 pub enum Queued {
     /// A permit was free: run it now.
@@ -47,6 +78,17 @@ pub enum Queued {
 }
 
 impl Engine {
+    /// Numbers a call now (its `request` event) that takes its permit later.
+    pub fn begin_call(&self, model: Option<&str>, priority: Priority) -> Begun {
+        let (n, start) = self.begin_numbered(model, priority);
+        Begun { n, start }
+    }
+
+    /// The id of a numbered call.
+    pub(super) fn begun_id(&self, b: &Begun) -> (String, Instant) {
+        (self.call_id(b.n), b.start)
+    }
+
     /// Would a call made now have to wait (or be refused for a full queue)?
     pub fn would_wait(&self) -> bool {
         self.inner.state.borrow().queue.would_wait()
