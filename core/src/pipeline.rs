@@ -7,15 +7,17 @@ mod endpoints;
 mod idle;
 mod observe;
 mod pace;
+mod records;
 mod run;
 mod shared;
 mod streaming;
 
 pub use cancel::CancelToken;
 pub use idle::SharedStream;
+pub use records::{Admission, Begun, Queued, Start};
 pub use streaming::ActiveStream;
 
-use admission::{Permit, Progress, TicketGuard};
+use admission::{Permit, Progress, TicketGuard, Waiter};
 use run::{Admitted, Got, Mode, Spec};
 
 use crate::breaker::{CircuitState, Outcome, Ticket};
@@ -37,7 +39,6 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::task::Waker;
 
 /// The host's three capabilities.
 #[derive(Clone)]
@@ -91,7 +92,9 @@ pub struct Route {
 pub type Listener = Rc<dyn Fn(&'static str, Value)>;
 
 struct State {
-    queue: Queue<Waker>,
+    queue: Queue<Waiter>,
+    /// Calls waiting as records whose permit has arrived, until the host starts them.
+    admitted: Vec<Rc<records::Waiting>>,
     endpoints: Endpoints,
     stats: Stats,
     shared: Shared,
@@ -105,6 +108,10 @@ struct Inner {
     secrets: Vec<Secret>,
     state: RefCell<State>,
     listener: RefCell<Option<Listener>>,
+    /// Told (synchronously, from a permit's release) that a waiting record was admitted.
+    on_admitted: RefCell<Option<Rc<dyn Fn()>>>,
+    /// The model name waiting records share (records.rs).
+    last_model: RefCell<Option<Rc<String>>>,
     next_id: Cell<u64>,
     id_salt: String,
     created: Instant,
@@ -154,12 +161,15 @@ impl Engine {
                 secrets,
                 state: RefCell::new(State {
                     queue,
+                    admitted: Vec::new(),
                     endpoints,
                     stats: Stats::new(),
                     shared,
                     pacing: pace::Pacing::default(),
                 }),
                 listener: RefCell::new(None),
+                on_admitted: RefCell::new(None),
+                last_model: RefCell::new(None),
                 next_id: Cell::new(0),
                 id_salt,
                 created,
@@ -184,6 +194,13 @@ impl Engine {
 
     /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
     pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
+        self.execute_with(call, Start::Fresh).await
+    }
+
+    /// [`Self::execute`] for a call that may be numbered already ([`Start::Begun`]) or hold its
+    /// first permit ([`Start::Admitted`], then only the rest runs). One function for all, so a
+    /// host awaits one kind of future.
+    pub async fn execute_with(&self, call: Call, from: Start) -> Result<Parsed, ApiError> {
         if let Read::Stream(_) = call.read {
             let e = ApiError::new(
                 ErrorType::InvalidRequest,
@@ -191,14 +208,21 @@ impl Engine {
             );
             return Err(self.fail_early(e, call.model.as_deref()));
         }
-        let (id, start) = self.begin(call.model.as_deref(), call.priority);
-        let first = self
-            .bounded(
-                &call,
-                start,
-                self.first_permit(&call.route, call.priority, &id, start),
-            )
-            .await;
+        let (id, start, first) = match from {
+            Start::Admitted(a) => a.into_parts(self),
+            other => {
+                let begun = other.begun(self, call.model.as_deref(), call.priority);
+                let (id, start) = self.begun_id(&begun);
+                let first = self
+                    .bounded(
+                        &call,
+                        start,
+                        self.first_permit(&call.route, call.priority, &id, start),
+                    )
+                    .await;
+                (id, start, first)
+            }
+        };
         self.boxed_admitted(call, id, start, first).await
     }
 
@@ -281,6 +305,15 @@ impl Engine {
     /// Opens a stream: admission, breaker and retries run until its first items arrive (retry
     /// is transparent until then). The stream then holds its permit until it ends or is dropped.
     pub async fn open_stream(&self, call: Call) -> Result<ActiveStream, ApiError> {
+        self.open_stream_with(call, Start::Fresh).await
+    }
+
+    /// [`Self::open_stream`] for a stream numbered already ([`Start::Begun`]).
+    pub async fn open_stream_with(
+        &self,
+        call: Call,
+        from: Start,
+    ) -> Result<ActiveStream, ApiError> {
         let Call {
             request,
             model,
@@ -300,7 +333,8 @@ impl Engine {
                 return Err(self.fail_early(e, model.as_deref()));
             }
         };
-        let (id, start) = self.begin(model.as_deref(), priority);
+        let begun = from.begun(self, model.as_deref(), priority);
+        let (id, start) = self.begun_id(&begun);
         let progress = Progress::default();
         let deadline = Deadline::of(deadline, start);
         let spec = Spec {
@@ -357,17 +391,26 @@ impl Engine {
 
     /// A new call: its id (a random salt plus a counter, so ids never collide across clients)
     /// and its start time.
-    fn begin(&self, model: Option<&str>, priority: Priority) -> (String, Instant) {
+    /// A new call: its number (a waiting record keeps the number; the id is written out only
+    /// when something reads it) and its start time; its `request` event.
+    fn begin_numbered(&self, model: Option<&str>, priority: Priority) -> (u64, Instant) {
         let inner = &self.inner;
         let n = inner.next_id.get() + 1;
         inner.next_id.set(n);
-        let id = format!("{}-{}-{n}", inner.provider, inner.id_salt);
-        self.emit(
-            "request",
-            || json!({"model": model, "priority": priority as u8}),
-            &id,
-        );
-        (id, inner.host.clock.now())
+        if self.listening() {
+            self.emit_now(
+                "request",
+                json!({"model": model, "priority": priority as u8}),
+                &self.call_id(n),
+            );
+        }
+        (n, inner.host.clock.now())
+    }
+
+    /// The id of call number `n`: a random salt plus a counter, so ids never collide across
+    /// clients.
+    fn call_id(&self, n: u64) -> String {
+        format!("{}-{}-{n}", self.inner.provider, self.inner.id_salt)
     }
 
     /// Races `fut` against the call's cancel token and deadline.

@@ -202,6 +202,16 @@ impl<W> Queue<W> {
         }
     }
 
+    /// Would a new arrival wait (or be refused) rather than go at once?
+    pub fn would_wait(&self) -> bool {
+        self.waiting > 0 || self.active >= self.max_active
+    }
+
+    /// The payload of a waiter still in the queue (granted or not).
+    pub fn payload(&self, id: u64) -> Option<&W> {
+        self.slots.get(&id).map(|s| &s.payload)
+    }
+
     pub fn waiting(&self) -> usize {
         self.waiting
     }

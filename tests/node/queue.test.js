@@ -1,6 +1,8 @@
 // Admission queue: concurrency limit, cancellation, priority, queue_full and stats.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { OpenAI } from 'resilient-api-client';
 import { badRequest, stall } from '../../node-host/emulator/openai-mock.js';
 import { TEST_TIMEOUT, mockFor, say, expectApiError } from './support.js';
@@ -137,4 +139,106 @@ test('stats add up across successes, a failure, a cancel and a queue_full', TEST
   const z = client.getStats();
   assert.equal(z.total_requests, 0);
   assert.equal(z.successful_requests, 0);
+});
+
+// ---- calls that wait as records (wasm/src/queued.rs): built and sent only once admitted.
+
+test('10,000 queued calls, each with its own signal, all settle cancelled when aborted', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([stall(), stall()]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 2, queueSize: 20_000 });
+  const running = [new AbortController(), new AbortController()];
+  const busy = running.map((c, i) => later(client.chat(say(`busy${i}`, { signal: c.signal }))));
+  await mock.waitForRequests(2);
+
+  const controllers = Array.from({ length: 10_000 }, () => new AbortController());
+  const queued = controllers.map((c, i) => later(client.chat(say(`q${i}`, { signal: c.signal }))));
+  assert.equal(client.queueLength, 10_000);
+  for (const c of controllers) c.abort();
+  const settled = await Promise.allSettled(queued);
+  assert.ok(settled.every((s) => s.status === 'rejected' && s.reason.type === 'cancelled'),
+    'every queued call rejected with cancelled');
+  assert.equal(new Set(settled.map((s) => s.reason.requestId)).size, 10_000, 'one error per call');
+  assert.equal(client.queueLength, 0);
+  assert.equal(client.activeRequests, 2, 'the calls in flight are untouched');
+  for (const c of running) c.abort();
+  await Promise.allSettled(busy);
+  assert.equal(mock.stats().received, 2, 'no queued call was sent');
+  const stats = client.getStats();
+  assert.equal(stats.cancelled_requests, 10_002);
+  assert.equal(stats.queue.peak_length, 10_000);
+});
+
+test('one signal shared by queued calls and a call in flight cancels them all', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([stall()]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
+  const shared = new AbortController();
+  const first = later(client.chat(say('first', { signal: shared.signal })));
+  await mock.waitForRequests(1);
+  const queued = [1, 2, 3].map((i) => later(client.chat(say(`q${i}`, { signal: shared.signal }))));
+  shared.abort();
+  for (const p of [first, ...queued]) await expectApiError(p, 'cancelled');
+  assert.equal(mock.stats().received, 1);
+  assert.equal(client.queueLength, 0);
+  assert.equal(client.activeRequests, 0);
+});
+
+test('a queued call sends its arguments as they were when it was made', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([{ status: 200, delayMs: 50 }]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
+  const busy = client.chat(say('busy'));
+  const messages = [{ role: 'user', content: 'as made' }];
+  const queued = client.chat({ messages });
+  messages[0].content = 'changed later';
+  messages.push({ role: 'user', content: 'added later' });
+  await Promise.all([busy, queued]);
+  assert.deepEqual(mock.requests[1].body.messages, [{ role: 'user', content: 'as made' }]);
+});
+
+test('a call that would queue with bad arguments is refused at once, not once admitted', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([stall()]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
+  const ctl = new AbortController();
+  const busy = later(client.chat(say('busy', { signal: ctl.signal })));
+  await mock.waitForRequests(1);
+  await expectApiError(client.chat({ messages: 'not a list' }), 'invalid_request');
+  await expectApiError(client.chat(say('x', { priority: 'urgent' })), 'invalid_request');
+  await expectApiError(client.chat(say('x', { timeout: -1 })), 'invalid_request');
+  assert.equal(client.queueLength, 0);
+  ctl.abort();
+  await expectApiError(busy, 'cancelled');
+});
+
+test('a queued call past its deadline rejects deadline_exceeded on time, unsent', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([stall()]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
+  const ctl = new AbortController();
+  const busy = later(client.chat(say('busy', { signal: ctl.signal })));
+  await mock.waitForRequests(1);
+  const t0 = Date.now();
+  const e = await expectApiError(client.chat(say('late', { deadline: 0.2 })), 'deadline_exceeded');
+  const took = Date.now() - t0;
+  assert.ok(took >= 150 && took < 2000, `settled after ${took} ms`);
+  assert.equal(e.attempts, 0);
+  assert.equal(client.queueLength, 0);
+  ctl.abort();
+  await expectApiError(busy, 'cancelled');
+  assert.equal(mock.stats().received, 1);
+});
+
+test('queued calls keep their client alive: they settle after the caller dropped it', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([{ status: 200, delayMs: 30 }]);
+  let client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
+  const calls = Array.from({ length: 5 }, (_, i) => client.chat(say(`c${i}`)));
+  client = null;
+  // A real collection, so a client kept by nothing but its waiting calls would be freed here.
+  v8.setFlagsFromString('--expose-gc');
+  vm.runInNewContext('gc')();
+  const results = await Promise.all(calls);
+  assert.deepEqual(results.map((r) => r.text), ['c0', 'c1', 'c2', 'c3', 'c4'].map((c) => `echo: ${c}`));
 });

@@ -264,3 +264,132 @@ export function abortExchange(id) {
     slot.abort?.();
   }
 }
+
+// ---- calls waiting as records (wasm/src/queued.rs). While a call waits for a permit it is
+// a record here: its operation, its arguments as JSON text (a snapshot), its signal and the
+// function that settles its promise; the engine's queue holds its place. One shared abort
+// listener serves every waiting call, and the calls aborted in one turn settle in one pass.
+
+/** A client's records: `run(kind, keys)` is the engine's hook (kind 0: start the admitted, 1: cancel `keys`). */
+export function newBook(run) {
+  return { calls: new Map(), run, startScheduled: false };
+}
+
+// signal -> record, or an array of records sharing it. A Map, not a WeakMap: every entry leaves
+// when its call starts or settles, and a WeakMap's ephemerons cost every GC while 100 000 wait.
+const waitingBySignal = new Map();
+let abortedCalls = [];
+
+/** Keeps a waiting call; returns its promise (settled by settleCall or rejectCall). */
+export function holdCall(book, key, op, text, signal) {
+  let resolve;
+  const promise = new Promise((r) => {
+    resolve = r;
+  });
+  // Only `resolve` is kept: a rejection settles through it (rejectCall), a function less per call.
+  const rec = { book, key, op, text, signal, resolve };
+  book.calls.set(key, rec);
+  if (signal) {
+    const had = waitingBySignal.get(signal);
+    if (had === undefined) {
+      waitingBySignal.set(signal, rec);
+      signal.addEventListener('abort', onWaitingAbort);
+    } else if (Array.isArray(had)) {
+      had.push(rec);
+    } else {
+      waitingBySignal.set(signal, [had, rec]);
+    }
+  }
+  return promise;
+}
+
+function onWaitingAbort() {
+  const had = waitingBySignal.get(this);
+  waitingBySignal.delete(this);
+  if (had === undefined) return;
+  if (abortedCalls.length === 0) queueMicrotask(flushAborted);
+  if (Array.isArray(had)) abortedCalls.push(...had);
+  else abortedCalls.push(had);
+}
+
+/** Every call aborted since the last turn, one engine pass per client. */
+function flushAborted() {
+  const recs = abortedCalls;
+  abortedCalls = [];
+  const byBook = new Map();
+  for (const rec of recs) {
+    if (rec.book.calls.get(rec.key) !== rec) continue; // started or settled meanwhile
+    let keys = byBook.get(rec.book);
+    if (!keys) byBook.set(rec.book, (keys = []));
+    keys.push(rec.key);
+  }
+  for (const [book, keys] of byBook) book.run(1, keys);
+}
+
+export function isAborted(signal) {
+  return signal.aborted === true;
+}
+
+/** The engine's hook: a waiting call was admitted; it starts in a microtask. */
+export function scheduleStart(book) {
+  if (book.startScheduled) return;
+  book.startScheduled = true;
+  queueMicrotask(() => {
+    book.startScheduled = false;
+    book.run(0, undefined);
+  });
+}
+
+/** Takes a waiting call out of the book to start it: [op, text, signal, resolve], or undefined. */
+export function takeCall(book, key) {
+  const rec = book.calls.get(key);
+  if (!rec) return undefined;
+  book.calls.delete(key);
+  forgetSignal(rec);
+  return [rec.op, rec.text, rec.signal, rec.resolve];
+}
+
+function forgetSignal(rec) {
+  const signal = rec.signal;
+  if (!signal) return;
+  const had = waitingBySignal.get(signal);
+  if (had === rec) {
+    waitingBySignal.delete(signal);
+    signal.removeEventListener('abort', onWaitingAbort);
+  } else if (Array.isArray(had)) {
+    const i = had.indexOf(rec);
+    if (i >= 0) had.splice(i, 1);
+    if (had.length === 0) {
+      waitingBySignal.delete(signal);
+      signal.removeEventListener('abort', onWaitingAbort);
+    }
+  }
+}
+
+/**
+ * Rejects waiting calls: `ids[i]` is the request id of `keys[i]` (undefined: it no longer
+ * waits); every other field of their errors is the `template`'s.
+ */
+export function rejectCalls(book, keys, ids, template) {
+  for (let i = 0; i < keys.length; i++) {
+    const id = ids[i];
+    const rec = book.calls.get(keys[i]);
+    if (id === undefined || !rec) continue;
+    book.calls.delete(keys[i]);
+    forgetSignal(rec);
+    rec.resolve(new Rejection(makeApiError({ ...template, request_id: id })));
+  }
+}
+
+/**
+ * Settles a promise kept only by its `resolve` as rejected: a thenable, not Promise.reject(),
+ * which would pass through Node's unhandled-rejection bookkeeping once per call.
+ */
+class Rejection {
+  constructor(error) {
+    this.error = error;
+  }
+  then(_, reject) {
+    reject(this.error);
+  }
+}

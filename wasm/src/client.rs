@@ -2,23 +2,24 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
+    api_error, call_text, config_error, from_js, parse_json_text, split_call_args, split_text,
+    to_js, CallArgs,
 };
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, JsString, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
-use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route};
+use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route, Start};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::store::{Entry, Piece};
 use resilient_core::{ApiError, ErrorType};
 use serde_json::Value;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -33,12 +34,18 @@ struct Listeners {
 }
 
 pub struct ClientCore {
-    engine: Engine,
-    provider: &'static dyn Provider,
+    pub(crate) engine: Engine,
+    pub(crate) provider: &'static dyn Provider,
     listeners: Rc<RefCell<Listeners>>,
     browser: bool,
     /// With `endpoints`, the config each endpoint's requests are built with (its key, its URL).
-    endpoint_configs: Vec<Config>,
+    pub(crate) endpoint_configs: Vec<Config>,
+    /// Calls waiting as records (queued.rs): their book in js/support.js, how many wait, and
+    /// the client's own reference, held while any does.
+    pub(crate) book: RefCell<JsValue>,
+    pub(crate) waiting_records: Cell<u64>,
+    pub(crate) this: RefCell<std::rc::Weak<ClientCore>>,
+    pub(crate) keep: RefCell<Option<Rc<ClientCore>>>,
 }
 
 /// A request whose body the caller reads as it arrives.
@@ -182,10 +189,14 @@ impl ClientCore {
             listeners: Rc::default(),
             browser: node_process().is_none(),
             endpoint_configs,
+            book: RefCell::new(JsValue::UNDEFINED),
+            waiting_records: Cell::new(0),
+            this: RefCell::default(),
+            keep: RefCell::default(),
         })
     }
 
-    fn ctx<'a>(&'a self, bytes: Option<&'a [u8]>) -> Ctx<'a> {
+    pub(crate) fn ctx<'a>(&'a self, bytes: Option<&'a [u8]>) -> Ctx<'a> {
         self.ctx_with(self.engine.config(), bytes)
     }
 
@@ -241,7 +252,7 @@ impl ClientCore {
         })));
     }
 
-    fn missing_key(&self) -> Option<ApiError> {
+    pub(crate) fn missing_key(&self) -> Option<ApiError> {
         let info = self.provider.info();
         let keyless = if self.endpoint_configs.is_empty() {
             self.engine.config().api_key.is_none()
@@ -261,7 +272,7 @@ impl ClientCore {
     }
 
     /// Everything a call needs before it enters the engine. A failure here still counts.
-    fn prepare(
+    pub(crate) fn prepare(
         &self,
         args: CallArgs,
         built: Result<Parts, ApiError>,
@@ -323,7 +334,7 @@ impl ClientCore {
 
     /// [`Self::run`], with bodies kept in JS for the call (`CallBodies`): the result's `body`
     /// is then the reply's own bytes, not a copy out of wasm.
-    fn run_holding(
+    pub(crate) fn run_holding(
         &self,
         args: CallArgs,
         built: Built,
@@ -331,8 +342,27 @@ impl ClientCore {
         bodies: Option<Rc<CallBodies>>,
     ) -> Promise {
         let parts = built.map(|u| (u.request, u.model, u.errors, Read::Unary(u.parse), u.resign));
-        let engine = self.engine.clone();
         let prepared = self.prepare(args, parts, requests);
+        // Numbered now, as calls that queue as records are: ids follow the order of calls.
+        let from = match &prepared {
+            Ok(p) => Start::Begun(
+                self.engine
+                    .begin_call(p.call.model.as_deref(), p.call.priority),
+            ),
+            Err(_) => Start::Fresh,
+        };
+        self.settle(prepared, from, bodies)
+    }
+
+    /// The promise of a prepared call: run whole, or from where it got (`from`; queued.rs
+    /// starts calls that hold their first permit), with its bodies kept in JS while it runs.
+    pub(crate) fn settle(
+        &self,
+        prepared: Result<Prepared, ApiError>,
+        from: Start,
+        bodies: Option<Rc<CallBodies>>,
+    ) -> Promise {
+        let engine = self.engine.clone();
         let kept = bodies.clone();
         future_to_promise(WithBodies {
             bodies,
@@ -341,28 +371,37 @@ impl ClientCore {
                     call,
                     watch: _watch,
                 } = prepared.map_err(|e| api_error(&e))?;
-                let done = engine.execute(call).await.map_err(|e| api_error(&e))?;
-                let value = parse_json_text(&done.json);
-                let body = match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
-                    Some(js) => {
-                        let length = Reflect::get(&js, &"byteLength".into()).ok();
-                        if let Some(n) = length {
-                            let _ = Reflect::set(&value, &"contentLength".into(), &n);
-                        }
-                        Some(js)
-                    }
-                    None => done.bytes.map(|b| Uint8Array::from(b.as_slice()).into()),
-                };
-                if let Some(body) = body {
-                    let _ = Reflect::set(&value, &"body".into(), &body);
+                match engine.execute_with(call, from).await {
+                    Ok(done) => Ok(Self::reply(done, kept)),
+                    Err(e) => Err(api_error(&e)),
                 }
-                Ok(value)
             }),
         })
     }
 
+    /// A unary call's result as the caller sees it: a body kept in JS is the reply's own bytes.
+    pub(crate) fn reply(
+        done: resilient_core::codec::Parsed,
+        kept: Option<Rc<CallBodies>>,
+    ) -> JsValue {
+        let value = parse_json_text(&done.json);
+        let body = match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
+            Some(js) => {
+                if let Ok(n) = Reflect::get(&js, &"byteLength".into()) {
+                    let _ = Reflect::set(&value, &"contentLength".into(), &n);
+                }
+                Some(js)
+            }
+            None => done.bytes.map(|b| Uint8Array::from(b.as_slice()).into()),
+        };
+        if let Some(body) = body {
+            let _ = Reflect::set(&value, &"body".into(), &body);
+        }
+        value
+    }
+
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
-    fn binary_body(req: &JsValue) -> Option<Uint8Array> {
+    pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
         let body = Reflect::get(req, &"body".into()).ok()?;
         // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
         if body.is_instance_of::<js_sys::ArrayBuffer>() {
@@ -397,20 +436,41 @@ impl ClientCore {
         } else {
             req
         };
-        let (args, built, requests) = self.build_unary(op, req, bytes.as_deref(), held);
-        self.run_holding(args, built, requests, bodies)
+        let (args, built, requests, text) = self.build_unary(op, req, bytes.as_deref(), held);
+        // Plain JSON calls queue as records (queued.rs); the others as one suspended future.
+        match (text, built) {
+            (Some(text), Ok(u))
+                if bytes.is_none() && bodies.is_none() && self.endpoint_configs.is_empty() =>
+            {
+                self.queue_record(op, args, text, u)
+            }
+            (_, built) => self.run_holding(args, built, requests, bodies),
+        }
     }
 
-    /// The call options, the request and each endpoint's request of unary operation `op`.
+    /// The call options, the request and each endpoint's request of unary operation `op`, and
+    /// the arguments' JSON text (a call that waits keeps it as its snapshot).
     fn build_unary(
         &self,
         op: &str,
         req: &JsValue,
         bytes: Option<&[u8]>,
         held: bool,
-    ) -> (CallArgs, Built, Result<Vec<PerEndpoint>, ApiError>) {
-        match split_call_args(req, &format!("{op}(request)")) {
-            Ok(mut args) => {
+    ) -> (
+        CallArgs,
+        Built,
+        Result<Vec<PerEndpoint>, ApiError>,
+        Option<JsString>,
+    ) {
+        let what = format!("{op}(request)");
+        let split = call_text(req, &what).and_then(|t| match t {
+            None => Ok((CallArgs::default(), None)),
+            Some((signal, text)) => {
+                split_text(&String::from(&text), signal, &what).map(|a| (a, Some(text)))
+            }
+        });
+        match split {
+            Ok((mut args, text)) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let ctx = Ctx {
                     held,
@@ -421,9 +481,9 @@ impl ClientCore {
                     let u = self.provider.unary(op, &Ctx { held, ..*c }, &rest)?;
                     Ok((u.request, u.resign))
                 });
-                (args, built, requests)
+                (args, built, requests, text)
             }
-            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
+            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new()), None),
         }
     }
 
@@ -431,7 +491,7 @@ impl ClientCore {
     /// queue slot, passes the breaker and retries like any call; its body arrives as raw
     /// chunks (`RawCodec`: the head first, then `Uint8Array`s).
     pub fn object_stream(&self, req: &JsValue) -> ChatStream {
-        let (args, built, requests) = self.build_unary("getObject", req, None, false);
+        let (args, built, requests, _) = self.build_unary("getObject", req, None, false);
         let requests = requests.map(|list| {
             list.into_iter()
                 .map(|(r, sign)| (streamed(r), sign.map(streamed_resigner)))

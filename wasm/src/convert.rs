@@ -70,9 +70,19 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
-    let mut out = CallArgs::default();
+    match call_text(args, what)? {
+        None => Ok(CallArgs::default()),
+        Some((signal, text)) => split_text(&String::from(text), signal, what),
+    }
+}
+
+/// A call's signal and its arguments as JSON text (a snapshot); `None` without arguments.
+pub fn call_text(
+    args: &JsValue,
+    what: &str,
+) -> Result<Option<(Option<JsValue>, js_sys::JsString)>, ApiError> {
     if args.is_undefined() || args.is_null() {
-        return Ok(out);
+        return Ok(None);
     }
     if !args.is_object() || Array::is_array(args) {
         return Err(bad(what, "must be an object"));
@@ -84,13 +94,21 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
         if !is_signal {
             return Err(bad("signal", "must be an AbortSignal"));
         }
-        out.signal = Some(signal);
     }
     // One JSON.stringify crosses the boundary instead of one conversion per field.
     let text = JSON::stringify(args)
         .ok()
-        .and_then(|t| t.as_string())
+        .filter(|t| t.is_string())
         .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
+    Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
+}
+
+/// [`split_call_args`] from the text [`call_text`] took.
+pub fn split_text(text: &str, signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
+    let mut out = CallArgs {
+        signal,
+        ..CallArgs::default()
+    };
     let Ok(Value::Object(mut rest)) = serde_json::from_slice::<Value>(text.as_bytes()) else {
         return Err(bad(what, "must be an object"));
     };

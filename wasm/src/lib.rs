@@ -3,6 +3,7 @@
 mod client;
 mod convert;
 mod host;
+mod queued;
 mod router;
 mod signals;
 mod stream;
@@ -19,7 +20,7 @@ use wasm_bindgen::prelude::*;
 /// as thin subclasses, so the wasm exports these members once, not once per provider.
 #[wasm_bindgen]
 pub struct Client {
-    core: ClientCore,
+    core: std::rc::Rc<ClientCore>,
     name: &'static str,
 }
 
@@ -37,10 +38,9 @@ impl Client {
                     PROVIDERS.join(", ")
                 ))
             })?;
-        Ok(Client {
-            core: ClientCore::new(name, &options)?,
-            name,
-        })
+        let core = std::rc::Rc::new(ClientCore::new(name, &options)?);
+        ClientCore::install_records(&core);
+        Ok(Client { core, name })
     }
 
     #[wasm_bindgen(getter)]

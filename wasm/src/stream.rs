@@ -6,7 +6,7 @@ use crate::client::Prepared;
 use crate::convert::{api_error, api_error_with_text, parse_json_text};
 use crate::host::future_to_promise;
 use js_sys::{JsString, Object, Promise, Reflect, Uint8Array};
-use resilient_core::pipeline::{CancelToken, Engine, Read, SharedStream};
+use resilient_core::pipeline::{Begun, CancelToken, Engine, Read, SharedStream, Start};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -37,6 +37,8 @@ struct Inner {
     returned: Cell<bool>,
     /// Raw bytes (`RawCodec`): items are the head (text), then `Uint8Array` chunks.
     raw: bool,
+    /// Numbered at the first `next()`, synchronously, so ids follow the order calls start.
+    begun: RefCell<Option<Begun>>,
 }
 
 #[wasm_bindgen]
@@ -66,6 +68,7 @@ impl ChatStream {
                 text: RefCell::new(JsString::from("")),
                 returned: Cell::new(false),
                 raw,
+                begun: RefCell::new(None),
             }),
         }
     }
@@ -99,7 +102,8 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             if let Read::Stream(codec) = &mut call.read {
                 codec.keep_text(false);
             }
-            match inner.engine.open_stream(call).await {
+            let from = inner.begun.take().map_or(Start::Fresh, Start::Begun);
+            match inner.engine.open_stream_with(call, from).await {
                 Ok(s) => {
                     let shared = SharedStream::new(s);
                     // Gives the slot back when the consumer stops asking for items.
@@ -166,6 +170,19 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
 impl ChatStream {
     /// The async-iterator protocol: `{ value: item, done: false }`, then `{ done: true }`.
     pub fn next(&self) -> Promise {
+        // Read first, then begin: the `request` event may run code that touches this stream.
+        let unstarted = match &*self.inner.state.borrow() {
+            State::Ready(ready) => match &**ready {
+                Ok(p) => Some((p.call.model.clone(), p.call.priority)),
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        let fresh = self.inner.begun.borrow().is_none();
+        if let (Some((model, priority)), true) = (unstarted, fresh) {
+            let begun = self.inner.engine.begin_call(model.as_deref(), priority);
+            self.inner.begun.replace(Some(begun));
+        }
         future_to_promise(next_item(self.inner.clone()))
     }
 

@@ -9,7 +9,16 @@ use serde_json::json;
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// What waits in the queue: a suspended future's waker, or a call kept as a record
+/// (`records.rs`) that the host starts once its permit arrives.
+#[derive(Clone)]
+pub(super) enum Waiter {
+    Task(Waker),
+    Record(Rc<super::records::Waiting>),
+}
 
 /// How far a call got, readable after its future was dropped (a cancel keeps the count).
 #[derive(Default)]
@@ -42,11 +51,47 @@ pub(super) struct Permit {
     engine: Engine,
 }
 
+impl Permit {
+    /// A permit the queue has just handed out (`Admit::Now`, or a granted waiter).
+    pub(super) fn held(engine: &Engine) -> Permit {
+        Permit {
+            engine: engine.clone(),
+        }
+    }
+}
+
 impl Drop for Permit {
     fn drop(&mut self) {
         let next = self.engine.inner.state.borrow_mut().queue.release();
-        if let Some(w) = next {
-            w.wake();
+        self.engine.pass_on(next);
+    }
+}
+
+impl Engine {
+    /// A `queue` event for call `id` (`action`: enqueued or dequeued), when someone listens.
+    pub(super) fn queue_event(&self, action: &'static str, id: &str) {
+        if self.listening() {
+            let length = self.queue_length();
+            self.emit_now("queue", json!({"action": action, "length": length}), id);
+        }
+    }
+
+    pub(super) fn listening(&self) -> bool {
+        self.inner.listener.borrow().is_some()
+    }
+
+    /// The permit reached `next`: wake its future, or hand the record to the host to start.
+    pub(super) fn pass_on(&self, next: Option<Waiter>) {
+        match next {
+            None => {}
+            Some(Waiter::Task(w)) => w.wake(),
+            Some(Waiter::Record(r)) => {
+                self.inner.state.borrow_mut().admitted.push(r);
+                let hook = self.inner.on_admitted.borrow().clone();
+                if let Some(hook) = hook {
+                    hook();
+                }
+            }
         }
     }
 }
@@ -87,9 +132,11 @@ impl Future for Acquire<'_> {
         let mut st = engine.inner.state.borrow_mut();
         let granted = match self.waiting {
             None => match if self.retry {
-                st.queue.readmit(self.priority, cx.waker().clone())
+                st.queue
+                    .readmit(self.priority, Waiter::Task(cx.waker().clone()))
             } else {
-                st.queue.admit(self.priority, cx.waker().clone())
+                st.queue
+                    .admit(self.priority, Waiter::Task(cx.waker().clone()))
             } {
                 Admit::Now => true,
                 Admit::Full => {
@@ -98,32 +145,22 @@ impl Future for Acquire<'_> {
                 }
                 Admit::Wait(qid) => {
                     self.waiting = Some(qid);
-                    let length = st.queue.waiting();
                     drop(st);
-                    self.engine.emit(
-                        "queue",
-                        || json!({"action": "enqueued", "length": length}),
-                        self.id,
-                    );
+                    self.engine.queue_event("enqueued", self.id);
                     return Poll::Pending;
                 }
             },
-            Some(qid) => st.queue.take_grant(qid, cx.waker().clone()) == Some(true),
+            Some(qid) => st.queue.take_grant(qid, Waiter::Task(cx.waker().clone())) == Some(true),
         };
         drop(st);
         if !granted {
             return Poll::Pending;
         }
         if self.waiting.take().is_some() {
-            let length = self.engine.queue_length();
-            self.engine.emit(
-                "queue",
-                || json!({"action": "dequeued", "length": length}),
-                self.id,
-            );
+            self.engine.queue_event("dequeued", self.id);
         }
         self.done = true;
-        Poll::Ready(Ok(Permit { engine }))
+        Poll::Ready(Ok(Permit::held(&engine)))
     }
 }
 
@@ -131,9 +168,7 @@ impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let (Some(qid), false) = (self.waiting, self.done) {
             let next = self.engine.inner.state.borrow_mut().queue.cancel(qid);
-            if let Some(w) = next {
-                w.wake();
-            }
+            self.engine.pass_on(next);
         }
     }
 }

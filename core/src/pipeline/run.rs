@@ -92,15 +92,9 @@ impl Engine {
     }
 
     async fn acquire(&self, priority: Priority, retry: bool, id: &str) -> Result<Permit, ApiError> {
-        Acquire::new(self, priority, retry, id).await.map_err(|_| {
-            ApiError::new(
-                ErrorType::QueueFull,
-                format!(
-                    "the request queue is full ({} waiting)",
-                    self.inner.config.queue_size
-                ),
-            )
-        })
+        Acquire::new(self, priority, retry, id)
+            .await
+            .map_err(|_| self.queue_full())
     }
 
     /// The attempt loop, from the first permit on.

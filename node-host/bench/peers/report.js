@@ -115,7 +115,8 @@ export function render(data) {
     out.push('  enqueue/call: the loop creating a controller and starting a call, per call; net: minus the harness loop (same round); ' +
       'first 1k / last 1k: the same for the first and the last 1000 calls of the loop (a growing figure: enqueue cost rises with depth)');
     out.push('  bytes: (heapUsed + external) after global.gc(), growth from before the loop, minus the harness-only growth ' +
-      '(same round). In Node 20 `external` includes arrayBuffers and the wasm memory, so they are not added again');
+      '(same round). In Node 20 `external` includes arrayBuffers and the wasm memory, so they are not added again. ' +
+      'The harness loop reads each controller\'s signal, as the calls do (Node creates the AbortSignal, ~730 B, on first read)');
     out.push('  abort loop: calling abort() on all controllers (Node\'s abort() itself costs the baseline\'s figure); ' +
       'settled: from the start of that loop until every call\'s promise settled');
     out.push('  no ratio to raw fetch here: raw fetch, the openai SDK and opossum have no queue (they would open a socket per call)');
