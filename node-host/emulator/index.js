@@ -435,6 +435,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
     const plain = step.error === undefined && step.body === undefined && step.status === undefined;
     const limited = plain ? limits.check(provider, ctx.json) : null;
     if (limited?.over) {
+      entry.rateLimited = true;
       plan = errorPlan(provider, 'rate_limit', step, entry);
       plan.headers = { ...(plan.headers || {}), ...limited.headers, 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) };
       if (provider === 'openai' || provider === 'groq') plan.headers['retry-after-ms'] = String(Math.ceil(limited.retryAfterMs));

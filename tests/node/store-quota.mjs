@@ -19,23 +19,28 @@ export async function quotaRun(emu, redis, key) {
   emu.setRateLimit('openai', { requestsPerMinute: LIMIT, windowSeconds: WINDOW });
   const done = [];
   let ready = 0;
-  const workers = Array.from({ length: PROCESSES }, () => {
+  let synced = 0;
+  const workers = Array.from({ length: PROCESSES }, (_, id) => {
     const child = spawn(process.execPath, ['--preserve-symlinks', WORKER, JSON.stringify({
-      redis: redis?.url, baseUrl: emu.baseUrl('openai'), key, mode: 'load', calls: CALLS,
+      redis: redis?.url, baseUrl: emu.baseUrl('openai'), key, mode: 'load', calls: CALLS, id,
     })], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdout.on('data', (d) => {
       for (const line of String(d).split('\n')) {
         if (line === 'ready') ready++;
+        else if (line === 'synced') synced++;
         else if (line.startsWith('done ')) done.push(JSON.parse(line.slice(5)));
       }
     });
     return child;
   });
   await waitFor(() => ready === PROCESSES, 30_000, 'workers ready');
-  if (redis) await new Promise((r) => setTimeout(r, 300)); // every store has read once
+  // Every heartbeat is in; each worker reads once more, so all count 4 peers before they start.
+  for (const w of workers) w.stdin.write('sync\n');
+  await waitFor(() => synced === PROCESSES, 30_000, 'workers synced');
   const started = Date.now();
   for (const w of workers) w.stdin.write('go\n');
   await waitFor(() => done.length === PROCESSES, 600_000, 'workers done');
+  const ended = Date.now();
   const seconds = (Date.now() - started) / 1000;
   const total = PROCESSES * CALLS;
   const sent = emu.requestsFor('openai');
@@ -49,7 +54,10 @@ export async function quotaRun(emu, redis, key) {
     seconds: Number(seconds.toFixed(2)),
     ideal: Number(ideal.toFixed(2)),
     overIdeal: `${(((seconds / ideal) - 1) * 100).toFixed(1)} %`,
+    firstAfter: sent[0].at - started,
+    lastBefore: ended - sent.at(-1).at,
     storeErrors: done.reduce((n, d) => n + (d.stats.state_store?.errors ?? 0), 0),
+    storeStats: done.map((d) => d.stats.state_store),
   };
 }
 

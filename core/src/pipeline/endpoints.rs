@@ -33,6 +33,8 @@ pub(super) struct EndpointState {
     /// Live clients sharing this endpoint's key (this one included), as a state store last
     /// counted them: its rate limits are split among them.
     pub peers: u32,
+    /// When a read last confirmed `peers` (see `shared::PEERS_KEPT`).
+    pub peers_at: Instant,
 }
 
 impl EndpointState {
@@ -114,6 +116,7 @@ impl Endpoints {
             rate_limit,
             window: Window::default(),
             peers: 1,
+            peers_at: Instant::ZERO,
         };
         let list = if config.endpoints.is_empty() {
             vec![state("default", None, 1, None, None)]
