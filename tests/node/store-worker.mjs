@@ -39,8 +39,10 @@ if (mode === 'load') {
   const results = await Promise.allSettled(Array.from({ length: calls }, (_, i) => client.chat({
     messages: [{ role: 'user', content: `call ${i}` }], maxTokens: 4,
   })));
+  const at = Date.now();
   const failed = results.filter((r) => r.status === 'rejected');
   console.log(`done ${JSON.stringify({
+    at,
     ok: results.length - failed.length, failed: failed.length, firstError: failed[0]?.reason?.type ?? null,
     stats: { rate_limit: client.getStats().rate_limit, state_store: client.getStats().state_store },
   })}`);

@@ -253,16 +253,22 @@ test('stateStore: a wrong value throws naming the option; memory (the default) s
   assert.throws(() => redisStore({ url: 'redis://x', timeout: 0 }), /`timeout` accepts a positive number/);
 });
 
-test('4 processes x 250 calls on one 120/min key: with Redis far fewer 429s than without, near the ideal time', { timeout: 300_000 }, async () => {
+test('4 processes x 250 calls on one 120/min key: with Redis at most one 429 per process, many without, near the ideal time', { timeout: 300_000 }, async () => {
   const without = await quotaRun(emu, null, 'sk-quota-test-without-0123456789');
   console.log(`# store-quota without a store: ${JSON.stringify(without)}`);
   const shared = await quotaRun(emu, redis, 'sk-quota-test-with-0123456789');
   console.log(`# store-quota with redis: ${JSON.stringify(shared)}`);
   assert.equal(shared.failed, 0, JSON.stringify(shared));
-  // The issue asks for at most 4 (one learning reply per process); pacing on shared peer
-  // counts gets about a quarter of the store-less count so far (docs/api.md, Shared state).
-  assert.ok(shared.limited * 2 < without.limited, `429s: ${shared.limited} with the Redis store, ${without.limited} without`);
-  // The issue's target is 10 %; runs measure 7-10 % (about 2 s over 22 s, with or without a
-  // store), so 15 % keeps a slower CI machine from failing on noise. The figure is printed above.
-  assert.ok(shared.seconds <= shared.ideal * 1.15, `${shared.seconds} s against an ideal of ${shared.ideal} s`);
+  assert.equal(without.failed, 0, JSON.stringify(without));
+  // Each process keeps to 120 / 4 of every window (docs/api.md, Shared state): the only 429 a
+  // process may get is a learning reply before it knows the window.
+  assert.ok(shared.limited <= 4, `429s with the Redis store: ${shared.limited} (${shared.perProcess})`);
+  for (const n of shared.perProcess) assert.ok(n <= 1, `a process got ${n} 429s: ${shared.perProcess}`);
+  assert.equal(shared.storeErrors, 0);
+  // Without it each process spends what the server says is left: about a window's worth
+  // (measured 108-122); 40 is ten times what the store allows.
+  assert.ok(without.limited >= 40, `429s without a store: ${without.limited}`);
+  // The ideal runs at exactly 120 a window; the emulator's windows are fixed, so no client can
+  // open the 9th before 24 s (`floor`, 9 % over the ideal): 10 % leaves under 1 % for the rest.
+  assert.ok(shared.overIdeal <= 10, `${shared.seconds} s against an ideal of ${shared.ideal} s (${shared.overIdeal} % over)`);
 });
