@@ -62,13 +62,14 @@ impl Dim {
     /// budget (a state store counts them), this one keeps to its share of the window: the
     /// limit divided among them, less what it started in the window (`remaining / peers -
     /// since` when the server does not say its limit). The shares add up to the limit whatever
-    /// the order the clients' attempts reach the server in. A reply to an attempt started
-    /// before the window began here (`seq`, its mark) teaches nothing: it may tell of the last.
+    /// the order the clients' attempts reach the server in. Shared, a reply to an attempt
+    /// started before the window began here (`seq`, its mark) teaches nothing: it may tell of
+    /// the last window, and learning its reset would begin this one here a second time.
     fn learn(&mut self, now: Instant, r: &Reported, since: u64, peers: u32, seq: u64) {
-        if seq < self.opened {
+        let n = u64::from(peers.max(1));
+        if n > 1 && seq < self.opened {
             return;
         }
-        let n = u64::from(peers.max(1));
         self.limit = r.limit.or(self.limit);
         let left = r.remaining.saturating_sub(since);
         self.remaining = Some(match self.limit {
@@ -502,6 +503,13 @@ mod tests {
         // ... one of this window counts against the share, whatever the others started.
         b.observe(at(10.3), &said(30, 9.9), fresh, 4);
         assert_eq!(b.requests.remaining, Some(14));
+        // Alone, every reply teaches, as it always has.
+        let mut alone = Budget::default();
+        let late = alone.start(at(0.0), 0);
+        alone.observe(at(0.1), &said(59, 1.0), late, 1);
+        alone.start(at(1.2), 0);
+        alone.observe(at(1.5), &said(0, 0.5), late, 1);
+        assert_eq!(alone.wait(at(1.5), 0), Secs::new(0.5));
     }
 
     #[test]
