@@ -78,7 +78,8 @@
 //   rateLimits   { provider: { requestsPerMinute?, tokensPerMinute?, windowSeconds?, style? } }:
 //                enforced request and token budgets told in the provider's own rate-limit
 //                headers (ratelimit.js; `windowSeconds` scales the minute for tests); also
-//                setRateLimit(provider, limit | null) later, and stats().rateLimited (429s sent)
+//                setRateLimit(provider, limit | null) later, and stats().rateLimited (429s sent;
+//                each logged request answered so has `rateLimited: true`)
 //
 // Control routes (not logged): POST /__control/script, POST /__control/reset,
 // GET /__control/requests, GET /__control/health.

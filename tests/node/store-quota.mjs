@@ -27,8 +27,12 @@ export async function quotaRun(emu, redis, key) {
     const child = spawn(process.execPath, ['--preserve-symlinks', WORKER, JSON.stringify({
       redis: redis?.url, baseUrl: emu.baseUrl('openai'), key, mode: 'load', calls: CALLS, id,
     })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let buf = '';
     child.stdout.on('data', (d) => {
-      for (const line of String(d).split('\n')) {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop(); // a line not ended yet waits for its end
+      for (const line of lines) {
         if (line === 'ready') ready++;
         else if (line === 'synced') synced++;
         else if (line.startsWith('done ')) done.push(JSON.parse(line.slice(5)));

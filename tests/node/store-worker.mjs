@@ -1,5 +1,6 @@
 // One "process" of the state-store tests and of store-quota.mjs (not a test itself): a client on
-// the shared key, started by argv JSON { redis, baseUrl, key, mode, calls }.
+// the shared key, started by argv JSON { redis, baseUrl, key, mode, calls, id } (`id` tags its
+// requests with an `x-quota-worker` header, so the emulator's log tells the processes apart).
 //   mode 'watch' (default): prints `ready` once it has read the store, then `open <Date.now()>`
 //                 when its circuit reads OPEN (opened by another process), and exits.
 //   mode 'load':  prints `ready` once it has read the store (its heartbeat is in), and `synced`
