@@ -42,17 +42,24 @@ pub struct Dim {
     /// The first attempt (`Mark::seq`) of the window as begun here: a reply to an earlier one
     /// may describe the window before, and is not learnt from.
     pub opened: u64,
+    /// Shared among peers: this client's part of the limit in each window.
+    pub share: Option<u64>,
+    /// The longest reset told: about a window's length.
+    pub span: Secs,
 }
 
 impl Dim {
-    /// A reset that has passed makes the count unknown (the server's window is fresh) and
-    /// begins a window here with the attempt numbered `seq`.
+    /// A reset that has passed begins a window here with the attempt numbered `seq`: its count
+    /// is unknown (the server's window is fresh) or, shared, this client's whole share, held
+    /// for about a window (`span`) until a reply of the window tells when it ends.
     fn refresh(&mut self, now: Instant, seq: u64) {
         if now >= self.reset_at && self.remaining.is_some() {
             *self = Dim {
-                limit: self.limit,
+                remaining: self.share,
+                reset_at: now + self.share.map_or(Secs::ZERO, |_| self.span),
                 opened: seq,
-                ..Dim::default()
+                used: 0,
+                ..*self
             };
         }
     }
@@ -71,13 +78,16 @@ impl Dim {
             return;
         }
         self.limit = r.limit.or(self.limit);
+        self.share = self.limit.filter(|_| n > 1).map(|l| l / n);
         let left = r.remaining.saturating_sub(since);
-        self.remaining = Some(match self.limit {
-            Some(l) if n > 1 => (l / n).saturating_sub(self.used).min(left),
-            _ => (r.remaining / n).saturating_sub(since),
+        self.remaining = Some(match self.share {
+            Some(part) => part.saturating_sub(self.used).min(left),
+            None => (r.remaining / n).saturating_sub(since),
         });
         // Without a reset time the count cannot be waited out: it is kept, never held on.
-        self.reset_at = now + r.reset.unwrap_or(Secs::ZERO);
+        let reset = r.reset.unwrap_or(Secs::ZERO);
+        self.span = self.span.max(reset);
+        self.reset_at = now + reset;
     }
 
     fn start(&mut self, now: Instant, seq: u64, units: u64) {
@@ -493,16 +503,23 @@ mod tests {
             late = b.start(at(0.2), 0);
         }
         assert_eq!(b.wait(at(0.2), 0), Secs::new(9.9));
-        // The window passes: a start begins the next one here, with a whole share.
+        // The window passes: a start begins the next one here, with a whole share (15), held
+        // for about a window (the longest reset told, 10 s) should it be spent before a reply.
         let fresh = b.start(at(10.2), 0);
-        assert_eq!((b.requests.used, b.requests.remaining), (1, None));
-        // A reply to an attempt of the last window (the server spent) changes nothing ...
+        assert_eq!((b.requests.used, b.requests.remaining), (1, Some(14)));
+        for _ in 0..14 {
+            b.start(at(10.2), 0);
+        }
+        assert_eq!(b.wait(at(10.2), 0), Secs::new(10.0));
+        // A reply to an attempt of the last window (the server spent, its reset near) changes
+        // nothing ...
         b.observe(at(10.25), &said(0, 0.01), late, 4);
-        assert_eq!(b.requests.remaining, None);
-        assert_eq!(b.wait(at(10.3), 0), Secs::ZERO);
-        // ... one of this window counts against the share, whatever the others started.
-        b.observe(at(10.3), &said(30, 9.9), fresh, 4);
-        assert_eq!(b.requests.remaining, Some(14));
+        assert!((b.wait(at(10.3), 0).as_f64() - 9.9).abs() < 1e-9);
+        // ... one of this window counts against the share, whatever the others started, and
+        // tells when the window ends.
+        b.observe(at(10.3), &said(30, 9.8), fresh, 4);
+        assert_eq!(b.requests.remaining, Some(0));
+        assert!((b.wait(at(10.3), 0).as_f64() - 9.8).abs() < 1e-9);
         // Alone, every reply teaches, as it always has.
         let mut alone = Budget::default();
         let late = alone.start(at(0.0), 0);

@@ -318,13 +318,13 @@ impl Store {
 /// `engines` engines x `calls` calls on one key against the server; with `shared`, they
 /// share a store that counts them (polled every 0.2 s). The server's figures and when the
 /// last call settled.
-fn quota_run(engines: usize, calls: usize, shared: bool) -> (Rc<Server>, f64) {
+fn quota_run(engines: usize, calls: usize, shared: bool, concurrency: u32) -> (Rc<Server>, f64) {
     use resilient_core::host::Clock;
     let sim = Sim::new();
     let server = serve(&sim);
     let store = Rc::new(Store::default());
     let peers = Rc::new(RefCell::new(BTreeMap::new()));
-    let opts = json!({"maxConcurrentRequests": 2, "maxRetries": 20, "queueSize": 1000, "maxRetryAfter": 60});
+    let opts = json!({"maxConcurrentRequests": concurrency, "maxRetries": 20, "queueSize": 1000, "maxRetryAfter": 60});
     let list: Vec<Engine> = (0..engines)
         .map(|_| {
             if shared {
@@ -384,8 +384,8 @@ fn quota_run(engines: usize, calls: usize, shared: bool) -> (Rc<Server>, f64) {
 #[test]
 fn peers_split_the_servers_budget_so_the_key_is_not_overrun() {
     // 3 engines x 30 calls, 20 a window: the work needs 5 windows (the last starts at 40 s).
-    let (server, last) = quota_run(3, 30, true);
-    let (alone, alone_last) = quota_run(3, 30, false);
+    let (server, last) = quota_run(3, 30, true, 2);
+    let (alone, alone_last) = quota_run(3, 30, false, 2);
     let windows = server.per_window.borrow();
     let without = alone.per_window.borrow();
     eprintln!(
@@ -464,4 +464,21 @@ fn a_peer_count_rises_at_once_and_falls_only_when_it_has_held_a_while() {
     e.store_report(0, 0, Some("connection_error".into()));
     assert_eq!(run(&sim, &e, "6"), Ok(()));
     assert_eq!(left(&e), json!(59));
+}
+
+#[test]
+fn a_share_smaller_than_the_concurrency_is_kept_in_every_window_after_the_first() {
+    // 3 engines of 10 in flight each, 20 a window: a share (6) is less than one engine's
+    // concurrency. Before its first reply an engine knows no window and may send all 10; from
+    // then on each window gets its share from each.
+    let (server, last) = quota_run(3, 30, true, 10);
+    let windows = server.per_window.borrow();
+    eprintln!("{windows:?} 429s {} last {last}", server.limited.get());
+    for (k, n) in windows.iter().skip(1) {
+        assert!(*n <= LIMIT, "window {k} saw {n} starts: {windows:?}");
+    }
+    assert!(
+        last < 60.0,
+        "the last call started at {last} s: {windows:?}"
+    );
 }

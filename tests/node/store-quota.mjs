@@ -17,7 +17,7 @@ const WINDOW = Number(process.env.WINDOW ?? 3);
 const WORKER = fileURLToPath(new URL('./store-worker.mjs', import.meta.url));
 
 /** One run: 4 worker processes (with the Redis store `redis`, or none) on `key`. */
-export async function quotaRun(emu, redis, key) {
+export async function quotaRun(emu, redis, key, concurrency = 5) {
   emu.reset();
   emu.setRateLimit('openai', { requestsPerMinute: LIMIT, windowSeconds: WINDOW });
   const done = [];
@@ -25,7 +25,7 @@ export async function quotaRun(emu, redis, key) {
   let synced = 0;
   const workers = Array.from({ length: PROCESSES }, (_, id) => {
     const child = spawn(process.execPath, ['--preserve-symlinks', WORKER, JSON.stringify({
-      redis: redis?.url, baseUrl: emu.baseUrl('openai'), key, mode: 'load', calls: CALLS, id,
+      redis: redis?.url, baseUrl: emu.baseUrl('openai'), key, mode: 'load', calls: CALLS, id, concurrency,
     })], { stdio: ['pipe', 'pipe', 'inherit'] });
     let buf = '';
     child.stdout.on('data', (d) => {

@@ -10,12 +10,12 @@
 import { OpenAI } from 'resilient-api-client';
 import { redisStore } from 'resilient-api-client/redis';
 
-const { redis, baseUrl, key, mode = 'watch', calls = 250, id = 0 } = JSON.parse(process.argv[2]);
+const { redis, baseUrl, key, mode = 'watch', calls = 250, id = 0, concurrency = 5 } = JSON.parse(process.argv[2]);
 const stateStore = redis ? redisStore({ url: redis, pollInterval: 0.05, timeout: 0.5 }) : undefined;
 
 if (mode === 'load') {
   const client = new OpenAI({
-    apiKey: key, baseUrl, stateStore, queueSize: calls, maxRetries: 20, timeout: 30, headers: { 'x-quota-worker': String(id) },
+    apiKey: key, baseUrl, stateStore, queueSize: calls, maxRetries: 20, timeout: 30, maxConcurrentRequests: concurrency, headers: { 'x-quota-worker': String(id) },
   });
   const lines = [];
   let wake = () => {};
