@@ -137,7 +137,15 @@ pub struct Budget {
     /// Attempts and estimated tokens started so far (running totals).
     pub started: u64,
     pub started_tokens: u64,
+    /// When the first attempt started, and whether any reply has come since.
+    pub first: Instant,
+    pub answered: bool,
 }
+
+/// Shared, a client sends one attempt and waits for its reply (looking again this often, for
+/// at most `PROBE_FOR`) before it knows the server's window (see [`Budget::probe_wait`]).
+const PROBE_POLL: Secs = Secs::new(0.02);
+const PROBE_FOR: Secs = Secs::new(2.0);
 
 impl Budget {
     /// How long an attempt needing `tokens` must wait: until the spent budget's reset.
@@ -147,8 +155,22 @@ impl Budget {
             .max(self.tokens.wait(now, tokens))
     }
 
+    /// With `peers` sharing the budget, the wait of an attempt while the first one's reply,
+    /// the learning reply, is out: one blind attempt a client, not its whole concurrency, may
+    /// meet a window the others have spent.
+    pub fn probe_wait(&self, now: Instant, peers: u32) -> Secs {
+        if peers > 1 && self.started > 0 && !self.answered && now < self.first + PROBE_FOR {
+            PROBE_POLL
+        } else {
+            Secs::ZERO
+        }
+    }
+
     /// An attempt starts: it uses one request and its estimated tokens.
     pub fn start(&mut self, now: Instant, tokens: u64) -> Mark {
+        if self.started == 0 {
+            self.first = now;
+        }
         self.started = self.started.saturating_add(1);
         self.requests.start(now, self.started, 1);
         self.tokens.start(now, self.started, tokens);

@@ -46,7 +46,8 @@ impl EndpointState {
     /// server's budget and for the endpoint's own `rateLimit`.
     pub fn pace_waits(&self, now: Instant, tokens: u64) -> (Secs, Secs) {
         let server = if self.adaptive {
-            self.budget.wait(now, tokens)
+            let b = &self.budget;
+            b.wait(now, tokens).max(b.probe_wait(now, self.peers))
         } else {
             Secs::ZERO
         };

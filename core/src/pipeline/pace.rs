@@ -141,9 +141,6 @@ impl Engine {
     #[inline(never)]
     pub(super) fn observe_limits(&self, endpoint: usize, mark: Mark, headers: &[(String, String)]) {
         let limits = parse_limits(headers, self.inner.host.clock.unix_now());
-        if limits.is_empty() {
-            return;
-        }
         let now = self.inner.host.clock.now();
         if let Some(e) = self
             .inner
@@ -153,7 +150,10 @@ impl Engine {
             .list
             .get_mut(endpoint)
         {
-            e.budget.observe(now, &limits, mark, e.peers);
+            e.budget.answered = true;
+            if !limits.is_empty() {
+                e.budget.observe(now, &limits, mark, e.peers);
+            }
         }
     }
 
