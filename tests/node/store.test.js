@@ -274,8 +274,9 @@ test('4 processes x 250 calls on one 120/min key: with Redis at most one 429 per
   assert.ok(without.limited >= 40, `429s without a store: ${without.limited}`);
   // The ideal runs at exactly 120 a window; the emulator's windows are fixed, so no client can
   // open the 9th before 24 s (`floor`: 9 % over the ideal when the first window's burst is
-  // short). Measured 5-8.5 % (printed above).
-  for (const run of [shared, wide]) {
-    assert.ok(run.overIdeal <= 10, `${run.seconds} s against an ideal of ${run.ideal} s (${run.overIdeal} % over)`);
+  // short). The issue's 10 % for the issue's run (measured 0.3-8.7 %, printed above); the run
+  // at 50 in flight, beyond the issue, measured 6-9.2 % on a loaded machine: 12 %.
+  for (const [run, most] of [[shared, 10], [wide, 12]]) {
+    assert.ok(run.overIdeal <= most, `${run.seconds} s against an ideal of ${run.ideal} s (${run.overIdeal} % over)`);
   }
 });
