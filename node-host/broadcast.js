@@ -1,7 +1,9 @@
 // `resilient-api-client/broadcast`: a state store (the `stateStore` option) for the tabs and
 // workers of one origin, over BroadcastChannel. Every write is posted to the others at once
 // (they apply it on arrival) and kept in memory, where each client's poll reads it; a context
-// that joins late asks the others for what they know.
+// that joins late asks the others for what they know. Each client's poll also posts its
+// heartbeat (a random id and its scopes, lapsing after its `ttl`), so every context counts the
+// live clients per scope and pacing splits the rate limits among them, as with Redis.
 //
 //   import { broadcastStore } from 'resilient-api-client/broadcast';
 //   const client = new OpenAI({ apiKey, stateStore: broadcastStore({ name: 'my-app' }) });
@@ -21,6 +23,7 @@ export function broadcastStore(options = {}) {
     throw new TypeError('broadcastStore: `name` accepts a non-empty string');
   }
   const known = new Map(); // `${scope} ${piece}` -> entry
+  const beats = new Map(); // client id -> { scopes, until } (ms, this context's clock)
   const listeners = new Set();
   const channel = new BroadcastChannel(name);
 
@@ -40,7 +43,26 @@ export function broadcastStore(options = {}) {
     for (const [k, e] of known) if (e.until <= now) known.delete(k);
     return [...known.values()];
   };
+  const beat = (b) => {
+    if (typeof b?.id === 'string' && Array.isArray(b.scopes) && b.ttl > 0) {
+      beats.set(b.id, { scopes: b.scopes, until: Date.now() + Math.min(b.ttl, 60_000) });
+    }
+  };
+  // The live clients of each scope: `{ scope, piece: 'peers', until: count }`.
+  const peers = (scopes) => {
+    const now = Date.now();
+    for (const [id, b] of beats) if (b.until <= now) beats.delete(id);
+    return scopes.map((scope) => {
+      let n = 0;
+      for (const b of beats.values()) if (b.scopes.includes(scope)) n++;
+      return { scope, piece: 'peers', until: n };
+    });
+  };
   channel.onmessage = ({ data }) => {
+    if (data?.beat) {
+      beat(data.beat);
+      return;
+    }
     if (data?.hello) {
       const all = live();
       if (all.length) channel.postMessage({ entries: all });
@@ -59,8 +81,15 @@ export function broadcastStore(options = {}) {
       keep(entries);
       channel.postMessage({ entries });
     },
-    async read(scopes) {
-      return live().filter((e) => scopes.includes(e.scope));
+    /** What is known of `scopes`, and with `beat` ({ id, ttl }) this client's heartbeat posted
+     * and the live clients of each scope counted. */
+    async read(scopes, hb) {
+      const got = live().filter((e) => scopes.includes(e.scope));
+      if (!hb) return got;
+      const b = { id: String(hb.id), scopes, ttl: hb.ttl };
+      beat(b);
+      channel.postMessage({ beat: b });
+      return [...peers(scopes), ...got];
     },
     /** Entries from other contexts, as they arrive. */
     subscribe(listener) {

@@ -439,6 +439,8 @@ export interface StateStoreBackend {
   timeout?: number;
   /** Seconds between reads of the shared state (default 0.2). */
   pollInterval?: number;
+  /** Reads start once this settles (at most 5 s): a store still connecting is not read into timeouts. */
+  ready?: Promise<unknown>;
 }
 
 /** What `stateStore` accepts besides 'memory': redisStore(), broadcastStore() or sharedStore(). */

@@ -84,6 +84,8 @@ export function redisStore(options = {}) {
   return sharedStore({
     timeout,
     pollInterval,
+    // The driver reads once our own client has connected (or failed to load).
+    ready: connecting?.then(() => {}),
     /** Raises each entry's piece to its time (later times win), with a TTL to match. */
     async write(entries) {
       const c = await ready();

@@ -11,7 +11,9 @@
  * sharing a scope keeps `beat` = `{ id, ttl }` (ms) alive per scope and adds
  * `{ scope, piece: 'peers', until: count }`), optionally `subscribe(listener)` (entries
  * pushed by others; returns the unsubscribe function), `timeout` (seconds, 0.5: no operation is
- * waited for longer) and `pollInterval` (seconds, 0.2). The other members of `impl` are kept.
+ * waited for longer), `pollInterval` (seconds, 0.2) and `ready` (a promise: polls start once it
+ * settles, or after 5 s; a store still connecting is not read into timeouts). The other members
+ * of `impl` are kept.
  */
 export function sharedStore(impl) {
   if (impl === null || typeof impl !== 'object' || typeof impl.read !== 'function' || typeof impl.write !== 'function') {
@@ -35,11 +37,14 @@ class StoreTimeout extends Error {
 }
 
 /** `op()`'s promise, or a StoreTimeout after `limit` ms: nothing here waits on a store longer
- * than that (and a store that throws synchronously is an error like any other). */
+ * than that (and a store that throws synchronously is an error like any other). In Node the
+ * timeout is told after the I/O already received: an answer that came while the event loop was
+ * busy (the timer being due too) is not a timeout. */
 function bounded(op, limit) {
   let timer;
+  const after = globalThis.setImmediate ?? ((f) => f());
   const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeout(limit)), limit);
+    timer = setTimeout(() => after(() => reject(new StoreTimeout(limit))), limit);
   });
   return Promise.race([new Promise((resolve) => resolve(op())), late]).finally(() => clearTimeout(timer));
 }
@@ -74,9 +79,10 @@ function connectStore(client, store) {
   let timer = null;
   let unsubscribe = null;
   // This client's heartbeat, renewed at each read by a store that counts peers (Redis): the
-  // read answers `{ scope, piece: 'peers', until: count }` and pacing splits the limits.
+  // read answers `{ scope, piece: 'peers', until: count }` and pacing splits the limits. It
+  // lapses after 3 polls, and never within 1 s: a busy event loop may delay a poll.
   const every = ms(store.pollInterval, 200);
-  const beat = { id: Math.random().toString(36).slice(2) + Date.now().toString(36), ttl: 3 * every };
+  const beat = { id: Math.random().toString(36).slice(2) + Date.now().toString(36), ttl: Math.max(3 * every, 1000) };
 
   const stop = () => {
     clearInterval(timer);
@@ -136,10 +142,22 @@ function connectStore(client, store) {
   const scopes = client.storeAttach(() => queueMicrotask(() => {
     if (sync(0, 0, null)) write();
   }));
-  timer = setInterval(poll, every);
-  if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
   if (typeof store.subscribe === 'function') {
     unsubscribe = store.subscribe((got) => sync(0, 0, null, got));
   }
-  queueMicrotask(poll);
+  let wait;
+  const begin = () => {
+    clearTimeout(wait);
+    if (timer !== null || !live()) return;
+    timer = setInterval(poll, every);
+    if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
+    poll();
+  };
+  if (store.ready && typeof store.ready.then === 'function') {
+    wait = setTimeout(begin, 5000);
+    if (typeof wait === 'object' && typeof wait.unref === 'function') wait.unref();
+    store.ready.then(begin, begin);
+  } else {
+    queueMicrotask(begin);
+  }
 }

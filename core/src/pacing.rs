@@ -37,26 +37,63 @@ pub struct Dim {
     pub limit: Option<u64>,
     /// When the budget is whole again (engine clock).
     pub reset_at: Instant,
+    /// This client's starts (units) since the window began here: its share is counted in them.
+    pub used: u64,
+    /// The first attempt (`Mark::seq`) of the window as begun here: a reply to an earlier one
+    /// may describe the window before, and is not learnt from.
+    pub opened: u64,
+    /// Shared among peers: this client's part of the limit in each window.
+    pub share: Option<u64>,
+    /// The longest reset told: about a window's length.
+    pub span: Secs,
 }
 
 impl Dim {
-    /// A reset that has passed makes the count unknown (the server's window is fresh).
-    fn refresh(&mut self, now: Instant) {
-        if now >= self.reset_at {
-            self.remaining = None;
+    /// A reset that has passed begins a window here with the attempt numbered `seq`: its count
+    /// is unknown (the server's window is fresh) or, shared, this client's whole share, held
+    /// for about a window (`span`) until a reply of the window tells when it ends.
+    fn refresh(&mut self, now: Instant, seq: u64) {
+        if now >= self.reset_at && self.remaining.is_some() {
+            *self = Dim {
+                remaining: self.share,
+                reset_at: now + self.share.map_or(Secs::ZERO, |_| self.span),
+                opened: seq,
+                used: 0,
+                ..*self
+            };
         }
     }
 
     /// The server's count, less what was started after the attempt it answered (`since`):
     /// those may not have reached the server when it counted. With `peers` clients sharing the
-    /// budget (a state store counts them), this one takes its share of what is left, and
-    /// reckons that each peer started about as many as it did since (they are not counted
-    /// either): `remaining / peers - since`.
-    fn learn(&mut self, now: Instant, r: &Reported, since: u64, peers: u32) {
-        self.remaining = Some((r.remaining / u64::from(peers.max(1))).saturating_sub(since));
+    /// budget (a state store counts them), this one keeps to its share of the window: the
+    /// limit divided among them, less what it started in the window (`remaining / peers -
+    /// since` when the server does not say its limit). The shares add up to the limit whatever
+    /// the order the clients' attempts reach the server in. Shared, a reply to an attempt
+    /// started before the window began here (`seq`, its mark) teaches nothing: it may tell of
+    /// the last window, and learning its reset would begin this one here a second time.
+    fn learn(&mut self, now: Instant, r: &Reported, since: u64, peers: u32, seq: u64) {
+        let n = u64::from(peers.max(1));
+        if n > 1 && seq < self.opened {
+            return;
+        }
         self.limit = r.limit.or(self.limit);
+        self.share = self.limit.filter(|_| n > 1).map(|l| l / n);
+        let left = r.remaining.saturating_sub(since);
+        self.remaining = Some(match self.share {
+            Some(part) => part.saturating_sub(self.used).min(left),
+            None => (r.remaining / n).saturating_sub(since),
+        });
         // Without a reset time the count cannot be waited out: it is kept, never held on.
-        self.reset_at = now + r.reset.unwrap_or(Secs::ZERO);
+        let reset = r.reset.unwrap_or(Secs::ZERO);
+        self.span = self.span.max(reset);
+        self.reset_at = now + reset;
+    }
+
+    fn start(&mut self, now: Instant, seq: u64, units: u64) {
+        self.refresh(now, seq);
+        self.remaining = self.remaining.map(|r| r.saturating_sub(units));
+        self.used = self.used.saturating_add(units);
     }
 
     fn wait(&self, now: Instant, need: u64) -> Secs {
@@ -100,7 +137,15 @@ pub struct Budget {
     /// Attempts and estimated tokens started so far (running totals).
     pub started: u64,
     pub started_tokens: u64,
+    /// When the first attempt started, and whether any reply has come since.
+    pub first: Instant,
+    pub answered: bool,
 }
+
+/// Shared, a client sends one attempt and waits for its reply (looking again this often, for
+/// at most `PROBE_FOR`) before it knows the server's window (see [`Budget::probe_wait`]).
+const PROBE_POLL: Secs = Secs::new(0.02);
+const PROBE_FOR: Secs = Secs::new(2.0);
 
 impl Budget {
     /// How long an attempt needing `tokens` must wait: until the spent budget's reset.
@@ -110,13 +155,25 @@ impl Budget {
             .max(self.tokens.wait(now, tokens))
     }
 
+    /// With `peers` sharing the budget, the wait of an attempt while the first one's reply,
+    /// the learning reply, is out: one blind attempt a client, not its whole concurrency, may
+    /// meet a window the others have spent.
+    pub fn probe_wait(&self, now: Instant, peers: u32) -> Secs {
+        if peers > 1 && self.started > 0 && !self.answered && now < self.first + PROBE_FOR {
+            PROBE_POLL
+        } else {
+            Secs::ZERO
+        }
+    }
+
     /// An attempt starts: it uses one request and its estimated tokens.
     pub fn start(&mut self, now: Instant, tokens: u64) -> Mark {
-        self.requests.refresh(now);
-        self.tokens.refresh(now);
-        self.requests.remaining = self.requests.remaining.map(|r| r.saturating_sub(1));
-        self.tokens.remaining = self.tokens.remaining.map(|r| r.saturating_sub(tokens));
+        if self.started == 0 {
+            self.first = now;
+        }
         self.started = self.started.saturating_add(1);
+        self.requests.start(now, self.started, 1);
+        self.tokens.start(now, self.started, tokens);
         self.started_tokens = self.started_tokens.saturating_add(tokens);
         Mark {
             seq: self.started,
@@ -131,11 +188,11 @@ impl Budget {
     pub fn observe(&mut self, now: Instant, limits: &Limits, mark: Mark, peers: u32) {
         if let Some(r) = &limits.requests {
             let since = self.started.saturating_sub(mark.seq);
-            self.requests.learn(now, r, since, peers);
+            self.requests.learn(now, r, since, peers, mark.seq);
         }
         if let Some(t) = &limits.tokens {
             let since = self.started_tokens.saturating_sub(mark.tokens);
-            self.tokens.learn(now, t, since, peers);
+            self.tokens.learn(now, t, since, peers, mark.seq);
         }
     }
 
@@ -429,9 +486,22 @@ mod tests {
         let mut b = Budget::default();
         let first = b.start(at(0.0), 0);
         b.start(at(0.0), 0);
-        // 41 left among 4 clients: 10 each, less the one this client started after `first`.
+        // A limit of 60 among 4 clients: 15 each, less the 2 this one started in the window.
         b.observe(at(0.1), &said(41, 60.0), first, 4);
-        assert_eq!(b.requests.remaining, Some(9));
+        assert_eq!(b.requests.remaining, Some(13));
+        // What the server says is left bounds it too (less what started after `first`).
+        b.observe(at(0.1), &said(5, 60.0), first, 4);
+        assert_eq!(b.requests.remaining, Some(4));
+        // Without the limit: what is left, split, less what started after `first`.
+        let mut c = Budget::default();
+        let first = c.start(at(0.0), 0);
+        c.start(at(0.0), 0);
+        let mut no_limit = said(41, 60.0);
+        if let Some(r) = &mut no_limit.requests {
+            r.limit = None;
+        }
+        c.observe(at(0.1), &no_limit, first, 4);
+        assert_eq!(c.requests.remaining, Some(9));
         let l = RateLimit {
             requests_per_minute: Some(120),
             tokens_per_minute: Some(3),
@@ -442,6 +512,43 @@ mod tests {
             (Some(30), Some(1))
         );
         assert_eq!(l.share(0), l);
+    }
+
+    #[test]
+    fn a_share_is_counted_per_window_and_late_replies_of_the_last_teach_nothing() {
+        let mut b = Budget::default();
+        let first = b.start(at(0.0), 0);
+        b.observe(at(0.1), &said(59, 10.0), first, 4);
+        assert_eq!(b.requests.remaining, Some(14));
+        let mut late = Mark::default();
+        for _ in 0..14 {
+            late = b.start(at(0.2), 0);
+        }
+        assert_eq!(b.wait(at(0.2), 0), Secs::new(9.9));
+        // The window passes: a start begins the next one here, with a whole share (15), held
+        // for about a window (the longest reset told, 10 s) should it be spent before a reply.
+        let fresh = b.start(at(10.2), 0);
+        assert_eq!((b.requests.used, b.requests.remaining), (1, Some(14)));
+        for _ in 0..14 {
+            b.start(at(10.2), 0);
+        }
+        assert_eq!(b.wait(at(10.2), 0), Secs::new(10.0));
+        // A reply to an attempt of the last window (the server spent, its reset near) changes
+        // nothing ...
+        b.observe(at(10.25), &said(0, 0.01), late, 4);
+        assert!((b.wait(at(10.3), 0).as_f64() - 9.9).abs() < 1e-9);
+        // ... one of this window counts against the share, whatever the others started, and
+        // tells when the window ends.
+        b.observe(at(10.3), &said(30, 9.8), fresh, 4);
+        assert_eq!(b.requests.remaining, Some(0));
+        assert!((b.wait(at(10.3), 0).as_f64() - 9.8).abs() < 1e-9);
+        // Alone, every reply teaches, as it always has.
+        let mut alone = Budget::default();
+        let late = alone.start(at(0.0), 0);
+        alone.observe(at(0.1), &said(59, 1.0), late, 1);
+        alone.start(at(1.2), 0);
+        alone.observe(at(1.5), &said(0, 0.5), late, 1);
+        assert_eq!(alone.wait(at(1.5), 0), Secs::new(0.5));
     }
 
     #[test]

@@ -78,7 +78,8 @@
 //   rateLimits   { provider: { requestsPerMinute?, tokensPerMinute?, windowSeconds?, style? } }:
 //                enforced request and token budgets told in the provider's own rate-limit
 //                headers (ratelimit.js; `windowSeconds` scales the minute for tests); also
-//                setRateLimit(provider, limit | null) later, and stats().rateLimited (429s sent)
+//                setRateLimit(provider, limit | null) later, and stats().rateLimited (429s sent;
+//                each logged request answered so has `rateLimited: true`)
 //
 // Control routes (not logged): POST /__control/script, POST /__control/reset,
 // GET /__control/requests, GET /__control/health.
@@ -435,6 +436,7 @@ export async function startEmulator({ port = 0, s3 = {}, keys = {}, verbose = fa
     const plain = step.error === undefined && step.body === undefined && step.status === undefined;
     const limited = plain ? limits.check(provider, ctx.json) : null;
     if (limited?.over) {
+      entry.rateLimited = true;
       plan = errorPlan(provider, 'rate_limit', step, entry);
       plan.headers = { ...(plan.headers || {}), ...limited.headers, 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) };
       if (provider === 'openai' || provider === 'groq') plan.headers['retry-after-ms'] = String(Math.ceil(limited.retryAfterMs));

@@ -139,6 +139,39 @@ const CASES = [
     },
   },
   {
+    name: 'two pages of one origin count each other through BroadcastChannel: each paces on half the limit',
+    async run(page, { base }) {
+      const other = await page.context().newPage();
+      try {
+        await other.goto(page.url());
+        await other.waitForFunction(() => window.packageReady || window.packageError, null, { timeout: 30_000 });
+        // The emulator's Groq route says 14400 requests a window, reset in 6 s.
+        const options = { apiKey: 'gsk-broadcast-peers-0123456789', baseUrl: base.groq };
+        const make = async (opts) => {
+          const { broadcastStore } = await import('/node-host/broadcast.js');
+          window.peer = new window.client.Groq({ ...opts, stateStore: broadcastStore({ name: 'browser-peers', pollInterval: 0.05 }) });
+        };
+        await other.evaluate(make, options);
+        await page.evaluate(make, options);
+        // Each page reads twice more: both heartbeats are counted on both sides.
+        const settle = async () => {
+          const reads = () => window.peer.getStats().state_store.reads;
+          const until = reads() + 2;
+          while (reads() < until) await new Promise((r) => setTimeout(r, 5));
+        };
+        await Promise.all([page.evaluate(settle), other.evaluate(settle)]);
+        const got = await page.evaluate(async () => {
+          await window.peer.chat({ messages: [{ role: 'user', content: 'one' }] });
+          return window.peer.getStats();
+        });
+        assert.equal(got.rate_limit.remaining_requests, 14400 / 2 - 1, JSON.stringify(got.rate_limit));
+        assert.equal(got.state_store.errors, 0);
+      } finally {
+        await other.close();
+      }
+    },
+  },
+  {
     name: 'package loads as a module in the page (exports, version, PROVIDERS)',
     async run(page) {
       const got = await page.evaluate(() => {
@@ -608,7 +641,7 @@ async function main() {
     emu = await startEmulator();
     server = await startStaticServer();
     const pageUrl = `http://127.0.0.1:${server.address().port}/page.html`;
-    const base = Object.fromEntries(['openai', 'claude', 'gemini', 'ollama', 'hf_tei', 's3_kit'].map((p) => [p, emu.baseUrl(p)]));
+    const base = Object.fromEntries(['openai', 'groq', 'claude', 'gemini', 'ollama', 'hf_tei', 's3_kit'].map((p) => [p, emu.baseUrl(p)]));
 
     // A fresh, empty profile for this run (removed at the end).
     profile = await mkdtemp(path.join(tmpdir(), 'resilient-browser-'));

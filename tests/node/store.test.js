@@ -253,16 +253,30 @@ test('stateStore: a wrong value throws naming the option; memory (the default) s
   assert.throws(() => redisStore({ url: 'redis://x', timeout: 0 }), /`timeout` accepts a positive number/);
 });
 
-test('4 processes x 250 calls on one 120/min key: with Redis far fewer 429s than without, near the ideal time', { timeout: 300_000 }, async () => {
+test('4 processes x 250 calls on one 120/min key: with Redis at most one 429 per process (at 5 or 50 in flight), many without, near the ideal time', { timeout: 400_000 }, async () => {
   const without = await quotaRun(emu, null, 'sk-quota-test-without-0123456789');
   console.log(`# store-quota without a store: ${JSON.stringify(without)}`);
   const shared = await quotaRun(emu, redis, 'sk-quota-test-with-0123456789');
   console.log(`# store-quota with redis: ${JSON.stringify(shared)}`);
-  assert.equal(shared.failed, 0, JSON.stringify(shared));
-  // The issue asks for at most 4 (one learning reply per process); pacing on shared peer
-  // counts gets about a quarter of the store-less count so far (docs/api.md, Shared state).
-  assert.ok(shared.limited * 2 < without.limited, `429s: ${shared.limited} with the Redis store, ${without.limited} without`);
-  // The issue's target is 10 %; runs measure 7-10 % (about 2 s over 22 s, with or without a
-  // store), so 15 % keeps a slower CI machine from failing on noise. The figure is printed above.
-  assert.ok(shared.seconds <= shared.ideal * 1.15, `${shared.seconds} s against an ideal of ${shared.ideal} s`);
+  // 50 in flight a process: more than its share of a window (30).
+  const wide = await quotaRun(emu, redis, 'sk-quota-test-wide-0123456789', 50);
+  console.log(`# store-quota with redis, 50 in flight each: ${JSON.stringify(wide)}`);
+  assert.equal(without.failed, 0, JSON.stringify(without));
+  // Each process keeps to 120 / 4 of every window (docs/api.md, Shared state): the only 429 a
+  // process may get is its learning reply, before it knows the window.
+  for (const run of [shared, wide]) {
+    assert.equal(run.failed, 0, JSON.stringify(run));
+    assert.ok(run.limited <= 4, `429s with the Redis store: ${run.limited} (${run.perProcess})`);
+    for (const n of run.perProcess) assert.ok(n <= 1, `a process got ${n} 429s: ${run.perProcess}`);
+  }
+  // Without it each process spends what the server says is left: about a window's worth
+  // (measured 107-122); 40 is ten times what the store allows.
+  assert.ok(without.limited >= 40, `429s without a store: ${without.limited}`);
+  // The ideal runs at exactly 120 a window; the emulator's windows are fixed, so no client can
+  // open the 9th before 24 s (`floor`: 9 % over the ideal when the first window's burst is
+  // short). The issue's 10 % for the issue's run (measured 0.3-8.7 %, printed above); the run
+  // at 50 in flight, beyond the issue, measured 6-9.2 % on a loaded machine: 12 %.
+  for (const [run, most] of [[shared, 10], [wide, 12]]) {
+    assert.ok(run.overIdeal <= most, `${run.seconds} s against an ideal of ${run.ideal} s (${run.overIdeal} % over)`);
+  }
 });

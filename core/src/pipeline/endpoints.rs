@@ -33,6 +33,8 @@ pub(super) struct EndpointState {
     /// Live clients sharing this endpoint's key (this one included), as a state store last
     /// counted them: its rate limits are split among them.
     pub peers: u32,
+    /// When a read last confirmed `peers` (see `shared::PEERS_KEPT`).
+    pub peers_at: Instant,
 }
 
 impl EndpointState {
@@ -44,7 +46,8 @@ impl EndpointState {
     /// server's budget and for the endpoint's own `rateLimit`.
     pub fn pace_waits(&self, now: Instant, tokens: u64) -> (Secs, Secs) {
         let server = if self.adaptive {
-            self.budget.wait(now, tokens)
+            let b = &self.budget;
+            b.wait(now, tokens).max(b.probe_wait(now, self.peers))
         } else {
             Secs::ZERO
         };
@@ -114,6 +117,7 @@ impl Endpoints {
             rate_limit,
             window: Window::default(),
             peers: 1,
+            peers_at: Instant::ZERO,
         };
         let list = if config.endpoints.is_empty() {
             vec![state("default", None, 1, None, None)]

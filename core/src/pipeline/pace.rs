@@ -48,7 +48,8 @@ impl Engine {
     /// `quota_exceeded`, as a server's hint that long would (the user's own `rateLimit` is
     /// always waited out); a hold that would end past the deadline fails as
     /// `deadline_exceeded`. Aborts and deadlines end the hold like any wait. The user's window
-    /// is looked at again each second, since a reply's usage may free it early.
+    /// and the server's budget are looked at again each second: a reply's usage may free the window
+    /// early, and a reply may tell of a nearer reset than the one held for.
     /// Boxed as a trait object: its body is compiled once, not inlined into each caller's
     /// state machine (which cost several kB of wasm).
     pub(super) fn pace<'a>(
@@ -107,12 +108,7 @@ impl Engine {
                     id,
                 );
             }
-            let slice = if server >= own {
-                server
-            } else {
-                own.min(Secs::new(1.0)).max(server)
-            };
-            clock.sleep(slice).await;
+            clock.sleep(wait.min(Secs::new(1.0))).await;
             let mut st = self.inner.state.borrow_mut();
             st.pacing.paced_seconds = st.pacing.paced_seconds + (clock.now() - now);
         }
@@ -158,9 +154,6 @@ impl Engine {
     #[inline(never)]
     pub(super) fn observe_limits(&self, endpoint: usize, mark: Mark, headers: &[(String, String)]) {
         let limits = parse_limits(headers, self.inner.host.clock.unix_now());
-        if limits.is_empty() {
-            return;
-        }
         let now = self.inner.host.clock.now();
         if let Some(e) = self
             .inner
@@ -170,7 +163,10 @@ impl Engine {
             .list
             .get_mut(endpoint)
         {
-            e.budget.observe(now, &limits, mark, e.peers);
+            e.budget.answered = true;
+            if !limits.is_empty() {
+                e.budget.observe(now, &limits, mark, e.peers);
+            }
         }
     }
 

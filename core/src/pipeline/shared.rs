@@ -9,6 +9,10 @@ use crate::error::{ApiError, ErrorType};
 use crate::store::{scope_of, Entry, Notify, Piece, StoreLink};
 use crate::time::{Instant, Secs};
 
+/// How long a count of peers holds without a read confirming it: through store errors, and
+/// against a lower count (seconds).
+pub(super) const PEERS_KEPT: Secs = Secs::new(5.0);
+
 /// The store link and the cooldowns it imposes, one per endpoint.
 pub(super) struct Shared {
     pub link: StoreLink,
@@ -74,13 +78,17 @@ impl Engine {
         self.inner.state.borrow().shared.link.scopes().to_vec()
     }
 
-    /// The host's account of its store work (reads and writes done, an error type). A store
-    /// error makes this client pace alone again until a read counts its peers anew.
+    /// The host's account of its store work (reads and writes done, an error type). Through
+    /// store errors this client keeps the last count of its peers for [`PEERS_KEPT`], then
+    /// paces alone until a read counts them again.
     pub fn store_report(&self, reads: u64, writes: u64, error: Option<String>) {
+        let now = self.inner.host.clock.now();
         let mut st = self.inner.state.borrow_mut();
         if error.is_some() {
             for e in &mut st.endpoints.list {
-                e.peers = 1;
+                if now >= e.peers_at + PEERS_KEPT {
+                    e.peers = 1;
+                }
             }
         }
         st.shared.link.report(reads, writes, error);
@@ -118,7 +126,16 @@ impl Engine {
                         };
                         *slot = until.max(*slot);
                     }
-                    Piece::Peers => e.peers = left.clamp(1.0, 1000.0) as u32,
+                    // A count rises at once; it falls once the higher one has gone
+                    // unconfirmed for PEERS_KEPT (a peer whose heartbeat is late, its event
+                    // loop busy, must not hand its share to the others for a moment).
+                    Piece::Peers => {
+                        let n = left.clamp(1.0, 1000.0) as u32;
+                        if n >= e.peers || now >= e.peers_at + PEERS_KEPT {
+                            e.peers = n;
+                            e.peers_at = now;
+                        }
+                    }
                 }
             }
         }

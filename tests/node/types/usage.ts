@@ -11,6 +11,7 @@ import { startMockServer } from 'resilient-api-client/emulator/openai-mock';
 import wasmUrl from 'resilient-api-client/wasm';
 import { redisStore } from 'resilient-api-client/redis';
 import { broadcastStore } from 'resilient-api-client/broadcast';
+import { sharedStore } from 'resilient-api-client/store';
 
 async function main(): Promise<void> {
   const client = new OpenAI({ apiKey: 'k', maxConcurrentRequests: 2, max_retries: 1 });
@@ -73,6 +74,14 @@ async function main(): Promise<void> {
   new OpenAI({ stateStore: shared });
   new OpenAI({ stateStore: broadcastStore({ name: 'app' }) });
   new OpenAI({ stateStore: 'memory' });
+  new OpenAI({
+    stateStore: sharedStore({
+      write: async () => {},
+      read: async (scopes) => scopes.map((scope) => ({ scope, piece: 'peers' as const, until: 1 })),
+      ready: Promise.resolve(),
+      pollInterval: 0.2,
+    }),
+  });
   await shared.close();
   const storeStats = new OpenAI().getStats().state_store;
   if (storeStats) {
