@@ -5,8 +5,8 @@
 //! [`Secs`], and reported as seconds (`f64`) in the JSON.
 
 use crate::error::ErrorType;
+use crate::json::{json, Map, Value};
 use crate::time::Secs;
-use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// Lower edge of the first log bucket; smaller samples share one underflow bucket.
@@ -178,7 +178,7 @@ impl Final {
 }
 
 /// Live queue figures, supplied by the caller of [`Stats::snapshot`].
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct QueueSnapshot {
     pub length: u64,
     pub active: u64,

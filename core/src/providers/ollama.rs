@@ -19,11 +19,8 @@ use crate::classify::parse_error_body;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
+use crate::json::{self, json, Map, Value};
 use crate::stats::Usage;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 mod stream;
 
@@ -205,38 +202,41 @@ pub fn text_request(
 }
 
 /// One `/api/chat` or `/api/generate` object: the whole reply, or one NDJSON line.
-#[derive(Deserialize)]
-pub(super) struct Chunk<'a> {
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message: Option<MessageIn<'a>>,
-    #[serde(borrow)]
-    response: Option<Cow<'a, str>>,
-    #[serde(default)]
+pub(super) struct Chunk<'v> {
+    model: Option<&'v str>,
+    /// `message.content` (`Some("")` for a message without content), if there is a message.
+    message: Option<&'v str>,
+    response: Option<&'v str>,
     pub(super) done: bool,
-    #[serde(borrow)]
-    pub(super) done_reason: Option<Cow<'a, str>>,
+    pub(super) done_reason: Option<&'v str>,
     prompt_eval_count: Option<u64>,
     eval_count: Option<u64>,
     /// Any `error` value (a string natively, an object on the OpenAI-style routes).
-    pub(super) error: Option<serde::de::IgnoredAny>,
+    pub(super) error: bool,
 }
 
-#[derive(Deserialize)]
-struct MessageIn<'a> {
-    #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
-}
+impl<'v> Chunk<'v> {
+    pub(super) fn read(v: &'v Value, f: Fields) -> Result<Chunk<'v>, ApiError> {
+        let message = match f.optional(v, "message")? {
+            Some(m) => Some(f.opt_string(m, "content")?.unwrap_or("")),
+            None => None,
+        };
+        Ok(Chunk {
+            model: f.opt_string(v, "model")?,
+            message,
+            response: f.opt_string(v, "response")?,
+            done: f.opt_bool(v, "done")?.unwrap_or(false),
+            done_reason: f.opt_string(v, "done_reason")?,
+            prompt_eval_count: f.opt_count(v, "prompt_eval_count")?,
+            eval_count: f.opt_count(v, "eval_count")?,
+            error: f.has(v, "error")?,
+        })
+    }
 
-impl Chunk<'_> {
-    pub(super) fn text(&self, route: Route) -> Option<&str> {
+    pub(super) fn text(&self, route: Route) -> Option<&'v str> {
         match route {
-            Route::Chat => self
-                .message
-                .as_ref()
-                .map(|m| m.content.as_deref().unwrap_or("")),
-            Route::Generate => self.response.as_deref(),
+            Route::Chat => self.message,
+            Route::Generate => self.response,
         }
     }
 
@@ -248,9 +248,12 @@ impl Chunk<'_> {
 
 /// A non-streamed chat or generate reply to docs/api.md's normalized result.
 pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let c: Chunk = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not an Ollama reply", e))?;
-    if c.error.is_some() {
+    const F: Fields = Fields {
+        what: "the response is not an Ollama reply",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let c = Chunk::read(&v, F)?;
+    if c.error {
         let message = parse_error_body(&reply.body).message;
         return Err(ApiError::new(
             ErrorType::ServerError,
@@ -265,8 +268,8 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
     })?;
     let reply_says = ChatReply {
         text,
-        model: c.model.as_deref(),
-        finish_reason: c.done_reason.as_deref(),
+        model: c.model,
+        finish_reason: c.done_reason,
         usage: c.usage(),
         id: None,
     };
@@ -296,22 +299,25 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
     Ok((request, model))
 }
 
-#[derive(Deserialize)]
-struct Embedded<'a> {
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    embeddings: Vec<&'a RawValue>,
-    prompt_eval_count: Option<u64>,
-}
-
 /// `{model, embeddings, prompt_eval_count}`: the vectors are spliced in as the server wrote them.
 pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let e: Embedded = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not an embedding reply", e))?;
-    let usage = usage_from(e.prompt_eval_count, None);
-    let model = e.model.as_deref();
-    embeddings_result(INFO.name, reply, client_id, &e.embeddings, model, usage)
+    let what = "the response is not an embedding reply";
+    let f = Fields { what };
+    let bad = |e: json::Error| decode_error(what, e);
+    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
+    let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
+    let rest = Value::Object(
+        fields
+            .iter()
+            .filter(|(k, _)| k == "model" || k == "prompt_eval_count")
+            .map(|(k, v)| json::from_str::<Value>(v).map(|v| (k.clone(), v)))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
+    );
+    let usage = usage_from(f.opt_count(&rest, "prompt_eval_count")?, None);
+    let model = f.opt_string(&rest, "model")?;
+    embeddings_result(INFO.name, reply, client_id, &vectors, model, usage)
 }
 
 /// `GET /api/tags` to `[{ id: name, ...the model's fields }]`.

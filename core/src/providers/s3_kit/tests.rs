@@ -261,7 +261,7 @@ fn reply(status: u16, body: &str) -> Reply {
 
 #[test]
 fn multipart_requests() {
-    use serde_json::json;
+    use crate::json::json;
     let u = build(
         "createMultipartUpload",
         json!({ "bucket": "b", "key": "m/a b", "contentType": "application/octet-stream" }),
@@ -391,7 +391,7 @@ fn multipart_requests() {
 
 #[test]
 fn large_put_bodies_are_not_hashed_first() {
-    use serde_json::json;
+    use crate::json::json;
     let small = build(
         "putObject",
         json!({ "bucket": "b", "key": "k" }),
@@ -417,7 +417,7 @@ fn large_put_bodies_are_not_hashed_first() {
 
 #[test]
 fn ranged_get_and_its_signed_form() {
-    use serde_json::json;
+    use crate::json::json;
     let args = json!({ "bucket": "b", "key": "k", "range": "bytes=100-", "ifMatch": "\"e-2\"" });
     let u = build("getObject", args.clone(), None).unwrap();
     assert_eq!(header(&u.request.headers, "range"), Some("bytes=100-"));
@@ -467,7 +467,7 @@ fn ranged_get_and_its_signed_form() {
         .request
         .headers
         .iter()
-        .map(|(k, v)| serde_json::json!([k, v]))
+        .map(|(k, v)| crate::json::json!([k, v]))
         .collect();
     assert_eq!(signed[1], Value::Array(pairs));
     assert!(!signed.to_string().contains("wJalrXUtnFEMI"));

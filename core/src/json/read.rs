@@ -1,0 +1,460 @@
+//! The reader: bytes to a [`Value`], never panicking on any input (fuzzed by `fuzz/json`).
+
+use super::{Map, Number, Value, N};
+use std::fmt;
+
+/// Nesting deeper than this is an error (serde_json's limit: 128 levels fail), so hostile
+/// input cannot exhaust the stack.
+const MAX_DEPTH: u32 = 127;
+
+/// Why a text is not JSON, and the byte offset where reading stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    what: &'static str,
+    at: usize,
+}
+
+impl Error {
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)?;
+        f.write_str(" at byte ")?;
+        f.write_str(&self.at.to_string())
+    }
+}
+
+/// What a text can be read as: a [`Value`], or an object's map.
+pub trait FromJson: Sized {
+    fn from_value(v: Value) -> Option<Self>;
+}
+
+impl FromJson for Value {
+    fn from_value(v: Value) -> Option<Value> {
+        Some(v)
+    }
+}
+
+impl FromJson for Map<String, Value> {
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// One JSON text (surrounding whitespace allowed).
+pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    let v = r.value(0)?;
+    r.end()?;
+    let at = r.pos;
+    T::from_value(v).ok_or(Error {
+        what: "not an object",
+        at,
+    })
+}
+
+pub fn from_str<T: FromJson>(s: &str) -> Result<T, Error> {
+    from_slice(s.as_bytes())
+}
+
+/// Whether `bytes` are one JSON text, without building its value.
+pub fn check(bytes: &[u8]) -> Result<(), Error> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    r.skip(0)?;
+    r.end()
+}
+
+/// The items of a JSON array as their own text, checked but not parsed into values (for
+/// long number arrays spliced into results verbatim: embeddings).
+pub fn raw_items(bytes: &[u8]) -> Result<Vec<&str>, Error> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    r.ws();
+    r.expect(b'[', "expected an array")?;
+    let mut out = Vec::new();
+    r.ws();
+    if r.peek() == Some(b']') {
+        r.pos += 1;
+    } else {
+        loop {
+            r.ws();
+            let start = r.pos;
+            r.skip(1)?;
+            out.push(r.text(start)?);
+            r.ws();
+            match r.next() {
+                Some(b',') => {}
+                Some(b']') => break,
+                _ => return Err(r.err("expected `,` or `]`")),
+            }
+        }
+    }
+    r.end()?;
+    Ok(out)
+}
+
+/// The fields of a JSON object with each value as its own text, checked but not parsed, in
+/// the order written (for replies that splice a part in verbatim). See [`raw_field`].
+pub fn raw_fields(bytes: &[u8]) -> Result<Vec<(String, &str)>, Error> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    r.ws();
+    r.expect(b'{', "expected an object")?;
+    let mut out = Vec::new();
+    r.ws();
+    if r.peek() == Some(b'}') {
+        r.pos += 1;
+    } else {
+        loop {
+            r.ws();
+            if r.peek() != Some(b'"') {
+                return Err(r.err("expected a string key"));
+            }
+            let key = r.string()?;
+            r.ws();
+            r.expect(b':', "expected `:`")?;
+            r.ws();
+            let start = r.pos;
+            r.skip(1)?;
+            out.push((key, r.text(start)?));
+            r.ws();
+            match r.next() {
+                Some(b',') => {}
+                Some(b'}') => break,
+                _ => return Err(r.err("expected `,` or `}`")),
+            }
+        }
+    }
+    r.end()?;
+    Ok(out)
+}
+
+/// A field of [`raw_fields`]' output: the last one of that name, as a parsed object keeps it.
+pub fn raw_field<'a>(fields: &[(String, &'a str)], key: &str) -> Option<&'a str> {
+    fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, what: &'static str) -> Error {
+        Error { what, at: self.pos }
+    }
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek();
+        self.pos += 1;
+        c
+    }
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+    fn expect(&mut self, c: u8, what: &'static str) -> Result<(), Error> {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
+    }
+    fn end(&mut self) -> Result<(), Error> {
+        self.ws();
+        if self.pos < self.b.len() {
+            return Err(self.err("trailing characters"));
+        }
+        Ok(())
+    }
+    /// The text from `start` to here (always whole values, so valid UTF-8).
+    fn text(&self, start: usize) -> Result<&'a str, Error> {
+        self.b
+            .get(start..self.pos)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .ok_or_else(|| self.err("invalid UTF-8"))
+    }
+    fn literal(&mut self, word: &'static [u8]) -> Result<(), Error> {
+        if self.b.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.err("expected value"))
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Result<Value, Error> {
+        self.ws();
+        Ok(match self.peek() {
+            Some(b'n') => {
+                self.literal(b"null")?;
+                Value::Null
+            }
+            Some(b't') => {
+                self.literal(b"true")?;
+                Value::Bool(true)
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                Value::Bool(false)
+            }
+            Some(b'"') => Value::String(self.string()?),
+            Some(b'[') => {
+                let depth = self.deeper(depth)?;
+                let mut items = Vec::new();
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        items.push(self.value(depth)?);
+                        self.ws();
+                        match self.next() {
+                            Some(b',') => {}
+                            Some(b']') => break,
+                            _ => return Err(self.err("expected `,` or `]`")),
+                        }
+                    }
+                }
+                Value::Array(items)
+            }
+            Some(b'{') => {
+                let depth = self.deeper(depth)?;
+                let mut map = Map::new();
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        if self.peek() != Some(b'"') {
+                            return Err(self.err("expected a string key"));
+                        }
+                        let key = self.string()?;
+                        self.ws();
+                        self.expect(b':', "expected `:`")?;
+                        let v = self.value(depth)?;
+                        map.insert(key, v);
+                        self.ws();
+                        match self.next() {
+                            Some(b',') => {}
+                            Some(b'}') => break,
+                            _ => return Err(self.err("expected `,` or `}`")),
+                        }
+                    }
+                }
+                Value::Object(map)
+            }
+            Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
+            _ => return Err(self.err("expected value")),
+        })
+    }
+
+    /// Checks a value without building it (for [`raw_items`]).
+    fn skip(&mut self, depth: u32) -> Result<(), Error> {
+        self.ws();
+        match self.peek() {
+            Some(b'"') => {
+                self.string()?;
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                // the grammar only: a skipped number's range does not matter (as with serde)
+                self.number_text()?;
+            }
+            Some(open @ (b'[' | b'{')) => {
+                let close = if open == b'[' { b']' } else { b'}' };
+                let depth = self.deeper(depth)?;
+                self.ws();
+                if self.peek() == Some(close) {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.ws();
+                        if self.peek() != Some(b'"') {
+                            return Err(self.err("expected a string key"));
+                        }
+                        self.string()?;
+                        self.ws();
+                        self.expect(b':', "expected `:`")?;
+                    }
+                    self.skip(depth)?;
+                    self.ws();
+                    match self.next() {
+                        Some(b',') => {}
+                        Some(c) if c == close => break,
+                        _ => return Err(self.err("expected `,` or a closing bracket")),
+                    }
+                }
+            }
+            _ => {
+                self.value(depth)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One more level of nesting (the reader is on the opening bracket).
+    fn deeper(&mut self, depth: u32) -> Result<u32, Error> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("nesting deeper than 127"));
+        }
+        self.pos += 1;
+        Ok(depth + 1)
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A number's text by the JSON grammar, and whether it has a fraction or exponent.
+    fn number_text(&mut self) -> Result<(&'a str, bool), Error> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        match self.digits() {
+            0 => return Err(self.err("invalid number")),
+            n if n > 1 && self.b.get(int_start) == Some(&b'0') => {
+                return Err(Error {
+                    what: "invalid number (leading zero)",
+                    at: int_start,
+                })
+            }
+            _ => {}
+        }
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            float = true;
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            float = true;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        Ok((self.text(start)?, float))
+    }
+
+    fn number(&mut self) -> Result<Number, Error> {
+        let start = self.pos;
+        let (text, float) = self.number_text()?;
+        if !float {
+            let n = if text.starts_with('-') {
+                text.parse::<i64>().ok().map(|n| {
+                    if n == 0 {
+                        // `-0` reads as a float, as with serde_json
+                        N::Float(-0.0)
+                    } else {
+                        N::NegInt(n)
+                    }
+                })
+            } else {
+                text.parse::<u64>().ok().map(N::PosInt)
+            };
+            if let Some(n) = n {
+                return Ok(Number(n));
+            }
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Number(N::Float(f))),
+            _ => Err(Error {
+                what: "number out of range",
+                at: start,
+            }),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let d = match self.next() {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => return Err(self.err("invalid \\u escape")),
+            };
+            n = n * 16 + u32::from(d);
+        }
+        Ok(n)
+    }
+
+    /// A string literal (the reader is on its opening quote).
+    fn string(&mut self) -> Result<String, Error> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            // The run up to the next quote, escape or control character.
+            while let Some(c) = self.peek() {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(self.text(start)?);
+            match self.next() {
+                Some(b'"') => return Ok(out),
+                Some(b'\\') => {}
+                Some(_) => {
+                    self.pos -= 1;
+                    return Err(self.err("control character in a string"));
+                }
+                None => return Err(self.err("unterminated string")),
+            }
+            let c = match self.next() {
+                Some(b'"') => '"',
+                Some(b'\\') => '\\',
+                Some(b'/') => '/',
+                Some(b'b') => '\u{8}',
+                Some(b'f') => '\u{c}',
+                Some(b'n') => '\n',
+                Some(b'r') => '\r',
+                Some(b't') => '\t',
+                Some(b'u') => {
+                    let hi = self.hex4()?;
+                    let code = if (0xD800..0xDC00).contains(&hi) {
+                        if self.b.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                            return Err(self.err("lone leading surrogate in \\u escape"));
+                        }
+                        self.pos += 2;
+                        let lo = self.hex4()?;
+                        if !(0xDC00..0xE000).contains(&lo) {
+                            return Err(self.err("invalid surrogate pair in \\u escape"));
+                        }
+                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                    } else {
+                        hi
+                    };
+                    char::from_u32(code)
+                        .ok_or_else(|| self.err("lone trailing surrogate in \\u escape"))?
+                }
+                _ => return Err(self.err("invalid escape")),
+            };
+            out.push(c);
+        }
+    }
+}
