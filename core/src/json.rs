@@ -15,7 +15,9 @@ mod read;
 mod write;
 
 pub use crate::json_value as json;
-pub use read::{check, from_slice, from_str, raw_field, raw_fields, raw_items, Error, FromJson};
+pub use read::{
+    check, field, from_slice, from_str, raw_field, raw_fields, raw_items, Error, FromJson, Raw,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;

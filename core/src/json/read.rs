@@ -1,6 +1,7 @@
 //! The reader: bytes to a [`Value`], never panicking on any input (fuzzed by `fuzz/json`).
 
 use super::{Map, Number, Value, N};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Nesting deeper than this is an error (serde_json's limit: 128 levels fail), so hostile
@@ -50,7 +51,7 @@ impl FromJson for Map<String, Value> {
 
 /// One JSON text (surrounding whitespace allowed).
 pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T, Error> {
-    let mut r = Reader { b: bytes, pos: 0 };
+    let mut r = Reader::new(bytes)?;
     let v = r.value(0)?;
     r.end()?;
     let at = r.pos;
@@ -66,7 +67,7 @@ pub fn from_str<T: FromJson>(s: &str) -> Result<T, Error> {
 
 /// Whether `bytes` are one JSON text, without building its value.
 pub fn check(bytes: &[u8]) -> Result<(), Error> {
-    let mut r = Reader { b: bytes, pos: 0 };
+    let mut r = Reader::new(bytes)?;
     r.skip(0)?;
     r.end()
 }
@@ -74,7 +75,7 @@ pub fn check(bytes: &[u8]) -> Result<(), Error> {
 /// The items of a JSON array as their own text, checked but not parsed into values (for
 /// long number arrays spliced into results verbatim: embeddings).
 pub fn raw_items(bytes: &[u8]) -> Result<Vec<&str>, Error> {
-    let mut r = Reader { b: bytes, pos: 0 };
+    let mut r = Reader::new(bytes)?;
     r.ws();
     r.expect(b'[', "expected an array")?;
     let mut out = Vec::new();
@@ -101,11 +102,12 @@ pub fn raw_items(bytes: &[u8]) -> Result<Vec<&str>, Error> {
 
 /// The fields of a JSON object with each value as its own text, checked but not parsed, in
 /// the order written (for replies that splice a part in verbatim). See [`raw_field`].
-pub fn raw_fields(bytes: &[u8]) -> Result<Vec<(String, &str)>, Error> {
-    let mut r = Reader { b: bytes, pos: 0 };
+#[allow(clippy::type_complexity)]
+pub fn raw_fields(bytes: &[u8]) -> Result<Vec<(Cow<'_, str>, Raw<'_>)>, Error> {
+    let mut r = Reader::new(bytes)?;
     r.ws();
     r.expect(b'{', "expected an object")?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     r.ws();
     if r.peek() == Some(b'}') {
         r.pos += 1;
@@ -115,13 +117,13 @@ pub fn raw_fields(bytes: &[u8]) -> Result<Vec<(String, &str)>, Error> {
             if r.peek() != Some(b'"') {
                 return Err(r.err("expected a string key"));
             }
-            let key = r.string()?;
+            let key = r.borrowed_string()?;
             r.ws();
             r.expect(b':', "expected `:`")?;
             r.ws();
             let start = r.pos;
             r.skip(1)?;
-            out.push((key, r.text(start)?));
+            out.push((key, Raw(r.text(start)?)));
             r.ws();
             match r.next() {
                 Some(b',') => {}
@@ -135,16 +137,35 @@ pub fn raw_fields(bytes: &[u8]) -> Result<Vec<(String, &str)>, Error> {
 }
 
 /// A field of [`raw_fields`]' output: the last one of that name, as a parsed object keeps it.
-pub fn raw_field<'a>(fields: &[(String, &'a str)], key: &str) -> Option<&'a str> {
-    fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+pub fn raw_field<'a>(fields: &[(Cow<'a, str>, Raw<'a>)], key: &str) -> Option<&'a str> {
+    field(fields, key).map(Raw::text)
 }
 
+/// A reader over text already known to be UTF-8 (checked once, up front: a JSON text is
+/// UTF-8 throughout, so this refuses exactly what a check per string would), so the parts it
+/// cuts out need no check of their own.
 struct Reader<'a> {
+    s: &'a str,
     b: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Reader<'a>, Error> {
+        std::str::from_utf8(bytes)
+            .map(Reader::of)
+            .map_err(|e| Error {
+                what: "invalid UTF-8",
+                at: e.valid_up_to(),
+            })
+    }
+    fn of(s: &'a str) -> Reader<'a> {
+        Reader {
+            s,
+            b: s.as_bytes(),
+            pos: 0,
+        }
+    }
     fn err(&self, what: &'static str) -> Error {
         Error { what, at: self.pos }
     }
@@ -178,9 +199,8 @@ impl<'a> Reader<'a> {
     }
     /// The text from `start` to here (always whole values, so valid UTF-8).
     fn text(&self, start: usize) -> Result<&'a str, Error> {
-        self.b
+        self.s
             .get(start..self.pos)
-            .and_then(|s| std::str::from_utf8(s).ok())
             .ok_or_else(|| self.err("invalid UTF-8"))
     }
     fn literal(&mut self, word: &'static [u8]) -> Result<(), Error> {
@@ -264,7 +284,7 @@ impl<'a> Reader<'a> {
         self.ws();
         match self.peek() {
             Some(b'"') => {
-                self.string()?;
+                self.borrowed_string()?;
             }
             Some(b'-' | b'0'..=b'9') => {
                 // the grammar only: a skipped number's range does not matter (as with serde)
@@ -284,7 +304,7 @@ impl<'a> Reader<'a> {
                         if self.peek() != Some(b'"') {
                             return Err(self.err("expected a string key"));
                         }
-                        self.string()?;
+                        self.borrowed_string()?;
                         self.ws();
                         self.expect(b':', "expected `:`")?;
                     }
@@ -408,13 +428,7 @@ impl<'a> Reader<'a> {
         let mut out = String::new();
         loop {
             let start = self.pos;
-            // The run up to the next quote, escape or control character.
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = plain_run(self.b, start);
             out.push_str(self.text(start)?);
             match self.next() {
                 Some(b'"') => return Ok(out),
@@ -456,5 +470,186 @@ impl<'a> Reader<'a> {
             };
             out.push(c);
         }
+    }
+}
+
+/// A checked JSON text read lazily, for the per-event stream decoders: fields and items are
+/// found by scanning (unknown ones skipped without building anything) and strings without
+/// escapes are borrowed. [`Raw::parse`] checks the whole text once; the accessors then only
+/// split it, and answer `None` or empty for a value of another type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// One whole JSON text, checked.
+    pub fn parse(bytes: &'a [u8]) -> Result<Raw<'a>, Error> {
+        let mut r = Reader::new(bytes)?;
+        r.ws();
+        let start = r.pos;
+        r.skip(0)?;
+        let text = r.text(start)?;
+        r.end()?;
+        Ok(Raw(text))
+    }
+    pub fn text(self) -> &'a str {
+        self.0
+    }
+    pub fn is_null(self) -> bool {
+        self.0 == "null"
+    }
+    pub fn is_object(self) -> bool {
+        self.0.starts_with('{')
+    }
+    /// An object's fields in the order written (empty for any other value).
+    pub fn fields(self) -> Vec<(Cow<'a, str>, Raw<'a>)> {
+        let mut out = Vec::with_capacity(8);
+        let mut r = Reader::of(self.0);
+        if r.expect(b'{', "").is_err() {
+            return out;
+        }
+        r.ws();
+        while r.peek() == Some(b'"') {
+            let (Ok(key), _) = (r.borrowed_string(), r.ws()) else {
+                break;
+            };
+            if r.expect(b':', "").is_err() {
+                break;
+            }
+            r.ws();
+            let start = r.pos;
+            r.skip_checked();
+            match r.text(start) {
+                Ok(v) => out.push((key, Raw(v))),
+                Err(_) => break,
+            }
+            r.ws();
+            if r.next() != Some(b',') {
+                break;
+            }
+            r.ws();
+        }
+        out
+    }
+    /// An array's items (empty for any other value).
+    pub fn items(self) -> Vec<Raw<'a>> {
+        let mut out = Vec::with_capacity(4);
+        let mut r = Reader::of(self.0);
+        if r.expect(b'[', "").is_err() {
+            return out;
+        }
+        r.ws();
+        while r.peek() != Some(b']') {
+            r.ws();
+            let start = r.pos;
+            r.skip_checked();
+            match r.text(start) {
+                Ok(v) => out.push(Raw(v)),
+                Err(_) => break,
+            }
+            r.ws();
+            if r.next() != Some(b',') {
+                break;
+            }
+        }
+        out
+    }
+    pub fn as_str(self) -> Option<Cow<'a, str>> {
+        let mut r = Reader::of(self.0);
+        if r.peek() != Some(b'"') {
+            return None;
+        }
+        r.borrowed_string().ok()
+    }
+    /// Numbers, booleans and small values: read as a [`Value`].
+    pub fn value(self) -> Option<Value> {
+        from_str(self.0).ok()
+    }
+}
+
+/// Fields of a [`Raw::fields`] list, the last of a name winning (as a parsed object keeps it).
+pub fn field<'a>(fields: &[(Cow<'a, str>, Raw<'a>)], key: &str) -> Option<Raw<'a>> {
+    fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
+/// The end of the run from `i` without a quote, backslash or control character: eight bytes
+/// at a time while none is in them (string bodies are most of a stream event's bytes).
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(Ok(word)) = b.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        let w = u64::from_le_bytes(word);
+        let stop = zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if stop != 0 {
+            // the first stop byte in this word (little-endian: the lowest flagged byte)
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+impl<'a> Reader<'a> {
+    /// Past one value of text already checked (a [`Raw`]'s): brackets and strings only.
+    fn skip_checked(&mut self) {
+        let b = self.b;
+        let mut depth = 0u32;
+        loop {
+            match b.get(self.pos) {
+                None => return,
+                Some(b'"') => {
+                    self.pos += 1;
+                    loop {
+                        self.pos = plain_run(b, self.pos);
+                        match b.get(self.pos) {
+                            Some(b'\\') => self.pos += 2,
+                            Some(b'"') | None => break,
+                            Some(_) => self.pos += 1,
+                        }
+                    }
+                    self.pos += 1;
+                }
+                Some(b'{' | b'[') => {
+                    depth += 1;
+                    self.pos += 1;
+                    continue;
+                }
+                Some(b'}' | b']') if depth > 0 => {
+                    depth -= 1;
+                    self.pos += 1;
+                }
+                Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') if depth == 0 => return,
+                Some(_) => {
+                    self.pos += 1;
+                    continue;
+                }
+            }
+            if depth == 0 {
+                return;
+            }
+        }
+    }
+
+    /// A string literal, borrowed when it has no escapes.
+    fn borrowed_string(&mut self) -> Result<Cow<'a, str>, Error> {
+        let start = self.pos + 1;
+        let end = plain_run(self.b, start);
+        if self.b.get(end) == Some(&b'"') {
+            let text = self
+                .s
+                .get(start..end)
+                .ok_or_else(|| self.err("invalid UTF-8"))?;
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(text));
+        }
+        self.string().map(Cow::Owned)
     }
 }

@@ -133,6 +133,34 @@ fn raw_items_keep_each_item_verbatim() {
 }
 
 #[test]
+fn lazy_reads_find_fields_items_and_strings_without_building() {
+    let text = br#" {"id":"c\"1","choices":[{"delta":{"content":"tok\u00e9n ]}"},"x":[1,{"y":[]}]},2],"n":-1.5e3,"id":"last","e":{}} "#;
+    let raw = Raw::parse(text).unwrap();
+    let fields = raw.fields();
+    assert_eq!(fields.len(), 5);
+    assert_eq!(field(&fields, "id").unwrap().as_str().unwrap(), "last");
+    assert_eq!(field(&fields, "n").unwrap().value(), Some(json!(-1500.0)));
+    assert_eq!(field(&fields, "e").unwrap().text(), "{}");
+    let choices = field(&fields, "choices").unwrap().items();
+    assert_eq!(choices.len(), 2);
+    assert_eq!(choices[1].text(), "2");
+    let choice = choices[0].fields();
+    assert_eq!(field(&choice, "x").unwrap().text(), r#"[1,{"y":[]}]"#);
+    let delta = field(&choice, "delta").unwrap().fields();
+    assert_eq!(
+        field(&delta, "content").unwrap().as_str().unwrap(),
+        "tok\u{e9}n ]}"
+    );
+    assert!(field(&choice, "missing").is_none());
+    // another type answers empty or None, never panics
+    assert!(choices[1].fields().is_empty() && choices[1].items().is_empty());
+    assert!(choices[1].as_str().is_none());
+    for bad in [&b"{"[..], b"[1,]", b"\"\xff\"", b"{\"a\":1} x"] {
+        assert!(Raw::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
 fn the_macro_and_accessors_read_as_with_serde_json() {
     let s = String::from("x");
     let n: Option<u32> = None;

@@ -307,16 +307,9 @@ pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
     let fields = json::raw_fields(&reply.body).map_err(bad)?;
     let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
     let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
-    let rest = Value::Object(
-        fields
-            .iter()
-            .filter(|(k, _)| k == "model" || k == "prompt_eval_count")
-            .map(|(k, v)| json::from_str::<Value>(v).map(|v| (k.clone(), v)))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-    );
-    let usage = usage_from(f.opt_count(&rest, "prompt_eval_count")?, None);
-    let model = f.opt_string(&rest, "model")?;
+    let usage = usage_from(f.raw_count(&fields, "prompt_eval_count")?, None);
+    let model = f.raw_string(&fields, "model")?;
+    let model = model.as_deref();
     embeddings_result(INFO.name, reply, client_id, &vectors, model, usage)
 }
 

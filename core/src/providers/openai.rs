@@ -4,7 +4,7 @@
 use super::shared::args::{non_empty_messages, object, text_input};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, embeddings_result, parse_models, raw_embedding_list, read_completion,
+    chat_result, embeddings_result, parse_models, raw_embedding_list, raw_usage, read_completion,
     read_openai_usage, ChatReply,
 };
 use super::shared::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
@@ -19,6 +19,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::{json, Map, Value};
 use crate::stream::SseDecoder;
+use std::borrow::Cow;
 
 /// A member of the OpenAI-compatible family.
 pub struct OpenAiCompat {
@@ -254,32 +255,33 @@ impl ChunkFormat for ChatChunk {
         const F: Fields = Fields {
             what: "a stream event is not a chat.completion.chunk",
         };
-        let v = read::body(data.as_bytes(), F.what)?;
-        if F.has(&v, "error")? {
+        let v = F.event(data.as_bytes())?;
+        if F.raw(&v, "error").is_some() {
             return Err(classify_stream_error(data.as_bytes()));
         }
         // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
-        let (groq_usage, groq_error) = match F.optional(&v, "x_groq")? {
-            Some(x) => (read_openai_usage(x, F)?, F.opt_string(x, "error")?),
+        let (groq_usage, groq_error) = match F.raw_object(&v, "x_groq")? {
+            Some(x) => (raw_usage(&x, F)?, F.raw_string(&x, "error")?),
             None => (None, None),
         };
         if let Some(message) = groq_error {
             return Err(ApiError::new(ErrorType::StreamInterrupted, message));
         }
         let mut first = None;
-        for c in F.list_or_empty(&v, "choices")? {
-            let delta = match F.optional(c, "delta")? {
-                Some(d) => F.opt_string(d, "content")?,
+        for c in F.raw_list(&v, "choices")? {
+            let c = F.fields_of(c)?;
+            let delta = match F.raw_object(&c, "delta")? {
+                Some(d) => F.raw_string(&d, "content")?,
                 None => None,
             };
-            let finish = F.opt_string(c, "finish_reason")?;
+            let finish = F.raw_string(&c, "finish_reason")?;
             first = first.or(Some((delta, finish)));
         }
         let (delta, finish) = first.unwrap_or_default();
         Ok(Chunk {
-            delta: delta.unwrap_or("").to_string(),
-            finish_reason: finish.map(str::to_string),
-            usage: read_openai_usage(&v, F)?.or(groq_usage),
+            delta: delta.unwrap_or_default().into_owned(),
+            finish_reason: finish.map(Cow::into_owned),
+            usage: raw_usage(&v, F)?.or(groq_usage),
         })
     }
 }

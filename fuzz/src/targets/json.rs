@@ -26,6 +26,10 @@ pub fn json(data: &[u8]) {
             }
         }
     }
+    if let Ok(raw) = json::Raw::parse(data) {
+        assert!(checked.is_ok(), "raw but not checked: {data:?}");
+        lazy_reads_as_parsed(raw);
+    }
     if let Ok(fields) = json::raw_fields(data) {
         assert!(checked.is_ok(), "split but not checked: {data:?}");
         if let Ok(Value::Object(map)) = &parsed {
@@ -34,5 +38,37 @@ pub fn json(data: &[u8]) {
                 assert_eq!(json::from_str::<Value>(raw).as_ref(), Ok(v), "{raw}");
             }
         }
+    }
+}
+
+/// A lazily read value's fields, items and strings are those of the same text parsed.
+fn lazy_reads_as_parsed(raw: json::Raw) {
+    let Some(v) = raw.value() else {
+        return; // a number out of range, which only the value reader refuses
+    };
+    match &v {
+        Value::Object(map) => {
+            let fields = raw.fields();
+            for (k, field) in &fields {
+                assert!(map.contains_key(k.as_ref()), "{k}");
+                lazy_reads_as_parsed(*field);
+            }
+            for (k, x) in map {
+                assert_eq!(
+                    json::field(&fields, k).and_then(json::Raw::value).as_ref(),
+                    Some(x)
+                );
+            }
+        }
+        Value::Array(items) => {
+            let raws = raw.items();
+            assert_eq!(raws.len(), items.len());
+            for (r, x) in raws.iter().zip(items) {
+                assert_eq!(r.value().as_ref(), Some(x));
+                lazy_reads_as_parsed(*r);
+            }
+        }
+        Value::String(s) => assert_eq!(raw.as_str().as_deref(), Some(s.as_str())),
+        _ => assert!(raw.fields().is_empty() && raw.items().is_empty() && raw.as_str().is_none()),
     }
 }

@@ -2,13 +2,18 @@
 //! name the reply, the field and what it should hold: for replies and stream events alike.
 
 use crate::error::{ApiError, ErrorType};
-use crate::json::{self, Value};
+use crate::json::{self, Raw, Value};
 use crate::providers::decode_error;
+use std::borrow::Cow;
 
 /// The body as JSON; a body that is not JSON is the decode error `what` names.
 pub fn body(body: &[u8], what: &str) -> Result<Value, ApiError> {
     json::from_slice(body).map_err(|e| decode_error(what, e))
 }
+
+/// An object read lazily ([`Raw::fields`]): the stream decoders' form, which skips what it
+/// does not read instead of building it.
+pub type Obj<'a> = Vec<(Cow<'a, str>, Raw<'a>)>;
 
 /// Field reads of one reply: each failure is a decode error naming the reply (`what`), the
 /// field and what it should hold.
@@ -142,6 +147,76 @@ impl Fields<'_> {
         self.optional(v, key)?
             .map(|x| x.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
             .transpose()
+    }
+}
+
+/// The same reads over a lazily read object ([`Obj`]), for the per-event stream decoders.
+impl Fields<'_> {
+    /// A stream event's text: checked as JSON once, then read as an object.
+    pub fn event<'a>(self, text: &'a [u8]) -> Result<Obj<'a>, ApiError> {
+        json::raw_fields(text).map_err(|e| decode_error(self.what, e))
+    }
+
+    pub fn fields_of<'a>(self, raw: Raw<'a>) -> Result<Obj<'a>, ApiError> {
+        if !raw.is_object() {
+            return Err(ApiError::new(
+                ErrorType::DecodeError,
+                format!("{}: not an object", self.what),
+            ));
+        }
+        Ok(raw.fields())
+    }
+
+    /// A field that may be absent or null.
+    pub fn raw<'a>(self, o: &Obj<'a>, key: &str) -> Option<Raw<'a>> {
+        json::field(o, key).filter(|r| !r.is_null())
+    }
+
+    pub fn raw_object<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, ApiError> {
+        match self.raw(o, key) {
+            None => Ok(None),
+            Some(r) if r.is_object() => Ok(Some(r.fields())),
+            Some(_) => Err(self.wrong(key, "is not an object")),
+        }
+    }
+
+    pub fn raw_string<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Cow<'a, str>>, ApiError> {
+        self.raw(o, key)
+            .map(|r| r.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
+            .transpose()
+    }
+
+    pub fn raw_count(self, o: &Obj<'_>, key: &str) -> Result<Option<u64>, ApiError> {
+        self.raw(o, key)
+            .map(|r| {
+                r.value()
+                    .and_then(|v| v.as_u64())
+                    .ok_or_else(|| self.wrong(key, "is not a whole number >= 0"))
+            })
+            .transpose()
+    }
+
+    pub fn raw_bool(self, o: &Obj<'_>, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.raw(o, key).map(Raw::text) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(self.wrong(key, "is not true or false")),
+        }
+    }
+
+    /// A list that reads as empty when absent (a null is still wrong).
+    pub fn raw_list<'a>(self, o: &Obj<'a>, key: &str) -> Result<Vec<Raw<'a>>, ApiError> {
+        match json::field(o, key) {
+            None => Ok(Vec::new()),
+            Some(r) if r.text().starts_with('[') => Ok(r.items()),
+            Some(_) => Err(self.wrong(key, "is not an array")),
+        }
+    }
+
+    /// A field read as a [`Value`] (small parts such as `usage`), if present and not null.
+    pub fn raw_value(self, o: &Obj<'_>, key: &str) -> Option<Value> {
+        self.raw(o, key).and_then(Raw::value)
     }
 }
 

@@ -5,7 +5,7 @@ use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{self, Value};
 use crate::providers::shared::order::sort_stable_by;
-use crate::providers::shared::read::Fields;
+use crate::providers::shared::read::{Fields, Obj};
 use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
 
@@ -43,6 +43,17 @@ pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, ApiError
     f.optional(v, "usage")?
         .map(|u| openai_usage(u, f))
         .transpose()
+}
+
+/// [`read_openai_usage`] of a lazily read stream event.
+pub fn raw_usage(o: &Obj<'_>, f: Fields) -> Result<Option<Usage>, ApiError> {
+    match f.raw(o, "usage") {
+        None => Ok(None),
+        Some(u) => {
+            let u = u.value().unwrap_or_default();
+            openai_usage(&u, f).map(Some)
+        }
+    }
 }
 
 /// An OpenAI-style `usage` object (`total_tokens` may be left out).
@@ -161,18 +172,10 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
         rows.push((index, vector));
     }
     sort_stable_by(&mut rows, |a, b| a.0.cmp(&b.0));
-    let rest = Value::Object(
-        fields
-            .iter()
-            .filter(|(k, _)| k == "model" || k == "usage")
-            .map(|(k, v)| json::from_str::<Value>(v).map(|v| (k.clone(), v)))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-    );
     Ok(RawEmbeddings {
         vectors: rows.into_iter().map(|(_, v)| v).collect(),
-        model: f.opt_string(&rest, "model")?.map(str::to_string),
-        usage: read_openai_usage(&rest, f)?.unwrap_or_default(),
+        model: f.raw_string(&fields, "model")?.map(|m| m.into_owned()),
+        usage: raw_usage(&fields, f)?.unwrap_or_default(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! handler and its end-of-stream rule ([`FrameHandler`]); OpenAI-style chunk streams share
 //! their handler too ([`ChunkEvents`]).
 
-use super::read::{self, Fields};
+use super::read::Fields;
 use super::replies::openai_usage;
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
@@ -315,29 +315,30 @@ impl ChunkFormat for AnyChunk {
         const F: Fields = Fields {
             what: "a stream event is not a completion chunk",
         };
-        let v = read::body(data.as_bytes(), F.what)?;
-        if F.has(&v, "error")? {
+        let v = F.event(data.as_bytes())?;
+        if F.raw(&v, "error").is_some() {
             return Err(classify_stream_error(data.as_bytes()));
         }
-        let choices = F.list_or_empty(&v, "choices")?;
         let mut first = None;
-        for ch in choices {
-            let text = F.opt_string(ch, "text")?;
-            let content = match F.optional(ch, "delta")? {
-                Some(d) => F.opt_string(d, "content")?,
+        for ch in F.raw_list(&v, "choices")? {
+            let ch = F.fields_of(ch)?;
+            let text = F.raw_string(&ch, "text")?;
+            let content = match F.raw_object(&ch, "delta")? {
+                Some(d) => F.raw_string(&d, "content")?,
                 None => None,
             };
-            let finish = F.opt_string(ch, "finish_reason")?;
+            let finish = F.raw_string(&ch, "finish_reason")?;
             first = first.or(Some((text.or(content), finish)));
         }
+        // a usage of the wrong shape is left out, as before
         let usage = F
-            .optional(&v, "usage")?
-            .and_then(|u| openai_usage(u, F).ok());
+            .raw_value(&v, "usage")
+            .and_then(|u| openai_usage(&u, F).ok());
         let (delta, finish) = first.unwrap_or_default();
-        let delta = delta.unwrap_or("").to_string();
+        let delta = delta.unwrap_or_default().into_owned();
         Ok(Chunk {
             delta,
-            finish_reason: finish.map(str::to_string),
+            finish_reason: finish.map(std::borrow::Cow::into_owned),
             usage,
         })
     }
