@@ -21,7 +21,7 @@ impl BackoffConfig {
         let base = self.initial.mul_f64(self.factor.powi(exp)).min(self.max);
         // The host's entropy is a bare number: kept in [0, 1] here.
         let unit = if unit.is_finite() {
-            unit.clamp(0.0, 1.0)
+            crate::time::clamp(unit, 0.0, 1.0)
         } else {
             0.0
         };

@@ -529,6 +529,17 @@ pub fn write_str(s: &str, out: &mut String) {
     write::string(s, out);
 }
 
+/// Appends finite `f >= 0` as Rust's `Display` prints it (`2`, `0.25`, `0.0000001`): for
+/// messages, without `core::fmt`'s float printing.
+pub fn write_plain(f: f64, out: &mut String) {
+    float::plain(f, out);
+}
+
+/// Appends finite `f >= 0` with `places` decimals (as `{:.places$}`).
+pub fn write_fixed(f: f64, places: usize, out: &mut String) {
+    float::fixed(f, places, out);
+}
+
 /// Appends `f` as JSON (`null` when not finite) to `out`.
 pub fn write_f64(f: f64, out: &mut String) {
     float::write(f, out);

@@ -694,12 +694,14 @@ pub(super) fn too_large(cap: usize) -> ApiError {
 /// `wait`: until an endpoint may take the call, `None` when none ever will (every key was
 /// refused), which the caller sees as an infinite delay, as before the types.
 fn circuit_open(wait: Option<Secs>) -> ApiError {
+    // printed through `Secs` (no float printing of `core::fmt` in the wasm); none is "inf"
+    let probe = wait.map_or_else(|| "inf".to_string(), |w| format!("{w:.3}"));
     let wait = wait.map_or(f64::INFINITY, Secs::as_f64);
     ApiError {
         retry_delay: Some(wait),
         ..ApiError::new(
             ErrorType::CircuitOpen,
-            format!("the circuit is open; the next probe is allowed in {wait:.3} s"),
+            format!("the circuit is open; the next probe is allowed in {probe} s"),
         )
     }
 }

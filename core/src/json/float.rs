@@ -231,3 +231,58 @@ pub fn write(f: f64, out: &mut String) {
         exponent(out, kk - 1);
     }
 }
+
+/// Plain decimal notation of the shortest digits, as Rust's `Display` for `f64` (for finite
+/// values >= 0; others print as 0).
+pub fn plain(f: f64, out: &mut String) {
+    if !(f.is_finite() && f > 0.0) {
+        out.push('0');
+        return;
+    }
+    let (mut d, mut k) = shortest(f);
+    while d % 10 == 0 && d > 0 {
+        d /= 10;
+        k += 1;
+    }
+    let mut digits = String::new();
+    unsigned(d, &mut digits);
+    let n = digits.len() as i32;
+    let kk = n + k;
+    if k >= 0 {
+        out.push_str(&digits);
+        (0..k).for_each(|_| out.push('0'));
+    } else if kk > 0 {
+        let (head, tail) = digits.split_at(usize::try_from(kk).unwrap_or(0).min(digits.len()));
+        out.push_str(head);
+        out.push('.');
+        out.push_str(tail);
+    } else {
+        out.push_str("0.");
+        (0..-kk).for_each(|_| out.push('0'));
+        out.push_str(&digits);
+    }
+}
+
+/// `f` (finite, >= 0, below 1e12 as [`crate::time::Secs`] keeps it) with `places` decimals
+/// (`places` up to 9; the product is rounded once, so a digit far past what a message shows
+/// can differ from `core::fmt`'s exact rounding).
+pub fn fixed(f: f64, places: usize, out: &mut String) {
+    let places = places.min(9);
+    let scale = pow10(places as u32);
+    let f = if f.is_finite() && f > 0.0 { f } else { 0.0 };
+    let t = f * scale as f64;
+    let mut n = t as u64;
+    let rest = t - n as f64;
+    // halves go to the even digit, as `core::fmt` rounds an exact tie
+    if rest > 0.5 || (rest == 0.5 && n % 2 == 1) {
+        n += 1;
+    }
+    unsigned(n / scale, out);
+    if places > 0 {
+        out.push('.');
+        let mut frac = String::new();
+        unsigned(n % scale, &mut frac);
+        (frac.len()..places).for_each(|_| out.push('0'));
+        out.push_str(&frac);
+    }
+}

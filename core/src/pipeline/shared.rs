@@ -118,7 +118,7 @@ impl Engine {
                         };
                         *slot = until.max(*slot);
                     }
-                    Piece::Peers => e.peers = left.clamp(1.0, 1000.0) as u32,
+                    Piece::Peers => e.peers = crate::time::clamp(left, 1.0, 1000.0) as u32,
                 }
             }
         }
