@@ -519,6 +519,14 @@ impl PartialEq<Value> for String {
     }
 }
 
+/// One field of a `json!` object: out of line and not generic, so each field of the many
+/// request bodies the macro builds costs a call, not an inlined key copy and map insert.
+#[doc(hidden)]
+#[inline(never)]
+pub fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
+    map.insert(key.to_owned(), value);
+}
+
 /// Compact JSON text of a value (serde_json's `to_string`), for call sites that serialize.
 pub fn to_string(v: &Value) -> String {
     v.to_json()

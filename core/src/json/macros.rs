@@ -90,7 +90,7 @@ macro_rules! json_value_internal {
 
     // Insert the current entry followed by trailing comma.
     (@object $object:ident [$($key:tt)+] ($value:expr) , $($rest:tt)*) => {
-        let _ = $object.insert(($($key)+).into(), $value);
+        $crate::json::put(&mut $object, &($($key)+), $value);
         $crate::json_value_internal!(@object $object () ($($rest)*) ($($rest)*));
     };
 
@@ -101,7 +101,7 @@ macro_rules! json_value_internal {
 
     // Insert the last entry without trailing comma.
     (@object $object:ident [$($key:tt)+] ($value:expr)) => {
-        let _ = $object.insert(($($key)+).into(), $value);
+        $crate::json::put(&mut $object, &($($key)+), $value);
     };
 
     // Next value is `null`.
