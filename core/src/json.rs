@@ -11,19 +11,17 @@
 #[macro_use]
 mod macros;
 mod float;
+mod map;
 mod read;
 mod write;
 
 pub use crate::json_value as json;
+pub use map::Map;
 pub use read::{
     check, field, from_slice, from_str, raw_field, raw_fields, raw_items, Error, FromJson, Raw,
 };
 
-use std::collections::BTreeMap;
 use std::fmt;
-
-/// A JSON object: keys in sorted order.
-pub type Map<K = String, V = Value> = BTreeMap<K, V>;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {

@@ -249,7 +249,7 @@ impl<'a> Reader<'a> {
             }
             Some(b'{') => {
                 let depth = self.deeper(depth)?;
-                let mut map = Map::new();
+                let mut map = Vec::new();
                 self.ws();
                 if self.peek() == Some(b'}') {
                     self.pos += 1;
@@ -263,7 +263,7 @@ impl<'a> Reader<'a> {
                         self.ws();
                         self.expect(b':', "expected `:`")?;
                         let v = self.value(depth)?;
-                        map.insert(key, v);
+                        map.push((key, v));
                         self.ws();
                         match self.next() {
                             Some(b',') => {}
@@ -272,7 +272,7 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
-                Value::Object(map)
+                Value::Object(Map::from_unsorted(map))
             }
             Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
             _ => return Err(self.err("expected value")),

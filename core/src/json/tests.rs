@@ -265,3 +265,48 @@ proptest! {
         prop_assert_eq!(from_str::<Value>(&text).unwrap(), v);
     }
 }
+
+#[test]
+fn maps_keep_keys_sorted_and_one_value_per_key() {
+    let mut m = Map::new();
+    assert_eq!(m.insert("b".to_string(), json!(1)), None);
+    assert_eq!(m.insert("a".to_string(), json!(2)), None);
+    assert_eq!(m.insert("b".to_string(), json!(3)), Some(json!(1)));
+    *m.entry("c".to_string()).or_insert_with(|| json!(0)) = json!(4);
+    m.entry("a".to_string()).or_insert(json!(9));
+    assert_eq!(
+        m.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+    assert_eq!(Value::Object(m.clone()).to_json(), r#"{"a":2,"b":3,"c":4}"#);
+    assert_eq!(m.remove("b"), Some(json!(3)));
+    assert!(!m.contains_key("b") && m.len() == 2);
+    m.retain(|k, _| k != "a");
+    assert_eq!(
+        m.iter().collect::<Vec<_>>(),
+        [(&"c".to_string(), &json!(4))]
+    );
+    let collected: Map = [("z", 1), ("y", 2), ("z", 3)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    assert_eq!(Value::Object(collected).to_json(), r#"{"y":2,"z":3}"#);
+}
+
+#[test]
+fn an_object_with_many_keys_reads_in_n_log_n() {
+    // 200 000 keys in reverse order: a sorted insert per key would move ~2e10 entries
+    let n = 200_000;
+    let body = (0..n)
+        .rev()
+        .map(|i| format!("\"k{i:06}\":{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let start = std::time::Instant::now();
+    let v: Value = from_str(&format!("{{{body},\"k000000\":-1}}")).unwrap();
+    let m = v.as_object().unwrap();
+    assert_eq!(m.len(), n);
+    assert_eq!(m.get("k000000"), Some(&json!(-1)));
+    assert_eq!(m.keys().next().map(String::as_str), Some("k000000"));
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
