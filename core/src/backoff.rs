@@ -1,6 +1,6 @@
 //! The delay schedule and the server's retry hints. Pure functions of their inputs.
 
-mod decimal;
+pub(crate) mod decimal;
 
 use crate::host::header;
 use crate::time::Secs;

@@ -1,7 +1,8 @@
 //! Shortest round-trip `f64` text in serde_json's layout, without `core::fmt`'s
 //! float printing: for each digit count from 1 up, the nearest decimals of that length are
 //! tried and the first that reads back to the same `f64` is written. Reading back uses the
-//! standard library's exact parser, so every output round-trips; `json::tests` checks the
+//! crate's exact parser (`backoff::decimal`, bit for bit `str::parse`), so every output
+//! round-trips; `json::tests` checks the
 //! text against ryu's over random bit patterns.
 
 use super::write::unsigned;
@@ -42,7 +43,7 @@ fn read_back(d: u64, e: i32) -> Option<f64> {
         s.push('-');
     }
     unsigned(u64::from(e.unsigned_abs()), &mut s);
-    s.parse().ok()
+    crate::backoff::decimal::parse_finite(&s)
 }
 
 /// A little-endian big integer, just enough to compare a decimal midpoint with an `f64`.
@@ -141,11 +142,19 @@ fn shortest(a: f64) -> (u64, i32) {
         let e = lead - (p as i32 - 1);
         best = (d, e);
         let fits = |c: u64| c > 0 && c < pow10(p) && read_back(c, e) == Some(a);
-        // one rounding in `scale` leaves the estimate within a unit up to 15 digits; beyond
-        // that (or after several roundings) f64 cannot hold the units: search wider
-        let reach: u64 = if p <= 15 && e.abs() <= 22 { 1 } else { 40 };
-        let found = (0..=reach)
-            .flat_map(|delta| [d.wrapping_sub(delta), d.wrapping_add(delta)])
+        // One rounding in `scale` leaves the estimate within a unit up to 15 digits; beyond
+        // that (or after several roundings) f64 cannot hold the units: the estimate is first
+        // made the exact nearest by big-integer comparisons, then its neighbours are tried.
+        if p > 15 || e.abs() > 22 {
+            while vs_midpoint(a, d, e) == Greater {
+                d += 1;
+            }
+            while d > 1 && vs_midpoint(a, d - 1, e) == Less {
+                d -= 1;
+            }
+        }
+        let found = [d, d.wrapping_sub(1), d.wrapping_add(1)]
+            .into_iter()
             .find(|&c| fits(c));
         if let Some(mut c) = found {
             // the scaled estimate can be a digit off: step to the nearest that reads back

@@ -234,7 +234,7 @@ fn floats_print_as_ryu_does() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(20_000))]
+    #![proptest_config(ProptestConfig::with_cases(4_000))]
     #[test]
     fn any_float_prints_as_ryu_does(bits in any::<u64>()) {
         let f = f64::from_bits(bits);
