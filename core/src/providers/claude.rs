@@ -6,7 +6,7 @@ mod stream;
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
 use super::shared::args::{chat_args, model_or_default, positive_integer, stop_list};
-use super::shared::read::{self, Fields};
+use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
     auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported,
@@ -190,12 +190,14 @@ struct UsageIn {
     output_tokens: Option<u64>,
 }
 
-/// A `usage` object `{input_tokens?, output_tokens?}`, if present.
-fn usage_in(u: Option<&Value>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
-    let Some(u) = u else { return Ok(None) };
+/// A `usage` object `{input_tokens?, output_tokens?}` of a lazily read event, if present.
+fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
+    let Some(u) = f.raw_object(o, "usage")? else {
+        return Ok(None);
+    };
     Ok(Some(UsageIn {
-        input_tokens: f.opt_count(u, "input_tokens")?,
-        output_tokens: f.opt_count(u, "output_tokens")?,
+        input_tokens: f.raw_count(&u, "input_tokens")?,
+        output_tokens: f.raw_count(&u, "output_tokens")?,
     }))
 }
 

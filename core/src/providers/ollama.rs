@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::json::{self, json, Map, Value};
 use crate::stats::Usage;
+use std::borrow::Cow;
 
 mod stream;
 
@@ -201,14 +202,15 @@ pub fn text_request(
     Ok((request, model))
 }
 
-/// One `/api/chat` or `/api/generate` object: the whole reply, or one NDJSON line.
+/// One `/api/chat` or `/api/generate` object: the whole reply, or one NDJSON line (read
+/// lazily: a line is scanned once, only the fields below are decoded).
 pub(super) struct Chunk<'v> {
-    model: Option<&'v str>,
+    model: Option<Cow<'v, str>>,
     /// `message.content` (`Some("")` for a message without content), if there is a message.
-    message: Option<&'v str>,
-    response: Option<&'v str>,
+    message: Option<Cow<'v, str>>,
+    response: Option<Cow<'v, str>>,
     pub(super) done: bool,
-    pub(super) done_reason: Option<&'v str>,
+    pub(super) done_reason: Option<Cow<'v, str>>,
     prompt_eval_count: Option<u64>,
     eval_count: Option<u64>,
     /// Any `error` value (a string natively, an object on the OpenAI-style routes).
@@ -216,27 +218,28 @@ pub(super) struct Chunk<'v> {
 }
 
 impl<'v> Chunk<'v> {
-    pub(super) fn read(v: &'v Value, f: Fields) -> Result<Chunk<'v>, ApiError> {
-        let message = match f.optional(v, "message")? {
-            Some(m) => Some(f.opt_string(m, "content")?.unwrap_or("")),
+    pub(super) fn read(text: &'v [u8], f: Fields) -> Result<Chunk<'v>, ApiError> {
+        let v = f.event(text)?;
+        let message = match f.raw_object(&v, "message")? {
+            Some(m) => Some(f.raw_string(&m, "content")?.unwrap_or_default()),
             None => None,
         };
         Ok(Chunk {
-            model: f.opt_string(v, "model")?,
+            model: f.raw_string(&v, "model")?,
             message,
-            response: f.opt_string(v, "response")?,
-            done: f.opt_bool(v, "done")?.unwrap_or(false),
-            done_reason: f.opt_string(v, "done_reason")?,
-            prompt_eval_count: f.opt_count(v, "prompt_eval_count")?,
-            eval_count: f.opt_count(v, "eval_count")?,
-            error: f.has(v, "error")?,
+            response: f.raw_string(&v, "response")?,
+            done: f.raw_bool(&v, "done")?.unwrap_or(false),
+            done_reason: f.raw_string(&v, "done_reason")?,
+            prompt_eval_count: f.raw_count(&v, "prompt_eval_count")?,
+            eval_count: f.raw_count(&v, "eval_count")?,
+            error: f.raw(&v, "error").is_some(),
         })
     }
 
-    pub(super) fn text(&self, route: Route) -> Option<&'v str> {
+    pub(super) fn text(&self, route: Route) -> Option<&str> {
         match route {
-            Route::Chat => self.message,
-            Route::Generate => self.response,
+            Route::Chat => self.message.as_deref(),
+            Route::Generate => self.response.as_deref(),
         }
     }
 
@@ -251,8 +254,7 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
     const F: Fields = Fields {
         what: "the response is not an Ollama reply",
     };
-    let v = read::body(&reply.body, F.what)?;
-    let c = Chunk::read(&v, F)?;
+    let c = Chunk::read(&reply.body, F)?;
     if c.error {
         let message = parse_error_body(&reply.body).message;
         return Err(ApiError::new(
@@ -268,8 +270,8 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
     })?;
     let reply_says = ChatReply {
         text,
-        model: c.model,
-        finish_reason: c.done_reason,
+        model: c.model.as_deref(),
+        finish_reason: c.done_reason.as_deref(),
         usage: c.usage(),
         id: None,
     };

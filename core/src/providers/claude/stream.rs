@@ -2,7 +2,7 @@
 
 use super::{error_fields, error_kind, usage_in, UsageIn};
 use crate::error::{ApiError, ErrorType};
-use crate::providers::shared::read::{self, Fields};
+use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::providers::usage_from;
 use crate::stream::{SseDecoder, SseEvent};
@@ -63,36 +63,35 @@ impl FrameHandler for ClaudeEvents {
         const F: Fields = Fields {
             what: "a stream event is not JSON",
         };
-        let e = read::body(ev.data.as_bytes(), F.what)?;
+        let e = F.event(ev.data.as_bytes())?;
         // every field is checked, whatever the event, as a derived reader of the event did
-        let message = F.optional(&e, "message")?;
-        let start_usage = match message {
-            Some(m) => usage_in(F.optional(m, "usage")?, F)?,
+        let start_usage = match F.raw_object(&e, "message")? {
+            Some(m) => usage_in(&m, F)?,
             None => None,
         };
-        let delta = F.optional(&e, "delta")?;
-        let (delta_kind, text, stop) = match delta {
+        let (delta_kind, text, stop) = match F.raw_object(&e, "delta")? {
             Some(d) => (
-                F.opt_string(d, "type")?,
-                F.opt_string(d, "text")?,
-                F.opt_string(d, "stop_reason")?,
+                F.raw_string(&d, "type")?,
+                F.raw_string(&d, "text")?,
+                F.raw_string(&d, "stop_reason")?,
             ),
             None => (None, None, None),
         };
-        let usage = usage_in(F.optional(&e, "usage")?, F)?;
+        let usage = usage_in(&e, F)?;
+        let own_type = F.raw_string(&e, "type")?;
         let kind = match named {
-            "" => F.opt_string(&e, "type")?.unwrap_or(""),
+            "" => own_type.as_deref().unwrap_or(""),
             n => n,
         };
         match kind {
             "message_start" => self.count(start_usage, stream),
             "content_block_delta" => {
-                let text = text.filter(|_| delta_kind == Some("text_delta"));
-                stream.delta(text.unwrap_or(""));
+                let text = text.filter(|_| delta_kind.as_deref() == Some("text_delta"));
+                stream.delta(text.as_deref().unwrap_or(""));
             }
             "message_delta" => {
                 if let Some(r) = stop {
-                    stream.finish_reason = Some(r.to_string());
+                    stream.finish_reason = Some(r.into_owned());
                 }
                 self.count(usage, stream);
             }

@@ -3,7 +3,7 @@
 use super::{Chunk, Route};
 use crate::classify::classify_stream_error;
 use crate::error::ApiError;
-use crate::providers::shared::read::{self, Fields};
+use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stream::NdjsonDecoder;
 
@@ -24,15 +24,14 @@ impl FrameHandler for OllamaLines {
         const F: Fields = Fields {
             what: "a stream line is not an Ollama chunk",
         };
-        let v = read::body(line.as_bytes(), F.what)?;
-        let c = Chunk::read(&v, F)?;
+        let c = Chunk::read(line.as_bytes(), F)?;
         if c.error {
             return Err(classify_stream_error(line.as_bytes()));
         }
         stream.delta(c.text(self.route).unwrap_or(""));
         if c.done {
             stream.usage = Some(c.usage());
-            stream.finish_reason = c.done_reason.map(str::to_string);
+            stream.finish_reason = c.done_reason.map(|r| r.into_owned());
             stream.finish();
         }
         Ok(())
