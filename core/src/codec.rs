@@ -90,4 +90,13 @@ pub trait StreamCodec {
     fn usage(&self) -> Option<Usage>;
     /// The final item (`done: true`) has been produced.
     fn done(&self) -> bool;
+    /// A 2xx response's status and headers, before its first bytes: a codec may refuse it.
+    fn head(&mut self, _status: u16, _headers: &Headers) -> Result<(), ApiError> {
+        Ok(())
+    }
+    /// The bytes of the item just delivered, for codecs whose items are raw bytes
+    /// ([`crate::stream::RawCodec`]); `None` for the others.
+    fn take_bytes(&mut self) -> Option<Vec<u8>> {
+        None
+    }
 }

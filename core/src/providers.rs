@@ -31,6 +31,9 @@ pub struct Ctx<'a> {
     pub browser: bool,
     /// Binary data the caller passed (an object body for `putObject`), apart from the JSON args.
     pub bytes: Option<&'a [u8]>,
+    /// The binary body stays with the host, which sends it itself (`bytes` is then empty):
+    /// it is signed `UNSIGNED-PAYLOAD` and never copied into the engine.
+    pub held: bool,
 }
 
 /// A unary call, ready for the pipeline.

@@ -1,6 +1,9 @@
 //! SSE and NDJSON decoders that give the same events for any split of the bytes into chunks.
 //! Lines are cut at byte level, so a UTF-8 character split across chunks is never damaged.
 
+mod raw;
+pub use raw::RawCodec;
+
 /// A line longer than this is refused: a stream that never ends a line must not eat memory.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 

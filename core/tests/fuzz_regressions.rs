@@ -11,6 +11,7 @@ fn ctx(config: &Config) -> Ctx<'_> {
         unix_now: 1_735_689_600.0,
         browser: false,
         bytes: None,
+        held: false,
     }
 }
 

@@ -39,6 +39,7 @@ fn ctx<'a>(config: &'a Config, now: f64, bytes: Option<&'a [u8]>) -> Ctx<'a> {
         unix_now: now,
         browser: false,
         bytes,
+        held: false,
     }
 }
 

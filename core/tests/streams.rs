@@ -6,9 +6,10 @@ mod common;
 
 use common::{delta, drain, end, stream_step};
 use resilient_core::json::{json, Value};
-use resilient_core::pipeline::{Call, Engine};
+use resilient_core::pipeline::{Call, Engine, Read};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
+use resilient_core::stream::RawCodec;
 use resilient_core::ErrorType;
 
 fn engine(sim: &Sim, options: Value) -> Engine {
@@ -251,4 +252,46 @@ fn an_abort_mid_stream_ends_it_as_cancelled_even_with_items_buffered() {
     assert!(got.2, "nothing after the cancel");
     assert_eq!(got.3["cancelled_requests"], 1);
     assert_eq!(got.3["successful_requests"], 0);
+}
+
+/// Raw bytes (`getObject({ stream: true })`): retried with the engine's backoff until the first
+/// bytes, then the head, the chunks' bytes in order, the empty last item, one counted success.
+#[test]
+fn a_raw_bytes_stream_is_retried_before_its_first_bytes_then_delivers_them() {
+    let sim = Sim::new();
+    sim.transport.push(Step::status(503, "{}"));
+    sim.transport.push(stream_step(vec![
+        (0.0, b"abc".to_vec()),
+        (1.0, b"de".to_vec()),
+    ]));
+    let e = engine(&sim, json!({"jitter": 0, "initialRetryDelay": 0.5}));
+    let mut call = common::echo_call("GET", "http://127.0.0.1/b/k");
+    call.request.stream = true;
+    call.read = Read::Stream(Box::new(RawCodec::new(4)));
+    let opened = e.clone();
+    let (items, bytes) = sim.block_on(async move {
+        let mut s = opened.open_stream(call).await.unwrap();
+        let (mut items, mut bytes) = (vec![], vec![]);
+        while let Some(next) = s.next().await {
+            // As the host reads them: an empty item is a chunk, or the end without bytes.
+            let item = next.unwrap();
+            match item.is_empty().then(|| s.take_bytes()).flatten() {
+                Some(b) => bytes.extend(b),
+                None => items.push(item),
+            }
+        }
+        (items, bytes)
+    });
+    assert_eq!(bytes, b"abcde");
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items[0].starts_with("200\u{0}4\u{0}"), "{:?}", items[0]);
+    assert_eq!(items[1], "", "the empty last item");
+    let sent = sim.transport.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].at, 0.5, "after the engine's backoff");
+    let s = e.stats();
+    assert_eq!(s["successful_requests"], 1);
+    assert_eq!(s["total_requests"], 1);
+    assert_eq!(s["retried_requests"], 1);
+    assert_eq!(e.active_requests(), 0);
 }

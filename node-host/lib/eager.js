@@ -6,7 +6,7 @@ import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
-import { installS3, rememberS3 } from './s3.js';
+import { installS3 } from './s3.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
@@ -19,7 +19,6 @@ class HostClient extends Client {
     const { options: rest, store } = takeStateStore(options);
     const engine = engineOptions(rest);
     super(provider, engine);
-    if (provider === 's3_kit') rememberS3(this, engine);
     if (store) store.connect(this);
   }
 }

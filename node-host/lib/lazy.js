@@ -7,7 +7,6 @@ import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
-import { rememberS3 } from './s3.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
@@ -21,7 +20,7 @@ const UNARY = [
 ];
 const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
 // Synchronous members with no answer before the engine exists: they throw until then.
-const NEEDS_ENGINE = ['presignUrl', 'signGetObject', 'endpoints'];
+const NEEDS_ENGINE = ['presignUrl', 'signGetObject', 'getObjectStream', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call
 // order with the calls, as soon as it is.
 const DEFERRED = ['resetStats', 'trackRequestResult'];
@@ -98,7 +97,6 @@ export class LazyClient {
   constructor(provider, options) {
     const taken = takeStateStore(options); // `stateStore`: the store drives itself (store.js)
     options = engineOptions(taken.options); // `transport`: read (and its errors thrown) here
-    if (provider === 's3_kit') rememberS3(this, options);
     const s = { provider, options, store: taken.store, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {

@@ -9,7 +9,7 @@
 //
 // Ordinary (non-stream) calls skip the Response-like object: the function carries a direct
 // path under Symbol.for('resilient-api-client.fetchBuffered') that js/support.js's
-// fetchBuffered uses, resolving [head, bytes] straight from the IncomingMessage.
+// sendBuffered uses, resolving [head, bytes] straight from the IncomingMessage.
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
@@ -31,7 +31,7 @@ const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'con
 const CROSS_ORIGIN_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'host'];
 
 function abortReason(signal) {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+  return signal?.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
 function fetchFailed(cause) {
@@ -164,15 +164,18 @@ export function createNodeFetch({ maxFreeSockets = 256 } = {}) {
    * final response (its body unread) or `onError(err)` (shaped like fetch's). One 'abort'
    * listener serves the whole call: `ctl.abort` is what an abort does now (the body's reader
    * replaces it once the response is handed over) and `ctl.release()` removes the listener.
+   * `slot` (js/support.js sendBuffered), when given instead of a signal, gets the abort
+   * function itself: no AbortSignal and no listener per call.
    */
-  function exchange(url, method, headers, body, signal, onResponse, onError) {
+  function exchange(url, method, headers, body, signal, onResponse, onError, slot = null) {
     let settled = false;
     let current = null; // the ClientRequest in flight
     const listener = () => ctl.abort?.();
     const ctl = {
       abort: null,
-      release: () => signal?.removeEventListener('abort', listener),
+      release: slot ? () => { slot.abort = null; } : () => signal?.removeEventListener('abort', listener),
     };
+    if (slot) slot.abort = listener;
     const fail = (err) => {
       if (settled) return;
       settled = true;
@@ -279,9 +282,13 @@ export function createNodeFetch({ maxFreeSockets = 256 } = {}) {
     });
   }
 
-  /** js/support.js fetchBuffered's direct path: [head, bytes], or [head, null] past `cap`. */
-  function buffered(url, method, headerText, body, signal, cap) {
+  /**
+   * js/support.js sendBuffered's direct path: [head, bytes], or [head, null] past `cap`.
+   * `slot.abort` is set to what aborts the exchange while it runs.
+   */
+  function buffered(url, method, headerText, body, slot, cap) {
     const headers = headersFromText(headerText);
+    const signal = null;
     return new Promise((resolve, reject) => {
       exchange(url, method, headers, body ?? null, signal, (res, finalMethod, req, ctl) => {
         const head = headText(res);
@@ -326,7 +333,7 @@ export function createNodeFetch({ maxFreeSockets = 256 } = {}) {
         stream.on('close', () => {
           if (!done) finish(terminated(closed()));
         });
-      }, reject);
+      }, reject, slot);
     });
   }
 

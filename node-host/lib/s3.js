@@ -1,8 +1,8 @@
 // S3 at model size (docs/api.md): `uploadObject` (multipart above `partSize`) and
 // `getObject({ stream: true })` (a pull-based ReadableStream that resumes a broken download
-// with a Range request checked by If-Match). The engine builds and signs every request and
-// classifies every reply of the multipart calls; this file only moves bytes between them, so
-// a body is held at most `concurrency` parts at a time.
+// with a Range request checked by If-Match). The engine builds, signs, queues, retries and
+// classifies every request, the streamed GETs too; this file only moves bytes between calls,
+// so a body is held at most `concurrency` parts at a time.
 
 import { apiErrorClass } from '../pkg/resilient_wasm.js';
 
@@ -11,29 +11,6 @@ const DEFAULT_PART = 8 * MIB;
 const MIN_PART = 5 * MIB; // S3 refuses smaller parts (except the last)
 const MAX_PART = 5 * 1024 * MIB; // and larger ones
 const MAX_PARTS = 10000;
-
-// What a stream download needs of its client: the fetch it sends with and its maxRetries.
-const hosts = new WeakMap();
-
-/** Called by each client constructor with the options the engine got. */
-export function rememberS3(client, options) {
-  hosts.set(client, hostOptions(options));
-}
-
-function hostOptions(options) {
-  // Either spelling; the engine has checked the values by the time a download runs.
-  const opt = (camel, snake, fallback) => {
-    const v = options?.[camel] ?? options?.[snake];
-    return typeof v === 'number' && v >= 0 ? v : fallback;
-  };
-  return {
-    fetch: typeof options?.fetch === 'function' ? options.fetch : null,
-    maxRetries: opt('maxRetries', 'max_retries', 5),
-    timeout: opt('timeout', 'timeout', 60),
-    initialRetryDelay: opt('initialRetryDelay', 'initial_retry_delay', 1),
-    maxRetryDelay: opt('maxRetryDelay', 'max_retry_delay', 16),
-  };
-}
 
 function apiError(type, message, status = null, attempts = 1) {
   const ApiError = apiErrorClass();
@@ -271,153 +248,108 @@ async function uploadObject(client, request) {
   }
 }
 
-function header(res, name) {
-  return res.headers.get(name);
+/** The engine's head of a streamed GET: "status\0maxRetries\0length\0type\0etag\0checksum". */
+function readHead(text) {
+  const [status, maxRetries, length, contentType, etag, checksumSha256] = text.split('\0');
+  return {
+    status: Number(status), maxRetries: Number(maxRetries), contentLength: length === '' ? null : Number(length),
+    contentType: contentType || null, etag: etag || null, checksumSha256: checksumSha256 || null,
+  };
 }
-
-function statusError(res, text) {
-  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
-  const s = res.status;
-  let type = 'server_error';
-  if (s === 404) type = 'not_found';
-  else if (s === 403) type = /Signature|AccessKey|Token|Skewed/.test(code) ? 'authentication_error' : 'permission_denied';
-  else if (s === 401) type = 'authentication_error';
-  else if (s === 429 || code === 'SlowDown') type = 'rate_limit_exceeded';
-  else if (s === 503) type = 'overloaded';
-  else if (s === 412) type = 'stream_interrupted';
-  else if (s < 500) type = 'invalid_request';
-  const what = s === 412 ? 'the object changed during the download (its ETag no longer matches)' : `HTTP ${s}`;
-  return apiError(type, code ? `${code}: ${what}` : what, s);
-}
-
-const retryable = (s) => s === 429 || s >= 500;
 
 /**
  * `getObject({ bucket, key, stream: true, signal? })` -> `{ body: ReadableStream, contentType,
- * contentLength, etag }`. The engine signs the GET (signGetObject); the host sends it, so it
- * can read the body as it arrives.
+ * contentLength, etag, checksumSha256 }`. Each GET is an engine call (client.getObjectStream:
+ * the head, then the body's chunks), so it takes a queue slot, passes the breaker, counts in
+ * the stats and is retried with the engine's backoff and retry hints until its first bytes. A
+ * body that breaks after that is resumed here from the last byte received, with a Range
+ * request checked by If-Match, up to the client's `maxRetries` times.
  */
 async function getObjectStream(client, request) {
   const { bucket, key, stream: _stream, signal, ...rest } = request;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) throw badArgument(unknown, 'is not a getObject({ stream: true }) argument (bucket, key, stream, signal)');
-  const host = hosts.get(client) ?? hostOptions();
-  const send = host.fetch ?? globalThis.fetch;
-  let retries = 0;
   let received = 0;
+  let resumes = 0;
   let etag = null;
-  // Each GET has its own abort: the caller's signal, or the client's `timeout` passing while
-  // it is awaited (for its answer, or for bytes while the stream is read). A stalled GET is
-  // then resumed like a broken one instead of waiting forever.
-  let ctl = null;
-  const stalled = `no bytes from S3 for ${host.timeout} s`;
-  // Retry `n` waits the client's backoff first (a 503 SlowDown is not asked again at once);
-  // an abort ends the wait, and the next send then reports it.
-  const backoff = (n) => new Promise((resolve) => {
-    const ms = 1000 * Math.min(host.initialRetryDelay * 2 ** (n - 1), host.maxRetryDelay);
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    if (signal?.aborted) done();
-  });
-  const timed = (promise) => new Promise((resolve, reject) => {
-    // Settles at the timeout even where a fetch ignores its signal.
-    const timer = setTimeout(() => {
-      ctl.abort(new Error(stalled));
-      reject(new Error(stalled));
-    }, host.timeout * 1000);
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
-  // One GET from `received` on: its reader, or an error for the caller.
+  // One engine call from `received` on: its stream, once its head has come.
   const open = async () => {
-    for (;;) {
-      // Signed afresh per attempt (a signature is good for 15 minutes).
-      const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : { checksumMode: true };
-      const [url, headers] = client.signGetObject({ bucket, key, ...resume });
-      const mine = ctl = new AbortController();
-      if (signal?.aborted) mine.abort();
-      else signal?.addEventListener('abort', () => mine.abort(), { once: true });
-      let res;
-      try {
-        res = await timed(send(url, { method: 'GET', headers, signal: mine.signal }));
-      } catch (e) {
-        if (signal?.aborted) throw apiError('cancelled', 'the download was cancelled');
-        if (retries >= host.maxRetries) {
-          throw mine.signal.aborted
-            ? apiError('timeout', `S3 did not answer the download within ${host.timeout} s`, null, retries + 1)
-            : apiError('connection_error', `the download could not reach S3 (${e?.message ?? e})`, null, retries + 1);
-        }
-        retries++;
-        await backoff(retries);
-        continue;
+    const resume = received > 0 ? { range: `bytes=${received}-`, ifMatch: etag } : { checksumMode: true };
+    const stream = client.getObjectStream({ bucket, key, ...resume, ...(signal ? { signal } : {}) });
+    let head;
+    try {
+      head = readHead((await stream.next()).value);
+    } catch (e) {
+      if (received > 0 && e.status === 412) {
+        throw apiError('stream_interrupted', 'the object changed during the download (its ETag no longer matches)', 412, resumes + 1);
       }
-      const want = received > 0 ? 206 : 200;
-      if (res.status === want) return res;
-      if (res.status === 200) {
-        res.body?.cancel?.();
-        throw apiError('stream_interrupted', `the server answered the resume at byte ${received} without its Range (HTTP 200)`, 200, retries + 1);
-      }
-      const text = res.body ? await timed(res.text()).catch(() => '') : '';
-      if (retryable(res.status) && retries < host.maxRetries) {
-        retries++;
-        await backoff(retries);
-        continue;
-      }
-      throw statusError(res, text);
+      throw e;
     }
+    if (received > 0 && head.status !== 206) {
+      stream.return();
+      throw apiError('stream_interrupted', `the server answered the resume at byte ${received} without its Range (HTTP ${head.status})`, head.status, resumes + 1);
+    }
+    return { stream, head };
   };
   const first = await open();
-  etag = header(first, 'etag');
-  const length = header(first, 'content-length');
-  const contentLength = length === null ? null : Number(length);
-  const expected = fullChecksum(header(first, 'x-amz-checksum-sha256'));
+  const { head } = first;
+  let current = first.stream;
+  etag = head.etag;
+  const expected = fullChecksum(head.checksumSha256);
   const hash = expected && incrementalSha256 ? incrementalSha256() : null;
-  let reader = first.body.getReader();
   const body = new ReadableStream({
     async pull(ctrl) {
       for (;;) {
+        let r;
         try {
-          const { done, value } = await timed(reader.read());
-          if (done) {
-            if (contentLength !== null && received < contentLength) throw new Error('the body ended early');
-            if (hash && hash.digest() !== expected) ctrl.error(checksumError(expected));
-            else ctrl.close();
-            return;
-          }
-          received += value.byteLength;
-          if (hash) hash.update(value);
-          ctrl.enqueue(value);
-          return;
+          r = await current.next();
         } catch (e) {
-          if (signal?.aborted) {
-            ctrl.error(apiError('cancelled', 'the download was cancelled'));
+          if (e.type === 'cancelled' || signal?.aborted) {
+            ctrl.error(e.type === 'cancelled' ? e : apiError('cancelled', 'the download was cancelled'));
             return;
           }
-          if (retries >= host.maxRetries || !etag) {
-            ctrl.error(apiError('stream_interrupted', `the download broke after ${received} bytes and could not be resumed (${e?.message ?? e})`, null, retries + 1));
+          if (resumes >= head.maxRetries || !etag) {
+            ctrl.error(apiError('stream_interrupted', `the download broke after ${received} bytes and could not be resumed (${e?.message ?? e})`, null, resumes + 1));
             return;
           }
-          retries++;
-          reader.cancel().catch(() => {});
-          await backoff(retries);
+          resumes++;
           try {
-            reader = (await open()).body.getReader();
+            current = (await open()).stream;
           } catch (err) {
             ctrl.error(err);
             return;
           }
+          continue;
         }
+        if (r.done) {
+          if (hash && hash.digest() !== expected) ctrl.error(checksumError(expected));
+          else ctrl.close();
+          return;
+        }
+        received += r.value.byteLength;
+        if (hash) hash.update(r.value);
+        ctrl.enqueue(r.value);
+        return;
       }
     },
-    cancel(reason) {
-      return reader.cancel(reason);
+    cancel() {
+      return current.return();
     },
   }, { highWaterMark: 1 });
-  return { body, contentType: header(first, 'content-type'), contentLength, etag, checksumSha256: header(first, 'x-amz-checksum-sha256') };
+  return { body, contentType: head.contentType, contentLength: head.contentLength, etag, checksumSha256: head.checksumSha256 };
+}
+
+/**
+ * A reply's bytes (the transport's own buffer, not a copy) as a plain Uint8Array over an
+ * ArrayBuffer of its own: the Node transport reads Buffers, and a small one may be a slice of
+ * a pool shared with other bytes (then it is copied; a large one never is).
+ */
+function ownBytes(b) {
+  if (!(b instanceof Uint8Array)) return b;
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) {
+    return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer);
+  }
+  return new Uint8Array(b);
 }
 
 /**
@@ -440,6 +372,7 @@ export function installS3(proto, wait = null) {
       // Whole objects are checked against the checksum the server stored, when it has one.
       const whole = plain.range === undefined;
       return plainGet.call(this, whole ? { checksumMode: true, ...plain } : plain).then(async (r) => {
+        r.body = ownBytes(r.body);
         const expected = whole ? fullChecksum(r.checksumSha256) : null;
         if (expected) {
           const got = await sha256Base64(r.body);

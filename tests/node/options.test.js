@@ -175,3 +175,17 @@ test('embed returns one vector per input', TEST_TIMEOUT, async (t) => {
   assert.equal(res.provider, 'openai');
   assert.equal(mock.requests[0].path, '/v1/embeddings');
 });
+
+test('a fetch option that throws at once fails the call as connection_error (it does not hang)', TEST_TIMEOUT, async () => {
+  let calls = 0;
+  const fetch = () => {
+    calls++;
+    throw new TypeError('no network here');
+  };
+  const c = new OpenAI({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-x', maxRetries: 1, fetch, initialRetryDelay: 0 });
+  const e = await c.chat({ messages: [{ role: 'user', content: 'hi' }] }).then(() => assert.fail('resolved'), (err) => err);
+  assert.ok(e instanceof ApiError);
+  assert.equal(e.type, 'connection_error');
+  assert.match(e.message, /no network here/);
+  assert.equal(calls, 2, 'retried once');
+});

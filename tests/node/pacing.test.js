@@ -136,7 +136,7 @@ async function outage(retryBudget) {
   const stats = c.getStats().retry_budget;
   const figures = { retryBudget: retryBudget ?? 'default', calls: 1000, attempts, seconds: Number(seconds.toFixed(2)), ...stats, events: denied.length };
   console.log(`pacing figures: ${JSON.stringify(figures)}`);
-  assert.ok(types.every((t) => t === 'server_error'), 'every call ends with its last error');
+  assert.ok(types.every((t) => t === 'server_error'), `every call ends with its last error: ${JSON.stringify(types.filter((t) => t !== 'server_error').slice(0, 5))}`);
   return figures;
 }
 

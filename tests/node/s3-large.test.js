@@ -264,18 +264,70 @@ describe('s3_kit at model size (emulator)', () => {
     assert.ok(Number(/^bytes=(\d+)-$/.exec(ranged[0].headers.range)[1]) >= MIB);
   });
 
-  it('a download answered 503 is asked again after the client\'s backoff, not at once', { timeout: 20_000 }, async () => {
+  it('a download answered 503 is retried by the engine, with its backoff and in its stats', { timeout: 20_000 }, async () => {
     const data = bytes(1000, 47);
     await client().putObject({ bucket: BUCKET, key: 'slow.bin', body: data });
     clearLog();
     emu.script('s3_kit', [{ error: 'overloaded' }, { error: 'overloaded' }]);
-    const got = await client({ initialRetryDelay: 0.2 }).getObject({ bucket: BUCKET, key: 'slow.bin', stream: true });
+    // No jitter: the engine's backoff is then exactly 0.2 s, then 0.4 s.
+    const c = client({ initialRetryDelay: 0.2, jitter: 0 });
+    const retries = [];
+    c.on('retry', (e) => retries.push(e));
+    const got = await c.getObject({ bucket: BUCKET, key: 'slow.bin', stream: true });
     assert.equal((await drain(got.body)).hash, sha(data));
     const at = emu.requests.filter((r) => r.method === 'GET').map((r) => r.at);
     assert.equal(at.length, 3);
-    // 0.2 s, then 0.4 s (timer granularity aside).
+    assert.deepEqual(retries.map((e) => [e.delay, e.status, e.type]), [[0.2, 503, 'overloaded'], [0.4, 503, 'overloaded']]);
+    // Timer granularity aside.
     assert.ok(at[1] - at[0] >= 190, `first retry after ${at[1] - at[0]} ms`);
     assert.ok(at[2] - at[1] >= 390, `second retry after ${at[2] - at[1]} ms`);
+    const stats = c.getStats();
+    assert.equal(stats.total_requests, 1);
+    assert.equal(stats.successful_requests, 1);
+    assert.equal(stats.retried_requests, 2);
+    assert.equal(stats.errors_by_type.overloaded, undefined, 'retried errors are not the call\'s error');
+  });
+
+  it('a streamed download counts in getStats() and holds a queue slot while it is read', { timeout: 20_000 }, async () => {
+    const data = bytes(2 * MIB + 3, 53);
+    await client().putObject({ bucket: BUCKET, key: 'counted.bin', body: data });
+    const c = client({ maxConcurrentRequests: 1 });
+    const got = await c.getObject({ bucket: BUCKET, key: 'counted.bin', stream: true });
+    assert.equal(c.activeRequests, 1, 'the open download holds its slot');
+    // A second call waits in the queue until the download is read to its end.
+    let headDone = false;
+    const head = c.headObject({ bucket: BUCKET, key: 'counted.bin' }).then((r) => {
+      headDone = true;
+      return r;
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(c.queueLength, 1);
+    assert.equal(headDone, false);
+    assert.equal((await drain(got.body)).hash, sha(data));
+    assert.equal((await head).contentLength, data.byteLength);
+    const stats = c.getStats();
+    assert.equal(stats.total_requests, 2);
+    assert.equal(stats.successful_requests, 2);
+    assert.equal(stats.queue.peak_length, 1);
+    // A download that fails counts as a failure.
+    await expectApiError(c.getObject({ bucket: BUCKET, key: 'missing.bin', stream: true }), 'not_found');
+    assert.equal(c.getStats().errors_by_type.not_found, 1);
+  });
+
+  it('an OPEN breaker fails a streamed download at once, with nothing sent', { timeout: 20_000 }, async () => {
+    const c = client({ failureThreshold: 2, resetTimeout: 60, maxRetries: 0 });
+    clearLog();
+    emu.script('s3_kit', [{ error: 'server' }, { error: 'server' }]);
+    await expectApiError(c.getObject({ bucket: BUCKET, key: 'slow.bin', stream: true }), 'server_error');
+    await expectApiError(c.getObject({ bucket: BUCKET, key: 'slow.bin', stream: true }), 'server_error');
+    assert.equal(c.circuitState, 'OPEN');
+    const sent = emu.requests.length;
+    const t0 = performance.now();
+    const err = await expectApiError(c.getObject({ bucket: BUCKET, key: 'slow.bin', stream: true }), 'circuit_open');
+    assert.ok(performance.now() - t0 < 100, 'failed fast');
+    assert.ok(err.retryDelay > 0);
+    assert.equal(emu.requests.length, sent, 'nothing reached the server');
+    assert.equal(c.getStats().rejected_requests, 1);
   });
 
   it('a download whose object changed mid-way fails instead of splicing two objects', { timeout: 60_000 }, async () => {
@@ -367,6 +419,73 @@ describe('s3_kit at model size (emulator)', () => {
     assert.match(e1.message, /checksum/);
     const bad = await c.getObject({ bucket: BUCKET, key: 'summed.bin', stream: true });
     await expectApiError(drain(bad.body), 'decode_error');
+  });
+
+  it('object bytes stay out of wasm memory: large PUTs are held in JS, a GET body is the transport\'s', { timeout: 60_000 }, async () => {
+    const { default: init } = await import('../../node-host/pkg/resilient_wasm.js');
+    const memory = (await init()).memory;
+    // The client's own fetch, recording what each PUT sent.
+    const sent = [];
+    const recording = async (url, init) => {
+      if (init?.method === 'PUT') sent.push({ sha: sha(init.body), sha256: init.headers['x-amz-content-sha256'] });
+      return fetch(url, init);
+    };
+    const c = client({ fetch: recording });
+    const plain = client(); // the transport RESILIENT_TRANSPORT picks, for the GETs
+    const a = bytes(9 * MIB, 59);
+    const b = bytes(9 * MIB + 1, 61);
+    await c.putObject({ bucket: BUCKET, key: 'warm.bin', body: bytes(1000, 1) });
+    await plain.getObject({ bucket: BUCKET, key: 'warm.bin' });
+    const before = memory.buffer.byteLength;
+    // Two PUTs to one key at once: each sends its own bytes, unhashed.
+    await Promise.all([c.putObject({ bucket: BUCKET, key: 'held.bin', body: a }), c.putObject({ bucket: BUCKET, key: 'held2.bin', body: b.buffer })]);
+    await Promise.all([c.putObject({ bucket: BUCKET, key: 'same.bin', body: a }), c.putObject({ bucket: BUCKET, key: 'same.bin', body: b })]);
+    const big = sent.slice(-4);
+    assert.deepEqual(big.map((r) => r.sha).sort(), [sha(a), sha(b), sha(a), sha(b)].sort());
+    assert.ok(big.every((r) => r.sha256 === 'UNSIGNED-PAYLOAD'), 'held bodies are not hashed');
+    const got = await plain.getObject({ bucket: BUCKET, key: 'held.bin' });
+    assert.equal(got.body.constructor, Uint8Array);
+    assert.equal(got.body.buffer.byteLength, a.byteLength, 'a buffer of its own');
+    assert.equal(got.contentLength, a.byteLength);
+    assert.equal(sha(got.body), sha(a));
+    assert.equal(sha((await plain.getObject({ bucket: BUCKET, key: 'held2.bin' })).body), sha(b));
+    assert.equal(memory.buffer.byteLength, before, 'wasm memory did not grow for 36 MiB of objects');
+    // A small body is still signed with its hash.
+    await c.putObject({ bucket: BUCKET, key: 'small-signed.bin', body: bytes(1000, 3) });
+    assert.equal(sent.at(-1).sha256, sha(bytes(1000, 3)));
+  });
+
+  it('a getObject reply over maxResponseBytes is refused while reading, declared or chunked', { timeout: 60_000 }, async () => {
+    const http = await import('node:http');
+    const TOTAL = 256 * MIB;
+    let written = 0;
+    const server = http.createServer((req, res) => {
+      written = 0;
+      const declared = req.url.includes('declared');
+      res.writeHead(200, declared ? { 'content-length': String(TOTAL) } : {});
+      const chunk = Buffer.alloc(256 * 1024, 7);
+      const pump = () => {
+        while (written < TOTAL) {
+          written += chunk.length;
+          if (!res.write(chunk)) return res.once('drain', pump);
+        }
+        return res.end();
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = client({ baseUrl: `http://127.0.0.1:${server.address().port}`, maxResponseBytes: 4 * MIB, maxRetries: 0 });
+      for (const key of ['declared.bin', 'chunked.bin']) {
+        const e = await expectApiError(c.getObject({ bucket: BUCKET, key }), 'decode_error');
+        assert.match(e.message, /maxResponseBytes/);
+        assert.ok(written < TOTAL / 4, `${key}: the server got to write ${written} of ${TOTAL} bytes`);
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('bad arguments are refused with the field named', async () => {

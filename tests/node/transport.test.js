@@ -334,6 +334,15 @@ for (const transport of ['fetch', 'node']) {
       assert.equal((await client().chat({ messages })).text, 'squeezed '.repeat(1000));
     });
 
+    // Content-Length counts the gzip bytes (a few kB here): the cap applies to what it inflates to.
+    test('a gzip reply that inflates past maxResponseBytes: decode_error', TEST_TIMEOUT, async () => {
+      state.steps.push({ gzip: true, text: 'z'.repeat(4 * 1024 * 1024) });
+      const capped = client({ maxResponseBytes: 1024 * 1024 });
+      const e = await rejection(capped.chat({ messages }));
+      assert.equal(e.type, 'decode_error');
+      assert.match(e.message, /maxResponseBytes/);
+    });
+
     test('a 303 redirect is followed as a GET without the body', TEST_TIMEOUT, async () => {
       state.steps.push({ redirect: 303 });
       const r = await client().chat({ messages });

@@ -96,7 +96,11 @@ export async function readAll(res, cap) {
     res.body?.cancel().catch(() => {});
     return null;
   }
-  if (declared > 0 || !res.body) return new Uint8Array(await res.arrayBuffer());
+  // A declared length counts the encoded bytes: with a content coding the decoded ones are
+  // counted as they come (a small gzip body can inflate past the cap).
+  const coded = res.headers.has('content-encoding');
+  if (declared >= LARGE && !coded && res.body) return readInto(res.body.getReader(), declared, cap);
+  if ((declared > 0 && !coded) || !res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks = [];
   let size = 0;
@@ -120,6 +124,32 @@ export async function readAll(res, cap) {
   return all;
 }
 
+// A declared body this large is read into one buffer of its size as it arrives: arrayBuffer()
+// would hold every chunk and then their concatenation, twice the body at its peak.
+const LARGE = 1 << 20;
+
+/** The body into one `size`-byte buffer (grown should a decoded body be longer), or null past `cap`. */
+async function readInto(reader, size, cap) {
+  let all = new Uint8Array(size);
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return at === all.length ? all : all.subarray(0, at);
+    const end = at + value.byteLength;
+    if (end > all.length) {
+      if (end > cap) {
+        reader.cancel().catch(() => {});
+        return null;
+      }
+      const grown = new Uint8Array(Math.min(cap, Math.max(2 * all.length, end)));
+      grown.set(all.subarray(0, at));
+      all = grown;
+    }
+    all.set(value, at);
+    at = end;
+  }
+}
+
 // ---- timers: one shared callback for every timer, so a sleep allocates no closure.
 let timerFire = null;
 
@@ -131,21 +161,106 @@ export function startTimer(ms, id) {
   return setTimeout(timerFire, ms, id);
 }
 
+// ---- call promises, made here and settled by id (host.rs future_to_promise).
+const calls = new Map();
+let lastResolve = null;
+let lastReject = null;
+// One executor for every promise: it hands its functions over, so no closure is made per call.
+function capture(resolve, reject) {
+  lastResolve = resolve;
+  lastReject = reject;
+}
+
+export function openCall(id) {
+  const promise = new Promise(capture);
+  calls.set(id, [lastResolve, lastReject]);
+  return promise;
+}
+
+export function settleCall(id, ok, value) {
+  const settle = calls.get(id);
+  if (!settle) return;
+  calls.delete(id);
+  settle[ok ? 0 : 1](value);
+}
+
 // A transport that can answer a buffered exchange itself (node-host's Node transport) carries
 // the function under this key; this file never imports it (it ships to browsers).
 const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
 
-/**
- * Fetch and read the whole body in one await: [head as responseHead gives it, body bytes, or
- * null when the body passed `cap` bytes].
- */
-export function fetchBuffered(fetchFn, url, method, headerText, body, signal, cap) {
-  const direct = fetchFn?.[BUFFERED];
-  if (direct) return direct(url, method, headerText, body, signal, cap);
-  return fetchThenRead(fetchFn, url, method, headerText, body, signal, cap);
+// Buffered exchanges in flight, by the engine's id: what aborts each. The engine holds no JS
+// object per attempt and makes no promise or closure for it: it starts the exchange with one
+// call and hears the outcome through one shared handler (or aborts it with one call).
+const exchanges = new Map();
+let exchangeDone = null;
+
+export function setExchangeHandler(handler) {
+  exchangeDone = handler;
 }
 
-async function fetchThenRead(fetchFn, url, method, headerText, body, signal, cap) {
-  const res = await startFetch(fetchFn, url, method, headerText, body, signal);
-  return [responseHead(res), await readAll(res, cap)];
+/** What the engine reports for a failed fetch: its message, and Node's reason in `cause`. */
+function failure(e) {
+  const msg = typeof e?.message === 'string' ? e.message : typeof e === 'string' ? e : 'fetch failed';
+  const code = e?.cause !== null && typeof e?.cause === 'object' ? e.cause.code : undefined;
+  return typeof code === 'string' ? `${msg} (${code})` : msg;
+}
+
+/**
+ * Starts a fetch that reads the whole body; the handler gets (id, head as responseHead gives
+ * it, body bytes or null past `cap` bytes, undefined) or (id, undefined, undefined, message).
+ * A transport with a direct path gets a plain slot to set its abort function on instead of an
+ * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
+ */
+export function sendBuffered(fetchFn, id, url, method, headerText, body, cap) {
+  const direct = fetchFn?.[BUFFERED];
+  if (!direct) {
+    const controller = new AbortController();
+    exchanges.set(id, controller);
+    fetchThenSettle(id, fetchFn, url, method, headerText, body, controller.signal, cap);
+    return undefined;
+  }
+  const slot = { abort: null };
+  let pending;
+  try {
+    pending = direct(url, method, headerText, body, slot, cap);
+  } catch (e) {
+    return failure(e);
+  }
+  exchanges.set(id, slot);
+  settle(id, pending);
+  return undefined;
+}
+
+async function settle(id, pending) {
+  let pair;
+  try {
+    pair = await pending;
+  } catch (e) {
+    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    return;
+  }
+  if (exchanges.delete(id)) exchangeDone(id, pair[0], pair[1], undefined);
+}
+
+async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signal, cap) {
+  let head;
+  let bytes;
+  try {
+    const res = await startFetch(fetchFn, url, method, headerText, body, signal);
+    head = responseHead(res);
+    bytes = await readAll(res, cap);
+  } catch (e) {
+    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    return;
+  }
+  if (exchanges.delete(id)) exchangeDone(id, head, bytes, undefined);
+}
+
+/** The engine dropped the exchange before its end: abort it (its outcome is never reported). */
+export function abortExchange(id) {
+  const slot = exchanges.get(id);
+  if (slot) {
+    exchanges.delete(id);
+    slot.abort?.();
+  }
 }

@@ -4,7 +4,7 @@
 use crate::convert::{
     api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
 };
-use crate::host::{FetchTransport, HeldBodies, JsClock, JsEntropy};
+use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
@@ -21,7 +21,6 @@ use resilient_core::{ApiError, ErrorType};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 const EVENTS: [&str; 8] = [
     "request", "retry", "success", "failure", "circuit", "queue", "paced", "budget",
@@ -40,27 +39,24 @@ pub struct ClientCore {
     browser: bool,
     /// With `endpoints`, the config each endpoint's requests are built with (its key, its URL).
     endpoint_configs: Vec<Config>,
-    held: HeldBodies,
 }
 
-/// Operations whose binary body the engine never reads (host.rs `HeldBodies`).
-const HELD_BODY_OPS: [&str; 1] = ["uploadPart"];
+/// A request whose body the caller reads as it arrives.
+fn streamed(mut r: HttpRequest) -> HttpRequest {
+    r.stream = true;
+    r
+}
 
-/// Drops a call's held bodies when the call settles or is dropped.
-struct Release(HeldBodies, Vec<String>);
+fn streamed_resigner(sign: Resigner) -> Resigner {
+    Rc::new(move |now| streamed(sign(now)))
+}
 
-impl Drop for Release {
-    fn drop(&mut self) {
-        if self.1.is_empty() {
-            return;
-        }
-        let mut held = self.0.borrow_mut();
-        for url in &self.1 {
-            if let Some(i) = held.iter().rposition(|(u, _)| u == url) {
-                held.remove(i);
-            }
-        }
-    }
+/// Whether `op`'s binary body of `len` bytes stays in JS (host.rs `CallBodies`): S3 parts
+/// always, and objects too large to be hashed for their signature.
+fn holds(op: &str, len: u32) -> bool {
+    op == "uploadPart"
+        || (op == "putObject"
+            && len as usize > resilient_core::providers::s3_kit::SIGNED_PAYLOAD_MAX)
 }
 
 /// `globalThis.process` when this is Node.
@@ -162,12 +158,10 @@ impl ClientCore {
                     env_var("S3_ENDPOINT").map(|u| u.trim_end_matches('/').to_string());
             }
         }
-        let held = HeldBodies::default();
         let host = Host {
             transport: Rc::new(FetchTransport {
                 fetch,
                 max_body: config.max_response_bytes as usize,
-                held: held.clone(),
             }),
             clock: Rc::new(JsClock),
             entropy: Rc::new(JsEntropy),
@@ -188,7 +182,6 @@ impl ClientCore {
             listeners: Rc::default(),
             browser: node_process().is_none(),
             endpoint_configs,
-            held,
         })
     }
 
@@ -202,6 +195,7 @@ impl ClientCore {
             unix_now: JsClock.unix_now(),
             browser: self.browser,
             bytes,
+            held: false,
         }
     }
 
@@ -327,76 +321,73 @@ impl ClientCore {
         self.run_holding(args, built, requests, None)
     }
 
-    /// [`Self::run`], with a body kept in JS for the call's requests (`HELD_BODY_OPS`).
+    /// [`Self::run`], with bodies kept in JS for the call (`CallBodies`): the result's `body`
+    /// is then the reply's own bytes, not a copy out of wasm.
     fn run_holding(
         &self,
         args: CallArgs,
         built: Built,
         requests: Result<Vec<PerEndpoint>, ApiError>,
-        body: Option<JsValue>,
+        bodies: Option<Rc<CallBodies>>,
     ) -> Promise {
-        let mut urls: Vec<String> = Vec::new();
-        if let Some(body) = body {
-            if let Ok(u) = &built {
-                urls.push(u.request.url.clone());
-            }
-            if let Ok(r) = &requests {
-                urls.extend(r.iter().map(|(req, _)| req.url.clone()));
-            }
-            let mut held = self.held.borrow_mut();
-            held.extend(urls.iter().map(|u| (u.clone(), body.clone())));
-        }
-        let held = self.held.clone();
         let parts = built.map(|u| (u.request, u.model, u.errors, Read::Unary(u.parse), u.resign));
         let engine = self.engine.clone();
         let prepared = self.prepare(args, parts, requests);
-        future_to_promise(async move {
-            // The call is over (either way): its held body goes.
-            let _release = Release(held, urls);
-            let Prepared {
-                call,
-                watch: _watch,
-            } = prepared.map_err(|e| api_error(&e))?;
-            match engine.execute(call).await {
-                Ok(done) => {
-                    let value = parse_json_text(&done.json);
-                    if let Some(bytes) = done.bytes {
-                        let _ = Reflect::set(
-                            &value,
-                            &"body".into(),
-                            &Uint8Array::from(bytes.as_slice()),
-                        );
+        let kept = bodies.clone();
+        future_to_promise(WithBodies {
+            bodies,
+            inner: Box::pin(async move {
+                let Prepared {
+                    call,
+                    watch: _watch,
+                } = prepared.map_err(|e| api_error(&e))?;
+                let done = engine.execute(call).await.map_err(|e| api_error(&e))?;
+                let value = parse_json_text(&done.json);
+                let body = match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
+                    Some(js) => {
+                        let length = Reflect::get(&js, &"byteLength".into()).ok();
+                        if let Some(n) = length {
+                            let _ = Reflect::set(&value, &"contentLength".into(), &n);
+                        }
+                        Some(js)
                     }
-                    Ok(value)
+                    None => done.bytes.map(|b| Uint8Array::from(b.as_slice()).into()),
+                };
+                if let Some(body) = body {
+                    let _ = Reflect::set(&value, &"body".into(), &body);
                 }
-                Err(e) => Err(api_error(&e)),
-            }
+                Ok(value)
+            }),
         })
     }
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     fn binary_body(req: &JsValue) -> Option<Uint8Array> {
         let body = Reflect::get(req, &"body".into()).ok()?;
-        if body.is_instance_of::<Uint8Array>() || body.is_instance_of::<js_sys::ArrayBuffer>() {
+        // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
+        if body.is_instance_of::<js_sys::ArrayBuffer>() {
             return Some(Uint8Array::new(&body));
         }
-        None
+        body.dyn_into::<Uint8Array>().ok()
     }
 
     /// `op(request)` for any unary operation of docs/api.md.
     pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
-        let what = format!("{op}(request)");
         let js_body = if req.is_object() {
             Self::binary_body(req)
         } else {
             None
         };
         // A held body reaches the codec as empty bytes; the transport sends the JS one.
-        let (bytes, held) = match js_body {
-            Some(b) if HELD_BODY_OPS.contains(&op) => (Some(Vec::new()), Some(JsValue::from(b))),
+        let held = js_body.as_ref().is_some_and(|b| holds(op, b.length()));
+        let (bytes, send) = match js_body {
+            Some(b) if held => (Some(Vec::new()), Some(JsValue::from(b))),
             Some(b) => (Some(b.to_vec()), None),
             None => (None, None),
         };
+        // getObject's bytes stay in JS: the result's body is the one the transport read.
+        let keep = (op == "getObject").then(RefCell::default);
+        let bodies = (send.is_some() || keep.is_some()).then(|| Rc::new(CallBodies { send, keep }));
         // The bytes never go through JSON: the arguments are read from a copy without them.
         let without_body;
         let req = if bytes.is_some() {
@@ -406,20 +397,60 @@ impl ClientCore {
         } else {
             req
         };
-        let (args, built, requests) = match split_call_args(req, &what) {
+        let (args, built, requests) = self.build_unary(op, req, bytes.as_deref(), held);
+        self.run_holding(args, built, requests, bodies)
+    }
+
+    /// The call options, the request and each endpoint's request of unary operation `op`.
+    fn build_unary(
+        &self,
+        op: &str,
+        req: &JsValue,
+        bytes: Option<&[u8]>,
+        held: bool,
+    ) -> (CallArgs, Built, Result<Vec<PerEndpoint>, ApiError>) {
+        match split_call_args(req, &format!("{op}(request)")) {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
-                let bytes = bytes.as_deref();
-                let built = self.provider.unary(op, &self.ctx(bytes), &rest);
+                let ctx = Ctx {
+                    held,
+                    ..self.ctx(bytes)
+                };
+                let built = self.provider.unary(op, &ctx, &rest);
                 let requests = self.per_endpoint(bytes, |c| {
-                    let u = self.provider.unary(op, c, &rest)?;
+                    let u = self.provider.unary(op, &Ctx { held, ..*c }, &rest)?;
                     Ok((u.request, u.resign))
                 });
                 (args, built, requests)
             }
             Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
-        };
-        self.run_holding(args, built, requests, held)
+        }
+    }
+
+    /// `getObject({ stream: true })` through the engine (node-host/lib/s3.js): the GET takes a
+    /// queue slot, passes the breaker and retries like any call; its body arrives as raw
+    /// chunks (`RawCodec`: the head first, then `Uint8Array`s).
+    pub fn object_stream(&self, req: &JsValue) -> ChatStream {
+        let (args, built, requests) = self.build_unary("getObject", req, None, false);
+        let requests = requests.map(|list| {
+            list.into_iter()
+                .map(|(r, sign)| (streamed(r), sign.map(streamed_resigner)))
+                .collect()
+        });
+        let retries = args.max_retries.unwrap_or(self.engine.config().max_retries);
+        let parts = built.map(|u| {
+            let codec = Box::new(resilient_core::stream::RawCodec::new(retries));
+            let resign = u.resign.map(streamed_resigner);
+            (
+                streamed(u.request),
+                u.model,
+                u.errors,
+                Read::Stream(codec),
+                resign,
+            )
+        });
+        let prepared = self.prepare(args, parts, requests);
+        ChatStream::new(self.engine.clone(), prepared, true)
     }
 
     /// `op(request)` for a streaming operation: an async iterator, returned at once.
@@ -438,7 +469,7 @@ impl ClientCore {
         };
         let parts = built.map(|s| (s.request, s.model, s.errors, Read::Stream(s.codec), None));
         let prepared = self.prepare(args, parts, requests);
-        ChatStream::new(self.engine.clone(), prepared)
+        ChatStream::new(self.engine.clone(), prepared, false)
     }
 
     /// Operations answered without a request (`presignUrl`): the result, synchronously.

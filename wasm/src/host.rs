@@ -53,16 +53,24 @@ extern "C" {
         body: JsValue,
         signal: &JsValue,
     ) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(js_name = fetchBuffered, catch)]
-    fn fetch_buffered(
+    #[wasm_bindgen(js_name = setExchangeHandler)]
+    fn set_exchange_handler(handler: &JsValue);
+    #[wasm_bindgen(js_name = sendBuffered)]
+    fn send_buffered(
         fetch: &JsValue,
+        id: u32,
         url: &str,
         method: &str,
         header_text: &str,
         body: JsValue,
-        signal: &JsValue,
         cap: f64,
-    ) -> Result<Promise, JsValue>;
+    ) -> Option<String>;
+    #[wasm_bindgen(js_name = abortExchange)]
+    fn abort_exchange(id: u32);
+    #[wasm_bindgen(js_name = openCall)]
+    fn open_call(id: u32) -> Promise;
+    #[wasm_bindgen(js_name = settleCall)]
+    fn settle_call(id: u32, ok: bool, value: &JsValue);
     #[wasm_bindgen(js_name = responseHead)]
     fn response_head(response: &JsValue) -> String;
     #[wasm_bindgen(js_name = readAll)]
@@ -91,39 +99,84 @@ impl Entropy for JsEntropy {
     }
 }
 
-// ------------------------------------------------------------------ timers
+// ------------------------------------------------------------------ waiting on JS
 
+/// What js/support.js reports of a buffered exchange: the head and the body (a Uint8Array, null
+/// past the cap; kept in JS until the engine asks for its bytes), or the failure's message. A timer's end is reported as an empty head.
+type Outcome = Result<(String, JsValue), String>;
+
+/// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
+/// through one shared handler, so waiting allocates no JS closure or promise.
 #[derive(Default)]
-struct TimerState {
-    fired: bool,
+struct Waiting {
+    outcome: Option<Outcome>,
     waker: Option<Waker>,
 }
 
+type Slot = Rc<RefCell<Waiting>>;
+
 thread_local! {
-    static TIMERS: RefCell<HashMap<u32, Rc<RefCell<TimerState>>>> = RefCell::new(HashMap::new());
-    static NEXT_TIMER: Cell<u32> = const { Cell::new(0) };
+    static WAITING: RefCell<HashMap<u32, Slot>> = RefCell::new(HashMap::new());
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
     static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
+    static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+fn next_id() -> u32 {
+    NEXT_ID.with(|n| {
+        let id = n.get().wrapping_add(1);
+        n.set(id);
+        id
+    })
+}
+
+/// A new slot under a new id.
+fn register() -> (u32, Slot) {
+    let id = next_id();
+    let slot = Slot::default();
+    WAITING.with(|t| t.borrow_mut().insert(id, slot.clone()));
+    (id, slot)
+}
+
+/// Forgets a slot; true when it was still waiting.
+fn forget(id: u32) -> bool {
+    WAITING.with(|t| t.borrow_mut().remove(&id)).is_some()
+}
+
+fn complete(id: u32, outcome: Outcome) {
+    let Some(slot) = WAITING.with(|t| t.borrow_mut().remove(&id)) else {
+        return;
+    };
+    let waker = {
+        let mut s = slot.borrow_mut();
+        s.outcome = Some(outcome);
+        s.waker.take()
+    };
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// Ready with the outcome once reported; else keeps the waker.
+fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
+    let mut s = slot.borrow_mut();
+    match s.outcome.take() {
+        Some(o) => Poll::Ready(o),
+        None => {
+            s.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
 }
 
 fn timer_fired(id: u32) {
-    let state = TIMERS.with(|t| t.borrow_mut().remove(&id));
-    if let Some(state) = state {
-        let waker = {
-            let mut s = state.borrow_mut();
-            s.fired = true;
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
+    complete(id, Ok((String::new(), JsValue::UNDEFINED)));
 }
 
 /// A `setTimeout` as a future; dropping it clears the timer. Every timer shares one JS
 /// callback (it receives the timer's id), so a sleep allocates no closure.
 struct Sleep {
-    state: Rc<RefCell<TimerState>>,
-    timer: Option<(u32, JsValue)>,
+    timer: Option<(u32, Slot, JsValue)>,
     ms: f64,
 }
 
@@ -131,46 +184,113 @@ impl Sleep {
     fn new(secs: Secs) -> Sleep {
         // setTimeout takes a 32-bit delay; longer waits would fire at once.
         let ms = (secs.as_f64() * 1000.0).min(2_147_483_647.0);
-        Sleep {
-            state: Rc::default(),
-            timer: None,
-            ms,
-        }
+        Sleep { timer: None, ms }
     }
 }
 
 impl Future for Sleep {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.state.borrow().fired {
-            return Poll::Ready(());
+        if let Some((_, slot, _)) = &self.timer {
+            return poll_slot(slot, cx).map(|_| ());
         }
-        self.state.borrow_mut().waker = Some(cx.waker().clone());
-        if self.timer.is_none() {
-            if !TIMER_HANDLER.with(|h| h.replace(true)) {
-                let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
-                set_timer_handler(&handler.into_js_value());
-            }
-            let id = NEXT_TIMER.with(|n| {
-                let id = n.get().wrapping_add(1);
-                n.set(id);
-                id
-            });
-            TIMERS.with(|t| t.borrow_mut().insert(id, self.state.clone()));
-            let handle = start_timer(self.ms, id);
-            self.timer = Some((id, handle));
+        if !TIMER_HANDLER.with(|h| h.replace(true)) {
+            let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
+            set_timer_handler(&handler.into_js_value());
         }
+        let (id, slot) = register();
+        slot.borrow_mut().waker = Some(cx.waker().clone());
+        let handle = start_timer(self.ms, id);
+        self.timer = Some((id, slot, handle));
         Poll::Pending
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some((id, handle)) = &self.timer {
-            if !self.state.borrow().fired {
-                TIMERS.with(|t| t.borrow_mut().remove(id));
+        if let Some((id, _, handle)) = &self.timer {
+            if forget(*id) {
                 clear_timeout(handle);
             }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ call promises
+
+/// `wasm_bindgen_futures::future_to_promise`, with the promise made and settled in
+/// js/support.js by the call's id: no closure per call for the Promise's executor, and no
+/// resolve / reject functions held by the engine while the call runs.
+pub fn future_to_promise<F>(future: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let id = next_id();
+    let promise = open_call(id);
+    wasm_bindgen_futures::spawn_local(async move {
+        match future.await {
+            Ok(v) => settle_call(id, true, &v),
+            Err(e) => settle_call(id, false, &e),
+        }
+    });
+    promise
+}
+
+// ------------------------------------------------------------------ buffered exchanges
+
+fn exchange_done(id: u32, head: Option<String>, body: JsValue, error: Option<String>) {
+    complete(
+        id,
+        match (head, error) {
+            (Some(head), None) => Ok((head, body)),
+            (_, e) => Err(e.unwrap_or_else(|| "fetch failed".into())),
+        },
+    );
+}
+
+/// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
+/// reports its end, so an attempt allocates no JS promise, closure or AbortController here.
+/// Dropping it before the end aborts the fetch.
+struct Exchange {
+    id: u32,
+    slot: Slot,
+}
+
+impl Exchange {
+    fn start(
+        fetch: &JsValue,
+        req: &HttpRequest,
+        body: JsValue,
+        cap: usize,
+    ) -> Result<Exchange, String> {
+        if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
+            let handler =
+                Closure::<dyn Fn(u32, Option<String>, JsValue, Option<String>)>::new(exchange_done);
+            set_exchange_handler(&handler.into_js_value());
+        }
+        let headers = header_text(&req.headers);
+        // Registered first: a fetch function that fails at once reports before this returns.
+        let (id, slot) = register();
+        if let Some(e) = send_buffered(fetch, id, &req.url, &req.method, &headers, body, cap as f64)
+        {
+            forget(id);
+            return Err(e);
+        }
+        Ok(Exchange { id, slot })
+    }
+}
+
+impl Future for Exchange {
+    type Output = Outcome;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        poll_slot(&self.slot, cx)
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        if forget(self.id) {
+            abort_exchange(self.id);
         }
     }
 }
@@ -182,13 +302,41 @@ pub struct FetchTransport {
     pub fetch: Option<Function>,
     /// `maxResponseBytes`: the buffered read stops past it (js/support.js counts).
     pub max_body: usize,
-    pub held: HeldBodies,
 }
 
-/// Bodies that stay in JS (S3 parts: signed with `UNSIGNED-PAYLOAD`, so the engine never reads
-/// them), by the URL of the request that sends them. A request with an empty body and a held
-/// URL sends the held body: a part is never copied into wasm memory, which never shrinks.
-pub type HeldBodies = Rc<RefCell<Vec<(String, JsValue)>>>;
+/// Bodies that stay in JS for one call: wasm memory never shrinks, so an object's bytes never
+/// enter it. `send`: a request body signed `UNSIGNED-PAYLOAD` (S3 parts and large objects),
+/// sent in place of the engine's empty one. `keep`: where a 2xx reply's body stays (getObject);
+/// the engine reads it as empty. Lent to the transport while the call's future is polled
+/// ([`WithBodies`]), so two calls to one URL never take each other's bytes.
+#[derive(Default)]
+pub struct CallBodies {
+    pub send: Option<JsValue>,
+    pub keep: Option<RefCell<Option<JsValue>>>,
+}
+
+thread_local! {
+    static POLLED: RefCell<Option<Rc<CallBodies>>> = const { RefCell::new(None) };
+}
+
+/// A call's future with the bodies it lends its transport.
+pub struct WithBodies<F> {
+    pub bodies: Option<Rc<CallBodies>>,
+    pub inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithBodies<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(bodies) = self.bodies.clone() else {
+            return self.inner.as_mut().poll(cx);
+        };
+        let outer = POLLED.with(|p| p.replace(Some(bodies)));
+        let r = self.inner.as_mut().poll(cx);
+        POLLED.with(|p| p.replace(outer));
+        r
+    }
+}
 
 fn js_message(e: &JsValue) -> String {
     let msg = Reflect::get(e, &"message".into())
@@ -271,64 +419,52 @@ impl Transport for FetchTransport {
             .map(JsValue::from)
             .unwrap_or(JsValue::UNDEFINED);
         let cap = self.max_body;
-        let held = match &req.body {
-            Some(b) if b.is_empty() => self
-                .held
-                .borrow()
-                .iter()
-                .rev()
-                .find(|(url, _)| *url == req.url)
-                .map(|(_, body)| body.clone()),
+        let bodies = POLLED.with(|p| p.borrow().clone());
+        let held = match (&req.body, &bodies) {
+            (Some(b), Some(c)) if b.is_empty() => c.send.clone(),
             _ => None,
         };
         Box::pin(async move {
-            let mut guard = AbortOnDrop {
-                controller: AbortController::new(),
-                finished: false,
-            };
-            let headers = header_text(&req.headers);
             let body = match (&req.body, held) {
                 (_, Some(h)) => h,
                 (Some(b), None) => Uint8Array::from(b.as_slice()).into(),
                 (None, None) => JsValue::UNDEFINED,
             };
-            let signal = guard.controller.signal();
             if !req.stream {
-                // One await for head and body: the cheap path for ordinary calls.
-                let promise = fetch_buffered(
-                    &fetch,
-                    &req.url,
-                    &req.method,
-                    &headers,
-                    body,
-                    &signal,
-                    cap as f64,
-                )
-                .map_err(|e| connection(js_message(&e)))?;
-                let pair = JsFuture::from(promise)
+                // One call starts head and body, one callback brings both: the cheap path for
+                // ordinary calls.
+                let (head, body) = Exchange::start(&fetch, &req, body, cap)
+                    .map_err(connection)?
                     .await
-                    .map_err(|e| connection(js_message(&e)))?;
-                guard.finished = true;
-                let head = Reflect::get_u32(&pair, 0)
-                    .ok()
-                    .and_then(|h| h.as_string())
-                    .unwrap_or_default();
-                let body = Reflect::get_u32(&pair, 1).unwrap_or(JsValue::NULL);
-                if body.is_null() {
+                    .map_err(connection)?;
+                if body.is_null() || body.is_undefined() {
                     // Over the cap: js/support.js stopped reading and cancelled the body.
                     return Err(TransportError::too_large(cap));
                 }
-                let bytes = body
-                    .dyn_into::<Uint8Array>()
-                    .map(|b| b.to_vec())
-                    .unwrap_or_default();
                 let (status, headers) = parse_head(&head);
+                let keep = bodies.as_ref().and_then(|c| c.keep.as_ref());
+                let bytes = match keep {
+                    Some(slot) if (200..300).contains(&status) => {
+                        slot.replace(Some(body));
+                        Vec::new()
+                    }
+                    _ => body
+                        .dyn_into::<Uint8Array>()
+                        .map(|b| b.to_vec())
+                        .unwrap_or_default(),
+                };
                 return Ok(HttpResponse {
                     status,
                     headers,
                     body: Box::new(Buffered(Some(bytes))),
                 });
             }
+            let guard = AbortOnDrop {
+                controller: AbortController::new(),
+                finished: false,
+            };
+            let headers = header_text(&req.headers);
+            let signal = guard.controller.signal();
             let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
                 .map_err(|e| connection(js_message(&e)))?;
             let resp = JsFuture::from(promise)

@@ -139,6 +139,12 @@ impl Client {
     pub fn chatqna_stream(&self, request: JsValue) -> ChatStream {
         self.core.stream("chatqnaStream", &request)
     }
+    /// `getObject({ stream: true })`'s engine half (node-host/lib/s3.js; not documented API):
+    /// the head object first, then the body's chunks as `Uint8Array`s.
+    #[wasm_bindgen(js_name = getObjectStream)]
+    pub fn get_object_stream(&self, request: JsValue) -> ChatStream {
+        self.core.object_stream(&request)
+    }
     #[wasm_bindgen(js_name = signGetObject)]
     pub fn sign_get_object(&self, request: JsValue) -> Result<JsValue, JsValue> {
         self.core.local("signGetObject", &request)

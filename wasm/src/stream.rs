@@ -4,13 +4,14 @@
 
 use crate::client::Prepared;
 use crate::convert::{api_error, api_error_with_text, parse_json_text};
-use js_sys::{JsString, Object, Promise, Reflect};
+use crate::host::future_to_promise;
+use js_sys::{JsString, Object, Promise, Reflect, Uint8Array};
 use resilient_core::pipeline::{CancelToken, Engine, Read, SharedStream};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 
 /// A stream not started yet: the prepared call, or why it cannot start.
 type Unstarted = Result<Prepared, ApiError>;
@@ -34,6 +35,8 @@ struct Inner {
     /// `return()` ran (a `break` out of `for await`): the stream ends quietly. An abort
     /// through the caller's signal instead rejects the next read with `cancelled`.
     returned: Cell<bool>,
+    /// Raw bytes (`RawCodec`): items are the head (text), then `Uint8Array` chunks.
+    raw: bool,
 }
 
 #[wasm_bindgen]
@@ -50,7 +53,11 @@ fn iter_result(value: &JsValue, done: bool) -> JsValue {
 }
 
 impl ChatStream {
-    pub(crate) fn new(engine: Engine, prepared: Result<Prepared, ApiError>) -> ChatStream {
+    pub(crate) fn new(
+        engine: Engine,
+        prepared: Result<Prepared, ApiError>,
+        raw: bool,
+    ) -> ChatStream {
         ChatStream {
             inner: Rc::new(Inner {
                 engine,
@@ -58,6 +65,7 @@ impl ChatStream {
                 cancel: RefCell::new(None),
                 text: RefCell::new(JsString::from("")),
                 returned: Cell::new(false),
+                raw,
             }),
         }
     }
@@ -106,6 +114,25 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
         }
     };
     match stream.next().await {
+        Some(Ok(json)) if inner.raw => {
+            // An empty item is a chunk, or the end when it has no bytes.
+            let item = match json.is_empty() {
+                false => Some(JsValue::from_str(&json)),
+                true => stream
+                    .take_bytes()
+                    .map(|b| Uint8Array::from(b.as_slice()).into()),
+            };
+            let stopped = inner.returned.get() || item.is_none();
+            inner.state.replace(if stopped {
+                State::Done
+            } else {
+                State::Open(stream, watch)
+            });
+            Ok(match item {
+                Some(v) => iter_result(&v, false),
+                None => iter_result(&JsValue::UNDEFINED, true),
+            })
+        }
         Some(Ok(json)) => {
             let item = parse_json_text(&json);
             let delta = Reflect::get(&item, &"delta".into())

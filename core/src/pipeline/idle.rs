@@ -58,6 +58,11 @@ impl SharedStream {
         item
     }
 
+    /// The bytes of the item just returned by [`Self::next`] (raw-bytes streams only).
+    pub fn take_bytes(&self) -> Option<Vec<u8>> {
+        self.stream.borrow_mut().as_mut()?.take_bytes()
+    }
+
     /// The watch a host runs beside the stream (it holds the stream weakly, so a consumer
     /// that drops the stream drops it for good). One timer at a time, re-armed lazily.
     pub fn watch(self: &Rc<Self>) -> impl Future<Output = ()> + 'static {

@@ -118,6 +118,19 @@ impl Engine {
         }
     }
 
+    /// Whether an attempt's tokens are counted anywhere: a `rateLimit` with
+    /// `tokensPerMinute` (the client's or an endpoint's), or a token budget a server reported.
+    pub(super) fn counts_tokens(&self) -> bool {
+        let per_minute =
+            |l: Option<crate::pacing::RateLimit>| l.is_some_and(|l| l.tokens_per_minute.is_some());
+        per_minute(self.inner.config.rate_limit)
+            || self.inner.state.borrow().endpoints.list.iter().any(|e| {
+                per_minute(e.rate_limit)
+                    || e.budget.tokens.limit.is_some()
+                    || e.budget.tokens.remaining.is_some()
+            })
+    }
+
     /// An attempt starts on `endpoint`: it is counted against every budget it uses.
     #[inline(never)]
     pub(super) fn start_paced(&self, endpoint: usize, tokens: u64, first: bool) -> Mark {

@@ -116,11 +116,10 @@ impl Engine {
         let pinned = self.pinned(spec.route)?;
         let mut first = Some(first);
         let mut last_error: Option<ApiError> = None;
-        let tokens = spec
-            .request
-            .body
-            .as_deref()
-            .map_or(0, crate::pacing::estimate_tokens);
+        // The body's token estimate is read only once some budget counts tokens (a token
+        // `rateLimit`, or a token budget a server reported): parsing every body for it cost
+        // each call a second JSON parse for nothing.
+        let mut estimate: Option<u64> = None;
         loop {
             let permit = match first.take() {
                 Some(p) => p,
@@ -129,6 +128,16 @@ impl Engine {
             while let Some(wait) = self.held() {
                 clock.sleep(wait).await;
             }
+            let tokens = if self.counts_tokens() {
+                *estimate.get_or_insert_with(|| {
+                    spec.request
+                        .body
+                        .as_deref()
+                        .map_or(0, crate::pacing::estimate_tokens)
+                })
+            } else {
+                0
+            };
             self.pace(pinned, tokens, spec.deadline, id).await?;
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
@@ -238,7 +247,7 @@ impl Engine {
         self.observe_limits(endpoint, mark, &resp.headers);
         let ok = (200..300).contains(&resp.status);
         if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
-            return read_first_items(resp.body, resp.headers, codec).await;
+            return read_first_items(resp.status, resp.body, resp.headers, codec).await;
         }
         // The cap holds while reading: a declared length over it is refused unread, and a
         // body without one is counted as it arrives.
@@ -285,11 +294,13 @@ impl Engine {
 /// other attempt's. Items decoded in the same read as an error reach the caller first; the
 /// error follows them (and, data having reached the caller, is not retried).
 async fn read_first_items(
+    status: u16,
     mut body: Box<dyn Body>,
     headers: Headers,
     codec: &RefCell<Box<dyn StreamCodec>>,
 ) -> Result<Got, ApiError> {
     codec.borrow_mut().reset();
+    codec.borrow_mut().head(status, &headers)?;
     loop {
         let chunk = body
             .next_chunk()

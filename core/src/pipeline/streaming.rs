@@ -157,6 +157,11 @@ impl ActiveStream {
         );
     }
 
+    /// The bytes of the item just returned by [`Self::next`] (raw-bytes streams only).
+    pub fn take_bytes(&mut self) -> Option<Vec<u8>> {
+        self.codec.take_bytes()
+    }
+
     /// Whether the stream has settled (ended, failed or been stopped).
     pub fn is_settled(&self) -> bool {
         self.settled

@@ -116,8 +116,9 @@ impl Provider for S3Kit {
         let (method, parse): (&'static str, Parser) = match op {
             "putObject" => {
                 let b = body_arg(ctx, a, true)?;
-                // Hashing a large body first costs a whole pass over it (docs/api.md).
-                unsigned = b.len() > SIGNED_PAYLOAD_MAX;
+                // Hashing a large body first costs a whole pass over it (docs/api.md); a
+                // held body (the host keeps bodies over SIGNED_PAYLOAD_MAX) is not here at all.
+                unsigned = ctx.held || b.len() > SIGNED_PAYLOAD_MAX;
                 body = Some(b);
                 headers = content_type(a)?;
                 checksum(a, &mut headers)?;
@@ -717,6 +718,7 @@ fn resigner(ctx: &Ctx, spec: Spec, first: &HttpRequest) -> Resigner {
             unix_now,
             browser,
             bytes: None,
+            held: false,
         };
         match credentials(&config) {
             Ok(creds) => signed(&ctx, &creds, &spec),

@@ -45,6 +45,7 @@ pub fn ctx(config: &Config) -> Ctx<'_> {
         unix_now: 0.0,
         browser: false,
         bytes: None,
+        held: false,
     }
 }
 

@@ -114,6 +114,7 @@ pub fn ctx(config: &Config) -> Ctx<'_> {
         unix_now: 1_735_689_600.0,
         browser: false,
         bytes: None,
+        held: false,
     }
 }
 

@@ -247,6 +247,7 @@ fn build(op: &str, args: Value, bytes: Option<&[u8]>) -> Result<Unary, ApiError>
         unix_now: 1_767_225_600.0,
         browser: false,
         bytes,
+        held: false,
     };
     S3_KIT.unary(op, &ctx, &args)
 }
@@ -415,6 +416,41 @@ fn large_put_bodies_are_not_hashed_first() {
     );
 }
 
+/// A body the host holds (it never enters the engine: the codec sees it empty) is signed
+/// UNSIGNED-PAYLOAD, never as the hash of the empty body it stands for.
+#[test]
+fn a_held_put_body_is_unsigned_and_empty_here() {
+    use crate::json::json;
+    let config = cfg(Some("http://127.0.0.1:9000"));
+    let ctx = Ctx {
+        config: &config,
+        unix_now: 1_767_225_600.0,
+        browser: false,
+        bytes: Some(&[]),
+        held: true,
+    };
+    let u = S3_KIT
+        .unary("putObject", &ctx, &json!({ "bucket": "b", "key": "k" }))
+        .unwrap();
+    assert_eq!(
+        header(&u.request.headers, "x-amz-content-sha256"),
+        Some(UNSIGNED_PAYLOAD)
+    );
+    assert_eq!(u.request.body.as_deref(), Some(&[][..]));
+    // Signed afresh per attempt, it stays unsigned.
+    let again = (u.resign.unwrap())(1_767_225_900.0);
+    assert_eq!(
+        header(&again.headers, "x-amz-content-sha256"),
+        Some(UNSIGNED_PAYLOAD)
+    );
+    // Without `held` the same empty body is an empty object, signed with its hash.
+    let empty = build("putObject", json!({ "bucket": "b", "key": "k" }), Some(&[])).unwrap();
+    assert_eq!(
+        header(&empty.request.headers, "x-amz-content-sha256"),
+        Some(hex_sha256(b"").as_str())
+    );
+}
+
 #[test]
 fn ranged_get_and_its_signed_form() {
     use crate::json::json;
@@ -460,6 +496,7 @@ fn ranged_get_and_its_signed_form() {
         unix_now: 1_767_225_600.0,
         browser: false,
         bytes: None,
+        held: false,
     };
     let signed = S3_KIT.local("signGetObject", &ctx, &args).unwrap();
     assert_eq!(signed[0], u.request.url.as_str());
