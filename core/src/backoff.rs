@@ -1,6 +1,6 @@
 //! The delay schedule and the server's retry hints. Pure functions of their inputs.
 
-mod decimal;
+pub(crate) mod decimal;
 
 use crate::host::header;
 use crate::time::Secs;
@@ -21,7 +21,7 @@ impl BackoffConfig {
         let base = self.initial.mul_f64(self.factor.powi(exp)).min(self.max);
         // The host's entropy is a bare number: kept in [0, 1] here.
         let unit = if unit.is_finite() {
-            unit.clamp(0.0, 1.0)
+            crate::time::clamp(unit, 0.0, 1.0)
         } else {
             0.0
         };

@@ -3,8 +3,8 @@
 use crate::backoff::{header_hint, parse_proto_duration, should_retry_header};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, TransportError, TransportErrorKind};
+use crate::json::Value;
 use crate::time::Secs;
-use serde_json::Value;
 
 /// What a provider's error body says, extracted by the provider codec or [`parse_error_body`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22,7 +22,7 @@ pub struct ErrorBody {
 /// Reads the common error body shapes: `{"error":{message,type,code,status,details}}`,
 /// `{"error":"..."}`, `{"message":..., "error_type":...}`, `{"type":"error","error":{...}}`.
 pub fn parse_error_body(body: &[u8]) -> ErrorBody {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+    let Ok(v) = crate::json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
         return ErrorBody {
@@ -195,7 +195,7 @@ pub fn classify_http(
 pub fn classify_stream_error(body: &[u8]) -> ApiError {
     let parsed = parse_error_body(body);
     // TGI's chat-route error events carry the HTTP status they stand for.
-    let status = serde_json::from_slice::<Value>(body)
+    let status = crate::json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("error")?.get("http_status_code")?.as_u64())
         .and_then(|s| u16::try_from(s).ok())

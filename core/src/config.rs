@@ -1,10 +1,10 @@
 //! Client options: docs/api.md's table, the seed's defaults and aliases, and validation that names
 //! the option and what it accepts.
 
+use crate::json::{Map, Value};
 use crate::pacing::{RateLimit, RetryBudgetConfig};
 use crate::secret::Secret;
 use crate::time::Secs;
-use serde_json::{Map, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
@@ -491,8 +491,8 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::json;
     use crate::queue::Priority;
-    use serde_json::json;
 
     #[test]
     fn defaults_are_the_seeds() {

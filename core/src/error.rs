@@ -1,11 +1,9 @@
 //! The error vocabulary of docs/api.md: every failure is one of these types, carried as a value.
 
-use serde::Serialize;
 use std::fmt;
 
 /// docs/api.md's error table, row for row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorType {
     RateLimitExceeded,
     QuotaExceeded,
@@ -146,8 +144,8 @@ impl ApiError {
     }
 
     /// The seed's documented `e.args[0]` payload.
-    pub fn info(&self) -> serde_json::Value {
-        serde_json::json!({
+    pub fn info(&self) -> crate::json::Value {
+        crate::json::json!({
             "type": self.kind.as_str(),
             "should_retry": self.should_retry,
             "retry_delay": self.retry_delay,

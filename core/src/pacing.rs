@@ -8,8 +8,8 @@ mod headers;
 
 pub use headers::{parse_duration, parse_limits, parse_rfc3339, Limits, Reported};
 
+use crate::json::Value;
 use crate::time::{Instant, Secs};
-use serde_json::Value;
 
 /// The user's budget (`rateLimit`): never start more than this in any minute.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -397,7 +397,7 @@ impl RetryBudget {
 /// Tokens a call may use: its text at about four characters a token, plus the most it may
 /// generate (`max_tokens` and its provider spellings). Bodies that are not JSON estimate 0.
 pub fn estimate_tokens(body: &[u8]) -> u64 {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+    let Ok(v) = crate::json::from_slice::<Value>(body) else {
         return 0;
     };
     let mut chars = 0u64;

@@ -26,6 +26,7 @@ use crate::codec::{ErrorReader, Parsed, Parser, Resigner, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Clock, Entropy, HttpRequest, Transport};
+use crate::json::{json, Value};
 use crate::queue::Priority;
 use crate::queue::Queue;
 use crate::secret::Secret;
@@ -33,7 +34,6 @@ use crate::stats::{Final, Stats, Usage};
 use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
 use futures_util::future::{select, Either};
-use serde_json::{json, Value};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -737,12 +737,14 @@ pub(super) fn too_large(cap: usize) -> ApiError {
 /// `wait`: until an endpoint may take the call, `None` when none ever will (every key was
 /// refused), which the caller sees as an infinite delay, as before the types.
 fn circuit_open(wait: Option<Secs>) -> ApiError {
+    // printed through `Secs` (no float printing of `core::fmt` in the wasm); none is "inf"
+    let probe = wait.map_or_else(|| "inf".to_string(), |w| format!("{w:.3}"));
     let wait = wait.map_or(f64::INFINITY, Secs::as_f64);
     ApiError {
         retry_delay: Some(wait),
         ..ApiError::new(
             ErrorType::CircuitOpen,
-            format!("the circuit is open; the next probe is allowed in {wait:.3} s"),
+            format!("the circuit is open; the next probe is allowed in {probe} s"),
         )
     }
 }

@@ -20,7 +20,7 @@ use crate::host::{Headers, HttpRequest};
 // The error readers live with the other codec types; providers name them from here too.
 pub use crate::codec::{json_errors, ErrorReader};
 use crate::codec::{Parser, Resigner, StreamCodec};
-use serde_json::Value;
+use crate::json::Value;
 
 /// What a codec may use besides the caller's arguments.
 pub struct Ctx<'a> {
@@ -199,10 +199,10 @@ fn parse_any(
     reply: &crate::codec::Reply,
     _client_id: &str,
 ) -> Result<crate::codec::Parsed, ApiError> {
-    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&reply.body).is_ok();
+    let is_json = crate::json::check(&reply.body).is_ok();
     let json = match std::str::from_utf8(&reply.body) {
         Ok(text) if is_json => text.to_string(),
-        _ => Value::from(String::from_utf8_lossy(&reply.body)).to_string(),
+        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_string(),
     };
     Ok(crate::codec::Parsed {
         json,

@@ -4,7 +4,7 @@
 //! straight to the next waiter. Cancelling a waiter is O(1): its slot is forgotten at once and
 //! its id is skipped (and compacted away) when it reaches the head.
 
-use serde_json::Value;
+use crate::json::Value;
 use std::collections::{HashMap, VecDeque};
 
 /// A call's priority class: `High` calls are admitted before `Normal` ones, and those

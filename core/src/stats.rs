@@ -5,8 +5,8 @@
 //! [`Secs`], and reported as seconds (`f64`) in the JSON.
 
 use crate::error::ErrorType;
-use crate::time::Secs;
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
+use crate::time::{clamp, Secs};
 use std::collections::BTreeMap;
 
 /// Lower edge of the first log bucket; smaller samples share one underflow bucket.
@@ -97,7 +97,7 @@ impl Histogram {
         if self.count == 0 {
             return 0.0;
         }
-        let q = if q.is_nan() { 0.5 } else { q.clamp(0.0, 1.0) };
+        let q = if q.is_nan() { 0.5 } else { clamp(q, 0.0, 1.0) };
         // Float to int casts saturate, so the rank is always in 1..=count.
         let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
         if rank == 1 {
@@ -110,9 +110,7 @@ impl Histogram {
         for (i, &n) in self.buckets.iter().enumerate() {
             seen = seen.saturating_add(n);
             if seen >= rank {
-                return bucket_middle(i)
-                    .unwrap_or(self.max)
-                    .clamp(self.min, self.max);
+                return clamp(bucket_middle(i).unwrap_or(self.max), self.min, self.max);
             }
         }
         self.max
@@ -178,7 +176,7 @@ impl Final {
 }
 
 /// Live queue figures, supplied by the caller of [`Stats::snapshot`].
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct QueueSnapshot {
     pub length: u64,
     pub active: u64,

@@ -22,7 +22,7 @@ mod wire;
 
 pub use wire::{scope_of, Entry, Piece};
 
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 use std::rc::Rc;
 
 /// How the host is told that writes are waiting. It must not call back into the engine

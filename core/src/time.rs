@@ -56,10 +56,16 @@ impl Add for Secs {
     }
 }
 
-/// Prints as the `f64` it holds (precision flags included), so messages read as before.
+/// Prints as the `f64` it holds would (`{:.3}` included), so messages read as before, without
+/// `core::fmt`'s float printing (the crate's own shortest-digits writer does it).
 impl fmt::Display for Secs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        let mut s = String::new();
+        match f.precision() {
+            Some(p) => crate::json::write_fixed(self.0, p.min(9), &mut s),
+            None => crate::json::write_plain(self.0, &mut s),
+        }
+        f.write_str(&s)
     }
 }
 
@@ -111,7 +117,20 @@ const fn clean(secs: f64) -> f64 {
     if secs.is_nan() {
         0.0
     } else {
-        secs.clamp(0.0, LIMIT)
+        clamp(secs, 0.0, LIMIT)
+    }
+}
+
+/// `f64::clamp` without its `min <= max` assertion, whose message prints floats with
+/// `core::fmt` (about 5 kB gzip of float printing in the wasm, kept alive by that message
+/// alone). A NaN stays NaN, as with `clamp`; with `lo > hi` the result is `hi`, not a panic.
+pub const fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
+    if x < lo {
+        lo
+    } else if x > hi {
+        hi
+    } else {
+        x
     }
 }
 
@@ -151,6 +170,26 @@ mod tests {
         assert_eq!(Secs::new(60.0).to_string(), "60");
         assert_eq!(Secs::new(0.25).to_string(), "0.25");
         assert_eq!(format!("{:.3}", Secs::new(7.5)), "7.500");
+        for x in [
+            0.0,
+            1e-7,
+            0.1,
+            0.3,
+            1.0 / 3.0,
+            2.5,
+            3.5,
+            0.125,
+            59.999,
+            1234.5678,
+            1e12,
+            123456789.125,
+        ] {
+            let s = Secs::new(x);
+            assert_eq!(s.to_string(), format!("{x}"));
+            for p in [0, 1, 3] {
+                assert_eq!(format!("{s:.p$}"), format!("{x:.p$}"), "{x} .{p}");
+            }
+        }
     }
 
     #[test]

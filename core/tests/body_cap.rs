@@ -4,10 +4,10 @@
 mod common;
 
 use resilient_core::codec::Parsed;
+use resilient_core::json::json;
 use resilient_core::pipeline::{Call, Read};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::ErrorType;
-use serde_json::json;
 
 /// A call whose result is the length of the body it read.
 fn call() -> Call {

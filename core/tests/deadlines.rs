@@ -5,11 +5,11 @@ mod common;
 
 use common::delta;
 
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Call, Engine, SharedStream};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::time::Secs;
 use resilient_core::ErrorType;
-use serde_json::{json, Value};
 
 fn engine(sim: &Sim, options: Value) -> Engine {
     common::engine(sim, "openai", options)

@@ -6,10 +6,10 @@ mod common;
 use resilient_core::codec::Parsed;
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Call, Engine, Route};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 const IDS: [&str; 3] = ["a", "b", "c"];
 

@@ -2,8 +2,8 @@
 //! names the target that found it; its input is in fuzz/corpus/<target>/ as well.
 
 use resilient_core::config::{valid_header, Config};
+use resilient_core::json::{json, Value};
 use resilient_core::providers::{provider, Ctx};
-use serde_json::{json, Value};
 
 fn ctx(config: &Config) -> Ctx<'_> {
     Ctx {

@@ -7,12 +7,12 @@ use common::{call, ctx, headers, json_tree, key_of, reply, split};
 use proptest::prelude::*;
 use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::providers::claude::{ClaudeStreamCodec, CLAUDE};
 use resilient_core::providers::{Ctx, Provider, Unary};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn cfg() -> Config {
     common::keyed("sk-ant-test")
@@ -215,7 +215,7 @@ fn golden_stream_request() {
         .unwrap();
     assert!(s.request.stream);
     assert_eq!(s.request.url, "https://api.anthropic.com/v1/messages");
-    let b: Value = serde_json::from_slice(s.request.body.as_deref().unwrap()).unwrap();
+    let b: Value = resilient_core::json::from_slice(s.request.body.as_deref().unwrap()).unwrap();
     assert_eq!(
         b,
         json!({"model": "claude-3-5-haiku-latest", "max_tokens": 64, "stream": true,
@@ -241,7 +241,7 @@ fn golden_models() {
     assert!(u.request.body.is_none());
     let list = r#"{"data":[{"type":"model","id":"claude-sonnet-4-5","display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"}],"has_more":false,"first_id":"claude-sonnet-4-5","last_id":"claude-sonnet-4-5"}"#;
     let p = (u.parse)(&reply(200, &[], list), "c").unwrap();
-    let v: Value = serde_json::from_str(&p.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
         json!([{"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z"}])
@@ -271,24 +271,27 @@ fn golden_chat_response() {
         FIXTURE_BODY,
     );
     let p = (u.parse)(&r, "client-1").unwrap();
-    let v: Value = serde_json::from_str(&p.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
         json!({"text": "Hi!", "model": "claude-sonnet-4-5", "finish_reason": "end_turn",
                "usage": {"prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16},
                "request_id": "req_fixture01", "provider": "claude",
-               "raw": serde_json::from_str::<Value>(FIXTURE_BODY).unwrap()})
+               "raw": resilient_core::json::from_str::<Value>(FIXTURE_BODY).unwrap()})
     );
     let usage = p.usage.unwrap();
     assert_eq!((usage.prompt, usage.completion, usage.total), (12, 4, 16));
     // Without the header: the body's id; without either: the client's.
-    let v: Value =
-        serde_json::from_str(&(u.parse)(&reply(200, &[], FIXTURE_BODY), "c").unwrap().json)
-            .unwrap();
+    let v: Value = resilient_core::json::from_str(
+        &(u.parse)(&reply(200, &[], FIXTURE_BODY), "c").unwrap().json,
+    )
+    .unwrap();
     assert_eq!(v["request_id"], "msg_fixture01");
     let bare = r#"{"content":[{"type":"text","text":"x"}],"stop_reason":null}"#;
-    let v: Value =
-        serde_json::from_str(&(u.parse)(&reply(200, &[], bare), "client-9").unwrap().json).unwrap();
+    let v: Value = resilient_core::json::from_str(
+        &(u.parse)(&reply(200, &[], bare), "client-9").unwrap().json,
+    )
+    .unwrap();
     assert_eq!(
         (v["request_id"].as_str(), v["model"].is_null()),
         (Some("client-9"), true)
@@ -304,7 +307,7 @@ fn every_text_block_is_joined() {
     let u = unary("chat", chat_args()).unwrap();
     let b = r#"{"id":"msg_2","model":"m","content":[{"type":"thinking","thinking":"hmm","signature":"s"},{"type":"text","text":"Part one. "},{"type":"tool_use","id":"t","name":"f","input":{}},{"type":"text","text":"Part two."}],"stop_reason":"tool_use","usage":{"input_tokens":1,"output_tokens":2}}"#;
     let v: Value =
-        serde_json::from_str(&(u.parse)(&reply(200, &[], b), "c").unwrap().json).unwrap();
+        resilient_core::json::from_str(&(u.parse)(&reply(200, &[], b), "c").unwrap().json).unwrap();
     assert_eq!(v["text"], "Part one. Part two.");
     assert_eq!(v["finish_reason"], "tool_use");
 }
@@ -639,7 +642,7 @@ fn overloaded_then_ok_through_the_engine() {
     let out = sim
         .block_on(async move { e.execute(call(u)).await })
         .unwrap();
-    let v: Value = serde_json::from_str(&out.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&out.json).unwrap();
     assert_eq!(
         (v["text"].as_str(), v["request_id"].as_str()),
         (Some("Hi!"), Some("req_2"))

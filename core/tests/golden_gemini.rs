@@ -9,12 +9,12 @@ use common::{
 use proptest::prelude::*;
 use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::providers::gemini::{GeminiStreamCodec, GEMINI};
 use resilient_core::providers::{Provider, Unary};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 const KEY: &str = "AIza-test";
 
@@ -275,7 +275,7 @@ fn golden_stream_request() {
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
     );
     assert_eq!(s.request.headers, headers(&JSON_HEADERS));
-    let b: Value = serde_json::from_slice(s.request.body.as_deref().unwrap()).unwrap();
+    let b: Value = resilient_core::json::from_slice(s.request.body.as_deref().unwrap()).unwrap();
     assert_eq!(
         b,
         json!({"contents": [{"role": "user", "parts": [{"text": "Say hi"}]}]})
@@ -394,20 +394,20 @@ const FIXTURE_BODY: &str = r#"{"candidates": [{"content": {"role": "model", "par
 fn golden_chat_response() {
     let u = unary("chat", chat_args()).unwrap();
     let p = (u.parse)(&reply(200, &[], FIXTURE_BODY), "client-1").unwrap();
-    let v: Value = serde_json::from_str(&p.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
         json!({"text": "Hi!", "model": "gemini-2.5-flash", "finish_reason": "STOP",
                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
                "request_id": "resp-fixture-1", "provider": "gemini",
-               "raw": serde_json::from_str::<Value>(FIXTURE_BODY).unwrap()})
+               "raw": resilient_core::json::from_str::<Value>(FIXTURE_BODY).unwrap()})
     );
     let usage = p.usage.unwrap();
     assert_eq!((usage.prompt, usage.completion, usage.total), (3, 2, 5));
     // A request-id header wins over the body's id.
     let with = (u.parse)(&reply(200, &[("x-request-id", "hdr-1")], FIXTURE_BODY), "c").unwrap();
     assert_eq!(
-        serde_json::from_str::<Value>(&with.json).unwrap()["request_id"],
+        resilient_core::json::from_str::<Value>(&with.json).unwrap()["request_id"],
         "hdr-1"
     );
 }
@@ -633,7 +633,8 @@ fn mid_stream_errors_have_their_type() {
         assert_eq!(c.text(), "Hi");
         // As a raw pretty-printed body without SSE framing, then the connection closes.
         let pretty =
-            serde_json::to_string_pretty(&serde_json::from_str::<Value>(err).unwrap()).unwrap();
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(err).unwrap())
+                .unwrap();
         let mut c = GeminiStreamCodec::new();
         c.feed(FIRST.as_bytes()).result().unwrap();
         assert!(c.feed(pretty.as_bytes()).result().unwrap().is_empty());
@@ -695,7 +696,7 @@ fn retry_info_is_slept_then_ok() {
         .block_on(async move { e.execute(call(u)).await })
         .unwrap();
     assert_eq!(
-        serde_json::from_str::<Value>(&out.json).unwrap()["text"],
+        resilient_core::json::from_str::<Value>(&out.json).unwrap()["text"],
         "Hi!"
     );
     let sent = sim.transport.sent();
@@ -743,7 +744,7 @@ proptest! {
     fn mid_stream_error_any_split(cuts in prop::collection::vec(any::<usize>(), 0..20), raw in any::<bool>()) {
         let err = google_error(503, "UNAVAILABLE", "The model is overloaded.");
         let err = if raw {
-            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&err).unwrap()).unwrap()
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&err).unwrap()).unwrap()
         } else {
             format!("data: {err}\n\n")
         };

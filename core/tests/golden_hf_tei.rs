@@ -7,11 +7,11 @@ use common::{body, ctx, reply, request_headers as headers};
 use proptest::prelude::*;
 use resilient_core::codec::Reply;
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::providers::{provider, Provider, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::Step;
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn tei() -> &'static dyn Provider {
     provider("hf_tei").unwrap()
@@ -58,7 +58,7 @@ fn golden_embed() {
         "vectors are spliced verbatim: {}",
         p.json
     );
-    let v: Value = serde_json::from_str(&p.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
         json!({
@@ -106,13 +106,13 @@ fn embed_options_key_and_base_url() {
 
 #[test]
 fn golden_rerank() {
-    let args: Value = serde_json::from_str(RERANK_REQUEST).unwrap();
+    let args: Value = resilient_core::json::from_str(RERANK_REQUEST).unwrap();
     let u = unary("rerank", args).unwrap();
     assert_eq!(u.request.url, "http://localhost:8080/rerank");
     assert_eq!(headers(&u.request), [("content-type", "application/json")]);
     assert_eq!(
         body(&u.request),
-        serde_json::from_str::<Value>(RERANK_REQUEST).unwrap()
+        resilient_core::json::from_str::<Value>(RERANK_REQUEST).unwrap()
     );
     assert_eq!(
         parse(

@@ -8,11 +8,11 @@ use common::{body, ctx, items, reply, request_headers as headers};
 use proptest::prelude::*;
 use resilient_core::codec::Reply;
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::providers::{provider, Provider, Streamed, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::Step;
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn tgi() -> &'static dyn Provider {
     provider("hf_tgi").unwrap()
@@ -103,14 +103,14 @@ fn golden_generate_response() {
     let u = unary("generate", json!({"prompt": "What is Deep Learning?"})).unwrap();
     let hdrs = [("x-prompt-tokens", "6"), ("x-generated-tokens", "8")];
     let p = (u.parse)(&reply(200, &hdrs, GENERATE_REPLY), "client-1").unwrap();
-    let v: Value = serde_json::from_str(&p.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
         json!({
             "text": " Deep learning is a subset of machine", "model": "tgi", "finish_reason": "length",
             "usage": {"prompt_tokens": 6, "completion_tokens": 8, "total_tokens": 14},
             "request_id": "client-1", "provider": "hf_tgi",
-            "raw": serde_json::from_str::<Value>(GENERATE_REPLY).unwrap()
+            "raw": resilient_core::json::from_str::<Value>(GENERATE_REPLY).unwrap()
         })
     );
     assert_eq!(p.usage.unwrap().total, 14);
@@ -239,7 +239,10 @@ fn golden_chat_via_openai_route() {
     );
     assert_eq!(v["request_id"], "client-1", "an empty id is no id");
     assert_eq!(v["usage"]["total_tokens"], 11);
-    assert_eq!(v["raw"], serde_json::from_str::<Value>(fixture).unwrap());
+    assert_eq!(
+        v["raw"],
+        resilient_core::json::from_str::<Value>(fixture).unwrap()
+    );
     let v = parse(&u, &[], &fixture.replace(r#""id":"""#, r#""id":"cmpl-1""#));
     assert_eq!(v["request_id"], "cmpl-1");
 }

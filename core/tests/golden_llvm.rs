@@ -7,11 +7,11 @@ use common::{call, classify, headers as h, json_tree, key_of, JSON};
 use proptest::prelude::*;
 use resilient_core::codec::Reply;
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::providers::Unary;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn cfg() -> Config {
     common::keyed("llvm-test")
@@ -59,7 +59,7 @@ fn golden_infer() {
         r#"{"model_id": "bert-base", "outputs": "HELLO WORLD", "metadata": {"latency_ms": 12}}"#;
     assert_eq!(
         parse(&u, body).unwrap(),
-        serde_json::from_str::<Value>(body).unwrap()
+        resilient_core::json::from_str::<Value>(body).unwrap()
     );
 }
 

@@ -8,12 +8,12 @@ use common::{stream_call, stream_step};
 use proptest::prelude::*;
 use resilient_core::codec::Reply;
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::providers::{provider, Provider, Streamed, Unary};
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn ollama() -> &'static dyn Provider {
     provider("ollama").unwrap()
@@ -126,14 +126,14 @@ fn golden_chat_response() {
     )
     .unwrap();
     let p = (u.parse)(&reply(CHAT_REPLY), "client-1").unwrap();
-    let v: Value = serde_json::from_str(&p.json).unwrap();
+    let v: Value = resilient_core::json::from_str(&p.json).unwrap();
     assert_eq!(
         v,
         json!({
             "text": "Hi!", "model": "llama3.2", "finish_reason": "stop",
             "usage": {"prompt_tokens": 26, "completion_tokens": 3, "total_tokens": 29},
             "request_id": "client-1", "provider": "ollama",
-            "raw": serde_json::from_str::<Value>(CHAT_REPLY).unwrap()
+            "raw": resilient_core::json::from_str::<Value>(CHAT_REPLY).unwrap()
         })
     );
     let usage = p.usage.unwrap();
@@ -142,7 +142,8 @@ fn golden_chat_response() {
         headers: vec![("x-request-id".into(), "req-9".into())],
         ..reply(CHAT_REPLY)
     };
-    let v: Value = serde_json::from_str(&(u.parse)(&with_header, "c").unwrap().json).unwrap();
+    let v: Value =
+        resilient_core::json::from_str(&(u.parse)(&with_header, "c").unwrap().json).unwrap();
     assert_eq!(v["request_id"], "req-9");
 }
 

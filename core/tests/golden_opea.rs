@@ -9,11 +9,11 @@ use proptest::prelude::*;
 use resilient_core::codec::Reply;
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::providers::{Streamed, Unary};
 use resilient_core::sim::Sim;
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn build(config: &Config, op: &str, args: Value) -> Result<Unary, ApiError> {
     common::unary("opea", config, op, args)
@@ -105,7 +105,8 @@ fn golden_chat() {
         body: br#"{"object":"list","data":[{"id":"Intel/neural-chat-7b-v3-3","object":"model"}]}"#
             .to_vec(),
     };
-    let v: Value = serde_json::from_str(&(models.parse)(&reply, "c").unwrap().json).unwrap();
+    let v: Value =
+        resilient_core::json::from_str(&(models.parse)(&reply, "c").unwrap().json).unwrap();
     assert_eq!(v[0]["id"], "Intel/neural-chat-7b-v3-3");
 }
 

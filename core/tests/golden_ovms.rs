@@ -9,13 +9,13 @@ use common::{assert_request, body_of, drain, drive, items, parse, stream_call, s
 use proptest::prelude::*;
 use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::providers::openai::ChatStreamCodec;
 use resilient_core::providers::ovms::RawErrorLines;
 use resilient_core::providers::{Streamed, Unary};
 use resilient_core::sim::Sim;
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn cfg() -> Config {
     common::keyed("ovms-key")
@@ -76,7 +76,7 @@ fn golden_chat() {
     assert_eq!(v["provider"], "ovms");
     assert_eq!(
         v["raw"],
-        serde_json::from_str::<Value>(CHAT_RESPONSE).unwrap()
+        resilient_core::json::from_str::<Value>(CHAT_RESPONSE).unwrap()
     );
     // The client's `model` (the seed's `ovms_model`) when the call names none.
     let c = Config::from_options(
@@ -174,7 +174,10 @@ fn golden_generate() {
         v["usage"],
         json!({"prompt_tokens": 17, "completion_tokens": 14, "total_tokens": 31})
     );
-    assert_eq!(v["raw"], serde_json::from_str::<Value>(body).unwrap());
+    assert_eq!(
+        v["raw"],
+        resilient_core::json::from_str::<Value>(body).unwrap()
+    );
     let v = parse(&u, &[("x-request-id", "hdr-1")], body).unwrap();
     assert_eq!(v["request_id"], "hdr-1");
     for bad in ["", "{}", r#"{"choices":[]}"#, r#"{"choices":[{"text":5}]}"#] {
@@ -329,7 +332,7 @@ fn golden_kserve() {
     let body = r#"{"model_name": "resnet", "model_version": "1", "id": "req-1", "outputs": [{"name": "1463", "shape": [1, 2], "datatype": "FP32", "data": [0.9, 0.1]}]}"#;
     assert_eq!(
         parse(&u, &[], body).unwrap(),
-        serde_json::from_str::<Value>(body).unwrap()
+        resilient_core::json::from_str::<Value>(body).unwrap()
     );
     let u = build(
         &cfg(),

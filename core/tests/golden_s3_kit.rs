@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use resilient_core::codec::{Parsed, Reply};
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Call, Engine, Read, Route};
 use resilient_core::providers::s3_kit::{self, S3_KIT};
 use resilient_core::providers::{Ctx, Provider, Unary};
@@ -14,7 +15,6 @@ use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -67,7 +67,7 @@ fn reply(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
 }
 
 fn parsed_json(p: &Parsed) -> Value {
-    serde_json::from_str(&p.json).unwrap()
+    resilient_core::json::from_str(&p.json).unwrap()
 }
 
 // ---- golden requests -------------------------------------------------------------------

@@ -3,11 +3,11 @@
 
 mod common;
 
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Call, Engine};
 use resilient_core::sim::{Sim, Step};
 use resilient_core::time::Secs;
 use resilient_core::ErrorType;
-use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -4,11 +4,11 @@
 mod common;
 
 use resilient_core::codec::Parsed;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Call, CancelToken, Engine, Read};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 fn engine(sim: &Sim, options: Value) -> Engine {
     common::engine(sim, "openai", options)
@@ -32,7 +32,7 @@ fn send_times(sim: &Sim) -> Vec<f64> {
 fn run_one(sim: &Sim, e: &Engine, c: Call) -> Result<Value, ApiError> {
     let e = e.clone();
     sim.block_on(async move { e.execute(c).await })
-        .map(|p| serde_json::from_str(&p.json).unwrap_or(Value::Null))
+        .map(|p| resilient_core::json::from_str(&p.json).unwrap_or(Value::Null))
 }
 
 fn no_jitter() -> Value {
@@ -169,7 +169,7 @@ fn non_retryable_types_make_exactly_one_attempt() {
         let mut c = call("x");
         if kind == ErrorType::DecodeError {
             c.read = Read::Unary(Box::new(|r, _| {
-                serde_json::from_slice::<Value>(&r.body)
+                resilient_core::json::from_slice::<Value>(&r.body)
                     .map(|v| Parsed {
                         json: v.to_string(),
                         ..Parsed::default()
@@ -437,7 +437,7 @@ fn run_one_now(sim: &Sim, e: &Engine) -> Result<Value, ApiError> {
     sim.run_until_stalled();
     h.take()
         .expect("settled without waiting")
-        .map(|p| serde_json::from_str(&p.json).unwrap_or(Value::Null))
+        .map(|p| resilient_core::json::from_str(&p.json).unwrap_or(Value::Null))
 }
 
 #[test]

@@ -4,11 +4,11 @@
 mod common;
 
 use resilient_core::codec::Parsed;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Admission, Engine, Queued, Start};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Handle, Sim, Step};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;

@@ -6,12 +6,12 @@
 mod common;
 
 use resilient_core::host::Clock;
+use resilient_core::json::json;
 use resilient_core::pipeline::{Call, Engine};
 use resilient_core::router::{parse_options, Failure, Health, Next, Router, Strategy};
 use resilient_core::sim::{Sim, SimClock, Step};
 use resilient_core::time::{Instant, Secs};
 use resilient_core::ErrorType;
-use serde_json::json;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -403,7 +403,7 @@ impl Routed {
     }
 }
 
-fn routed(sim: &Sim, options: [serde_json::Value; 2]) -> Rc<Routed> {
+fn routed(sim: &Sim, options: [resilient_core::json::Value; 2]) -> Rc<Routed> {
     let [a, b] = options;
     Rc::new(Routed {
         router: RefCell::new(router("fallback", &[1.0, 1.0])),

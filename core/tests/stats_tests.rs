@@ -2,10 +2,10 @@
 
 use proptest::prelude::*;
 use resilient_core::breaker::{Breaker, BreakerConfig};
+use resilient_core::json::{json, Value};
 use resilient_core::stats::*;
 use resilient_core::time::{Instant, Secs};
 use resilient_core::ErrorType;
-use serde_json::{json, Value};
 
 fn error_type() -> impl Strategy<Value = ErrorType> {
     prop::sample::select(ErrorType::ALL.to_vec())

@@ -4,11 +4,11 @@
 mod common;
 
 use resilient_core::breaker::CircuitState;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::Engine;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::store::{Entry, Piece};
 use resilient_core::ErrorType;
-use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;

@@ -5,12 +5,12 @@
 mod common;
 
 use common::{delta, drain, end, stream_step};
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{Call, Engine, Read};
 use resilient_core::queue::Priority;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::stream::RawCodec;
 use resilient_core::ErrorType;
-use serde_json::{json, Value};
 
 fn engine(sim: &Sim, options: Value) -> Engine {
     common::engine(sim, "openai", options)

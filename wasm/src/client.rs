@@ -12,13 +12,13 @@ use js_sys::{Function, JsString, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
+use resilient_core::json::Value;
 use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route, Start};
 use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::store::{Entry, Piece};
 use resilient_core::{ApiError, ErrorType};
-use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -113,7 +113,7 @@ impl ClientCore {
             ))
         })?;
         let mut fetch = None;
-        let mut json = serde_json::Map::new();
+        let mut json = resilient_core::json::Map::new();
         if !(options.is_undefined() || options.is_null()) {
             if !options.is_object() {
                 return Err(config_error("options must be an object"));

@@ -1,9 +1,9 @@
 //! JavaScript values to and from the engine's JSON values and errors.
 
 use js_sys::{Array, Reflect, JSON};
+use resilient_core::json::{Map, Value};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/support.js")]
@@ -35,7 +35,7 @@ pub fn from_js(v: &JsValue) -> Result<Value, String> {
         .map_err(|_| "not JSON-serialisable (a cycle or a BigInt)".to_string())?
         .as_string()
         .ok_or_else(|| "not JSON data (a function or a symbol)".to_string())?;
-    serde_json::from_slice(text.as_bytes()).map_err(|e| e.to_string())
+    resilient_core::json::from_slice(text.as_bytes()).map_err(|e| e.to_string())
 }
 
 pub fn api_error(e: &ApiError) -> JsValue {
@@ -109,7 +109,8 @@ pub fn split_text(text: &str, signal: Option<JsValue>, what: &str) -> Result<Cal
         signal,
         ..CallArgs::default()
     };
-    let Ok(Value::Object(mut rest)) = serde_json::from_slice::<Value>(text.as_bytes()) else {
+    let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text.as_bytes())
+    else {
         return Err(bad(what, "must be an object"));
     };
     rest.remove("signal");

@@ -9,10 +9,10 @@
 use crate::client::ClientCore;
 use crate::convert::{api_error, split_text, to_js, CallArgs};
 use js_sys::{Array, Function, JsString, Promise};
+use resilient_core::json::Value;
 use resilient_core::pipeline::{Admission, Queued, Read, Start};
 use resilient_core::providers::Unary;
 use resilient_core::queue::Priority;
-use serde_json::Value;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 

@@ -23,6 +23,19 @@ pub fn parse_non_negative(s: &str) -> Option<f64> {
     }
 }
 
+/// `s` as `str::parse::<f64>` reads it when that is finite, of either sign (the JSON reader's
+/// numbers, and the float printer's check that its digits read back); otherwise `None`.
+pub fn parse_finite(s: &str) -> Option<f64> {
+    let (negative, rest) = match s.as_bytes().split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s.as_bytes()),
+    };
+    let (digits, exp) = scan(rest)?;
+    let x = nearest(&digits, exp)?;
+    Some(if negative { -x } else { x })
+}
+
 /// `[+-]` already taken: `digits [. digits] [(e|E) [+-] digits]` with a digit before or after
 /// the point. The value is `D x 10^exp`, `D` the significant digits (no leading or trailing
 /// zeros; none for zero).
@@ -102,6 +115,13 @@ fn scan(s: &[u8]) -> Option<(Vec<u8>, i64)> {
 fn nearest(digits: &[u8], exp: i64) -> Option<f64> {
     if digits.is_empty() {
         return Some(0.0);
+    }
+    // Exact fast path (Clinger): up to 15 digits and 10^22 are exact in an f64, so one
+    // multiplication or division rounds once, to the nearest.
+    if digits.len() <= 15 && (-22..=22).contains(&exp) {
+        let w = digits.iter().fold(0u64, |w, &d| w * 10 + u64::from(d)) as f64;
+        let p = 10f64.powi(exp.unsigned_abs() as i32);
+        return Some(if exp < 0 { w / p } else { w * p });
     }
     let n = i64::try_from(digits.len()).unwrap_or(i64::MAX);
     // 10^(n-1+exp) <= value < 10^(n+exp).
@@ -294,6 +314,16 @@ mod tests {
 
     fn same(s: &str) {
         let (got, want) = (parse_non_negative(s), reference(s));
+        assert_eq!(
+            got.map(f64::to_bits),
+            want.map(f64::to_bits),
+            "{s:?}: {got:?} vs {want:?}"
+        );
+        // either sign, the JSON reader's form
+        let (got, want) = (
+            parse_finite(s),
+            s.parse::<f64>().ok().filter(|x| x.is_finite()),
+        );
         assert_eq!(
             got.map(f64::to_bits),
             want.map(f64::to_bits),

@@ -3,9 +3,9 @@
 
 use super::Engine;
 use crate::breaker::{Outcome, Ticket};
+use crate::json::json;
 use crate::queue::Admit;
 use crate::queue::Priority;
-use serde_json::json;
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;

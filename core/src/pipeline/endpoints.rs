@@ -5,10 +5,10 @@
 
 use crate::breaker::{Breaker, BreakerConfig, CircuitState};
 use crate::config::{Config, Strategy};
+use crate::json::{json, Value};
 use crate::pacing::{Budget, RateLimit, Window};
 use crate::stats::Stats;
 use crate::time::{Instant, Secs};
-use serde_json::{json, Value};
 
 pub(super) struct EndpointState {
     pub id: String,
@@ -330,7 +330,7 @@ impl Endpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     fn at(secs: f64) -> Instant {
         Instant::from_secs(secs)

@@ -3,8 +3,8 @@
 use super::Engine;
 use crate::breaker::CircuitState;
 use crate::error::ErrorType;
+use crate::json::Value;
 use crate::stats::{BreakerSnapshot, QueueSnapshot};
-use serde_json::Value;
 
 impl Engine {
     pub fn circuit_state(&self) -> CircuitState {

@@ -4,10 +4,10 @@
 
 use super::{Deadline, Engine};
 use crate::error::{ApiError, ErrorType};
+use crate::json::{json, Value};
 use crate::pacing::{parse_limits, Mark, RetryBudget, Window};
 use crate::stats::Usage;
 use crate::time::{Instant, Secs};
-use serde_json::{json, Value};
 
 /// The client-wide pacing state (each endpoint keeps its own budget beside its breaker).
 #[derive(Default)]

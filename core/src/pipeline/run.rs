@@ -8,10 +8,10 @@ use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, Body, Headers, HttpRequest};
+use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
 use futures_util::future::{select, Either};
-use serde_json::json;
 use std::cell::RefCell;
 
 /// What an attempt does with a 2xx response.

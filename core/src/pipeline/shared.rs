@@ -130,7 +130,7 @@ impl Engine {
                     // unconfirmed for PEERS_KEPT (a peer whose heartbeat is late, its event
                     // loop busy, must not hand its share to the others for a moment).
                     Piece::Peers => {
-                        let n = left.clamp(1.0, 1000.0) as u32;
+                        let n = crate::time::clamp(left, 1.0, 1000.0) as u32;
                         if n >= e.peers || now >= e.peers_at + PEERS_KEPT {
                             e.peers = n;
                             e.peers_at = now;

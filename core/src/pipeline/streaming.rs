@@ -8,10 +8,10 @@ use crate::classify::classify_transport;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Body;
+use crate::json::json;
 use crate::stats::Final;
 use crate::time::{Instant, Secs};
 use futures_util::future::{select, Either};
-use serde_json::json;
 use std::collections::VecDeque;
 use std::pin::pin;
 

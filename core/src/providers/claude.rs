@@ -6,7 +6,7 @@ mod stream;
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
 use super::shared::args::{chat_args, model_or_default, positive_integer, stop_list};
-use super::shared::read::{self, Fields};
+use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
     auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported,
@@ -16,8 +16,7 @@ use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 
 pub struct Claude;
 
@@ -141,7 +140,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
         };
         body.insert(key.to_string(), v.clone());
     }
-    body.entry("max_tokens")
+    body.entry("max_tokens".into())
         .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(messages));
@@ -185,10 +184,21 @@ fn system_part(v: &Value, field: &str) -> Result<Value, ApiError> {
     }
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
+#[derive(Default, Clone, Copy)]
 struct UsageIn {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
+}
+
+/// A `usage` object `{input_tokens?, output_tokens?}` of a lazily read event, if present.
+fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
+    let Some(u) = f.raw_object(o, "usage")? else {
+        return Ok(None);
+    };
+    Ok(Some(UsageIn {
+        input_tokens: f.raw_count(&u, "input_tokens")?,
+        output_tokens: f.raw_count(&u, "output_tokens")?,
+    }))
 }
 
 /// A `message` body to docs/api.md's chat result. The text joins every text block, in order.
@@ -257,7 +267,7 @@ fn prompt_too_long(message: &str) -> bool {
 
 /// `{"type":"error","error":{"type","message"}}`: the Anthropic type and message.
 fn error_fields(body: &[u8]) -> Option<(String, String)> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v: Value = crate::json::from_slice(body).ok()?;
     let e = v.get("error")?;
     let kind = e.get("type")?.as_str()?.to_string();
     let message = e

@@ -18,7 +18,7 @@ use super::{
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 
 pub struct Gemini;
 

@@ -18,8 +18,7 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use crate::json::{self, json, Map, Value};
 
 pub struct HfTei;
 
@@ -113,7 +112,7 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
 /// A bare `[[f32, ...], ...]`, spliced in as the server wrote it; tokens from
 /// `x-compute-tokens`.
 pub fn parse_embed(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let rows: Vec<&RawValue> = serde_json::from_slice(&reply.body)
+    let rows = json::raw_items(&reply.body)
         .map_err(|e| decode_error("the response is not a list of embeddings", e))?;
     let usage = usage_from(header_count(&reply.headers, "x-compute-tokens"), None);
     embeddings_result(INFO.name, reply, client_id, &rows, Some(model), usage)

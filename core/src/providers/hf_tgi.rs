@@ -21,9 +21,7 @@ use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::borrow::Cow;
+use crate::json::{json, Map, Value};
 
 mod stream;
 
@@ -176,7 +174,7 @@ pub fn generate_request(
 
 /// TGI's chat ids are empty strings: an empty id is no id, so the client's id is used.
 fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let has_id = serde_json::from_slice::<Value>(&reply.body)
+    let has_id = crate::json::from_slice::<Value>(&reply.body)
         .ok()
         .and_then(|b| b.get("id").and_then(Value::as_str).map(|id| !id.is_empty()))
         .unwrap_or(false);
@@ -193,38 +191,35 @@ fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
     parse_chat(INFO.name, &with_id, client_id)
 }
 
-#[derive(Deserialize)]
-pub(super) struct Details<'a> {
-    #[serde(borrow)]
-    pub(super) finish_reason: Option<Cow<'a, str>>,
+/// A generation `{generated_text, details: {finish_reason, generated_tokens, input_length}}`.
+struct Generated<'v> {
+    text: &'v str,
+    details: Details<'v>,
+}
+
+/// `details` (all absent when it is).
+#[derive(Default)]
+pub(super) struct Details<'v> {
+    pub(super) finish_reason: Option<&'v str>,
     pub(super) generated_tokens: Option<u64>,
     pub(super) input_length: Option<u64>,
 }
 
-/// A generation `{generated_text, details: {finish_reason, generated_tokens, input_length}}`.
-struct Generated<'v> {
-    text: &'v str,
-    finish_reason: Option<&'v str>,
-    generated_tokens: Option<u64>,
-    input_length: Option<u64>,
-}
-
-fn generated<'v>(g: &'v Value, f: Fields) -> Result<Generated<'v>, ApiError> {
-    let text = f.string(g, "generated_text")?;
-    Ok(match f.optional(g, "details")? {
-        Some(d) => Generated {
-            text,
+pub(super) fn details<'v>(d: Option<&'v Value>, f: Fields) -> Result<Details<'v>, ApiError> {
+    Ok(match d {
+        Some(d) => Details {
             finish_reason: f.opt_string(d, "finish_reason")?,
             generated_tokens: f.opt_count(d, "generated_tokens")?,
             input_length: f.opt_count(d, "input_length")?,
         },
-        None => Generated {
-            text,
-            finish_reason: None,
-            generated_tokens: None,
-            input_length: None,
-        },
+        None => Details::default(),
     })
+}
+
+fn generated<'v>(g: &'v Value, f: Fields) -> Result<Generated<'v>, ApiError> {
+    let text = f.string(g, "generated_text")?;
+    let details = details(f.optional(g, "details")?, f)?;
+    Ok(Generated { text, details })
 }
 
 /// `{generated_text, details}` (or the compat route's one-element array) to docs/api.md's result.
@@ -244,14 +239,15 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no generation"))?;
-    let prompt = header_count(&reply.headers, "x-prompt-tokens").or(g.input_length);
+    let prompt = header_count(&reply.headers, "x-prompt-tokens").or(g.details.input_length);
     let completion = g
+        .details
         .generated_tokens
         .or_else(|| header_count(&reply.headers, "x-generated-tokens"));
     let reply_says = ChatReply {
         text: g.text,
         model: Some(model),
-        finish_reason: g.finish_reason,
+        finish_reason: g.details.finish_reason,
         usage: usage_from(prompt, completion),
         id: None,
     };

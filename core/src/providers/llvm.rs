@@ -13,7 +13,7 @@ use super::{
 };
 use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 
 pub struct Llvm;
 
@@ -106,7 +106,7 @@ fn parameters(args: &Map<String, Value>) -> Result<Value, ApiError> {
 /// an OpenAI-style `data` list and objects keyed `model_id` or `name` are read as well.
 fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
     let bad = |what: &str| ApiError::new(ErrorType::DecodeError, format!("the model list {what}"));
-    let v: Value = serde_json::from_slice(&reply.body).map_err(|_| bad("is not JSON"))?;
+    let v: Value = crate::json::from_slice(&reply.body).map_err(|_| bad("is not JSON"))?;
     let list = match &v {
         Value::Array(l) => l,
         Value::Object(o) => o
@@ -126,7 +126,7 @@ fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiEr
                     .iter()
                     .find_map(|k| o.get(*k).filter(|v| v.is_string()))
                     .ok_or_else(|| bad("has an entry without an id"))?;
-                let mut m = Map::with_capacity(o.len() + 1);
+                let mut m = Map::new();
                 m.insert("id".into(), id.clone());
                 m.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
                 Value::Object(m)
@@ -150,7 +150,7 @@ mod tests {
     fn model_lists_in_every_shape() {
         let ids = |body: &str| -> Vec<Value> {
             let v: Value =
-                serde_json::from_str(&parse_models(&reply(body), "c").unwrap().json).unwrap();
+                crate::json::from_str(&parse_models(&reply(body), "c").unwrap().json).unwrap();
             v.as_array()
                 .unwrap()
                 .iter()

@@ -19,10 +19,8 @@ use crate::classify::parse_error_body;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
+use crate::json::{self, json, Map, Value};
 use crate::stats::Usage;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 mod stream;
@@ -204,38 +202,43 @@ pub fn text_request(
     Ok((request, model))
 }
 
-/// One `/api/chat` or `/api/generate` object: the whole reply, or one NDJSON line.
-#[derive(Deserialize)]
-pub(super) struct Chunk<'a> {
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message: Option<MessageIn<'a>>,
-    #[serde(borrow)]
-    response: Option<Cow<'a, str>>,
-    #[serde(default)]
+/// One `/api/chat` or `/api/generate` object: the whole reply, or one NDJSON line (read
+/// lazily: a line is scanned once, only the fields below are decoded).
+pub(super) struct Chunk<'v> {
+    model: Option<Cow<'v, str>>,
+    /// `message.content` (`Some("")` for a message without content), if there is a message.
+    message: Option<Cow<'v, str>>,
+    response: Option<Cow<'v, str>>,
     pub(super) done: bool,
-    #[serde(borrow)]
-    pub(super) done_reason: Option<Cow<'a, str>>,
+    pub(super) done_reason: Option<Cow<'v, str>>,
     prompt_eval_count: Option<u64>,
     eval_count: Option<u64>,
     /// Any `error` value (a string natively, an object on the OpenAI-style routes).
-    pub(super) error: Option<serde::de::IgnoredAny>,
+    pub(super) error: bool,
 }
 
-#[derive(Deserialize)]
-struct MessageIn<'a> {
-    #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
-}
+impl<'v> Chunk<'v> {
+    pub(super) fn read(text: &'v [u8], f: Fields) -> Result<Chunk<'v>, ApiError> {
+        let v = f.event(text)?;
+        let message = match f.raw_object(&v, "message")? {
+            Some(m) => Some(f.raw_string(&m, "content")?.unwrap_or_default()),
+            None => None,
+        };
+        Ok(Chunk {
+            model: f.raw_string(&v, "model")?,
+            message,
+            response: f.raw_string(&v, "response")?,
+            done: f.raw_bool(&v, "done")?.unwrap_or(false),
+            done_reason: f.raw_string(&v, "done_reason")?,
+            prompt_eval_count: f.raw_count(&v, "prompt_eval_count")?,
+            eval_count: f.raw_count(&v, "eval_count")?,
+            error: f.raw(&v, "error").is_some(),
+        })
+    }
 
-impl Chunk<'_> {
     pub(super) fn text(&self, route: Route) -> Option<&str> {
         match route {
-            Route::Chat => self
-                .message
-                .as_ref()
-                .map(|m| m.content.as_deref().unwrap_or("")),
+            Route::Chat => self.message.as_deref(),
             Route::Generate => self.response.as_deref(),
         }
     }
@@ -248,9 +251,11 @@ impl Chunk<'_> {
 
 /// A non-streamed chat or generate reply to docs/api.md's normalized result.
 pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let c: Chunk = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not an Ollama reply", e))?;
-    if c.error.is_some() {
+    const F: Fields = Fields {
+        what: "the response is not an Ollama reply",
+    };
+    let c = Chunk::read(&reply.body, F)?;
+    if c.error {
         let message = parse_error_body(&reply.body).message;
         return Err(ApiError::new(
             ErrorType::ServerError,
@@ -296,22 +301,18 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
     Ok((request, model))
 }
 
-#[derive(Deserialize)]
-struct Embedded<'a> {
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    embeddings: Vec<&'a RawValue>,
-    prompt_eval_count: Option<u64>,
-}
-
 /// `{model, embeddings, prompt_eval_count}`: the vectors are spliced in as the server wrote them.
 pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let e: Embedded = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not an embedding reply", e))?;
-    let usage = usage_from(e.prompt_eval_count, None);
-    let model = e.model.as_deref();
-    embeddings_result(INFO.name, reply, client_id, &e.embeddings, model, usage)
+    let what = "the response is not an embedding reply";
+    let f = Fields { what };
+    let bad = |e: json::Error| decode_error(what, e);
+    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
+    let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
+    let usage = usage_from(f.raw_count(&fields, "prompt_eval_count")?, None);
+    let model = f.raw_string(&fields, "model")?;
+    let model = model.as_deref();
+    embeddings_result(INFO.name, reply, client_id, &vectors, model, usage)
 }
 
 /// `GET /api/tags` to `[{ id: name, ...the model's fields }]`.

@@ -29,7 +29,7 @@ use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 
 pub struct Opea;
 
@@ -159,7 +159,7 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
     let mut body: Map<String, Value> = req
         .body
         .as_deref()
-        .and_then(|b| serde_json::from_slice(b).ok())
+        .and_then(|b| crate::json::from_slice(b).ok())
         .unwrap_or_default();
     if let Some(p) = prompt {
         body.insert("messages".into(), json!(p));
@@ -240,7 +240,7 @@ fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result
 /// also the protocol's `ErrorResponse {object: "error", message, code}` with OPEA's numeric
 /// codes, and plain-text 500s.
 pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+    let Ok(v) = crate::json::from_slice::<Value>(body) else {
         return parse_error_body(body);
     };
     let message = match v.get("detail") {

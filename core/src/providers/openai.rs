@@ -2,27 +2,23 @@
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
 use super::shared::args::{non_empty_messages, object, text_input};
-use super::shared::order::sort_stable_by;
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, embeddings_result, parse_models, read_completion, read_openai_usage, ChatReply,
-    OpenAiUsage,
+    chat_result, embeddings_result, parse_models, raw_embedding_list, raw_usage, read_completion,
+    read_openai_usage, ChatReply,
 };
 use super::shared::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
-    bad_argument, base_url, bearer_request, chat_stream_only, decode_error, join_url, json_errors,
-    named, unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    bad_argument, base_url, bearer_request, chat_stream_only, join_url, json_errors, named,
+    unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::classify_stream_error;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use crate::stats::Usage;
+use crate::json::{json, Map, Value};
 use crate::stream::SseDecoder;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 /// A member of the OpenAI-compatible family.
@@ -154,13 +150,6 @@ pub fn chat_request(
     Ok((req, model))
 }
 
-/// A stream chunk's `delta` (`{content}`).
-#[derive(Deserialize)]
-struct Message<'a> {
-    #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
-}
-
 /// A chat choice `{message: {content}, finish_reason}`: the text and the finish reason.
 fn chat_choice<'v>(
     c: &'v Value,
@@ -221,23 +210,6 @@ pub fn embed_request(
     Ok((req, model))
 }
 
-#[derive(Deserialize)]
-struct EmbeddingList<'a> {
-    #[serde(borrow)]
-    data: Vec<EmbeddingIn<'a>>,
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    usage: Option<OpenAiUsage>,
-}
-
-#[derive(Deserialize)]
-struct EmbeddingIn<'a> {
-    #[serde(default)]
-    index: usize,
-    #[serde(borrow)]
-    embedding: &'a RawValue,
-}
-
 /// An embeddings list to `{ embeddings, model, usage, request_id, provider }`; the vectors are
 /// spliced in as the server wrote them, in `index` order.
 pub fn parse_embed(
@@ -245,12 +217,8 @@ pub fn parse_embed(
     reply: &Reply,
     client_request_id: &str,
 ) -> Result<Parsed, ApiError> {
-    let mut list: EmbeddingList = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not an embedding list", e))?;
-    sort_stable_by(&mut list.data, |a, b| a.index.cmp(&b.index));
-    let vectors: Vec<&RawValue> = list.data.iter().map(|d| d.embedding).collect();
-    let usage = list.usage.map(Usage::from).unwrap_or_default();
-    let model = list.model.as_deref();
+    let list = raw_embedding_list(&reply.body, "the response is not an embedding list")?;
+    let (vectors, model, usage) = (list.vectors, list.model.as_deref(), list.usage);
     embeddings_result(provider, reply, client_request_id, &vectors, model, usage)
 }
 
@@ -270,7 +238,7 @@ pub fn chat_stream_request(
     if let Some(m) = args.as_object_mut() {
         m.insert("stream".into(), json!(true));
         if p.stream_usage {
-            m.entry("stream_options")
+            m.entry("stream_options".into())
                 .or_insert_with(|| json!({"include_usage": true}));
         }
     }
@@ -279,64 +247,41 @@ pub fn chat_stream_request(
     Ok((req, model))
 }
 
-#[derive(Deserialize)]
-struct ChunkIn<'a> {
-    #[serde(default, borrow)]
-    choices: Vec<ChunkChoice<'a>>,
-    usage: Option<OpenAiUsage>,
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
-    /// Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
-    #[serde(default, borrow)]
-    x_groq: Option<XGroq<'a>>,
-}
-
-#[derive(Deserialize)]
-struct XGroq<'a> {
-    usage: Option<OpenAiUsage>,
-    #[serde(borrow)]
-    error: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct ChunkChoice<'a> {
-    #[serde(borrow)]
-    delta: Option<Message<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
 /// `chat.completion.chunk` payloads: the text at `choices[0].delta.content`.
 pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        let chunk: ChunkIn = serde_json::from_slice(data.as_bytes())
-            .map_err(|e| decode_error("a stream event is not a chat.completion.chunk", e))?;
-        if chunk.error.is_some() {
+        const F: Fields = Fields {
+            what: "a stream event is not a chat.completion.chunk",
+        };
+        let v = F.event(data.as_bytes())?;
+        if F.raw(&v, "error").is_some() {
             return Err(classify_stream_error(data.as_bytes()));
         }
-        let (groq_usage, groq_error) = match chunk.x_groq {
-            Some(x) => (x.usage, x.error),
+        // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
+        let (groq_usage, groq_error) = match F.raw_object(&v, "x_groq")? {
+            Some(x) => (raw_usage(&x, F)?, F.raw_string(&x, "error")?),
             None => (None, None),
         };
         if let Some(message) = groq_error {
-            return Err(ApiError::new(
-                ErrorType::StreamInterrupted,
-                message.into_owned(),
-            ));
+            return Err(ApiError::new(ErrorType::StreamInterrupted, message));
         }
-        let choice = chunk.choices.first();
+        let mut first = None;
+        for c in F.raw_list(&v, "choices")? {
+            let c = F.fields_of(c)?;
+            let delta = match F.raw_object(&c, "delta")? {
+                Some(d) => F.raw_string(&d, "content")?,
+                None => None,
+            };
+            let finish = F.raw_string(&c, "finish_reason")?;
+            first = first.or(Some((delta, finish)));
+        }
+        let (delta, finish) = first.unwrap_or_default();
         Ok(Chunk {
-            delta: choice
-                .and_then(|c| c.delta.as_ref())
-                .and_then(|d| d.content.as_deref())
-                .unwrap_or("")
-                .to_string(),
-            finish_reason: choice
-                .and_then(|c| c.finish_reason.as_deref())
-                .map(str::to_string),
-            usage: chunk.usage.or(groq_usage).map(Usage::from),
+            delta: delta.unwrap_or_default().into_owned(),
+            finish_reason: finish.map(Cow::into_owned),
+            usage: raw_usage(&v, F)?.or(groq_usage),
         })
     }
 }
@@ -349,6 +294,7 @@ mod tests {
     use super::*;
     use crate::codec::StreamCodec;
     use crate::secret::Secret;
+    use crate::stats::Usage;
 
     fn cfg() -> Config {
         Config {
@@ -376,7 +322,7 @@ mod tests {
                 ("content-type".to_string(), "application/json".to_string()),
             ]
         );
-        let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
         assert_eq!(
             body,
             json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}], "max_completion_tokens": 16})
@@ -392,7 +338,7 @@ mod tests {
             body: body.as_bytes().to_vec(),
         };
         let p = parse_chat("openai", &reply, "client-1").unwrap();
-        let v: Value = serde_json::from_str(&p.json).unwrap();
+        let v: Value = crate::json::from_str(&p.json).unwrap();
         assert_eq!(v["text"], "Hi!");
         assert_eq!(v["model"], "gpt-4o-mini-2024-07-18");
         assert_eq!(v["finish_reason"], "stop");
@@ -402,7 +348,7 @@ mod tests {
         );
         assert_eq!(v["request_id"], "req_fixture_1");
         assert_eq!(v["provider"], "openai");
-        assert_eq!(v["raw"], serde_json::from_str::<Value>(body).unwrap());
+        assert_eq!(v["raw"], crate::json::from_str::<Value>(body).unwrap());
         assert_eq!(
             p.usage,
             Some(Usage {
@@ -417,7 +363,7 @@ mod tests {
             ..reply
         };
         let v: Value =
-            serde_json::from_str(&parse_chat("openai", &bare, "client-1").unwrap().json).unwrap();
+            crate::json::from_str(&parse_chat("openai", &bare, "client-1").unwrap().json).unwrap();
         assert_eq!(v["request_id"], "chatcmpl-fixture1");
     }
 
@@ -429,7 +375,7 @@ mod tests {
             &json!({"system": "be brief", "messages": [{"role": "user", "content": "x"}], "topP": 0.5, "seed": 7}),
         )
         .unwrap();
-        let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
         assert_eq!(
             body["messages"][0],
             json!({"role": "system", "content": "be brief"})
@@ -474,7 +420,7 @@ mod tests {
         .unwrap();
         assert_eq!(model, "text-embedding-3-small");
         assert_eq!(req.url, "https://api.openai.com/v1/embeddings");
-        let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
         assert_eq!(
             body,
             json!({"model": "text-embedding-3-small", "input": ["a", "b"], "encoding_format": "float"})
@@ -486,7 +432,7 @@ mod tests {
             body: fixture.as_bytes().to_vec(),
         };
         let v: Value =
-            serde_json::from_str(&parse_embed("openai", &reply, "c1").unwrap().json).unwrap();
+            crate::json::from_str(&parse_embed("openai", &reply, "c1").unwrap().json).unwrap();
         assert_eq!(v["embeddings"], json!([[0.1, -0.2], [0.3, 0.4]]));
         assert_eq!(
             v["usage"],
@@ -523,7 +469,7 @@ mod tests {
             headers: vec![],
             body: fixture.as_bytes().to_vec(),
         };
-        let v: Value = serde_json::from_str(&parse_models(&reply, "c").unwrap().json).unwrap();
+        let v: Value = crate::json::from_str(&parse_models(&reply, "c").unwrap().json).unwrap();
         assert_eq!(v[0]["id"], "gpt-4o-mini");
         let bad = Reply {
             status: 200,
@@ -548,7 +494,7 @@ mod tests {
         items.extend(c.finish().result()?);
         Ok(items
             .iter()
-            .map(|i| serde_json::from_str(i).unwrap())
+            .map(|i| crate::json::from_str(i).unwrap())
             .collect())
     }
 
@@ -568,7 +514,7 @@ mod tests {
             &json!({"messages": [{"role": "user", "content": "x"}]}),
         )
         .unwrap();
-        let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
         assert_eq!(
             (body["stream"].clone(), body["stream_options"].clone()),
             (json!(true), json!({"include_usage": true}))
@@ -581,7 +527,7 @@ mod tests {
         let mut c = ChatStreamCodec::new();
         let last = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"x_groq\":{\"id\":\"req_1\",\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":4,\"total_tokens\":9}}}\n\ndata: [DONE]\n\n";
         let items = c.feed(last.as_bytes()).result().unwrap();
-        let v: Value = serde_json::from_str(items.last().unwrap()).unwrap();
+        let v: Value = crate::json::from_str(items.last().unwrap()).unwrap();
         assert_eq!(
             v["usage"],
             json!({"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9})
@@ -650,7 +596,7 @@ mod tests {
             body: no_id.as_bytes().to_vec(),
         };
         let v: Value =
-            serde_json::from_str(&parse_chat("openai", &reply, "client-9").unwrap().json).unwrap();
+            crate::json::from_str(&parse_chat("openai", &reply, "client-9").unwrap().json).unwrap();
         assert_eq!(v["request_id"], "client-9");
         assert!(v["model"].is_null());
     }

@@ -28,7 +28,7 @@ use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 
 pub struct Ovms;
 
@@ -158,7 +158,7 @@ fn required_model(args: &Map<String, Value>, config: &Config) -> Result<String, 
 fn with_model(args: &Value, config: &Config) -> Value {
     let mut args = args.clone();
     if let (Some(m), Some(model)) = (args.as_object_mut(), &config.model) {
-        m.entry("model").or_insert_with(|| json!(model));
+        m.entry("model".into()).or_insert_with(|| json!(model));
     }
     args
 }
@@ -305,7 +305,7 @@ fn completion_request(
     // The caller's `stream` would break the reply's framing: the operation decides it.
     body.insert("stream".into(), json!(stream));
     if stream {
-        body.entry("stream_options")
+        body.entry("stream_options".into())
             .or_insert_with(|| json!({"include_usage": true}));
     }
     let mut req = post(config, "v3/completions", &Value::Object(body));

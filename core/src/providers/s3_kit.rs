@@ -34,7 +34,7 @@ use crate::codec::{Parser, Resigner};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use sigv4::{amz_date, canonical_query, hex_sha256, uri_encode, Signer, UNSIGNED_PAYLOAD};
 use std::rc::Rc;
 

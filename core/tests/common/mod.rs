@@ -9,6 +9,7 @@ use resilient_core::classify::classify_http;
 use resilient_core::codec::{Parsed, Reply, StreamCodec};
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
+use resilient_core::json::{json, Value};
 use resilient_core::pipeline::{ActiveStream, Call, Engine, Read, Route};
 use resilient_core::providers::{provider, Ctx, Streamed, Unary};
 use resilient_core::queue::Priority;
@@ -16,7 +17,6 @@ use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
-use serde_json::{json, Value};
 
 pub const JSON: (&str, &str) = ("content-type", "application/json");
 
@@ -81,7 +81,7 @@ pub fn request_headers(req: &HttpRequest) -> Vec<(&str, &str)> {
 pub fn body_of(req: &HttpRequest) -> Option<Value> {
     req.body
         .as_deref()
-        .map(|b| serde_json::from_slice(b).unwrap())
+        .map(|b| resilient_core::json::from_slice(b).unwrap())
 }
 
 /// A request's JSON body.
@@ -116,7 +116,7 @@ pub fn reply(status: u16, headers_sent: &[(&str, &str)], body: &str) -> Reply {
 /// What `u`'s parser makes of a 200 reply (the client's request id is `client-1`).
 pub fn parse(u: &Unary, headers_sent: &[(&str, &str)], body: &str) -> Result<Value, ApiError> {
     (u.parse)(&reply(200, headers_sent, body), "client-1")
-        .map(|p| serde_json::from_str(&p.json).unwrap())
+        .map(|p| resilient_core::json::from_str(&p.json).unwrap())
 }
 
 /// `u`'s parser and error reader on this reply (for properties: neither may panic).
@@ -175,7 +175,7 @@ pub fn drive(codec: &mut dyn StreamCodec, chunks: &[&[u8]]) -> Result<Vec<Value>
     out.extend(codec.finish().result()?);
     Ok(out
         .iter()
-        .map(|i| serde_json::from_str(i).unwrap())
+        .map(|i| resilient_core::json::from_str(i).unwrap())
         .collect())
 }
 
@@ -329,7 +329,7 @@ pub async fn drain(e: Engine, call: Call) -> (Vec<Value>, Option<ApiError>) {
     let mut items = vec![];
     while let Some(next) = s.next().await {
         match next {
-            Ok(i) => items.push(serde_json::from_str(&i).unwrap()),
+            Ok(i) => items.push(resilient_core::json::from_str(&i).unwrap()),
             Err(err) => return (items, Some(err)),
         }
     }

@@ -6,8 +6,8 @@ use super::providers::{config_for, ctx, pick, STREAMS, UNARY};
 use resilient_core::backoff::BackoffConfig;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::HttpRequest;
+use resilient_core::json::Value;
 use resilient_core::providers::{provider, PROVIDERS};
-use serde_json::Value;
 
 fn check_request(r: &HttpRequest, what: &str) {
     for (k, v) in &r.headers {
@@ -24,7 +24,7 @@ pub fn config(data: &[u8]) {
         n if PROVIDERS.contains(&n) => n,
         _ => PROVIDERS[(number(&m.selector, 1) % PROVIDERS.len() as u64) as usize],
     };
-    let Ok(options) = serde_json::from_slice::<Value>(m.body) else {
+    let Ok(options) = resilient_core::json::from_slice::<Value>(m.body) else {
         return;
     };
     let Ok(c) = Config::from_options(name, &options) else {
@@ -50,13 +50,13 @@ pub fn config(data: &[u8]) {
     }
     let p = provider(name).unwrap_or_else(|| panic!("no provider {name}"));
     for (_, op, args) in UNARY.iter().filter(|r| r.0 == name) {
-        let args: Value = serde_json::from_str(args).unwrap_or_default();
+        let args: Value = resilient_core::json::from_str(args).unwrap_or_default();
         if let Ok(u) = p.unary(op, &ctx(&c), &args) {
             check_request(&u.request, op);
         }
     }
     for (_, op, args) in STREAMS.iter().filter(|r| r.0 == name) {
-        let args: Value = serde_json::from_str(args).unwrap_or_default();
+        let args: Value = resilient_core::json::from_str(args).unwrap_or_default();
         if let Ok(s) = p.stream(op, &ctx(&c), &args) {
             check_request(&s.request, op);
         }
@@ -67,7 +67,7 @@ pub fn config(data: &[u8]) {
 /// arguments as JSON. The operation builds or fails with an error, never a panic.
 pub fn args(data: &[u8]) {
     let m = message(data);
-    let Ok(args) = serde_json::from_slice::<Value>(m.body) else {
+    let Ok(args) = resilient_core::json::from_slice::<Value>(m.body) else {
         return;
     };
     let (name, op) = (word(&m.selector, 0), word(&m.selector, 1));

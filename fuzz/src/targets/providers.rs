@@ -6,10 +6,10 @@ use super::input::{chunkings, message, number, word};
 use resilient_core::classify::classify_http;
 use resilient_core::codec::{Reply, StreamCodec};
 use resilient_core::config::Config;
+use resilient_core::json::Value;
 use resilient_core::providers::{provider, Ctx, ErrorReader, Streamed, Unary};
 use resilient_core::time::Secs;
 use resilient_core::ErrorType;
-use serde_json::Value;
 
 /// Unary operations with arguments they accept (several where the arguments shape the parse).
 pub const UNARY: &[(&str, &str, &str)] = &[
@@ -104,7 +104,7 @@ pub fn config_for(name: &str) -> Config {
         }
         _ => "{}",
     };
-    let options: Value = serde_json::from_str(options).unwrap_or_default();
+    let options: Value = resilient_core::json::from_str(options).unwrap_or_default();
     Config::from_options(name, &options).unwrap_or_default()
 }
 
@@ -132,14 +132,14 @@ pub fn pick<'a>(
 }
 
 fn build_unary(&(name, op, args): &(&str, &str, &str)) -> Unary {
-    let args: Value = serde_json::from_str(args).unwrap_or_default();
+    let args: Value = resilient_core::json::from_str(args).unwrap_or_default();
     let p = provider(name).unwrap_or_else(|| panic!("no provider {name}"));
     let built = p.unary(op, &ctx(&config_for(name)), &args);
     built.unwrap_or_else(|e| panic!("{name} {op} does not build: {}", e.message))
 }
 
 fn build_stream(&(name, op, args): &(&str, &str, &str)) -> Streamed {
-    let args: Value = serde_json::from_str(args).unwrap_or_default();
+    let args: Value = resilient_core::json::from_str(args).unwrap_or_default();
     let p = provider(name).unwrap_or_else(|| panic!("no provider {name}"));
     let built = p.stream(op, &ctx(&config_for(name)), &args);
     built.unwrap_or_else(|e| panic!("{name} {op} does not build: {}", e.message))
@@ -148,7 +148,7 @@ fn build_stream(&(name, op, args): &(&str, &str, &str)) -> Streamed {
 /// JSON by the grammar, as the core checks it and `JSON.parse` reads it (a number too large
 /// for an f64, such as `1e999`, is valid JSON: JS reads it as Infinity).
 fn is_json(text: &str) -> bool {
-    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+    resilient_core::json::check(text.as_bytes()).is_ok()
 }
 
 /// A 2xx reply to a unary operation: parsed (into JSON) or a typed error a server can cause

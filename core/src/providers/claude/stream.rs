@@ -1,12 +1,11 @@
 //! Anthropic's named-event SSE stream (docs/providers.md).
 
-use super::{error_fields, error_kind, UsageIn};
+use super::{error_fields, error_kind, usage_in, UsageIn};
 use crate::error::{ApiError, ErrorType};
+use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
-use crate::providers::{decode_error, usage_from};
+use crate::providers::usage_from;
 use crate::stream::{SseDecoder, SseEvent};
-use serde::Deserialize;
-use std::borrow::Cow;
 
 /// An `event: error` inside a 200 stream: its own type, else `stream_interrupted`.
 fn stream_error(data: &str) -> ApiError {
@@ -23,31 +22,6 @@ fn stream_error(data: &str) -> ApiError {
     });
     let message = if message.is_empty() { kind } else { message };
     ApiError::new(t, message)
-}
-
-#[derive(Deserialize)]
-struct EventIn<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    message: Option<StartIn>,
-    #[serde(borrow)]
-    delta: Option<DeltaIn<'a>>,
-    usage: Option<UsageIn>,
-}
-
-#[derive(Deserialize)]
-struct StartIn {
-    usage: Option<UsageIn>,
-}
-
-#[derive(Deserialize)]
-struct DeltaIn<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    stop_reason: Option<Cow<'a, str>>,
 }
 
 /// Anthropic's named SSE events: text from `content_block_delta`/`text_delta`, input usage from
@@ -86,28 +60,40 @@ impl FrameHandler for ClaudeEvents {
             // Event types added later are skipped, as the SDK does.
             _ => return Ok(()),
         }
-        let e: EventIn = serde_json::from_slice(ev.data.as_bytes())
-            .map_err(|err| decode_error("a stream event is not JSON", err))?;
+        const F: Fields = Fields {
+            what: "a stream event is not JSON",
+        };
+        let e = F.event(ev.data.as_bytes())?;
+        // every field is checked, whatever the event, as a derived reader of the event did
+        let start_usage = match F.raw_object(&e, "message")? {
+            Some(m) => usage_in(&m, F)?,
+            None => None,
+        };
+        let (delta_kind, text, stop) = match F.raw_object(&e, "delta")? {
+            Some(d) => (
+                F.raw_string(&d, "type")?,
+                F.raw_string(&d, "text")?,
+                F.raw_string(&d, "stop_reason")?,
+            ),
+            None => (None, None, None),
+        };
+        let usage = usage_in(&e, F)?;
+        let own_type = F.raw_string(&e, "type")?;
         let kind = match named {
-            "" => e.kind.as_deref().unwrap_or(""),
+            "" => own_type.as_deref().unwrap_or(""),
             n => n,
         };
         match kind {
-            "message_start" => self.count(e.message.and_then(|m| m.usage), stream),
+            "message_start" => self.count(start_usage, stream),
             "content_block_delta" => {
-                let delta = e
-                    .delta
-                    .as_ref()
-                    .filter(|d| d.kind.as_deref() == Some("text_delta"))
-                    .and_then(|d| d.text.as_deref())
-                    .unwrap_or("");
-                stream.delta(delta);
+                let text = text.filter(|_| delta_kind.as_deref() == Some("text_delta"));
+                stream.delta(text.as_deref().unwrap_or(""));
             }
             "message_delta" => {
-                if let Some(r) = e.delta.as_ref().and_then(|d| d.stop_reason.as_deref()) {
-                    stream.finish_reason = Some(r.to_string());
+                if let Some(r) = stop {
+                    stream.finish_reason = Some(r.into_owned());
                 }
-                self.count(e.usage, stream);
+                self.count(usage, stream);
             }
             "message_stop" => stream.finish(),
             "error" => return Err(stream_error(&ev.data)),

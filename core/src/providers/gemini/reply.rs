@@ -5,117 +5,101 @@ use super::INFO;
 use crate::classify::{self, parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
+use crate::json::{self, Value};
 use crate::providers::decode_error;
+use crate::providers::shared::read::{self, Fields};
 use crate::providers::shared::replies::{chat_result, embeddings_result, ChatReply};
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, SseEvent};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
-use std::borrow::Cow;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResponseIn<'a> {
-    #[serde(default, borrow)]
-    candidates: Vec<CandidateIn<'a>>,
-    #[serde(borrow)]
-    prompt_feedback: Option<FeedbackIn<'a>>,
-    usage_metadata: Option<UsageIn>,
-    #[serde(borrow)]
-    model_version: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    response_id: Option<Cow<'a, str>>,
-    error: Option<serde::de::IgnoredAny>,
+/// A `GenerateContentResponse`, read and checked field by field (every candidate and part,
+/// as a derived reader of the whole shape did).
+struct ResponseIn<'v> {
+    candidates: usize,
+    /// The first candidate's answer texts (thought parts left out) and finish reason.
+    text: Vec<&'v str>,
+    finish_reason: Option<&'v str>,
+    /// `promptFeedback.blockReason` and `blockReasonMessage`.
+    block: Option<(&'v str, Option<&'v str>)>,
+    usage: Option<Usage>,
+    model_version: Option<&'v str>,
+    response_id: Option<&'v str>,
+    error: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CandidateIn<'a> {
-    #[serde(borrow)]
-    content: Option<ContentIn<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct ContentIn<'a> {
-    #[serde(default, borrow)]
-    parts: Vec<PartIn<'a>>,
-}
-
-#[derive(Deserialize)]
-struct PartIn<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    /// A thinking summary, not part of the answer.
-    thought: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FeedbackIn<'a> {
-    #[serde(borrow)]
-    block_reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    block_reason_message: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "camelCase")]
-struct UsageIn {
-    prompt_token_count: Option<u64>,
-    candidates_token_count: Option<u64>,
-    /// Thinking tokens: billed as output, so counted as completion (as OpenAI's reasoning
-    /// tokens are).
-    thoughts_token_count: Option<u64>,
-    total_token_count: Option<u64>,
-}
-
-impl From<UsageIn> for Usage {
-    fn from(u: UsageIn) -> Usage {
-        let prompt = u.prompt_token_count.unwrap_or(0);
-        let completion = u
-            .candidates_token_count
-            .unwrap_or(0)
-            .saturating_add(u.thoughts_token_count.unwrap_or(0));
-        Usage {
-            prompt,
-            completion,
-            total: u
-                .total_token_count
-                .unwrap_or(prompt.saturating_add(completion)),
+impl<'v> ResponseIn<'v> {
+    fn read(v: &'v Value, f: Fields) -> Result<ResponseIn<'v>, ApiError> {
+        let candidates = f.list_or_empty(v, "candidates")?;
+        let mut text = Vec::new();
+        let mut finish_reason = None;
+        for (i, c) in candidates.iter().enumerate() {
+            let parts = match f.optional(c, "content")? {
+                Some(content) => f.list_or_empty(content, "parts")?,
+                None => &[],
+            };
+            for p in parts {
+                let t = f.opt_string(p, "text")?;
+                // A thinking summary, not part of the answer.
+                let thought = f.opt_bool(p, "thought")?;
+                if let (0, Some(t), false) = (i, t, thought == Some(true)) {
+                    text.push(t);
+                }
+            }
+            let reason = f.opt_string(c, "finishReason")?;
+            if i == 0 {
+                finish_reason = reason;
+            }
         }
-    }
-}
-
-impl<'a> ResponseIn<'a> {
-    /// The answer text of the first candidate (thought parts left out).
-    fn text(&self) -> impl Iterator<Item = &str> {
-        self.candidates
-            .first()
-            .and_then(|c| c.content.as_ref())
-            .into_iter()
-            .flat_map(|c| c.parts.iter())
-            .filter(|p| p.thought != Some(true))
-            .filter_map(|p| p.text.as_deref())
-    }
-
-    fn finish_reason(&self) -> Option<&str> {
-        self.candidates.first()?.finish_reason.as_deref()
+        let block = match f.optional(v, "promptFeedback")? {
+            Some(fb) => {
+                let reason = f.opt_string(fb, "blockReason")?;
+                let message = f.opt_string(fb, "blockReasonMessage")?;
+                reason.map(|r| (r, message))
+            }
+            None => None,
+        };
+        let usage = match f.optional(v, "usageMetadata")? {
+            Some(u) => Some(usage_in(u, f)?),
+            None => None,
+        };
+        Ok(ResponseIn {
+            candidates: candidates.len(),
+            text,
+            finish_reason,
+            block,
+            usage,
+            model_version: f.opt_string(v, "modelVersion")?,
+            response_id: f.opt_string(v, "responseId")?,
+            error: f.has(v, "error")?,
+        })
     }
 
     /// A blocked prompt comes back as a 200 with `promptFeedback.blockReason`.
     fn blocked(&self) -> Option<ApiError> {
-        let f = self.prompt_feedback.as_ref()?;
-        let reason = f.block_reason.as_deref()?;
+        let (reason, m) = self.block?;
         let mut message = format!("the prompt was blocked (blockReason {reason})");
-        if let Some(m) = f.block_reason_message.as_deref() {
+        if let Some(m) = m {
             message = format!("{message}: {m}");
         }
         Some(ApiError::new(ErrorType::ContentFilter, message))
     }
+}
+
+/// `usageMetadata`; thinking tokens are billed as output, so counted as completion (as
+/// OpenAI's reasoning tokens are).
+fn usage_in(u: &Value, f: Fields) -> Result<Usage, ApiError> {
+    let prompt = f.opt_count(u, "promptTokenCount")?.unwrap_or(0);
+    let completion = f
+        .opt_count(u, "candidatesTokenCount")?
+        .unwrap_or(0)
+        .saturating_add(f.opt_count(u, "thoughtsTokenCount")?.unwrap_or(0));
+    let total = f.opt_count(u, "totalTokenCount")?;
+    Ok(Usage {
+        prompt,
+        completion,
+        total: total.unwrap_or(prompt.saturating_add(completion)),
+    })
 }
 
 /// Finish reasons that mean a safety or policy block.
@@ -145,46 +129,44 @@ pub(super) fn parse_chat(
     client_request_id: &str,
     requested: &str,
 ) -> Result<Parsed, ApiError> {
-    let r: ResponseIn = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a GenerateContentResponse", e))?;
+    const F: Fields = Fields {
+        what: "the response is not a GenerateContentResponse",
+    };
+    let v = read::body(&reply.body, F.what)?;
+    let r = ResponseIn::read(&v, F)?;
     if let Some(e) = r.blocked() {
         return Err(e);
     }
-    if r.candidates.is_empty() {
+    if r.candidates == 0 {
         return Err(ApiError::new(
             ErrorType::DecodeError,
             "the response has no candidates",
         ));
     }
-    let text: String = r.text().collect();
-    let finish = r.finish_reason();
+    let text: String = r.text.concat();
+    let finish = r.finish_reason;
     if let Some(reason) = finish.filter(|f| is_safety_stop(f) && text.is_empty()) {
         return Err(safety_stop(reason));
     }
     let reply_says = ChatReply {
         text: &text,
-        model: Some(r.model_version.as_deref().unwrap_or(requested)),
+        model: Some(r.model_version.unwrap_or(requested)),
         finish_reason: finish,
-        usage: r.usage_metadata.map(Usage::from).unwrap_or_default(),
-        id: r.response_id.as_deref(),
+        usage: r.usage.unwrap_or_default(),
+        id: r.response_id,
     };
     Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
 }
 
-#[derive(Deserialize)]
-struct Values<'a> {
-    #[serde(borrow)]
-    values: &'a RawValue,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EmbedIn<'a> {
-    #[serde(borrow)]
-    embedding: Option<Values<'a>>,
-    #[serde(borrow)]
-    embeddings: Option<Vec<Values<'a>>>,
-    usage_metadata: Option<UsageIn>,
+/// `{values}` verbatim, or `None` for a null.
+fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, ApiError> {
+    if raw.starts_with('n') {
+        return Ok(None);
+    }
+    let inner = json::raw_fields(raw.as_bytes()).map_err(|e| decode_error(f.what, e))?;
+    json::raw_field(&inner, "values")
+        .map(Some)
+        .ok_or_else(|| f.missing("values"))
 }
 
 /// `{embedding:{values}}` (one input) or `{embeddings:[{values}]}` (`count` inputs, in order)
@@ -195,11 +177,28 @@ pub(super) fn parse_embed(
     model: &str,
     count: Option<usize>,
 ) -> Result<Parsed, ApiError> {
-    let e: EmbedIn = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not an embedding reply", e))?;
-    let vectors: Vec<&RawValue> = match (count, e.embedding, e.embeddings) {
-        (None, Some(one), _) => vec![one.values],
-        (Some(n), _, Some(list)) if list.len() == n => list.iter().map(|v| v.values).collect(),
+    let what = "the response is not an embedding reply";
+    let f = Fields { what };
+    let bad = |e: json::Error| decode_error(what, e);
+    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let values = |raw| embedding_values(raw, f);
+    let one = json::raw_field(&fields, "embedding")
+        .map(values)
+        .transpose()?
+        .flatten();
+    let list = match json::raw_field(&fields, "embeddings").filter(|r| !r.starts_with('n')) {
+        Some(raw) => Some(
+            json::raw_items(raw.as_bytes())
+                .map_err(bad)?
+                .into_iter()
+                .map(|item| values(item)?.ok_or_else(|| f.wrong("embeddings", "holds a null")))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let vectors: Vec<&str> = match (count, one, list) {
+        (None, Some(one), _) => vec![one],
+        (Some(n), _, Some(list)) if list.len() == n => list,
         (Some(n), _, Some(list)) => {
             return Err(ApiError::new(
                 ErrorType::DecodeError,
@@ -213,7 +212,17 @@ pub(super) fn parse_embed(
             ))
         }
     };
-    let usage = e.usage_metadata.map(Usage::from).unwrap_or_default();
+    let usage = match json::raw_field(&fields, "usageMetadata") {
+        Some(raw) => {
+            let u: Value = json::from_str(raw).map_err(bad)?;
+            if u.is_null() {
+                Usage::default()
+            } else {
+                usage_in(&u, f)?
+            }
+        }
+        None => Usage::default(),
+    };
     embeddings_result(
         INFO.name,
         reply,
@@ -227,7 +236,7 @@ pub(super) fn parse_embed(
 /// `{models:[{name:"models/x", ...}]}` to `[{ id: "x", name, ... }]` (an empty list may omit
 /// `models`).
 pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
-    let v: Value = serde_json::from_slice(&reply.body)
+    let v: Value = crate::json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not a model list", e))?;
     let bad = || {
         ApiError::new(
@@ -297,7 +306,7 @@ fn error_kind(status: u16, err: &Value) -> Option<ErrorType> {
 /// The shared parse already reads `RetryInfo.retryDelay` into the hint.
 pub fn errors(status: u16, body: &[u8]) -> ErrorBody {
     let mut out = parse_error_body(body);
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+    if let Ok(v) = crate::json::from_slice::<Value>(body) {
         if let Some(err) = v.get("error") {
             out.kind = error_kind(status, err);
         }
@@ -309,7 +318,7 @@ pub fn errors(status: u16, body: &[u8]) -> ErrorBody {
 /// `stream_interrupted`.
 fn stream_error(text: &[u8]) -> ApiError {
     let parsed = errors(0, text);
-    let err = serde_json::from_slice::<Value>(text)
+    let err = crate::json::from_slice::<Value>(text)
         .ok()
         .and_then(|v| v.get("error").cloned())
         .unwrap_or(Value::Null);
@@ -376,21 +385,24 @@ impl FrameHandler for GeminiEvents {
         if ev.event.as_deref() == Some("error") {
             return Err(stream_error(ev.data.as_bytes()));
         }
-        let chunk: ResponseIn = serde_json::from_slice(ev.data.as_bytes())
-            .map_err(|e| decode_error("a stream event is not a GenerateContentResponse", e))?;
-        if chunk.error.is_some() {
+        const F: Fields = Fields {
+            what: "a stream event is not a GenerateContentResponse",
+        };
+        let v = read::body(ev.data.as_bytes(), F.what)?;
+        let chunk = ResponseIn::read(&v, F)?;
+        if chunk.error {
             return Err(stream_error(ev.data.as_bytes()));
         }
         if let Some(e) = chunk.blocked() {
             return Err(e);
         }
-        if let Some(u) = chunk.usage_metadata {
-            stream.usage = Some(u.into());
+        if let Some(u) = chunk.usage {
+            stream.usage = Some(u);
         }
-        for delta in chunk.text() {
+        for delta in &chunk.text {
             stream.delta(delta);
         }
-        if let Some(reason) = chunk.finish_reason() {
+        if let Some(reason) = chunk.finish_reason {
             if is_safety_stop(reason) && stream.text.is_empty() {
                 return Err(safety_stop(reason));
             }
@@ -408,7 +420,7 @@ impl FrameHandler for GeminiEvents {
         let tail = String::from_utf8_lossy(&self.tail);
         let tail = tail.trim();
         if tail.starts_with('{') {
-            if let Ok(v) = serde_json::from_slice::<Value>(tail.as_bytes()) {
+            if let Ok(v) = crate::json::from_slice::<Value>(tail.as_bytes()) {
                 if v.get("error").is_some() {
                     return Err(stream_error(tail.as_bytes()));
                 }

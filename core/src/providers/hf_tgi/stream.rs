@@ -1,35 +1,14 @@
 //! TGI's native token stream (`POST /generate_stream`).
 
-use super::Details;
+use super::details;
 use crate::error::ApiError;
 use crate::providers::shared::hf::hf_stream_error;
+use crate::providers::shared::read::{self, Fields};
 use crate::providers::shared::streaming::{
     is_done_marker, FrameHandler, FramedCodec, StreamProgress,
 };
-use crate::providers::{decode_error, usage_from};
+use crate::providers::usage_from;
 use crate::stream::{SseDecoder, SseEvent};
-use serde::Deserialize;
-use std::borrow::Cow;
-
-#[derive(Deserialize)]
-struct StreamEvent<'a> {
-    #[serde(borrow)]
-    token: Option<Token<'a>>,
-    #[serde(borrow)]
-    generated_text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    details: Option<Details<'a>>,
-    error: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct Token<'a> {
-    #[serde(borrow)]
-    text: Cow<'a, str>,
-    #[serde(default)]
-    special: bool,
-}
-
 /// `/generate_stream`: SSE token events; only the event with a non-null `generated_text` is
 /// final (there is no `[DONE]`); `data:{"error":..., "error_type":...}` is a mid-stream error.
 /// Special tokens (`</s>`) are not text.
@@ -46,20 +25,30 @@ impl FrameHandler for TokenEvents {
         if data.is_empty() || is_done_marker(data) {
             return Ok(());
         }
-        let e: StreamEvent = serde_json::from_slice(data.as_bytes())
-            .map_err(|e| decode_error("a stream event is not a TGI token event", e))?;
-        if e.error.is_some() {
+        const F: Fields = Fields {
+            what: "a stream event is not a TGI token event",
+        };
+        let e = read::body(data.as_bytes(), F.what)?;
+        if F.has(&e, "error")? {
             return Err(hf_stream_error(data.as_bytes()));
         }
-        if let Some(t) = e.token.as_ref().filter(|t| !t.special) {
-            stream.delta(&t.text);
+        let token = match F.optional(&e, "token")? {
+            Some(t) => Some((
+                F.string(t, "text")?,
+                F.opt_bool(t, "special")?.unwrap_or(false),
+            )),
+            None => None,
+        };
+        let generated = F.opt_string(&e, "generated_text")?;
+        let d = details(F.optional(&e, "details")?, F)?;
+        // Special tokens (`</s>`) are not text.
+        if let Some((text, false)) = token {
+            stream.delta(text);
         }
-        if e.generated_text.is_some() {
-            let details = e.details.as_ref();
-            stream.usage = details.map(|d| usage_from(d.input_length, d.generated_tokens));
-            stream.finish_reason = details
-                .and_then(|d| d.finish_reason.as_deref())
-                .map(str::to_string);
+        if generated.is_some() {
+            let has_details = F.has(&e, "details")?;
+            stream.usage = has_details.then(|| usage_from(d.input_length, d.generated_tokens));
+            stream.finish_reason = d.finish_reason.map(str::to_string);
             stream.finish();
         }
         Ok(())

@@ -3,7 +3,7 @@
 use super::{Chunk, Route};
 use crate::classify::classify_stream_error;
 use crate::error::ApiError;
-use crate::providers::decode_error;
+use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stream::NdjsonDecoder;
 
@@ -21,15 +21,17 @@ impl FrameHandler for OllamaLines {
     type Frame = String;
 
     fn frame(&mut self, line: String, stream: &mut StreamProgress) -> Result<(), ApiError> {
-        let c: Chunk = serde_json::from_slice(line.as_bytes())
-            .map_err(|e| decode_error("a stream line is not an Ollama chunk", e))?;
-        if c.error.is_some() {
+        const F: Fields = Fields {
+            what: "a stream line is not an Ollama chunk",
+        };
+        let c = Chunk::read(line.as_bytes(), F)?;
+        if c.error {
             return Err(classify_stream_error(line.as_bytes()));
         }
         stream.delta(c.text(self.route).unwrap_or(""));
         if c.done {
             stream.usage = Some(c.usage());
-            stream.finish_reason = c.done_reason.as_deref().map(str::to_string);
+            stream.finish_reason = c.done_reason.map(|r| r.into_owned());
             stream.finish();
         }
         Ok(())

@@ -4,10 +4,10 @@
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
+use crate::json::Value;
 use crate::providers::shared::streaming::{AnyChunk, ChunkEvents, FramedCodec};
 use crate::stats::Usage;
 use crate::stream::{split_line, SseDecoder, MAX_LINE_BYTES};
-use serde_json::Value;
 
 /// `/v3/completions` SSE: `data: {text_completion chunk}` with the text at `choices[0].text`,
 /// ending with `data: [DONE]` (see [`ChunkEvents`]).
@@ -37,7 +37,7 @@ impl<C: StreamCodec> RawErrorLines<C> {
         if self.inner.done() {
             return Ok(()); // after the end marker nothing counts
         }
-        let is_error = serde_json::from_slice::<Value>(line)
+        let is_error = crate::json::from_slice::<Value>(line)
             .ok()
             .is_some_and(|v| v.get("error").is_some());
         Err(if is_error {

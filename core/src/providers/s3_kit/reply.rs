@@ -5,7 +5,7 @@ use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::header;
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 fn decode_error(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorType::DecodeError, message)

@@ -41,7 +41,7 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 /// are clamped (a wrong clock gives a request the server refuses, never a panic).
 pub fn amz_date(unix: f64) -> String {
     let secs = if unix.is_finite() {
-        unix.floor().clamp(0.0, 253_402_300_799.0) as i64 // up to 9999-12-31T23:59:59Z
+        crate::time::clamp(unix.floor(), 0.0, 253_402_300_799.0) as i64 // up to 9999-12-31T23:59:59Z
     } else {
         0
     };

@@ -262,7 +262,7 @@ fn reply(status: u16, body: &str) -> Reply {
 
 #[test]
 fn multipart_requests() {
-    use serde_json::json;
+    use crate::json::json;
     let u = build(
         "createMultipartUpload",
         json!({ "bucket": "b", "key": "m/a b", "contentType": "application/octet-stream" }),
@@ -392,7 +392,7 @@ fn multipart_requests() {
 
 #[test]
 fn large_put_bodies_are_not_hashed_first() {
-    use serde_json::json;
+    use crate::json::json;
     let small = build(
         "putObject",
         json!({ "bucket": "b", "key": "k" }),
@@ -420,7 +420,7 @@ fn large_put_bodies_are_not_hashed_first() {
 /// UNSIGNED-PAYLOAD, never as the hash of the empty body it stands for.
 #[test]
 fn a_held_put_body_is_unsigned_and_empty_here() {
-    use serde_json::json;
+    use crate::json::json;
     let config = cfg(Some("http://127.0.0.1:9000"));
     let ctx = Ctx {
         config: &config,
@@ -453,7 +453,7 @@ fn a_held_put_body_is_unsigned_and_empty_here() {
 
 #[test]
 fn ranged_get_and_its_signed_form() {
-    use serde_json::json;
+    use crate::json::json;
     let args = json!({ "bucket": "b", "key": "k", "range": "bytes=100-", "ifMatch": "\"e-2\"" });
     let u = build("getObject", args.clone(), None).unwrap();
     assert_eq!(header(&u.request.headers, "range"), Some("bytes=100-"));
@@ -504,7 +504,7 @@ fn ranged_get_and_its_signed_form() {
         .request
         .headers
         .iter()
-        .map(|(k, v)| serde_json::json!([k, v]))
+        .map(|(k, v)| crate::json::json!([k, v]))
         .collect();
     assert_eq!(signed[1], Value::Array(pairs));
     assert!(!signed.to_string().contains("wJalrXUtnFEMI"));

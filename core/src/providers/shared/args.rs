@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::json::{json, Map, Value};
 use crate::providers::{bad_argument, ProviderInfo};
-use serde_json::{json, Map, Value};
 
 /// The argument object of a call (`what` names it, `needs` says what it must hold).
 pub fn object<'a>(

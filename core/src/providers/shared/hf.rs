@@ -6,8 +6,8 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, HttpRequest};
+use crate::json::{json, Map, Value};
 use crate::providers::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
-use serde_json::{json, Map, Value};
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.
 pub fn origin<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
@@ -94,7 +94,7 @@ pub fn hf_stream_error(data: &[u8]) -> ApiError {
 
 /// `GET /info` (TGI and TEI) to `[{ id: model_id, ...info }]`.
 pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let mut info: Map<String, Value> = serde_json::from_slice(&reply.body)
+    let mut info: Map<String, Value> = crate::json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not server info", e))?;
     let id = info
         .get("model_id")
@@ -113,7 +113,7 @@ pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
 /// `GET /health` (TGI and TEI): the server's JSON when it sent some, else `{ status }`
 /// (a healthy server answers 200 with an empty body; an unhealthy one is an error).
 pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let json = match serde_json::from_slice::<Value>(&reply.body) {
+    let json = match crate::json::from_slice::<Value>(&reply.body) {
         Ok(v) if v.is_object() => v.to_string(),
         _ => json!({"status": reply.status}).to_string(),
     };

@@ -1,16 +1,19 @@
-//! Reading cold reply shapes out of a [`Value`] instead of a derived `Deserialize` per reply
-//! struct: every derived struct brings its own copy of serde_json's parser loops into the
-//! wasm, while `Value` is parsed by one copy the whole crate shares. For replies read once per
-//! call (rerank lists, model lists); the per-event stream decoders keep their derived readers.
+//! Reading reply shapes out of a [`Value`] (crate::json), field by field, with errors that
+//! name the reply, the field and what it should hold: for replies and stream events alike.
 
 use crate::error::{ApiError, ErrorType};
+use crate::json::{self, Raw, Value};
 use crate::providers::decode_error;
-use serde_json::Value;
+use std::borrow::Cow;
 
 /// The body as JSON; a body that is not JSON is the decode error `what` names.
 pub fn body(body: &[u8], what: &str) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| decode_error(what, e))
+    json::from_slice(body).map_err(|e| decode_error(what, e))
 }
+
+/// An object read lazily ([`Raw::fields`]): the stream decoders' form, which skips what it
+/// does not read instead of building it.
+pub type Obj<'a> = Vec<(Cow<'a, str>, Raw<'a>)>;
 
 /// Field reads of one reply: each failure is a decode error naming the reply (`what`), the
 /// field and what it should hold.
@@ -20,7 +23,12 @@ pub struct Fields<'w> {
 }
 
 impl Fields<'_> {
-    fn wrong(self, key: &str, accepts: &str) -> ApiError {
+    /// The error for a required field that is absent.
+    pub fn missing(self, key: &str) -> ApiError {
+        self.wrong(key, "is missing")
+    }
+
+    pub fn wrong(self, key: &str, accepts: &str) -> ApiError {
         ApiError::new(
             ErrorType::DecodeError,
             format!("{}: `{key}` {accepts}", self.what),
@@ -28,7 +36,7 @@ impl Fields<'_> {
     }
 
     /// `v` itself as an object (a reply or a list item).
-    pub fn object(self, v: &Value) -> Result<&serde_json::Map<String, Value>, ApiError> {
+    pub fn object(self, v: &Value) -> Result<&json::Map<String, Value>, ApiError> {
         v.as_object().ok_or_else(|| {
             ApiError::new(
                 ErrorType::DecodeError,
@@ -58,6 +66,21 @@ impl Fields<'_> {
     /// A field that may be absent or null.
     pub fn optional<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v Value>, ApiError> {
         Ok(self.object(v)?.get(key).filter(|x| !x.is_null()))
+    }
+
+    /// A list that reads as empty when absent (a null is still wrong, as it was for the
+    /// derived readers this replaced).
+    pub fn list_or_empty<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], ApiError> {
+        match self.object(v)?.get(key) {
+            None => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a),
+            Some(_) => Err(self.wrong(key, "is not an array")),
+        }
+    }
+
+    /// Whether a field is present and not null.
+    pub fn has(self, v: &Value, key: &str) -> Result<bool, ApiError> {
+        Ok(self.optional(v, key)?.is_some())
     }
 
     pub fn array<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], ApiError> {
@@ -111,6 +134,15 @@ impl Fields<'_> {
             .ok_or_else(|| self.wrong(key, "is not a string"))
     }
 
+    pub fn opt_bool(self, v: &Value, key: &str) -> Result<Option<bool>, ApiError> {
+        self.optional(v, key)?
+            .map(|x| {
+                x.as_bool()
+                    .ok_or_else(|| self.wrong(key, "is not true or false"))
+            })
+            .transpose()
+    }
+
     pub fn opt_string<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v str>, ApiError> {
         self.optional(v, key)?
             .map(|x| x.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
@@ -118,10 +150,80 @@ impl Fields<'_> {
     }
 }
 
+/// The same reads over a lazily read object ([`Obj`]), for the per-event stream decoders.
+impl Fields<'_> {
+    /// A stream event's text: checked as JSON once, then read as an object.
+    pub fn event<'a>(self, text: &'a [u8]) -> Result<Obj<'a>, ApiError> {
+        json::raw_fields(text).map_err(|e| decode_error(self.what, e))
+    }
+
+    pub fn fields_of<'a>(self, raw: Raw<'a>) -> Result<Obj<'a>, ApiError> {
+        if !raw.is_object() {
+            return Err(ApiError::new(
+                ErrorType::DecodeError,
+                format!("{}: not an object", self.what),
+            ));
+        }
+        Ok(raw.fields())
+    }
+
+    /// A field that may be absent or null.
+    pub fn raw<'a>(self, o: &Obj<'a>, key: &str) -> Option<Raw<'a>> {
+        json::field(o, key).filter(|r| !r.is_null())
+    }
+
+    pub fn raw_object<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, ApiError> {
+        match self.raw(o, key) {
+            None => Ok(None),
+            Some(r) if r.is_object() => Ok(Some(r.fields())),
+            Some(_) => Err(self.wrong(key, "is not an object")),
+        }
+    }
+
+    pub fn raw_string<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Cow<'a, str>>, ApiError> {
+        self.raw(o, key)
+            .map(|r| r.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
+            .transpose()
+    }
+
+    pub fn raw_count(self, o: &Obj<'_>, key: &str) -> Result<Option<u64>, ApiError> {
+        self.raw(o, key)
+            .map(|r| {
+                r.value()
+                    .and_then(|v| v.as_u64())
+                    .ok_or_else(|| self.wrong(key, "is not a whole number >= 0"))
+            })
+            .transpose()
+    }
+
+    pub fn raw_bool(self, o: &Obj<'_>, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.raw(o, key).map(Raw::text) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(self.wrong(key, "is not true or false")),
+        }
+    }
+
+    /// A list that reads as empty when absent (a null is still wrong).
+    pub fn raw_list<'a>(self, o: &Obj<'a>, key: &str) -> Result<Vec<Raw<'a>>, ApiError> {
+        match json::field(o, key) {
+            None => Ok(Vec::new()),
+            Some(r) if r.text().starts_with('[') => Ok(r.items()),
+            Some(_) => Err(self.wrong(key, "is not an array")),
+        }
+    }
+
+    /// A field read as a [`Value`] (small parts such as `usage`), if present and not null.
+    pub fn raw_value(self, o: &Obj<'_>, key: &str) -> Option<Value> {
+        self.raw(o, key).and_then(Raw::value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     const F: Fields = Fields { what: "the reply" };
 

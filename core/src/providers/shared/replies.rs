@@ -3,12 +3,11 @@
 use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
-use crate::providers::shared::read::Fields;
+use crate::json::{self, Value};
+use crate::providers::shared::order::sort_stable_by;
+use crate::providers::shared::read::{Fields, Obj};
 use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
 
 /// An OpenAI-style reply `{ id, model, choices, usage }` read from its [`Value`]: `choices`
 /// may be absent (empty), each choice is read by `choice`, and only the first is kept.
@@ -41,18 +40,33 @@ pub fn read_completion<'v, C>(
 
 /// An OpenAI-style `usage` (`{prompt_tokens, completion_tokens, total_tokens?}`), if present.
 pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, ApiError> {
-    let Some(u) = f.optional(v, "usage")? else {
-        return Ok(None);
-    };
+    f.optional(v, "usage")?
+        .map(|u| openai_usage(u, f))
+        .transpose()
+}
+
+/// [`read_openai_usage`] of a lazily read stream event.
+pub fn raw_usage(o: &Obj<'_>, f: Fields) -> Result<Option<Usage>, ApiError> {
+    match f.raw(o, "usage") {
+        None => Ok(None),
+        Some(u) => {
+            let u = u.value().unwrap_or_default();
+            openai_usage(&u, f).map(Some)
+        }
+    }
+}
+
+/// An OpenAI-style `usage` object (`total_tokens` may be left out).
+pub fn openai_usage(u: &Value, f: Fields) -> Result<Usage, ApiError> {
     let prompt = f.count_or_zero(u, "prompt_tokens")?;
     let completion = f.count_or_zero(u, "completion_tokens")?;
-    Ok(Some(Usage {
+    Ok(Usage {
         prompt,
         completion,
         total: f
             .opt_count(u, "total_tokens")?
             .unwrap_or(prompt + completion),
-    }))
+    })
 }
 
 /// What a chat (or generate) reply says, for [`chat_result`].
@@ -93,14 +107,11 @@ pub fn embeddings_result(
     provider: &str,
     reply: &Reply,
     client_request_id: &str,
-    vectors: &[&RawValue],
+    vectors: &[&str],
     model: Option<&str>,
     usage: Usage,
 ) -> Result<Parsed, ApiError> {
-    if vectors
-        .iter()
-        .any(|v| !v.get().trim_start().starts_with('['))
-    {
+    if vectors.iter().any(|v| !v.trim_start().starts_with('[')) {
         return Err(ApiError::new(
             ErrorType::DecodeError,
             "an embedding is not an array of floats",
@@ -112,7 +123,7 @@ pub fn embeddings_result(
         if i > 0 {
             joined.push(',');
         }
-        joined.push_str(v.get());
+        joined.push_str(v);
     }
     joined.push(']');
     let request_id = request_id_header(&reply.headers);
@@ -132,6 +143,42 @@ pub fn embeddings_result(
     })
 }
 
+/// An OpenAI-style embedding list `{ data: [{ index?, embedding }], model?, usage? }` with
+/// the vectors as the server wrote them, in `index` order.
+pub struct RawEmbeddings<'b> {
+    pub vectors: Vec<&'b str>,
+    pub model: Option<String>,
+    pub usage: Usage,
+}
+
+pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbeddings<'b>, ApiError> {
+    let f = Fields { what };
+    let bad = |e: json::Error| decode_error(what, e);
+    let fields = json::raw_fields(body).map_err(bad)?;
+    let data = json::raw_field(&fields, "data").ok_or_else(|| f.missing("data"))?;
+    let mut rows = Vec::new();
+    for item in json::raw_items(data.as_bytes()).map_err(bad)? {
+        let item_fields = json::raw_fields(item.as_bytes()).map_err(bad)?;
+        let index = match json::raw_field(&item_fields, "index") {
+            None => 0,
+            Some(i) => json::from_str::<Value>(i)
+                .ok()
+                .and_then(|i| i.as_u64())
+                .and_then(|i| usize::try_from(i).ok())
+                .ok_or_else(|| f.wrong("index", "is not a whole number >= 0"))?,
+        };
+        let vector =
+            json::raw_field(&item_fields, "embedding").ok_or_else(|| f.missing("embedding"))?;
+        rows.push((index, vector));
+    }
+    sort_stable_by(&mut rows, |a, b| a.0.cmp(&b.0));
+    Ok(RawEmbeddings {
+        vectors: rows.into_iter().map(|(_, v)| v).collect(),
+        model: f.raw_string(&fields, "model")?.map(|m| m.into_owned()),
+        usage: raw_usage(&fields, f)?.unwrap_or_default(),
+    })
+}
+
 /// The error of a reply without `choices[0]`.
 fn no_first_choice() -> ApiError {
     ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`")
@@ -141,7 +188,7 @@ fn no_first_choice() -> ApiError {
 pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
     let text = std::str::from_utf8(&reply.body)
         .ok()
-        .filter(|t| serde_json::from_slice::<serde::de::IgnoredAny>(t.as_bytes()).is_ok())
+        .filter(|t| json::check(t.as_bytes()).is_ok())
         .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response is not JSON"))?;
     Ok(Parsed {
         json: text.to_string(),
@@ -149,59 +196,29 @@ pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, Ap
     })
 }
 
-/// An OpenAI-style `usage` object (`total_tokens` may be left out).
-#[derive(Deserialize, Default)]
-pub struct OpenAiUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    total_tokens: Option<u64>,
-}
-
-impl From<OpenAiUsage> for Usage {
-    fn from(u: OpenAiUsage) -> Usage {
-        Usage {
-            prompt: u.prompt_tokens,
-            completion: u.completion_tokens,
-            total: u
-                .total_tokens
-                .unwrap_or(u.prompt_tokens + u.completion_tokens),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct WithUsage {
-    usage: Option<OpenAiUsage>,
-}
-
-/// The OpenAI-style `usage` of any JSON body, if it has one.
+/// The OpenAI-style `usage` of any JSON object, if it has one: only that field is parsed
+/// (the rest is checked, not built), so a body of any size costs one scan.
 pub fn usage_of(body: &[u8]) -> Option<Usage> {
-    serde_json::from_slice::<WithUsage>(body)
-        .ok()?
-        .usage
-        .map(Usage::from)
-}
-
-#[derive(Deserialize)]
-struct ModelList<'a> {
-    #[serde(borrow)]
-    data: &'a RawValue,
+    let fields = json::raw_fields(body).ok()?;
+    let u: Value = json::from_str(json::raw_field(&fields, "usage")?).ok()?;
+    const F: Fields = Fields { what: "usage" };
+    (!u.is_null()).then(|| openai_usage(&u, F).ok())?
 }
 
 /// The `data` array of an OpenAI-style model list (Anthropic's too), verbatim: `[{ id, object, created, owned_by }]`.
 pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
-    let list: ModelList = serde_json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a model list", e))?;
-    if !list.data.get().trim_start().starts_with('[') {
+    let what = "the response is not a model list";
+    let fields = json::raw_fields(&reply.body).map_err(|e| decode_error(what, e))?;
+    let data = json::raw_field(&fields, "data")
+        .ok_or_else(|| decode_error(what, "missing field `data`"))?;
+    if !data.starts_with('[') {
         return Err(ApiError::new(
             ErrorType::DecodeError,
             "the model list `data` is not an array",
         ));
     }
     Ok(Parsed {
-        json: list.data.get().to_string(),
+        json: data.to_string(),
         ..Parsed::default()
     })
 }
@@ -238,17 +255,17 @@ mod tests {
 
     #[test]
     fn a_completion_is_read_as_the_derived_reader_did() {
-        let v = serde_json::json!({"id": "i", "model": "m", "choices": [{"text": "a"}, {}]});
+        let v = crate::json::json!({"id": "i", "model": "m", "choices": [{"text": "a"}, {}]});
         let c = read_completion(&v, F, text).unwrap();
         assert_eq!((c.id, c.model, c.first), (Some("i"), Some("m"), Some("a")));
         // No choices (absent or empty) is no `choices[0]`; null, a bad later choice or a
         // wrongly typed id is a broken reply.
         for bad in [
-            serde_json::json!({}),
-            serde_json::json!({"choices": []}),
-            serde_json::json!({"choices": null}),
-            serde_json::json!({"choices": [{"text": "a"}, {"text": 1}]}),
-            serde_json::json!({"id": 5, "choices": [{}]}),
+            crate::json::json!({}),
+            crate::json::json!({"choices": []}),
+            crate::json::json!({"choices": null}),
+            crate::json::json!({"choices": [{"text": "a"}, {"text": 1}]}),
+            crate::json::json!({"id": 5, "choices": [{}]}),
         ] {
             let e = read_completion(&bad, F, text).err().unwrap();
             assert_eq!(e.kind, ErrorType::DecodeError, "{bad}");
@@ -257,18 +274,20 @@ mod tests {
 
     #[test]
     fn openai_usage_counts_absent_as_zero_and_null_as_wrong() {
-        let u = |v: Value| read_openai_usage(&serde_json::json!({ "usage": v }), F);
-        let got = u(serde_json::json!({"prompt_tokens": 2})).unwrap().unwrap();
+        let u = |v: Value| read_openai_usage(&crate::json::json!({ "usage": v }), F);
+        let got = u(crate::json::json!({"prompt_tokens": 2}))
+            .unwrap()
+            .unwrap();
         assert_eq!((got.prompt, got.completion, got.total), (2, 0, 2));
         let got =
-            u(serde_json::json!({"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 9}));
+            u(crate::json::json!({"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 9}));
         assert_eq!(got.unwrap().unwrap().total, 9);
         assert!(u(Value::Null).unwrap().is_none());
         for bad in [
-            serde_json::json!({"prompt_tokens": null}),
-            serde_json::json!({"completion_tokens": -1}),
-            serde_json::json!({"total_tokens": 1.5}),
-            serde_json::json!("usage"),
+            crate::json::json!({"prompt_tokens": null}),
+            crate::json::json!({"completion_tokens": -1}),
+            crate::json::json!({"total_tokens": 1.5}),
+            crate::json::json!("usage"),
         ] {
             assert_eq!(u(bad).unwrap_err().kind, ErrorType::DecodeError);
         }

@@ -4,8 +4,8 @@
 use super::args::{fields, is_strings};
 use crate::codec::Parsed;
 use crate::error::ApiError;
+use crate::json::{json, Map, Value};
 use crate::providers::bad_argument;
-use serde_json::{json, Map, Value};
 
 /// The checked arguments of a rerank call.
 pub struct RerankArgs<'a> {
@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn ranking_sorts_and_cuts() {
         let p = ranked_json(vec![(0, 0.1), (1, 0.9), (2, 0.5), (3, 0.9)], Some(3));
-        let v: Value = serde_json::from_str(&p.json).unwrap();
+        let v: Value = crate::json::from_str(&p.json).unwrap();
         assert_eq!(
             v,
             json!([{"index":1,"score":0.9},{"index":3,"score":0.9},{"index":2,"score":0.5}])

@@ -4,16 +4,14 @@
 //! handler and its end-of-stream rule ([`FrameHandler`]); OpenAI-style chunk streams share
 //! their handler too ([`ChunkEvents`]).
 
-use super::replies::usage_of;
+use super::read::Fields;
+use super::replies::openai_usage;
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::providers::{decode_error, usage_json, ResultJson};
+use crate::providers::{usage_json, ResultJson};
 use crate::stats::Usage;
 use crate::stream::{DecodeError, NdjsonDecoder, SseDecoder, SseEvent};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::marker::PhantomData;
 
 /// One streamed item: `{ "delta": ..., "done": false }`.
@@ -307,32 +305,6 @@ impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
     }
 }
 
-#[derive(Deserialize)]
-struct AnyChunkIn<'a> {
-    #[serde(default, borrow)]
-    choices: Vec<AnyChoice<'a>>,
-    #[serde(borrow)]
-    usage: Option<&'a RawValue>,
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct AnyChoice<'a> {
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    delta: Option<DeltaIn<'a>>,
-    #[serde(borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct DeltaIn<'a> {
-    #[serde(borrow)]
-    content: Option<Cow<'a, str>>,
-}
-
 /// Completion (`choices[0].text`) or chat (`choices[0].delta.content`) chunks, as the OVMS
 /// completion stream and the chunks the ChatQnA gateway passes through carry them.
 pub struct AnyChunk;
@@ -340,27 +312,33 @@ pub struct AnyChunk;
 impl ChunkFormat for AnyChunk {
     /// Reads one `data:` payload; an `{"error": ...}` payload is the server's stream error.
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        let c: AnyChunkIn = serde_json::from_slice(data.as_bytes())
-            .map_err(|e| decode_error("a stream event is not a completion chunk", e))?;
-        if c.error.is_some() {
+        const F: Fields = Fields {
+            what: "a stream event is not a completion chunk",
+        };
+        let v = F.event(data.as_bytes())?;
+        if F.raw(&v, "error").is_some() {
             return Err(classify_stream_error(data.as_bytes()));
         }
-        let usage = match c.usage {
-            Some(u) if u.get() != "null" => usage_of(data.as_bytes()),
-            _ => None,
-        };
-        let first = c.choices.first();
-        let delta = first
-            .and_then(|ch| {
-                ch.text
-                    .as_deref()
-                    .or(ch.delta.as_ref().and_then(|d| d.content.as_deref()))
-            })
-            .unwrap_or("")
-            .to_string();
+        let mut first = None;
+        for ch in F.raw_list(&v, "choices")? {
+            let ch = F.fields_of(ch)?;
+            let text = F.raw_string(&ch, "text")?;
+            let content = match F.raw_object(&ch, "delta")? {
+                Some(d) => F.raw_string(&d, "content")?,
+                None => None,
+            };
+            let finish = F.raw_string(&ch, "finish_reason")?;
+            first = first.or(Some((text.or(content), finish)));
+        }
+        // a usage of the wrong shape is left out, as before
+        let usage = F
+            .raw_value(&v, "usage")
+            .and_then(|u| openai_usage(&u, F).ok());
+        let (delta, finish) = first.unwrap_or_default();
+        let delta = delta.unwrap_or_default().into_owned();
         Ok(Chunk {
             delta,
-            finish_reason: first.and_then(|ch| ch.finish_reason.as_deref().map(str::to_string)),
+            finish_reason: finish.map(std::borrow::Cow::into_owned),
             usage,
         })
     }
