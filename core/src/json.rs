@@ -302,6 +302,14 @@ impl std::ops::IndexMut<&str> for Value {
     }
 }
 
+/// One `json!` object entry, out of line: a call per entry at each site instead of an
+/// inlined key copy and sorted insert.
+#[doc(hidden)]
+#[inline(never)]
+pub fn object_entry(object: &mut Map<String, Value>, key: &str, value: Value) {
+    object.insert(key.to_owned(), value);
+}
+
 /// Conversion by reference for the `json!` macro (serde_json serializes `&$expr`).
 pub trait ToValue {
     fn to_value(&self) -> Value;

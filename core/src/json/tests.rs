@@ -182,6 +182,26 @@ fn the_macro_and_accessors_read_as_with_serde_json() {
     assert_eq!(json!(f64::INFINITY).to_string(), "null");
 }
 
+#[test]
+fn the_macro_takes_expressions_keys_and_nesting_as_written() {
+    let list = vec![1u8, 2];
+    let name = String::from("k");
+    let inner = json!({"z": true});
+    let v = json!({
+        "len": list.len(),
+        "neg": -2,
+        "cast": 7u8 as i64 * 2,
+        name: [list, null, [], {}, inner,],
+        ("dyn".to_string() + "amic"): {"x": "y", "x": false},
+        "last": list.first() == Some(&9),
+    });
+    let text = r#"{"cast":14,"dynamic":{"x":false},"k":[[1,2],null,[],{},{"z":true}],"last":false,"len":2,"neg":-2}"#;
+    assert_eq!(v, from_str::<Value>(text).unwrap());
+    assert_eq!(v.to_string(), text);
+    assert_eq!(json!([]), Value::Array(Vec::new()));
+    assert_eq!(json!(null), Value::Null);
+}
+
 fn ryu(f: f64) -> String {
     serde_json::to_string(&f).unwrap()
 }
