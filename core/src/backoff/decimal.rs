@@ -8,19 +8,10 @@ use std::cmp::Ordering;
 /// `s` as `str::parse::<f64>` reads it, when that is finite and not negative (`-0`, and a
 /// negative number that rounds to zero, are `-0.0` as there); otherwise `None`.
 pub fn parse_non_negative(s: &str) -> Option<f64> {
-    let (negative, rest) = match s.as_bytes().split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s.as_bytes()),
-    };
     // `inf`, `infinity` and `nan` parse, but are never finite: refused like anything else.
-    let (digits, exp) = scan(rest)?;
-    let x = nearest(&digits, exp)?;
-    match (negative, x == 0.0) {
-        (false, _) => Some(x),
-        (true, true) => Some(-0.0),
-        (true, false) => None,
-    }
+    let x = parse_finite(s)?;
+    // `-0.0 < 0.0` is false: a negative zero passes, as it does in `str::parse`.
+    (x >= 0.0).then_some(x)
 }
 
 /// `s` as `str::parse::<f64>` reads it when that is finite, of either sign (the JSON reader's

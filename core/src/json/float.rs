@@ -185,6 +185,18 @@ fn shortest(a: f64) -> (u64, i32) {
     best
 }
 
+/// The shortest digits of `a` (> 0) without trailing zeros, and the power of ten after them.
+fn digits_of(a: f64) -> (String, i32) {
+    let (mut d, mut k) = shortest(a);
+    while d % 10 == 0 && d > 0 {
+        d /= 10;
+        k += 1;
+    }
+    let mut digits = String::new();
+    unsigned(d, &mut digits);
+    (digits, k)
+}
+
 /// Appends `f` in ryu's layout (`1.0`, `0.001`, `1e-7`, `1.5e+300`); `null` when not finite.
 pub fn write(f: f64, out: &mut String) {
     if !f.is_finite() {
@@ -199,13 +211,7 @@ pub fn write(f: f64, out: &mut String) {
         out.push_str("0.0");
         return;
     }
-    let (mut d, mut k) = shortest(a);
-    while d % 10 == 0 && d > 0 {
-        d /= 10;
-        k += 1;
-    }
-    let mut digits = String::new();
-    unsigned(d, &mut digits);
+    let (digits, k) = digits_of(a);
     let n = digits.len() as i32;
     let kk = n + k;
     let zeros = |out: &mut String, count: i32| {
@@ -248,13 +254,7 @@ pub fn plain(f: f64, out: &mut String) {
         out.push('0');
         return;
     }
-    let (mut d, mut k) = shortest(f);
-    while d % 10 == 0 && d > 0 {
-        d /= 10;
-        k += 1;
-    }
-    let mut digits = String::new();
-    unsigned(d, &mut digits);
+    let (digits, k) = digits_of(f);
     let n = digits.len() as i32;
     let kk = n + k;
     if k >= 0 {

@@ -206,7 +206,7 @@ impl Engine {
         }
     }
 
-    fn record_wait(&self, start: Instant) {
+    pub(super) fn record_wait(&self, start: Instant) {
         let waited = self.inner.host.clock.now() - start;
         self.inner
             .state

@@ -82,12 +82,7 @@ impl Engine {
         let pinned = self.pinned(route)?;
         self.breaker_gate(pinned, self.inner.host.clock.now())?;
         let permit = self.acquire(priority, false, id).await?;
-        let waited = self.inner.host.clock.now() - start;
-        self.inner
-            .state
-            .borrow_mut()
-            .stats
-            .record_queue_wait(waited);
+        self.record_wait(start);
         Ok(permit)
     }
 
