@@ -169,6 +169,34 @@ test('10,000 queued calls, each with its own signal, all settle cancelled when a
   assert.equal(stats.queue.peak_length, 10_000);
 });
 
+test('150,000 queued calls sharing one signal all settle cancelled when it aborts', TEST_TIMEOUT, async (t) => {
+  // More calls in one group than one spread call may pass as arguments (V8's stack limit).
+  const mock = await mockFor(t);
+  mock.script([stall()]);
+  const n = 150_000;
+  const client = new OpenAI({
+    baseUrl: mock.url,
+    apiKey: 'sk-test',
+    maxConcurrentRequests: 1,
+    queueSize: n,
+  });
+  const stop = new AbortController();
+  const busy = later(client.chat(say('busy', { signal: stop.signal })));
+  await mock.waitForRequests(1);
+  const shared = new AbortController();
+  const queued = [];
+  for (let i = 0; i < n; i++) queued.push(client.chat(say('q', { signal: shared.signal })));
+  assert.equal(client.queueLength, n);
+  shared.abort();
+  const settled = await Promise.allSettled(queued);
+  const cancelled = settled.filter((r) => r.status === 'rejected' && r.reason?.type === 'cancelled');
+  assert.equal(cancelled.length, n, 'every queued call rejects cancelled');
+  assert.equal(client.queueLength, 0);
+  assert.equal(mock.stats().received, 1, 'no queued call was sent');
+  stop.abort();
+  await expectApiError(busy, 'cancelled');
+});
+
 test('one signal shared by queued calls and a call in flight cancels them all', TEST_TIMEOUT, async (t) => {
   const mock = await mockFor(t);
   mock.script([stall()]);

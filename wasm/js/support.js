@@ -275,7 +275,7 @@ export function newBook(run) {
   return { calls: new Map(), run, startScheduled: false };
 }
 
-// signal -> record, or an array of records sharing it. A Map, not a WeakMap: every entry leaves
+// signal -> record, or a Set of the records sharing it. A Map, not a WeakMap: every entry leaves
 // when its call starts or settles, and a WeakMap's ephemerons cost every GC while 100 000 wait.
 const waitingBySignal = new Map();
 let abortedCalls = [];
@@ -294,10 +294,10 @@ export function holdCall(book, key, op, text, signal) {
     if (had === undefined) {
       waitingBySignal.set(signal, rec);
       signal.addEventListener('abort', onWaitingAbort);
-    } else if (Array.isArray(had)) {
-      had.push(rec);
+    } else if (had instanceof Set) {
+      had.add(rec);
     } else {
-      waitingBySignal.set(signal, [had, rec]);
+      waitingBySignal.set(signal, new Set([had, rec]));
     }
   }
   return promise;
@@ -308,7 +308,8 @@ function onWaitingAbort() {
   waitingBySignal.delete(this);
   if (had === undefined) return;
   if (abortedCalls.length === 0) queueMicrotask(flushAborted);
-  if (Array.isArray(had)) abortedCalls.push(...had);
+  // One push per call: spreading a large group would pass the engine's argument limit.
+  if (had instanceof Set) for (const rec of had) abortedCalls.push(rec);
   else abortedCalls.push(had);
 }
 
@@ -356,10 +357,10 @@ function forgetSignal(rec) {
   if (had === rec) {
     waitingBySignal.delete(signal);
     signal.removeEventListener('abort', onWaitingAbort);
-  } else if (Array.isArray(had)) {
-    const i = had.indexOf(rec);
-    if (i >= 0) had.splice(i, 1);
-    if (had.length === 0) {
+  } else if (had instanceof Set) {
+    // A Set: calls sharing one signal leave in O(1) each, not by a search of the group.
+    had.delete(rec);
+    if (had.size === 0) {
       waitingBySignal.delete(signal);
       signal.removeEventListener('abort', onWaitingAbort);
     }
