@@ -13,6 +13,24 @@ function later(promise) {
   return promise;
 }
 
+/**
+ * A client whose only slot is held by a call the mock never answers; `release()` aborts that
+ * call and checks it settled cancelled.
+ */
+async function slotHeld(t, options = {}) {
+  const mock = await mockFor(t);
+  mock.script([stall()]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1, ...options });
+  const stop = new AbortController();
+  const busy = later(client.chat(say('busy', { signal: stop.signal })));
+  await mock.waitForRequests(1);
+  const release = async () => {
+    stop.abort();
+    await expectApiError(busy, 'cancelled');
+  };
+  return { mock, client, release };
+}
+
 test('never more than maxConcurrentRequests in flight', TEST_TIMEOUT, async (t) => {
   const mock = await mockFor(t);
   mock.script(Array.from({ length: 12 }, () => ({ status: 200, delayMs: 30 })));
@@ -171,18 +189,8 @@ test('10,000 queued calls, each with its own signal, all settle cancelled when a
 
 test('150,000 queued calls sharing one signal all settle cancelled when it aborts', TEST_TIMEOUT, async (t) => {
   // More calls in one group than one spread call may pass as arguments (V8's stack limit).
-  const mock = await mockFor(t);
-  mock.script([stall()]);
   const n = 150_000;
-  const client = new OpenAI({
-    baseUrl: mock.url,
-    apiKey: 'sk-test',
-    maxConcurrentRequests: 1,
-    queueSize: n,
-  });
-  const stop = new AbortController();
-  const busy = later(client.chat(say('busy', { signal: stop.signal })));
-  await mock.waitForRequests(1);
+  const { mock, client, release } = await slotHeld(t, { queueSize: n });
   const shared = new AbortController();
   const queued = [];
   for (let i = 0; i < n; i++) queued.push(client.chat(say('q', { signal: shared.signal })));
@@ -193,8 +201,7 @@ test('150,000 queued calls sharing one signal all settle cancelled when it abort
   assert.equal(cancelled.length, n, 'every queued call rejects cancelled');
   assert.equal(client.queueLength, 0);
   assert.equal(mock.stats().received, 1, 'no queued call was sent');
-  stop.abort();
-  await expectApiError(busy, 'cancelled');
+  await release();
 });
 
 test('one signal shared by queued calls and a call in flight cancels them all', TEST_TIMEOUT, async (t) => {
@@ -226,35 +233,23 @@ test('a queued call sends its arguments as they were when it was made', TEST_TIM
 });
 
 test('a call that would queue with bad arguments is refused at once, not once admitted', TEST_TIMEOUT, async (t) => {
-  const mock = await mockFor(t);
-  mock.script([stall()]);
-  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
-  const ctl = new AbortController();
-  const busy = later(client.chat(say('busy', { signal: ctl.signal })));
-  await mock.waitForRequests(1);
+  const { client, release } = await slotHeld(t);
   await expectApiError(client.chat({ messages: 'not a list' }), 'invalid_request');
   await expectApiError(client.chat(say('x', { priority: 'urgent' })), 'invalid_request');
   await expectApiError(client.chat(say('x', { timeout: -1 })), 'invalid_request');
   assert.equal(client.queueLength, 0);
-  ctl.abort();
-  await expectApiError(busy, 'cancelled');
+  await release();
 });
 
 test('a queued call past its deadline rejects deadline_exceeded on time, unsent', TEST_TIMEOUT, async (t) => {
-  const mock = await mockFor(t);
-  mock.script([stall()]);
-  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
-  const ctl = new AbortController();
-  const busy = later(client.chat(say('busy', { signal: ctl.signal })));
-  await mock.waitForRequests(1);
+  const { mock, client, release } = await slotHeld(t);
   const t0 = Date.now();
   const e = await expectApiError(client.chat(say('late', { deadline: 0.2 })), 'deadline_exceeded');
   const took = Date.now() - t0;
   assert.ok(took >= 150 && took < 2000, `settled after ${took} ms`);
   assert.equal(e.attempts, 0);
   assert.equal(client.queueLength, 0);
-  ctl.abort();
-  await expectApiError(busy, 'cancelled');
+  await release();
   assert.equal(mock.stats().received, 1);
 });
 
