@@ -79,23 +79,13 @@ pub fn raw_items(bytes: &[u8]) -> Result<Vec<&str>, Error> {
     r.ws();
     r.expect(b'[', "expected an array")?;
     let mut out = Vec::new();
-    r.ws();
-    if r.peek() == Some(b']') {
-        r.pos += 1;
-    } else {
-        loop {
-            r.ws();
-            let start = r.pos;
-            r.skip(1)?;
-            out.push(r.text(start)?);
-            r.ws();
-            match r.next() {
-                Some(b',') => {}
-                Some(b']') => break,
-                _ => return Err(r.err("expected `,` or `]`")),
-            }
-        }
-    }
+    r.members(b']', "expected `,` or `]`", &mut |r| {
+        r.ws();
+        let start = r.pos;
+        r.skip(1)?;
+        out.push(r.text(start)?);
+        Ok(())
+    })?;
     r.end()?;
     Ok(out)
 }
@@ -108,30 +98,14 @@ pub fn raw_fields(bytes: &[u8]) -> Result<Vec<(Cow<'_, str>, Raw<'_>)>, Error> {
     r.ws();
     r.expect(b'{', "expected an object")?;
     let mut out = Vec::with_capacity(8);
-    r.ws();
-    if r.peek() == Some(b'}') {
-        r.pos += 1;
-    } else {
-        loop {
-            r.ws();
-            if r.peek() != Some(b'"') {
-                return Err(r.err("expected a string key"));
-            }
-            let key = r.borrowed_string()?;
-            r.ws();
-            r.expect(b':', "expected `:`")?;
-            r.ws();
-            let start = r.pos;
-            r.skip(1)?;
-            out.push((key, Raw(r.text(start)?)));
-            r.ws();
-            match r.next() {
-                Some(b',') => {}
-                Some(b'}') => break,
-                _ => return Err(r.err("expected `,` or `}`")),
-            }
-        }
-    }
+    r.members(b'}', "expected `,` or `}`", &mut |r| {
+        let key = r.key(Reader::borrowed_string)?;
+        r.ws();
+        let start = r.pos;
+        r.skip(1)?;
+        out.push((key, Raw(r.text(start)?)));
+        Ok(())
+    })?;
     r.end()?;
     Ok(out)
 }
@@ -231,47 +205,20 @@ impl<'a> Reader<'a> {
             Some(b'[') => {
                 let depth = self.deeper(depth)?;
                 let mut items = Vec::new();
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        items.push(self.value(depth)?);
-                        self.ws();
-                        match self.next() {
-                            Some(b',') => {}
-                            Some(b']') => break,
-                            _ => return Err(self.err("expected `,` or `]`")),
-                        }
-                    }
-                }
+                self.members(b']', "expected `,` or `]`", &mut |r| {
+                    items.push(r.value(depth)?);
+                    Ok(())
+                })?;
                 Value::Array(items)
             }
             Some(b'{') => {
                 let depth = self.deeper(depth)?;
                 let mut map = Vec::new();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        if self.peek() != Some(b'"') {
-                            return Err(self.err("expected a string key"));
-                        }
-                        let key = self.string()?;
-                        self.ws();
-                        self.expect(b':', "expected `:`")?;
-                        let v = self.value(depth)?;
-                        map.push((key, v));
-                        self.ws();
-                        match self.next() {
-                            Some(b',') => {}
-                            Some(b'}') => break,
-                            _ => return Err(self.err("expected `,` or `}`")),
-                        }
-                    }
-                }
+                self.members(b'}', "expected `,` or `}`", &mut |r| {
+                    let key = r.key(Reader::string)?;
+                    map.push((key, r.value(depth)?));
+                    Ok(())
+                })?;
                 Value::Object(Map::from_unsorted(map))
             }
             Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
@@ -293,35 +240,55 @@ impl<'a> Reader<'a> {
             Some(open @ (b'[' | b'{')) => {
                 let close = if open == b'[' { b']' } else { b'}' };
                 let depth = self.deeper(depth)?;
-                self.ws();
-                if self.peek() == Some(close) {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
+                self.members(close, "expected `,` or a closing bracket", &mut |r| {
                     if open == b'{' {
-                        self.ws();
-                        if self.peek() != Some(b'"') {
-                            return Err(self.err("expected a string key"));
-                        }
-                        self.borrowed_string()?;
-                        self.ws();
-                        self.expect(b':', "expected `:`")?;
+                        r.key(Reader::borrowed_string)?;
                     }
-                    self.skip(depth)?;
-                    self.ws();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(c) if c == close => break,
-                        _ => return Err(self.err("expected `,` or a closing bracket")),
-                    }
-                }
+                    r.skip(depth)
+                })?;
             }
             _ => {
                 self.value(depth)?;
             }
         }
         Ok(())
+    }
+
+    /// The members of an array or object whose opening bracket was just read, up to `close`:
+    /// `member` reads one, then `,` or `close` must follow (else the error `after`). The one
+    /// place the separators are checked, for the tree reader and the checked skips alike.
+    fn members(
+        &mut self,
+        close: u8,
+        after: &'static str,
+        member: &mut dyn FnMut(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            member(self)?;
+            self.ws();
+            match self.next() {
+                Some(b',') => {}
+                Some(c) if c == close => return Ok(()),
+                _ => return Err(self.err(after)),
+            }
+        }
+    }
+
+    /// An object member's key, read by `read`, and the `:` after it.
+    fn key<K>(&mut self, read: impl FnOnce(&mut Self) -> Result<K, Error>) -> Result<K, Error> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let key = read(self)?;
+        self.ws();
+        self.expect(b':', "expected `:`")?;
+        Ok(key)
     }
 
     /// One more level of nesting (the reader is on the opening bracket).
