@@ -229,16 +229,7 @@ fn priority_order_and_fifo_inside_a_class() {
     let sim = Sim::new();
     sim.transport.push(Step::ok("{}").after(1.0));
     let e = engine(&sim, json!({"maxConcurrentRequests": 1}));
-    let order = [
-        ("first", Priority::Normal),
-        ("l1", Priority::Low),
-        ("n1", Priority::Normal),
-        ("h1", Priority::High),
-        ("n2", Priority::Normal),
-        ("h2", Priority::High),
-        ("l2", Priority::Low),
-    ];
-    let handles: Vec<_> = order
+    let handles: Vec<_> = common::PRIORITY_ARRIVALS
         .iter()
         .map(|(tag, p)| {
             let e = e.clone();
@@ -256,7 +247,7 @@ fn priority_order_and_fifo_inside_a_class() {
         .iter()
         .map(|s| s.request.url.rsplit('/').next().unwrap().to_string())
         .collect();
-    assert_eq!(urls, ["first", "h1", "h2", "n1", "n2", "l1", "l2"]);
+    assert_eq!(urls, common::PRIORITY_ADMITTED);
 }
 
 #[test]

@@ -97,16 +97,7 @@ impl Host {
 fn records_are_admitted_by_priority_then_arrival() {
     let host = Host::new(json!({"maxConcurrentRequests": 1}));
     host.sim.transport.set_default(Step::ok("{}").after(1.0));
-    let order = [
-        ("first", Priority::Normal),
-        ("l1", Priority::Low),
-        ("n1", Priority::Normal),
-        ("h1", Priority::High),
-        ("n2", Priority::Normal),
-        ("h2", Priority::High),
-        ("l2", Priority::Low),
-    ];
-    for (tag, p) in order {
+    for (tag, p) in common::PRIORITY_ARRIVALS {
         host.call(tag, p).unwrap();
     }
     assert_eq!(host.engine.queue_length(), 6);
@@ -116,7 +107,7 @@ fn records_are_admitted_by_priority_then_arrival() {
         "nothing built while waiting"
     );
     host.run();
-    assert_eq!(host.sent(), ["first", "h1", "h2", "n1", "n2", "l1", "l2"]);
+    assert_eq!(host.sent(), common::PRIORITY_ADMITTED);
     assert!(host
         .started
         .borrow()

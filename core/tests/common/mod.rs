@@ -208,6 +208,19 @@ pub fn outcome(
 // ---- through the engine ----
 
 /// An engine for provider `name` with these options, on the simulated host.
+/// Calls made in this order while one holds the only slot (tag, priority) ...
+pub const PRIORITY_ARRIVALS: [(&str, Priority); 7] = [
+    ("first", Priority::Normal),
+    ("l1", Priority::Low),
+    ("n1", Priority::Normal),
+    ("h1", Priority::High),
+    ("n2", Priority::Normal),
+    ("h2", Priority::High),
+    ("l2", Priority::Low),
+];
+/// ... are sent in this one: by priority, then by arrival.
+pub const PRIORITY_ADMITTED: [&str; 7] = ["first", "h1", "h2", "n1", "n2", "l1", "l2"];
+
 pub fn engine(sim: &Sim, name: &'static str, options: Value) -> Engine {
     let config = Config::from_options(name, &options).unwrap();
     Engine::new(name, config, sim.host())
