@@ -152,7 +152,8 @@ impl Engine {
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
             let request = spec.request_for(endpoint, clock.unix_now());
-            let attempt = Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
+            let attempt: LocalBoxFuture<'_, _> =
+                Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
             let outcome = match select(attempt, clock.sleep(timeout)).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(ApiError::new(
