@@ -13,11 +13,12 @@ export const UNARY = [
 export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
 const LOCAL = ['signGetObject', 'presignUrl'];
 
-for (const [names, entry] of [[UNARY, '__unary'], [STREAMS, '__stream'], [LOCAL, '__local']]) {
+const { __unary, __stream, __local } = Client.prototype;
+for (const [names, entry] of [[UNARY, __unary], [STREAMS, __stream], [LOCAL, __local]]) {
   names.forEach((name, op) => {
     Object.defineProperty(Client.prototype, name, {
       value(request) {
-        return this[entry](op, request);
+        return entry.call(this, op, request);
       },
       writable: true,
       configurable: true,
