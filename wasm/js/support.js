@@ -34,6 +34,22 @@ export function apiErrorClass() {
   return ApiError;
 }
 
+/** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
+export function argSignal(args) {
+  let s;
+  try {
+    s = args.signal;
+  } catch {
+    return undefined; // a throwing getter reads as absent, as Reflect.get's failure did
+  }
+  if (s === undefined) return undefined;
+  try {
+    return 'aborted' in s && 'addEventListener' in s ? s : null;
+  } catch {
+    return null; // not an object (`in` throws)
+  }
+}
+
 // One 'abort' listener per signal, fanning out to the ids of the calls that use it: a
 // signal shared by 100 000 calls costs one listener, and a settled call leaves in O(1).
 const groups = new WeakMap();

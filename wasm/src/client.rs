@@ -402,7 +402,10 @@ impl ClientCore {
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
-        let body = Reflect::get(req, &"body".into()).ok()?;
+        let body = crate::convert::body_of(req);
+        if body.is_undefined() {
+            return None;
+        }
         // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
         if body.is_instance_of::<js_sys::ArrayBuffer>() {
             return Some(Uint8Array::new(&body));

@@ -1,6 +1,6 @@
 //! JavaScript values to and from the engine's JSON values and errors.
 
-use js_sys::{Array, Reflect, JSON};
+use js_sys::{Array, JSON};
 use resilient_core::json::{Map, Value};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
@@ -12,6 +12,19 @@ extern "C" {
     fn make_api_error(info: JsValue, partial_text: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
+    #[wasm_bindgen(js_name = argSignal)]
+    fn arg_signal(args: &JsValue) -> JsValue;
+}
+
+thread_local! {
+    /// Made once: `&"body".into()` would decode a new JS string on every call.
+    static BODY: JsValue = JsValue::from_str("body");
+}
+
+/// `args.body` (undefined when absent or when reading it throws).
+pub fn body_of(args: &JsValue) -> JsValue {
+    BODY.with(|name| js_sys::Reflect::get(args, name))
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than
@@ -87,13 +100,10 @@ pub fn call_text(
     if !args.is_object() || Array::is_array(args) {
         return Err(bad(what, "must be an object"));
     }
-    let signal = Reflect::get(args, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
-    if !signal.is_undefined() {
-        let is_signal = Reflect::has(&signal, &"aborted".into()).unwrap_or(false)
-            && Reflect::has(&signal, &"addEventListener".into()).unwrap_or(false);
-        if !is_signal {
-            return Err(bad("signal", "must be an AbortSignal"));
-        }
+    // One crossing for the signal and its check (each `&"name".into()` would make a JS string).
+    let signal = arg_signal(args);
+    if signal.is_null() {
+        return Err(bad("signal", "must be an AbortSignal"));
     }
     // One JSON.stringify crosses the boundary instead of one conversion per field.
     let text = JSON::stringify(args)
