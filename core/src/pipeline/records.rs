@@ -158,7 +158,8 @@ pub enum Queued {
     /// A permit was free: run it now.
     Now(Admission),
     /// It waits under this key; [`Engine::take_admitted`] hands it back when admitted. Keys
-    /// are small numbers, reused once their record leaves (admitted or cancelled).
+    /// are small numbers, reused once their record left (admitted or cancelled) and the host
+    /// released the key ([`Engine::release_key`]).
     Waiting(u64),
 }
 
