@@ -34,6 +34,15 @@ export function apiErrorClass() {
   return ApiError;
 }
 
+/** A call's `body` argument (undefined when absent, or when reading it throws). */
+export function argBody(args) {
+  try {
+    return args.body;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
 export function argSignal(args) {
   let s;

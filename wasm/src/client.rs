@@ -402,7 +402,7 @@ impl ClientCore {
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
-        let body = crate::convert::body_of(req);
+        let body = crate::convert::arg_body(req);
         if body.is_undefined() {
             return None;
         }

@@ -14,17 +14,10 @@ extern "C" {
     pub fn api_error_class() -> JsValue;
     #[wasm_bindgen(js_name = argSignal)]
     fn arg_signal(args: &JsValue) -> JsValue;
-}
-
-thread_local! {
-    /// Made once: `&"body".into()` would decode a new JS string on every call.
-    static BODY: JsValue = JsValue::from_str("body");
-}
-
-/// `args.body` (undefined when absent or when reading it throws).
-pub fn body_of(args: &JsValue) -> JsValue {
-    BODY.with(|name| js_sys::Reflect::get(args, name))
-        .unwrap_or(JsValue::UNDEFINED)
+    /// `args.body` (undefined when absent or when reading it throws): one crossing, where
+    /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
+    #[wasm_bindgen(js_name = argBody)]
+    pub fn arg_body(args: &JsValue) -> JsValue;
 }
 
 /// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than
@@ -115,12 +108,16 @@ pub fn call_text(
 
 /// [`split_call_args`] from the text [`call_text`] took.
 pub fn split_text(text: &str, signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
+    split_bytes(text.as_bytes(), signal, what)
+}
+
+/// [`split_text`] from the text's UTF-8 bytes.
+pub fn split_bytes(text: &[u8], signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
     let mut out = CallArgs {
         signal,
         ..CallArgs::default()
     };
-    let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text.as_bytes())
-    else {
+    let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text) else {
         return Err(bad(what, "must be an object"));
     };
     rest.remove("signal");

@@ -8,13 +8,12 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, split_text, to_js, CallArgs};
+use crate::convert::{api_error, split_bytes, to_js, CallArgs};
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
 use resilient_core::pipeline::{Admission, Queued, Read, Start};
 use resilient_core::providers::Unary;
 use resilient_core::queue::Priority;
-use resilient_core::ErrorType;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
@@ -158,14 +157,11 @@ impl ClientCore {
             let pair: Array = taken.unchecked_into();
             let signal = Some(pair.get(0)).filter(|s| !s.is_undefined());
             let resolve: Function = pair.get(1).unchecked_into();
-            let rebuilt = std::str::from_utf8(text)
-                .map_err(|_| resilient_core::ApiError::new(ErrorType::InvalidRequest, "arguments"))
-                .and_then(|text| split_text(text, signal, op))
-                .and_then(|mut args| {
-                    let rest = Value::Object(std::mem::take(&mut args.rest));
-                    let built = self.provider.unary(op, &self.ctx(None), &rest)?;
-                    Ok((args, built))
-                });
+            let rebuilt = split_bytes(text, signal, op).and_then(|mut args| {
+                let rest = Value::Object(std::mem::take(&mut args.rest));
+                let built = self.provider.unary(op, &self.ctx(None), &rest)?;
+                Ok((args, built))
+            });
             drop(held);
             let promise = match rebuilt {
                 Ok((args, built)) => self.start_call(args, built, admission),
@@ -180,7 +176,7 @@ impl ClientCore {
     fn cancel_waiting(&self, keys: Array) {
         let ids = Array::new_with_length(keys.length());
         let mut template = JsValue::UNDEFINED;
-        let mut cancelled = Vec::new();
+        let mut cancelled = 0;
         for (i, key) in keys.iter().enumerate() {
             let key = key.as_f64().unwrap_or(-1.0);
             if key < 0.0 {
@@ -191,15 +187,17 @@ impl ClientCore {
                     template = to_js(&e.info());
                 }
                 ids.set(i as u32, e.request_id.as_deref().unwrap_or_default().into());
-                cancelled.push(key as u64);
+                cancelled += 1;
             }
         }
         reject_calls(&self.book.borrow(), &keys, &ids, &template);
-        // Only now, with the book cleared, may their keys go to new records.
-        for key in &cancelled {
-            self.engine.release_key(*key);
+        // Only now, with the book cleared, may their keys go to new records (a key that was
+        // not cancelled here is not one left by the engine: releasing it does nothing).
+        for key in keys.iter() {
+            self.engine
+                .release_key(key.as_f64().map_or(u64::MAX, |k| k as u64));
         }
-        self.count_waiting(-(cancelled.len() as i64));
+        self.count_waiting(-cancelled);
     }
 
     /// Records keep their client alive while any waits (its promise must settle even when the
