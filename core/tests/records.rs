@@ -276,3 +276,37 @@ fn a_key_is_reused_only_once_the_host_released_it_and_the_bytes_come_back() {
     assert_eq!(&*admission.take_held(), b"c");
     assert_eq!(host.engine.queue_length(), 3);
 }
+
+#[test]
+fn a_record_cancelled_after_admission_does_not_admit_the_record_that_reused_its_key() {
+    let host = Host::new(json!({"maxConcurrentRequests": 1}));
+    host.sim.transport.set_default(Step::ok("{}").after(1.0));
+    host.call("running", Priority::Normal).unwrap();
+    let queue =
+        |s: &str| match host
+            .engine
+            .queue_held(Some("m"), Priority::Normal, s.as_bytes().into())
+        {
+            Ok(Queued::Waiting(k)) => k,
+            _ => panic!("the call should wait"),
+        };
+    let a = queue("a");
+    let c = queue("c");
+    // The running call ends: the permit reaches `a`, which the host has not taken yet.
+    host.sim.run_until(1.5);
+    assert_eq!(host.hooked.get(), 1);
+    assert!(
+        host.engine.cancel_queued(a).is_some(),
+        "a is cancelled, its permit passes on"
+    );
+    host.engine.release_key(a);
+    let b = queue("b");
+    assert_eq!(b, a, "b reuses a's key and waits behind c");
+    // Both a and c were admitted; a no longer waits, and b (under a's key) is not admitted.
+    let admitted = host.engine.take_admitted();
+    assert_eq!(admitted.len(), 1);
+    let (key, mut admission) = admitted.into_iter().next().unwrap();
+    assert_eq!(key, c);
+    assert_eq!(&*admission.take_held(), b"c");
+    assert_eq!(host.engine.queue_length(), 1, "b still waits");
+}
