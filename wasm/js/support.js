@@ -34,6 +34,16 @@ export function apiErrorClass() {
   return ApiError;
 }
 
+/**
+ * The arguments as JSON text, without the root `signal` when there is one (it would read
+ * `"signal":{}`: bytes a queued call would keep for nothing). The copy is shallow and omits
+ * nothing else; arguments with their own `toJSON` are written as they are.
+ */
+export function argText(args, signal) {
+  if (signal === undefined || typeof args.toJSON === 'function') return JSON.stringify(args);
+  return JSON.stringify({ ...args, signal: undefined });
+}
+
 /** A call's `body` argument (undefined when absent, or when reading it throws). */
 export function argBody(args) {
   try {

@@ -5,6 +5,7 @@ use resilient_core::json::{Map, Value};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
@@ -16,6 +17,9 @@ extern "C" {
     fn arg_signal(args: &JsValue) -> JsValue;
     /// `args.body` (undefined when absent or when reading it throws): one crossing, where
     /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
+    /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text).
+    #[wasm_bindgen(catch, js_name = argText)]
+    fn arg_text(args: &JsValue, signal: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = argBody)]
     pub fn arg_body(args: &JsValue) -> JsValue;
 }
@@ -99,11 +103,14 @@ pub fn call_text(
         return Err(bad("signal", "must be an AbortSignal"));
     }
     // One JSON.stringify crosses the boundary instead of one conversion per field.
-    let text = JSON::stringify(args)
+    let text = arg_text(args, &signal)
         .ok()
         .filter(|t| t.is_string())
         .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
-    Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
+    Ok(Some((
+        (!signal.is_undefined()).then_some(signal),
+        text.unchecked_into(),
+    )))
 }
 
 /// [`split_call_args`] from the text [`call_text`] took.
