@@ -135,7 +135,9 @@ macro_rules! framing {
 framing!(SseDecoder => SseEvent, NdjsonDecoder => String);
 
 /// A provider's part of a stream codec. Frames after the final item are never handed over.
-pub trait FrameHandler: Clone {
+/// [`FramedCodec`] calls it through `dyn`, so the framing loop is compiled once per framing,
+/// not once per provider.
+pub trait FrameHandler {
     type Frame;
 
     /// The raw bytes of each chunk, before framing (for a provider that must see them).
@@ -161,7 +163,7 @@ pub struct FramedCodec<D, H> {
     fresh_keep_text: bool,
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone> FramedCodec<D, H> {
     pub fn with(handler: H) -> Self {
         FramedCodec {
             decoder: D::default(),
@@ -171,31 +173,25 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
             fresh_keep_text: true,
         }
     }
-
-    fn frames(&mut self, frames: Vec<D::Frame>) -> Result<(), ApiError> {
-        for frame in frames {
-            if self.progress.done {
-                break;
-            }
-            self.handler.frame(frame, &mut self.progress)?;
-        }
-        Ok(())
-    }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default> FramedCodec<D, H> {
     pub fn new() -> Self {
         Self::with(H::default())
     }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> Default for FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default> Default
+    for FramedCodec<D, H>
+{
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> StreamCodec
+    for FramedCodec<D, H>
+{
     fn reset(&mut self) {
         let keep = self.fresh_keep_text;
         *self = Self::with(self.fresh.clone());
@@ -208,26 +204,17 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Fed {
-        self.handler.bytes(bytes);
-        let mut frames = Vec::new();
-        let cut = self.decoder.feed_into(bytes, &mut frames);
-        // The frames before a framing error are handled first; the first error ends the read.
-        let handled = self.frames(frames).and_then(|()| match cut {
-            // Bytes after the final item are never looked at.
-            Err(e) if !self.progress.done => Err(ApiError::new(ErrorType::DecodeError, e.0)),
-            _ => Ok(()),
-        });
-        self.progress.take(handled)
+        feed(
+            &mut self.decoder,
+            &mut self.handler,
+            &mut self.progress,
+            bytes,
+        )
     }
 
     /// A last frame without its terminator still counts; then the handler's end rule.
     fn finish(&mut self) -> Fed {
-        let frames = self.decoder.finish();
-        let mut handled = self.frames(frames);
-        if handled.is_ok() && !self.progress.done {
-            handled = self.handler.end(&mut self.progress);
-        }
-        self.progress.take(handled)
+        finish(&mut self.decoder, &mut self.handler, &mut self.progress)
     }
 
     fn text(&self) -> &str {
@@ -241,6 +228,56 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<
     fn done(&self) -> bool {
         self.progress.done
     }
+}
+
+/// [`FramedCodec::feed`], once per framing: the handler is called through `dyn`.
+#[inline(never)]
+fn feed<D: Framing>(
+    decoder: &mut D,
+    handler: &mut dyn FrameHandler<Frame = D::Frame>,
+    progress: &mut StreamProgress,
+    bytes: &[u8],
+) -> Fed {
+    handler.bytes(bytes);
+    let mut frames = Vec::new();
+    let cut = decoder.feed_into(bytes, &mut frames);
+    // The frames before a framing error are handled first; the first error ends the read.
+    let handled = handle(handler, progress, frames).and_then(|()| match cut {
+        // Bytes after the final item are never looked at.
+        Err(e) if !progress.done => Err(ApiError::new(ErrorType::DecodeError, e.0)),
+        _ => Ok(()),
+    });
+    progress.take(handled)
+}
+
+/// [`FramedCodec::finish`], once per framing.
+#[inline(never)]
+fn finish<D: Framing>(
+    decoder: &mut D,
+    handler: &mut dyn FrameHandler<Frame = D::Frame>,
+    progress: &mut StreamProgress,
+) -> Fed {
+    let frames = decoder.finish();
+    let mut handled = handle(handler, progress, frames);
+    if handled.is_ok() && !progress.done {
+        handled = handler.end(progress);
+    }
+    progress.take(handled)
+}
+
+/// Hands frames to the handler until the final item went out.
+fn handle<F>(
+    handler: &mut dyn FrameHandler<Frame = F>,
+    progress: &mut StreamProgress,
+    frames: Vec<F>,
+) -> Result<(), ApiError> {
+    for frame in frames {
+        if progress.done {
+            break;
+        }
+        handler.frame(frame, progress)?;
+    }
+    Ok(())
 }
 
 /// The end marker of OpenAI-style SSE streams.
