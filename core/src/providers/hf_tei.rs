@@ -6,6 +6,7 @@
 //! silently ignore them.
 
 use super::shared::args::{is_strings, model_or_default, object, text_input};
+use super::shared::args::{put_args, Args, EMBED_ARGS};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
 use super::shared::order::sort_stable_by;
 use super::shared::read::{self, Fields};
@@ -92,20 +93,12 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
     body.insert("inputs".into(), input.clone());
-    for (k, v) in args {
-        match k.as_str() {
-            "input" | "model" => {}
-            f if EMBED_FIELDS.contains(&f) => {
-                body.insert(k.clone(), v.clone());
-            }
-            other => {
-                return Err(bad_argument(
-                    other,
-                    "is not an embed argument (TEI accepts input, model, normalize, truncate, truncation_direction, prompt_name, dimensions)",
-                ))
-            }
-        }
-    }
+    let spec = Args {
+        listed: EMBED_FIELDS,
+        other: Some("is not an embed argument (TEI accepts input, model, normalize, truncate, truncation_direction, prompt_name, dimensions)"),
+        ..EMBED_ARGS
+    };
+    put_args(args, &spec, "", &mut body, &mut Map::new())?;
     Ok((post(config, "embed", body), model))
 }
 

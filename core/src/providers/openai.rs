@@ -1,7 +1,9 @@
 //! The OpenAI wire format, and the OpenAI-compatible family that shares it through presets
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
-use super::shared::args::{non_empty_messages, object, text_input};
+use super::shared::args::{
+    non_empty_messages, object, put_args, text_input, Arg, Args, Check, Dest,
+};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
     chat_result, embeddings_result, parse_models, raw_embedding_list, raw_usage, read_completion,
@@ -133,22 +135,34 @@ pub fn chat_request(
     };
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(messages));
-    for (k, v) in args {
-        let key = match k.as_str() {
-            "messages" | "model" | "system" => continue,
-            "maxTokens" | "max_tokens" | "max_completion_tokens" => p.max_tokens_key,
-            "topP" => "top_p",
-            other => other,
-        };
-        if matches!(k.as_str(), "maxTokens" | "temperature" | "topP") && !v.is_number() {
-            return Err(bad_argument(k, "must be a number"));
-        }
-        body.insert(key.to_string(), v.clone());
-    }
+    put_args(
+        args,
+        &CHAT_ARGS,
+        p.max_tokens_key,
+        &mut body,
+        &mut Map::new(),
+    )?;
     let url = join_url(base_url(config, p.info), "chat/completions");
     let req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
     Ok((req, model))
 }
+
+/// Chat arguments besides `messages`, `model` and `system`: sent as given, but for these.
+static CHAT_ARGS: Args = Args {
+    known: &[
+        Arg("messages", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("system", Dest::Skip, "", Check::Any),
+        Arg("maxTokens", Dest::BodyMax, "", Check::Number),
+        Arg("max_tokens", Dest::BodyMax, "", Check::Any),
+        Arg("max_completion_tokens", Dest::BodyMax, "", Check::Any),
+        Arg("temperature", Dest::Body, "temperature", Check::Number),
+        Arg("topP", Dest::Body, "top_p", Check::Number),
+    ],
+    listed: &[],
+    listed_into: Dest::Body,
+    other: None,
+};
 
 /// A chat choice `{message: {content}, finish_reason}`: the text and the finish reason.
 fn chat_choice<'v>(
