@@ -6,22 +6,20 @@ use super::shared::args::{
 };
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, embeddings_result, parse_models, raw_embedding_list, raw_usage, read_completion,
+    chat_result, embeddings_result, parse_models, raw_embedding_list, read_completion,
     read_openai_usage, ChatReply,
 };
-use super::shared::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
+use super::shared::streaming::{parse_chunk, Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
     bad_argument, base_url, bearer_request, chat_stream_only, join_url, json_errors, named,
     unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
-use crate::classify::classify_stream_error;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::{json, Map, Value};
 use crate::stream::SseDecoder;
-use std::borrow::Cow;
 
 /// A member of the OpenAI-compatible family.
 pub struct OpenAiCompat {
@@ -266,37 +264,7 @@ pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        const F: Fields = Fields {
-            what: "a stream event is not a chat.completion.chunk",
-        };
-        let v = F.event(data.as_bytes())?;
-        if F.raw(&v, "error").is_some() {
-            return Err(classify_stream_error(data.as_bytes()));
-        }
-        // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
-        let (groq_usage, groq_error) = match F.raw_object(&v, "x_groq")? {
-            Some(x) => (raw_usage(&x, F)?, F.raw_string(&x, "error")?),
-            None => (None, None),
-        };
-        if let Some(message) = groq_error {
-            return Err(ApiError::new(ErrorType::StreamInterrupted, message));
-        }
-        let mut first = None;
-        for c in F.raw_list(&v, "choices")? {
-            let c = F.fields_of(c)?;
-            let delta = match F.raw_object(&c, "delta")? {
-                Some(d) => F.raw_string(&d, "content")?,
-                None => None,
-            };
-            let finish = F.raw_string(&c, "finish_reason")?;
-            first = first.or(Some((delta, finish)));
-        }
-        let (delta, finish) = first.unwrap_or_default();
-        Ok(Chunk {
-            delta: delta.unwrap_or_default().into_owned(),
-            finish_reason: finish.map(Cow::into_owned),
-            usage: raw_usage(&v, F)?.or(groq_usage),
-        })
+        parse_chunk(data, false)
     }
 }
 

@@ -238,6 +238,63 @@ pub fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
 mod tests {
     use super::*;
 
+    static SPEC: Args = Args {
+        known: &[
+            Arg("messages", Dest::Skip, "", Check::Any),
+            Arg("maxTokens", Dest::BodyMax, "", Check::Positive),
+            Arg("topP", Dest::Section, "top_p", Check::Number),
+            Arg("seed", Dest::Section, "seed", Check::Integer),
+            Arg("stop", Dest::Section, "stop", Check::Stop),
+        ],
+        listed: &["grammar"],
+        listed_into: Dest::Section,
+        other: None,
+    };
+
+    fn put(spec: &Args, args: Value) -> Result<(Value, Value), ApiError> {
+        let (mut body, mut section) = (Map::new(), Map::new());
+        let args = args.as_object().cloned().unwrap_or_default();
+        put_args(&args, spec, "max_tokens", &mut body, &mut section)?;
+        Ok((Value::Object(body), Value::Object(section)))
+    }
+
+    #[test]
+    fn arguments_go_where_the_table_says() {
+        let (body, section) = put(
+            &SPEC,
+            json!({"messages": [1], "maxTokens": 5, "topP": 0.5, "seed": -3, "stop": "x",
+                   "grammar": {"g": 1}, "tools": []}),
+        )
+        .unwrap();
+        assert_eq!(body, json!({"max_tokens": 5, "tools": []}));
+        assert_eq!(
+            section,
+            json!({"top_p": 0.5, "seed": -3, "stop": ["x"], "grammar": {"g": 1}})
+        );
+    }
+
+    #[test]
+    fn the_first_bad_argument_in_order_is_the_error() {
+        let e = put(&SPEC, json!({"topP": "a", "maxTokens": 0})).unwrap_err();
+        assert_eq!(e.message, "argument `maxTokens` must be a positive integer");
+        let e = put(&SPEC, json!({"topP": "a", "seed": 1.5})).unwrap_err();
+        assert_eq!(e.message, "argument `seed` must be an integer");
+        let e = put(&SPEC, json!({"topP": "a"})).unwrap_err();
+        assert_eq!(e.message, "argument `topP` must be a number");
+        let e = put(&SPEC, json!({"stop": [1]})).unwrap_err();
+        assert_eq!(
+            e.message,
+            "argument `stop` must be a string or an array of strings"
+        );
+        let strict = Args {
+            other: Some("is not taken here"),
+            ..SPEC
+        };
+        let e = put(&strict, json!({"grammar": 1, "bogus": 1})).unwrap_err();
+        assert_eq!(e.message, "argument `bogus` is not taken here");
+        assert!(put(&strict, json!({"grammar": 1, "messages": 2})).is_ok());
+    }
+
     #[test]
     fn stop_shapes() {
         assert_eq!(stop_list("stop", &json!("x")).unwrap(), json!(["x"]));

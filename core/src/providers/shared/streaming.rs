@@ -5,7 +5,7 @@
 //! their handler too ([`ChunkEvents`]).
 
 use super::read::Fields;
-use super::replies::openai_usage;
+use super::replies::{openai_usage, raw_usage};
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
@@ -347,36 +347,63 @@ impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
 pub struct AnyChunk;
 
 impl ChunkFormat for AnyChunk {
-    /// Reads one `data:` payload; an `{"error": ...}` payload is the server's stream error.
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        const F: Fields = Fields {
-            what: "a stream event is not a completion chunk",
-        };
-        let v = F.event(data.as_bytes())?;
-        if F.raw(&v, "error").is_some() {
-            return Err(classify_stream_error(data.as_bytes()));
-        }
-        let mut first = None;
-        for ch in F.raw_list(&v, "choices")? {
-            let ch = F.fields_of(ch)?;
-            let text = F.raw_string(&ch, "text")?;
-            let content = match F.raw_object(&ch, "delta")? {
-                Some(d) => F.raw_string(&d, "content")?,
-                None => None,
-            };
-            let finish = F.raw_string(&ch, "finish_reason")?;
-            first = first.or(Some((text.or(content), finish)));
-        }
-        // a usage of the wrong shape is left out, as before
-        let usage = F
-            .raw_value(&v, "usage")
-            .and_then(|u| openai_usage(&u, F).ok());
-        let (delta, finish) = first.unwrap_or_default();
-        let delta = delta.unwrap_or_default().into_owned();
-        Ok(Chunk {
-            delta,
-            finish_reason: finish.map(std::borrow::Cow::into_owned),
-            usage,
-        })
+        parse_chunk(data, true)
     }
+}
+
+/// One `data:` payload of an OpenAI-style stream, for both chunk formats: chat chunks
+/// (`completion` false: `choices[0].delta.content`, Groq's `x_groq` extras, a `usage` that must
+/// be well formed) and any chunk (`completion` true: `choices[0].text` or
+/// `delta.content`, a `usage` of the wrong shape left out). An `{"error": ...}` payload is the
+/// server's stream error. One function for both, so the reading is compiled once.
+#[inline(never)]
+pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, ApiError> {
+    let f = Fields {
+        what: if completion {
+            "a stream event is not a completion chunk"
+        } else {
+            "a stream event is not a chat.completion.chunk"
+        },
+    };
+    let v = f.event(data.as_bytes())?;
+    if f.raw(&v, "error").is_some() {
+        return Err(classify_stream_error(data.as_bytes()));
+    }
+    // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
+    let mut groq_usage = None;
+    if !completion {
+        if let Some(x) = f.raw_object(&v, "x_groq")? {
+            groq_usage = raw_usage(&x, f)?;
+            if let Some(message) = f.raw_string(&x, "error")? {
+                return Err(ApiError::new(ErrorType::StreamInterrupted, message));
+            }
+        }
+    }
+    let mut first = None;
+    for ch in f.raw_list(&v, "choices")? {
+        let ch = f.fields_of(ch)?;
+        let text = match completion {
+            true => f.raw_string(&ch, "text")?,
+            false => None,
+        };
+        let content = match f.raw_object(&ch, "delta")? {
+            Some(d) => f.raw_string(&d, "content")?,
+            None => None,
+        };
+        let finish = f.raw_string(&ch, "finish_reason")?;
+        first = first.or(Some((text.or(content), finish)));
+    }
+    let usage = match completion {
+        true => f
+            .raw_value(&v, "usage")
+            .and_then(|u| openai_usage(&u, f).ok()),
+        false => raw_usage(&v, f)?.or(groq_usage),
+    };
+    let (delta, finish) = first.unwrap_or_default();
+    Ok(Chunk {
+        delta: delta.unwrap_or_default().into_owned(),
+        finish_reason: finish.map(std::borrow::Cow::into_owned),
+        usage,
+    })
 }
