@@ -249,20 +249,23 @@ fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
     let accepts = "must be a string or an array of parts";
     match content {
         Value::String(s) => Ok(vec![json!({ "text": s })]),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(json!({ "text": s })),
-                Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
-                    match o.get("text") {
-                        Some(Value::String(s)) => Ok(json!({ "text": s })),
-                        _ => Err(bad_argument(field, accepts)),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
+                    Value::String(s) => json!({ "text": s }),
+                    Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
+                        match o.get("text") {
+                            Some(Value::String(s)) => json!({ "text": s }),
+                            _ => return Err(bad_argument(field, accepts)),
+                        }
                     }
-                }
-                Value::Object(_) => Ok(item.clone()),
-                _ => Err(bad_argument(field, accepts)),
-            })
-            .collect(),
+                    Value::Object(_) => item.clone(),
+                    _ => return Err(bad_argument(field, accepts)),
+                });
+            }
+            Ok(out)
+        }
         _ => Err(bad_argument(field, accepts)),
     }
 }

@@ -166,17 +166,14 @@ pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result
         what: "the response is not a rerank list",
     };
     let v = read::body(&reply.body, F.what)?;
-    let mut ranks = F
-        .list(&v)?
-        .iter()
-        .map(|r| {
-            Ok(Rank {
-                index: F.index(r, "index")?,
-                score: F.number(r, "score")?,
-                text: F.opt_string(r, "text")?,
-            })
-        })
-        .collect::<Result<Vec<Rank>, ApiError>>()?;
+    let mut ranks = Vec::new();
+    for r in F.list(&v)? {
+        ranks.push(Rank {
+            index: F.index(r, "index")?,
+            score: F.number(r, "score")?,
+            text: F.opt_string(r, "text")?,
+        });
+    }
     if ranks.iter().any(|r| r.index >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,

@@ -251,9 +251,15 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
     let v = read::body(&reply.body, F.what)?;
     // Every element of the compat route's array must be a generation, as before.
     let all = match &v {
-        Value::Array(items) => items.iter().map(|g| generated(g, F)).collect(),
-        one => generated(one, F).map(|g| vec![g]),
-    }?;
+        Value::Array(items) => {
+            let mut all = Vec::with_capacity(items.len());
+            for g in items {
+                all.push(generated(g, F)?);
+            }
+            all
+        }
+        one => vec![generated(one, F)?],
+    };
     let g = all
         .into_iter()
         .next()

@@ -367,11 +367,10 @@ fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Par
         what: "the response is not a rerank result",
     };
     let v = read::body(&reply.body, F.what)?;
-    let ranked = F
-        .array(&v, "results")?
-        .iter()
-        .map(|h| Ok((F.index(h, "index")?, F.number(h, "relevance_score")?)))
-        .collect::<Result<Vec<(usize, f64)>, ApiError>>()?;
+    let mut ranked = Vec::new();
+    for h in F.array(&v, "results")? {
+        ranked.push((F.index(h, "index")?, F.number(h, "relevance_score")?));
+    }
     if ranked.iter().any(|h| h.0 >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,

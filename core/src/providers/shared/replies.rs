@@ -30,11 +30,12 @@ pub fn read_completion<'v, C>(
         None => &[][..],
         Some(_) => f.array(v, "choices")?,
     };
-    let all = choices
-        .iter()
-        .map(|c| choice(c, f))
-        .collect::<Result<Vec<C>, ApiError>>()?;
-    let first = all.into_iter().next().ok_or_else(no_first_choice)?;
+    let mut first = None;
+    for c in choices {
+        let c = choice(c, f)?;
+        first = first.or(Some(c));
+    }
+    let first = first.ok_or_else(no_first_choice)?;
     Ok(CompletionHead { id, model, first })
 }
 
