@@ -133,14 +133,14 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
         }
         // Several parts become text blocks, each kept as it was: nothing is joined or added.
         parts => {
-            let blocks = parts
-                .iter()
-                .flat_map(|v| match v {
-                    Value::String(s) => vec![json!({"type": "text", "text": s})],
-                    Value::Array(a) => a.clone(),
-                    other => vec![other.clone()],
-                })
-                .collect();
+            let mut blocks = Vec::with_capacity(parts.len());
+            for v in parts {
+                match v {
+                    Value::String(s) => blocks.push(json!({"type": "text", "text": s})),
+                    Value::Array(a) => blocks.extend_from_slice(a),
+                    other => blocks.push(other.clone()),
+                }
+            }
             body.insert("system".into(), Value::Array(blocks));
         }
     }

@@ -297,11 +297,11 @@ fn embed_request(
     let (path, body, count) = match input {
         Value::String(s) => (format!("{}:embedContent", name.path), one(s, false), None),
         Value::Array(items) if !items.is_empty() => {
-            let requests = items
-                .iter()
-                .map(|i| i.as_str().map(|s| one(s, true)))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| bad_argument("input", accepts))?;
+            let mut requests = Vec::with_capacity(items.len());
+            for i in items {
+                let s = i.as_str().ok_or_else(|| bad_argument("input", accepts))?;
+                requests.push(one(s, true));
+            }
             (
                 format!("{}:batchEmbedContents", name.path),
                 json!({ "requests": requests }),

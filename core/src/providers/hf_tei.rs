@@ -182,13 +182,13 @@ pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result
     }
     sort_stable_by(&mut ranks, |a, b| b.score.total_cmp(&a.score));
     ranks.truncate(top_n.unwrap_or(usize::MAX));
-    let list: Vec<Value> = ranks
-        .into_iter()
-        .map(|r| match r.text {
+    let mut list = Vec::with_capacity(ranks.len());
+    for r in ranks {
+        list.push(match r.text {
             Some(t) => json!({"index": r.index, "score": r.score, "text": t}),
             None => json!({"index": r.index, "score": r.score}),
-        })
-        .collect();
+        });
+    }
     Ok(Parsed {
         json: Value::Array(list).to_string(),
         ..Parsed::default()

@@ -190,11 +190,13 @@ fn rerank_request(
         top_n,
         ..
     } = rerank_args(args)?;
-    let texts: Vec<String> = texts
-        .iter()
-        .filter_map(|t| t.as_str().map(str::to_string))
-        .collect();
-    let docs: Vec<Value> = texts.iter().map(|t| json!({ "text": t })).collect();
+    let mut docs = Vec::with_capacity(texts.len());
+    let mut strings = Vec::with_capacity(texts.len());
+    for t in texts.iter().filter_map(Value::as_str) {
+        docs.push(json!({ "text": t }));
+        strings.push(t.to_string());
+    }
+    let texts = strings;
     let body = json!({
         "input": query,
         "retrieved_docs": docs,

@@ -220,11 +220,10 @@ impl Provider for S3Kit {
             "signGetObject" => {
                 // Headers as [name, value] pairs: what fetch takes, and no map to build here.
                 let r = self.unary("getObject", ctx, args)?.request;
-                let headers = r
-                    .headers
-                    .into_iter()
-                    .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
-                    .collect();
+                let mut headers = Vec::with_capacity(r.headers.len());
+                for (k, v) in r.headers {
+                    headers.push(Value::Array(vec![Value::String(k), Value::String(v)]));
+                }
                 Ok(Value::Array(vec![
                     Value::String(r.url),
                     Value::Array(headers),

@@ -173,8 +173,12 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
         rows.push((index, vector));
     }
     sort_stable_by(&mut rows, |a, b| a.0.cmp(&b.0));
+    let mut vectors = Vec::with_capacity(rows.len());
+    for (_, v) in rows {
+        vectors.push(v);
+    }
     Ok(RawEmbeddings {
-        vectors: rows.into_iter().map(|(_, v)| v).collect(),
+        vectors,
         model: f.raw_string(&fields, "model")?.map(|m| m.into_owned()),
         usage: raw_usage(&fields, f)?.unwrap_or_default(),
     })
