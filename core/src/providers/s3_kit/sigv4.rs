@@ -114,15 +114,21 @@ pub fn normalize_path(path: &str) -> String {
 /// The canonical query string of decoded `(name, value)` pairs: each encoded (with `/`), sorted
 /// by name then value, joined `name=value` with `&`. A bare name has an empty value.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut enc: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
-        .collect();
+    let mut enc: Vec<(String, String)> = Vec::with_capacity(params.len());
+    for (k, v) in params {
+        enc.push((uri_encode(k, false), uri_encode(v, false)));
+    }
     sort_stable_by(&mut enc, |a, b| a.cmp(b));
-    enc.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut query = String::new();
+    for (k, v) in &enc {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(k);
+        query.push('=');
+        query.push_str(v);
+    }
+    query
 }
 
 /// The canonical header block (`name:value\n` per name) and the signed-header list. Names are
