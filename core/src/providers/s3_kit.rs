@@ -249,14 +249,11 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
         .as_ref()
         .map(|s| s.expose())
         .filter(|s| !s.is_empty());
-    let missing: Vec<&str> = [
-        ("accessKeyId", key_id.is_none()),
-        ("secretAccessKey", secret.is_none()),
-    ]
-    .iter()
-    .filter(|(_, m)| *m)
-    .map(|(n, _)| *n)
-    .collect();
+    let missing = match (key_id, secret) {
+        (None, None) => "accessKeyId and secretAccessKey",
+        (None, _) => "accessKeyId",
+        _ => "secretAccessKey",
+    };
     let (Some(key_id), Some(secret)) = (key_id, secret) else {
         return Err(ApiError::new(
             ErrorType::AuthenticationError,
@@ -264,7 +261,7 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
                 "no S3 credentials: {} not set (pass accessKeyId and secretAccessKey, or s3cfg \
                  {{ accessKey, secretKey }}, or set S3_ACCESS_KEY and S3_SECRET_KEY in Node); \
                  no request was sent",
-                missing.join(" and ")
+                missing
             ),
         ));
     };
