@@ -668,15 +668,12 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
         }
     }
     let mut to_sign: Headers = vec![("host".into(), s.t.host.clone())];
-    to_sign.extend(
-        headers
-            .iter()
-            .filter(|(n, _)| {
-                let n = n.to_ascii_lowercase();
-                !(never_signed(&n) || (ctx.browser && browser_forbidden(&n)))
-            })
-            .cloned(),
-    );
+    for (n, v) in &headers {
+        let lower = n.to_ascii_lowercase();
+        if !(never_signed(&lower) || (ctx.browser && browser_forbidden(&lower))) {
+            to_sign.push((n.clone(), v.clone()));
+        }
+    }
     let cq = canonical_query(&s.query);
     let signer = Signer {
         access_key_id: c.key_id,

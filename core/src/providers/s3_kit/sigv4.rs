@@ -138,7 +138,14 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
     let mut merged: Vec<(String, String)> = Vec::new();
     for (name, value) in headers {
         let name = name.trim().to_ascii_lowercase();
-        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut words = String::with_capacity(value.len());
+        for w in value.split_whitespace() {
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(w);
+        }
+        let value = words;
         match merged.iter_mut().find(|(n, _)| *n == name) {
             Some((_, v)) => {
                 v.push(',');
@@ -156,11 +163,13 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
         block.push_str(v);
         block.push('\n');
     }
-    let signed = merged
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
+    let mut signed = String::new();
+    for (i, (n, _)) in merged.iter().enumerate() {
+        if i > 0 {
+            signed.push(';');
+        }
+        signed.push_str(n);
+    }
     (block, signed)
 }
 
