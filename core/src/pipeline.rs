@@ -95,6 +95,8 @@ struct State {
     queue: Queue<Waiter>,
     /// Calls waiting as records whose permit has arrived, until the host starts them.
     admitted: Vec<Rc<records::Waiting>>,
+    /// Records by their host key (records.rs).
+    records: records::Slots,
     endpoints: Endpoints,
     stats: Stats,
     shared: Shared,
@@ -162,6 +164,7 @@ impl Engine {
                 state: RefCell::new(State {
                     queue,
                     admitted: Vec::new(),
+                    records: records::Slots::default(),
                     endpoints,
                     stats: Stats::new(),
                     shared,

@@ -241,3 +241,72 @@ fn an_admitted_record_counts_its_queue_wait_and_runs_under_its_own_start() {
     assert_eq!(r["details"]["queue_wait_times"]["count"], 2);
     assert_eq!(r["details"]["queue_wait_times"]["max"], 2.0);
 }
+
+#[test]
+fn a_key_is_reused_only_once_the_host_released_it_and_the_bytes_come_back() {
+    let host = Host::new(json!({"maxConcurrentRequests": 1}));
+    host.sim.transport.set_default(Step::ok("{}").after(1.0));
+    host.call("running", Priority::Normal).unwrap();
+    let held = |s: &str| s.as_bytes().to_vec().into_boxed_slice();
+    let queue = |p: Priority, s: &str| match host.engine.queue_held(Some("m"), p, held(s)) {
+        Ok(Queued::Waiting(k)) => k,
+        _ => panic!("the call should wait"),
+    };
+    let a = queue(Priority::Normal, "a");
+    let b = queue(Priority::Low, "b");
+    assert_ne!(a, b);
+    assert!(host.engine.cancel_queued(a).is_some());
+    // `a` left the queue, but the host still holds it: a new record gets another key.
+    let c = queue(Priority::High, "c");
+    assert!(c != a && c != b);
+    host.engine.release_key(a);
+    assert_eq!(
+        queue(Priority::Normal, "d"),
+        a,
+        "a released key is given again"
+    );
+    host.engine.release_key(b); // still waiting: releasing it does nothing
+    assert_ne!(queue(Priority::Low, "e"), b);
+    // The running call ends: its permit reaches `c` (high), which comes back with its bytes.
+    host.sim.run_until(1.5);
+    let admitted = host.engine.take_admitted();
+    assert_eq!(admitted.len(), 1);
+    let (key, mut admission) = admitted.into_iter().next().unwrap();
+    assert_eq!(key, c);
+    assert_eq!(&*admission.take_held(), b"c");
+    assert_eq!(host.engine.queue_length(), 3);
+}
+
+#[test]
+fn a_record_cancelled_after_admission_does_not_admit_the_record_that_reused_its_key() {
+    let host = Host::new(json!({"maxConcurrentRequests": 1}));
+    host.sim.transport.set_default(Step::ok("{}").after(1.0));
+    host.call("running", Priority::Normal).unwrap();
+    let queue =
+        |s: &str| match host
+            .engine
+            .queue_held(Some("m"), Priority::Normal, s.as_bytes().into())
+        {
+            Ok(Queued::Waiting(k)) => k,
+            _ => panic!("the call should wait"),
+        };
+    let a = queue("a");
+    let c = queue("c");
+    // The running call ends: the permit reaches `a`, which the host has not taken yet.
+    host.sim.run_until(1.5);
+    assert_eq!(host.hooked.get(), 1);
+    assert!(
+        host.engine.cancel_queued(a).is_some(),
+        "a is cancelled, its permit passes on"
+    );
+    host.engine.release_key(a);
+    let b = queue("b");
+    assert_eq!(b, a, "b reuses a's key and waits behind c");
+    // Both a and c were admitted; a no longer waits, and b (under a's key) is not admitted.
+    let admitted = host.engine.take_admitted();
+    assert_eq!(admitted.len(), 1);
+    let (key, mut admission) = admitted.into_iter().next().unwrap();
+    assert_eq!(key, c);
+    assert_eq!(&*admission.take_held(), b"c");
+    assert_eq!(host.engine.queue_length(), 1, "b still waits");
+}

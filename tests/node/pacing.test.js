@@ -120,7 +120,9 @@ async function outage(retryBudget) {
   const c = client('openai', {
     headers: { 'x-emulate': JSON.stringify({ error: 'server' }) },
     maxConcurrentRequests: 200, initialRetryDelay: 0.01, maxRetryDelay: 0.05,
-    failureThreshold: 1_000_000, ...(retryBudget === undefined ? {} : { retryBudget }),
+    // A loaded machine can hold an attempt past the 10 s default of client(); the figures
+    // here are attempts, not time, so an attempt timing out would only blur them.
+    timeout: 60, failureThreshold: 1_000_000, ...(retryBudget === undefined ? {} : { retryBudget }),
   });
   const denied = [];
   c.on('budget', (e) => denied.push(e));

@@ -219,6 +219,25 @@ test('one signal shared by queued calls and a call in flight cancels them all', 
   assert.equal(client.activeRequests, 0);
 });
 
+test('calls made from a failure listener while aborted queued calls settle keep their own promises', TEST_TIMEOUT, async (t) => {
+  // The engine reuses a record's key only once the JS side let it go: a call made in the middle
+  // of the cancel pass (here from the cancelled calls' failure events) must not be settled by it.
+  const { client, release } = await slotHeld(t);
+  const controllers = [0, 1, 2].map(() => new AbortController());
+  const queued = controllers.map((c, i) => later(client.chat(say(`q${i}`, { signal: c.signal }))));
+  const made = [];
+  client.on('failure', () => {
+    if (made.length < 3) made.push(later(client.chat(say(`new${made.length}`))));
+  });
+  for (const c of controllers) c.abort();
+  for (const p of queued) await expectApiError(p, 'cancelled');
+  assert.equal(made.length, 3);
+  assert.equal(client.queueLength, 3, 'the calls made meanwhile wait');
+  await release();
+  const replies = await Promise.all(made);
+  assert.deepEqual(replies.map((r) => r.text), ['echo: new0', 'echo: new1', 'echo: new2']);
+});
+
 test('a queued call sends its arguments as they were when it was made', TEST_TIMEOUT, async (t) => {
   const mock = await mockFor(t);
   mock.script([{ status: 200, delayMs: 50 }]);

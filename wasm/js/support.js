@@ -34,6 +34,41 @@ export function apiErrorClass() {
   return ApiError;
 }
 
+/**
+ * The arguments as JSON text, without the root `signal` when there is one (it would read
+ * `"signal":{}`: bytes a queued call would keep for nothing). The copy is shallow and omits
+ * nothing else; arguments with their own `toJSON` are written as they are.
+ */
+export function argText(args, signal) {
+  if (signal === undefined || typeof args.toJSON === 'function') return JSON.stringify(args);
+  return JSON.stringify({ ...args, signal: undefined });
+}
+
+/** A call's `body` argument (undefined when absent, or when reading it throws). */
+export function argBody(args) {
+  try {
+    return args.body;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
+export function argSignal(args) {
+  let s;
+  try {
+    s = args.signal;
+  } catch {
+    return undefined; // a throwing getter reads as absent, as Reflect.get's failure did
+  }
+  if (s === undefined) return undefined;
+  try {
+    return 'aborted' in s && 'addEventListener' in s ? s : null;
+  } catch {
+    return null; // not an object (`in` throws)
+  }
+}
+
 // One 'abort' listener per signal, fanning out to the ids of the calls that use it: a
 // signal shared by 100 000 calls costs one listener, and a settled call leaves in O(1).
 const groups = new WeakMap();
@@ -265,66 +300,74 @@ export function abortExchange(id) {
   }
 }
 
-// ---- calls waiting as records (wasm/src/queued.rs). While a call waits for a permit it is
-// a record here: its operation, its arguments as JSON text (a snapshot), its signal and the
-// function that settles its promise; the engine's queue holds its place. One shared abort
-// listener serves every waiting call, and the calls aborted in one turn settle in one pass.
+// ---- calls waiting as records (wasm/src/queued.rs). While a call waits for a permit the
+// engine keeps its place, operation and arguments; here are only its signal and the function
+// that settles its promise, in two arrays indexed by the record's key (a small number the
+// engine reuses only once this side let it go). No object, closure or map entry per call but
+// the signal's: one abort listener per signal and client, the calls aborted in one turn
+// settled in one pass.
 
 /** A client's records: `run(kind, keys)` is the engine's hook (kind 0: start the admitted, 1: cancel `keys`). */
 export function newBook(run) {
-  return { calls: new Map(), run, startScheduled: false };
+  const book = {
+    run,
+    startScheduled: false,
+    count: 0,
+    resolves: [],
+    signals: [],
+    // signal -> key, or a Set of the keys sharing it. A Map, not a WeakMap: every entry leaves
+    // when its call starts or settles, and a WeakMap's ephemerons cost every GC while 100 000 wait.
+    bySignal: new Map(),
+    // Keys and their signals aborted this turn, in pairs, until flushAborted.
+    aborted: [],
+    onAbort: null,
+    flush: null,
+  };
+  // The listener's `this` is the signal: one function per client serves every signal.
+  book.onAbort = function onAbort() {
+    const had = book.bySignal.get(this);
+    if (had === undefined) return;
+    book.bySignal.delete(this);
+    if (book.aborted.length === 0) queueMicrotask(book.flush);
+    if (typeof had === 'number') book.aborted.push(had, this);
+    else for (const key of had) book.aborted.push(key, this);
+  };
+  book.flush = () => flushAborted(book);
+  return book;
 }
 
-// signal -> record, or a Set of the records sharing it. A Map, not a WeakMap: every entry leaves
-// when its call starts or settles, and a WeakMap's ephemerons cost every GC while 100 000 wait.
-const waitingBySignal = new Map();
-let abortedCalls = [];
-
-/** Keeps a waiting call; returns its promise (settled by settleCall or rejectCall). */
-export function holdCall(book, key, op, text, signal) {
-  let resolve;
-  const promise = new Promise((r) => {
-    resolve = r;
-  });
-  // Only `resolve` is kept: a rejection settles through it (rejectCall), a function less per call.
-  const rec = { book, key, op, text, signal, resolve };
-  book.calls.set(key, rec);
-  if (signal) {
-    const had = waitingBySignal.get(signal);
+/** Keeps a waiting call under `key`; returns its promise (settled through its `resolve`). */
+export function holdCall(book, key, signal) {
+  const promise = new Promise(capture);
+  // Only `resolve` is kept: a rejection settles through it (rejectCalls), a function less per call.
+  book.resolves[key] = lastResolve;
+  lastResolve = lastReject = null;
+  book.signals[key] = signal;
+  book.count++;
+  if (signal !== undefined) {
+    const had = book.bySignal.get(signal);
     if (had === undefined) {
-      waitingBySignal.set(signal, rec);
-      signal.addEventListener('abort', onWaitingAbort);
-    } else if (had instanceof Set) {
-      had.add(rec);
+      book.bySignal.set(signal, key);
+      signal.addEventListener('abort', book.onAbort);
+    } else if (typeof had === 'number') {
+      book.bySignal.set(signal, new Set([had, key]));
     } else {
-      waitingBySignal.set(signal, new Set([had, rec]));
+      had.add(key);
     }
   }
   return promise;
 }
 
-function onWaitingAbort() {
-  const had = waitingBySignal.get(this);
-  waitingBySignal.delete(this);
-  if (had === undefined) return;
-  if (abortedCalls.length === 0) queueMicrotask(flushAborted);
-  // One push per call: spreading a large group would pass the engine's argument limit.
-  if (had instanceof Set) for (const rec of had) abortedCalls.push(rec);
-  else abortedCalls.push(had);
-}
-
-/** Every call aborted since the last turn, one engine pass per client. */
-function flushAborted() {
-  const recs = abortedCalls;
-  abortedCalls = [];
-  const byBook = new Map();
-  for (const rec of recs) {
-    if (rec.book.calls.get(rec.key) !== rec) continue; // started or settled meanwhile
-    let keys = byBook.get(rec.book);
-    if (!keys) byBook.set(rec.book, (keys = []));
-    keys.push(rec.key);
+/** Every call of `book` aborted since the last turn, in one engine pass. */
+function flushAborted(book) {
+  const pairs = book.aborted;
+  book.aborted = [];
+  const keys = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    // Still the call that was aborted (not started, its key not reused since)?
+    if (book.signals[pairs[i]] === pairs[i + 1] && book.resolves[pairs[i]] !== undefined) keys.push(pairs[i]);
   }
-  for (const [book, keys] of byBook) book.run(1, keys);
+  if (keys.length) book.run(1, keys);
 }
 
 export function isAborted(signal) {
@@ -341,44 +384,54 @@ export function scheduleStart(book) {
   });
 }
 
-/** Takes a waiting call out of the book to start it: [op, text, signal, resolve], or undefined. */
+/** Takes a waiting call out of the book to start it: [signal, resolve], or undefined. */
 export function takeCall(book, key) {
-  const rec = book.calls.get(key);
-  if (!rec) return undefined;
-  book.calls.delete(key);
-  forgetSignal(rec);
-  return [rec.op, rec.text, rec.signal, rec.resolve];
+  const resolve = book.resolves[key];
+  if (resolve === undefined) return undefined;
+  const signal = book.signals[key];
+  forget(book, key);
+  if (signal !== undefined) forgetSignal(book, signal, key);
+  return [signal, resolve];
 }
 
-function forgetSignal(rec) {
-  const signal = rec.signal;
-  if (!signal) return;
-  const had = waitingBySignal.get(signal);
-  if (had === rec) {
-    waitingBySignal.delete(signal);
-    signal.removeEventListener('abort', onWaitingAbort);
+/** Clears `key`; the arrays go once no call waits (a deep queue that drained keeps nothing). */
+function forget(book, key) {
+  if (--book.count === 0) {
+    book.resolves = [];
+    book.signals = [];
+  } else {
+    book.resolves[key] = undefined;
+    book.signals[key] = undefined;
+  }
+}
+
+function forgetSignal(book, signal, key) {
+  const had = book.bySignal.get(signal);
+  if (had === key) {
+    book.bySignal.delete(signal);
+    signal.removeEventListener('abort', book.onAbort);
   } else if (had instanceof Set) {
     // A Set: calls sharing one signal leave in O(1) each, not by a search of the group.
-    had.delete(rec);
+    had.delete(key);
     if (had.size === 0) {
-      waitingBySignal.delete(signal);
-      signal.removeEventListener('abort', onWaitingAbort);
+      book.bySignal.delete(signal);
+      signal.removeEventListener('abort', book.onAbort);
     }
   }
 }
 
 /**
- * Rejects waiting calls: `ids[i]` is the request id of `keys[i]` (undefined: it no longer
- * waits); every other field of their errors is the `template`'s.
+ * Rejects aborted waiting calls: `ids[i]` is the request id of `keys[i]` (undefined: it no
+ * longer waits); every other field of their errors is the `template`'s. Their signals have
+ * already left `bySignal` (onAbort).
  */
 export function rejectCalls(book, keys, ids, template) {
   for (let i = 0; i < keys.length; i++) {
     const id = ids[i];
-    const rec = book.calls.get(keys[i]);
-    if (id === undefined || !rec) continue;
-    book.calls.delete(keys[i]);
-    forgetSignal(rec);
-    rec.resolve(new Rejection(makeApiError({ ...template, request_id: id })));
+    const resolve = book.resolves[keys[i]];
+    if (id === undefined || resolve === undefined) continue;
+    forget(book, keys[i]);
+    resolve(new Rejection(makeApiError({ ...template, request_id: id })));
   }
 }
 

@@ -8,7 +8,7 @@ use crate::convert::{
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
-use js_sys::{Function, JsString, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -381,7 +381,10 @@ impl ClientCore {
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
-        let body = Reflect::get(req, &"body".into()).ok()?;
+        let body = crate::convert::arg_body(req);
+        if body.is_undefined() {
+            return None;
+        }
         // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
         if body.is_instance_of::<js_sys::ArrayBuffer>() {
             return Some(Uint8Array::new(&body));
@@ -439,13 +442,14 @@ impl ClientCore {
         CallArgs,
         Built,
         Result<Vec<PerEndpoint>, ApiError>,
-        Option<JsString>,
+        Option<String>,
     ) {
         let what = format!("{op}(request)");
         let split = call_text(req, &what).and_then(|t| match t {
             None => Ok((CallArgs::default(), None)),
             Some((signal, text)) => {
-                split_text(&String::from(&text), signal, &what).map(|a| (a, Some(text)))
+                let text = String::from(&text);
+                split_text(&text, signal, &what).map(|a| (a, Some(text)))
             }
         });
         match split {

@@ -1,10 +1,11 @@
 //! JavaScript values to and from the engine's JSON values and errors.
 
-use js_sys::{Array, Reflect, JSON};
+use js_sys::{Array, JSON};
 use resilient_core::json::{Map, Value};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
@@ -12,6 +13,15 @@ extern "C" {
     fn make_api_error(info: JsValue, partial_text: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
+    #[wasm_bindgen(js_name = argSignal)]
+    fn arg_signal(args: &JsValue) -> JsValue;
+    /// `args.body` (undefined when absent or when reading it throws): one crossing, where
+    /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
+    /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text).
+    #[wasm_bindgen(catch, js_name = argText)]
+    fn arg_text(args: &JsValue, signal: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = argBody)]
+    pub fn arg_body(args: &JsValue) -> JsValue;
 }
 
 /// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than
@@ -87,30 +97,34 @@ pub fn call_text(
     if !args.is_object() || Array::is_array(args) {
         return Err(bad(what, "must be an object"));
     }
-    let signal = Reflect::get(args, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
-    if !signal.is_undefined() {
-        let is_signal = Reflect::has(&signal, &"aborted".into()).unwrap_or(false)
-            && Reflect::has(&signal, &"addEventListener".into()).unwrap_or(false);
-        if !is_signal {
-            return Err(bad("signal", "must be an AbortSignal"));
-        }
+    // One crossing for the signal and its check (each `&"name".into()` would make a JS string).
+    let signal = arg_signal(args);
+    if signal.is_null() {
+        return Err(bad("signal", "must be an AbortSignal"));
     }
     // One JSON.stringify crosses the boundary instead of one conversion per field.
-    let text = JSON::stringify(args)
+    let text = arg_text(args, &signal)
         .ok()
         .filter(|t| t.is_string())
         .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
-    Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
+    Ok(Some((
+        (!signal.is_undefined()).then_some(signal),
+        text.unchecked_into(),
+    )))
 }
 
 /// [`split_call_args`] from the text [`call_text`] took.
 pub fn split_text(text: &str, signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
+    split_bytes(text.as_bytes(), signal, what)
+}
+
+/// [`split_text`] from the text's UTF-8 bytes.
+pub fn split_bytes(text: &[u8], signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
     let mut out = CallArgs {
         signal,
         ..CallArgs::default()
     };
-    let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text.as_bytes())
-    else {
+    let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text) else {
         return Err(bad(what, "must be an object"));
     };
     rest.remove("signal");

@@ -1,14 +1,15 @@
 //! Unary calls that wait as records (DESIGN.md rule 8). A call that finds no free permit is
-//! validated (its request is built once and dropped), then kept as data: the engine's queue
-//! holds its place (`resilient_core::pipeline::records`), js/support.js its operation, its
-//! arguments as JSON text, its signal and its settle function. When its permit arrives the
-//! request is rebuilt from that text and run; no future exists before. Calls the records do not
+//! validated (its request is built once and dropped), then kept as data: the engine's record
+//! (`resilient_core::pipeline::records`) holds its place, its operation and its arguments as
+//! JSON text (UTF-8, a snapshot), js/support.js its signal and its settle function, in arrays
+//! indexed by the record's key. When its permit arrives the request is rebuilt from that text
+//! and run; no future exists before. Calls the records do not
 //! cover take the suspended-future path (`ClientCore::run_holding`): with a `deadline` or an
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, split_text, to_js, CallArgs};
-use js_sys::{Array, Function, JsString, Promise};
+use crate::convert::{api_error, split_bytes, to_js, CallArgs};
+use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
 use resilient_core::pipeline::{Admission, Queued, Read, Start};
 use resilient_core::providers::Unary;
@@ -21,13 +22,13 @@ extern "C" {
     #[wasm_bindgen(js_name = newBook)]
     pub fn new_book(run: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = holdCall)]
-    fn hold_call(book: &JsValue, key: f64, op: u32, text: &JsValue, signal: &JsValue) -> Promise;
+    fn hold_call(book: &JsValue, key: u32, signal: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = isAborted)]
     fn is_aborted(signal: &JsValue) -> bool;
     #[wasm_bindgen(js_name = scheduleStart)]
     fn schedule_start(book: &JsValue);
     #[wasm_bindgen(js_name = takeCall)]
-    fn take_call(book: &JsValue, key: f64) -> JsValue;
+    fn take_call(book: &JsValue, key: u32) -> JsValue;
     #[wasm_bindgen(js_name = rejectCalls)]
     fn reject_calls(book: &JsValue, keys: &Array, ids: &Array, template: &JsValue);
 }
@@ -81,15 +82,15 @@ impl ClientCore {
         *core.book.borrow_mut() = book;
     }
 
-    /// A built unary call with its arguments' `text`: kept as a record while it must wait (the
-    /// built request is dropped), or run at once holding a free permit. A call records do not
+    /// A built unary call with its arguments' JSON `text`: kept as a record while it must wait
+    /// (the built request is dropped), or run at once holding a free permit. A call records do not
     /// cover (a `deadline`, an `endpointId`, an aborted signal, an argument error) runs as one
     /// suspended future, which reports any error as before.
     pub(crate) fn queue_record(
         &self,
         op: &str,
         args: CallArgs,
-        text: JsString,
+        text: String,
         built: Unary,
     ) -> Promise {
         let op_index = OPS.iter().position(|o| *o == op);
@@ -104,20 +105,23 @@ impl ClientCore {
         ) else {
             return self.run_holding(args, Ok(built), Ok(Vec::new()), None);
         };
-        match self.engine.queue_call(built.model.as_deref(), priority) {
+        // The record's bytes: its operation's index, then its arguments' text.
+        let mut held = Vec::with_capacity(text.len() + 1);
+        held.push(op_index as u8);
+        held.extend_from_slice(text.as_bytes());
+        drop(text);
+        let model = built.model.as_deref();
+        match self
+            .engine
+            .queue_held(model, priority, held.into_boxed_slice())
+        {
             Err(e) => Promise::reject(&api_error(&e)),
             Ok(Queued::Now(admission)) => self.start_call(args, built, admission),
             Ok(Queued::Waiting(key)) => {
                 drop(built);
                 self.count_waiting(1);
                 let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
-                hold_call(
-                    &self.book.borrow(),
-                    key as f64,
-                    op_index as u32,
-                    &text,
-                    &signal,
-                )
+                hold_call(&self.book.borrow(), key as u32, &signal)
             }
         }
     }
@@ -138,27 +142,27 @@ impl ClientCore {
     /// Starts every record whose permit arrived: its request rebuilt from its text.
     fn start_admitted(&self) {
         let book = self.book.borrow().clone();
-        for (key, admission) in self.engine.take_admitted() {
-            let taken = take_call(&book, key as f64);
+        for (key, mut admission) in self.engine.take_admitted() {
+            let taken = take_call(&book, key as u32);
+            self.engine.release_key(key);
             if taken.is_undefined() {
                 continue; // dropping the admission gives its permit back
             }
             self.count_waiting(-1);
-            let rec: Array = taken.unchecked_into();
-            let op = rec
-                .get(0)
-                .as_f64()
-                .and_then(|i| OPS.get(i as usize))
-                .copied()
-                .unwrap_or_default();
-            let text = rec.get(1).as_string().unwrap_or_default();
-            let signal = Some(rec.get(2)).filter(|s| !s.is_undefined());
-            let resolve: Function = rec.get(3).unchecked_into();
-            let rebuilt = split_text(&text, signal, op).and_then(|mut args| {
+            let held = admission.take_held();
+            let (op, text) = match held.split_first() {
+                Some((i, text)) => (OPS.get(usize::from(*i)).copied().unwrap_or_default(), text),
+                None => ("", &[][..]),
+            };
+            let pair: Array = taken.unchecked_into();
+            let signal = Some(pair.get(0)).filter(|s| !s.is_undefined());
+            let resolve: Function = pair.get(1).unchecked_into();
+            let rebuilt = split_bytes(text, signal, op).and_then(|mut args| {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let built = self.provider.unary(op, &self.ctx(None), &rest)?;
                 Ok((args, built))
             });
+            drop(held);
             let promise = match rebuilt {
                 Ok((args, built)) => self.start_call(args, built, admission),
                 Err(e) => Promise::reject(&api_error(&self.engine.fail_early(e, None))),
@@ -187,6 +191,12 @@ impl ClientCore {
             }
         }
         reject_calls(&self.book.borrow(), &keys, &ids, &template);
+        // Only now, with the book cleared, may their keys go to new records (a key that was
+        // not cancelled here is not one left by the engine: releasing it does nothing).
+        for key in keys.iter() {
+            self.engine
+                .release_key(key.as_f64().map_or(u64::MAX, |k| k as u64));
+        }
         self.count_waiting(-cancelled);
     }
 

@@ -1,8 +1,8 @@
 //! Calls that wait as data. A waiting call is a small record in the queue (its number, start
-//! time and model); its arguments and the handle that settles it stay with the host. No future
-//! and no built request exist until its permit arrives: then the host rebuilds the request and
-//! runs it with [`Engine::execute_with`]. Aborting waiting calls is [`Engine::cancel_queued`]
-//! per call, with no future to wake or drop.
+//! time, model and the host's bytes for it); the handle that settles it stays with the host,
+//! under the record's key. No future and no built request exist until its permit arrives: then
+//! the host rebuilds the request from its bytes and runs it with [`Engine::execute_with`].
+//! Aborting waiting calls is [`Engine::cancel_queued`] per call, with no future to wake or drop.
 
 use super::admission::{Permit, Waiter};
 use super::Engine;
@@ -12,15 +12,94 @@ use crate::time::Instant;
 use std::cell::Cell;
 use std::rc::Rc;
 
-/// What the engine keeps for a call waiting as a record.
+/// What the engine keeps for a call waiting as a record: 40 bytes in wasm32 (a `Cell`, not a
+/// `RefCell`, for `held`: no borrow flag), so with its `Rc` counts it fits a 56-byte block.
 pub(crate) struct Waiting {
     /// Its queue id (set once the queue has given one).
     qid: Cell<u64>,
+    /// Its key for the host (a slot of [`Slots`]).
+    key: u32,
     /// The call's number (its id is written from it when read).
     n: u64,
     start: Instant,
     /// Shared with the records before it when it is the same model (the usual case).
     model: Option<Rc<String>>,
+    /// The host's bytes for the call (its arguments), handed back on admission.
+    held: Cell<Box<[u8]>>,
+}
+
+/// Waiting records by key: small numbers, reused once a record left and its host let the key
+/// go ([`Engine::release_key`]), so the host can keep its side of each record in plain arrays
+/// indexed by key instead of a map, and no key is reused while the host still holds it.
+#[derive(Default)]
+pub(crate) struct Slots {
+    by_key: Vec<Slot>,
+    free: Vec<u32>,
+    /// Keys not free (live records and left ones not yet released).
+    taken: usize,
+}
+
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Free,
+    Live(Rc<Waiting>),
+    /// Admitted or cancelled; the host has not released the key yet.
+    Left,
+}
+
+impl Slots {
+    fn next_key(&self) -> u32 {
+        match self.free.last() {
+            Some(k) => *k,
+            None => u32::try_from(self.by_key.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Keeps `w` under its key, [`Self::next_key`] when it was made.
+    fn insert(&mut self, w: Rc<Waiting>) {
+        let key = w.key;
+        if self.free.last() == Some(&key) {
+            self.free.pop();
+        }
+        match self.by_key.get_mut(key as usize) {
+            Some(slot) => *slot = Slot::Live(w),
+            None => self.by_key.push(Slot::Live(w)),
+        }
+        self.taken += 1;
+    }
+
+    fn get(&self, key: u64) -> Option<&Rc<Waiting>> {
+        match self.by_key.get(usize::try_from(key).ok()?)? {
+            Slot::Live(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// The record `key` left the queue; its key stays taken until released.
+    fn left(&mut self, key: u32) {
+        if let Some(slot @ Slot::Live(_)) = self.by_key.get_mut(key as usize) {
+            *slot = Slot::Left;
+        }
+    }
+
+    /// The host let `key` go. Once no key is taken the arrays go too (a deep queue that drained
+    /// keeps nothing).
+    fn release(&mut self, key: u64) {
+        let Some(slot @ Slot::Left) = usize::try_from(key)
+            .ok()
+            .and_then(|k| self.by_key.get_mut(k))
+        else {
+            return;
+        };
+        *slot = Slot::Free;
+        self.taken -= 1;
+        if self.taken == 0 {
+            *self = Slots::default();
+        } else if let Ok(k) = u32::try_from(key) {
+            self.free.push(k);
+        }
+    }
 }
 
 /// A call that holds its first permit, ready to run ([`Engine::execute_with`]). Dropping it
@@ -29,12 +108,18 @@ pub struct Admission {
     permit: Permit,
     n: u64,
     start: Instant,
+    held: Box<[u8]>,
 }
 
 impl Admission {
     /// Its id, start and permit, for [`Engine::execute_with`].
     pub(super) fn into_parts(self, engine: &Engine) -> (String, Instant, Result<Permit, ApiError>) {
         (engine.call_id(self.n), self.start, Ok(self.permit))
+    }
+
+    /// The bytes the host gave [`Engine::queue_held`] (empty for [`Engine::queue_call`]).
+    pub fn take_held(&mut self) -> Box<[u8]> {
+        std::mem::take(&mut self.held)
     }
 }
 
@@ -73,7 +158,9 @@ impl Start {
 pub enum Queued {
     /// A permit was free: run it now.
     Now(Admission),
-    /// It waits under this key; [`Engine::take_admitted`] hands it back when admitted.
+    /// It waits under this key; [`Engine::take_admitted`] hands it back when admitted. Keys
+    /// are small numbers, reused once their record left (admitted or cancelled) and the host
+    /// released the key ([`Engine::release_key`]).
     Waiting(u64),
 }
 
@@ -104,22 +191,37 @@ impl Engine {
     /// event, the breaker gate and the queue, as [`Self::execute`] does before sending. A
     /// refusal (`circuit_open`, `queue_full`) is counted and returned.
     pub fn queue_call(&self, model: Option<&str>, priority: Priority) -> Result<Queued, ApiError> {
+        self.queue_held(model, priority, Box::default())
+    }
+
+    /// [`Self::queue_call`] keeping `held` (the host's bytes for the call) with the record: its
+    /// [`Admission`] hands them back ([`Admission::take_held`]); a cancel drops them.
+    pub fn queue_held(
+        &self,
+        model: Option<&str>,
+        priority: Priority,
+        held: Box<[u8]>,
+    ) -> Result<Queued, ApiError> {
         let (n, start) = self.begin_numbered(model, priority);
         let refused =
             |e: ApiError| self.finish_failure(e, model, super::Secs::ZERO, &self.call_id(n), None);
         self.breaker_gate(None, start).map_err(refused)?;
+        let mut st = self.inner.state.borrow_mut();
+        let key = st.records.next_key();
         let waiting = Rc::new(Waiting {
             qid: Cell::new(0),
+            key,
             n,
             start,
             model: model.map(|m| self.shared_model(m)),
+            held: Cell::new(held),
         });
-        let admit = self
-            .inner
-            .state
-            .borrow_mut()
-            .queue
-            .admit(priority, Waiter::Record(waiting.clone()));
+        let admit = st.queue.admit(priority, Waiter::Record(waiting.clone()));
+        if let Admit::Wait(qid) = admit {
+            waiting.qid.set(qid);
+            st.records.insert(waiting.clone());
+        }
+        drop(st);
         match admit {
             Admit::Now => {
                 self.record_wait(start);
@@ -127,15 +229,15 @@ impl Engine {
                     permit: Permit::held(self),
                     n,
                     start,
+                    held: waiting.held.take(),
                 }))
             }
             Admit::Full => Err(refused(self.queue_full())),
-            Admit::Wait(qid) => {
-                waiting.qid.set(qid);
+            Admit::Wait(_) => {
                 if self.listening() {
                     self.queue_event("enqueued", &self.call_id(n));
                 }
-                Ok(Queued::Waiting(qid))
+                Ok(Queued::Waiting(u64::from(key)))
             }
         }
     }
@@ -148,7 +250,11 @@ impl Engine {
             let qid = w.qid.get();
             let granted = {
                 let mut st = self.inner.state.borrow_mut();
-                st.queue.take_grant(qid, Waiter::Record(w.clone())) == Some(true)
+                let granted = st.queue.take_grant(qid, Waiter::Record(w.clone())) == Some(true);
+                if granted {
+                    st.records.left(w.key);
+                }
+                granted
             };
             if !granted {
                 continue; // cancelled after its permit arrived: the permit has passed on
@@ -158,11 +264,12 @@ impl Engine {
             }
             self.record_wait(w.start);
             out.push((
-                qid,
+                u64::from(w.key),
                 Admission {
                     permit: Permit::held(self),
                     n: w.n,
                     start: w.start,
+                    held: w.held.take(),
                 },
             ));
         }
@@ -175,11 +282,13 @@ impl Engine {
     pub fn cancel_queued(&self, key: u64) -> Option<ApiError> {
         let (w, next) = {
             let mut st = self.inner.state.borrow_mut();
-            let w = match st.queue.payload(key) {
-                Some(Waiter::Record(w)) => w.clone(),
-                _ => return None,
-            };
-            (w, st.queue.cancel(key))
+            let w = st.records.get(key)?.clone();
+            let qid = w.qid.get();
+            if !matches!(st.queue.payload(qid), Some(Waiter::Record(q)) if Rc::ptr_eq(q, &w)) {
+                return None;
+            }
+            st.records.left(w.key);
+            (w, st.queue.cancel(qid))
         };
         self.pass_on(next);
         let e = ApiError::new(ErrorType::Cancelled, "the caller aborted the request");
@@ -191,6 +300,14 @@ impl Engine {
             &self.call_id(w.n),
             None,
         ))
+    }
+
+    /// The host no longer holds anything under `key` (a record it took from
+    /// [`Self::take_admitted`] or cancelled): the key may be given to a new record. Until then
+    /// it is not, so a call made meanwhile (from an event listener, say) never shares a key
+    /// with one the host has not let go.
+    pub fn release_key(&self, key: u64) {
+        self.inner.state.borrow_mut().records.release(key);
     }
 
     /// `model` as the last record's name when it is the same, so records share one copy.

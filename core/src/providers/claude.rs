@@ -5,7 +5,7 @@ mod stream;
 
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
-use super::shared::args::{chat_args, model_or_default, positive_integer, stop_list};
+use super::shared::args::{chat_args, model_or_default, put_args, Arg, Args, Check, Dest};
 use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
@@ -120,26 +120,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     }
     let model = model_or_default(args, ctx.config, &INFO)?;
     let mut body = Map::new();
-    for (k, v) in args {
-        let key = match k.as_str() {
-            "messages" | "model" | "system" | "stream" => continue,
-            "maxTokens" | "max_tokens" => {
-                positive_integer(k, v)?;
-                "max_tokens"
-            }
-            "temperature" | "topP" | "top_p" | "topK" | "top_k" if !v.is_number() => {
-                return Err(bad_argument(k, "must be a number"));
-            }
-            "topP" => "top_p",
-            "topK" => "top_k",
-            "stop" | "stop_sequences" => {
-                body.insert("stop_sequences".into(), stop_list(k, v)?);
-                continue;
-            }
-            other => other,
-        };
-        body.insert(key.to_string(), v.clone());
-    }
+    put_args(args, &CHAT_ARGS, "", &mut body, &mut Map::new())?;
     body.entry("max_tokens".into())
         .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
     body.insert("model".into(), json!(model));
@@ -152,14 +133,14 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
         }
         // Several parts become text blocks, each kept as it was: nothing is joined or added.
         parts => {
-            let blocks = parts
-                .iter()
-                .flat_map(|v| match v {
-                    Value::String(s) => vec![json!({"type": "text", "text": s})],
-                    Value::Array(a) => a.clone(),
-                    other => vec![other.clone()],
-                })
-                .collect();
+            let mut blocks = Vec::with_capacity(parts.len());
+            for v in parts {
+                match v {
+                    Value::String(s) => blocks.push(json!({"type": "text", "text": s})),
+                    Value::Array(a) => blocks.extend_from_slice(a),
+                    other => blocks.push(other.clone()),
+                }
+            }
             body.insert("system".into(), Value::Array(blocks));
         }
     }
@@ -171,6 +152,28 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     req.stream = stream;
     Ok((req, model))
 }
+
+/// Chat arguments besides the messages: provider parameters as given, but for these.
+static CHAT_ARGS: Args = Args {
+    known: &[
+        Arg("messages", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("system", Dest::Skip, "", Check::Any),
+        Arg("stream", Dest::Skip, "", Check::Any),
+        Arg("maxTokens", Dest::Body, "max_tokens", Check::Positive),
+        Arg("max_tokens", Dest::Body, "max_tokens", Check::Positive),
+        Arg("temperature", Dest::Body, "temperature", Check::Number),
+        Arg("topP", Dest::Body, "top_p", Check::Number),
+        Arg("top_p", Dest::Body, "top_p", Check::Number),
+        Arg("topK", Dest::Body, "top_k", Check::Number),
+        Arg("top_k", Dest::Body, "top_k", Check::Number),
+        Arg("stop", Dest::Body, "stop_sequences", Check::Stop),
+        Arg("stop_sequences", Dest::Body, "stop_sequences", Check::Stop),
+    ],
+    listed: &[],
+    listed_into: Dest::Body,
+    other: None,
+};
 
 /// A system text: a string, or text blocks.
 fn system_part(v: &Value, field: &str) -> Result<Value, ApiError> {

@@ -7,9 +7,8 @@ mod reply;
 
 pub use reply::{errors, GeminiEvents, GeminiStreamCodec};
 
-use super::shared::args::{
-    chat_args, model_arg, model_or_default, object, positive_integer, stop_list,
-};
+use super::shared::args::{chat_args, model_arg, model_or_default, object};
+use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
     auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported, Built,
@@ -178,32 +177,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
         Some(Value::Object(g)) => g.clone(),
         Some(_) => return Err(bad_argument("generationConfig", "must be an object")),
     };
-    for (k, v) in args {
-        let key = match k.as_str() {
-            "messages" | "model" | "system" | "generationConfig" | "stream" => continue,
-            "maxTokens" | "max_tokens" | "maxOutputTokens" => {
-                positive_integer(k, v)?;
-                "maxOutputTokens"
-            }
-            "temperature" | "topP" | "top_p" | "topK" | "top_k" if !v.is_number() => {
-                return Err(bad_argument(k, "must be a number"));
-            }
-            "temperature" => "temperature",
-            "topP" | "top_p" => "topP",
-            "topK" | "top_k" => "topK",
-            "stop" | "stopSequences" | "stop_sequences" => {
-                generation.insert("stopSequences".into(), stop_list(k, v)?);
-                continue;
-            }
-            g if GENERATION_FIELDS.contains(&g) => g,
-            // Request fields (safetySettings, tools, toolConfig, cachedContent, ...).
-            other => {
-                body.insert(other.to_string(), v.clone());
-                continue;
-            }
-        };
-        generation.insert(key.to_string(), v.clone());
-    }
+    put_args(args, &CHAT_ARGS, "", &mut body, &mut generation)?;
     body.insert("contents".into(), Value::Array(contents));
     if !system.is_empty() {
         body.insert("systemInstruction".into(), json!({ "parts": system }));
@@ -222,26 +196,76 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     Ok((req, model))
 }
 
+/// Chat arguments besides the messages: these, then [`GENERATION_FIELDS`] into
+/// `generationConfig`; the others are request fields (safetySettings, tools, toolConfig,
+/// cachedContent, ...).
+static CHAT_ARGS: Args = Args {
+    known: &[
+        Arg("messages", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("system", Dest::Skip, "", Check::Any),
+        Arg("generationConfig", Dest::Skip, "", Check::Any),
+        Arg("stream", Dest::Skip, "", Check::Any),
+        Arg(
+            "maxTokens",
+            Dest::Section,
+            "maxOutputTokens",
+            Check::Positive,
+        ),
+        Arg(
+            "max_tokens",
+            Dest::Section,
+            "maxOutputTokens",
+            Check::Positive,
+        ),
+        Arg(
+            "maxOutputTokens",
+            Dest::Section,
+            "maxOutputTokens",
+            Check::Positive,
+        ),
+        Arg("temperature", Dest::Section, "temperature", Check::Number),
+        Arg("topP", Dest::Section, "topP", Check::Number),
+        Arg("top_p", Dest::Section, "topP", Check::Number),
+        Arg("topK", Dest::Section, "topK", Check::Number),
+        Arg("top_k", Dest::Section, "topK", Check::Number),
+        Arg("stop", Dest::Section, "stopSequences", Check::Stop),
+        Arg("stopSequences", Dest::Section, "stopSequences", Check::Stop),
+        Arg(
+            "stop_sequences",
+            Dest::Section,
+            "stopSequences",
+            Check::Stop,
+        ),
+    ],
+    listed: GENERATION_FIELDS,
+    listed_into: Dest::Section,
+    other: None,
+};
+
 /// Message content to Gemini `parts`: a string is one text part; in an array, strings and
 /// `{type:"text", text}` become text parts and other objects are taken as Gemini parts.
 fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
     let accepts = "must be a string or an array of parts";
     match content {
         Value::String(s) => Ok(vec![json!({ "text": s })]),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(json!({ "text": s })),
-                Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
-                    match o.get("text") {
-                        Some(Value::String(s)) => Ok(json!({ "text": s })),
-                        _ => Err(bad_argument(field, accepts)),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
+                    Value::String(s) => json!({ "text": s }),
+                    Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
+                        match o.get("text") {
+                            Some(Value::String(s)) => json!({ "text": s }),
+                            _ => return Err(bad_argument(field, accepts)),
+                        }
                     }
-                }
-                Value::Object(_) => Ok(item.clone()),
-                _ => Err(bad_argument(field, accepts)),
-            })
-            .collect(),
+                    Value::Object(_) => item.clone(),
+                    _ => return Err(bad_argument(field, accepts)),
+                });
+            }
+            Ok(out)
+        }
         _ => Err(bad_argument(field, accepts)),
     }
 }
@@ -261,11 +285,7 @@ fn embed_request(
     let model = model_arg(args, || DEFAULT_EMBED_MODEL.to_string())?;
     let name = model_name(&model)?;
     let mut extra = Map::new();
-    for (k, v) in args {
-        if !matches!(k.as_str(), "input" | "model") {
-            extra.insert(k.clone(), v.clone());
-        }
-    }
+    put_args(args, &EMBED_ARGS, "", &mut extra, &mut Map::new())?;
     let one = |text: &str, with_model: bool| {
         let mut r = extra.clone();
         if with_model {
@@ -277,11 +297,11 @@ fn embed_request(
     let (path, body, count) = match input {
         Value::String(s) => (format!("{}:embedContent", name.path), one(s, false), None),
         Value::Array(items) if !items.is_empty() => {
-            let requests = items
-                .iter()
-                .map(|i| i.as_str().map(|s| one(s, true)))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| bad_argument("input", accepts))?;
+            let mut requests = Vec::with_capacity(items.len());
+            for i in items {
+                let s = i.as_str().ok_or_else(|| bad_argument("input", accepts))?;
+                requests.push(one(s, true));
+            }
             (
                 format!("{}:batchEmbedContents", name.path),
                 json!({ "requests": requests }),

@@ -6,6 +6,7 @@
 //! silently ignore them.
 
 use super::shared::args::{is_strings, model_or_default, object, text_input};
+use super::shared::args::{put_args, Args, EMBED_ARGS};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
 use super::shared::order::sort_stable_by;
 use super::shared::read::{self, Fields};
@@ -92,20 +93,12 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
     body.insert("inputs".into(), input.clone());
-    for (k, v) in args {
-        match k.as_str() {
-            "input" | "model" => {}
-            f if EMBED_FIELDS.contains(&f) => {
-                body.insert(k.clone(), v.clone());
-            }
-            other => {
-                return Err(bad_argument(
-                    other,
-                    "is not an embed argument (TEI accepts input, model, normalize, truncate, truncation_direction, prompt_name, dimensions)",
-                ))
-            }
-        }
-    }
+    let spec = Args {
+        listed: EMBED_FIELDS,
+        other: Some("is not an embed argument (TEI accepts input, model, normalize, truncate, truncation_direction, prompt_name, dimensions)"),
+        ..EMBED_ARGS
+    };
+    put_args(args, &spec, "", &mut body, &mut Map::new())?;
     Ok((post(config, "embed", body), model))
 }
 
@@ -173,17 +166,14 @@ pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result
         what: "the response is not a rerank list",
     };
     let v = read::body(&reply.body, F.what)?;
-    let mut ranks = F
-        .list(&v)?
-        .iter()
-        .map(|r| {
-            Ok(Rank {
-                index: F.index(r, "index")?,
-                score: F.number(r, "score")?,
-                text: F.opt_string(r, "text")?,
-            })
-        })
-        .collect::<Result<Vec<Rank>, ApiError>>()?;
+    let mut ranks = Vec::new();
+    for r in F.list(&v)? {
+        ranks.push(Rank {
+            index: F.index(r, "index")?,
+            score: F.number(r, "score")?,
+            text: F.opt_string(r, "text")?,
+        });
+    }
     if ranks.iter().any(|r| r.index >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,
@@ -192,13 +182,13 @@ pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result
     }
     sort_stable_by(&mut ranks, |a, b| b.score.total_cmp(&a.score));
     ranks.truncate(top_n.unwrap_or(usize::MAX));
-    let list: Vec<Value> = ranks
-        .into_iter()
-        .map(|r| match r.text {
+    let mut list = Vec::with_capacity(ranks.len());
+    for r in ranks {
+        list.push(match r.text {
             Some(t) => json!({"index": r.index, "score": r.score, "text": t}),
             None => json!({"index": r.index, "score": r.score}),
-        })
-        .collect();
+        });
+    }
     Ok(Parsed {
         json: Value::Array(list).to_string(),
         ..Parsed::default()

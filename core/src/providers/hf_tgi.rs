@@ -7,7 +7,8 @@
 //! `parameters`. Anything else is refused by name: TGI would silently ignore it.
 
 use super::openai::{chat_request, chat_stream_request, parse_chat, ChatStreamCodec, OpenAiCompat};
-use super::shared::args::{model_or_default, number, object, positive_integer, stop_list};
+use super::shared::args::{model_or_default, object};
+use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, ChatReply};
@@ -140,26 +141,7 @@ pub fn generate_request(
         Some(Value::Object(p)) => p.clone(),
         Some(_) => return Err(bad_argument("parameters", "must be an object")),
     };
-    for (k, v) in args {
-        let (key, value) = match k.as_str() {
-            "prompt" | "model" | "parameters" | "stream" => continue,
-            "maxTokens" | "max_tokens" | "max_new_tokens" => {
-                ("max_new_tokens", positive_integer(k, v)?)
-            }
-            "temperature" => ("temperature", number(k, v)?),
-            "topP" | "top_p" => ("top_p", number(k, v)?),
-            "topK" => ("top_k", positive_integer(k, v)?),
-            "stop" => ("stop", stop_list(k, v)?),
-            p if PARAMETERS.contains(&p) => (p, v.clone()),
-            other => {
-                return Err(bad_argument(
-                    other,
-                    "is not a TGI generate parameter (use `parameters` for server options)",
-                ))
-            }
-        };
-        params.insert(key.to_string(), value);
-    }
+    put_args(args, &GENERATE_ARGS, "", &mut Map::new(), &mut params)?;
     params.insert("details".into(), json!(true));
     let body = json!({"inputs": prompt, "parameters": params});
     let path = if stream {
@@ -171,6 +153,43 @@ pub fn generate_request(
     request.stream = stream;
     Ok((request, model))
 }
+
+/// Generate arguments besides `prompt`: these and [`PARAMETERS`] go into `parameters`; any
+/// other is refused.
+static GENERATE_ARGS: Args = Args {
+    known: &[
+        Arg("prompt", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("parameters", Dest::Skip, "", Check::Any),
+        Arg("stream", Dest::Skip, "", Check::Any),
+        Arg(
+            "maxTokens",
+            Dest::Section,
+            "max_new_tokens",
+            Check::Positive,
+        ),
+        Arg(
+            "max_tokens",
+            Dest::Section,
+            "max_new_tokens",
+            Check::Positive,
+        ),
+        Arg(
+            "max_new_tokens",
+            Dest::Section,
+            "max_new_tokens",
+            Check::Positive,
+        ),
+        Arg("temperature", Dest::Section, "temperature", Check::Number),
+        Arg("topP", Dest::Section, "top_p", Check::Number),
+        Arg("top_p", Dest::Section, "top_p", Check::Number),
+        Arg("topK", Dest::Section, "top_k", Check::Positive),
+        Arg("stop", Dest::Section, "stop", Check::Stop),
+    ],
+    listed: PARAMETERS,
+    listed_into: Dest::Section,
+    other: Some("is not a TGI generate parameter (use `parameters` for server options)"),
+};
 
 /// TGI's chat ids are empty strings: an empty id is no id, so the client's id is used.
 fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
@@ -232,9 +251,15 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
     let v = read::body(&reply.body, F.what)?;
     // Every element of the compat route's array must be a generation, as before.
     let all = match &v {
-        Value::Array(items) => items.iter().map(|g| generated(g, F)).collect(),
-        one => generated(one, F).map(|g| vec![g]),
-    }?;
+        Value::Array(items) => {
+            let mut all = Vec::with_capacity(items.len());
+            for g in items {
+                all.push(generated(g, F)?);
+            }
+            all
+        }
+        one => vec![generated(one, F)?],
+    };
     let g = all
         .into_iter()
         .next()

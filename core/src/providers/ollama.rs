@@ -6,9 +6,8 @@
 //! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
 //! field, as ollama-js sends it; nothing unknown is ever put into `options`.
 
-use super::shared::args::{
-    model_arg, model_or_default, non_empty_messages, number, object, stop_list, text_input,
-};
+use super::shared::args::{model_arg, model_or_default, non_empty_messages, object, text_input};
+use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, embeddings_result, ChatReply};
 use super::{
@@ -95,13 +94,6 @@ fn url(config: &Config, path: &str) -> String {
     join_url(base.strip_suffix("/api").unwrap_or(base), path)
 }
 
-fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
-    match v.as_i64() {
-        Some(n) => Ok(json!(n)),
-        None => Err(bad_argument(field, "must be an integer")),
-    }
-}
-
 /// docs/api.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
 fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
     let given = non_empty_messages(args)?;
@@ -137,6 +129,32 @@ fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
     Ok(Value::Array(out))
 }
 
+/// Chat and generate arguments besides the messages or prompt: these into `options`, the
+/// others top-level fields.
+static TEXT_ARGS: Args = Args {
+    known: &[
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("messages", Dest::Skip, "", Check::Any),
+        Arg("prompt", Dest::Skip, "", Check::Any),
+        Arg("options", Dest::Skip, "", Check::Any),
+        Arg("stream", Dest::Skip, "", Check::Any),
+        Arg("system", Dest::Skip, "", Check::Any),
+        Arg("maxTokens", Dest::Section, "num_predict", Check::Integer),
+        Arg("max_tokens", Dest::Section, "num_predict", Check::Integer),
+        Arg("num_predict", Dest::Section, "num_predict", Check::Integer),
+        Arg("temperature", Dest::Section, "temperature", Check::Number),
+        Arg("topP", Dest::Section, "top_p", Check::Number),
+        Arg("top_p", Dest::Section, "top_p", Check::Number),
+        Arg("topK", Dest::Section, "top_k", Check::Integer),
+        Arg("top_k", Dest::Section, "top_k", Check::Integer),
+        Arg("seed", Dest::Section, "seed", Check::Integer),
+        Arg("stop", Dest::Section, "stop", Check::Stop),
+    ],
+    listed: &[],
+    listed_into: Dest::Body,
+    other: None,
+};
+
 /// The `/api/chat` or `/api/generate` request; `stream` is always sent (both stream by default).
 pub fn text_request(
     config: &Config,
@@ -171,23 +189,10 @@ pub fn text_request(
             ))
         }
     };
-    for (k, v) in args {
-        let (key, value) = match k.as_str() {
-            "model" | "messages" | "prompt" | "options" | "stream" => continue,
-            // `system` became the first chat message; on /api/generate it is a field.
-            "system" if route == Route::Chat => continue,
-            "maxTokens" | "max_tokens" | "num_predict" => ("num_predict", integer(k, v)?),
-            "temperature" => ("temperature", number(k, v)?),
-            "topP" | "top_p" => ("top_p", number(k, v)?),
-            "topK" | "top_k" => ("top_k", integer(k, v)?),
-            "seed" => ("seed", integer(k, v)?),
-            "stop" => ("stop", stop_list(k, v)?),
-            other => {
-                body.insert(other.to_string(), v.clone());
-                continue;
-            }
-        };
-        options.insert(key.to_string(), value);
+    put_args(args, &TEXT_ARGS, "", &mut body, &mut options)?;
+    // `system` became the first chat message; on /api/generate it is a field.
+    if let (Route::Generate, Some(system)) = (route, args.get("system")) {
+        body.insert("system".into(), system.clone());
     }
     if !options.is_empty() {
         body.insert("options".into(), Value::Object(options));
@@ -287,11 +292,7 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert("input".into(), input.clone());
-    for (k, v) in args {
-        if !matches!(k.as_str(), "model" | "input") {
-            body.insert(k.clone(), v.clone());
-        }
-    }
+    put_args(args, &EMBED_ARGS, "", &mut body, &mut Map::new())?;
     let request = bearer_request(
         config,
         "POST",

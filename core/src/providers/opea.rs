@@ -190,11 +190,13 @@ fn rerank_request(
         top_n,
         ..
     } = rerank_args(args)?;
-    let texts: Vec<String> = texts
-        .iter()
-        .filter_map(|t| t.as_str().map(str::to_string))
-        .collect();
-    let docs: Vec<Value> = texts.iter().map(|t| json!({ "text": t })).collect();
+    let mut docs = Vec::with_capacity(texts.len());
+    let mut strings = Vec::with_capacity(texts.len());
+    for t in texts.iter().filter_map(Value::as_str) {
+        docs.push(json!({ "text": t }));
+        strings.push(t.to_string());
+    }
+    let texts = strings;
     let body = json!({
         "input": query,
         "retrieved_docs": docs,
@@ -245,27 +247,31 @@ pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
     };
     let message = match v.get("detail") {
         Some(Value::String(s)) => Some(s.chars().take(1000).collect()),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .take(5)
-                .map(|d| {
-                    let loc = d
-                        .get("loc")
-                        .and_then(Value::as_array)
-                        .map(|l| {
-                            l.iter()
-                                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string))
-                                .collect::<Vec<_>>()
-                                .join(".")
-                        })
-                        .unwrap_or_default();
-                    let msg = d.get("msg").and_then(Value::as_str).unwrap_or("invalid");
-                    format!("{loc}: {msg}")
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
+        Some(Value::Array(items)) => {
+            // `loc.a.b: msg` per item (the first five), joined with `; `.
+            let mut text = String::new();
+            for (i, d) in items.iter().take(5).enumerate() {
+                if i > 0 {
+                    text.push_str("; ");
+                }
+                let loc = d
+                    .get("loc")
+                    .and_then(Value::as_array)
+                    .map_or(&[][..], |l| l);
+                for (j, p) in loc.iter().enumerate() {
+                    if j > 0 {
+                        text.push('.');
+                    }
+                    match p.as_str() {
+                        Some(s) => text.push_str(s),
+                        None => text.push_str(&p.to_string()),
+                    }
+                }
+                text.push_str(": ");
+                text.push_str(d.get("msg").and_then(Value::as_str).unwrap_or("invalid"));
+            }
+            Some(text)
+        }
         _ => None,
     };
     let mut out = parse_error_body(body);

@@ -1,25 +1,25 @@
 //! The OpenAI wire format, and the OpenAI-compatible family that shares it through presets
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
-use super::shared::args::{non_empty_messages, object, text_input};
+use super::shared::args::{
+    non_empty_messages, object, put_args, text_input, Arg, Args, Check, Dest,
+};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, embeddings_result, parse_models, raw_embedding_list, raw_usage, read_completion,
+    chat_result, embeddings_result, parse_models, raw_embedding_list, read_completion,
     read_openai_usage, ChatReply,
 };
-use super::shared::streaming::{Chunk, ChunkEvents, ChunkFormat, FramedCodec};
+use super::shared::streaming::{parse_chunk, Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
     bad_argument, base_url, bearer_request, chat_stream_only, join_url, json_errors, named,
     unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
-use crate::classify::classify_stream_error;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::{json, Map, Value};
 use crate::stream::SseDecoder;
-use std::borrow::Cow;
 
 /// A member of the OpenAI-compatible family.
 pub struct OpenAiCompat {
@@ -133,22 +133,34 @@ pub fn chat_request(
     };
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(messages));
-    for (k, v) in args {
-        let key = match k.as_str() {
-            "messages" | "model" | "system" => continue,
-            "maxTokens" | "max_tokens" | "max_completion_tokens" => p.max_tokens_key,
-            "topP" => "top_p",
-            other => other,
-        };
-        if matches!(k.as_str(), "maxTokens" | "temperature" | "topP") && !v.is_number() {
-            return Err(bad_argument(k, "must be a number"));
-        }
-        body.insert(key.to_string(), v.clone());
-    }
+    put_args(
+        args,
+        &CHAT_ARGS,
+        p.max_tokens_key,
+        &mut body,
+        &mut Map::new(),
+    )?;
     let url = join_url(base_url(config, p.info), "chat/completions");
     let req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
     Ok((req, model))
 }
+
+/// Chat arguments besides `messages`, `model` and `system`: sent as given, but for these.
+static CHAT_ARGS: Args = Args {
+    known: &[
+        Arg("messages", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("system", Dest::Skip, "", Check::Any),
+        Arg("maxTokens", Dest::BodyMax, "", Check::Number),
+        Arg("max_tokens", Dest::BodyMax, "", Check::Any),
+        Arg("max_completion_tokens", Dest::BodyMax, "", Check::Any),
+        Arg("temperature", Dest::Body, "temperature", Check::Number),
+        Arg("topP", Dest::Body, "top_p", Check::Number),
+    ],
+    listed: &[],
+    listed_into: Dest::Body,
+    other: None,
+};
 
 /// A chat choice `{message: {content}, finish_reason}`: the text and the finish reason.
 fn chat_choice<'v>(
@@ -252,37 +264,7 @@ pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        const F: Fields = Fields {
-            what: "a stream event is not a chat.completion.chunk",
-        };
-        let v = F.event(data.as_bytes())?;
-        if F.raw(&v, "error").is_some() {
-            return Err(classify_stream_error(data.as_bytes()));
-        }
-        // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
-        let (groq_usage, groq_error) = match F.raw_object(&v, "x_groq")? {
-            Some(x) => (raw_usage(&x, F)?, F.raw_string(&x, "error")?),
-            None => (None, None),
-        };
-        if let Some(message) = groq_error {
-            return Err(ApiError::new(ErrorType::StreamInterrupted, message));
-        }
-        let mut first = None;
-        for c in F.raw_list(&v, "choices")? {
-            let c = F.fields_of(c)?;
-            let delta = match F.raw_object(&c, "delta")? {
-                Some(d) => F.raw_string(&d, "content")?,
-                None => None,
-            };
-            let finish = F.raw_string(&c, "finish_reason")?;
-            first = first.or(Some((delta, finish)));
-        }
-        let (delta, finish) = first.unwrap_or_default();
-        Ok(Chunk {
-            delta: delta.unwrap_or_default().into_owned(),
-            finish_reason: finish.map(Cow::into_owned),
-            usage: raw_usage(&v, F)?.or(groq_usage),
-        })
+        parse_chunk(data, false)
     }
 }
 

@@ -13,6 +13,7 @@ use super::openai::{
     ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
+use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
     chat_result, parse_models, read_completion, server_json, usage_of, ChatReply,
@@ -290,18 +291,7 @@ fn completion_request(
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert("prompt".into(), prompt.clone());
-    for (k, v) in a {
-        let key = match k.as_str() {
-            "prompt" | "model" | "stream" => continue,
-            "maxTokens" | "max_tokens" => "max_tokens",
-            "topP" => "top_p",
-            other => other,
-        };
-        if matches!(k.as_str(), "maxTokens" | "temperature" | "topP") && !v.is_number() {
-            return Err(bad_argument(k, "must be a number"));
-        }
-        body.insert(key.to_string(), v.clone());
-    }
+    put_args(a, &COMPLETION_ARGS, "", &mut body, &mut Map::new())?;
     // The caller's `stream` would break the reply's framing: the operation decides it.
     body.insert("stream".into(), json!(stream));
     if stream {
@@ -312,6 +302,22 @@ fn completion_request(
     req.stream = stream;
     Ok((req, model))
 }
+
+/// Completion arguments besides `prompt`: sent as given, but for these.
+static COMPLETION_ARGS: Args = Args {
+    known: &[
+        Arg("prompt", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("stream", Dest::Skip, "", Check::Any),
+        Arg("maxTokens", Dest::Body, "max_tokens", Check::Number),
+        Arg("max_tokens", Dest::Body, "max_tokens", Check::Any),
+        Arg("temperature", Dest::Body, "temperature", Check::Number),
+        Arg("topP", Dest::Body, "top_p", Check::Number),
+    ],
+    listed: &[],
+    listed_into: Dest::Body,
+    other: None,
+};
 
 /// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
@@ -361,11 +367,10 @@ fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Par
         what: "the response is not a rerank result",
     };
     let v = read::body(&reply.body, F.what)?;
-    let ranked = F
-        .array(&v, "results")?
-        .iter()
-        .map(|h| Ok((F.index(h, "index")?, F.number(h, "relevance_score")?)))
-        .collect::<Result<Vec<(usize, f64)>, ApiError>>()?;
+    let mut ranked = Vec::new();
+    for h in F.array(&v, "results")? {
+        ranked.push((F.index(h, "index")?, F.number(h, "relevance_score")?));
+    }
     if ranked.iter().any(|h| h.0 >= texts) {
         return Err(ApiError::new(
             ErrorType::DecodeError,

@@ -220,11 +220,10 @@ impl Provider for S3Kit {
             "signGetObject" => {
                 // Headers as [name, value] pairs: what fetch takes, and no map to build here.
                 let r = self.unary("getObject", ctx, args)?.request;
-                let headers = r
-                    .headers
-                    .into_iter()
-                    .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
-                    .collect();
+                let mut headers = Vec::with_capacity(r.headers.len());
+                for (k, v) in r.headers {
+                    headers.push(Value::Array(vec![Value::String(k), Value::String(v)]));
+                }
                 Ok(Value::Array(vec![
                     Value::String(r.url),
                     Value::Array(headers),
@@ -250,14 +249,11 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
         .as_ref()
         .map(|s| s.expose())
         .filter(|s| !s.is_empty());
-    let missing: Vec<&str> = [
-        ("accessKeyId", key_id.is_none()),
-        ("secretAccessKey", secret.is_none()),
-    ]
-    .iter()
-    .filter(|(_, m)| *m)
-    .map(|(n, _)| *n)
-    .collect();
+    let missing = match (key_id, secret) {
+        (None, None) => "accessKeyId and secretAccessKey",
+        (None, _) => "accessKeyId",
+        _ => "secretAccessKey",
+    };
     let (Some(key_id), Some(secret)) = (key_id, secret) else {
         return Err(ApiError::new(
             ErrorType::AuthenticationError,
@@ -265,7 +261,7 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
                 "no S3 credentials: {} not set (pass accessKeyId and secretAccessKey, or s3cfg \
                  {{ accessKey, secretKey }}, or set S3_ACCESS_KEY and S3_SECRET_KEY in Node); \
                  no request was sent",
-                missing.join(" and ")
+                missing
             ),
         ));
     };
@@ -672,15 +668,12 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
         }
     }
     let mut to_sign: Headers = vec![("host".into(), s.t.host.clone())];
-    to_sign.extend(
-        headers
-            .iter()
-            .filter(|(n, _)| {
-                let n = n.to_ascii_lowercase();
-                !(never_signed(&n) || (ctx.browser && browser_forbidden(&n)))
-            })
-            .cloned(),
-    );
+    for (n, v) in &headers {
+        let lower = n.to_ascii_lowercase();
+        if !(never_signed(&lower) || (ctx.browser && browser_forbidden(&lower))) {
+            to_sign.push((n.clone(), v.clone()));
+        }
+    }
     let cq = canonical_query(&s.query);
     let signer = Signer {
         access_key_id: c.key_id,

@@ -187,13 +187,13 @@ pub(super) fn parse_embed(
         .transpose()?
         .flatten();
     let list = match json::raw_field(&fields, "embeddings").filter(|r| !r.starts_with('n')) {
-        Some(raw) => Some(
-            json::raw_items(raw.as_bytes())
-                .map_err(bad)?
-                .into_iter()
-                .map(|item| values(item)?.ok_or_else(|| f.wrong("embeddings", "holds a null")))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        Some(raw) => {
+            let mut list = Vec::new();
+            for item in json::raw_items(raw.as_bytes()).map_err(bad)? {
+                list.push(values(item)?.ok_or_else(|| f.wrong("embeddings", "holds a null"))?);
+            }
+            Some(list)
+        }
         None => None,
     };
     let vectors: Vec<&str> = match (count, one, list) {

@@ -149,10 +149,10 @@ pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiErro
 /// `{ uploads: [{ key, uploadId }], isTruncated }` from a `ListMultipartUploadsResult`.
 pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     let root = xml_root(reply, "ListMultipartUploadsResult")?;
-    let uploads: Vec<Value> = root
-        .children_named("Upload")
-        .map(|u| json!({ "key": u.child_text("Key"), "uploadId": u.child_text("UploadId") }))
-        .collect();
+    let mut uploads = Vec::new();
+    for u in root.children_named("Upload") {
+        uploads.push(json!({ "key": u.child_text("Key"), "uploadId": u.child_text("UploadId") }));
+    }
     let truncated = root.child_text("IsTruncated").map(str::trim) == Some("true");
     Ok(json_parsed(
         json!({ "uploads": uploads, "isTruncated": truncated }),

@@ -114,15 +114,21 @@ pub fn normalize_path(path: &str) -> String {
 /// The canonical query string of decoded `(name, value)` pairs: each encoded (with `/`), sorted
 /// by name then value, joined `name=value` with `&`. A bare name has an empty value.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    let mut enc: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
-        .collect();
+    let mut enc: Vec<(String, String)> = Vec::with_capacity(params.len());
+    for (k, v) in params {
+        enc.push((uri_encode(k, false), uri_encode(v, false)));
+    }
     sort_stable_by(&mut enc, |a, b| a.cmp(b));
-    enc.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut query = String::new();
+    for (k, v) in &enc {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(k);
+        query.push('=');
+        query.push_str(v);
+    }
+    query
 }
 
 /// The canonical header block (`name:value\n` per name) and the signed-header list. Names are
@@ -132,7 +138,14 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
     let mut merged: Vec<(String, String)> = Vec::new();
     for (name, value) in headers {
         let name = name.trim().to_ascii_lowercase();
-        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut words = String::with_capacity(value.len());
+        for w in value.split_whitespace() {
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(w);
+        }
+        let value = words;
         match merged.iter_mut().find(|(n, _)| *n == name) {
             Some((_, v)) => {
                 v.push(',');
@@ -150,11 +163,13 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
         block.push_str(v);
         block.push('\n');
     }
-    let signed = merged
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
+    let mut signed = String::new();
+    for (i, (n, _)) in merged.iter().enumerate() {
+        if i > 0 {
+            signed.push(';');
+        }
+        signed.push_str(n);
+    }
     (block, signed)
 }
 

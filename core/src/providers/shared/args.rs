@@ -137,9 +137,163 @@ pub fn number(field: &str, v: &Value) -> Result<Value, ApiError> {
     }
 }
 
+/// Where [`put_args`] sends an argument.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Dest {
+    /// Nowhere: the builder reads it itself (`messages`, `model`, ...).
+    Skip,
+    /// The request body.
+    Body,
+    /// The body under the OpenAI-family member's max-tokens key (see [`put_args`]).
+    BodyMax,
+    /// The nested section of provider parameters (`generationConfig`, `options`,
+    /// `parameters`).
+    Section,
+}
+
+/// What [`put_args`] checks an argument's value for (each error names the argument).
+#[derive(Clone, Copy)]
+pub enum Check {
+    Any,
+    Number,
+    /// A whole number above zero ([`positive_integer`]).
+    Positive,
+    /// A whole number of either sign ([`integer`]).
+    Integer,
+    /// A string or an array of strings, sent as an array ([`stop_list`]).
+    Stop,
+}
+
+/// One known argument: its name in the call, where it goes, under which key, checked how.
+pub struct Arg(pub &'static str, pub Dest, pub &'static str, pub Check);
+
+/// An operation's arguments as data: the known ones, then names sent as given to `listed_into`,
+/// then what becomes of any other (`None`: sent to the body as given; `Some(accepts)`: refused,
+/// `accepts` saying what is taken).
+pub struct Args {
+    pub known: &'static [Arg],
+    pub listed: &'static [&'static str],
+    pub listed_into: Dest,
+    pub other: Option<&'static str>,
+}
+
+/// Sends each call argument where `spec` says, checked, in the order of `args` (the first bad
+/// one is the error). `max_key` is the key of [`Dest::BodyMax`].
+pub fn put_args(
+    args: &Map<String, Value>,
+    spec: &Args,
+    max_key: &str,
+    body: &mut Map<String, Value>,
+    section: &mut Map<String, Value>,
+) -> Result<(), ApiError> {
+    for (k, v) in args {
+        let (into, key, check) = match spec.known.iter().find(|a| a.0 == k) {
+            Some(Arg(_, into, key, check)) => (*into, *key, *check),
+            None if spec.listed.contains(&k.as_str()) => (spec.listed_into, k.as_str(), Check::Any),
+            None => match spec.other {
+                None => (Dest::Body, k.as_str(), Check::Any),
+                Some(accepts) => return Err(bad_argument(k, accepts)),
+            },
+        };
+        if into == Dest::Skip {
+            continue;
+        }
+        let value = match check {
+            Check::Any => v.clone(),
+            Check::Number => number(k, v)?,
+            Check::Positive => positive_integer(k, v)?,
+            Check::Integer => integer(k, v)?,
+            Check::Stop => stop_list(k, v)?,
+        };
+        let (map, key) = match into {
+            Dest::Skip | Dest::Body => (&mut *body, key),
+            Dest::BodyMax => (&mut *body, max_key),
+            Dest::Section => (&mut *section, key),
+        };
+        map.insert(key.to_string(), value);
+    }
+    Ok(())
+}
+
+/// Embedding arguments besides `input` and `model`, sent as given.
+pub static EMBED_ARGS: Args = Args {
+    known: &[
+        Arg("input", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+    ],
+    listed: &[],
+    listed_into: Dest::Body,
+    other: None,
+};
+
+/// A whole number, of either sign.
+pub fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
+    match v.as_i64() {
+        Some(n) => Ok(json!(n)),
+        None => Err(bad_argument(field, "must be an integer")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static SPEC: Args = Args {
+        known: &[
+            Arg("messages", Dest::Skip, "", Check::Any),
+            Arg("maxTokens", Dest::BodyMax, "", Check::Positive),
+            Arg("topP", Dest::Section, "top_p", Check::Number),
+            Arg("seed", Dest::Section, "seed", Check::Integer),
+            Arg("stop", Dest::Section, "stop", Check::Stop),
+        ],
+        listed: &["grammar"],
+        listed_into: Dest::Section,
+        other: None,
+    };
+
+    fn put(spec: &Args, args: Value) -> Result<(Value, Value), ApiError> {
+        let (mut body, mut section) = (Map::new(), Map::new());
+        let args = args.as_object().cloned().unwrap_or_default();
+        put_args(&args, spec, "max_tokens", &mut body, &mut section)?;
+        Ok((Value::Object(body), Value::Object(section)))
+    }
+
+    #[test]
+    fn arguments_go_where_the_table_says() {
+        let (body, section) = put(
+            &SPEC,
+            json!({"messages": [1], "maxTokens": 5, "topP": 0.5, "seed": -3, "stop": "x",
+                   "grammar": {"g": 1}, "tools": []}),
+        )
+        .unwrap();
+        assert_eq!(body, json!({"max_tokens": 5, "tools": []}));
+        assert_eq!(
+            section,
+            json!({"top_p": 0.5, "seed": -3, "stop": ["x"], "grammar": {"g": 1}})
+        );
+    }
+
+    #[test]
+    fn the_first_bad_argument_in_order_is_the_error() {
+        let e = put(&SPEC, json!({"topP": "a", "maxTokens": 0})).unwrap_err();
+        assert_eq!(e.message, "argument `maxTokens` must be a positive integer");
+        let e = put(&SPEC, json!({"topP": "a", "seed": 1.5})).unwrap_err();
+        assert_eq!(e.message, "argument `seed` must be an integer");
+        let e = put(&SPEC, json!({"topP": "a"})).unwrap_err();
+        assert_eq!(e.message, "argument `topP` must be a number");
+        let e = put(&SPEC, json!({"stop": [1]})).unwrap_err();
+        assert_eq!(
+            e.message,
+            "argument `stop` must be a string or an array of strings"
+        );
+        let strict = Args {
+            other: Some("is not taken here"),
+            ..SPEC
+        };
+        let e = put(&strict, json!({"grammar": 1, "bogus": 1})).unwrap_err();
+        assert_eq!(e.message, "argument `bogus` is not taken here");
+        assert!(put(&strict, json!({"grammar": 1, "messages": 2})).is_ok());
+    }
 
     #[test]
     fn stop_shapes() {

@@ -12,12 +12,16 @@ pub fn sort_stable_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering
         (Some(x), Some(y)) => cmp(x, y),
         _ => Ordering::Equal,
     });
-    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
-    v.extend(
-        order
-            .into_iter()
-            .filter_map(|i| slots.get_mut(i).and_then(Option::take)),
-    );
+    // Plain loops: each element type compiles this part anew, and adapters cost more.
+    let mut slots: Vec<Option<T>> = Vec::with_capacity(order.len());
+    for x in std::mem::take(v) {
+        slots.push(Some(x));
+    }
+    for i in order {
+        if let Some(x) = slots.get_mut(i).and_then(Option::take) {
+            v.push(x);
+        }
+    }
 }
 
 /// `0..n` sorted stably by `cmp` over indices: the one instance of the standard sort.

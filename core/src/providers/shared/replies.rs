@@ -30,11 +30,12 @@ pub fn read_completion<'v, C>(
         None => &[][..],
         Some(_) => f.array(v, "choices")?,
     };
-    let all = choices
-        .iter()
-        .map(|c| choice(c, f))
-        .collect::<Result<Vec<C>, ApiError>>()?;
-    let first = all.into_iter().next().ok_or_else(no_first_choice)?;
+    let mut first = None;
+    for c in choices {
+        let c = choice(c, f)?;
+        first = first.or(Some(c));
+    }
+    let first = first.ok_or_else(no_first_choice)?;
     Ok(CompletionHead { id, model, first })
 }
 
@@ -172,8 +173,12 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
         rows.push((index, vector));
     }
     sort_stable_by(&mut rows, |a, b| a.0.cmp(&b.0));
+    let mut vectors = Vec::with_capacity(rows.len());
+    for (_, v) in rows {
+        vectors.push(v);
+    }
     Ok(RawEmbeddings {
-        vectors: rows.into_iter().map(|(_, v)| v).collect(),
+        vectors,
         model: f.raw_string(&fields, "model")?.map(|m| m.into_owned()),
         usage: raw_usage(&fields, f)?.unwrap_or_default(),
     })

@@ -51,10 +51,10 @@ pub fn ranked_json(mut ranked: Vec<(usize, f64)>, top_n: Option<usize>) -> Parse
     if let Some(n) = top_n {
         ranked.truncate(n);
     }
-    let list: Vec<Value> = ranked
-        .iter()
-        .map(|(i, s)| json!({"index": i, "score": s}))
-        .collect();
+    let mut list = Vec::with_capacity(ranked.len());
+    for (i, s) in ranked {
+        list.push(json!({"index": i, "score": s}));
+    }
     Parsed {
         json: Value::Array(list).to_string(),
         ..Parsed::default()

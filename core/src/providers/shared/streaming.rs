@@ -5,7 +5,7 @@
 //! their handler too ([`ChunkEvents`]).
 
 use super::read::Fields;
-use super::replies::openai_usage;
+use super::replies::{openai_usage, raw_usage};
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
@@ -135,7 +135,9 @@ macro_rules! framing {
 framing!(SseDecoder => SseEvent, NdjsonDecoder => String);
 
 /// A provider's part of a stream codec. Frames after the final item are never handed over.
-pub trait FrameHandler: Clone {
+/// [`FramedCodec`] calls it through `dyn`, so the framing loop is compiled once per framing,
+/// not once per provider.
+pub trait FrameHandler {
     type Frame;
 
     /// The raw bytes of each chunk, before framing (for a provider that must see them).
@@ -161,7 +163,7 @@ pub struct FramedCodec<D, H> {
     fresh_keep_text: bool,
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone> FramedCodec<D, H> {
     pub fn with(handler: H) -> Self {
         FramedCodec {
             decoder: D::default(),
@@ -171,31 +173,25 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> FramedCodec<D, H> {
             fresh_keep_text: true,
         }
     }
-
-    fn frames(&mut self, frames: Vec<D::Frame>) -> Result<(), ApiError> {
-        for frame in frames {
-            if self.progress.done {
-                break;
-            }
-            self.handler.frame(frame, &mut self.progress)?;
-        }
-        Ok(())
-    }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default> FramedCodec<D, H> {
     pub fn new() -> Self {
         Self::with(H::default())
     }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Default> Default for FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default> Default
+    for FramedCodec<D, H>
+{
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> StreamCodec
+    for FramedCodec<D, H>
+{
     fn reset(&mut self) {
         let keep = self.fresh_keep_text;
         *self = Self::with(self.fresh.clone());
@@ -208,26 +204,17 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Fed {
-        self.handler.bytes(bytes);
-        let mut frames = Vec::new();
-        let cut = self.decoder.feed_into(bytes, &mut frames);
-        // The frames before a framing error are handled first; the first error ends the read.
-        let handled = self.frames(frames).and_then(|()| match cut {
-            // Bytes after the final item are never looked at.
-            Err(e) if !self.progress.done => Err(ApiError::new(ErrorType::DecodeError, e.0)),
-            _ => Ok(()),
-        });
-        self.progress.take(handled)
+        feed(
+            &mut self.decoder,
+            &mut self.handler,
+            &mut self.progress,
+            bytes,
+        )
     }
 
     /// A last frame without its terminator still counts; then the handler's end rule.
     fn finish(&mut self) -> Fed {
-        let frames = self.decoder.finish();
-        let mut handled = self.frames(frames);
-        if handled.is_ok() && !self.progress.done {
-            handled = self.handler.end(&mut self.progress);
-        }
-        self.progress.take(handled)
+        finish(&mut self.decoder, &mut self.handler, &mut self.progress)
     }
 
     fn text(&self) -> &str {
@@ -241,6 +228,56 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame>> StreamCodec for FramedCodec<
     fn done(&self) -> bool {
         self.progress.done
     }
+}
+
+/// [`FramedCodec::feed`], once per framing: the handler is called through `dyn`.
+#[inline(never)]
+fn feed<D: Framing>(
+    decoder: &mut D,
+    handler: &mut dyn FrameHandler<Frame = D::Frame>,
+    progress: &mut StreamProgress,
+    bytes: &[u8],
+) -> Fed {
+    handler.bytes(bytes);
+    let mut frames = Vec::new();
+    let cut = decoder.feed_into(bytes, &mut frames);
+    // The frames before a framing error are handled first; the first error ends the read.
+    let handled = handle(handler, progress, frames).and_then(|()| match cut {
+        // Bytes after the final item are never looked at.
+        Err(e) if !progress.done => Err(ApiError::new(ErrorType::DecodeError, e.0)),
+        _ => Ok(()),
+    });
+    progress.take(handled)
+}
+
+/// [`FramedCodec::finish`], once per framing.
+#[inline(never)]
+fn finish<D: Framing>(
+    decoder: &mut D,
+    handler: &mut dyn FrameHandler<Frame = D::Frame>,
+    progress: &mut StreamProgress,
+) -> Fed {
+    let frames = decoder.finish();
+    let mut handled = handle(handler, progress, frames);
+    if handled.is_ok() && !progress.done {
+        handled = handler.end(progress);
+    }
+    progress.take(handled)
+}
+
+/// Hands frames to the handler until the final item went out.
+fn handle<F>(
+    handler: &mut dyn FrameHandler<Frame = F>,
+    progress: &mut StreamProgress,
+    frames: Vec<F>,
+) -> Result<(), ApiError> {
+    for frame in frames {
+        if progress.done {
+            break;
+        }
+        handler.frame(frame, progress)?;
+    }
+    Ok(())
 }
 
 /// The end marker of OpenAI-style SSE streams.
@@ -310,36 +347,63 @@ impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
 pub struct AnyChunk;
 
 impl ChunkFormat for AnyChunk {
-    /// Reads one `data:` payload; an `{"error": ...}` payload is the server's stream error.
     fn parse(data: &str) -> Result<Chunk, ApiError> {
-        const F: Fields = Fields {
-            what: "a stream event is not a completion chunk",
-        };
-        let v = F.event(data.as_bytes())?;
-        if F.raw(&v, "error").is_some() {
-            return Err(classify_stream_error(data.as_bytes()));
-        }
-        let mut first = None;
-        for ch in F.raw_list(&v, "choices")? {
-            let ch = F.fields_of(ch)?;
-            let text = F.raw_string(&ch, "text")?;
-            let content = match F.raw_object(&ch, "delta")? {
-                Some(d) => F.raw_string(&d, "content")?,
-                None => None,
-            };
-            let finish = F.raw_string(&ch, "finish_reason")?;
-            first = first.or(Some((text.or(content), finish)));
-        }
-        // a usage of the wrong shape is left out, as before
-        let usage = F
-            .raw_value(&v, "usage")
-            .and_then(|u| openai_usage(&u, F).ok());
-        let (delta, finish) = first.unwrap_or_default();
-        let delta = delta.unwrap_or_default().into_owned();
-        Ok(Chunk {
-            delta,
-            finish_reason: finish.map(std::borrow::Cow::into_owned),
-            usage,
-        })
+        parse_chunk(data, true)
     }
+}
+
+/// One `data:` payload of an OpenAI-style stream, for both chunk formats: chat chunks
+/// (`completion` false: `choices[0].delta.content`, Groq's `x_groq` extras, a `usage` that must
+/// be well formed) and any chunk (`completion` true: `choices[0].text` or
+/// `delta.content`, a `usage` of the wrong shape left out). An `{"error": ...}` payload is the
+/// server's stream error. One function for both, so the reading is compiled once.
+#[inline(never)]
+pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, ApiError> {
+    let f = Fields {
+        what: if completion {
+            "a stream event is not a completion chunk"
+        } else {
+            "a stream event is not a chat.completion.chunk"
+        },
+    };
+    let v = f.event(data.as_bytes())?;
+    if f.raw(&v, "error").is_some() {
+        return Err(classify_stream_error(data.as_bytes()));
+    }
+    // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
+    let mut groq_usage = None;
+    if !completion {
+        if let Some(x) = f.raw_object(&v, "x_groq")? {
+            groq_usage = raw_usage(&x, f)?;
+            if let Some(message) = f.raw_string(&x, "error")? {
+                return Err(ApiError::new(ErrorType::StreamInterrupted, message));
+            }
+        }
+    }
+    let mut first = None;
+    for ch in f.raw_list(&v, "choices")? {
+        let ch = f.fields_of(ch)?;
+        let text = match completion {
+            true => f.raw_string(&ch, "text")?,
+            false => None,
+        };
+        let content = match f.raw_object(&ch, "delta")? {
+            Some(d) => f.raw_string(&d, "content")?,
+            None => None,
+        };
+        let finish = f.raw_string(&ch, "finish_reason")?;
+        first = first.or(Some((text.or(content), finish)));
+    }
+    let usage = match completion {
+        true => f
+            .raw_value(&v, "usage")
+            .and_then(|u| openai_usage(&u, f).ok()),
+        false => raw_usage(&v, f)?.or(groq_usage),
+    };
+    let (delta, finish) = first.unwrap_or_default();
+    Ok(Chunk {
+        delta: delta.unwrap_or_default().into_owned(),
+        finish_reason: finish.map(std::borrow::Cow::into_owned),
+        usage,
+    })
 }
