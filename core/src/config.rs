@@ -203,66 +203,6 @@ impl Config {
         Ok(c)
     }
 
-    /// A config from options already checked (node-host/lib/options.js, which validates as
-    /// [`Config::from_options`] does and hands over the checked form: camelCase names, URLs
-    /// trimmed, aliases resolved). Trusted, so no messages: a field of the wrong type keeps its
-    /// default. Kept small, as the wasm carries it instead of the validator.
-    pub fn from_checked(options: &Value) -> Config {
-        let mut c = Config::default();
-        let o = |k: &str| options.get(k);
-        let text = |k: &str| o(k).and_then(Value::as_str).map(str::to_string);
-        let secret = |k: &str| text(k).map(Secret::new);
-        let secs = |k: &str, d: Secs| o(k).and_then(Value::as_f64).map_or(d, Secs::new);
-        let count = |k: &str, d: u32| o(k).map_or(d, count_of);
-        c.api_key = secret("apiKey");
-        c.access_key_id = text("accessKeyId");
-        c.secret_access_key = secret("secretAccessKey");
-        c.session_token = secret("sessionToken");
-        c.region = text("region").unwrap_or(c.region);
-        c.base_url = text("baseUrl");
-        c.model = text("model");
-        c.headers = pairs(o("headers"));
-        c.timeout = secs("timeout", c.timeout);
-        c.max_concurrent_requests = count("maxConcurrentRequests", c.max_concurrent_requests);
-        c.queue_size = count("queueSize", c.queue_size);
-        c.max_retries = count("maxRetries", c.max_retries);
-        c.initial_retry_delay = secs("initialRetryDelay", c.initial_retry_delay);
-        c.backoff_factor = o("backoffFactor")
-            .and_then(Value::as_f64)
-            .unwrap_or(c.backoff_factor);
-        c.max_retry_delay = secs("maxRetryDelay", c.max_retry_delay);
-        c.jitter = o("jitter").and_then(Value::as_f64).unwrap_or(c.jitter);
-        c.max_retry_after = secs("maxRetryAfter", c.max_retry_after);
-        c.failure_threshold = count("failureThreshold", c.failure_threshold);
-        c.reset_timeout = secs("resetTimeout", c.reset_timeout);
-        c.half_open_max_probes = count("halfOpenMaxProbes", c.half_open_max_probes);
-        c.max_response_bytes = count("maxResponseBytes", c.max_response_bytes);
-        c.endpoints = o("endpoints")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().map(checked_endpoint).collect())
-            .unwrap_or_default();
-        c.api_version = text("apiVersion");
-        if text("strategy").as_deref() == Some("least-loaded") {
-            c.strategy = Strategy::LeastLoaded;
-        }
-        c.rate_limit = o("rateLimit").map(checked_rate_limit);
-        c.adaptive_pacing = o("adaptivePacing")
-            .and_then(Value::as_bool)
-            .unwrap_or(c.adaptive_pacing);
-        c.retry_budget = match o("retryBudget") {
-            Some(Value::Bool(false)) => None,
-            Some(b) => {
-                let mut r = RetryBudgetConfig::default();
-                let f = |k: &str| b.get(k).and_then(Value::as_f64);
-                r.ratio = f("ratio").unwrap_or(r.ratio);
-                r.min_per_second = f("minPerSecond").unwrap_or(r.min_per_second);
-                Some(r)
-            }
-            None => c.retry_budget,
-        };
-        c
-    }
-
     fn set(&mut self, key: &str, v: &Value) -> Result<(), String> {
         match key {
             "apiKey" => self.api_key = Some(Secret::new(header_safe(key, v)?)),
@@ -312,43 +252,6 @@ impl Config {
             _ => return Err(format!("unknown option `{key}`")),
         }
         Ok(())
-    }
-}
-
-/// A checked count: an integer in u32's range (anything else reads as 0, refused upstream).
-fn count_of(v: &Value) -> u32 {
-    v.as_u64()
-        .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
-}
-
-fn pairs(v: Option<&Value>) -> Vec<(String, String)> {
-    v.and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn checked_rate_limit(v: &Value) -> RateLimit {
-    let n = |k: &str| v.get(k).map(count_of);
-    RateLimit {
-        requests_per_minute: n("requestsPerMinute"),
-        tokens_per_minute: n("tokensPerMinute"),
-    }
-}
-
-fn checked_endpoint(v: &Value) -> EndpointConfig {
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    EndpointConfig {
-        id: text("id").unwrap_or_default(),
-        api_key: text("apiKey").map(Secret::new),
-        base_url: text("baseUrl"),
-        weight: v.get("weight").map_or(1, count_of),
-        max_concurrent_requests: v.get("maxConcurrentRequests").map(count_of),
-        rate_limit: v.get("rateLimit").map(checked_rate_limit),
-        adaptive_pacing: v.get("adaptivePacing").and_then(Value::as_bool),
     }
 }
 

@@ -6,7 +6,6 @@ import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
-import { engineArgs } from './options.js';
 import './ops.js'; // chat(), embed(), ... on the Client
 import { installS3 } from './s3.js';
 
@@ -20,7 +19,7 @@ class HostClient extends Client {
   constructor(provider, options) {
     const { options: rest, store } = takeStateStore(options);
     const engine = engineOptions(rest);
-    super(provider, ...engineArgs(provider, engine));
+    super(provider, engine);
     if (store) store.connect(this);
   }
 }

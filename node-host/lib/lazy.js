@@ -7,7 +7,6 @@ import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
-import { engineArgs } from './options.js';
 import { UNARY as ENGINE_UNARY, STREAMS } from './ops.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
@@ -38,7 +37,7 @@ function slot(self) {
 function pendingClient(s) {
   if (!s.pending) {
     s.pending = whenReady().then(() => {
-      s.client = new Client(s.provider, ...engineArgs(s.provider, s.options)); // option errors throw here, naming the option
+      s.client = new Client(s.provider, s.options); // option errors throw here, naming the option
       s.options = undefined;
       if (s.store) s.store.connect(s.client);
       return s.client;
@@ -96,7 +95,7 @@ export class LazyClient {
     const s = { provider, options, store: taken.store, client: null, pending: null, waiting: 0, error: null };
     slots.set(this, s);
     if (isReady()) {
-      s.client = new Client(provider, ...engineArgs(provider, options)); // option errors throw here, naming the option
+      s.client = new Client(provider, options); // option errors throw here, naming the option
       s.options = undefined;
       if (s.store) s.store.connect(s.client);
     } else {

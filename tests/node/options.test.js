@@ -4,8 +4,6 @@ import assert from 'node:assert/strict';
 import { OpenAI, ApiError, createClient, PROVIDERS, version } from 'resilient-api-client';
 import { badRequest } from '../../node-host/emulator/openai-mock.js';
 import { TEST_TIMEOUT, mockFor, say, expectApiError } from './support.js';
-import { readFileSync } from 'node:fs';
-import { engineArgs } from '../../node-host/lib/options.js';
 
 const SEED_NAMES = [
   'openai', 'groq', 'claude', 'gemini', 'ollama', 'hf_tgi', 'hf_tei', 'llvm', 'opea', 'ovms', 's3_kit',
@@ -27,57 +25,6 @@ test('options are validated at construction', TEST_TIMEOUT, () => {
   throwsNaming(() => createClient('nope', {}), 'nope');
   assert.doesNotThrow(() => new OpenAI({ apiKey: 'sk-test' }));
   assert.doesNotThrow(() => new OpenAI({ apiKey: 'sk-test', max_concurrent_requests: 2, initial_retry_delay: 0.5 }));
-});
-
-// core/tests/fixtures/options.json: the cases the JS validator (node-host/lib/options.js) and the
-// engine's own (`Config::from_options`, checked against the same file by core/tests/options_cases.rs)
-// answer alike. Each is refused with the same message, or accepted with the checked form the
-// engine then reads.
-test('options: the shared cases, answered as the engine answers them', TEST_TIMEOUT, () => {
-  const cases = JSON.parse(readFileSync(new URL('../../core/tests/fixtures/options.json', import.meta.url)));
-  assert.ok(cases.length > 100);
-  for (const { provider, options, error, checked } of cases) {
-    const build = () => createClient(provider, options);
-    if (error !== undefined) {
-      assert.throws(build, (err) => err instanceof Error && err.message === error, `${JSON.stringify(options)}: ${error}`);
-    } else {
-      assert.doesNotThrow(build, JSON.stringify(options));
-      assert.deepEqual(JSON.parse(engineArgs(provider, options)[0]), checked, JSON.stringify(options));
-    }
-  }
-});
-
-test('options that are not JSON data are refused naming the option, in the order given', TEST_TIMEOUT, () => {
-  const plain = (key) => `option \`${key}\` accepts plain data (strings, numbers, objects)`;
-  const fetchError = 'option `fetch` accepts a fetch-compatible function';
-  const cyclic = {};
-  cyclic.self = cyclic;
-  const nested = (n) => (n === 0 ? 'x' : [nested(n - 1)]);
-  const cases = [
-    [{ timeout: () => 1 }, plain('timeout')],
-    [{ timeout: 1n }, plain('timeout')],
-    [{ headers: cyclic }, plain('headers')],
-    [{ apiKey: 'k\ud800' }, plain('apiKey')],
-    [{ headers: { '\udc00': 'v' } }, plain('headers')],
-    [{ model: nested(128) }, plain('model')],
-    [{ model: nested(127) }, 'option `model` accepts a string (got an array)'],
-    [{ fetch: 5 }, fetchError],
-    [{ timeout: Symbol('t'), fetch: 5 }, plain('timeout')],
-    [{ fetch: 'x', timeout: () => 1 }, fetchError],
-    [{ '\ud800': 1 }, /^unknown option `\ufffd`; accepted options are apiKey, /],
-    [['x'], /^unknown option `0`; /],
-    ['x', 'options must be an object'],
-    [() => ({}), 'options must be an object'],
-  ];
-  for (const [options, message] of cases) {
-    assert.throws(() => new OpenAI(options), (err) => err instanceof Error
-      && (typeof message === 'string' ? err.message === message : message.test(err.message)), String(message));
-  }
-  // Not given: undefined, NaN (JSON null) and a null fetch; an empty array has no options.
-  for (const options of [{ timeout: undefined, jitter: NaN, fetch: null }, [], null, undefined]) {
-    assert.doesNotThrow(() => new OpenAI(options));
-  }
-  assert.doesNotThrow(() => new OpenAI({ fetch: async () => new Response('{}'), timeout: new Number(5) }));
 });
 
 test('a snake_case alias takes effect', TEST_TIMEOUT, async (t) => {

@@ -106,22 +106,43 @@ type Parts = (
 );
 
 impl ClientCore {
-    /// `options`: the checked options' JSON text (node-host/lib/options.js validates them, as
-    /// `Config::from_options` does); `fetch` apart, as it is a function.
-    pub fn new(
-        name: &'static str,
-        options: Option<String>,
-        fetch: Option<Function>,
-    ) -> Result<ClientCore, JsValue> {
+    pub fn new(name: &'static str, options: &JsValue) -> Result<ClientCore, JsValue> {
         let provider = providers::provider(name).ok_or_else(|| {
             config_error(&format!(
                 "provider '{name}' is not implemented in this version yet"
             ))
         })?;
-        let checked = options
-            .and_then(|t| resilient_core::json::from_slice(t.as_bytes()).ok())
-            .unwrap_or(Value::Null);
-        let mut config = Config::from_checked(&checked);
+        let mut fetch = None;
+        let mut json = resilient_core::json::Map::new();
+        if !(options.is_undefined() || options.is_null()) {
+            if !options.is_object() {
+                return Err(config_error("options must be an object"));
+            }
+            for entry in Object::entries(options.unchecked_ref()).iter() {
+                let key = Reflect::get_u32(&entry, 0)
+                    .ok()
+                    .and_then(|k| k.as_string())
+                    .unwrap_or_default();
+                let value = Reflect::get_u32(&entry, 1).unwrap_or(JsValue::UNDEFINED);
+                if key == "fetch" {
+                    if value.is_undefined() || value.is_null() {
+                        continue;
+                    }
+                    fetch = Some(value.dyn_into::<Function>().map_err(|_| {
+                        config_error("option `fetch` accepts a fetch-compatible function")
+                    })?);
+                    continue;
+                }
+                let v = from_js(&value).map_err(|_| {
+                    config_error(&format!(
+                        "option `{key}` accepts plain data (strings, numbers, objects)"
+                    ))
+                })?;
+                json.insert(key, v);
+            }
+        }
+        let mut config =
+            Config::from_options(name, &Value::Object(json)).map_err(|e| config_error(&e))?;
         let info = provider.info();
         if config.api_key.is_none() {
             config.api_key = info

@@ -27,11 +27,7 @@ pub struct Client {
 #[wasm_bindgen]
 impl Client {
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        provider: String,
-        options: Option<String>,
-        fetch: Option<Function>,
-    ) -> Result<Client, JsValue> {
+    pub fn new(provider: String, options: JsValue) -> Result<Client, JsValue> {
         let name = PROVIDERS
             .iter()
             .copied()
@@ -42,7 +38,7 @@ impl Client {
                     PROVIDERS.join(", ")
                 ))
             })?;
-        let core = std::rc::Rc::new(ClientCore::new(name, options, fetch)?);
+        let core = std::rc::Rc::new(ClientCore::new(name, &options)?);
         ClientCore::install_records(&core);
         Ok(Client { core, name })
     }

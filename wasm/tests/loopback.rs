@@ -26,12 +26,11 @@ fn get(v: &JsValue, key: &str) -> JsValue {
 }
 
 fn client(extra: &str) -> Client {
-    // Checked options, as node-host/lib/options.js hands them over.
-    let options = format!(
+    let options = json(&format!(
         r#"{{"baseUrl": "{}", "apiKey": "sk-test-key" {extra}}}"#,
         server()
-    );
-    Client::new("openai".into(), Some(options), None).expect("valid options")
+    ));
+    Client::new("openai".into(), options).expect("valid options")
 }
 
 fn now_ms() -> f64 {
