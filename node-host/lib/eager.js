@@ -6,6 +6,7 @@ import { Client, ChatStream } from '../pkg/resilient_wasm.js';
 import { defineProviders } from './names.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
+import './ops.js'; // chat(), embed(), ... on the Client
 import { installS3 } from './s3.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.

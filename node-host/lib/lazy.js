@@ -7,18 +7,13 @@ import { isReady, whenReady, onReady } from './loader.js';
 import { initialReport, initialStats } from './initial.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
+import { UNARY as ENGINE_UNARY, STREAMS } from './ops.js';
 
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
   return this;
 };
 
-const UNARY = [
-  'chat', 'embed', 'listModels', 'generate', 'rerank', 'chatqna', 'infer', 'batchInfer', 'status',
-  'predict', 'modelStatus', 'health', 'putObject', 'getObject', 'headObject', 'deleteObject',
-  'listObjects', 'makeRequest', 'createMultipartUpload', 'uploadPart', 'completeMultipartUpload',
-  'abortMultipartUpload', 'listMultipartUploads',
-];
-const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
+const UNARY = [...ENGINE_UNARY, 'makeRequest'];
 // Synchronous members with no answer before the engine exists: they throw until then.
 const NEEDS_ENGINE = ['presignUrl', 'signGetObject', 'getObjectStream', 'endpoints'];
 // Synchronous members that change state: before the engine exists they are applied, in call

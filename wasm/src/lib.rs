@@ -48,96 +48,16 @@ impl Client {
         self.name.to_string()
     }
 
-    pub fn chat(&self, request: JsValue) -> Promise {
-        self.core.unary("chat", &request)
+    /// Unary operation number `op` of [`UNARY`] (node-host/lib/ops.js defines `chat`, `embed`,
+    /// ... over it): one export instead of a shim per operation.
+    #[wasm_bindgen(js_name = __unary)]
+    pub fn unary(&self, op: u32, request: JsValue) -> Promise {
+        self.core.unary(op_name(&UNARY, op), &request)
     }
-    pub fn embed(&self, request: JsValue) -> Promise {
-        self.core.unary("embed", &request)
-    }
-    #[wasm_bindgen(js_name = listModels)]
-    pub fn list_models(&self, request: JsValue) -> Promise {
-        self.core.unary("listModels", &request)
-    }
-    pub fn generate(&self, request: JsValue) -> Promise {
-        self.core.unary("generate", &request)
-    }
-    pub fn rerank(&self, request: JsValue) -> Promise {
-        self.core.unary("rerank", &request)
-    }
-    pub fn chatqna(&self, request: JsValue) -> Promise {
-        self.core.unary("chatqna", &request)
-    }
-    pub fn infer(&self, request: JsValue) -> Promise {
-        self.core.unary("infer", &request)
-    }
-    #[wasm_bindgen(js_name = batchInfer)]
-    pub fn batch_infer(&self, request: JsValue) -> Promise {
-        self.core.unary("batchInfer", &request)
-    }
-    pub fn status(&self, request: JsValue) -> Promise {
-        self.core.unary("status", &request)
-    }
-    pub fn predict(&self, request: JsValue) -> Promise {
-        self.core.unary("predict", &request)
-    }
-    #[wasm_bindgen(js_name = modelStatus)]
-    pub fn model_status(&self, request: JsValue) -> Promise {
-        self.core.unary("modelStatus", &request)
-    }
-    pub fn health(&self, request: JsValue) -> Promise {
-        self.core.unary("health", &request)
-    }
-    #[wasm_bindgen(js_name = putObject)]
-    pub fn put_object(&self, request: JsValue) -> Promise {
-        self.core.unary("putObject", &request)
-    }
-    #[wasm_bindgen(js_name = getObject)]
-    pub fn get_object(&self, request: JsValue) -> Promise {
-        self.core.unary("getObject", &request)
-    }
-    #[wasm_bindgen(js_name = headObject)]
-    pub fn head_object(&self, request: JsValue) -> Promise {
-        self.core.unary("headObject", &request)
-    }
-    #[wasm_bindgen(js_name = deleteObject)]
-    pub fn delete_object(&self, request: JsValue) -> Promise {
-        self.core.unary("deleteObject", &request)
-    }
-    #[wasm_bindgen(js_name = listObjects)]
-    pub fn list_objects(&self, request: JsValue) -> Promise {
-        self.core.unary("listObjects", &request)
-    }
-    #[wasm_bindgen(js_name = createMultipartUpload)]
-    pub fn create_multipart_upload(&self, request: JsValue) -> Promise {
-        self.core.unary("createMultipartUpload", &request)
-    }
-    #[wasm_bindgen(js_name = uploadPart)]
-    pub fn upload_part(&self, request: JsValue) -> Promise {
-        self.core.unary("uploadPart", &request)
-    }
-    #[wasm_bindgen(js_name = completeMultipartUpload)]
-    pub fn complete_multipart_upload(&self, request: JsValue) -> Promise {
-        self.core.unary("completeMultipartUpload", &request)
-    }
-    #[wasm_bindgen(js_name = abortMultipartUpload)]
-    pub fn abort_multipart_upload(&self, request: JsValue) -> Promise {
-        self.core.unary("abortMultipartUpload", &request)
-    }
-    #[wasm_bindgen(js_name = listMultipartUploads)]
-    pub fn list_multipart_uploads(&self, request: JsValue) -> Promise {
-        self.core.unary("listMultipartUploads", &request)
-    }
-    #[wasm_bindgen(js_name = chatStream)]
-    pub fn chat_stream(&self, request: JsValue) -> ChatStream {
-        self.core.stream("chatStream", &request)
-    }
-    #[wasm_bindgen(js_name = generateStream)]
-    pub fn generate_stream(&self, request: JsValue) -> ChatStream {
-        self.core.stream("generateStream", &request)
-    }
-    #[wasm_bindgen(js_name = chatqnaStream)]
-    pub fn chatqna_stream(&self, request: JsValue) -> ChatStream {
-        self.core.stream("chatqnaStream", &request)
+    /// Streaming operation number `op` of [`STREAMS`].
+    #[wasm_bindgen(js_name = __stream)]
+    pub fn stream(&self, op: u32, request: JsValue) -> ChatStream {
+        self.core.stream(op_name(&STREAMS, op), &request)
     }
     /// `getObject({ stream: true })`'s engine half (node-host/lib/s3.js; not documented API):
     /// the head object first, then the body's chunks as `Uint8Array`s.
@@ -145,13 +65,10 @@ impl Client {
     pub fn get_object_stream(&self, request: JsValue) -> ChatStream {
         self.core.object_stream(&request)
     }
-    #[wasm_bindgen(js_name = signGetObject)]
-    pub fn sign_get_object(&self, request: JsValue) -> Result<JsValue, JsValue> {
-        self.core.local("signGetObject", &request)
-    }
-    #[wasm_bindgen(js_name = presignUrl)]
-    pub fn presign_url(&self, request: JsValue) -> Result<JsValue, JsValue> {
-        self.core.local("presignUrl", &request)
+    /// Operation number `op` of [`LOCAL`], answered without a request.
+    #[wasm_bindgen(js_name = __local)]
+    pub fn local(&self, op: u32, request: JsValue) -> Result<JsValue, JsValue> {
+        self.core.local(op_name(&LOCAL, op), &request)
     }
     #[wasm_bindgen(js_name = makeRequest)]
     pub fn make_request(&self, endpoint_url: JsValue, data: JsValue, options: JsValue) -> Promise {
@@ -220,6 +137,50 @@ impl Client {
     ) -> Vec<JsValue> {
         self.core.store_sync(reads, writes, error, flat)
     }
+}
+
+impl Client {
+    /// `chat(request)`, for Rust callers (the wasm tests).
+    pub fn chat(&self, request: JsValue) -> Promise {
+        self.unary(0, request)
+    }
+    /// `chatStream(request)`, for Rust callers.
+    pub fn chat_stream(&self, request: JsValue) -> ChatStream {
+        self.stream(0, request)
+    }
+}
+
+/// The operations by number, in node-host/lib/ops.js's order (it defines the JS methods).
+const UNARY: [&str; 22] = [
+    "chat",
+    "embed",
+    "listModels",
+    "generate",
+    "rerank",
+    "chatqna",
+    "infer",
+    "batchInfer",
+    "status",
+    "predict",
+    "modelStatus",
+    "health",
+    "putObject",
+    "getObject",
+    "headObject",
+    "deleteObject",
+    "listObjects",
+    "createMultipartUpload",
+    "uploadPart",
+    "completeMultipartUpload",
+    "abortMultipartUpload",
+    "listMultipartUploads",
+];
+const STREAMS: [&str; 3] = ["chatStream", "generateStream", "chatqnaStream"];
+const LOCAL: [&str; 2] = ["signGetObject", "presignUrl"];
+
+/// An unknown number names no operation: the provider refuses it as it does any unknown one.
+fn op_name(ops: &[&'static str], op: u32) -> &'static str {
+    ops.get(op as usize).copied().unwrap_or_default()
 }
 
 /// The eleven provider names (the package exports them as `PROVIDERS`).

@@ -11,7 +11,7 @@ use crate::host::{header, Body, Headers, HttpRequest};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
-use futures_util::future::{select, Either};
+use futures_util::future::{select, Either, LocalBoxFuture};
 use std::cell::RefCell;
 
 /// What an attempt does with a 2xx response.
@@ -92,8 +92,19 @@ impl Engine {
             .map_err(|_| self.queue_full())
     }
 
-    /// The attempt loop, from the first permit on.
-    pub(super) async fn run(
+    /// The attempt loop, from the first permit on. Boxed once here: unary calls and streams
+    /// both await it, and each caller inlined its own copy of the loop's state machine.
+    pub(super) fn run<'a>(
+        &'a self,
+        spec: &'a Spec<'a>,
+        id: &'a str,
+        first: Permit,
+        progress: &'a Progress,
+    ) -> LocalBoxFuture<'a, Result<Admitted, ApiError>> {
+        Box::pin(self.attempts(spec, id, first, progress))
+    }
+
+    async fn attempts(
         &self,
         spec: &Spec<'_>,
         id: &str,
@@ -141,7 +152,8 @@ impl Engine {
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
             let request = spec.request_for(endpoint, clock.unix_now());
-            let attempt = Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
+            let attempt: LocalBoxFuture<'_, _> =
+                Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
             let outcome = match select(attempt, clock.sleep(timeout)).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(ApiError::new(
