@@ -59,9 +59,9 @@ bash scripts/build.sh
 
 if [ "$run_legacy" = 1 ]; then
   cargo run --quiet --profile bench-native -p resilient-core --features bench --example decode_bench
-  # The decoding aids live in a separate build with the `bench` feature, never in the package.
-  wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
-    --out-dir ../target/bench-pkg --out-name resilient_wasm -- --features bench
+  # The decoding aids live in a separate build with the `bench` feature, never in the package;
+  # built as the package is (build-std, wasm-opt), so the wasm figures are the shipped code's.
+  bash scripts/build.sh --bench
   quick_args=()
   if [ "$quick" = 1 ]; then quick_args=(--n 100 --total 1000 --deep 20000); fi
   node --expose-gc node-host/bench/bench.js ${quick_args[@]+"${quick_args[@]}"} ${legacy_args[@]+"${legacy_args[@]}"}

@@ -11,6 +11,11 @@ have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null |
 if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
+# The standard library's source, which scripts/build.sh rebuilds for size (-Zbuild-std); for
+# the toolchain in use, so it always matches the compiler.
+if ! rustup component list --installed | grep -q '^rust-src$'; then
+  rustup component add rust-src
+fi
 if ! have_version wasm-pack "$WASM_PACK_VERSION"; then
   cargo install --locked wasm-pack --version "$WASM_PACK_VERSION"
 fi
