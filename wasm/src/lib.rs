@@ -186,7 +186,11 @@ fn op_name(ops: &[&'static str], op: u32) -> &'static str {
 /// The eleven provider names (the package exports them as `PROVIDERS`).
 #[wasm_bindgen]
 pub fn providers() -> Vec<JsValue> {
-    PROVIDERS.iter().map(|p| JsValue::from_str(p)).collect()
+    let mut out = Vec::with_capacity(PROVIDERS.len());
+    for p in PROVIDERS {
+        out.push(JsValue::from_str(p));
+    }
+    out
 }
 
 /// The package version (semver).
