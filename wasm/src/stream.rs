@@ -121,7 +121,10 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             }
         }
     };
-    match stream.next().await {
+    // Boxed too: the read's own state machine stays out of this one.
+    let next: LocalBoxFuture<'_, _> = Box::pin(stream.next());
+    let next = next.await;
+    match next {
         Some(Ok(json)) if inner.raw => {
             // An empty item is a chunk, or the end when it has no bytes.
             let item = match json.is_empty() {
