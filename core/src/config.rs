@@ -155,11 +155,14 @@ fn canonical(key: &str) -> Option<&'static str> {
 }
 
 fn all_names() -> String {
-    OPTIONS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out = String::new();
+    for (c, _) in OPTIONS {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(c);
+    }
+    out
 }
 
 impl Config {
@@ -416,14 +419,17 @@ fn headers(v: &Value) -> Result<Vec<(String, String)>, String> {
     let m = v
         .as_object()
         .ok_or("option `headers` accepts an object of header names to string values")?;
-    m.iter()
-        .map(|(k, val)| match val.as_str() {
-            Some(s) if valid_header(k, s) => Ok((k.clone(), s.to_string())),
-            _ => Err(format!(
+    // A plain loop: `collect::<Result<Vec<_>, _>>` instantiates a large iterator adapter.
+    let mut out = Vec::with_capacity(m.len());
+    for (k, val) in m {
+        match val.as_str() {
+            Some(s) if valid_header(k, s) => out.push((k.clone(), s.to_string())),
+            _ => return Err(format!(
                 "option `headers.{k}` accepts a header name with a string value without control characters"
             )),
-        })
-        .collect()
+        }
+    }
+    Ok(out)
 }
 
 /// An HTTP field name (visible ASCII, no colon) and a value with no control characters but tab.

@@ -142,16 +142,18 @@ impl Engine {
             config.max_concurrent_requests as usize,
             config.queue_size as usize,
         );
-        let mut secrets: Vec<Secret> = [
+        // Plain loops: collected iterator chains each instantiate their own code.
+        let mut secrets: Vec<Secret> = Vec::new();
+        for s in [
             &config.api_key,
             &config.secret_access_key,
             &config.session_token,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-        secrets.extend(config.endpoints.iter().filter_map(|e| e.api_key.clone()));
+        ] {
+            secrets.extend(s.clone());
+        }
+        for e in &config.endpoints {
+            secrets.extend(e.api_key.clone());
+        }
         // Ids must not collide across clients or page loads: a random salt plus a counter.
         let id_salt = format!("{:08x}", (host.entropy.unit() * f64::from(u32::MAX)) as u32);
         let created = host.clock.now();
@@ -544,13 +546,16 @@ impl Engine {
         };
         let st = self.inner.state.borrow();
         st.endpoints.index_of(id).map(Some).ok_or_else(|| {
-            let known: Vec<&str> = st.endpoints.list.iter().map(|e| e.id.as_str()).collect();
+            let mut known = String::new();
+            for e in &st.endpoints.list {
+                if !known.is_empty() {
+                    known.push_str(", ");
+                }
+                known.push_str(&e.id);
+            }
             ApiError::new(
                 ErrorType::InvalidRequest,
-                format!(
-                    "argument `endpointId` '{id}' names no endpoint; endpoints are {}",
-                    known.join(", ")
-                ),
+                format!("argument `endpointId` '{id}' names no endpoint; endpoints are {known}"),
             )
         })
     }

@@ -173,16 +173,16 @@ impl ClientCore {
             clock: Rc::new(JsClock),
             entropy: Rc::new(JsEntropy),
         };
-        let endpoint_configs = config
-            .endpoints
-            .iter()
-            .map(|e| Config {
+        // Plain loops, not iterator chains collected: each chain instantiates its own code.
+        let mut endpoint_configs = Vec::with_capacity(config.endpoints.len());
+        for e in &config.endpoints {
+            endpoint_configs.push(Config {
                 api_key: e.api_key.clone().or_else(|| config.api_key.clone()),
                 base_url: e.base_url.clone().or_else(|| config.base_url.clone()),
                 endpoints: Vec::new(),
                 ..config.clone()
-            })
-            .collect();
+            });
+        }
         Ok(ClientCore {
             engine: Engine::new(info.name, config, host),
             provider,
@@ -216,10 +216,11 @@ impl ClientCore {
         bytes: Option<&[u8]>,
         build: impl Fn(&Ctx) -> Result<PerEndpoint, ApiError>,
     ) -> Result<Vec<PerEndpoint>, ApiError> {
-        self.endpoint_configs
-            .iter()
-            .map(|c| build(&self.ctx_with(c, bytes)))
-            .collect()
+        let mut out = Vec::with_capacity(self.endpoint_configs.len());
+        for c in &self.endpoint_configs {
+            out.push(build(&self.ctx_with(c, bytes))?);
+        }
+        Ok(out)
     }
 
     /// The engine builds event objects only while someone listens.
@@ -234,13 +235,12 @@ impl ClientCore {
             let Some(l) = l.upgrade() else {
                 return;
             };
-            let targets: Vec<Function> = l
-                .borrow()
-                .list
-                .iter()
-                .filter(|(_, e, _)| *e == event)
-                .map(|(_, _, f)| f.clone())
-                .collect();
+            let mut targets: Vec<Function> = Vec::new();
+            for (_, e, f) in &l.borrow().list {
+                if *e == event {
+                    targets.push(f.clone());
+                }
+            }
             if targets.is_empty() {
                 return;
             }
@@ -284,17 +284,21 @@ impl ClientCore {
         let per_endpoint = requests.map_err(|e| engine.fail_early(e, model.as_deref()))?;
         // Each endpoint's request is signed afresh per attempt when its provider signs; without
         // `endpoints`, the one default endpoint signs the call's own request.
-        let resigners: Vec<Resigner> = if per_endpoint.is_empty() {
-            resign.into_iter().collect()
-        } else {
-            per_endpoint.iter().filter_map(|(_, r)| r.clone()).collect()
-        };
-        let resigners = if per_endpoint.is_empty() || resigners.len() == per_endpoint.len() {
-            resigners
-        } else {
-            Vec::new()
-        };
-        let requests = per_endpoint.into_iter().map(|(r, _)| r).collect();
+        let mut resigners: Vec<Resigner> = Vec::new();
+        let mut requests = Vec::with_capacity(per_endpoint.len());
+        if per_endpoint.is_empty() {
+            resigners.extend(resign);
+        }
+        let all = per_endpoint.len();
+        for (r, sign) in per_endpoint {
+            requests.push(r);
+            if let Some(sign) = sign {
+                resigners.push(sign);
+            }
+        }
+        if all != 0 && resigners.len() != all {
+            resigners = Vec::new();
+        }
         let fail = |e: ApiError| engine.fail_early(e, model.as_deref());
         if let Some(e) = self.missing_key() {
             return Err(fail(e));
@@ -497,9 +501,11 @@ impl ClientCore {
     pub fn object_stream(&self, req: &JsValue) -> ChatStream {
         let (args, built, requests, _) = self.build_unary("getObject", req, None, false);
         let requests = requests.map(|list| {
-            list.into_iter()
-                .map(|(r, sign)| (streamed(r), sign.map(streamed_resigner)))
-                .collect()
+            let mut out = Vec::with_capacity(list.len());
+            for (r, sign) in list {
+                out.push((streamed(r), sign.map(streamed_resigner)));
+            }
+            out
         });
         let retries = args.max_retries.unwrap_or(self.engine.config().max_retries);
         let parts = built.map(|u| {
@@ -565,16 +571,19 @@ impl ClientCore {
             };
             let headers: Vec<(String, String)> = match args.rest.remove("headers") {
                 None | Some(Value::Null) => Vec::new(),
-                Some(Value::Object(h)) => h
-                    .into_iter()
-                    .map(|(k, v)| match v {
-                        Value::String(s) if valid_header(&k, &s) => Ok((k, s)),
-                        _ => Err(providers::bad_argument(
-                            &format!("headers.{k}"),
-                            "must be a valid header name with a string value without control characters",
-                        )),
-                    })
-                    .collect::<Result<_, _>>()?,
+                Some(Value::Object(h)) => {
+                    let mut out = Vec::with_capacity(h.len());
+                    for (k, v) in h {
+                        match v {
+                            Value::String(s) if valid_header(&k, &s) => out.push((k, s)),
+                            _ => return Err(providers::bad_argument(
+                                &format!("headers.{k}"),
+                                "must be a valid header name with a string value without control characters",
+                            )),
+                        }
+                    }
+                    out
+                }
                 Some(_) => {
                     return Err(providers::bad_argument("headers", "must be an object of strings"))
                 }
@@ -703,7 +712,11 @@ impl ClientCore {
             let _ = notify.call0(&JsValue::UNDEFINED);
         })));
         let scopes = self.engine.store_scopes();
-        scopes.iter().map(|s| JsValue::from_str(s)).collect()
+        let mut out = Vec::with_capacity(scopes.len());
+        for s in scopes.iter() {
+            out.push(JsValue::from_str(s));
+        }
+        out
     }
 
     /// Entries cross flat, `[scope, piece, until, ...]` (no JSON: it costs wasm bytes); triples
@@ -717,17 +730,20 @@ impl ClientCore {
     ) -> Vec<JsValue> {
         let engine = &self.engine;
         engine.store_report(u64::from(reads), u64::from(writes), error);
-        let entries: Vec<Entry> = flat
-            .chunks_exact(3)
-            .filter_map(|t| match t {
-                [scope, piece, until] => Some(Entry {
+        let mut entries: Vec<Entry> = Vec::new();
+        for t in flat.chunks_exact(3) {
+            let [scope, piece, until] = t else { continue };
+            let read = || {
+                Some(Entry {
                     scope: scope.as_string()?,
                     piece: Piece::parse(&piece.as_string()?)?,
                     until: until.as_f64()?,
-                }),
-                _ => None,
-            })
-            .collect();
+                })
+            };
+            if let Some(e) = read() {
+                entries.push(e);
+            }
+        }
         if !entries.is_empty() {
             engine.store_apply(&entries);
         }

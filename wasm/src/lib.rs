@@ -28,16 +28,19 @@ pub struct Client {
 impl Client {
     #[wasm_bindgen(constructor)]
     pub fn new(provider: String, options: JsValue) -> Result<Client, JsValue> {
-        let name = PROVIDERS
-            .iter()
-            .copied()
-            .find(|p| *p == provider)
-            .ok_or_else(|| {
-                convert::config_error(&format!(
-                    "unknown provider '{provider}'; providers are {}",
-                    PROVIDERS.join(", ")
-                ))
-            })?;
+        let mut found = None;
+        for p in PROVIDERS {
+            if p == provider {
+                found = Some(p);
+                break;
+            }
+        }
+        let Some(name) = found else {
+            return Err(convert::config_error(&format!(
+                "unknown provider '{provider}'; providers are {}",
+                PROVIDERS.join(", ")
+            )));
+        };
         let core = std::rc::Rc::new(ClientCore::new(name, &options)?);
         ClientCore::install_records(&core);
         Ok(Client { core, name })
@@ -186,7 +189,11 @@ fn op_name(ops: &[&'static str], op: u32) -> &'static str {
 /// The eleven provider names (the package exports them as `PROVIDERS`).
 #[wasm_bindgen]
 pub fn providers() -> Vec<JsValue> {
-    PROVIDERS.iter().map(|p| JsValue::from_str(p)).collect()
+    let mut out = Vec::with_capacity(PROVIDERS.len());
+    for p in PROVIDERS {
+        out.push(JsValue::from_str(p));
+    }
+    out
 }
 
 /// The package version (semver).

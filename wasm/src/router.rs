@@ -31,16 +31,20 @@ impl RouterCore {
 
     /// The members to try, in order, given each member's load and breaker answer.
     pub fn plan(&mut self, loads: Vec<u32>, admits: Vec<u8>) -> Vec<u32> {
-        let health: Vec<Health> = loads
-            .iter()
-            .zip(admits.iter())
-            .map(|(&load, &a)| Health {
+        // Plain loops: collected iterator chains each instantiate their own code.
+        let mut health: Vec<Health> = Vec::with_capacity(loads.len());
+        for (&load, &a) in loads.iter().zip(admits.iter()) {
+            health.push(Health {
                 load,
                 admits: a != 0,
-            })
-            .collect();
+            });
+        }
         let plan = self.0.plan(JsClock.now(), &health);
-        plan.into_iter().map(|i| i as u32).collect()
+        let mut out = Vec::with_capacity(plan.len());
+        for i in plan {
+            out.push(i as u32);
+        }
+        out
     }
 
     pub fn started(&mut self, member: u32) {

@@ -122,19 +122,18 @@ impl Endpoints {
         let list = if config.endpoints.is_empty() {
             vec![state("default", None, 1, None, None)]
         } else {
-            config
-                .endpoints
-                .iter()
-                .map(|e| {
-                    state(
-                        &e.id,
-                        e.max_concurrent_requests,
-                        e.weight,
-                        e.rate_limit,
-                        e.adaptive_pacing,
-                    )
-                })
-                .collect()
+            // Plain loops here: collected iterator chains each instantiate their own code.
+            let mut list = Vec::with_capacity(config.endpoints.len());
+            for e in &config.endpoints {
+                list.push(state(
+                    &e.id,
+                    e.max_concurrent_requests,
+                    e.weight,
+                    e.rate_limit,
+                    e.adaptive_pacing,
+                ));
+            }
+            list
         };
         Endpoints {
             list,
@@ -165,37 +164,38 @@ impl Endpoints {
                 Err(e.wait(now))
             };
         }
-        let usable: Vec<usize> = self
-            .list
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.usable(now))
-            .map(|(i, _)| i)
-            .collect();
+        let mut usable: Vec<usize> = Vec::new();
+        for (i, e) in self.list.iter().enumerate() {
+            if e.usable(now) {
+                usable.push(i);
+            }
+        }
         if usable.is_empty() {
             return Err(self.list.iter().map(|e| e.wait(now)).fold(None, sooner));
         }
         // Limits are honoured whenever a usable endpoint has room.
-        let roomy: Vec<usize> = usable
-            .iter()
-            .copied()
-            .filter(|&i| {
-                self.list
-                    .get(i)
-                    .is_some_and(|e| e.limit.is_none_or(|l| e.in_flight < l))
-            })
-            .collect();
+        let mut roomy: Vec<usize> = Vec::new();
+        for &i in &usable {
+            if self
+                .list
+                .get(i)
+                .is_some_and(|e| e.limit.is_none_or(|l| e.in_flight < l))
+            {
+                roomy.push(i);
+            }
+        }
         let candidates = if roomy.is_empty() { usable } else { roomy };
         // And an endpoint whose rate limit is spent is passed over while another is not.
-        let unpaced: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&i| {
-                self.list
-                    .get(i)
-                    .is_some_and(|e| e.pace_wait(now, tokens) == Secs::ZERO)
-            })
-            .collect();
+        let mut unpaced: Vec<usize> = Vec::new();
+        for &i in &candidates {
+            if self
+                .list
+                .get(i)
+                .is_some_and(|e| e.pace_wait(now, tokens) == Secs::ZERO)
+            {
+                unpaced.push(i);
+            }
+        }
         let candidates = if unpaced.is_empty() {
             candidates
         } else {
@@ -281,10 +281,15 @@ impl Endpoints {
 
     /// One state for the client: CLOSED while any endpoint is, else HALF_OPEN while any is.
     pub fn state(&self, now: Instant) -> CircuitState {
-        let states: Vec<CircuitState> = self.list.iter().map(|e| e.breaker.state(now)).collect();
-        if states.contains(&CircuitState::Closed) {
-            CircuitState::Closed
-        } else if states.contains(&CircuitState::HalfOpen) {
+        let mut half_open = false;
+        for e in &self.list {
+            match e.breaker.state(now) {
+                CircuitState::Closed => return CircuitState::Closed,
+                CircuitState::HalfOpen => half_open = true,
+                CircuitState::Open => {}
+            }
+        }
+        if half_open {
             CircuitState::HalfOpen
         } else {
             CircuitState::Open
@@ -305,11 +310,9 @@ impl Endpoints {
 
     /// docs/api.md `endpoints()`: each endpoint's live state.
     pub fn describe(&self, now: Instant) -> Value {
-        Value::Array(
-            self.list
-                .iter()
-                .map(|e| {
-                    json!({
+        let mut out = Vec::with_capacity(self.list.len());
+        for e in &self.list {
+            out.push(json!({
                         "id": e.id,
                         "state": e.breaker.state(now).as_str(),
                         "active": e.in_flight,
@@ -320,10 +323,9 @@ impl Endpoints {
                         "total_requests": e.stats.total(),
                         "successful_requests": e.stats.successful(),
                         "failed_requests": e.stats.failed(),
-                    })
-                })
-                .collect(),
-        )
+            }));
+        }
+        Value::Array(out)
     }
 }
 

@@ -212,9 +212,10 @@ impl Engine {
         let clock = &self.inner.host.clock;
         let (now, unix) = (clock.now(), clock.unix_now());
         let st = self.inner.state.borrow();
-        let list: Vec<_> = match endpoint {
-            Some(i) => st.endpoints.list.get(i).into_iter().collect(),
-            None => st.endpoints.list.iter().collect(),
+        // A slice, not a collected Vec: each collect instantiates its own code.
+        let list = match endpoint {
+            Some(i) => st.endpoints.list.get(i..=i).unwrap_or_default(),
+            None => st.endpoints.list.as_slice(),
         };
         let mut requests: Option<u64> = None;
         let mut tokens: Option<u64> = None;

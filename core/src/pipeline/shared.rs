@@ -36,15 +36,14 @@ impl Shared {
                 key(config.api_key.as_ref()).as_deref(),
             )]
         } else {
-            config
-                .endpoints
-                .iter()
-                .map(|e| {
-                    let k = key(e.api_key.as_ref().or(config.api_key.as_ref()));
-                    let url = e.base_url.as_deref().unwrap_or(base);
-                    scope_of(provider, &e.id, url, k.as_deref())
-                })
-                .collect()
+            // A plain loop: collected iterator chains each instantiate their own code.
+            let mut scopes = Vec::with_capacity(config.endpoints.len());
+            for e in &config.endpoints {
+                let k = key(e.api_key.as_ref().or(config.api_key.as_ref()));
+                let url = e.base_url.as_deref().unwrap_or(base);
+                scopes.push(scope_of(provider, &e.id, url, k.as_deref()));
+            }
+            scopes
         };
         Shared {
             holds: vec![Instant::ZERO; scopes.len()],
