@@ -153,8 +153,9 @@ impl Client {
     }
 }
 
-/// The operations by number, in node-host/lib/ops.js's order (it defines the JS methods).
-const UNARY: [&str; 22] = [
+/// The operations by number, in node-host/lib/ops.js's order (it defines the JS methods); a
+/// queued record holds its operation as an index here too (a number crosses to JS for free).
+pub(crate) const UNARY: [&str; 22] = [
     "chat",
     "embed",
     "listModels",

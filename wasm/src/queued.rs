@@ -9,6 +9,7 @@
 
 use crate::client::ClientCore;
 use crate::convert::{api_error, split_bytes, to_js, CallArgs};
+use crate::UNARY;
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
 use resilient_core::pipeline::{Admission, Queued, Read, Start};
@@ -35,31 +36,6 @@ extern "C" {
 
 /// The book's hook, kind 0: start the admitted records; kind 1: cancel the records `keys`.
 const START: u32 = 0;
-
-/// The operations a record may hold, by index (a number crosses to JS for free, a name not).
-const OPS: [&str; 21] = [
-    "chat",
-    "embed",
-    "listModels",
-    "generate",
-    "rerank",
-    "chatqna",
-    "infer",
-    "batchInfer",
-    "status",
-    "predict",
-    "modelStatus",
-    "health",
-    "putObject",
-    "getObject",
-    "headObject",
-    "deleteObject",
-    "listObjects",
-    "createMultipartUpload",
-    "completeMultipartUpload",
-    "abortMultipartUpload",
-    "listMultipartUploads",
-];
 
 impl ClientCore {
     /// Links a new client's engine and its book of records. Weak: neither owns the client.
@@ -93,7 +69,7 @@ impl ClientCore {
         text: String,
         built: Unary,
     ) -> Promise {
-        let op_index = OPS.iter().position(|o| *o == op);
+        let op_index = UNARY.iter().position(|o| *o == op);
         let priority = Priority::parse(&args.priority).ok();
         let (Some(op_index), Some(priority), None, None, None, false) = (
             op_index,
@@ -151,7 +127,10 @@ impl ClientCore {
             self.count_waiting(-1);
             let held = admission.take_held();
             let (op, text) = match held.split_first() {
-                Some((i, text)) => (OPS.get(usize::from(*i)).copied().unwrap_or_default(), text),
+                Some((i, text)) => (
+                    UNARY.get(usize::from(*i)).copied().unwrap_or_default(),
+                    text,
+                ),
                 None => ("", &[][..]),
             };
             let pair: Array = taken.unchecked_into();
