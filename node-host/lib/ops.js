@@ -11,7 +11,7 @@ export const UNARY = [
   'abortMultipartUpload', 'listMultipartUploads',
 ];
 export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
-const LOCAL = ['signGetObject', 'presignUrl'];
+export const LOCAL = ['signGetObject', 'presignUrl'];
 
 const { __unary, __stream, __local } = Client.prototype;
 for (const [names, entry] of [[UNARY, __unary], [STREAMS, __stream], [LOCAL, __local]]) {
