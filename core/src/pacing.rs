@@ -237,12 +237,19 @@ impl Window {
     /// Slots still inside the minute, oldest first (read off the ring in order: no sort).
     fn live(&self, now: Instant) -> Vec<Slot> {
         let n = second(now);
-        (n.saturating_sub(SLOTS as u64 - 1)..=n)
-            .filter_map(|k| self.slots.get((k % SLOTS as u64) as usize))
-            .filter(|s| s.second + (SLOTS as u64 - 1) >= n && s.second <= n)
-            .filter(|s| s.requests > 0 || s.tokens > 0)
-            .copied()
-            .collect()
+        let mut out = Vec::new();
+        for k in n.saturating_sub(SLOTS as u64 - 1)..=n {
+            let Some(s) = self.slots.get((k % SLOTS as u64) as usize) else {
+                continue;
+            };
+            if s.second + (SLOTS as u64 - 1) >= n
+                && s.second <= n
+                && (s.requests > 0 || s.tokens > 0)
+            {
+                out.push(*s);
+            }
+        }
+        out
     }
 
     /// How long a start needing `tokens` must wait under `limit`.

@@ -96,11 +96,10 @@ impl Member {
 
     /// The median of the recent samples (the lower middle for an even count).
     fn p50(&self) -> Option<Secs> {
-        let mut v: Vec<(f64, f64)> = self
-            .samples
-            .iter()
-            .map(|(_, s)| (s.as_f64(), 0.0))
-            .collect();
+        let mut v: Vec<(f64, f64)> = Vec::with_capacity(self.samples.len());
+        for (_, s) in &self.samples {
+            v.push((s.as_f64(), 0.0));
+        }
         // `rank` sorts the values; the indexes it moves along are not needed here.
         let mut idx: Vec<usize> = (0..v.len()).collect();
         rank(&mut idx, &mut v);
@@ -144,13 +143,13 @@ pub struct Router {
 impl Router {
     /// A router over members of these weights (each > 0; validated by [`parse_options`]).
     pub fn new(strategy: Strategy, fallback_on: Vec<ErrorType>, weights: &[f64]) -> Router {
-        let members = weights
-            .iter()
-            .map(|w| Member {
+        let mut members = Vec::with_capacity(weights.len());
+        for w in weights {
+            members.push(Member {
                 weight: *w,
                 ..Member::default()
-            })
-            .collect();
+            });
+        }
         Router {
             strategy,
             fallback_on,

@@ -108,17 +108,21 @@ impl StoreLink {
     /// write read back as it expires, rounded, does not reopen anything). A peers count comes
     /// through as it is, `(endpoint, Piece::Peers, count)`.
     pub fn resolve(&self, entries: &[Entry], unix_now: f64) -> Vec<(usize, Piece, f64)> {
-        entries
-            .iter()
-            .filter_map(|e| {
-                let endpoint = self.scopes.iter().position(|s| *s == e.scope)?;
-                let left = match e.piece {
-                    Piece::Peers => e.until,
-                    _ => e.until - unix_now,
-                };
-                (left.is_finite() && left > SLACK).then_some((endpoint, e.piece, left))
-            })
-            .collect()
+        // A loop, not an adapter chain collected: smaller in the wasm.
+        let mut out = Vec::new();
+        for e in entries {
+            let Some(endpoint) = self.scopes.iter().position(|s| *s == e.scope) else {
+                continue;
+            };
+            let left = match e.piece {
+                Piece::Peers => e.until,
+                _ => e.until - unix_now,
+            };
+            if left.is_finite() && left > SLACK {
+                out.push((endpoint, e.piece, left));
+            }
+        }
+        out
     }
 
     /// The host's account of its work: store reads and writes done, and the error type of one

@@ -202,11 +202,11 @@ impl NdjsonDecoder {
     }
 
     pub fn finish(&mut self) -> Vec<String> {
-        self.lines
-            .finish()
-            .filter(|l| !l.trim().is_empty())
-            .into_iter()
-            .collect()
+        let mut out = Vec::new();
+        if let Some(l) = self.lines.finish().filter(|l| !l.trim().is_empty()) {
+            out.push(l);
+        }
+        out
     }
 }
 
