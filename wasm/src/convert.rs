@@ -15,11 +15,11 @@ extern "C" {
     pub fn api_error_class() -> JsValue;
     #[wasm_bindgen(js_name = argSignal)]
     fn arg_signal(args: &JsValue) -> JsValue;
-    /// `args.body` (undefined when absent or when reading it throws): one crossing, where
-    /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
     /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text).
     #[wasm_bindgen(catch, js_name = argText)]
     fn arg_text(args: &JsValue, signal: &JsValue) -> Result<JsValue, JsValue>;
+    /// `args.body` (undefined when absent or when reading it throws): one crossing, where
+    /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
     #[wasm_bindgen(js_name = argBody)]
     pub fn arg_body(args: &JsValue) -> JsValue;
 }
