@@ -8,6 +8,7 @@ use crate::convert::{
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
+use crate::{op_name, UNARY};
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
@@ -417,8 +418,9 @@ impl ClientCore {
         body.dyn_into::<Uint8Array>().ok()
     }
 
-    /// `op(request)` for any unary operation of docs/api.md.
-    pub fn unary(&self, op: &str, req: &JsValue) -> Promise {
+    /// `op(request)` for any unary operation of docs/api.md, by its `number` in [`UNARY`].
+    pub fn unary(&self, number: u32, req: &JsValue) -> Promise {
+        let op = op_name(&UNARY, number);
         let js_body = if req.is_object() {
             Self::binary_body(req)
         } else {
@@ -449,7 +451,7 @@ impl ClientCore {
             (Some(text), Ok(u))
                 if bytes.is_none() && bodies.is_none() && self.endpoint_configs.is_empty() =>
             {
-                self.queue_record(op, args, text, u)
+                self.queue_record(number, args, text, u)
             }
             (_, built) => self.run_holding(args, built, requests, bodies),
         }

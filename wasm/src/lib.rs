@@ -55,7 +55,7 @@ impl Client {
     /// ... over it): one export instead of a shim per operation.
     #[wasm_bindgen(js_name = __unary)]
     pub fn unary(&self, op: u32, request: JsValue) -> Promise {
-        self.core.unary(op_name(&UNARY, op), &request)
+        self.core.unary(op, &request)
     }
     /// Streaming operation number `op` of [`STREAMS`].
     #[wasm_bindgen(js_name = __stream)]
@@ -183,7 +183,7 @@ const STREAMS: [&str; 3] = ["chatStream", "generateStream", "chatqnaStream"];
 const LOCAL: [&str; 2] = ["signGetObject", "presignUrl"];
 
 /// An unknown number names no operation: the provider refuses it as it does any unknown one.
-fn op_name(ops: &[&'static str], op: u32) -> &'static str {
+pub(crate) fn op_name(ops: &[&'static str], op: u32) -> &'static str {
     ops.get(op as usize).copied().unwrap_or_default()
 }
 

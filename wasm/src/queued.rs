@@ -64,12 +64,15 @@ impl ClientCore {
     /// suspended future, which reports any error as before.
     pub(crate) fn queue_record(
         &self,
-        op: &str,
+        op: u32,
         args: CallArgs,
         text: String,
         built: Unary,
     ) -> Promise {
-        let op_index = UNARY.iter().position(|o| *o == op);
+        // The operation's number in UNARY, as the record keeps it (one byte).
+        let op_index = u8::try_from(op)
+            .ok()
+            .filter(|i| usize::from(*i) < UNARY.len());
         let priority = Priority::parse(&args.priority).ok();
         let (Some(op_index), Some(priority), None, None, None, false) = (
             op_index,
@@ -83,7 +86,7 @@ impl ClientCore {
         };
         // The record's bytes: its operation's index, then its arguments' text.
         let mut held = Vec::with_capacity(text.len() + 1);
-        held.push(op_index as u8);
+        held.push(op_index);
         held.extend_from_slice(text.as_bytes());
         drop(text);
         let model = built.model.as_deref();
