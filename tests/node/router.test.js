@@ -283,8 +283,10 @@ describe('strategies', () => {
   });
 
   test('latency sends calls to the lowest recent p50 after measuring each member', TEST_TIMEOUT, async () => {
-    faults.openai = { delayMs: 120 };
-    faults.gemini = { delayMs: 60 };
+    // Gaps of 150 ms, not 60: one sample each for OpenAI and Gemini, so a pause of a loaded
+    // machine during either would otherwise swap their order.
+    faults.openai = { delayMs: 300 };
+    faults.gemini = { delayMs: 150 };
     const router = createRouter(members(), { strategy: 'latency' });
     const results = [];
     for (let i = 0; i < 20; i++) results.push(await router.chat(say('hi')));
