@@ -34,6 +34,10 @@ fn edge_cases_read_and_print_as_serde_json_did() {
         "1.0",
         "1e2",
         "1E+2",
+        // serde_json's default parser reads "5E35" one ulp off; its float_roundtrip (on for
+        // these tests) reads it exactly, as ours does.
+        "1E20",
+        "5E35",
         "-1e-2",
         "0.1",
         "123456789012345678901234567890",
