@@ -524,6 +524,20 @@ impl Config {
         Ok(c)
     }
 
+    /// The config endpoint `e`'s requests are built with: its key and URL where it has them,
+    /// the client's otherwise, and no `endpoints` of its own.
+    pub fn for_endpoint(&self, e: &EndpointConfig) -> Config {
+        let mut c = self.clone();
+        c.endpoints = Vec::new();
+        if e.api_key.is_some() {
+            c.api_key.clone_from(&e.api_key);
+        }
+        if e.base_url.is_some() {
+            c.base_url.clone_from(&e.base_url);
+        }
+        c
+    }
+
     fn set(&mut self, r: &Row<Config>, v: &Value) -> Result<(), String> {
         match r.name {
             "headers" => self.headers = headers(v)?,
