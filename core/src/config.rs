@@ -178,6 +178,19 @@ struct Got {
     rate: Option<RateLimit>,
 }
 
+impl Got {
+    // Out of line: each setter is then a call, not its own copy of the old value's drop.
+    #[inline(never)]
+    fn text_into(&mut self, slot: &mut Option<String>) {
+        *slot = Some(take(&mut self.text));
+    }
+
+    #[inline(never)]
+    fn secret_into(&mut self, slot: &mut Option<Secret>) {
+        *slot = Some(Secret::new(take(&mut self.text)));
+    }
+}
+
 /// One option of an object: its camelCase name, its snake_case alias, its kind, and where its
 /// value goes. The validator is these tables and one loop: no code per option.
 struct Row<T> {
@@ -204,28 +217,28 @@ const fn row<T>(
 /// The client's options (docs/api.md's table), in the order errors list them.
 static OPTIONS: [Row<Config>; 27] = [
     row("apiKey", "api_key", Kind::Header, |c, g| {
-        c.api_key = Some(Secret::new(take(&mut g.text)))
+        g.secret_into(&mut c.api_key)
     }),
     row("accessKeyId", "access_key_id", Kind::Header, |c, g| {
-        c.access_key_id = Some(take(&mut g.text))
+        g.text_into(&mut c.access_key_id)
     }),
     row(
         "secretAccessKey",
         "secret_access_key",
         Kind::Text,
-        |c, g| c.secret_access_key = Some(Secret::new(take(&mut g.text))),
+        |c, g| g.secret_into(&mut c.secret_access_key),
     ),
     row("sessionToken", "session_token", Kind::Header, |c, g| {
-        c.session_token = Some(Secret::new(take(&mut g.text)))
+        g.secret_into(&mut c.session_token)
     }),
     row("region", "region", Kind::Header, |c, g| {
         c.region = take(&mut g.text)
     }),
     row("baseUrl", "base_url", Kind::Url, |c, g| {
-        c.base_url = Some(take(&mut g.text))
+        g.text_into(&mut c.base_url)
     }),
     row("model", "model", Kind::Text, |c, g| {
-        c.model = Some(take(&mut g.text))
+        g.text_into(&mut c.model)
     }),
     row("headers", "headers", Kind::Own, |_, _| {}),
     row("timeout", "timeout", Kind::Num(&SECS), |c, g| {
@@ -293,7 +306,7 @@ static OPTIONS: [Row<Config>; 27] = [
     ),
     row("endpoints", "endpoints", Kind::Own, |_, _| {}),
     row("apiVersion", "api_version", Kind::Header, |c, g| {
-        c.api_version = Some(take(&mut g.text))
+        g.text_into(&mut c.api_version)
     }),
     row("strategy", "strategy", Kind::Strategy, |c, g| {
         c.strategy = if g.flag {
@@ -315,10 +328,10 @@ static OPTIONS: [Row<Config>; 27] = [
 static ENDPOINT: [Row<EndpointConfig>; 7] = [
     row("id", "id", Kind::Text, |e, g| e.id = take(&mut g.text)),
     row("apiKey", "api_key", Kind::Header, |e, g| {
-        e.api_key = Some(Secret::new(take(&mut g.text)))
+        g.secret_into(&mut e.api_key)
     }),
     row("baseUrl", "base_url", Kind::Url, |e, g| {
-        e.base_url = Some(take(&mut g.text))
+        g.text_into(&mut e.base_url)
     }),
     row("weight", "weight", Kind::Num(&INT1), |e, g| {
         e.weight = g.num as u32
