@@ -478,17 +478,56 @@ fn fields<T>(
     what: &str,
     into: &mut T,
 ) -> Result<(), String> {
+    let mut filling = Filling { rows, into };
+    each_field(name, m, skip_null, whose, what, &mut filling)
+}
+
+/// A table of rows and what they fill, behind `dyn`: the loop over an object's fields is then
+/// compiled once, not once per kind of object.
+trait Fill {
+    fn kind(&self, key: &str) -> Option<(usize, Kind)>;
+    fn set(&mut self, row: usize, got: &mut Got);
+}
+
+struct Filling<'a, T> {
+    rows: &'a [Row<T>],
+    into: &'a mut T,
+}
+
+impl<T> Fill for Filling<'_, T> {
+    fn kind(&self, key: &str) -> Option<(usize, Kind)> {
+        let i = self
+            .rows
+            .iter()
+            .position(|r| r.name == key || r.alias == key)?;
+        Some((i, self.rows.get(i)?.kind))
+    }
+    fn set(&mut self, row: usize, got: &mut Got) {
+        if let Some(r) = self.rows.get(row) {
+            (r.set)(self.into, got);
+        }
+    }
+}
+
+fn each_field(
+    name: &str,
+    m: &Map<String, Value>,
+    skip_null: bool,
+    whose: &str,
+    what: &str,
+    fill: &mut dyn Fill,
+) -> Result<(), String> {
     for (k, v) in m {
         if skip_null && v.is_null() {
             continue;
         }
         let full = format!("{name}.{k}");
-        let Some(row) = find(rows, k) else {
+        let Some((row, kind)) = fill.kind(k) else {
             return Err(format!(
                 "option `{full}` is unknown; {whose} accepts {what}"
             ));
         };
-        (row.set)(into, &mut read(&full, row.kind, v)?);
+        fill.set(row, &mut read(&full, kind, v)?);
     }
     Ok(())
 }
