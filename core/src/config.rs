@@ -5,6 +5,7 @@ use crate::json::{Map, Value};
 use crate::pacing::{RateLimit, RetryBudgetConfig};
 use crate::secret::Secret;
 use crate::time::Secs;
+use std::mem::take;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
@@ -116,53 +117,419 @@ const PROVIDER_ALIASES: &[(&str, &str, &str)] = &[
     ("s3_kit", "s3cfg", "s3cfg"),
 ];
 
-/// camelCase option names and their seed snake_case aliases.
-const OPTIONS: &[(&str, &str)] = &[
-    ("apiKey", "api_key"),
-    ("accessKeyId", "access_key_id"),
-    ("secretAccessKey", "secret_access_key"),
-    ("sessionToken", "session_token"),
-    ("region", "region"),
-    ("baseUrl", "base_url"),
-    ("model", "model"),
-    ("headers", "headers"),
-    ("timeout", "timeout"),
-    ("maxConcurrentRequests", "max_concurrent_requests"),
-    ("queueSize", "queue_size"),
-    ("maxRetries", "max_retries"),
-    ("initialRetryDelay", "initial_retry_delay"),
-    ("backoffFactor", "backoff_factor"),
-    ("maxRetryDelay", "max_retry_delay"),
-    ("jitter", "jitter"),
-    ("maxRetryAfter", "max_retry_after"),
-    ("failureThreshold", "failure_threshold"),
-    ("resetTimeout", "reset_timeout"),
-    ("halfOpenMaxProbes", "half_open_max_probes"),
-    ("maxResponseBytes", "max_response_bytes"),
-    ("endpoints", "endpoints"),
-    ("apiVersion", "api_version"),
-    ("strategy", "strategy"),
-    ("rateLimit", "rate_limit"),
-    ("adaptivePacing", "adaptive_pacing"),
-    ("retryBudget", "retry_budget"),
+/// How an option's value is read, and what its error says it accepts.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A string.
+    Text,
+    /// A string that goes into a request header (a key, a region, a version): a control
+    /// character there (a key read from a file keeps its newline) would make every request
+    /// fail at the transport, retried as a connection error, so it is refused here.
+    Header,
+    /// An absolute http:// or https:// URL, kept without its trailing slashes.
+    Url,
+    /// A finite number in a range.
+    Num(&'static Range),
+    Bool,
+    /// 'round-robin' or 'least-loaded'.
+    Strategy,
+    /// `{ requestsPerMinute?, tokensPerMinute? }`, each an integer >= 1.
+    RateLimit,
+    /// Read by `Config::set` itself (headers, endpoints, retryBudget).
+    Own,
+}
+
+/// A number's range: above `min` (or at it when `at_min`), at most `max`, whole when `whole`;
+/// `what` names it in errors.
+struct Range {
+    min: f64,
+    at_min: bool,
+    max: f64,
+    whole: bool,
+    what: &'static str,
+}
+
+const fn range(min: f64, at_min: bool, max: f64, whole: bool, what: &'static str) -> Range {
+    Range {
+        min,
+        at_min,
+        max,
+        whole,
+        what,
+    }
+}
+
+const INF: f64 = f64::INFINITY;
+const U32: f64 = u32::MAX as f64;
+static SECS: Range = range(0.0, false, INF, false, "a number of seconds > 0");
+static SECS0: Range = range(0.0, true, INF, false, "a number of seconds >= 0");
+static INT0: Range = range(0.0, true, U32, true, "an integer >= 0");
+static INT1: Range = range(1.0, true, U32, true, "an integer >= 1");
+static AT_LEAST_1: Range = range(1.0, true, INF, false, "a number >= 1");
+static AT_LEAST_0: Range = range(0.0, true, INF, false, "a number >= 0");
+static UNIT: Range = range(0.0, true, 1.0, false, "a number from 0 to 1");
+
+/// A value read by [`read`]: the one field its kind fills.
+#[derive(Default)]
+struct Got {
+    text: String,
+    num: f64,
+    flag: bool,
+    rate: Option<RateLimit>,
+}
+
+impl Got {
+    // Out of line: each setter is then a call, not its own copy of the old value's drop.
+    #[inline(never)]
+    fn text_into(&mut self, slot: &mut Option<String>) {
+        *slot = Some(take(&mut self.text));
+    }
+
+    #[inline(never)]
+    fn secret_into(&mut self, slot: &mut Option<Secret>) {
+        *slot = Some(Secret::new(take(&mut self.text)));
+    }
+}
+
+/// One option of an object: its camelCase name, its snake_case alias, its kind, and where its
+/// value goes. The validator is these tables and one loop: no code per option.
+struct Row<T> {
+    name: &'static str,
+    alias: &'static str,
+    kind: Kind,
+    set: fn(&mut T, &mut Got),
+}
+
+const fn row<T>(
+    name: &'static str,
+    alias: &'static str,
+    kind: Kind,
+    set: fn(&mut T, &mut Got),
+) -> Row<T> {
+    Row {
+        name,
+        alias,
+        kind,
+        set,
+    }
+}
+
+/// The client's options (docs/api.md's table), in the order errors list them.
+static OPTIONS: [Row<Config>; 27] = [
+    row("apiKey", "api_key", Kind::Header, |c, g| {
+        g.secret_into(&mut c.api_key)
+    }),
+    row("accessKeyId", "access_key_id", Kind::Header, |c, g| {
+        g.text_into(&mut c.access_key_id)
+    }),
+    row(
+        "secretAccessKey",
+        "secret_access_key",
+        Kind::Text,
+        |c, g| g.secret_into(&mut c.secret_access_key),
+    ),
+    row("sessionToken", "session_token", Kind::Header, |c, g| {
+        g.secret_into(&mut c.session_token)
+    }),
+    row("region", "region", Kind::Header, |c, g| {
+        c.region = take(&mut g.text)
+    }),
+    row("baseUrl", "base_url", Kind::Url, |c, g| {
+        g.text_into(&mut c.base_url)
+    }),
+    row("model", "model", Kind::Text, |c, g| {
+        g.text_into(&mut c.model)
+    }),
+    row("headers", "headers", Kind::Own, |_, _| {}),
+    row("timeout", "timeout", Kind::Num(&SECS), |c, g| {
+        c.timeout = Secs::new(g.num)
+    }),
+    row(
+        "maxConcurrentRequests",
+        "max_concurrent_requests",
+        Kind::Num(&INT1),
+        |c, g| c.max_concurrent_requests = g.num as u32,
+    ),
+    row("queueSize", "queue_size", Kind::Num(&INT0), |c, g| {
+        c.queue_size = g.num as u32
+    }),
+    row("maxRetries", "max_retries", Kind::Num(&INT0), |c, g| {
+        c.max_retries = g.num as u32
+    }),
+    row(
+        "initialRetryDelay",
+        "initial_retry_delay",
+        Kind::Num(&SECS0),
+        |c, g| c.initial_retry_delay = Secs::new(g.num),
+    ),
+    row(
+        "backoffFactor",
+        "backoff_factor",
+        Kind::Num(&AT_LEAST_1),
+        |c, g| c.backoff_factor = g.num,
+    ),
+    row(
+        "maxRetryDelay",
+        "max_retry_delay",
+        Kind::Num(&SECS0),
+        |c, g| c.max_retry_delay = Secs::new(g.num),
+    ),
+    row("jitter", "jitter", Kind::Num(&UNIT), |c, g| {
+        c.jitter = g.num
+    }),
+    row(
+        "maxRetryAfter",
+        "max_retry_after",
+        Kind::Num(&SECS0),
+        |c, g| c.max_retry_after = Secs::new(g.num),
+    ),
+    row(
+        "failureThreshold",
+        "failure_threshold",
+        Kind::Num(&INT1),
+        |c, g| c.failure_threshold = g.num as u32,
+    ),
+    row("resetTimeout", "reset_timeout", Kind::Num(&SECS), |c, g| {
+        c.reset_timeout = Secs::new(g.num)
+    }),
+    row(
+        "halfOpenMaxProbes",
+        "half_open_max_probes",
+        Kind::Num(&INT1),
+        |c, g| c.half_open_max_probes = g.num as u32,
+    ),
+    row(
+        "maxResponseBytes",
+        "max_response_bytes",
+        Kind::Num(&INT1),
+        |c, g| c.max_response_bytes = g.num as u32,
+    ),
+    row("endpoints", "endpoints", Kind::Own, |_, _| {}),
+    row("apiVersion", "api_version", Kind::Header, |c, g| {
+        g.text_into(&mut c.api_version)
+    }),
+    row("strategy", "strategy", Kind::Strategy, |c, g| {
+        c.strategy = if g.flag {
+            Strategy::LeastLoaded
+        } else {
+            Strategy::RoundRobin
+        }
+    }),
+    row("rateLimit", "rate_limit", Kind::RateLimit, |c, g| {
+        c.rate_limit = g.rate
+    }),
+    row("adaptivePacing", "adaptive_pacing", Kind::Bool, |c, g| {
+        c.adaptive_pacing = g.flag
+    }),
+    row("retryBudget", "retry_budget", Kind::Own, |_, _| {}),
 ];
 
-fn canonical(key: &str) -> Option<&'static str> {
-    OPTIONS
-        .iter()
-        .find(|(camel, snake)| *camel == key || *snake == key)
-        .map(|(camel, _)| *camel)
+/// An entry of `endpoints`.
+static ENDPOINT: [Row<EndpointConfig>; 7] = [
+    row("id", "id", Kind::Text, |e, g| e.id = take(&mut g.text)),
+    row("apiKey", "api_key", Kind::Header, |e, g| {
+        g.secret_into(&mut e.api_key)
+    }),
+    row("baseUrl", "base_url", Kind::Url, |e, g| {
+        g.text_into(&mut e.base_url)
+    }),
+    row("weight", "weight", Kind::Num(&INT1), |e, g| {
+        e.weight = g.num as u32
+    }),
+    row(
+        "maxConcurrentRequests",
+        "max_concurrent_requests",
+        Kind::Num(&INT1),
+        |e, g| e.max_concurrent_requests = Some(g.num as u32),
+    ),
+    row("rateLimit", "rate_limit", Kind::RateLimit, |e, g| {
+        e.rate_limit = g.rate
+    }),
+    row("adaptivePacing", "adaptive_pacing", Kind::Bool, |e, g| {
+        e.adaptive_pacing = Some(g.flag)
+    }),
+];
+
+static RATE_LIMIT: [Row<RateLimit>; 2] = [
+    row(
+        "requestsPerMinute",
+        "requests_per_minute",
+        Kind::Num(&INT1),
+        |r, g| r.requests_per_minute = Some(g.num as u32),
+    ),
+    row(
+        "tokensPerMinute",
+        "tokens_per_minute",
+        Kind::Num(&INT1),
+        |r, g| r.tokens_per_minute = Some(g.num as u32),
+    ),
+];
+
+static RETRY_BUDGET: [Row<RetryBudgetConfig>; 2] = [
+    row("ratio", "ratio", Kind::Num(&AT_LEAST_0), |b, g| {
+        b.ratio = g.num
+    }),
+    row(
+        "minPerSecond",
+        "min_per_second",
+        Kind::Num(&AT_LEAST_0),
+        |b, g| b.min_per_second = g.num,
+    ),
+];
+
+fn find<'a, T>(rows: &'a [Row<T>], key: &str) -> Option<&'a Row<T>> {
+    rows.iter().find(|r| r.name == key || r.alias == key)
 }
 
 fn all_names() -> String {
     let mut out = String::new();
-    for (c, _) in OPTIONS {
+    for r in &OPTIONS {
         if !out.is_empty() {
             out.push_str(", ");
         }
-        out.push_str(c);
+        out.push_str(r.name);
     }
     out
+}
+
+/// "option `name` accepts what (got got)"; without the parenthesis when `got` is empty.
+fn accepts(name: &str, what: &str, got: &str) -> String {
+    let mut m = format!("option `{name}` accepts {what}");
+    if !got.is_empty() {
+        m.push_str(" (got ");
+        m.push_str(got);
+        m.push(')');
+    }
+    m
+}
+
+/// Reads `v` as option `name` of `kind` (not `Own`).
+fn read(name: &str, kind: Kind, v: &Value) -> Result<Got, String> {
+    let mut got = Got::default();
+    match kind {
+        Kind::Num(r) => {
+            let x = v.as_f64().filter(|&x| {
+                x.is_finite()
+                    && (x > r.min || (r.at_min && x == r.min))
+                    && x <= r.max
+                    && (!r.whole || x.fract() == 0.0)
+            });
+            got.num = x.ok_or_else(|| accepts(name, r.what, &v.to_json()))?;
+        }
+        Kind::Bool => {
+            got.flag = v
+                .as_bool()
+                .ok_or_else(|| accepts(name, "true or false", kind_of(v)))?
+        }
+        Kind::Strategy => match v.as_str() {
+            Some("round-robin") => {}
+            Some("least-loaded") => got.flag = true,
+            _ => {
+                return Err(accepts(
+                    name,
+                    "'round-robin' or 'least-loaded'",
+                    &v.to_json(),
+                ))
+            }
+        },
+        Kind::RateLimit => got.rate = Some(rate_limit(name, v)?),
+        Kind::Text | Kind::Header | Kind::Url | Kind::Own => {
+            let s = v
+                .as_str()
+                .ok_or_else(|| accepts(name, "a string", kind_of(v)))?;
+            got.text = match kind {
+                Kind::Header if s.chars().any(char::is_control) => {
+                    return Err(accepts(
+                        name,
+                        "a string without control characters (a newline at the end?)",
+                        "",
+                    ))
+                }
+                Kind::Url => url(name, s)?,
+                _ => s.to_string(),
+            };
+        }
+    }
+    Ok(got)
+}
+
+fn url(name: &str, s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(s.trim_end_matches('/').to_string()),
+        _ => Err(accepts(
+            name,
+            "an absolute http:// or https:// URL",
+            &format!("'{s}'"),
+        )),
+    }
+}
+
+/// Reads object `m`, option `name`, into `into` through `rows` (a null field is skipped when
+/// `skip_null`); a key no row names is refused: "`whose` accepts `what`".
+fn fields<T>(
+    name: &str,
+    m: &Map<String, Value>,
+    rows: &[Row<T>],
+    skip_null: bool,
+    whose: &str,
+    what: &str,
+    into: &mut T,
+) -> Result<(), String> {
+    let mut filling = Filling { rows, into };
+    each_field(name, m, skip_null, whose, what, &mut filling)
+}
+
+/// A table of rows and what they fill, behind `dyn`: the loop over an object's fields is then
+/// compiled once, not once per kind of object.
+trait Fill {
+    fn kind(&self, key: &str) -> Option<(usize, Kind)>;
+    fn set(&mut self, row: usize, got: &mut Got);
+}
+
+struct Filling<'a, T> {
+    rows: &'a [Row<T>],
+    into: &'a mut T,
+}
+
+impl<T> Fill for Filling<'_, T> {
+    fn kind(&self, key: &str) -> Option<(usize, Kind)> {
+        let i = self
+            .rows
+            .iter()
+            .position(|r| r.name == key || r.alias == key)?;
+        Some((i, self.rows.get(i)?.kind))
+    }
+    fn set(&mut self, row: usize, got: &mut Got) {
+        if let Some(r) = self.rows.get(row) {
+            (r.set)(self.into, got);
+        }
+    }
+}
+
+fn each_field(
+    name: &str,
+    m: &Map<String, Value>,
+    skip_null: bool,
+    whose: &str,
+    what: &str,
+    fill: &mut dyn Fill,
+) -> Result<(), String> {
+    for (k, v) in m {
+        if skip_null && v.is_null() {
+            continue;
+        }
+        let full = format!("{name}.{k}");
+        let Some((row, kind)) = fill.kind(k) else {
+            return Err(format!(
+                "option `{full}` is unknown; {whose} accepts {what}"
+            ));
+        };
+        fill.set(row, &mut read(&full, kind, v)?);
+    }
+    Ok(())
 }
 
 impl Config {
@@ -178,22 +545,23 @@ impl Config {
             if value.is_null() {
                 continue;
             }
-            let target = if let Some(c) = canonical(key) {
-                c
-            } else if let Some((p, _, t)) = PROVIDER_ALIASES.iter().find(|(_, k, _)| *k == key) {
-                if *p != provider {
-                    continue;
-                }
-                *t
-            } else {
-                return Err(format!(
-                    "unknown option `{key}`; accepted options are {}",
-                    all_names()
-                ));
+            let explicit = find(&OPTIONS, key);
+            let target = match explicit {
+                Some(r) => r.name,
+                None => match PROVIDER_ALIASES.iter().find(|(_, k, _)| *k == key) {
+                    Some((p, _, t)) if *p == provider => *t,
+                    Some(_) => continue,
+                    None => {
+                        return Err(format!(
+                            "unknown option `{key}`; accepted options are {}",
+                            all_names()
+                        ))
+                    }
+                },
             };
             if target == "s3cfg" {
                 expand_s3cfg(value, &mut canon)?;
-            } else if canon.contains_key(target) && canonical(key).is_none() {
+            } else if explicit.is_none() && canon.contains_key(target) {
                 // An explicit option wins over a seed metadata alias.
             } else {
                 canon.insert(target.to_string(), value.clone());
@@ -201,58 +569,33 @@ impl Config {
         }
         let mut c = Config::default();
         for (key, v) in &canon {
-            c.set(key, v)?;
+            if let Some(r) = find(&OPTIONS, key) {
+                c.set(r, v)?;
+            }
         }
         Ok(c)
     }
 
-    fn set(&mut self, key: &str, v: &Value) -> Result<(), String> {
-        match key {
-            "apiKey" => self.api_key = Some(Secret::new(header_safe(key, v)?)),
-            "accessKeyId" => self.access_key_id = Some(header_safe(key, v)?),
-            "secretAccessKey" => self.secret_access_key = Some(Secret::new(string(key, v)?)),
-            "sessionToken" => self.session_token = Some(Secret::new(header_safe(key, v)?)),
-            "region" => self.region = header_safe(key, v)?,
-            "baseUrl" => self.base_url = Some(url(key, v)?),
-            "model" => self.model = Some(string(key, v)?),
+    /// The config endpoint `e`'s requests are built with: its key and URL where it has them,
+    /// the client's otherwise, and no `endpoints` of its own.
+    pub fn for_endpoint(&self, e: &EndpointConfig) -> Config {
+        let mut c = self.clone();
+        c.endpoints = Vec::new();
+        if e.api_key.is_some() {
+            c.api_key.clone_from(&e.api_key);
+        }
+        if e.base_url.is_some() {
+            c.base_url.clone_from(&e.base_url);
+        }
+        c
+    }
+
+    fn set(&mut self, r: &Row<Config>, v: &Value) -> Result<(), String> {
+        match r.name {
             "headers" => self.headers = headers(v)?,
-            "timeout" => self.timeout = seconds(key, v, false)?,
-            "maxConcurrentRequests" => self.max_concurrent_requests = integer(key, v, 1)?,
-            "queueSize" => self.queue_size = integer(key, v, 0)?,
-            "maxRetries" => self.max_retries = integer(key, v, 0)?,
-            "initialRetryDelay" => self.initial_retry_delay = seconds(key, v, true)?,
-            "backoffFactor" => self.backoff_factor = number(key, v, 1.0, true, "a number >= 1")?,
-            "maxRetryDelay" => self.max_retry_delay = seconds(key, v, true)?,
-            "jitter" => {
-                self.jitter = number(key, v, 0.0, true, "a number from 0 to 1")?;
-                if self.jitter > 1.0 {
-                    return Err(format!(
-                        "option `{key}` accepts a number from 0 to 1 (got {v})"
-                    ));
-                }
-            }
-            "maxRetryAfter" => self.max_retry_after = seconds(key, v, true)?,
-            "failureThreshold" => self.failure_threshold = integer(key, v, 1)?,
-            "resetTimeout" => self.reset_timeout = seconds(key, v, false)?,
-            "halfOpenMaxProbes" => self.half_open_max_probes = integer(key, v, 1)?,
-            "maxResponseBytes" => self.max_response_bytes = integer(key, v, 1)?,
             "endpoints" => self.endpoints = endpoints(v)?,
-            "apiVersion" => self.api_version = Some(header_safe(key, v)?),
-            "strategy" => {
-                self.strategy = match v.as_str() {
-                    Some("round-robin") => Strategy::RoundRobin,
-                    Some("least-loaded") => Strategy::LeastLoaded,
-                    _ => {
-                        return Err(format!(
-                            "option `strategy` accepts 'round-robin' or 'least-loaded' (got {v})"
-                        ))
-                    }
-                }
-            }
-            "rateLimit" => self.rate_limit = Some(rate_limit(key, v)?),
-            "adaptivePacing" => self.adaptive_pacing = boolean(key, v)?,
             "retryBudget" => self.retry_budget = retry_budget(v)?,
-            _ => return Err(format!("unknown option `{key}`")),
+            name => (r.set)(self, &mut read(name, r.kind, v)?),
         }
         Ok(())
     }
@@ -278,96 +621,22 @@ fn expand_s3cfg(v: &Value, out: &mut Map<String, Value>) -> Result<(), String> {
     Ok(())
 }
 
-fn string(key: &str, v: &Value) -> Result<String, String> {
-    match v.as_str() {
-        Some(s) => Ok(s.to_string()),
-        None => Err(format!("option `{key}` accepts a string (got {})", kind(v))),
-    }
-}
-
-/// A string that goes into a request header (a key, a region, a version): a control character
-/// there (a key read from a file keeps its newline) would make every request fail at the
-/// transport, retried as a connection error, so it is refused here with a clear message.
-fn header_safe(key: &str, v: &Value) -> Result<String, String> {
-    let s = string(key, v)?;
-    if s.chars().any(char::is_control) {
-        return Err(format!(
-            "option `{key}` accepts a string without control characters (a newline at the end?)"
-        ));
-    }
-    Ok(s)
-}
-
-fn url(key: &str, v: &Value) -> Result<String, String> {
-    let s = string(key, v)?;
-    let rest = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"));
-    match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(s.trim_end_matches('/').to_string()),
-        _ => Err(format!(
-            "option `{key}` accepts an absolute http:// or https:// URL (got '{s}')"
-        )),
-    }
-}
-
-fn number(key: &str, v: &Value, min: f64, inclusive: bool, what: &str) -> Result<f64, String> {
-    let x = v.as_f64().filter(|x| x.is_finite());
-    match x {
-        Some(x) if x > min || (inclusive && x == min) => Ok(x),
-        _ => Err(format!("option `{key}` accepts {what} (got {v})")),
-    }
-}
-
-/// A duration option: a finite number of seconds, > 0 or (when `zero` is allowed) >= 0.
-fn seconds(key: &str, v: &Value, zero: bool) -> Result<Secs, String> {
-    let what = if zero {
-        "a number of seconds >= 0"
-    } else {
-        "a number of seconds > 0"
-    };
-    number(key, v, 0.0, zero, what).map(Secs::new)
-}
-
-fn integer(key: &str, v: &Value, min: u32) -> Result<u32, String> {
-    let x = v.as_f64().filter(|x| x.is_finite() && x.fract() == 0.0);
-    match x {
-        Some(x) if x >= f64::from(min) && x <= f64::from(u32::MAX) => Ok(x as u32),
-        _ => Err(format!(
-            "option `{key}` accepts an integer >= {min} (got {v})"
-        )),
-    }
-}
-
-fn boolean(key: &str, v: &Value) -> Result<bool, String> {
-    v.as_bool()
-        .ok_or_else(|| format!("option `{key}` accepts true or false (got {})", kind(v)))
-}
-
 /// `{ requestsPerMinute?, tokensPerMinute? }`, each an integer >= 1.
-fn rate_limit(key: &str, v: &Value) -> Result<RateLimit, String> {
+fn rate_limit(name: &str, v: &Value) -> Result<RateLimit, String> {
     let what = "{ requestsPerMinute?, tokensPerMinute? }";
     let m = v
         .as_object()
-        .ok_or_else(|| format!("option `{key}` accepts an object {what} (got {})", kind(v)))?;
+        .ok_or_else(|| accepts(name, &format!("an object {what}"), kind_of(v)))?;
     let mut r = RateLimit::default();
-    for (k, val) in m {
-        let name = format!("{key}.{k}");
-        match k.as_str() {
-            _ if val.is_null() => {}
-            "requestsPerMinute" | "requests_per_minute" => {
-                r.requests_per_minute = Some(integer(&name, val, 1)?)
-            }
-            "tokensPerMinute" | "tokens_per_minute" => {
-                r.tokens_per_minute = Some(integer(&name, val, 1)?)
-            }
-            _ => {
-                return Err(format!(
-                    "option `{name}` is unknown; `{key}` accepts {what}"
-                ))
-            }
-        }
-    }
+    fields(
+        name,
+        m,
+        &RATE_LIMIT,
+        true,
+        &format!("`{name}`"),
+        what,
+        &mut r,
+    )?;
     Ok(r)
 }
 
@@ -378,33 +647,22 @@ fn retry_budget(v: &Value) -> Result<Option<RetryBudgetConfig>, String> {
         Value::Bool(false) => return Ok(None),
         Value::Bool(true) => return Ok(Some(RetryBudgetConfig::default())),
         Value::Object(m) => m,
-        _ => {
-            return Err(format!(
-                "option `retryBudget` accepts {what} (got {})",
-                kind(v)
-            ))
-        }
+        _ => return Err(accepts("retryBudget", what, kind_of(v))),
     };
     let mut b = RetryBudgetConfig::default();
-    for (k, val) in m {
-        let name = format!("retryBudget.{k}");
-        match k.as_str() {
-            _ if val.is_null() => {}
-            "ratio" => b.ratio = number(&name, val, 0.0, true, "a number >= 0")?,
-            "minPerSecond" | "min_per_second" => {
-                b.min_per_second = number(&name, val, 0.0, true, "a number >= 0")?
-            }
-            _ => {
-                return Err(format!(
-                    "option `{name}` is unknown; `retryBudget` accepts {what}"
-                ))
-            }
-        }
-    }
+    fields(
+        "retryBudget",
+        m,
+        &RETRY_BUDGET,
+        true,
+        "`retryBudget`",
+        what,
+        &mut b,
+    )?;
     Ok(Some(b))
 }
 
-fn kind(v: &Value) -> &'static str {
+fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -445,9 +703,10 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
     )?;
     let mut out: Vec<EndpointConfig> = Vec::new();
     for (i, e) in arr.iter().enumerate() {
+        let name = format!("endpoints[{i}]");
         let m = e
             .as_object()
-            .ok_or_else(|| format!("option `endpoints[{i}]` accepts an object with an `id`"))?;
+            .ok_or_else(|| accepts(&name, "an object with an `id`", ""))?;
         let mut ep = EndpointConfig {
             id: String::new(),
             api_key: None,
@@ -457,35 +716,23 @@ fn endpoints(v: &Value) -> Result<Vec<EndpointConfig>, String> {
             rate_limit: None,
             adaptive_pacing: None,
         };
-        for (k, val) in m {
-            let name = format!("endpoints[{i}].{k}");
-            match k.as_str() {
-                "id" => ep.id = string(&name, val)?,
-                "apiKey" | "api_key" => ep.api_key = Some(Secret::new(header_safe(&name, val)?)),
-                "baseUrl" | "base_url" => ep.base_url = Some(url(&name, val)?),
-                "weight" => ep.weight = integer(&name, val, 1)?,
-                "maxConcurrentRequests" | "max_concurrent_requests" => {
-                    ep.max_concurrent_requests = Some(integer(&name, val, 1)?)
-                }
-                "rateLimit" | "rate_limit" => ep.rate_limit = Some(rate_limit(&name, val)?),
-                "adaptivePacing" | "adaptive_pacing" => {
-                    ep.adaptive_pacing = Some(boolean(&name, val)?)
-                }
-                _ => {
-                    return Err(format!(
-                        "option `{name}` is unknown; an endpoint accepts id, apiKey, baseUrl, weight, maxConcurrentRequests, rateLimit, adaptivePacing"
-                    ))
-                }
-            }
-        }
+        fields(
+            &name,
+            m,
+            &ENDPOINT,
+            false,
+            "an endpoint",
+            "id, apiKey, baseUrl, weight, maxConcurrentRequests, rateLimit, adaptivePacing",
+            &mut ep,
+        )?;
         if ep.id.is_empty() {
             return Err(format!(
-                "option `endpoints[{i}].id` is required: a non-empty string"
+                "option `{name}.id` is required: a non-empty string"
             ));
         }
         if out.iter().any(|o| o.id == ep.id) {
             return Err(format!(
-                "option `endpoints[{i}].id` must be unique ('{}' repeats)",
+                "option `{name}.id` must be unique ('{}' repeats)",
                 ep.id
             ));
         }

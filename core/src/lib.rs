@@ -24,6 +24,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod host;
+pub mod idmap;
 pub mod json;
 pub mod pacing;
 pub mod pipeline;

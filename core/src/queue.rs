@@ -4,8 +4,9 @@
 //! straight to the next waiter. Cancelling a waiter is O(1): its slot is forgotten at once and
 //! its id is skipped (and compacted away) when it reaches the head.
 
+use crate::idmap::IdMap;
 use crate::json::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// A call's priority class: `High` calls are admitted before `Normal` ones, and those
 /// before `Low`.
@@ -64,7 +65,7 @@ pub struct Queue<W> {
     active: usize,
     /// Waiter ids per class, in [`Priority`] order (High first).
     classes: [VecDeque<u64>; 3],
-    slots: HashMap<u64, Slot<W>>,
+    slots: IdMap<u64, Slot<W>>,
     /// Waiters not yet granted (slots also holds granted ones until they take the grant).
     waiting: usize,
     next_id: u64,
@@ -79,7 +80,7 @@ impl<W> Queue<W> {
             max_waiting,
             active: 0,
             classes: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
-            slots: HashMap::new(),
+            slots: IdMap::new(),
             waiting: 0,
             next_id: 0,
             peak_waiting: 0,

@@ -7,7 +7,6 @@
 use crate::error::ErrorType;
 use crate::json::{json, Map, Value};
 use crate::time::{clamp, Secs};
-use std::collections::BTreeMap;
 
 /// Lower edge of the first log bucket; smaller samples share one underflow bucket.
 const LOW: f64 = 1e-4;
@@ -24,6 +23,8 @@ pub const OTHER: &str = "other";
 const MAX_MODEL_NAME: usize = 256;
 /// `errors_by_type` key of a manual failure reported without a type.
 const UNKNOWN: &str = "unknown";
+/// Slots of `Stats::errors`: one per error type (`ErrorType as usize`), then [`UNKNOWN`].
+const ERROR_SLOTS: usize = ErrorType::ALL.len() + 1;
 
 /// Bounded histogram of non-negative seconds: fixed log-spaced buckets plus exact
 /// min, max, sum and count. Memory never grows with the number of samples.
@@ -228,8 +229,10 @@ pub struct Stats {
     rejected: u64,
     retried: u64,
     trips: u64,
-    errors: BTreeMap<&'static str, u64>,
-    models: BTreeMap<String, ModelStats>,
+    /// By type, [`ERROR_SLOTS`]; a fixed array, not a map: no map code in the wasm for it.
+    errors: [u64; ERROR_SLOTS],
+    /// The sorted vector map JSON objects use: no `BTreeMap` node code in the wasm.
+    models: Map<String, ModelStats>,
     tokens: Usage,
     latency: Histogram,
     queue_wait: Histogram,
@@ -307,7 +310,7 @@ impl Stats {
             (false, Some(t)) => self.count(Final::Failed(t).normalized()),
             (false, None) => {
                 bump(&mut self.failed);
-                bump(self.errors.entry(UNKNOWN).or_default());
+                self.bump_error(ErrorType::ALL.len());
             }
         }
     }
@@ -444,7 +447,13 @@ impl Stats {
                 t
             }
         };
-        bump(self.errors.entry(error.as_str()).or_default());
+        self.bump_error(error as usize);
+    }
+
+    fn bump_error(&mut self, slot: usize) {
+        if let Some(n) = self.errors.get_mut(slot) {
+            bump(n);
+        }
     }
 
     fn model_entry(&mut self, name: &str) -> &mut ModelStats {
@@ -459,9 +468,13 @@ impl Stats {
 
     fn errors_json(&self) -> Map<String, Value> {
         // Inserts, not `collect()`: each collect into a map compiles a sort of its own.
+        // Types that never failed a call are absent, as they were from the map this replaced.
         let mut errors = Map::new();
-        for (k, v) in &self.errors {
-            errors.insert((*k).to_owned(), json!(v));
+        for (i, &n) in self.errors.iter().enumerate() {
+            if n > 0 {
+                let name = ErrorType::ALL.get(i).map_or(UNKNOWN, |t| t.as_str());
+                errors.insert(name.to_owned(), json!(n));
+            }
         }
         errors
     }
@@ -569,6 +582,25 @@ mod tests {
         s.record_final(Final::Success, Some(&long), Secs::new(0.1), None);
         let key = s.models.keys().next().cloned().unwrap_or_default();
         assert!(key.len() <= MAX_MODEL_NAME && !key.is_empty());
+    }
+
+    #[test]
+    fn each_error_type_counts_under_its_own_name() {
+        for t in ErrorType::ALL {
+            let mut s = Stats::new();
+            s.manual(false, Some(t));
+            s.manual(false, Some(t));
+            let mut want = Map::new();
+            want.insert(t.as_str().to_owned(), json!(2));
+            assert_eq!(s.errors_json(), want, "{t:?}");
+        }
+        let mut s = Stats::new();
+        s.manual(false, None);
+        s.record_final(Final::Failed(ErrorType::Timeout), None, Secs::ZERO, None);
+        let mut want = Map::new();
+        want.insert("timeout".to_owned(), json!(1));
+        want.insert(UNKNOWN.to_owned(), json!(1));
+        assert_eq!(s.errors_json(), want);
     }
 
     #[test]

@@ -8,6 +8,10 @@ const CLIENT_EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'que
 const EVENTS = [...CLIENT_EVENTS, 'fallback'];
 const FALLBACK = 0;
 const RETRY = 1;
+// RouterCore.mark's events (one wasm export for the three).
+const STARTED = 0;
+const SKIPPED = 1;
+const INTERRUPTED = 2;
 const TOTALS = [
   'total_requests', 'successful_requests', 'failed_requests', 'retried_requests',
   'cancelled_requests', 'rejected_requests', 'circuit_breaker_trips',
@@ -172,14 +176,14 @@ class Router {
       let limited = more;
       for (;;) {
         const t0 = now();
-        this.#core.started(i);
+        this.#core.mark(i, STARTED);
         try {
           const result = await attempt(this.#members[i], limited);
           this.#core.succeeded(i, now() - t0);
           return [result, i];
         } catch (err) {
           if (isUnsupported(err, call, this.#members[i].client.provider)) {
-            this.#core.skipped(i);
+            this.#core.mark(i, SKIPPED);
             this.#lacks.add(`${i}:${call}`);
             break;
           }
@@ -365,7 +369,7 @@ class RouterStream {
       return this.#item(await stream.next(), i);
     } catch (err) {
       this.#ended = true;
-      this.#core().interrupted(i);
+      this.#core().mark(i, INTERRUPTED);
       throw tag(err, i, this.#members[i].client.provider);
     }
   }

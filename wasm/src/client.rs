@@ -177,12 +177,7 @@ impl ClientCore {
         // Plain loops, not iterator chains collected: each chain instantiates its own code.
         let mut endpoint_configs = Vec::with_capacity(config.endpoints.len());
         for e in &config.endpoints {
-            endpoint_configs.push(Config {
-                api_key: e.api_key.clone().or_else(|| config.api_key.clone()),
-                base_url: e.base_url.clone().or_else(|| config.base_url.clone()),
-                endpoints: Vec::new(),
-                ..config.clone()
-            });
+            endpoint_configs.push(config.for_endpoint(e));
         }
         Ok(ClientCore {
             engine: Engine::new(info.name, config, host),

@@ -8,9 +8,9 @@ use resilient_core::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
     TransportErrorKind,
 };
+use resilient_core::idmap::IdMap;
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -116,7 +116,7 @@ struct Waiting {
 type Slot = Rc<RefCell<Waiting>>;
 
 thread_local! {
-    static WAITING: RefCell<HashMap<u32, Slot>> = RefCell::new(HashMap::new());
+    static WAITING: RefCell<IdMap<u32, Slot>> = RefCell::new(IdMap::new());
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
     static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
     static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };

@@ -47,12 +47,15 @@ impl RouterCore {
         out
     }
 
-    pub fn started(&mut self, member: u32) {
-        self.0.started(member as usize);
-    }
-
-    pub fn skipped(&mut self, member: u32) {
-        self.0.skipped(member as usize);
+    /// A member's call started (0), was passed over as unsupported (1) or its stream broke
+    /// after its first item (2): one export for the three, as each export costs a shim.
+    pub fn mark(&mut self, member: u32, what: u8) {
+        let m = member as usize;
+        match what {
+            0 => self.0.started(m),
+            1 => self.0.skipped(m),
+            _ => self.0.interrupted(m),
+        }
     }
 
     /// `latency` in seconds (to the first item for a stream).
@@ -86,10 +89,6 @@ impl RouterCore {
             Next::Retry => 1,
             Next::Stop => 2,
         }
-    }
-
-    pub fn interrupted(&mut self, member: u32) {
-        self.0.interrupted(member as usize);
     }
 
     /// See resilient_core::router::Router::stats.

@@ -1,9 +1,9 @@
 //! AbortSignal to CancelToken. One JS listener per signal fans out to call ids (js/support.js),
-//! and the ids map to tokens here, so aborting or settling a call is O(1).
+//! and the ids map to tokens here, so aborting or settling a call is a lookup (O(log n)).
 
+use resilient_core::idmap::IdMap;
 use resilient_core::pipeline::CancelToken;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/support.js")]
@@ -17,7 +17,7 @@ extern "C" {
 }
 
 thread_local! {
-    static TOKENS: RefCell<HashMap<u32, CancelToken>> = RefCell::new(HashMap::new());
+    static TOKENS: RefCell<IdMap<u32, CancelToken>> = RefCell::new(IdMap::new());
     static NEXT: Cell<u32> = const { Cell::new(0) };
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
 }
