@@ -228,6 +228,69 @@ pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, A
     })
 }
 
+/// A model list to docs/api.md's `[{ id, ...the model's fields }]`, written as text without
+/// copying the items: `id_of` gives each item's id (`None`: the item goes as it is), which is
+/// set in its sorted place (replacing any `id` the item has); an item that is not an object
+/// is `{ id }`.
+pub fn model_list(
+    list: &[Value],
+    id_of: fn(&Value) -> Result<Option<&str>, ApiError>,
+) -> Result<Parsed, ApiError> {
+    let mut out = String::with_capacity(2 + list.len() * 64);
+    out.push('[');
+    for (i, item) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match id_of(item)? {
+            Some(id) => with_id(item.as_object(), id, &mut out),
+            None => json::write_value(item, &mut out),
+        }
+    }
+    out.push(']');
+    Ok(Parsed {
+        json: out,
+        ..Parsed::default()
+    })
+}
+
+/// `o`'s fields (none for `None`) with `id` in its sorted place, as compact JSON text.
+fn with_id(o: Option<&json::Map<String, Value>>, id: &str, out: &mut String) {
+    let none = json::Map::new();
+    out.push('{');
+    let mut id_done = false;
+    let mut first = true;
+    for (k, v) in o.unwrap_or(&none).iter() {
+        if !id_done && k.as_str() >= "id" {
+            id_done = true;
+            if !first {
+                out.push(',');
+            }
+            out.push_str("\"id\":");
+            json::write_string(id, out);
+            first = false;
+            if k == "id" {
+                continue;
+            }
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        json::write_string(k, out);
+        out.push(':');
+        json::write_value(v, out);
+    }
+    if !id_done {
+        if !first {
+            out.push(',');
+        }
+        out.push_str("\"id\":");
+        json::write_string(id, out);
+    }
+    out.push('}');
+}
+
 /// A 200 reply with `body` and no headers, for the providers' unit tests.
 #[cfg(test)]
 pub(crate) fn ok_reply(body: &str) -> Reply {
@@ -250,6 +313,26 @@ mod tests {
             server_json(&ok_reply("oops"), "c").unwrap_err().kind,
             ErrorType::DecodeError
         );
+    }
+
+    #[test]
+    fn model_lists_set_the_id_in_its_sorted_place() {
+        let list = [
+            crate::json::json!({"name": "x", "a": 1, "z": [1], "id": 5}),
+            crate::json::json!({"b": {"c": null}}),
+            crate::json::json!("s"),
+            crate::json::json!({"k": 1}),
+        ];
+        let id = |v: &Value| match v.get("k") {
+            Some(_) => Ok(None),
+            None => Ok(Some("q\"")),
+        };
+        let p = model_list(&list, id).unwrap();
+        assert_eq!(
+            p.json,
+            r#"[{"a":1,"id":"q\"","name":"x","z":[1]},{"b":{"c":null},"id":"q\""},{"id":"q\""},{"k":1}]"#
+        );
+        assert_eq!(model_list(&[], id).unwrap().json, "[]");
     }
 
     const F: Fields = Fields { what: "reply" };
