@@ -9,15 +9,12 @@ mod stream;
 pub use stream::{CompletionStreamCodec, RawErrorLines};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
-    ChatStreamCodec, OpenAiCompat,
+    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_choices,
+    parse_embed, ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
 use super::shared::args::{put_args, Arg, Args, Check, Dest};
-use super::shared::read::{self, Fields};
-use super::shared::replies::{
-    chat_result, parse_models, read_completion, server_json, usage_of, ChatReply,
-};
+use super::shared::replies::{parse_models, server_json};
 use super::shared::rerank::{parse_ranks, rerank_args, RankReply, RerankArgs};
 use super::shared::urls::{encode_segment, with_base_url};
 use super::{
@@ -321,23 +318,7 @@ static COMPLETION_ARGS: Args = Args {
 
 /// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
-    const F: Fields = Fields {
-        what: "the response is not a text completion",
-    };
-    let v = read::body(&reply.body, F.what)?;
-    // `choices: [{text, finish_reason}]`; any `usage` is accepted here and read by usage_of.
-    let c = read_completion(&v, F, |c, f| {
-        Ok((f.opt_string(c, "text")?, f.opt_string(c, "finish_reason")?))
-    })?;
-    let (text, finish) = c.first;
-    let reply_says = ChatReply {
-        text: text.unwrap_or(""),
-        model: c.model,
-        finish_reason: finish,
-        usage: usage_of(&reply.body).unwrap_or_default(),
-        id: c.id,
-    };
-    Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
+    parse_choices(INFO.name, reply, client_request_id, true)
 }
 
 /// `rerank({ query, texts, model?, topN? })` as a Cohere-style `/v3/rerank` body; also returns

@@ -9,36 +9,6 @@ use crate::providers::shared::read::{Fields, Obj};
 use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
 
-/// An OpenAI-style reply `{ id, model, choices, usage }` read from its [`Value`]: `choices`
-/// may be absent (empty), each choice is read by `choice`, and only the first is kept.
-pub struct CompletionHead<'v, C> {
-    pub id: Option<&'v str>,
-    pub model: Option<&'v str>,
-    pub first: C,
-}
-
-pub fn read_completion<'v, C>(
-    v: &'v Value,
-    f: Fields,
-    choice: impl Fn(&'v Value, Fields) -> Result<C, ApiError>,
-) -> Result<CompletionHead<'v, C>, ApiError> {
-    let id = f.opt_string(v, "id")?;
-    let model = f.opt_string(v, "model")?;
-    // An absent list reads as empty; a null one is as wrong as any other non-array. Every
-    // choice is checked, as a derived reader of the whole list did.
-    let choices = match f.object(v)?.get("choices") {
-        None => &[][..],
-        Some(_) => f.array(v, "choices")?,
-    };
-    let mut first = None;
-    for c in choices {
-        let c = choice(c, f)?;
-        first = first.or(Some(c));
-    }
-    let first = first.ok_or_else(no_first_choice)?;
-    Ok(CompletionHead { id, model, first })
-}
-
 /// An OpenAI-style `usage` (`{prompt_tokens, completion_tokens, total_tokens?}`), if present.
 pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, ApiError> {
     f.optional(v, "usage")?
@@ -182,11 +152,6 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
         model: f.raw_string(&fields, "model")?.map(|m| m.into_owned()),
         usage: raw_usage(&fields, f)?.unwrap_or_default(),
     })
-}
-
-/// The error of a reply without `choices[0]`.
-fn no_first_choice() -> ApiError {
-    ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`")
 }
 
 /// A server-JSON result: the body verbatim, once it is known to be JSON.
@@ -336,29 +301,6 @@ mod tests {
     }
 
     const F: Fields = Fields { what: "reply" };
-
-    fn text<'v>(c: &'v Value, f: Fields) -> Result<Option<&'v str>, ApiError> {
-        f.opt_string(c, "text")
-    }
-
-    #[test]
-    fn a_completion_is_read_as_the_derived_reader_did() {
-        let v = crate::json::json!({"id": "i", "model": "m", "choices": [{"text": "a"}, {}]});
-        let c = read_completion(&v, F, text).unwrap();
-        assert_eq!((c.id, c.model, c.first), (Some("i"), Some("m"), Some("a")));
-        // No choices (absent or empty) is no `choices[0]`; null, a bad later choice or a
-        // wrongly typed id is a broken reply.
-        for bad in [
-            crate::json::json!({}),
-            crate::json::json!({"choices": []}),
-            crate::json::json!({"choices": null}),
-            crate::json::json!({"choices": [{"text": "a"}, {"text": 1}]}),
-            crate::json::json!({"id": 5, "choices": [{}]}),
-        ] {
-            let e = read_completion(&bad, F, text).err().unwrap();
-            assert_eq!(e.kind, ErrorType::DecodeError, "{bad}");
-        }
-    }
 
     #[test]
     fn openai_usage_counts_absent_as_zero_and_null_as_wrong() {
