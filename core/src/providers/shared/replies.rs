@@ -4,7 +4,7 @@ use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{self, Value};
-use crate::providers::shared::order::sort_stable_by;
+use crate::providers::shared::order::sorted_indices;
 use crate::providers::shared::read::{Fields, Obj};
 use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
@@ -127,25 +127,32 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
     let bad = |e: json::Error| decode_error(what, e);
     let fields = json::raw_fields(body).map_err(bad)?;
     let data = json::raw_field(&fields, "data").ok_or_else(|| f.missing("data"))?;
-    let mut rows = Vec::new();
-    for item in json::raw_items(data.as_bytes()).map_err(bad)? {
+    let items = json::raw_items(data.as_bytes()).map_err(bad)?;
+    let mut indices = Vec::with_capacity(items.len());
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
         let item_fields = json::raw_fields(item.as_bytes()).map_err(bad)?;
-        let index = match json::raw_field(&item_fields, "index") {
+        let index = match json::field(&item_fields, "index") {
             None => 0,
-            Some(i) => json::from_str::<Value>(i)
-                .ok()
+            Some(i) => i
+                .value()
                 .and_then(|i| i.as_u64())
                 .and_then(|i| usize::try_from(i).ok())
                 .ok_or_else(|| f.wrong("index", "is not a whole number >= 0"))?,
         };
         let vector =
             json::raw_field(&item_fields, "embedding").ok_or_else(|| f.missing("embedding"))?;
-        rows.push((index, vector));
+        indices.push(index);
+        rows.push(vector);
     }
-    sort_stable_by(&mut rows, |a, b| a.0.cmp(&b.0));
-    let mut vectors = Vec::with_capacity(rows.len());
-    for (_, v) in rows {
-        vectors.push(v);
+    let order = sorted_indices(indices.len(), &mut |a, b| {
+        indices.get(a).cmp(&indices.get(b))
+    });
+    let mut vectors = Vec::with_capacity(order.len());
+    for i in order {
+        if let Some(v) = rows.get(i) {
+            vectors.push(*v);
+        }
     }
     Ok(RawEmbeddings {
         vectors,

@@ -7,6 +7,7 @@ use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{Map, Value};
 use crate::providers::{bad_argument, ResultJson};
+use std::cmp::Ordering;
 
 /// The checked arguments of a rerank call.
 pub struct RerankArgs<'a> {
@@ -92,22 +93,28 @@ pub fn parse_ranks(
 /// scores by index when `ties_by_index`, else in the order given), cut to `topN`; written
 /// as text, item by item.
 pub fn ranked_json(
-    mut ranked: Vec<(usize, f64, Option<&str>)>,
+    ranked: Vec<(usize, f64, Option<&str>)>,
     top_n: Option<usize>,
     ties_by_index: bool,
 ) -> Parsed {
-    super::order::sort_stable_by(&mut ranked, |a, b| {
-        let by_score = b.1.total_cmp(&a.1);
+    let order = super::order::sorted_indices(ranked.len(), &mut |a, b| {
+        let (Some(x), Some(y)) = (ranked.get(a), ranked.get(b)) else {
+            return Ordering::Equal;
+        };
+        let by_score = y.1.total_cmp(&x.1);
         match ties_by_index {
-            true => by_score.then(a.0.cmp(&b.0)),
+            true => by_score.then(x.0.cmp(&y.0)),
             false => by_score,
         }
     });
-    ranked.truncate(top_n.unwrap_or(usize::MAX));
     let mut json = String::with_capacity(2 + ranked.len() * 40);
     json.push('[');
-    for (i, (index, score, text)) in ranked.into_iter().enumerate() {
-        if i > 0 {
+    let cut = top_n.unwrap_or(usize::MAX);
+    for (n, i) in order.into_iter().enumerate() {
+        let Some(&(index, score, text)) = ranked.get(i).filter(|_| n < cut) else {
+            break;
+        };
+        if n > 0 {
             json.push(',');
         }
         let mut item = ResultJson::new(40);
