@@ -235,21 +235,23 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
         what: "the response is not a TGI generation",
     };
     let v = read::body(&reply.body, F.what)?;
-    // Every element of the compat route's array must be a generation, as before.
-    let all = match &v {
+    // Every element of the compat route's array must be a generation, as before; the first
+    // is the answer.
+    let g = match &v {
         Value::Array(items) => {
-            let mut all = Vec::with_capacity(items.len());
+            let mut first = None;
             for g in items {
-                all.push(generated(g, F)?);
+                let g = generated(g, F)?;
+                if first.is_none() {
+                    first = Some(g);
+                }
             }
-            all
+            first.ok_or_else(|| {
+                ApiError::new(ErrorType::DecodeError, "the response has no generation")
+            })?
         }
-        one => vec![generated(one, F)?],
+        one => generated(one, F)?,
     };
-    let g = all
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no generation"))?;
     let prompt = header_count(&reply.headers, "x-prompt-tokens").or(g.details.input_length);
     let completion = g
         .details
