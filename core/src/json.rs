@@ -23,6 +23,16 @@ pub use read::{
 
 use std::fmt;
 
+/// `s` as a JSON string literal, appended to `out`.
+pub fn write_string(s: &str, out: &mut String) {
+    write::string(s, out);
+}
+
+/// `v` as compact JSON text, appended to `out`.
+pub fn write_value(v: &Value, out: &mut String) {
+    write::value(v, out);
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
     #[default]

@@ -357,8 +357,13 @@ impl ResultJson {
 
     pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
         self.key(key);
-        // Serialising a str into a String cannot fail.
-        self.0.push_str(&Value::from(value).to_string());
+        crate::json::write_string(value, &mut self.0);
+        self
+    }
+
+    pub fn value(&mut self, key: &str, value: &Value) -> &mut Self {
+        self.key(key);
+        crate::json::write_value(value, &mut self.0);
         self
     }
 

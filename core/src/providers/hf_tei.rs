@@ -8,18 +8,17 @@
 use super::shared::args::{is_strings, model_or_default, object, text_input};
 use super::shared::args::{put_args, Args, EMBED_ARGS};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
-use super::shared::order::sort_stable_by;
-use super::shared::read::{self, Fields};
 use super::shared::replies::embeddings_result;
+use super::shared::rerank::{parse_ranks, RankReply};
 use super::{
     bad_argument, decode_error, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
     ProviderInfo, Unary,
 };
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
-use crate::error::{ApiError, ErrorType};
+use crate::error::ApiError;
 use crate::host::HttpRequest;
-use crate::json::{self, json, Map, Value};
+use crate::json::{self, Map, Value};
 
 pub struct HfTei;
 
@@ -66,7 +65,7 @@ impl Provider for HfTei {
             }
             "rerank" => {
                 let (r, m, texts, top_n) = rerank_request(config, args)?;
-                let parse = move |reply: &_, _: &_| parse_rerank(reply, texts, top_n);
+                let parse = move |reply: &_, _: &_| parse_ranks(reply, &RANKS, texts, top_n);
                 named((r, m), Box::new(parse))
             }
             "listModels" => (get(config, "info"), None, Box::new(parse_info)),
@@ -153,44 +152,14 @@ pub fn rerank_request(
     Ok((post(config, "rerank", body), model, count, top_n))
 }
 
-struct Rank<'v> {
-    index: usize,
-    score: f64,
-    text: Option<&'v str>,
-}
-
 /// `[{index, score, text?}]` sorted best first (again: the order is part of our contract, not
-/// only TEI's), cut to `topN`. An index outside the texts sent is a broken reply.
-pub fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    const F: Fields = Fields {
-        what: "the response is not a rerank list",
-    };
-    let v = read::body(&reply.body, F.what)?;
-    let mut ranks = Vec::new();
-    for r in F.list(&v)? {
-        ranks.push(Rank {
-            index: F.index(r, "index")?,
-            score: F.number(r, "score")?,
-            text: F.opt_string(r, "text")?,
-        });
-    }
-    if ranks.iter().any(|r| r.index >= texts) {
-        return Err(ApiError::new(
-            ErrorType::DecodeError,
-            "a rerank index is outside the texts sent",
-        ));
-    }
-    sort_stable_by(&mut ranks, |a, b| b.score.total_cmp(&a.score));
-    ranks.truncate(top_n.unwrap_or(usize::MAX));
-    let mut list = Vec::with_capacity(ranks.len());
-    for r in ranks {
-        list.push(match r.text {
-            Some(t) => json!({"index": r.index, "score": r.score, "text": t}),
-            None => json!({"index": r.index, "score": r.score}),
-        });
-    }
-    Ok(Parsed {
-        json: Value::Array(list).to_string(),
-        ..Parsed::default()
-    })
-}
+/// only TEI's; equal scores keep TEI's order), cut to `topN`. An index outside the texts sent
+/// is a broken reply.
+static RANKS: RankReply = RankReply {
+    what: "the response is not a rerank list",
+    list: None,
+    score: "score",
+    text: true,
+    past_texts: "a rerank index is outside the texts sent",
+    ties_by_index: false,
+};

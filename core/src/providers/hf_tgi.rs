@@ -17,7 +17,6 @@ use super::{
     bad_argument, join_url, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
     ProviderInfo, Streamed, Unary,
 };
-use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
@@ -191,23 +190,10 @@ static GENERATE_ARGS: Args = Args {
     other: Some("is not a TGI generate parameter (use `parameters` for server options)"),
 };
 
-/// TGI's chat ids are empty strings: an empty id is no id, so the client's id is used.
+/// TGI's chat ids are empty strings: an empty id is no id (see [`parse_chat`]), so the
+/// client's id is used.
 fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
-    let has_id = crate::json::from_slice::<Value>(&reply.body)
-        .ok()
-        .and_then(|b| b.get("id").and_then(Value::as_str).map(|id| !id.is_empty()))
-        .unwrap_or(false);
-    if has_id || request_id_header(&reply.headers).is_some() {
-        return parse_chat(INFO.name, reply, client_id);
-    }
-    let mut headers = reply.headers.clone();
-    headers.push(("x-request-id".into(), client_id.to_string()));
-    let with_id = Reply {
-        status: reply.status,
-        headers,
-        body: reply.body.clone(),
-    };
-    parse_chat(INFO.name, &with_id, client_id)
+    parse_chat(INFO.name, reply, client_id)
 }
 
 /// A generation `{generated_text, details: {finish_reason, generated_tokens, input_length}}`.
@@ -249,21 +235,23 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
         what: "the response is not a TGI generation",
     };
     let v = read::body(&reply.body, F.what)?;
-    // Every element of the compat route's array must be a generation, as before.
-    let all = match &v {
+    // Every element of the compat route's array must be a generation, as before; the first
+    // is the answer.
+    let g = match &v {
         Value::Array(items) => {
-            let mut all = Vec::with_capacity(items.len());
+            let mut first = None;
             for g in items {
-                all.push(generated(g, F)?);
+                let g = generated(g, F)?;
+                if first.is_none() {
+                    first = Some(g);
+                }
             }
-            all
+            first.ok_or_else(|| {
+                ApiError::new(ErrorType::DecodeError, "the response has no generation")
+            })?
         }
-        one => vec![generated(one, F)?],
+        one => generated(one, F)?,
     };
-    let g = all
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no generation"))?;
     let prompt = header_count(&reply.headers, "x-prompt-tokens").or(g.details.input_length);
     let completion = g
         .details

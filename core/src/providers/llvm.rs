@@ -14,6 +14,7 @@ use super::{
 use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{json, Map, Value};
+use crate::providers::shared::replies::model_list;
 
 pub struct Llvm;
 
@@ -105,7 +106,7 @@ fn parameters(args: &Map<String, Value>) -> Result<Value, ApiError> {
 /// `GET /models` to `[{ id, ... }]`. The documented body is `{"models": [ids]}`; a bare list,
 /// an OpenAI-style `data` list and objects keyed `model_id` or `name` are read as well.
 fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
-    let bad = |what: &str| ApiError::new(ErrorType::DecodeError, format!("the model list {what}"));
+    let bad = llvm_bad;
     let v: Value = crate::json::from_slice(&reply.body).map_err(|_| bad("is not JSON"))?;
     let list = match &v {
         Value::Array(l) => l,
@@ -116,29 +117,30 @@ fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiEr
             .ok_or_else(|| bad("has no `models` array"))?,
         _ => return Err(bad("is not an object or array")),
     };
-    let mut out = Vec::with_capacity(list.len());
-    for item in list {
-        let model = match item {
-            Value::String(id) => json!({ "id": id }),
-            Value::Object(o) if o.get("id").is_some_and(Value::is_string) => item.clone(),
-            Value::Object(o) => {
-                let id = ["model_id", "name"]
-                    .iter()
-                    .find_map(|k| o.get(*k).filter(|v| v.is_string()))
-                    .ok_or_else(|| bad("has an entry without an id"))?;
-                let mut m = Map::new();
-                m.insert("id".into(), id.clone());
-                m.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
-                Value::Object(m)
-            }
-            _ => return Err(bad("has an entry that is not a string or object")),
+    model_list(list, model_id)
+}
+
+/// An entry's id: a string entry is one; an object's own string `id`, else its `model_id` or
+/// `name` (an `id` of another type is kept over that: the entry goes as it is).
+fn model_id(item: &Value) -> Result<Option<&str>, ApiError> {
+    let Value::Object(o) = item else {
+        return match item {
+            Value::String(id) => Ok(Some(id)),
+            _ => Err(llvm_bad("has an entry that is not a string or object")),
         };
-        out.push(model);
+    };
+    if let Some(Value::String(id)) = o.get("id") {
+        return Ok(Some(id));
     }
-    Ok(Parsed {
-        json: Value::Array(out).to_string(),
-        ..Parsed::default()
-    })
+    let id = ["model_id", "name"]
+        .iter()
+        .find_map(|k| o.get(*k).and_then(Value::as_str))
+        .ok_or_else(|| llvm_bad("has an entry without an id"))?;
+    Ok(if o.contains_key("id") { None } else { Some(id) })
+}
+
+fn llvm_bad(what: &str) -> ApiError {
+    ApiError::new(ErrorType::DecodeError, format!("the model list {what}"))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::json::{self, json, Map, Value};
+use crate::providers::shared::replies::model_list;
 use crate::stats::Usage;
 use std::borrow::Cow;
 
@@ -322,23 +323,20 @@ pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
         what: "the response is not a model list",
     };
     let v = read::body(&reply.body, F.what)?;
-    let models = F.array(&v, "models")?;
-    let mut list = Vec::with_capacity(models.len());
-    for m in models {
-        let mut m = F.object(m)?.clone();
-        let id = m
-            .get("name")
-            .or_else(|| m.get("model"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "a model has no `name`"))?;
-        m.insert("id".into(), json!(id));
-        list.push(Value::Object(m));
-    }
-    Ok(Parsed {
-        json: Value::Array(list).to_string(),
-        ..Parsed::default()
-    })
+    model_list(F.array(&v, "models")?, tag_name)
+}
+
+/// A model's id: its `name` (else `model`).
+fn tag_name(m: &Value) -> Result<Option<&str>, ApiError> {
+    const F: Fields = Fields {
+        what: "the response is not a model list",
+    };
+    let m = F.object(m)?;
+    m.get("name")
+        .or_else(|| m.get("model"))
+        .and_then(Value::as_str)
+        .map(Some)
+        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "a model has no `name`"))
 }
 
 #[cfg(test)]

@@ -233,9 +233,9 @@ fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result
         if let Some(used) = taken.get_mut(index) {
             *used = true;
         }
-        ranked.push((index, score.unwrap_or(0.0)));
+        ranked.push((index, score.unwrap_or(0.0), None));
     }
-    Ok(ranked_json(ranked, top_n))
+    Ok(ranked_json(ranked, top_n, true))
 }
 
 /// FastAPI errors: `{"detail": "..."}` or, for validation, `{"detail": [{loc, msg, type}]}`;

@@ -6,8 +6,8 @@ use super::shared::args::{
 };
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
-    chat_result, embeddings_result, parse_models, raw_embedding_list, read_completion,
-    read_openai_usage, ChatReply,
+    chat_result, embeddings_result, parse_models, raw_embedding_list, read_openai_usage, usage_of,
+    ChatReply,
 };
 use super::shared::streaming::{parse_chunk, Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
@@ -162,33 +162,61 @@ static CHAT_ARGS: Args = Args {
     other: None,
 };
 
-/// A chat choice `{message: {content}, finish_reason}`: the text and the finish reason.
-fn chat_choice<'v>(
-    c: &'v Value,
-    f: Fields,
-) -> Result<(Option<&'v str>, Option<&'v str>), ApiError> {
-    let text = match f.optional(c, "message")? {
-        Some(m) => f.opt_string(m, "content")?,
-        None => None,
-    };
-    Ok((text, f.opt_string(c, "finish_reason")?))
-}
-
 /// A `chat.completion` body to docs/api.md's normalized result.
 pub fn parse_chat(
     provider: &'static str,
     reply: &Reply,
     client_request_id: &str,
 ) -> Result<Parsed, ApiError> {
-    const F: Fields = Fields {
-        what: "the response is not a chat completion",
+    parse_choices(provider, reply, client_request_id, false)
+}
+
+/// A `chat.completion` (`completion` false: `choices[0].message.content`, a `usage` that must
+/// be well formed, an empty id is none, a withheld reply is `content_filter`) or a
+/// `text_completion` body (`completion` true: `choices[0].text`, any `usage` accepted and
+/// read by [`usage_of`]) to docs/api.md's chat result. `choices` may be absent (no first
+/// choice); every choice is checked. One function for both, so the reading is compiled once.
+#[inline(never)]
+pub fn parse_choices(
+    provider: &'static str,
+    reply: &Reply,
+    client_request_id: &str,
+    completion: bool,
+) -> Result<Parsed, ApiError> {
+    let f = Fields {
+        what: match completion {
+            true => "the response is not a text completion",
+            false => "the response is not a chat completion",
+        },
     };
-    let v = read::body(&reply.body, F.what)?;
-    let c = read_completion(&v, F, chat_choice)?;
-    let usage = read_openai_usage(&v, F)?;
-    let (text, finish) = c.first;
+    let v = read::body(&reply.body, f.what)?;
+    let id = f.opt_string(&v, "id")?;
+    let model = f.opt_string(&v, "model")?;
+    // An absent list reads as empty; a null one is as wrong as any other non-array.
+    let choices = match f.object(&v)?.get("choices") {
+        None => &[][..],
+        Some(_) => f.array(&v, "choices")?,
+    };
+    let mut first = None;
+    for c in choices {
+        let text = match completion {
+            true => f.opt_string(c, "text")?,
+            false => match f.optional(c, "message")? {
+                Some(m) => f.opt_string(m, "content")?,
+                None => None,
+            },
+        };
+        let finish = f.opt_string(c, "finish_reason")?;
+        first = first.or(Some((text, finish)));
+    }
+    let (text, finish) = first
+        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
+    let usage = match completion {
+        true => usage_of(&reply.body),
+        false => read_openai_usage(&v, f)?,
+    };
     let text = text.unwrap_or("");
-    if finish == Some("content_filter") && text.is_empty() {
+    if !completion && finish == Some("content_filter") && text.is_empty() {
         return Err(ApiError::new(
             ErrorType::ContentFilter,
             "the reply was withheld by the content filter",
@@ -196,10 +224,10 @@ pub fn parse_chat(
     }
     let reply_says = ChatReply {
         text,
-        model: c.model,
+        model,
         finish_reason: finish,
         usage: usage.unwrap_or_default(),
-        id: c.id.filter(|id| !id.is_empty()),
+        id: id.filter(|id| completion || !id.is_empty()),
     };
     Ok(chat_result(provider, reply, client_request_id, reply_says))
 }
@@ -550,6 +578,35 @@ mod tests {
         let mut c = ChatStreamCodec::new();
         c.feed(first.as_bytes()).result().unwrap();
         assert!(c.finish().result().unwrap().is_empty() && !c.done());
+    }
+
+    #[test]
+    fn a_completion_is_read_as_the_derived_reader_did() {
+        let reply = |body: &str| Reply {
+            status: 200,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        };
+        let body = r#"{"id":"i","model":"m","choices":[{"text":"a"},{}]}"#;
+        let v: Value =
+            crate::json::from_str(&parse_choices("ovms", &reply(body), "c", true).unwrap().json)
+                .unwrap();
+        assert_eq!(
+            (&v["text"], &v["model"], &v["request_id"]),
+            (&json!("a"), &json!("m"), &json!("i"))
+        );
+        // No choices (absent or empty) is no `choices[0]`; null, a bad later choice or a
+        // wrongly typed id is a broken reply.
+        for bad in [
+            r#"{}"#,
+            r#"{"choices":[]}"#,
+            r#"{"choices":null}"#,
+            r#"{"choices":[{"text":"a"},{"text":1}]}"#,
+            r#"{"id":5,"choices":[{}]}"#,
+        ] {
+            let e = parse_choices("ovms", &reply(bad), "c", true).unwrap_err();
+            assert_eq!(e.kind, ErrorType::DecodeError, "{bad}");
+        }
     }
 
     #[test]

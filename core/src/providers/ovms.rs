@@ -9,16 +9,13 @@ mod stream;
 pub use stream::{CompletionStreamCodec, RawErrorLines};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
-    ChatStreamCodec, OpenAiCompat,
+    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_choices,
+    parse_embed, ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
 use super::shared::args::{put_args, Arg, Args, Check, Dest};
-use super::shared::read::{self, Fields};
-use super::shared::replies::{
-    chat_result, parse_models, read_completion, server_json, usage_of, ChatReply,
-};
-use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
+use super::shared::replies::{parse_models, server_json};
+use super::shared::rerank::{parse_ranks, rerank_args, RankReply, RerankArgs};
 use super::shared::urls::{encode_segment, with_base_url};
 use super::{
     bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
@@ -72,7 +69,7 @@ impl Provider for Ovms {
             ),
             "rerank" => {
                 let (r, m, n, top) = rerank_request(config, args)?;
-                named((r, m), Box::new(move |r, _| parse_rerank(r, n, top)))
+                named((r, m), Box::new(move |r, _| parse_ranks(r, &RANKS, n, top)))
             }
             "listModels" => {
                 let _ = fields(op, args, &[])?;
@@ -321,23 +318,7 @@ static COMPLETION_ARGS: Args = Args {
 
 /// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
 fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
-    const F: Fields = Fields {
-        what: "the response is not a text completion",
-    };
-    let v = read::body(&reply.body, F.what)?;
-    // `choices: [{text, finish_reason}]`; any `usage` is accepted here and read by usage_of.
-    let c = read_completion(&v, F, |c, f| {
-        Ok((f.opt_string(c, "text")?, f.opt_string(c, "finish_reason")?))
-    })?;
-    let (text, finish) = c.first;
-    let reply_says = ChatReply {
-        text: text.unwrap_or(""),
-        model: c.model,
-        finish_reason: finish,
-        usage: usage_of(&reply.body).unwrap_or_default(),
-        id: c.id,
-    };
-    Ok(chat_result(INFO.name, reply, client_request_id, reply_says))
+    parse_choices(INFO.name, reply, client_request_id, true)
 }
 
 /// `rerank({ query, texts, model?, topN? })` as a Cohere-style `/v3/rerank` body; also returns
@@ -362,23 +343,14 @@ fn rerank_request(
 }
 
 /// `{results: [{index, relevance_score}]}`.
-fn parse_rerank(reply: &Reply, texts: usize, top_n: Option<usize>) -> Result<Parsed, ApiError> {
-    const F: Fields = Fields {
-        what: "the response is not a rerank result",
-    };
-    let v = read::body(&reply.body, F.what)?;
-    let mut ranked = Vec::new();
-    for h in F.array(&v, "results")? {
-        ranked.push((F.index(h, "index")?, F.number(h, "relevance_score")?));
-    }
-    if ranked.iter().any(|h| h.0 >= texts) {
-        return Err(ApiError::new(
-            ErrorType::DecodeError,
-            "a rerank result points past the texts sent",
-        ));
-    }
-    Ok(ranked_json(ranked, top_n))
-}
+static RANKS: RankReply = RankReply {
+    what: "the response is not a rerank result",
+    list: Some("results"),
+    score: "relevance_score",
+    text: false,
+    past_texts: "a rerank result points past the texts sent",
+    ties_by_index: true,
+};
 
 /// OVMS bodies are `{"error": "<status message>"}`. A missing or wrong key is reported with a
 /// status that is not 401 (the status has no HTTP mapping), so the message decides.

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::json::{self, Value};
 use crate::providers::decode_error;
 use crate::providers::shared::read::{self, Fields};
+use crate::providers::shared::replies::model_list;
 use crate::providers::shared::replies::{chat_result, embeddings_result, ChatReply};
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stats::Usage;
@@ -238,32 +239,27 @@ pub(super) fn parse_embed(
 pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
     let v: Value = crate::json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not a model list", e))?;
-    let bad = || {
-        ApiError::new(
-            ErrorType::DecodeError,
-            "the model list is not `{models: [...]}`",
-        )
-    };
-    let models = match v.get("models") {
-        None if v.is_object() => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        _ => return Err(bad()),
-    };
-    let mut out = Vec::with_capacity(models.len());
-    for mut m in models {
-        let id = m
-            .get("name")
-            .and_then(Value::as_str)
-            .map(|n| n.strip_prefix("models/").unwrap_or(n).to_string())
-            .ok_or_else(bad)?;
-        let obj = m.as_object_mut().ok_or_else(bad)?;
-        obj.insert("id".into(), Value::String(id));
-        out.push(m);
+    match v.get("models") {
+        None if v.is_object() => model_list(&[], model_name),
+        Some(Value::Array(a)) => model_list(a, model_name),
+        _ => Err(not_models()),
     }
-    Ok(Parsed {
-        json: Value::Array(out).to_string(),
-        ..Parsed::default()
-    })
+}
+
+/// A model's id: its `name` without `models/`.
+fn model_name(m: &Value) -> Result<Option<&str>, ApiError> {
+    let name = m
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(not_models)?;
+    Ok(Some(name.strip_prefix("models/").unwrap_or(name)))
+}
+
+fn not_models() -> ApiError {
+    ApiError::new(
+        ErrorType::DecodeError,
+        "the model list is not `{models: [...]}`",
+    )
 }
 
 /// The type a Gemini error settles beyond what the status says: a per-day quota or a 402 is

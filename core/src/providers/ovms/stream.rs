@@ -17,17 +17,18 @@ pub type CompletionStreamCodec = FramedCodec<SseDecoder, ChunkEvents<AnyChunk>>;
 /// (docs/providers.md). An SSE decoder would take it for an unknown field and drop it, so this
 /// wrapper lifts any line that opens with `{` out of the byte stream before the SSE codec sees
 /// it and turns it into the stream's error. Chunk-split safe: its state is one flag and the
-/// raw line being collected.
-pub struct RawErrorLines<C> {
-    inner: C,
+/// raw line being collected. The wrapped codec is boxed, so this wrapper is compiled once for
+/// both OVMS streams instead of once per codec.
+pub struct RawErrorLines {
+    inner: Box<dyn StreamCodec>,
     at_line_start: bool,
     raw: Option<Vec<u8>>,
 }
 
-impl<C: StreamCodec> RawErrorLines<C> {
-    pub fn new(inner: C) -> RawErrorLines<C> {
+impl RawErrorLines {
+    pub fn new(inner: impl StreamCodec + 'static) -> RawErrorLines {
         RawErrorLines {
-            inner,
+            inner: Box::new(inner),
             at_line_start: true,
             raw: None,
         }
@@ -51,7 +52,7 @@ impl<C: StreamCodec> RawErrorLines<C> {
     }
 }
 
-impl<C: StreamCodec> RawErrorLines<C> {
+impl RawErrorLines {
     /// Appends the items these bytes give; on an error, the items before it are appended too.
     fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), ApiError> {
         let mut rest = bytes;
@@ -113,7 +114,7 @@ impl<C: StreamCodec> RawErrorLines<C> {
     }
 }
 
-impl<C: StreamCodec> StreamCodec for RawErrorLines<C> {
+impl StreamCodec for RawErrorLines {
     fn reset(&mut self) {
         self.inner.reset();
         self.at_line_start = true;

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, HttpRequest};
 use crate::json::{json, Map, Value};
+use crate::providers::shared::replies::model_list;
 use crate::providers::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.
@@ -94,19 +95,15 @@ pub fn hf_stream_error(data: &[u8]) -> ApiError {
 
 /// `GET /info` (TGI and TEI) to `[{ id: model_id, ...info }]`.
 pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let mut info: Map<String, Value> = crate::json::from_slice(&reply.body)
+    let info: Map<String, Value> = crate::json::from_slice(&reply.body)
         .map_err(|e| decode_error("the response is not server info", e))?;
-    let id = info
-        .get("model_id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            ApiError::new(ErrorType::DecodeError, "the server info has no `model_id`")
-        })?;
-    info.insert("id".into(), json!(id));
-    Ok(Parsed {
-        json: Value::Array(vec![Value::Object(info)]).to_string(),
-        ..Parsed::default()
+    model_list(&[Value::Object(info)], |info| {
+        info.get("model_id")
+            .and_then(Value::as_str)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::new(ErrorType::DecodeError, "the server info has no `model_id`")
+            })
     })
 }
 

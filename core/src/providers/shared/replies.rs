@@ -4,40 +4,10 @@ use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{self, Value};
-use crate::providers::shared::order::sort_stable_by;
+use crate::providers::shared::order::sorted_indices;
 use crate::providers::shared::read::{Fields, Obj};
 use crate::providers::{decode_error, usage_json, ResultJson};
 use crate::stats::Usage;
-
-/// An OpenAI-style reply `{ id, model, choices, usage }` read from its [`Value`]: `choices`
-/// may be absent (empty), each choice is read by `choice`, and only the first is kept.
-pub struct CompletionHead<'v, C> {
-    pub id: Option<&'v str>,
-    pub model: Option<&'v str>,
-    pub first: C,
-}
-
-pub fn read_completion<'v, C>(
-    v: &'v Value,
-    f: Fields,
-    choice: impl Fn(&'v Value, Fields) -> Result<C, ApiError>,
-) -> Result<CompletionHead<'v, C>, ApiError> {
-    let id = f.opt_string(v, "id")?;
-    let model = f.opt_string(v, "model")?;
-    // An absent list reads as empty; a null one is as wrong as any other non-array. Every
-    // choice is checked, as a derived reader of the whole list did.
-    let choices = match f.object(v)?.get("choices") {
-        None => &[][..],
-        Some(_) => f.array(v, "choices")?,
-    };
-    let mut first = None;
-    for c in choices {
-        let c = choice(c, f)?;
-        first = first.or(Some(c));
-    }
-    let first = first.ok_or_else(no_first_choice)?;
-    Ok(CompletionHead { id, model, first })
-}
 
 /// An OpenAI-style `usage` (`{prompt_tokens, completion_tokens, total_tokens?}`), if present.
 pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, ApiError> {
@@ -157,36 +127,38 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
     let bad = |e: json::Error| decode_error(what, e);
     let fields = json::raw_fields(body).map_err(bad)?;
     let data = json::raw_field(&fields, "data").ok_or_else(|| f.missing("data"))?;
-    let mut rows = Vec::new();
-    for item in json::raw_items(data.as_bytes()).map_err(bad)? {
+    let items = json::raw_items(data.as_bytes()).map_err(bad)?;
+    let mut indices = Vec::with_capacity(items.len());
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
         let item_fields = json::raw_fields(item.as_bytes()).map_err(bad)?;
-        let index = match json::raw_field(&item_fields, "index") {
+        let index = match json::field(&item_fields, "index") {
             None => 0,
-            Some(i) => json::from_str::<Value>(i)
-                .ok()
+            Some(i) => i
+                .value()
                 .and_then(|i| i.as_u64())
                 .and_then(|i| usize::try_from(i).ok())
                 .ok_or_else(|| f.wrong("index", "is not a whole number >= 0"))?,
         };
         let vector =
             json::raw_field(&item_fields, "embedding").ok_or_else(|| f.missing("embedding"))?;
-        rows.push((index, vector));
+        indices.push(index);
+        rows.push(vector);
     }
-    sort_stable_by(&mut rows, |a, b| a.0.cmp(&b.0));
-    let mut vectors = Vec::with_capacity(rows.len());
-    for (_, v) in rows {
-        vectors.push(v);
+    let order = sorted_indices(indices.len(), &mut |a, b| {
+        indices.get(a).cmp(&indices.get(b))
+    });
+    let mut vectors = Vec::with_capacity(order.len());
+    for i in order {
+        if let Some(v) = rows.get(i) {
+            vectors.push(*v);
+        }
     }
     Ok(RawEmbeddings {
         vectors,
         model: f.raw_string(&fields, "model")?.map(|m| m.into_owned()),
         usage: raw_usage(&fields, f)?.unwrap_or_default(),
     })
-}
-
-/// The error of a reply without `choices[0]`.
-fn no_first_choice() -> ApiError {
-    ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`")
 }
 
 /// A server-JSON result: the body verbatim, once it is known to be JSON.
@@ -228,6 +200,69 @@ pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, A
     })
 }
 
+/// A model list to docs/api.md's `[{ id, ...the model's fields }]`, written as text without
+/// copying the items: `id_of` gives each item's id (`None`: the item goes as it is), which is
+/// set in its sorted place (replacing any `id` the item has); an item that is not an object
+/// is `{ id }`.
+pub fn model_list(
+    list: &[Value],
+    id_of: fn(&Value) -> Result<Option<&str>, ApiError>,
+) -> Result<Parsed, ApiError> {
+    let mut out = String::with_capacity(2 + list.len() * 64);
+    out.push('[');
+    for (i, item) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match id_of(item)? {
+            Some(id) => with_id(item.as_object(), id, &mut out),
+            None => json::write_value(item, &mut out),
+        }
+    }
+    out.push(']');
+    Ok(Parsed {
+        json: out,
+        ..Parsed::default()
+    })
+}
+
+/// `o`'s fields (none for `None`) with `id` in its sorted place, as compact JSON text.
+fn with_id(o: Option<&json::Map<String, Value>>, id: &str, out: &mut String) {
+    let none = json::Map::new();
+    out.push('{');
+    let mut id_done = false;
+    let mut first = true;
+    for (k, v) in o.unwrap_or(&none).iter() {
+        if !id_done && k.as_str() >= "id" {
+            id_done = true;
+            if !first {
+                out.push(',');
+            }
+            out.push_str("\"id\":");
+            json::write_string(id, out);
+            first = false;
+            if k == "id" {
+                continue;
+            }
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        json::write_string(k, out);
+        out.push(':');
+        json::write_value(v, out);
+    }
+    if !id_done {
+        if !first {
+            out.push(',');
+        }
+        out.push_str("\"id\":");
+        json::write_string(id, out);
+    }
+    out.push('}');
+}
+
 /// A 200 reply with `body` and no headers, for the providers' unit tests.
 #[cfg(test)]
 pub(crate) fn ok_reply(body: &str) -> Reply {
@@ -252,30 +287,27 @@ mod tests {
         );
     }
 
-    const F: Fields = Fields { what: "reply" };
-
-    fn text<'v>(c: &'v Value, f: Fields) -> Result<Option<&'v str>, ApiError> {
-        f.opt_string(c, "text")
-    }
-
     #[test]
-    fn a_completion_is_read_as_the_derived_reader_did() {
-        let v = crate::json::json!({"id": "i", "model": "m", "choices": [{"text": "a"}, {}]});
-        let c = read_completion(&v, F, text).unwrap();
-        assert_eq!((c.id, c.model, c.first), (Some("i"), Some("m"), Some("a")));
-        // No choices (absent or empty) is no `choices[0]`; null, a bad later choice or a
-        // wrongly typed id is a broken reply.
-        for bad in [
-            crate::json::json!({}),
-            crate::json::json!({"choices": []}),
-            crate::json::json!({"choices": null}),
-            crate::json::json!({"choices": [{"text": "a"}, {"text": 1}]}),
-            crate::json::json!({"id": 5, "choices": [{}]}),
-        ] {
-            let e = read_completion(&bad, F, text).err().unwrap();
-            assert_eq!(e.kind, ErrorType::DecodeError, "{bad}");
-        }
+    fn model_lists_set_the_id_in_its_sorted_place() {
+        let list = [
+            crate::json::json!({"name": "x", "a": 1, "z": [1], "id": 5}),
+            crate::json::json!({"b": {"c": null}}),
+            crate::json::json!("s"),
+            crate::json::json!({"k": 1}),
+        ];
+        let id = |v: &Value| match v.get("k") {
+            Some(_) => Ok(None),
+            None => Ok(Some("q\"")),
+        };
+        let p = model_list(&list, id).unwrap();
+        assert_eq!(
+            p.json,
+            r#"[{"a":1,"id":"q\"","name":"x","z":[1]},{"b":{"c":null},"id":"q\""},{"id":"q\""},{"k":1}]"#
+        );
+        assert_eq!(model_list(&[], id).unwrap().json, "[]");
     }
+
+    const F: Fields = Fields { what: "reply" };
 
     #[test]
     fn openai_usage_counts_absent_as_zero_and_null_as_wrong() {

@@ -2,10 +2,12 @@
 //! its checked arguments, and the normalized ranking.
 
 use super::args::{fields, is_strings};
-use crate::codec::Parsed;
-use crate::error::ApiError;
-use crate::json::{json, Map, Value};
-use crate::providers::bad_argument;
+use super::read::{self, Fields};
+use crate::codec::{Parsed, Reply};
+use crate::error::{ApiError, ErrorType};
+use crate::json::{Map, Value};
+use crate::providers::{bad_argument, ResultJson};
+use std::cmp::Ordering;
 
 /// The checked arguments of a rerank call.
 pub struct RerankArgs<'a> {
@@ -45,18 +47,87 @@ pub fn rerank_args(args: &Value) -> Result<RerankArgs<'_>, ApiError> {
     })
 }
 
-/// `(index, score)` pairs to docs/api.md's `[{ index, score }]`, best first, cut to `topN`.
-pub fn ranked_json(mut ranked: Vec<(usize, f64)>, top_n: Option<usize>) -> Parsed {
-    super::order::sort_stable_by(&mut ranked, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    if let Some(n) = top_n {
-        ranked.truncate(n);
+/// How a server's ranking reply reads: the list (the body itself, or one of its fields), the
+/// score's key, whether items carry their `text`, the error for an index past the texts
+/// sent, and whether equal scores go by index (else they keep the server's order).
+pub struct RankReply {
+    pub what: &'static str,
+    pub list: Option<&'static str>,
+    pub score: &'static str,
+    pub text: bool,
+    pub past_texts: &'static str,
+    pub ties_by_index: bool,
+}
+
+/// A `[{index, <score>, text?}]` ranking (at `r.list`) to docs/api.md's result: see
+/// [`ranked_json`]. An index outside the `texts` sent is a broken reply.
+pub fn parse_ranks(
+    reply: &Reply,
+    r: &RankReply,
+    texts: usize,
+    top_n: Option<usize>,
+) -> Result<Parsed, ApiError> {
+    let f = Fields { what: r.what };
+    let v = read::body(&reply.body, f.what)?;
+    let list = match r.list {
+        Some(key) => f.array(&v, key)?,
+        None => f.list(&v)?,
+    };
+    let mut ranked = Vec::with_capacity(list.len());
+    for h in list {
+        let index = f.index(h, "index")?;
+        let score = f.number(h, r.score)?;
+        let text = match r.text {
+            true => f.opt_string(h, "text")?,
+            false => None,
+        };
+        ranked.push((index, score, text));
     }
-    let mut list = Vec::with_capacity(ranked.len());
-    for (i, s) in ranked {
-        list.push(json!({"index": i, "score": s}));
+    if ranked.iter().any(|h| h.0 >= texts) {
+        return Err(ApiError::new(ErrorType::DecodeError, r.past_texts));
     }
+    Ok(ranked_json(ranked, top_n, r.ties_by_index))
+}
+
+/// `(index, score, text)` to docs/api.md's `[{ index, score, text? }]`, best first (equal
+/// scores by index when `ties_by_index`, else in the order given), cut to `topN`; written
+/// as text, item by item.
+pub fn ranked_json(
+    ranked: Vec<(usize, f64, Option<&str>)>,
+    top_n: Option<usize>,
+    ties_by_index: bool,
+) -> Parsed {
+    let order = super::order::sorted_indices(ranked.len(), &mut |a, b| {
+        let (Some(x), Some(y)) = (ranked.get(a), ranked.get(b)) else {
+            return Ordering::Equal;
+        };
+        let by_score = y.1.total_cmp(&x.1);
+        match ties_by_index {
+            true => by_score.then(x.0.cmp(&y.0)),
+            false => by_score,
+        }
+    });
+    let mut json = String::with_capacity(2 + ranked.len() * 40);
+    json.push('[');
+    let cut = top_n.unwrap_or(usize::MAX);
+    for (n, i) in order.into_iter().enumerate() {
+        let Some(&(index, score, text)) = ranked.get(i).filter(|_| n < cut) else {
+            break;
+        };
+        if n > 0 {
+            json.push(',');
+        }
+        let mut item = ResultJson::new(40);
+        item.value("index", &Value::from(index))
+            .value("score", &Value::from(score));
+        if let Some(t) = text {
+            item.str("text", t);
+        }
+        json.push_str(&item.finish());
+    }
+    json.push(']');
     Parsed {
-        json: Value::Array(list).to_string(),
+        json,
         ..Parsed::default()
     }
 }
@@ -67,11 +138,22 @@ mod tests {
 
     #[test]
     fn ranking_sorts_and_cuts() {
-        let p = ranked_json(vec![(0, 0.1), (1, 0.9), (2, 0.5), (3, 0.9)], Some(3));
-        let v: Value = crate::json::from_str(&p.json).unwrap();
+        let ranks = vec![
+            (0, 0.1, None),
+            (1, 0.9, None),
+            (2, 0.5, None),
+            (3, 0.9, None),
+        ];
+        let p = ranked_json(ranks, Some(3), true);
         assert_eq!(
-            v,
-            json!([{"index":1,"score":0.9},{"index":3,"score":0.9},{"index":2,"score":0.5}])
+            p.json,
+            r#"[{"index":1,"score":0.9},{"index":3,"score":0.9},{"index":2,"score":0.5}]"#
+        );
+        // Without the index rule, equal scores keep the order given; a text goes last.
+        let ranks = vec![(3, 0.9, Some("c\"")), (1, 0.9, None), (0, 1.0, None)];
+        assert_eq!(
+            ranked_json(ranks, None, false).json,
+            r#"[{"index":0,"score":1.0},{"index":3,"score":0.9,"text":"c\""},{"index":1,"score":0.9}]"#
         );
     }
 }

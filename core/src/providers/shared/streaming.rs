@@ -135,8 +135,8 @@ macro_rules! framing {
 framing!(SseDecoder => SseEvent, NdjsonDecoder => String);
 
 /// A provider's part of a stream codec. Frames after the final item are never handed over.
-/// [`FramedCodec`] calls it through `dyn`, so the framing loop is compiled once per framing,
-/// not once per provider.
+/// [`Framed`] holds it as `dyn`, so the codec is compiled once per framing, not once per
+/// provider.
 pub trait FrameHandler {
     type Frame;
 
@@ -153,21 +153,49 @@ pub trait FrameHandler {
     }
 }
 
-/// The one [`StreamCodec`]: framing `D`, the provider's handler `H`. `reset` goes back to the
+/// A handler that can give a copy of itself as it is (to start a stream again).
+pub trait Handler<F>: FrameHandler<Frame = F> {
+    fn boxed_clone(&self) -> Box<dyn Handler<F>>;
+}
+
+impl<H: FrameHandler + Clone + 'static> Handler<H::Frame> for H {
+    fn boxed_clone(&self) -> Box<dyn Handler<H::Frame>> {
+        Box::new(self.clone())
+    }
+}
+
+/// The one [`StreamCodec`]: framing `D`, a provider's handler. `reset` goes back to the
 /// handler as it was built.
-pub struct FramedCodec<D, H> {
+pub struct Framed<D: Framing> {
     decoder: D,
-    fresh: H,
-    handler: H,
+    fresh: Box<dyn Handler<D::Frame>>,
+    handler: Box<dyn Handler<D::Frame>>,
     progress: StreamProgress,
     fresh_keep_text: bool,
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone> FramedCodec<D, H> {
-    pub fn with(handler: H) -> Self {
-        FramedCodec {
+/// How a provider names its codec: framing `D` and handler `H`. Only a constructor:
+/// `FramedCodec::<D, H>::new()` is a [`Framed<D>`] holding an `H`.
+pub struct FramedCodec<D, H>(PhantomData<(D, H)>);
+
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> FramedCodec<D, H> {
+    pub fn with(handler: H) -> Framed<D> {
+        Framed::with(Box::new(handler))
+    }
+}
+
+impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default + 'static> FramedCodec<D, H> {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> Framed<D> {
+        Self::with(H::default())
+    }
+}
+
+impl<D: Framing> Framed<D> {
+    fn with(handler: Box<dyn Handler<D::Frame>>) -> Self {
+        Framed {
             decoder: D::default(),
-            fresh: handler.clone(),
+            fresh: handler.boxed_clone(),
             handler,
             progress: StreamProgress::default(),
             fresh_keep_text: true,
@@ -175,26 +203,12 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone> FramedCodec<D, H> {
     }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default> FramedCodec<D, H> {
-    pub fn new() -> Self {
-        Self::with(H::default())
-    }
-}
-
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default> Default
-    for FramedCodec<D, H>
-{
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> StreamCodec
-    for FramedCodec<D, H>
-{
+impl<D: Framing + 'static> StreamCodec for Framed<D> {
     fn reset(&mut self) {
         let keep = self.fresh_keep_text;
-        *self = Self::with(self.fresh.clone());
+        self.decoder = D::default();
+        self.handler = self.fresh.boxed_clone();
+        self.progress = StreamProgress::default();
         self.keep_text(keep);
     }
 
@@ -206,7 +220,7 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> StreamCode
     fn feed(&mut self, bytes: &[u8]) -> Fed {
         feed(
             &mut self.decoder,
-            &mut self.handler,
+            self.handler.as_mut(),
             &mut self.progress,
             bytes,
         )
@@ -214,7 +228,7 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> StreamCode
 
     /// A last frame without its terminator still counts; then the handler's end rule.
     fn finish(&mut self) -> Fed {
-        finish(&mut self.decoder, &mut self.handler, &mut self.progress)
+        finish(&mut self.decoder, self.handler.as_mut(), &mut self.progress)
     }
 
     fn text(&self) -> &str {
@@ -234,7 +248,7 @@ impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> StreamCode
 #[inline(never)]
 fn feed<D: Framing>(
     decoder: &mut D,
-    handler: &mut dyn FrameHandler<Frame = D::Frame>,
+    handler: &mut dyn Handler<D::Frame>,
     progress: &mut StreamProgress,
     bytes: &[u8],
 ) -> Fed {
@@ -254,7 +268,7 @@ fn feed<D: Framing>(
 #[inline(never)]
 fn finish<D: Framing>(
     decoder: &mut D,
-    handler: &mut dyn FrameHandler<Frame = D::Frame>,
+    handler: &mut dyn Handler<D::Frame>,
     progress: &mut StreamProgress,
 ) -> Fed {
     let frames = decoder.finish();
@@ -267,7 +281,7 @@ fn finish<D: Framing>(
 
 /// Hands frames to the handler until the final item went out.
 fn handle<F>(
-    handler: &mut dyn FrameHandler<Frame = F>,
+    handler: &mut dyn Handler<F>,
     progress: &mut StreamProgress,
     frames: Vec<F>,
 ) -> Result<(), ApiError> {
