@@ -65,7 +65,11 @@ impl ClientCore {
     /// records do not cover (no arguments, a `deadline`, an `endpointId`, an aborted signal,
     /// an argument error) runs as one suspended future, which reports any error as before.
     pub(crate) fn unary_json(&self, number: u32, op: &str, req: &JsValue) -> Promise {
-        let split = split_call(req, &format!("{op}(request)"));
+        // Pushed, not format!: the formatter was 3 % of a queued call's cost.
+        let mut what = String::with_capacity(op.len() + 9);
+        what.push_str(op);
+        what.push_str("(request)");
+        let split = split_call(req, &what);
         let (mut args, text) = match split {
             Ok(split) => split,
             Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
