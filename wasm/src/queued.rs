@@ -69,8 +69,7 @@ impl ClientCore {
         let mut what = String::with_capacity(op.len() + 9);
         what.push_str(op);
         what.push_str("(request)");
-        let split = split_call(req, &what);
-        let (mut args, text) = match split {
+        let (mut args, text) = match split_call(req, &what) {
             Ok(split) => split,
             Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
         };
@@ -83,7 +82,7 @@ impl ClientCore {
         let priority = Priority::parse(&args.priority).ok();
         // JSON.stringify writes an object's text from its `{` (checked all the same: that byte
         // is where the record keeps its operation).
-        let (Some(text), Some(op_index), Some(priority), None, None, None, false) = (
+        let record = match (
             text.filter(|t| t.starts_with('{')),
             op_index,
             priority,
@@ -91,20 +90,22 @@ impl ClientCore {
             args.endpoint_id.as_ref(),
             self.missing_key(),
             args.signal.as_ref().is_some_and(is_aborted),
-        ) else {
-            let built = self.provider.unary(op, &ctx, &rest);
-            return self.run_holding(args, built, Ok(Vec::new()), None);
+        ) {
+            (Some(text), Some(op_index), Some(priority), None, None, None, false) => {
+                Some((text, op_index, priority))
+            }
+            _ => None,
         };
         // A call that will wait is only checked, and keeps only its model: what the check made
         // is freed before the record is, so records pack together in wasm memory (made amid the
-        // check's leftovers, they left holes: 30 B more per queued call). One that finds a free
-        // permit is built in full and runs.
-        let waits = self.engine.would_wait();
+        // check's leftovers, they left holes: 30 B more per queued call). Any other call is
+        // built in full: a record that finds a free permit runs at once, the others as futures.
+        let waits = record.is_some() && self.engine.would_wait();
         let built = providers::check_only(waits, || self.provider.unary(op, &ctx, &rest));
         drop(rest);
-        let mut built = match built {
-            Ok(u) => u,
-            Err(e) => return self.run_holding(args, Err(e), Ok(Vec::new()), None),
+        let (text, op_index, priority, mut built) = match (record, built) {
+            (Some((text, op_index, priority)), Ok(u)) => (text, op_index, priority, u),
+            (_, built) => return self.run_holding(args, built, Ok(Vec::new()), None),
         };
         let checked_model = waits.then(|| built.model.take()).flatten();
         let ready = (!waits).then_some(built);
