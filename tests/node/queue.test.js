@@ -260,6 +260,36 @@ test('a call that would queue with bad arguments is refused at once, not once ad
   await release();
 });
 
+test('a call that would queue is checked as a call that runs at once: the same errors', TEST_TIMEOUT, async (t) => {
+  // A call that will wait is only checked when made (its body is written once admitted).
+  const bad = [
+    ['chat', { messages: [] }],
+    ['chat', { messages: [{ role: 'robot', content: 'x' }] }],
+    ['chat', { messages: [{ role: 'user' }] }],
+    ['chat', say('x', { model: 3 })],
+    ['chat', say('x', { temperature: 'hot' })],
+    ['embed', { input: 3 }],
+    ['embed', {}],
+  ];
+  const mock = await mockFor(t);
+  const free = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test', maxConcurrentRequests: 1 });
+  const atOnce = [];
+  for (const [op, args] of bad) atOnce.push((await expectApiError(free[op](args), 'invalid_request')).message);
+  const { mock: held, client, release } = await slotHeld(t);
+  const queued = [];
+  for (const [op, args] of bad) queued.push((await expectApiError(client[op](args), 'invalid_request')).message);
+  assert.deepEqual(queued, atOnce);
+  assert.equal(client.queueLength, 0);
+  // A valid call that waits is sent in full once admitted.
+  const waiting = client.chat(say('sent whole', { temperature: 0.5 }));
+  assert.equal(client.queueLength, 1);
+  await release();
+  await waiting;
+  const sent = held.requests.at(-1).body;
+  assert.deepEqual(sent.messages, [{ role: 'user', content: 'sent whole' }]);
+  assert.equal(sent.temperature, 0.5);
+});
+
 test('a queued call past its deadline rejects deadline_exceeded on time, unsent', TEST_TIMEOUT, async (t) => {
   const { mock, client, release } = await slotHeld(t);
   const t0 = Date.now();

@@ -2,8 +2,7 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, call_text, config_error, from_js, parse_json_text, split_call_args, split_text,
-    to_js, CallArgs,
+    api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
 };
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
@@ -431,6 +430,10 @@ impl ClientCore {
         // getObject's bytes stay in JS: the result's body is the one the transport read.
         let keep = (op == "getObject").then(RefCell::default);
         let bodies = (send.is_some() || keep.is_some()).then(|| Rc::new(CallBodies { send, keep }));
+        // Plain JSON calls may queue as records (queued.rs); the others as one suspended future.
+        if bytes.is_none() && bodies.is_none() && self.endpoint_configs.is_empty() {
+            return self.unary_json(number, op, req);
+        }
         // The bytes never go through JSON: the arguments are read from a copy without them.
         let without_body;
         let req = if bytes.is_some() {
@@ -440,42 +443,20 @@ impl ClientCore {
         } else {
             req
         };
-        let (args, built, requests, text) = self.build_unary(op, req, bytes.as_deref(), held);
-        // Plain JSON calls queue as records (queued.rs); the others as one suspended future.
-        match (text, built) {
-            (Some(text), Ok(u))
-                if bytes.is_none() && bodies.is_none() && self.endpoint_configs.is_empty() =>
-            {
-                self.queue_record(number, args, text, u)
-            }
-            (_, built) => self.run_holding(args, built, requests, bodies),
-        }
+        let (args, built, requests) = self.build_unary(op, req, bytes.as_deref(), held);
+        self.run_holding(args, built, requests, bodies)
     }
 
-    /// The call options, the request and each endpoint's request of unary operation `op`, and
-    /// the arguments' JSON text (a call that waits keeps it as its snapshot).
+    /// The call options, the request and each endpoint's request of unary operation `op`.
     fn build_unary(
         &self,
         op: &str,
         req: &JsValue,
         bytes: Option<&[u8]>,
         held: bool,
-    ) -> (
-        CallArgs,
-        Built,
-        Result<Vec<PerEndpoint>, ApiError>,
-        Option<String>,
-    ) {
-        let what = format!("{op}(request)");
-        let split = call_text(req, &what).and_then(|t| match t {
-            None => Ok((CallArgs::default(), None)),
-            Some((signal, text)) => {
-                let text = String::from(&text);
-                split_text(&text, signal, &what).map(|a| (a, Some(text)))
-            }
-        });
-        match split {
-            Ok((mut args, text)) => {
+    ) -> (CallArgs, Built, Result<Vec<PerEndpoint>, ApiError>) {
+        match split_call_args(req, &format!("{op}(request)")) {
+            Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let ctx = Ctx {
                     held,
@@ -486,9 +467,9 @@ impl ClientCore {
                     let u = self.provider.unary(op, &Ctx { held, ..*c }, &rest)?;
                     Ok((u.request, u.resign))
                 });
-                (args, built, requests, text)
+                (args, built, requests)
             }
-            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new()), None),
+            Err(e) => (CallArgs::default(), Err(e), Ok(Vec::new())),
         }
     }
 
@@ -496,7 +477,7 @@ impl ClientCore {
     /// queue slot, passes the breaker and retries like any call; its body arrives as raw
     /// chunks (`RawCodec`: the head first, then `Uint8Array`s).
     pub fn object_stream(&self, req: &JsValue) -> ChatStream {
-        let (args, built, requests, _) = self.build_unary("getObject", req, None, false);
+        let (args, built, requests) = self.build_unary("getObject", req, None, false);
         let requests = requests.map(|list| {
             let mut out = Vec::with_capacity(list.len());
             for (r, sign) in list {

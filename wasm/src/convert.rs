@@ -80,9 +80,17 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
+    split_call(args, what).map(|(args, _)| args)
+}
+
+/// [`split_call_args`] and the arguments' JSON text it read (`None` without arguments).
+pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<String>), ApiError> {
     match call_text(args, what)? {
-        None => Ok(CallArgs::default()),
-        Some((signal, text)) => split_text(&String::from(text), signal, what),
+        None => Ok((CallArgs::default(), None)),
+        Some((signal, text)) => {
+            let text = String::from(text);
+            split_text(&text, signal, what).map(|a| (a, Some(text)))
+        }
     }
 }
 

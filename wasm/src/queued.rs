@@ -1,19 +1,19 @@
 //! Unary calls that wait as records (DESIGN.md rule 8). A call that finds no free permit is
-//! validated (its request is built once and dropped), then kept as data: the engine's record
-//! (`resilient_core::pipeline::records`) holds its place, its operation and its arguments as
-//! JSON text (UTF-8, a snapshot), js/support.js its signal and its settle function, in arrays
-//! indexed by the record's key. When its permit arrives the request is rebuilt from that text
-//! and run; no future exists before. Calls the records do not
+//! checked (its operation's checks run without writing a body: `providers::check_only`), then
+//! kept as data: the engine's record (`resilient_core::pipeline::records`) holds its place, its
+//! operation and its arguments as JSON text (UTF-8, a snapshot), js/support.js its signal and
+//! its settle function, in arrays indexed by the record's key. When its permit arrives the
+//! request is built from that text and run; no future exists before. Calls the records do not
 //! cover take the suspended-future path (`ClientCore::run_holding`): with a `deadline` or an
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, split_bytes, to_js, CallArgs};
+use crate::convert::{api_error, split_bytes, split_call, to_js, CallArgs};
 use crate::UNARY;
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
 use resilient_core::pipeline::{Admission, Queued, Read, Start};
-use resilient_core::providers::Unary;
+use resilient_core::providers::{self, Unary};
 use resilient_core::queue::Priority;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -58,46 +58,79 @@ impl ClientCore {
         *core.book.borrow_mut() = book;
     }
 
-    /// A built unary call with its arguments' JSON `text`: kept as a record while it must wait
-    /// (the built request is dropped), or run at once holding a free permit. A call records do not
-    /// cover (a `deadline`, an `endpointId`, an aborted signal, an argument error) runs as one
-    /// suspended future, which reports any error as before.
-    pub(crate) fn queue_record(
-        &self,
-        op: u32,
-        args: CallArgs,
-        text: String,
-        built: Unary,
-    ) -> Promise {
+    /// Unary operation `op` (number `number` of [`UNARY`]) with plain JSON arguments and no
+    /// `endpoints`: kept as a record while it must wait, or run at once holding a free permit.
+    /// A call that will wait is only checked now (the same checks and errors as building it,
+    /// without writing its body; `providers::check_only`) and built when admitted. A call
+    /// records do not cover (no arguments, a `deadline`, an `endpointId`, an aborted signal,
+    /// an argument error) runs as one suspended future, which reports any error as before.
+    pub(crate) fn unary_json(&self, number: u32, op: &str, req: &JsValue) -> Promise {
+        // Pushed, not format!: the formatter was 3 % of a queued call's cost.
+        let mut what = String::with_capacity(op.len() + 9);
+        what.push_str(op);
+        what.push_str("(request)");
+        let (mut args, text) = match split_call(req, &what) {
+            Ok(split) => split,
+            Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
+        };
+        let rest = Value::Object(std::mem::take(&mut args.rest));
+        let ctx = self.ctx(None);
         // The operation's number in UNARY, as the record keeps it (one byte).
-        let op_index = u8::try_from(op)
+        let op_index = u8::try_from(number)
             .ok()
             .filter(|i| usize::from(*i) < UNARY.len());
         let priority = Priority::parse(&args.priority).ok();
-        let (Some(op_index), Some(priority), None, None, None, false) = (
+        // JSON.stringify writes an object's text from its `{` (checked all the same: that byte
+        // is where the record keeps its operation).
+        let record = match (
+            text.filter(|t| t.starts_with('{')),
             op_index,
             priority,
             args.deadline,
             args.endpoint_id.as_ref(),
             self.missing_key(),
             args.signal.as_ref().is_some_and(is_aborted),
-        ) else {
-            return self.run_holding(args, Ok(built), Ok(Vec::new()), None);
+        ) {
+            (Some(text), Some(op_index), Some(priority), None, None, None, false) => {
+                Some((text, op_index, priority))
+            }
+            _ => None,
         };
-        // The record's bytes: its operation's index, then its arguments' text.
-        let mut held = Vec::with_capacity(text.len() + 1);
-        held.push(op_index);
-        held.extend_from_slice(text.as_bytes());
-        drop(text);
-        let model = built.model.as_deref();
+        // A call that will wait is only checked, and keeps only its model: what the check made
+        // is freed before the record is, so records pack together in wasm memory (made amid the
+        // check's leftovers, they left holes: 30 B more per queued call). Any other call is
+        // built in full: a record that finds a free permit runs at once, the others as futures.
+        let waits = record.is_some() && self.engine.would_wait();
+        let built = providers::check_only(waits, || self.provider.unary(op, &ctx, &rest));
+        drop(rest);
+        let (text, op_index, priority, mut built) = match (record, built) {
+            (Some((text, op_index, priority)), Ok(u)) => (text, op_index, priority, u),
+            (_, built) => return self.run_holding(args, built, Ok(Vec::new()), None),
+        };
+        let checked_model = waits.then(|| built.model.take()).flatten();
+        let ready = (!waits).then_some(built);
+        let model = match &ready {
+            Some(u) => u.model.as_deref(),
+            None => checked_model.as_deref(),
+        };
+        // The record's bytes: its arguments' text, kept as it came (no copy), the operation's
+        // index in place of its first byte (`{`, put back on admission).
+        let mut held = text.into_bytes();
+        if let Some(first) = held.first_mut() {
+            *first = op_index;
+        }
         match self
             .engine
             .queue_held(model, priority, held.into_boxed_slice())
         {
             Err(e) => Promise::reject(&api_error(&e)),
-            Ok(Queued::Now(admission)) => self.start_call(args, built, admission),
+            Ok(Queued::Now(admission)) => match ready {
+                Some(u) => self.start_call(args, u, admission),
+                // Checked only (the queue looked full; it cannot have changed since): built now.
+                None => self.start_record(admission, args.signal),
+            },
             Ok(Queued::Waiting(key)) => {
-                drop(built);
+                drop(ready);
                 self.count_waiting(1);
                 let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
                 hold_call(&self.book.borrow(), key as u32, &signal)
@@ -118,37 +151,43 @@ impl ClientCore {
         self.settle(prepared, Start::Admitted(admission), None)
     }
 
+    /// Runs a record holding its permit: its request built from its text.
+    fn start_record(&self, mut admission: Admission, signal: Option<JsValue>) -> Promise {
+        let mut held = admission.take_held();
+        let op = match held.first_mut() {
+            Some(i) => {
+                let op = UNARY.get(usize::from(*i)).copied().unwrap_or_default();
+                *i = b'{';
+                op
+            }
+            None => "",
+        };
+        let rebuilt = split_bytes(&held, signal, op).and_then(|mut args| {
+            let rest = Value::Object(std::mem::take(&mut args.rest));
+            let built = self.provider.unary(op, &self.ctx(None), &rest)?;
+            Ok((args, built))
+        });
+        drop(held);
+        match rebuilt {
+            Ok((args, built)) => self.start_call(args, built, admission),
+            Err(e) => Promise::reject(&api_error(&self.engine.fail_early(e, None))),
+        }
+    }
+
     /// Starts every record whose permit arrived: its request rebuilt from its text.
     fn start_admitted(&self) {
         let book = self.book.borrow().clone();
-        for (key, mut admission) in self.engine.take_admitted() {
+        for (key, admission) in self.engine.take_admitted() {
             let taken = take_call(&book, key as u32);
             self.engine.release_key(key);
             if taken.is_undefined() {
                 continue; // dropping the admission gives its permit back
             }
             self.count_waiting(-1);
-            let held = admission.take_held();
-            let (op, text) = match held.split_first() {
-                Some((i, text)) => (
-                    UNARY.get(usize::from(*i)).copied().unwrap_or_default(),
-                    text,
-                ),
-                None => ("", &[][..]),
-            };
             let pair: Array = taken.unchecked_into();
             let signal = Some(pair.get(0)).filter(|s| !s.is_undefined());
             let resolve: Function = pair.get(1).unchecked_into();
-            let rebuilt = split_bytes(text, signal, op).and_then(|mut args| {
-                let rest = Value::Object(std::mem::take(&mut args.rest));
-                let built = self.provider.unary(op, &self.ctx(None), &rest)?;
-                Ok((args, built))
-            });
-            drop(held);
-            let promise = match rebuilt {
-                Ok((args, built)) => self.start_call(args, built, admission),
-                Err(e) => Promise::reject(&api_error(&self.engine.fail_early(e, None))),
-            };
+            let promise = self.start_record(admission, signal);
             let _ = resolve.call1(&JsValue::UNDEFINED, &promise);
         }
     }
