@@ -348,7 +348,7 @@ pub fn json_request(
         headers,
         body: match body {
             Some(_) if CHECKING.with(std::cell::Cell::get) => Some(Vec::new()),
-            b => b.map(|b| b.to_string().into_bytes()),
+            b => b.map(|b| b.to_json().into_bytes()),
         },
         stream: false,
     }

@@ -5,7 +5,6 @@ use resilient_core::json::{Map, Value};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
@@ -17,7 +16,7 @@ extern "C" {
     fn arg_signal(args: &JsValue) -> JsValue;
     /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text).
     #[wasm_bindgen(catch, js_name = argText)]
-    fn arg_text(args: &JsValue, signal: &JsValue) -> Result<JsValue, JsValue>;
+    fn arg_text(args: &JsValue, signal: &JsValue) -> Result<Option<String>, JsValue>;
     /// `args.body` (undefined when absent or when reading it throws): one crossing, where
     /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
     #[wasm_bindgen(js_name = argBody)]
@@ -27,7 +26,7 @@ extern "C" {
 /// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than
 /// setting each property from wasm.
 pub fn to_js(v: &Value) -> JsValue {
-    parse_json_text(&v.to_string())
+    parse_json_text(&v.to_json())
 }
 
 /// JSON text (the engine's results) to a JS value.
@@ -87,10 +86,7 @@ pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError>
 pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<String>), ApiError> {
     match call_text(args, what)? {
         None => Ok((CallArgs::default(), None)),
-        Some((signal, text)) => {
-            let text = String::from(text);
-            split_text(&text, signal, what).map(|a| (a, Some(text)))
-        }
+        Some((signal, text)) => split_text(&text, signal, what).map(|a| (a, Some(text))),
     }
 }
 
@@ -98,7 +94,7 @@ pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<String
 pub fn call_text(
     args: &JsValue,
     what: &str,
-) -> Result<Option<(Option<JsValue>, js_sys::JsString)>, ApiError> {
+) -> Result<Option<(Option<JsValue>, String)>, ApiError> {
     if args.is_undefined() || args.is_null() {
         return Ok(None);
     }
@@ -110,15 +106,13 @@ pub fn call_text(
     if signal.is_null() {
         return Err(bad("signal", "must be an AbortSignal"));
     }
-    // One JSON.stringify crosses the boundary instead of one conversion per field.
+    // One JSON.stringify crosses the boundary instead of one conversion per field, and its
+    // text comes back as UTF-8 in the same crossing.
     let text = arg_text(args, &signal)
         .ok()
-        .filter(|t| t.is_string())
+        .flatten()
         .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
-    Ok(Some((
-        (!signal.is_undefined()).then_some(signal),
-        text.unchecked_into(),
-    )))
+    Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
 }
 
 /// [`split_call_args`] from the text [`call_text`] took.

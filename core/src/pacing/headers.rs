@@ -34,6 +34,11 @@ impl Limits {
 /// tightest (least remaining) wins.
 pub fn parse_limits(headers: &[(String, String)], unix_now: f64) -> Limits {
     let mut out = Limits::default();
+    // Every field read below names "ratelimit": most replies carry none, and one pass over the
+    // names spares them a dozen lookups and their formatted names.
+    if !headers.iter().any(|(k, _)| names_ratelimit(k)) {
+        return out;
+    }
     // OpenAI, Groq and the OpenAI-compatible servers.
     for (dim, name) in [(&mut out.requests, "requests"), (&mut out.tokens, "tokens")] {
         let get = |part: &str| header(headers, &format!("x-ratelimit-{part}-{name}"));
@@ -79,6 +84,13 @@ pub fn parse_limits(headers: &[(String, String)], unix_now: f64) -> Limits {
     // IETF: its quota units are requests unless the policy's name speaks of tokens.
     ietf(headers, &mut out);
     out
+}
+
+/// Whether a header name holds "ratelimit", in any case.
+fn names_ratelimit(name: &str) -> bool {
+    name.as_bytes()
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"ratelimit"))
 }
 
 fn tighten(slot: &mut Option<Reported>, r: Reported) {
@@ -252,6 +264,21 @@ mod tests {
     use super::*;
 
     use crate::host::headers_of as h;
+
+    #[test]
+    fn names_in_any_case_pass_the_first_look() {
+        let plain = h(&[("content-type", "application/json"), ("x-request-id", "r")]);
+        assert!(parse_limits(&plain, 0.0).is_empty());
+        let mixed = h(&[
+            ("Content-Type", "application/json"),
+            ("X-RateLimit-Remaining-Requests", "7"),
+            ("X-RATELIMIT-LIMIT-REQUESTS", "10"),
+        ]);
+        let r = parse_limits(&mixed, 0.0).requests.unwrap();
+        assert_eq!((r.remaining, r.limit), (7, Some(10)));
+        let ietf = h(&[("RateLimit", "limit=100, remaining=3, reset=30")]);
+        assert_eq!(parse_limits(&ietf, 0.0).requests.unwrap().remaining, 3);
+    }
 
     #[test]
     fn go_durations() {
