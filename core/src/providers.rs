@@ -243,6 +243,34 @@ pub const PROVIDERS: [&str; 11] = [
     "s3_kit",
 ];
 
+/// docs/api.md's unary operations ([`Provider::unary`]'s `op`). Their order is the numbering the
+/// wasm entries and node-host/lib/ops.js share: a queued record keeps its operation as an index
+/// here.
+pub const UNARY: [&str; 22] = [
+    "chat",
+    "embed",
+    "listModels",
+    "generate",
+    "rerank",
+    "chatqna",
+    "infer",
+    "batchInfer",
+    "status",
+    "predict",
+    "modelStatus",
+    "health",
+    "putObject",
+    "getObject",
+    "headObject",
+    "deleteObject",
+    "listObjects",
+    "createMultipartUpload",
+    "uploadPart",
+    "completeMultipartUpload",
+    "abortMultipartUpload",
+    "listMultipartUploads",
+];
+
 /// Static facts about a provider.
 pub struct ProviderInfo {
     pub name: &'static str,

@@ -8,35 +8,9 @@ use common::{ctx, json_tree, key_of};
 use proptest::prelude::*;
 use resilient_core::config::Config;
 use resilient_core::json::{json, Value};
-use resilient_core::providers::{check_only, provider, Unary, PROVIDERS};
+use resilient_core::providers::{check_only, provider, Unary, PROVIDERS, UNARY as OPS};
 use resilient_core::secret::Secret;
 use resilient_core::ApiError;
-
-/// docs/api.md's unary operations (wasm/src/lib.rs UNARY).
-const OPS: [&str; 22] = [
-    "chat",
-    "embed",
-    "listModels",
-    "generate",
-    "rerank",
-    "chatqna",
-    "infer",
-    "batchInfer",
-    "status",
-    "predict",
-    "modelStatus",
-    "health",
-    "putObject",
-    "getObject",
-    "headObject",
-    "deleteObject",
-    "listObjects",
-    "createMultipartUpload",
-    "uploadPart",
-    "completeMultipartUpload",
-    "abortMultipartUpload",
-    "listMultipartUploads",
-];
 
 /// Arguments each operation accepts, for the changes below to start from.
 fn valid(op: &str) -> Value {

@@ -153,32 +153,9 @@ impl Client {
     }
 }
 
-/// The operations by number, in node-host/lib/ops.js's order (it defines the JS methods); a
+/// The operations by number (node-host/lib/ops.js defines the JS methods in this order); a
 /// queued record holds its operation as an index here too (a number crosses to JS for free).
-pub(crate) const UNARY: [&str; 22] = [
-    "chat",
-    "embed",
-    "listModels",
-    "generate",
-    "rerank",
-    "chatqna",
-    "infer",
-    "batchInfer",
-    "status",
-    "predict",
-    "modelStatus",
-    "health",
-    "putObject",
-    "getObject",
-    "headObject",
-    "deleteObject",
-    "listObjects",
-    "createMultipartUpload",
-    "uploadPart",
-    "completeMultipartUpload",
-    "abortMultipartUpload",
-    "listMultipartUploads",
-];
+pub(crate) use resilient_core::providers::UNARY;
 const STREAMS: [&str; 3] = ["chatStream", "generateStream", "chatqnaStream"];
 const LOCAL: [&str; 2] = ["signGetObject", "presignUrl"];
 
