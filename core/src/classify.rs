@@ -142,7 +142,9 @@ const CONTEXT_LENGTH_WORDING: [&str; 7] = [
 fn too_long(message: Option<&str>) -> bool {
     message.is_some_and(|m| {
         let m = m.to_ascii_lowercase();
-        CONTEXT_LENGTH_WORDING.iter().any(|w| m.contains(w))
+        CONTEXT_LENGTH_WORDING
+            .iter()
+            .any(|w| crate::text::contains(&m, w))
     })
 }
 

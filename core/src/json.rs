@@ -21,6 +21,7 @@ pub use read::{
     check, field, from_slice, from_str, raw_field, raw_fields, raw_items, Error, FromJson, Raw,
 };
 
+use crate::text;
 use std::fmt;
 
 /// `s` as a JSON string literal, appended to `out`.
@@ -214,7 +215,7 @@ impl Value {
         }
         let rest = pointer.strip_prefix('/')?;
         rest.split('/').try_fold(self, |v, token| {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = text::replace(&text::replace(token, "~1", "/"), "~0", "~");
             match v {
                 Value::Object(m) => m.get(&token),
                 Value::Array(a) => {

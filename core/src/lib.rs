@@ -38,6 +38,7 @@ pub mod stream;
 /// Decoding-rate aids for the benchmarks, not part of the client.
 #[cfg(feature = "bench")]
 pub mod stream_bench;
+pub mod text;
 pub mod time;
 
 #[cfg(feature = "sim")]

@@ -17,10 +17,10 @@ impl Secret {
 
     /// Removes every occurrence of this secret from `text` (servers sometimes echo keys).
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 4 || !text.contains(&self.0) {
+        if self.0.len() < 4 || !crate::text::contains(text, &self.0) {
             return text.to_string();
         }
-        text.replace(&self.0, "[redacted]")
+        crate::text::replace(text, &self.0, "[redacted]")
     }
 }
 

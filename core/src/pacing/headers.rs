@@ -137,7 +137,7 @@ fn ietf(headers: &[(String, String)], out: &mut Limits) {
             .or_else(|| param(field, "limit"))
             .and_then(count);
         let reset = t.and_then(parse_number).map(Secs::new);
-        let slot = if name.to_ascii_lowercase().contains("token") {
+        let slot = if crate::text::contains(&name.to_ascii_lowercase(), "token") {
             &mut out.tokens
         } else {
             &mut out.requests

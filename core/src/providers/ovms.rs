@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::{json, Map, Value};
+use crate::text::contains;
 
 pub struct Ovms;
 
@@ -358,7 +359,7 @@ pub fn ovms_errors(_status: u16, body: &[u8]) -> ErrorBody {
     let mut e = parse_error_body(body);
     let auth = e.message.as_deref().is_some_and(|m| {
         let m = m.to_ascii_lowercase();
-        m.contains("unauthorized request") || m.contains("missing api-key")
+        contains(&m, "unauthorized request") || contains(&m, "missing api-key")
     });
     if auth {
         e.kind = Some(ErrorType::AuthenticationError);

@@ -525,7 +525,7 @@ fn target(
     let (scheme, authority, base_path) = match &config.base_url {
         None => ("https", format!("s3.{region}.amazonaws.com"), String::new()),
         Some(url) => {
-            let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+            let (scheme, rest) = crate::text::split_once(url, "://").unwrap_or(("https", url));
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             let (authority, tail) = rest.split_at(end);
             if tail.contains(['?', '#']) {

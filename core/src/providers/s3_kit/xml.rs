@@ -2,6 +2,8 @@
 //! text, and entity decoding. It never expands a DTD (no external or custom entities), nests
 //! at most [`MAX_DEPTH`] deep, and fails cleanly on anything malformed.
 
+use crate::text::{find, split_once};
+
 /// Deeper documents are refused (S3's are three levels deep).
 pub const MAX_DEPTH: usize = 64;
 
@@ -113,15 +115,11 @@ pub fn parse(doc: &str) -> Result<Element, String> {
         }
         // Each arm returns how many bytes the markup took.
         let used = if rest.starts_with("<?") {
-            rest.find("?>")
-                .ok_or("unterminated processing instruction")?
-                + 2
+            find(rest, "?>").ok_or("unterminated processing instruction")? + 2
         } else if rest.starts_with("<!--") {
-            rest.find("-->").ok_or("unterminated comment")? + 3
+            find(rest, "-->").ok_or("unterminated comment")? + 3
         } else if let Some(cdata) = rest.strip_prefix("<![CDATA[") {
-            let (text, _) = cdata
-                .split_once("]]>")
-                .ok_or("unterminated CDATA section")?;
+            let (text, _) = split_once(cdata, "]]>").ok_or("unterminated CDATA section")?;
             stack
                 .last_mut()
                 .ok_or("CDATA outside the root element")?
@@ -132,7 +130,7 @@ pub fn parse(doc: &str) -> Result<Element, String> {
             // A DOCTYPE is skipped, its internal subset too; its entities are never used.
             let (decl, _) = rest.split_once('>').ok_or("unterminated declaration")?;
             if decl.contains('[') {
-                rest.find("]>").ok_or("unterminated declaration")? + 2
+                find(rest, "]>").ok_or("unterminated declaration")? + 2
             } else {
                 decl.len() + 1
             }

@@ -9,6 +9,7 @@ use crate::host::{header, HttpRequest};
 use crate::json::{json, Map, Value};
 use crate::providers::shared::replies::model_list;
 use crate::providers::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
+use crate::text::contains;
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.
 pub fn origin<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
@@ -37,9 +38,9 @@ pub fn header_count(headers: &[(String, String)], name: &str) -> Option<u64> {
 /// tokens" and "`inputs` tokens + `max_new_tokens` must be <= N".
 fn too_long(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    (m.contains("must have less than") && m.contains("tokens"))
-        || m.contains("tokens + `max_new_tokens` must be")
-        || m.contains("tokens + max_new_tokens must be")
+    (contains(&m, "must have less than") && contains(&m, "tokens"))
+        || contains(&m, "tokens + `max_new_tokens` must be")
+        || contains(&m, "tokens + max_new_tokens must be")
 }
 
 /// The type an HF `error_type` settles (compared case-insensitively: TEI writes `Overloaded`,
@@ -62,7 +63,7 @@ fn hf_kind(body: &ErrorBody) -> Option<ErrorType> {
                 }
             }
             // A wrong route for the served model (`/rerank` on an embedder) never clears.
-            "backend" if message.contains("model is not a") => ErrorType::InvalidRequest,
+            "backend" if contains(&message, "model is not a") => ErrorType::InvalidRequest,
             "backend"
             | "generation"
             | "incomplete_generation"

@@ -1,0 +1,64 @@
+//! Substring search as one small loop over bytes. `str`'s own search (`contains`, `find`,
+//! `replace`, `split_once` with a `&str`) brings in its two-way searcher, about 2 kB of the wasm,
+//! for the few places that look for a phrase in an error message, a secret in a text or a
+//! marker in XML: short needles, in texts the engine has already bounded.
+
+/// The byte offset of the first `needle` in `hay` (0 for an empty needle), as `str::find`.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.as_bytes();
+    if n.is_empty() {
+        return Some(0);
+    }
+    // A match of valid UTF-8 in valid UTF-8 starts and ends on char boundaries.
+    hay.as_bytes().windows(n.len()).position(|w| w == n)
+}
+
+/// Whether `hay` holds `needle`, as `str::contains`.
+pub fn contains(hay: &str, needle: &str) -> bool {
+    find(hay, needle).is_some()
+}
+
+/// `hay` around the first `sep`, as `str::split_once`.
+pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(hay, sep)?;
+    Some((hay.get(..i)?, hay.get(i + sep.len()..)?))
+}
+
+/// `hay` with every `from` (left to right, not overlapping) replaced by `to`, as `str::replace`
+/// for a non-empty `from`.
+pub fn replace(hay: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(hay.len());
+    let mut rest = hay;
+    while let (false, Some((before, after))) = (from.is_empty(), split_once(rest, from)) {
+        out.push_str(before);
+        out.push_str(to);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn as_str_does(hay in "[ab€ ]{0,12}", needle in "[ab€ ]{1,3}") {
+            prop_assert_eq!(find(&hay, &needle), hay.find(needle.as_str()));
+            prop_assert_eq!(contains(&hay, &needle), hay.contains(needle.as_str()));
+            prop_assert_eq!(split_once(&hay, &needle), hay.split_once(needle.as_str()));
+            prop_assert_eq!(replace(&hay, &needle, "[x]"), hay.replace(needle.as_str(), "[x]"));
+        }
+    }
+
+    #[test]
+    fn edges() {
+        assert_eq!(find("abc", ""), Some(0));
+        assert_eq!(find("", "a"), None);
+        assert_eq!(replace("aaaa", "aa", "b"), "bb");
+        assert_eq!(replace("abc", "", "x"), "abc");
+        assert_eq!(split_once("http://h/p", "://"), Some(("http", "h/p")));
+    }
+}
