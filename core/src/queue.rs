@@ -1,8 +1,9 @@
 //! Admission: permits for requests in flight, and a bounded priority queue of waiters.
 //!
 //! FIFO inside a priority class; an arrival never overtakes a waiter; a released permit passes
-//! straight to the next waiter. Cancelling a waiter is O(1): its slot is forgotten at once and
-//! its id is skipped (and compacted away) when it reaches the head.
+//! straight to the next waiter. Cancelling a waiter is O(log n) (the lookup of its slot, in an
+//! [`IdMap`]): its slot is forgotten at once and its id is skipped (and compacted away) when it
+//! reaches the head.
 
 use crate::idmap::IdMap;
 use crate::json::Value;
@@ -194,7 +195,7 @@ impl<W> Queue<W> {
     }
 
     /// Drops cancelled ids from a class once they outnumber the live ones, keeping memory
-    /// proportional to live waiters at O(1) amortised cost per cancel.
+    /// proportional to live waiters at O(1) amortised cost per cancel (beyond its lookup).
     fn compact(&mut self, class: Priority) {
         let q = class_mut(&mut self.classes, class);
         if q.len() > 64 && q.len() > 2 * self.waiting {
