@@ -18,6 +18,17 @@ pub fn contains(hay: &str, needle: &str) -> bool {
     find(hay, needle).is_some()
 }
 
+/// Whether `hay` holds `needle` with ASCII letters in any case (header names, quota ids),
+/// without a lowercased copy of `hay`.
+pub fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    n.is_empty()
+        || hay
+            .as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n))
+}
+
 /// `hay` around the first `sep`, as `str::split_once`.
 pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
     let i = find(hay, sep)?;
@@ -50,6 +61,12 @@ mod tests {
             prop_assert_eq!(contains(&hay, &needle), hay.contains(needle.as_str()));
             prop_assert_eq!(split_once(&hay, &needle), hay.split_once(needle.as_str()));
             prop_assert_eq!(replace(&hay, &needle, "[x]"), hay.replace(needle.as_str(), "[x]"));
+        }
+
+        #[test]
+        fn in_any_case_as_lowercased_copies_do(hay in "[aAbB€ ]{0,12}", needle in "[aAbB€ ]{1,3}") {
+            let lower = hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase());
+            prop_assert_eq!(contains_ignore_ascii_case(&hay, &needle), lower);
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::backoff::parse_number;
 use crate::host::header;
+use crate::text::contains_ignore_ascii_case;
 use crate::time::civil::days_from_civil;
 use crate::time::Secs;
 
@@ -36,7 +37,10 @@ pub fn parse_limits(headers: &[(String, String)], unix_now: f64) -> Limits {
     let mut out = Limits::default();
     // Every field read below names "ratelimit": most replies carry none, and one pass over the
     // names spares them a dozen lookups and their formatted names.
-    if !headers.iter().any(|(k, _)| names_ratelimit(k)) {
+    if !headers
+        .iter()
+        .any(|(k, _)| contains_ignore_ascii_case(k, "ratelimit"))
+    {
         return out;
     }
     // OpenAI, Groq and the OpenAI-compatible servers.
@@ -86,13 +90,6 @@ pub fn parse_limits(headers: &[(String, String)], unix_now: f64) -> Limits {
     out
 }
 
-/// Whether a header name holds "ratelimit", in any case.
-fn names_ratelimit(name: &str) -> bool {
-    name.as_bytes()
-        .windows(9)
-        .any(|w| w.eq_ignore_ascii_case(b"ratelimit"))
-}
-
 fn tighten(slot: &mut Option<Reported>, r: Reported) {
     if slot.is_none_or(|s| r.remaining < s.remaining) {
         *slot = Some(r);
@@ -137,7 +134,7 @@ fn ietf(headers: &[(String, String)], out: &mut Limits) {
             .or_else(|| param(field, "limit"))
             .and_then(count);
         let reset = t.and_then(parse_number).map(Secs::new);
-        let slot = if crate::text::contains(&name.to_ascii_lowercase(), "token") {
+        let slot = if contains_ignore_ascii_case(name, "token") {
             &mut out.tokens
         } else {
             &mut out.requests

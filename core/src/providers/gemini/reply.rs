@@ -13,7 +13,7 @@ use crate::providers::shared::replies::{chat_result, embeddings_result, ChatRepl
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, SseEvent};
-use crate::text::contains;
+use crate::text::{contains, contains_ignore_ascii_case};
 
 /// A `GenerateContentResponse`, read and checked field by field (every candidate and part,
 /// as a derived reader of the whole shape did).
@@ -276,7 +276,7 @@ fn error_kind(status: u16, err: &Value) -> Option<ErrorType> {
                 vs.iter().any(|v| {
                     v.get("quotaId")
                         .and_then(Value::as_str)
-                        .is_some_and(|q| contains(&q.to_ascii_lowercase(), "perday"))
+                        .is_some_and(|q| contains_ignore_ascii_case(q, "perday"))
                 })
             })
     });
