@@ -2,7 +2,7 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
+    api_error, call_name, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
 };
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
@@ -455,7 +455,7 @@ impl ClientCore {
         bytes: Option<&[u8]>,
         held: bool,
     ) -> (CallArgs, Built, Result<Vec<PerEndpoint>, ApiError>) {
-        match split_call_args(req, &format!("{op}(request)")) {
+        match split_call_args(req, &call_name(op)) {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let ctx = Ctx {
@@ -503,8 +503,7 @@ impl ClientCore {
 
     /// `op(request)` for a streaming operation: an async iterator, returned at once.
     pub fn stream(&self, op: &str, req: &JsValue) -> ChatStream {
-        let what = format!("{op}(request)");
-        let (args, built, requests) = match split_call_args(req, &what) {
+        let (args, built, requests) = match split_call_args(req, &call_name(op)) {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let built = self.provider.stream(op, &self.ctx(None), &rest);
@@ -522,7 +521,7 @@ impl ClientCore {
 
     /// Operations answered without a request (`presignUrl`): the result, synchronously.
     pub fn local(&self, op: &str, req: &JsValue) -> Result<JsValue, JsValue> {
-        let args = split_call_args(req, &format!("{op}(request)")).map_err(|e| api_error(&e))?;
+        let args = split_call_args(req, &call_name(op)).map_err(|e| api_error(&e))?;
         let v = self
             .provider
             .local(op, &self.ctx(None), &Value::Object(args.rest))

@@ -8,8 +8,8 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, split_bytes, split_call, to_js, CallArgs};
-use crate::UNARY;
+use crate::convert::{api_error, call_name, split_bytes, split_call, to_js, CallArgs};
+use crate::{op_name, UNARY};
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
 use resilient_core::pipeline::{Admission, Queued, Read, Start};
@@ -65,11 +65,7 @@ impl ClientCore {
     /// records do not cover (no arguments, a `deadline`, an `endpointId`, an aborted signal,
     /// an argument error) runs as one suspended future, which reports any error as before.
     pub(crate) fn unary_json(&self, number: u32, op: &str, req: &JsValue) -> Promise {
-        // Pushed, not format!: the formatter was 3 % of a queued call's cost.
-        let mut what = String::with_capacity(op.len() + 9);
-        what.push_str(op);
-        what.push_str("(request)");
-        let (mut args, text) = match split_call(req, &what) {
+        let (mut args, text) = match split_call(req, &call_name(op)) {
             Ok(split) => split,
             Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
         };
@@ -156,7 +152,7 @@ impl ClientCore {
         let mut held = admission.take_held();
         let op = match held.first_mut() {
             Some(i) => {
-                let op = UNARY.get(usize::from(*i)).copied().unwrap_or_default();
+                let op = op_name(&UNARY, u32::from(*i));
                 *i = b'{';
                 op
             }
