@@ -51,6 +51,14 @@ impl Host {
         Ok(())
     }
 
+    /// A record that must wait, keeping `held` as its bytes: its key (the host keeps nothing).
+    fn hold(&self, p: Priority, held: &str) -> u64 {
+        match self.engine.queue_held(Some("m"), p, held.as_bytes().into()) {
+            Ok(Queued::Waiting(k)) => k,
+            _ => panic!("the call should wait"),
+        }
+    }
+
     /// The request is built only now, from what the host kept.
     fn start(&self, tag: &str, a: Admission) {
         let e = self.engine.clone();
@@ -247,11 +255,7 @@ fn a_key_is_reused_only_once_the_host_released_it_and_the_bytes_come_back() {
     let host = Host::new(json!({"maxConcurrentRequests": 1}));
     host.sim.transport.set_default(Step::ok("{}").after(1.0));
     host.call("running", Priority::Normal).unwrap();
-    let held = |s: &str| s.as_bytes().to_vec().into_boxed_slice();
-    let queue = |p: Priority, s: &str| match host.engine.queue_held(Some("m"), p, held(s)) {
-        Ok(Queued::Waiting(k)) => k,
-        _ => panic!("the call should wait"),
-    };
+    let queue = |p: Priority, s: &str| host.hold(p, s);
     let a = queue(Priority::Normal, "a");
     let b = queue(Priority::Low, "b");
     assert_ne!(a, b);
@@ -282,14 +286,7 @@ fn a_record_cancelled_after_admission_does_not_admit_the_record_that_reused_its_
     let host = Host::new(json!({"maxConcurrentRequests": 1}));
     host.sim.transport.set_default(Step::ok("{}").after(1.0));
     host.call("running", Priority::Normal).unwrap();
-    let queue =
-        |s: &str| match host
-            .engine
-            .queue_held(Some("m"), Priority::Normal, s.as_bytes().into())
-        {
-            Ok(Queued::Waiting(k)) => k,
-            _ => panic!("the call should wait"),
-        };
+    let queue = |s: &str| host.hold(Priority::Normal, s);
     let a = queue("a");
     let c = queue("c");
     // The running call ends: the permit reaches `a`, which the host has not taken yet.
