@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One contender in its own process: `node --expose-gc child.js '<json task>'`. Runs one task and
 // prints `RESULT <json>` as its last line. Tasks: probe, calls (latency / throughput / CPU),
-// deep (the deep queue), baseline (the deep queue's harness without a client), body.
+// deep (the deep queue), baseline (the deep queue's harness without a client), floor (what
+// JavaScript itself costs any queue per call), body.
 import http from 'node:http';
 
 const task = JSON.parse(process.argv[2]);
@@ -141,6 +142,44 @@ async function baseline() {
   return { enqueueMs, abortLoopMs, d, kept: controllers.length + promises.length };
 }
 
+/**
+ * JavaScript's own floor for a queued call, with no queue and no record: the baseline loop plus
+ * what any queue that returns a real promise and honours each call's signal must make per call:
+ * a promise whose resolve function is kept, and one 'abort' listener on the signal (one shared
+ * function, finding the call's resolve in a Map by signal: of a symbol on the signal, a WeakMap,
+ * a closure per call and a Map, the Map measured least). The gap between a contender's net bytes
+ * and this row is what its own records cost.
+ */
+const settles = new Map();
+function onAbort() { settles.get(this)(); }
+
+async function floor() {
+  const count = task.count;
+  gc();
+  const m0 = mem();
+  const controllers = new Array(count);
+  const promises = new Array(count);
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const signal = (controllers[i] = new AbortController()).signal;
+    promises[i] = new Promise((resolve) => { settles.set(signal, resolve); });
+    signal.addEventListener('abort', onAbort);
+  }
+  const enqueueMs = performance.now() - t0;
+  gc();
+  const d = diff(m0, mem());
+  let settled = 0;
+  let allSettled;
+  const done = new Promise((resolve) => { allSettled = resolve; });
+  for (const p of promises) p.then(() => { if (++settled === count) allSettled(); });
+  const tA = performance.now();
+  for (const c of controllers) c.abort();
+  const abortLoopMs = performance.now() - tA;
+  await done;
+  const settleMs = performance.now() - tA;
+  return { enqueueMs, firstUs: null, lastUs: null, abortLoopMs, settleMs, stalled: null, queued: null, settled, rejected: 0, d };
+}
+
 async function deep() {
   const count = task.count;
   const mod = await loadContender();
@@ -223,7 +262,7 @@ async function body() {
   return { ms: median(times), times, peakBytes: peak };
 }
 
-const TASKS = { probe, calls, deep, baseline, body };
+const TASKS = { probe, calls, deep, baseline, floor, body };
 let result;
 try {
   result = await TASKS[task.task]();

@@ -36,7 +36,8 @@ function perRound(rounds, pick, f) {
 
 export function render(data) {
   const { info, options: o, contenders, rounds } = data;
-  const label = (id) => contenders[id]?.label ?? id;
+  const FLOOR = 'JS floor: a promise + its resolve kept + one abort listener, no queue';
+  const label = (id) => contenders[id]?.label ?? (id === 'floor' ? FLOOR : id);
   const out = [];
   out.push(`resilient-api-client peer benchmark, ${info.date}`);
   out.push(`machine: ${info.nproc} CPUs (${info.cpu}), Node ${info.node}, ${info.platform}; ` +
@@ -104,7 +105,7 @@ export function render(data) {
         spread(res.map((x) => x.d.wasm / n), 0, ' B'),
         spread(res.map((x) => x.abortLoopMs), 0, ' ms'),
         settleCell,
-        res.map((x) => x.queued ?? '?').join('/'),
+        res.map((x) => x.queued ?? (id === 'floor' ? '-' : '?')).join('/'),
         res.map((x) => x.rejected).join('/'),
       ]);
     }
@@ -119,6 +120,8 @@ export function render(data) {
       'The harness loop reads each controller\'s signal, as the calls do (Node creates the AbortSignal, ~730 B, on first read)');
     out.push('  abort loop: calling abort() on all controllers (Node\'s abort() itself costs the baseline\'s figure); ' +
       'settled: from the start of that loop until every call\'s promise settled');
+    out.push('  JS floor: what any queue returning a real promise and listening to each call\'s signal allocates per call ' +
+      'before its own record (child.js floor()); a contender\'s bytes above it are its records');
     out.push('  no ratio to raw fetch here: raw fetch, the openai SDK and opossum have no queue (they would open a socket per call)');
   }
 

@@ -152,10 +152,10 @@ for (let r = 0; r < opts.rounds; r++) {
     }
   }
   if (has('deep') && r < opts.deepRounds) {
-    round.deepOrder = rotate(['baseline', ...queuers], r);
+    round.deepOrder = rotate(['baseline', 'floor', ...queuers], r);
     for (const id of round.deepOrder) {
-      const task = id === 'baseline'
-        ? { ...base, task: 'baseline', contender: 'none', count: opts.deep }
+      const task = id === 'baseline' || id === 'floor'
+        ? { ...base, task: id, contender: 'none', count: opts.deep }
         : { ...base, task: 'deep', contender: id, count: opts.deep, queueSize: opts.deep + 1000, settleLimit: opts.settleLimit };
       round.deep[id] = await runChild(task, opts.settleLimit + 600);
     }
