@@ -5,7 +5,9 @@ mod stream;
 
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
-use super::shared::args::{chat_args, model_or_default, put_args, Arg, Args, Check, Dest};
+use super::shared::args::{
+    bad_content, bad_message, chat_args, model_or_default, put_args, Arg, Args, Check, Dest,
+};
 use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
@@ -86,7 +88,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     let (args, given) = chat_args(args)?;
     let mut system: Vec<Value> = Vec::new();
     if let Some(s) = args.get("system") {
-        system.push(system_part(s, "system")?);
+        system.push(system_part(s, None)?);
     }
     let mut messages = Vec::with_capacity(given.len());
     for (i, m) in given.iter().enumerate() {
@@ -94,19 +96,21 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
             .get("content")
             .filter(|c| c.is_string() || c.is_array())
             .ok_or_else(|| {
-                bad_argument(
-                    &format!("messages[{i}].content"),
+                bad_message(
+                    i,
+                    "content",
                     "is required: a string or an array of content blocks",
                 )
             })?;
         match m.get("role").and_then(Value::as_str) {
-            Some("system") => system.push(system_part(content, &format!("messages[{i}].content"))?),
+            Some("system") => system.push(system_part(content, Some(i))?),
             Some(role @ ("user" | "assistant")) => {
                 messages.push(json!({"role": role, "content": content}))
             }
             _ => {
-                return Err(bad_argument(
-                    &format!("messages[{i}].role"),
+                return Err(bad_message(
+                    i,
+                    "role",
                     "must be 'system', 'user' or 'assistant'",
                 ))
             }
@@ -176,12 +180,12 @@ static CHAT_ARGS: Args = Args {
 };
 
 /// A system text: a string, or text blocks.
-fn system_part(v: &Value, field: &str) -> Result<Value, ApiError> {
+fn system_part(v: &Value, at: Option<usize>) -> Result<Value, ApiError> {
     match v {
         Value::String(_) => Ok(v.clone()),
         Value::Array(a) if a.iter().all(Value::is_object) => Ok(v.clone()),
-        _ => Err(bad_argument(
-            field,
+        _ => Err(bad_content(
+            at,
             "must be a string or an array of text blocks",
         )),
     }

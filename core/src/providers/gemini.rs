@@ -7,7 +7,9 @@ mod reply;
 
 pub use reply::{errors, GeminiEvents, GeminiStreamCodec};
 
-use super::shared::args::{chat_args, model_arg, model_or_default, object};
+use super::shared::args::{
+    bad_content, bad_message, chat_args, model_arg, model_or_default, object,
+};
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
@@ -139,29 +141,29 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     let (args, given) = chat_args(args)?;
     let mut system = Vec::new();
     if let Some(s) = args.get("system") {
-        system.extend(parts(s, "system")?);
+        system.extend(parts(s, None)?);
     }
     let mut contents = Vec::with_capacity(given.len());
     for (i, m) in given.iter().enumerate() {
-        let field = format!("messages[{i}].content");
         let content = m
             .get("content")
-            .ok_or_else(|| bad_argument(&field, "is required"))?;
+            .ok_or_else(|| bad_message(i, "content", "is required"))?;
         let role = match m.get("role").and_then(Value::as_str) {
             Some("system") => {
-                system.extend(parts(content, &field)?);
+                system.extend(parts(content, Some(i))?);
                 continue;
             }
             Some("user") => "user",
             Some("assistant") => "model",
             _ => {
-                return Err(bad_argument(
-                    &format!("messages[{i}].role"),
+                return Err(bad_message(
+                    i,
+                    "role",
                     "must be 'system', 'user' or 'assistant'",
                 ))
             }
         };
-        contents.push(json!({"role": role, "parts": parts(content, &field)?}));
+        contents.push(json!({"role": role, "parts": parts(content, Some(i))?}));
     }
     if contents.is_empty() {
         return Err(bad_argument(
@@ -245,7 +247,7 @@ static CHAT_ARGS: Args = Args {
 
 /// Message content to Gemini `parts`: a string is one text part; in an array, strings and
 /// `{type:"text", text}` become text parts and other objects are taken as Gemini parts.
-fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
+fn parts(content: &Value, at: Option<usize>) -> Result<Vec<Value>, ApiError> {
     let accepts = "must be a string or an array of parts";
     match content {
         Value::String(s) => Ok(vec![json!({ "text": s })]),
@@ -257,16 +259,16 @@ fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
                     Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
                         match o.get("text") {
                             Some(Value::String(s)) => json!({ "text": s }),
-                            _ => return Err(bad_argument(field, accepts)),
+                            _ => return Err(bad_content(at, accepts)),
                         }
                     }
                     Value::Object(_) => item.clone(),
-                    _ => return Err(bad_argument(field, accepts)),
+                    _ => return Err(bad_content(at, accepts)),
                 });
             }
             Ok(out)
         }
-        _ => Err(bad_argument(field, accepts)),
+        _ => Err(bad_content(at, accepts)),
     }
 }
 

@@ -6,7 +6,9 @@
 //! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
 //! field, as ollama-js sends it; nothing unknown is ever put into `options`.
 
-use super::shared::args::{model_arg, model_or_default, non_empty_messages, object, text_input};
+use super::shared::args::{
+    bad_message, model_arg, model_or_default, non_empty_messages, object, text_input,
+};
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, embeddings_result, ChatReply};
@@ -108,8 +110,9 @@ fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
     for (i, m) in given.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str);
         if !matches!(role, Some("system" | "user" | "assistant" | "tool")) {
-            return Err(bad_argument(
-                &format!("messages[{i}].role"),
+            return Err(bad_message(
+                i,
+                "role",
                 "must be 'system', 'user', 'assistant' or 'tool'",
             ));
         }
@@ -118,12 +121,7 @@ fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
         match m.get("content") {
             Some(Value::String(_)) => {}
             None if tool_turn => {}
-            _ => {
-                return Err(bad_argument(
-                    &format!("messages[{i}].content"),
-                    "must be a string",
-                ))
-            }
+            _ => return Err(bad_message(i, "content", "must be a string")),
         }
         out.push(m.clone());
     }

@@ -2,7 +2,7 @@
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
 use super::shared::args::{
-    non_empty_messages, object, put_args, text_input, Arg, Args, Check, Dest,
+    bad_message, non_empty_messages, object, put_args, text_input, Arg, Args, Check, Dest,
 };
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
@@ -110,16 +110,14 @@ pub fn chat_request(
             role,
             Some("system" | "user" | "assistant" | "developer" | "tool")
         ) {
-            return Err(bad_argument(
-                &format!("messages[{i}].role"),
+            return Err(bad_message(
+                i,
+                "role",
                 "must be 'system', 'user' or 'assistant'",
             ));
         }
         if m.get("content").is_none() {
-            return Err(bad_argument(
-                &format!("messages[{i}].content"),
-                "is required",
-            ));
+            return Err(bad_message(i, "content", "is required"));
         }
         messages.push(m.clone());
     }

@@ -22,6 +22,21 @@ pub fn messages(args: &Map<String, Value>) -> Result<&Vec<Value>, ApiError> {
         .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))
 }
 
+/// The error for part `part` (`role`, `content`) of `messages[i]`: one out-of-line site for
+/// the codecs' message checks, rather than a `format!` in each.
+#[inline(never)]
+pub fn bad_message(i: usize, part: &str, accepts: &str) -> ApiError {
+    bad_argument(&format!("messages[{i}].{part}"), accepts)
+}
+
+/// The error for a system text: `messages[i].content` (`Some(i)`) or the `system` argument.
+pub fn bad_content(at: Option<usize>, accepts: &str) -> ApiError {
+    match at {
+        Some(i) => bad_message(i, "content", accepts),
+        None => bad_argument("system", accepts),
+    }
+}
+
 /// A chat call's argument object and its `messages` array.
 pub fn chat_args(args: &Value) -> Result<(&Map<String, Value>, &Vec<Value>), ApiError> {
     let args = object(args, "chat(request)", "`messages`")?;
