@@ -12,7 +12,6 @@ use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, ChatReply};
-use super::shared::urls::with_base_url;
 use super::{
     bad_argument, join_url, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
     ProviderInfo, Streamed, Unary,
@@ -79,7 +78,7 @@ impl Provider for HfTgi {
         let config = ctx.config;
         let built: Built = match op {
             "chat" => named(
-                chat_request(&CHAT, &v1(config), args)?,
+                chat_request(&CHAT, config, &v1(config), args)?,
                 Box::new(parse_tgi_chat),
             ),
             "generate" => {
@@ -99,7 +98,7 @@ impl Provider for HfTgi {
         let config = ctx.config;
         let (built, codec): (_, Box<dyn StreamCodec>) = match op {
             "chatStream" => (
-                chat_stream_request(&CHAT, &v1(config), args)?,
+                chat_stream_request(&CHAT, config, &v1(config), args)?,
                 Box::new(ChatStreamCodec::new()),
             ),
             "generateStream" => (
@@ -112,9 +111,9 @@ impl Provider for HfTgi {
     }
 }
 
-/// The config the shared OpenAI codec sees: its base URL is `<origin>/v1`.
-fn v1(config: &Config) -> Config {
-    with_base_url(config, join_url(origin(config, &INFO), "v1"))
+/// Where the shared OpenAI codec's routes live: `<origin>/v1`.
+fn v1(config: &Config) -> String {
+    join_url(origin(config, &INFO), "v1")
 }
 
 fn get(config: &Config, path: &str) -> HttpRequest {
@@ -281,9 +280,6 @@ mod tests {
             origin(&config, &INFO),
             "https://x.endpoints.huggingface.cloud"
         );
-        assert_eq!(
-            v1(&config).base_url.as_deref(),
-            Some("https://x.endpoints.huggingface.cloud/v1")
-        );
+        assert_eq!(v1(&config), "https://x.endpoints.huggingface.cloud/v1");
     }
 }

@@ -19,7 +19,6 @@ use super::openai::{
 use super::shared::read::{self, Fields};
 use super::shared::replies::parse_models;
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
-use super::shared::urls::with_base_url;
 use super::{
     bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
     Provider, ProviderInfo, Streamed, Unary,
@@ -58,19 +57,23 @@ impl Provider for Opea {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let v1 = v1_config(ctx.config);
+        let config = ctx.config;
+        let v1 = &v1_base(config);
         let built: Built = match op {
-            "chat" => named(chat_request(&COMPAT, &v1, args)?, Box::new(parse_opea_chat)),
+            "chat" => named(
+                chat_request(&COMPAT, config, v1, args)?,
+                Box::new(parse_opea_chat),
+            ),
             "chatqna" => named(
-                chatqna_request(&v1, args, false)?,
+                chatqna_request(config, v1, args, false)?,
                 Box::new(parse_opea_chat),
             ),
             "embed" => named(
-                embed_request(&COMPAT, &v1, args)?,
+                embed_request(&COMPAT, config, v1, args)?,
                 Box::new(|r, id| parse_embed(INFO.name, r, id)),
             ),
             "rerank" => {
-                let (r, texts, top_n) = rerank_request(&v1, args)?;
+                let (r, texts, top_n) = rerank_request(config, v1, args)?;
                 (
                     r,
                     None,
@@ -79,21 +82,22 @@ impl Provider for Opea {
             }
             // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
             // models at /v1/models; docs/providers.md names no other models route.
-            "listModels" => (models_request(&COMPAT, &v1), None, Box::new(parse_models)),
+            "listModels" => (models_request(config, v1), None, Box::new(parse_models)),
             _ => return Err(unsupported(INFO.name, op)),
         };
         Ok(Unary::new(built, opea_errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let v1 = v1_config(ctx.config);
+        let config = ctx.config;
+        let v1 = &v1_base(config);
         let (built, codec): (_, Box<dyn StreamCodec>) = match op {
             "chatStream" => (
-                chat_stream_request(&COMPAT, &v1, args)?,
+                chat_stream_request(&COMPAT, config, v1, args)?,
                 Box::new(ChatStreamCodec::new()),
             ),
             "chatqnaStream" => (
-                chatqna_request(&v1, args, true)?,
+                chatqna_request(config, v1, args, true)?,
                 Box::new(ChatQnaStreamCodec::new()),
             ),
             _ => return Err(unsupported(INFO.name, op)),
@@ -106,22 +110,26 @@ fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Api
     parse_chat(INFO.name, reply, client_request_id)
 }
 
-/// The config with the base URL at `/v1`, for the shared OpenAI-style builders.
-fn v1_config(config: &Config) -> Config {
+/// The base URL at `/v1`, for the shared OpenAI-style builders.
+fn v1_base(config: &Config) -> String {
     let base = base_url(config, &INFO).trim_end_matches('/');
-    let v1 = if base.ends_with("/v1") {
+    if base.ends_with("/v1") {
         base.to_string()
     } else {
         format!("{base}/v1")
-    };
-    with_base_url(config, v1)
+    }
 }
 
 /// `chatqna({ messages, stream? })`: the chat body (messages checked and parameters mapped by
 /// the shared builder) posted to `/v1/chatqna`. The gateway streams unless told otherwise, so
 /// `stream` is always sent; `messages` may also be one string, as the gateway allows; `model`
 /// goes only when the caller chose one (the gateway answers as `chatqna`).
-fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+fn chatqna_request(
+    config: &Config,
+    v1: &str,
+    args: &Value,
+    stream: bool,
+) -> Result<ModelRequest, ApiError> {
     let what = if stream { "chatqnaStream" } else { "chatqna" };
     let mut a = args.as_object().cloned().ok_or_else(|| {
         bad_argument(
@@ -153,9 +161,9 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
         }
         a.insert("messages".into(), json!([{"role": "user", "content": p}]));
     }
-    let chosen_model = a.contains_key("model") || v1.model.is_some();
+    let chosen_model = a.contains_key("model") || config.model.is_some();
     a.insert("stream".into(), json!(stream));
-    let (mut req, model) = chat_request(&COMPAT, v1, &Value::Object(a))?;
+    let (mut req, model) = chat_request(&COMPAT, config, v1, &Value::Object(a))?;
     let mut body: Map<String, Value> = req
         .body
         .as_deref()
@@ -171,7 +179,7 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
         "chatqna".to_string()
     };
     req.body = Some(Value::Object(body).to_string().into_bytes());
-    req.url = join_url(base_url(v1, &INFO), "chatqna");
+    req.url = join_url(v1, "chatqna");
     req.stream = stream;
     Ok((req, model))
 }
@@ -181,7 +189,8 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
 /// is always sent (the service keeps one document by default). The service picks its model, so
 /// a `model` argument is accepted and not sent.
 fn rerank_request(
-    v1: &Config,
+    config: &Config,
+    v1: &str,
     args: &Value,
 ) -> Result<(HttpRequest, Vec<String>, Option<usize>), ApiError> {
     let RerankArgs {
@@ -202,8 +211,8 @@ fn rerank_request(
         "retrieved_docs": docs,
         "top_n": top_n.unwrap_or(texts.len()),
     });
-    let url = join_url(base_url(v1, &INFO), "reranking");
-    let req = bearer_request(v1, "POST", url, Some(&body));
+    let url = join_url(v1, "reranking");
+    let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, texts, top_n))
 }
 
@@ -316,7 +325,7 @@ mod tests {
                 base_url: base.map(str::to_string),
                 ..Config::default()
             };
-            assert_eq!(v1_config(&c).base_url.as_deref(), Some(want));
+            assert_eq!(v1_base(&c), want);
         }
     }
 }

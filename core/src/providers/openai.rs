@@ -28,7 +28,8 @@ pub struct OpenAiCompat {
     pub max_tokens_key: &'static str,
     /// Ask for usage in streams (`stream_options.include_usage`).
     pub stream_usage: bool,
-    /// The default embedding model, for servers that embed.
+    /// The default embedding model, for servers that embed; `None`: the client's `model`
+    /// option, else the provider's default model (a server that embeds with what it serves).
     pub embed_model: Option<&'static str>,
 }
 
@@ -66,32 +67,36 @@ impl Provider for OpenAiCompat {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let name = self.info.name;
         let config = ctx.config;
+        let base = base_url(config, self.info);
         let built: Built = match op {
             "chat" => named(
-                chat_request(self, config, args)?,
+                chat_request(self, config, base, args)?,
                 Box::new(move |reply, id| parse_chat(name, reply, id)),
             ),
             "embed" if self.embed_model.is_some() => named(
-                embed_request(self, config, args)?,
+                embed_request(self, config, base, args)?,
                 Box::new(move |reply, id| parse_embed(name, reply, id)),
             ),
-            "listModels" => (models_request(self, config), None, Box::new(parse_models)),
+            "listModels" => (models_request(config, base), None, Box::new(parse_models)),
             _ => return Err(unsupported(name, op)),
         };
         Ok(Unary::new(built, json_errors))
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let request = || chat_stream_request(self, ctx.config, args);
+        let config = ctx.config;
+        let request = || chat_stream_request(self, config, base_url(config, self.info), args);
         chat_stream_only(self.info, op, request, ChatStreamCodec::new(), json_errors)
     }
 }
 
 /// docs/api.md chat arguments to an OpenAI `/chat/completions` body. Unknown arguments are passed
-/// through as provider parameters.
+/// through as provider parameters. `base` is where the member's OpenAI routes live (the base
+/// URL, or a route prefix under it such as `/v1`).
 pub fn chat_request(
     p: &OpenAiCompat,
     config: &Config,
+    base: &str,
     args: &Value,
 ) -> Result<ModelRequest, ApiError> {
     let args = object(args, "chat(request)", "`messages`")?;
@@ -138,7 +143,7 @@ pub fn chat_request(
         &mut body,
         &mut Map::new(),
     )?;
-    let url = join_url(base_url(config, p.info), "chat/completions");
+    let url = join_url(base, "chat/completions");
     let req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
     Ok((req, model))
 }
@@ -234,16 +239,23 @@ pub fn parse_choices(
 pub fn embed_request(
     p: &OpenAiCompat,
     config: &Config,
+    base: &str,
     args: &Value,
 ) -> Result<ModelRequest, ApiError> {
     let input = text_input(args.get("input"))?;
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
         Some(_) => return Err(bad_argument("model", "must be a string")),
-        None => p.embed_model.unwrap_or(p.info.default_model).to_string(),
+        None => match p.embed_model {
+            Some(m) => m.to_string(),
+            None => config
+                .model
+                .clone()
+                .unwrap_or_else(|| p.info.default_model.to_string()),
+        },
     };
     let body = json!({"model": model, "input": input, "encoding_format": "float"});
-    let url = join_url(base_url(config, p.info), "embeddings");
+    let url = join_url(base, "embeddings");
     let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, model))
 }
@@ -261,8 +273,8 @@ pub fn parse_embed(
 }
 
 /// `listModels()`: `GET /models`.
-pub fn models_request(p: &OpenAiCompat, config: &Config) -> HttpRequest {
-    let url = join_url(base_url(config, p.info), "models");
+pub fn models_request(config: &Config, base: &str) -> HttpRequest {
+    let url = join_url(base, "models");
     bearer_request(config, "GET", url, None)
 }
 
@@ -270,6 +282,7 @@ pub fn models_request(p: &OpenAiCompat, config: &Config) -> HttpRequest {
 pub fn chat_stream_request(
     p: &OpenAiCompat,
     config: &Config,
+    base: &str,
     args: &Value,
 ) -> Result<ModelRequest, ApiError> {
     let mut args = args.clone();
@@ -280,7 +293,7 @@ pub fn chat_stream_request(
                 .or_insert_with(|| json!({"include_usage": true}));
         }
     }
-    let (mut req, model) = chat_request(p, config, &args)?;
+    let (mut req, model) = chat_request(p, config, base, &args)?;
     req.stream = true;
     Ok((req, model))
 }
@@ -304,6 +317,9 @@ mod tests {
     use crate::secret::Secret;
     use crate::stats::Usage;
 
+    /// OpenAI's default base URL (the tests' config sets none).
+    const BASE: &str = "https://api.openai.com/v1";
+
     fn cfg() -> Config {
         Config {
             api_key: Some(Secret::new("sk-test")),
@@ -317,6 +333,7 @@ mod tests {
         let (req, model) = chat_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}], "maxTokens": 16}),
         )
         .unwrap();
@@ -380,6 +397,7 @@ mod tests {
         let (req, _) = chat_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"system": "be brief", "messages": [{"role": "user", "content": "x"}], "topP": 0.5, "seed": 7}),
         )
         .unwrap();
@@ -408,7 +426,7 @@ mod tests {
             ),
             (json!("hi"), "chat(request)"),
         ] {
-            let e = chat_request(&OPENAI, &cfg(), &args).unwrap_err();
+            let e = chat_request(&OPENAI, &cfg(), BASE, &args).unwrap_err();
             assert_eq!(e.kind, ErrorType::InvalidRequest);
             assert!(
                 e.message.contains(field),
@@ -423,6 +441,7 @@ mod tests {
         let (req, model) = embed_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"model": "text-embedding-3-small", "input": ["a", "b"]}),
         )
         .unwrap();
@@ -457,7 +476,7 @@ mod tests {
             json!({"input": "x", "model": 3}),
         ] {
             assert_eq!(
-                embed_request(&OPENAI, &cfg(), &bad).unwrap_err().kind,
+                embed_request(&OPENAI, &cfg(), BASE, &bad).unwrap_err().kind,
                 ErrorType::InvalidRequest
             );
         }
@@ -465,7 +484,7 @@ mod tests {
 
     #[test]
     fn golden_models() {
-        let req = models_request(&OPENAI, &cfg());
+        let req = models_request(&cfg(), BASE);
         assert_eq!(
             (req.method.as_str(), req.url.as_str()),
             ("GET", "https://api.openai.com/v1/models")
@@ -519,6 +538,7 @@ mod tests {
         let (req, _) = chat_stream_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"messages": [{"role": "user", "content": "x"}]}),
         )
         .unwrap();

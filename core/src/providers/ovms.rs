@@ -16,7 +16,7 @@ use super::shared::args::{fields, model_or_default, object};
 use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::replies::{parse_models, server_json};
 use super::shared::rerank::{parse_ranks, rerank_args, RankReply, RerankArgs};
-use super::shared::urls::{encode_segment, with_base_url};
+use super::shared::urls::encode_segment;
 use super::{
     bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
     Provider, ProviderInfo, Streamed, Unary,
@@ -47,6 +47,7 @@ static COMPAT: OpenAiCompat = OpenAiCompat {
     max_tokens_key: "max_tokens",
     // Honoured by continuous-batching pipelines (the usage chunk), accepted by the others.
     stream_usage: true,
+    // `embed` without a `model` uses the client's `model` option, as every other call does.
     embed_model: None,
 };
 
@@ -57,15 +58,18 @@ impl Provider for Ovms {
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         let config = ctx.config;
-        let v3 = v3_config(config);
+        let v3 = &v3_base(config);
         let built: Built = match op {
-            "chat" => named(chat_request(&COMPAT, &v3, args)?, Box::new(parse_ovms_chat)),
+            "chat" => named(
+                chat_request(&COMPAT, config, v3, args)?,
+                Box::new(parse_ovms_chat),
+            ),
             "generate" => named(
                 completion_request(config, args, false)?,
                 Box::new(parse_completion),
             ),
             "embed" => named(
-                embed_request(&COMPAT, &v3, &with_model(args, config))?,
+                embed_request(&COMPAT, config, v3, args)?,
                 Box::new(|r, id| parse_embed(INFO.name, r, id)),
             ),
             "rerank" => {
@@ -74,7 +78,7 @@ impl Provider for Ovms {
             }
             "listModels" => {
                 let _ = fields(op, args, &[])?;
-                (models_request(&COMPAT, &v3), None, Box::new(parse_models))
+                (models_request(config, v3), None, Box::new(parse_models))
             }
             "infer" => named(kserve_infer(config, args)?, Box::new(server_json)),
             "health" => {
@@ -98,7 +102,7 @@ impl Provider for Ovms {
         let config = ctx.config;
         let (built, codec): (_, Box<dyn StreamCodec>) = match op {
             "chatStream" => (
-                chat_stream_request(&COMPAT, &v3_config(config), args)?,
+                chat_stream_request(&COMPAT, config, &v3_base(config), args)?,
                 Box::new(RawErrorLines::new(ChatStreamCodec::new())),
             ),
             "generateStream" => (
@@ -115,9 +119,9 @@ fn parse_ovms_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Api
     parse_chat(INFO.name, reply, client_request_id)
 }
 
-/// The config with `/v3` appended to the base URL, for the shared OpenAI-style builders.
-fn v3_config(config: &Config) -> Config {
-    with_base_url(config, join_url(base_url(config, &INFO), "v3"))
+/// The base URL with `/v3` appended, for the shared OpenAI-style builders.
+fn v3_base(config: &Config) -> String {
+    join_url(base_url(config, &INFO), "v3")
 }
 
 /// Only `/v3` checks the key, but it goes on every request (the seed's GETs went without).
@@ -151,15 +155,6 @@ fn required_model(args: &Map<String, Value>, config: &Config) -> Result<String, 
             "is required: the served model's name (or set the client's `model` option)",
         )),
     }
-}
-
-/// `embed` without a `model` uses the client's `model` option, as every other call does.
-fn with_model(args: &Value, config: &Config) -> Value {
-    let mut args = args.clone();
-    if let (Some(m), Some(model)) = (args.as_object_mut(), &config.model) {
-        m.entry("model".into()).or_insert_with(|| json!(model));
-    }
-    args
 }
 
 /// `models/{m}` or `models/{m}/versions/{v}` under `/v1` (TF-Serving).
