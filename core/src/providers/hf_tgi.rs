@@ -6,7 +6,7 @@
 //! `topK`), TGI's documented parameter names, and a `parameters` object; they all go into
 //! `parameters`. Anything else is refused by name: TGI would silently ignore it.
 
-use super::openai::{chat_request, chat_stream_request, parse_chat, ChatStreamCodec, OpenAiCompat};
+use super::openai::{chat_request, parse_chat, ChatStreamCodec, OpenAiCompat};
 use super::shared::args::{model_or_default, object};
 use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
@@ -78,7 +78,7 @@ impl Provider for HfTgi {
         let config = ctx.config;
         let built: Built = match op {
             "chat" => named(
-                chat_request(&CHAT, config, &v1(config), args)?,
+                chat_request(&CHAT, config, &v1(config), args, false)?,
                 Box::new(parse_tgi_chat),
             ),
             "generate" => {
@@ -98,7 +98,7 @@ impl Provider for HfTgi {
         let config = ctx.config;
         let (built, codec): (_, Box<dyn StreamCodec>) = match op {
             "chatStream" => (
-                chat_stream_request(&CHAT, config, &v1(config), args)?,
+                chat_request(&CHAT, config, &v1(config), args, true)?,
                 Box::new(ChatStreamCodec::new()),
             ),
             "generateStream" => (

@@ -13,8 +13,8 @@ mod chatqna;
 pub use chatqna::{decode_bytes_repr, ChatQnaEvents, ChatQnaStreamCodec};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
-    ChatStreamCodec, OpenAiCompat,
+    chat_request, embed_request, models_request, parse_chat, parse_embed, ChatStreamCodec,
+    OpenAiCompat,
 };
 use super::shared::read::{self, Fields};
 use super::shared::replies::parse_models;
@@ -61,7 +61,7 @@ impl Provider for Opea {
         let v1 = &v1_base(config);
         let built: Built = match op {
             "chat" => named(
-                chat_request(&COMPAT, config, v1, args)?,
+                chat_request(&COMPAT, config, v1, args, false)?,
                 Box::new(parse_opea_chat),
             ),
             "chatqna" => named(
@@ -93,7 +93,7 @@ impl Provider for Opea {
         let v1 = &v1_base(config);
         let (built, codec): (_, Box<dyn StreamCodec>) = match op {
             "chatStream" => (
-                chat_stream_request(&COMPAT, config, v1, args)?,
+                chat_request(&COMPAT, config, v1, args, true)?,
                 Box::new(ChatStreamCodec::new()),
             ),
             "chatqnaStream" => (
@@ -163,7 +163,7 @@ fn chatqna_request(
     }
     let chosen_model = a.contains_key("model") || config.model.is_some();
     a.insert("stream".into(), json!(stream));
-    let (mut req, model) = chat_request(&COMPAT, config, v1, &Value::Object(a))?;
+    let (mut req, model) = chat_request(&COMPAT, config, v1, &Value::Object(a), false)?;
     let mut body: Map<String, Value> = req
         .body
         .as_deref()

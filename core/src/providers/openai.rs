@@ -70,7 +70,7 @@ impl Provider for OpenAiCompat {
         let base = base_url(config, self.info);
         let built: Built = match op {
             "chat" => named(
-                chat_request(self, config, base, args)?,
+                chat_request(self, config, base, args, false)?,
                 Box::new(move |reply, id| parse_chat(name, reply, id)),
             ),
             "embed" if self.embed_model.is_some() => named(
@@ -85,19 +85,21 @@ impl Provider for OpenAiCompat {
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let config = ctx.config;
-        let request = || chat_stream_request(self, config, base_url(config, self.info), args);
+        let request = || chat_request(self, config, base_url(config, self.info), args, true);
         chat_stream_only(self.info, op, request, ChatStreamCodec::new(), json_errors)
     }
 }
 
 /// docs/api.md chat arguments to an OpenAI `/chat/completions` body. Unknown arguments are passed
 /// through as provider parameters. `base` is where the member's OpenAI routes live (the base
-/// URL, or a route prefix under it such as `/v1`).
+/// URL, or a route prefix under it such as `/v1`). A `stream` request (`chatStream`) asks for
+/// the stream and, for members that have it, its usage (a caller's `stream_options` stays).
 pub fn chat_request(
     p: &OpenAiCompat,
     config: &Config,
     base: &str,
     args: &Value,
+    stream: bool,
 ) -> Result<ModelRequest, ApiError> {
     let args = object(args, "chat(request)", "`messages`")?;
     let mut body = Map::new();
@@ -143,8 +145,12 @@ pub fn chat_request(
         &mut body,
         &mut Map::new(),
     )?;
+    if stream {
+        ask_stream(&mut body, p.stream_usage);
+    }
     let url = join_url(base, "chat/completions");
-    let req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
+    let mut req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
+    req.stream = stream;
     Ok((req, model))
 }
 
@@ -278,24 +284,13 @@ pub fn models_request(config: &Config, base: &str) -> HttpRequest {
     bearer_request(config, "GET", url, None)
 }
 
-/// The request for `chatStream`: the chat body with `stream` and usage asked for.
-pub fn chat_stream_request(
-    p: &OpenAiCompat,
-    config: &Config,
-    base: &str,
-    args: &Value,
-) -> Result<ModelRequest, ApiError> {
-    let mut args = args.clone();
-    if let Some(m) = args.as_object_mut() {
-        m.insert("stream".into(), json!(true));
-        if p.stream_usage {
-            m.entry("stream_options".into())
-                .or_insert_with(|| json!({"include_usage": true}));
-        }
+/// `stream: true` in an OpenAI-style body and, when `usage`, `stream_options.include_usage`
+/// (unless the caller gave `stream_options` of their own).
+pub fn ask_stream(body: &mut Map<String, Value>, usage: bool) {
+    body.insert("stream".into(), Value::Bool(true));
+    if usage && !body.contains_key("stream_options") {
+        body.insert("stream_options".into(), json!({"include_usage": true}));
     }
-    let (mut req, model) = chat_request(p, config, base, &args)?;
-    req.stream = true;
-    Ok((req, model))
 }
 
 /// `chat.completion.chunk` payloads: the text at `choices[0].delta.content`.
@@ -335,6 +330,7 @@ mod tests {
             &cfg(),
             BASE,
             &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}], "maxTokens": 16}),
+            false,
         )
         .unwrap();
         assert_eq!(model, "gpt-4o-mini");
@@ -399,6 +395,7 @@ mod tests {
             &cfg(),
             BASE,
             &json!({"system": "be brief", "messages": [{"role": "user", "content": "x"}], "topP": 0.5, "seed": 7}),
+            false,
         )
         .unwrap();
         let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
@@ -426,7 +423,7 @@ mod tests {
             ),
             (json!("hi"), "chat(request)"),
         ] {
-            let e = chat_request(&OPENAI, &cfg(), BASE, &args).unwrap_err();
+            let e = chat_request(&OPENAI, &cfg(), BASE, &args, false).unwrap_err();
             assert_eq!(e.kind, ErrorType::InvalidRequest);
             assert!(
                 e.message.contains(field),
@@ -535,11 +532,12 @@ mod tests {
                 json!({"delta": "", "done": true, "finish_reason": "stop", "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}}),
             ]
         );
-        let (req, _) = chat_stream_request(
+        let (req, _) = chat_request(
             &OPENAI,
             &cfg(),
             BASE,
             &json!({"messages": [{"role": "user", "content": "x"}]}),
+            true,
         )
         .unwrap();
         let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();

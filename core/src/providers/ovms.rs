@@ -9,7 +9,7 @@ mod stream;
 pub use stream::{CompletionStreamCodec, RawErrorLines};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_choices,
+    ask_stream, chat_request, embed_request, models_request, parse_chat, parse_choices,
     parse_embed, ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
@@ -61,7 +61,7 @@ impl Provider for Ovms {
         let v3 = &v3_base(config);
         let built: Built = match op {
             "chat" => named(
-                chat_request(&COMPAT, config, v3, args)?,
+                chat_request(&COMPAT, config, v3, args, false)?,
                 Box::new(parse_ovms_chat),
             ),
             "generate" => named(
@@ -102,7 +102,7 @@ impl Provider for Ovms {
         let config = ctx.config;
         let (built, codec): (_, Box<dyn StreamCodec>) = match op {
             "chatStream" => (
-                chat_stream_request(&COMPAT, config, &v3_base(config), args)?,
+                chat_request(&COMPAT, config, &v3_base(config), args, true)?,
                 Box::new(RawErrorLines::new(ChatStreamCodec::new())),
             ),
             "generateStream" => (
@@ -286,10 +286,9 @@ fn completion_request(
     body.insert("prompt".into(), prompt.clone());
     put_args(a, &COMPLETION_ARGS, "", &mut body, &mut Map::new())?;
     // The caller's `stream` would break the reply's framing: the operation decides it.
-    body.insert("stream".into(), json!(stream));
-    if stream {
-        body.entry("stream_options".into())
-            .or_insert_with(|| json!({"include_usage": true}));
+    match stream {
+        true => ask_stream(&mut body, true),
+        false => _ = body.insert("stream".into(), Value::Bool(false)),
     }
     let mut req = post(config, "v3/completions", &Value::Object(body));
     req.stream = stream;
