@@ -164,11 +164,10 @@ fn chatqna_request(
     let chosen_model = a.contains_key("model") || config.model.is_some();
     a.insert("stream".into(), json!(stream));
     let (mut req, model) = chat_request(&COMPAT, config, v1, &Value::Object(a), false)?;
-    let mut body: Map<String, Value> = req
-        .body
-        .as_deref()
-        .and_then(|b| crate::json::from_slice(b).ok())
-        .unwrap_or_default();
+    let mut body = match req.body.as_deref().map(crate::json::from_slice::<Value>) {
+        Some(Ok(Value::Object(body))) => body,
+        _ => Map::new(),
+    };
     if let Some(p) = prompt {
         body.insert("messages".into(), json!(p));
     }

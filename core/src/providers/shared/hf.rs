@@ -6,7 +6,7 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{header, HttpRequest};
-use crate::json::{json, Map, Value};
+use crate::json::{json, Value};
 use crate::providers::shared::replies::model_list;
 use crate::providers::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
 use crate::text::contains;
@@ -96,8 +96,17 @@ pub fn hf_stream_error(data: &[u8]) -> ApiError {
 
 /// `GET /info` (TGI and TEI) to `[{ id: model_id, ...info }]`.
 pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let info: Map<String, Value> = crate::json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not server info", e))?;
+    let what = "the response is not server info";
+    // Read as a value (the one reader instance every reply uses), then as an object, with the
+    // reader's own wording for another value: the whole text was read.
+    let info = match crate::json::from_slice::<Value>(&reply.body) {
+        Ok(Value::Object(info)) => info,
+        Ok(_) => {
+            let at = reply.body.len();
+            return Err(decode_error(what, format!("not an object at byte {at}")));
+        }
+        Err(e) => return Err(decode_error(what, e)),
+    };
     model_list(&[Value::Object(info)], |info| {
         info.get("model_id")
             .and_then(Value::as_str)
@@ -124,6 +133,26 @@ pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body that is JSON but not an object reads as the object reader words it.
+    #[test]
+    fn info_that_is_not_an_object() {
+        for body in ["[1, 2]", " \"x\" \n", "null"] {
+            let reply = Reply {
+                status: 200,
+                headers: vec![],
+                body: body.as_bytes().to_vec(),
+            };
+            let e = parse_info(&reply, "c").err().map(|e| e.message);
+            let want = crate::json::from_slice::<crate::json::Map>(body.as_bytes())
+                .err()
+                .map(|e| decode_error("the response is not server info", e).message);
+            assert_eq!(e, want);
+            assert!(
+                e.is_some_and(|m| m.ends_with(&format!("not an object at byte {}", body.len())))
+            );
+        }
+    }
 
     #[test]
     fn too_long_messages() {
