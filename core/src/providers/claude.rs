@@ -11,14 +11,15 @@ use super::shared::args::{
 use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
-    auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported,
-    usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, usage_from, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 
 pub struct Claude;
 
@@ -64,27 +65,35 @@ impl Provider for Claude {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let built: Built = match op {
-            "chat" => named(chat_request(ctx, args, false)?, Box::new(parse_chat)),
-            "listModels" => {
-                let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
-                let request = auth_request(self, ctx, "GET", url, None);
-                (request, None, Box::new(parse_models))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let built: Built = match op {
+                "chat" => named(chat_request(ctx, args, false)?, parser(parse_chat)),
+                "listModels" => {
+                    let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
+                    let request = auth_request(self, ctx, "GET", url, None);
+                    (request, None, parser(parse_models))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let request = || chat_request(ctx, args, true);
-        chat_stream_only(&INFO, op, request, ClaudeStreamCodec::new(), errors)
+        unboxed(chat_stream_only(
+            &INFO,
+            op,
+            request,
+            ClaudeStreamCodec::new(),
+            errors,
+        ))
     }
 }
 
 /// docs/api.md chat arguments to a Messages body. System messages and `system` are lifted to the
 /// top-level `system`; unknown arguments pass through as provider parameters.
-fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, Fail> {
     let (args, given) = chat_args(args)?;
     let mut system: Vec<Value> = Vec::new();
     if let Some(s) = args.get("system") {
@@ -117,7 +126,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
         }
     }
     if messages.is_empty() {
-        return Err(bad_argument(
+        return Err(bad_arg(
             "messages",
             "must contain at least one 'user' or 'assistant' message",
         ));
@@ -180,7 +189,7 @@ static CHAT_ARGS: Args = Args {
 };
 
 /// A system text: a string, or text blocks.
-fn system_part(v: &Value, at: Option<usize>) -> Result<Value, ApiError> {
+fn system_part(v: &Value, at: Option<usize>) -> Result<Value, Fail> {
     match v {
         Value::String(_) => Ok(v.clone()),
         Value::Array(a) if a.iter().all(Value::is_object) => Ok(v.clone()),
@@ -198,7 +207,7 @@ struct UsageIn {
 }
 
 /// A `usage` object `{input_tokens?, output_tokens?}` of a lazily read event, if present.
-fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
+fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, Fail> {
     let Some(u) = f.raw_object(o, "usage")? else {
         return Ok(None);
     };
@@ -209,7 +218,7 @@ fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
 }
 
 /// A `message` body to docs/api.md's chat result. The text joins every text block, in order.
-fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fail> {
     // `{id, model, content: [{type, text}], stop_reason, usage: {input_tokens, output_tokens}}`
     const F: Fields = Fields {
         what: "the response is not a Messages reply",
@@ -224,7 +233,7 @@ fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError
     }
     let finish = F.opt_string(&m, "stop_reason")?;
     if finish == Some("refusal") && text.is_empty() {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::ContentFilter,
             "the model declined to answer (stop_reason `refusal`)",
         ));

@@ -13,13 +13,14 @@ use super::shared::args::{
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
-    auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported, Built,
-    Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, Built, Ctx, ModelRequest, Provider,
+    ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
 pub struct Gemini;
 
@@ -72,32 +73,40 @@ impl Provider for Gemini {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let built: Built = match op {
-            "chat" => {
-                let (request, model) = chat_request(ctx, args, false)?;
-                let fallback = model.clone();
-                let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
-                named((request, model), Box::new(parse))
-            }
-            "embed" => {
-                let (request, model, count) = embed_request(ctx, args)?;
-                let name = model.clone();
-                let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
-                named((request, model), Box::new(parse))
-            }
-            "listModels" => {
-                let url = versioned_url(ctx.config, MODELS_QUERY);
-                let request = auth_request(self, ctx, "GET", url, None);
-                (request, None, Box::new(reply::parse_models))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let built: Built = match op {
+                "chat" => {
+                    let (request, model) = chat_request(ctx, args, false)?;
+                    let fallback = model.clone();
+                    let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
+                    named((request, model), parser(parse))
+                }
+                "embed" => {
+                    let (request, model, count) = embed_request(ctx, args)?;
+                    let name = model.clone();
+                    let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
+                    named((request, model), parser(parse))
+                }
+                "listModels" => {
+                    let url = versioned_url(ctx.config, MODELS_QUERY);
+                    let request = auth_request(self, ctx, "GET", url, None);
+                    (request, None, parser(reply::parse_models))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let request = || chat_request(ctx, args, true);
-        chat_stream_only(&INFO, op, request, GeminiStreamCodec::new(), errors)
+        unboxed(chat_stream_only(
+            &INFO,
+            op,
+            request,
+            GeminiStreamCodec::new(),
+            errors,
+        ))
     }
 }
 
@@ -118,13 +127,13 @@ struct ModelName {
     path: String,
 }
 
-fn model_name(model: &str) -> Result<ModelName, ApiError> {
+fn model_name(model: &str) -> Result<ModelName, Fail> {
     let (collection, id) = [("models", "models/"), ("tunedModels", "tunedModels/")]
         .into_iter()
         .find_map(|(collection, prefix)| model.strip_prefix(prefix).map(|id| (collection, id)))
         .unwrap_or(("models", model));
     if id.is_empty() {
-        return Err(bad_argument(
+        return Err(bad_arg(
             "model",
             "must name a model, e.g. 'gemini-2.0-flash'",
         ));
@@ -137,7 +146,7 @@ fn model_name(model: &str) -> Result<ModelName, ApiError> {
 
 /// docs/api.md chat arguments to a `GenerateContentRequest`: `contents` with roles `user`/`model`,
 /// system texts in `systemInstruction`, sampling options in `generationConfig`.
-fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, Fail> {
     let (args, given) = chat_args(args)?;
     let mut system = Vec::new();
     if let Some(s) = args.get("system") {
@@ -166,7 +175,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
         contents.push(json!({"role": role, "parts": parts(content, Some(i))?}));
     }
     if contents.is_empty() {
-        return Err(bad_argument(
+        return Err(bad_arg(
             "messages",
             "must contain at least one 'user' or 'assistant' message",
         ));
@@ -177,7 +186,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     let mut generation = match args.get("generationConfig") {
         None => Map::new(),
         Some(Value::Object(g)) => g.clone(),
-        Some(_) => return Err(bad_argument("generationConfig", "must be an object")),
+        Some(_) => return Err(bad_arg("generationConfig", "must be an object")),
     };
     put_args(args, &CHAT_ARGS, "", &mut body, &mut generation)?;
     body.insert("contents".into(), Value::Array(contents));
@@ -247,7 +256,7 @@ static CHAT_ARGS: Args = Args {
 
 /// Message content to Gemini `parts`: a string is one text part; in an array, strings and
 /// `{type:"text", text}` become text parts and other objects are taken as Gemini parts.
-fn parts(content: &Value, at: Option<usize>) -> Result<Vec<Value>, ApiError> {
+fn parts(content: &Value, at: Option<usize>) -> Result<Vec<Value>, Fail> {
     let accepts = "must be a string or an array of parts";
     match content {
         Value::String(s) => Ok(vec![json!({ "text": s })]),
@@ -275,15 +284,10 @@ fn parts(content: &Value, at: Option<usize>) -> Result<Vec<Value>, ApiError> {
 /// `embed({ input, model? })`: a string goes to `:embedContent`, an array to
 /// `:batchEmbedContents` (each request repeats the model, as the API requires). Other
 /// arguments (`taskType`, `title`, `outputDimensionality`) go in each request.
-fn embed_request(
-    ctx: &Ctx,
-    args: &Value,
-) -> Result<(HttpRequest, String, Option<usize>), ApiError> {
+fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option<usize>), Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let accepts = "is required: a string or a non-empty array of strings";
-    let input = args
-        .get("input")
-        .ok_or_else(|| bad_argument("input", accepts))?;
+    let input = args.get("input").ok_or_else(|| bad_arg("input", accepts))?;
     let model = model_arg(args, || DEFAULT_EMBED_MODEL.to_string())?;
     let name = model_name(&model)?;
     let mut extra = Map::new();
@@ -301,7 +305,7 @@ fn embed_request(
         Value::Array(items) if !items.is_empty() => {
             let mut requests = Vec::with_capacity(items.len());
             for i in items {
-                let s = i.as_str().ok_or_else(|| bad_argument("input", accepts))?;
+                let s = i.as_str().ok_or_else(|| bad_arg("input", accepts))?;
                 requests.push(one(s, true));
             }
             (
@@ -310,7 +314,7 @@ fn embed_request(
                 Some(items.len()),
             )
         }
-        _ => return Err(bad_argument("input", accepts)),
+        _ => return Err(bad_arg("input", accepts)),
     };
     let url = versioned_url(ctx.config, &path);
     let req = auth_request(&GEMINI, ctx, "POST", url, Some(&body));

@@ -13,8 +13,8 @@ use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, embeddings_result, ChatReply};
 use super::{
-    bad_argument, base_url, bearer_request, decode_error, join_url, json_errors, named,
-    unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, join_url, json_errors, named, usage_from, Built, Ctx, ModelRequest,
+    Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::parse_error_body;
 use crate::codec::{Parsed, Reply};
@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::json::{self, json, Map, Value};
 use crate::providers::shared::replies::model_list;
+use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail};
 use crate::stats::Usage;
 use std::borrow::Cow;
 
@@ -57,37 +58,41 @@ impl Provider for Ollama {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let built: Built = match op {
-            "chat" | "generate" => {
-                let route = if op == "chat" {
-                    Route::Chat
-                } else {
-                    Route::Generate
-                };
-                let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
-                named(text_request(config, route, args, false)?, Box::new(parse))
-            }
-            "embed" => named(embed_request(config, args)?, Box::new(parse_embed)),
-            "listModels" => {
-                let r = bearer_request(config, "GET", url(config, "api/tags"), None);
-                (r, None, Box::new(parse_tags))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, json_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let built: Built = match op {
+                "chat" | "generate" => {
+                    let route = if op == "chat" {
+                        Route::Chat
+                    } else {
+                        Route::Generate
+                    };
+                    let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
+                    named(text_request(config, route, args, false)?, parser(parse))
+                }
+                "embed" => named(embed_request(config, args)?, parser(parse_embed)),
+                "listModels" => {
+                    let r = bearer_request(config, "GET", url(config, "api/tags"), None);
+                    (r, None, parser(parse_tags))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, json_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let route = match op {
-            "chatStream" => Route::Chat,
-            "generateStream" => Route::Generate,
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        let (mut request, model) = text_request(ctx.config, route, args, true)?;
-        request.stream = true;
-        let codec = Box::new(NdjsonCodec::with(OllamaLines { route }));
-        Ok(Streamed::new((request, model), codec, json_errors))
+        unboxed((|| -> Result<Streamed, Fail> {
+            let route = match op {
+                "chatStream" => Route::Chat,
+                "generateStream" => Route::Generate,
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            let (mut request, model) = text_request(ctx.config, route, args, true)?;
+            request.stream = true;
+            let codec = Box::new(NdjsonCodec::with(OllamaLines { route }));
+            Ok(Streamed::new((request, model), codec, json_errors))
+        })())
     }
 }
 
@@ -98,13 +103,13 @@ fn url(config: &Config, path: &str) -> String {
 }
 
 /// docs/api.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
-fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
+fn chat_messages(args: &Map<String, Value>) -> Result<Value, Fail> {
     let given = non_empty_messages(args)?;
     let mut out = Vec::with_capacity(given.len() + 1);
     if let Some(system) = args.get("system") {
         let s = system
             .as_str()
-            .ok_or_else(|| bad_argument("system", "must be a string"))?;
+            .ok_or_else(|| bad_arg("system", "must be a string"))?;
         out.push(json!({"role": "system", "content": s}));
     }
     for (i, m) in given.iter().enumerate() {
@@ -160,14 +165,14 @@ pub fn text_request(
     route: Route,
     args: &Value,
     stream: bool,
-) -> Result<ModelRequest, ApiError> {
+) -> Result<ModelRequest, Fail> {
     let (what, path) = match route {
         Route::Chat => ("chat(request)", "api/chat"),
         Route::Generate => ("generate(request)", "api/generate"),
     };
     let args = args
         .as_object()
-        .ok_or_else(|| bad_argument(what, "must be an object"))?;
+        .ok_or_else(|| bad_arg(what, "must be an object"))?;
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
@@ -175,14 +180,14 @@ pub fn text_request(
         Route::Chat => body.insert("messages".into(), chat_messages(args)?),
         Route::Generate => match args.get("prompt") {
             Some(Value::String(p)) => body.insert("prompt".into(), json!(p)),
-            _ => return Err(bad_argument("prompt", "is required: a string")),
+            _ => return Err(bad_arg("prompt", "is required: a string")),
         },
     };
     let mut options = match args.get("options") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(o)) => o.clone(),
         Some(_) => {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "options",
                 "must be an object of Modelfile parameters",
             ))
@@ -222,7 +227,7 @@ pub(super) struct Chunk<'v> {
 }
 
 impl<'v> Chunk<'v> {
-    pub(super) fn read(text: &'v [u8], f: Fields) -> Result<Chunk<'v>, ApiError> {
+    pub(super) fn read(text: &'v [u8], f: Fields) -> Result<Chunk<'v>, Fail> {
         let v = f.event(text)?;
         let message = match f.raw_object(&v, "message")? {
             Some(m) => Some(f.raw_string(&m, "content")?.unwrap_or_default()),
@@ -254,14 +259,14 @@ impl<'v> Chunk<'v> {
 }
 
 /// A non-streamed chat or generate reply to docs/api.md's normalized result.
-pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not an Ollama reply",
     };
     let c = Chunk::read(&reply.body, F)?;
     if c.error {
         let message = parse_error_body(&reply.body).message;
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::ServerError,
             message.unwrap_or_else(|| "the server reported an error".into()),
         ));
@@ -284,7 +289,7 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
 
 /// `embed({ input, model? })` to `POST /api/embed`; other arguments are top-level fields
 /// (`truncate`, `dimensions`, `keep_alive`, `options`).
-pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
+pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let input = text_input(args.get("input"))?;
     let model = model_arg(args, || EMBED_MODEL.to_string())?;
@@ -302,10 +307,10 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
 }
 
 /// `{model, embeddings, prompt_eval_count}`: the vectors are spliced in as the server wrote them.
-pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     let what = "the response is not an embedding reply";
     let f = Fields { what };
-    let bad = |e: json::Error| decode_error(what, e);
+    let bad = |e: json::Error| decode_fail(what, e);
     let fields = json::raw_fields(&reply.body).map_err(bad)?;
     let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
     let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
@@ -316,7 +321,7 @@ pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 /// `GET /api/tags` to `[{ id: name, ...the model's fields }]`.
-pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not a model list",
     };
@@ -325,7 +330,7 @@ pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 /// A model's id: its `name` (else `model`).
-fn tag_name(m: &Value) -> Result<Option<&str>, ApiError> {
+fn tag_name(m: &Value) -> Result<Option<&str>, Fail> {
     const F: Fields = Fields {
         what: "the response is not a model list",
     };
@@ -334,7 +339,7 @@ fn tag_name(m: &Value) -> Result<Option<&str>, ApiError> {
         .or_else(|| m.get("model"))
         .and_then(Value::as_str)
         .map(Some)
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "a model has no `name`"))
+        .ok_or_else(|| fail(ErrorType::DecodeError, "a model has no `name`"))
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ use super::shared::read::{self, Fields};
 use super::shared::replies::parse_models;
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
 use super::{
-    bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
-    Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, join_url, named, Built, Ctx, ModelRequest, Provider, ProviderInfo,
+    Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
@@ -29,6 +29,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
 pub struct Opea;
 
@@ -57,56 +58,56 @@ impl Provider for Opea {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let v1 = &v1_base(config);
-        let built: Built = match op {
-            "chat" => named(
-                chat_request(&COMPAT, config, v1, args, false)?,
-                Box::new(parse_opea_chat),
-            ),
-            "chatqna" => named(
-                chatqna_request(config, v1, args, false)?,
-                Box::new(parse_opea_chat),
-            ),
-            "embed" => named(
-                embed_request(&COMPAT, config, v1, args)?,
-                Box::new(|r, id| parse_embed(INFO.name, r, id)),
-            ),
-            "rerank" => {
-                let (r, texts, top_n) = rerank_request(config, v1, args)?;
-                (
-                    r,
-                    None,
-                    Box::new(move |r, _| parse_rerank(r, &texts, top_n)),
-                )
-            }
-            // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
-            // models at /v1/models; docs/providers.md names no other models route.
-            "listModels" => (models_request(config, v1), None, Box::new(parse_models)),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, opea_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let v1 = &v1_base(config);
+            let built: Built = match op {
+                "chat" => named(
+                    chat_request(&COMPAT, config, v1, args, false)?,
+                    parser(parse_opea_chat),
+                ),
+                "chatqna" => named(
+                    chatqna_request(config, v1, args, false)?,
+                    parser(parse_opea_chat),
+                ),
+                "embed" => named(
+                    embed_request(&COMPAT, config, v1, args)?,
+                    parser(|r, id| parse_embed(INFO.name, r, id)),
+                ),
+                "rerank" => {
+                    let (r, texts, top_n) = rerank_request(config, v1, args)?;
+                    (r, None, parser(move |r, _| parse_rerank(r, &texts, top_n)))
+                }
+                // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
+                // models at /v1/models; docs/providers.md names no other models route.
+                "listModels" => (models_request(config, v1), None, parser(parse_models)),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, opea_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let config = ctx.config;
-        let v1 = &v1_base(config);
-        let (built, codec): (_, Box<dyn StreamCodec>) = match op {
-            "chatStream" => (
-                chat_request(&COMPAT, config, v1, args, true)?,
-                Box::new(ChatStreamCodec::new()),
-            ),
-            "chatqnaStream" => (
-                chatqna_request(config, v1, args, true)?,
-                Box::new(ChatQnaStreamCodec::new()),
-            ),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Streamed::new(built, codec, opea_errors))
+        unboxed((|| -> Result<Streamed, Fail> {
+            let config = ctx.config;
+            let v1 = &v1_base(config);
+            let (built, codec): (_, Box<dyn StreamCodec>) = match op {
+                "chatStream" => (
+                    chat_request(&COMPAT, config, v1, args, true)?,
+                    Box::new(ChatStreamCodec::new()),
+                ),
+                "chatqnaStream" => (
+                    chatqna_request(config, v1, args, true)?,
+                    Box::new(ChatQnaStreamCodec::new()),
+                ),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Streamed::new(built, codec, opea_errors))
+        })())
     }
 }
 
-fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fail> {
     parse_chat(INFO.name, reply, client_request_id)
 }
 
@@ -129,10 +130,10 @@ fn chatqna_request(
     v1: &str,
     args: &Value,
     stream: bool,
-) -> Result<ModelRequest, ApiError> {
+) -> Result<ModelRequest, Fail> {
     let what = if stream { "chatqnaStream" } else { "chatqna" };
     let mut a = args.as_object().cloned().ok_or_else(|| {
-        bad_argument(
+        bad_arg(
             &format!("{what}(request)"),
             "must be an object with `messages`",
         )
@@ -140,9 +141,9 @@ fn chatqna_request(
     match a.remove("stream") {
         None | Some(Value::Null) => {}
         Some(Value::Bool(s)) if s == stream => {}
-        Some(_) if stream => return Err(bad_argument("stream", "must be true or left out")),
+        Some(_) if stream => return Err(bad_arg("stream", "must be true or left out")),
         Some(_) => {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "stream",
                 "must be false or left out; chatqnaStream streams",
             ))
@@ -150,14 +151,14 @@ fn chatqna_request(
     }
     let prompt = match a.get("messages") {
         Some(Value::String(s)) if s.is_empty() => {
-            return Err(bad_argument("messages", "must not be empty"))
+            return Err(bad_arg("messages", "must not be empty"))
         }
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
     if let Some(p) = &prompt {
         if a.contains_key("system") {
-            return Err(bad_argument("system", "needs `messages` as an array"));
+            return Err(bad_arg("system", "needs `messages` as an array"));
         }
         a.insert("messages".into(), json!([{"role": "user", "content": p}]));
     }
@@ -191,7 +192,7 @@ fn rerank_request(
     config: &Config,
     v1: &str,
     args: &Value,
-) -> Result<(HttpRequest, Vec<String>, Option<usize>), ApiError> {
+) -> Result<(HttpRequest, Vec<String>, Option<usize>), Fail> {
     let RerankArgs {
         query,
         texts,
@@ -217,7 +218,7 @@ fn rerank_request(
 
 /// `{reranked_docs: [{text, score}]}` names documents by text, not index: each is matched to
 /// the first text sent with that content that is not taken yet (duplicates stay distinct).
-fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, ApiError> {
+fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not a reranking result",
     };

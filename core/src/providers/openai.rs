@@ -11,14 +11,15 @@ use super::shared::replies::{
 };
 use super::shared::streaming::{parse_chunk, Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
-    bad_argument, base_url, bearer_request, chat_stream_only, join_url, json_errors, named,
-    unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, chat_stream_only, join_url, json_errors, named, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 use crate::stream::SseDecoder;
 
 /// A member of the OpenAI-compatible family.
@@ -65,28 +66,36 @@ impl Provider for OpenAiCompat {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let name = self.info.name;
-        let config = ctx.config;
-        let base = base_url(config, self.info);
-        let built: Built = match op {
-            "chat" => named(
-                chat_request(self, config, base, args, false)?,
-                Box::new(move |reply, id| parse_chat(name, reply, id)),
-            ),
-            "embed" if self.embed_model.is_some() => named(
-                embed_request(self, config, base, args)?,
-                Box::new(move |reply, id| parse_embed(name, reply, id)),
-            ),
-            "listModels" => (models_request(config, base), None, Box::new(parse_models)),
-            _ => return Err(unsupported(name, op)),
-        };
-        Ok(Unary::new(built, json_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let name = self.info.name;
+            let config = ctx.config;
+            let base = base_url(config, self.info);
+            let built: Built = match op {
+                "chat" => named(
+                    chat_request(self, config, base, args, false)?,
+                    parser(move |reply, id| parse_chat(name, reply, id)),
+                ),
+                "embed" if self.embed_model.is_some() => named(
+                    embed_request(self, config, base, args)?,
+                    parser(move |reply, id| parse_embed(name, reply, id)),
+                ),
+                "listModels" => (models_request(config, base), None, parser(parse_models)),
+                _ => return Err(unsupported_op(name, op)),
+            };
+            Ok(Unary::new(built, json_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let config = ctx.config;
         let request = || chat_request(self, config, base_url(config, self.info), args, true);
-        chat_stream_only(self.info, op, request, ChatStreamCodec::new(), json_errors)
+        unboxed(chat_stream_only(
+            self.info,
+            op,
+            request,
+            ChatStreamCodec::new(),
+            json_errors,
+        ))
     }
 }
 
@@ -100,14 +109,14 @@ pub fn chat_request(
     base: &str,
     args: &Value,
     stream: bool,
-) -> Result<ModelRequest, ApiError> {
+) -> Result<ModelRequest, Fail> {
     let args = object(args, "chat(request)", "`messages`")?;
     let mut body = Map::new();
     let mut messages = Vec::new();
     if let Some(system) = args.get("system") {
         let s = system
             .as_str()
-            .ok_or_else(|| bad_argument("system", "must be a string"))?;
+            .ok_or_else(|| bad_arg("system", "must be a string"))?;
         messages.push(json!({"role": "system", "content": s}));
     }
     let given = non_empty_messages(args)?;
@@ -130,7 +139,7 @@ pub fn chat_request(
     }
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
-        Some(_) => return Err(bad_argument("model", "must be a string")),
+        Some(_) => return Err(bad_arg("model", "must be a string")),
         None => config
             .model
             .clone()
@@ -176,7 +185,7 @@ pub fn parse_chat(
     provider: &'static str,
     reply: &Reply,
     client_request_id: &str,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     parse_choices(provider, reply, client_request_id, false)
 }
 
@@ -191,7 +200,7 @@ pub fn parse_choices(
     reply: &Reply,
     client_request_id: &str,
     completion: bool,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     let f = Fields {
         what: match completion {
             true => "the response is not a text completion",
@@ -218,15 +227,15 @@ pub fn parse_choices(
         let finish = f.opt_string(c, "finish_reason")?;
         first = first.or(Some((text, finish)));
     }
-    let (text, finish) = first
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
+    let (text, finish) =
+        first.ok_or_else(|| fail(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
     let usage = match completion {
         true => usage_of(&reply.body),
         false => read_openai_usage(&v, f)?,
     };
     let text = text.unwrap_or("");
     if !completion && finish == Some("content_filter") && text.is_empty() {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::ContentFilter,
             "the reply was withheld by the content filter",
         ));
@@ -247,11 +256,11 @@ pub fn embed_request(
     config: &Config,
     base: &str,
     args: &Value,
-) -> Result<ModelRequest, ApiError> {
+) -> Result<ModelRequest, Fail> {
     let input = text_input(args.get("input"))?;
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
-        Some(_) => return Err(bad_argument("model", "must be a string")),
+        Some(_) => return Err(bad_arg("model", "must be a string")),
         None => match p.embed_model {
             Some(m) => m.to_string(),
             None => config
@@ -272,7 +281,7 @@ pub fn parse_embed(
     provider: &'static str,
     reply: &Reply,
     client_request_id: &str,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     let list = raw_embedding_list(&reply.body, "the response is not an embedding list")?;
     let (vectors, model, usage) = (list.vectors, list.model.as_deref(), list.usage);
     embeddings_result(provider, reply, client_request_id, &vectors, model, usage)
@@ -297,7 +306,7 @@ pub fn ask_stream(body: &mut Map<String, Value>, usage: bool) {
 pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
-    fn parse(data: &str) -> Result<Chunk, ApiError> {
+    fn parse(data: &str) -> Result<Chunk, Fail> {
         parse_chunk(data, false)
     }
 }
@@ -509,7 +518,7 @@ mod tests {
     /// The documented streaming reply, with usage, as a fixture.
     const STREAM: &str = "data: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi!\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}}\n\ndata: [DONE]\n\n";
 
-    fn stream_items(chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
+    fn stream_items(chunks: &[&[u8]]) -> Result<Vec<Value>, Fail> {
         let mut c = ChatStreamCodec::new();
         let mut items = Vec::new();
         for ch in chunks {

@@ -1,10 +1,11 @@
 //! The ChatQnA gateway's stream: each token as a Python bytes literal (`data: b'Hello'`),
 //! decoded here into UTF-8 deltas, with `data: [DONE]` at the end.
 
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::providers::shared::streaming::{
     error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec, StreamProgress,
 };
+use crate::providers::{fail, Fail};
 use crate::stream::{SseDecoder, SseEvent};
 
 /// Decodes a Python bytes literal, `b'...'` or `b"..."` (Python picks `"` when the text holds a
@@ -119,7 +120,7 @@ pub type ChatQnaStreamCodec = FramedCodec<SseDecoder, ChatQnaEvents>;
 impl FrameHandler for ChatQnaEvents {
     type Frame = SseEvent;
 
-    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         error_event(&ev)?;
         let data = ev.data.trim();
         if is_done_marker(data) {
@@ -140,7 +141,7 @@ impl FrameHandler for ChatQnaEvents {
             stream.chunk(chunk);
             return Ok(());
         }
-        Err(ApiError::new(
+        Err(fail(
             ErrorType::DecodeError,
             "a ChatQnA stream event is neither a bytes literal b'...' nor JSON",
         ))
