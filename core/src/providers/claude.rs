@@ -18,6 +18,7 @@ use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
+use crate::json::put;
 use crate::json::{json, Map, Value};
 use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 
@@ -136,13 +137,13 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
     put_args(args, &CHAT_ARGS, "", &mut body, &mut Map::new())?;
     body.entry("max_tokens".into())
         .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
+    put(&mut body, "model", json!(model));
+    put(&mut body, "messages", Value::Array(messages));
     match system.as_slice() {
         [] => {}
         // One plain string stays a string, as most callers write it.
         [one @ Value::String(_)] => {
-            body.insert("system".into(), one.clone());
+            put(&mut body, "system", one.clone());
         }
         // Several parts become text blocks, each kept as it was: nothing is joined or added.
         parts => {
@@ -154,11 +155,11 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
                     other => blocks.push(other.clone()),
                 }
             }
-            body.insert("system".into(), Value::Array(blocks));
+            put(&mut body, "system", Value::Array(blocks));
         }
     }
     if stream {
-        body.insert("stream".into(), json!(true));
+        put(&mut body, "stream", json!(true));
     }
     let url = join_url(base_url(ctx.config, &INFO), "v1/messages");
     let mut req = auth_request(&CLAUDE, ctx, "POST", url, Some(&Value::Object(body)));

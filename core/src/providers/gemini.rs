@@ -19,6 +19,7 @@ use super::{
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
+use crate::json::put;
 use crate::json::{json, Map, Value};
 use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
@@ -189,12 +190,12 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
         Some(_) => return Err(bad_arg("generationConfig", "must be an object")),
     };
     put_args(args, &CHAT_ARGS, "", &mut body, &mut generation)?;
-    body.insert("contents".into(), Value::Array(contents));
+    put(&mut body, "contents", Value::Array(contents));
     if !system.is_empty() {
-        body.insert("systemInstruction".into(), json!({ "parts": system }));
+        put(&mut body, "systemInstruction", json!({ "parts": system }));
     }
     if !generation.is_empty() {
-        body.insert("generationConfig".into(), Value::Object(generation));
+        put(&mut body, "generationConfig", Value::Object(generation));
     }
     let path = if stream {
         format!("{}:streamGenerateContent?alt=sse", name.path)
@@ -295,9 +296,9 @@ fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option
     let one = |text: &str, with_model: bool| {
         let mut r = extra.clone();
         if with_model {
-            r.insert("model".into(), json!(name.name));
+            put(&mut r, "model", json!(name.name));
         }
-        r.insert("content".into(), json!({"parts": [{ "text": text }]}));
+        put(&mut r, "content", json!({"parts": [{ "text": text }]}));
         Value::Object(r)
     };
     let (path, body, count) = match input {

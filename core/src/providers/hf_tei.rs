@@ -15,6 +15,7 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{self, Map, Value};
 use crate::providers::{bad_arg, decode_fail, parser, unboxed, unsupported_op, Fail};
 
@@ -91,7 +92,7 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail
     let input = text_input(args.get("input"))?;
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
-    body.insert("inputs".into(), input.clone());
+    put(&mut body, "inputs", input.clone());
     let spec = Args {
         listed: EMBED_FIELDS,
         other: Some("is not an embed argument (TEI accepts input, model, normalize, truncate, truncation_direction, prompt_name, dimensions)"),
@@ -129,8 +130,8 @@ pub fn rerank_request(
     let model = model_or_default(args, config, &INFO)?;
     let mut top_n = None;
     let mut body = Map::new();
-    body.insert("query".into(), query.clone());
-    body.insert("texts".into(), texts.clone());
+    put(&mut body, "query", query.clone());
+    put(&mut body, "texts", texts.clone());
     for (k, v) in args {
         match k.as_str() {
             "query" | "texts" | "model" => {}

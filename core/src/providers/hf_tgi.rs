@@ -19,6 +19,7 @@ use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
 use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
@@ -140,7 +141,7 @@ pub fn generate_request(config: &Config, args: &Value, stream: bool) -> Result<M
         Some(_) => return Err(bad_arg("parameters", "must be an object")),
     };
     put_args(args, &GENERATE_ARGS, "", &mut Map::new(), &mut params)?;
-    params.insert("details".into(), json!(true));
+    put(&mut params, "details", json!(true));
     let body = json!({"inputs": prompt, "parameters": params});
     let path = if stream {
         "generate_stream"

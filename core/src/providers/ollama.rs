@@ -20,6 +20,7 @@ use crate::classify::parse_error_body;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
+use crate::json::put;
 use crate::json::{self, json, Map, Value};
 use crate::providers::shared::replies::model_list;
 use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail};
@@ -175,7 +176,7 @@ pub fn text_request(
         .ok_or_else(|| bad_arg(what, "must be an object"))?;
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
-    body.insert("model".into(), json!(model));
+    put(&mut body, "model", json!(model));
     match route {
         Route::Chat => body.insert("messages".into(), chat_messages(args)?),
         Route::Generate => match args.get("prompt") {
@@ -196,12 +197,12 @@ pub fn text_request(
     put_args(args, &TEXT_ARGS, "", &mut body, &mut options)?;
     // `system` became the first chat message; on /api/generate it is a field.
     if let (Route::Generate, Some(system)) = (route, args.get("system")) {
-        body.insert("system".into(), system.clone());
+        put(&mut body, "system", system.clone());
     }
     if !options.is_empty() {
-        body.insert("options".into(), Value::Object(options));
+        put(&mut body, "options", Value::Object(options));
     }
-    body.insert("stream".into(), json!(stream));
+    put(&mut body, "stream", json!(stream));
     let request = bearer_request(
         config,
         "POST",
@@ -294,8 +295,8 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail
     let input = text_input(args.get("input"))?;
     let model = model_arg(args, || EMBED_MODEL.to_string())?;
     let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("input".into(), input.clone());
+    put(&mut body, "model", json!(model));
+    put(&mut body, "input", input.clone());
     put_args(args, &EMBED_ARGS, "", &mut body, &mut Map::new())?;
     let request = bearer_request(
         config,

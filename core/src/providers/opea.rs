@@ -28,6 +28,7 @@ use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
 use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
@@ -160,17 +161,17 @@ fn chatqna_request(
         if a.contains_key("system") {
             return Err(bad_arg("system", "needs `messages` as an array"));
         }
-        a.insert("messages".into(), json!([{"role": "user", "content": p}]));
+        put(&mut a, "messages", json!([{"role": "user", "content": p}]));
     }
     let chosen_model = a.contains_key("model") || config.model.is_some();
-    a.insert("stream".into(), json!(stream));
+    put(&mut a, "stream", json!(stream));
     let (mut req, model) = chat_request(&COMPAT, config, v1, &Value::Object(a), false)?;
     let mut body = match req.body.as_deref().map(crate::json::from_slice::<Value>) {
         Some(Ok(Value::Object(body))) => body,
         _ => Map::new(),
     };
     if let Some(p) = prompt {
-        body.insert("messages".into(), json!(p));
+        put(&mut body, "messages", json!(p));
     }
     let model = if chosen_model {
         model

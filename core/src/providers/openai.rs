@@ -18,6 +18,7 @@ use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
 use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 use crate::stream::SseDecoder;
@@ -145,8 +146,8 @@ pub fn chat_request(
             .clone()
             .unwrap_or_else(|| p.info.default_model.to_string()),
     };
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
+    put(&mut body, "model", json!(model));
+    put(&mut body, "messages", Value::Array(messages));
     put_args(
         args,
         &CHAT_ARGS,
@@ -296,9 +297,9 @@ pub fn models_request(config: &Config, base: &str) -> HttpRequest {
 /// `stream: true` in an OpenAI-style body and, when `usage`, `stream_options.include_usage`
 /// (unless the caller gave `stream_options` of their own).
 pub fn ask_stream(body: &mut Map<String, Value>, usage: bool) {
-    body.insert("stream".into(), Value::Bool(true));
+    put(body, "stream", Value::Bool(true));
     if usage && !body.contains_key("stream_options") {
-        body.insert("stream_options".into(), json!({"include_usage": true}));
+        put(body, "stream_options", json!({"include_usage": true}));
     }
 }
 

@@ -26,6 +26,7 @@ use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
 use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 use crate::text::contains;
@@ -209,7 +210,7 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
         if !s.is_string() {
             return Err(bad_arg("signature_name", "must be a string"));
         }
-        body.insert("signature_name".into(), s.clone());
+        put(&mut body, "signature_name", s.clone());
     }
     let path = format!("{}:predict", model_path(&model, a)?);
     Ok((post(config, &path, &Value::Object(body)), model))
@@ -240,20 +241,20 @@ fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
         if !id.is_string() {
             return Err(bad_arg("id", "must be a string"));
         }
-        body.insert("id".into(), id.clone());
+        put(&mut body, "id", id.clone());
     }
     if let Some(p) = a.get("parameters") {
         if !p.is_object() {
             return Err(bad_arg("parameters", "must be an object"));
         }
-        body.insert("parameters".into(), p.clone());
+        put(&mut body, "parameters", p.clone());
     }
-    body.insert("inputs".into(), inputs.clone());
+    put(&mut body, "inputs", inputs.clone());
     if let Some(o) = a.get("outputs") {
         if !o.as_array().is_some_and(|l| l.iter().all(Value::is_object)) {
             return Err(bad_arg("outputs", "must be an array of { name }"));
         }
-        body.insert("outputs".into(), o.clone());
+        put(&mut body, "outputs", o.clone());
     }
     let mut path = format!("v2/models/{}", encode_segment(&model));
     if let Some(v) = version(a)? {
@@ -283,8 +284,8 @@ fn completion_request(config: &Config, args: &Value, stream: bool) -> Result<Mod
         .ok_or_else(|| bad_arg("prompt", "is required: a string"))?;
     let model = model_or_default(a, config, &INFO)?;
     let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("prompt".into(), prompt.clone());
+    put(&mut body, "model", json!(model));
+    put(&mut body, "prompt", prompt.clone());
     put_args(a, &COMPLETION_ARGS, "", &mut body, &mut Map::new())?;
     // The caller's `stream` would break the reply's framing: the operation decides it.
     match stream {
@@ -333,7 +334,7 @@ fn rerank_request(
     let model = model_or_default(all, config, &INFO)?;
     let mut body = json!({"model": model, "query": query, "documents": texts});
     if let (Some(n), Some(b)) = (top_n, body.as_object_mut()) {
-        b.insert("top_n".into(), json!(n));
+        put(b, "top_n", json!(n));
     }
     Ok((post(config, "v3/rerank", &body), model, texts.len(), top_n))
 }
