@@ -293,14 +293,16 @@ impl From<Fail> for ApiError {
     }
 }
 
-/// A codec's result as the [`Provider`] methods give it.
+/// A codec's result as the [`Provider`] methods give it (out of line: the reply parsers each
+/// call it rather than holding a copy).
+#[inline(never)]
 pub fn unboxed<T>(r: Result<T, Fail>) -> Result<T, ApiError> {
     r.map_err(|e| *e)
 }
 
 /// A reply reader as the pipeline takes it ([`Parser`]): its failure unboxed here, once.
 pub fn parser(read: impl Fn(&Reply, &str) -> Result<Parsed, Fail> + 'static) -> Parser {
-    Box::new(move |reply, id| read(reply, id).map_err(|e| *e))
+    Box::new(move |reply, id| unboxed(read(reply, id)))
 }
 
 /// [`ApiError::new`], boxed.
