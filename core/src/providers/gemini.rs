@@ -13,8 +13,8 @@ use super::shared::args::{
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
-    auth_request, base_url, chat_stream_only, join_url, named, Built, Ctx, ModelRequest, Provider,
-    ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, trim_start_slashes, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
@@ -117,7 +117,8 @@ fn versioned_url(config: &Config, path: &str) -> String {
         .api_version
         .as_deref()
         .unwrap_or(DEFAULT_VERSION)
-        .trim_matches('/');
+        .trim_end_matches('/');
+    let version = trim_start_slashes(version);
     join_url(base_url(config, &INFO), &format!("{version}/{path}"))
 }
 
