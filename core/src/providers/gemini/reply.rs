@@ -9,7 +9,7 @@ use crate::json::{self, Value};
 use crate::providers::shared::read::{self, Fields};
 use crate::providers::shared::replies::model_list;
 use crate::providers::shared::replies::{chat_result, embeddings_result, ChatReply};
-use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::shared::streaming::{drop_front, FrameHandler, FramedCodec, StreamProgress};
 use crate::providers::{decode_fail, fail, Fail};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, SseEvent};
@@ -370,7 +370,7 @@ impl FrameHandler for GeminiEvents {
             rest.starts_with(b"\n\n") || rest.starts_with(b"\r\r") || rest.starts_with(b"\n\r\n")
         });
         if let Some(i) = cut {
-            self.tail.drain(..i);
+            drop_front(&mut self.tail, i);
         }
         if self.tail.len() > MAX_TAIL {
             self.tail = Vec::new();

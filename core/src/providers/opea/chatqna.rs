@@ -3,7 +3,8 @@
 
 use crate::error::ErrorType;
 use crate::providers::shared::streaming::{
-    error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec, StreamProgress,
+    drop_front, error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec,
+    StreamProgress,
 };
 use crate::providers::{fail, Fail};
 use crate::stream::{SseDecoder, SseEvent};
@@ -90,7 +91,7 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
         match bad {
             Some(n) => {
                 text.push('\u{fffd}');
-                pending.drain(..(valid + n).min(pending.len()));
+                drop_front(pending, valid + n);
             }
             None if flush => {
                 text.push('\u{fffd}');
@@ -98,7 +99,7 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
                 return text;
             }
             None => {
-                pending.drain(..valid);
+                drop_front(pending, valid);
                 return text;
             }
         }

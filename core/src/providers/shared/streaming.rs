@@ -295,6 +295,14 @@ fn handle<F>(
     Ok(())
 }
 
+/// Removes the first `n` bytes of `v` (all of them when `n` is past the end), moving the rest
+/// to the front: `Vec::drain` compiled for this alone is larger.
+pub fn drop_front(v: &mut Vec<u8>, n: usize) {
+    let n = n.min(v.len());
+    v.copy_within(n.., 0);
+    v.truncate(v.len() - n);
+}
+
 /// The end marker of OpenAI-style SSE streams.
 pub fn is_done_marker(data: &str) -> bool {
     data.trim() == "[DONE]"
@@ -421,4 +429,20 @@ pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, Fail> {
         finish_reason: finish.map(std::borrow::Cow::into_owned),
         usage,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_front;
+
+    #[test]
+    fn drop_front_drains_as_vec_does() {
+        for n in 0..6 {
+            let mut v = b"abcd".to_vec();
+            let mut want = v.clone();
+            want.drain(..n.min(4));
+            drop_front(&mut v, n);
+            assert_eq!(v, want, "{n}");
+        }
+    }
 }
