@@ -93,7 +93,7 @@ impl Provider for Ovms {
                 "modelStatus" => {
                     let a = fields(op, args, &["model", "version"])?;
                     let m = required_model(a, config)?;
-                    let r = get(config, model_path(&m, a)?);
+                    let r = get(config, model_path("v1", &m, a)?);
                     named((r, m), parser(server_json))
                 }
                 _ => return Err(unsupported_op(INFO.name, op)),
@@ -163,9 +163,9 @@ fn required_model(args: &Map<String, Value>, config: &Config) -> Result<String, 
     }
 }
 
-/// `models/{m}` or `models/{m}/versions/{v}` under `/v1` (TF-Serving).
-fn model_path(model: &str, args: &Map<String, Value>) -> Result<String, Fail> {
-    let mut path = format!("v1/models/{}", encode_segment(model));
+/// `{api}/models/{m}` or `{api}/models/{m}/versions/{v}` (`v1`: TF-Serving, `v2`: KServe).
+fn model_path(api: &str, model: &str, args: &Map<String, Value>) -> Result<String, Fail> {
+    let mut path = format!("{api}/models/{}", encode_segment(model));
     if let Some(v) = version(args)? {
         path.push_str("/versions/");
         path.push_str(&v);
@@ -212,7 +212,8 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
         }
         put(&mut body, "signature_name", s.clone());
     }
-    let path = format!("{}:predict", model_path(&model, a)?);
+    let mut path = model_path("v1", &model, a)?;
+    path.push_str(":predict");
     Ok((post(config, &path, &Value::Object(body)), model))
 }
 
@@ -256,11 +257,7 @@ fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
         }
         put(&mut body, "outputs", o.clone());
     }
-    let mut path = format!("v2/models/{}", encode_segment(&model));
-    if let Some(v) = version(a)? {
-        path.push_str("/versions/");
-        path.push_str(&v);
-    }
+    let mut path = model_path("v2", &model, a)?;
     path.push_str("/infer");
     Ok((post(config, &path, &Value::Object(body)), model))
 }
