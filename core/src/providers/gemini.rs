@@ -152,7 +152,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
     let (args, given) = chat_args(args)?;
     let mut system = Vec::new();
     if let Some(s) = args.get("system") {
-        system.extend(parts(s, None)?);
+        system.append(&mut parts(s, None)?);
     }
     let mut contents = Vec::with_capacity(given.len());
     for (i, m) in given.iter().enumerate() {
@@ -161,7 +161,7 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
             .ok_or_else(|| bad_message(i, "content", "is required"))?;
         let role = match m.get("role").and_then(Value::as_str) {
             Some("system") => {
-                system.extend(parts(content, Some(i))?);
+                system.append(&mut parts(content, Some(i))?);
                 continue;
             }
             Some("user") => "user",
