@@ -536,9 +536,9 @@ impl PartialEq<Value> for String {
     }
 }
 
-/// One field of a `json!` object: out of line and not generic, so each field of the many
-/// request bodies the macro builds costs a call, not an inlined key copy and map insert.
-#[doc(hidden)]
+/// One field of an object being built (by `json!`, or a codec writing a request body): out of
+/// line and not generic, so each field of the many request bodies costs a call, not an
+/// inlined key copy, map insert and drop of the value it replaced.
 #[inline(never)]
 pub fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
     map.insert(key.to_owned(), value);

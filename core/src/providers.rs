@@ -19,7 +19,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
 // The error readers live with the other codec types; providers name them from here too.
 pub use crate::codec::{json_errors, ErrorReader};
-use crate::codec::{Parser, Resigner, StreamCodec};
+use crate::codec::{Parsed, Parser, Reply, Resigner, StreamCodec};
 use crate::json::Value;
 
 /// What a codec may use besides the caller's arguments.
@@ -139,13 +139,13 @@ pub trait Provider {
 pub fn chat_stream_only(
     info: &ProviderInfo,
     op: &str,
-    request: impl FnOnce() -> Result<ModelRequest, ApiError>,
+    request: impl FnOnce() -> Result<ModelRequest, Fail>,
     codec: impl StreamCodec + 'static,
     errors: ErrorReader,
-) -> Result<Streamed, ApiError> {
+) -> Result<Streamed, Fail> {
     match op {
         "chatStream" => Ok(Streamed::new(request()?, Box::new(codec), errors)),
-        _ => Err(unsupported(info.name, op)),
+        _ => Err(unsupported_op(info.name, op)),
     }
 }
 
@@ -281,6 +281,52 @@ pub struct ProviderInfo {
     pub requires_key: bool,
 }
 
+/// A failure inside the codecs: a boxed [`ApiError`], so that each `?` between the builders and
+/// readers moves a pointer rather than the whole error (about 70 bytes, copied at every
+/// propagation site: several kB of the wasm). It is unboxed once, where a codec hands its
+/// result over ([`unboxed`], [`parser`]).
+pub type Fail = Box<ApiError>;
+
+impl From<Fail> for ApiError {
+    fn from(e: Fail) -> ApiError {
+        *e
+    }
+}
+
+/// A codec's result as the [`Provider`] methods give it (out of line: the reply parsers each
+/// call it rather than holding a copy).
+#[inline(never)]
+pub fn unboxed<T>(r: Result<T, Fail>) -> Result<T, ApiError> {
+    r.map_err(|e| *e)
+}
+
+/// A reply reader as the pipeline takes it ([`Parser`]): its failure unboxed here, once.
+pub fn parser(read: impl Fn(&Reply, &str) -> Result<Parsed, Fail> + 'static) -> Parser {
+    Box::new(move |reply, id| unboxed(read(reply, id)))
+}
+
+/// [`ApiError::new`], boxed.
+#[inline(never)]
+pub fn fail(kind: ErrorType, message: impl Into<String>) -> Fail {
+    Box::new(ApiError::new(kind, message))
+}
+
+/// [`bad_argument`], boxed.
+#[inline(never)]
+pub fn bad_arg(field: &str, accepts: &str) -> Fail {
+    Box::new(bad_argument(field, accepts))
+}
+
+/// [`decode_error`], boxed.
+pub fn decode_fail(what: &str, e: impl std::fmt::Display) -> Fail {
+    Box::new(decode_error(what, e))
+}
+
+/// [`unsupported`], boxed.
+pub fn unsupported_op(provider: &str, op: &str) -> Fail {
+    Box::new(unsupported(provider, op))
+}
+
 /// The error for a reply (or a stream event) that is not what `what` says it should be.
 pub fn decode_error(what: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorType::DecodeError, format!("{what}: {e}"))
@@ -302,8 +348,15 @@ pub fn join_url(base: &str, path: &str) -> String {
     format!(
         "{}/{}",
         base.trim_end_matches('/'),
-        path.trim_start_matches('/')
+        trim_start_slashes(path)
     )
+}
+
+/// `s` without its leading `/`s (a byte loop: `trim_start_matches('/')` brings a char searcher
+/// into the wasm for this alone).
+pub fn trim_start_slashes(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| b == b'/').count();
+    s.get(n..).unwrap_or_default()
 }
 
 pub fn base_url<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
@@ -472,6 +525,13 @@ mod tests {
             assert_eq!(p.info().name, name);
         }
         assert!(provider("nope").is_none());
+    }
+
+    #[test]
+    fn leading_slashes_trim_as_str_does() {
+        for s in ["", "/", "///", "//a/b/", "a//", "é/", "/é/"] {
+            assert_eq!(trim_start_slashes(s), s.trim_start_matches('/'), "{s}");
+        }
     }
 
     #[test]

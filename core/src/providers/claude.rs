@@ -5,18 +5,22 @@ mod stream;
 
 pub use stream::{ClaudeEvents, ClaudeStreamCodec};
 
-use super::shared::args::{chat_args, model_or_default, put_args, Arg, Args, Check, Dest};
+use super::shared::args::{
+    bad_content, bad_message, chat_args, model_or_default, put_args, Arg, Args, Check, Dest,
+};
 use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
-    auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported,
-    usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, usage_from, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
+use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 
 pub struct Claude;
 
@@ -62,31 +66,39 @@ impl Provider for Claude {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let built: Built = match op {
-            "chat" => named(chat_request(ctx, args, false)?, Box::new(parse_chat)),
-            "listModels" => {
-                let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
-                let request = auth_request(self, ctx, "GET", url, None);
-                (request, None, Box::new(parse_models))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let built: Built = match op {
+                "chat" => named(chat_request(ctx, args, false)?, parser(parse_chat)),
+                "listModels" => {
+                    let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
+                    let request = auth_request(self, ctx, "GET", url, None);
+                    (request, None, parser(parse_models))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let request = || chat_request(ctx, args, true);
-        chat_stream_only(&INFO, op, request, ClaudeStreamCodec::new(), errors)
+        unboxed(chat_stream_only(
+            &INFO,
+            op,
+            request,
+            ClaudeStreamCodec::new(),
+            errors,
+        ))
     }
 }
 
 /// docs/api.md chat arguments to a Messages body. System messages and `system` are lifted to the
 /// top-level `system`; unknown arguments pass through as provider parameters.
-fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, Fail> {
     let (args, given) = chat_args(args)?;
     let mut system: Vec<Value> = Vec::new();
     if let Some(s) = args.get("system") {
-        system.push(system_part(s, "system")?);
+        system.push(system_part(s, None)?);
     }
     let mut messages = Vec::with_capacity(given.len());
     for (i, m) in given.iter().enumerate() {
@@ -94,26 +106,28 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
             .get("content")
             .filter(|c| c.is_string() || c.is_array())
             .ok_or_else(|| {
-                bad_argument(
-                    &format!("messages[{i}].content"),
+                bad_message(
+                    i,
+                    "content",
                     "is required: a string or an array of content blocks",
                 )
             })?;
         match m.get("role").and_then(Value::as_str) {
-            Some("system") => system.push(system_part(content, &format!("messages[{i}].content"))?),
+            Some("system") => system.push(system_part(content, Some(i))?),
             Some(role @ ("user" | "assistant")) => {
                 messages.push(json!({"role": role, "content": content}))
             }
             _ => {
-                return Err(bad_argument(
-                    &format!("messages[{i}].role"),
+                return Err(bad_message(
+                    i,
+                    "role",
                     "must be 'system', 'user' or 'assistant'",
                 ))
             }
         }
     }
     if messages.is_empty() {
-        return Err(bad_argument(
+        return Err(bad_arg(
             "messages",
             "must contain at least one 'user' or 'assistant' message",
         ));
@@ -123,13 +137,13 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     put_args(args, &CHAT_ARGS, "", &mut body, &mut Map::new())?;
     body.entry("max_tokens".into())
         .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
+    put(&mut body, "model", json!(model));
+    put(&mut body, "messages", Value::Array(messages));
     match system.as_slice() {
         [] => {}
         // One plain string stays a string, as most callers write it.
         [one @ Value::String(_)] => {
-            body.insert("system".into(), one.clone());
+            put(&mut body, "system", one.clone());
         }
         // Several parts become text blocks, each kept as it was: nothing is joined or added.
         parts => {
@@ -141,11 +155,11 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
                     other => blocks.push(other.clone()),
                 }
             }
-            body.insert("system".into(), Value::Array(blocks));
+            put(&mut body, "system", Value::Array(blocks));
         }
     }
     if stream {
-        body.insert("stream".into(), json!(true));
+        put(&mut body, "stream", json!(true));
     }
     let url = join_url(base_url(ctx.config, &INFO), "v1/messages");
     let mut req = auth_request(&CLAUDE, ctx, "POST", url, Some(&Value::Object(body)));
@@ -176,12 +190,12 @@ static CHAT_ARGS: Args = Args {
 };
 
 /// A system text: a string, or text blocks.
-fn system_part(v: &Value, field: &str) -> Result<Value, ApiError> {
+fn system_part(v: &Value, at: Option<usize>) -> Result<Value, Fail> {
     match v {
         Value::String(_) => Ok(v.clone()),
         Value::Array(a) if a.iter().all(Value::is_object) => Ok(v.clone()),
-        _ => Err(bad_argument(
-            field,
+        _ => Err(bad_content(
+            at,
             "must be a string or an array of text blocks",
         )),
     }
@@ -194,7 +208,7 @@ struct UsageIn {
 }
 
 /// A `usage` object `{input_tokens?, output_tokens?}` of a lazily read event, if present.
-fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
+fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, Fail> {
     let Some(u) = f.raw_object(o, "usage")? else {
         return Ok(None);
     };
@@ -205,7 +219,7 @@ fn usage_in(o: &Obj<'_>, f: Fields) -> Result<Option<UsageIn>, ApiError> {
 }
 
 /// A `message` body to docs/api.md's chat result. The text joins every text block, in order.
-fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fail> {
     // `{id, model, content: [{type, text}], stop_reason, usage: {input_tokens, output_tokens}}`
     const F: Fields = Fields {
         what: "the response is not a Messages reply",
@@ -220,7 +234,7 @@ fn parse_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError
     }
     let finish = F.opt_string(&m, "stop_reason")?;
     if finish == Some("refusal") && text.is_empty() {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::ContentFilter,
             "the model declined to answer (stop_reason `refusal`)",
         ));

@@ -7,17 +7,21 @@ mod reply;
 
 pub use reply::{errors, GeminiEvents, GeminiStreamCodec};
 
-use super::shared::args::{chat_args, model_arg, model_or_default, object};
+use super::shared::args::{
+    bad_content, bad_message, chat_args, model_arg, model_or_default, object,
+};
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
-    auth_request, bad_argument, base_url, chat_stream_only, join_url, named, unsupported, Built,
-    Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, trim_start_slashes, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
+use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
 pub struct Gemini;
 
@@ -70,32 +74,40 @@ impl Provider for Gemini {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let built: Built = match op {
-            "chat" => {
-                let (request, model) = chat_request(ctx, args, false)?;
-                let fallback = model.clone();
-                let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
-                named((request, model), Box::new(parse))
-            }
-            "embed" => {
-                let (request, model, count) = embed_request(ctx, args)?;
-                let name = model.clone();
-                let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
-                named((request, model), Box::new(parse))
-            }
-            "listModels" => {
-                let url = versioned_url(ctx.config, MODELS_QUERY);
-                let request = auth_request(self, ctx, "GET", url, None);
-                (request, None, Box::new(reply::parse_models))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let built: Built = match op {
+                "chat" => {
+                    let (request, model) = chat_request(ctx, args, false)?;
+                    let fallback = model.clone();
+                    let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
+                    named((request, model), parser(parse))
+                }
+                "embed" => {
+                    let (request, model, count) = embed_request(ctx, args)?;
+                    let name = model.clone();
+                    let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
+                    named((request, model), parser(parse))
+                }
+                "listModels" => {
+                    let url = versioned_url(ctx.config, MODELS_QUERY);
+                    let request = auth_request(self, ctx, "GET", url, None);
+                    (request, None, parser(reply::parse_models))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
         let request = || chat_request(ctx, args, true);
-        chat_stream_only(&INFO, op, request, GeminiStreamCodec::new(), errors)
+        unboxed(chat_stream_only(
+            &INFO,
+            op,
+            request,
+            GeminiStreamCodec::new(),
+            errors,
+        ))
     }
 }
 
@@ -105,7 +117,8 @@ fn versioned_url(config: &Config, path: &str) -> String {
         .api_version
         .as_deref()
         .unwrap_or(DEFAULT_VERSION)
-        .trim_matches('/');
+        .trim_end_matches('/');
+    let version = trim_start_slashes(version);
     join_url(base_url(config, &INFO), &format!("{version}/{path}"))
 }
 
@@ -116,13 +129,13 @@ struct ModelName {
     path: String,
 }
 
-fn model_name(model: &str) -> Result<ModelName, ApiError> {
+fn model_name(model: &str) -> Result<ModelName, Fail> {
     let (collection, id) = [("models", "models/"), ("tunedModels", "tunedModels/")]
         .into_iter()
         .find_map(|(collection, prefix)| model.strip_prefix(prefix).map(|id| (collection, id)))
         .unwrap_or(("models", model));
     if id.is_empty() {
-        return Err(bad_argument(
+        return Err(bad_arg(
             "model",
             "must name a model, e.g. 'gemini-2.0-flash'",
         ));
@@ -135,36 +148,36 @@ fn model_name(model: &str) -> Result<ModelName, ApiError> {
 
 /// docs/api.md chat arguments to a `GenerateContentRequest`: `contents` with roles `user`/`model`,
 /// system texts in `systemInstruction`, sampling options in `generationConfig`.
-fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, Fail> {
     let (args, given) = chat_args(args)?;
     let mut system = Vec::new();
     if let Some(s) = args.get("system") {
-        system.extend(parts(s, "system")?);
+        system.append(&mut parts(s, None)?);
     }
     let mut contents = Vec::with_capacity(given.len());
     for (i, m) in given.iter().enumerate() {
-        let field = format!("messages[{i}].content");
         let content = m
             .get("content")
-            .ok_or_else(|| bad_argument(&field, "is required"))?;
+            .ok_or_else(|| bad_message(i, "content", "is required"))?;
         let role = match m.get("role").and_then(Value::as_str) {
             Some("system") => {
-                system.extend(parts(content, &field)?);
+                system.append(&mut parts(content, Some(i))?);
                 continue;
             }
             Some("user") => "user",
             Some("assistant") => "model",
             _ => {
-                return Err(bad_argument(
-                    &format!("messages[{i}].role"),
+                return Err(bad_message(
+                    i,
+                    "role",
                     "must be 'system', 'user' or 'assistant'",
                 ))
             }
         };
-        contents.push(json!({"role": role, "parts": parts(content, &field)?}));
+        contents.push(json!({"role": role, "parts": parts(content, Some(i))?}));
     }
     if contents.is_empty() {
-        return Err(bad_argument(
+        return Err(bad_arg(
             "messages",
             "must contain at least one 'user' or 'assistant' message",
         ));
@@ -175,15 +188,15 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, A
     let mut generation = match args.get("generationConfig") {
         None => Map::new(),
         Some(Value::Object(g)) => g.clone(),
-        Some(_) => return Err(bad_argument("generationConfig", "must be an object")),
+        Some(_) => return Err(bad_arg("generationConfig", "must be an object")),
     };
     put_args(args, &CHAT_ARGS, "", &mut body, &mut generation)?;
-    body.insert("contents".into(), Value::Array(contents));
+    put(&mut body, "contents", Value::Array(contents));
     if !system.is_empty() {
-        body.insert("systemInstruction".into(), json!({ "parts": system }));
+        put(&mut body, "systemInstruction", json!({ "parts": system }));
     }
     if !generation.is_empty() {
-        body.insert("generationConfig".into(), Value::Object(generation));
+        put(&mut body, "generationConfig", Value::Object(generation));
     }
     let path = if stream {
         format!("{}:streamGenerateContent?alt=sse", name.path)
@@ -245,7 +258,7 @@ static CHAT_ARGS: Args = Args {
 
 /// Message content to Gemini `parts`: a string is one text part; in an array, strings and
 /// `{type:"text", text}` become text parts and other objects are taken as Gemini parts.
-fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
+fn parts(content: &Value, at: Option<usize>) -> Result<Vec<Value>, Fail> {
     let accepts = "must be a string or an array of parts";
     match content {
         Value::String(s) => Ok(vec![json!({ "text": s })]),
@@ -257,31 +270,26 @@ fn parts(content: &Value, field: &str) -> Result<Vec<Value>, ApiError> {
                     Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("text") => {
                         match o.get("text") {
                             Some(Value::String(s)) => json!({ "text": s }),
-                            _ => return Err(bad_argument(field, accepts)),
+                            _ => return Err(bad_content(at, accepts)),
                         }
                     }
                     Value::Object(_) => item.clone(),
-                    _ => return Err(bad_argument(field, accepts)),
+                    _ => return Err(bad_content(at, accepts)),
                 });
             }
             Ok(out)
         }
-        _ => Err(bad_argument(field, accepts)),
+        _ => Err(bad_content(at, accepts)),
     }
 }
 
 /// `embed({ input, model? })`: a string goes to `:embedContent`, an array to
 /// `:batchEmbedContents` (each request repeats the model, as the API requires). Other
 /// arguments (`taskType`, `title`, `outputDimensionality`) go in each request.
-fn embed_request(
-    ctx: &Ctx,
-    args: &Value,
-) -> Result<(HttpRequest, String, Option<usize>), ApiError> {
+fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option<usize>), Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let accepts = "is required: a string or a non-empty array of strings";
-    let input = args
-        .get("input")
-        .ok_or_else(|| bad_argument("input", accepts))?;
+    let input = args.get("input").ok_or_else(|| bad_arg("input", accepts))?;
     let model = model_arg(args, || DEFAULT_EMBED_MODEL.to_string())?;
     let name = model_name(&model)?;
     let mut extra = Map::new();
@@ -289,9 +297,9 @@ fn embed_request(
     let one = |text: &str, with_model: bool| {
         let mut r = extra.clone();
         if with_model {
-            r.insert("model".into(), json!(name.name));
+            put(&mut r, "model", json!(name.name));
         }
-        r.insert("content".into(), json!({"parts": [{ "text": text }]}));
+        put(&mut r, "content", json!({"parts": [{ "text": text }]}));
         Value::Object(r)
     };
     let (path, body, count) = match input {
@@ -299,7 +307,7 @@ fn embed_request(
         Value::Array(items) if !items.is_empty() => {
             let mut requests = Vec::with_capacity(items.len());
             for i in items {
-                let s = i.as_str().ok_or_else(|| bad_argument("input", accepts))?;
+                let s = i.as_str().ok_or_else(|| bad_arg("input", accepts))?;
                 requests.push(one(s, true));
             }
             (
@@ -308,7 +316,7 @@ fn embed_request(
                 Some(items.len()),
             )
         }
-        _ => return Err(bad_argument("input", accepts)),
+        _ => return Err(bad_arg("input", accepts)),
     };
     let url = versioned_url(ctx.config, &path);
     let req = auth_request(&GEMINI, ctx, "POST", url, Some(&body));

@@ -10,15 +10,14 @@ use super::shared::args::{put_args, Args, EMBED_ARGS};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
 use super::shared::replies::embeddings_result;
 use super::shared::rerank::{parse_ranks, RankReply};
-use super::{
-    bad_argument, decode_error, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
-    ProviderInfo, Unary,
-};
+use super::{named, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Unary};
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{self, Map, Value};
+use crate::providers::{bad_arg, decode_fail, parser, unboxed, unsupported_op, Fail};
 
 pub struct HfTei;
 
@@ -55,24 +54,26 @@ impl Provider for HfTei {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let built: Built = match op {
-            "embed" => {
-                let (r, m) = embed_request(config, args)?;
-                let name = m.clone();
-                let parse = move |reply: &_, id: &_| parse_embed(&name, reply, id);
-                named((r, m), Box::new(parse))
-            }
-            "rerank" => {
-                let (r, m, texts, top_n) = rerank_request(config, args)?;
-                let parse = move |reply: &_, _: &_| parse_ranks(reply, &RANKS, texts, top_n);
-                named((r, m), Box::new(parse))
-            }
-            "listModels" => (get(config, "info"), None, Box::new(parse_info)),
-            "health" => (get(config, "health"), None, Box::new(parse_health)),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, hf_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let built: Built = match op {
+                "embed" => {
+                    let (r, m) = embed_request(config, args)?;
+                    let name = m.clone();
+                    let parse = move |reply: &_, id: &_| parse_embed(&name, reply, id);
+                    named((r, m), parser(parse))
+                }
+                "rerank" => {
+                    let (r, m, texts, top_n) = rerank_request(config, args)?;
+                    let parse = move |reply: &_, _: &_| parse_ranks(reply, &RANKS, texts, top_n);
+                    named((r, m), parser(parse))
+                }
+                "listModels" => (get(config, "info"), None, parser(parse_info)),
+                "health" => (get(config, "health"), None, parser(parse_health)),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, hf_errors))
+        })())
     }
 }
 
@@ -86,12 +87,12 @@ fn post(config: &Config, path: &str, body: Map<String, Value>) -> HttpRequest {
 
 /// `embed({ input, model? })` to `POST /embed {inputs}`. The model only labels the result
 /// and the stats: TEI serves one model.
-pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
+pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let input = text_input(args.get("input"))?;
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
-    body.insert("inputs".into(), input.clone());
+    put(&mut body, "inputs", input.clone());
     let spec = Args {
         listed: EMBED_FIELDS,
         other: Some("is not an embed argument (TEI accepts input, model, normalize, truncate, truncation_direction, prompt_name, dimensions)"),
@@ -103,9 +104,9 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
 
 /// A bare `[[f32, ...], ...]`, spliced in as the server wrote it; tokens from
 /// `x-compute-tokens`.
-pub fn parse_embed(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_embed(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     let rows = json::raw_items(&reply.body)
-        .map_err(|e| decode_error("the response is not a list of embeddings", e))?;
+        .map_err(|e| decode_fail("the response is not a list of embeddings", e))?;
     let usage = usage_from(header_count(&reply.headers, "x-compute-tokens"), None);
     embeddings_result(INFO.name, reply, client_id, &rows, Some(model), usage)
 }
@@ -115,34 +116,34 @@ pub fn parse_embed(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed
 pub fn rerank_request(
     config: &Config,
     args: &Value,
-) -> Result<(HttpRequest, String, usize, Option<usize>), ApiError> {
+) -> Result<(HttpRequest, String, usize, Option<usize>), Fail> {
     let args = object(args, "rerank(request)", "`query` and `texts`")?;
     let query = args
         .get("query")
         .filter(|q| q.is_string())
-        .ok_or_else(|| bad_argument("query", "is required: a string"))?;
+        .ok_or_else(|| bad_arg("query", "is required: a string"))?;
     let texts = args
         .get("texts")
         .filter(|t| is_strings(t))
-        .ok_or_else(|| bad_argument("texts", "is required: a non-empty array of strings"))?;
+        .ok_or_else(|| bad_arg("texts", "is required: a non-empty array of strings"))?;
     let count = texts.as_array().map_or(0, Vec::len);
     let model = model_or_default(args, config, &INFO)?;
     let mut top_n = None;
     let mut body = Map::new();
-    body.insert("query".into(), query.clone());
-    body.insert("texts".into(), texts.clone());
+    put(&mut body, "query", query.clone());
+    put(&mut body, "texts", texts.clone());
     for (k, v) in args {
         match k.as_str() {
             "query" | "texts" | "model" => {}
             "topN" | "top_n" => match v.as_u64() {
                 Some(n) if n > 0 => top_n = Some(usize::try_from(n).unwrap_or(usize::MAX)),
-                _ => return Err(bad_argument(k, "must be a positive integer")),
+                _ => return Err(bad_arg(k, "must be a positive integer")),
             },
             f if RERANK_FIELDS.contains(&f) => {
                 body.insert(k.clone(), v.clone());
             }
             other => {
-                return Err(bad_argument(
+                return Err(bad_arg(
                     other,
                     "is not a rerank argument (TEI accepts query, texts, model, topN, raw_scores, return_text, truncate, truncation_direction)",
                 ))

@@ -6,22 +6,22 @@
 //! `topK`), TGI's documented parameter names, and a `parameters` object; they all go into
 //! `parameters`. Anything else is refused by name: TGI would silently ignore it.
 
-use super::openai::{chat_request, chat_stream_request, parse_chat, ChatStreamCodec, OpenAiCompat};
+use super::openai::{chat_request, parse_chat, ChatStreamCodec, OpenAiCompat};
 use super::shared::args::{model_or_default, object};
 use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::hf::{header_count, hf_errors, hf_request, origin, parse_health, parse_info};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, ChatReply};
-use super::shared::urls::with_base_url;
 use super::{
-    bad_argument, join_url, named, unsupported, usage_from, Built, Ctx, ModelRequest, Provider,
-    ProviderInfo, Streamed, Unary,
+    join_url, named, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
 mod stream;
 
@@ -76,45 +76,49 @@ impl Provider for HfTgi {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let built: Built = match op {
-            "chat" => named(
-                chat_request(&CHAT, &v1(config), args)?,
-                Box::new(parse_tgi_chat),
-            ),
-            "generate" => {
-                let (r, m) = generate_request(config, args, false)?;
-                let name = m.clone();
-                let parse = move |reply: &_, id: &_| parse_generate(&name, reply, id);
-                named((r, m), Box::new(parse))
-            }
-            "listModels" => (get(config, "info"), None, Box::new(parse_info)),
-            "health" => (get(config, "health"), None, Box::new(parse_health)),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, hf_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let built: Built = match op {
+                "chat" => named(
+                    chat_request(&CHAT, config, &v1(config), args, false)?,
+                    parser(parse_tgi_chat),
+                ),
+                "generate" => {
+                    let (r, m) = generate_request(config, args, false)?;
+                    let name = m.clone();
+                    let parse = move |reply: &_, id: &_| parse_generate(&name, reply, id);
+                    named((r, m), parser(parse))
+                }
+                "listModels" => (get(config, "info"), None, parser(parse_info)),
+                "health" => (get(config, "health"), None, parser(parse_health)),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, hf_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let config = ctx.config;
-        let (built, codec): (_, Box<dyn StreamCodec>) = match op {
-            "chatStream" => (
-                chat_stream_request(&CHAT, &v1(config), args)?,
-                Box::new(ChatStreamCodec::new()),
-            ),
-            "generateStream" => (
-                generate_request(config, args, true)?,
-                Box::new(GenerateStreamCodec::new()),
-            ),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Streamed::new(built, codec, hf_errors))
+        unboxed((|| -> Result<Streamed, Fail> {
+            let config = ctx.config;
+            let (built, codec): (_, Box<dyn StreamCodec>) = match op {
+                "chatStream" => (
+                    chat_request(&CHAT, config, &v1(config), args, true)?,
+                    Box::new(ChatStreamCodec::new()),
+                ),
+                "generateStream" => (
+                    generate_request(config, args, true)?,
+                    Box::new(GenerateStreamCodec::new()),
+                ),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Streamed::new(built, codec, hf_errors))
+        })())
     }
 }
 
-/// The config the shared OpenAI codec sees: its base URL is `<origin>/v1`.
-fn v1(config: &Config) -> Config {
-    with_base_url(config, join_url(origin(config, &INFO), "v1"))
+/// Where the shared OpenAI codec's routes live: `<origin>/v1`.
+fn v1(config: &Config) -> String {
+    join_url(origin(config, &INFO), "v1")
 }
 
 fn get(config: &Config, path: &str) -> HttpRequest {
@@ -123,25 +127,21 @@ fn get(config: &Config, path: &str) -> HttpRequest {
 
 /// `POST /generate` or `/generate_stream`: `{inputs, parameters}`, always with `details: true`
 /// (it carries the finish reason and the token counts).
-pub fn generate_request(
-    config: &Config,
-    args: &Value,
-    stream: bool,
-) -> Result<ModelRequest, ApiError> {
+pub fn generate_request(config: &Config, args: &Value, stream: bool) -> Result<ModelRequest, Fail> {
     let args = object(args, "generate(request)", "`prompt`")?;
     let prompt = match args.get("prompt") {
         Some(Value::String(p)) => p,
-        _ => return Err(bad_argument("prompt", "is required: a string")),
+        _ => return Err(bad_arg("prompt", "is required: a string")),
     };
     // TGI serves one model: the name is not sent.
     let model = model_or_default(args, config, &INFO)?;
     let mut params = match args.get("parameters") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p.clone(),
-        Some(_) => return Err(bad_argument("parameters", "must be an object")),
+        Some(_) => return Err(bad_arg("parameters", "must be an object")),
     };
     put_args(args, &GENERATE_ARGS, "", &mut Map::new(), &mut params)?;
-    params.insert("details".into(), json!(true));
+    put(&mut params, "details", json!(true));
     let body = json!({"inputs": prompt, "parameters": params});
     let path = if stream {
         "generate_stream"
@@ -192,7 +192,7 @@ static GENERATE_ARGS: Args = Args {
 
 /// TGI's chat ids are empty strings: an empty id is no id (see [`parse_chat`]), so the
 /// client's id is used.
-fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+fn parse_tgi_chat(reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     parse_chat(INFO.name, reply, client_id)
 }
 
@@ -210,7 +210,7 @@ pub(super) struct Details<'v> {
     pub(super) input_length: Option<u64>,
 }
 
-pub(super) fn details<'v>(d: Option<&'v Value>, f: Fields) -> Result<Details<'v>, ApiError> {
+pub(super) fn details<'v>(d: Option<&'v Value>, f: Fields) -> Result<Details<'v>, Fail> {
     Ok(match d {
         Some(d) => Details {
             finish_reason: f.opt_string(d, "finish_reason")?,
@@ -221,7 +221,7 @@ pub(super) fn details<'v>(d: Option<&'v Value>, f: Fields) -> Result<Details<'v>
     })
 }
 
-fn generated<'v>(g: &'v Value, f: Fields) -> Result<Generated<'v>, ApiError> {
+fn generated<'v>(g: &'v Value, f: Fields) -> Result<Generated<'v>, Fail> {
     let text = f.string(g, "generated_text")?;
     let details = details(f.optional(g, "details")?, f)?;
     Ok(Generated { text, details })
@@ -230,7 +230,7 @@ fn generated<'v>(g: &'v Value, f: Fields) -> Result<Generated<'v>, ApiError> {
 /// `{generated_text, details}` (or the compat route's one-element array) to docs/api.md's result.
 /// Prompt tokens come from `x-prompt-tokens`; TGI's replies carry no model name, so `model`
 /// is the one the call named.
-pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not a TGI generation",
     };
@@ -281,9 +281,6 @@ mod tests {
             origin(&config, &INFO),
             "https://x.endpoints.huggingface.cloud"
         );
-        assert_eq!(
-            v1(&config).base_url.as_deref(),
-            Some("https://x.endpoints.huggingface.cloud/v1")
-        );
+        assert_eq!(v1(&config), "https://x.endpoints.huggingface.cloud/v1");
     }
 }

@@ -7,14 +7,12 @@
 use super::shared::args::{fields, model_or_default};
 use super::shared::replies::server_json;
 use super::shared::urls::encode_segment;
-use super::{
-    bad_argument, base_url, bearer_request, join_url, json_errors, unsupported, Ctx, Provider,
-    ProviderInfo, Unary,
-};
+use super::{base_url, bearer_request, join_url, json_errors, Ctx, Provider, ProviderInfo, Unary};
 use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{json, Map, Value};
 use crate::providers::shared::replies::model_list;
+use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 
 pub struct Llvm;
 
@@ -35,77 +33,79 @@ impl Provider for Llvm {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let (method, path, body, model, parse): (_, _, _, _, Parser) = match op {
-            "listModels" => {
-                let _ = fields(op, args, &[])?;
-                (
-                    "GET",
-                    "models".to_string(),
-                    None,
-                    None,
-                    Box::new(parse_models),
-                )
-            }
-            "status" => {
-                let _ = fields(op, args, &[])?;
-                ("GET", "status".into(), None, None, Box::new(server_json))
-            }
-            "modelStatus" => {
-                let a = fields(op, args, &["model"])?;
-                let id = model_or_default(a, config, &INFO)?;
-                let path = format!("models/{}", encode_segment(&id));
-                ("GET", path, None, Some(id), Box::new(server_json))
-            }
-            "infer" => {
-                let a = fields(op, args, &["model", "input", "parameters"])?;
-                let id = model_or_default(a, config, &INFO)?;
-                let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
-                    bad_argument("input", "is required: the model's input (any JSON value)")
-                })?;
-                let body = json!({"input": input, "parameters": parameters(a)?});
-                let path = format!("models/{}/infer", encode_segment(&id));
-                ("POST", path, Some(body), Some(id), Box::new(server_json))
-            }
-            "batchInfer" => {
-                let a = fields(op, args, &["model", "inputs", "parameters"])?;
-                let id = model_or_default(a, config, &INFO)?;
-                let inputs = a
-                    .get("inputs")
-                    .filter(|v| v.as_array().is_some_and(|l| !l.is_empty()))
-                    .ok_or_else(|| {
-                        bad_argument("inputs", "is required: a non-empty array of inputs")
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let (method, path, body, model, parse): (_, _, _, _, Parser) = match op {
+                "listModels" => {
+                    let _ = fields(op, args, &[])?;
+                    (
+                        "GET",
+                        "models".to_string(),
+                        None,
+                        None,
+                        parser(parse_models),
+                    )
+                }
+                "status" => {
+                    let _ = fields(op, args, &[])?;
+                    ("GET", "status".into(), None, None, parser(server_json))
+                }
+                "modelStatus" => {
+                    let a = fields(op, args, &["model"])?;
+                    let id = model_or_default(a, config, &INFO)?;
+                    let path = format!("models/{}", encode_segment(&id));
+                    ("GET", path, None, Some(id), parser(server_json))
+                }
+                "infer" => {
+                    let a = fields(op, args, &["model", "input", "parameters"])?;
+                    let id = model_or_default(a, config, &INFO)?;
+                    let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
+                        bad_arg("input", "is required: the model's input (any JSON value)")
                     })?;
-                let body = json!({"inputs": inputs, "parameters": parameters(a)?});
-                let path = format!("models/{}/batch_infer", encode_segment(&id));
-                ("POST", path, Some(body), Some(id), Box::new(server_json))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        let url = join_url(base_url(config, &INFO), &path);
-        Ok(Unary {
-            request: bearer_request(config, method, url, body.as_ref()),
-            model,
-            parse,
-            // `{"error": "..."}` on any status >= 400: the common shape.
-            errors: json_errors,
-            resign: None,
-        })
+                    let body = json!({"input": input, "parameters": parameters(a)?});
+                    let path = format!("models/{}/infer", encode_segment(&id));
+                    ("POST", path, Some(body), Some(id), parser(server_json))
+                }
+                "batchInfer" => {
+                    let a = fields(op, args, &["model", "inputs", "parameters"])?;
+                    let id = model_or_default(a, config, &INFO)?;
+                    let inputs = a
+                        .get("inputs")
+                        .filter(|v| v.as_array().is_some_and(|l| !l.is_empty()))
+                        .ok_or_else(|| {
+                            bad_arg("inputs", "is required: a non-empty array of inputs")
+                        })?;
+                    let body = json!({"inputs": inputs, "parameters": parameters(a)?});
+                    let path = format!("models/{}/batch_infer", encode_segment(&id));
+                    ("POST", path, Some(body), Some(id), parser(server_json))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            let url = join_url(base_url(config, &INFO), &path);
+            Ok(Unary {
+                request: bearer_request(config, method, url, body.as_ref()),
+                model,
+                parse,
+                // `{"error": "..."}` on any status >= 400: the common shape.
+                errors: json_errors,
+                resign: None,
+            })
+        })())
     }
 }
 
 /// The seed always sends `parameters` (`{}` when none were given).
-fn parameters(args: &Map<String, Value>) -> Result<Value, ApiError> {
+fn parameters(args: &Map<String, Value>) -> Result<Value, Fail> {
     match args.get("parameters") {
         None | Some(Value::Null) => Ok(json!({})),
         Some(p @ Value::Object(_)) => Ok(p.clone()),
-        Some(_) => Err(bad_argument("parameters", "must be an object")),
+        Some(_) => Err(bad_arg("parameters", "must be an object")),
     }
 }
 
 /// `GET /models` to `[{ id, ... }]`. The documented body is `{"models": [ids]}`; a bare list,
 /// an OpenAI-style `data` list and objects keyed `model_id` or `name` are read as well.
-fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, Fail> {
     let bad = llvm_bad;
     let v: Value = crate::json::from_slice(&reply.body).map_err(|_| bad("is not JSON"))?;
     let list = match &v {
@@ -122,7 +122,7 @@ fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiEr
 
 /// An entry's id: a string entry is one; an object's own string `id`, else its `model_id` or
 /// `name` (an `id` of another type is kept over that: the entry goes as it is).
-fn model_id(item: &Value) -> Result<Option<&str>, ApiError> {
+fn model_id(item: &Value) -> Result<Option<&str>, Fail> {
     let Value::Object(o) = item else {
         return match item {
             Value::String(id) => Ok(Some(id)),
@@ -139,8 +139,8 @@ fn model_id(item: &Value) -> Result<Option<&str>, ApiError> {
     Ok(if o.contains_key("id") { None } else { Some(id) })
 }
 
-fn llvm_bad(what: &str) -> ApiError {
-    ApiError::new(ErrorType::DecodeError, format!("the model list {what}"))
+fn llvm_bad(what: &str) -> Fail {
+    fail(ErrorType::DecodeError, format!("the model list {what}"))
 }
 
 #[cfg(test)]

@@ -6,20 +6,24 @@
 //! object. Every other argument (`format`, `keep_alive`, `tools`, `think`, ...) stays a top-level
 //! field, as ollama-js sends it; nothing unknown is ever put into `options`.
 
-use super::shared::args::{model_arg, model_or_default, non_empty_messages, object, text_input};
+use super::shared::args::{
+    bad_message, model_arg, model_or_default, non_empty_messages, object, text_input,
+};
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, embeddings_result, ChatReply};
 use super::{
-    bad_argument, base_url, bearer_request, decode_error, join_url, json_errors, named,
-    unsupported, usage_from, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, join_url, json_errors, named, usage_from, Built, Ctx, ModelRequest,
+    Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::parse_error_body;
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
+use crate::json::put;
 use crate::json::{self, json, Map, Value};
 use crate::providers::shared::replies::model_list;
+use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail};
 use crate::stats::Usage;
 use std::borrow::Cow;
 
@@ -55,37 +59,41 @@ impl Provider for Ollama {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let built: Built = match op {
-            "chat" | "generate" => {
-                let route = if op == "chat" {
-                    Route::Chat
-                } else {
-                    Route::Generate
-                };
-                let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
-                named(text_request(config, route, args, false)?, Box::new(parse))
-            }
-            "embed" => named(embed_request(config, args)?, Box::new(parse_embed)),
-            "listModels" => {
-                let r = bearer_request(config, "GET", url(config, "api/tags"), None);
-                (r, None, Box::new(parse_tags))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, json_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let built: Built = match op {
+                "chat" | "generate" => {
+                    let route = if op == "chat" {
+                        Route::Chat
+                    } else {
+                        Route::Generate
+                    };
+                    let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
+                    named(text_request(config, route, args, false)?, parser(parse))
+                }
+                "embed" => named(embed_request(config, args)?, parser(parse_embed)),
+                "listModels" => {
+                    let r = bearer_request(config, "GET", url(config, "api/tags"), None);
+                    (r, None, parser(parse_tags))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, json_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let route = match op {
-            "chatStream" => Route::Chat,
-            "generateStream" => Route::Generate,
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        let (mut request, model) = text_request(ctx.config, route, args, true)?;
-        request.stream = true;
-        let codec = Box::new(NdjsonCodec::with(OllamaLines { route }));
-        Ok(Streamed::new((request, model), codec, json_errors))
+        unboxed((|| -> Result<Streamed, Fail> {
+            let route = match op {
+                "chatStream" => Route::Chat,
+                "generateStream" => Route::Generate,
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            let (mut request, model) = text_request(ctx.config, route, args, true)?;
+            request.stream = true;
+            let codec = Box::new(NdjsonCodec::with(OllamaLines { route }));
+            Ok(Streamed::new((request, model), codec, json_errors))
+        })())
     }
 }
 
@@ -96,20 +104,21 @@ fn url(config: &Config, path: &str) -> String {
 }
 
 /// docs/api.md chat messages (and `system`) to Ollama's: they are sent as the caller wrote them.
-fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
+fn chat_messages(args: &Map<String, Value>) -> Result<Value, Fail> {
     let given = non_empty_messages(args)?;
     let mut out = Vec::with_capacity(given.len() + 1);
     if let Some(system) = args.get("system") {
         let s = system
             .as_str()
-            .ok_or_else(|| bad_argument("system", "must be a string"))?;
+            .ok_or_else(|| bad_arg("system", "must be a string"))?;
         out.push(json!({"role": "system", "content": s}));
     }
     for (i, m) in given.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str);
         if !matches!(role, Some("system" | "user" | "assistant" | "tool")) {
-            return Err(bad_argument(
-                &format!("messages[{i}].role"),
+            return Err(bad_message(
+                i,
+                "role",
                 "must be 'system', 'user', 'assistant' or 'tool'",
             ));
         }
@@ -118,12 +127,7 @@ fn chat_messages(args: &Map<String, Value>) -> Result<Value, ApiError> {
         match m.get("content") {
             Some(Value::String(_)) => {}
             None if tool_turn => {}
-            _ => {
-                return Err(bad_argument(
-                    &format!("messages[{i}].content"),
-                    "must be a string",
-                ))
-            }
+            _ => return Err(bad_message(i, "content", "must be a string")),
         }
         out.push(m.clone());
     }
@@ -162,29 +166,29 @@ pub fn text_request(
     route: Route,
     args: &Value,
     stream: bool,
-) -> Result<ModelRequest, ApiError> {
+) -> Result<ModelRequest, Fail> {
     let (what, path) = match route {
         Route::Chat => ("chat(request)", "api/chat"),
         Route::Generate => ("generate(request)", "api/generate"),
     };
     let args = args
         .as_object()
-        .ok_or_else(|| bad_argument(what, "must be an object"))?;
+        .ok_or_else(|| bad_arg(what, "must be an object"))?;
     let model = model_or_default(args, config, &INFO)?;
     let mut body = Map::new();
-    body.insert("model".into(), json!(model));
+    put(&mut body, "model", json!(model));
     match route {
         Route::Chat => body.insert("messages".into(), chat_messages(args)?),
         Route::Generate => match args.get("prompt") {
             Some(Value::String(p)) => body.insert("prompt".into(), json!(p)),
-            _ => return Err(bad_argument("prompt", "is required: a string")),
+            _ => return Err(bad_arg("prompt", "is required: a string")),
         },
     };
     let mut options = match args.get("options") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(o)) => o.clone(),
         Some(_) => {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "options",
                 "must be an object of Modelfile parameters",
             ))
@@ -193,12 +197,12 @@ pub fn text_request(
     put_args(args, &TEXT_ARGS, "", &mut body, &mut options)?;
     // `system` became the first chat message; on /api/generate it is a field.
     if let (Route::Generate, Some(system)) = (route, args.get("system")) {
-        body.insert("system".into(), system.clone());
+        put(&mut body, "system", system.clone());
     }
     if !options.is_empty() {
-        body.insert("options".into(), Value::Object(options));
+        put(&mut body, "options", Value::Object(options));
     }
-    body.insert("stream".into(), json!(stream));
+    put(&mut body, "stream", json!(stream));
     let request = bearer_request(
         config,
         "POST",
@@ -224,7 +228,7 @@ pub(super) struct Chunk<'v> {
 }
 
 impl<'v> Chunk<'v> {
-    pub(super) fn read(text: &'v [u8], f: Fields) -> Result<Chunk<'v>, ApiError> {
+    pub(super) fn read(text: &'v [u8], f: Fields) -> Result<Chunk<'v>, Fail> {
         let v = f.event(text)?;
         let message = match f.raw_object(&v, "message")? {
             Some(m) => Some(f.raw_string(&m, "content")?.unwrap_or_default()),
@@ -256,14 +260,14 @@ impl<'v> Chunk<'v> {
 }
 
 /// A non-streamed chat or generate reply to docs/api.md's normalized result.
-pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not an Ollama reply",
     };
     let c = Chunk::read(&reply.body, F)?;
     if c.error {
         let message = parse_error_body(&reply.body).message;
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::ServerError,
             message.unwrap_or_else(|| "the server reported an error".into()),
         ));
@@ -286,13 +290,13 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
 
 /// `embed({ input, model? })` to `POST /api/embed`; other arguments are top-level fields
 /// (`truncate`, `dimensions`, `keep_alive`, `options`).
-pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
+pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let input = text_input(args.get("input"))?;
     let model = model_arg(args, || EMBED_MODEL.to_string())?;
     let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("input".into(), input.clone());
+    put(&mut body, "model", json!(model));
+    put(&mut body, "input", input.clone());
     put_args(args, &EMBED_ARGS, "", &mut body, &mut Map::new())?;
     let request = bearer_request(
         config,
@@ -304,10 +308,10 @@ pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, ApiE
 }
 
 /// `{model, embeddings, prompt_eval_count}`: the vectors are spliced in as the server wrote them.
-pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     let what = "the response is not an embedding reply";
     let f = Fields { what };
-    let bad = |e: json::Error| decode_error(what, e);
+    let bad = |e: json::Error| decode_fail(what, e);
     let fields = json::raw_fields(&reply.body).map_err(bad)?;
     let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
     let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
@@ -318,7 +322,7 @@ pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 /// `GET /api/tags` to `[{ id: name, ...the model's fields }]`.
-pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not a model list",
     };
@@ -327,7 +331,7 @@ pub fn parse_tags(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 /// A model's id: its `name` (else `model`).
-fn tag_name(m: &Value) -> Result<Option<&str>, ApiError> {
+fn tag_name(m: &Value) -> Result<Option<&str>, Fail> {
     const F: Fields = Fields {
         what: "the response is not a model list",
     };
@@ -336,7 +340,7 @@ fn tag_name(m: &Value) -> Result<Option<&str>, ApiError> {
         .or_else(|| m.get("model"))
         .and_then(Value::as_str)
         .map(Some)
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "a model has no `name`"))
+        .ok_or_else(|| fail(ErrorType::DecodeError, "a model has no `name`"))
 }
 
 #[cfg(test)]

@@ -13,23 +13,24 @@ mod chatqna;
 pub use chatqna::{decode_bytes_repr, ChatQnaEvents, ChatQnaStreamCodec};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_embed,
-    ChatStreamCodec, OpenAiCompat,
+    chat_request, embed_request, models_request, parse_chat, parse_embed, ChatStreamCodec,
+    OpenAiCompat,
 };
 use super::shared::read::{self, Fields};
 use super::shared::replies::parse_models;
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
-use super::shared::urls::with_base_url;
 use super::{
-    bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
-    Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, join_url, named, Built, Ctx, ModelRequest, Provider, ProviderInfo,
+    Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 
 pub struct Opea;
 
@@ -58,73 +59,82 @@ impl Provider for Opea {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let v1 = v1_config(ctx.config);
-        let built: Built = match op {
-            "chat" => named(chat_request(&COMPAT, &v1, args)?, Box::new(parse_opea_chat)),
-            "chatqna" => named(
-                chatqna_request(&v1, args, false)?,
-                Box::new(parse_opea_chat),
-            ),
-            "embed" => named(
-                embed_request(&COMPAT, &v1, args)?,
-                Box::new(|r, id| parse_embed(INFO.name, r, id)),
-            ),
-            "rerank" => {
-                let (r, texts, top_n) = rerank_request(&v1, args)?;
-                (
-                    r,
-                    None,
-                    Box::new(move |r, _| parse_rerank(r, &texts, top_n)),
-                )
-            }
-            // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
-            // models at /v1/models; docs/providers.md names no other models route.
-            "listModels" => (models_request(&COMPAT, &v1), None, Box::new(parse_models)),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, opea_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let v1 = &v1_base(config);
+            let built: Built = match op {
+                "chat" => named(
+                    chat_request(&COMPAT, config, v1, args, false)?,
+                    parser(parse_opea_chat),
+                ),
+                "chatqna" => named(
+                    chatqna_request(config, v1, args, false)?,
+                    parser(parse_opea_chat),
+                ),
+                "embed" => named(
+                    embed_request(&COMPAT, config, v1, args)?,
+                    parser(|r, id| parse_embed(INFO.name, r, id)),
+                ),
+                "rerank" => {
+                    let (r, texts, top_n) = rerank_request(config, v1, args)?;
+                    (r, None, parser(move |r, _| parse_rerank(r, &texts, top_n)))
+                }
+                // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
+                // models at /v1/models; docs/providers.md names no other models route.
+                "listModels" => (models_request(config, v1), None, parser(parse_models)),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, opea_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let v1 = v1_config(ctx.config);
-        let (built, codec): (_, Box<dyn StreamCodec>) = match op {
-            "chatStream" => (
-                chat_stream_request(&COMPAT, &v1, args)?,
-                Box::new(ChatStreamCodec::new()),
-            ),
-            "chatqnaStream" => (
-                chatqna_request(&v1, args, true)?,
-                Box::new(ChatQnaStreamCodec::new()),
-            ),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Streamed::new(built, codec, opea_errors))
+        unboxed((|| -> Result<Streamed, Fail> {
+            let config = ctx.config;
+            let v1 = &v1_base(config);
+            let (built, codec): (_, Box<dyn StreamCodec>) = match op {
+                "chatStream" => (
+                    chat_request(&COMPAT, config, v1, args, true)?,
+                    Box::new(ChatStreamCodec::new()),
+                ),
+                "chatqnaStream" => (
+                    chatqna_request(config, v1, args, true)?,
+                    Box::new(ChatQnaStreamCodec::new()),
+                ),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Streamed::new(built, codec, opea_errors))
+        })())
     }
 }
 
-fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fail> {
     parse_chat(INFO.name, reply, client_request_id)
 }
 
-/// The config with the base URL at `/v1`, for the shared OpenAI-style builders.
-fn v1_config(config: &Config) -> Config {
+/// The base URL at `/v1`, for the shared OpenAI-style builders.
+fn v1_base(config: &Config) -> String {
     let base = base_url(config, &INFO).trim_end_matches('/');
-    let v1 = if base.ends_with("/v1") {
+    if base.ends_with("/v1") {
         base.to_string()
     } else {
         format!("{base}/v1")
-    };
-    with_base_url(config, v1)
+    }
 }
 
 /// `chatqna({ messages, stream? })`: the chat body (messages checked and parameters mapped by
 /// the shared builder) posted to `/v1/chatqna`. The gateway streams unless told otherwise, so
 /// `stream` is always sent; `messages` may also be one string, as the gateway allows; `model`
 /// goes only when the caller chose one (the gateway answers as `chatqna`).
-fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelRequest, ApiError> {
+fn chatqna_request(
+    config: &Config,
+    v1: &str,
+    args: &Value,
+    stream: bool,
+) -> Result<ModelRequest, Fail> {
     let what = if stream { "chatqnaStream" } else { "chatqna" };
     let mut a = args.as_object().cloned().ok_or_else(|| {
-        bad_argument(
+        bad_arg(
             &format!("{what}(request)"),
             "must be an object with `messages`",
         )
@@ -132,9 +142,9 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
     match a.remove("stream") {
         None | Some(Value::Null) => {}
         Some(Value::Bool(s)) if s == stream => {}
-        Some(_) if stream => return Err(bad_argument("stream", "must be true or left out")),
+        Some(_) if stream => return Err(bad_arg("stream", "must be true or left out")),
         Some(_) => {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "stream",
                 "must be false or left out; chatqnaStream streams",
             ))
@@ -142,27 +152,26 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
     }
     let prompt = match a.get("messages") {
         Some(Value::String(s)) if s.is_empty() => {
-            return Err(bad_argument("messages", "must not be empty"))
+            return Err(bad_arg("messages", "must not be empty"))
         }
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
     if let Some(p) = &prompt {
         if a.contains_key("system") {
-            return Err(bad_argument("system", "needs `messages` as an array"));
+            return Err(bad_arg("system", "needs `messages` as an array"));
         }
-        a.insert("messages".into(), json!([{"role": "user", "content": p}]));
+        put(&mut a, "messages", json!([{"role": "user", "content": p}]));
     }
-    let chosen_model = a.contains_key("model") || v1.model.is_some();
-    a.insert("stream".into(), json!(stream));
-    let (mut req, model) = chat_request(&COMPAT, v1, &Value::Object(a))?;
-    let mut body: Map<String, Value> = req
-        .body
-        .as_deref()
-        .and_then(|b| crate::json::from_slice(b).ok())
-        .unwrap_or_default();
+    let chosen_model = a.contains_key("model") || config.model.is_some();
+    put(&mut a, "stream", json!(stream));
+    let (mut req, model) = chat_request(&COMPAT, config, v1, &Value::Object(a), false)?;
+    let mut body = match req.body.as_deref().map(crate::json::from_slice::<Value>) {
+        Some(Ok(Value::Object(body))) => body,
+        _ => Map::new(),
+    };
     if let Some(p) = prompt {
-        body.insert("messages".into(), json!(p));
+        put(&mut body, "messages", json!(p));
     }
     let model = if chosen_model {
         model
@@ -171,7 +180,7 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
         "chatqna".to_string()
     };
     req.body = Some(Value::Object(body).to_string().into_bytes());
-    req.url = join_url(base_url(v1, &INFO), "chatqna");
+    req.url = join_url(v1, "chatqna");
     req.stream = stream;
     Ok((req, model))
 }
@@ -181,9 +190,10 @@ fn chatqna_request(v1: &Config, args: &Value, stream: bool) -> Result<ModelReque
 /// is always sent (the service keeps one document by default). The service picks its model, so
 /// a `model` argument is accepted and not sent.
 fn rerank_request(
-    v1: &Config,
+    config: &Config,
+    v1: &str,
     args: &Value,
-) -> Result<(HttpRequest, Vec<String>, Option<usize>), ApiError> {
+) -> Result<(HttpRequest, Vec<String>, Option<usize>), Fail> {
     let RerankArgs {
         query,
         texts,
@@ -202,14 +212,14 @@ fn rerank_request(
         "retrieved_docs": docs,
         "top_n": top_n.unwrap_or(texts.len()),
     });
-    let url = join_url(base_url(v1, &INFO), "reranking");
-    let req = bearer_request(v1, "POST", url, Some(&body));
+    let url = join_url(v1, "reranking");
+    let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, texts, top_n))
 }
 
 /// `{reranked_docs: [{text, score}]}` names documents by text, not index: each is matched to
 /// the first text sent with that content that is not taken yet (duplicates stay distinct).
-fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, ApiError> {
+fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not a reranking result",
     };
@@ -316,7 +326,7 @@ mod tests {
                 base_url: base.map(str::to_string),
                 ..Config::default()
             };
-            assert_eq!(v1_config(&c).base_url.as_deref(), Some(want));
+            assert_eq!(v1_base(&c), want);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (one codec, no copied logic): OpenAI and Groq here; others reuse [`OpenAiCompat`].
 
 use super::shared::args::{
-    non_empty_messages, object, put_args, text_input, Arg, Args, Check, Dest,
+    bad_message, non_empty_messages, object, put_args, text_input, Arg, Args, Check, Dest,
 };
 use super::shared::read::{self, Fields};
 use super::shared::replies::{
@@ -11,14 +11,16 @@ use super::shared::replies::{
 };
 use super::shared::streaming::{parse_chunk, Chunk, ChunkEvents, ChunkFormat, FramedCodec};
 use super::{
-    bad_argument, base_url, bearer_request, chat_stream_only, join_url, json_errors, named,
-    unsupported, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, chat_stream_only, join_url, json_errors, named, Built, Ctx,
+    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 use crate::stream::SseDecoder;
 
 /// A member of the OpenAI-compatible family.
@@ -28,7 +30,8 @@ pub struct OpenAiCompat {
     pub max_tokens_key: &'static str,
     /// Ask for usage in streams (`stream_options.include_usage`).
     pub stream_usage: bool,
-    /// The default embedding model, for servers that embed.
+    /// The default embedding model, for servers that embed; `None`: the client's `model`
+    /// option, else the provider's default model (a server that embeds with what it serves).
     pub embed_model: Option<&'static str>,
 }
 
@@ -64,43 +67,57 @@ impl Provider for OpenAiCompat {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let name = self.info.name;
-        let config = ctx.config;
-        let built: Built = match op {
-            "chat" => named(
-                chat_request(self, config, args)?,
-                Box::new(move |reply, id| parse_chat(name, reply, id)),
-            ),
-            "embed" if self.embed_model.is_some() => named(
-                embed_request(self, config, args)?,
-                Box::new(move |reply, id| parse_embed(name, reply, id)),
-            ),
-            "listModels" => (models_request(self, config), None, Box::new(parse_models)),
-            _ => return Err(unsupported(name, op)),
-        };
-        Ok(Unary::new(built, json_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let name = self.info.name;
+            let config = ctx.config;
+            let base = base_url(config, self.info);
+            let built: Built = match op {
+                "chat" => named(
+                    chat_request(self, config, base, args, false)?,
+                    parser(move |reply, id| parse_chat(name, reply, id)),
+                ),
+                "embed" if self.embed_model.is_some() => named(
+                    embed_request(self, config, base, args)?,
+                    parser(move |reply, id| parse_embed(name, reply, id)),
+                ),
+                "listModels" => (models_request(config, base), None, parser(parse_models)),
+                _ => return Err(unsupported_op(name, op)),
+            };
+            Ok(Unary::new(built, json_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let request = || chat_stream_request(self, ctx.config, args);
-        chat_stream_only(self.info, op, request, ChatStreamCodec::new(), json_errors)
+        let config = ctx.config;
+        let request = || chat_request(self, config, base_url(config, self.info), args, true);
+        unboxed(chat_stream_only(
+            self.info,
+            op,
+            request,
+            ChatStreamCodec::new(),
+            json_errors,
+        ))
     }
 }
 
 /// docs/api.md chat arguments to an OpenAI `/chat/completions` body. Unknown arguments are passed
-/// through as provider parameters.
+/// through as provider parameters. `base` is where the member's OpenAI routes live (the base
+/// URL, or a route prefix under it such as `/v1`). A `stream` request (`chatStream`) asks for
+/// the stream and, for members that have it, its usage (a caller's `stream_options` stays).
 pub fn chat_request(
     p: &OpenAiCompat,
     config: &Config,
+    base: &str,
     args: &Value,
-) -> Result<ModelRequest, ApiError> {
+    stream: bool,
+) -> Result<ModelRequest, Fail> {
     let args = object(args, "chat(request)", "`messages`")?;
     let mut body = Map::new();
     let mut messages = Vec::new();
     if let Some(system) = args.get("system") {
         let s = system
             .as_str()
-            .ok_or_else(|| bad_argument("system", "must be a string"))?;
+            .ok_or_else(|| bad_arg("system", "must be a string"))?;
         messages.push(json!({"role": "system", "content": s}));
     }
     let given = non_empty_messages(args)?;
@@ -110,29 +127,27 @@ pub fn chat_request(
             role,
             Some("system" | "user" | "assistant" | "developer" | "tool")
         ) {
-            return Err(bad_argument(
-                &format!("messages[{i}].role"),
+            return Err(bad_message(
+                i,
+                "role",
                 "must be 'system', 'user' or 'assistant'",
             ));
         }
         if m.get("content").is_none() {
-            return Err(bad_argument(
-                &format!("messages[{i}].content"),
-                "is required",
-            ));
+            return Err(bad_message(i, "content", "is required"));
         }
         messages.push(m.clone());
     }
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
-        Some(_) => return Err(bad_argument("model", "must be a string")),
+        Some(_) => return Err(bad_arg("model", "must be a string")),
         None => config
             .model
             .clone()
             .unwrap_or_else(|| p.info.default_model.to_string()),
     };
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
+    put(&mut body, "model", json!(model));
+    put(&mut body, "messages", Value::Array(messages));
     put_args(
         args,
         &CHAT_ARGS,
@@ -140,8 +155,12 @@ pub fn chat_request(
         &mut body,
         &mut Map::new(),
     )?;
-    let url = join_url(base_url(config, p.info), "chat/completions");
-    let req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
+    if stream {
+        ask_stream(&mut body, p.stream_usage);
+    }
+    let url = join_url(base, "chat/completions");
+    let mut req = bearer_request(config, "POST", url, Some(&Value::Object(body)));
+    req.stream = stream;
     Ok((req, model))
 }
 
@@ -167,7 +186,7 @@ pub fn parse_chat(
     provider: &'static str,
     reply: &Reply,
     client_request_id: &str,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     parse_choices(provider, reply, client_request_id, false)
 }
 
@@ -182,7 +201,7 @@ pub fn parse_choices(
     reply: &Reply,
     client_request_id: &str,
     completion: bool,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     let f = Fields {
         what: match completion {
             true => "the response is not a text completion",
@@ -209,15 +228,15 @@ pub fn parse_choices(
         let finish = f.opt_string(c, "finish_reason")?;
         first = first.or(Some((text, finish)));
     }
-    let (text, finish) = first
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
+    let (text, finish) =
+        first.ok_or_else(|| fail(ErrorType::DecodeError, "the response has no `choices[0]`"))?;
     let usage = match completion {
         true => usage_of(&reply.body),
         false => read_openai_usage(&v, f)?,
     };
     let text = text.unwrap_or("");
     if !completion && finish == Some("content_filter") && text.is_empty() {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::ContentFilter,
             "the reply was withheld by the content filter",
         ));
@@ -236,16 +255,23 @@ pub fn parse_choices(
 pub fn embed_request(
     p: &OpenAiCompat,
     config: &Config,
+    base: &str,
     args: &Value,
-) -> Result<ModelRequest, ApiError> {
+) -> Result<ModelRequest, Fail> {
     let input = text_input(args.get("input"))?;
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
-        Some(_) => return Err(bad_argument("model", "must be a string")),
-        None => p.embed_model.unwrap_or(p.info.default_model).to_string(),
+        Some(_) => return Err(bad_arg("model", "must be a string")),
+        None => match p.embed_model {
+            Some(m) => m.to_string(),
+            None => config
+                .model
+                .clone()
+                .unwrap_or_else(|| p.info.default_model.to_string()),
+        },
     };
     let body = json!({"model": model, "input": input, "encoding_format": "float"});
-    let url = join_url(base_url(config, p.info), "embeddings");
+    let url = join_url(base, "embeddings");
     let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, model))
 }
@@ -256,42 +282,32 @@ pub fn parse_embed(
     provider: &'static str,
     reply: &Reply,
     client_request_id: &str,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     let list = raw_embedding_list(&reply.body, "the response is not an embedding list")?;
     let (vectors, model, usage) = (list.vectors, list.model.as_deref(), list.usage);
     embeddings_result(provider, reply, client_request_id, &vectors, model, usage)
 }
 
 /// `listModels()`: `GET /models`.
-pub fn models_request(p: &OpenAiCompat, config: &Config) -> HttpRequest {
-    let url = join_url(base_url(config, p.info), "models");
+pub fn models_request(config: &Config, base: &str) -> HttpRequest {
+    let url = join_url(base, "models");
     bearer_request(config, "GET", url, None)
 }
 
-/// The request for `chatStream`: the chat body with `stream` and usage asked for.
-pub fn chat_stream_request(
-    p: &OpenAiCompat,
-    config: &Config,
-    args: &Value,
-) -> Result<ModelRequest, ApiError> {
-    let mut args = args.clone();
-    if let Some(m) = args.as_object_mut() {
-        m.insert("stream".into(), json!(true));
-        if p.stream_usage {
-            m.entry("stream_options".into())
-                .or_insert_with(|| json!({"include_usage": true}));
-        }
+/// `stream: true` in an OpenAI-style body and, when `usage`, `stream_options.include_usage`
+/// (unless the caller gave `stream_options` of their own).
+pub fn ask_stream(body: &mut Map<String, Value>, usage: bool) {
+    put(body, "stream", Value::Bool(true));
+    if usage && !body.contains_key("stream_options") {
+        put(body, "stream_options", json!({"include_usage": true}));
     }
-    let (mut req, model) = chat_request(p, config, &args)?;
-    req.stream = true;
-    Ok((req, model))
 }
 
 /// `chat.completion.chunk` payloads: the text at `choices[0].delta.content`.
 pub struct ChatChunk;
 
 impl ChunkFormat for ChatChunk {
-    fn parse(data: &str) -> Result<Chunk, ApiError> {
+    fn parse(data: &str) -> Result<Chunk, Fail> {
         parse_chunk(data, false)
     }
 }
@@ -306,6 +322,9 @@ mod tests {
     use crate::secret::Secret;
     use crate::stats::Usage;
 
+    /// OpenAI's default base URL (the tests' config sets none).
+    const BASE: &str = "https://api.openai.com/v1";
+
     fn cfg() -> Config {
         Config {
             api_key: Some(Secret::new("sk-test")),
@@ -319,7 +338,9 @@ mod tests {
         let (req, model) = chat_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}], "maxTokens": 16}),
+            false,
         )
         .unwrap();
         assert_eq!(model, "gpt-4o-mini");
@@ -382,7 +403,9 @@ mod tests {
         let (req, _) = chat_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"system": "be brief", "messages": [{"role": "user", "content": "x"}], "topP": 0.5, "seed": 7}),
+            false,
         )
         .unwrap();
         let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
@@ -410,7 +433,7 @@ mod tests {
             ),
             (json!("hi"), "chat(request)"),
         ] {
-            let e = chat_request(&OPENAI, &cfg(), &args).unwrap_err();
+            let e = chat_request(&OPENAI, &cfg(), BASE, &args, false).unwrap_err();
             assert_eq!(e.kind, ErrorType::InvalidRequest);
             assert!(
                 e.message.contains(field),
@@ -425,6 +448,7 @@ mod tests {
         let (req, model) = embed_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"model": "text-embedding-3-small", "input": ["a", "b"]}),
         )
         .unwrap();
@@ -459,7 +483,7 @@ mod tests {
             json!({"input": "x", "model": 3}),
         ] {
             assert_eq!(
-                embed_request(&OPENAI, &cfg(), &bad).unwrap_err().kind,
+                embed_request(&OPENAI, &cfg(), BASE, &bad).unwrap_err().kind,
                 ErrorType::InvalidRequest
             );
         }
@@ -467,7 +491,7 @@ mod tests {
 
     #[test]
     fn golden_models() {
-        let req = models_request(&OPENAI, &cfg());
+        let req = models_request(&cfg(), BASE);
         assert_eq!(
             (req.method.as_str(), req.url.as_str()),
             ("GET", "https://api.openai.com/v1/models")
@@ -495,7 +519,7 @@ mod tests {
     /// The documented streaming reply, with usage, as a fixture.
     const STREAM: &str = "data: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi!\"},\"finish_reason\":null}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-f2\",\"object\":\"chat.completion.chunk\",\"created\":1735689600,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,\"total_tokens\":11}}\n\ndata: [DONE]\n\n";
 
-    fn stream_items(chunks: &[&[u8]]) -> Result<Vec<Value>, ApiError> {
+    fn stream_items(chunks: &[&[u8]]) -> Result<Vec<Value>, Fail> {
         let mut c = ChatStreamCodec::new();
         let mut items = Vec::new();
         for ch in chunks {
@@ -518,10 +542,12 @@ mod tests {
                 json!({"delta": "", "done": true, "finish_reason": "stop", "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}}),
             ]
         );
-        let (req, _) = chat_stream_request(
+        let (req, _) = chat_request(
             &OPENAI,
             &cfg(),
+            BASE,
             &json!({"messages": [{"role": "user", "content": "x"}]}),
+            true,
         )
         .unwrap();
         let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();

@@ -9,24 +9,26 @@ mod stream;
 pub use stream::{CompletionStreamCodec, RawErrorLines};
 
 use super::openai::{
-    chat_request, chat_stream_request, embed_request, models_request, parse_chat, parse_choices,
+    ask_stream, chat_request, embed_request, models_request, parse_chat, parse_choices,
     parse_embed, ChatStreamCodec, OpenAiCompat,
 };
 use super::shared::args::{fields, model_or_default, object};
 use super::shared::args::{put_args, Arg, Args, Check, Dest};
 use super::shared::replies::{parse_models, server_json};
 use super::shared::rerank::{parse_ranks, rerank_args, RankReply, RerankArgs};
-use super::shared::urls::{encode_segment, with_base_url};
+use super::shared::urls::encode_segment;
 use super::{
-    bad_argument, base_url, bearer_request, join_url, named, unsupported, Built, Ctx, ModelRequest,
-    Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, join_url, named, Built, Ctx, ModelRequest, Provider, ProviderInfo,
+    Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
+use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
 use crate::text::contains;
 
 pub struct Ovms;
@@ -47,6 +49,7 @@ static COMPAT: OpenAiCompat = OpenAiCompat {
     max_tokens_key: "max_tokens",
     // Honoured by continuous-batching pipelines (the usage chunk), accepted by the others.
     stream_usage: true,
+    // `embed` without a `model` uses the client's `model` option, as every other call does.
     embed_model: None,
 };
 
@@ -56,68 +59,75 @@ impl Provider for Ovms {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let config = ctx.config;
-        let v3 = v3_config(config);
-        let built: Built = match op {
-            "chat" => named(chat_request(&COMPAT, &v3, args)?, Box::new(parse_ovms_chat)),
-            "generate" => named(
-                completion_request(config, args, false)?,
-                Box::new(parse_completion),
-            ),
-            "embed" => named(
-                embed_request(&COMPAT, &v3, &with_model(args, config))?,
-                Box::new(|r, id| parse_embed(INFO.name, r, id)),
-            ),
-            "rerank" => {
-                let (r, m, n, top) = rerank_request(config, args)?;
-                named((r, m), Box::new(move |r, _| parse_ranks(r, &RANKS, n, top)))
-            }
-            "listModels" => {
-                let _ = fields(op, args, &[])?;
-                (models_request(&COMPAT, &v3), None, Box::new(parse_models))
-            }
-            "infer" => named(kserve_infer(config, args)?, Box::new(server_json)),
-            "health" => {
-                let _ = fields(op, args, &[])?;
-                let r = get(config, "v2/health/ready".into());
-                (r, None, Box::new(parse_health))
-            }
-            "predict" => named(tfs_predict(config, args)?, Box::new(server_json)),
-            "modelStatus" => {
-                let a = fields(op, args, &["model", "version"])?;
-                let m = required_model(a, config)?;
-                let r = get(config, model_path(&m, a)?);
-                named((r, m), Box::new(server_json))
-            }
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Unary::new(built, ovms_errors))
+        unboxed((|| -> Result<Unary, Fail> {
+            let config = ctx.config;
+            let v3 = &v3_base(config);
+            let built: Built = match op {
+                "chat" => named(
+                    chat_request(&COMPAT, config, v3, args, false)?,
+                    parser(parse_ovms_chat),
+                ),
+                "generate" => named(
+                    completion_request(config, args, false)?,
+                    parser(parse_completion),
+                ),
+                "embed" => named(
+                    embed_request(&COMPAT, config, v3, args)?,
+                    parser(|r, id| parse_embed(INFO.name, r, id)),
+                ),
+                "rerank" => {
+                    let (r, m, n, top) = rerank_request(config, args)?;
+                    named((r, m), parser(move |r, _| parse_ranks(r, &RANKS, n, top)))
+                }
+                "listModels" => {
+                    let _ = fields(op, args, &[])?;
+                    (models_request(config, v3), None, parser(parse_models))
+                }
+                "infer" => named(kserve_infer(config, args)?, parser(server_json)),
+                "health" => {
+                    let _ = fields(op, args, &[])?;
+                    let r = get(config, "v2/health/ready".into());
+                    (r, None, parser(parse_health))
+                }
+                "predict" => named(tfs_predict(config, args)?, parser(server_json)),
+                "modelStatus" => {
+                    let a = fields(op, args, &["model", "version"])?;
+                    let m = required_model(a, config)?;
+                    let r = get(config, model_path("v1", &m, a)?);
+                    named((r, m), parser(server_json))
+                }
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Unary::new(built, ovms_errors))
+        })())
     }
 
     fn stream(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Streamed, ApiError> {
-        let config = ctx.config;
-        let (built, codec): (_, Box<dyn StreamCodec>) = match op {
-            "chatStream" => (
-                chat_stream_request(&COMPAT, &v3_config(config), args)?,
-                Box::new(RawErrorLines::new(ChatStreamCodec::new())),
-            ),
-            "generateStream" => (
-                completion_request(config, args, true)?,
-                Box::new(RawErrorLines::new(CompletionStreamCodec::new())),
-            ),
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        Ok(Streamed::new(built, codec, ovms_errors))
+        unboxed((|| -> Result<Streamed, Fail> {
+            let config = ctx.config;
+            let (built, codec): (_, Box<dyn StreamCodec>) = match op {
+                "chatStream" => (
+                    chat_request(&COMPAT, config, &v3_base(config), args, true)?,
+                    Box::new(RawErrorLines::new(ChatStreamCodec::new())),
+                ),
+                "generateStream" => (
+                    completion_request(config, args, true)?,
+                    Box::new(RawErrorLines::new(CompletionStreamCodec::new())),
+                ),
+                _ => return Err(unsupported_op(INFO.name, op)),
+            };
+            Ok(Streamed::new(built, codec, ovms_errors))
+        })())
     }
 }
 
-fn parse_ovms_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_ovms_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fail> {
     parse_chat(INFO.name, reply, client_request_id)
 }
 
-/// The config with `/v3` appended to the base URL, for the shared OpenAI-style builders.
-fn v3_config(config: &Config) -> Config {
-    with_base_url(config, join_url(base_url(config, &INFO), "v3"))
+/// The base URL with `/v3` appended, for the shared OpenAI-style builders.
+fn v3_base(config: &Config) -> String {
+    join_url(base_url(config, &INFO), "v3")
 }
 
 /// Only `/v3` checks the key, but it goes on every request (the seed's GETs went without).
@@ -141,30 +151,21 @@ fn post(config: &Config, path: &str, body: &Value) -> HttpRequest {
 
 /// KServe and TF-Serving address a served model by name: the call's or the client's, never a
 /// guessed one.
-fn required_model(args: &Map<String, Value>, config: &Config) -> Result<String, ApiError> {
+fn required_model(args: &Map<String, Value>, config: &Config) -> Result<String, Fail> {
     match (args.get("model"), &config.model) {
         (Some(Value::String(m)), _) if !m.is_empty() => Ok(m.clone()),
-        (Some(_), _) => Err(bad_argument("model", "must be a non-empty string")),
+        (Some(_), _) => Err(bad_arg("model", "must be a non-empty string")),
         (None, Some(m)) => Ok(m.clone()),
-        (None, None) => Err(bad_argument(
+        (None, None) => Err(bad_arg(
             "model",
             "is required: the served model's name (or set the client's `model` option)",
         )),
     }
 }
 
-/// `embed` without a `model` uses the client's `model` option, as every other call does.
-fn with_model(args: &Value, config: &Config) -> Value {
-    let mut args = args.clone();
-    if let (Some(m), Some(model)) = (args.as_object_mut(), &config.model) {
-        m.entry("model".into()).or_insert_with(|| json!(model));
-    }
-    args
-}
-
-/// `models/{m}` or `models/{m}/versions/{v}` under `/v1` (TF-Serving).
-fn model_path(model: &str, args: &Map<String, Value>) -> Result<String, ApiError> {
-    let mut path = format!("v1/models/{}", encode_segment(model));
+/// `{api}/models/{m}` or `{api}/models/{m}/versions/{v}` (`v1`: TF-Serving, `v2`: KServe).
+fn model_path(api: &str, model: &str, args: &Map<String, Value>) -> Result<String, Fail> {
+    let mut path = format!("{api}/models/{}", encode_segment(model));
     if let Some(v) = version(args)? {
         path.push_str("/versions/");
         path.push_str(&v);
@@ -173,8 +174,8 @@ fn model_path(model: &str, args: &Map<String, Value>) -> Result<String, ApiError
 }
 
 /// A model version: a whole number, given as a number or a string of digits.
-fn version(args: &Map<String, Value>) -> Result<Option<String>, ApiError> {
-    let bad = || bad_argument("version", "must be a whole version number such as 1");
+fn version(args: &Map<String, Value>) -> Result<Option<String>, Fail> {
+    let bad = || bad_arg("version", "must be a whole version number such as 1");
     match args.get("version") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n.as_u64().map(|v| Some(v.to_string())).ok_or_else(bad),
@@ -187,7 +188,7 @@ fn version(args: &Map<String, Value>) -> Result<Option<String>, ApiError> {
 
 /// `predict({ model, instances | inputs, version?, signature_name? })`: the version goes in the
 /// URL, never in the body (the seed put it in the body).
-fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
+fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let a = fields(
         "predict",
         args,
@@ -199,7 +200,7 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> 
         (Some(i), None) => body.insert("instances".into(), i.clone()),
         (None, Some(i)) => body.insert("inputs".into(), i.clone()),
         _ => {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "instances",
                 "is required: the rows to predict on (or `inputs` in column format, not both)",
             ))
@@ -207,16 +208,17 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> 
     };
     if let Some(s) = a.get("signature_name") {
         if !s.is_string() {
-            return Err(bad_argument("signature_name", "must be a string"));
+            return Err(bad_arg("signature_name", "must be a string"));
         }
-        body.insert("signature_name".into(), s.clone());
+        put(&mut body, "signature_name", s.clone());
     }
-    let path = format!("{}:predict", model_path(&model, a)?);
+    let mut path = model_path("v1", &model, a)?;
+    path.push_str(":predict");
     Ok((post(config, &path, &Value::Object(body)), model))
 }
 
 /// `infer({ model, inputs, outputs?, version?, id?, parameters? })` on KServe v2.
-fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, ApiError> {
+fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let a = fields(
         "infer",
         args,
@@ -230,7 +232,7 @@ fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, ApiError>
                 .is_some_and(|l| !l.is_empty() && l.iter().all(Value::is_object))
         })
         .ok_or_else(|| {
-            bad_argument(
+            bad_arg(
                 "inputs",
                 "is required: an array of { name, shape, datatype, data }",
             )
@@ -238,35 +240,31 @@ fn kserve_infer(config: &Config, args: &Value) -> Result<ModelRequest, ApiError>
     let mut body = Map::new();
     if let Some(id) = a.get("id") {
         if !id.is_string() {
-            return Err(bad_argument("id", "must be a string"));
+            return Err(bad_arg("id", "must be a string"));
         }
-        body.insert("id".into(), id.clone());
+        put(&mut body, "id", id.clone());
     }
     if let Some(p) = a.get("parameters") {
         if !p.is_object() {
-            return Err(bad_argument("parameters", "must be an object"));
+            return Err(bad_arg("parameters", "must be an object"));
         }
-        body.insert("parameters".into(), p.clone());
+        put(&mut body, "parameters", p.clone());
     }
-    body.insert("inputs".into(), inputs.clone());
+    put(&mut body, "inputs", inputs.clone());
     if let Some(o) = a.get("outputs") {
         if !o.as_array().is_some_and(|l| l.iter().all(Value::is_object)) {
-            return Err(bad_argument("outputs", "must be an array of { name }"));
+            return Err(bad_arg("outputs", "must be an array of { name }"));
         }
-        body.insert("outputs".into(), o.clone());
+        put(&mut body, "outputs", o.clone());
     }
-    let mut path = format!("v2/models/{}", encode_segment(&model));
-    if let Some(v) = version(a)? {
-        path.push_str("/versions/");
-        path.push_str(&v);
-    }
+    let mut path = model_path("v2", &model, a)?;
     path.push_str("/infer");
     Ok((post(config, &path, &Value::Object(body)), model))
 }
 
 /// `/v2/health/ready` answers with its status only: any 2xx is ready (anything else is an
 /// error from the pipeline).
-fn parse_health(_reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_health(_reply: &Reply, _client_request_id: &str) -> Result<Parsed, Fail> {
     Ok(Parsed {
         json: r#"{"ready":true}"#.into(),
         ..Parsed::default()
@@ -275,26 +273,21 @@ fn parse_health(_reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiE
 
 /// `generate({ prompt, model?, maxTokens?, temperature?, topP?, stop?, ...params })` as a
 /// `/v3/completions` body.
-fn completion_request(
-    config: &Config,
-    args: &Value,
-    stream: bool,
-) -> Result<ModelRequest, ApiError> {
+fn completion_request(config: &Config, args: &Value, stream: bool) -> Result<ModelRequest, Fail> {
     let a = object(args, "generate(request)", "`prompt`")?;
     let prompt = a
         .get("prompt")
         .filter(|p| p.is_string())
-        .ok_or_else(|| bad_argument("prompt", "is required: a string"))?;
+        .ok_or_else(|| bad_arg("prompt", "is required: a string"))?;
     let model = model_or_default(a, config, &INFO)?;
     let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("prompt".into(), prompt.clone());
+    put(&mut body, "model", json!(model));
+    put(&mut body, "prompt", prompt.clone());
     put_args(a, &COMPLETION_ARGS, "", &mut body, &mut Map::new())?;
     // The caller's `stream` would break the reply's framing: the operation decides it.
-    body.insert("stream".into(), json!(stream));
-    if stream {
-        body.entry("stream_options".into())
-            .or_insert_with(|| json!({"include_usage": true}));
+    match stream {
+        true => ask_stream(&mut body, true),
+        false => _ = body.insert("stream".into(), Value::Bool(false)),
     }
     let mut req = post(config, "v3/completions", &Value::Object(body));
     req.stream = stream;
@@ -318,7 +311,7 @@ static COMPLETION_ARGS: Args = Args {
 };
 
 /// A `text_completion` body to docs/api.md's chat-shaped result (`choices[0].text`).
-fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, ApiError> {
+fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fail> {
     parse_choices(INFO.name, reply, client_request_id, true)
 }
 
@@ -327,7 +320,7 @@ fn parse_completion(reply: &Reply, client_request_id: &str) -> Result<Parsed, Ap
 fn rerank_request(
     config: &Config,
     args: &Value,
-) -> Result<(HttpRequest, String, usize, Option<usize>), ApiError> {
+) -> Result<(HttpRequest, String, usize, Option<usize>), Fail> {
     let RerankArgs {
         all,
         query,
@@ -338,7 +331,7 @@ fn rerank_request(
     let model = model_or_default(all, config, &INFO)?;
     let mut body = json!({"model": model, "query": query, "documents": texts});
     if let (Some(n), Some(b)) = (top_n, body.as_object_mut()) {
-        b.insert("top_n".into(), json!(n));
+        put(b, "top_n", json!(n));
     }
     Ok((post(config, "v3/rerank", &body), model, texts.len(), top_n))
 }

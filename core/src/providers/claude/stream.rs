@@ -1,16 +1,17 @@
 //! Anthropic's named-event SSE stream (docs/providers.md).
 
 use super::{error_fields, error_kind, usage_in, UsageIn};
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::providers::usage_from;
+use crate::providers::{fail, Fail};
 use crate::stream::{SseDecoder, SseEvent};
 
 /// An `event: error` inside a 200 stream: its own type, else `stream_interrupted`.
-fn stream_error(data: &str) -> ApiError {
+fn stream_error(data: &str) -> Fail {
     let Some((kind, message)) = error_fields(data.as_bytes()) else {
-        return ApiError::new(
+        return fail(
             ErrorType::StreamInterrupted,
             "the server reported an error in the stream",
         );
@@ -21,7 +22,7 @@ fn stream_error(data: &str) -> ApiError {
         _ => ErrorType::StreamInterrupted,
     });
     let message = if message.is_empty() { kind } else { message };
-    ApiError::new(t, message)
+    fail(t, message)
 }
 
 /// Anthropic's named SSE events: text from `content_block_delta`/`text_delta`, input usage from
@@ -51,7 +52,7 @@ impl ClaudeEvents {
 impl FrameHandler for ClaudeEvents {
     type Frame = SseEvent;
 
-    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         let named = ev.event.as_deref().unwrap_or("");
         match named {
             "ping" | "content_block_start" | "content_block_stop" => return Ok(()),

@@ -4,13 +4,13 @@
 use super::INFO;
 use crate::classify::{self, parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::json::{self, Value};
-use crate::providers::decode_error;
 use crate::providers::shared::read::{self, Fields};
 use crate::providers::shared::replies::model_list;
 use crate::providers::shared::replies::{chat_result, embeddings_result, ChatReply};
-use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::shared::streaming::{drop_front, FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::{decode_fail, fail, Fail};
 use crate::stats::Usage;
 use crate::stream::{SseDecoder, SseEvent};
 use crate::text::{contains, contains_ignore_ascii_case};
@@ -31,7 +31,7 @@ struct ResponseIn<'v> {
 }
 
 impl<'v> ResponseIn<'v> {
-    fn read(v: &'v Value, f: Fields) -> Result<ResponseIn<'v>, ApiError> {
+    fn read(v: &'v Value, f: Fields) -> Result<ResponseIn<'v>, Fail> {
         let candidates = f.list_or_empty(v, "candidates")?;
         let mut text = Vec::new();
         let mut finish_reason = None;
@@ -78,19 +78,19 @@ impl<'v> ResponseIn<'v> {
     }
 
     /// A blocked prompt comes back as a 200 with `promptFeedback.blockReason`.
-    fn blocked(&self) -> Option<ApiError> {
+    fn blocked(&self) -> Option<Fail> {
         let (reason, m) = self.block?;
         let mut message = format!("the prompt was blocked (blockReason {reason})");
         if let Some(m) = m {
             message = format!("{message}: {m}");
         }
-        Some(ApiError::new(ErrorType::ContentFilter, message))
+        Some(fail(ErrorType::ContentFilter, message))
     }
 }
 
 /// `usageMetadata`; thinking tokens are billed as output, so counted as completion (as
 /// OpenAI's reasoning tokens are).
-fn usage_in(u: &Value, f: Fields) -> Result<Usage, ApiError> {
+fn usage_in(u: &Value, f: Fields) -> Result<Usage, Fail> {
     let prompt = f.opt_count(u, "promptTokenCount")?.unwrap_or(0);
     let completion = f
         .opt_count(u, "candidatesTokenCount")?
@@ -117,8 +117,8 @@ fn is_safety_stop(reason: &str) -> bool {
     )
 }
 
-fn safety_stop(reason: &str) -> ApiError {
-    ApiError::new(
+fn safety_stop(reason: &str) -> Fail {
+    fail(
         ErrorType::ContentFilter,
         format!("the reply was withheld by the safety filter (finishReason {reason})"),
     )
@@ -130,7 +130,7 @@ pub(super) fn parse_chat(
     reply: &Reply,
     client_request_id: &str,
     requested: &str,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     const F: Fields = Fields {
         what: "the response is not a GenerateContentResponse",
     };
@@ -140,7 +140,7 @@ pub(super) fn parse_chat(
         return Err(e);
     }
     if r.candidates == 0 {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::DecodeError,
             "the response has no candidates",
         ));
@@ -161,11 +161,11 @@ pub(super) fn parse_chat(
 }
 
 /// `{values}` verbatim, or `None` for a null.
-fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, ApiError> {
+fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, Fail> {
     if raw.starts_with('n') {
         return Ok(None);
     }
-    let inner = json::raw_fields(raw.as_bytes()).map_err(|e| decode_error(f.what, e))?;
+    let inner = json::raw_fields(raw.as_bytes()).map_err(|e| decode_fail(f.what, e))?;
     json::raw_field(&inner, "values")
         .map(Some)
         .ok_or_else(|| f.missing("values"))
@@ -178,10 +178,10 @@ pub(super) fn parse_embed(
     client_request_id: &str,
     model: &str,
     count: Option<usize>,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     let what = "the response is not an embedding reply";
     let f = Fields { what };
-    let bad = |e: json::Error| decode_error(what, e);
+    let bad = |e: json::Error| decode_fail(what, e);
     let fields = json::raw_fields(&reply.body).map_err(bad)?;
     let values = |raw| embedding_values(raw, f);
     let one = json::raw_field(&fields, "embedding")
@@ -202,13 +202,13 @@ pub(super) fn parse_embed(
         (None, Some(one), _) => vec![one],
         (Some(n), _, Some(list)) if list.len() == n => list,
         (Some(n), _, Some(list)) => {
-            return Err(ApiError::new(
+            return Err(fail(
                 ErrorType::DecodeError,
                 format!("asked for {n} embeddings, got {}", list.len()),
             ))
         }
         _ => {
-            return Err(ApiError::new(
+            return Err(fail(
                 ErrorType::DecodeError,
                 "the response has no embeddings",
             ))
@@ -237,9 +237,9 @@ pub(super) fn parse_embed(
 
 /// `{models:[{name:"models/x", ...}]}` to `[{ id: "x", name, ... }]` (an empty list may omit
 /// `models`).
-pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, Fail> {
     let v: Value = crate::json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not a model list", e))?;
+        .map_err(|e| decode_fail("the response is not a model list", e))?;
     match v.get("models") {
         None if v.is_object() => model_list(&[], model_name),
         Some(Value::Array(a)) => model_list(a, model_name),
@@ -248,7 +248,7 @@ pub(super) fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Pa
 }
 
 /// A model's id: its `name` without `models/`.
-fn model_name(m: &Value) -> Result<Option<&str>, ApiError> {
+fn model_name(m: &Value) -> Result<Option<&str>, Fail> {
     let name = m
         .get("name")
         .and_then(Value::as_str)
@@ -256,8 +256,8 @@ fn model_name(m: &Value) -> Result<Option<&str>, ApiError> {
     Ok(Some(name.strip_prefix("models/").unwrap_or(name)))
 }
 
-fn not_models() -> ApiError {
-    ApiError::new(
+fn not_models() -> Fail {
+    fail(
         ErrorType::DecodeError,
         "the model list is not `{models: [...]}`",
     )
@@ -313,7 +313,7 @@ pub fn errors(status: u16, body: &[u8]) -> ErrorBody {
 
 /// An `{"error":{...}}` inside a 200 stream: its type from `status`/`code`, else
 /// `stream_interrupted`.
-fn stream_error(text: &[u8]) -> ApiError {
+fn stream_error(text: &[u8]) -> Fail {
     let parsed = errors(0, text);
     let err = crate::json::from_slice::<Value>(text)
         .ok()
@@ -337,7 +337,7 @@ fn stream_error(text: &[u8]) -> ApiError {
         _ => ErrorType::StreamInterrupted,
     });
     // The HTTP status was 200; `code` only informs the type.
-    classify::stream_error(kind, parsed)
+    Box::new(classify::stream_error(kind, parsed))
 }
 
 /// Bytes kept to recognise an error body sent without SSE framing (pretty-printed JSON has no
@@ -370,7 +370,7 @@ impl FrameHandler for GeminiEvents {
             rest.starts_with(b"\n\n") || rest.starts_with(b"\r\r") || rest.starts_with(b"\n\r\n")
         });
         if let Some(i) = cut {
-            self.tail.drain(..i);
+            drop_front(&mut self.tail, i);
         }
         if self.tail.len() > MAX_TAIL {
             self.tail = Vec::new();
@@ -378,7 +378,7 @@ impl FrameHandler for GeminiEvents {
         }
     }
 
-    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         if ev.event.as_deref() == Some("error") {
             return Err(stream_error(ev.data.as_bytes()));
         }
@@ -408,7 +408,7 @@ impl FrameHandler for GeminiEvents {
         Ok(())
     }
 
-    fn end(&mut self, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn end(&mut self, stream: &mut StreamProgress) -> Result<(), Fail> {
         stream.finish_if_reason();
         if stream.done {
             return Ok(());

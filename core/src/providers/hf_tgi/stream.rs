@@ -1,13 +1,13 @@
 //! TGI's native token stream (`POST /generate_stream`).
 
 use super::details;
-use crate::error::ApiError;
 use crate::providers::shared::hf::hf_stream_error;
 use crate::providers::shared::read::{self, Fields};
 use crate::providers::shared::streaming::{
     is_done_marker, FrameHandler, FramedCodec, StreamProgress,
 };
 use crate::providers::usage_from;
+use crate::providers::Fail;
 use crate::stream::{SseDecoder, SseEvent};
 /// `/generate_stream`: SSE token events; only the event with a non-null `generated_text` is
 /// final (there is no `[DONE]`); `data:{"error":..., "error_type":...}` is a mid-stream error.
@@ -20,7 +20,7 @@ pub type GenerateStreamCodec = FramedCodec<SseDecoder, TokenEvents>;
 impl FrameHandler for TokenEvents {
     type Frame = SseEvent;
 
-    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         let data = ev.data.trim();
         if data.is_empty() || is_done_marker(data) {
             return Ok(());

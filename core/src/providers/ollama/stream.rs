@@ -2,9 +2,9 @@
 
 use super::{Chunk, Route};
 use crate::classify::classify_stream_error;
-use crate::error::ApiError;
 use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
+use crate::providers::Fail;
 use crate::stream::NdjsonDecoder;
 
 /// NDJSON chat or generate lines: text fragments, then the `"done": true` line with the
@@ -20,13 +20,13 @@ pub type NdjsonCodec = FramedCodec<NdjsonDecoder, OllamaLines>;
 impl FrameHandler for OllamaLines {
     type Frame = String;
 
-    fn frame(&mut self, line: String, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, line: String, stream: &mut StreamProgress) -> Result<(), Fail> {
         const F: Fields = Fields {
             what: "a stream line is not an Ollama chunk",
         };
         let c = Chunk::read(line.as_bytes(), F)?;
         if c.error {
-            return Err(classify_stream_error(line.as_bytes()));
+            return Err(Box::new(classify_stream_error(line.as_bytes())));
         }
         stream.delta(c.text(self.route).unwrap_or(""));
         if c.done {

@@ -1,10 +1,12 @@
 //! The ChatQnA gateway's stream: each token as a Python bytes literal (`data: b'Hello'`),
 //! decoded here into UTF-8 deltas, with `data: [DONE]` at the end.
 
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::providers::shared::streaming::{
-    error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec, StreamProgress,
+    drop_front, error_event, is_done_marker, AnyChunk, ChunkFormat, FrameHandler, FramedCodec,
+    StreamProgress,
 };
+use crate::providers::{fail, Fail};
 use crate::stream::{SseDecoder, SseEvent};
 
 /// Decodes a Python bytes literal, `b'...'` or `b"..."` (Python picks `"` when the text holds a
@@ -18,13 +20,18 @@ pub fn decode_bytes_repr(s: &str) -> Option<Vec<u8>> {
     };
     let body = body.strip_suffix(&[quote]).unwrap_or(body);
     let mut out = Vec::with_capacity(body.len());
-    let mut it = body.iter().copied().peekable();
-    while let Some(b) = it.next() {
+    // A position in `body` rather than a peekable iterator (whose instance is larger in the wasm).
+    let at = |i: usize| body.get(i).copied();
+    let mut i = 0;
+    while let Some(b) = at(i) {
+        i += 1;
         if b != b'\\' {
             out.push(b);
             continue;
         }
-        match it.next() {
+        let next = at(i);
+        i += 1;
+        match next {
             None => out.push(b'\\'),
             Some(b'n') => out.push(b'\n'),
             Some(b'r') => out.push(b'\r'),
@@ -36,22 +43,31 @@ pub fn decode_bytes_repr(s: &str) -> Option<Vec<u8>> {
             Some(c @ (b'\\' | b'\'' | b'"')) => out.push(c),
             Some(b'\n') => {} // a line continuation
             Some(b'x') => {
-                let hi = it.next_if(u8::is_ascii_hexdigit);
-                let lo = hi.and_then(|_| it.next_if(u8::is_ascii_hexdigit));
+                let hi = at(i).filter(u8::is_ascii_hexdigit);
+                let lo = hi.and(at(i + 1)).filter(u8::is_ascii_hexdigit);
                 match (hi.and_then(hex), lo.and_then(hex)) {
-                    (Some(h), Some(l)) => out.push(h * 16 + l),
+                    (Some(h), Some(l)) => {
+                        out.push(h * 16 + l);
+                        i += 2;
+                    }
                     // Not an escape after all: keep what was written.
                     _ => {
                         out.extend_from_slice(b"\\x");
-                        out.extend(hi);
+                        if let Some(h) = hi {
+                            out.push(h);
+                            i += 1;
+                        }
                     }
                 }
             }
             Some(c @ b'0'..=b'7') => {
                 let mut v = u32::from(c - b'0');
                 for _ in 0..2 {
-                    match it.next_if(|d| (b'0'..=b'7').contains(d)) {
-                        Some(d) => v = v * 8 + u32::from(d - b'0'),
+                    match at(i).filter(|d| (b'0'..=b'7').contains(d)) {
+                        Some(d) => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
                         None => break,
                     }
                 }
@@ -89,7 +105,7 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
         match bad {
             Some(n) => {
                 text.push('\u{fffd}');
-                pending.drain(..(valid + n).min(pending.len()));
+                drop_front(pending, valid + n);
             }
             None if flush => {
                 text.push('\u{fffd}');
@@ -97,7 +113,7 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
                 return text;
             }
             None => {
-                pending.drain(..valid);
+                drop_front(pending, valid);
                 return text;
             }
         }
@@ -119,7 +135,7 @@ pub type ChatQnaStreamCodec = FramedCodec<SseDecoder, ChatQnaEvents>;
 impl FrameHandler for ChatQnaEvents {
     type Frame = SseEvent;
 
-    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         error_event(&ev)?;
         let data = ev.data.trim();
         if is_done_marker(data) {
@@ -140,7 +156,7 @@ impl FrameHandler for ChatQnaEvents {
             stream.chunk(chunk);
             return Ok(());
         }
-        Err(ApiError::new(
+        Err(fail(
             ErrorType::DecodeError,
             "a ChatQnA stream event is neither a bytes literal b'...' nor JSON",
         ))
@@ -166,6 +182,65 @@ mod tests {
         assert_eq!(d("b'trailing\\").as_deref(), Some("trailing\\"));
         for not in ["", "b", "'x'", "Hello", "B'x'", "[DONE]"] {
             assert!(decode_bytes_repr(not).is_none(), "{not}");
+        }
+    }
+
+    /// The decoder as it was written over a peekable iterator, the reference for the one above.
+    fn decode_by_iterator(s: &str) -> Option<Vec<u8>> {
+        let (quote, body) = match s.as_bytes() {
+            [b'b', q @ (b'\'' | b'"'), body @ ..] => (*q, body),
+            _ => return None,
+        };
+        let body = body.strip_suffix(&[quote]).unwrap_or(body);
+        let mut out = Vec::new();
+        let mut it = body.iter().copied().peekable();
+        while let Some(b) = it.next() {
+            if b != b'\\' {
+                out.push(b);
+                continue;
+            }
+            match it.next() {
+                None => out.push(b'\\'),
+                Some(b'n') => out.push(b'\n'),
+                Some(b'r') => out.push(b'\r'),
+                Some(b't') => out.push(b'\t'),
+                Some(b'a') => out.push(0x07),
+                Some(b'b') => out.push(0x08),
+                Some(b'f') => out.push(0x0c),
+                Some(b'v') => out.push(0x0b),
+                Some(c @ (b'\\' | b'\'' | b'"')) => out.push(c),
+                Some(b'\n') => {}
+                Some(b'x') => {
+                    let hi = it.next_if(u8::is_ascii_hexdigit);
+                    let lo = hi.and_then(|_| it.next_if(u8::is_ascii_hexdigit));
+                    match (hi.and_then(hex), lo.and_then(hex)) {
+                        (Some(h), Some(l)) => out.push(h * 16 + l),
+                        _ => {
+                            out.extend_from_slice(b"\\x");
+                            out.extend(hi);
+                        }
+                    }
+                }
+                Some(c @ b'0'..=b'7') => {
+                    let mut v = u32::from(c - b'0');
+                    for _ in 0..2 {
+                        match it.next_if(|d| (b'0'..=b'7').contains(d)) {
+                            Some(d) => v = v * 8 + u32::from(d - b'0'),
+                            None => break,
+                        }
+                    }
+                    out.push((v & 0xff) as u8);
+                }
+                Some(c) => out.extend_from_slice(&[b'\\', c]),
+            }
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decodes_as_the_iterator_version(s in "b['\"]?[\\\\xX0-9a-fA-Fnrtabfv'\"\n8é ]{0,12}") {
+            proptest::prop_assert_eq!(decode_bytes_repr(&s), decode_by_iterator(&s));
         }
     }
 

@@ -1,38 +1,53 @@
 //! Checks of call arguments that several providers make the same way.
 
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_argument, ProviderInfo};
+use crate::providers::ProviderInfo;
+use crate::providers::{bad_arg, Fail};
 
 /// The argument object of a call (`what` names it, `needs` says what it must hold).
 pub fn object<'a>(
     args: &'a Value,
     what: &str,
     needs: &str,
-) -> Result<&'a Map<String, Value>, ApiError> {
+) -> Result<&'a Map<String, Value>, Fail> {
     args.as_object()
-        .ok_or_else(|| bad_argument(what, &format!("must be an object with {needs}")))
+        .ok_or_else(|| bad_arg(what, &format!("must be an object with {needs}")))
 }
 
 /// A chat call's `messages` array.
-pub fn messages(args: &Map<String, Value>) -> Result<&Vec<Value>, ApiError> {
+pub fn messages(args: &Map<String, Value>) -> Result<&Vec<Value>, Fail> {
     args.get("messages")
         .and_then(Value::as_array)
-        .ok_or_else(|| bad_argument("messages", "is required: an array of { role, content }"))
+        .ok_or_else(|| bad_arg("messages", "is required: an array of { role, content }"))
+}
+
+/// The error for part `part` (`role`, `content`) of `messages[i]`: one out-of-line site for
+/// the codecs' message checks, rather than a `format!` in each.
+#[inline(never)]
+pub fn bad_message(i: usize, part: &str, accepts: &str) -> Fail {
+    bad_arg(&format!("messages[{i}].{part}"), accepts)
+}
+
+/// The error for a system text: `messages[i].content` (`Some(i)`) or the `system` argument.
+pub fn bad_content(at: Option<usize>, accepts: &str) -> Fail {
+    match at {
+        Some(i) => bad_message(i, "content", accepts),
+        None => bad_arg("system", accepts),
+    }
 }
 
 /// A chat call's argument object and its `messages` array.
-pub fn chat_args(args: &Value) -> Result<(&Map<String, Value>, &Vec<Value>), ApiError> {
+pub fn chat_args(args: &Value) -> Result<(&Map<String, Value>, &Vec<Value>), Fail> {
     let args = object(args, "chat(request)", "`messages`")?;
     Ok((args, messages(args)?))
 }
 
 /// A chat call's `messages` array, which must not be empty.
-pub fn non_empty_messages(args: &Map<String, Value>) -> Result<&Vec<Value>, ApiError> {
+pub fn non_empty_messages(args: &Map<String, Value>) -> Result<&Vec<Value>, Fail> {
     let given = messages(args)?;
     if given.is_empty() {
-        return Err(bad_argument("messages", "must not be empty"));
+        return Err(bad_arg("messages", "must not be empty"));
     }
     Ok(given)
 }
@@ -44,11 +59,11 @@ pub fn is_strings(v: &Value) -> bool {
 }
 
 /// `input` of an embedding call: a string or a non-empty array of strings.
-pub fn text_input(input: Option<&Value>) -> Result<&Value, ApiError> {
+pub fn text_input(input: Option<&Value>) -> Result<&Value, Fail> {
     input
         .filter(|i| i.is_string() || is_strings(i))
         .ok_or_else(|| {
-            bad_argument(
+            bad_arg(
                 "input",
                 "is required: a string or a non-empty array of strings",
             )
@@ -61,12 +76,12 @@ pub fn fields<'a>(
     op: &str,
     args: &'a Value,
     allowed: &[&str],
-) -> Result<&'a Map<String, Value>, ApiError> {
+) -> Result<&'a Map<String, Value>, Fail> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     let map = match args {
         Value::Object(m) => m,
         Value::Null => EMPTY.get_or_init(Map::new),
-        _ => return Err(bad_argument(&format!("{op}(request)"), "must be an object")),
+        _ => return Err(bad_arg(&format!("{op}(request)"), "must be an object")),
     };
     if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
         let accepts = if allowed.is_empty() {
@@ -77,7 +92,7 @@ pub fn fields<'a>(
                 allowed.join(", ")
             )
         };
-        return Err(bad_argument(k, &accepts));
+        return Err(bad_arg(k, &accepts));
     }
     Ok(map)
 }
@@ -86,10 +101,10 @@ pub fn fields<'a>(
 pub fn model_arg(
     args: &Map<String, Value>,
     default: impl FnOnce() -> String,
-) -> Result<String, ApiError> {
+) -> Result<String, Fail> {
     match args.get("model") {
         Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
-        Some(_) => Err(bad_argument("model", "must be a non-empty string")),
+        Some(_) => Err(bad_arg("model", "must be a non-empty string")),
         None => Ok(default()),
     }
 }
@@ -99,7 +114,7 @@ pub fn model_or_default(
     args: &Map<String, Value>,
     config: &Config,
     info: &ProviderInfo,
-) -> Result<String, ApiError> {
+) -> Result<String, Fail> {
     model_arg(args, || {
         config
             .model
@@ -109,31 +124,28 @@ pub fn model_or_default(
 }
 
 /// Stop sequences as an array of strings (a lone string is wrapped).
-pub fn stop_list(field: &str, v: &Value) -> Result<Value, ApiError> {
+pub fn stop_list(field: &str, v: &Value) -> Result<Value, Fail> {
     match v {
         Value::String(s) => Ok(json!([s])),
         Value::Array(a) if a.iter().all(Value::is_string) => Ok(v.clone()),
-        _ => Err(bad_argument(
-            field,
-            "must be a string or an array of strings",
-        )),
+        _ => Err(bad_arg(field, "must be a string or an array of strings")),
     }
 }
 
 /// A whole number above zero.
-pub fn positive_integer(field: &str, v: &Value) -> Result<Value, ApiError> {
+pub fn positive_integer(field: &str, v: &Value) -> Result<Value, Fail> {
     match v.as_u64() {
         Some(n) if n > 0 => Ok(json!(n)),
-        _ => Err(bad_argument(field, "must be a positive integer")),
+        _ => Err(bad_arg(field, "must be a positive integer")),
     }
 }
 
 /// A number, as given.
-pub fn number(field: &str, v: &Value) -> Result<Value, ApiError> {
+pub fn number(field: &str, v: &Value) -> Result<Value, Fail> {
     if v.is_number() {
         Ok(v.clone())
     } else {
-        Err(bad_argument(field, "must be a number"))
+        Err(bad_arg(field, "must be a number"))
     }
 }
 
@@ -185,14 +197,14 @@ pub fn put_args(
     max_key: &str,
     body: &mut Map<String, Value>,
     section: &mut Map<String, Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), Fail> {
     for (k, v) in args {
         let (into, key, check) = match spec.known.iter().find(|a| a.0 == k) {
             Some(Arg(_, into, key, check)) => (*into, *key, *check),
             None if spec.listed.contains(&k.as_str()) => (spec.listed_into, k.as_str(), Check::Any),
             None => match spec.other {
                 None => (Dest::Body, k.as_str(), Check::Any),
-                Some(accepts) => return Err(bad_argument(k, accepts)),
+                Some(accepts) => return Err(bad_arg(k, accepts)),
             },
         };
         if into == Dest::Skip {
@@ -227,10 +239,10 @@ pub static EMBED_ARGS: Args = Args {
 };
 
 /// A whole number, of either sign.
-pub fn integer(field: &str, v: &Value) -> Result<Value, ApiError> {
+pub fn integer(field: &str, v: &Value) -> Result<Value, Fail> {
     match v.as_i64() {
         Some(n) => Ok(json!(n)),
-        None => Err(bad_argument(field, "must be an integer")),
+        None => Err(bad_arg(field, "must be an integer")),
     }
 }
 
@@ -251,7 +263,7 @@ mod tests {
         other: None,
     };
 
-    fn put(spec: &Args, args: Value) -> Result<(Value, Value), ApiError> {
+    fn put(spec: &Args, args: Value) -> Result<(Value, Value), Fail> {
         let (mut body, mut section) = (Map::new(), Map::new());
         let args = args.as_object().cloned().unwrap_or_default();
         put_args(&args, spec, "max_tokens", &mut body, &mut section)?;

@@ -4,11 +4,12 @@
 use crate::classify::{parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::config::Config;
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::host::{header, HttpRequest};
-use crate::json::{json, Map, Value};
+use crate::json::{json, Value};
 use crate::providers::shared::replies::model_list;
-use crate::providers::{base_url, bearer_request, decode_error, join_url, ProviderInfo};
+use crate::providers::{base_url, bearer_request, join_url, ProviderInfo};
+use crate::providers::{decode_fail, fail, Fail};
 use crate::text::contains;
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.
@@ -85,32 +86,39 @@ pub fn hf_errors(status: u16, body: &[u8]) -> ErrorBody {
 }
 
 /// An error event inside a 200 stream: its own type when recognisable, else `stream_interrupted`.
-pub fn hf_stream_error(data: &[u8]) -> ApiError {
+pub fn hf_stream_error(data: &[u8]) -> Fail {
     let body = parse_error_body(data);
     let kind = hf_kind(&body).unwrap_or(ErrorType::StreamInterrupted);
     let message = body
         .message
         .unwrap_or_else(|| "the server reported an error in the stream".into());
-    ApiError::new(kind, message)
+    fail(kind, message)
 }
 
 /// `GET /info` (TGI and TEI) to `[{ id: model_id, ...info }]`.
-pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
-    let info: Map<String, Value> = crate::json::from_slice(&reply.body)
-        .map_err(|e| decode_error("the response is not server info", e))?;
+pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
+    let what = "the response is not server info";
+    // Read as a value (the one reader instance every reply uses), then as an object, with the
+    // reader's own wording for another value: the whole text was read.
+    let info = match crate::json::from_slice::<Value>(&reply.body) {
+        Ok(Value::Object(info)) => info,
+        Ok(_) => {
+            let at = reply.body.len();
+            return Err(decode_fail(what, format!("not an object at byte {at}")));
+        }
+        Err(e) => return Err(decode_fail(what, e)),
+    };
     model_list(&[Value::Object(info)], |info| {
         info.get("model_id")
             .and_then(Value::as_str)
             .map(Some)
-            .ok_or_else(|| {
-                ApiError::new(ErrorType::DecodeError, "the server info has no `model_id`")
-            })
+            .ok_or_else(|| fail(ErrorType::DecodeError, "the server info has no `model_id`"))
     })
 }
 
 /// `GET /health` (TGI and TEI): the server's JSON when it sent some, else `{ status }`
 /// (a healthy server answers 200 with an empty body; an unhealthy one is an error).
-pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let json = match crate::json::from_slice::<Value>(&reply.body) {
         Ok(v) if v.is_object() => v.to_string(),
         _ => json!({"status": reply.status}).to_string(),
@@ -124,6 +132,26 @@ pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body that is JSON but not an object reads as the object reader words it.
+    #[test]
+    fn info_that_is_not_an_object() {
+        for body in ["[1, 2]", " \"x\" \n", "null"] {
+            let reply = Reply {
+                status: 200,
+                headers: vec![],
+                body: body.as_bytes().to_vec(),
+            };
+            let e = parse_info(&reply, "c").err().map(|e| e.message);
+            let want = crate::json::from_slice::<crate::json::Map>(body.as_bytes())
+                .err()
+                .map(|e| decode_fail("the response is not server info", e).message);
+            assert_eq!(e, want);
+            assert!(
+                e.is_some_and(|m| m.ends_with(&format!("not an object at byte {}", body.len())))
+            );
+        }
+    }
 
     #[test]
     fn too_long_messages() {

@@ -1,14 +1,14 @@
 //! Reading reply shapes out of a [`Value`] (crate::json), field by field, with errors that
 //! name the reply, the field and what it should hold: for replies and stream events alike.
 
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::json::{self, Raw, Value};
-use crate::providers::decode_error;
+use crate::providers::{decode_fail, fail, Fail};
 use std::borrow::Cow;
 
 /// The body as JSON; a body that is not JSON is the decode error `what` names.
-pub fn body(body: &[u8], what: &str) -> Result<Value, ApiError> {
-    json::from_slice(body).map_err(|e| decode_error(what, e))
+pub fn body(body: &[u8], what: &str) -> Result<Value, Fail> {
+    json::from_slice(body).map_err(|e| decode_fail(what, e))
 }
 
 /// An object read lazily ([`Raw::fields`]): the stream decoders' form, which skips what it
@@ -24,21 +24,21 @@ pub struct Fields<'w> {
 
 impl Fields<'_> {
     /// The error for a required field that is absent.
-    pub fn missing(self, key: &str) -> ApiError {
+    pub fn missing(self, key: &str) -> Fail {
         self.wrong(key, "is missing")
     }
 
-    pub fn wrong(self, key: &str, accepts: &str) -> ApiError {
-        ApiError::new(
+    pub fn wrong(self, key: &str, accepts: &str) -> Fail {
+        fail(
             ErrorType::DecodeError,
             format!("{}: `{key}` {accepts}", self.what),
         )
     }
 
     /// `v` itself as an object (a reply or a list item).
-    pub fn object(self, v: &Value) -> Result<&json::Map<String, Value>, ApiError> {
+    pub fn object(self, v: &Value) -> Result<&json::Map<String, Value>, Fail> {
         v.as_object().ok_or_else(|| {
-            ApiError::new(
+            fail(
                 ErrorType::DecodeError,
                 format!("{}: not an object", self.what),
             )
@@ -46,9 +46,9 @@ impl Fields<'_> {
     }
 
     /// `v` itself as an array.
-    pub fn list(self, v: &Value) -> Result<&[Value], ApiError> {
+    pub fn list(self, v: &Value) -> Result<&[Value], Fail> {
         v.as_array().map(Vec::as_slice).ok_or_else(|| {
-            ApiError::new(
+            fail(
                 ErrorType::DecodeError,
                 format!("{}: not an array", self.what),
             )
@@ -56,7 +56,7 @@ impl Fields<'_> {
     }
 
     /// A field that must be present (not null), or the error naming it.
-    fn required<'v>(self, v: &'v Value, key: &str) -> Result<&'v Value, ApiError> {
+    fn required<'v>(self, v: &'v Value, key: &str) -> Result<&'v Value, Fail> {
         match self.object(v)?.get(key) {
             None | Some(Value::Null) => Err(self.wrong(key, "is missing")),
             Some(x) => Ok(x),
@@ -64,13 +64,13 @@ impl Fields<'_> {
     }
 
     /// A field that may be absent or null.
-    pub fn optional<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v Value>, ApiError> {
+    pub fn optional<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v Value>, Fail> {
         Ok(self.object(v)?.get(key).filter(|x| !x.is_null()))
     }
 
     /// A list that reads as empty when absent (a null is still wrong, as it was for the
     /// derived readers this replaced).
-    pub fn list_or_empty<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], ApiError> {
+    pub fn list_or_empty<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], Fail> {
         match self.object(v)?.get(key) {
             None => Ok(&[]),
             Some(Value::Array(a)) => Ok(a),
@@ -79,37 +79,37 @@ impl Fields<'_> {
     }
 
     /// Whether a field is present and not null.
-    pub fn has(self, v: &Value, key: &str) -> Result<bool, ApiError> {
+    pub fn has(self, v: &Value, key: &str) -> Result<bool, Fail> {
         Ok(self.optional(v, key)?.is_some())
     }
 
-    pub fn array<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], ApiError> {
+    pub fn array<'v>(self, v: &'v Value, key: &str) -> Result<&'v [Value], Fail> {
         match self.required(v, key)? {
             Value::Array(a) => Ok(a),
             _ => Err(self.wrong(key, "is not an array")),
         }
     }
 
-    pub fn index(self, v: &Value, key: &str) -> Result<usize, ApiError> {
+    pub fn index(self, v: &Value, key: &str) -> Result<usize, Fail> {
         self.required(v, key)?
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| self.wrong(key, "is not a whole number >= 0"))
     }
 
-    pub fn number(self, v: &Value, key: &str) -> Result<f64, ApiError> {
+    pub fn number(self, v: &Value, key: &str) -> Result<f64, Fail> {
         self.required(v, key)?
             .as_f64()
             .ok_or_else(|| self.wrong(key, "is not a number"))
     }
 
-    pub fn opt_number(self, v: &Value, key: &str) -> Result<Option<f64>, ApiError> {
+    pub fn opt_number(self, v: &Value, key: &str) -> Result<Option<f64>, Fail> {
         self.optional(v, key)?
             .map(|x| x.as_f64().ok_or_else(|| self.wrong(key, "is not a number")))
             .transpose()
     }
 
-    pub fn opt_count(self, v: &Value, key: &str) -> Result<Option<u64>, ApiError> {
+    pub fn opt_count(self, v: &Value, key: &str) -> Result<Option<u64>, Fail> {
         self.optional(v, key)?
             .map(|x| {
                 x.as_u64()
@@ -119,7 +119,7 @@ impl Fields<'_> {
     }
 
     /// A count that reads as 0 when absent (a null is still wrong, as for a derived `u64`).
-    pub fn count_or_zero(self, v: &Value, key: &str) -> Result<u64, ApiError> {
+    pub fn count_or_zero(self, v: &Value, key: &str) -> Result<u64, Fail> {
         match self.object(v)?.get(key) {
             None => Ok(0),
             Some(x) => x
@@ -128,13 +128,13 @@ impl Fields<'_> {
         }
     }
 
-    pub fn string<'v>(self, v: &'v Value, key: &str) -> Result<&'v str, ApiError> {
+    pub fn string<'v>(self, v: &'v Value, key: &str) -> Result<&'v str, Fail> {
         self.required(v, key)?
             .as_str()
             .ok_or_else(|| self.wrong(key, "is not a string"))
     }
 
-    pub fn opt_bool(self, v: &Value, key: &str) -> Result<Option<bool>, ApiError> {
+    pub fn opt_bool(self, v: &Value, key: &str) -> Result<Option<bool>, Fail> {
         self.optional(v, key)?
             .map(|x| {
                 x.as_bool()
@@ -143,7 +143,7 @@ impl Fields<'_> {
             .transpose()
     }
 
-    pub fn opt_string<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v str>, ApiError> {
+    pub fn opt_string<'v>(self, v: &'v Value, key: &str) -> Result<Option<&'v str>, Fail> {
         self.optional(v, key)?
             .map(|x| x.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
             .transpose()
@@ -153,13 +153,13 @@ impl Fields<'_> {
 /// The same reads over a lazily read object ([`Obj`]), for the per-event stream decoders.
 impl Fields<'_> {
     /// A stream event's text: checked as JSON once, then read as an object.
-    pub fn event<'a>(self, text: &'a [u8]) -> Result<Obj<'a>, ApiError> {
-        json::raw_fields(text).map_err(|e| decode_error(self.what, e))
+    pub fn event<'a>(self, text: &'a [u8]) -> Result<Obj<'a>, Fail> {
+        json::raw_fields(text).map_err(|e| decode_fail(self.what, e))
     }
 
-    pub fn fields_of<'a>(self, raw: Raw<'a>) -> Result<Obj<'a>, ApiError> {
+    pub fn fields_of<'a>(self, raw: Raw<'a>) -> Result<Obj<'a>, Fail> {
         if !raw.is_object() {
-            return Err(ApiError::new(
+            return Err(fail(
                 ErrorType::DecodeError,
                 format!("{}: not an object", self.what),
             ));
@@ -172,7 +172,7 @@ impl Fields<'_> {
         json::field(o, key).filter(|r| !r.is_null())
     }
 
-    pub fn raw_object<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, ApiError> {
+    pub fn raw_object<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Obj<'a>>, Fail> {
         match self.raw(o, key) {
             None => Ok(None),
             Some(r) if r.is_object() => Ok(Some(r.fields())),
@@ -180,13 +180,13 @@ impl Fields<'_> {
         }
     }
 
-    pub fn raw_string<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Cow<'a, str>>, ApiError> {
+    pub fn raw_string<'a>(self, o: &Obj<'a>, key: &str) -> Result<Option<Cow<'a, str>>, Fail> {
         self.raw(o, key)
             .map(|r| r.as_str().ok_or_else(|| self.wrong(key, "is not a string")))
             .transpose()
     }
 
-    pub fn raw_count(self, o: &Obj<'_>, key: &str) -> Result<Option<u64>, ApiError> {
+    pub fn raw_count(self, o: &Obj<'_>, key: &str) -> Result<Option<u64>, Fail> {
         self.raw(o, key)
             .map(|r| {
                 r.value()
@@ -196,7 +196,7 @@ impl Fields<'_> {
             .transpose()
     }
 
-    pub fn raw_bool(self, o: &Obj<'_>, key: &str) -> Result<Option<bool>, ApiError> {
+    pub fn raw_bool(self, o: &Obj<'_>, key: &str) -> Result<Option<bool>, Fail> {
         match self.raw(o, key).map(Raw::text) {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
@@ -206,7 +206,7 @@ impl Fields<'_> {
     }
 
     /// A list that reads as empty when absent (a null is still wrong).
-    pub fn raw_list<'a>(self, o: &Obj<'a>, key: &str) -> Result<Vec<Raw<'a>>, ApiError> {
+    pub fn raw_list<'a>(self, o: &Obj<'a>, key: &str) -> Result<Vec<Raw<'a>>, Fail> {
         match json::field(o, key) {
             None => Ok(Vec::new()),
             Some(r) if r.text().starts_with('[') => Ok(r.items()),

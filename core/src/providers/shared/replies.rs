@@ -2,22 +2,23 @@
 
 use crate::classify::request_id_header;
 use crate::codec::{Parsed, Reply};
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::json::{self, Value};
 use crate::providers::shared::order::sorted_indices;
 use crate::providers::shared::read::{Fields, Obj};
-use crate::providers::{decode_error, usage_json, ResultJson};
+use crate::providers::{decode_fail, fail, Fail};
+use crate::providers::{usage_json, ResultJson};
 use crate::stats::Usage;
 
 /// An OpenAI-style `usage` (`{prompt_tokens, completion_tokens, total_tokens?}`), if present.
-pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, ApiError> {
+pub fn read_openai_usage(v: &Value, f: Fields) -> Result<Option<Usage>, Fail> {
     f.optional(v, "usage")?
         .map(|u| openai_usage(u, f))
         .transpose()
 }
 
 /// [`read_openai_usage`] of a lazily read stream event.
-pub fn raw_usage(o: &Obj<'_>, f: Fields) -> Result<Option<Usage>, ApiError> {
+pub fn raw_usage(o: &Obj<'_>, f: Fields) -> Result<Option<Usage>, Fail> {
     match f.raw(o, "usage") {
         None => Ok(None),
         Some(u) => {
@@ -28,7 +29,7 @@ pub fn raw_usage(o: &Obj<'_>, f: Fields) -> Result<Option<Usage>, ApiError> {
 }
 
 /// An OpenAI-style `usage` object (`total_tokens` may be left out).
-pub fn openai_usage(u: &Value, f: Fields) -> Result<Usage, ApiError> {
+pub fn openai_usage(u: &Value, f: Fields) -> Result<Usage, Fail> {
     let prompt = f.count_or_zero(u, "prompt_tokens")?;
     let completion = f.count_or_zero(u, "completion_tokens")?;
     Ok(Usage {
@@ -81,9 +82,9 @@ pub fn embeddings_result(
     vectors: &[&str],
     model: Option<&str>,
     usage: Usage,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     if vectors.iter().any(|v| !v.trim_start().starts_with('[')) {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::DecodeError,
             "an embedding is not an array of floats",
         ));
@@ -122,9 +123,9 @@ pub struct RawEmbeddings<'b> {
     pub usage: Usage,
 }
 
-pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbeddings<'b>, ApiError> {
+pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbeddings<'b>, Fail> {
     let f = Fields { what };
-    let bad = |e: json::Error| decode_error(what, e);
+    let bad = |e: json::Error| decode_fail(what, e);
     let fields = json::raw_fields(body).map_err(bad)?;
     let data = json::raw_field(&fields, "data").ok_or_else(|| f.missing("data"))?;
     let items = json::raw_items(data.as_bytes()).map_err(bad)?;
@@ -162,11 +163,11 @@ pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbedding
 }
 
 /// A server-JSON result: the body verbatim, once it is known to be JSON.
-pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+pub fn server_json(reply: &Reply, _client_request_id: &str) -> Result<Parsed, Fail> {
     let text = std::str::from_utf8(&reply.body)
         .ok()
         .filter(|t| json::check(t.as_bytes()).is_ok())
-        .ok_or_else(|| ApiError::new(ErrorType::DecodeError, "the response is not JSON"))?;
+        .ok_or_else(|| fail(ErrorType::DecodeError, "the response is not JSON"))?;
     Ok(Parsed {
         json: text.to_string(),
         ..Parsed::default()
@@ -183,13 +184,13 @@ pub fn usage_of(body: &[u8]) -> Option<Usage> {
 }
 
 /// The `data` array of an OpenAI-style model list (Anthropic's too), verbatim: `[{ id, object, created, owned_by }]`.
-pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, Fail> {
     let what = "the response is not a model list";
-    let fields = json::raw_fields(&reply.body).map_err(|e| decode_error(what, e))?;
+    let fields = json::raw_fields(&reply.body).map_err(|e| decode_fail(what, e))?;
     let data = json::raw_field(&fields, "data")
-        .ok_or_else(|| decode_error(what, "missing field `data`"))?;
+        .ok_or_else(|| decode_fail(what, "missing field `data`"))?;
     if !data.starts_with('[') {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::DecodeError,
             "the model list `data` is not an array",
         ));
@@ -206,8 +207,8 @@ pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, A
 /// is `{ id }`.
 pub fn model_list(
     list: &[Value],
-    id_of: fn(&Value) -> Result<Option<&str>, ApiError>,
-) -> Result<Parsed, ApiError> {
+    id_of: fn(&Value) -> Result<Option<&str>, Fail>,
+) -> Result<Parsed, Fail> {
     let mut out = String::with_capacity(2 + list.len() * 64);
     out.push('[');
     for (i, item) in list.iter().enumerate() {

@@ -4,9 +4,10 @@
 use super::args::{fields, is_strings};
 use super::read::{self, Fields};
 use crate::codec::{Parsed, Reply};
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::json::{Map, Value};
-use crate::providers::{bad_argument, ResultJson};
+use crate::providers::ResultJson;
+use crate::providers::{bad_arg, fail, Fail};
 use std::cmp::Ordering;
 
 /// The checked arguments of a rerank call.
@@ -19,24 +20,24 @@ pub struct RerankArgs<'a> {
 }
 
 /// `query`, `texts` and `topN`, with `model` allowed and nothing else.
-pub fn rerank_args(args: &Value) -> Result<RerankArgs<'_>, ApiError> {
+pub fn rerank_args(args: &Value) -> Result<RerankArgs<'_>, Fail> {
     let a = fields("rerank", args, &["query", "texts", "model", "topN"])?;
     let query = a
         .get("query")
         .and_then(Value::as_str)
-        .ok_or_else(|| bad_argument("query", "is required: a string"))?;
+        .ok_or_else(|| bad_arg("query", "is required: a string"))?;
     let texts = a
         .get("texts")
         .filter(|t| is_strings(t))
         .and_then(Value::as_array)
-        .ok_or_else(|| bad_argument("texts", "is required: a non-empty array of strings"))?;
+        .ok_or_else(|| bad_arg("texts", "is required: a non-empty array of strings"))?;
     let top_n = match a.get("topN") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_u64()
                 .filter(|n| *n >= 1)
                 .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| bad_argument("topN", "must be a whole number >= 1"))?,
+                .ok_or_else(|| bad_arg("topN", "must be a whole number >= 1"))?,
         ),
     };
     Ok(RerankArgs {
@@ -66,7 +67,7 @@ pub fn parse_ranks(
     r: &RankReply,
     texts: usize,
     top_n: Option<usize>,
-) -> Result<Parsed, ApiError> {
+) -> Result<Parsed, Fail> {
     let f = Fields { what: r.what };
     let v = read::body(&reply.body, f.what)?;
     let list = match r.list {
@@ -84,7 +85,7 @@ pub fn parse_ranks(
         ranked.push((index, score, text));
     }
     if ranked.iter().any(|h| h.0 >= texts) {
-        return Err(ApiError::new(ErrorType::DecodeError, r.past_texts));
+        return Err(fail(ErrorType::DecodeError, r.past_texts));
     }
     Ok(ranked_json(ranked, top_n, r.ties_by_index))
 }

@@ -8,7 +8,8 @@ use super::read::Fields;
 use super::replies::{openai_usage, raw_usage};
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
+use crate::providers::{fail, Fail};
 use crate::providers::{usage_json, ResultJson};
 use crate::stats::Usage;
 use crate::stream::{DecodeError, NdjsonDecoder, SseDecoder, SseEvent};
@@ -99,11 +100,11 @@ impl StreamProgress {
 
     /// The items produced since the last call, and the error that ended the stream after
     /// them, if any: items decoded before an error are delivered, not dropped.
-    fn take(&mut self, handled: Result<(), ApiError>) -> Fed {
+    fn take(&mut self, handled: Result<(), Fail>) -> Fed {
         let items = std::mem::take(&mut self.items);
         match handled {
             Ok(()) => Fed::items(items),
-            Err(e) => Fed::failed(items, e),
+            Err(e) => Fed::failed(items, *e),
         }
     }
 }
@@ -144,11 +145,11 @@ pub trait FrameHandler {
     fn bytes(&mut self, _bytes: &[u8]) {}
 
     /// One frame, taken into `stream`; an error is the server's error inside the stream.
-    fn frame(&mut self, frame: Self::Frame, stream: &mut StreamProgress) -> Result<(), ApiError>;
+    fn frame(&mut self, frame: Self::Frame, stream: &mut StreamProgress) -> Result<(), Fail>;
 
     /// The body ended before the final item. The default: the stream was cut, nothing final
     /// is produced (the pipeline reports the interruption).
-    fn end(&mut self, _stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn end(&mut self, _stream: &mut StreamProgress) -> Result<(), Fail> {
         Ok(())
     }
 }
@@ -258,7 +259,7 @@ fn feed<D: Framing>(
     // The frames before a framing error are handled first; the first error ends the read.
     let handled = handle(handler, progress, frames).and_then(|()| match cut {
         // Bytes after the final item are never looked at.
-        Err(e) if !progress.done => Err(ApiError::new(ErrorType::DecodeError, e.0)),
+        Err(e) if !progress.done => Err(fail(ErrorType::DecodeError, e.0)),
         _ => Ok(()),
     });
     progress.take(handled)
@@ -284,7 +285,7 @@ fn handle<F>(
     handler: &mut dyn Handler<F>,
     progress: &mut StreamProgress,
     frames: Vec<F>,
-) -> Result<(), ApiError> {
+) -> Result<(), Fail> {
     for frame in frames {
         if progress.done {
             break;
@@ -294,15 +295,23 @@ fn handle<F>(
     Ok(())
 }
 
+/// Removes the first `n` bytes of `v` (all of them when `n` is past the end), moving the rest
+/// to the front: `Vec::drain` compiled for this alone is larger.
+pub fn drop_front(v: &mut Vec<u8>, n: usize) {
+    let n = n.min(v.len());
+    v.copy_within(n.., 0);
+    v.truncate(v.len() - n);
+}
+
 /// The end marker of OpenAI-style SSE streams.
 pub fn is_done_marker(data: &str) -> bool {
     data.trim() == "[DONE]"
 }
 
 /// An `event: error` is the server's error inside the stream.
-pub fn error_event(ev: &SseEvent) -> Result<(), ApiError> {
+pub fn error_event(ev: &SseEvent) -> Result<(), Fail> {
     match ev.event.as_deref() {
-        Some("error") => Err(classify_stream_error(ev.data.as_bytes())),
+        Some("error") => Err(Box::new(classify_stream_error(ev.data.as_bytes()))),
         _ => Ok(()),
     }
 }
@@ -317,7 +326,7 @@ pub struct Chunk {
 
 /// How one `data:` payload of an OpenAI-style stream is read into a [`Chunk`].
 pub trait ChunkFormat {
-    fn parse(data: &str) -> Result<Chunk, ApiError>;
+    fn parse(data: &str) -> Result<Chunk, Fail>;
 }
 
 /// OpenAI-style SSE: `data: {chunk}` events read by `F`, `data: [DONE]` at the end, and an
@@ -340,7 +349,7 @@ impl<F> Clone for ChunkEvents<F> {
 impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
     type Frame = SseEvent;
 
-    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         error_event(&ev)?;
         if is_done_marker(&ev.data) {
             stream.finish();
@@ -350,7 +359,7 @@ impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
         Ok(())
     }
 
-    fn end(&mut self, stream: &mut StreamProgress) -> Result<(), ApiError> {
+    fn end(&mut self, stream: &mut StreamProgress) -> Result<(), Fail> {
         stream.finish_if_reason();
         Ok(())
     }
@@ -361,7 +370,7 @@ impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
 pub struct AnyChunk;
 
 impl ChunkFormat for AnyChunk {
-    fn parse(data: &str) -> Result<Chunk, ApiError> {
+    fn parse(data: &str) -> Result<Chunk, Fail> {
         parse_chunk(data, true)
     }
 }
@@ -372,7 +381,7 @@ impl ChunkFormat for AnyChunk {
 /// `delta.content`, a `usage` of the wrong shape left out). An `{"error": ...}` payload is the
 /// server's stream error. One function for both, so the reading is compiled once.
 #[inline(never)]
-pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, ApiError> {
+pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, Fail> {
     let f = Fields {
         what: if completion {
             "a stream event is not a completion chunk"
@@ -382,7 +391,7 @@ pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, ApiError> {
     };
     let v = f.event(data.as_bytes())?;
     if f.raw(&v, "error").is_some() {
-        return Err(classify_stream_error(data.as_bytes()));
+        return Err(Box::new(classify_stream_error(data.as_bytes())));
     }
     // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
     let mut groq_usage = None;
@@ -390,7 +399,7 @@ pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, ApiError> {
         if let Some(x) = f.raw_object(&v, "x_groq")? {
             groq_usage = raw_usage(&x, f)?;
             if let Some(message) = f.raw_string(&x, "error")? {
-                return Err(ApiError::new(ErrorType::StreamInterrupted, message));
+                return Err(fail(ErrorType::StreamInterrupted, message));
             }
         }
     }
@@ -420,4 +429,20 @@ pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, ApiError> {
         finish_reason: finish.map(std::borrow::Cow::into_owned),
         usage,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_front;
+
+    #[test]
+    fn drop_front_drains_as_vec_does() {
+        for n in 0..6 {
+            let mut v = b"abcd".to_vec();
+            let mut want = v.clone();
+            want.drain(..n.min(4));
+            drop_front(&mut v, n);
+            assert_eq!(v, want, "{n}");
+        }
+    }
 }

@@ -1,7 +1,5 @@
 //! URL pieces several providers build the same way.
 
-use crate::config::Config;
-
 /// Percent-encodes one URL path segment: everything but RFC 3986 unreserved characters, so a
 /// model id such as `org/name` stays one segment.
 pub fn encode_segment(s: &str) -> String {
@@ -14,14 +12,6 @@ pub fn encode_segment(s: &str) -> String {
         }
     }
     out
-}
-
-/// The config with another base URL (a route prefix such as `/v1`), for the shared
-/// OpenAI-style builders.
-pub fn with_base_url(config: &Config, base_url: String) -> Config {
-    let mut c = config.clone();
-    c.base_url = Some(base_url);
-    c
 }
 
 #[cfg(test)]
