@@ -233,10 +233,21 @@ export function setExchangeHandler(handler) {
   exchangeDone = handler;
 }
 
-/** What the engine reports for a failed fetch: its message, and Node's reason in `cause`. */
-function failure(e) {
-  const msg = typeof e?.message === 'string' ? e.message : typeof e === 'string' ? e : 'fetch failed';
-  const code = e?.cause !== null && typeof e?.cause === 'object' ? e.cause.code : undefined;
+/**
+ * What the engine reports for a failed fetch or body read: its message, and Node's reason in
+ * `cause`. A getter that throws reads as absent.
+ */
+export function failure(e) {
+  let msg;
+  let code;
+  try {
+    msg = e.message;
+  } catch {}
+  try {
+    const cause = e.cause;
+    if (cause !== null && typeof cause === 'object') code = cause.code;
+  } catch {}
+  if (typeof msg !== 'string') msg = typeof e === 'string' ? e : 'fetch failed';
   return typeof code === 'string' ? `${msg} (${code})` : msg;
 }
 

@@ -75,6 +75,7 @@ extern "C" {
     fn response_head(response: &JsValue) -> String;
     #[wasm_bindgen(js_name = readAll)]
     fn read_all(response: &JsValue, cap: f64) -> Promise;
+    fn failure(e: &JsValue) -> String;
 }
 
 pub struct JsClock;
@@ -338,24 +339,10 @@ impl<F: Future> Future for WithBodies<F> {
     }
 }
 
+/// A JS failure's message, as js/support.js `failure` words it for a buffered exchange (one
+/// wording for both paths, written once).
 fn js_message(e: &JsValue) -> String {
-    let msg = Reflect::get(e, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "fetch failed".into());
-    // Node's fetch hides the reason (ECONNREFUSED, ECONNRESET) in `cause`.
-    let cause = Reflect::get(e, &"cause".into())
-        .ok()
-        .filter(|c| c.is_object());
-    let code = cause
-        .as_ref()
-        .and_then(|c| Reflect::get(c, &"code".into()).ok())
-        .and_then(|c| c.as_string());
-    match code {
-        Some(code) => format!("{msg} ({code})"),
-        None => msg,
-    }
+    failure(e)
 }
 
 /// Aborts the fetch when the exchange is dropped before its body was read to the end.
