@@ -30,6 +30,11 @@ export function makeApiError(info, partialText) {
   }
 }
 
+/** An error of a stream: its `partialText` is the text the stream's holder kept (textItem). */
+export function makeStreamError(info, holder) {
+  return makeApiError(info, holder.text ?? '');
+}
+
 export function apiErrorClass() {
   return ApiError;
 }
@@ -183,6 +188,29 @@ async function readInto(reader, size, cap) {
     all.set(value, at);
     at = end;
   }
+}
+
+// ---- stream items (wasm/src/stream.rs)
+
+export function iterResult(value, done) {
+  return { value, done };
+}
+
+/**
+ * A text item's iterator result: the item's JSON parsed (null if it is not JSON), its `delta`
+ * (when a string) added to the holder's text (a stream's own object, empty at first), and the
+ * whole text set as its `text`.
+ */
+export function textItem(holder, json) {
+  let item = null;
+  try {
+    item = JSON.parse(json);
+  } catch {}
+  if (item !== null && typeof item === 'object') {
+    const delta = item.delta;
+    item.text = holder.text = (holder.text ?? '') + (typeof delta === 'string' ? delta : '');
+  }
+  return { value: item, done: false };
 }
 
 // ---- timers: one shared callback for every timer, so a sleep allocates no closure.
