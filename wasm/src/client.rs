@@ -638,8 +638,8 @@ impl ClientCore {
             .unwrap_or(false);
         to_js(&self.engine.report(details))
     }
-    pub fn circuit_state(&self) -> String {
-        self.engine.circuit_state().as_str().to_string()
+    pub fn circuit_state(&self) -> &'static str {
+        self.engine.circuit_state().as_str()
     }
     pub fn queue_length(&self) -> u32 {
         self.engine.queue_length() as u32

@@ -46,9 +46,11 @@ impl Client {
         Ok(Client { core, name })
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn provider(&self) -> String {
-        self.name.to_string()
+    // Strings cross as JS strings made here (`JsValue`), not as `String`: its glue copies the
+    // bytes out, then frees them with another call.
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn provider(&self) -> JsValue {
+        JsValue::from_str(self.name)
     }
 
     /// Unary operation number `op` of [`UNARY`] (node-host/lib/ops.js defines `chat`, `embed`,
@@ -101,9 +103,9 @@ impl Client {
     pub fn generate_report(&self, options: JsValue) -> JsValue {
         self.core.generate_report(&options)
     }
-    #[wasm_bindgen(getter, js_name = circuitState)]
-    pub fn circuit_state(&self) -> String {
-        self.core.circuit_state()
+    #[wasm_bindgen(getter, js_name = circuitState, unchecked_return_type = "string")]
+    pub fn circuit_state(&self) -> JsValue {
+        JsValue::from_str(self.core.circuit_state())
     }
     #[wasm_bindgen(getter, js_name = queueLength)]
     pub fn queue_length(&self) -> u32 {
@@ -175,9 +177,9 @@ pub fn providers() -> Vec<JsValue> {
 }
 
 /// The package version (semver).
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
+#[wasm_bindgen(unchecked_return_type = "string")]
+pub fn version() -> JsValue {
+    JsValue::from_str(env!("CARGO_PKG_VERSION"))
 }
 
 /// The ApiError class, defined in js/support.js.
