@@ -164,6 +164,53 @@ export async function readAll(res, cap) {
   return all;
 }
 
+// Readers of bodies read chunk by chunk, by response (null once there is nothing more to read).
+const readers = new WeakMap();
+
+/**
+ * The next chunk of a response's body: a promise of a Uint8Array, of null at the end (or with
+ * no body), or of a string saying why the body cannot be read (the engine reports it as a
+ * connection error); it rejects with what the body's own functions throw (a body error).
+ */
+export async function readChunk(res) {
+  let reader = readers.get(res);
+  if (reader === undefined) {
+    readers.set(res, null);
+    let body;
+    try {
+      body = res.body;
+    } catch {}
+    if (body === null || typeof body !== 'object') return null;
+    let getReader;
+    try {
+      getReader = body.getReader;
+    } catch {}
+    if (!(getReader instanceof Function)) return 'the response body has no getReader()';
+    reader = getReader.call(body);
+    readers.set(res, reader);
+  }
+  if (reader === null) return null;
+  let read;
+  try {
+    read = reader.read;
+  } catch {}
+  if (!(read instanceof Function)) return 'the body reader has no read()';
+  const pending = read.call(reader);
+  if (!(pending instanceof Promise)) return 'read() did not return a promise';
+  const result = await pending;
+  let done;
+  let value;
+  try {
+    done = result.done;
+    value = result.value;
+  } catch {}
+  if (done !== false) {
+    readers.set(res, null);
+    return null;
+  }
+  return value instanceof Uint8Array ? value : 'a body chunk is not a Uint8Array';
+}
+
 // A declared body this large is read into one buffer of its size as it arrives: arrayBuffer()
 // would hold every chunk and then their concatenation, twice the body at its peak.
 const LARGE = 1 << 20;

@@ -3,7 +3,7 @@
 //! runs the same in a page, a worker and Node. The JavaScript half (js/support.js) keeps
 //! boundary crossings to one per step.
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
 use resilient_core::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
     TransportErrorKind,
@@ -76,6 +76,8 @@ extern "C" {
     #[wasm_bindgen(js_name = readAll)]
     fn read_all(response: &JsValue, cap: f64) -> Promise;
     fn failure(e: &JsValue) -> String;
+    #[wasm_bindgen(js_name = readChunk)]
+    fn read_chunk(response: &JsValue) -> Promise;
 }
 
 pub struct JsClock;
@@ -463,7 +465,7 @@ impl Transport for FetchTransport {
                 headers,
                 body: Box::new(JsBody {
                     response: Some(resp),
-                    reader: None,
+                    streaming: None,
                     guard,
                 }),
             })
@@ -492,63 +494,35 @@ impl Body for Buffered {
 
 /// A body read as it arrives.
 struct JsBody {
+    /// The response until its body is read whole or chunk by chunk.
     response: Option<JsValue>,
-    /// The stream reader, once chunks are asked for one at a time.
-    reader: Option<JsValue>,
+    /// The response once chunks are asked for one at a time (js/support.js keeps its reader).
+    streaming: Option<JsValue>,
     guard: AbortOnDrop,
-}
-
-impl JsBody {
-    fn reader(&mut self) -> Result<Option<JsValue>, TransportError> {
-        if self.reader.is_none() {
-            let Some(resp) = self.response.take() else {
-                return Ok(None);
-            };
-            let body = Reflect::get(&resp, &"body".into()).unwrap_or(JsValue::NULL);
-            if !body.is_object() {
-                return Ok(None);
-            }
-            let get_reader = Reflect::get(&body, &"getReader".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| connection("the response body has no getReader()".into()))?;
-            self.reader = Some(get_reader.call0(&body).map_err(|e| body_error(&e))?);
-        }
-        Ok(self.reader.clone())
-    }
 }
 
 impl Body for JsBody {
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>> {
         Box::pin(async move {
-            let Some(reader) = self.reader()? else {
+            if self.streaming.is_none() {
+                self.streaming = self.response.take();
+            }
+            let Some(res) = &self.streaming else {
                 self.guard.finished = true;
                 return Ok(None);
             };
-            let read = Reflect::get(&reader, &"read".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| connection("the body reader has no read()".into()))?;
-            let promise: Promise = read
-                .call0(&reader)
-                .map_err(|e| body_error(&e))?
-                .dyn_into()
-                .map_err(|_| connection("read() did not return a promise".into()))?;
-            let result = JsFuture::from(promise).await.map_err(|e| body_error(&e))?;
-            let done = Reflect::get(&result, &"done".into())
-                .ok()
-                .and_then(|d| d.as_bool())
-                .unwrap_or(true);
-            if done {
+            // One crossing a chunk: js/support.js reads it and checks what it got.
+            let chunk = JsFuture::from(read_chunk(res))
+                .await
+                .map_err(|e| body_error(&e))?;
+            if chunk.is_null() {
                 self.guard.finished = true;
-                self.reader = None;
                 return Ok(None);
             }
-            let value = Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
-            let bytes = value
-                .dyn_into::<Uint8Array>()
-                .map_err(|_| connection("a body chunk is not a Uint8Array".into()))?;
-            Ok(Some(bytes.to_vec()))
+            if let Some(message) = chunk.as_string() {
+                return Err(connection(message));
+            }
+            Ok(Some(chunk.unchecked_into::<Uint8Array>().to_vec()))
         })
     }
 
