@@ -40,6 +40,25 @@ export function apiErrorClass() {
 }
 
 /**
+ * A client's options (an object) as the engine reads them: `[name, JSON text, ...]`, the text
+ * undefined for a value that is not plain data, and `fetch` as it is.
+ */
+export function optionEntries(options) {
+  const out = [];
+  for (const [key, value] of Object.entries(options)) {
+    let text = value;
+    if (key !== 'fetch') {
+      text = undefined;
+      try {
+        text = value === undefined ? 'null' : JSON.stringify(value);
+      } catch {}
+    }
+    out.push(key, text);
+  }
+  return out;
+}
+
+/**
  * The arguments as JSON text, without the root `signal` when there is one (it would read
  * `"signal":{}`: bytes a queued call would keep for nothing). The copy is shallow and omits
  * nothing else; arguments with their own `toJSON` are written as they are.

@@ -118,12 +118,13 @@ impl ClientCore {
             if !options.is_object() {
                 return Err(config_error("options must be an object"));
             }
-            for entry in Object::entries(options.unchecked_ref()).iter() {
-                let key = Reflect::get_u32(&entry, 0)
-                    .ok()
-                    .and_then(|k| k.as_string())
-                    .unwrap_or_default();
-                let value = Reflect::get_u32(&entry, 1).unwrap_or(JsValue::UNDEFINED);
+            // One crossing: each option's name and JSON text (js/support.js).
+            let entries = crate::convert::option_entries(options);
+            let mut i = 0;
+            while i + 1 < entries.length() {
+                let key = entries.get(i).as_string().unwrap_or_default();
+                let value = entries.get(i + 1);
+                i += 2;
                 if key == "fetch" {
                     if value.is_undefined() || value.is_null() {
                         continue;
@@ -133,11 +134,14 @@ impl ClientCore {
                     })?);
                     continue;
                 }
-                let v = from_js(&value).map_err(|_| {
-                    config_error(&format!(
-                        "option `{key}` accepts plain data (strings, numbers, objects)"
-                    ))
-                })?;
+                let v = value
+                    .as_string()
+                    .and_then(|t| resilient_core::json::from_slice(t.as_bytes()).ok())
+                    .ok_or_else(|| {
+                        config_error(&format!(
+                            "option `{key}` accepts plain data (strings, numbers, objects)"
+                        ))
+                    })?;
                 json.insert(key, v);
             }
         }

@@ -10,6 +10,10 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = makeApiError)]
     fn make_api_error(info: JsValue, partial_text: JsValue) -> JsValue;
+    /// A client's options: `[name, JSON text, ...]` (`fetch` as it is; undefined text: not
+    /// plain data).
+    #[wasm_bindgen(js_name = optionEntries)]
+    pub fn option_entries(options: &JsValue) -> Array;
     #[wasm_bindgen(js_name = makeStreamError)]
     fn make_stream_error(info: JsValue, holder: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
