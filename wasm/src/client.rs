@@ -8,7 +8,7 @@ use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntr
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use crate::{op_name, UNARY};
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -688,32 +688,27 @@ impl ClientCore {
 
     /// `notify` only schedules the host's work (it never calls back synchronously). Returns
     /// the scopes the host reads.
-    pub fn store_attach(&self, notify: Function) -> Vec<JsValue> {
+    pub fn store_attach(&self, notify: Function) -> Array {
         self.engine.store_attach(Some(Rc::new(move || {
             let _ = notify.call0(&JsValue::UNDEFINED);
         })));
-        let scopes = self.engine.store_scopes();
-        let mut out = Vec::with_capacity(scopes.len());
-        for s in scopes.iter() {
-            out.push(JsValue::from_str(s));
+        let out = Array::new();
+        for s in self.engine.store_scopes().iter() {
+            out.push(&JsValue::from_str(s));
         }
         out
     }
 
     /// Entries cross flat, `[scope, piece, until, ...]` (no JSON: it costs wasm bytes); triples
     /// that are not `scope, piece, until` are skipped: a store is not trusted.
-    pub fn store_sync(
-        &self,
-        reads: u32,
-        writes: u32,
-        error: Option<String>,
-        flat: Vec<JsValue>,
-    ) -> Vec<JsValue> {
+    pub fn store_sync(&self, reads: u32, writes: u32, error: Option<String>, flat: Array) -> Array {
         let engine = &self.engine;
         engine.store_report(u64::from(reads), u64::from(writes), error);
         let mut entries: Vec<Entry> = Vec::new();
-        for t in flat.chunks_exact(3) {
-            let [scope, piece, until] = t else { continue };
+        let mut i = 0;
+        while i + 2 < flat.length() {
+            let (scope, piece, until) = (flat.get(i), flat.get(i + 1), flat.get(i + 2));
+            i += 3;
             let read = || {
                 Some(Entry {
                     scope: scope.as_string()?,
@@ -728,11 +723,11 @@ impl ClientCore {
         if !entries.is_empty() {
             engine.store_apply(&entries);
         }
-        let mut out = Vec::new();
+        let out = Array::new();
         for e in engine.store_take() {
-            out.push(JsValue::from_str(&e.scope));
-            out.push(JsValue::from_str(e.piece.as_str()));
-            out.push(JsValue::from_f64(e.until));
+            out.push(&JsValue::from_str(&e.scope));
+            out.push(&JsValue::from_str(e.piece.as_str()));
+            out.push(&JsValue::from_f64(e.until));
         }
         out
     }

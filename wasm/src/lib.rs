@@ -12,7 +12,7 @@ pub use router::RouterCore;
 pub use stream::ChatStream;
 
 use client::ClientCore;
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Promise};
 use resilient_core::providers::PROVIDERS;
 use wasm_bindgen::prelude::*;
 
@@ -129,17 +129,11 @@ impl Client {
     /// scopes to read come back), then sync: report store work, apply what the store holds, and
     /// take the writes queued since.
     #[wasm_bindgen(js_name = storeAttach)]
-    pub fn store_attach(&self, notify: Function) -> Vec<JsValue> {
+    pub fn store_attach(&self, notify: Function) -> Array {
         self.core.store_attach(notify)
     }
     #[wasm_bindgen(js_name = storeSync)]
-    pub fn store_sync(
-        &self,
-        reads: u32,
-        writes: u32,
-        error: Option<String>,
-        flat: Vec<JsValue>,
-    ) -> Vec<JsValue> {
+    pub fn store_sync(&self, reads: u32, writes: u32, error: Option<String>, flat: Array) -> Array {
         self.core.store_sync(reads, writes, error, flat)
     }
 }
@@ -166,12 +160,13 @@ pub(crate) fn op_name(ops: &[&'static str], op: u32) -> &'static str {
     ops.get(op as usize).copied().unwrap_or_default()
 }
 
-/// The eleven provider names (the package exports them as `PROVIDERS`).
-#[wasm_bindgen]
-pub fn providers() -> Vec<JsValue> {
-    let mut out = Vec::with_capacity(PROVIDERS.len());
+/// The eleven provider names (the package exports them as `PROVIDERS`). JS arrays, here and
+/// in the store hooks, not `Vec<JsValue>`: its glue is a table of its own each way.
+#[wasm_bindgen(unchecked_return_type = "string[]")]
+pub fn providers() -> Array {
+    let out = Array::new();
     for p in PROVIDERS {
-        out.push(JsValue::from_str(p));
+        out.push(&JsValue::from_str(p));
     }
     out
 }
