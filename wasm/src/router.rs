@@ -29,20 +29,24 @@ impl RouterCore {
             .map_err(|m| config_error(&m))
     }
 
-    /// The members to try, in order, given each member's load and breaker answer.
-    pub fn plan(&mut self, loads: Vec<u32>, admits: Vec<u8>) -> Vec<u32> {
+    /// The members to try, in order, given each member's load and breaker answer as pairs
+    /// (`[load, admits (1 or 0), ...]`). Numbers in f64 arrays each way, as `new` and `stats`
+    /// pass theirs: one array type's glue serves every member.
+    pub fn plan(&mut self, health: &[f64]) -> Vec<f64> {
         // Plain loops: collected iterator chains each instantiate their own code.
-        let mut health: Vec<Health> = Vec::with_capacity(loads.len());
-        for (&load, &a) in loads.iter().zip(admits.iter()) {
-            health.push(Health {
-                load,
-                admits: a != 0,
-            });
+        let mut members: Vec<Health> = Vec::with_capacity(health.len() / 2);
+        for pair in health.chunks_exact(2) {
+            if let [load, admits] = pair {
+                members.push(Health {
+                    load: *load as u32,
+                    admits: *admits != 0.0,
+                });
+            }
         }
-        let plan = self.0.plan(JsClock.now(), &health);
+        let plan = self.0.plan(JsClock.now(), &members);
         let mut out = Vec::with_capacity(plan.len());
         for i in plan {
-            out.push(i as u32);
+            out.push(i as f64);
         }
         out
     }
