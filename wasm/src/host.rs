@@ -9,6 +9,7 @@ use resilient_core::host::{
     TransportErrorKind,
 };
 use resilient_core::idmap::IdMap;
+use resilient_core::pipeline::CancelToken;
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -111,21 +112,29 @@ type Outcome = Result<(String, JsValue), String>;
 /// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
 /// through one shared handler, so waiting allocates no JS closure or promise.
 #[derive(Default)]
-struct Waiting {
+pub(crate) struct Waiting {
     outcome: Option<Outcome>,
     waker: Option<Waker>,
 }
 
 type Slot = Rc<RefCell<Waiting>>;
 
+/// What an id stands for: a slot waited on here, or the token of a call whose signal
+/// signals.rs watches. One map (and one counter) for both: a second map type was a second
+/// copy of its code.
+pub(crate) enum Held {
+    Slot(Slot),
+    Token(CancelToken),
+}
+
 thread_local! {
-    static WAITING: RefCell<IdMap<u32, Slot>> = RefCell::new(IdMap::new());
+    static WAITING: RefCell<IdMap<u32, Held>> = RefCell::new(IdMap::new());
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
     static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
     static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
 }
 
-fn next_id() -> u32 {
+pub(crate) fn next_id() -> u32 {
     NEXT_ID.with(|n| {
         let id = n.get().wrapping_add(1);
         n.set(id);
@@ -137,17 +146,26 @@ fn next_id() -> u32 {
 fn register() -> (u32, Slot) {
     let id = next_id();
     let slot = Slot::default();
-    WAITING.with(|t| t.borrow_mut().insert(id, slot.clone()));
+    hold(id, Held::Slot(slot.clone()));
     (id, slot)
 }
 
-/// Forgets a slot; true when it was still waiting.
-fn forget(id: u32) -> bool {
-    WAITING.with(|t| t.borrow_mut().remove(&id)).is_some()
+pub(crate) fn hold(id: u32, held: Held) {
+    WAITING.with(|t| t.borrow_mut().insert(id, held));
+}
+
+/// What `id` held, now forgotten.
+pub(crate) fn take(id: u32) -> Option<Held> {
+    WAITING.with(|t| t.borrow_mut().remove(&id))
+}
+
+/// Forgets an id; true when it was still held.
+pub(crate) fn forget(id: u32) -> bool {
+    take(id).is_some()
 }
 
 fn complete(id: u32, outcome: Outcome) {
-    let Some(slot) = WAITING.with(|t| t.borrow_mut().remove(&id)) else {
+    let Some(Held::Slot(slot)) = take(id) else {
         return;
     };
     let waker = {
