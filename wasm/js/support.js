@@ -39,6 +39,28 @@ export function apiErrorClass() {
   return ApiError;
 }
 
+/** `globalThis.process` when this is Node (its `versions.node` is a string). */
+function nodeProcess() {
+  try {
+    const p = globalThis.process;
+    if (typeof p.versions.node === 'string') return p;
+  } catch {}
+  return undefined;
+}
+
+export function isNode() {
+  return nodeProcess() !== undefined;
+}
+
+/** `process.env[name]` in Node, when it is a string that is not empty. */
+export function envVar(name) {
+  let v;
+  try {
+    v = nodeProcess()?.env[name];
+  } catch {}
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
 /**
  * A client's options (an object) as the engine reads them: `[name, JSON text, ...]`, the text
  * undefined for a value that is not plain data, and `fetch` as it is.

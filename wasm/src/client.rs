@@ -66,21 +66,14 @@ fn holds(op: &str, len: u32) -> bool {
             && len as usize > resilient_core::providers::s3_kit::SIGNED_PAYLOAD_MAX)
 }
 
-/// `globalThis.process` when this is Node.
-fn node_process() -> Option<JsValue> {
-    let process = Reflect::get(&js_sys::global(), &"process".into()).ok()?;
-    let versions = Reflect::get(&process, &"versions".into()).ok()?;
-    let node = Reflect::get(&versions, &"node".into()).ok()?;
-    node.is_string().then_some(process)
-}
-
-/// `process.env[name]`, in Node only.
-fn env_var(name: &str) -> Option<String> {
-    let env = Reflect::get(&node_process()?, &"env".into()).ok()?;
-    Reflect::get(&env, &name.into())
-        .ok()?
-        .as_string()
-        .filter(|s| !s.is_empty())
+#[wasm_bindgen(module = "/js/support.js")]
+extern "C" {
+    /// Whether this is Node (`process.versions.node` is a string).
+    #[wasm_bindgen(js_name = isNode)]
+    fn is_node() -> bool;
+    /// `process.env[name]`, in Node only, when not empty.
+    #[wasm_bindgen(js_name = envVar)]
+    fn env_var(name: &str) -> Option<String>;
 }
 
 /// One endpoint's request, and what signs it afresh per attempt if its provider signs.
@@ -186,7 +179,7 @@ impl ClientCore {
             engine: Engine::new(info.name, config, host),
             provider,
             listeners: Rc::default(),
-            browser: node_process().is_none(),
+            browser: !is_node(),
             endpoint_configs,
             book: RefCell::new(JsValue::UNDEFINED),
             waiting_records: Cell::new(0),
