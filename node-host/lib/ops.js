@@ -10,7 +10,8 @@ export const UNARY = [
   'listObjects', 'createMultipartUpload', 'uploadPart', 'completeMultipartUpload',
   'abortMultipartUpload', 'listMultipartUploads',
 ];
-export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
+// getObjectStream: getObject({ stream: true })'s engine half (lib/s3.js; not documented API).
+export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream', 'getObjectStream'];
 export const LOCAL = ['signGetObject', 'presignUrl'];
 
 const { __unary, __stream, __local } = Client.prototype;

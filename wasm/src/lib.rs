@@ -59,16 +59,15 @@ impl Client {
     pub fn unary(&self, op: u32, request: JsValue) -> Promise {
         self.core.unary(op, &request)
     }
-    /// Streaming operation number `op` of [`STREAMS`].
-    #[wasm_bindgen(js_name = __stream)]
-    pub fn stream(&self, op: u32, request: JsValue) -> ChatStream {
-        self.core.stream(op_name(&STREAMS, op), &request)
-    }
+    /// Streaming operation number `op` of [`STREAMS`]. The last, `getObjectStream`, is
     /// `getObject({ stream: true })`'s engine half (node-host/lib/s3.js; not documented API):
     /// the head object first, then the body's chunks as `Uint8Array`s.
-    #[wasm_bindgen(js_name = getObjectStream)]
-    pub fn get_object_stream(&self, request: JsValue) -> ChatStream {
-        self.core.object_stream(&request)
+    #[wasm_bindgen(js_name = __stream)]
+    pub fn stream(&self, op: u32, request: JsValue) -> ChatStream {
+        if op == OBJECT_STREAM {
+            return self.core.object_stream(&request);
+        }
+        self.core.stream(op_name(&STREAMS, op), &request)
     }
     /// Operation number `op` of [`LOCAL`], answered without a request.
     #[wasm_bindgen(js_name = __local)]
@@ -152,7 +151,13 @@ impl Client {
 /// The operations by number (node-host/lib/ops.js defines the JS methods in this order); a
 /// queued record holds its operation as an index here too (a number crosses to JS for free).
 pub(crate) use resilient_core::providers::UNARY;
-const STREAMS: [&str; 3] = ["chatStream", "generateStream", "chatqnaStream"];
+const STREAMS: [&str; 4] = [
+    "chatStream",
+    "generateStream",
+    "chatqnaStream",
+    "getObjectStream",
+];
+const OBJECT_STREAM: u32 = 3;
 const LOCAL: [&str; 2] = ["signGetObject", "presignUrl"];
 
 /// An unknown number names no operation: the provider refuses it as it does any unknown one.
