@@ -14,7 +14,28 @@ export const UNARY = [
 export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream', 'getObjectStream'];
 export const LOCAL = ['signGetObject', 'presignUrl'];
 
-const { __unary, __stream, __local } = Client.prototype;
+// The observing members, by their number for `__query` (lib.rs QUERIES): methods, then getters.
+export const QUERIES = [
+  'getStats', 'generateReport', 'endpoints', 'checkCircuitBreaker', 'resetStats',
+  'circuitState', 'queueLength', 'activeRequests', 'queueProcessing', 'provider',
+];
+const GETTERS = 5; // QUERIES from this index on are getters
+
+const { __unary, __stream, __local, __query } = Client.prototype;
+QUERIES.forEach((name, member) => {
+  Object.defineProperty(Client.prototype, name, member < GETTERS ? {
+    value(arg) {
+      return __query.call(this, member, arg);
+    },
+    writable: true,
+    configurable: true,
+  } : {
+    get() {
+      return __query.call(this, member);
+    },
+    configurable: true,
+  });
+});
 for (const [names, entry] of [[UNARY, __unary], [STREAMS, __stream], [LOCAL, __local]]) {
   names.forEach((name, op) => {
     Object.defineProperty(Client.prototype, name, {
