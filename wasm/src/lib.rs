@@ -46,13 +46,6 @@ impl Client {
         Ok(Client { core, name })
     }
 
-    // Strings cross as JS strings made here (`JsValue`), not as `String`: its glue copies the
-    // bytes out, then frees them with another call.
-    #[wasm_bindgen(getter, unchecked_return_type = "string")]
-    pub fn provider(&self) -> JsValue {
-        JsValue::from_str(self.name)
-    }
-
     /// Unary operation number `op` of [`UNARY`] (node-host/lib/ops.js defines `chat`, `embed`,
     /// ... over it): one export instead of a shim per operation.
     #[wasm_bindgen(js_name = __unary)]
@@ -92,6 +85,8 @@ impl Client {
                 core.reset_stats();
                 JsValue::UNDEFINED
             }
+            // Strings cross as JS strings made here, not as `String` (whose glue copies the
+            // bytes out, then frees them with another call).
             5 => JsValue::from_str(core.circuit_state()),
             6 => JsValue::from(core.queue_length()),
             7 => JsValue::from(core.active_requests()),
