@@ -160,7 +160,7 @@ class Router {
     members.forEach((m, i) => {
       health[2 * i + 1] = m.client.checkCircuitBreaker?.() ?? true ? 1 : 0;
     });
-    return Array.from(this.#core.plan(health));
+    return Array.from(this.#core.plan(Float64Array.from(health)));
   }
 
   /**
