@@ -665,7 +665,9 @@ impl ClientCore {
         // Weak: an unsubscribe function kept by the caller must not keep the client alive.
         let listeners = Rc::downgrade(&self.listeners);
         let engine = self.engine.downgrade();
-        let off = Closure::<dyn FnMut()>::new(move || {
+        // The one closure type of this crate's hooks (`Fn(u32, JsValue)`, its arguments unused
+        // here): each closure type costs its own glue.
+        let off = Closure::<dyn Fn(u32, JsValue)>::new(move |_: u32, _: JsValue| {
             if let (Some(listeners), Some(engine)) = (listeners.upgrade(), engine.upgrade()) {
                 listeners.borrow_mut().list.retain(|(i, _, _)| *i != id);
                 Self::sync_listener(&engine, &listeners);

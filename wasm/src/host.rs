@@ -190,7 +190,8 @@ fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
     }
 }
 
-fn timer_fired(id: u32) {
+/// The timers' handler, of the hooks' one closure type (`Fn(u32, JsValue)`; the value unused).
+fn timer_fired(id: u32, _: JsValue) {
     complete(id, Ok((String::new(), JsValue::UNDEFINED)));
 }
 
@@ -216,7 +217,7 @@ impl Future for Sleep {
             return poll_slot(slot, cx).map(|_| ());
         }
         if !TIMER_HANDLER.with(|h| h.replace(true)) {
-            let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
+            let handler = Closure::<dyn Fn(u32, JsValue)>::new(timer_fired);
             set_timer_handler(&handler.into_js_value());
         }
         let (id, slot) = register();

@@ -21,7 +21,8 @@ thread_local! {
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
 }
 
-fn fire(id: u32) {
+/// The abort handler, of the hooks' one closure type (`Fn(u32, JsValue)`; the value unused).
+fn fire(id: u32, _: JsValue) {
     if let Some(Held::Token(t)) = take(id) {
         t.cancel();
     }
@@ -36,7 +37,7 @@ pub struct Watch {
 impl Watch {
     pub fn new(signal: &JsValue, token: &CancelToken) -> Watch {
         if !INSTALLED.with(|i| i.replace(true)) {
-            let handler = Closure::<dyn Fn(u32)>::new(fire);
+            let handler = Closure::<dyn Fn(u32, JsValue)>::new(fire);
             set_abort_handler(&handler.into_js_value());
         }
         let id = next_id();
