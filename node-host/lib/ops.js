@@ -1,7 +1,8 @@
-// The wasm Client's operations: wasm/src/lib.rs exports one entry per kind (`__unary`,
-// `__stream`, `__local`) that takes the operation's number, instead of one export per operation
-// (each cost a shim in the wasm and a wrapper here). The order is lib.rs's UNARY, STREAMS and
-// LOCAL tables: keep them in step.
+// The wasm Client's operations and observing members: wasm/src/lib.rs exports one entry per kind
+// (`__unary`, `__stream`, `__query` for the observing members and then the LOCAL operations)
+// that takes a number, instead of one export per member (each cost a shim in the wasm and a
+// wrapper here). The order is lib.rs's UNARY, STREAMS, QUERIES and LOCAL tables: keep them in
+// step (tests/node/ops.test.js compares them).
 import { Client } from '../pkg/resilient_wasm.js';
 
 export const UNARY = [
@@ -21,7 +22,11 @@ export const QUERIES = [
 ];
 const GETTERS = 5; // QUERIES from this index on are getters
 
-const { __unary, __stream, __local, __query } = Client.prototype;
+const { __unary, __stream, __query } = Client.prototype;
+// The LOCAL operations are __query's members after QUERIES.
+function __local(op, request) {
+  return __query.call(this, QUERIES.length + op, request);
+}
 QUERIES.forEach((name, member) => {
   Object.defineProperty(Client.prototype, name, member < GETTERS ? {
     value(arg) {

@@ -62,20 +62,20 @@ impl Client {
         }
         self.core.stream(op_name(&STREAMS, op), &request)
     }
-    /// Operation number `op` of [`LOCAL`], answered without a request.
-    #[wasm_bindgen(js_name = __local)]
-    pub fn local(&self, op: u32, request: JsValue) -> Result<JsValue, JsValue> {
-        self.core.local(op_name(&LOCAL, op), &request)
-    }
     #[wasm_bindgen(js_name = makeRequest)]
     pub fn make_request(&self, endpoint_url: JsValue, data: JsValue, options: JsValue) -> Promise {
         self.core.make_request(&endpoint_url, &data, &options)
     }
     /// Observing member number `member` of [`QUERIES`] (node-host/lib/ops.js defines the
-    /// methods and getters over it): one export instead of a shim per member.
+    /// methods and getters over it), or, from `QUERIES.len()` on, operation number
+    /// `member - QUERIES.len()` of [`LOCAL`] (answered without a request): one export instead
+    /// of a shim per member.
     #[wasm_bindgen(js_name = __query)]
     pub fn query(&self, member: u32, arg: JsValue) -> Result<JsValue, JsValue> {
         let core = &self.core;
+        if let Some(op) = member.checked_sub(QUERIES.len() as u32) {
+            return core.local(op_name(&LOCAL, op), &arg);
+        }
         Ok(match member {
             0 => return core.get_stats(&arg),
             1 => core.generate_report(&arg),
@@ -148,9 +148,7 @@ const STREAMS: [&str; 4] = [
 ];
 const OBJECT_STREAM: u32 = 3;
 /// The observing members by number, for `__query`: methods, then getters (from `circuitState`).
-/// Read by no Rust code: `Client::query` matches the numbers, tests/node/ops.test.js holds
-/// ops.js to this table.
-#[allow(dead_code)]
+/// `Client::query` matches the numbers; tests/node/ops.test.js holds ops.js to this table.
 const QUERIES: [&str; 10] = [
     "getStats",
     "generateReport",
