@@ -127,6 +127,10 @@ impl Client {
     pub fn queue_length(&self) -> u32 {
         self.core.queue_length()
     }
+    /// `activeRequests`, for Rust callers.
+    pub fn active_requests(&self) -> u32 {
+        self.core.active_requests()
+    }
     /// `chat(request)`, for Rust callers (the wasm tests).
     pub fn chat(&self, request: JsValue) -> Promise {
         self.unary(0, request)
