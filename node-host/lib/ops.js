@@ -17,10 +17,10 @@ export const LOCAL = ['signGetObject', 'presignUrl'];
 
 // The observing members, by their number for `__query` (lib.rs QUERIES): methods, then getters.
 export const QUERIES = [
-  'getStats', 'generateReport', 'endpoints', 'checkCircuitBreaker', 'resetStats',
+  'getStats', 'generateReport', 'endpoints', 'checkCircuitBreaker', 'resetStats', 'storeAttach',
   'circuitState', 'queueLength', 'activeRequests', 'queueProcessing', 'provider',
 ];
-const GETTERS = 5; // QUERIES from this index on are getters
+const GETTERS = 6; // QUERIES from this index on are getters
 
 const { __unary, __stream, __query } = Client.prototype;
 // The LOCAL operations are __query's members after QUERIES.

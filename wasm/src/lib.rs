@@ -85,12 +85,13 @@ impl Client {
                 core.reset_stats();
                 JsValue::UNDEFINED
             }
+            5 => core.store_attach(arg.unchecked_into()).into(),
             // Strings cross as JS strings made here, not as `String` (whose glue copies the
             // bytes out, then frees them with another call).
-            5 => JsValue::from_str(core.circuit_state()),
-            6 => JsValue::from(core.queue_length()),
-            7 => JsValue::from(core.active_requests()),
-            8 => JsValue::from_bool(core.queue_processing()),
+            6 => JsValue::from_str(core.circuit_state()),
+            7 => JsValue::from(core.queue_length()),
+            8 => JsValue::from(core.active_requests()),
+            9 => JsValue::from_bool(core.queue_processing()),
             _ => JsValue::from_str(self.name),
         })
     }
@@ -105,13 +106,9 @@ impl Client {
     pub fn on(&self, event: String, listener: Function) -> Result<JsValue, JsValue> {
         self.core.on(&event, listener)
     }
-    /// The state-store hooks, driven by node-host/store.js (not documented API): attach (the
-    /// scopes to read come back), then sync: report store work, apply what the store holds, and
-    /// take the writes queued since.
-    #[wasm_bindgen(js_name = storeAttach)]
-    pub fn store_attach(&self, notify: Function) -> Array {
-        self.core.store_attach(notify)
-    }
+    /// The state-store hooks, driven by node-host/store.js (not documented API): attach
+    /// (`storeAttach`, a `__query` member: the scopes to read come back), then sync: report
+    /// store work, apply what the store holds, and take the writes queued since.
     #[wasm_bindgen(js_name = storeSync)]
     pub fn store_sync(&self, reads: u32, writes: u32, error: Option<String>, flat: Array) -> Array {
         self.core.store_sync(reads, writes, error, flat)
@@ -151,14 +148,16 @@ const STREAMS: [&str; 4] = [
     "getObjectStream",
 ];
 const OBJECT_STREAM: u32 = 3;
-/// The observing members by number, for `__query`: methods, then getters (from `circuitState`).
+/// The observing members by number, for `__query`: methods (`storeAttach` the state store's,
+/// node-host/store.js), then getters (from `circuitState`).
 /// `Client::query` matches the numbers; tests/node/ops.test.js holds ops.js to this table.
-const QUERIES: [&str; 10] = [
+const QUERIES: [&str; 11] = [
     "getStats",
     "generateReport",
     "endpoints",
     "checkCircuitBreaker",
     "resetStats",
+    "storeAttach",
     "circuitState",
     "queueLength",
     "activeRequests",
