@@ -46,7 +46,13 @@ wasm-bindgen --target web --out-dir "$out" --out-name resilient_wasm \
 # constants into load/store offsets (-2.0 kB gzip): rustc links the wasm stack-first, the stack
 # grows down from 1 MiB to 0, so the low 1 KiB is touched only by a stack already ~1 MiB deep.
 # -Os twice: on the build-std output the second round finds 405 bytes gzip more (~2 s).
+# Then the imports and exports get one- and two-letter names (wasm-bindgen's carry a hash each,
+# ~2 kB gzip in the wasm and the glue), and scripts/minify-glue.mjs renames them in the glue
+# from the map wasm-opt prints.
 .tools/node_modules/.bin/wasm-opt -Os -Os --low-memory-unused --strip-debug --strip-producers \
+  --minify-imports-and-exports-and-modules \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$out/resilient_wasm_bg.wasm" -o "$out/resilient_wasm_bg.wasm"
+  "$out/resilient_wasm_bg.wasm" -o "$out/resilient_wasm_bg.wasm" >"$out/.names.json"
+node scripts/minify-glue.mjs "$out/.names.json" "$out/resilient_wasm.js" "$out/resilient_wasm_bg.wasm"
+rm "$out/.names.json"

@@ -1,7 +1,8 @@
-// The wasm Client's operations: wasm/src/lib.rs exports one entry per kind (`__unary`,
-// `__stream`, `__local`) that takes the operation's number, instead of one export per operation
-// (each cost a shim in the wasm and a wrapper here). The order is lib.rs's UNARY, STREAMS and
-// LOCAL tables: keep them in step.
+// The wasm Client's operations and observing members: wasm/src/lib.rs exports one entry per kind
+// (`__unary`, `__stream`, `__query` for the observing members and then the LOCAL operations)
+// that takes a number, instead of one export per member (each cost a shim in the wasm and a
+// wrapper here). The order is lib.rs's UNARY, STREAMS, QUERIES and LOCAL tables: keep them in
+// step (tests/node/ops.test.js compares them).
 import { Client } from '../pkg/resilient_wasm.js';
 
 export const UNARY = [
@@ -10,10 +11,36 @@ export const UNARY = [
   'listObjects', 'createMultipartUpload', 'uploadPart', 'completeMultipartUpload',
   'abortMultipartUpload', 'listMultipartUploads',
 ];
-export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream'];
+// getObjectStream: getObject({ stream: true })'s engine half (lib/s3.js; not documented API).
+export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream', 'getObjectStream'];
 export const LOCAL = ['signGetObject', 'presignUrl'];
 
-const { __unary, __stream, __local } = Client.prototype;
+// The observing members, by their number for `__query` (lib.rs QUERIES): methods, then getters.
+export const QUERIES = [
+  'getStats', 'generateReport', 'endpoints', 'checkCircuitBreaker', 'resetStats', 'storeAttach',
+  'circuitState', 'queueLength', 'activeRequests', 'queueProcessing', 'provider',
+];
+const GETTERS = 6; // QUERIES from this index on are getters
+
+const { __unary, __stream, __query } = Client.prototype;
+// The LOCAL operations are __query's members after QUERIES.
+function __local(op, request) {
+  return __query.call(this, QUERIES.length + op, request);
+}
+QUERIES.forEach((name, member) => {
+  Object.defineProperty(Client.prototype, name, member < GETTERS ? {
+    value(arg) {
+      return __query.call(this, member, arg);
+    },
+    writable: true,
+    configurable: true,
+  } : {
+    get() {
+      return __query.call(this, member);
+    },
+    configurable: true,
+  });
+});
 for (const [names, entry] of [[UNARY, __unary], [STREAMS, __stream], [LOCAL, __local]]) {
   names.forEach((name, op) => {
     Object.defineProperty(Client.prototype, name, {

@@ -154,9 +154,13 @@ class Router {
    * call's plan and its `started` land before the next call plans (least-loaded counts it).
    */
   #plan() {
-    const loads = this.#members.map((m) => (m.client.queueLength ?? 0) + (m.client.activeRequests ?? 0));
-    const admits = this.#members.map((m) => (m.client.checkCircuitBreaker?.() ?? true ? 1 : 0));
-    return Array.from(this.#core.plan(loads, admits));
+    // [load, admits, ...], the loads read first, as u32s (ToUint32, as a Uint32Array stored them).
+    const members = this.#members;
+    const health = members.flatMap((m) => [((m.client.queueLength ?? 0) + (m.client.activeRequests ?? 0)) >>> 0, 0]);
+    members.forEach((m, i) => {
+      health[2 * i + 1] = m.client.checkCircuitBreaker?.() ?? true ? 1 : 0;
+    });
+    return Array.from(this.#core.plan(Float64Array.from(health)));
   }
 
   /**

@@ -30,8 +30,54 @@ export function makeApiError(info, partialText) {
   }
 }
 
+/** An error of a stream: its `partialText` is the text the stream's holder kept (textItem). */
+export function makeStreamError(info, holder) {
+  return makeApiError(info, holder.text ?? '');
+}
+
 export function apiErrorClass() {
   return ApiError;
+}
+
+/** `globalThis.process` when this is Node (its `versions.node` is a string). */
+function nodeProcess() {
+  try {
+    const p = globalThis.process;
+    if (typeof p.versions.node === 'string') return p;
+  } catch {}
+  return undefined;
+}
+
+export function isNode() {
+  return nodeProcess() !== undefined;
+}
+
+/** `process.env[name]` in Node, when it is a string that is not empty. */
+export function envVar(name) {
+  let v;
+  try {
+    v = nodeProcess()?.env[name];
+  } catch {}
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * A client's options (an object) as the engine reads them: `[name, JSON text, ...]`, the text
+ * undefined for a value that is not plain data, and `fetch` as it is.
+ */
+export function optionEntries(options) {
+  const out = [];
+  for (const [key, value] of Object.entries(options)) {
+    let text = value;
+    if (key !== 'fetch') {
+      text = undefined;
+      try {
+        text = value === undefined ? 'null' : JSON.stringify(value);
+      } catch {}
+    }
+    out.push(key, text);
+  }
+  return out;
 }
 
 /**
@@ -159,6 +205,53 @@ export async function readAll(res, cap) {
   return all;
 }
 
+// Readers of bodies read chunk by chunk, by response (null once there is nothing more to read).
+const readers = new WeakMap();
+
+/**
+ * The next chunk of a response's body: a promise of a Uint8Array, of null at the end (or with
+ * no body), or of a string saying why the body cannot be read (the engine reports it as a
+ * connection error); it rejects with what the body's own functions throw (a body error).
+ */
+export async function readChunk(res) {
+  let reader = readers.get(res);
+  if (reader === undefined) {
+    readers.set(res, null);
+    let body;
+    try {
+      body = res.body;
+    } catch {}
+    if (body === null || typeof body !== 'object') return null;
+    let getReader;
+    try {
+      getReader = body.getReader;
+    } catch {}
+    if (!(getReader instanceof Function)) return 'the response body has no getReader()';
+    reader = getReader.call(body);
+    readers.set(res, reader);
+  }
+  if (reader === null) return null;
+  let read;
+  try {
+    read = reader.read;
+  } catch {}
+  if (!(read instanceof Function)) return 'the body reader has no read()';
+  const pending = read.call(reader);
+  if (!(pending instanceof Promise)) return 'read() did not return a promise';
+  const result = await pending;
+  let done;
+  let value;
+  try {
+    done = result.done;
+    value = result.value;
+  } catch {}
+  if (done !== false) {
+    readers.set(res, null);
+    return null;
+  }
+  return value instanceof Uint8Array ? value : 'a body chunk is not a Uint8Array';
+}
+
 // A declared body this large is read into one buffer of its size as it arrives: arrayBuffer()
 // would hold every chunk and then their concatenation, twice the body at its peak.
 const LARGE = 1 << 20;
@@ -183,6 +276,29 @@ async function readInto(reader, size, cap) {
     all.set(value, at);
     at = end;
   }
+}
+
+// ---- stream items (wasm/src/stream.rs)
+
+export function iterResult(value, done) {
+  return { value, done };
+}
+
+/**
+ * A text item's iterator result: the item's JSON parsed (null if it is not JSON), its `delta`
+ * (when a string) added to the holder's text (a stream's own object, empty at first), and the
+ * whole text set as its `text`.
+ */
+export function textItem(holder, json) {
+  let item = null;
+  try {
+    item = JSON.parse(json);
+  } catch {}
+  if (item !== null && typeof item === 'object') {
+    const delta = item.delta;
+    item.text = holder.text = (holder.text ?? '') + (typeof delta === 'string' ? delta : '');
+  }
+  return { value: item, done: false };
 }
 
 // ---- timers: one shared callback for every timer, so a sleep allocates no closure.
@@ -233,10 +349,21 @@ export function setExchangeHandler(handler) {
   exchangeDone = handler;
 }
 
-/** What the engine reports for a failed fetch: its message, and Node's reason in `cause`. */
-function failure(e) {
-  const msg = typeof e?.message === 'string' ? e.message : typeof e === 'string' ? e : 'fetch failed';
-  const code = e?.cause !== null && typeof e?.cause === 'object' ? e.cause.code : undefined;
+/**
+ * What the engine reports for a failed fetch or body read: its message, and Node's reason in
+ * `cause`. A getter that throws reads as absent.
+ */
+export function failure(e) {
+  let msg;
+  let code;
+  try {
+    msg = e.message;
+  } catch {}
+  try {
+    const cause = e.cause;
+    if (cause !== null && typeof cause === 'object') code = cause.code;
+  } catch {}
+  if (typeof msg !== 'string') msg = typeof e === 'string' ? e : 'fetch failed';
   return typeof code === 'string' ? `${msg} (${code})` : msg;
 }
 

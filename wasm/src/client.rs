@@ -8,7 +8,7 @@ use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntr
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use crate::{op_name, UNARY};
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -66,21 +66,14 @@ fn holds(op: &str, len: u32) -> bool {
             && len as usize > resilient_core::providers::s3_kit::SIGNED_PAYLOAD_MAX)
 }
 
-/// `globalThis.process` when this is Node.
-fn node_process() -> Option<JsValue> {
-    let process = Reflect::get(&js_sys::global(), &"process".into()).ok()?;
-    let versions = Reflect::get(&process, &"versions".into()).ok()?;
-    let node = Reflect::get(&versions, &"node".into()).ok()?;
-    node.is_string().then_some(process)
-}
-
-/// `process.env[name]`, in Node only.
-fn env_var(name: &str) -> Option<String> {
-    let env = Reflect::get(&node_process()?, &"env".into()).ok()?;
-    Reflect::get(&env, &name.into())
-        .ok()?
-        .as_string()
-        .filter(|s| !s.is_empty())
+#[wasm_bindgen(module = "/js/support.js")]
+extern "C" {
+    /// Whether this is Node (`process.versions.node` is a string).
+    #[wasm_bindgen(js_name = isNode)]
+    fn is_node() -> bool;
+    /// `process.env[name]`, in Node only, when not empty.
+    #[wasm_bindgen(js_name = envVar)]
+    fn env_var(name: &str) -> Option<String>;
 }
 
 /// One endpoint's request, and what signs it afresh per attempt if its provider signs.
@@ -118,12 +111,13 @@ impl ClientCore {
             if !options.is_object() {
                 return Err(config_error("options must be an object"));
             }
-            for entry in Object::entries(options.unchecked_ref()).iter() {
-                let key = Reflect::get_u32(&entry, 0)
-                    .ok()
-                    .and_then(|k| k.as_string())
-                    .unwrap_or_default();
-                let value = Reflect::get_u32(&entry, 1).unwrap_or(JsValue::UNDEFINED);
+            // One crossing: each option's name and JSON text (js/support.js).
+            let entries = crate::convert::option_entries(options);
+            let mut i = 0;
+            while i + 1 < entries.length() {
+                let key = entries.get(i).as_string().unwrap_or_default();
+                let value = entries.get(i + 1);
+                i += 2;
                 if key == "fetch" {
                     if value.is_undefined() || value.is_null() {
                         continue;
@@ -133,11 +127,14 @@ impl ClientCore {
                     })?);
                     continue;
                 }
-                let v = from_js(&value).map_err(|_| {
-                    config_error(&format!(
-                        "option `{key}` accepts plain data (strings, numbers, objects)"
-                    ))
-                })?;
+                let v = value
+                    .as_string()
+                    .and_then(|t| resilient_core::json::from_slice(t.as_bytes()).ok())
+                    .ok_or_else(|| {
+                        config_error(&format!(
+                            "option `{key}` accepts plain data (strings, numbers, objects)"
+                        ))
+                    })?;
                 json.insert(key, v);
             }
         }
@@ -182,7 +179,7 @@ impl ClientCore {
             engine: Engine::new(info.name, config, host),
             provider,
             listeners: Rc::default(),
-            browser: node_process().is_none(),
+            browser: !is_node(),
             endpoint_configs,
             book: RefCell::new(JsValue::UNDEFINED),
             waiting_records: Cell::new(0),
@@ -638,8 +635,8 @@ impl ClientCore {
             .unwrap_or(false);
         to_js(&self.engine.report(details))
     }
-    pub fn circuit_state(&self) -> String {
-        self.engine.circuit_state().as_str().to_string()
+    pub fn circuit_state(&self) -> &'static str {
+        self.engine.circuit_state().as_str()
     }
     pub fn queue_length(&self) -> u32 {
         self.engine.queue_length() as u32
@@ -668,7 +665,9 @@ impl ClientCore {
         // Weak: an unsubscribe function kept by the caller must not keep the client alive.
         let listeners = Rc::downgrade(&self.listeners);
         let engine = self.engine.downgrade();
-        let off = Closure::<dyn FnMut()>::new(move || {
+        // The one closure type of this crate's hooks (`Fn(u32, JsValue)`, its arguments unused
+        // here): each closure type costs its own glue.
+        let off = Closure::<dyn Fn(u32, JsValue)>::new(move |_: u32, _: JsValue| {
             if let (Some(listeners), Some(engine)) = (listeners.upgrade(), engine.upgrade()) {
                 listeners.borrow_mut().list.retain(|(i, _, _)| *i != id);
                 Self::sync_listener(&engine, &listeners);
@@ -684,32 +683,27 @@ impl ClientCore {
 
     /// `notify` only schedules the host's work (it never calls back synchronously). Returns
     /// the scopes the host reads.
-    pub fn store_attach(&self, notify: Function) -> Vec<JsValue> {
+    pub fn store_attach(&self, notify: Function) -> Array {
         self.engine.store_attach(Some(Rc::new(move || {
             let _ = notify.call0(&JsValue::UNDEFINED);
         })));
-        let scopes = self.engine.store_scopes();
-        let mut out = Vec::with_capacity(scopes.len());
-        for s in scopes.iter() {
-            out.push(JsValue::from_str(s));
+        let out = Array::new();
+        for s in self.engine.store_scopes().iter() {
+            out.push(&JsValue::from_str(s));
         }
         out
     }
 
     /// Entries cross flat, `[scope, piece, until, ...]` (no JSON: it costs wasm bytes); triples
     /// that are not `scope, piece, until` are skipped: a store is not trusted.
-    pub fn store_sync(
-        &self,
-        reads: u32,
-        writes: u32,
-        error: Option<String>,
-        flat: Vec<JsValue>,
-    ) -> Vec<JsValue> {
+    pub fn store_sync(&self, reads: u32, writes: u32, error: Option<String>, flat: Array) -> Array {
         let engine = &self.engine;
         engine.store_report(u64::from(reads), u64::from(writes), error);
         let mut entries: Vec<Entry> = Vec::new();
-        for t in flat.chunks_exact(3) {
-            let [scope, piece, until] = t else { continue };
+        let mut i = 0;
+        while i + 2 < flat.length() {
+            let (scope, piece, until) = (flat.get(i), flat.get(i + 1), flat.get(i + 2));
+            i += 3;
             let read = || {
                 Some(Entry {
                     scope: scope.as_string()?,
@@ -724,11 +718,11 @@ impl ClientCore {
         if !entries.is_empty() {
             engine.store_apply(&entries);
         }
-        let mut out = Vec::new();
+        let out = Array::new();
         for e in engine.store_take() {
-            out.push(JsValue::from_str(&e.scope));
-            out.push(JsValue::from_str(e.piece.as_str()));
-            out.push(JsValue::from_f64(e.until));
+            out.push(&JsValue::from_str(&e.scope));
+            out.push(&JsValue::from_str(e.piece.as_str()));
+            out.push(&JsValue::from_f64(e.until));
         }
         out
     }

@@ -10,6 +10,12 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = makeApiError)]
     fn make_api_error(info: JsValue, partial_text: JsValue) -> JsValue;
+    /// A client's options: `[name, JSON text, ...]` (`fetch` as it is; undefined text: not
+    /// plain data).
+    #[wasm_bindgen(js_name = optionEntries)]
+    pub fn option_entries(options: &JsValue) -> Array;
+    #[wasm_bindgen(js_name = makeStreamError)]
+    fn make_stream_error(info: JsValue, holder: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
     #[wasm_bindgen(js_name = argSignal)]
@@ -56,9 +62,9 @@ pub fn api_error(e: &ApiError) -> JsValue {
     make_api_error(to_js(&e.info()), partial)
 }
 
-/// An error of a stream whose text the host kept: `partialText` is that text.
-pub fn api_error_with_text(e: &ApiError, text: &js_sys::JsString) -> JsValue {
-    make_api_error(to_js(&e.info()), text.into())
+/// An error of a stream whose text the host kept: `partialText` is the holder's text.
+pub fn api_error_with_text(e: &ApiError, holder: &JsValue) -> JsValue {
+    make_stream_error(to_js(&e.info()), holder)
 }
 
 pub fn config_error(message: &str) -> JsValue {

@@ -3,12 +3,13 @@
 //! runs the same in a page, a worker and Node. The JavaScript half (js/support.js) keeps
 //! boundary crossings to one per step.
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Uint8Array};
 use resilient_core::host::{
     Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
     TransportErrorKind,
 };
 use resilient_core::idmap::IdMap;
+use resilient_core::pipeline::CancelToken;
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -75,6 +76,9 @@ extern "C" {
     fn response_head(response: &JsValue) -> String;
     #[wasm_bindgen(js_name = readAll)]
     fn read_all(response: &JsValue, cap: f64) -> Promise;
+    fn failure(e: &JsValue) -> String;
+    #[wasm_bindgen(js_name = readChunk)]
+    fn read_chunk(response: &JsValue) -> Promise;
 }
 
 pub struct JsClock;
@@ -108,21 +112,29 @@ type Outcome = Result<(String, JsValue), String>;
 /// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
 /// through one shared handler, so waiting allocates no JS closure or promise.
 #[derive(Default)]
-struct Waiting {
+pub(crate) struct Waiting {
     outcome: Option<Outcome>,
     waker: Option<Waker>,
 }
 
 type Slot = Rc<RefCell<Waiting>>;
 
+/// What an id stands for: a slot waited on here, or the token of a call whose signal
+/// signals.rs watches. One map (and one counter) for both: a second map type was a second
+/// copy of its code.
+pub(crate) enum Held {
+    Slot(Slot),
+    Token(CancelToken),
+}
+
 thread_local! {
-    static WAITING: RefCell<IdMap<u32, Slot>> = RefCell::new(IdMap::new());
+    static WAITING: RefCell<IdMap<u32, Held>> = RefCell::new(IdMap::new());
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
     static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
     static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
 }
 
-fn next_id() -> u32 {
+pub(crate) fn next_id() -> u32 {
     NEXT_ID.with(|n| {
         let id = n.get().wrapping_add(1);
         n.set(id);
@@ -134,17 +146,26 @@ fn next_id() -> u32 {
 fn register() -> (u32, Slot) {
     let id = next_id();
     let slot = Slot::default();
-    WAITING.with(|t| t.borrow_mut().insert(id, slot.clone()));
+    hold(id, Held::Slot(slot.clone()));
     (id, slot)
 }
 
-/// Forgets a slot; true when it was still waiting.
-fn forget(id: u32) -> bool {
-    WAITING.with(|t| t.borrow_mut().remove(&id)).is_some()
+pub(crate) fn hold(id: u32, held: Held) {
+    WAITING.with(|t| t.borrow_mut().insert(id, held));
+}
+
+/// What `id` held, now forgotten.
+pub(crate) fn take(id: u32) -> Option<Held> {
+    WAITING.with(|t| t.borrow_mut().remove(&id))
+}
+
+/// Forgets an id; true when it was still held.
+pub(crate) fn forget(id: u32) -> bool {
+    take(id).is_some()
 }
 
 fn complete(id: u32, outcome: Outcome) {
-    let Some(slot) = WAITING.with(|t| t.borrow_mut().remove(&id)) else {
+    let Some(Held::Slot(slot)) = take(id) else {
         return;
     };
     let waker = {
@@ -169,7 +190,8 @@ fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
     }
 }
 
-fn timer_fired(id: u32) {
+/// The timers' handler, of the hooks' one closure type (`Fn(u32, JsValue)`; the value unused).
+fn timer_fired(id: u32, _: JsValue) {
     complete(id, Ok((String::new(), JsValue::UNDEFINED)));
 }
 
@@ -195,7 +217,7 @@ impl Future for Sleep {
             return poll_slot(slot, cx).map(|_| ());
         }
         if !TIMER_HANDLER.with(|h| h.replace(true)) {
-            let handler = Closure::<dyn Fn(u32)>::new(timer_fired);
+            let handler = Closure::<dyn Fn(u32, JsValue)>::new(timer_fired);
             set_timer_handler(&handler.into_js_value());
         }
         let (id, slot) = register();
@@ -338,24 +360,10 @@ impl<F: Future> Future for WithBodies<F> {
     }
 }
 
+/// A JS failure's message, as js/support.js `failure` words it for a buffered exchange (one
+/// wording for both paths, written once).
 fn js_message(e: &JsValue) -> String {
-    let msg = Reflect::get(e, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "fetch failed".into());
-    // Node's fetch hides the reason (ECONNREFUSED, ECONNRESET) in `cause`.
-    let cause = Reflect::get(e, &"cause".into())
-        .ok()
-        .filter(|c| c.is_object());
-    let code = cause
-        .as_ref()
-        .and_then(|c| Reflect::get(c, &"code".into()).ok())
-        .and_then(|c| c.as_string());
-    match code {
-        Some(code) => format!("{msg} ({code})"),
-        None => msg,
-    }
+    failure(e)
 }
 
 /// Aborts the fetch when the exchange is dropped before its body was read to the end.
@@ -476,7 +484,7 @@ impl Transport for FetchTransport {
                 headers,
                 body: Box::new(JsBody {
                     response: Some(resp),
-                    reader: None,
+                    streaming: None,
                     guard,
                 }),
             })
@@ -505,63 +513,35 @@ impl Body for Buffered {
 
 /// A body read as it arrives.
 struct JsBody {
+    /// The response until its body is read whole or chunk by chunk.
     response: Option<JsValue>,
-    /// The stream reader, once chunks are asked for one at a time.
-    reader: Option<JsValue>,
+    /// The response once chunks are asked for one at a time (js/support.js keeps its reader).
+    streaming: Option<JsValue>,
     guard: AbortOnDrop,
-}
-
-impl JsBody {
-    fn reader(&mut self) -> Result<Option<JsValue>, TransportError> {
-        if self.reader.is_none() {
-            let Some(resp) = self.response.take() else {
-                return Ok(None);
-            };
-            let body = Reflect::get(&resp, &"body".into()).unwrap_or(JsValue::NULL);
-            if !body.is_object() {
-                return Ok(None);
-            }
-            let get_reader = Reflect::get(&body, &"getReader".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| connection("the response body has no getReader()".into()))?;
-            self.reader = Some(get_reader.call0(&body).map_err(|e| body_error(&e))?);
-        }
-        Ok(self.reader.clone())
-    }
 }
 
 impl Body for JsBody {
     fn next_chunk(&mut self) -> LocalFuture<'_, Result<Option<Vec<u8>>, TransportError>> {
         Box::pin(async move {
-            let Some(reader) = self.reader()? else {
+            if self.streaming.is_none() {
+                self.streaming = self.response.take();
+            }
+            let Some(res) = &self.streaming else {
                 self.guard.finished = true;
                 return Ok(None);
             };
-            let read = Reflect::get(&reader, &"read".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok())
-                .ok_or_else(|| connection("the body reader has no read()".into()))?;
-            let promise: Promise = read
-                .call0(&reader)
-                .map_err(|e| body_error(&e))?
-                .dyn_into()
-                .map_err(|_| connection("read() did not return a promise".into()))?;
-            let result = JsFuture::from(promise).await.map_err(|e| body_error(&e))?;
-            let done = Reflect::get(&result, &"done".into())
-                .ok()
-                .and_then(|d| d.as_bool())
-                .unwrap_or(true);
-            if done {
+            // One crossing a chunk: js/support.js reads it and checks what it got.
+            let chunk = JsFuture::from(read_chunk(res))
+                .await
+                .map_err(|e| body_error(&e))?;
+            if chunk.is_null() {
                 self.guard.finished = true;
-                self.reader = None;
                 return Ok(None);
             }
-            let value = Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
-            let bytes = value
-                .dyn_into::<Uint8Array>()
-                .map_err(|_| connection("a body chunk is not a Uint8Array".into()))?;
-            Ok(Some(bytes.to_vec()))
+            if let Some(message) = chunk.as_string() {
+                return Err(connection(message));
+            }
+            Ok(Some(chunk.unchecked_into::<Uint8Array>().to_vec()))
         })
     }
 

@@ -4,6 +4,7 @@
 
 use crate::convert::config_error;
 use crate::host::JsClock;
+use js_sys::Float64Array;
 use resilient_core::host::Clock;
 use resilient_core::router::{parse_options, Failure, Health, Next, Router};
 use resilient_core::time::Secs;
@@ -20,31 +21,40 @@ impl RouterCore {
     /// strings). None: the defaults. Errors name the field.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        weights: Vec<f64>,
+        weights: Float64Array,
         strategy: Option<String>,
         fallback_on: Option<String>,
     ) -> Result<RouterCore, JsValue> {
-        parse_options(strategy.as_deref(), fallback_on.as_deref(), &weights)
-            .map(RouterCore)
-            .map_err(|m| config_error(&m))
+        parse_options(
+            strategy.as_deref(),
+            fallback_on.as_deref(),
+            &weights.to_vec(),
+        )
+        .map(RouterCore)
+        .map_err(|m| config_error(&m))
     }
 
-    /// The members to try, in order, given each member's load and breaker answer.
-    pub fn plan(&mut self, loads: Vec<u32>, admits: Vec<u8>) -> Vec<u32> {
+    /// The members to try, in order, given each member's load and breaker answer as pairs
+    /// (`[load, admits (1 or 0), ...]`). Numbers cross in `Float64Array`s each way (as in
+    /// `new` and `stats`): js-sys copies them with no glue of wasm-bindgen's own.
+    pub fn plan(&mut self, health: Float64Array) -> Float64Array {
+        let health = health.to_vec();
         // Plain loops: collected iterator chains each instantiate their own code.
-        let mut health: Vec<Health> = Vec::with_capacity(loads.len());
-        for (&load, &a) in loads.iter().zip(admits.iter()) {
-            health.push(Health {
-                load,
-                admits: a != 0,
-            });
+        let mut members: Vec<Health> = Vec::with_capacity(health.len() / 2);
+        for pair in health.chunks_exact(2) {
+            if let [load, admits] = pair {
+                members.push(Health {
+                    load: *load as u32,
+                    admits: *admits != 0.0,
+                });
+            }
         }
-        let plan = self.0.plan(JsClock.now(), &health);
+        let plan = self.0.plan(JsClock.now(), &members);
         let mut out = Vec::with_capacity(plan.len());
         for i in plan {
-            out.push(i as u32);
+            out.push(i as f64);
         }
-        out
+        Float64Array::from(out.as_slice())
     }
 
     /// A member's call started (0), was passed over as unsupported (1) or its stream broke
@@ -92,7 +102,7 @@ impl RouterCore {
     }
 
     /// See resilient_core::router::Router::stats.
-    pub fn stats(&mut self) -> Vec<f64> {
-        self.0.stats(JsClock.now())
+    pub fn stats(&mut self) -> Float64Array {
+        Float64Array::from(self.0.stats(JsClock.now()).as_slice())
     }
 }

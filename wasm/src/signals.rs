@@ -1,9 +1,10 @@
 //! AbortSignal to CancelToken. One JS listener per signal fans out to call ids (js/support.js),
-//! and the ids map to tokens here, so aborting or settling a call is a lookup (O(log n)).
+//! and the ids map to tokens (in host.rs's map of ids), so aborting or settling a call is a
+//! lookup (O(log n)).
 
-use resilient_core::idmap::IdMap;
+use crate::host::{forget, hold, next_id, take, Held};
 use resilient_core::pipeline::CancelToken;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/support.js")]
@@ -17,14 +18,12 @@ extern "C" {
 }
 
 thread_local! {
-    static TOKENS: RefCell<IdMap<u32, CancelToken>> = RefCell::new(IdMap::new());
-    static NEXT: Cell<u32> = const { Cell::new(0) };
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
 }
 
-fn fire(id: u32) {
-    let token = TOKENS.with(|t| t.borrow_mut().remove(&id));
-    if let Some(t) = token {
+/// The abort handler, of the hooks' one closure type (`Fn(u32, JsValue)`; the value unused).
+fn fire(id: u32, _: JsValue) {
+    if let Some(Held::Token(t)) = take(id) {
         t.cancel();
     }
 }
@@ -38,14 +37,10 @@ pub struct Watch {
 impl Watch {
     pub fn new(signal: &JsValue, token: &CancelToken) -> Watch {
         if !INSTALLED.with(|i| i.replace(true)) {
-            let handler = Closure::<dyn Fn(u32)>::new(fire);
+            let handler = Closure::<dyn Fn(u32, JsValue)>::new(fire);
             set_abort_handler(&handler.into_js_value());
         }
-        let id = NEXT.with(|n| {
-            let id = n.get().wrapping_add(1);
-            n.set(id);
-            id
-        });
+        let id = next_id();
         let aborted = js_sys::Reflect::get(signal, &"aborted".into())
             .ok()
             .and_then(|a| a.as_bool())
@@ -53,7 +48,7 @@ impl Watch {
         if aborted {
             token.cancel();
         } else {
-            TOKENS.with(|t| t.borrow_mut().insert(id, token.clone()));
+            hold(id, Held::Token(token.clone()));
             watch_signal(signal, id);
         }
         Watch {
@@ -65,8 +60,7 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let had = TOKENS.with(|t| t.borrow_mut().remove(&self.id)).is_some();
-        if had {
+        if forget(self.id) {
             unwatch_signal(&self.signal, self.id);
         }
     }

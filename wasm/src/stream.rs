@@ -3,16 +3,27 @@
 //! gives its concurrency slot back.
 
 use crate::client::Prepared;
-use crate::convert::{api_error, api_error_with_text, parse_json_text};
+use crate::convert::{api_error, api_error_with_text};
 use crate::host::future_to_promise;
 use futures_util::future::LocalBoxFuture;
-use js_sys::{JsString, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use resilient_core::pipeline::{Begun, CancelToken, Engine, Read, SharedStream, Start};
 use resilient_core::{ApiError, ErrorType};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
+
+#[wasm_bindgen(module = "/js/support.js")]
+extern "C" {
+    /// `{ value, done }`: one crossing, where building it here took five.
+    #[wasm_bindgen(js_name = iterResult)]
+    fn iter_result(value: &JsValue, done: bool) -> JsValue;
+    /// A text item's iterator result: the item parsed, its `delta` added to the holder's text
+    /// and that text set as its `text`.
+    #[wasm_bindgen(js_name = textItem)]
+    fn text_item(holder: &JsValue, json: &str) -> JsValue;
+}
 
 /// A stream not started yet: the prepared call, or why it cannot start.
 type Unstarted = Result<Prepared, ApiError>;
@@ -30,9 +41,9 @@ struct Inner {
     engine: Engine,
     state: RefCell<State>,
     cancel: RefCell<Option<CancelToken>>,
-    /// The text so far, as a JS string: concatenation there is cheap (ropes), so items can
-    /// carry the whole text without quadratic copying.
-    text: RefCell<JsString>,
+    /// The text so far, in a JS object (js/support.js `textItem`): concatenation there is
+    /// cheap (ropes), so items can carry the whole text without quadratic copying.
+    text: JsValue,
     /// `return()` ran (a `break` out of `for await`): the stream ends quietly. An abort
     /// through the caller's signal instead rejects the next read with `cancelled`.
     returned: Cell<bool>,
@@ -47,14 +58,6 @@ pub struct ChatStream {
     inner: Rc<Inner>,
 }
 
-fn iter_result(value: &JsValue, done: bool) -> JsValue {
-    let r = Object::new();
-    // Setting properties on a fresh plain object cannot fail.
-    let _ = Reflect::set(&r, &"value".into(), value);
-    let _ = Reflect::set(&r, &"done".into(), &JsValue::from_bool(done));
-    r.into()
-}
-
 impl ChatStream {
     pub(crate) fn new(
         engine: Engine,
@@ -66,7 +69,7 @@ impl ChatStream {
                 engine,
                 state: RefCell::new(State::Ready(Box::new(prepared))),
                 cancel: RefCell::new(None),
-                text: RefCell::new(JsString::from("")),
+                text: js_sys::Object::new().into(),
                 returned: Cell::new(false),
                 raw,
                 begun: RefCell::new(None),
@@ -145,14 +148,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             })
         }
         Some(Ok(json)) => {
-            let item = parse_json_text(&json);
-            let delta = Reflect::get(&item, &"delta".into())
-                .ok()
-                .and_then(|d| d.dyn_into::<JsString>().ok())
-                .unwrap_or_else(|| JsString::from(""));
-            let text = inner.text.borrow().concat(&delta);
-            let _ = Reflect::set(&item, &"text".into(), &text);
-            inner.text.replace(text);
+            let result = text_item(&inner.text, &json);
             // return() may have run while this next() was reading: honour it now.
             let stopped = inner.returned.get();
             inner.state.replace(if stopped {
@@ -160,11 +156,11 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
             } else {
                 State::Open(stream, watch)
             });
-            Ok(iter_result(&item, false))
+            Ok(result)
         }
         Some(Err(e)) => {
             inner.state.replace(State::Done);
-            Err(api_error_with_text(&e, &inner.text.borrow()))
+            Err(api_error_with_text(&e, &inner.text))
         }
         None => {
             inner.state.replace(State::Done);
