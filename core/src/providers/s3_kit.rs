@@ -162,7 +162,7 @@ impl Provider for S3Kit {
             "uploadPart" => {
                 query.push((
                     "partNumber".into(),
-                    part_number(a.get("partNumber"), "partNumber")?.to_string(),
+                    sigv4::decimal(part_number(a.get("partNumber"), "partNumber")?),
                 ));
                 query.push(("uploadId".into(), upload_id(a)?.into()));
                 checksum(a, &mut headers)?;
@@ -464,10 +464,11 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
                     "must be the ETag uploadPart returned",
                 )
             })?;
-        xml.push_str(&format!(
-            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
-            xml::escape(etag)
-        ));
+        xml.push_str("<Part><PartNumber>");
+        sigv4::push_decimal(&mut xml, n, 1);
+        xml.push_str("</PartNumber><ETag>");
+        xml.push_str(&xml::escape(etag));
+        xml.push_str("</ETag></Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
     Ok(xml)
@@ -484,7 +485,7 @@ fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError>
     match a.get("maxKeys") {
         None | Some(Value::Null) => {}
         Some(v) => match whole_number(v).filter(|n| (1..=1000).contains(n)) {
-            Some(n) => q.push(("max-keys".into(), n.to_string())),
+            Some(n) => q.push(("max-keys".into(), sigv4::decimal(n))),
             None => return Err(bad_argument("maxKeys", "must be an integer from 1 to 1000")),
         },
     }
@@ -768,7 +769,7 @@ fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
             format!("{}/{}", creds.key_id, signer.scope()),
         ),
         ("X-Amz-Date".into(), date.clone()),
-        ("X-Amz-Expires".into(), expires.to_string()),
+        ("X-Amz-Expires".into(), sigv4::decimal(expires)),
         ("X-Amz-SignedHeaders".into(), "host".into()),
     ];
     if let Some(token) = creds.token {
