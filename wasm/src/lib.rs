@@ -16,6 +16,11 @@ use js_sys::{Function, Promise};
 use resilient_core::providers::PROVIDERS;
 use wasm_bindgen::prelude::*;
 
+// Talc instead of std's dlmalloc: a smaller allocator in the wasm, and no slower per call.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The client behind every provider class: `node-host/index.js` defines `OpenAI`, `Claude`, ...
 /// as thin subclasses, so the wasm exports these members once, not once per provider.
 #[wasm_bindgen]
