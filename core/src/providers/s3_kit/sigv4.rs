@@ -167,6 +167,11 @@ pub fn normalize_path(path: &str) -> String {
     s
 }
 
+/// Pairs sorted by name, then value.
+fn sort_pairs(v: &mut Vec<(String, String)>) {
+    sort_stable_by(v, |a, b| a.cmp(b));
+}
+
 /// The canonical query string of decoded `(name, value)` pairs: each encoded (with `/`), sorted
 /// by name then value, joined `name=value` with `&`. A bare name has an empty value.
 pub fn canonical_query(params: &[(String, String)]) -> String {
@@ -174,7 +179,7 @@ pub fn canonical_query(params: &[(String, String)]) -> String {
     for (k, v) in params {
         enc.push((uri_encode(k, false), uri_encode(v, false)));
     }
-    sort_stable_by(&mut enc, |a, b| a.cmp(b));
+    sort_pairs(&mut enc);
     let mut query = String::new();
     for (k, v) in &enc {
         if !query.is_empty() {
@@ -210,8 +215,9 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
             None => merged.push((name, value)),
         }
     }
-    // Stable sort by name keeps the merged values as they were.
-    sort_stable_by(&mut merged, |a, b| a.0.cmp(&b.0));
+    // Names are unique once merged, so ordering the pairs orders the names (and the one
+    // instance of the sort serves the query too).
+    sort_pairs(&mut merged);
     let mut block = String::new();
     for (n, v) in &merged {
         block.push_str(n);
