@@ -769,21 +769,22 @@ fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
         service: "s3",
         amz_date: &date,
     };
-    let mut q: Vec<(String, String)> = vec![
-        ("X-Amz-Algorithm".into(), sigv4::ALGORITHM.into()),
-        (
-            "X-Amz-Credential".into(),
-            format!("{}/{}", creds.key_id, signer.scope()),
-        ),
-        ("X-Amz-Date".into(), date.clone()),
-        ("X-Amz-Expires".into(), sigv4::decimal(expires)),
-        ("X-Amz-SignedHeaders".into(), "host".into()),
-    ];
+    let mut q: Headers = Vec::with_capacity(6);
+    push_pair(&mut q, "X-Amz-Algorithm", sigv4::ALGORITHM);
+    push_pair(
+        &mut q,
+        "X-Amz-Credential",
+        &format!("{}/{}", creds.key_id, signer.scope()),
+    );
+    push_pair(&mut q, "X-Amz-Date", &date);
+    push_pair(&mut q, "X-Amz-Expires", &sigv4::decimal(expires));
+    push_pair(&mut q, "X-Amz-SignedHeaders", "host");
     if let Some(token) = creds.token {
         push_pair(&mut q, "X-Amz-Security-Token", token);
     }
     let cq = canonical_query(&q);
-    let host = vec![("host".to_string(), t.host.clone())];
+    let mut host = Vec::new();
+    push_pair(&mut host, "host", &t.host);
     let sig = signer.sign(&method, &t.path, &cq, &host, UNSIGNED_PAYLOAD);
     Ok(format!(
         "{}{}?{}&X-Amz-Signature={}",
