@@ -481,7 +481,8 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
 }
 
 fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
-    let mut q = vec![("list-type".to_string(), "2".to_string())];
+    let mut q = Vec::new();
+    push_pair(&mut q, "list-type", "2");
     if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
         push_pair(&mut q, "prefix", p);
     }
@@ -659,10 +660,9 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
     } else {
         hex_sha256(s.body.as_deref().unwrap_or_default())
     };
-    let mut headers: Headers = vec![
-        ("x-amz-date".into(), date.clone()),
-        ("x-amz-content-sha256".into(), payload_hash.clone()),
-    ];
+    let mut headers: Headers = Vec::new();
+    push_pair(&mut headers, "x-amz-date", &date);
+    push_pair(&mut headers, "x-amz-content-sha256", &payload_hash);
     if let Some(token) = c.token {
         push_pair(&mut headers, "x-amz-security-token", token);
     }
@@ -675,7 +675,8 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
             headers.push((name.clone(), value.clone()));
         }
     }
-    let mut to_sign: Headers = vec![("host".into(), s.t.host.clone())];
+    let mut to_sign: Headers = Vec::new();
+    push_pair(&mut to_sign, "host", &s.t.host);
     for (n, v) in &headers {
         let lower = n.to_ascii_lowercase();
         if !(never_signed(&lower) || (ctx.browser && browser_forbidden(&lower))) {
