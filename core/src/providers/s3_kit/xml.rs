@@ -45,10 +45,13 @@ fn local(name: &str) -> &str {
 
 /// Decodes `&amp; &lt; &gt; &quot; &apos;` and `&#NN;` / `&#xHH;`; `None` for any other `&`.
 pub fn decode_entities(s: &str) -> Option<String> {
-    if !s.contains('&') {
-        return Some(s.to_string());
-    }
     let mut out = String::with_capacity(s.len());
+    decode_into(&mut out, s)?;
+    Some(out)
+}
+
+/// [`decode_entities`] appending to `out` (the parser's element text), with no copy between.
+fn decode_into(out: &mut String, s: &str) -> Option<()> {
     let mut rest = s;
     while let Some((before, after)) = rest.split_once('&') {
         out.push_str(before);
@@ -72,7 +75,7 @@ pub fn decode_entities(s: &str) -> Option<String> {
         rest = tail;
     }
     out.push_str(rest);
-    Some(out)
+    Some(())
 }
 
 /// The character of a numeric reference's digits (what `u32::from_str_radix` accepts: an
@@ -117,9 +120,7 @@ pub fn parse(doc: &str) -> Result<Element, String> {
         let lt = left.find('<').unwrap_or(left.len());
         let (text, rest) = left.split_at_checked(lt).unwrap_or((left, ""));
         match stack.last_mut() {
-            Some(top) => top
-                .text
-                .push_str(&decode_entities(text).ok_or("bad entity reference in text")?),
+            Some(top) => decode_into(&mut top.text, text).ok_or("bad entity reference in text")?,
             None if !text.trim().is_empty() => return Err("text outside the root element".into()),
             None => {}
         }
