@@ -16,14 +16,6 @@ use js_sys::{Function, Promise};
 use resilient_core::providers::PROVIDERS;
 use wasm_bindgen::prelude::*;
 
-// Talc instead of std's dlmalloc: a smaller allocator in the wasm, and no slower per call.
-// Version 4: its chunks are word-granular (4 bytes in wasm32), so a queued call's memory is
-// what dlmalloc's was; version 5 rounds chunks to 16 bytes (+17 B of wasm memory per queued call).
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-// SAFETY: this wasm runs single-threaded (no atomics), which `TalckWasm` requires.
-static TALC: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
-
 /// The client behind every provider class: `node-host/index.js` defines `OpenAI`, `Claude`, ...
 /// as thin subclasses, so the wasm exports these members once, not once per provider.
 #[wasm_bindgen]
