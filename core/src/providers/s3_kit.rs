@@ -135,7 +135,7 @@ impl Provider for S3Kit {
                             "must be a byte range such as 'bytes=100-' or 'bytes=0-99'",
                         ));
                     }
-                    headers.push(("range".into(), r.into()));
+                    push_pair(&mut headers, "range", r);
                 }
                 if let Some(e) = opt_str(a, "ifMatch")? {
                     if e.is_empty() || e.chars().any(char::is_control) {
@@ -144,11 +144,11 @@ impl Provider for S3Kit {
                             "must be an ETag without control characters",
                         ));
                     }
-                    headers.push(("if-match".into(), e.into()));
+                    push_pair(&mut headers, "if-match", e);
                 }
                 // Asks S3 for the object's stored checksum, which the host then verifies.
                 if matches!(a.get("checksumMode"), Some(Value::Bool(true))) {
-                    headers.push(("x-amz-checksum-mode".into(), "ENABLED".into()));
+                    push_pair(&mut headers, "x-amz-checksum-mode", "ENABLED");
                 }
                 ("GET", Box::new(parse_get))
             }
@@ -156,15 +156,15 @@ impl Provider for S3Kit {
             "deleteObject" => ("DELETE", Box::new(parse_delete)),
             "createMultipartUpload" => {
                 headers = content_type(a)?;
-                query.push(("uploads".into(), String::new()));
+                push_pair(&mut query, "uploads", "");
                 ("POST", Box::new(parse_initiate))
             }
             "uploadPart" => {
                 query.push((
                     "partNumber".into(),
-                    part_number(a.get("partNumber"), "partNumber")?.to_string(),
+                    sigv4::decimal(part_number(a.get("partNumber"), "partNumber")?),
                 ));
-                query.push(("uploadId".into(), upload_id(a)?.into()));
+                push_pair(&mut query, "uploadId", upload_id(a)?);
                 checksum(a, &mut headers)?;
                 body = Some(body_arg(ctx, a, false)?);
                 // Parts are large; see putObject.
@@ -172,19 +172,19 @@ impl Provider for S3Kit {
                 ("PUT", Box::new(parse_put))
             }
             "completeMultipartUpload" => {
-                query.push(("uploadId".into(), upload_id(a)?.into()));
+                push_pair(&mut query, "uploadId", upload_id(a)?);
                 body = Some(complete_xml(a.get("parts"))?.into_bytes());
-                headers.push(("content-type".into(), "application/xml".into()));
+                push_pair(&mut headers, "content-type", "application/xml");
                 ("POST", Box::new(parse_complete))
             }
             "abortMultipartUpload" => {
-                query.push(("uploadId".into(), upload_id(a)?.into()));
+                push_pair(&mut query, "uploadId", upload_id(a)?);
                 ("DELETE", Box::new(parse_delete))
             }
             "listMultipartUploads" => {
-                query.push(("uploads".into(), String::new()));
+                push_pair(&mut query, "uploads", "");
                 if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
-                    query.push(("prefix".into(), p.into()));
+                    push_pair(&mut query, "prefix", p);
                 }
                 ("GET", Box::new(parse_uploads))
             }
@@ -232,6 +232,12 @@ impl Provider for S3Kit {
             _ => Err(unsupported(INFO.name, op)),
         }
     }
+}
+
+/// Appends an owned `(name, value)` header or query pair: one call where each site would
+/// otherwise copy both strings inline.
+fn push_pair(v: &mut Headers, name: &str, value: &str) {
+    v.push((name.into(), value.into()));
 }
 
 /// Credentials and region, checked before anything is built.
@@ -409,7 +415,7 @@ fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), ApiErro
                 "must be the base64 SHA-256 of the body (44 characters)",
             ));
         }
-        headers.push(("x-amz-checksum-sha256".into(), c.into()));
+        push_pair(headers, "x-amz-checksum-sha256", c);
     }
     Ok(())
 }
@@ -464,27 +470,29 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
                     "must be the ETag uploadPart returned",
                 )
             })?;
-        xml.push_str(&format!(
-            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
-            xml::escape(etag)
-        ));
+        xml.push_str("<Part><PartNumber>");
+        sigv4::push_decimal(&mut xml, n, 1);
+        xml.push_str("</PartNumber><ETag>");
+        xml.push_str(&xml::escape(etag));
+        xml.push_str("</ETag></Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
     Ok(xml)
 }
 
 fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
-    let mut q = vec![("list-type".to_string(), "2".to_string())];
+    let mut q = Vec::new();
+    push_pair(&mut q, "list-type", "2");
     if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
-        q.push(("prefix".into(), p.into()));
+        push_pair(&mut q, "prefix", p);
     }
     if let Some(t) = opt_str(a, "continuationToken")?.filter(|t| !t.is_empty()) {
-        q.push(("continuation-token".into(), t.into()));
+        push_pair(&mut q, "continuation-token", t);
     }
     match a.get("maxKeys") {
         None | Some(Value::Null) => {}
         Some(v) => match whole_number(v).filter(|n| (1..=1000).contains(n)) {
-            Some(n) => q.push(("max-keys".into(), n.to_string())),
+            Some(n) => q.push(("max-keys".into(), sigv4::decimal(n))),
             None => return Err(bad_argument("maxKeys", "must be an integer from 1 to 1000")),
         },
     }
@@ -651,12 +659,11 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
     } else {
         hex_sha256(s.body.as_deref().unwrap_or_default())
     };
-    let mut headers: Headers = vec![
-        ("x-amz-date".into(), date.clone()),
-        ("x-amz-content-sha256".into(), payload_hash.clone()),
-    ];
+    let mut headers: Headers = Vec::new();
+    push_pair(&mut headers, "x-amz-date", &date);
+    push_pair(&mut headers, "x-amz-content-sha256", &payload_hash);
     if let Some(token) = c.token {
-        headers.push(("x-amz-security-token".into(), token.into()));
+        push_pair(&mut headers, "x-amz-security-token", token);
     }
     headers.extend(s.headers.iter().cloned());
     for (name, value) in &ctx.config.headers {
@@ -667,7 +674,8 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
             headers.push((name.clone(), value.clone()));
         }
     }
-    let mut to_sign: Headers = vec![("host".into(), s.t.host.clone())];
+    let mut to_sign: Headers = Vec::new();
+    push_pair(&mut to_sign, "host", &s.t.host);
     for (n, v) in &headers {
         let lower = n.to_ascii_lowercase();
         if !(never_signed(&lower) || (ctx.browser && browser_forbidden(&lower))) {
@@ -761,21 +769,22 @@ fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
         service: "s3",
         amz_date: &date,
     };
-    let mut q: Vec<(String, String)> = vec![
-        ("X-Amz-Algorithm".into(), sigv4::ALGORITHM.into()),
-        (
-            "X-Amz-Credential".into(),
-            format!("{}/{}", creds.key_id, signer.scope()),
-        ),
-        ("X-Amz-Date".into(), date.clone()),
-        ("X-Amz-Expires".into(), expires.to_string()),
-        ("X-Amz-SignedHeaders".into(), "host".into()),
-    ];
+    let mut q: Headers = Vec::with_capacity(6);
+    push_pair(&mut q, "X-Amz-Algorithm", sigv4::ALGORITHM);
+    push_pair(
+        &mut q,
+        "X-Amz-Credential",
+        &format!("{}/{}", creds.key_id, signer.scope()),
+    );
+    push_pair(&mut q, "X-Amz-Date", &date);
+    push_pair(&mut q, "X-Amz-Expires", &sigv4::decimal(expires));
+    push_pair(&mut q, "X-Amz-SignedHeaders", "host");
     if let Some(token) = creds.token {
-        q.push(("X-Amz-Security-Token".into(), token.into()));
+        push_pair(&mut q, "X-Amz-Security-Token", token);
     }
     let cq = canonical_query(&q);
-    let host = vec![("host".to_string(), t.host.clone())];
+    let mut host = Vec::new();
+    push_pair(&mut host, "host", &t.host);
     let sig = signer.sign(&method, &t.path, &cq, &host, UNSIGNED_PAYLOAD);
     Ok(format!(
         "{}{}?{}&X-Amz-Signature={}",

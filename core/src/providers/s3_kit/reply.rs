@@ -160,39 +160,53 @@ pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError
     ))
 }
 
+/// S3 error codes and the type each settles.
+const CODE_KINDS: [(&str, ErrorType); 32] = {
+    use ErrorType::*;
+    [
+        ("SlowDown", RateLimitExceeded),
+        ("SlowDownRead", RateLimitExceeded),
+        ("SlowDownWrite", RateLimitExceeded),
+        ("Throttling", RateLimitExceeded),
+        ("ThrottlingException", RateLimitExceeded),
+        ("RequestLimitExceeded", RateLimitExceeded),
+        ("RequestThrottled", RateLimitExceeded),
+        ("TooManyRequestsException", RateLimitExceeded),
+        ("BandwidthLimitExceeded", RateLimitExceeded),
+        ("InternalError", ServerError),
+        ("ServiceUnavailable", Overloaded),
+        ("XMinioServerNotInitialized", Overloaded),
+        ("XMinioReadQuorum", Overloaded),
+        ("XMinioWriteQuorum", Overloaded),
+        ("RequestTimeout", Timeout),
+        ("NoSuchKey", NotFound),
+        ("NoSuchBucket", NotFound),
+        ("NoSuchUpload", NotFound),
+        ("NoSuchVersion", NotFound),
+        ("AccessDenied", PermissionDenied),
+        ("AllAccessDisabled", PermissionDenied),
+        ("AccountProblem", PermissionDenied),
+        // A skewed clock cannot be fixed by resending the same signed request.
+        ("InvalidAccessKeyId", AuthenticationError),
+        ("SignatureDoesNotMatch", AuthenticationError),
+        ("ExpiredToken", AuthenticationError),
+        ("InvalidToken", AuthenticationError),
+        ("TokenRefreshRequired", AuthenticationError),
+        ("RequestTimeTooSkewed", AuthenticationError),
+        // Another region or endpoint: resending here cannot succeed.
+        ("PermanentRedirect", InvalidRequest),
+        ("TemporaryRedirect", InvalidRequest),
+        ("Redirect", InvalidRequest),
+        ("AuthorizationHeaderMalformed", InvalidRequest),
+    ]
+};
+
 /// The type an S3 error code settles; `None` lets the status decide.
 pub fn code_kind(code: &str) -> Option<ErrorType> {
-    Some(match code {
-        "SlowDown"
-        | "SlowDownRead"
-        | "SlowDownWrite"
-        | "Throttling"
-        | "ThrottlingException"
-        | "RequestLimitExceeded"
-        | "RequestThrottled"
-        | "TooManyRequestsException"
-        | "BandwidthLimitExceeded" => ErrorType::RateLimitExceeded,
-        "InternalError" => ErrorType::ServerError,
-        "ServiceUnavailable"
-        | "XMinioServerNotInitialized"
-        | "XMinioReadQuorum"
-        | "XMinioWriteQuorum" => ErrorType::Overloaded,
-        "RequestTimeout" => ErrorType::Timeout,
-        "NoSuchKey" | "NoSuchBucket" | "NoSuchUpload" | "NoSuchVersion" => ErrorType::NotFound,
-        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => ErrorType::PermissionDenied,
-        // A skewed clock cannot be fixed by resending the same signed request.
-        "InvalidAccessKeyId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken"
-        | "InvalidToken"
-        | "TokenRefreshRequired"
-        | "RequestTimeTooSkewed" => ErrorType::AuthenticationError,
-        // Another region or endpoint: resending here cannot succeed.
-        "PermanentRedirect" | "TemporaryRedirect" | "Redirect" | "AuthorizationHeaderMalformed" => {
-            ErrorType::InvalidRequest
-        }
-        _ => return None,
-    })
+    CODE_KINDS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|&(_, kind)| kind)
 }
 
 fn clip(s: &str) -> String {

@@ -4,9 +4,7 @@
 
 use crate::providers::shared::order::sort_stable_by;
 use crate::time::civil::civil_from_days;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The SHA-256 of an empty payload.
@@ -14,27 +12,78 @@ pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c
 /// The payload hash of a presigned URL: the body is not known when the URL is made.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
+/// Two hex digits of `b` from `digits` (lower- or uppercase), without `core::fmt`.
+fn push_hex(out: &mut String, b: u8, digits: &[u8; 16]) {
+    let digit = |n: u8| char::from(digits.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
+    out.push(digit(b >> 4));
+    out.push(digit(b));
+}
+
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        push_hex(&mut s, b, b"0123456789abcdef");
     }
     s
 }
 
-pub fn hex_sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
+/// `n` in decimal, zero-padded to `width` digits, without `core::fmt`.
+pub fn push_decimal(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len().saturating_sub(width));
+    for &b in buf.get(start..).unwrap_or_default() {
+        out.push(char::from(b));
+    }
 }
 
+/// `n` in decimal.
+pub fn decimal(n: u64) -> String {
+    let mut s = String::new();
+    push_decimal(&mut s, n, 1);
+    s
+}
+
+pub fn hex_sha256(data: &[u8]) -> String {
+    hex(&sha256(&[data]))
+}
+
+/// The SHA-256 of the concatenated parts: the one hashing path (payloads and HMAC).
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// HMAC-SHA256 (RFC 2104), written out over `Sha256`: smaller in the wasm than the generic
+/// `hmac` crate's layers.
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => return [0; 32],
+    // A key longer than the 64-byte block is hashed first; a shorter one is zero-padded.
+    let mut block = [0u8; 64];
+    let hashed;
+    let key = if key.len() > 64 {
+        hashed = sha256(&[key]);
+        &hashed[..]
+    } else {
+        key
     };
-    mac.update(data);
-    mac.finalize().into_bytes().into()
+    block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
+    block.iter_mut().for_each(|b| *b ^= 0x36);
+    let inner = sha256(&[&block, data]);
+    block.iter_mut().for_each(|b| *b ^= 0x36 ^ 0x5c);
+    sha256(&[&block, &inner])
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` (UTC) for seconds since the Unix epoch. Out-of-range or NaN inputs
@@ -47,12 +96,18 @@ pub fn amz_date(unix: f64) -> String {
     };
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    // The year is 1970 to 9999, the others small: none negative.
+    let mut s = String::with_capacity(16);
+    push_decimal(&mut s, y.unsigned_abs(), 4);
+    push_decimal(&mut s, (m * 100 + d).unsigned_abs(), 4);
+    s.push('T');
+    push_decimal(
+        &mut s,
+        (rem / 3600 * 10_000 + rem % 3600 / 60 * 100 + rem % 60).unsigned_abs(),
+        6,
+    );
+    s.push('Z');
+    s
 }
 
 /// S3's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` becomes `%XX` (uppercase hex);
@@ -66,7 +121,8 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
         {
             out.push(char::from(b));
         } else {
-            let _ = write!(out, "%{b:02X}");
+            out.push('%');
+            push_hex(&mut out, b, b"0123456789ABCDEF");
         }
     }
     out
@@ -111,6 +167,11 @@ pub fn normalize_path(path: &str) -> String {
     s
 }
 
+/// Pairs sorted by name, then value.
+fn sort_pairs(v: &mut Vec<(String, String)>) {
+    sort_stable_by(v, |a, b| a.cmp(b));
+}
+
 /// The canonical query string of decoded `(name, value)` pairs: each encoded (with `/`), sorted
 /// by name then value, joined `name=value` with `&`. A bare name has an empty value.
 pub fn canonical_query(params: &[(String, String)]) -> String {
@@ -118,7 +179,7 @@ pub fn canonical_query(params: &[(String, String)]) -> String {
     for (k, v) in params {
         enc.push((uri_encode(k, false), uri_encode(v, false)));
     }
-    sort_stable_by(&mut enc, |a, b| a.cmp(b));
+    sort_pairs(&mut enc);
     let mut query = String::new();
     for (k, v) in &enc {
         if !query.is_empty() {
@@ -154,8 +215,9 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
             None => merged.push((name, value)),
         }
     }
-    // Stable sort by name keeps the merged values as they were.
-    sort_stable_by(&mut merged, |a, b| a.0.cmp(&b.0));
+    // Names are unique once merged, so ordering the pairs orders the names (and the one
+    // instance of the sort serves the query too).
+    sort_pairs(&mut merged);
     let mut block = String::new();
     for (n, v) in &merged {
         block.push_str(n);

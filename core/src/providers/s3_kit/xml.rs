@@ -45,10 +45,13 @@ fn local(name: &str) -> &str {
 
 /// Decodes `&amp; &lt; &gt; &quot; &apos;` and `&#NN;` / `&#xHH;`; `None` for any other `&`.
 pub fn decode_entities(s: &str) -> Option<String> {
-    if !s.contains('&') {
-        return Some(s.to_string());
-    }
     let mut out = String::with_capacity(s.len());
+    decode_into(&mut out, s)?;
+    Some(out)
+}
+
+/// [`decode_entities`] appending to `out` (the parser's element text), with no copy between.
+fn decode_into(out: &mut String, s: &str) -> Option<()> {
     let mut rest = s;
     while let Some((before, after)) = rest.split_once('&') {
         out.push_str(before);
@@ -60,21 +63,34 @@ pub fn decode_entities(s: &str) -> Option<String> {
             "quot" => '"',
             "apos" => '\'',
             _ => {
-                let code = if let Some(h) = entity.strip_prefix("#x") {
-                    u32::from_str_radix(h, 16).ok()?
-                } else if let Some(d) = entity.strip_prefix('#') {
-                    d.parse().ok()?
+                let (digits, radix) = if let Some(h) = entity.strip_prefix("#x") {
+                    (h, 16)
                 } else {
-                    return None;
+                    (entity.strip_prefix('#')?, 10)
                 };
-                char::from_u32(code).filter(|&c| c != '\0')?
+                char_ref(digits, radix)?
             }
         };
         out.push(c);
         rest = tail;
     }
     out.push_str(rest);
-    Some(out)
+    Some(())
+}
+
+/// The character of a numeric reference's digits (what `u32::from_str_radix` accepts: an
+/// optional `+`, then at least one digit), written out to keep std's integer parser out of
+/// the wasm. NUL and surrogates are refused.
+fn char_ref(digits: &str, radix: u32) -> Option<char> {
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for c in digits.chars() {
+        n = n.checked_mul(radix)?.checked_add(c.to_digit(radix)?)?;
+    }
+    char::from_u32(n).filter(|&c| c != '\0')
 }
 
 /// Where the tag starting at `s[0] == '<'` ends: the index of its `>`, skipping quoted
@@ -104,9 +120,7 @@ pub fn parse(doc: &str) -> Result<Element, String> {
         let lt = left.find('<').unwrap_or(left.len());
         let (text, rest) = left.split_at_checked(lt).unwrap_or((left, ""));
         match stack.last_mut() {
-            Some(top) => top
-                .text
-                .push_str(&decode_entities(text).ok_or("bad entity reference in text")?),
+            Some(top) => decode_into(&mut top.text, text).ok_or("bad entity reference in text")?,
             None if !text.trim().is_empty() => return Err("text outside the root element".into()),
             None => {}
         }
@@ -205,6 +219,39 @@ mod tests {
         assert_eq!(root.child_text("B"), Some(""));
         assert_eq!(root.child_text("C"), Some("<raw & kept>"));
         assert!(root.child("D").is_none());
+    }
+
+    #[test]
+    fn char_refs_read_as_from_str_radix_does() {
+        for d in [
+            "65",
+            "+65",
+            "0041",
+            "1F600",
+            "1f600",
+            "",
+            "+",
+            "++1",
+            "-1",
+            "x41",
+            "D800",
+            "0",
+            "110000",
+            "10FFFF",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            " 1",
+            "٣",
+        ] {
+            for radix in [10, 16] {
+                let std = u32::from_str_radix(d, radix)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .filter(|&c| c != '\0');
+                assert_eq!(char_ref(d, radix), std, "{d:?} in base {radix}");
+            }
+        }
     }
 
     #[test]
