@@ -7,6 +7,7 @@ mod endpoints;
 mod idle;
 mod observe;
 mod pace;
+mod race;
 mod records;
 mod run;
 mod shared;
@@ -33,7 +34,7 @@ use crate::secret::Secret;
 use crate::stats::{Final, Stats, Usage};
 use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
-use futures_util::future::{select, Either};
+use race::{Raced, Stop};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -442,28 +443,17 @@ impl Engine {
         deadline: Option<Deadline>,
         fut: impl Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        let fut = pin!(fut);
-        let timed = pin!(async {
-            match deadline {
-                Some(d) => {
-                    let wait = d.at - self.inner.host.clock.now();
-                    match select(fut, self.inner.host.clock.sleep(wait)).await {
-                        Either::Left((r, _)) => r,
-                        Either::Right(_) => Err(d.exceeded(None)),
-                    }
-                }
-                None => fut.await,
-            }
-        });
-        match cancel {
-            None => timed.await,
-            Some(token) => match select(pin!(token.wait()), timed).await {
-                Either::Right((r, _)) => r,
-                Either::Left(_) => Err(ApiError::new(
-                    ErrorType::Cancelled,
-                    "the caller aborted the request",
-                )),
-            },
+        let clock = &*self.inner.host.clock;
+        let wait = deadline.map(|d| d.at - clock.now());
+        let raced = Stop::new(cancel, clock, wait).race(pin!(fut)).await;
+        match (raced, deadline) {
+            (Raced::Done(r), _) => r,
+            // A timer is set only with a deadline.
+            (Raced::Late, Some(d)) => Err(d.exceeded(None)),
+            _ => Err(ApiError::new(
+                ErrorType::Cancelled,
+                "the caller aborted the request",
+            )),
         }
     }
 

@@ -2,6 +2,7 @@
 //! Unary calls and streams share it; they differ only in what an attempt reads.
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
+use super::race::{Raced, Stop};
 use super::{too_large, Deadline, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
@@ -11,7 +12,7 @@ use crate::host::{header, Body, Headers, HttpRequest};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
-use futures_util::future::{select, Either, LocalBoxFuture};
+use futures_util::future::LocalBoxFuture;
 use std::cell::RefCell;
 
 /// What an attempt does with a 2xx response.
@@ -154,9 +155,9 @@ impl Engine {
             let request = spec.request_for(endpoint, clock.unix_now());
             let attempt: LocalBoxFuture<'_, _> =
                 Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
-            let outcome = match select(attempt, clock.sleep(timeout)).await {
-                Either::Left((r, _)) => r,
-                Either::Right(_) => Err(ApiError::new(
+            let outcome = match Stop::new(None, &**clock, Some(timeout)).race(attempt).await {
+                Raced::Done(r) => r,
+                _ => Err(ApiError::new(
                     ErrorType::Timeout,
                     format!("no response within the timeout of {timeout} s"),
                 )),

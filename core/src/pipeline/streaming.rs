@@ -2,6 +2,7 @@
 //! ends, fails or is dropped, and settles its stats exactly once.
 
 use super::admission::{Permit, TicketGuard};
+use super::race::{Raced, Stop};
 use super::{CancelToken, Deadline, Engine};
 use crate::breaker::Outcome;
 use crate::classify::classify_transport;
@@ -11,7 +12,6 @@ use crate::host::Body;
 use crate::json::json;
 use crate::stats::Final;
 use crate::time::{Instant, Secs};
-use futures_util::future::{select, Either};
 use std::collections::VecDeque;
 use std::pin::pin;
 
@@ -115,18 +115,13 @@ impl ActiveStream {
             }
             _ => (self.timeout, Read::TimedOut),
         };
-        let timed = pin!(async {
-            match select(chunk, clock.sleep(wait)).await {
-                Either::Left((r, _)) => r,
-                Either::Right(_) => late,
-            }
-        });
-        match cancel {
-            Some(token) => match select(pin!(token.wait()), timed).await {
-                Either::Left(_) => Read::Cancelled,
-                Either::Right((r, _)) => r,
-            },
-            None => timed.await,
+        match Stop::new(cancel.as_ref(), &*clock, Some(wait))
+            .race(chunk)
+            .await
+        {
+            Raced::Done(r) => r,
+            Raced::Late => late,
+            Raced::Cancelled => Read::Cancelled,
         }
     }
 
