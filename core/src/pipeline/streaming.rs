@@ -238,6 +238,14 @@ impl Body for Ended {
     fn next_chunk(
         &mut self,
     ) -> crate::host::LocalFuture<'_, Result<Option<Vec<u8>>, crate::host::TransportError>> {
-        Box::pin(async { Ok(None) })
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Nothing to read (the default would compile a read loop for this body alone).
+    fn read_all(
+        &mut self,
+        _limit: usize,
+    ) -> crate::host::LocalFuture<'_, Result<Vec<u8>, crate::host::TransportError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 }
