@@ -34,7 +34,7 @@ use crate::secret::Secret;
 use crate::stats::{Final, Stats, Usage};
 use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
-use race::{Raced, Stop};
+use race::{Limited, Stop};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -223,7 +223,7 @@ impl Engine {
                     .bounded(
                         &call,
                         start,
-                        self.first_permit(&call.route, call.priority, &id, start),
+                        pin!(self.first_permit(&call.route, call.priority, &id, start)),
                     )
                     .await;
                 (id, start, first)
@@ -354,10 +354,14 @@ impl Engine {
             mode: Mode::Stream(&codec),
         };
         let result = self
-            .limited(cancel.as_ref(), deadline, async {
-                let first = self.first_permit(&route, priority, &id, start).await?;
-                self.run(&spec, &id, first, &progress).await
-            })
+            .limited(
+                cancel.as_ref(),
+                deadline,
+                pin!(async {
+                    let first = self.first_permit(&route, priority, &id, start).await?;
+                    self.run(&spec, &id, first, &progress).await
+                }),
+            )
             .await;
         let attempts = progress.attempts.get();
         let call_timeout = timeout.unwrap_or(self.inner.config.timeout);
@@ -420,40 +424,34 @@ impl Engine {
     }
 
     /// Races `fut` against the call's cancel token and deadline.
-    async fn bounded<T>(
-        &self,
-        call: &Call,
+    fn bounded<'a, T, F: Future<Output = Result<T, ApiError>> + Unpin>(
+        &'a self,
+        call: &'a Call,
         start: Instant,
-        fut: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
+        fut: F,
+    ) -> Limited<'a, F> {
         self.limited(
             call.cancel.as_ref(),
             Deadline::of(call.deadline, start),
             fut,
         )
-        .await
     }
 
     /// Races `fut` against the caller's cancel token (polled first, so an already-aborted
     /// call is never sent) and the call's deadline. Dropping `fut` removes a queued call, ends
-    /// a backoff wait and aborts an attempt in flight.
-    async fn limited<T>(
-        &self,
-        cancel: Option<&CancelToken>,
+    /// a backoff wait and aborts an attempt in flight. Awaited where it is made: the deadline's
+    /// wait is measured now.
+    fn limited<'a, T, F: Future<Output = Result<T, ApiError>> + Unpin>(
+        &'a self,
+        cancel: Option<&'a CancelToken>,
         deadline: Option<Deadline>,
-        fut: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
+        fut: F,
+    ) -> Limited<'a, F> {
         let clock = &*self.inner.host.clock;
         let wait = deadline.map(|d| d.at - clock.now());
-        let raced = Stop::new(cancel, clock, wait).race(pin!(fut)).await;
-        match (raced, deadline) {
-            (Raced::Done(r), _) => r,
-            // A timer is set only with a deadline.
-            (Raced::Late, Some(d)) => Err(d.exceeded(None)),
-            _ => Err(ApiError::new(
-                ErrorType::Cancelled,
-                "the caller aborted the request",
-            )),
+        Limited {
+            race: Stop::new(cancel, clock, wait).race(fut),
+            deadline,
         }
     }
 

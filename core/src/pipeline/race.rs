@@ -4,6 +4,8 @@
 //! `select`s of async blocks compiled the whole race, with its drop glue, per caller).
 
 use super::cancel::{CancelToken, CancelWait};
+use super::Deadline;
+use crate::error::{ApiError, ErrorType};
 use crate::host::{Clock, LocalFuture};
 use crate::time::Secs;
 use std::future::Future;
@@ -85,5 +87,35 @@ impl<F: Future + Unpin> Future for Race<'_, F> {
             return Poll::Ready(Raced::Late);
         }
         Poll::Pending
+    }
+}
+
+/// A call's future raced against its cancel token and its deadline ([`super::Engine::limited`]):
+/// `cancelled` or `deadline_exceeded` when one of them comes first.
+pub(super) struct Limited<'a, F> {
+    pub race: Race<'a, F>,
+    pub deadline: Option<Deadline>,
+}
+
+impl<T, F: Future<Output = Result<T, ApiError>> + Unpin> Future for Limited<'_, F> {
+    type Output = Result<T, ApiError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        match Pin::new(&mut this.race).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Raced::Done(r)) => Poll::Ready(r),
+            Poll::Ready(Raced::Late) => Poll::Ready(Err(stopped(this.deadline))),
+            Poll::Ready(Raced::Cancelled) => Poll::Ready(Err(stopped(None))),
+        }
+    }
+}
+
+/// The error of a call its deadline passed (`Some`) or its caller aborted.
+#[inline(never)]
+fn stopped(deadline: Option<Deadline>) -> ApiError {
+    match deadline {
+        Some(d) => d.exceeded(None),
+        None => ApiError::new(ErrorType::Cancelled, "the caller aborted the request"),
     }
 }
