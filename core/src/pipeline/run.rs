@@ -87,10 +87,10 @@ impl Engine {
         Ok(permit)
     }
 
-    async fn acquire(&self, priority: Priority, retry: bool, id: &str) -> Result<Permit, ApiError> {
+    /// Waits for a permit (`retry`: a call that waited its turn already); `queue_full` when
+    /// the queue refuses it.
+    fn acquire<'a>(&'a self, priority: Priority, retry: bool, id: &'a str) -> Acquire<'a> {
         Acquire::new(self, priority, retry, id)
-            .await
-            .map_err(|_| self.queue_full())
     }
 
     /// The attempt loop, from the first permit on. Boxed once here: unary calls and streams
