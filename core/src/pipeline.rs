@@ -272,15 +272,11 @@ impl Engine {
             }
             Err(e) => Err(e),
         };
-        let latency = self.inner.host.clock.now() - start;
         let admitted = match result {
             Ok(a) => a,
-            Err(mut e) => {
-                e.attempts = progress.attempts.get();
-                let endpoint = progress.endpoint.get();
-                return Err(self.finish_failure(e, call.model.as_deref(), latency, &id, endpoint));
-            }
+            Err(e) => return Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
         };
+        let latency = self.inner.host.clock.now() - start;
         let Admitted {
             got,
             permit,
@@ -293,17 +289,16 @@ impl Engine {
             Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
         };
         self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
-        self.record_final(
-            Final::Success,
-            call.model.as_deref(),
+        let attempts = progress.attempts.get();
+        let model = call.model.as_deref();
+        self.succeeded(
+            model,
             latency,
             parsed.usage,
             progress.endpoint.get(),
-        );
-        self.emit(
-            "success",
-            || json!({"attempts": progress.attempts.get(), "latency": latency.as_f64()}),
+            attempts,
             &id,
+            false,
         );
         Ok(parsed)
     }
@@ -390,12 +385,7 @@ impl Engine {
                 endpoint: progress.endpoint.get(),
             }),
             Ok(_) => Err(self.fail_early(not_unary(), model.as_deref())),
-            Err(mut e) => {
-                e.attempts = attempts;
-                let latency = self.inner.host.clock.now() - start;
-                let endpoint = progress.endpoint.get();
-                Err(self.finish_failure(e, model.as_deref(), latency, &id, endpoint))
-            }
+            Err(e) => Err(self.run_failed(e, model.as_deref(), start, &id, &progress)),
         }
     }
 
@@ -486,6 +476,42 @@ impl Engine {
             id,
         );
         e
+    }
+
+    /// A call whose attempts (or wait for its first permit) failed: settled with how far it got.
+    fn run_failed(
+        &self,
+        mut e: ApiError,
+        model: Option<&str>,
+        start: Instant,
+        id: &str,
+        progress: &Progress,
+    ) -> ApiError {
+        e.attempts = progress.attempts.get();
+        let latency = self.inner.host.clock.now() - start;
+        self.finish_failure(e, model, latency, id, progress.endpoint.get())
+    }
+
+    /// Settles a call that succeeded (a unary reply, or a stream's end): counted, and told.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn succeeded(
+        &self,
+        model: Option<&str>,
+        latency: Secs,
+        usage: Option<Usage>,
+        endpoint: Option<usize>,
+        attempts: u32,
+        id: &str,
+        stream: bool,
+    ) {
+        self.record_final(Final::Success, model, latency, usage, endpoint);
+        if self.listening() {
+            let mut v = json!({"attempts": attempts, "latency": latency.as_f64()});
+            if let (true, Value::Object(m)) = (stream, &mut v) {
+                crate::json::object_entry(m, "stream", json!(true));
+            }
+            self.emit_now("success", v, id);
+        }
     }
 
     /// Counts a settled call, in the client's stats and in its endpoint's.

@@ -9,8 +9,6 @@ use crate::classify::classify_transport;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Body;
-use crate::json::json;
-use crate::stats::Final;
 use crate::time::{Instant, Secs};
 use std::collections::VecDeque;
 use std::pin::pin;
@@ -137,19 +135,11 @@ impl ActiveStream {
             }
         }
         let latency = self.engine.inner.host.clock.now() - self.start;
-        self.engine.record_final(
-            Final::Success,
-            self.model.as_deref(),
-            latency,
-            self.codec.usage(),
-            self.endpoint,
-        );
-        let attempts = self.attempts;
-        self.engine.emit(
-            "success",
-            || json!({"attempts": attempts, "latency": latency.as_f64(), "stream": true}),
-            &self.id,
-        );
+        let usage = self.codec.usage();
+        let model = self.model.as_deref();
+        let (endpoint, attempts) = (self.endpoint, self.attempts);
+        self.engine
+            .succeeded(model, latency, usage, endpoint, attempts, &self.id, true);
     }
 
     /// The bytes of the item just returned by [`Self::next`] (raw-bytes streams only).
