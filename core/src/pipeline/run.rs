@@ -254,9 +254,10 @@ impl Engine {
         // The cap holds while reading: a declared length over it is refused unread, and a
         // body without one is counted as it arrives.
         let cap = self.inner.config.max_response_bytes as usize;
+        // Read as u64 (the rate-limit counts' parser): a usize parse was code of its own.
         let declared =
-            header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-        if declared.is_some_and(|n| n > cap) {
+            header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > cap as u64) {
             return Err(too_large(cap));
         }
         let body = resp
