@@ -94,10 +94,10 @@ impl ActiveStream {
     }
 
     async fn read(&mut self) -> Read {
-        let clock = self.engine.inner.host.clock.clone();
-        let cancel = self.cancel.clone();
-        let chunk = pin!(async {
-            match self.body.next_chunk().await {
+        let clock = &*self.engine.inner.host.clock;
+        let body = &mut self.body;
+        let chunk = pin!(async move {
+            match body.next_chunk().await {
                 Ok(c) => Read::Chunk(c),
                 Err(e) => {
                     let mut err = classify_transport(&e);
@@ -107,18 +107,16 @@ impl ActiveStream {
             }
         });
         // The chunk must come within the timeout, and before the call's deadline.
-        let (wait, late) = match self.deadline {
-            Some(d) if d.at - clock.now() < self.timeout => {
-                (d.at - clock.now(), Read::PastDeadline(d))
-            }
-            _ => (self.timeout, Read::TimedOut),
+        let (wait, deadline) = match self.deadline {
+            Some(d) if d.at - clock.now() < self.timeout => (d.at - clock.now(), Some(d)),
+            _ => (self.timeout, None),
         };
-        match Stop::new(cancel.as_ref(), &*clock, Some(wait))
+        match Stop::new(self.cancel.as_ref(), clock, Some(wait))
             .race(chunk)
             .await
         {
             Raced::Done(r) => r,
-            Raced::Late => late,
+            Raced::Late => deadline.map_or(Read::TimedOut, Read::PastDeadline),
             Raced::Cancelled => Read::Cancelled,
         }
     }
