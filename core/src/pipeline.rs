@@ -315,51 +315,41 @@ impl Engine {
         call: Call,
         from: Start,
     ) -> Result<ActiveStream, ApiError> {
-        let Call {
-            request,
-            model,
-            read,
-            errors,
-            priority,
-            timeout,
-            deadline,
-            max_retries,
-            cancel,
-            route,
-        } = call;
-        let codec = match read {
+        let codec = match call.read {
             Read::Stream(codec) => RefCell::new(codec),
             Read::Unary(_) => {
                 let e = ApiError::new(ErrorType::InvalidRequest, "a unary call is run, not opened");
-                return Err(self.fail_early(e, model.as_deref()));
+                return Err(self.fail_early(e, call.model.as_deref()));
             }
         };
-        let begun = from.begun(self, model.as_deref(), priority);
+        let begun = from.begun(self, call.model.as_deref(), call.priority);
         let (id, start) = self.begun_id(&begun);
         let progress = Progress::default();
-        let deadline = Deadline::of(deadline, start);
+        let deadline = Deadline::of(call.deadline, start);
         let spec = Spec {
-            request: &request,
-            priority,
-            timeout,
+            request: &call.request,
+            priority: call.priority,
+            timeout: call.timeout,
             deadline,
-            max_retries,
-            errors,
-            route: &route,
+            max_retries: call.max_retries,
+            errors: call.errors,
+            route: &call.route,
             mode: Mode::Stream(&codec),
         };
         let result = self
             .limited(
-                cancel.as_ref(),
+                call.cancel.as_ref(),
                 deadline,
                 pin!(async {
-                    let first = self.first_permit(&route, priority, &id, start).await?;
+                    let first = self
+                        .first_permit(&call.route, call.priority, &id, start)
+                        .await?;
                     self.run(&spec, &id, first, &progress).await
                 }),
             )
             .await;
         let attempts = progress.attempts.get();
-        let call_timeout = timeout.unwrap_or(self.inner.config.timeout);
+        let call_timeout = call.timeout.unwrap_or(self.inner.config.timeout);
         match result {
             Ok(Admitted {
                 got: Got::Stream(opened),
@@ -375,17 +365,17 @@ impl Engine {
                 failure: opened.failure,
                 request_id: request_id_header(&opened.headers),
                 id,
-                model,
+                model: call.model,
                 start,
                 attempts,
                 timeout: call_timeout,
                 deadline,
-                cancel,
+                cancel: call.cancel,
                 settled: false,
                 endpoint: progress.endpoint.get(),
             }),
-            Ok(_) => Err(self.fail_early(not_unary(), model.as_deref())),
-            Err(e) => Err(self.run_failed(e, model.as_deref(), start, &id, &progress)),
+            Ok(_) => Err(self.fail_early(not_unary(), call.model.as_deref())),
+            Err(e) => Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
         }
     }
 
