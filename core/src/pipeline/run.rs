@@ -139,7 +139,14 @@ impl Engine {
             } else {
                 0
             };
-            self.pace(pinned, tokens, spec.deadline, id).await?;
+            let mut counted = false;
+            loop {
+                let now = clock.now();
+                let hold = self.pace_hold(pinned, tokens, spec.deadline, id, now, &mut counted)?;
+                let Some(hold) = hold else { break };
+                clock.sleep(hold).await;
+                self.paced(now);
+            }
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
