@@ -1,6 +1,7 @@
 //! The delay schedule and the server's retry hints. Pure functions of their inputs.
 
 pub(crate) mod decimal;
+mod http_date;
 
 use crate::host::header;
 use crate::time::Secs;
@@ -39,8 +40,7 @@ pub fn header_hint(headers: &[(String, String)], unix_now: f64) -> Option<Secs> 
     if let Some(secs) = parse_number(v) {
         return Some(Secs::new(secs));
     }
-    let at = httpdate::parse_http_date(v.trim()).ok()?;
-    let at = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    let at = http_date::parse_http_date(v.trim())?;
     // A date in the past is a wait of 0.
     Some(Secs::new(at - unix_now))
 }

@@ -7,6 +7,7 @@ mod endpoints;
 mod idle;
 mod observe;
 mod pace;
+mod race;
 mod records;
 mod run;
 mod shared;
@@ -33,7 +34,7 @@ use crate::secret::Secret;
 use crate::stats::{Final, Stats, Usage};
 use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
-use futures_util::future::{select, Either};
+use race::{Limited, Stop};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -222,7 +223,7 @@ impl Engine {
                     .bounded(
                         &call,
                         start,
-                        self.first_permit(&call.route, call.priority, &id, start),
+                        pin!(self.first_permit(&call.route, call.priority, &id, start)),
                     )
                     .await;
                 (id, start, first)
@@ -271,15 +272,11 @@ impl Engine {
             }
             Err(e) => Err(e),
         };
-        let latency = self.inner.host.clock.now() - start;
         let admitted = match result {
             Ok(a) => a,
-            Err(mut e) => {
-                e.attempts = progress.attempts.get();
-                let endpoint = progress.endpoint.get();
-                return Err(self.finish_failure(e, call.model.as_deref(), latency, &id, endpoint));
-            }
+            Err(e) => return Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
         };
+        let latency = self.inner.host.clock.now() - start;
         let Admitted {
             got,
             permit,
@@ -292,17 +289,16 @@ impl Engine {
             Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
         };
         self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
-        self.record_final(
-            Final::Success,
-            call.model.as_deref(),
+        let attempts = progress.attempts.get();
+        let model = call.model.as_deref();
+        self.succeeded(
+            model,
             latency,
             parsed.usage,
             progress.endpoint.get(),
-        );
-        self.emit(
-            "success",
-            || json!({"attempts": progress.attempts.get(), "latency": latency.as_f64()}),
+            attempts,
             &id,
+            false,
         );
         Ok(parsed)
     }
@@ -319,47 +315,41 @@ impl Engine {
         call: Call,
         from: Start,
     ) -> Result<ActiveStream, ApiError> {
-        let Call {
-            request,
-            model,
-            read,
-            errors,
-            priority,
-            timeout,
-            deadline,
-            max_retries,
-            cancel,
-            route,
-        } = call;
-        let codec = match read {
+        let codec = match call.read {
             Read::Stream(codec) => RefCell::new(codec),
             Read::Unary(_) => {
                 let e = ApiError::new(ErrorType::InvalidRequest, "a unary call is run, not opened");
-                return Err(self.fail_early(e, model.as_deref()));
+                return Err(self.fail_early(e, call.model.as_deref()));
             }
         };
-        let begun = from.begun(self, model.as_deref(), priority);
+        let begun = from.begun(self, call.model.as_deref(), call.priority);
         let (id, start) = self.begun_id(&begun);
         let progress = Progress::default();
-        let deadline = Deadline::of(deadline, start);
+        let deadline = Deadline::of(call.deadline, start);
         let spec = Spec {
-            request: &request,
-            priority,
-            timeout,
+            request: &call.request,
+            priority: call.priority,
+            timeout: call.timeout,
             deadline,
-            max_retries,
-            errors,
-            route: &route,
+            max_retries: call.max_retries,
+            errors: call.errors,
+            route: &call.route,
             mode: Mode::Stream(&codec),
         };
         let result = self
-            .limited(cancel.as_ref(), deadline, async {
-                let first = self.first_permit(&route, priority, &id, start).await?;
-                self.run(&spec, &id, first, &progress).await
-            })
+            .limited(
+                call.cancel.as_ref(),
+                deadline,
+                pin!(async {
+                    let first = self
+                        .first_permit(&call.route, call.priority, &id, start)
+                        .await?;
+                    self.run(&spec, &id, first, &progress).await
+                }),
+            )
             .await;
         let attempts = progress.attempts.get();
-        let call_timeout = timeout.unwrap_or(self.inner.config.timeout);
+        let call_timeout = call.timeout.unwrap_or(self.inner.config.timeout);
         match result {
             Ok(Admitted {
                 got: Got::Stream(opened),
@@ -375,22 +365,17 @@ impl Engine {
                 failure: opened.failure,
                 request_id: request_id_header(&opened.headers),
                 id,
-                model,
+                model: call.model,
                 start,
                 attempts,
                 timeout: call_timeout,
                 deadline,
-                cancel,
+                cancel: call.cancel,
                 settled: false,
                 endpoint: progress.endpoint.get(),
             }),
-            Ok(_) => Err(self.fail_early(not_unary(), model.as_deref())),
-            Err(mut e) => {
-                e.attempts = attempts;
-                let latency = self.inner.host.clock.now() - start;
-                let endpoint = progress.endpoint.get();
-                Err(self.finish_failure(e, model.as_deref(), latency, &id, endpoint))
-            }
+            Ok(_) => Err(self.fail_early(not_unary(), call.model.as_deref())),
+            Err(e) => Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
         }
     }
 
@@ -419,51 +404,34 @@ impl Engine {
     }
 
     /// Races `fut` against the call's cancel token and deadline.
-    async fn bounded<T>(
-        &self,
-        call: &Call,
+    fn bounded<'a, T, F: Future<Output = Result<T, ApiError>> + Unpin>(
+        &'a self,
+        call: &'a Call,
         start: Instant,
-        fut: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
+        fut: F,
+    ) -> Limited<'a, F> {
         self.limited(
             call.cancel.as_ref(),
             Deadline::of(call.deadline, start),
             fut,
         )
-        .await
     }
 
     /// Races `fut` against the caller's cancel token (polled first, so an already-aborted
     /// call is never sent) and the call's deadline. Dropping `fut` removes a queued call, ends
-    /// a backoff wait and aborts an attempt in flight.
-    async fn limited<T>(
-        &self,
-        cancel: Option<&CancelToken>,
+    /// a backoff wait and aborts an attempt in flight. Awaited where it is made: the deadline's
+    /// wait is measured now.
+    fn limited<'a, T, F: Future<Output = Result<T, ApiError>> + Unpin>(
+        &'a self,
+        cancel: Option<&'a CancelToken>,
         deadline: Option<Deadline>,
-        fut: impl Future<Output = Result<T, ApiError>>,
-    ) -> Result<T, ApiError> {
-        let fut = pin!(fut);
-        let timed = pin!(async {
-            match deadline {
-                Some(d) => {
-                    let wait = d.at - self.inner.host.clock.now();
-                    match select(fut, self.inner.host.clock.sleep(wait)).await {
-                        Either::Left((r, _)) => r,
-                        Either::Right(_) => Err(d.exceeded(None)),
-                    }
-                }
-                None => fut.await,
-            }
-        });
-        match cancel {
-            None => timed.await,
-            Some(token) => match select(pin!(token.wait()), timed).await {
-                Either::Right((r, _)) => r,
-                Either::Left(_) => Err(ApiError::new(
-                    ErrorType::Cancelled,
-                    "the caller aborted the request",
-                )),
-            },
+        fut: F,
+    ) -> Limited<'a, F> {
+        let clock = &*self.inner.host.clock;
+        let wait = deadline.map(|d| d.at - clock.now());
+        Limited {
+            race: Stop::new(cancel, clock, wait).race(fut),
+            deadline,
         }
     }
 
@@ -498,6 +466,42 @@ impl Engine {
             id,
         );
         e
+    }
+
+    /// A call whose attempts (or wait for its first permit) failed: settled with how far it got.
+    fn run_failed(
+        &self,
+        mut e: ApiError,
+        model: Option<&str>,
+        start: Instant,
+        id: &str,
+        progress: &Progress,
+    ) -> ApiError {
+        e.attempts = progress.attempts.get();
+        let latency = self.inner.host.clock.now() - start;
+        self.finish_failure(e, model, latency, id, progress.endpoint.get())
+    }
+
+    /// Settles a call that succeeded (a unary reply, or a stream's end): counted, and told.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn succeeded(
+        &self,
+        model: Option<&str>,
+        latency: Secs,
+        usage: Option<Usage>,
+        endpoint: Option<usize>,
+        attempts: u32,
+        id: &str,
+        stream: bool,
+    ) {
+        self.record_final(Final::Success, model, latency, usage, endpoint);
+        if self.listening() {
+            let mut v = json!({"attempts": attempts, "latency": latency.as_f64()});
+            if let (true, Value::Object(m)) = (stream, &mut v) {
+                crate::json::object_entry(m, "stream", json!(true));
+            }
+            self.emit_now("success", v, id);
+        }
     }
 
     /// Counts a settled call, in the client's stats and in its endpoint's.

@@ -125,7 +125,8 @@ impl<'a> Acquire<'a> {
 }
 
 impl Future for Acquire<'_> {
-    type Output = Result<Permit, ()>;
+    /// `queue_full` when the queue refuses the call.
+    type Output = Result<Permit, crate::error::ApiError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let engine = self.engine.clone();
@@ -141,7 +142,8 @@ impl Future for Acquire<'_> {
                 Admit::Now => true,
                 Admit::Full => {
                     self.done = true;
-                    return Poll::Ready(Err(()));
+                    drop(st);
+                    return Poll::Ready(Err(engine.queue_full()));
                 }
                 Admit::Wait(qid) => {
                     self.waiting = Some(qid);

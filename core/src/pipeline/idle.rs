@@ -2,14 +2,13 @@
 //! next item for the stream's `timeout`, the watch aborts the stream and gives its slot back,
 //! so no call can wait on a slot held by a consumer that has gone away.
 
+use super::race::{Raced, Stop};
 use super::{ActiveStream, CancelToken};
 use crate::error::ApiError;
 use crate::host::Clock;
 use crate::time::{Instant, Secs};
-use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::pin::pin;
 use std::rc::{Rc, Weak};
 
 pub struct SharedStream {
@@ -85,7 +84,8 @@ impl SharedStream {
                 if over.is_cancelled() {
                     return;
                 }
-                if let Either::Left(_) = select(pin!(over.wait()), clock.sleep(wait)).await {
+                let stop = Stop::new(None, &*clock, Some(wait));
+                if let Raced::Done(()) = stop.race(over.wait()).await {
                     return;
                 }
             }

@@ -43,75 +43,70 @@ impl Engine {
         (server, own.max(own_endpoint))
     }
 
-    /// Holds the attempt (with its permit: nothing else could start anyway) until the spent
-    /// budget resets. A server's reset further than `maxRetryAfter` fails the call at once as
-    /// `quota_exceeded`, as a server's hint that long would (the user's own `rateLimit` is
-    /// always waited out); a hold that would end past the deadline fails as
+    /// One look at the budgets for an attempt needing `tokens`, at `now`: `None` when it may
+    /// start, else the hold to sleep before looking again (the caller then reports it to
+    /// [`Self::paced`]). The attempt is held with its permit (nothing else could start anyway)
+    /// until the spent budget resets. A server's reset further than `maxRetryAfter` fails the
+    /// call at once as `quota_exceeded`, as a server's hint that long would (the user's own
+    /// `rateLimit` is always waited out); a hold that would end past the deadline fails as
     /// `deadline_exceeded`. Aborts and deadlines end the hold like any wait. The user's window
-    /// and the server's budget are looked at again each second: a reply's usage may free the window
-    /// early, and a reply may tell of a nearer reset than the one held for.
-    /// Boxed as a trait object: its body is compiled once, not inlined into each caller's
-    /// state machine (which cost several kB of wasm).
-    pub(super) fn pace<'a>(
-        &'a self,
-        pinned: Option<usize>,
-        tokens: u64,
-        deadline: Option<Deadline>,
-        id: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>> + 'a>> {
-        Box::pin(self.pace_inner(pinned, tokens, deadline, id))
-    }
-
-    async fn pace_inner(
+    /// and the server's budget are looked at again each second: a reply's usage may free the
+    /// window early, and a reply may tell of a nearer reset than the one held for. `counted`:
+    /// whether this attempt was counted (and told) as paced already.
+    /// Plain code: the hold is awaited by the attempt loop itself, so no future is boxed for
+    /// each attempt.
+    pub(super) fn pace_hold(
         &self,
         pinned: Option<usize>,
         tokens: u64,
         deadline: Option<Deadline>,
         id: &str,
-    ) -> Result<(), ApiError> {
-        let clock = &self.inner.host.clock;
-        let mut counted = false;
-        loop {
-            let now = clock.now();
-            let (server, own) = self.pace_wait(pinned, tokens, now);
-            let wait = server.max(own);
-            if wait == Secs::ZERO {
-                return Ok(());
-            }
-            let max = self.inner.config.max_retry_after;
-            if server > max {
-                return Err(ApiError {
-                    retry_delay: Some(wait.as_f64()),
-                    ..ApiError::new(
-                        ErrorType::QuotaExceeded,
-                        format!("the rate limit is spent until its reset in {wait} s, longer than maxRetryAfter ({max} s)"),
-                    )
-                });
-            }
-            if let Some(d) = deadline {
-                if now + wait > d.at {
-                    return Err(ApiError::new(
-                        ErrorType::DeadlineExceeded,
-                        format!(
-                            "the call's deadline of {} s would pass while it waits {wait} s for the rate limit to reset",
-                            d.secs
-                        ),
-                    ));
-                }
-            }
-            if !counted {
-                counted = true;
-                self.inner.state.borrow_mut().pacing.paced_requests += 1;
-                self.emit(
-                    "paced",
-                    || json!({"wait": wait.as_f64(), "tokens": tokens}),
-                    id,
-                );
-            }
-            clock.sleep(wait.min(Secs::new(1.0))).await;
-            let mut st = self.inner.state.borrow_mut();
-            st.pacing.paced_seconds = st.pacing.paced_seconds + (clock.now() - now);
+        now: Instant,
+        counted: &mut bool,
+    ) -> Result<Option<Secs>, ApiError> {
+        let (server, own) = self.pace_wait(pinned, tokens, now);
+        let wait = server.max(own);
+        if wait == Secs::ZERO {
+            return Ok(None);
         }
+        let max = self.inner.config.max_retry_after;
+        if server > max {
+            return Err(ApiError {
+                retry_delay: Some(wait.as_f64()),
+                ..ApiError::new(
+                    ErrorType::QuotaExceeded,
+                    format!("the rate limit is spent until its reset in {wait} s, longer than maxRetryAfter ({max} s)"),
+                )
+            });
+        }
+        if let Some(d) = deadline {
+            if now + wait > d.at {
+                return Err(ApiError::new(
+                    ErrorType::DeadlineExceeded,
+                    format!(
+                        "the call's deadline of {} s would pass while it waits {wait} s for the rate limit to reset",
+                        d.secs
+                    ),
+                ));
+            }
+        }
+        if !*counted {
+            *counted = true;
+            self.inner.state.borrow_mut().pacing.paced_requests += 1;
+            self.emit(
+                "paced",
+                || json!({"wait": wait.as_f64(), "tokens": tokens}),
+                id,
+            );
+        }
+        Ok(Some(wait.min(Secs::new(1.0))))
+    }
+
+    /// A hold that began at `since` is over: its time is counted.
+    pub(super) fn paced(&self, since: Instant) {
+        let now = self.inner.host.clock.now();
+        let mut st = self.inner.state.borrow_mut();
+        st.pacing.paced_seconds = st.pacing.paced_seconds + (now - since);
     }
 
     /// Whether an attempt's tokens are counted anywhere: a `rateLimit` with

@@ -2,6 +2,7 @@
 //! Unary calls and streams share it; they differ only in what an attempt reads.
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
+use super::race::{Raced, Stop};
 use super::{too_large, Deadline, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
@@ -11,7 +12,7 @@ use crate::host::{header, Body, Headers, HttpRequest};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
-use futures_util::future::{select, Either, LocalBoxFuture};
+use futures_util::future::LocalBoxFuture;
 use std::cell::RefCell;
 
 /// What an attempt does with a 2xx response.
@@ -86,10 +87,10 @@ impl Engine {
         Ok(permit)
     }
 
-    async fn acquire(&self, priority: Priority, retry: bool, id: &str) -> Result<Permit, ApiError> {
+    /// Waits for a permit (`retry`: a call that waited its turn already); `queue_full` when
+    /// the queue refuses it.
+    fn acquire<'a>(&'a self, priority: Priority, retry: bool, id: &'a str) -> Acquire<'a> {
         Acquire::new(self, priority, retry, id)
-            .await
-            .map_err(|_| self.queue_full())
     }
 
     /// The attempt loop, from the first permit on. Boxed once here: unary calls and streams
@@ -138,7 +139,14 @@ impl Engine {
             } else {
                 0
             };
-            self.pace(pinned, tokens, spec.deadline, id).await?;
+            let mut counted = false;
+            loop {
+                let now = clock.now();
+                let hold = self.pace_hold(pinned, tokens, spec.deadline, id, now, &mut counted)?;
+                let Some(hold) = hold else { break };
+                clock.sleep(hold).await;
+                self.paced(now);
+            }
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
@@ -154,9 +162,9 @@ impl Engine {
             let request = spec.request_for(endpoint, clock.unix_now());
             let attempt: LocalBoxFuture<'_, _> =
                 Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
-            let outcome = match select(attempt, clock.sleep(timeout)).await {
-                Either::Left((r, _)) => r,
-                Either::Right(_) => Err(ApiError::new(
+            let outcome = match Stop::new(None, &**clock, Some(timeout)).race(attempt).await {
+                Raced::Done(r) => r,
+                _ => Err(ApiError::new(
                     ErrorType::Timeout,
                     format!("no response within the timeout of {timeout} s"),
                 )),
@@ -253,9 +261,10 @@ impl Engine {
         // The cap holds while reading: a declared length over it is refused unread, and a
         // body without one is counted as it arrives.
         let cap = self.inner.config.max_response_bytes as usize;
+        // Read as u64 (the rate-limit counts' parser): a usize parse was code of its own.
         let declared =
-            header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-        if declared.is_some_and(|n| n > cap) {
+            header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > cap as u64) {
             return Err(too_large(cap));
         }
         let body = resp

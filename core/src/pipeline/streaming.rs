@@ -2,16 +2,14 @@
 //! ends, fails or is dropped, and settles its stats exactly once.
 
 use super::admission::{Permit, TicketGuard};
+use super::race::{Raced, Stop};
 use super::{CancelToken, Deadline, Engine};
 use crate::breaker::Outcome;
 use crate::classify::classify_transport;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
 use crate::host::Body;
-use crate::json::json;
-use crate::stats::Final;
 use crate::time::{Instant, Secs};
-use futures_util::future::{select, Either};
 use std::collections::VecDeque;
 use std::pin::pin;
 
@@ -96,10 +94,10 @@ impl ActiveStream {
     }
 
     async fn read(&mut self) -> Read {
-        let clock = self.engine.inner.host.clock.clone();
-        let cancel = self.cancel.clone();
-        let chunk = pin!(async {
-            match self.body.next_chunk().await {
+        let clock = &*self.engine.inner.host.clock;
+        let body = &mut self.body;
+        let chunk = pin!(async move {
+            match body.next_chunk().await {
                 Ok(c) => Read::Chunk(c),
                 Err(e) => {
                     let mut err = classify_transport(&e);
@@ -109,24 +107,17 @@ impl ActiveStream {
             }
         });
         // The chunk must come within the timeout, and before the call's deadline.
-        let (wait, late) = match self.deadline {
-            Some(d) if d.at - clock.now() < self.timeout => {
-                (d.at - clock.now(), Read::PastDeadline(d))
-            }
-            _ => (self.timeout, Read::TimedOut),
+        let (wait, deadline) = match self.deadline {
+            Some(d) if d.at - clock.now() < self.timeout => (d.at - clock.now(), Some(d)),
+            _ => (self.timeout, None),
         };
-        let timed = pin!(async {
-            match select(chunk, clock.sleep(wait)).await {
-                Either::Left((r, _)) => r,
-                Either::Right(_) => late,
-            }
-        });
-        match cancel {
-            Some(token) => match select(pin!(token.wait()), timed).await {
-                Either::Left(_) => Read::Cancelled,
-                Either::Right((r, _)) => r,
-            },
-            None => timed.await,
+        match Stop::new(self.cancel.as_ref(), clock, Some(wait))
+            .race(chunk)
+            .await
+        {
+            Raced::Done(r) => r,
+            Raced::Late => deadline.map_or(Read::TimedOut, Read::PastDeadline),
+            Raced::Cancelled => Read::Cancelled,
         }
     }
 
@@ -142,19 +133,11 @@ impl ActiveStream {
             }
         }
         let latency = self.engine.inner.host.clock.now() - self.start;
-        self.engine.record_final(
-            Final::Success,
-            self.model.as_deref(),
-            latency,
-            self.codec.usage(),
-            self.endpoint,
-        );
-        let attempts = self.attempts;
-        self.engine.emit(
-            "success",
-            || json!({"attempts": attempts, "latency": latency.as_f64(), "stream": true}),
-            &self.id,
-        );
+        let usage = self.codec.usage();
+        let model = self.model.as_deref();
+        let (endpoint, attempts) = (self.endpoint, self.attempts);
+        self.engine
+            .succeeded(model, latency, usage, endpoint, attempts, &self.id, true);
     }
 
     /// The bytes of the item just returned by [`Self::next`] (raw-bytes streams only).
@@ -243,6 +226,14 @@ impl Body for Ended {
     fn next_chunk(
         &mut self,
     ) -> crate::host::LocalFuture<'_, Result<Option<Vec<u8>>, crate::host::TransportError>> {
-        Box::pin(async { Ok(None) })
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Nothing to read (the default would compile a read loop for this body alone).
+    fn read_all(
+        &mut self,
+        _limit: usize,
+    ) -> crate::host::LocalFuture<'_, Result<Vec<u8>, crate::host::TransportError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 }
