@@ -4,6 +4,7 @@
 
 use crate::providers::shared::order::sort_stable_by;
 use crate::time::civil::civil_from_days;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -55,35 +56,19 @@ pub fn decimal(n: u64) -> String {
 }
 
 pub fn hex_sha256(data: &[u8]) -> String {
-    hex(&sha256(&[data]))
+    hex(&Sha256::digest(data))
 }
 
-/// The SHA-256 of the concatenated parts: the one hashing path (payloads and HMAC).
-fn sha256(parts: &[&[u8]]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
-}
-
-/// HMAC-SHA256 (RFC 2104), written out over `Sha256`: smaller in the wasm than the generic
-/// `hmac` crate's layers.
+/// HMAC-SHA256 (RFC 2104) from the `hmac` crate: signing code stays the audited crate's, not
+/// ours (written out over `Sha256` it measured 192 bytes gzip smaller).
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // A key longer than the 64-byte block is hashed first; a shorter one is zero-padded.
-    let mut block = [0u8; 64];
-    let hashed;
-    let key = if key.len() > 64 {
-        hashed = sha256(&[key]);
-        &hashed[..]
-    } else {
-        key
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return [0; 32],
     };
-    block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
-    block.iter_mut().for_each(|b| *b ^= 0x36);
-    let inner = sha256(&[&block, data]);
-    block.iter_mut().for_each(|b| *b ^= 0x36 ^ 0x5c);
-    sha256(&[&block, &inner])
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` (UTC) for seconds since the Unix epoch. Out-of-range or NaN inputs
