@@ -29,6 +29,11 @@ pub fn write_string(s: &str, out: &mut String) {
     write::string(s, out);
 }
 
+/// The decimal digits of `n`, appended to `out` (no `core::fmt`).
+pub fn write_unsigned(n: u64, out: &mut String) {
+    write::unsigned(n, out);
+}
+
 /// `v` as compact JSON text, appended to `out`.
 pub fn write_value(v: &Value, out: &mut String) {
     write::value(v, out);

@@ -29,22 +29,11 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// `n` in decimal, zero-padded to `width` digits, without `core::fmt`.
-pub fn push_decimal(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(b) = buf.get_mut(i) {
-            *b = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    let start = i.min(buf.len().saturating_sub(width));
-    for &b in buf.get(start..).unwrap_or_default() {
-        out.push(char::from(b));
+pub fn push_decimal(out: &mut String, n: u64, width: usize) {
+    let start = out.len();
+    crate::json::write_unsigned(n, out);
+    for _ in out.len() - start..width {
+        out.insert(start, '0');
     }
 }
 
