@@ -117,11 +117,11 @@ async function waitStalled(n) {
 }
 
 /**
- * The same loop as deep() with a never-settling promise in place of the call. It reads each
- * controller's `signal` as deep() does: Node creates an AbortSignal (about 730 B) only when it
- * is first read, and that is the harness's cost, not the contender's.
+ * The loop deep() runs, without a client: a controller per call, its signal read (Node creates an
+ * AbortSignal, about 730 B, only when it is first read, and that is the harness's cost, not the
+ * contender's), and the promise `call(signal)` returns kept.
  */
-async function baseline() {
+function harnessLoop(call) {
   const count = task.count;
   gc();
   const m0 = mem();
@@ -130,12 +130,16 @@ async function baseline() {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     controllers[i] = new AbortController();
-    void controllers[i].signal; // the controller keeps it, as in deep()
-    promises[i] = new Promise(() => {});
+    promises[i] = call(controllers[i].signal);
   }
   const enqueueMs = performance.now() - t0;
   gc();
-  const d = diff(m0, mem());
+  return { controllers, promises, enqueueMs, d: diff(m0, mem()) };
+}
+
+/** The harness alone: a never-settling promise in place of the call. */
+async function baseline() {
+  const { controllers, promises, enqueueMs, d } = harnessLoop(() => new Promise(() => {}));
   const tA = performance.now();
   for (const c of controllers) c.abort();
   const abortLoopMs = performance.now() - tA;
@@ -155,19 +159,10 @@ function onAbort() { settles.get(this)(); }
 
 async function floor() {
   const count = task.count;
-  gc();
-  const m0 = mem();
-  const controllers = new Array(count);
-  const promises = new Array(count);
-  const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
-    const signal = (controllers[i] = new AbortController()).signal;
-    promises[i] = new Promise((resolve) => { settles.set(signal, resolve); });
+  const { controllers, promises, enqueueMs, d } = harnessLoop((signal) => {
     signal.addEventListener('abort', onAbort);
-  }
-  const enqueueMs = performance.now() - t0;
-  gc();
-  const d = diff(m0, mem());
+    return new Promise((resolve) => { settles.set(signal, resolve); });
+  });
   let settled = 0;
   let allSettled;
   const done = new Promise((resolve) => { allSettled = resolve; });
