@@ -76,6 +76,8 @@ extern "C" {
     fn response_head(response: &JsValue) -> String;
     #[wasm_bindgen(js_name = readAll)]
     fn read_all(response: &JsValue, cap: f64) -> Promise;
+    /// A JS failure's message, as js/support.js words it for a buffered exchange too (one
+    /// wording for both paths, written once).
     fn failure(e: &JsValue) -> String;
     #[wasm_bindgen(js_name = readChunk)]
     fn read_chunk(response: &JsValue) -> Promise;
@@ -360,12 +362,6 @@ impl<F: Future> Future for WithBodies<F> {
     }
 }
 
-/// A JS failure's message, as js/support.js `failure` words it for a buffered exchange (one
-/// wording for both paths, written once).
-fn js_message(e: &JsValue) -> String {
-    failure(e)
-}
-
 /// Aborts the fetch when the exchange is dropped before its body was read to the end.
 struct AbortOnDrop {
     controller: AbortController,
@@ -387,7 +383,7 @@ fn connection(message: String) -> TransportError {
 fn body_error(e: &JsValue) -> TransportError {
     TransportError {
         kind: TransportErrorKind::Body,
-        message: js_message(e),
+        message: failure(e),
     }
 }
 
@@ -474,10 +470,10 @@ impl Transport for FetchTransport {
             let headers = header_text(&req.headers);
             let signal = guard.controller.signal();
             let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
-                .map_err(|e| connection(js_message(&e)))?;
+                .map_err(|e| connection(failure(&e)))?;
             let resp = JsFuture::from(promise)
                 .await
-                .map_err(|e| connection(js_message(&e)))?;
+                .map_err(|e| connection(failure(&e)))?;
             let (status, headers) = parse_head(&response_head(&resp));
             Ok(HttpResponse {
                 status,
