@@ -345,11 +345,13 @@ pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_string();
     }
-    format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        trim_start_slashes(path)
-    )
+    // Pushed, not `format!`: every request (and every queued call's check) joins its URL.
+    let (base, path) = (base.trim_end_matches('/'), trim_start_slashes(path));
+    let mut url = String::with_capacity(base.len() + 1 + path.len());
+    url.push_str(base);
+    url.push('/');
+    url.push_str(path);
+    url
 }
 
 /// `s` without its leading `/`s (a byte loop: `trim_start_matches('/')` brings a char searcher
@@ -377,7 +379,12 @@ pub fn auth_request(
 /// `authorization: Bearer <key>` when a key is configured, else no header.
 pub fn bearer_auth(config: &Config) -> Headers {
     match &config.api_key {
-        Some(k) => vec![("authorization".into(), format!("Bearer {}", k.expose()))],
+        Some(k) => {
+            let mut value = String::with_capacity(7 + k.expose().len());
+            value.push_str("Bearer ");
+            value.push_str(k.expose());
+            vec![("authorization".into(), value)]
+        }
         None => Vec::new(),
     }
 }
@@ -408,6 +415,12 @@ pub fn check_only<T>(check: bool, build: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Inside [`check_only`]: a builder may skip what only the body needs (its copies of the
+/// arguments), never a check.
+pub fn checking() -> bool {
+    CHECKING.with(std::cell::Cell::get)
+}
+
 /// Builds a JSON request with the provider's auth and the client's extra headers.
 pub fn json_request(
     config: &Config,
@@ -428,7 +441,7 @@ pub fn json_request(
         url,
         headers,
         body: match body {
-            Some(_) if CHECKING.with(std::cell::Cell::get) => Some(Vec::new()),
+            Some(_) if checking() => Some(Vec::new()),
             b => b.map(|b| b.to_json().into_bytes()),
         },
         stream: false,
