@@ -345,13 +345,11 @@ pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_string();
     }
-    // Pushed, not `format!`: every request (and every queued call's check) joins its URL.
-    let (base, path) = (base.trim_end_matches('/'), trim_start_slashes(path));
-    let mut url = String::with_capacity(base.len() + 1 + path.len());
-    url.push_str(base);
-    url.push('/');
-    url.push_str(path);
-    url
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        trim_start_slashes(path)
+    )
 }
 
 /// `s` without its leading `/`s (a byte loop: `trim_start_matches('/')` brings a char searcher
@@ -379,12 +377,7 @@ pub fn auth_request(
 /// `authorization: Bearer <key>` when a key is configured, else no header.
 pub fn bearer_auth(config: &Config) -> Headers {
     match &config.api_key {
-        Some(k) => {
-            let mut value = String::with_capacity(7 + k.expose().len());
-            value.push_str("Bearer ");
-            value.push_str(k.expose());
-            vec![("authorization".into(), value)]
-        }
+        Some(k) => vec![("authorization".into(), format!("Bearer {}", k.expose()))],
         None => Vec::new(),
     }
 }

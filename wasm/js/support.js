@@ -108,9 +108,9 @@ export function argBody(args) {
 // prototype chain (`'aborted' in s`, `s.aborted`: ~0.2-0.35 us each, a runtime lookup per fresh
 // signal), so a signal whose prototype is AbortSignal.prototype itself is known without the
 // `in` checks and read through the getter taken here (the same getter `s.aborted` runs).
-const SIGNAL = typeof AbortSignal === 'function' ? AbortSignal.prototype : undefined;
+const SIGNAL = globalThis.AbortSignal?.prototype;
 const abortedGet = SIGNAL && Object.getOwnPropertyDescriptor(SIGNAL, 'aborted')?.get;
-const isNative = (s) => abortedGet !== undefined && Object.getPrototypeOf(s) === SIGNAL;
+const isNative = (s) => abortedGet && Object.getPrototypeOf(s) === SIGNAL;
 
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
 export function argSignal(args) {
