@@ -400,7 +400,8 @@ thread_local! {
 /// Runs `build` (an operation's request builder), for its checks alone when `check`: the same
 /// checks in the same order, so the same errors, but no JSON body is written (a call that waits
 /// as a record is checked when made and built when admitted; writing its body then only to drop
-/// it was about half the cost of building it). What a check returns must not be sent.
+/// it was about half the cost of building it). What a check returns must not be sent: a builder
+/// may also stop after its last check ([`checking`]), returning an empty request.
 pub fn check_only<T>(check: bool, build: impl FnOnce() -> T) -> T {
     CHECKING.with(|c| c.set(check));
     let out = build();
@@ -408,8 +409,8 @@ pub fn check_only<T>(check: bool, build: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Inside [`check_only`]: a builder may skip what only the body needs (its copies of the
-/// arguments), never a check.
+/// Inside [`check_only`]: a builder may skip what only the request needs (copies of the
+/// arguments, the URL, the headers), never a check (openai's chat does).
 pub fn checking() -> bool {
     CHECKING.with(std::cell::Cell::get)
 }
