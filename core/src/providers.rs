@@ -400,12 +400,19 @@ thread_local! {
 /// Runs `build` (an operation's request builder), for its checks alone when `check`: the same
 /// checks in the same order, so the same errors, but no JSON body is written (a call that waits
 /// as a record is checked when made and built when admitted; writing its body then only to drop
-/// it was about half the cost of building it). What a check returns must not be sent.
+/// it was about half the cost of building it). What a check returns must not be sent: a builder
+/// may also stop after its last check ([`checking`]), returning an empty request.
 pub fn check_only<T>(check: bool, build: impl FnOnce() -> T) -> T {
     CHECKING.with(|c| c.set(check));
     let out = build();
     CHECKING.with(|c| c.set(false));
     out
+}
+
+/// Inside [`check_only`]: a builder may skip what only the request needs (copies of the
+/// arguments, the URL, the headers), never a check (openai's chat does).
+pub fn checking() -> bool {
+    CHECKING.with(std::cell::Cell::get)
 }
 
 /// Builds a JSON request with the provider's auth and the client's extra headers.
@@ -428,7 +435,7 @@ pub fn json_request(
         url,
         headers,
         body: match body {
-            Some(_) if CHECKING.with(std::cell::Cell::get) => Some(Vec::new()),
+            Some(_) if checking() => Some(Vec::new()),
             b => b.map(|b| b.to_json().into_bytes()),
         },
         stream: false,

@@ -41,7 +41,8 @@ fn build(name: &str, config: &Config, op: &str, args: &Value) -> Result<Unary, A
     provider(name).unwrap().unary(op, &ctx(config), args)
 }
 
-/// The check and the build agree: the same error, or the same model, method, URL and headers.
+/// The check and the build agree: the same error, or the same model and, when the check built
+/// a request at all (openai's chat stops at its last check), the same method, URL and headers.
 fn agree(name: &str, op: &str, args: &Value) -> Result<(), TestCaseError> {
     let config = config(name);
     let checked = check_only(true, || build(name, &config, op, args));
@@ -54,10 +55,12 @@ fn agree(name: &str, op: &str, args: &Value) -> Result<(), TestCaseError> {
         }
         (Ok(c), Ok(b)) => {
             prop_assert_eq!(&c.model, &b.model, "{}", at);
-            prop_assert_eq!(&c.request.method, &b.request.method, "{}", at);
-            prop_assert_eq!(&c.request.url, &b.request.url, "{}", at);
-            prop_assert_eq!(&c.request.headers, &b.request.headers, "{}", at);
-            prop_assert_eq!(c.request.body.is_some(), b.request.body.is_some(), "{}", at);
+            if !c.request.method.is_empty() {
+                prop_assert_eq!(&c.request.method, &b.request.method, "{}", at);
+                prop_assert_eq!(&c.request.url, &b.request.url, "{}", at);
+                prop_assert_eq!(&c.request.headers, &b.request.headers, "{}", at);
+                prop_assert_eq!(c.request.body.is_some(), b.request.body.is_some(), "{}", at);
+            }
         }
         (c, b) => prop_assert!(
             false,
@@ -74,9 +77,8 @@ fn valid_arguments_pass_the_check_and_a_build_after_it_writes_its_body() {
     let config = config("openai");
     let args = valid("chat");
     let checked = check_only(true, || build("openai", &config, "chat", &args)).unwrap();
-    assert_eq!(
-        checked.request.body.as_deref(),
-        Some(&[][..]),
+    assert!(
+        checked.request.body.unwrap_or_default().is_empty(),
         "no body written"
     );
     let built = build("openai", &config, "chat", &args).unwrap();

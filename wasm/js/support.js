@@ -83,11 +83,16 @@ export function optionEntries(options) {
 /**
  * The arguments as JSON text, without the root `signal` when there is one (it would read
  * `"signal":{}`: bytes a queued call would keep for nothing). The copy is shallow and omits
- * nothing else; arguments with their own `toJSON` are written as they are.
+ * nothing else; arguments with their own `toJSON` are written as they are. Undefined when
+ * that throws (a cycle, a BigInt, a throwing getter or `toJSON`).
  */
 export function argText(args, signal) {
-  if (signal === undefined || typeof args.toJSON === 'function') return JSON.stringify(args);
-  return JSON.stringify({ ...args, signal: undefined });
+  try {
+    if (signal === undefined || typeof args.toJSON === 'function') return JSON.stringify(args);
+    return JSON.stringify({ ...args, signal: undefined });
+  } catch {
+    return undefined;
+  }
 }
 
 /** A call's `body` argument (undefined when absent, or when reading it throws). */
@@ -99,6 +104,14 @@ export function argBody(args) {
   }
 }
 
+// The host's own AbortSignal, when it has one. Node's signals are slow to read through their
+// prototype chain (`'aborted' in s`, `s.aborted`: ~0.2-0.35 us each, a runtime lookup per fresh
+// signal), so a signal whose prototype is AbortSignal.prototype itself is known without the
+// `in` checks and read through the getter taken here (the same getter `s.aborted` runs).
+const SIGNAL = globalThis.AbortSignal?.prototype;
+const abortedGet = SIGNAL && Object.getOwnPropertyDescriptor(SIGNAL, 'aborted')?.get;
+const isNative = (s) => abortedGet && Object.getPrototypeOf(s) === SIGNAL;
+
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
 export function argSignal(args) {
   let s;
@@ -109,7 +122,7 @@ export function argSignal(args) {
   }
   if (s === undefined) return undefined;
   try {
-    return 'aborted' in s && 'addEventListener' in s ? s : null;
+    return isNative(s) || ('aborted' in s && 'addEventListener' in s) ? s : null;
   } catch {
     return null; // not an object (`in` throws)
   }
@@ -498,7 +511,7 @@ function flushAborted(book) {
 }
 
 export function isAborted(signal) {
-  return signal.aborted === true;
+  return (isNative(signal) ? abortedGet.call(signal) : signal.aborted) === true;
 }
 
 /** The engine's hook: a waiting call was admitted; it starts in a microtask. */

@@ -20,9 +20,10 @@ extern "C" {
     pub fn api_error_class() -> JsValue;
     #[wasm_bindgen(js_name = argSignal)]
     fn arg_signal(args: &JsValue) -> JsValue;
-    /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text).
-    #[wasm_bindgen(catch, js_name = argText)]
-    fn arg_text(args: &JsValue, signal: &JsValue) -> Result<Option<String>, JsValue>;
+    /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text); none
+    /// when it throws (caught in JS: a `catch` import wraps every call in a closure).
+    #[wasm_bindgen(js_name = argText)]
+    fn arg_text(args: &JsValue, signal: &JsValue) -> Option<String>;
     /// `args.body` (undefined when absent or when reading it throws): one crossing, where
     /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
     #[wasm_bindgen(js_name = argBody)]
@@ -121,8 +122,6 @@ fn call_text(args: &JsValue, what: &str) -> Result<Option<(Option<JsValue>, Stri
     // One JSON.stringify crosses the boundary instead of one conversion per field, and its
     // text comes back as UTF-8 in the same crossing.
     let text = arg_text(args, &signal)
-        .ok()
-        .flatten()
         .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
     Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
 }

@@ -201,7 +201,8 @@ impl<'a> Reader<'a> {
                 self.literal(b"false")?;
                 Value::Bool(false)
             }
-            Some(b'"') => Value::String(self.string()?),
+            // A string without escapes is copied at its size, not grown into (most are).
+            Some(b'"') => Value::String(self.borrowed_string()?.into_owned()),
             Some(b'[') => {
                 let depth = self.deeper(depth)?;
                 let mut items = Vec::new();
@@ -215,7 +216,7 @@ impl<'a> Reader<'a> {
                 let depth = self.deeper(depth)?;
                 let mut map = Vec::new();
                 self.members(b'}', "expected `,` or `}`", &mut |r| {
-                    let key = r.key(Reader::string)?;
+                    let key = r.key(Reader::borrowed_string)?.into_owned();
                     map.push((key, r.value(depth)?));
                     Ok(())
                 })?;

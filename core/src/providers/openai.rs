@@ -121,6 +121,7 @@ pub fn chat_request(
         messages.push(json!({"role": "system", "content": s}));
     }
     let given = non_empty_messages(args)?;
+    let checking = super::checking();
     for (i, m) in given.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str);
         if !matches!(
@@ -136,7 +137,10 @@ pub fn chat_request(
         if m.get("content").is_none() {
             return Err(bad_message(i, "content", "is required"));
         }
-        messages.push(m.clone());
+        // A check writes no body: copying the messages for one was a quarter of its cost.
+        if !checking {
+            messages.push(m.clone());
+        }
     }
     let model = match args.get("model") {
         Some(Value::String(m)) => m.clone(),
@@ -155,6 +159,11 @@ pub fn chat_request(
         &mut body,
         &mut Map::new(),
     )?;
+    if checking {
+        // A check ends with its last check: the URL and headers cannot fail, and a check's
+        // request is never sent (building them was a third of a queued call's check).
+        return Ok((HttpRequest::default(), model));
+    }
     if stream {
         ask_stream(&mut body, p.stream_usage);
     }
