@@ -99,12 +99,8 @@ type Parts = (
 );
 
 impl ClientCore {
-    pub fn new(name: &'static str, options: &JsValue) -> Result<ClientCore, JsValue> {
-        let provider = providers::provider(name).ok_or_else(|| {
-            config_error(&format!(
-                "provider '{name}' is not implemented in this version yet"
-            ))
-        })?;
+    pub fn new(provider: &'static dyn Provider, options: &JsValue) -> Result<ClientCore, JsValue> {
+        let info = provider.info();
         let mut fetch = None;
         let mut json = resilient_core::json::Map::new();
         if !(options.is_undefined() || options.is_null()) {
@@ -139,8 +135,7 @@ impl ClientCore {
             }
         }
         let mut config =
-            Config::from_options(name, &Value::Object(json)).map_err(|e| config_error(&e))?;
-        let info = provider.info();
+            Config::from_options(info.name, &Value::Object(json)).map_err(|e| config_error(&e))?;
         if config.api_key.is_none() {
             config.api_key = info
                 .key_env

@@ -21,29 +21,22 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Client {
     core: std::rc::Rc<ClientCore>,
-    name: &'static str,
 }
 
 #[wasm_bindgen]
 impl Client {
     #[wasm_bindgen(constructor)]
     pub fn new(provider: String, options: JsValue) -> Result<Client, JsValue> {
-        let mut found = None;
-        for p in PROVIDERS {
-            if p == provider {
-                found = Some(p);
-                break;
-            }
-        }
-        let Some(name) = found else {
+        // The engine's provider table answers both questions: known, and which codec.
+        let Some(found) = resilient_core::providers::provider(&provider) else {
             return Err(convert::config_error(&format!(
                 "unknown provider '{provider}'; providers are {}",
                 PROVIDERS.join(", ")
             )));
         };
-        let core = std::rc::Rc::new(ClientCore::new(name, &options)?);
+        let core = std::rc::Rc::new(ClientCore::new(found, &options)?);
         ClientCore::install_records(&core);
-        Ok(Client { core, name })
+        Ok(Client { core })
     }
 
     /// Unary operation number `op` of [`UNARY`] (node-host/lib/ops.js defines `chat`, `embed`,
@@ -92,7 +85,7 @@ impl Client {
             7 => JsValue::from(core.queue_length()),
             8 => JsValue::from(core.active_requests()),
             9 => JsValue::from_bool(core.queue_processing()),
-            _ => JsValue::from_str(self.name),
+            _ => JsValue::from_str(core.provider.info().name),
         })
     }
     #[wasm_bindgen(js_name = trackRequestResult)]
