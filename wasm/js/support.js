@@ -35,6 +35,11 @@ export function makeStreamError(info, holder) {
   return makeApiError(info, holder.text ?? '');
 }
 
+/** The Error a constructor or member throws for a bad argument (wasm/src/convert.rs). */
+export function configError(a, b, c, d) {
+  return new Error(a + b + c + d);
+}
+
 export function apiErrorClass() {
   return ApiError;
 }

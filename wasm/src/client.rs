@@ -2,7 +2,8 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, call_name, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
+    api_error, call_name, config_error, config_error_of, from_js, parse_json_text, split_call_args,
+    to_js, CallArgs,
 };
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
@@ -127,9 +128,12 @@ impl ClientCore {
                     .as_string()
                     .and_then(|t| resilient_core::json::from_slice(t.as_bytes()).ok())
                     .ok_or_else(|| {
-                        config_error(&format!(
-                            "option `{key}` accepts plain data (strings, numbers, objects)"
-                        ))
+                        config_error_of(
+                            "option `",
+                            &key,
+                            "` accepts plain data (strings, numbers, objects)",
+                            "",
+                        )
                     })?;
                 json.insert(key, v);
             }
@@ -592,7 +596,7 @@ impl ClientCore {
                     .engine
                     .endpoint_stats(id)
                     .map(|v| to_js(&v))
-                    .ok_or_else(|| config_error(&format!("getStats: no endpoint '{id}'")));
+                    .ok_or_else(|| config_error_of("getStats: no endpoint '", id, "'", ""));
             }
         }
         Ok(to_js(&self.engine.stats()))
@@ -611,9 +615,12 @@ impl ClientCore {
         let t = match error_type.as_deref() {
             None => None,
             Some(s) => Some(ErrorType::parse(s).ok_or_else(|| {
-                config_error(&format!(
-                    "trackRequestResult: unknown error type '{s}'; accepted types are those of ApiError.type"
-                ))
+                config_error_of(
+                    "trackRequestResult: unknown error type '",
+                    s,
+                    "'; accepted types are those of ApiError.type",
+                    "",
+                )
             })?),
         };
         self.engine.track_request_result(success, t);
@@ -644,10 +651,12 @@ impl ClientCore {
     }
     pub fn on(&self, event: &str, listener: Function) -> Result<JsValue, JsValue> {
         let name = EVENTS.iter().find(|e| **e == event).ok_or_else(|| {
-            config_error(&format!(
-                "on: unknown event '{event}'; events are {}",
-                EVENTS.join(", ")
-            ))
+            config_error_of(
+                "on: unknown event '",
+                event,
+                "'; events are ",
+                &EVENTS.join(", "),
+            )
         })?;
         let id = {
             let mut l = self.listeners.borrow_mut();

@@ -16,6 +16,10 @@ extern "C" {
     pub fn option_entries(options: &JsValue) -> Array;
     #[wasm_bindgen(js_name = makeStreamError)]
     fn make_stream_error(info: JsValue, holder: &JsValue) -> JsValue;
+    /// `new Error(a + b + c + d)`: a message with names in it is joined in JS, not by `format!`
+    /// here (each `format!` costs its call site's arguments code).
+    #[wasm_bindgen(js_name = configError)]
+    pub fn config_error_of(a: &str, b: &str, c: &str, d: &str) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
     #[wasm_bindgen(js_name = argSignal)]
@@ -68,7 +72,7 @@ pub fn api_error_with_text(e: &ApiError, holder: &JsValue) -> JsValue {
 }
 
 pub fn config_error(message: &str) -> JsValue {
-    js_sys::Error::new(message).into()
+    config_error_of(message, "", "", "")
 }
 
 /// The call options every call accepts, split from its own arguments.

@@ -29,10 +29,12 @@ impl Client {
     pub fn new(provider: String, options: JsValue) -> Result<Client, JsValue> {
         // The engine's provider table answers both questions: known, and which codec.
         let Some(found) = resilient_core::providers::provider(&provider) else {
-            return Err(convert::config_error(&format!(
-                "unknown provider '{provider}'; providers are {}",
-                PROVIDERS.join(", ")
-            )));
+            return Err(convert::config_error_of(
+                "unknown provider '",
+                &provider,
+                "'; providers are ",
+                &PROVIDERS.join(", "),
+            ));
         };
         let core = std::rc::Rc::new(ClientCore::new(found, &options)?);
         ClientCore::install_records(&core);
