@@ -354,6 +354,29 @@ export function setExchangeHandler(handler) {
   exchangeDone = handler;
 }
 
+// The handler hears one value (the hooks' one closure type in the wasm): the body, with the head
+// left here for takeHead(), which the handler calls at once; or, with no head, the failure's
+// message.
+let reportedHead;
+
+export function takeHead() {
+  const h = reportedHead;
+  reportedHead = undefined;
+  return h;
+}
+
+/** Reports an exchange's end to the engine, once (not after abortExchange). */
+function report(id, head, bytes, error) {
+  if (!exchanges.delete(id)) return;
+  if (error === undefined && head != null) {
+    reportedHead = head;
+    exchangeDone(id, bytes);
+  } else {
+    reportedHead = undefined;
+    exchangeDone(id, error ?? 'fetch failed');
+  }
+}
+
 /**
  * What the engine reports for a failed fetch or body read: its message, and Node's reason in
  * `cause`. A getter that throws reads as absent.
@@ -373,8 +396,8 @@ export function failure(e) {
 }
 
 /**
- * Starts a fetch that reads the whole body; the handler gets (id, head as responseHead gives
- * it, body bytes or null past `cap` bytes, undefined) or (id, undefined, undefined, message).
+ * Starts a fetch that reads the whole body; the handler gets (id, body bytes or null past `cap`
+ * bytes) with the head as responseHead gives it for takeHead(), or (id, message).
  * A transport with a direct path gets a plain slot to set its abort function on instead of an
  * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
  */
@@ -403,10 +426,10 @@ async function settle(id, pending) {
   try {
     pair = await pending;
   } catch (e) {
-    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    report(id, undefined, undefined, failure(e));
     return;
   }
-  if (exchanges.delete(id)) exchangeDone(id, pair[0], pair[1], undefined);
+  report(id, pair[0], pair[1], undefined);
 }
 
 async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signal, cap) {
@@ -417,10 +440,10 @@ async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signa
     head = responseHead(res);
     bytes = await readAll(res, cap);
   } catch (e) {
-    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    report(id, undefined, undefined, failure(e));
     return;
   }
-  if (exchanges.delete(id)) exchangeDone(id, head, bytes, undefined);
+  report(id, head, bytes, undefined);
 }
 
 /** The engine dropped the exchange before its end: abort it (its outcome is never reported). */

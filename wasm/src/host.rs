@@ -66,6 +66,10 @@ extern "C" {
         body: JsValue,
         cap: f64,
     ) -> Option<String>;
+    /// The head of the exchange being reported (js/support.js keeps it for this one call);
+    /// none when it failed.
+    #[wasm_bindgen(js_name = takeHead)]
+    fn take_head() -> Option<String>;
     #[wasm_bindgen(js_name = abortExchange)]
     fn abort_exchange(id: u32);
     #[wasm_bindgen(js_name = openCall)]
@@ -262,14 +266,14 @@ where
 
 // ------------------------------------------------------------------ buffered exchanges
 
-fn exchange_done(id: u32, head: Option<String>, body: JsValue, error: Option<String>) {
-    complete(
-        id,
-        match (head, error) {
-            (Some(head), None) => Ok((head, body)),
-            (_, e) => Err(e.unwrap_or_else(|| "fetch failed".into())),
-        },
-    );
+/// The exchanges' handler, of the hooks' one closure type (`Fn(u32, JsValue)`): the body
+/// (bytes, or null past the cap) with its head to take, or, with no head, the failure's message.
+fn exchange_done(id: u32, value: JsValue) {
+    let outcome = match take_head() {
+        Some(head) => Ok((head, value)),
+        None => Err(value.as_string().unwrap_or_default()),
+    };
+    complete(id, outcome);
 }
 
 /// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
@@ -288,8 +292,7 @@ impl Exchange {
         cap: usize,
     ) -> Result<Exchange, String> {
         if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
-            let handler =
-                Closure::<dyn Fn(u32, Option<String>, JsValue, Option<String>)>::new(exchange_done);
+            let handler = Closure::<dyn Fn(u32, JsValue)>::new(exchange_done);
             set_exchange_handler(&handler.into_js_value());
         }
         let headers = header_text(&req.headers);
