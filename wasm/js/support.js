@@ -317,6 +317,20 @@ export function startTimer(ms, id) {
   return setTimeout(timerFire, ms, id);
 }
 
+// ---- the engine's tasks (host.rs spawn): one runner, run in a microtask when any task woke.
+let taskRunner = null;
+const runTasks = () => taskRunner(0);
+
+export function setTaskRunner(handler) {
+  taskRunner = handler;
+}
+
+// queueMicrotask is everywhere this wasm runs (its reference types and multivalue need newer
+// engines than queueMicrotask does).
+export function scheduleTasks() {
+  queueMicrotask(runTasks);
+}
+
 // ---- call promises, made here and settled by id (host.rs future_to_promise).
 const calls = new Map();
 let lastResolve = null;
@@ -363,6 +377,23 @@ export function takeHead() {
   const h = reportedHead;
   reportedHead = undefined;
   return h;
+}
+
+/**
+ * Reports a promise's outcome by id (host.rs `settled`): its value with an empty head, or its
+ * failure's message. Once the engine stops waiting, a late report finds no id and is dropped.
+ */
+export function awaitPromise(promise, id) {
+  promise.then(
+    (value) => {
+      reportedHead = '';
+      exchangeDone(id, value);
+    },
+    (e) => {
+      reportedHead = undefined;
+      exchangeDone(id, failure(e));
+    },
+  );
 }
 
 /** Reports an exchange's end to the engine, once (not after abortExchange). */

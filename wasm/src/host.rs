@@ -12,12 +12,13 @@ use resilient_core::idmap::IdMap;
 use resilient_core::pipeline::CancelToken;
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -85,6 +86,15 @@ extern "C" {
     fn failure(e: &JsValue) -> String;
     #[wasm_bindgen(js_name = readChunk)]
     fn read_chunk(response: &JsValue) -> Promise;
+    /// Reports `promise`'s outcome by `id` through the exchanges' handler: its value with an
+    /// empty head, or its failure's message (as `failure` words it).
+    #[wasm_bindgen(js_name = awaitPromise)]
+    fn await_promise(promise: &Promise, id: u32);
+    #[wasm_bindgen(js_name = setTaskRunner)]
+    fn set_task_runner(handler: &JsValue);
+    /// Runs the task runner in a microtask.
+    #[wasm_bindgen(js_name = scheduleTasks)]
+    fn schedule_tasks();
 }
 
 pub struct JsClock;
@@ -131,6 +141,7 @@ type Slot = Rc<RefCell<Waiting>>;
 pub(crate) enum Held {
     Slot(Slot),
     Token(CancelToken),
+    Task(Task),
 }
 
 thread_local! {
@@ -138,6 +149,10 @@ thread_local! {
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
     static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
     static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
+    static TASK_RUNNER: Cell<bool> = const { Cell::new(false) };
+    /// Tasks woken since the runner last ran, in the order they woke.
+    static DUE: RefCell<VecDeque<u32>> = const { RefCell::new(VecDeque::new()) };
+    static SCHEDULED: Cell<bool> = const { Cell::new(false) };
 }
 
 pub(crate) fn next_id() -> u32 {
@@ -244,6 +259,130 @@ impl Drop for Sleep {
     }
 }
 
+// ------------------------------------------------------------------ tasks
+
+/// A spawned future, held by id in the one map. Polled in microtasks, in the order its wakes
+/// came, as `wasm_bindgen_futures::spawn_local` does (its executor, its `JsFuture` and their
+/// closures and JS glue are not in the wasm: this is the part of them the engine uses).
+pub(crate) struct Task {
+    /// Out of the map while it is polled (a poll may touch the map), and once it is done.
+    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    waker: Waker,
+    /// In `DUE` (woken, not polled since): a second wake adds nothing.
+    queued: bool,
+}
+
+/// A task's waker: its id, so waking needs no reference to the task itself.
+struct TaskWaker(u32);
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        wake_task(self.0);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        wake_task(self.0);
+    }
+}
+
+fn wake_task(id: u32) {
+    let fresh = WAITING.with(|t| match t.borrow_mut().get_mut(&id) {
+        Some(Held::Task(task)) => !std::mem::replace(&mut task.queued, true),
+        _ => false,
+    });
+    if fresh {
+        DUE.with(|d| d.borrow_mut().push_back(id));
+        if !SCHEDULED.with(|s| s.replace(true)) {
+            schedule_tasks();
+        }
+    }
+}
+
+/// Runs `future` to its end, first polled in a microtask (as `spawn_local`).
+pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
+    if !TASK_RUNNER.with(|h| h.replace(true)) {
+        let handler = Closure::<dyn Fn(u32, JsValue)>::new(run_tasks);
+        set_task_runner(&handler.into_js_value());
+    }
+    let id = next_id();
+    let task = Task {
+        future: Some(Box::pin(future)),
+        waker: Waker::from(Arc::new(TaskWaker(id))),
+        queued: false,
+    };
+    hold(id, Held::Task(task));
+    wake_task(id);
+}
+
+/// The task runner, of the hooks' one closure type (its arguments unused): polls the tasks
+/// woken before it ran; those woken while it runs wait for the next microtask.
+fn run_tasks(_: u32, _: JsValue) {
+    SCHEDULED.with(|s| s.set(false));
+    let mut left = DUE.with(|d| d.borrow().len());
+    while left > 0 {
+        left -= 1;
+        let Some(id) = DUE.with(|d| d.borrow_mut().pop_front()) else {
+            break;
+        };
+        let taken = WAITING.with(|t| match t.borrow_mut().get_mut(&id) {
+            Some(Held::Task(task)) => {
+                task.queued = false;
+                task.future.take().map(|f| (f, task.waker.clone()))
+            }
+            _ => None,
+        });
+        let Some((mut future, waker)) = taken else {
+            continue;
+        };
+        if future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
+            drop(future);
+            forget(id);
+            continue;
+        }
+        // Back in its entry; dropped here, outside the map's borrow, were it gone.
+        let orphan = WAITING.with(|t| match t.borrow_mut().get_mut(&id) {
+            Some(Held::Task(task)) => {
+                task.future = Some(future);
+                None
+            }
+            _ => Some(future),
+        });
+        drop(orphan);
+    }
+}
+
+// ------------------------------------------------------------------ promises
+
+/// A JS promise as a future: its value, or its failure's message (js/support.js reports it by
+/// id through the exchanges' handler; no closure or `JsFuture` per promise).
+struct Settled {
+    id: u32,
+    slot: Slot,
+}
+
+fn settled(promise: &Promise) -> Settled {
+    install_exchange_handler();
+    let (id, slot) = register();
+    await_promise(promise, id);
+    Settled { id, slot }
+}
+
+impl Future for Settled {
+    type Output = Result<JsValue, String>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        poll_slot(&self.slot, cx).map(|o| o.map(|(_, v)| v))
+    }
+}
+
+impl Drop for Settled {
+    fn drop(&mut self) {
+        forget(self.id);
+    }
+}
+
 // ------------------------------------------------------------------ call promises
 
 /// `wasm_bindgen_futures::future_to_promise`, with the promise made and settled in
@@ -255,7 +394,7 @@ where
 {
     let id = next_id();
     let promise = open_call(id);
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         match future.await {
             Ok(v) => settle_call(id, true, &v),
             Err(e) => settle_call(id, false, &e),
@@ -276,6 +415,13 @@ fn exchange_done(id: u32, value: JsValue) {
     complete(id, outcome);
 }
 
+fn install_exchange_handler() {
+    if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
+        let handler = Closure::<dyn Fn(u32, JsValue)>::new(exchange_done);
+        set_exchange_handler(&handler.into_js_value());
+    }
+}
+
 /// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
 /// reports its end, so an attempt allocates no JS promise, closure or AbortController here.
 /// Dropping it before the end aborts the fetch.
@@ -291,10 +437,7 @@ impl Exchange {
         body: JsValue,
         cap: usize,
     ) -> Result<Exchange, String> {
-        if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
-            let handler = Closure::<dyn Fn(u32, JsValue)>::new(exchange_done);
-            set_exchange_handler(&handler.into_js_value());
-        }
+        install_exchange_handler();
         let headers = header_text(&req.headers);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
@@ -383,10 +526,10 @@ fn connection(message: String) -> TransportError {
     TransportError::connection(message)
 }
 
-fn body_error(e: &JsValue) -> TransportError {
+fn body_error(message: String) -> TransportError {
     TransportError {
         kind: TransportErrorKind::Body,
-        message: failure(e),
+        message,
     }
 }
 
@@ -474,9 +617,7 @@ impl Transport for FetchTransport {
             let signal = guard.controller.signal();
             let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
                 .map_err(|e| connection(failure(&e)))?;
-            let resp = JsFuture::from(promise)
-                .await
-                .map_err(|e| connection(failure(&e)))?;
+            let resp = settled(&promise).await.map_err(connection)?;
             let (status, headers) = parse_head(&response_head(&resp));
             Ok(HttpResponse {
                 status,
@@ -530,9 +671,7 @@ impl Body for JsBody {
                 return Ok(None);
             };
             // One crossing a chunk: js/support.js reads it and checks what it got.
-            let chunk = JsFuture::from(read_chunk(res))
-                .await
-                .map_err(|e| body_error(&e))?;
+            let chunk = settled(&read_chunk(res)).await.map_err(body_error)?;
             if chunk.is_null() {
                 self.guard.finished = true;
                 return Ok(None);
@@ -558,9 +697,9 @@ impl Body for JsBody {
                 }
                 return Ok(all);
             };
-            let bytes = JsFuture::from(read_all(&resp, limit as f64))
+            let bytes = settled(&read_all(&resp, limit as f64))
                 .await
-                .map_err(|e| body_error(&e))?;
+                .map_err(body_error)?;
             if bytes.is_null() {
                 return Err(TransportError::too_large(limit));
             }
