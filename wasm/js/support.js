@@ -95,6 +95,12 @@ export function argText(args, signal) {
   return JSON.stringify({ ...args, signal: undefined });
 }
 
+/** A shallow copy of a call's arguments without `body` (its bytes never go through JSON). */
+export function withoutBody(args) {
+  const { body, ...rest } = args;
+  return rest;
+}
+
 /** A call's `body` argument (undefined when absent, or when reading it throws). */
 export function argBody(args) {
   try {

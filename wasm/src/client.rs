@@ -9,7 +9,7 @@ use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntr
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use crate::{op_name, UNARY};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -433,9 +433,8 @@ impl ClientCore {
         // The bytes never go through JSON: the arguments are read from a copy without them.
         let without_body;
         let req = if bytes.is_some() {
-            without_body = Object::assign(&Object::new(), req.unchecked_ref());
-            let _ = Reflect::delete_property(&without_body, &"body".into());
-            without_body.as_ref()
+            without_body = crate::convert::without_body(req);
+            &without_body
         } else {
             req
         };
@@ -689,7 +688,9 @@ impl ClientCore {
     /// the scopes the host reads.
     pub fn store_attach(&self, notify: Function) -> Array {
         self.engine.store_attach(Some(Rc::new(move || {
-            let _ = notify.call0(&JsValue::UNDEFINED);
+            // call1, as the listeners are called: one import for both (store.js's notify takes
+            // no argument).
+            let _ = notify.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
         })));
         let out = Array::new();
         for s in self.engine.store_scopes().iter() {

@@ -31,6 +31,9 @@ extern "C" {
     /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
     #[wasm_bindgen(js_name = argBody)]
     pub fn arg_body(args: &JsValue) -> JsValue;
+    /// A shallow copy of the arguments without `body`.
+    #[wasm_bindgen(js_name = withoutBody)]
+    pub fn without_body(args: &JsValue) -> JsValue;
 }
 
 /// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than

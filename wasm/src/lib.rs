@@ -94,7 +94,7 @@ impl Client {
             // `trackRequestResult(success, errorType)`: ops.js passes `success` as the boolean
             // the i32 it was read as made.
             TRACK => {
-                core.track_request_result(arg.is_truthy(), optional_text(&b))?;
+                core.track_request_result(arg.as_bool().unwrap_or_default(), optional_text(&b))?;
                 JsValue::UNDEFINED
             }
             // `makeRequest(endpointUrl, data, options)`.
@@ -122,7 +122,7 @@ fn text(v: &JsValue) -> String {
 
 /// An optional string argument (`Option<String>`'s glue: null and undefined are none).
 fn optional_text(v: &JsValue) -> Option<String> {
-    (!v.is_null_or_undefined()).then(|| text(v))
+    (!(v.is_undefined() || v.is_null())).then(|| text(v))
 }
 
 /// A u32 argument ops.js made an integer in range (`>>> 0`).
