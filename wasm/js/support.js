@@ -95,6 +95,29 @@ export function argText(args, signal) {
   return JSON.stringify({ ...args, signal: undefined });
 }
 
+/**
+ * A unary call's result (client.rs `reply`): the reply's JSON (null if it does not parse), with
+ * the body as `body` when there is one, and for a body kept in JS (getObject's) its byteLength
+ * as `contentLength`. A result that is not an object takes neither (Reflect.set throws).
+ */
+export function replyOf(json, body, kept) {
+  let value = null;
+  try {
+    value = JSON.parse(json);
+  } catch {}
+  if (body !== undefined) {
+    if (kept) {
+      try {
+        Reflect.set(value, 'contentLength', Reflect.get(body, 'byteLength'));
+      } catch {}
+    }
+    try {
+      Reflect.set(value, 'body', body);
+    } catch {}
+  }
+  return value;
+}
+
 /** A shallow copy of a call's arguments without `body` (its bytes never go through JSON). */
 export function withoutBody(args) {
   const { body, ...rest } = args;

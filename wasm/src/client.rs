@@ -2,14 +2,13 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, call_name, config_error, config_error_of, from_js, parse_json_text, split_call_args,
-    to_js, CallArgs,
+    api_error, call_name, config_error, config_error_of, from_js, split_call_args, to_js, CallArgs,
 };
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use crate::{op_name, UNARY};
-use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -379,20 +378,16 @@ impl ClientCore {
         done: resilient_core::codec::Parsed,
         kept: Option<Rc<CallBodies>>,
     ) -> JsValue {
-        let value = parse_json_text(&done.json);
-        let body = match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
-            Some(js) => {
-                if let Ok(n) = Reflect::get(&js, &"byteLength".into()) {
-                    let _ = Reflect::set(&value, &"contentLength".into(), &n);
-                }
-                Some(js)
+        match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
+            Some(js) => crate::convert::reply_of(&done.json, &js, true),
+            None => {
+                let body = match done.bytes {
+                    Some(b) => Uint8Array::from(b.as_slice()).into(),
+                    None => JsValue::UNDEFINED,
+                };
+                crate::convert::reply_of(&done.json, &body, false)
             }
-            None => done.bytes.map(|b| Uint8Array::from(b.as_slice()).into()),
-        };
-        if let Some(body) = body {
-            let _ = Reflect::set(&value, &"body".into(), &body);
         }
-        value
     }
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.

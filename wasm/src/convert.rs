@@ -31,6 +31,10 @@ extern "C" {
     /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
     #[wasm_bindgen(js_name = argBody)]
     pub fn arg_body(args: &JsValue) -> JsValue;
+    /// A unary call's result: `json` parsed (null if it is not JSON) with `body` set on it when
+    /// defined, and its `contentLength` when the body stayed in JS (`kept`).
+    #[wasm_bindgen(js_name = replyOf)]
+    pub fn reply_of(json: &str, body: &JsValue, kept: bool) -> JsValue;
     /// A shallow copy of the arguments without `body`.
     #[wasm_bindgen(js_name = withoutBody)]
     pub fn without_body(args: &JsValue) -> JsValue;
