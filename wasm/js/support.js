@@ -133,6 +133,25 @@ export function argBody(args) {
   }
 }
 
+/**
+ * A call's binary `body` argument: a Uint8Array as it is (not copied), an ArrayBuffer through a
+ * view; anything else is undefined (it stays in the JSON arguments).
+ */
+export function argBytes(args) {
+  const body = argBody(args);
+  if (isInstance(body, ArrayBuffer)) return new Uint8Array(body);
+  return isInstance(body, Uint8Array) ? body : undefined;
+}
+
+/** `instanceof` that reads a throwing check (a hostile Symbol.hasInstance) as false. */
+function isInstance(value, type) {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
 export function argSignal(args) {
   let s;

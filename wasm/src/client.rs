@@ -392,15 +392,8 @@ impl ClientCore {
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
-        let body = crate::convert::arg_body(req);
-        if body.is_undefined() {
-            return None;
-        }
-        // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
-        if body.is_instance_of::<js_sys::ArrayBuffer>() {
-            return Some(Uint8Array::new(&body));
-        }
-        body.dyn_into::<Uint8Array>().ok()
+        let body = crate::convert::arg_bytes(req);
+        (!body.is_undefined()).then(|| body.unchecked_into())
     }
 
     /// `op(request)` for any unary operation of docs/api.md, by its `number` in [`UNARY`].

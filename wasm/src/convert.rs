@@ -27,10 +27,11 @@ extern "C" {
     /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text).
     #[wasm_bindgen(catch, js_name = argText)]
     fn arg_text(args: &JsValue, signal: &JsValue) -> Result<Option<String>, JsValue>;
-    /// `args.body` (undefined when absent or when reading it throws): one crossing, where
-    /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
-    #[wasm_bindgen(js_name = argBody)]
-    pub fn arg_body(args: &JsValue) -> JsValue;
+    /// `args.body` as a Uint8Array (an ArrayBuffer's view), else undefined (absent, not
+    /// bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
+    /// would also decode a new JS string per call.
+    #[wasm_bindgen(js_name = argBytes)]
+    pub fn arg_bytes(args: &JsValue) -> JsValue;
     /// A unary call's result: `json` parsed (null if it is not JSON) with `body` set on it when
     /// defined, and its `contentLength` when the body stayed in JS (`kept`).
     #[wasm_bindgen(js_name = replyOf)]
