@@ -171,11 +171,6 @@ export function argSignal(args) {
 // One 'abort' listener per signal, fanning out to the ids of the calls that use it: a
 // signal shared by 100 000 calls costs one listener, and a settled call leaves in O(1).
 const groups = new WeakMap();
-let fire = null;
-
-export function setAbortHandler(handler) {
-  fire = handler;
-}
 
 export function watchSignal(signal, id) {
   let ids = groups.get(signal);
@@ -187,7 +182,7 @@ export function watchSignal(signal, id) {
       () => {
         const all = [...ids];
         ids.clear();
-        for (const i of all) fire(i);
+        for (const i of all) hear(i);
       },
       { once: true },
     );
@@ -354,24 +349,26 @@ export function textItem(holder, json) {
   return { value: item, done: false };
 }
 
-// ---- timers: one shared callback for every timer, so a sleep allocates no closure.
-let timerFire = null;
+// ---- the engine's one handler (host.rs `hear`): timers, exchanges, awaited promises and
+// aborted signals report their ends through it by id, and id 0 runs the tasks.
+let hear = null;
 
-export function setTimerHandler(handler) {
-  timerFire = handler;
+export function setHandler(handler) {
+  hear = handler;
+}
+
+// ---- timers: one shared callback for every timer, so a sleep allocates no closure.
+function fireTimer(id) {
+  reportedHead = '';
+  hear(id);
 }
 
 export function startTimer(ms, id) {
-  return setTimeout(timerFire, ms, id);
+  return setTimeout(fireTimer, ms, id);
 }
 
-// ---- the engine's tasks (host.rs spawn): one runner, run in a microtask when any task woke.
-let taskRunner = null;
-const runTasks = () => taskRunner(0);
-
-export function setTaskRunner(handler) {
-  taskRunner = handler;
-}
+// ---- the engine's tasks (host.rs spawn): run in a microtask when any task woke.
+const runTasks = () => hear(0);
 
 // queueMicrotask is everywhere this wasm runs (its reference types and multivalue need newer
 // engines than queueMicrotask does).
@@ -410,11 +407,6 @@ const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
 // object per attempt and makes no promise or closure for it: it starts the exchange with one
 // call and hears the outcome through one shared handler (or aborts it with one call).
 const exchanges = new Map();
-let exchangeDone = null;
-
-export function setExchangeHandler(handler) {
-  exchangeDone = handler;
-}
 
 // The handler hears one value (the hooks' one closure type in the wasm): the body, with the head
 // left here for takeHead(), which the handler calls at once; or, with no head, the failure's
@@ -435,11 +427,11 @@ export function awaitPromise(promise, id) {
   promise.then(
     (value) => {
       reportedHead = '';
-      exchangeDone(id, value);
+      hear(id, value);
     },
     (e) => {
       reportedHead = undefined;
-      exchangeDone(id, failure(e));
+      hear(id, failure(e));
     },
   );
 }
@@ -449,10 +441,10 @@ function report(id, head, bytes, error) {
   if (!exchanges.delete(id)) return;
   if (error === undefined && head != null) {
     reportedHead = head;
-    exchangeDone(id, bytes);
+    hear(id, bytes);
   } else {
     reportedHead = undefined;
-    exchangeDone(id, error ?? 'fetch failed');
+    hear(id, error ?? 'fetch failed');
   }
 }
 

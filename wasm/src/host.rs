@@ -42,8 +42,9 @@ extern "C" {
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimerHandler)]
-    fn set_timer_handler(handler: &JsValue);
+    /// The one handler JS reports to (`hear`).
+    #[wasm_bindgen(js_name = setHandler)]
+    fn set_handler(handler: &JsValue);
     #[wasm_bindgen(js_name = startTimer)]
     fn start_timer(ms: f64, id: u32) -> JsValue;
     #[wasm_bindgen(js_name = startFetch, catch)]
@@ -55,8 +56,6 @@ extern "C" {
         body: JsValue,
         signal: &JsValue,
     ) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(js_name = setExchangeHandler)]
-    fn set_exchange_handler(handler: &JsValue);
     #[wasm_bindgen(js_name = sendBuffered)]
     fn send_buffered(
         fetch: &JsValue,
@@ -86,12 +85,10 @@ extern "C" {
     fn failure(e: &JsValue) -> String;
     #[wasm_bindgen(js_name = readChunk)]
     fn read_chunk(response: &JsValue) -> Promise;
-    /// Reports `promise`'s outcome by `id` through the exchanges' handler: its value with an
+    /// Reports `promise`'s outcome by `id` through the one handler (`hear`): its value with an
     /// empty head, or its failure's message (as `failure` words it).
     #[wasm_bindgen(js_name = awaitPromise)]
     fn await_promise(promise: &Promise, id: u32);
-    #[wasm_bindgen(js_name = setTaskRunner)]
-    fn set_task_runner(handler: &JsValue);
     /// Runs the task runner in a microtask.
     #[wasm_bindgen(js_name = scheduleTasks)]
     fn schedule_tasks();
@@ -147,20 +144,51 @@ pub(crate) enum Held {
 thread_local! {
     static WAITING: RefCell<IdMap<u32, Held>> = RefCell::new(IdMap::new());
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
-    static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
-    static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
-    static TASK_RUNNER: Cell<bool> = const { Cell::new(false) };
+    static HANDLER: Cell<bool> = const { Cell::new(false) };
     /// Tasks woken since the runner last ran, in the order they woke.
     static DUE: RefCell<VecDeque<u32>> = const { RefCell::new(VecDeque::new()) };
     static SCHEDULED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// A new id, never 0 (which `hear` reads as "run the tasks").
 pub(crate) fn next_id() -> u32 {
     NEXT_ID.with(|n| {
-        let id = n.get().wrapping_add(1);
+        let id = n.get().wrapping_add(1).max(1);
         n.set(id);
         id
     })
+}
+
+/// Installs `hear` in js/support.js, once.
+pub(crate) fn install_handler() {
+    if !HANDLER.with(|h| h.replace(true)) {
+        let handler = Closure::<dyn Fn(u32, JsValue)>::new(hear);
+        set_handler(&handler.into_js_value());
+    }
+}
+
+/// What JS reports, by id, of the hooks' one closure type (`Fn(u32, JsValue)`): one handler,
+/// one closure and one setter for timers, exchanges, awaited promises and aborted signals,
+/// and (id 0) the task runner. A slot's outcome is the value with its head to take
+/// (js/support.js sets it first: empty for a timer or a promise's value), or, with no head,
+/// the failure's message; a call's token is cancelled (its signal aborted).
+fn hear(id: u32, value: JsValue) {
+    if id == 0 {
+        run_tasks();
+        return;
+    }
+    match take(id) {
+        Some(Held::Slot(slot)) => {
+            let outcome = match take_head() {
+                Some(head) => Ok((head, value)),
+                None => Err(value.as_string().unwrap_or_default()),
+            };
+            complete(&slot, outcome);
+        }
+        Some(Held::Token(token)) => token.cancel(),
+        Some(task @ Held::Task(_)) => hold(id, task),
+        None => {}
+    }
 }
 
 /// A new slot under a new id.
@@ -185,10 +213,7 @@ pub(crate) fn forget(id: u32) -> bool {
     take(id).is_some()
 }
 
-fn complete(id: u32, outcome: Outcome) {
-    let Some(Held::Slot(slot)) = take(id) else {
-        return;
-    };
+fn complete(slot: &Slot, outcome: Outcome) {
     let waker = {
         let mut s = slot.borrow_mut();
         s.outcome = Some(outcome);
@@ -209,11 +234,6 @@ fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
             Poll::Pending
         }
     }
-}
-
-/// The timers' handler, of the hooks' one closure type (`Fn(u32, JsValue)`; the value unused).
-fn timer_fired(id: u32, _: JsValue) {
-    complete(id, Ok((String::new(), JsValue::UNDEFINED)));
 }
 
 /// A `setTimeout` as a future; dropping it clears the timer. Every timer shares one JS
@@ -237,10 +257,7 @@ impl Future for Sleep {
         if let Some((_, slot, _)) = &self.timer {
             return poll_slot(slot, cx).map(|_| ());
         }
-        if !TIMER_HANDLER.with(|h| h.replace(true)) {
-            let handler = Closure::<dyn Fn(u32, JsValue)>::new(timer_fired);
-            set_timer_handler(&handler.into_js_value());
-        }
+        install_handler();
         let (id, slot) = register();
         slot.borrow_mut().waker = Some(cx.waker().clone());
         let handle = start_timer(self.ms, id);
@@ -299,10 +316,7 @@ fn wake_task(id: u32) {
 
 /// Runs `future` to its end, first polled in a microtask (as `spawn_local`).
 pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
-    if !TASK_RUNNER.with(|h| h.replace(true)) {
-        let handler = Closure::<dyn Fn(u32, JsValue)>::new(run_tasks);
-        set_task_runner(&handler.into_js_value());
-    }
+    install_handler();
     let id = next_id();
     let task = Task {
         future: Some(Box::pin(future)),
@@ -313,9 +327,8 @@ pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
     wake_task(id);
 }
 
-/// The task runner, of the hooks' one closure type (its arguments unused): polls the tasks
-/// woken before it ran; those woken while it runs wait for the next microtask.
-fn run_tasks(_: u32, _: JsValue) {
+/// Polls the tasks woken before it ran; those woken while it runs wait for the next microtask.
+fn run_tasks() {
     SCHEDULED.with(|s| s.set(false));
     let mut left = DUE.with(|d| d.borrow().len());
     while left > 0 {
@@ -357,14 +370,14 @@ fn run_tasks(_: u32, _: JsValue) {
 // ------------------------------------------------------------------ promises
 
 /// A JS promise as a future: its value, or its failure's message (js/support.js reports it by
-/// id through the exchanges' handler; no closure or `JsFuture` per promise).
+/// id through the one handler (`hear`); no closure or `JsFuture` per promise).
 struct Settled {
     id: u32,
     slot: Slot,
 }
 
 fn settled(promise: &Promise) -> Settled {
-    install_exchange_handler();
+    install_handler();
     let (id, slot) = register();
     await_promise(promise, id);
     Settled { id, slot }
@@ -405,23 +418,6 @@ where
 
 // ------------------------------------------------------------------ buffered exchanges
 
-/// The exchanges' handler, of the hooks' one closure type (`Fn(u32, JsValue)`): the body
-/// (bytes, or null past the cap) with its head to take, or, with no head, the failure's message.
-fn exchange_done(id: u32, value: JsValue) {
-    let outcome = match take_head() {
-        Some(head) => Ok((head, value)),
-        None => Err(value.as_string().unwrap_or_default()),
-    };
-    complete(id, outcome);
-}
-
-fn install_exchange_handler() {
-    if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
-        let handler = Closure::<dyn Fn(u32, JsValue)>::new(exchange_done);
-        set_exchange_handler(&handler.into_js_value());
-    }
-}
-
 /// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
 /// reports its end, so an attempt allocates no JS promise, closure or AbortController here.
 /// Dropping it before the end aborts the fetch.
@@ -437,7 +433,7 @@ impl Exchange {
         body: JsValue,
         cap: usize,
     ) -> Result<Exchange, String> {
-        install_exchange_handler();
+        install_handler();
         let headers = header_text(&req.headers);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
