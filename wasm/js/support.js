@@ -67,18 +67,31 @@ export function envVar(name) {
 }
 
 /**
- * A client's options (an object) as the engine reads them: `[name, JSON text, ...]`, the text
- * undefined for a value that is not plain data, and `fetch` as it is.
+ * A client's options as the engine reads them: `[fetch, name, JSON text, ...]` (`fetch`
+ * undefined when not given), ending at the first option it cannot take with the constructor's
+ * Error for it (the engine reads the entries before it in order, and throws that Error).
  */
 export function optionEntries(options) {
-  const out = [];
+  const out = [undefined];
+  if (options === undefined || options === null) return out;
+  if (typeof options !== 'object') return [undefined, new Error('options must be an object')];
   for (const [key, value] of Object.entries(options)) {
-    let text = value;
-    if (key !== 'fetch') {
-      text = undefined;
-      try {
-        text = value === undefined ? 'null' : JSON.stringify(value);
-      } catch {}
+    if (key === 'fetch') {
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'function') {
+        out.push(new Error('option `fetch` accepts a fetch-compatible function'));
+        return out;
+      }
+      out[0] = value;
+      continue;
+    }
+    let text;
+    try {
+      text = value === undefined ? 'null' : JSON.stringify(value);
+    } catch {}
+    if (typeof text !== 'string') {
+      out.push(new Error(`option \`${key}\` accepts plain data (strings, numbers, objects)`));
+      return out;
     }
     out.push(key, text);
   }

@@ -101,41 +101,32 @@ type Parts = (
 impl ClientCore {
     pub fn new(provider: &'static dyn Provider, options: &JsValue) -> Result<ClientCore, JsValue> {
         let info = provider.info();
-        let mut fetch = None;
         let mut json = resilient_core::json::Map::new();
-        if !(options.is_undefined() || options.is_null()) {
-            if !options.is_object() {
-                return Err(config_error("options must be an object"));
-            }
-            // One crossing: each option's name and JSON text (js/support.js).
-            let entries = crate::convert::option_entries(options);
-            let mut i = 0;
-            while i + 1 < entries.length() {
-                let key = entries.get(i).as_string().unwrap_or_default();
-                let value = entries.get(i + 1);
-                i += 2;
-                if key == "fetch" {
-                    if value.is_undefined() || value.is_null() {
-                        continue;
-                    }
-                    fetch = Some(value.dyn_into::<Function>().map_err(|_| {
-                        config_error("option `fetch` accepts a fetch-compatible function")
-                    })?);
-                    continue;
-                }
-                let v = value
-                    .as_string()
-                    .and_then(|t| resilient_core::json::from_slice(t.as_bytes()).ok())
-                    .ok_or_else(|| {
-                        config_error_of(
-                            "option `",
-                            &key,
-                            "` accepts plain data (strings, numbers, objects)",
-                            "",
-                        )
-                    })?;
-                json.insert(key, v);
-            }
+        // One crossing: the `fetch` function, then each other option's name and JSON text, and
+        // the Error of the first one JS found wrong (options not an object, a `fetch` that is
+        // not a function, a value JSON cannot write), read in its place (js/support.js).
+        let entries = crate::convert::option_entries(options);
+        let fetch = Some(entries.get(0))
+            .filter(|f| !f.is_undefined())
+            .map(JsCast::unchecked_into::<Function>);
+        let mut i = 1;
+        while i + 1 < entries.length() {
+            let key = entries.get(i).as_string().unwrap_or_default();
+            let text = entries.get(i + 1).as_string().unwrap_or_default();
+            i += 2;
+            // Text JSON.stringify wrote that the reader refuses (nested too deep).
+            let v = resilient_core::json::from_slice(text.as_bytes()).map_err(|_| {
+                config_error_of(
+                    "option `",
+                    &key,
+                    "` accepts plain data (strings, numbers, objects)",
+                    "",
+                )
+            })?;
+            json.insert(key, v);
+        }
+        if i < entries.length() {
+            return Err(entries.get(i));
         }
         let mut config =
             Config::from_options(info.name, &Value::Object(json)).map_err(|e| config_error(&e))?;

@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = makeApiError)]
     fn make_api_error(info: JsValue, partial_text: JsValue) -> JsValue;
-    /// A client's options: `[name, JSON text, ...]` (`fetch` as it is; undefined text: not
-    /// plain data).
+    /// A client's options: `[fetch, name, JSON text, ...]` (`fetch` undefined when not given),
+    /// then, after the entries before it, the Error of the first option it cannot take.
     #[wasm_bindgen(js_name = optionEntries)]
     pub fn option_entries(options: &JsValue) -> Array;
     #[wasm_bindgen(js_name = makeStreamError)]
