@@ -122,8 +122,8 @@ impl Entropy for JsEntropy {
 /// past the cap; kept in JS until the engine asks for its bytes), or the failure's message. A timer's end is reported as an empty head.
 type Outcome = Result<(String, JsValue), String>;
 
-/// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
-/// through one shared handler, so waiting allocates no JS closure or promise.
+/// One thing the engine waits on in JS (a timer, an exchange, a promise), by id: JS reports its
+/// end through one shared handler, so waiting allocates no JS closure or promise.
 #[derive(Default)]
 pub(crate) struct Waiting {
     outcome: Option<Outcome>,
