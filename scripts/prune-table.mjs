@@ -7,8 +7,7 @@
 // closure's invoke shim in the table (its index is what it reported), and the table entry
 // outlives it. Every js-sys method with a callback (Int8Array.forEach, Set.forEach, ...) so
 // leaves a shim nothing calls (35 of the table's 427 entries when this was written), which
-// wasm-opt must keep, as it
-// cannot know which indices a call_indirect will compute.
+// wasm-opt must keep, as it cannot know which indices a call_indirect will compute.
 //
 // Rust code never computes a table index: a function pointer is a constant, in code
 // (`i32.const`) or in data (a vtable, a static). So an entry whose index appears nowhere as an
