@@ -518,6 +518,14 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// A body's bytes read whole (empty when JS gave no Uint8Array): one copy of this code.
+#[inline(never)]
+fn bytes_of(body: JsValue) -> Vec<u8> {
+    body.dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
+}
+
 fn connection(message: String) -> TransportError {
     TransportError::connection(message)
 }
@@ -594,10 +602,7 @@ impl Transport for FetchTransport {
                         slot.replace(Some(body));
                         Vec::new()
                     }
-                    _ => body
-                        .dyn_into::<Uint8Array>()
-                        .map(|b| b.to_vec())
-                        .unwrap_or_default(),
+                    _ => bytes_of(body),
                 };
                 return Ok(HttpResponse {
                     status,
@@ -700,10 +705,7 @@ impl Body for JsBody {
                 return Err(TransportError::too_large(limit));
             }
             self.guard.finished = true;
-            Ok(bytes
-                .dyn_into::<Uint8Array>()
-                .map(|b| b.to_vec())
-                .unwrap_or_default())
+            Ok(bytes_of(bytes))
         })
     }
 }
