@@ -39,6 +39,9 @@ RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Cs
 # The JS glue as `wasm-pack build --target web` wrote it (same wasm-bindgen version).
 wasm-bindgen --target web --out-dir "$out" --out-name resilient_wasm \
   "$target_dir/wasm32-unknown-unknown/release/resilient_wasm.wasm"
+# Table entries nothing can call (closure shims of js-sys imports' describe functions, which
+# wasm-bindgen deletes) point elsewhere, so wasm-opt drops their code (scripts/prune-table.mjs).
+node scripts/prune-table.mjs "$out/resilient_wasm_bg.wasm"
 # Size: wasm-opt -Os, dropping names and debug info (the features wasm-bindgen's output uses
 # must be named, as the stripped module no longer lists them). -Os, not -Oz: its output is
 # larger raw but smaller gzipped (what is downloaded), by about 1 kB; -Oz --converge, -O4 -Oz

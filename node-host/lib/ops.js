@@ -14,6 +14,8 @@ export const UNARY = [
 // getObjectStream: getObject({ stream: true })'s engine half (lib/s3.js; not documented API).
 export const STREAMS = ['chatStream', 'generateStream', 'chatqnaStream', 'getObjectStream'];
 export const LOCAL = ['signGetObject', 'presignUrl'];
+// Members with more arguments, __query's after LOCAL (lib.rs CALLS).
+export const CALLS = ['on', 'trackRequestResult', 'makeRequest', 'storeSync'];
 
 // The observing members, by their number for `__query` (lib.rs QUERIES): methods, then getters.
 export const QUERIES = [
@@ -40,6 +42,26 @@ QUERIES.forEach((name, member) => {
     },
     configurable: true,
   });
+});
+// Their arguments as the glue of their own exports read them: a boolean from an i32, counts
+// as u32s; storeSync's middle two as one array (__query takes three).
+const CALLS_AT = QUERIES.length + LOCAL.length;
+const calls = {
+  on(event, listener) {
+    return __query.call(this, CALLS_AT, event, listener);
+  },
+  trackRequestResult(success, errorType) {
+    __query.call(this, CALLS_AT + 1, (+success | 0) !== 0, errorType);
+  },
+  makeRequest(endpointUrl, data, options) {
+    return __query.call(this, CALLS_AT + 2, endpointUrl, data, options);
+  },
+  storeSync(reads, writes, error, flat) {
+    return __query.call(this, CALLS_AT + 3, +reads >>> 0, [+writes >>> 0, error], flat);
+  },
+};
+CALLS.forEach((name) => {
+  Object.defineProperty(Client.prototype, name, { value: calls[name], writable: true, configurable: true });
 });
 for (const [names, entry] of [[UNARY, __unary], [STREAMS, __stream], [LOCAL, __local]]) {
   names.forEach((name, op) => {

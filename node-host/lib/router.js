@@ -8,10 +8,12 @@ const CLIENT_EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'que
 const EVENTS = [...CLIENT_EVENTS, 'fallback'];
 const FALLBACK = 0;
 const RETRY = 1;
-// RouterCore.mark's events (one wasm export for the three).
+// RouterCore.note's events (one wasm export for the five).
 const STARTED = 0;
 const SKIPPED = 1;
 const INTERRUPTED = 2;
+const SUCCEEDED = 3;
+const FAILED = 4;
 const TOTALS = [
   'total_requests', 'successful_requests', 'failed_requests', 'retried_requests',
   'cancelled_requests', 'rejected_requests', 'circuit_breaker_trips',
@@ -160,7 +162,7 @@ class Router {
     members.forEach((m, i) => {
       health[2 * i + 1] = m.client.checkCircuitBreaker?.() ?? true ? 1 : 0;
     });
-    return Array.from(this.#core.plan(Float64Array.from(health)));
+    return Array.from(this.#core.read(Float64Array.from(health)));
   }
 
   /**
@@ -180,19 +182,19 @@ class Router {
       let limited = more;
       for (;;) {
         const t0 = now();
-        this.#core.mark(i, STARTED);
+        this.#core.note(i, STARTED);
         try {
           const result = await attempt(this.#members[i], limited);
-          this.#core.succeeded(i, now() - t0);
+          this.#core.note(i, SUCCEEDED, now() - t0);
           return [result, i];
         } catch (err) {
           if (isUnsupported(err, call, this.#members[i].client.provider)) {
-            this.#core.mark(i, SKIPPED);
+            this.#core.note(i, SKIPPED);
             this.#lacks.add(`${i}:${call}`);
             break;
           }
           last = err;
-          const next = this.#core.failed(i, err?.type, err?.retryDelay ?? undefined, more, limited);
+          const next = this.#core.note(i, FAILED, err?.retryDelay ?? undefined, err?.type, more, limited);
           tag(err, i, this.#members[i].client.provider);
           if (next === RETRY) {
             limited = false;
@@ -288,7 +290,7 @@ class Router {
     }
     totals.average_response_time = timed > 0 ? time / timed : 0;
     totals.tokens = tokens;
-    return { members, totals, router: this.#core ? routerStats(this.#strategy, this.#core.stats()) : null };
+    return { members, totals, router: this.#core ? routerStats(this.#strategy, this.#core.read()) : null };
   }
 
   /** `{ summary, members: [{ member, provider, ...report }], router }`. */
@@ -373,7 +375,7 @@ class RouterStream {
       return this.#item(await stream.next(), i);
     } catch (err) {
       this.#ended = true;
-      this.#core().mark(i, INTERRUPTED);
+      this.#core().note(i, INTERRUPTED);
       throw tag(err, i, this.#members[i].client.provider);
     }
   }

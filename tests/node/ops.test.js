@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { UNARY, STREAMS, LOCAL, QUERIES } from '../../node-host/lib/ops.js';
+import { UNARY, STREAMS, LOCAL, QUERIES, CALLS } from '../../node-host/lib/ops.js';
 
 const rust = ['../../core/src/providers.rs', '../../wasm/src/lib.rs']
   .map((f) => readFileSync(new URL(f, import.meta.url), 'utf8')).join('\n');
@@ -23,4 +23,5 @@ test('ops.js numbers the operations as the Rust tables do', () => {
   assert.deepEqual(STREAMS, table('STREAMS'));
   assert.deepEqual(LOCAL, table('LOCAL'));
   assert.deepEqual(QUERIES, table('QUERIES'));
+  assert.deepEqual(CALLS, table('CALLS'));
 });

@@ -35,6 +35,11 @@ export function makeStreamError(info, holder) {
   return makeApiError(info, holder.text ?? '');
 }
 
+/** The Error a constructor or member throws for a bad argument (wasm/src/convert.rs). */
+export function configError(a, b, c, d) {
+  return new Error(a + b + c + d);
+}
+
 export function apiErrorClass() {
   return ApiError;
 }
@@ -62,18 +67,31 @@ export function envVar(name) {
 }
 
 /**
- * A client's options (an object) as the engine reads them: `[name, JSON text, ...]`, the text
- * undefined for a value that is not plain data, and `fetch` as it is.
+ * A client's options as the engine reads them: `[fetch, name, JSON text, ...]` (`fetch`
+ * undefined when not given), ending at the first option it cannot take with the constructor's
+ * Error for it (the engine reads the entries before it in order, and throws that Error).
  */
 export function optionEntries(options) {
-  const out = [];
+  const out = [undefined];
+  if (options === undefined || options === null) return out;
+  if (typeof options !== 'object') return [undefined, new Error('options must be an object')];
   for (const [key, value] of Object.entries(options)) {
-    let text = value;
-    if (key !== 'fetch') {
-      text = undefined;
-      try {
-        text = value === undefined ? 'null' : JSON.stringify(value);
-      } catch {}
+    if (key === 'fetch') {
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'function') {
+        out.push(new Error('option `fetch` accepts a fetch-compatible function'));
+        return out;
+      }
+      out[0] = value;
+      continue;
+    }
+    let text;
+    try {
+      text = value === undefined ? 'null' : JSON.stringify(value);
+    } catch {}
+    if (typeof text !== 'string') {
+      out.push(new Error(`option \`${key}\` accepts plain data (strings, numbers, objects)`));
+      return out;
     }
     out.push(key, text);
   }
@@ -95,6 +113,35 @@ export function argText(args, signal) {
   }
 }
 
+/**
+ * A unary call's result (client.rs `reply`): the reply's JSON (null if it does not parse), with
+ * the body as `body` when there is one, and for a body kept in JS (getObject's) its byteLength
+ * as `contentLength`. A result that is not an object takes neither (Reflect.set throws).
+ */
+export function replyOf(json, body, kept) {
+  let value = null;
+  try {
+    value = JSON.parse(json);
+  } catch {}
+  if (body !== undefined) {
+    if (kept) {
+      try {
+        Reflect.set(value, 'contentLength', Reflect.get(body, 'byteLength'));
+      } catch {}
+    }
+    try {
+      Reflect.set(value, 'body', body);
+    } catch {}
+  }
+  return value;
+}
+
+/** A shallow copy of a call's arguments without `body` (its bytes never go through JSON). */
+export function withoutBody(args) {
+  const { body, ...rest } = args;
+  return rest;
+}
+
 /** A call's `body` argument (undefined when absent, or when reading it throws). */
 export function argBody(args) {
   try {
@@ -111,6 +158,25 @@ export function argBody(args) {
 const SIGNAL = globalThis.AbortSignal?.prototype;
 const abortedGet = SIGNAL && Object.getOwnPropertyDescriptor(SIGNAL, 'aborted')?.get;
 const isNative = (s) => abortedGet && Object.getPrototypeOf(s) === SIGNAL;
+
+/**
+ * A call's binary `body` argument: a Uint8Array as it is (not copied), an ArrayBuffer through a
+ * view; anything else is undefined (it stays in the JSON arguments).
+ */
+export function argBytes(args) {
+  const body = argBody(args);
+  if (isInstance(body, ArrayBuffer)) return new Uint8Array(body);
+  return isInstance(body, Uint8Array) ? body : undefined;
+}
+
+/** `instanceof` that reads a throwing check (a hostile Symbol.hasInstance) as false. */
+function isInstance(value, type) {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
 
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
 export function argSignal(args) {
@@ -131,11 +197,6 @@ export function argSignal(args) {
 // One 'abort' listener per signal, fanning out to the ids of the calls that use it: a
 // signal shared by 100 000 calls costs one listener, and a settled call leaves in O(1).
 const groups = new WeakMap();
-let fire = null;
-
-export function setAbortHandler(handler) {
-  fire = handler;
-}
 
 export function watchSignal(signal, id) {
   let ids = groups.get(signal);
@@ -147,7 +208,7 @@ export function watchSignal(signal, id) {
       () => {
         const all = [...ids];
         ids.clear();
-        for (const i of all) fire(i);
+        for (const i of all) hear(i);
       },
       { once: true },
     );
@@ -314,15 +375,31 @@ export function textItem(holder, json) {
   return { value: item, done: false };
 }
 
-// ---- timers: one shared callback for every timer, so a sleep allocates no closure.
-let timerFire = null;
+// ---- the engine's one handler (host.rs `hear`): timers, exchanges, awaited promises and
+// aborted signals report their ends through it by id, and id 0 runs the tasks.
+let hear = null;
 
-export function setTimerHandler(handler) {
-  timerFire = handler;
+export function setHandler(handler) {
+  hear = handler;
+}
+
+// ---- timers: one shared callback for every timer, so a sleep allocates no closure.
+function fireTimer(id) {
+  reportedHead = '';
+  hear(id);
 }
 
 export function startTimer(ms, id) {
-  return setTimeout(timerFire, ms, id);
+  return setTimeout(fireTimer, ms, id);
+}
+
+// ---- the engine's tasks (host.rs spawn): run in a microtask when any task woke.
+const runTasks = () => hear(0);
+
+// queueMicrotask is everywhere this wasm runs (its reference types and multivalue need newer
+// engines than queueMicrotask does).
+export function scheduleTasks() {
+  queueMicrotask(runTasks);
 }
 
 // ---- call promises, made here and settled by id (host.rs future_to_promise).
@@ -356,10 +433,45 @@ const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
 // object per attempt and makes no promise or closure for it: it starts the exchange with one
 // call and hears the outcome through one shared handler (or aborts it with one call).
 const exchanges = new Map();
-let exchangeDone = null;
 
-export function setExchangeHandler(handler) {
-  exchangeDone = handler;
+// The handler hears one value (the hooks' one closure type in the wasm): the body, with the head
+// left here for takeHead(), which the handler calls at once; or, with no head, the failure's
+// message.
+let reportedHead;
+
+export function takeHead() {
+  const h = reportedHead;
+  reportedHead = undefined;
+  return h;
+}
+
+/**
+ * Reports a promise's outcome by id (host.rs `settled`): its value with an empty head, or its
+ * failure's message. Once the engine stops waiting, a late report finds no id and is dropped.
+ */
+export function awaitPromise(promise, id) {
+  promise.then(
+    (value) => {
+      reportedHead = '';
+      hear(id, value);
+    },
+    (e) => {
+      reportedHead = undefined;
+      hear(id, failure(e));
+    },
+  );
+}
+
+/** Reports an exchange's end to the engine, once (not after abortExchange). */
+function report(id, head, bytes, error) {
+  if (!exchanges.delete(id)) return;
+  if (error === undefined && head != null) {
+    reportedHead = head;
+    hear(id, bytes);
+  } else {
+    reportedHead = undefined;
+    hear(id, error ?? 'fetch failed');
+  }
 }
 
 /**
@@ -381,8 +493,8 @@ export function failure(e) {
 }
 
 /**
- * Starts a fetch that reads the whole body; the handler gets (id, head as responseHead gives
- * it, body bytes or null past `cap` bytes, undefined) or (id, undefined, undefined, message).
+ * Starts a fetch that reads the whole body; the handler gets (id, body bytes or null past `cap`
+ * bytes) with the head as responseHead gives it for takeHead(), or (id, message).
  * A transport with a direct path gets a plain slot to set its abort function on instead of an
  * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
  */
@@ -411,10 +523,10 @@ async function settle(id, pending) {
   try {
     pair = await pending;
   } catch (e) {
-    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    report(id, undefined, undefined, failure(e));
     return;
   }
-  if (exchanges.delete(id)) exchangeDone(id, pair[0], pair[1], undefined);
+  report(id, pair[0], pair[1], undefined);
 }
 
 async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signal, cap) {
@@ -425,10 +537,10 @@ async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signa
     head = responseHead(res);
     bytes = await readAll(res, cap);
   } catch (e) {
-    if (exchanges.delete(id)) exchangeDone(id, undefined, undefined, failure(e));
+    report(id, undefined, undefined, failure(e));
     return;
   }
-  if (exchanges.delete(id)) exchangeDone(id, head, bytes, undefined);
+  report(id, head, bytes, undefined);
 }
 
 /** The engine dropped the exchange before its end: abort it (its outcome is never reported). */

@@ -2,13 +2,13 @@
 //! observing members. Operations dispatch by name through `resilient_core::providers::Provider`.
 
 use crate::convert::{
-    api_error, call_name, config_error, from_js, parse_json_text, split_call_args, to_js, CallArgs,
+    api_error, call_name, config_error, config_error_of, from_js, split_call_args, to_js, CallArgs,
 };
 use crate::host::{future_to_promise, CallBodies, FetchTransport, JsClock, JsEntropy, WithBodies};
 use crate::signals::Watch;
 use crate::stream::ChatStream;
 use crate::{op_name, UNARY};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise, Uint8Array};
 use resilient_core::codec::Resigner;
 use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
@@ -99,48 +99,37 @@ type Parts = (
 );
 
 impl ClientCore {
-    pub fn new(name: &'static str, options: &JsValue) -> Result<ClientCore, JsValue> {
-        let provider = providers::provider(name).ok_or_else(|| {
-            config_error(&format!(
-                "provider '{name}' is not implemented in this version yet"
-            ))
-        })?;
-        let mut fetch = None;
+    pub fn new(provider: &'static dyn Provider, options: &JsValue) -> Result<ClientCore, JsValue> {
+        let info = provider.info();
         let mut json = resilient_core::json::Map::new();
-        if !(options.is_undefined() || options.is_null()) {
-            if !options.is_object() {
-                return Err(config_error("options must be an object"));
-            }
-            // One crossing: each option's name and JSON text (js/support.js).
-            let entries = crate::convert::option_entries(options);
-            let mut i = 0;
-            while i + 1 < entries.length() {
-                let key = entries.get(i).as_string().unwrap_or_default();
-                let value = entries.get(i + 1);
-                i += 2;
-                if key == "fetch" {
-                    if value.is_undefined() || value.is_null() {
-                        continue;
-                    }
-                    fetch = Some(value.dyn_into::<Function>().map_err(|_| {
-                        config_error("option `fetch` accepts a fetch-compatible function")
-                    })?);
-                    continue;
-                }
-                let v = value
-                    .as_string()
-                    .and_then(|t| resilient_core::json::from_slice(t.as_bytes()).ok())
-                    .ok_or_else(|| {
-                        config_error(&format!(
-                            "option `{key}` accepts plain data (strings, numbers, objects)"
-                        ))
-                    })?;
-                json.insert(key, v);
-            }
+        // One crossing: the `fetch` function, then each other option's name and JSON text, and
+        // the Error of the first one JS found wrong (options not an object, a `fetch` that is
+        // not a function, a value JSON cannot write), read in its place (js/support.js).
+        let entries = crate::convert::option_entries(options);
+        let fetch = Some(entries.get(0))
+            .filter(|f| !f.is_undefined())
+            .map(JsCast::unchecked_into::<Function>);
+        let mut i = 1;
+        while i + 1 < entries.length() {
+            let key = entries.get(i).as_string().unwrap_or_default();
+            let text = entries.get(i + 1).as_string().unwrap_or_default();
+            i += 2;
+            // Text JSON.stringify wrote that the reader refuses (nested too deep).
+            let v = resilient_core::json::from_slice(text.as_bytes()).map_err(|_| {
+                config_error_of(
+                    "option `",
+                    &key,
+                    "` accepts plain data (strings, numbers, objects)",
+                    "",
+                )
+            })?;
+            json.insert(key, v);
+        }
+        if i < entries.length() {
+            return Err(entries.get(i));
         }
         let mut config =
-            Config::from_options(name, &Value::Object(json)).map_err(|e| config_error(&e))?;
-        let info = provider.info();
+            Config::from_options(info.name, &Value::Object(json)).map_err(|e| config_error(&e))?;
         if config.api_key.is_none() {
             config.api_key = info
                 .key_env
@@ -380,33 +369,22 @@ impl ClientCore {
         done: resilient_core::codec::Parsed,
         kept: Option<Rc<CallBodies>>,
     ) -> JsValue {
-        let value = parse_json_text(&done.json);
-        let body = match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
-            Some(js) => {
-                if let Ok(n) = Reflect::get(&js, &"byteLength".into()) {
-                    let _ = Reflect::set(&value, &"contentLength".into(), &n);
-                }
-                Some(js)
+        match kept.as_ref().and_then(|k| k.keep.as_ref()?.take()) {
+            Some(js) => crate::convert::reply_of(&done.json, &js, true),
+            None => {
+                let body = match done.bytes {
+                    Some(b) => Uint8Array::from(b.as_slice()).into(),
+                    None => JsValue::UNDEFINED,
+                };
+                crate::convert::reply_of(&done.json, &body, false)
             }
-            None => done.bytes.map(|b| Uint8Array::from(b.as_slice()).into()),
-        };
-        if let Some(body) = body {
-            let _ = Reflect::set(&value, &"body".into(), &body);
         }
-        value
     }
 
     /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
     pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
-        let body = crate::convert::arg_body(req);
-        if body.is_undefined() {
-            return None;
-        }
-        // `new Uint8Array(u8)` would copy it: only an ArrayBuffer needs a view.
-        if body.is_instance_of::<js_sys::ArrayBuffer>() {
-            return Some(Uint8Array::new(&body));
-        }
-        body.dyn_into::<Uint8Array>().ok()
+        let body = crate::convert::arg_bytes(req);
+        (!body.is_undefined()).then(|| body.unchecked_into())
     }
 
     /// `op(request)` for any unary operation of docs/api.md, by its `number` in [`UNARY`].
@@ -434,9 +412,8 @@ impl ClientCore {
         // The bytes never go through JSON: the arguments are read from a copy without them.
         let without_body;
         let req = if bytes.is_some() {
-            without_body = Object::assign(&Object::new(), req.unchecked_ref());
-            let _ = Reflect::delete_property(&without_body, &"body".into());
-            without_body.as_ref()
+            without_body = crate::convert::without_body(req);
+            &without_body
         } else {
             req
         };
@@ -597,7 +574,7 @@ impl ClientCore {
                     .engine
                     .endpoint_stats(id)
                     .map(|v| to_js(&v))
-                    .ok_or_else(|| config_error(&format!("getStats: no endpoint '{id}'")));
+                    .ok_or_else(|| config_error_of("getStats: no endpoint '", id, "'", ""));
             }
         }
         Ok(to_js(&self.engine.stats()))
@@ -616,9 +593,12 @@ impl ClientCore {
         let t = match error_type.as_deref() {
             None => None,
             Some(s) => Some(ErrorType::parse(s).ok_or_else(|| {
-                config_error(&format!(
-                    "trackRequestResult: unknown error type '{s}'; accepted types are those of ApiError.type"
-                ))
+                config_error_of(
+                    "trackRequestResult: unknown error type '",
+                    s,
+                    "'; accepted types are those of ApiError.type",
+                    "",
+                )
             })?),
         };
         self.engine.track_request_result(success, t);
@@ -649,10 +629,12 @@ impl ClientCore {
     }
     pub fn on(&self, event: &str, listener: Function) -> Result<JsValue, JsValue> {
         let name = EVENTS.iter().find(|e| **e == event).ok_or_else(|| {
-            config_error(&format!(
-                "on: unknown event '{event}'; events are {}",
-                EVENTS.join(", ")
-            ))
+            config_error_of(
+                "on: unknown event '",
+                event,
+                "'; events are ",
+                &EVENTS.join(", "),
+            )
         })?;
         let id = {
             let mut l = self.listeners.borrow_mut();
@@ -685,7 +667,9 @@ impl ClientCore {
     /// the scopes the host reads.
     pub fn store_attach(&self, notify: Function) -> Array {
         self.engine.store_attach(Some(Rc::new(move || {
-            let _ = notify.call0(&JsValue::UNDEFINED);
+            // call1, as the listeners are called: one import for both (store.js's notify takes
+            // no argument).
+            let _ = notify.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
         })));
         let out = Array::new();
         for s in self.engine.store_scopes().iter() {

@@ -10,12 +10,16 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = makeApiError)]
     fn make_api_error(info: JsValue, partial_text: JsValue) -> JsValue;
-    /// A client's options: `[name, JSON text, ...]` (`fetch` as it is; undefined text: not
-    /// plain data).
+    /// A client's options: `[fetch, name, JSON text, ...]` (`fetch` undefined when not given),
+    /// then, after the entries before it, the Error of the first option it cannot take.
     #[wasm_bindgen(js_name = optionEntries)]
     pub fn option_entries(options: &JsValue) -> Array;
     #[wasm_bindgen(js_name = makeStreamError)]
     fn make_stream_error(info: JsValue, holder: &JsValue) -> JsValue;
+    /// `new Error(a + b + c + d)`: a message with names in it is joined in JS, not by `format!`
+    /// here (each `format!` costs its call site's arguments code).
+    #[wasm_bindgen(js_name = configError)]
+    pub fn config_error_of(a: &str, b: &str, c: &str, d: &str) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
     #[wasm_bindgen(js_name = argSignal)]
@@ -24,10 +28,18 @@ extern "C" {
     /// when it throws (caught in JS: a `catch` import wraps every call in a closure).
     #[wasm_bindgen(js_name = argText)]
     fn arg_text(args: &JsValue, signal: &JsValue) -> Option<String>;
-    /// `args.body` (undefined when absent or when reading it throws): one crossing, where
-    /// `Reflect::get(args, &"body".into())` would also decode a new JS string per call.
-    #[wasm_bindgen(js_name = argBody)]
-    pub fn arg_body(args: &JsValue) -> JsValue;
+    /// `args.body` as a Uint8Array (an ArrayBuffer's view), else undefined (absent, not
+    /// bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
+    /// would also decode a new JS string per call.
+    #[wasm_bindgen(js_name = argBytes)]
+    pub fn arg_bytes(args: &JsValue) -> JsValue;
+    /// A unary call's result: `json` parsed (null if it is not JSON) with `body` set on it when
+    /// defined, and its `contentLength` when the body stayed in JS (`kept`).
+    #[wasm_bindgen(js_name = replyOf)]
+    pub fn reply_of(json: &str, body: &JsValue, kept: bool) -> JsValue;
+    /// A shallow copy of the arguments without `body`.
+    #[wasm_bindgen(js_name = withoutBody)]
+    pub fn without_body(args: &JsValue) -> JsValue;
 }
 
 /// JSON text crosses the boundary once and `JSON.parse` builds the object: far cheaper than
@@ -69,7 +81,7 @@ pub fn api_error_with_text(e: &ApiError, holder: &JsValue) -> JsValue {
 }
 
 pub fn config_error(message: &str) -> JsValue {
-    js_sys::Error::new(message).into()
+    config_error_of(message, "", "", "")
 }
 
 /// The call options every call accepts, split from its own arguments.

@@ -12,12 +12,13 @@ use resilient_core::idmap::IdMap;
 use resilient_core::pipeline::CancelToken;
 use resilient_core::time::{Instant, Secs};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -41,8 +42,9 @@ extern "C" {
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimerHandler)]
-    fn set_timer_handler(handler: &JsValue);
+    /// The one handler JS reports to (`hear`).
+    #[wasm_bindgen(js_name = setHandler)]
+    fn set_handler(handler: &JsValue);
     #[wasm_bindgen(js_name = startTimer)]
     fn start_timer(ms: f64, id: u32) -> JsValue;
     #[wasm_bindgen(js_name = startFetch, catch)]
@@ -54,8 +56,6 @@ extern "C" {
         body: JsValue,
         signal: &JsValue,
     ) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(js_name = setExchangeHandler)]
-    fn set_exchange_handler(handler: &JsValue);
     #[wasm_bindgen(js_name = sendBuffered)]
     fn send_buffered(
         fetch: &JsValue,
@@ -66,6 +66,10 @@ extern "C" {
         body: JsValue,
         cap: f64,
     ) -> Option<String>;
+    /// The head of the exchange being reported (js/support.js keeps it for this one call);
+    /// none when it failed.
+    #[wasm_bindgen(js_name = takeHead)]
+    fn take_head() -> Option<String>;
     #[wasm_bindgen(js_name = abortExchange)]
     fn abort_exchange(id: u32);
     #[wasm_bindgen(js_name = openCall)]
@@ -81,6 +85,13 @@ extern "C" {
     fn failure(e: &JsValue) -> String;
     #[wasm_bindgen(js_name = readChunk)]
     fn read_chunk(response: &JsValue) -> Promise;
+    /// Reports `promise`'s outcome by `id` through the one handler (`hear`): its value with an
+    /// empty head, or its failure's message (as `failure` words it).
+    #[wasm_bindgen(js_name = awaitPromise)]
+    fn await_promise(promise: &Promise, id: u32);
+    /// Runs the task runner in a microtask.
+    #[wasm_bindgen(js_name = scheduleTasks)]
+    fn schedule_tasks();
 }
 
 pub struct JsClock;
@@ -111,8 +122,8 @@ impl Entropy for JsEntropy {
 /// past the cap; kept in JS until the engine asks for its bytes), or the failure's message. A timer's end is reported as an empty head.
 type Outcome = Result<(String, JsValue), String>;
 
-/// One thing the engine waits on in JS (a timer, an exchange), by id: JS reports its end
-/// through one shared handler, so waiting allocates no JS closure or promise.
+/// One thing the engine waits on in JS (a timer, an exchange, a promise), by id: JS reports its
+/// end through one shared handler, so waiting allocates no JS closure or promise.
 #[derive(Default)]
 pub(crate) struct Waiting {
     outcome: Option<Outcome>,
@@ -127,21 +138,57 @@ type Slot = Rc<RefCell<Waiting>>;
 pub(crate) enum Held {
     Slot(Slot),
     Token(CancelToken),
+    Task(Task),
 }
 
 thread_local! {
     static WAITING: RefCell<IdMap<u32, Held>> = RefCell::new(IdMap::new());
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
-    static TIMER_HANDLER: Cell<bool> = const { Cell::new(false) };
-    static EXCHANGE_HANDLER: Cell<bool> = const { Cell::new(false) };
+    static HANDLER: Cell<bool> = const { Cell::new(false) };
+    /// Tasks woken since the runner last ran, in the order they woke.
+    static DUE: RefCell<VecDeque<u32>> = const { RefCell::new(VecDeque::new()) };
+    static SCHEDULED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// A new id, never 0 (which `hear` reads as "run the tasks").
 pub(crate) fn next_id() -> u32 {
     NEXT_ID.with(|n| {
-        let id = n.get().wrapping_add(1);
+        let id = n.get().wrapping_add(1).max(1);
         n.set(id);
         id
     })
+}
+
+/// Installs `hear` in js/support.js, once.
+pub(crate) fn install_handler() {
+    if !HANDLER.with(|h| h.replace(true)) {
+        let handler = Closure::<dyn Fn(u32, JsValue)>::new(hear);
+        set_handler(&handler.into_js_value());
+    }
+}
+
+/// What JS reports, by id, of the hooks' one closure type (`Fn(u32, JsValue)`): one handler,
+/// one closure and one setter for timers, exchanges, awaited promises and aborted signals,
+/// and (id 0) the task runner. A slot's outcome is the value with its head to take
+/// (js/support.js sets it first: empty for a timer or a promise's value), or, with no head,
+/// the failure's message; a call's token is cancelled (its signal aborted).
+fn hear(id: u32, value: JsValue) {
+    if id == 0 {
+        run_tasks();
+        return;
+    }
+    match take(id) {
+        Some(Held::Slot(slot)) => {
+            let outcome = match take_head() {
+                Some(head) => Ok((head, value)),
+                None => Err(value.as_string().unwrap_or_default()),
+            };
+            complete(&slot, outcome);
+        }
+        Some(Held::Token(token)) => token.cancel(),
+        Some(task @ Held::Task(_)) => hold(id, task),
+        None => {}
+    }
 }
 
 /// A new slot under a new id.
@@ -166,10 +213,7 @@ pub(crate) fn forget(id: u32) -> bool {
     take(id).is_some()
 }
 
-fn complete(id: u32, outcome: Outcome) {
-    let Some(Held::Slot(slot)) = take(id) else {
-        return;
-    };
+fn complete(slot: &Slot, outcome: Outcome) {
     let waker = {
         let mut s = slot.borrow_mut();
         s.outcome = Some(outcome);
@@ -190,11 +234,6 @@ fn poll_slot(slot: &Slot, cx: &Context<'_>) -> Poll<Outcome> {
             Poll::Pending
         }
     }
-}
-
-/// The timers' handler, of the hooks' one closure type (`Fn(u32, JsValue)`; the value unused).
-fn timer_fired(id: u32, _: JsValue) {
-    complete(id, Ok((String::new(), JsValue::UNDEFINED)));
 }
 
 /// A `setTimeout` as a future; dropping it clears the timer. Every timer shares one JS
@@ -218,10 +257,7 @@ impl Future for Sleep {
         if let Some((_, slot, _)) = &self.timer {
             return poll_slot(slot, cx).map(|_| ());
         }
-        if !TIMER_HANDLER.with(|h| h.replace(true)) {
-            let handler = Closure::<dyn Fn(u32, JsValue)>::new(timer_fired);
-            set_timer_handler(&handler.into_js_value());
-        }
+        install_handler();
         let (id, slot) = register();
         slot.borrow_mut().waker = Some(cx.waker().clone());
         let handle = start_timer(self.ms, id);
@@ -240,6 +276,126 @@ impl Drop for Sleep {
     }
 }
 
+// ------------------------------------------------------------------ tasks
+
+/// A spawned future, held by id in the one map. Polled in microtasks, in the order its wakes
+/// came, as `wasm_bindgen_futures::spawn_local` does (its executor, its `JsFuture` and their
+/// closures and JS glue are not in the wasm: this is the part of them the engine uses).
+pub(crate) struct Task {
+    /// Out of the map while it is polled (a poll may touch the map), and once it is done.
+    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    waker: Waker,
+    /// In `DUE` (woken, not polled since): a second wake adds nothing.
+    queued: bool,
+}
+
+/// A task's waker: its id, so waking needs no reference to the task itself.
+struct TaskWaker(u32);
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        wake_task(self.0);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        wake_task(self.0);
+    }
+}
+
+fn wake_task(id: u32) {
+    let fresh = WAITING.with(|t| match t.borrow_mut().get_mut(&id) {
+        Some(Held::Task(task)) => !std::mem::replace(&mut task.queued, true),
+        _ => false,
+    });
+    if fresh {
+        DUE.with(|d| d.borrow_mut().push_back(id));
+        if !SCHEDULED.with(|s| s.replace(true)) {
+            schedule_tasks();
+        }
+    }
+}
+
+/// Runs `future` to its end, first polled in a microtask (as `spawn_local`).
+pub(crate) fn spawn(future: impl Future<Output = ()> + 'static) {
+    install_handler();
+    let id = next_id();
+    let task = Task {
+        future: Some(Box::pin(future)),
+        waker: Waker::from(Arc::new(TaskWaker(id))),
+        queued: false,
+    };
+    hold(id, Held::Task(task));
+    wake_task(id);
+}
+
+/// Polls the tasks woken before it ran; those woken while it runs wait for the next microtask.
+fn run_tasks() {
+    SCHEDULED.with(|s| s.set(false));
+    let mut left = DUE.with(|d| d.borrow().len());
+    while left > 0 {
+        left -= 1;
+        let Some(id) = DUE.with(|d| d.borrow_mut().pop_front()) else {
+            break;
+        };
+        let taken = WAITING.with(|t| match t.borrow_mut().get_mut(&id) {
+            Some(Held::Task(task)) => {
+                task.queued = false;
+                task.future.take().map(|f| (f, task.waker.clone()))
+            }
+            _ => None,
+        });
+        let Some((mut future, waker)) = taken else {
+            continue;
+        };
+        if future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
+            drop(future);
+            forget(id);
+            continue;
+        }
+        // Back in its entry; dropped here, outside the map's borrow, were it gone.
+        let orphan = WAITING.with(|t| match t.borrow_mut().get_mut(&id) {
+            Some(Held::Task(task)) => {
+                task.future = Some(future);
+                None
+            }
+            _ => Some(future),
+        });
+        drop(orphan);
+    }
+}
+
+// ------------------------------------------------------------------ promises
+
+/// A JS promise as a future: its value, or its failure's message (js/support.js reports it by
+/// id through the one handler (`hear`); no closure or `JsFuture` per promise).
+struct Settled {
+    id: u32,
+    slot: Slot,
+}
+
+fn settled(promise: &Promise) -> Settled {
+    install_handler();
+    let (id, slot) = register();
+    await_promise(promise, id);
+    Settled { id, slot }
+}
+
+impl Future for Settled {
+    type Output = Result<JsValue, String>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        poll_slot(&self.slot, cx).map(|o| o.map(|(_, v)| v))
+    }
+}
+
+impl Drop for Settled {
+    fn drop(&mut self) {
+        forget(self.id);
+    }
+}
+
 // ------------------------------------------------------------------ call promises
 
 /// `wasm_bindgen_futures::future_to_promise`, with the promise made and settled in
@@ -251,7 +407,7 @@ where
 {
     let id = next_id();
     let promise = open_call(id);
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(async move {
         match future.await {
             Ok(v) => settle_call(id, true, &v),
             Err(e) => settle_call(id, false, &e),
@@ -261,16 +417,6 @@ where
 }
 
 // ------------------------------------------------------------------ buffered exchanges
-
-fn exchange_done(id: u32, head: Option<String>, body: JsValue, error: Option<String>) {
-    complete(
-        id,
-        match (head, error) {
-            (Some(head), None) => Ok((head, body)),
-            (_, e) => Err(e.unwrap_or_else(|| "fetch failed".into())),
-        },
-    );
-}
 
 /// A buffered exchange as a future: one call starts it, one shared handler (js/support.js)
 /// reports its end, so an attempt allocates no JS promise, closure or AbortController here.
@@ -287,11 +433,7 @@ impl Exchange {
         body: JsValue,
         cap: usize,
     ) -> Result<Exchange, String> {
-        if !EXCHANGE_HANDLER.with(|h| h.replace(true)) {
-            let handler =
-                Closure::<dyn Fn(u32, Option<String>, JsValue, Option<String>)>::new(exchange_done);
-            set_exchange_handler(&handler.into_js_value());
-        }
+        install_handler();
         let headers = header_text(&req.headers);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
@@ -376,14 +518,22 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// A body's bytes read whole (empty when JS gave no Uint8Array): one copy of this code.
+#[inline(never)]
+fn bytes_of(body: JsValue) -> Vec<u8> {
+    body.dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
+}
+
 fn connection(message: String) -> TransportError {
     TransportError::connection(message)
 }
 
-fn body_error(e: &JsValue) -> TransportError {
+fn body_error(message: String) -> TransportError {
     TransportError {
         kind: TransportErrorKind::Body,
-        message: failure(e),
+        message,
     }
 }
 
@@ -452,10 +602,7 @@ impl Transport for FetchTransport {
                         slot.replace(Some(body));
                         Vec::new()
                     }
-                    _ => body
-                        .dyn_into::<Uint8Array>()
-                        .map(|b| b.to_vec())
-                        .unwrap_or_default(),
+                    _ => bytes_of(body),
                 };
                 return Ok(HttpResponse {
                     status,
@@ -471,9 +618,7 @@ impl Transport for FetchTransport {
             let signal = guard.controller.signal();
             let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
                 .map_err(|e| connection(failure(&e)))?;
-            let resp = JsFuture::from(promise)
-                .await
-                .map_err(|e| connection(failure(&e)))?;
+            let resp = settled(&promise).await.map_err(connection)?;
             let (status, headers) = parse_head(&response_head(&resp));
             Ok(HttpResponse {
                 status,
@@ -527,9 +672,7 @@ impl Body for JsBody {
                 return Ok(None);
             };
             // One crossing a chunk: js/support.js reads it and checks what it got.
-            let chunk = JsFuture::from(read_chunk(res))
-                .await
-                .map_err(|e| body_error(&e))?;
+            let chunk = settled(&read_chunk(res)).await.map_err(body_error)?;
             if chunk.is_null() {
                 self.guard.finished = true;
                 return Ok(None);
@@ -555,17 +698,14 @@ impl Body for JsBody {
                 }
                 return Ok(all);
             };
-            let bytes = JsFuture::from(read_all(&resp, limit as f64))
+            let bytes = settled(&read_all(&resp, limit as f64))
                 .await
-                .map_err(|e| body_error(&e))?;
+                .map_err(body_error)?;
             if bytes.is_null() {
                 return Err(TransportError::too_large(limit));
             }
             self.guard.finished = true;
-            Ok(bytes
-                .dyn_into::<Uint8Array>()
-                .map(|b| b.to_vec())
-                .unwrap_or_default())
+            Ok(bytes_of(bytes))
         })
     }
 }

@@ -12,7 +12,7 @@ pub use router::RouterCore;
 pub use stream::ChatStream;
 
 use client::ClientCore;
-use js_sys::{Array, Function, Promise};
+use js_sys::{Array, Promise};
 use resilient_core::providers::PROVIDERS;
 use wasm_bindgen::prelude::*;
 
@@ -21,29 +21,24 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Client {
     core: std::rc::Rc<ClientCore>,
-    name: &'static str,
 }
 
 #[wasm_bindgen]
 impl Client {
     #[wasm_bindgen(constructor)]
     pub fn new(provider: String, options: JsValue) -> Result<Client, JsValue> {
-        let mut found = None;
-        for p in PROVIDERS {
-            if p == provider {
-                found = Some(p);
-                break;
-            }
-        }
-        let Some(name) = found else {
-            return Err(convert::config_error(&format!(
-                "unknown provider '{provider}'; providers are {}",
-                PROVIDERS.join(", ")
-            )));
+        // The engine's provider table answers both questions: known, and which codec.
+        let Some(found) = resilient_core::providers::provider(&provider) else {
+            return Err(convert::config_error_of(
+                "unknown provider '",
+                &provider,
+                "'; providers are ",
+                &PROVIDERS.join(", "),
+            ));
         };
-        let core = std::rc::Rc::new(ClientCore::new(name, &options)?);
+        let core = std::rc::Rc::new(ClientCore::new(found, &options)?);
         ClientCore::install_records(&core);
-        Ok(Client { core, name })
+        Ok(Client { core })
     }
 
     /// Unary operation number `op` of [`UNARY`] (node-host/lib/ops.js defines `chat`, `embed`,
@@ -62,20 +57,20 @@ impl Client {
         }
         self.core.stream(op_name(&STREAMS, op), &request)
     }
-    #[wasm_bindgen(js_name = makeRequest)]
-    pub fn make_request(&self, endpoint_url: JsValue, data: JsValue, options: JsValue) -> Promise {
-        self.core.make_request(&endpoint_url, &data, &options)
-    }
     /// Observing member number `member` of [`QUERIES`] (node-host/lib/ops.js defines the
-    /// methods and getters over it), or, from `QUERIES.len()` on, operation number
-    /// `member - QUERIES.len()` of [`LOCAL`] (answered without a request): one export instead
-    /// of a shim per member.
+    /// methods and getters over it); from `QUERIES.len()` on, operation number
+    /// `member - QUERIES.len()` of [`LOCAL`] (answered without a request); after those, member
+    /// `member - QUERIES.len() - LOCAL.len()` of [`CALLS`], whose arguments are `arg`, `b` and
+    /// `c` as ops.js passes them: one export instead of a shim per member.
     #[wasm_bindgen(js_name = __query)]
-    pub fn query(&self, member: u32, arg: JsValue) -> Result<JsValue, JsValue> {
+    pub fn query(
+        &self,
+        member: u32,
+        arg: JsValue,
+        b: JsValue,
+        c: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let core = &self.core;
-        if let Some(op) = member.checked_sub(QUERIES.len() as u32) {
-            return core.local(op_name(&LOCAL, op), &arg);
-        }
         Ok(match member {
             0 => return core.get_stats(&arg),
             1 => core.generate_report(&arg),
@@ -92,27 +87,47 @@ impl Client {
             7 => JsValue::from(core.queue_length()),
             8 => JsValue::from(core.active_requests()),
             9 => JsValue::from_bool(core.queue_processing()),
-            _ => JsValue::from_str(self.name),
+            10 => JsValue::from_str(core.provider.info().name),
+            LOCAL_AT..CALLS_AT => return core.local(op_name(&LOCAL, member - LOCAL_AT), &arg),
+            // `on(event, listener)`.
+            ON => return core.on(&text(&arg), b.unchecked_into()),
+            // `trackRequestResult(success, errorType)`: ops.js passes `success` as the boolean
+            // the i32 it was read as made.
+            TRACK => {
+                core.track_request_result(arg.as_bool().unwrap_or_default(), optional_text(&b))?;
+                JsValue::UNDEFINED
+            }
+            // `makeRequest(endpointUrl, data, options)`.
+            MAKE_REQUEST => core.make_request(&arg, &b, &c).into(),
+            // `storeSync(reads, writes, error, flat)`: reads and writes as ops.js made them
+            // integers >= 0; the arguments after the first come as `[writes, error]` in `b`.
+            _ => {
+                let rest: Array = b.unchecked_into();
+                core.store_sync(
+                    number(&arg),
+                    number(&rest.get(0)),
+                    optional_text(&rest.get(1)),
+                    c.unchecked_into(),
+                )
+                .into()
+            }
         })
     }
-    #[wasm_bindgen(js_name = trackRequestResult)]
-    pub fn track_request_result(
-        &self,
-        success: bool,
-        error_type: Option<String>,
-    ) -> Result<(), JsValue> {
-        self.core.track_request_result(success, error_type)
-    }
-    pub fn on(&self, event: String, listener: Function) -> Result<JsValue, JsValue> {
-        self.core.on(&event, listener)
-    }
-    /// The state-store hooks, driven by node-host/store.js (not documented API): attach
-    /// (`storeAttach`, a `__query` member: the scopes to read come back), then sync: report
-    /// store work, apply what the store holds, and take the writes queued since.
-    #[wasm_bindgen(js_name = storeSync)]
-    pub fn store_sync(&self, reads: u32, writes: u32, error: Option<String>, flat: Array) -> Array {
-        self.core.store_sync(reads, writes, error, flat)
-    }
+}
+
+/// A string argument as the `String` glue read it: a non-string reads as empty.
+fn text(v: &JsValue) -> String {
+    v.as_string().unwrap_or_default()
+}
+
+/// An optional string argument (`Option<String>`'s glue: null and undefined are none).
+fn optional_text(v: &JsValue) -> Option<String> {
+    (!(v.is_undefined() || v.is_null())).then(|| text(v))
+}
+
+/// A u32 argument ops.js made an integer in range (`>>> 0`).
+fn number(v: &JsValue) -> u32 {
+    v.as_f64().unwrap_or_default() as u32
 }
 
 impl Client {
@@ -165,6 +180,15 @@ const QUERIES: [&str; 11] = [
     "provider",
 ];
 const LOCAL: [&str; 2] = ["signGetObject", "presignUrl"];
+/// `__query`'s members after LOCAL's, with up to three arguments (ops.js defines them; the
+/// numbers below follow this order, which tests/node/ops.test.js holds ops.js to).
+#[allow(dead_code)]
+const CALLS: [&str; 4] = ["on", "trackRequestResult", "makeRequest", "storeSync"];
+const LOCAL_AT: u32 = QUERIES.len() as u32;
+const CALLS_AT: u32 = LOCAL_AT + LOCAL.len() as u32;
+const ON: u32 = CALLS_AT;
+const TRACK: u32 = CALLS_AT + 1;
+const MAKE_REQUEST: u32 = CALLS_AT + 2;
 
 /// An unknown number names no operation: the provider refuses it as it does any unknown one.
 pub(crate) fn op_name(ops: &[&'static str], op: u32) -> &'static str {

@@ -35,9 +35,14 @@ impl RouterCore {
     }
 
     /// The members to try, in order, given each member's load and breaker answer as pairs
-    /// (`[load, admits (1 or 0), ...]`). Numbers cross in `Float64Array`s each way (as in
-    /// `new` and `stats`): js-sys copies them with no glue of wasm-bindgen's own.
-    pub fn plan(&mut self, health: Float64Array) -> Float64Array {
+    /// (`[load, admits (1 or 0), ...]`); without them, the router's figures (see
+    /// resilient_core::router::Router::stats). Numbers cross in `Float64Array`s each way (as in
+    /// `new`): js-sys copies them with no glue of wasm-bindgen's own. One export for the two,
+    /// as each export costs a shim.
+    pub fn read(&mut self, health: Option<Float64Array>) -> Float64Array {
+        let Some(health) = health else {
+            return Float64Array::from(self.0.stats(JsClock.now()).as_slice());
+        };
         let health = health.to_vec();
         // Plain loops: collected iterator chains each instantiate their own code.
         let mut members: Vec<Health> = Vec::with_capacity(health.len() / 2);
@@ -57,52 +62,49 @@ impl RouterCore {
         Float64Array::from(out.as_slice())
     }
 
-    /// A member's call started (0), was passed over as unsupported (1) or its stream broke
-    /// after its first item (2): one export for the three, as each export costs a shim.
-    pub fn mark(&mut self, member: u32, what: u8) {
+    /// What became of a member's call (one export for the five, as each export costs a shim):
+    /// started (0), passed over as unsupported (1), its stream broke after its first item (2),
+    /// succeeded (3: `number` is the latency in seconds, to the first item for a stream) or
+    /// failed (4: `kind` the error's type, `number` its retry delay, `more` whether another
+    /// member remains, `limited` whether this one was asked not to retry). A failure answers
+    /// 0: try the next member; 1: call this member again with its own retries; 2: fail.
+    pub fn note(
+        &mut self,
+        member: u32,
+        what: u8,
+        number: Option<f64>,
+        kind: Option<String>,
+        more: bool,
+        limited: bool,
+    ) -> u8 {
         let m = member as usize;
         match what {
             0 => self.0.started(m),
             1 => self.0.skipped(m),
-            _ => self.0.interrupted(m),
+            2 => self.0.interrupted(m),
+            // A latency that is not a number reads as NaN, as an f64 argument did.
+            3 => self
+                .0
+                .succeeded(m, JsClock.now(), Secs::new(number.unwrap_or(f64::NAN))),
+            _ => {
+                // Not an ApiError (a TypeError from bad arguments, say): read as invalid_request.
+                let kind = kind
+                    .as_deref()
+                    .and_then(ErrorType::parse)
+                    .unwrap_or(ErrorType::InvalidRequest);
+                let f = Failure {
+                    kind,
+                    retry_delay: number.map(Secs::new),
+                    more,
+                    limited,
+                };
+                return match self.0.failed(m, JsClock.now(), f) {
+                    Next::Fallback => 0,
+                    Next::Retry => 1,
+                    Next::Stop => 2,
+                };
+            }
         }
-    }
-
-    /// `latency` in seconds (to the first item for a stream).
-    pub fn succeeded(&mut self, member: u32, latency: f64) {
-        self.0
-            .succeeded(member as usize, JsClock.now(), Secs::new(latency));
-    }
-
-    /// 0: try the next member; 1: call this member again with its own retries; 2: fail.
-    pub fn failed(
-        &mut self,
-        member: u32,
-        kind: Option<String>,
-        retry_delay: Option<f64>,
-        more: bool,
-        limited: bool,
-    ) -> u8 {
-        // Not an ApiError (a TypeError from bad arguments, say): read as invalid_request.
-        let kind = kind
-            .as_deref()
-            .and_then(ErrorType::parse)
-            .unwrap_or(ErrorType::InvalidRequest);
-        let f = Failure {
-            kind,
-            retry_delay: retry_delay.map(Secs::new),
-            more,
-            limited,
-        };
-        match self.0.failed(member as usize, JsClock.now(), f) {
-            Next::Fallback => 0,
-            Next::Retry => 1,
-            Next::Stop => 2,
-        }
-    }
-
-    /// See resilient_core::router::Router::stats.
-    pub fn stats(&mut self) -> Float64Array {
-        Float64Array::from(self.0.stats(JsClock.now()).as_slice())
+        0
     }
 }

@@ -12,7 +12,6 @@ use resilient_core::{ApiError, ErrorType};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
@@ -114,7 +113,7 @@ async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
                 Ok(s) => {
                     let shared = SharedStream::new(s);
                     // Gives the slot back when the consumer stops asking for items.
-                    spawn_local(shared.watch());
+                    crate::host::spawn(shared.watch());
                     (shared, watch)
                 }
                 Err(e) => {
