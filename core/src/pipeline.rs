@@ -272,9 +272,23 @@ impl Engine {
             }
             Err(e) => Err(e),
         };
+        self.unary_settled(result, call.model.as_deref(), start, &id, &progress)
+    }
+
+    /// A unary call's attempts are over: the call settles with its reply or its error. Plain
+    /// code, out of `execute_admitted`'s state machine.
+    #[inline(never)]
+    fn unary_settled(
+        &self,
+        result: Result<Admitted, ApiError>,
+        model: Option<&str>,
+        start: Instant,
+        id: &str,
+        progress: &Progress,
+    ) -> Result<Parsed, ApiError> {
         let admitted = match result {
             Ok(a) => a,
-            Err(e) => return Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
+            Err(e) => return Err(self.run_failed(e, model, start, id, progress)),
         };
         let latency = self.inner.host.clock.now() - start;
         let Admitted {
@@ -286,18 +300,17 @@ impl Engine {
         self.settle(ticket, Outcome::Success);
         let parsed = match got {
             Got::Unary(p) => p,
-            Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
+            Got::Stream(_) => return Err(self.fail_early(not_unary(), model)),
         };
         self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
         let attempts = progress.attempts.get();
-        let model = call.model.as_deref();
         self.succeeded(
             model,
             latency,
             parsed.usage,
             progress.endpoint.get(),
             attempts,
-            &id,
+            id,
             false,
         );
         Ok(parsed)
