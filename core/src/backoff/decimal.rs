@@ -178,7 +178,7 @@ fn estimate(digits: &[u8], exp: i64) -> f64 {
 }
 
 /// `x` (finite, >= 0) as `m x 2^k`; infinity as `2^1024`.
-fn parts(x: f64) -> (u64, i32) {
+pub(crate) fn parts(x: f64) -> (u64, i32) {
     if x.is_infinite() {
         return (1 << 53, 971);
     }
@@ -198,6 +198,11 @@ fn midpoint(a: f64, b: f64) -> (u128, i32) {
     let k = ka.min(kb);
     let s = (u128::from(ma) << (ka - k)) + (u128::from(mb) << (kb - k));
     (s, k - 1)
+}
+
+/// `d x 10^exp` against `s x 2^q`, exactly (the float printer's midpoint check).
+pub(crate) fn compare_whole(d: u128, exp: i64, s: (u128, i32)) -> Ordering {
+    compare(&Big::from_u128(d), exp, s)
 }
 
 /// `D x 10^exp` against `s x 2^q`.
