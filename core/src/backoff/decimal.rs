@@ -293,9 +293,16 @@ impl Big {
 
     fn cmp(&self, other: &Big) -> Ordering {
         let (a, b) = (self.trimmed(), other.trimmed());
-        a.len()
-            .cmp(&b.len())
-            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
+        // Equal lengths: the first limb that differs, from the top, decides (a plain loop:
+        // `Iterator::cmp` over reversed limbs compiled a generic comparison of its own).
+        a.len().cmp(&b.len()).then_with(|| {
+            for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+                if x != y {
+                    return x.cmp(y);
+                }
+            }
+            Ordering::Equal
+        })
     }
 }
 
