@@ -283,7 +283,13 @@ impl Big {
                 self.0.push(carry);
             }
         }
-        self.0.splice(0..0, std::iter::repeat_n(0, words));
+        // `words` zero limbs below (a zeroed vector and a copy: `splice` compiled a repeat
+        // iterator's fill and extend of their own).
+        if words > 0 {
+            let mut shifted = vec![0; words];
+            shifted.extend_from_slice(&self.0);
+            self.0 = shifted;
+        }
     }
 
     fn trimmed(&self) -> &[u32] {
