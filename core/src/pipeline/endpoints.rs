@@ -271,7 +271,14 @@ impl Endpoints {
     pub fn any_usable(&self, pinned: Option<usize>, now: Instant) -> bool {
         match pinned {
             Some(i) => self.list.get(i).is_some_and(|e| e.usable(now)),
-            None => self.list.iter().any(|e| e.usable(now)),
+            None => {
+                for e in &self.list {
+                    if e.usable(now) {
+                        return true;
+                    }
+                }
+                false
+            }
         }
     }
 
@@ -310,7 +317,11 @@ impl Endpoints {
     }
 
     pub fn trips(&self) -> u64 {
-        self.list.iter().map(|e| e.breaker.trips()).sum()
+        let mut trips = 0;
+        for e in &self.list {
+            trips += e.breaker.trips();
+        }
+        trips
     }
 
     pub fn failure_count(&self) -> u32 {

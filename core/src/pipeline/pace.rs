@@ -35,7 +35,11 @@ impl Engine {
     #[inline(never)]
     fn pace_wait(&self, pinned: Option<usize>, tokens: u64, now: Instant) -> (Secs, Secs) {
         let st = self.inner.state.borrow();
-        let peers = st.endpoints.list.iter().map(|e| e.peers).max().unwrap_or(1);
+        // A plain loop: an iterator chain compiled a fold of its own.
+        let mut peers = 1;
+        for e in &st.endpoints.list {
+            peers = peers.max(e.peers);
+        }
         let own = self.inner.config.rate_limit.map_or(Secs::ZERO, |l| {
             st.pacing.window.wait(now, l.share(peers), tokens)
         });
