@@ -703,10 +703,11 @@ impl Engine {
     }
 
     fn scrub(&self, text: &str) -> String {
-        self.inner
-            .secrets
-            .iter()
-            .fold(text.to_string(), |t, s| s.scrub(&t))
+        let mut t = text.to_string();
+        for s in &self.inner.secrets {
+            t = s.scrub(&t);
+        }
+        t
     }
 }
 
