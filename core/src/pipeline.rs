@@ -156,7 +156,7 @@ impl Engine {
             secrets.extend(e.api_key.clone());
         }
         // Ids must not collide across clients or page loads: a random salt plus a counter.
-        let id_salt = format!("{:08x}", (host.entropy.unit() * f64::from(u32::MAX)) as u32);
+        let id_salt = hex8((host.entropy.unit() * f64::from(u32::MAX)) as u32);
         let created = host.clock.now();
         Engine {
             inner: Rc::new(Inner {
@@ -711,6 +711,16 @@ impl Engine {
     }
 }
 
+/// Eight lowercase hex digits, as `{:08x}` writes them (its formatter was this one caller's
+/// code in the wasm).
+fn hex8(x: u32) -> String {
+    let mut s = String::with_capacity(8);
+    for shift in (0..8).rev() {
+        s.push(char::from_digit((x >> (shift * 4)) & 0xf, 16).unwrap_or('0'));
+    }
+    s
+}
+
 /// A call's deadline: its length, and the engine-clock instant it passes.
 #[derive(Clone, Copy)]
 pub(super) struct Deadline {
@@ -772,5 +782,15 @@ fn circuit_open(wait: Option<Secs>) -> ApiError {
             ErrorType::CircuitOpen,
             format!("the circuit is open; the next probe is allowed in {probe} s"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        #[test]
+        fn hex8_writes_as_format(x: u32) {
+            proptest::prop_assert_eq!(super::hex8(x), format!("{x:08x}"));
+        }
     }
 }
