@@ -71,8 +71,9 @@ impl ErrorType {
         }
     }
 
+    // A plain loop: `find` over the copied types compiled a fold of its own.
+    #[allow(clippy::manual_find)]
     pub fn parse(s: &str) -> Option<ErrorType> {
-        // A plain loop: `find` over the copied types compiled a fold of its own.
         for t in ErrorType::ALL {
             if t.as_str() == s {
                 return Some(t);
