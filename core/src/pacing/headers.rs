@@ -250,7 +250,8 @@ pub fn parse_rfc3339(v: &str) -> Option<f64> {
             return None;
         }
         let text = v.trim().get(at..start + digits)?;
-        frac = parse_number(&format!("0{text}"))?;
+        // `.25` reads as `0.25` does (a digit after the point is enough).
+        frac = parse_number(text)?;
         at = start + digits;
     }
     let offset = match b.get(at..)? {
@@ -467,6 +468,15 @@ mod tests {
             });
             proptest::prop_assert_eq!(param(&s, &key), split);
             proptest::prop_assert_eq!(first_item(&s), s.split([',', ';']).next().unwrap_or(""));
+        }
+
+        /// A fraction's digits read without the `0` before the point as with it.
+        #[test]
+        fn fractions_read_without_their_zero(d in "[0-9]{1,30}") {
+            proptest::prop_assert_eq!(
+                parse_number(&format!(".{d}")).map(f64::to_bits),
+                parse_number(&format!("0.{d}")).map(f64::to_bits)
+            );
         }
 
         #[test]
