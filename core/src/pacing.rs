@@ -318,7 +318,11 @@ impl Window {
 
 /// The slots' units, added without overflow (a call's `max_tokens` is the caller's number).
 fn total(live: &[Slot], units: impl Fn(&Slot) -> u64) -> u64 {
-    live.iter().fold(0, |n, s| n.saturating_add(units(s)))
+    let mut n: u64 = 0;
+    for s in live {
+        n = n.saturating_add(units(s));
+    }
+    n
 }
 
 /// The wait until the oldest slots have left the minute and freed `excess` units.
@@ -382,11 +386,13 @@ impl RetryBudget {
     /// Whether a retry may go now (counted when it may).
     pub fn try_retry(&mut self, now: Instant, cfg: RetryBudgetConfig) -> bool {
         let n = second(now);
-        let live = self
-            .slots
-            .iter()
-            .filter(|s| s.0 + (BUDGET_SECONDS as u64) > n && s.0 <= n);
-        let (firsts, retries) = live.fold((0, 0), |(f, r), s| (f + s.1, r + s.2));
+        let (mut firsts, mut retries) = (0, 0);
+        for s in &self.slots {
+            if s.0 + (BUDGET_SECONDS as u64) > n && s.0 <= n {
+                firsts += s.1;
+                retries += s.2;
+            }
+        }
         let cap = cfg.ratio * firsts as f64 + cfg.min_per_second * BUDGET_SECONDS as f64;
         if (retries as f64) < cap {
             if let Some(s) = self.slot(now) {

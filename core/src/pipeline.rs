@@ -156,7 +156,7 @@ impl Engine {
             secrets.extend(e.api_key.clone());
         }
         // Ids must not collide across clients or page loads: a random salt plus a counter.
-        let id_salt = format!("{:08x}", (host.entropy.unit() * f64::from(u32::MAX)) as u32);
+        let id_salt = hex8((host.entropy.unit() * f64::from(u32::MAX)) as u32);
         let created = host.clock.now();
         Engine {
             inner: Rc::new(Inner {
@@ -272,9 +272,23 @@ impl Engine {
             }
             Err(e) => Err(e),
         };
+        self.unary_settled(result, call.model.as_deref(), start, &id, &progress)
+    }
+
+    /// A unary call's attempts are over: the call settles with its reply or its error. Plain
+    /// code, out of `execute_admitted`'s state machine.
+    #[inline(never)]
+    fn unary_settled(
+        &self,
+        result: Result<Admitted, ApiError>,
+        model: Option<&str>,
+        start: Instant,
+        id: &str,
+        progress: &Progress,
+    ) -> Result<Parsed, ApiError> {
         let admitted = match result {
             Ok(a) => a,
-            Err(e) => return Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
+            Err(e) => return Err(self.run_failed(e, model, start, id, progress)),
         };
         let latency = self.inner.host.clock.now() - start;
         let Admitted {
@@ -286,18 +300,17 @@ impl Engine {
         self.settle(ticket, Outcome::Success);
         let parsed = match got {
             Got::Unary(p) => p,
-            Got::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
+            Got::Stream(_) => return Err(self.fail_early(not_unary(), model)),
         };
         self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
         let attempts = progress.attempts.get();
-        let model = call.model.as_deref();
         self.succeeded(
             model,
             latency,
             parsed.usage,
             progress.endpoint.get(),
             attempts,
-            &id,
+            id,
             false,
         );
         Ok(parsed)
@@ -690,11 +703,22 @@ impl Engine {
     }
 
     fn scrub(&self, text: &str) -> String {
-        self.inner
-            .secrets
-            .iter()
-            .fold(text.to_string(), |t, s| s.scrub(&t))
+        let mut t = text.to_string();
+        for s in &self.inner.secrets {
+            t = s.scrub(&t);
+        }
+        t
     }
+}
+
+/// Eight lowercase hex digits, as `{:08x}` writes them (its formatter was this one caller's
+/// code in the wasm).
+fn hex8(x: u32) -> String {
+    let mut s = String::with_capacity(8);
+    for shift in (0..8).rev() {
+        s.push(char::from_digit((x >> (shift * 4)) & 0xf, 16).unwrap_or('0'));
+    }
+    s
 }
 
 /// A call's deadline: its length, and the engine-clock instant it passes.
@@ -758,5 +782,15 @@ fn circuit_open(wait: Option<Secs>) -> ApiError {
             ErrorType::CircuitOpen,
             format!("the circuit is open; the next probe is allowed in {probe} s"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        #[test]
+        fn hex8_writes_as_format(x: u32) {
+            proptest::prop_assert_eq!(super::hex8(x), format!("{x:08x}"));
+        }
     }
 }

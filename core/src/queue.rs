@@ -104,12 +104,17 @@ impl<W> Queue<W> {
     /// A request that already waited its turn and is retrying: it goes to the front of its
     /// class and is never refused for a full queue (nothing admitted is ever lost).
     pub fn readmit(&mut self, priority: Priority, payload: W) -> Admit {
-        let ahead = self
-            .classes
-            .iter()
-            .take(priority as usize + 1)
-            .flatten()
-            .any(|id| self.slots.get(id).is_some_and(|s| !s.granted));
+        // Plain loops over the classes' two slices: a flattened `any` compiled folds of its own.
+        let mut ahead = false;
+        'scan: for q in self.classes.iter().take(priority as usize + 1) {
+            let (front, back) = q.as_slices();
+            for id in front.iter().chain(back) {
+                if self.slots.get(id).is_some_and(|s| !s.granted) {
+                    ahead = true;
+                    break 'scan;
+                }
+            }
+        }
         if !ahead && self.active < self.max_active {
             self.take_permit();
             return Admit::Now;

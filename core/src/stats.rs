@@ -141,9 +141,55 @@ fn bucket_of(v: f64) -> usize {
 fn bucket_middle(i: usize) -> Option<f64> {
     match i {
         0 => Some(LOW / 2.0),
-        i if i <= LOG_BUCKETS => Some(LOW * 10f64.powf((i as f64 - 0.5) / PER_DECADE)),
+        i if i <= LOG_BUCKETS => Some(LOW * ten_to((i as f64 - 0.5) / PER_DECADE)),
         _ => None,
     }
+}
+
+/// `10^y` for `0 < y < 8` (the buckets' middles), bit for bit what `10f64.powf(y)` gives in the
+/// wasm: compiler_builtins' `pow` (FreeBSD's e_pow.c) with `x = 10` folded in. Its `log2(x)`
+/// part is then the two constants `T1 + T2`, and only the `2^(y * log2 10)` part is left; the
+/// general `pow` was ~0.8 kB of the gzipped wasm for this one caller. The range drops pow's
+/// special cases (no integer or half-integer `y`, no overflow, no subnormal result); a test
+/// holds every bucket's middle to `libm::pow`, the same code.
+fn ten_to(y: f64) -> f64 {
+    // log2(10) in two pieces, as e_pow.c computes them for x = 10 (T1 has 32 trailing zeros).
+    const T1: f64 = f64::from_bits(0x400a_934f_0000_0000);
+    const T2: f64 = f64::from_bits(0x3e72_f346_e2bf_9206);
+    const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e);
+    const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93);
+    const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c);
+    const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1);
+    const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
+    const LG2: f64 = f64::from_bits(0x3fe6_2e42_fefa_39ef);
+    const LG2_H: f64 = f64::from_bits(0x3fe6_2e43_0000_0000);
+    const LG2_L: f64 = f64::from_bits(0xbe20_5c61_0ca8_6c39);
+    let low_cleared = |x: f64| f64::from_bits(x.to_bits() & 0xffff_ffff_0000_0000);
+    // y * log2(10) = p_h + p_l, split as e_pow.c does
+    let y1 = low_cleared(y);
+    let p_l = (y - y1) * T1 + y * T2;
+    let mut p_h = y1 * T1;
+    let j = ((p_l + p_h).to_bits() >> 32) as i32;
+    // 2^(p_h + p_l) = 2^n * 2^(rest), n the nearest integer when the sum is over 0.5
+    let mut n: i32 = 0;
+    if j > 0x3fe0_0000 {
+        let k = (j >> 20) - 0x3ff;
+        n = j + (0x0010_0000 >> (k + 1));
+        let k = (n >> 20) - 0x3ff;
+        p_h -= f64::from_bits(u64::from((n & !(0x000f_ffff >> k)) as u32) << 32);
+        n = ((n & 0x000f_ffff) | 0x0010_0000) >> (20 - k);
+    }
+    let t = low_cleared(p_l + p_h);
+    let u = t * LG2_H;
+    let v = (p_l - (t - p_h)) * LG2 + t * LG2_L;
+    let z = u + v;
+    let w = v - (z - u);
+    let t = z * z;
+    let t1 = z - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+    let r = (z * t1) / (t1 - 2.0) - (w + z * w);
+    let z = 1.0 - (r - z);
+    // times 2^n: n added to the exponent (e_pow.c's high word plus n << 20)
+    f64::from_bits(z.to_bits().wrapping_add(u64::from(n as u32) << 52))
 }
 
 /// Token counts, as providers report them.
@@ -552,6 +598,30 @@ mod tests {
         assert_eq!(bucket_of(1e4), BUCKETS - 1);
         assert_eq!(bucket_of(MAX_SECS), BUCKETS - 1);
         assert_eq!(bucket_middle(BUCKETS - 1), None);
+    }
+
+    /// Every bucket's middle, bit for bit as the general `pow` gave it: `libm::pow` is the code
+    /// the wasm's `f64::powf` links (compiler_builtins' copy of e_pow.c).
+    #[test]
+    fn bucket_middles_are_pows() {
+        for i in 1..=LOG_BUCKETS {
+            let y = (i as f64 - 0.5) / PER_DECADE;
+            assert_eq!(
+                ten_to(y).to_bits(),
+                libm::pow(10.0, y).to_bits(),
+                "bucket {i}"
+            );
+            let old = LOW * libm::pow(10.0, y);
+            assert_eq!(bucket_middle(i).map(f64::to_bits), Some(old.to_bits()));
+        }
+    }
+
+    proptest::proptest! {
+        /// Over the whole range `ten_to` serves (and a little past it), not only the middles.
+        #[test]
+        fn ten_to_is_pow(y in 0.001f64..8.5) {
+            proptest::prop_assert_eq!(ten_to(y).to_bits(), libm::pow(10.0, y).to_bits());
+        }
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn estimate(digits: &[u8], exp: i64) -> f64 {
 }
 
 /// `x` (finite, >= 0) as `m x 2^k`; infinity as `2^1024`.
-fn parts(x: f64) -> (u64, i32) {
+pub(crate) fn parts(x: f64) -> (u64, i32) {
     if x.is_infinite() {
         return (1 << 53, 971);
     }
@@ -198,6 +198,11 @@ fn midpoint(a: f64, b: f64) -> (u128, i32) {
     let k = ka.min(kb);
     let s = (u128::from(ma) << (ka - k)) + (u128::from(mb) << (kb - k));
     (s, k - 1)
+}
+
+/// `d x 10^exp` against `s x 2^q`, exactly (the float printer's midpoint check).
+pub(crate) fn compare_whole(d: u128, exp: i64, s: (u128, i32)) -> Ordering {
+    compare(&Big::from_u128(d), exp, s)
 }
 
 /// `D x 10^exp` against `s x 2^q`.
@@ -278,7 +283,13 @@ impl Big {
                 self.0.push(carry);
             }
         }
-        self.0.splice(0..0, std::iter::repeat_n(0, words));
+        // `words` zero limbs below (a zeroed vector and a copy: `splice` compiled a repeat
+        // iterator's fill and extend of their own).
+        if words > 0 {
+            let mut shifted = vec![0; words];
+            shifted.extend_from_slice(&self.0);
+            self.0 = shifted;
+        }
     }
 
     fn trimmed(&self) -> &[u32] {
@@ -288,9 +299,16 @@ impl Big {
 
     fn cmp(&self, other: &Big) -> Ordering {
         let (a, b) = (self.trimmed(), other.trimmed());
-        a.len()
-            .cmp(&b.len())
-            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
+        // Equal lengths: the first limb that differs, from the top, decides (a plain loop:
+        // `Iterator::cmp` over reversed limbs compiled a generic comparison of its own).
+        a.len().cmp(&b.len()).then_with(|| {
+            for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+                if x != y {
+                    return x.cmp(y);
+                }
+            }
+            Ordering::Equal
+        })
     }
 }
 

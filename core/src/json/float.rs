@@ -46,72 +46,13 @@ fn read_back(d: u64, e: i32) -> Option<f64> {
     crate::backoff::decimal::parse_finite(&s)
 }
 
-/// A little-endian big integer, just enough to compare a decimal midpoint with an `f64`.
-struct Big(Vec<u32>);
-
-impl Big {
-    fn new(n: u64) -> Big {
-        Big(vec![n as u32, (n >> 32) as u32])
-    }
-    fn mul(&mut self, k: u32) {
-        let mut carry = 0u64;
-        for limb in &mut self.0 {
-            let x = u64::from(*limb) * u64::from(k) + carry;
-            *limb = x as u32;
-            carry = x >> 32;
-        }
-        if carry > 0 {
-            self.0.push(carry as u32);
-        }
-    }
-    fn mul_pow(&mut self, base: u32, mut exp: u32) {
-        // base^3 and base^13 fit in a u32 for base 2 and 10 alike
-        let (step, chunk) = if base == 2 {
-            (16, 1 << 16)
-        } else {
-            (9, 1_000_000_000)
-        };
-        while exp >= step {
-            self.mul(chunk);
-            exp -= step;
-        }
-        self.mul(base.pow(exp));
-    }
-    fn cmp(&self, other: &Big) -> std::cmp::Ordering {
-        let len = |b: &Big| b.0.iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
-        let (a, b) = (len(self), len(other));
-        a.cmp(&b).then_with(|| {
-            let x = self.0.get(..a).unwrap_or_default().iter().rev();
-            x.cmp(other.0.get(..b).unwrap_or_default().iter().rev())
-        })
-    }
-}
-
-/// How `a` compares with the midpoint `(c + 1/2) * 10^e`, exactly.
+/// How `a` compares with the midpoint `(c + 1/2) * 10^e`, exactly: `2m * 2^q` against
+/// `(2c + 1) * 10^e`, by the exact parser's big-integer comparison (one copy of it in the wasm).
 fn vs_midpoint(a: f64, c: u64, e: i32) -> std::cmp::Ordering {
-    let bits = a.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1 << 52) - 1);
-    let (m, q) = if exp == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1 << 52), exp - 1075)
-    };
-    // 2m * 2^q against (2c + 1) * 10^e, both sides scaled to integers
-    let mut lhs = Big::new(m);
-    lhs.mul(2);
-    let mut rhs = Big::new(c.saturating_mul(2).saturating_add(1));
-    if q > 0 {
-        lhs.mul_pow(2, q.unsigned_abs());
-    } else {
-        rhs.mul_pow(2, q.unsigned_abs());
-    }
-    if e < 0 {
-        lhs.mul_pow(10, e.unsigned_abs());
-    } else {
-        rhs.mul_pow(10, e.unsigned_abs());
-    }
-    lhs.cmp(&rhs)
+    use crate::backoff::decimal::{compare_whole, parts};
+    let (m, q) = parts(a);
+    let mid = u128::from(c.saturating_mul(2).saturating_add(1));
+    compare_whole(mid, i64::from(e), (u128::from(m) * 2, q)).reverse()
 }
 
 /// The shortest digits `d` and exponent `e` with `d * 10^e == a` once read, the nearest to

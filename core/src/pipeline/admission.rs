@@ -130,14 +130,14 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let engine = self.engine.clone();
+        // Every path below leaves the waker with the queue: cloned once, here.
+        let waker = Waiter::Task(cx.waker().clone());
         let mut st = engine.inner.state.borrow_mut();
         let granted = match self.waiting {
             None => match if self.retry {
-                st.queue
-                    .readmit(self.priority, Waiter::Task(cx.waker().clone()))
+                st.queue.readmit(self.priority, waker)
             } else {
-                st.queue
-                    .admit(self.priority, Waiter::Task(cx.waker().clone()))
+                st.queue.admit(self.priority, waker)
             } {
                 Admit::Now => true,
                 Admit::Full => {
@@ -152,7 +152,7 @@ impl Future for Acquire<'_> {
                     return Poll::Pending;
                 }
             },
-            Some(qid) => st.queue.take_grant(qid, Waiter::Task(cx.waker().clone())) == Some(true),
+            Some(qid) => st.queue.take_grant(qid, waker) == Some(true),
         };
         drop(st);
         if !granted {

@@ -171,7 +171,7 @@ impl Endpoints {
             }
         }
         if usable.is_empty() {
-            return Err(self.list.iter().map(|e| e.wait(now)).fold(None, sooner));
+            return Err(self.soonest(now));
         }
         // Limits are honoured whenever a usable endpoint has room.
         let mut roomy: Vec<usize> = Vec::new();
@@ -235,13 +235,14 @@ impl Endpoints {
                 .get(i)
                 .map_or(f64::INFINITY, |e| e.in_flight as f64 / e.weight as f64)
         };
-        candidates
-            .iter()
-            .copied()
-            .fold(None, |best: Option<usize>, i| match best {
+        let mut best: Option<usize> = None;
+        for &i in candidates {
+            best = match best {
                 Some(b) if load(b) <= load(i) => Some(b),
                 _ => Some(i),
-            })
+            };
+        }
+        best
     }
 
     /// The hold before an attempt may start (server's, own): that of the endpoint it may use
@@ -251,32 +252,51 @@ impl Endpoints {
         let waits = |e: &EndpointState| e.pace_waits(now, tokens);
         match pinned {
             Some(i) => self.list.get(i).map_or(none, waits),
-            None => self
-                .list
-                .iter()
-                .filter(|e| e.usable(now))
-                .map(waits)
-                .min_by(|a, b| {
-                    a.0.max(a.1)
-                        .partial_cmp(&b.0.max(b.1))
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                })
-                .unwrap_or(none),
+            None => {
+                // The first of the least holds among the usable endpoints.
+                let mut best: Option<(Secs, Secs)> = None;
+                for e in &self.list {
+                    if e.usable(now) {
+                        let w = waits(e);
+                        if best.is_none_or(|b| w.0.max(w.1) < b.0.max(b.1)) {
+                            best = Some(w);
+                        }
+                    }
+                }
+                best.unwrap_or(none)
+            }
         }
     }
 
     pub fn any_usable(&self, pinned: Option<usize>, now: Instant) -> bool {
         match pinned {
             Some(i) => self.list.get(i).is_some_and(|e| e.usable(now)),
-            None => self.list.iter().any(|e| e.usable(now)),
+            None => {
+                for e in &self.list {
+                    if e.usable(now) {
+                        return true;
+                    }
+                }
+                false
+            }
         }
     }
 
     pub fn wait(&self, pinned: Option<usize>, now: Instant) -> Wait {
         match pinned {
             Some(i) => self.list.get(i).and_then(|e| e.wait(now)),
-            None => self.list.iter().map(|e| e.wait(now)).fold(None, sooner),
+            None => self.soonest(now),
         }
+    }
+
+    /// The soonest any endpoint may take a request (`None`: none ever will). Plain loops in
+    /// this file: each iterator chain compiled a fold of its own.
+    fn soonest(&self, now: Instant) -> Wait {
+        let mut soonest = None;
+        for e in &self.list {
+            soonest = sooner(soonest, e.wait(now));
+        }
+        soonest
     }
 
     /// One state for the client: CLOSED while any endpoint is, else HALF_OPEN while any is.
@@ -297,7 +317,11 @@ impl Endpoints {
     }
 
     pub fn trips(&self) -> u64 {
-        self.list.iter().map(|e| e.breaker.trips()).sum()
+        let mut trips = 0;
+        for e in &self.list {
+            trips += e.breaker.trips();
+        }
+        trips
     }
 
     pub fn failure_count(&self) -> u32 {

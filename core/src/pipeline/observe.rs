@@ -28,18 +28,13 @@ impl Engine {
         let st = self.inner.state.borrow();
         let i = st.endpoints.index_of(id)?;
         let e = st.endpoints.list.get(i)?;
-        let mut v = e.stats.snapshot(QueueSnapshot {
+        let v = e.stats.snapshot(QueueSnapshot {
             active: e.in_flight as u64,
             ..QueueSnapshot::default()
         });
         drop(st);
         // The retry budget is the client's: it is the same for every endpoint.
-        let (rate, budget) = self.pacing_stats(Some(i));
-        if let Value::Object(m) = &mut v {
-            m.insert("rate_limit".into(), rate);
-            m.insert("retry_budget".into(), budget);
-        }
-        Some(v)
+        Some(self.with_pacing(v, Some(i)))
     }
 
     pub fn track_request_result(&self, success: bool, error: Option<ErrorType>) {
@@ -82,12 +77,13 @@ impl Engine {
             m.insert("state_store".into(), st.shared.link.snapshot());
         }
         drop(st);
-        self.with_pacing(v)
+        self.with_pacing(v, None)
     }
 
-    /// Adds `rate_limit` and `retry_budget` to a stats or report object.
-    fn with_pacing(&self, mut v: Value) -> Value {
-        let (rate, budget) = self.pacing_stats(None);
+    /// Adds `rate_limit` and `retry_budget` (for all endpoints or one) to a stats or report
+    /// object.
+    fn with_pacing(&self, mut v: Value, endpoint: Option<usize>) -> Value {
+        let (rate, budget) = self.pacing_stats(endpoint);
         if let Value::Object(m) = &mut v {
             m.insert("rate_limit".into(), rate);
             m.insert("retry_budget".into(), budget);
@@ -123,6 +119,6 @@ impl Engine {
             include_details,
         );
         drop(st);
-        self.with_pacing(v)
+        self.with_pacing(v, None)
     }
 }

@@ -35,7 +35,11 @@ impl Engine {
     #[inline(never)]
     fn pace_wait(&self, pinned: Option<usize>, tokens: u64, now: Instant) -> (Secs, Secs) {
         let st = self.inner.state.borrow();
-        let peers = st.endpoints.list.iter().map(|e| e.peers).max().unwrap_or(1);
+        // A plain loop: an iterator chain compiled a fold of its own.
+        let mut peers = 1;
+        for e in &st.endpoints.list {
+            peers = peers.max(e.peers);
+        }
         let own = self.inner.config.rate_limit.map_or(Secs::ZERO, |l| {
             st.pacing.window.wait(now, l.share(peers), tokens)
         });
@@ -215,22 +219,22 @@ impl Engine {
         let mut requests: Option<u64> = None;
         let mut tokens: Option<u64> = None;
         let mut reset: Option<Instant> = None;
-        for e in list {
-            for (dim, sum) in [
-                (&e.budget.requests, &mut requests),
-                (&e.budget.tokens, &mut tokens),
-            ] {
-                if let (Some(r), true) = (dim.remaining, now < dim.reset_at) {
-                    *sum = Some(sum.unwrap_or(0) + r);
-                    reset = Some(reset.map_or(dim.reset_at, |x: Instant| {
-                        if dim.reset_at < x {
-                            dim.reset_at
-                        } else {
-                            x
-                        }
-                    }));
-                }
+        // A closure called twice, not a loop over a two-element array (its iterator's code).
+        let mut add = |dim: &crate::pacing::Dim, sum: &mut Option<u64>| {
+            if let (Some(r), true) = (dim.remaining, now < dim.reset_at) {
+                *sum = Some(sum.unwrap_or(0) + r);
+                reset = Some(reset.map_or(dim.reset_at, |x: Instant| {
+                    if dim.reset_at < x {
+                        dim.reset_at
+                    } else {
+                        x
+                    }
+                }));
             }
+        };
+        for e in list {
+            add(&e.budget.requests, &mut requests);
+            add(&e.budget.tokens, &mut tokens);
         }
         let p = &st.pacing;
         let rate = json!({

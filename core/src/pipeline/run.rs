@@ -157,17 +157,14 @@ impl Engine {
             progress.endpoint.set(Some(endpoint));
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
+            let request = spec.request_for(endpoint, clock.unix_now());
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
-            let request = spec.request_for(endpoint, clock.unix_now());
             let attempt: LocalBoxFuture<'_, _> =
                 Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
             let outcome = match Stop::new(None, &**clock, Some(timeout)).race(attempt).await {
                 Raced::Done(r) => r,
-                _ => Err(ApiError::new(
-                    ErrorType::Timeout,
-                    format!("no response within the timeout of {timeout} s"),
-                )),
+                _ => Err(timed_out(timeout)),
             };
             let err = match outcome {
                 Ok(got) => {
@@ -180,63 +177,82 @@ impl Engine {
                 Err(e) => e,
             };
             drop(permit);
-            let counted = if err.kind.counts_for_breaker() {
-                Outcome::Failure(err.kind)
-            } else {
-                Outcome::Neutral
-            };
-            self.settle(ticket, counted);
-            self.share_cooldown(endpoint, &err);
-            let retries_done = progress.attempts.get() - 1;
-            // A refused or exhausted key on one endpoint: try another one at once.
-            let failover = self.penalize(endpoint, &err)
-                && pinned.is_none()
-                && inner.state.borrow().endpoints.any_usable(None, clock.now());
-            if (!err.should_retry && !failover)
-                || retries_done >= spec.max_retries.unwrap_or(inner.config.max_retries)
-            {
-                return Err(err);
-            }
-            let delay = match (failover, err.retry_delay) {
-                (true, _) => Secs::ZERO,
-                (false, Some(hint)) => Secs::new(hint),
-                (false, None) => self
-                    .backoff()
-                    .delay(retries_done + 1, inner.host.entropy.unit()),
-            };
-            // No backoff may end past the call's deadline.
-            if let Some(d) = spec.deadline {
-                if clock.now() + delay > d.at {
-                    return Err(d.exceeded(Some(&err)));
-                }
-            }
-            // Waiting is pointless when the circuit will still refuse us afterwards.
-            if !inner
-                .state
-                .borrow()
-                .endpoints
-                .any_usable(pinned, clock.now() + delay)
-            {
-                return Err(err);
-            }
-            // The retry budget keeps an outage from multiplying the load.
-            if !self.retry_allowed(&err, progress.attempts.get(), id) {
-                return Err(err);
-            }
-            inner.state.borrow_mut().stats.record_retry(delay);
-            self.emit(
-                "retry",
-                || {
-                    json!({
-                        "attempt": progress.attempts.get(), "delay": delay.as_f64(),
-                        "type": err.kind.as_str(), "status": err.status,
-                    })
-                },
-                id,
-            );
+            let (delay, err) = self.after_failure(spec, pinned, ticket, err, progress, id)?;
             last_error = Some(err);
             clock.sleep(delay).await;
         }
+    }
+
+    /// An attempt failed with `err`: its ticket settled, then either the wait before the next
+    /// attempt (with `err`, the call's last error so far) or the error the call fails with.
+    /// Plain code, out of the attempt loop's state machine.
+    fn after_failure(
+        &self,
+        spec: &Spec<'_>,
+        pinned: Option<usize>,
+        ticket: TicketGuard,
+        err: ApiError,
+        progress: &Progress,
+        id: &str,
+    ) -> Result<(Secs, ApiError), ApiError> {
+        let inner = &self.inner;
+        let clock = &inner.host.clock;
+        let endpoint = ticket.endpoint;
+        let counted = if err.kind.counts_for_breaker() {
+            Outcome::Failure(err.kind)
+        } else {
+            Outcome::Neutral
+        };
+        self.settle(ticket, counted);
+        self.share_cooldown(endpoint, &err);
+        let retries_done = progress.attempts.get() - 1;
+        // A refused or exhausted key on one endpoint: try another one at once.
+        let failover = self.penalize(endpoint, &err)
+            && pinned.is_none()
+            && inner.state.borrow().endpoints.any_usable(None, clock.now());
+        if (!err.should_retry && !failover)
+            || retries_done >= spec.max_retries.unwrap_or(inner.config.max_retries)
+        {
+            return Err(err);
+        }
+        let delay = match (failover, err.retry_delay) {
+            (true, _) => Secs::ZERO,
+            (false, Some(hint)) => Secs::new(hint),
+            (false, None) => self
+                .backoff()
+                .delay(retries_done + 1, inner.host.entropy.unit()),
+        };
+        // No backoff may end past the call's deadline.
+        if let Some(d) = spec.deadline {
+            if clock.now() + delay > d.at {
+                return Err(d.exceeded(Some(&err)));
+            }
+        }
+        // Waiting is pointless when the circuit will still refuse us afterwards.
+        if !inner
+            .state
+            .borrow()
+            .endpoints
+            .any_usable(pinned, clock.now() + delay)
+        {
+            return Err(err);
+        }
+        // The retry budget keeps an outage from multiplying the load.
+        if !self.retry_allowed(&err, progress.attempts.get(), id) {
+            return Err(err);
+        }
+        inner.state.borrow_mut().stats.record_retry(delay);
+        self.emit(
+            "retry",
+            || {
+                json!({
+                    "attempt": progress.attempts.get(), "delay": delay.as_f64(),
+                    "type": err.kind.as_str(), "status": err.status,
+                })
+            },
+            id,
+        );
+        Ok((delay, err))
     }
 
     async fn attempt(
@@ -298,6 +314,15 @@ impl Engine {
             self.inner.config.max_retry_after,
         ))
     }
+}
+
+/// An attempt that outlived its timeout.
+#[inline(never)]
+fn timed_out(timeout: Secs) -> ApiError {
+    ApiError::new(
+        ErrorType::Timeout,
+        format!("no response within the timeout of {timeout} s"),
+    )
 }
 
 /// Reads a 2xx stream until the codec yields items: until then, a failure is retried like any

@@ -127,10 +127,8 @@ impl ActiveStream {
         }
         self.settled = true;
         self.permit = None;
-        if let Some(mut t) = self.ticket.take() {
-            if let Some(ticket) = t.ticket.take() {
-                self.engine.record(t.endpoint, ticket, Outcome::Success);
-            }
+        if let Some(t) = self.ticket.take() {
+            self.engine.settle(t, Outcome::Success);
         }
         let latency = self.engine.inner.host.clock.now() - self.start;
         let usage = self.codec.usage();
@@ -188,15 +186,13 @@ impl ActiveStream {
         self.body = Box::new(Ended);
         // Nothing is delivered after the error.
         self.pending.clear();
-        if let Some(mut t) = self.ticket.take() {
-            if let Some(ticket) = t.ticket.take() {
-                let outcome = if counts {
-                    Outcome::Failure(e.kind)
-                } else {
-                    Outcome::Neutral
-                };
-                self.engine.record(t.endpoint, ticket, outcome);
-            }
+        if let Some(t) = self.ticket.take() {
+            let outcome = if counts {
+                Outcome::Failure(e.kind)
+            } else {
+                Outcome::Neutral
+            };
+            self.engine.settle(t, outcome);
         }
         let latency = self.engine.inner.host.clock.now() - self.start;
         self.engine
