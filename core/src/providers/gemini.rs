@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 
 pub struct Gemini;
 
@@ -78,15 +78,23 @@ impl Provider for Gemini {
             let built: Built = match op {
                 "chat" => {
                     let (request, model) = chat_request(ctx, args, false)?;
-                    let fallback = model.clone();
-                    let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
-                    named((request, model), parser(parse))
+                    let call = Call {
+                        model: model.clone(),
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, id: &_, c: &Call| reply::parse_chat(r, id, &c.model);
+                    named((request, model), parser_with(parse, call))
                 }
                 "embed" => {
                     let (request, model, count) = embed_request(ctx, args)?;
-                    let name = model.clone();
-                    let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
-                    named((request, model), parser(parse))
+                    let call = Call {
+                        model: model.clone(),
+                        batch: count,
+                        ..Call::default()
+                    };
+                    let parse =
+                        |r: &_, id: &_, c: &Call| reply::parse_embed(r, id, &c.model, c.batch);
+                    named((request, model), parser_with(parse, call))
                 }
                 "listModels" => {
                     let url = versioned_url(ctx.config, MODELS_QUERY);

@@ -17,7 +17,9 @@ use crate::error::ApiError;
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{self, Map, Value};
-use crate::providers::{bad_arg, decode_fail, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{
+    bad_arg, decode_fail, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 pub struct HfTei;
 
@@ -59,14 +61,22 @@ impl Provider for HfTei {
             let built: Built = match op {
                 "embed" => {
                     let (r, m) = embed_request(config, args)?;
-                    let name = m.clone();
-                    let parse = move |reply: &_, id: &_| parse_embed(&name, reply, id);
-                    named((r, m), parser(parse))
+                    let call = Call {
+                        model: m.clone(),
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, id: &_, c: &Call| parse_embed(&c.model, r, id);
+                    named((r, m), parser_with(parse, call))
                 }
                 "rerank" => {
-                    let (r, m, texts, top_n) = rerank_request(config, args)?;
-                    let parse = move |reply: &_, _: &_| parse_ranks(reply, &RANKS, texts, top_n);
-                    named((r, m), parser(parse))
+                    let (r, m, n, top) = rerank_request(config, args)?;
+                    let call = Call {
+                        n,
+                        top,
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, _: &_, c: &Call| parse_ranks(r, &RANKS, c.n, c.top);
+                    named((r, m), parser_with(parse, call))
                 }
                 "listModels" => (get(config, "info"), None, parser(parse_info)),
                 "health" => (get(config, "health"), None, parser(parse_health)),

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 
 mod stream;
 
@@ -85,9 +85,12 @@ impl Provider for HfTgi {
                 ),
                 "generate" => {
                     let (r, m) = generate_request(config, args, false)?;
-                    let name = m.clone();
-                    let parse = move |reply: &_, id: &_| parse_generate(&name, reply, id);
-                    named((r, m), parser(parse))
+                    let call = Call {
+                        model: m.clone(),
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, id: &_, c: &Call| parse_generate(&c.model, r, id);
+                    named((r, m), parser_with(parse, call))
                 }
                 "listModels" => (get(config, "info"), None, parser(parse_info)),
                 "health" => (get(config, "health"), None, parser(parse_health)),

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::json::put;
 use crate::json::{self, json, Map, Value};
 use crate::providers::shared::replies::model_list;
-use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail, Read};
 use crate::stats::Usage;
 use std::borrow::Cow;
 
@@ -63,12 +63,11 @@ impl Provider for Ollama {
             let config = ctx.config;
             let built: Built = match op {
                 "chat" | "generate" => {
-                    let route = if op == "chat" {
-                        Route::Chat
+                    let (route, parse): (_, Read) = if op == "chat" {
+                        (Route::Chat, |r, id| parse_text(Route::Chat, r, id))
                     } else {
-                        Route::Generate
+                        (Route::Generate, |r, id| parse_text(Route::Generate, r, id))
                     };
-                    let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
                     named(text_request(config, route, args, false)?, parser(parse))
                 }
                 "embed" => named(embed_request(config, args)?, parser(parse_embed)),

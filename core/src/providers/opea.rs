@@ -30,7 +30,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 
 pub struct Opea;
 
@@ -77,7 +77,13 @@ impl Provider for Opea {
                 ),
                 "rerank" => {
                     let (r, texts, top_n) = rerank_request(config, v1, args)?;
-                    (r, None, parser(move |r, _| parse_rerank(r, &texts, top_n)))
+                    let call = Call {
+                        texts,
+                        top: top_n,
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, _: &_, c: &Call| parse_rerank(r, &c.texts, c.top);
+                    (r, None, parser_with(parse, call))
                 }
                 // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
                 // models at /v1/models; docs/providers.md names no other models route.

@@ -28,7 +28,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 use crate::text::contains;
 
 pub struct Ovms;
@@ -77,7 +77,13 @@ impl Provider for Ovms {
                 ),
                 "rerank" => {
                     let (r, m, n, top) = rerank_request(config, args)?;
-                    named((r, m), parser(move |r, _| parse_ranks(r, &RANKS, n, top)))
+                    let call = Call {
+                        n,
+                        top,
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, _: &_, c: &Call| parse_ranks(r, &RANKS, c.n, c.top);
+                    named((r, m), parser_with(parse, call))
                 }
                 "listModels" => {
                     let _ = fields(op, args, &[])?;
