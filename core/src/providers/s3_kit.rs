@@ -30,7 +30,8 @@ pub use reply::{
 mod vectors;
 
 use super::{
-    bad_arg, fail, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider, ProviderInfo, Unary,
+    bad_arg, fail, parser, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider, ProviderInfo,
+    Unary,
 };
 use crate::codec::{Parser, Resigner};
 use crate::config::Config;
@@ -151,7 +152,7 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             body = Some(b);
             headers = content_type(a)?;
             checksum(a, &mut headers)?;
-            ("PUT", Box::new(parse_put))
+            ("PUT", parser(parse_put))
         }
         "getObject" => {
             if let Some(r) = opt_str(a, "range")? {
@@ -179,14 +180,14 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             if matches!(a.get("checksumMode"), Some(Value::Bool(true))) {
                 push_pair(&mut headers, "x-amz-checksum-mode", "ENABLED");
             }
-            ("GET", Box::new(parse_get))
+            ("GET", parser(parse_get))
         }
-        "headObject" => ("HEAD", Box::new(parse_head)),
-        "deleteObject" => ("DELETE", Box::new(parse_delete)),
+        "headObject" => ("HEAD", parser(parse_head)),
+        "deleteObject" => ("DELETE", parser(parse_delete)),
         "createMultipartUpload" => {
             headers = content_type(a)?;
             push_pair(&mut query, "uploads", "");
-            ("POST", Box::new(parse_initiate))
+            ("POST", parser(parse_initiate))
         }
         "uploadPart" => {
             query.push((
@@ -198,28 +199,28 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             body = Some(body_arg(ctx, a, false)?);
             // Parts are large; see putObject.
             unsigned = true;
-            ("PUT", Box::new(parse_put))
+            ("PUT", parser(parse_put))
         }
         "completeMultipartUpload" => {
             push_pair(&mut query, "uploadId", upload_id(a)?);
             body = Some(complete_xml(a.get("parts"))?.into_bytes());
             push_pair(&mut headers, "content-type", "application/xml");
-            ("POST", Box::new(parse_complete))
+            ("POST", parser(parse_complete))
         }
         "abortMultipartUpload" => {
             push_pair(&mut query, "uploadId", upload_id(a)?);
-            ("DELETE", Box::new(parse_delete))
+            ("DELETE", parser(parse_delete))
         }
         "listMultipartUploads" => {
             push_pair(&mut query, "uploads", "");
             if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
                 push_pair(&mut query, "prefix", p);
             }
-            ("GET", Box::new(parse_uploads))
+            ("GET", parser(parse_uploads))
         }
         _ => {
             query = list_query(a)?;
-            ("GET", Box::new(parse_list))
+            ("GET", parser(reply::read_list))
         }
     };
     let spec = Spec {

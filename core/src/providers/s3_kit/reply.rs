@@ -6,9 +6,10 @@ use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::header;
 use crate::json::{json, Value};
+use crate::providers::{fail, unboxed, Fail};
 
-fn decode_error(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorType::DecodeError, message)
+fn decode_error(message: impl Into<String>) -> Fail {
+    fail(ErrorType::DecodeError, message)
 }
 
 fn etag(reply: &Reply) -> Option<&str> {
@@ -24,13 +25,13 @@ fn json_parsed(v: Value, bytes: Option<Vec<u8>>) -> Parsed {
 }
 
 /// `{ etag }`. The ETag is as S3 sends it (quoted); `null` when absent or not exposed by CORS.
-pub fn parse_put(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_put(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     Ok(json_parsed(json!({ "etag": etag(reply) }), None))
 }
 
 /// `{ contentType, contentLength, etag, checksumSha256 }` and the object bytes (attached as
 /// `body`); `checksumSha256` is the server's `x-amz-checksum-sha256` when it sent one.
-pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let v = json!({
         "contentType": header(&reply.headers, "content-type"),
         // What arrived (fetch may have decoded a Content-Encoding).
@@ -42,7 +43,7 @@ pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 /// `{ contentType, contentLength, etag }` from the headers.
-pub fn parse_head(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_head(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let length =
         header(&reply.headers, "content-length").and_then(|l| l.trim().parse::<u64>().ok());
     let v = json!({
@@ -53,13 +54,18 @@ pub fn parse_head(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     Ok(json_parsed(v, None))
 }
 
-pub fn parse_delete(_reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_delete(_reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     Ok(json_parsed(json!({}), None))
+}
+
+/// [`read_list`] with its failure unboxed (the crate's API; the operation uses `read_list`).
+pub fn parse_list(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+    unboxed(read_list(reply, client_id))
 }
 
 /// A ListObjectsV2 `ListBucketResult` to `{ objects: [{ key, size, etag, lastModified }],
 /// isTruncated, nextContinuationToken }`.
-pub fn parse_list(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn read_list(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let text = std::str::from_utf8(&reply.body)
         .map_err(|_| decode_error("the ListObjectsV2 reply is not UTF-8"))?;
     let root = xml::parse(text)
@@ -105,14 +111,14 @@ pub fn parse_list(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
 
 /// The root of an XML reply, which must be a `<want>`. S3 may answer 200 with an `<Error>`
 /// (CompleteMultipartUpload fails that way after it started): that is an error.
-fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, ApiError> {
+fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, Fail> {
     let text = std::str::from_utf8(&reply.body)
         .map_err(|_| decode_error(format!("the <{want}> reply is not UTF-8")))?;
     let root = xml::parse(text)
         .map_err(|e| decode_error(format!("the <{want}> reply is not XML: {e}")))?;
     if root.name == "Error" {
         let e = read_error(reply.status, &reply.body);
-        return Err(ApiError::new(
+        return Err(fail(
             e.kind.unwrap_or(ErrorType::ServerError),
             e.message.unwrap_or_default(),
         ));
@@ -127,7 +133,7 @@ fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, ApiError> {
 }
 
 /// `{ uploadId }` from an `InitiateMultipartUploadResult`.
-pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let root = xml_root(reply, "InitiateMultipartUploadResult")?;
     let id = root
         .child_text("UploadId")
@@ -138,7 +144,7 @@ pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiErro
 }
 
 /// `{ etag }` from a `CompleteMultipartUploadResult`.
-pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let root = xml_root(reply, "CompleteMultipartUploadResult")?;
     Ok(json_parsed(
         json!({ "etag": root.child_text("ETag").map(str::trim) }),
@@ -147,7 +153,7 @@ pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiErro
 }
 
 /// `{ uploads: [{ key, uploadId }], isTruncated }` from a `ListMultipartUploadsResult`.
-pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let root = xml_root(reply, "ListMultipartUploadsResult")?;
     let mut uploads = Vec::new();
     for u in root.children_named("Upload") {
