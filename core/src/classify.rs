@@ -60,9 +60,18 @@ pub fn parse_error_body(body: &[u8]) -> ErrorBody {
 }
 
 fn truncate(s: &str, max: usize) -> String {
+    let head = first_chars(s, max);
+    match head.len() < s.len() {
+        true => format!("{head}..."),
+        false => s.to_string(),
+    }
+}
+
+/// The first `max` characters of `s` (all of it when shorter).
+pub fn first_chars(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}...", s.get(..i).unwrap_or(s)),
-        None => s.to_string(),
+        Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
     }
 }
 

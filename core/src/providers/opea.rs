@@ -23,7 +23,7 @@ use super::{
     base_url, bearer_request, join_url, named, Built, Ctx, ModelRequest, Provider, ProviderInfo,
     Streamed, Unary,
 };
-use crate::classify::{parse_error_body, ErrorBody};
+use crate::classify::{first_chars, parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
@@ -262,7 +262,7 @@ pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
         return parse_error_body(body);
     };
     let message = match v.get("detail") {
-        Some(Value::String(s)) => Some(s.chars().take(1000).collect()),
+        Some(Value::String(s)) => Some(first_chars(s, 1000).to_string()),
         Some(Value::Array(items)) => {
             // `loc.a.b: msg` per item (the first five), joined with `; `.
             let mut text = String::new();
