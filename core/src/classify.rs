@@ -259,6 +259,16 @@ pub fn classify_transport(err: &TransportError) -> ApiError {
 mod tests {
     use super::*;
 
+    #[test]
+    fn first_chars_cuts_as_take_does() {
+        for s in ["", "abc", "héllo wörld", "ééé", "a\u{1F600}b"] {
+            for n in 0..6 {
+                let taken: String = s.chars().take(n).collect();
+                assert_eq!(first_chars(s, n), taken, "{s} {n}");
+            }
+        }
+    }
+
     fn classify(status: u16, headers: &[(&str, &str)], body: &str) -> ApiError {
         let headers: Vec<(String, String)> = headers
             .iter()
