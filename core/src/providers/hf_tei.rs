@@ -150,7 +150,7 @@ pub fn rerank_request(
                 _ => return Err(bad_arg(k, "must be a positive integer")),
             },
             f if RERANK_FIELDS.contains(&f) => {
-                body.insert(k.clone(), v.clone());
+                put(&mut body, k, v.clone());
             }
             other => {
                 return Err(bad_arg(

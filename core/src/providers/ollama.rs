@@ -177,9 +177,9 @@ pub fn text_request(
     let mut body = Map::new();
     put(&mut body, "model", json!(model));
     match route {
-        Route::Chat => body.insert("messages".into(), chat_messages(args)?),
+        Route::Chat => put(&mut body, "messages", chat_messages(args)?),
         Route::Generate => match args.get("prompt") {
-            Some(Value::String(p)) => body.insert("prompt".into(), json!(p)),
+            Some(Value::String(p)) => put(&mut body, "prompt", json!(p)),
             _ => return Err(bad_arg("prompt", "is required: a string")),
         },
     };

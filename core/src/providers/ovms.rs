@@ -203,8 +203,8 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let model = required_model(a, config)?;
     let mut body = Map::new();
     match (a.get("instances"), a.get("inputs")) {
-        (Some(i), None) => body.insert("instances".into(), i.clone()),
-        (None, Some(i)) => body.insert("inputs".into(), i.clone()),
+        (Some(i), None) => put(&mut body, "instances", i.clone()),
+        (None, Some(i)) => put(&mut body, "inputs", i.clone()),
         _ => {
             return Err(bad_arg(
                 "instances",
@@ -293,7 +293,7 @@ fn completion_request(config: &Config, args: &Value, stream: bool) -> Result<Mod
     // The caller's `stream` would break the reply's framing: the operation decides it.
     match stream {
         true => ask_stream(&mut body, true),
-        false => _ = body.insert("stream".into(), Value::Bool(false)),
+        false => put(&mut body, "stream", Value::Bool(false)),
     }
     let mut req = post(config, "v3/completions", &Value::Object(body));
     req.stream = stream;

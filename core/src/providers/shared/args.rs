@@ -222,7 +222,7 @@ pub fn put_args(
             Dest::BodyMax => (&mut *body, max_key),
             Dest::Section => (&mut *section, key),
         };
-        map.insert(key.to_string(), value);
+        crate::json::put(map, key, value);
     }
     Ok(())
 }
