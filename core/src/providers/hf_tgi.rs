@@ -21,7 +21,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
+use crate::providers::{bad_arg, fail, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 
 mod stream;
 
@@ -249,9 +249,7 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
                     first = Some(g);
                 }
             }
-            first.ok_or_else(|| {
-                ApiError::new(ErrorType::DecodeError, "the response has no generation")
-            })?
+            first.ok_or_else(|| fail(ErrorType::DecodeError, "the response has no generation"))?
         }
         one => generated(one, F)?,
     };

@@ -272,7 +272,7 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
         ));
     }
     let text = c.text(route).ok_or_else(|| {
-        ApiError::new(
+        fail(
             ErrorType::DecodeError,
             "the response has no `message` or `response`",
         )

@@ -30,7 +30,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
+use crate::providers::{bad_arg, fail, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 
 pub struct Opea;
 
@@ -241,7 +241,7 @@ fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result
             .zip(&taken)
             .position(|(t, used)| !used && t == text)
             .ok_or_else(|| {
-                ApiError::new(
+                fail(
                     ErrorType::DecodeError,
                     "a reranked document is not one of the texts sent",
                 )
