@@ -42,7 +42,7 @@ impl RawErrorLines {
             .ok()
             .is_some_and(|v| v.get("error").is_some());
         Err(if is_error {
-            classify_stream_error(line)
+            *classify_stream_error(line)
         } else {
             ApiError::new(
                 ErrorType::DecodeError,
