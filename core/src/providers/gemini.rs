@@ -298,7 +298,7 @@ fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option
     let args = object(args, "embed(request)", "`input`")?;
     let accepts = "is required: a string or a non-empty array of strings";
     let input = args.get("input").ok_or_else(|| bad_arg("input", accepts))?;
-    let model = model_arg(args, || DEFAULT_EMBED_MODEL.to_string())?;
+    let model = model_arg(args, DEFAULT_EMBED_MODEL)?;
     let name = model_name(&model)?;
     let mut extra = Map::new();
     put_args(args, &EMBED_ARGS, "", &mut extra, &mut Map::new())?;

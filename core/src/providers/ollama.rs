@@ -292,7 +292,7 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
 pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let input = text_input(args.get("input"))?;
-    let model = model_arg(args, || EMBED_MODEL.to_string())?;
+    let model = model_arg(args, EMBED_MODEL)?;
     let mut body = Map::new();
     put(&mut body, "model", json!(model));
     put(&mut body, "input", input.clone());
