@@ -481,7 +481,7 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, Fail> {
         xml.push_str("<Part><PartNumber>");
         sigv4::push_decimal(&mut xml, n, 1);
         xml.push_str("</PartNumber><ETag>");
-        xml.push_str(&xml::escape(etag));
+        xml::push_escaped(&mut xml, etag);
         xml.push_str("</ETag></Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
