@@ -366,6 +366,15 @@ pub fn bad_argument(field: &str, accepts: &str) -> ApiError {
     )
 }
 
+/// `{ key: value }`, the value moved in (`json!` takes its values by reference and copies
+/// them: a whole list, for a list built here).
+#[inline(never)]
+pub fn object_of(key: &str, value: Value) -> Value {
+    let mut object = crate::json::Map::new();
+    crate::json::put(&mut object, key, value);
+    Value::Object(object)
+}
+
 /// Joins a base URL and a path (or returns `path` when it is already absolute).
 pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {

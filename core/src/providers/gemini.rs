@@ -21,7 +21,9 @@ use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
+use crate::providers::{
+    bad_arg, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 pub struct Gemini;
 
@@ -182,7 +184,11 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
                 ))
             }
         };
-        contents.push(json!({"role": role, "parts": parts(content, Some(i))?}));
+        let mut turn = object_of("parts", Value::Array(parts(content, Some(i))?));
+        if let Value::Object(t) = &mut turn {
+            put(t, "role", json!(role));
+        }
+        contents.push(turn);
     }
     if contents.is_empty() {
         return Err(bad_arg(
@@ -201,7 +207,11 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
     put_args(args, &CHAT_ARGS, "", &mut body, &mut generation)?;
     put(&mut body, "contents", Value::Array(contents));
     if !system.is_empty() {
-        put(&mut body, "systemInstruction", json!({ "parts": system }));
+        put(
+            &mut body,
+            "systemInstruction",
+            object_of("parts", Value::Array(system)),
+        );
     }
     if !generation.is_empty() {
         put(&mut body, "generationConfig", Value::Object(generation));
@@ -320,7 +330,7 @@ fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option
             }
             (
                 format!("{}:batchEmbedContents", name.path),
-                json!({ "requests": requests }),
+                object_of("requests", Value::Array(requests)),
                 Some(items.len()),
             )
         }

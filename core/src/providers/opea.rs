@@ -30,7 +30,9 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, fail, parser, parser_with, unboxed, unsupported_op, Call, Fail};
+use crate::providers::{
+    bad_arg, fail, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 pub struct Opea;
 
@@ -213,11 +215,12 @@ fn rerank_request(
         strings.push(t.to_string());
     }
     let texts = strings;
-    let body = json!({
-        "input": query,
-        "retrieved_docs": docs,
-        "top_n": top_n.unwrap_or(texts.len()),
-    });
+    // The documents are moved in (`json!` would copy the list).
+    let mut body = object_of("retrieved_docs", Value::Array(docs));
+    if let Value::Object(b) = &mut body {
+        put(b, "input", json!(query));
+        put(b, "top_n", json!(top_n.unwrap_or(texts.len())));
+    }
     let url = join_url(v1, "reranking");
     let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, texts, top_n))

@@ -4,9 +4,9 @@
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::ErrorType;
-use crate::providers::{fail, Fail};
 use crate::json::Value;
 use crate::providers::shared::streaming::{AnyChunk, ChunkEvents, FramedCodec};
+use crate::providers::{fail, Fail};
 use crate::stats::Usage;
 use crate::stream::{split_line, SseDecoder, MAX_LINE_BYTES};
 
