@@ -274,10 +274,11 @@ fn error_kind(kind: &str, message: &str) -> Option<ErrorType> {
 }
 
 /// The API's wording for an input over the context window ("prompt is too long: N tokens >
-/// M maximum"); not in docs/providers.md, so matched narrowly.
+/// M maximum"); not in docs/providers.md, so matched narrowly. `trim`, not `trim_start`: the
+/// same test for a prefix that ends in a letter, and the wasm then has one trimming function.
 fn prompt_too_long(message: &str) -> bool {
     message
-        .trim_start()
+        .trim()
         .to_ascii_lowercase()
         .starts_with("prompt is too long")
 }

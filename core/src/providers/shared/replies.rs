@@ -83,7 +83,9 @@ pub fn embeddings_result(
     model: Option<&str>,
     usage: Usage,
 ) -> Result<Parsed, Fail> {
-    if vectors.iter().any(|v| !v.trim_start().starts_with('[')) {
+    // `trim` (the end is never looked at) rather than `trim_start`: one trimming function in
+    // the wasm.
+    if vectors.iter().any(|v| !v.trim().starts_with('[')) {
         return Err(fail(
             ErrorType::DecodeError,
             "an embedding is not an array of floats",
