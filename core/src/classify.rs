@@ -59,7 +59,8 @@ pub fn parse_error_body(body: &[u8]) -> ErrorBody {
     out
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to its first `max` characters, `...` marking a cut.
+pub fn truncate(s: &str, max: usize) -> String {
     let head = first_chars(s, max);
     match head.len() < s.len() {
         true => format!("{head}..."),

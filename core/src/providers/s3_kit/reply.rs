@@ -1,7 +1,7 @@
 //! What S3 answers: the success replies of each operation and the XML `<Error>` body.
 
 use super::xml;
-use crate::classify::{parse_error_body, ErrorBody};
+use crate::classify::{parse_error_body, truncate, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::header;
@@ -215,13 +215,6 @@ pub fn code_kind(code: &str) -> Option<ErrorType> {
         .map(|&(_, kind)| kind)
 }
 
-fn clip(s: &str) -> String {
-    match s.char_indices().nth(1000) {
-        Some((i, _)) => format!("{}...", s.get(..i).unwrap_or(s)),
-        None => s.to_string(),
-    }
-}
-
 /// The [`crate::providers::ErrorReader`] for S3: the XML `<Error>` body; a body-less error
 /// (HEAD) by its status; anything else (a proxy's page) by the common reader.
 pub fn s3_errors(status: u16, body: &[u8]) -> ErrorBody {
@@ -266,7 +259,7 @@ fn read_error(status: u16, body: &[u8]) -> ErrorBody {
         }
     }
     ErrorBody {
-        message: Some(clip(&message)),
+        message: Some(truncate(&message, 1000)),
         codes: code.map(|c| vec![c.to_string()]).unwrap_or_default(),
         hint: None,
         kind: code.and_then(code_kind),
