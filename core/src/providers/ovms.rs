@@ -28,7 +28,9 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, parser_with, unboxed, unsupported_op, Call, Fail};
+use crate::providers::{
+    bad_arg, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 use crate::text::contains;
 
 pub struct Ovms;
@@ -335,7 +337,11 @@ fn rerank_request(
     } = rerank_args(args)?;
     // `model` from the call, else the client's (the seed's `ovms_model`), else `default`.
     let model = model_or_default(all, config, &INFO)?;
-    let mut body = json!({"model": model, "query": query, "documents": texts});
+    let mut body = object_of("documents", Value::Array(texts.clone()));
+    if let Value::Object(b) = &mut body {
+        put(b, "model", json!(model));
+        put(b, "query", json!(query));
+    }
     if let (Some(n), Some(b)) = (top_n, body.as_object_mut()) {
         put(b, "top_n", json!(n));
     }

@@ -5,8 +5,9 @@ use crate::classify::{parse_error_body, truncate, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::header;
+use crate::json::put;
 use crate::json::{json, Value};
-use crate::providers::{fail, unboxed, Fail};
+use crate::providers::{fail, object_of, unboxed, Fail};
 
 fn decode_error(message: impl Into<String>) -> Fail {
     fail(ErrorType::DecodeError, message)
@@ -101,11 +102,12 @@ pub fn read_list(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
             "lastModified": c.child_text("LastModified").map(str::trim),
         }));
     }
-    let v = json!({
-        "objects": objects,
-        "isTruncated": is_truncated,
-        "nextContinuationToken": next,
-    });
+    // The list is moved in (`json!` would copy it).
+    let mut v = object_of("objects", Value::Array(objects));
+    if let Value::Object(o) = &mut v {
+        put(o, "isTruncated", json!(is_truncated));
+        put(o, "nextContinuationToken", json!(next));
+    }
     Ok(json_parsed(v, None))
 }
 
@@ -161,7 +163,13 @@ pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     }
     let truncated = root.child_text("IsTruncated").map(str::trim) == Some("true");
     Ok(json_parsed(
-        json!({ "uploads": uploads, "isTruncated": truncated }),
+        {
+            let mut v = object_of("uploads", Value::Array(uploads));
+            if let Value::Object(o) = &mut v {
+                put(o, "isTruncated", json!(truncated));
+            }
+            v
+        },
         None,
     ))
 }
