@@ -199,7 +199,7 @@ fn parse_any(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let is_json = crate::json::check(&reply.body).is_ok();
     let json = match std::str::from_utf8(&reply.body) {
         Ok(text) if is_json => text.to_string(),
-        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_string(),
+        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_json(),
     };
     Ok(Parsed {
         json,

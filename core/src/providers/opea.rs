@@ -187,7 +187,7 @@ fn chatqna_request(
         body.remove("model");
         "chatqna".to_string()
     };
-    req.body = Some(Value::Object(body).to_string().into_bytes());
+    req.body = Some(Value::Object(body).to_json().into_bytes());
     req.url = join_url(v1, "chatqna");
     req.stream = stream;
     Ok((req, model))
@@ -283,7 +283,7 @@ pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
                     }
                     match p.as_str() {
                         Some(s) => text.push_str(s),
-                        None => text.push_str(&p.to_string()),
+                        None => text.push_str(&p.to_json()),
                     }
                 }
                 text.push_str(": ");

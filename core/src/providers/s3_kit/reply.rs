@@ -19,7 +19,7 @@ fn etag(reply: &Reply) -> Option<&str> {
 
 fn json_parsed(v: Value, bytes: Option<Vec<u8>>) -> Parsed {
     Parsed {
-        json: v.to_string(),
+        json: v.to_json(),
         usage: None,
         bytes,
     }
