@@ -21,7 +21,9 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, fail, parser, parser_with, unboxed, unsupported_op, Call, Fail};
+use crate::providers::{
+    bad_arg, fail, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 mod stream;
 
@@ -145,7 +147,11 @@ pub fn generate_request(config: &Config, args: &Value, stream: bool) -> Result<M
     };
     put_args(args, &GENERATE_ARGS, "", &mut Map::new(), &mut params)?;
     put(&mut params, "details", json!(true));
-    let body = json!({"inputs": prompt, "parameters": params});
+    // `parameters` moved in (`json!` would copy the map).
+    let mut body = object_of("parameters", Value::Object(params));
+    if let Value::Object(b) = &mut body {
+        put(b, "inputs", json!(prompt));
+    }
     let path = if stream {
         "generate_stream"
     } else {
