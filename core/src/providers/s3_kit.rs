@@ -150,7 +150,7 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             // held body (the host keeps bodies over SIGNED_PAYLOAD_MAX) is not here at all.
             unsigned = ctx.held || b.len() > SIGNED_PAYLOAD_MAX;
             body = Some(b);
-            headers = content_type(a)?;
+            content_type(a, &mut headers)?;
             checksum(a, &mut headers)?;
             ("PUT", parser(parse_put))
         }
@@ -185,7 +185,7 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
         "headObject" => ("HEAD", parser(parse_head)),
         "deleteObject" => ("DELETE", parser(parse_delete)),
         "createMultipartUpload" => {
-            headers = content_type(a)?;
+            content_type(a, &mut headers)?;
             push_pair(&mut query, "uploads", "");
             ("POST", parser(parse_initiate))
         }
@@ -398,14 +398,18 @@ fn body_arg(ctx: &Ctx, a: &Map<String, Value>, text: bool) -> Result<Vec<u8>, Fa
     }
 }
 
-fn content_type(a: &Map<String, Value>) -> Result<Headers, Fail> {
+/// `contentType` as the `content-type` header, added to `headers`.
+fn content_type(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), Fail> {
     match opt_str(a, "contentType")? {
         Some(c) if c.chars().any(char::is_control) => Err(bad_arg(
             "contentType",
             "must be a media type without control characters",
         )),
-        Some(c) => Ok(vec![("content-type".into(), c.into())]),
-        None => Ok(Vec::new()),
+        Some(c) => {
+            push_pair(headers, "content-type", c);
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
