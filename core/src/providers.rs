@@ -409,6 +409,13 @@ pub fn auth_request(
     json_request(ctx.config, p.auth_headers(ctx), method, url, body, &[])
 }
 
+/// Appends an owned `(name, value)` header or query pair: one call where each site would
+/// otherwise copy both strings inline.
+#[inline(never)]
+pub fn push_pair(v: &mut Headers, name: &str, value: &str) {
+    v.push((name.into(), value.into()));
+}
+
 /// `authorization: Bearer <key>` when a key is configured, else no header.
 pub fn bearer_auth(config: &Config) -> Headers {
     match &config.api_key {
@@ -454,7 +461,7 @@ pub fn json_request(
 ) -> HttpRequest {
     let mut headers = auth;
     if body.is_some() {
-        headers.push(("content-type".into(), "application/json".into()));
+        push_pair(&mut headers, "content-type", "application/json");
     }
     headers.extend(config.headers.iter().cloned());
     headers.extend(extra.iter().cloned());

@@ -11,7 +11,7 @@ use super::shared::args::{
 use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
-    auth_request, base_url, chat_stream_only, join_url, named, usage_from, Built, Ctx,
+    auth_request, base_url, chat_stream_only, join_url, named, push_pair, usage_from, Built, Ctx,
     ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
@@ -51,16 +51,13 @@ impl Provider for Claude {
     fn auth_headers(&self, ctx: &Ctx) -> Headers {
         let mut h = Vec::with_capacity(3);
         if let Some(k) = &ctx.config.api_key {
-            h.push(("x-api-key".into(), k.expose().to_string()));
+            push_pair(&mut h, "x-api-key", k.expose());
         }
         let version = ctx.config.api_version.as_deref().unwrap_or(DEFAULT_VERSION);
-        h.push(("anthropic-version".into(), version.to_string()));
+        push_pair(&mut h, "anthropic-version", version);
         // The API refuses browser-origin calls without this opt-in header.
         if ctx.browser {
-            h.push((
-                "anthropic-dangerous-direct-browser-access".into(),
-                "true".into(),
-            ));
+            push_pair(&mut h, "anthropic-dangerous-direct-browser-access", "true");
         }
         h
     }

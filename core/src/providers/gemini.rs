@@ -13,8 +13,8 @@ use super::shared::args::{
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
-    auth_request, base_url, chat_stream_only, join_url, named, trim_start_slashes, Built, Ctx,
-    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, push_pair, trim_start_slashes,
+    Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
@@ -69,10 +69,11 @@ impl Provider for Gemini {
     }
 
     fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        match &ctx.config.api_key {
-            Some(k) => vec![("x-goog-api-key".into(), k.expose().to_string())],
-            None => Vec::new(),
+        let mut h = Vec::new();
+        if let Some(k) = &ctx.config.api_key {
+            push_pair(&mut h, "x-goog-api-key", k.expose());
         }
+        h
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {

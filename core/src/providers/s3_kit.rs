@@ -30,8 +30,8 @@ pub use reply::{
 mod vectors;
 
 use super::{
-    bad_arg, fail, parser, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider, ProviderInfo,
-    Unary,
+    bad_arg, fail, parser, push_pair, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider,
+    ProviderInfo, Unary,
 };
 use crate::codec::{Parser, Resigner};
 use crate::config::Config;
@@ -240,12 +240,6 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
         errors: s3_errors,
         resign: Some(resign),
     })
-}
-
-/// Appends an owned `(name, value)` header or query pair: one call where each site would
-/// otherwise copy both strings inline.
-fn push_pair(v: &mut Headers, name: &str, value: &str) {
-    v.push((name.into(), value.into()));
 }
 
 /// Credentials and region, checked before anything is built.
