@@ -141,10 +141,14 @@ struct ModelName {
 }
 
 fn model_name(model: &str) -> Result<ModelName, Fail> {
-    let (collection, id) = [("models", "models/"), ("tunedModels", "tunedModels/")]
-        .into_iter()
-        .find_map(|(collection, prefix)| model.strip_prefix(prefix).map(|id| (collection, id)))
-        .unwrap_or(("models", model));
+    let (collection, id) = match (
+        model.strip_prefix("models/"),
+        model.strip_prefix("tunedModels/"),
+    ) {
+        (Some(id), _) => ("models", id),
+        (None, Some(id)) => ("tunedModels", id),
+        (None, None) => ("models", model),
+    };
     if id.is_empty() {
         return Err(bad_arg(
             "model",
