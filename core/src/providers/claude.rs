@@ -132,8 +132,9 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
     let model = model_or_default(args, ctx.config, &INFO)?;
     let mut body = Map::new();
     put_args(args, &CHAT_ARGS, "", &mut body, &mut Map::new())?;
-    body.entry("max_tokens".into())
-        .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
+    if !body.contains_key("max_tokens") {
+        put(&mut body, "max_tokens", json!(DEFAULT_MAX_TOKENS));
+    }
     put(&mut body, "model", json!(model));
     put(&mut body, "messages", Value::Array(messages));
     match system.as_slice() {
