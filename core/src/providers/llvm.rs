@@ -138,9 +138,8 @@ fn model_id(item: &Value) -> Result<Option<&str>, Fail> {
     if let Some(Value::String(id)) = o.get("id") {
         return Ok(Some(id));
     }
-    let id = ["model_id", "name"]
-        .iter()
-        .find_map(|k| o.get(*k).and_then(Value::as_str))
+    let id = (o.get("model_id").and_then(Value::as_str))
+        .or_else(|| o.get("name").and_then(Value::as_str))
         .ok_or_else(|| llvm_bad("has an entry without an id"))?;
     Ok(if o.contains_key("id") { None } else { Some(id) })
 }
