@@ -215,9 +215,8 @@ pub fn classify_http(
 }
 
 /// An error the server sent inside a 200 stream (an `error` event, an `{"error"}` line): its
-/// own type when its codes name one, else `stream_interrupted`. Boxed, as the stream codecs
-/// pass their failures on (`providers::Fail`).
-pub fn classify_stream_error(body: &[u8]) -> Box<ApiError> {
+/// own type when its codes name one, else `stream_interrupted`.
+pub fn classify_stream_error(body: &[u8]) -> ApiError {
     let parsed = parse_error_body(body);
     // TGI's chat-route error events carry the HTTP status they stand for.
     let status = crate::json::from_slice::<Value>(body)
@@ -238,15 +237,15 @@ pub fn classify_stream_error(body: &[u8]) -> Box<ApiError> {
     stream_error(kind, parsed)
 }
 
-/// A stream error of type `kind` with the body's message and retry hint (boxed).
-pub fn stream_error(kind: ErrorType, body: ErrorBody) -> Box<ApiError> {
+/// A stream error of type `kind` with the body's message and retry hint.
+pub fn stream_error(kind: ErrorType, body: ErrorBody) -> ApiError {
     let message = body
         .message
         .unwrap_or_else(|| "the server reported an error in the stream".into());
-    Box::new(ApiError {
+    ApiError {
         retry_delay: body.hint.map(Secs::as_f64),
         ..ApiError::new(kind, message)
-    })
+    }
 }
 
 pub fn classify_transport(err: &TransportError) -> ApiError {

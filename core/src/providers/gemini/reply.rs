@@ -345,7 +345,7 @@ fn stream_error(text: &[u8]) -> Fail {
         _ => ErrorType::StreamInterrupted,
     });
     // The HTTP status was 200; `code` only informs the type.
-    classify::stream_error(kind, parsed)
+    Box::new(classify::stream_error(kind, parsed))
 }
 
 /// Bytes kept to recognise an error body sent without SSE framing (pretty-printed JSON has no

@@ -26,7 +26,7 @@ impl FrameHandler for OllamaLines {
         };
         let c = Chunk::read(line.as_bytes(), F)?;
         if c.error {
-            return Err(classify_stream_error(line.as_bytes()));
+            return Err(Box::new(classify_stream_error(line.as_bytes())));
         }
         stream.delta(c.text(self.route).unwrap_or(""));
         if c.done {

@@ -43,7 +43,7 @@ impl RawErrorLines {
             .ok()
             .is_some_and(|v| v.get("error").is_some());
         Err(if is_error {
-            classify_stream_error(line)
+            Box::new(classify_stream_error(line))
         } else {
             fail(
                 ErrorType::DecodeError,

@@ -311,7 +311,7 @@ pub fn is_done_marker(data: &str) -> bool {
 /// An `event: error` is the server's error inside the stream.
 pub fn error_event(ev: &SseEvent) -> Result<(), Fail> {
     match ev.event.as_deref() {
-        Some("error") => Err(classify_stream_error(ev.data.as_bytes())),
+        Some("error") => Err(Box::new(classify_stream_error(ev.data.as_bytes()))),
         _ => Ok(()),
     }
 }
@@ -391,7 +391,7 @@ pub fn parse_chunk(data: &str, completion: bool) -> Result<Chunk, Fail> {
     };
     let v = f.event(data.as_bytes())?;
     if f.raw(&v, "error").is_some() {
-        return Err(classify_stream_error(data.as_bytes()));
+        return Err(Box::new(classify_stream_error(data.as_bytes())));
     }
     // Groq's extras: usage of the final chunk, and `error` when the stream stopped early.
     let mut groq_usage = None;
