@@ -311,7 +311,7 @@ pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     let what = "the response is not an embedding reply";
     let f = Fields { what };
     let bad = |e: json::Error| decode_fail(what, e);
-    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let fields = f.event(&reply.body)?;
     let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
     let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
     let usage = usage_from(f.raw_count(&fields, "prompt_eval_count")?, None);

@@ -165,7 +165,7 @@ fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, Fail
     if raw.starts_with('n') {
         return Ok(None);
     }
-    let inner = json::raw_fields(raw.as_bytes()).map_err(|e| decode_fail(f.what, e))?;
+    let inner = f.event(raw.as_bytes())?;
     json::raw_field(&inner, "values")
         .map(Some)
         .ok_or_else(|| f.missing("values"))
@@ -182,7 +182,7 @@ pub(super) fn parse_embed(
     let what = "the response is not an embedding reply";
     let f = Fields { what };
     let bad = |e: json::Error| decode_fail(what, e);
-    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let fields = f.event(&reply.body)?;
     let values = |raw| embedding_values(raw, f);
     let one = json::raw_field(&fields, "embedding")
         .map(values)
