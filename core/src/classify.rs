@@ -59,10 +59,20 @@ pub fn parse_error_body(body: &[u8]) -> ErrorBody {
     out
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to its first `max` characters, `...` marking a cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    let head = first_chars(s, max);
+    match head.len() < s.len() {
+        true => format!("{head}..."),
+        false => s.to_string(),
+    }
+}
+
+/// The first `max` characters of `s` (all of it when shorter).
+pub fn first_chars(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}...", s.get(..i).unwrap_or(s)),
-        None => s.to_string(),
+        Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
     }
 }
 
@@ -249,6 +259,16 @@ pub fn classify_transport(err: &TransportError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_chars_cuts_as_take_does() {
+        for s in ["", "abc", "héllo wörld", "ééé", "a\u{1F600}b"] {
+            for n in 0..6 {
+                let taken: String = s.chars().take(n).collect();
+                assert_eq!(first_chars(s, n), taken, "{s} {n}");
+            }
+        }
+    }
 
     fn classify(status: u16, headers: &[(&str, &str)], body: &str) -> ApiError {
         let headers: Vec<(String, String)> = headers

@@ -188,23 +188,20 @@ pub fn make_request(
     Ok(Unary {
         request,
         model,
-        parse: Box::new(parse_any),
+        parse: parser(parse_any),
         errors: json_errors,
         resign: None,
     })
 }
 
 /// makeRequest's parser: the body when it is JSON, else the text as a JSON string.
-fn parse_any(
-    reply: &crate::codec::Reply,
-    _client_id: &str,
-) -> Result<crate::codec::Parsed, ApiError> {
+fn parse_any(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let is_json = crate::json::check(&reply.body).is_ok();
     let json = match std::str::from_utf8(&reply.body) {
         Ok(text) if is_json => text.to_string(),
-        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_string(),
+        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_json(),
     };
-    Ok(crate::codec::Parsed {
+    Ok(Parsed {
         json,
         usage: shared::replies::usage_of(&reply.body),
         bytes: None,
@@ -300,9 +297,38 @@ pub fn unboxed<T>(r: Result<T, Fail>) -> Result<T, ApiError> {
     r.map_err(|e| *e)
 }
 
-/// A reply reader as the pipeline takes it ([`Parser`]): its failure unboxed here, once.
-pub fn parser(read: impl Fn(&Reply, &str) -> Result<Parsed, Fail> + 'static) -> Parser {
+/// A reply reader that needs nothing but the reply and the client's request id.
+pub type Read = fn(&Reply, &str) -> Result<Parsed, Fail>;
+
+/// A reply reader as the pipeline takes it ([`Parser`]): its failure unboxed here, once. The
+/// reader is a fn pointer, so every reader shares this one closure type (one vtable and shim,
+/// not one per reader).
+pub fn parser(read: Read) -> Parser {
     Box::new(move |reply, id| unboxed(read(reply, id)))
+}
+
+/// What a reply reader knows of its call besides the reply (each operation fills what its
+/// reader uses).
+#[derive(Default)]
+pub struct Call {
+    /// The provider's name, for a codec several providers share.
+    pub provider: &'static str,
+    /// The model the request named.
+    pub model: String,
+    /// How many texts (rerank) were sent.
+    pub n: usize,
+    /// How many inputs a batch sent (`None`: one, not batched).
+    pub batch: Option<usize>,
+    /// The caller's `topN`.
+    pub top: Option<usize>,
+    /// The texts sent (rerank replies that name them by text).
+    pub texts: Vec<String>,
+}
+
+/// A reply reader of the call's facts ([`Call`]), as the pipeline takes it: one closure type
+/// for all of them, as [`parser`]'s.
+pub fn parser_with(read: fn(&Reply, &str, &Call) -> Result<Parsed, Fail>, call: Call) -> Parser {
+    Box::new(move |reply, id| unboxed(read(reply, id, &call)))
 }
 
 /// [`ApiError::new`], boxed.
@@ -340,6 +366,15 @@ pub fn bad_argument(field: &str, accepts: &str) -> ApiError {
     )
 }
 
+/// `{ key: value }`, the value moved in (`json!` takes its values by reference and copies
+/// them: a whole list, for a list built here).
+#[inline(never)]
+pub fn object_of(key: &str, value: Value) -> Value {
+    let mut object = crate::json::Map::new();
+    crate::json::put(&mut object, key, value);
+    Value::Object(object)
+}
+
 /// Joins a base URL and a path (or returns `path` when it is already absolute).
 pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
@@ -372,6 +407,13 @@ pub fn auth_request(
     body: Option<&Value>,
 ) -> HttpRequest {
     json_request(ctx.config, p.auth_headers(ctx), method, url, body, &[])
+}
+
+/// Appends an owned `(name, value)` header or query pair: one call where each site would
+/// otherwise copy both strings inline.
+#[inline(never)]
+pub fn push_pair(v: &mut Headers, name: &str, value: &str) {
+    v.push((name.into(), value.into()));
 }
 
 /// `authorization: Bearer <key>` when a key is configured, else no header.
@@ -426,7 +468,7 @@ pub fn json_request(
 ) -> HttpRequest {
     let mut headers = auth;
     if body.is_some() {
-        headers.push(("content-type".into(), "application/json".into()));
+        push_pair(&mut headers, "content-type", "application/json");
     }
     headers.extend(config.headers.iter().cloned());
     headers.extend(extra.iter().cloned());

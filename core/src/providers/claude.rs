@@ -11,7 +11,7 @@ use super::shared::args::{
 use super::shared::read::{self, Fields, Obj};
 use super::shared::replies::{chat_result, parse_models, ChatReply};
 use super::{
-    auth_request, base_url, chat_stream_only, join_url, named, usage_from, Built, Ctx,
+    auth_request, base_url, chat_stream_only, join_url, named, push_pair, usage_from, Built, Ctx,
     ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{parse_error_body, ErrorBody};
@@ -51,16 +51,13 @@ impl Provider for Claude {
     fn auth_headers(&self, ctx: &Ctx) -> Headers {
         let mut h = Vec::with_capacity(3);
         if let Some(k) = &ctx.config.api_key {
-            h.push(("x-api-key".into(), k.expose().to_string()));
+            push_pair(&mut h, "x-api-key", k.expose());
         }
         let version = ctx.config.api_version.as_deref().unwrap_or(DEFAULT_VERSION);
-        h.push(("anthropic-version".into(), version.to_string()));
+        push_pair(&mut h, "anthropic-version", version);
         // The API refuses browser-origin calls without this opt-in header.
         if ctx.browser {
-            h.push((
-                "anthropic-dangerous-direct-browser-access".into(),
-                "true".into(),
-            ));
+            push_pair(&mut h, "anthropic-dangerous-direct-browser-access", "true");
         }
         h
     }
@@ -135,8 +132,9 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
     let model = model_or_default(args, ctx.config, &INFO)?;
     let mut body = Map::new();
     put_args(args, &CHAT_ARGS, "", &mut body, &mut Map::new())?;
-    body.entry("max_tokens".into())
-        .or_insert_with(|| json!(DEFAULT_MAX_TOKENS));
+    if !body.contains_key("max_tokens") {
+        put(&mut body, "max_tokens", json!(DEFAULT_MAX_TOKENS));
+    }
     put(&mut body, "model", json!(model));
     put(&mut body, "messages", Value::Array(messages));
     match system.as_slice() {
@@ -274,10 +272,11 @@ fn error_kind(kind: &str, message: &str) -> Option<ErrorType> {
 }
 
 /// The API's wording for an input over the context window ("prompt is too long: N tokens >
-/// M maximum"); not in docs/providers.md, so matched narrowly.
+/// M maximum"); not in docs/providers.md, so matched narrowly. `trim`, not `trim_start`: the
+/// same test for a prefix that ends in a letter, and the wasm then has one trimming function.
 fn prompt_too_long(message: &str) -> bool {
     message
-        .trim_start()
+        .trim()
         .to_ascii_lowercase()
         .starts_with("prompt is too long")
 }

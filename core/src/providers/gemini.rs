@@ -13,15 +13,17 @@ use super::shared::args::{
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
-    auth_request, base_url, chat_stream_only, join_url, named, trim_start_slashes, Built, Ctx,
-    ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, push_pair, trim_start_slashes,
+    Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{
+    bad_arg, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 pub struct Gemini;
 
@@ -67,10 +69,11 @@ impl Provider for Gemini {
     }
 
     fn auth_headers(&self, ctx: &Ctx) -> Headers {
-        match &ctx.config.api_key {
-            Some(k) => vec![("x-goog-api-key".into(), k.expose().to_string())],
-            None => Vec::new(),
+        let mut h = Vec::new();
+        if let Some(k) = &ctx.config.api_key {
+            push_pair(&mut h, "x-goog-api-key", k.expose());
         }
+        h
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
@@ -78,15 +81,23 @@ impl Provider for Gemini {
             let built: Built = match op {
                 "chat" => {
                     let (request, model) = chat_request(ctx, args, false)?;
-                    let fallback = model.clone();
-                    let parse = move |r: &_, id: &_| reply::parse_chat(r, id, &fallback);
-                    named((request, model), parser(parse))
+                    let call = Call {
+                        model: model.clone(),
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, id: &_, c: &Call| reply::parse_chat(r, id, &c.model);
+                    named((request, model), parser_with(parse, call))
                 }
                 "embed" => {
                     let (request, model, count) = embed_request(ctx, args)?;
-                    let name = model.clone();
-                    let parse = move |r: &_, id: &_| reply::parse_embed(r, id, &name, count);
-                    named((request, model), parser(parse))
+                    let call = Call {
+                        model: model.clone(),
+                        batch: count,
+                        ..Call::default()
+                    };
+                    let parse =
+                        |r: &_, id: &_, c: &Call| reply::parse_embed(r, id, &c.model, c.batch);
+                    named((request, model), parser_with(parse, call))
                 }
                 "listModels" => {
                     let url = versioned_url(ctx.config, MODELS_QUERY);
@@ -130,10 +141,14 @@ struct ModelName {
 }
 
 fn model_name(model: &str) -> Result<ModelName, Fail> {
-    let (collection, id) = [("models", "models/"), ("tunedModels", "tunedModels/")]
-        .into_iter()
-        .find_map(|(collection, prefix)| model.strip_prefix(prefix).map(|id| (collection, id)))
-        .unwrap_or(("models", model));
+    let (collection, id) = match (
+        model.strip_prefix("models/"),
+        model.strip_prefix("tunedModels/"),
+    ) {
+        (Some(id), _) => ("models", id),
+        (None, Some(id)) => ("tunedModels", id),
+        (None, None) => ("models", model),
+    };
     if id.is_empty() {
         return Err(bad_arg(
             "model",
@@ -174,7 +189,11 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
                 ))
             }
         };
-        contents.push(json!({"role": role, "parts": parts(content, Some(i))?}));
+        let mut turn = object_of("parts", Value::Array(parts(content, Some(i))?));
+        if let Value::Object(t) = &mut turn {
+            put(t, "role", json!(role));
+        }
+        contents.push(turn);
     }
     if contents.is_empty() {
         return Err(bad_arg(
@@ -193,7 +212,11 @@ fn chat_request(ctx: &Ctx, args: &Value, stream: bool) -> Result<ModelRequest, F
     put_args(args, &CHAT_ARGS, "", &mut body, &mut generation)?;
     put(&mut body, "contents", Value::Array(contents));
     if !system.is_empty() {
-        put(&mut body, "systemInstruction", json!({ "parts": system }));
+        put(
+            &mut body,
+            "systemInstruction",
+            object_of("parts", Value::Array(system)),
+        );
     }
     if !generation.is_empty() {
         put(&mut body, "generationConfig", Value::Object(generation));
@@ -290,7 +313,7 @@ fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option
     let args = object(args, "embed(request)", "`input`")?;
     let accepts = "is required: a string or a non-empty array of strings";
     let input = args.get("input").ok_or_else(|| bad_arg("input", accepts))?;
-    let model = model_arg(args, || DEFAULT_EMBED_MODEL.to_string())?;
+    let model = model_arg(args, DEFAULT_EMBED_MODEL)?;
     let name = model_name(&model)?;
     let mut extra = Map::new();
     put_args(args, &EMBED_ARGS, "", &mut extra, &mut Map::new())?;
@@ -312,7 +335,7 @@ fn embed_request(ctx: &Ctx, args: &Value) -> Result<(HttpRequest, String, Option
             }
             (
                 format!("{}:batchEmbedContents", name.path),
-                json!({ "requests": requests }),
+                object_of("requests", Value::Array(requests)),
                 Some(items.len()),
             )
         }

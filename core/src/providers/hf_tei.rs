@@ -6,7 +6,7 @@
 //! silently ignore them.
 
 use super::shared::args::{is_strings, model_or_default, object, text_input};
-use super::shared::args::{put_args, Args, EMBED_ARGS};
+use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::hf::{header_count, hf_errors, hf_request, parse_health, parse_info};
 use super::shared::replies::embeddings_result;
 use super::shared::rerank::{parse_ranks, RankReply};
@@ -17,7 +17,9 @@ use crate::error::ApiError;
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{self, Map, Value};
-use crate::providers::{bad_arg, decode_fail, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{
+    bad_arg, decode_fail, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 pub struct HfTei;
 
@@ -40,13 +42,20 @@ const EMBED_FIELDS: &[&str] = &[
     "dimensions",
 ];
 
-/// `/rerank` fields passed through as given.
-const RERANK_FIELDS: &[&str] = &[
-    "raw_scores",
-    "return_text",
-    "truncate",
-    "truncation_direction",
-];
+/// `rerank` arguments: `/rerank` fields passed through as given, `topN` kept for the parser,
+/// any other refused by name.
+static RERANK_ARGS: Args = Args {
+    known: &[
+        Arg("query", Dest::Skip, "", Check::Any),
+        Arg("texts", Dest::Skip, "", Check::Any),
+        Arg("model", Dest::Skip, "", Check::Any),
+        Arg("topN", Dest::Section, "top_n", Check::Positive),
+        Arg("top_n", Dest::Section, "top_n", Check::Positive),
+    ],
+    listed: &["raw_scores", "return_text", "truncate", "truncation_direction"],
+    listed_into: Dest::Body,
+    other: Some("is not a rerank argument (TEI accepts query, texts, model, topN, raw_scores, return_text, truncate, truncation_direction)"),
+};
 
 impl Provider for HfTei {
     fn info(&self) -> &'static ProviderInfo {
@@ -59,14 +68,22 @@ impl Provider for HfTei {
             let built: Built = match op {
                 "embed" => {
                     let (r, m) = embed_request(config, args)?;
-                    let name = m.clone();
-                    let parse = move |reply: &_, id: &_| parse_embed(&name, reply, id);
-                    named((r, m), parser(parse))
+                    let call = Call {
+                        model: m.clone(),
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, id: &_, c: &Call| parse_embed(&c.model, r, id);
+                    named((r, m), parser_with(parse, call))
                 }
                 "rerank" => {
-                    let (r, m, texts, top_n) = rerank_request(config, args)?;
-                    let parse = move |reply: &_, _: &_| parse_ranks(reply, &RANKS, texts, top_n);
-                    named((r, m), parser(parse))
+                    let (r, m, n, top) = rerank_request(config, args)?;
+                    let call = Call {
+                        n,
+                        top,
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, _: &_, c: &Call| parse_ranks(r, &RANKS, c.n, c.top);
+                    named((r, m), parser_with(parse, call))
                 }
                 "listModels" => (get(config, "info"), None, parser(parse_info)),
                 "health" => (get(config, "health"), None, parser(parse_health)),
@@ -128,28 +145,17 @@ pub fn rerank_request(
         .ok_or_else(|| bad_arg("texts", "is required: a non-empty array of strings"))?;
     let count = texts.as_array().map_or(0, Vec::len);
     let model = model_or_default(args, config, &INFO)?;
-    let mut top_n = None;
     let mut body = Map::new();
     put(&mut body, "query", query.clone());
     put(&mut body, "texts", texts.clone());
-    for (k, v) in args {
-        match k.as_str() {
-            "query" | "texts" | "model" => {}
-            "topN" | "top_n" => match v.as_u64() {
-                Some(n) if n > 0 => top_n = Some(usize::try_from(n).unwrap_or(usize::MAX)),
-                _ => return Err(bad_arg(k, "must be a positive integer")),
-            },
-            f if RERANK_FIELDS.contains(&f) => {
-                body.insert(k.clone(), v.clone());
-            }
-            other => {
-                return Err(bad_arg(
-                    other,
-                    "is not a rerank argument (TEI accepts query, texts, model, topN, raw_scores, return_text, truncate, truncation_direction)",
-                ))
-            }
-        }
-    }
+    // `topN` (or `top_n`, the later one in the map's order winning) is checked into a scratch
+    // section: it cuts the ranking here and is never sent.
+    let mut kept = Map::new();
+    put_args(args, &RERANK_ARGS, "", &mut body, &mut kept)?;
+    let top_n = kept
+        .get("top_n")
+        .and_then(Value::as_u64)
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     Ok((post(config, "rerank", body), model, count, top_n))
 }
 
@@ -164,3 +170,32 @@ static RANKS: RankReply = RankReply {
     past_texts: "a rerank index is outside the texts sent",
     ties_by_index: false,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::json;
+
+    #[test]
+    fn rerank_top_n_and_fields() {
+        let cfg = Config::default();
+        let args = json!({"query": "q", "texts": ["a", "b", "c"], "topN": 1, "top_n": 3, "truncate": true});
+        let (req, _, count, top) = rerank_request(&cfg, &args).unwrap();
+        // The later of the two in the map's (sorted) order wins, as the loop it replaced read it.
+        assert_eq!((count, top), (3, Some(3)));
+        let body: Value = crate::json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"query": "q", "texts": ["a", "b", "c"], "truncate": true})
+        );
+        let e =
+            rerank_request(&cfg, &json!({"query": "q", "texts": ["a"], "topK": 1})).unwrap_err();
+        assert_eq!(
+            e.message,
+            "argument `topK` is not a rerank argument (TEI accepts query, texts, model, topN, raw_scores, return_text, truncate, truncation_direction)"
+        );
+        let e =
+            rerank_request(&cfg, &json!({"query": "q", "texts": ["a"], "top_n": 0})).unwrap_err();
+        assert_eq!(e.message, "argument `top_n` must be a positive integer");
+    }
+}

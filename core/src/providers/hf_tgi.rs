@@ -21,7 +21,9 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{
+    bad_arg, fail, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 mod stream;
 
@@ -85,9 +87,12 @@ impl Provider for HfTgi {
                 ),
                 "generate" => {
                     let (r, m) = generate_request(config, args, false)?;
-                    let name = m.clone();
-                    let parse = move |reply: &_, id: &_| parse_generate(&name, reply, id);
-                    named((r, m), parser(parse))
+                    let call = Call {
+                        model: m.clone(),
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, id: &_, c: &Call| parse_generate(&c.model, r, id);
+                    named((r, m), parser_with(parse, call))
                 }
                 "listModels" => (get(config, "info"), None, parser(parse_info)),
                 "health" => (get(config, "health"), None, parser(parse_health)),
@@ -142,7 +147,11 @@ pub fn generate_request(config: &Config, args: &Value, stream: bool) -> Result<M
     };
     put_args(args, &GENERATE_ARGS, "", &mut Map::new(), &mut params)?;
     put(&mut params, "details", json!(true));
-    let body = json!({"inputs": prompt, "parameters": params});
+    // `parameters` moved in (`json!` would copy the map).
+    let mut body = object_of("parameters", Value::Object(params));
+    if let Value::Object(b) = &mut body {
+        put(b, "inputs", json!(prompt));
+    }
     let path = if stream {
         "generate_stream"
     } else {
@@ -246,9 +255,7 @@ pub fn parse_generate(model: &str, reply: &Reply, client_id: &str) -> Result<Par
                     first = Some(g);
                 }
             }
-            first.ok_or_else(|| {
-                ApiError::new(ErrorType::DecodeError, "the response has no generation")
-            })?
+            first.ok_or_else(|| fail(ErrorType::DecodeError, "the response has no generation"))?
         }
         one => generated(one, F)?,
     };

@@ -10,9 +10,9 @@ use super::shared::urls::encode_segment;
 use super::{base_url, bearer_request, join_url, json_errors, Ctx, Provider, ProviderInfo, Unary};
 use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
-use crate::json::{json, Map, Value};
+use crate::json::{json, put, Map, Value};
 use crate::providers::shared::replies::model_list;
-use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, fail, object_of, parser, unboxed, unsupported_op, Fail};
 
 pub struct Llvm;
 
@@ -62,7 +62,10 @@ impl Provider for Llvm {
                     let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
                         bad_arg("input", "is required: the model's input (any JSON value)")
                     })?;
-                    let body = json!({"input": input, "parameters": parameters(a)?});
+                    let mut body = object_of("parameters", parameters(a)?);
+                    if let Value::Object(b) = &mut body {
+                        put(b, "input", input.clone());
+                    }
                     let path = format!("models/{}/infer", encode_segment(&id));
                     ("POST", path, Some(body), Some(id), parser(server_json))
                 }
@@ -75,7 +78,10 @@ impl Provider for Llvm {
                         .ok_or_else(|| {
                             bad_arg("inputs", "is required: a non-empty array of inputs")
                         })?;
-                    let body = json!({"inputs": inputs, "parameters": parameters(a)?});
+                    let mut body = object_of("parameters", parameters(a)?);
+                    if let Value::Object(b) = &mut body {
+                        put(b, "inputs", inputs.clone());
+                    }
                     let path = format!("models/{}/batch_infer", encode_segment(&id));
                     ("POST", path, Some(body), Some(id), parser(server_json))
                 }
@@ -132,9 +138,8 @@ fn model_id(item: &Value) -> Result<Option<&str>, Fail> {
     if let Some(Value::String(id)) = o.get("id") {
         return Ok(Some(id));
     }
-    let id = ["model_id", "name"]
-        .iter()
-        .find_map(|k| o.get(*k).and_then(Value::as_str))
+    let id = (o.get("model_id").and_then(Value::as_str))
+        .or_else(|| o.get("name").and_then(Value::as_str))
         .ok_or_else(|| llvm_bad("has an entry without an id"))?;
     Ok(if o.contains_key("id") { None } else { Some(id) })
 }

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::json::put;
 use crate::json::{self, json, Map, Value};
 use crate::providers::shared::replies::model_list;
-use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail, Read};
 use crate::stats::Usage;
 use std::borrow::Cow;
 
@@ -63,12 +63,11 @@ impl Provider for Ollama {
             let config = ctx.config;
             let built: Built = match op {
                 "chat" | "generate" => {
-                    let route = if op == "chat" {
-                        Route::Chat
+                    let (route, parse): (_, Read) = if op == "chat" {
+                        (Route::Chat, |r, id| parse_text(Route::Chat, r, id))
                     } else {
-                        Route::Generate
+                        (Route::Generate, |r, id| parse_text(Route::Generate, r, id))
                     };
-                    let parse = move |reply: &_, id: &_| parse_text(route, reply, id);
                     named(text_request(config, route, args, false)?, parser(parse))
                 }
                 "embed" => named(embed_request(config, args)?, parser(parse_embed)),
@@ -178,9 +177,9 @@ pub fn text_request(
     let mut body = Map::new();
     put(&mut body, "model", json!(model));
     match route {
-        Route::Chat => body.insert("messages".into(), chat_messages(args)?),
+        Route::Chat => put(&mut body, "messages", chat_messages(args)?),
         Route::Generate => match args.get("prompt") {
-            Some(Value::String(p)) => body.insert("prompt".into(), json!(p)),
+            Some(Value::String(p)) => put(&mut body, "prompt", json!(p)),
             _ => return Err(bad_arg("prompt", "is required: a string")),
         },
     };
@@ -273,7 +272,7 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
         ));
     }
     let text = c.text(route).ok_or_else(|| {
-        ApiError::new(
+        fail(
             ErrorType::DecodeError,
             "the response has no `message` or `response`",
         )
@@ -293,7 +292,7 @@ pub fn parse_text(route: Route, reply: &Reply, client_id: &str) -> Result<Parsed
 pub fn embed_request(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let args = object(args, "embed(request)", "`input`")?;
     let input = text_input(args.get("input"))?;
-    let model = model_arg(args, || EMBED_MODEL.to_string())?;
+    let model = model_arg(args, EMBED_MODEL)?;
     let mut body = Map::new();
     put(&mut body, "model", json!(model));
     put(&mut body, "input", input.clone());
@@ -312,7 +311,7 @@ pub fn parse_embed(reply: &Reply, client_id: &str) -> Result<Parsed, Fail> {
     let what = "the response is not an embedding reply";
     let f = Fields { what };
     let bad = |e: json::Error| decode_fail(what, e);
-    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let fields = f.event(&reply.body)?;
     let raw = json::raw_field(&fields, "embeddings").ok_or_else(|| f.missing("embeddings"))?;
     let vectors = json::raw_items(raw.as_bytes()).map_err(bad)?;
     let usage = usage_from(f.raw_count(&fields, "prompt_eval_count")?, None);

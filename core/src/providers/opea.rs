@@ -23,14 +23,16 @@ use super::{
     base_url, bearer_request, join_url, named, Built, Ctx, ModelRequest, Provider, ProviderInfo,
     Streamed, Unary,
 };
-use crate::classify::{parse_error_body, ErrorBody};
+use crate::classify::{first_chars, parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{
+    bad_arg, fail, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 
 pub struct Opea;
 
@@ -77,7 +79,13 @@ impl Provider for Opea {
                 ),
                 "rerank" => {
                     let (r, texts, top_n) = rerank_request(config, v1, args)?;
-                    (r, None, parser(move |r, _| parse_rerank(r, &texts, top_n)))
+                    let call = Call {
+                        texts,
+                        top: top_n,
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, _: &_, c: &Call| parse_rerank(r, &c.texts, c.top);
+                    (r, None, parser_with(parse, call))
                 }
                 // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
                 // models at /v1/models; docs/providers.md names no other models route.
@@ -179,7 +187,7 @@ fn chatqna_request(
         body.remove("model");
         "chatqna".to_string()
     };
-    req.body = Some(Value::Object(body).to_string().into_bytes());
+    req.body = Some(Value::Object(body).to_json().into_bytes());
     req.url = join_url(v1, "chatqna");
     req.stream = stream;
     Ok((req, model))
@@ -207,11 +215,12 @@ fn rerank_request(
         strings.push(t.to_string());
     }
     let texts = strings;
-    let body = json!({
-        "input": query,
-        "retrieved_docs": docs,
-        "top_n": top_n.unwrap_or(texts.len()),
-    });
+    // The documents are moved in (`json!` would copy the list).
+    let mut body = object_of("retrieved_docs", Value::Array(docs));
+    if let Value::Object(b) = &mut body {
+        put(b, "input", json!(query));
+        put(b, "top_n", json!(top_n.unwrap_or(texts.len())));
+    }
     let url = join_url(v1, "reranking");
     let req = bearer_request(config, "POST", url, Some(&body));
     Ok((req, texts, top_n))
@@ -235,7 +244,7 @@ fn parse_rerank(reply: &Reply, texts: &[String], top_n: Option<usize>) -> Result
             .zip(&taken)
             .position(|(t, used)| !used && t == text)
             .ok_or_else(|| {
-                ApiError::new(
+                fail(
                     ErrorType::DecodeError,
                     "a reranked document is not one of the texts sent",
                 )
@@ -256,7 +265,7 @@ pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
         return parse_error_body(body);
     };
     let message = match v.get("detail") {
-        Some(Value::String(s)) => Some(s.chars().take(1000).collect()),
+        Some(Value::String(s)) => Some(first_chars(s, 1000).to_string()),
         Some(Value::Array(items)) => {
             // `loc.a.b: msg` per item (the first five), joined with `; `.
             let mut text = String::new();
@@ -274,7 +283,7 @@ pub fn opea_errors(_status: u16, body: &[u8]) -> ErrorBody {
                     }
                     match p.as_str() {
                         Some(s) => text.push_str(s),
-                        None => text.push_str(&p.to_string()),
+                        None => text.push_str(&p.to_json()),
                     }
                 }
                 text.push_str(": ");

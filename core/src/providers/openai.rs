@@ -20,7 +20,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{bad_arg, fail, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 use crate::stream::SseDecoder;
 
 /// A member of the OpenAI-compatible family.
@@ -74,11 +74,11 @@ impl Provider for OpenAiCompat {
             let built: Built = match op {
                 "chat" => named(
                     chat_request(self, config, base, args, false)?,
-                    parser(move |reply, id| parse_chat(name, reply, id)),
+                    parser_with(|r, id, c| parse_chat(c.provider, r, id), by(name)),
                 ),
                 "embed" if self.embed_model.is_some() => named(
                     embed_request(self, config, base, args)?,
-                    parser(move |reply, id| parse_embed(name, reply, id)),
+                    parser_with(|r, id, c| parse_embed(c.provider, r, id), by(name)),
                 ),
                 "listModels" => (models_request(config, base), None, parser(parse_models)),
                 _ => return Err(unsupported_op(name, op)),
@@ -97,6 +97,14 @@ impl Provider for OpenAiCompat {
             ChatStreamCodec::new(),
             json_errors,
         ))
+    }
+}
+
+/// A reader's [`Call`] that names the provider.
+fn by(provider: &'static str) -> Call {
+    Call {
+        provider,
+        ..Call::default()
     }
 }
 

@@ -28,7 +28,9 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
-use crate::providers::{bad_arg, parser, unboxed, unsupported_op, Fail};
+use crate::providers::{
+    bad_arg, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
+};
 use crate::text::contains;
 
 pub struct Ovms;
@@ -77,7 +79,13 @@ impl Provider for Ovms {
                 ),
                 "rerank" => {
                     let (r, m, n, top) = rerank_request(config, args)?;
-                    named((r, m), parser(move |r, _| parse_ranks(r, &RANKS, n, top)))
+                    let call = Call {
+                        n,
+                        top,
+                        ..Call::default()
+                    };
+                    let parse = |r: &_, _: &_, c: &Call| parse_ranks(r, &RANKS, c.n, c.top);
+                    named((r, m), parser_with(parse, call))
                 }
                 "listModels" => {
                     let _ = fields(op, args, &[])?;
@@ -197,8 +205,8 @@ fn tfs_predict(config: &Config, args: &Value) -> Result<ModelRequest, Fail> {
     let model = required_model(a, config)?;
     let mut body = Map::new();
     match (a.get("instances"), a.get("inputs")) {
-        (Some(i), None) => body.insert("instances".into(), i.clone()),
-        (None, Some(i)) => body.insert("inputs".into(), i.clone()),
+        (Some(i), None) => put(&mut body, "instances", i.clone()),
+        (None, Some(i)) => put(&mut body, "inputs", i.clone()),
         _ => {
             return Err(bad_arg(
                 "instances",
@@ -287,7 +295,7 @@ fn completion_request(config: &Config, args: &Value, stream: bool) -> Result<Mod
     // The caller's `stream` would break the reply's framing: the operation decides it.
     match stream {
         true => ask_stream(&mut body, true),
-        false => _ = body.insert("stream".into(), Value::Bool(false)),
+        false => put(&mut body, "stream", Value::Bool(false)),
     }
     let mut req = post(config, "v3/completions", &Value::Object(body));
     req.stream = stream;
@@ -329,7 +337,11 @@ fn rerank_request(
     } = rerank_args(args)?;
     // `model` from the call, else the client's (the seed's `ovms_model`), else `default`.
     let model = model_or_default(all, config, &INFO)?;
-    let mut body = json!({"model": model, "query": query, "documents": texts});
+    let mut body = object_of("documents", Value::Array(texts.clone()));
+    if let Value::Object(b) = &mut body {
+        put(b, "model", json!(model));
+        put(b, "query", json!(query));
+    }
     if let (Some(n), Some(b)) = (top_n, body.as_object_mut()) {
         put(b, "top_n", json!(n));
     }

@@ -29,7 +29,10 @@ pub use reply::{
 #[cfg(test)]
 mod vectors;
 
-use super::{bad_argument, unsupported, Ctx, Provider, ProviderInfo, Unary};
+use super::{
+    bad_arg, fail, parser, push_pair, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider,
+    ProviderInfo, Unary,
+};
 use crate::codec::{Parser, Resigner};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
@@ -83,138 +86,12 @@ impl Provider for S3Kit {
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
-        let fields: &[&str] = match op {
-            "putObject" => &["bucket", "key", "body", "contentType", "checksumSha256"],
-            "getObject" => &["bucket", "key", "range", "ifMatch", "checksumMode"],
-            "headObject" | "deleteObject" => &["bucket", "key"],
-            "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
-            "createMultipartUpload" => &["bucket", "key", "contentType"],
-            "uploadPart" => &[
-                "bucket",
-                "key",
-                "uploadId",
-                "partNumber",
-                "body",
-                "checksumSha256",
-            ],
-            "completeMultipartUpload" => &["bucket", "key", "uploadId", "parts"],
-            "abortMultipartUpload" => &["bucket", "key", "uploadId"],
-            "listMultipartUploads" => &["bucket", "prefix"],
-            _ => return Err(unsupported(INFO.name, op)),
-        };
-        let creds = credentials(ctx.config)?;
-        let a = arguments(op, args, fields)?;
-        let bucket = bucket_arg(a)?;
-        let key = match op {
-            "listObjects" | "listMultipartUploads" => None,
-            _ => Some(key_arg(a)?),
-        };
-        let mut query: Vec<(String, String)> = Vec::new();
-        let mut headers: Headers = Vec::new();
-        let mut body = None;
-        let mut unsigned = false;
-        let (method, parse): (&'static str, Parser) = match op {
-            "putObject" => {
-                let b = body_arg(ctx, a, true)?;
-                // Hashing a large body first costs a whole pass over it (docs/api.md); a
-                // held body (the host keeps bodies over SIGNED_PAYLOAD_MAX) is not here at all.
-                unsigned = ctx.held || b.len() > SIGNED_PAYLOAD_MAX;
-                body = Some(b);
-                headers = content_type(a)?;
-                checksum(a, &mut headers)?;
-                ("PUT", Box::new(parse_put))
-            }
-            "getObject" => {
-                if let Some(r) = opt_str(a, "range")? {
-                    let ok = r.strip_prefix("bytes=").is_some_and(|v| {
-                        v.contains('-') && v.bytes().all(|b| b.is_ascii_digit() || b == b'-')
-                    });
-                    if !ok {
-                        return Err(bad_argument(
-                            "range",
-                            "must be a byte range such as 'bytes=100-' or 'bytes=0-99'",
-                        ));
-                    }
-                    push_pair(&mut headers, "range", r);
-                }
-                if let Some(e) = opt_str(a, "ifMatch")? {
-                    if e.is_empty() || e.chars().any(char::is_control) {
-                        return Err(bad_argument(
-                            "ifMatch",
-                            "must be an ETag without control characters",
-                        ));
-                    }
-                    push_pair(&mut headers, "if-match", e);
-                }
-                // Asks S3 for the object's stored checksum, which the host then verifies.
-                if matches!(a.get("checksumMode"), Some(Value::Bool(true))) {
-                    push_pair(&mut headers, "x-amz-checksum-mode", "ENABLED");
-                }
-                ("GET", Box::new(parse_get))
-            }
-            "headObject" => ("HEAD", Box::new(parse_head)),
-            "deleteObject" => ("DELETE", Box::new(parse_delete)),
-            "createMultipartUpload" => {
-                headers = content_type(a)?;
-                push_pair(&mut query, "uploads", "");
-                ("POST", Box::new(parse_initiate))
-            }
-            "uploadPart" => {
-                query.push((
-                    "partNumber".into(),
-                    sigv4::decimal(part_number(a.get("partNumber"), "partNumber")?),
-                ));
-                push_pair(&mut query, "uploadId", upload_id(a)?);
-                checksum(a, &mut headers)?;
-                body = Some(body_arg(ctx, a, false)?);
-                // Parts are large; see putObject.
-                unsigned = true;
-                ("PUT", Box::new(parse_put))
-            }
-            "completeMultipartUpload" => {
-                push_pair(&mut query, "uploadId", upload_id(a)?);
-                body = Some(complete_xml(a.get("parts"))?.into_bytes());
-                push_pair(&mut headers, "content-type", "application/xml");
-                ("POST", Box::new(parse_complete))
-            }
-            "abortMultipartUpload" => {
-                push_pair(&mut query, "uploadId", upload_id(a)?);
-                ("DELETE", Box::new(parse_delete))
-            }
-            "listMultipartUploads" => {
-                push_pair(&mut query, "uploads", "");
-                if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
-                    push_pair(&mut query, "prefix", p);
-                }
-                ("GET", Box::new(parse_uploads))
-            }
-            _ => {
-                query = list_query(a)?;
-                ("GET", Box::new(parse_list))
-            }
-        };
-        let spec = Spec {
-            method,
-            t: target(ctx.config, creds.region, bucket, key)?,
-            query,
-            body,
-            headers,
-            unsigned,
-        };
-        let request = signed(ctx, &creds, &spec);
-        let resign = resigner(ctx, spec, &request);
-        Ok(Unary {
-            request,
-            model: None,
-            parse,
-            errors: s3_errors,
-            resign: Some(resign),
-        })
+        unboxed(build(op, ctx, args))
     }
 
     fn local(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Value, ApiError> {
         match op {
-            "presignUrl" => presign(ctx, args).map(Value::String),
+            "presignUrl" => unboxed(presign(ctx, args)).map(Value::String),
             // A header-signed GET the host sends itself, to read the body as it arrives
             // (`getObject({ stream: true })`): `[url, [[name, value], ...]]`.
             "signGetObject" => {
@@ -234,10 +111,135 @@ impl Provider for S3Kit {
     }
 }
 
-/// Appends an owned `(name, value)` header or query pair: one call where each site would
-/// otherwise copy both strings inline.
-fn push_pair(v: &mut Headers, name: &str, value: &str) {
-    v.push((name.into(), value.into()));
+/// An operation's request, signed, with its reply parser and re-signer.
+fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
+    let fields: &[&str] = match op {
+        "putObject" => &["bucket", "key", "body", "contentType", "checksumSha256"],
+        "getObject" => &["bucket", "key", "range", "ifMatch", "checksumMode"],
+        "headObject" | "deleteObject" => &["bucket", "key"],
+        "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
+        "createMultipartUpload" => &["bucket", "key", "contentType"],
+        "uploadPart" => &[
+            "bucket",
+            "key",
+            "uploadId",
+            "partNumber",
+            "body",
+            "checksumSha256",
+        ],
+        "completeMultipartUpload" => &["bucket", "key", "uploadId", "parts"],
+        "abortMultipartUpload" => &["bucket", "key", "uploadId"],
+        "listMultipartUploads" => &["bucket", "prefix"],
+        _ => return Err(unsupported_op(INFO.name, op)),
+    };
+    let creds = credentials(ctx.config)?;
+    let a = arguments(op, args, fields)?;
+    let bucket = bucket_arg(a)?;
+    let key = match op {
+        "listObjects" | "listMultipartUploads" => None,
+        _ => Some(key_arg(a)?),
+    };
+    let mut query: Vec<(String, String)> = Vec::new();
+    let mut headers: Headers = Vec::new();
+    let mut body = None;
+    let mut unsigned = false;
+    let (method, parse): (&'static str, Parser) = match op {
+        "putObject" => {
+            let b = body_arg(ctx, a, true)?;
+            // Hashing a large body first costs a whole pass over it (docs/api.md); a
+            // held body (the host keeps bodies over SIGNED_PAYLOAD_MAX) is not here at all.
+            unsigned = ctx.held || b.len() > SIGNED_PAYLOAD_MAX;
+            body = Some(b);
+            content_type(a, &mut headers)?;
+            checksum(a, &mut headers)?;
+            ("PUT", parser(parse_put))
+        }
+        "getObject" => {
+            if let Some(r) = opt_str(a, "range")? {
+                let ok = r.strip_prefix("bytes=").is_some_and(|v| {
+                    v.contains('-') && v.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                });
+                if !ok {
+                    return Err(bad_arg(
+                        "range",
+                        "must be a byte range such as 'bytes=100-' or 'bytes=0-99'",
+                    ));
+                }
+                push_pair(&mut headers, "range", r);
+            }
+            if let Some(e) = opt_str(a, "ifMatch")? {
+                if e.is_empty() || e.chars().any(char::is_control) {
+                    return Err(bad_arg(
+                        "ifMatch",
+                        "must be an ETag without control characters",
+                    ));
+                }
+                push_pair(&mut headers, "if-match", e);
+            }
+            // Asks S3 for the object's stored checksum, which the host then verifies.
+            if matches!(a.get("checksumMode"), Some(Value::Bool(true))) {
+                push_pair(&mut headers, "x-amz-checksum-mode", "ENABLED");
+            }
+            ("GET", parser(parse_get))
+        }
+        "headObject" => ("HEAD", parser(parse_head)),
+        "deleteObject" => ("DELETE", parser(parse_delete)),
+        "createMultipartUpload" => {
+            content_type(a, &mut headers)?;
+            push_pair(&mut query, "uploads", "");
+            ("POST", parser(parse_initiate))
+        }
+        "uploadPart" => {
+            query.push((
+                "partNumber".into(),
+                sigv4::decimal(part_number(a.get("partNumber"), "partNumber")?),
+            ));
+            push_pair(&mut query, "uploadId", upload_id(a)?);
+            checksum(a, &mut headers)?;
+            body = Some(body_arg(ctx, a, false)?);
+            // Parts are large; see putObject.
+            unsigned = true;
+            ("PUT", parser(parse_put))
+        }
+        "completeMultipartUpload" => {
+            push_pair(&mut query, "uploadId", upload_id(a)?);
+            body = Some(complete_xml(a.get("parts"))?.into_bytes());
+            push_pair(&mut headers, "content-type", "application/xml");
+            ("POST", parser(parse_complete))
+        }
+        "abortMultipartUpload" => {
+            push_pair(&mut query, "uploadId", upload_id(a)?);
+            ("DELETE", parser(parse_delete))
+        }
+        "listMultipartUploads" => {
+            push_pair(&mut query, "uploads", "");
+            if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
+                push_pair(&mut query, "prefix", p);
+            }
+            ("GET", parser(parse_uploads))
+        }
+        _ => {
+            query = list_query(a)?;
+            ("GET", parser(reply::read_list))
+        }
+    };
+    let spec = Spec {
+        method,
+        t: target(ctx.config, creds.region, bucket, key)?,
+        query,
+        body,
+        headers,
+        unsigned,
+    };
+    let request = signed(ctx, &creds, &spec);
+    let resign = resigner(ctx, spec, &request);
+    Ok(Unary {
+        request,
+        model: None,
+        parse,
+        errors: s3_errors,
+        resign: Some(resign),
+    })
 }
 
 /// Credentials and region, checked before anything is built.
@@ -248,7 +250,7 @@ struct Creds<'a> {
     region: &'a str,
 }
 
-fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
+fn credentials(config: &Config) -> Result<Creds<'_>, Fail> {
     let key_id = config.access_key_id.as_deref().filter(|k| !k.is_empty());
     let secret = config
         .secret_access_key
@@ -261,7 +263,7 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
         _ => "secretAccessKey",
     };
     let (Some(key_id), Some(secret)) = (key_id, secret) else {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::AuthenticationError,
             format!(
                 "no S3 credentials: {} not set (pass accessKeyId and secretAccessKey, or s3cfg \
@@ -279,7 +281,7 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
         .filter(|s| !s.is_empty());
     let bad = |s: &str| s.chars().any(|c| c.is_control() || c.is_whitespace());
     if bad(key_id) || key_id.contains('/') || token.is_some_and(bad) {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::AuthenticationError,
             "the S3 accessKeyId or sessionToken contains spaces, '/' or control characters; \
              no request was sent",
@@ -291,7 +293,7 @@ fn credentials(config: &Config) -> Result<Creds<'_>, ApiError> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err(ApiError::new(
+        return Err(fail(
             ErrorType::InvalidRequest,
             "option `region` accepts an AWS region name such as 'us-east-1' (lowercase letters, digits and '-')",
         ));
@@ -308,15 +310,15 @@ fn arguments<'a>(
     op: &str,
     args: &'a Value,
     fields: &[&str],
-) -> Result<&'a Map<String, Value>, ApiError> {
+) -> Result<&'a Map<String, Value>, Fail> {
     let m = args.as_object().ok_or_else(|| {
-        bad_argument(
+        bad_arg(
             &format!("{op}(request)"),
             &format!("must be an object with {}", fields.join(", ")),
         )
     })?;
     if let Some(k) = m.keys().find(|k| !fields.contains(&k.as_str())) {
-        return Err(bad_argument(
+        return Err(bad_arg(
             k,
             &format!("is not a {op} argument (accepted: {})", fields.join(", ")),
         ));
@@ -325,11 +327,11 @@ fn arguments<'a>(
 }
 
 /// A string argument; absent or `null` is `None`.
-fn opt_str<'a>(a: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ApiError> {
+fn opt_str<'a>(a: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, Fail> {
     match a.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(bad_argument(field, "must be a string")),
+        Some(_) => Err(bad_arg(field, "must be a string")),
     }
 }
 
@@ -339,26 +341,26 @@ fn has_dot_segment(s: &str) -> bool {
     s.split('/').any(|seg| seg == "." || seg == "..")
 }
 
-fn bucket_arg(a: &Map<String, Value>) -> Result<&str, ApiError> {
+fn bucket_arg(a: &Map<String, Value>) -> Result<&str, Fail> {
     match opt_str(a, "bucket")? {
         Some(b) if !b.is_empty() && b.len() <= 255 && !b.contains('/') && !has_dot_segment(b) => {
             Ok(b)
         }
-        _ => Err(bad_argument(
+        _ => Err(bad_arg(
             "bucket",
             "is required: a bucket name (1-255 characters, no '/', not '.' or '..')",
         )),
     }
 }
 
-fn key_arg(a: &Map<String, Value>) -> Result<&str, ApiError> {
+fn key_arg(a: &Map<String, Value>) -> Result<&str, Fail> {
     match opt_str(a, "key")? {
         Some(k) if !k.is_empty() && k.len() <= 1024 && !has_dot_segment(k) => Ok(k),
-        Some(k) if has_dot_segment(k) => Err(bad_argument(
+        Some(k) if has_dot_segment(k) => Err(bad_arg(
             "key",
             "must not contain '.' or '..' path segments (URLs normalise them away)",
         )),
-        _ => Err(bad_argument(
+        _ => Err(bad_arg(
             "key",
             "is required: an object key of 1 to 1024 bytes",
         )),
@@ -379,38 +381,42 @@ fn whole_number(v: &Value) -> Option<u64> {
 pub const SIGNED_PAYLOAD_MAX: usize = 8 * 1024 * 1024;
 
 /// The object bytes: binary data passed apart from the JSON args, or a string (putObject).
-fn body_arg(ctx: &Ctx, a: &Map<String, Value>, text: bool) -> Result<Vec<u8>, ApiError> {
+fn body_arg(ctx: &Ctx, a: &Map<String, Value>, text: bool) -> Result<Vec<u8>, Fail> {
     match (ctx.bytes, a.get("body")) {
         (Some(b), _) => Ok(b.to_vec()),
         (None, Some(Value::String(s))) if text => Ok(s.clone().into_bytes()),
-        _ => Err(bad_argument(
+        _ => Err(bad_arg(
             "body",
             "is required: a string, Uint8Array or ArrayBuffer",
         )),
     }
 }
 
-fn content_type(a: &Map<String, Value>) -> Result<Headers, ApiError> {
+/// `contentType` as the `content-type` header, added to `headers`.
+fn content_type(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), Fail> {
     match opt_str(a, "contentType")? {
-        Some(c) if c.chars().any(char::is_control) => Err(bad_argument(
+        Some(c) if c.chars().any(char::is_control) => Err(bad_arg(
             "contentType",
             "must be a media type without control characters",
         )),
-        Some(c) => Ok(vec![("content-type".into(), c.into())]),
-        None => Ok(Vec::new()),
+        Some(c) => {
+            push_pair(headers, "content-type", c);
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
 /// `checksumSha256` (the body's base64 SHA-256, computed by the host) as the signed
 /// `x-amz-checksum-sha256` header: the server refuses a body that does not match.
-fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), ApiError> {
+fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), Fail> {
     if let Some(c) = opt_str(a, "checksumSha256")? {
         if c.len() != 44
             || !c
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
         {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "checksumSha256",
                 "must be the base64 SHA-256 of the body (44 characters)",
             ));
@@ -420,10 +426,10 @@ fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), ApiErro
     Ok(())
 }
 
-fn upload_id(a: &Map<String, Value>) -> Result<&str, ApiError> {
+fn upload_id(a: &Map<String, Value>) -> Result<&str, Fail> {
     match opt_str(a, "uploadId")? {
         Some(u) if !u.is_empty() && !u.chars().any(char::is_control) => Ok(u),
-        _ => Err(bad_argument(
+        _ => Err(bad_arg(
             "uploadId",
             "is required: the uploadId createMultipartUpload returned",
         )),
@@ -431,20 +437,20 @@ fn upload_id(a: &Map<String, Value>) -> Result<&str, ApiError> {
 }
 
 /// S3 numbers parts 1 to 10,000.
-fn part_number(v: Option<&Value>, field: &str) -> Result<u64, ApiError> {
+fn part_number(v: Option<&Value>, field: &str) -> Result<u64, Fail> {
     v.and_then(whole_number)
         .filter(|n| (1..=10_000).contains(n))
-        .ok_or_else(|| bad_argument(field, "must be an integer from 1 to 10000"))
+        .ok_or_else(|| bad_arg(field, "must be an integer from 1 to 10000"))
 }
 
 /// The `CompleteMultipartUpload` document for `parts: [{ partNumber, etag }]`, in ascending
 /// part order as S3 requires.
-fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
+fn complete_xml(parts: Option<&Value>) -> Result<String, Fail> {
     let list = parts
         .and_then(Value::as_array)
         .filter(|l| !l.is_empty())
         .ok_or_else(|| {
-            bad_argument(
+            bad_arg(
                 "parts",
                 "is required: a non-empty array of { partNumber, etag }",
             )
@@ -454,7 +460,7 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
     for (i, p) in list.iter().enumerate() {
         let n = part_number(p.get("partNumber"), &format!("parts[{i}].partNumber"))?;
         if n <= last {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "parts",
                 "must be in ascending partNumber order, each number once",
             ));
@@ -465,7 +471,7 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
             .and_then(Value::as_str)
             .filter(|e| !e.is_empty())
             .ok_or_else(|| {
-                bad_argument(
+                bad_arg(
                     &format!("parts[{i}].etag"),
                     "must be the ETag uploadPart returned",
                 )
@@ -473,14 +479,14 @@ fn complete_xml(parts: Option<&Value>) -> Result<String, ApiError> {
         xml.push_str("<Part><PartNumber>");
         sigv4::push_decimal(&mut xml, n, 1);
         xml.push_str("</PartNumber><ETag>");
-        xml.push_str(&xml::escape(etag));
+        xml::push_escaped(&mut xml, etag);
         xml.push_str("</ETag></Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
     Ok(xml)
 }
 
-fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
+fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, Fail> {
     let mut q = Vec::new();
     push_pair(&mut q, "list-type", "2");
     if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
@@ -493,7 +499,7 @@ fn list_query(a: &Map<String, Value>) -> Result<Vec<(String, String)>, ApiError>
         None | Some(Value::Null) => {}
         Some(v) => match whole_number(v).filter(|n| (1..=1000).contains(n)) {
             Some(n) => q.push(("max-keys".into(), sigv4::decimal(n))),
-            None => return Err(bad_argument("maxKeys", "must be an integer from 1 to 1000")),
+            None => return Err(bad_arg("maxKeys", "must be an integer from 1 to 1000")),
         },
     }
     Ok(q)
@@ -523,12 +529,7 @@ fn virtual_ok(bucket: &str) -> bool {
         && b.last().is_some_and(u8::is_ascii_alphanumeric)
 }
 
-fn target(
-    config: &Config,
-    region: &str,
-    bucket: &str,
-    key: Option<&str>,
-) -> Result<Target, ApiError> {
+fn target(config: &Config, region: &str, bucket: &str, key: Option<&str>) -> Result<Target, Fail> {
     let key_path = key.map(|k| format!("/{}", uri_encode(k, true)));
     let (scheme, authority, base_path) = match &config.base_url {
         None => ("https", format!("s3.{region}.amazonaws.com"), String::new()),
@@ -537,7 +538,7 @@ fn target(
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             let (authority, tail) = rest.split_at(end);
             if tail.contains(['?', '#']) {
-                return Err(ApiError::new(
+                return Err(fail(
                     ErrorType::InvalidRequest,
                     "option `baseUrl` accepts an origin with an optional path, without a query or fragment",
                 ));
@@ -730,7 +731,7 @@ fn resigner(ctx: &Ctx, spec: Spec, first: &HttpRequest) -> Resigner {
 
 /// `presignUrl({ bucket, key, method?, expiresIn? })`: a query-signed URL (payload
 /// `UNSIGNED-PAYLOAD`, only `host` signed).
-fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
+fn presign(ctx: &Ctx, args: &Value) -> Result<String, Fail> {
     let creds = credentials(ctx.config)?;
     let a = arguments(
         "presignUrl",
@@ -743,7 +744,7 @@ fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
         None => "GET".to_string(),
         Some(m) if matches!(m.as_str(), "GET" | "PUT" | "HEAD" | "DELETE") => m,
         Some(_) => {
-            return Err(bad_argument(
+            return Err(bad_arg(
                 "method",
                 "must be 'GET', 'PUT', 'HEAD' or 'DELETE'",
             ))
@@ -754,7 +755,7 @@ fn presign(ctx: &Ctx, args: &Value) -> Result<String, ApiError> {
         Some(v) => whole_number(v)
             .filter(|n| (1..=MAX_PRESIGN_SECONDS).contains(n))
             .ok_or_else(|| {
-                bad_argument(
+                bad_arg(
                     "expiresIn",
                     "must be an integer number of seconds from 1 to 604800",
                 )

@@ -165,7 +165,7 @@ fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, Fail
     if raw.starts_with('n') {
         return Ok(None);
     }
-    let inner = json::raw_fields(raw.as_bytes()).map_err(|e| decode_fail(f.what, e))?;
+    let inner = f.event(raw.as_bytes())?;
     json::raw_field(&inner, "values")
         .map(Some)
         .ok_or_else(|| f.missing("values"))
@@ -182,7 +182,7 @@ pub(super) fn parse_embed(
     let what = "the response is not an embedding reply";
     let f = Fields { what };
     let bad = |e: json::Error| decode_fail(what, e);
-    let fields = json::raw_fields(&reply.body).map_err(bad)?;
+    let fields = f.event(&reply.body)?;
     let values = |raw| embedding_values(raw, f);
     let one = json::raw_field(&fields, "embedding")
         .map(values)
@@ -314,13 +314,21 @@ pub fn errors(status: u16, body: &[u8]) -> ErrorBody {
 /// An `{"error":{...}}` inside a 200 stream: its type from `status`/`code`, else
 /// `stream_interrupted`.
 fn stream_error(text: &[u8]) -> Fail {
-    let parsed = errors(0, text);
-    let err = crate::json::from_slice::<Value>(text)
-        .ok()
-        .and_then(|v| v.get("error").cloned())
-        .unwrap_or(Value::Null);
-    let code = err.get("code").and_then(Value::as_u64).unwrap_or(0);
-    let canonical = err.get("status").and_then(Value::as_str).unwrap_or("");
+    // What `errors(0, text)` gives, with the body read as JSON once for both.
+    let mut parsed = parse_error_body(text);
+    let v = crate::json::from_slice::<Value>(text).ok();
+    let err = v.as_ref().and_then(|v| v.get("error"));
+    if let Some(e) = err {
+        parsed.kind = error_kind(0, e);
+    }
+    let code = err
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let canonical = err
+        .and_then(|e| e.get("status"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let kind = parsed.kind.unwrap_or(match (canonical, code) {
         ("INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE", _) => {
             ErrorType::InvalidRequest

@@ -43,9 +43,10 @@ pub fn decode_bytes_repr(s: &str) -> Option<Vec<u8>> {
             Some(c @ (b'\\' | b'\'' | b'"')) => out.push(c),
             Some(b'\n') => {} // a line continuation
             Some(b'x') => {
-                let hi = at(i).filter(u8::is_ascii_hexdigit);
-                let lo = hi.and(at(i + 1)).filter(u8::is_ascii_hexdigit);
-                match (hi.and_then(hex), lo.and_then(hex)) {
+                // The digits' values (`hex` is `None` for any other byte).
+                let hi = at(i).and_then(hex);
+                let lo = hi.and(at(i + 1)).and_then(hex);
+                match (hi, lo) {
                     (Some(h), Some(l)) => {
                         out.push(h * 16 + l);
                         i += 2;
@@ -53,7 +54,7 @@ pub fn decode_bytes_repr(s: &str) -> Option<Vec<u8>> {
                     // Not an escape after all: keep what was written.
                     _ => {
                         out.extend_from_slice(b"\\x");
-                        if let Some(h) = hi {
+                        if let (Some(_), Some(h)) = (hi, at(i)) {
                             out.push(h);
                             i += 1;
                         }

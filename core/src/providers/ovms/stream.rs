@@ -3,9 +3,10 @@
 
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
-use crate::error::{ApiError, ErrorType};
+use crate::error::ErrorType;
 use crate::json::Value;
 use crate::providers::shared::streaming::{AnyChunk, ChunkEvents, FramedCodec};
+use crate::providers::{fail, Fail};
 use crate::stats::Usage;
 use crate::stream::{split_line, SseDecoder, MAX_LINE_BYTES};
 
@@ -34,7 +35,7 @@ impl RawErrorLines {
         }
     }
 
-    fn raw_line(&self, line: &[u8]) -> Result<(), ApiError> {
+    fn raw_line(&self, line: &[u8]) -> Result<(), Fail> {
         if self.inner.done() {
             return Ok(()); // after the end marker nothing counts
         }
@@ -42,9 +43,9 @@ impl RawErrorLines {
             .ok()
             .is_some_and(|v| v.get("error").is_some());
         Err(if is_error {
-            classify_stream_error(line)
+            Box::new(classify_stream_error(line))
         } else {
-            ApiError::new(
+            fail(
                 ErrorType::DecodeError,
                 "the stream carried a line that is neither SSE nor an error object",
             )
@@ -54,7 +55,7 @@ impl RawErrorLines {
 
 impl RawErrorLines {
     /// Appends the items these bytes give; on an error, the items before it are appended too.
-    fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), ApiError> {
+    fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<String>) -> Result<(), Fail> {
         let mut rest = bytes;
         while !rest.is_empty() {
             if let Some(raw) = self.raw.as_mut() {
@@ -70,7 +71,7 @@ impl RawErrorLines {
                     None => {
                         raw.extend_from_slice(rest);
                         if raw.len() > MAX_LINE_BYTES {
-                            return Err(ApiError::new(
+                            return Err(fail(
                                 ErrorType::DecodeError,
                                 format!("a stream line exceeds {MAX_LINE_BYTES} bytes"),
                             ));
@@ -99,7 +100,7 @@ impl RawErrorLines {
                 let fed = self.inner.feed(sse);
                 out.extend(fed.items);
                 if let Some(e) = fed.error {
-                    return Err(e);
+                    return Err(Box::new(e));
                 }
             }
             match raw_start {
@@ -129,14 +130,14 @@ impl StreamCodec for RawErrorLines {
         let mut out = Vec::new();
         match self.feed_into(bytes, &mut out) {
             Ok(()) => Fed::items(out),
-            Err(e) => Fed::failed(out, e),
+            Err(e) => Fed::failed(out, *e),
         }
     }
 
     fn finish(&mut self) -> Fed {
         if let Some(line) = self.raw.take() {
             if let Err(e) = self.raw_line(&line) {
-                return Fed::failed(Vec::new(), e);
+                return Fed::failed(Vec::new(), *e);
             }
         }
         self.inner.finish()

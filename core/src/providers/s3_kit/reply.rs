@@ -1,14 +1,16 @@
 //! What S3 answers: the success replies of each operation and the XML `<Error>` body.
 
 use super::xml;
-use crate::classify::{parse_error_body, ErrorBody};
+use crate::classify::{parse_error_body, truncate, ErrorBody};
 use crate::codec::{Parsed, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::host::header;
+use crate::json::put;
 use crate::json::{json, Value};
+use crate::providers::{fail, object_of, unboxed, Fail};
 
-fn decode_error(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorType::DecodeError, message)
+fn decode_error(message: impl Into<String>) -> Fail {
+    fail(ErrorType::DecodeError, message)
 }
 
 fn etag(reply: &Reply) -> Option<&str> {
@@ -17,20 +19,20 @@ fn etag(reply: &Reply) -> Option<&str> {
 
 fn json_parsed(v: Value, bytes: Option<Vec<u8>>) -> Parsed {
     Parsed {
-        json: v.to_string(),
+        json: v.to_json(),
         usage: None,
         bytes,
     }
 }
 
 /// `{ etag }`. The ETag is as S3 sends it (quoted); `null` when absent or not exposed by CORS.
-pub fn parse_put(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_put(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     Ok(json_parsed(json!({ "etag": etag(reply) }), None))
 }
 
 /// `{ contentType, contentLength, etag, checksumSha256 }` and the object bytes (attached as
 /// `body`); `checksumSha256` is the server's `x-amz-checksum-sha256` when it sent one.
-pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let v = json!({
         "contentType": header(&reply.headers, "content-type"),
         // What arrived (fetch may have decoded a Content-Encoding).
@@ -42,7 +44,7 @@ pub fn parse_get(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
 }
 
 /// `{ contentType, contentLength, etag }` from the headers.
-pub fn parse_head(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_head(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let length =
         header(&reply.headers, "content-length").and_then(|l| l.trim().parse::<u64>().ok());
     let v = json!({
@@ -53,13 +55,18 @@ pub fn parse_head(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
     Ok(json_parsed(v, None))
 }
 
-pub fn parse_delete(_reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_delete(_reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     Ok(json_parsed(json!({}), None))
+}
+
+/// [`read_list`] with its failure unboxed (the crate's API; the operation uses `read_list`).
+pub fn parse_list(reply: &Reply, client_id: &str) -> Result<Parsed, ApiError> {
+    unboxed(read_list(reply, client_id))
 }
 
 /// A ListObjectsV2 `ListBucketResult` to `{ objects: [{ key, size, etag, lastModified }],
 /// isTruncated, nextContinuationToken }`.
-pub fn parse_list(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn read_list(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let text = std::str::from_utf8(&reply.body)
         .map_err(|_| decode_error("the ListObjectsV2 reply is not UTF-8"))?;
     let root = xml::parse(text)
@@ -95,24 +102,25 @@ pub fn parse_list(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
             "lastModified": c.child_text("LastModified").map(str::trim),
         }));
     }
-    let v = json!({
-        "objects": objects,
-        "isTruncated": is_truncated,
-        "nextContinuationToken": next,
-    });
+    // The list is moved in (`json!` would copy it).
+    let mut v = object_of("objects", Value::Array(objects));
+    if let Value::Object(o) = &mut v {
+        put(o, "isTruncated", json!(is_truncated));
+        put(o, "nextContinuationToken", json!(next));
+    }
     Ok(json_parsed(v, None))
 }
 
 /// The root of an XML reply, which must be a `<want>`. S3 may answer 200 with an `<Error>`
 /// (CompleteMultipartUpload fails that way after it started): that is an error.
-fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, ApiError> {
+fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, Fail> {
     let text = std::str::from_utf8(&reply.body)
         .map_err(|_| decode_error(format!("the <{want}> reply is not UTF-8")))?;
     let root = xml::parse(text)
         .map_err(|e| decode_error(format!("the <{want}> reply is not XML: {e}")))?;
     if root.name == "Error" {
         let e = read_error(reply.status, &reply.body);
-        return Err(ApiError::new(
+        return Err(fail(
             e.kind.unwrap_or(ErrorType::ServerError),
             e.message.unwrap_or_default(),
         ));
@@ -127,7 +135,7 @@ fn xml_root(reply: &Reply, want: &str) -> Result<xml::Element, ApiError> {
 }
 
 /// `{ uploadId }` from an `InitiateMultipartUploadResult`.
-pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let root = xml_root(reply, "InitiateMultipartUploadResult")?;
     let id = root
         .child_text("UploadId")
@@ -138,7 +146,7 @@ pub fn parse_initiate(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiErro
 }
 
 /// `{ etag }` from a `CompleteMultipartUploadResult`.
-pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let root = xml_root(reply, "CompleteMultipartUploadResult")?;
     Ok(json_parsed(
         json!({ "etag": root.child_text("ETag").map(str::trim) }),
@@ -147,7 +155,7 @@ pub fn parse_complete(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiErro
 }
 
 /// `{ uploads: [{ key, uploadId }], isTruncated }` from a `ListMultipartUploadsResult`.
-pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError> {
+pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let root = xml_root(reply, "ListMultipartUploadsResult")?;
     let mut uploads = Vec::new();
     for u in root.children_named("Upload") {
@@ -155,7 +163,13 @@ pub fn parse_uploads(reply: &Reply, _client_id: &str) -> Result<Parsed, ApiError
     }
     let truncated = root.child_text("IsTruncated").map(str::trim) == Some("true");
     Ok(json_parsed(
-        json!({ "uploads": uploads, "isTruncated": truncated }),
+        {
+            let mut v = object_of("uploads", Value::Array(uploads));
+            if let Value::Object(o) = &mut v {
+                put(o, "isTruncated", json!(truncated));
+            }
+            v
+        },
         None,
     ))
 }
@@ -209,13 +223,6 @@ pub fn code_kind(code: &str) -> Option<ErrorType> {
         .map(|&(_, kind)| kind)
 }
 
-fn clip(s: &str) -> String {
-    match s.char_indices().nth(1000) {
-        Some((i, _)) => format!("{}...", s.get(..i).unwrap_or(s)),
-        None => s.to_string(),
-    }
-}
-
 /// The [`crate::providers::ErrorReader`] for S3: the XML `<Error>` body; a body-less error
 /// (HEAD) by its status; anything else (a proxy's page) by the common reader.
 pub fn s3_errors(status: u16, body: &[u8]) -> ErrorBody {
@@ -260,7 +267,7 @@ fn read_error(status: u16, body: &[u8]) -> ErrorBody {
         }
     }
     ErrorBody {
-        message: Some(clip(&message)),
+        message: Some(truncate(&message, 1000)),
         codes: code.map(|c| vec![c.to_string()]).unwrap_or_default(),
         hint: None,
         kind: code.and_then(code_kind),

@@ -33,10 +33,22 @@ impl Element {
 
 /// Text escaped for an XML element (`&`, `<`, `>`, `"`).
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+/// [`escape`] appending to `out`: one pass, no `str::replace` instance and no copy between.
+pub fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
 }
 
 fn local(name: &str) -> &str {
@@ -205,6 +217,18 @@ pub fn parse(doc: &str) -> Result<Element, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_replaces_as_the_replace_chain_does() {
+        for s in ["", "plain", "a&b<c>d\"e", "&amp;", "\"é&<>\"", "&&<<>>"] {
+            let chain = s
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;");
+            assert_eq!(escape(s), chain, "{s}");
+        }
+    }
 
     #[test]
     fn elements_text_and_entities() {

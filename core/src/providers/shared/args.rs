@@ -97,15 +97,12 @@ pub fn fields<'a>(
     Ok(map)
 }
 
-/// The call's `model` (a non-empty string), else `default()`.
-pub fn model_arg(
-    args: &Map<String, Value>,
-    default: impl FnOnce() -> String,
-) -> Result<String, Fail> {
+/// The call's `model` (a non-empty string), else `default` (not generic: one copy).
+pub fn model_arg(args: &Map<String, Value>, default: &str) -> Result<String, Fail> {
     match args.get("model") {
         Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
         Some(_) => Err(bad_arg("model", "must be a non-empty string")),
-        None => Ok(default()),
+        None => Ok(default.to_string()),
     }
 }
 
@@ -115,12 +112,7 @@ pub fn model_or_default(
     config: &Config,
     info: &ProviderInfo,
 ) -> Result<String, Fail> {
-    model_arg(args, || {
-        config
-            .model
-            .clone()
-            .unwrap_or_else(|| info.default_model.to_string())
-    })
+    model_arg(args, config.model.as_deref().unwrap_or(info.default_model))
 }
 
 /// Stop sequences as an array of strings (a lone string is wrapped).
@@ -222,7 +214,7 @@ pub fn put_args(
             Dest::BodyMax => (&mut *body, max_key),
             Dest::Section => (&mut *section, key),
         };
-        map.insert(key.to_string(), value);
+        crate::json::put(map, key, value);
     }
     Ok(())
 }

@@ -120,8 +120,8 @@ pub fn parse_info(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
 /// (a healthy server answers 200 with an empty body; an unhealthy one is an error).
 pub fn parse_health(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let json = match crate::json::from_slice::<Value>(&reply.body) {
-        Ok(v) if v.is_object() => v.to_string(),
-        _ => json!({"status": reply.status}).to_string(),
+        Ok(v) if v.is_object() => v.to_json(),
+        _ => json!({"status": reply.status}).to_json(),
     };
     Ok(Parsed {
         json,

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 /// Sorts `v` by `cmp`, keeping equal elements in their order (as `slice::sort_by` does).
-pub fn sort_stable_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+pub fn sort_stable_by<T: Default>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
     if v.len() < 2 {
         return;
     }
@@ -12,16 +12,15 @@ pub fn sort_stable_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering
         (Some(x), Some(y)) => cmp(x, y),
         _ => Ordering::Equal,
     });
-    // Plain loops: each element type compiles this part anew, and adapters cost more.
-    let mut slots: Vec<Option<T>> = Vec::with_capacity(order.len());
-    for x in std::mem::take(v) {
-        slots.push(Some(x));
-    }
+    // A plain loop (each element type compiles this part anew, and adapters cost more): each
+    // element taken out in sorted order, an empty default left behind.
+    let mut sorted = Vec::with_capacity(order.len());
     for i in order {
-        if let Some(x) = slots.get_mut(i).and_then(Option::take) {
-            v.push(x);
+        if let Some(x) = v.get_mut(i) {
+            sorted.push(std::mem::take(x));
         }
     }
+    *v = sorted;
 }
 
 /// `0..n` sorted stably by `cmp` over indices: the one instance of the standard sort.

@@ -83,7 +83,9 @@ pub fn embeddings_result(
     model: Option<&str>,
     usage: Usage,
 ) -> Result<Parsed, Fail> {
-    if vectors.iter().any(|v| !v.trim_start().starts_with('[')) {
+    // `trim` (the end is never looked at) rather than `trim_start`: one trimming function in
+    // the wasm.
+    if vectors.iter().any(|v| !v.trim().starts_with('[')) {
         return Err(fail(
             ErrorType::DecodeError,
             "an embedding is not an array of floats",
@@ -126,13 +128,13 @@ pub struct RawEmbeddings<'b> {
 pub fn raw_embedding_list<'b>(body: &'b [u8], what: &str) -> Result<RawEmbeddings<'b>, Fail> {
     let f = Fields { what };
     let bad = |e: json::Error| decode_fail(what, e);
-    let fields = json::raw_fields(body).map_err(bad)?;
+    let fields = f.event(body)?;
     let data = json::raw_field(&fields, "data").ok_or_else(|| f.missing("data"))?;
     let items = json::raw_items(data.as_bytes()).map_err(bad)?;
     let mut indices = Vec::with_capacity(items.len());
     let mut rows = Vec::with_capacity(items.len());
     for item in items {
-        let item_fields = json::raw_fields(item.as_bytes()).map_err(bad)?;
+        let item_fields = f.event(item.as_bytes())?;
         let index = match json::field(&item_fields, "index") {
             None => 0,
             Some(i) => i
@@ -186,7 +188,7 @@ pub fn usage_of(body: &[u8]) -> Option<Usage> {
 /// The `data` array of an OpenAI-style model list (Anthropic's too), verbatim: `[{ id, object, created, owned_by }]`.
 pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, Fail> {
     let what = "the response is not a model list";
-    let fields = json::raw_fields(&reply.body).map_err(|e| decode_fail(what, e))?;
+    let fields = Fields { what }.event(&reply.body)?;
     let data = json::raw_field(&fields, "data")
         .ok_or_else(|| decode_fail(what, "missing field `data`"))?;
     if !data.starts_with('[') {
