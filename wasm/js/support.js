@@ -98,19 +98,54 @@ export function optionEntries(options) {
   return out;
 }
 
+// The last arguments argRead found a signal in, and that signal: kept until takeSignal.
+let readArgs;
+let readSignal;
+
 /**
- * The arguments as JSON text, without the root `signal` when there is one (it would read
- * `"signal":{}`: bytes a queued call would keep for nothing). The copy is shallow and omits
- * nothing else; arguments with their own `toJSON` are written as they are. Undefined when
- * that throws (a cycle, a BigInt, a throwing getter or `toJSON`).
+ * A call's arguments read in one crossing (wasm/src/convert.rs `call_text`): undefined for no
+ * arguments; else one character when they are refused ('o': not an object, 's': `signal` is
+ * not an AbortSignal, 'j': not JSON data), or their JSON text and a last character saying
+ * what their signal is ('0': none, '1': one not aborted, '2': one already aborted), which is
+ * kept for takeSignal (the engine takes it only when it needs it). The text leaves out the
+ * root `signal` (it would read `"signal":{}`: bytes a queued call would keep for nothing); the
+ * copy is shallow and omits nothing else; arguments with their own `toJSON` are written as
+ * they are. Not JSON data: stringify throws (a cycle, a BigInt, a throwing getter or `toJSON`)
+ * or gives no text.
  */
-export function argText(args, signal) {
+export function argRead(args) {
+  if (args == null) return undefined;
+  if (typeof args !== 'object' || Array.isArray(args)) return 'o';
+  const signal = argSignal(args);
+  if (signal === null) return 's';
+  let text;
   try {
-    if (signal === undefined || typeof args.toJSON === 'function') return JSON.stringify(args);
-    return JSON.stringify({ ...args, signal: undefined });
+    text =
+      signal === undefined || typeof args.toJSON === 'function'
+        ? JSON.stringify(args)
+        : JSON.stringify({ ...args, signal: undefined });
+  } catch {}
+  if (text === undefined) return 'j';
+  if (signal === undefined) return text + '0';
+  // Kept only now: a `toJSON` may make a call of its own (and its own argRead).
+  readArgs = args;
+  readSignal = signal;
+  try {
+    return text + (isAborted(signal) ? '2' : '1');
   } catch {
-    return undefined;
+    return text + '1'; // a throwing `aborted` reads as false, as signals.rs `Watch` reads it
   }
+}
+
+/**
+ * The signal argRead found in `args`. Read again should another call's read have come
+ * between (a listener that calls the client); a getter that then gives no AbortSignal gets
+ * one that never aborts (the engine was told there is one).
+ */
+export function takeSignal(args) {
+  const signal = args === readArgs ? readSignal : argSignal(args) || new AbortController().signal;
+  readArgs = readSignal = undefined;
+  return signal;
 }
 
 /**
@@ -179,7 +214,7 @@ function isInstance(value, type) {
 }
 
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
-export function argSignal(args) {
+function argSignal(args) {
   let s;
   try {
     s = args.signal;
@@ -588,8 +623,12 @@ export function newBook(run) {
   return book;
 }
 
-/** Keeps a waiting call under `key`; returns its promise (settled through its `resolve`). */
-export function holdCall(book, key, signal) {
+/**
+ * Keeps a waiting call under `key`; returns its promise (settled through its `resolve`). Its
+ * signal is the one argRead found in `args` (none when `args` is undefined).
+ */
+export function holdCall(book, key, args) {
+  const signal = args === undefined ? undefined : takeSignal(args);
   const promise = new Promise(capture);
   // Only `resolve` is kept: a rejection settles through it (rejectCalls), a function less per call.
   book.resolves[key] = lastResolve;
@@ -622,7 +661,7 @@ function flushAborted(book) {
   if (keys.length) book.run(1, keys);
 }
 
-export function isAborted(signal) {
+function isAborted(signal) {
   return (isNative(signal) ? abortedGet.call(signal) : signal.aborted) === true;
 }
 

@@ -22,12 +22,15 @@ extern "C" {
     pub fn config_error_of(a: &str, b: &str, c: &str, d: &str) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
-    #[wasm_bindgen(js_name = argSignal)]
-    fn arg_signal(args: &JsValue) -> JsValue;
-    /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text); none
-    /// when it throws (caught in JS: a `catch` import wraps every call in a closure).
-    #[wasm_bindgen(js_name = argText)]
-    fn arg_text(args: &JsValue, signal: &JsValue) -> Option<String>;
+    /// A call's arguments in one crossing: none without arguments; else their JSON text
+    /// without the root `signal` (a queued call keeps this text) and a last byte telling their
+    /// signal (`b'0'` none, `b'1'` live, `b'2'` aborted), or only the byte of their refusal
+    /// (`b'o'`, `b's'`, `b'j'`; [`call_text`]). Every check and its catch is in JS.
+    #[wasm_bindgen(js_name = argRead)]
+    fn arg_read(args: &JsValue) -> Option<String>;
+    /// The signal `argRead` found in `args` (it keeps it until taken).
+    #[wasm_bindgen(js_name = takeSignal)]
+    fn take_signal(args: &JsValue) -> JsValue;
     /// `args.body` as a Uint8Array (an ArrayBuffer's view), else undefined (absent, not
     /// bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
     /// would also decode a new JS string per call.
@@ -98,7 +101,10 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
-    split_call(args, what).map(|(args, _)| args)
+    split_call(args, what).map(|(mut split, _, signal)| {
+        split.signal = signal.take(args);
+        split
+    })
 }
 
 /// `op(request)`, how argument errors name a call. Pushed, not `format!`: the formatter was 3 %
@@ -110,32 +116,57 @@ pub fn call_name(op: &str) -> String {
     what
 }
 
-/// [`split_call_args`] and the arguments' JSON text it read (`None` without arguments).
-pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<String>), ApiError> {
+/// What `argRead` found of a call's signal. Its handle crosses only when taken ([`Self::take`]):
+/// a call that waits as a record leaves it in JS (queued.rs `holdCall`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Absent,
+    Live,
+    Aborted,
+}
+
+impl Signal {
+    /// The signal of `args` (the arguments `argRead` read), when there is one.
+    pub fn take(self, args: &JsValue) -> Option<JsValue> {
+        (self != Signal::Absent).then(|| take_signal(args))
+    }
+}
+
+/// [`split_call_args`] without taking the signal, and the arguments' JSON text it read as
+/// UTF-8 bytes (`None` without arguments). A signal not taken stays kept in JS until the next
+/// read (an argument error's: one object).
+pub fn split_call(
+    args: &JsValue,
+    what: &str,
+) -> Result<(CallArgs, Option<Vec<u8>>, Signal), ApiError> {
     match call_text(args, what)? {
-        None => Ok((CallArgs::default(), None)),
-        Some((signal, text)) => split_bytes(text.as_bytes(), signal, what).map(|a| (a, Some(text))),
+        None => Ok((CallArgs::default(), None, Signal::Absent)),
+        Some((signal, text)) => split_bytes(&text, None, what).map(|a| (a, Some(text), signal)),
     }
 }
 
 /// A call's signal and its arguments as JSON text (a snapshot); `None` without arguments.
-fn call_text(args: &JsValue, what: &str) -> Result<Option<(Option<JsValue>, String)>, ApiError> {
-    if args.is_undefined() || args.is_null() {
+fn call_text(args: &JsValue, what: &str) -> Result<Option<(Signal, Vec<u8>)>, ApiError> {
+    // One crossing: JSON.stringify's text comes back as UTF-8 with the checks' outcome as its
+    // last byte (each `is_object()`, `&"name".into()`, ... is a crossing of its own).
+    let Some(text) = arg_read(args) else {
         return Ok(None);
-    }
-    if !args.is_object() || Array::is_array(args) {
-        return Err(bad(what, "must be an object"));
-    }
-    // One crossing for the signal and its check (each `&"name".into()` would make a JS string).
-    let signal = arg_signal(args);
-    if signal.is_null() {
-        return Err(bad("signal", "must be an AbortSignal"));
-    }
-    // One JSON.stringify crosses the boundary instead of one conversion per field, and its
-    // text comes back as UTF-8 in the same crossing.
-    let text = arg_text(args, &signal)
-        .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
-    Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
+    };
+    let mut text = text.into_bytes();
+    let signal = match text.pop() {
+        Some(b'0') => Signal::Absent,
+        Some(b'1') => Signal::Live,
+        Some(b'2') => Signal::Aborted,
+        Some(b's') => return Err(bad("signal", "must be an AbortSignal")),
+        Some(b'j') => {
+            return Err(bad(
+                what,
+                "must be JSON-serialisable data (no cycles or BigInt)",
+            ))
+        }
+        _ => return Err(bad(what, "must be an object")),
+    };
+    Ok(Some((signal, text)))
 }
 
 /// [`split_call_args`] from the UTF-8 text [`call_text`] took.

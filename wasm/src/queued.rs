@@ -8,7 +8,7 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, call_name, split_bytes, split_call, to_js, CallArgs};
+use crate::convert::{api_error, call_name, split_bytes, split_call, to_js, CallArgs, Signal};
 use crate::{op_name, UNARY};
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
@@ -22,10 +22,9 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = newBook)]
     pub fn new_book(run: &JsValue) -> JsValue;
+    /// Keeps a waiting call; its signal is the one `argRead` found in `args` (undefined: none).
     #[wasm_bindgen(js_name = holdCall)]
-    fn hold_call(book: &JsValue, key: u32, signal: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = isAborted)]
-    fn is_aborted(signal: &JsValue) -> bool;
+    fn hold_call(book: &JsValue, key: u32, args: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = scheduleStart)]
     fn schedule_start(book: &JsValue);
     #[wasm_bindgen(js_name = takeCall)]
@@ -65,7 +64,7 @@ impl ClientCore {
     /// records do not cover (no arguments, a `deadline`, an `endpointId`, an aborted signal,
     /// an argument error) runs as one suspended future, which reports any error as before.
     pub(crate) fn unary_json(&self, number: u32, op: &str, req: &JsValue) -> Promise {
-        let (mut args, text) = match split_call(req, &call_name(op)) {
+        let (mut args, text, found) = match split_call(req, &call_name(op)) {
             Ok(split) => split,
             Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
         };
@@ -79,13 +78,13 @@ impl ClientCore {
         // JSON.stringify writes an object's text from its `{` (checked all the same: that byte
         // is where the record keeps its operation).
         let record = match (
-            text.filter(|t| t.starts_with('{')),
+            text.filter(|t| t.first() == Some(&b'{')),
             op_index,
             priority,
             args.deadline,
             args.endpoint_id.as_ref(),
             self.missing_key(),
-            args.signal.as_ref().is_some_and(is_aborted),
+            found == Signal::Aborted,
         ) {
             (Some(text), Some(op_index), Some(priority), None, None, None, false) => {
                 Some((text, op_index, priority))
@@ -101,7 +100,10 @@ impl ClientCore {
         drop(rest);
         let (text, op_index, priority, mut built) = match (record, built) {
             (Some((text, op_index, priority)), Ok(u)) => (text, op_index, priority, u),
-            (_, built) => return self.run_holding(args, built, Ok(Vec::new()), None),
+            (_, built) => {
+                args.signal = found.take(req);
+                return self.run_holding(args, built, Ok(Vec::new()), None);
+            }
         };
         let checked_model = waits.then(|| built.model.take()).flatten();
         let ready = (!waits).then_some(built);
@@ -111,14 +113,18 @@ impl ClientCore {
         };
         // The record's bytes: its arguments' text, kept as it came (no copy), the operation's
         // index in place of its first byte (`{`, put back on admission).
-        let mut held = text.into_bytes();
+        let mut held = text;
         if let Some(first) = held.first_mut() {
             *first = op_index;
         }
-        match self
+        let queued = self
             .engine
-            .queue_held(model, priority, held.into_boxed_slice())
-        {
+            .queue_held(model, priority, held.into_boxed_slice());
+        // A call that waits leaves its signal in JS (`holdCall` takes it there).
+        if !matches!(queued, Ok(Queued::Waiting(_))) {
+            args.signal = found.take(req);
+        }
+        match queued {
             Err(e) => Promise::reject(&api_error(&e)),
             Ok(Queued::Now(admission)) => match ready {
                 Some(u) => self.start_call(args, u, admission),
@@ -128,8 +134,11 @@ impl ClientCore {
             Ok(Queued::Waiting(key)) => {
                 drop(ready);
                 self.count_waiting(1);
-                let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
-                hold_call(&self.book.borrow(), key as u32, &signal)
+                let from = match found {
+                    Signal::Absent => &JsValue::UNDEFINED,
+                    _ => req,
+                };
+                hold_call(&self.book.borrow(), key as u32, from)
             }
         }
     }
