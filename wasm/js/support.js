@@ -98,7 +98,7 @@ export function optionEntries(options) {
   return out;
 }
 
-// The last arguments argRead found a signal in, and that signal: kept until takeSignal.
+// The last arguments argRead found a signal in, and that signal (until the next such read).
 let readArgs;
 let readSignal;
 
@@ -143,9 +143,7 @@ export function argRead(args) {
  * one that never aborts (the engine was told there is one).
  */
 export function takeSignal(args) {
-  const signal = args === readArgs ? readSignal : argSignal(args) || new AbortController().signal;
-  readArgs = readSignal = undefined;
-  return signal;
+  return args === readArgs ? readSignal : argSignal(args) || new AbortController().signal;
 }
 
 /**

@@ -127,6 +127,7 @@ pub enum Signal {
 
 impl Signal {
     /// The signal of `args` (the arguments `argRead` read), when there is one.
+    #[inline]
     pub fn take(self, args: &JsValue) -> Option<JsValue> {
         (self != Signal::Absent).then(|| take_signal(args))
     }
