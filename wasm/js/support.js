@@ -98,23 +98,21 @@ export function optionEntries(options) {
   return out;
 }
 
-// The last arguments argRead found a signal in, and that signal (until the next such read).
-let readArgs;
+// The signal the last argRead found, for takeSignal (the engine takes it at once).
 let readSignal;
 
 /**
- * A call's arguments read in one crossing (wasm/src/convert.rs `call_text`): undefined for no
+ * A call's arguments read in one crossing (wasm/src/convert.rs `split_call`): undefined for no
  * arguments; else one character when they are refused ('o': not an object, 's': `signal` is
  * not an AbortSignal, 'j': not JSON data), or their JSON text and a last character saying
  * what their signal is ('0': none, '1': one not aborted, '2': one already aborted), which is
- * kept for takeSignal (the engine takes it only when it needs it). The text leaves out the
- * root `signal` (it would read `"signal":{}`: bytes a queued call would keep for nothing); the
- * copy is shallow and omits nothing else; arguments with their own `toJSON` are written as
- * they are. Not JSON data: stringify throws (a cycle, a BigInt, a throwing getter or `toJSON`)
- * or gives no text.
+ * kept for takeSignal. The text leaves out the root `signal` (it would read `"signal":{}`:
+ * bytes a queued call would keep for nothing); the copy is shallow and omits nothing else;
+ * arguments with their own `toJSON` are written as they are. Not JSON data: stringify throws
+ * (a cycle, a BigInt, a throwing getter or `toJSON`) or gives no text.
  */
 export function argRead(args) {
-  if (args == null) return undefined;
+  if (args == null) return;
   if (typeof args !== 'object' || Array.isArray(args)) return 'o';
   const signal = argSignal(args);
   if (signal === null) return 's';
@@ -126,24 +124,18 @@ export function argRead(args) {
         : JSON.stringify({ ...args, signal: undefined });
   } catch {}
   if (text === undefined) return 'j';
-  if (signal === undefined) return text + '0';
   // Kept only now: a `toJSON` may make a call of its own (and its own argRead).
-  readArgs = args;
   readSignal = signal;
   try {
-    return text + (isAborted(signal) ? '2' : '1');
+    return text + (signal === undefined ? 0 : isAborted(signal) ? 2 : 1);
   } catch {
-    return text + '1'; // a throwing `aborted` reads as false, as signals.rs `Watch` reads it
+    return text + 1; // a throwing `aborted` reads as false, as signals.rs `Watch` reads it
   }
 }
 
-/**
- * The signal argRead found in `args`. Read again should another call's read have come
- * between (a listener that calls the client); a getter that then gives no AbortSignal gets
- * one that never aborts (the engine was told there is one).
- */
-export function takeSignal(args) {
-  return args === readArgs ? readSignal : argSignal(args) || new AbortController().signal;
+/** The signal the last argRead found (the engine takes it at once: no call comes between). */
+export function takeSignal() {
+  return readSignal;
 }
 
 /**
@@ -621,12 +613,8 @@ export function newBook(run) {
   return book;
 }
 
-/**
- * Keeps a waiting call under `key`; returns its promise (settled through its `resolve`). Its
- * signal is the one argRead found in `args` (none when `args` is undefined).
- */
-export function holdCall(book, key, args) {
-  const signal = args === undefined ? undefined : takeSignal(args);
+/** Keeps a waiting call under `key`; returns its promise (settled through its `resolve`). */
+export function holdCall(book, key, signal) {
   const promise = new Promise(capture);
   // Only `resolve` is kept: a rejection settles through it (rejectCalls), a function less per call.
   book.resolves[key] = lastResolve;

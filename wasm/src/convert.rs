@@ -25,12 +25,12 @@ extern "C" {
     /// A call's arguments in one crossing: none without arguments; else their JSON text
     /// without the root `signal` (a queued call keeps this text) and a last byte telling their
     /// signal (`b'0'` none, `b'1'` live, `b'2'` aborted), or only the byte of their refusal
-    /// (`b'o'`, `b's'`, `b'j'`; [`call_text`]). Every check and its catch is in JS.
+    /// (`b'o'`, `b's'`, `b'j'`; [`split_call`]). Every check and its catch is in JS.
     #[wasm_bindgen(js_name = argRead)]
     fn arg_read(args: &JsValue) -> Option<String>;
-    /// The signal `argRead` found in `args` (it keeps it until taken).
+    /// The signal the last `argRead` found (kept for this one read, as `takeHead` keeps a head).
     #[wasm_bindgen(js_name = takeSignal)]
-    fn take_signal(args: &JsValue) -> JsValue;
+    fn take_signal() -> JsValue;
     /// `args.body` as a Uint8Array (an ArrayBuffer's view), else undefined (absent, not
     /// bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
     /// would also decode a new JS string per call.
@@ -91,6 +91,8 @@ pub fn config_error(message: &str) -> JsValue {
 #[derive(Default)]
 pub struct CallArgs {
     pub signal: Option<JsValue>,
+    /// The signal was aborted when the arguments were read.
+    pub aborted: bool,
     pub priority: Value,
     pub timeout: Option<Secs>,
     pub deadline: Option<Secs>,
@@ -101,10 +103,7 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
-    split_call(args, what).map(|(mut split, _, signal)| {
-        split.signal = signal.take(args);
-        split
-    })
+    split_call(args, what).map(|(args, _)| args)
 }
 
 /// `op(request)`, how argument errors name a call. Pushed, not `format!`: the formatter was 3 %
@@ -116,61 +115,34 @@ pub fn call_name(op: &str) -> String {
     what
 }
 
-/// What `argRead` found of a call's signal. Its handle crosses only when taken ([`Self::take`]):
-/// a call that waits as a record leaves it in JS (queued.rs `holdCall`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    Absent,
-    Live,
-    Aborted,
-}
-
-impl Signal {
-    /// The signal of `args` (the arguments `argRead` read), when there is one.
-    #[inline]
-    pub fn take(self, args: &JsValue) -> Option<JsValue> {
-        (self != Signal::Absent).then(|| take_signal(args))
-    }
-}
-
-/// [`split_call_args`] without taking the signal, and the arguments' JSON text it read as
-/// UTF-8 bytes (`None` without arguments). A signal not taken stays kept in JS until the next
-/// read (an argument error's: one object).
-pub fn split_call(
-    args: &JsValue,
-    what: &str,
-) -> Result<(CallArgs, Option<Vec<u8>>, Signal), ApiError> {
-    match call_text(args, what)? {
-        None => Ok((CallArgs::default(), None, Signal::Absent)),
-        Some((signal, text)) => split_bytes(&text, None, what).map(|a| (a, Some(text), signal)),
-    }
-}
-
-/// A call's signal and its arguments as JSON text (a snapshot); `None` without arguments.
-fn call_text(args: &JsValue, what: &str) -> Result<Option<(Signal, Vec<u8>)>, ApiError> {
+/// [`split_call_args`] and the arguments' JSON text it read (a snapshot), as UTF-8 bytes
+/// (`None` without arguments).
+pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<Vec<u8>>), ApiError> {
     // One crossing: JSON.stringify's text comes back as UTF-8 with the checks' outcome as its
-    // last byte (each `is_object()`, `&"name".into()`, ... is a crossing of its own).
+    // last byte (each `is_object()`, `&"name".into()`, ... was a crossing of its own); only a
+    // signal takes a second, at once (no JS runs between), as a head does through `takeHead`.
     let Some(text) = arg_read(args) else {
-        return Ok(None);
+        return Ok((CallArgs::default(), None));
     };
     let mut text = text.into_bytes();
-    let signal = match text.pop() {
-        Some(b'0') => Signal::Absent,
-        Some(b'1') => Signal::Live,
-        Some(b'2') => Signal::Aborted,
-        Some(b's') => return Err(bad("signal", "must be an AbortSignal")),
-        Some(b'j') => {
+    let code = text.pop().unwrap_or_default();
+    match code {
+        b'0'..=b'2' => {}
+        b's' => return Err(bad("signal", "must be an AbortSignal")),
+        b'j' => {
             return Err(bad(
                 what,
                 "must be JSON-serialisable data (no cycles or BigInt)",
             ))
         }
         _ => return Err(bad(what, "must be an object")),
-    };
-    Ok(Some((signal, text)))
+    }
+    let mut split = split_bytes(&text, (code != b'0').then(take_signal), what)?;
+    split.aborted = code == b'2';
+    Ok((split, Some(text)))
 }
 
-/// [`split_call_args`] from the UTF-8 text [`call_text`] took.
+/// [`split_call_args`] from the UTF-8 text `argRead` wrote.
 pub fn split_bytes(text: &[u8], signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
     let mut out = CallArgs {
         signal,

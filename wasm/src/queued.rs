@@ -8,7 +8,7 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, call_name, split_bytes, split_call, to_js, CallArgs, Signal};
+use crate::convert::{api_error, call_name, split_bytes, split_call, to_js, CallArgs};
 use crate::{op_name, UNARY};
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
@@ -22,9 +22,8 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = newBook)]
     pub fn new_book(run: &JsValue) -> JsValue;
-    /// Keeps a waiting call; its signal is the one `argRead` found in `args` (undefined: none).
     #[wasm_bindgen(js_name = holdCall)]
-    fn hold_call(book: &JsValue, key: u32, args: &JsValue) -> Promise;
+    fn hold_call(book: &JsValue, key: u32, signal: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = scheduleStart)]
     fn schedule_start(book: &JsValue);
     #[wasm_bindgen(js_name = takeCall)]
@@ -64,7 +63,7 @@ impl ClientCore {
     /// records do not cover (no arguments, a `deadline`, an `endpointId`, an aborted signal,
     /// an argument error) runs as one suspended future, which reports any error as before.
     pub(crate) fn unary_json(&self, number: u32, op: &str, req: &JsValue) -> Promise {
-        let (mut args, text, found) = match split_call(req, &call_name(op)) {
+        let (mut args, text) = match split_call(req, &call_name(op)) {
             Ok(split) => split,
             Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
         };
@@ -84,7 +83,7 @@ impl ClientCore {
             args.deadline,
             args.endpoint_id.as_ref(),
             self.missing_key(),
-            found == Signal::Aborted,
+            args.aborted,
         ) {
             (Some(text), Some(op_index), Some(priority), None, None, None, false) => {
                 Some((text, op_index, priority))
@@ -100,10 +99,7 @@ impl ClientCore {
         drop(rest);
         let (text, op_index, priority, mut built) = match (record, built) {
             (Some((text, op_index, priority)), Ok(u)) => (text, op_index, priority, u),
-            (_, built) => {
-                args.signal = found.take(req);
-                return self.run_holding(args, built, Ok(Vec::new()), None);
-            }
+            (_, built) => return self.run_holding(args, built, Ok(Vec::new()), None),
         };
         let checked_model = waits.then(|| built.model.take()).flatten();
         let ready = (!waits).then_some(built);
@@ -117,14 +113,10 @@ impl ClientCore {
         if let Some(first) = held.first_mut() {
             *first = op_index;
         }
-        let queued = self
+        match self
             .engine
-            .queue_held(model, priority, held.into_boxed_slice());
-        // A call that waits leaves its signal in JS (`holdCall` takes it there).
-        if !matches!(queued, Ok(Queued::Waiting(_))) {
-            args.signal = found.take(req);
-        }
-        match queued {
+            .queue_held(model, priority, held.into_boxed_slice())
+        {
             Err(e) => Promise::reject(&api_error(&e)),
             Ok(Queued::Now(admission)) => match ready {
                 Some(u) => self.start_call(args, u, admission),
@@ -134,11 +126,8 @@ impl ClientCore {
             Ok(Queued::Waiting(key)) => {
                 drop(ready);
                 self.count_waiting(1);
-                let from = match found {
-                    Signal::Absent => &JsValue::UNDEFINED,
-                    _ => req,
-                };
-                hold_call(&self.book.borrow(), key as u32, from)
+                let signal = args.signal.unwrap_or(JsValue::UNDEFINED);
+                hold_call(&self.book.borrow(), key as u32, &signal)
             }
         }
     }
