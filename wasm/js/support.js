@@ -98,19 +98,44 @@ export function optionEntries(options) {
   return out;
 }
 
+// The signal the last argRead found, for takeSignal (the engine takes it at once).
+let readSignal;
+
 /**
- * The arguments as JSON text, without the root `signal` when there is one (it would read
- * `"signal":{}`: bytes a queued call would keep for nothing). The copy is shallow and omits
- * nothing else; arguments with their own `toJSON` are written as they are. Undefined when
- * that throws (a cycle, a BigInt, a throwing getter or `toJSON`).
+ * A call's arguments read in one crossing (wasm/src/convert.rs `split_call`): undefined for no
+ * arguments; else one character when they are refused ('o': not an object, 's': `signal` is
+ * not an AbortSignal, 'j': not JSON data), or their JSON text and a last character saying
+ * what their signal is ('0': none, '1': one not aborted, '2': one already aborted), which is
+ * kept for takeSignal. The text leaves out the root `signal` (it would read `"signal":{}`:
+ * bytes a queued call would keep for nothing); the copy is shallow and omits nothing else;
+ * arguments with their own `toJSON` are written as they are. Not JSON data: stringify throws
+ * (a cycle, a BigInt, a throwing getter or `toJSON`) or gives no text.
  */
-export function argText(args, signal) {
+export function argRead(args) {
+  if (args == null) return;
+  if (typeof args !== 'object' || Array.isArray(args)) return 'o';
+  const signal = argSignal(args);
+  if (signal === null) return 's';
+  let text;
   try {
-    if (signal === undefined || typeof args.toJSON === 'function') return JSON.stringify(args);
-    return JSON.stringify({ ...args, signal: undefined });
+    text =
+      signal === undefined || typeof args.toJSON === 'function'
+        ? JSON.stringify(args)
+        : JSON.stringify({ ...args, signal: undefined });
+  } catch {}
+  if (text === undefined) return 'j';
+  // Kept only now: a `toJSON` may make a call of its own (and its own argRead).
+  readSignal = signal;
+  try {
+    return text + (signal === undefined ? 0 : isAborted(signal) ? 2 : 1);
   } catch {
-    return undefined;
+    return text + 1; // a throwing `aborted` reads as false, as signals.rs `Watch` reads it
   }
+}
+
+/** The signal the last argRead found (the engine takes it at once: no call comes between). */
+export function takeSignal() {
+  return readSignal;
 }
 
 /**
@@ -179,7 +204,7 @@ function isInstance(value, type) {
 }
 
 /** A call's `signal` argument: undefined when absent, null when it is not an AbortSignal. */
-export function argSignal(args) {
+function argSignal(args) {
   let s;
   try {
     s = args.signal;
@@ -622,7 +647,7 @@ function flushAborted(book) {
   if (keys.length) book.run(1, keys);
 }
 
-export function isAborted(signal) {
+function isAborted(signal) {
   return (isNative(signal) ? abortedGet.call(signal) : signal.aborted) === true;
 }
 

@@ -22,12 +22,15 @@ extern "C" {
     pub fn config_error_of(a: &str, b: &str, c: &str, d: &str) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
-    #[wasm_bindgen(js_name = argSignal)]
-    fn arg_signal(args: &JsValue) -> JsValue;
-    /// `JSON.stringify(args)` without the root `signal` (a queued call keeps this text); none
-    /// when it throws (caught in JS: a `catch` import wraps every call in a closure).
-    #[wasm_bindgen(js_name = argText)]
-    fn arg_text(args: &JsValue, signal: &JsValue) -> Option<String>;
+    /// A call's arguments in one crossing: none without arguments; else their JSON text
+    /// without the root `signal` (a queued call keeps this text) and a last byte telling their
+    /// signal (`b'0'` none, `b'1'` live, `b'2'` aborted), or only the byte of their refusal
+    /// (`b'o'`, `b's'`, `b'j'`; [`split_call`]). Every check and its catch is in JS.
+    #[wasm_bindgen(js_name = argRead)]
+    fn arg_read(args: &JsValue) -> Option<String>;
+    /// The signal the last `argRead` found (kept for this one read, as `takeHead` keeps a head).
+    #[wasm_bindgen(js_name = takeSignal)]
+    fn take_signal() -> JsValue;
     /// `args.body` as a Uint8Array (an ArrayBuffer's view), else undefined (absent, not
     /// bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
     /// would also decode a new JS string per call.
@@ -88,6 +91,8 @@ pub fn config_error(message: &str) -> JsValue {
 #[derive(Default)]
 pub struct CallArgs {
     pub signal: Option<JsValue>,
+    /// The signal was aborted when the arguments were read.
+    pub aborted: bool,
     pub priority: Value,
     pub timeout: Option<Secs>,
     pub deadline: Option<Secs>,
@@ -110,35 +115,34 @@ pub fn call_name(op: &str) -> String {
     what
 }
 
-/// [`split_call_args`] and the arguments' JSON text it read (`None` without arguments).
-pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<String>), ApiError> {
-    match call_text(args, what)? {
-        None => Ok((CallArgs::default(), None)),
-        Some((signal, text)) => split_bytes(text.as_bytes(), signal, what).map(|a| (a, Some(text))),
+/// [`split_call_args`] and the arguments' JSON text it read (a snapshot), as UTF-8 bytes
+/// (`None` without arguments).
+pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<Vec<u8>>), ApiError> {
+    // One crossing: JSON.stringify's text comes back as UTF-8 with the checks' outcome as its
+    // last byte (each `is_object()`, `&"name".into()`, ... was a crossing of its own); only a
+    // signal takes a second, at once (no JS runs between), as a head does through `takeHead`.
+    let Some(text) = arg_read(args) else {
+        return Ok((CallArgs::default(), None));
+    };
+    let mut text = text.into_bytes();
+    let code = text.pop().unwrap_or_default();
+    match code {
+        b'0'..=b'2' => {}
+        b's' => return Err(bad("signal", "must be an AbortSignal")),
+        b'j' => {
+            return Err(bad(
+                what,
+                "must be JSON-serialisable data (no cycles or BigInt)",
+            ))
+        }
+        _ => return Err(bad(what, "must be an object")),
     }
+    let mut split = split_bytes(&text, (code != b'0').then(take_signal), what)?;
+    split.aborted = code == b'2';
+    Ok((split, Some(text)))
 }
 
-/// A call's signal and its arguments as JSON text (a snapshot); `None` without arguments.
-fn call_text(args: &JsValue, what: &str) -> Result<Option<(Option<JsValue>, String)>, ApiError> {
-    if args.is_undefined() || args.is_null() {
-        return Ok(None);
-    }
-    if !args.is_object() || Array::is_array(args) {
-        return Err(bad(what, "must be an object"));
-    }
-    // One crossing for the signal and its check (each `&"name".into()` would make a JS string).
-    let signal = arg_signal(args);
-    if signal.is_null() {
-        return Err(bad("signal", "must be an AbortSignal"));
-    }
-    // One JSON.stringify crosses the boundary instead of one conversion per field, and its
-    // text comes back as UTF-8 in the same crossing.
-    let text = arg_text(args, &signal)
-        .ok_or_else(|| bad(what, "must be JSON-serialisable data (no cycles or BigInt)"))?;
-    Ok(Some(((!signal.is_undefined()).then_some(signal), text)))
-}
-
-/// [`split_call_args`] from the UTF-8 text [`call_text`] took.
+/// [`split_call_args`] from the UTF-8 text `argRead` wrote.
 pub fn split_bytes(text: &[u8], signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
     let mut out = CallArgs {
         signal,

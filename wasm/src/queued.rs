@@ -24,8 +24,6 @@ extern "C" {
     pub fn new_book(run: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = holdCall)]
     fn hold_call(book: &JsValue, key: u32, signal: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = isAborted)]
-    fn is_aborted(signal: &JsValue) -> bool;
     #[wasm_bindgen(js_name = scheduleStart)]
     fn schedule_start(book: &JsValue);
     #[wasm_bindgen(js_name = takeCall)]
@@ -79,13 +77,13 @@ impl ClientCore {
         // JSON.stringify writes an object's text from its `{` (checked all the same: that byte
         // is where the record keeps its operation).
         let record = match (
-            text.filter(|t| t.starts_with('{')),
+            text.filter(|t| t.first() == Some(&b'{')),
             op_index,
             priority,
             args.deadline,
             args.endpoint_id.as_ref(),
             self.missing_key(),
-            args.signal.as_ref().is_some_and(is_aborted),
+            args.aborted,
         ) {
             (Some(text), Some(op_index), Some(priority), None, None, None, false) => {
                 Some((text, op_index, priority))
@@ -111,7 +109,7 @@ impl ClientCore {
         };
         // The record's bytes: its arguments' text, kept as it came (no copy), the operation's
         // index in place of its first byte (`{`, put back on admission).
-        let mut held = text.into_bytes();
+        let mut held = text;
         if let Some(first) = held.first_mut() {
             *first = op_index;
         }
