@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Instructions per call of one contender (callgrind counts instructions, not seconds, so the
+# figure holds on a busy machine): two runs of calls.mjs that differ only in the number of
+# measured calls; (I2 - I1) / (N2 - N1). Node runs --single-threaded (no background compiler
+# or GC threads), so every instruction lands in the one traced thread.
+#   bash node-host/bench/instructions.sh [contender] [concurrency] [warm] [n]
+# contender: a file name in peers/contenders (default resilient-node); concurrency 64; warm
+# 5000 calls; n 2000 (the second run makes 2n).
+set -euo pipefail
+cd "$(dirname "$0")"
+name=${1:-resilient-node}
+conc=${2:-64}
+warm=${3:-5000}
+n=${4:-2000}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+total() {
+  valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$out/cg.$1" \
+    node --single-threaded calls.mjs "$name" "$warm" "$1" "$conc" 2>"$out/log.$1" ||
+    { cat "$out/log.$1" >&2; exit 1; }
+  awk '/^(summary|totals):/ { print $2; exit }' "$out/cg.$1"
+}
+a=$(total "$n")
+b=$(total $((2 * n)))
+echo "$name concurrency $conc: $(( (b - a) / n )) instructions per call ($a for $n calls, $b for $((2 * n)), after $warm warm-up calls)"
