@@ -17,9 +17,7 @@ export function createClient(name, options) {
   return createClientOf(classes, S3Kit, name, options);
 }
 export { PROVIDERS, version } from './lib/names.js';
-export { createRouter } from './lib/router.js';
-
-routerLoader(isReady, whenReady);
+export const createRouter = /* @__PURE__ */ routerLoader(isReady, whenReady);
 
 /**
  * Until the engine is ready, `ApiError` is a stand-in that `instanceof` checks against the
