@@ -5,19 +5,19 @@
 import { apiErrorClass } from './pkg/resilient_wasm.js';
 import { load, loadSync, autoLoad, isReady, whenReady, onReady } from './lib/loader.js';
 import { LazyClient } from './lib/lazy.js';
-import { defineProviders } from './lib/names.js';
+import { defineProviders, createClientOf } from './lib/names.js';
 import { routerLoader } from './lib/router.js';
-import { installS3 } from './lib/s3.js';
+import { s3Kit } from './lib/s3.js';
 
-const { classes, createClient } = defineProviders(LazyClient);
-installS3(classes.S3Kit.prototype, whenReady);
-
-export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
-export { createClient };
+// Pure calls (for bundlers): a bundle that never names S3Kit or createClient drops lib/s3.js.
+const classes = /* @__PURE__ */ defineProviders(LazyClient);
+export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms } = classes;
+export const S3Kit = /* @__PURE__ */ s3Kit(LazyClient, whenReady);
+export function createClient(name, options) {
+  return createClientOf(classes, S3Kit, name, options);
+}
 export { PROVIDERS, version } from './lib/names.js';
-export { createRouter } from './lib/router.js';
-
-routerLoader(isReady, whenReady);
+export const createRouter = /* @__PURE__ */ routerLoader(isReady, whenReady);
 
 /**
  * Until the engine is ready, `ApiError` is a stand-in that `instanceof` checks against the

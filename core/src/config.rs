@@ -393,7 +393,7 @@ fn all_names() -> String {
 }
 
 /// "option `name` accepts what (got got)"; without the parenthesis when `got` is empty.
-fn accepts(name: &str, what: &str, got: &str) -> String {
+pub(crate) fn accepts(name: &str, what: &str, got: &str) -> String {
     let mut m = format!("option `{name}` accepts {what}");
     if !got.is_empty() {
         m.push_str(" (got ");

@@ -137,9 +137,15 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorType, message: impl Into<String>) -> ApiError {
+        Self::with(kind, message.into())
+    }
+
+    // One body for every message type: `new` is then only the conversion.
+    #[inline(never)]
+    fn with(kind: ErrorType, message: String) -> ApiError {
         ApiError {
             kind,
-            message: message.into(),
+            message,
             should_retry: kind.retryable(),
             retry_delay: None,
             status: None,

@@ -21,26 +21,28 @@ pub enum Priority {
 impl Priority {
     /// `'high' | 'normal' | 'low'` or the seed's numbers HIGH=0, NORMAL=1, LOW=2.
     pub fn parse(v: &Value) -> Result<Priority, String> {
-        match v {
-            Value::Null => Ok(Priority::Normal),
+        // One error path for the three refusals: config's "option `x` accepts ... (got ...)".
+        let got = match v {
+            Value::Null => return Ok(Priority::Normal),
             Value::String(s) => match s.as_str() {
-                "high" => Ok(Priority::High),
-                "normal" => Ok(Priority::Normal),
-                "low" => Ok(Priority::Low),
-                _ => Err(format!(
-                    "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got '{s}')"
-                )),
+                "high" => return Ok(Priority::High),
+                "normal" => return Ok(Priority::Normal),
+                "low" => return Ok(Priority::Low),
+                _ => ["'", s, "'"].concat(),
             },
             Value::Number(n) => match n.as_f64() {
-                Some(0.0) => Ok(Priority::High),
-                Some(1.0) => Ok(Priority::Normal),
-                Some(2.0) => Ok(Priority::Low),
-                _ => Err(format!(
-                    "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2 (got {n})"
-                )),
+                Some(0.0) => return Ok(Priority::High),
+                Some(1.0) => return Ok(Priority::Normal),
+                Some(2.0) => return Ok(Priority::Low),
+                _ => v.to_json(),
             },
-            _ => Err("option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2".into()),
-        }
+            _ => String::new(),
+        };
+        Err(crate::config::accepts(
+            "priority",
+            "'high', 'normal', 'low', 0, 1 or 2",
+            &got,
+        ))
     }
 }
 
@@ -251,6 +253,22 @@ fn class_mut(classes: &mut [VecDeque<u64>; 3], priority: Priority) -> &mut VecDe
 mod tests {
     use super::*;
     use Priority::*;
+
+    #[test]
+    fn priority_refusals_name_the_option_and_what_was_given() {
+        let all = "option `priority` accepts 'high', 'normal', 'low', 0, 1 or 2";
+        for (v, got) in [
+            (Value::from("urgent"), " (got 'urgent')"),
+            (Value::from(5u64), " (got 5)"),
+            (Value::from(5.0), " (got 5.0)"),
+            (Value::from(1.5), " (got 1.5)"),
+            (Value::Bool(true), ""),
+        ] {
+            assert_eq!(Priority::parse(&v), Err(format!("{all}{got}")));
+        }
+        assert_eq!(Priority::parse(&Value::from(2.0)), Ok(Low));
+        assert_eq!(Priority::parse(&Value::Null), Ok(Normal));
+    }
 
     #[test]
     fn fifo_inside_class_and_priority_across() {

@@ -3,11 +3,11 @@
 // `transport` option first). The importing entry must call initSync before it constructs a
 // client; defining the classes does not need it.
 import { Client, ChatStream } from '../pkg/resilient_wasm.js';
-import { defineProviders } from './names.js';
+import { defineProviders, createClientOf } from './names.js';
 import { engineOptions } from './transport.js';
 import { takeStateStore } from './state-store.js';
 import './ops.js'; // chat(), embed(), ... on the Client
-import { installS3 } from './s3.js';
+import { s3Kit } from './s3.js';
 
 // chatStream() and the other *Stream calls return a ChatStream: usable with `for await`.
 ChatStream.prototype[Symbol.asyncIterator] = function asyncIterator() {
@@ -24,11 +24,14 @@ class HostClient extends Client {
   }
 }
 
-const { classes, createClient } = defineProviders(HostClient);
-installS3(classes.S3Kit.prototype);
-
-export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms, S3Kit } = classes;
-export { createClient };
+// Pure calls (for bundlers, as in index.js): a bundle that never names S3Kit or createClient
+// drops lib/s3.js.
+const classes = /* @__PURE__ */ defineProviders(HostClient);
+export const { OpenAI, Groq, Claude, Gemini, Ollama, HfTgi, HfTei, Llvm, Opea, Ovms } = classes;
+export const S3Kit = /* @__PURE__ */ s3Kit(HostClient);
+export function createClient(name, options) {
+  return createClientOf(classes, S3Kit, name, options);
+}
 export { PROVIDERS, version } from './names.js';
 
 /** The engine is ready at import here: these exist so code written for browsers runs unchanged. */

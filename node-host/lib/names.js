@@ -16,24 +16,27 @@ const CLASS_NAMES = {
 
 /**
  * One thin class per provider over `Base` (constructed as `new Base(provider, options)`), keyed
- * by class name, and `createClient(name, options)` over them.
+ * by class name; not S3Kit, whose class (lib/s3.js) an entry makes apart, so that a bundle that
+ * never names it drops lib/s3.js.
  */
 export function defineProviders(Base) {
-  const byProvider = {};
   const classes = {};
   for (const provider of PROVIDERS) {
     const name = CLASS_NAMES[provider];
+    if (provider === 's3_kit') continue;
     // A computed key names the class (OpenAI.name === 'OpenAI').
-    const Class = { [name]: class extends Base { constructor(options) { super(provider, options); } } }[name];
-    byProvider[provider] = Class;
-    classes[name] = Class;
+    classes[name] = { [name]: class extends Base { constructor(options) { super(provider, options); } } }[name];
   }
-  function createClient(name, options) {
-    const Class = Object.prototype.hasOwnProperty.call(byProvider, name) ? byProvider[name] : undefined;
-    if (!Class) {
-      throw new TypeError(`createClient: unknown provider '${String(name)}'; providers are ${PROVIDERS.join(', ')}`);
-    }
-    return new Class(options);
+  return classes;
+}
+
+/** `createClient(name, options)` over the classes of defineProviders and S3Kit. */
+export function createClientOf(classes, S3Kit, name, options) {
+  const Class = Object.prototype.hasOwnProperty.call(CLASS_NAMES, name)
+    ? (name === 's3_kit' ? S3Kit : classes[CLASS_NAMES[name]])
+    : undefined;
+  if (!Class) {
+    throw new TypeError(`createClient: unknown provider '${String(name)}'; providers are ${PROVIDERS.join(', ')}`);
   }
-  return { classes, createClient };
+  return new Class(options);
 }

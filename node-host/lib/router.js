@@ -4,8 +4,8 @@
 // their own queues, breakers and budgets.
 import { RouterCore, apiErrorClass } from '../pkg/resilient_wasm.js';
 
-const CLIENT_EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue', 'paced', 'budget'];
-const EVENTS = [...CLIENT_EVENTS, 'fallback'];
+// A client's events and `fallback` (a literal: a spread would keep it in bundles without routers).
+const EVENTS = ['request', 'retry', 'success', 'failure', 'circuit', 'queue', 'paced', 'budget', 'fallback'];
 const FALLBACK = 0;
 const RETRY = 1;
 // RouterCore.note's events (one wasm export for the five).
@@ -21,14 +21,9 @@ const TOTALS = [
 
 const now = () => performance.now() / 1000;
 
-// Entries that load the wasm asynchronously (index.js) say how to wait for it; the others
-// have it at import.
-let engine = { isReady: () => true, whenReady: () => Promise.resolve() };
-
-/** For index.js: routers made before the engine is ready create their core once it is. */
-export function routerLoader(isReady, whenReady) {
-  engine = { isReady, whenReady };
-}
+// Entries that load the wasm asynchronously (index.js) say how to wait for it (routerLoader);
+// the others have it at import.
+const LOADED = { isReady: () => true, whenReady: () => Promise.resolve() };
 
 function isClient(v) {
   return v !== null && typeof v === 'object' && typeof v.getStats === 'function' && typeof v.on === 'function';
@@ -133,7 +128,7 @@ class Router {
   #created = now();
   #lacks = new Set(); // `${member}:${call}` the member's provider turned out not to support
 
-  constructor(members, options) {
+  constructor(members, options, engine) {
     this.#members = readMembers(members);
     const { strategy, fallbackOn } = readOptions(options);
     this.#strategy = strategy ?? 'fallback';
@@ -396,5 +391,16 @@ class RouterStream {
 
 /** One object with the members' common calls, routing each over the member clients. */
 export function createRouter(members, options) {
-  return new Router(members, options);
+  return new Router(members, options, LOADED);
+}
+
+/**
+ * For index.js, createRouter where the engine may still be loading: routers made before it is
+ * ready create their core once it is. A pure call there, so a bundle without routers drops this.
+ */
+export function routerLoader(isReady, whenReady) {
+  const engine = { isReady, whenReady };
+  return function createRouter(members, options) {
+    return new Router(members, options, engine);
+  };
 }

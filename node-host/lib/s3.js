@@ -6,10 +6,10 @@
 
 import { apiErrorClass } from '../pkg/resilient_wasm.js';
 
-const MIB = 1024 * 1024;
-const DEFAULT_PART = 8 * MIB;
-const MIN_PART = 5 * MIB; // S3 refuses smaller parts (except the last)
-const MAX_PART = 5 * 1024 * MIB; // and larger ones
+// Literals, not products: bundlers keep a product's statement when nothing reads it.
+const DEFAULT_PART = 8388608; // 8 MiB
+const MIN_PART = 5242880; // 5 MiB: S3 refuses smaller parts (except the last)
+const MAX_PART = 5368709120; // 5 GiB: and larger ones
 const MAX_PARTS = 10000;
 
 function apiError(type, message, status = null, attempts = 1) {
@@ -353,13 +353,16 @@ function ownBytes(b) {
 }
 
 /**
- * Adds `uploadObject` and `getObject({ stream: true })` to a client prototype; `wait()` resolves
+ * The S3Kit class over `Base`: `uploadObject` and `getObject({ stream: true })` added; `wait()` resolves
  * once the engine is loaded (browser entry).
  */
-export function installS3(proto, wait = null) {
-  const plainGet = proto.getObject;
-  Object.defineProperty(proto, 'getObject', {
-    value(request) {
+export function s3Kit(Base, wait = null) {
+  return class S3Kit extends Base {
+    constructor(options) {
+      super('s3_kit', options);
+    }
+
+    getObject(request) {
       if (request && typeof request === 'object' && request.stream === true) {
         const self = this;
         return (async () => {
@@ -367,11 +370,11 @@ export function installS3(proto, wait = null) {
           return getObjectStream(self, request);
         })();
       }
-      if (!request || typeof request !== 'object') return plainGet.call(this, request);
+      if (!request || typeof request !== 'object') return super.getObject(request);
       const { stream: _s, ...plain } = request;
       // Whole objects are checked against the checksum the server stored, when it has one.
       const whole = plain.range === undefined;
-      return plainGet.call(this, whole ? { checksumMode: true, ...plain } : plain).then(async (r) => {
+      return super.getObject(whole ? { checksumMode: true, ...plain } : plain).then(async (r) => {
         r.body = ownBytes(r.body);
         const expected = whole ? fullChecksum(r.checksumSha256) : null;
         if (expected) {
@@ -380,15 +383,10 @@ export function installS3(proto, wait = null) {
         }
         return r;
       });
-    },
-    writable: true,
-    configurable: true,
-  });
-  Object.defineProperty(proto, 'uploadObject', {
-    value(request) {
+    }
+
+    uploadObject(request) {
       return uploadObject(this, request);
-    },
-    writable: true,
-    configurable: true,
-  });
+    }
+  };
 }
