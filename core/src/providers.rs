@@ -110,8 +110,21 @@ pub trait Provider {
     fn stream(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Streamed, ApiError> {
         Err(unsupported(self.info().name, op))
     }
+    /// Why `makeRequest` is refused, for a provider that cannot send a request it did not
+    /// build itself; `None` (the default): [`make_request`] with [`Provider::auth_headers`]
+    /// (see `raw_request`, written once for every provider rather than once per impl).
+    fn raw_refused(&self) -> Option<&'static str> {
+        None
+    }
+    /// Operations answered without a request (`presignUrl`): their JSON result.
+    fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
+        Err(unsupported(self.info().name, op))
+    }
+}
+
+impl dyn Provider {
     /// `makeRequest`: any request with this provider's authentication (see [`make_request`]).
-    fn raw_request(
+    pub fn raw_request(
         &self,
         ctx: &Ctx,
         endpoint_url: &str,
@@ -119,6 +132,9 @@ pub trait Provider {
         method: Option<&str>,
         headers: &[(String, String)],
     ) -> Result<Unary, ApiError> {
+        if let Some(why) = self.raw_refused() {
+            return Err(ApiError::new(ErrorType::InvalidRequest, why));
+        }
         make_request(
             self.info(),
             self.auth_headers(ctx),
@@ -128,10 +144,6 @@ pub trait Provider {
             method,
             headers,
         )
-    }
-    /// Operations answered without a request (`presignUrl`): their JSON result.
-    fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
-        Err(unsupported(self.info().name, op))
     }
 }
 

@@ -70,19 +70,11 @@ impl Provider for S3Kit {
     }
 
     /// An unsigned request would only earn a 403: refuse it clearly instead.
-    fn raw_request(
-        &self,
-        _ctx: &Ctx,
-        _url: &str,
-        _data: Option<&Value>,
-        _method: Option<&str>,
-        _headers: &[(String, String)],
-    ) -> Result<Unary, ApiError> {
-        Err(ApiError::new(
-            crate::error::ErrorType::InvalidRequest,
+    fn raw_refused(&self) -> Option<&'static str> {
+        Some(
             "makeRequest is not available for s3_kit: every S3 request is signed for its \
              operation; use putObject, getObject, headObject, deleteObject, listObjects or presignUrl",
-        ))
+        )
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
