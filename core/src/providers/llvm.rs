@@ -11,7 +11,9 @@ use super::{base_url, bearer_request, join_url, json_errors, Ctx, Provider, Prov
 use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{json, put, Map, Value};
+use crate::providers::ops::{BATCH_INFER, INFER, LIST_MODELS, MODEL_STATUS, STATUS};
 use crate::providers::shared::replies::model_list;
+use crate::providers::unary_number;
 use crate::providers::{bad_arg, fail, object_of, parser, unboxed, unsupported_op, Fail};
 
 pub struct Llvm;
@@ -35,8 +37,8 @@ impl Provider for Llvm {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
-            let (method, path, body, model, parse): (_, _, _, _, Parser) = match op {
-                "listModels" => {
+            let (method, path, body, model, parse): (_, _, _, _, Parser) = match unary_number(op) {
+                LIST_MODELS => {
                     let _ = fields(op, args, &[])?;
                     (
                         "GET",
@@ -46,17 +48,17 @@ impl Provider for Llvm {
                         parser(parse_models),
                     )
                 }
-                "status" => {
+                STATUS => {
                     let _ = fields(op, args, &[])?;
                     ("GET", "status".into(), None, None, parser(server_json))
                 }
-                "modelStatus" => {
+                MODEL_STATUS => {
                     let a = fields(op, args, &["model"])?;
                     let id = model_or_default(a, config, &INFO)?;
                     let path = format!("models/{}", encode_segment(&id));
                     ("GET", path, None, Some(id), parser(server_json))
                 }
-                "infer" => {
+                INFER => {
                     let a = fields(op, args, &["model", "input", "parameters"])?;
                     let id = model_or_default(a, config, &INFO)?;
                     let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
@@ -69,7 +71,7 @@ impl Provider for Llvm {
                     let path = format!("models/{}/infer", encode_segment(&id));
                     ("POST", path, Some(body), Some(id), parser(server_json))
                 }
-                "batchInfer" => {
+                BATCH_INFER => {
                     let a = fields(op, args, &["model", "inputs", "parameters"])?;
                     let id = model_or_default(a, config, &INFO)?;
                     let inputs = a
