@@ -578,52 +578,55 @@ fn target(config: &Config, region: &str, bucket: &str, key: Option<&str>) -> Res
 
 /// Headers the AWS SDK never signs (proxies may change them).
 fn never_signed(name: &str) -> bool {
-    matches!(
-        name,
-        "authorization"
-            | "cache-control"
-            | "connection"
-            | "expect"
-            | "from"
-            | "keep-alive"
-            | "max-forwards"
-            | "pragma"
-            | "referer"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "user-agent"
-            | "x-amzn-trace-id"
-    ) || name.starts_with("proxy-")
-        || name.starts_with("sec-")
+    NEVER_SIGNED.contains(&name) || name.starts_with("proxy-") || name.starts_with("sec-")
 }
+
+/// [`never_signed`]'s names (a list, not a `matches!`: one comparison loop rather than a
+/// comparison call per name).
+const NEVER_SIGNED: [&str; 15] = [
+    "authorization",
+    "cache-control",
+    "connection",
+    "expect",
+    "from",
+    "keep-alive",
+    "max-forwards",
+    "pragma",
+    "referer",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
 
 /// Headers a browser's fetch drops or sets itself: signing them would break the signature.
 fn browser_forbidden(name: &str) -> bool {
-    matches!(
-        name,
-        "accept-charset"
-            | "accept-encoding"
-            | "access-control-request-headers"
-            | "access-control-request-method"
-            | "content-length"
-            | "cookie"
-            | "cookie2"
-            | "date"
-            | "dnt"
-            | "host"
-            | "keep-alive"
-            | "origin"
-            | "referer"
-            | "set-cookie"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "via"
-    )
+    BROWSER_FORBIDDEN.contains(&name)
 }
+
+const BROWSER_FORBIDDEN: [&str; 19] = [
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
 
 /// Headers this codec sets; the client's extra headers of the same name are left out.
 const OWN_HEADERS: [&str; 5] = [
