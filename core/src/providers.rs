@@ -110,8 +110,21 @@ pub trait Provider {
     fn stream(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Streamed, ApiError> {
         Err(unsupported(self.info().name, op))
     }
+    /// Why `makeRequest` is refused, for a provider that cannot send a request it did not
+    /// build itself; `None` (the default): [`make_request`] with [`Provider::auth_headers`]
+    /// (see `raw_request`, written once for every provider rather than once per impl).
+    fn raw_refused(&self) -> Option<&'static str> {
+        None
+    }
+    /// Operations answered without a request (`presignUrl`): their JSON result.
+    fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
+        Err(unsupported(self.info().name, op))
+    }
+}
+
+impl dyn Provider {
     /// `makeRequest`: any request with this provider's authentication (see [`make_request`]).
-    fn raw_request(
+    pub fn raw_request(
         &self,
         ctx: &Ctx,
         endpoint_url: &str,
@@ -119,6 +132,9 @@ pub trait Provider {
         method: Option<&str>,
         headers: &[(String, String)],
     ) -> Result<Unary, ApiError> {
+        if let Some(why) = self.raw_refused() {
+            return Err(ApiError::new(ErrorType::InvalidRequest, why));
+        }
         make_request(
             self.info(),
             self.auth_headers(ctx),
@@ -128,10 +144,6 @@ pub trait Provider {
             method,
             headers,
         )
-    }
-    /// Operations answered without a request (`presignUrl`): their JSON result.
-    fn local(&self, op: &str, _ctx: &Ctx, _args: &Value) -> Result<Value, ApiError> {
-        Err(unsupported(self.info().name, op))
     }
 }
 
@@ -267,6 +279,39 @@ pub const UNARY: [&str; 22] = [
     "abortMultipartUpload",
     "listMultipartUploads",
 ];
+
+/// Operation numbers: places in [`UNARY`]. Codecs match on these rather than on the names
+/// (a `match` on strings compiles to a length test and a `memcmp` call for each arm).
+pub mod ops {
+    pub const CHAT: usize = 0;
+    pub const EMBED: usize = 1;
+    pub const LIST_MODELS: usize = 2;
+    pub const GENERATE: usize = 3;
+    pub const RERANK: usize = 4;
+    pub const CHATQNA: usize = 5;
+    pub const INFER: usize = 6;
+    pub const BATCH_INFER: usize = 7;
+    pub const STATUS: usize = 8;
+    pub const PREDICT: usize = 9;
+    pub const MODEL_STATUS: usize = 10;
+    pub const HEALTH: usize = 11;
+    pub const PUT_OBJECT: usize = 12;
+    pub const GET_OBJECT: usize = 13;
+    pub const HEAD_OBJECT: usize = 14;
+    pub const DELETE_OBJECT: usize = 15;
+    pub const LIST_OBJECTS: usize = 16;
+    pub const CREATE_UPLOAD: usize = 17;
+    pub const UPLOAD_PART: usize = 18;
+    pub const COMPLETE_UPLOAD: usize = 19;
+    pub const ABORT_UPLOAD: usize = 20;
+    pub const LIST_UPLOADS: usize = 21;
+}
+
+/// `op`'s number ([`ops`]); an unknown name has none of them.
+#[inline(never)]
+pub fn unary_number(op: &str) -> usize {
+    UNARY.iter().position(|&n| n == op).unwrap_or(usize::MAX)
+}
 
 /// Static facts about a provider.
 pub struct ProviderInfo {
@@ -574,6 +619,40 @@ mod tests {
             assert_eq!(p.info().name, name);
         }
         assert!(provider("nope").is_none());
+    }
+
+    #[test]
+    fn operation_numbers_are_places_in_unary() {
+        use ops::*;
+        let numbered = [
+            (CHAT, "chat"),
+            (EMBED, "embed"),
+            (LIST_MODELS, "listModels"),
+            (GENERATE, "generate"),
+            (RERANK, "rerank"),
+            (CHATQNA, "chatqna"),
+            (INFER, "infer"),
+            (BATCH_INFER, "batchInfer"),
+            (STATUS, "status"),
+            (PREDICT, "predict"),
+            (MODEL_STATUS, "modelStatus"),
+            (HEALTH, "health"),
+            (PUT_OBJECT, "putObject"),
+            (GET_OBJECT, "getObject"),
+            (HEAD_OBJECT, "headObject"),
+            (DELETE_OBJECT, "deleteObject"),
+            (LIST_OBJECTS, "listObjects"),
+            (CREATE_UPLOAD, "createMultipartUpload"),
+            (UPLOAD_PART, "uploadPart"),
+            (COMPLETE_UPLOAD, "completeMultipartUpload"),
+            (ABORT_UPLOAD, "abortMultipartUpload"),
+            (LIST_UPLOADS, "listMultipartUploads"),
+        ];
+        assert_eq!(numbered.len(), UNARY.len());
+        for (n, name) in numbered {
+            assert_eq!((UNARY[n], unary_number(name)), (name, n));
+        }
+        assert_eq!(unary_number("chatStream"), usize::MAX);
     }
 
     #[test]

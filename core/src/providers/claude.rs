@@ -20,6 +20,8 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::Headers;
 use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::ops::{CHAT, LIST_MODELS};
+use crate::providers::unary_number;
 use crate::providers::{bad_arg, fail, parser, unboxed, unsupported_op, Fail};
 
 pub struct Claude;
@@ -64,9 +66,9 @@ impl Provider for Claude {
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
-            let built: Built = match op {
-                "chat" => named(chat_request(ctx, args, false)?, parser(parse_chat)),
-                "listModels" => {
+            let built: Built = match unary_number(op) {
+                CHAT => named(chat_request(ctx, args, false)?, parser(parse_chat)),
+                LIST_MODELS => {
                     let url = join_url(base_url(ctx.config, &INFO), MODELS_PATH);
                     let request = auth_request(self, ctx, "GET", url, None);
                     (request, None, parser(parse_models))

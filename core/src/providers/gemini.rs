@@ -21,6 +21,8 @@ use crate::error::ApiError;
 use crate::host::{Headers, HttpRequest};
 use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::ops::{CHAT, EMBED, LIST_MODELS};
+use crate::providers::unary_number;
 use crate::providers::{
     bad_arg, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
 };
@@ -78,8 +80,8 @@ impl Provider for Gemini {
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
-            let built: Built = match op {
-                "chat" => {
+            let built: Built = match unary_number(op) {
+                CHAT => {
                     let (request, model) = chat_request(ctx, args, false)?;
                     let call = Call {
                         model: model.clone(),
@@ -88,7 +90,7 @@ impl Provider for Gemini {
                     let parse = |r: &_, id: &_, c: &Call| reply::parse_chat(r, id, &c.model);
                     named((request, model), parser_with(parse, call))
                 }
-                "embed" => {
+                EMBED => {
                     let (request, model, count) = embed_request(ctx, args)?;
                     let call = Call {
                         model: model.clone(),
@@ -99,7 +101,7 @@ impl Provider for Gemini {
                         |r: &_, id: &_, c: &Call| reply::parse_embed(r, id, &c.model, c.batch);
                     named((request, model), parser_with(parse, call))
                 }
-                "listModels" => {
+                LIST_MODELS => {
                     let url = versioned_url(ctx.config, MODELS_QUERY);
                     let request = auth_request(self, ctx, "GET", url, None);
                     (request, None, parser(reply::parse_models))

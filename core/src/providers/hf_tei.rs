@@ -17,6 +17,8 @@ use crate::error::ApiError;
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{self, Map, Value};
+use crate::providers::ops::{EMBED, HEALTH, LIST_MODELS, RERANK};
+use crate::providers::unary_number;
 use crate::providers::{
     bad_arg, decode_fail, parser, parser_with, unboxed, unsupported_op, Call, Fail,
 };
@@ -65,8 +67,8 @@ impl Provider for HfTei {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
-            let built: Built = match op {
-                "embed" => {
+            let built: Built = match unary_number(op) {
+                EMBED => {
                     let (r, m) = embed_request(config, args)?;
                     let call = Call {
                         model: m.clone(),
@@ -75,7 +77,7 @@ impl Provider for HfTei {
                     let parse = |r: &_, id: &_, c: &Call| parse_embed(&c.model, r, id);
                     named((r, m), parser_with(parse, call))
                 }
-                "rerank" => {
+                RERANK => {
                     let (r, m, n, top) = rerank_request(config, args)?;
                     let call = Call {
                         n,
@@ -85,8 +87,8 @@ impl Provider for HfTei {
                     let parse = |r: &_, _: &_, c: &Call| parse_ranks(r, &RANKS, c.n, c.top);
                     named((r, m), parser_with(parse, call))
                 }
-                "listModels" => (get(config, "info"), None, parser(parse_info)),
-                "health" => (get(config, "health"), None, parser(parse_health)),
+                LIST_MODELS => (get(config, "info"), None, parser(parse_info)),
+                HEALTH => (get(config, "health"), None, parser(parse_health)),
                 _ => return Err(unsupported_op(INFO.name, op)),
             };
             Ok(Unary::new(built, hf_errors))

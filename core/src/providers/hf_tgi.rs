@@ -21,6 +21,8 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::ops::{self, GENERATE, HEALTH, LIST_MODELS};
+use crate::providers::unary_number;
 use crate::providers::{
     bad_arg, fail, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
 };
@@ -80,12 +82,12 @@ impl Provider for HfTgi {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
-            let built: Built = match op {
-                "chat" => named(
+            let built: Built = match unary_number(op) {
+                ops::CHAT => named(
                     chat_request(&CHAT, config, &v1(config), args, false)?,
                     parser(parse_tgi_chat),
                 ),
-                "generate" => {
+                GENERATE => {
                     let (r, m) = generate_request(config, args, false)?;
                     let call = Call {
                         model: m.clone(),
@@ -94,8 +96,8 @@ impl Provider for HfTgi {
                     let parse = |r: &_, id: &_, c: &Call| parse_generate(&c.model, r, id);
                     named((r, m), parser_with(parse, call))
                 }
-                "listModels" => (get(config, "info"), None, parser(parse_info)),
-                "health" => (get(config, "health"), None, parser(parse_health)),
+                LIST_MODELS => (get(config, "info"), None, parser(parse_info)),
+                HEALTH => (get(config, "health"), None, parser(parse_health)),
                 _ => return Err(unsupported_op(INFO.name, op)),
             };
             Ok(Unary::new(built, hf_errors))

@@ -11,7 +11,9 @@ use super::{base_url, bearer_request, join_url, json_errors, Ctx, Provider, Prov
 use crate::codec::{Parsed, Parser, Reply};
 use crate::error::{ApiError, ErrorType};
 use crate::json::{json, put, Map, Value};
+use crate::providers::ops::{BATCH_INFER, INFER, LIST_MODELS, MODEL_STATUS, STATUS};
 use crate::providers::shared::replies::model_list;
+use crate::providers::unary_number;
 use crate::providers::{bad_arg, fail, object_of, parser, unboxed, unsupported_op, Fail};
 
 pub struct Llvm;
@@ -35,8 +37,8 @@ impl Provider for Llvm {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
-            let (method, path, body, model, parse): (_, _, _, _, Parser) = match op {
-                "listModels" => {
+            let (method, path, body, model, parse): (_, _, _, _, Parser) = match unary_number(op) {
+                LIST_MODELS => {
                     let _ = fields(op, args, &[])?;
                     (
                         "GET",
@@ -46,44 +48,55 @@ impl Provider for Llvm {
                         parser(parse_models),
                     )
                 }
-                "status" => {
+                STATUS => {
                     let _ = fields(op, args, &[])?;
                     ("GET", "status".into(), None, None, parser(server_json))
                 }
-                "modelStatus" => {
-                    let a = fields(op, args, &["model"])?;
+                // One arm for the three calls on a model (the same checks in the same order):
+                // the route under `models/{id}`, and the input a call sends, if any.
+                n @ (MODEL_STATUS | INFER | BATCH_INFER) => {
+                    let (route, input): (_, Option<Input>) = match n {
+                        MODEL_STATUS => ("", None),
+                        INFER => (
+                            "/infer",
+                            Some((
+                                "input",
+                                |v| !v.is_null(),
+                                "is required: the model's input (any JSON value)",
+                            )),
+                        ),
+                        _ => (
+                            "/batch_infer",
+                            Some((
+                                "inputs",
+                                |v| v.as_array().is_some_and(|l| !l.is_empty()),
+                                "is required: a non-empty array of inputs",
+                            )),
+                        ),
+                    };
+                    let key = input.map_or("", |i| i.0);
+                    let taken: &[&str] = match input {
+                        Some(_) => &["model", key, "parameters"],
+                        None => &["model"],
+                    };
+                    let a = fields(op, args, taken)?;
                     let id = model_or_default(a, config, &INFO)?;
-                    let path = format!("models/{}", encode_segment(&id));
-                    ("GET", path, None, Some(id), parser(server_json))
-                }
-                "infer" => {
-                    let a = fields(op, args, &["model", "input", "parameters"])?;
-                    let id = model_or_default(a, config, &INFO)?;
-                    let input = a.get("input").filter(|v| !v.is_null()).ok_or_else(|| {
-                        bad_arg("input", "is required: the model's input (any JSON value)")
-                    })?;
-                    let mut body = object_of("parameters", parameters(a)?);
-                    if let Value::Object(b) = &mut body {
-                        put(b, "input", input.clone());
-                    }
-                    let path = format!("models/{}/infer", encode_segment(&id));
-                    ("POST", path, Some(body), Some(id), parser(server_json))
-                }
-                "batchInfer" => {
-                    let a = fields(op, args, &["model", "inputs", "parameters"])?;
-                    let id = model_or_default(a, config, &INFO)?;
-                    let inputs = a
-                        .get("inputs")
-                        .filter(|v| v.as_array().is_some_and(|l| !l.is_empty()))
-                        .ok_or_else(|| {
-                            bad_arg("inputs", "is required: a non-empty array of inputs")
-                        })?;
-                    let mut body = object_of("parameters", parameters(a)?);
-                    if let Value::Object(b) = &mut body {
-                        put(b, "inputs", inputs.clone());
-                    }
-                    let path = format!("models/{}/batch_infer", encode_segment(&id));
-                    ("POST", path, Some(body), Some(id), parser(server_json))
+                    let path = format!("models/{}{route}", encode_segment(&id));
+                    let (method, body) = match input {
+                        None => ("GET", None),
+                        Some((_, ok, accepts)) => {
+                            let given = a
+                                .get(key)
+                                .filter(|v| ok(v))
+                                .ok_or_else(|| bad_arg(key, accepts))?;
+                            let mut body = object_of("parameters", parameters(a)?);
+                            if let Value::Object(b) = &mut body {
+                                put(b, key, given.clone());
+                            }
+                            ("POST", Some(body))
+                        }
+                    };
+                    (method, path, body, Some(id), parser(server_json))
                 }
                 _ => return Err(unsupported_op(INFO.name, op)),
             };
@@ -99,6 +112,9 @@ impl Provider for Llvm {
         })())
     }
 }
+
+/// The input a call on a model sends: its argument, the check of its value, what it must be.
+type Input = (&'static str, fn(&Value) -> bool, &'static str);
 
 /// The seed always sends `parameters` (`{}` when none were given).
 fn parameters(args: &Map<String, Value>) -> Result<Value, Fail> {

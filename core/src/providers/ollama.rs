@@ -22,7 +22,9 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::json::put;
 use crate::json::{self, json, Map, Value};
+use crate::providers::ops::{CHAT, EMBED, GENERATE, LIST_MODELS};
 use crate::providers::shared::replies::model_list;
+use crate::providers::unary_number;
 use crate::providers::{bad_arg, decode_fail, fail, parser, unboxed, unsupported_op, Fail, Read};
 use crate::stats::Usage;
 use std::borrow::Cow;
@@ -61,17 +63,18 @@ impl Provider for Ollama {
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
-            let built: Built = match op {
-                "chat" | "generate" => {
-                    let (route, parse): (_, Read) = if op == "chat" {
+            let n = unary_number(op);
+            let built: Built = match n {
+                CHAT | GENERATE => {
+                    let (route, parse): (_, Read) = if n == CHAT {
                         (Route::Chat, |r, id| parse_text(Route::Chat, r, id))
                     } else {
                         (Route::Generate, |r, id| parse_text(Route::Generate, r, id))
                     };
                     named(text_request(config, route, args, false)?, parser(parse))
                 }
-                "embed" => named(embed_request(config, args)?, parser(parse_embed)),
-                "listModels" => {
+                EMBED => named(embed_request(config, args)?, parser(parse_embed)),
+                LIST_MODELS => {
                     let r = bearer_request(config, "GET", url(config, "api/tags"), None);
                     (r, None, parser(parse_tags))
                 }

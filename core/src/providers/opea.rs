@@ -30,6 +30,8 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::ops::{CHAT, CHATQNA, EMBED, LIST_MODELS, RERANK};
+use crate::providers::unary_number;
 use crate::providers::{
     bad_arg, fail, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
 };
@@ -64,20 +66,20 @@ impl Provider for Opea {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
             let v1 = &v1_base(config);
-            let built: Built = match op {
-                "chat" => named(
+            let built: Built = match unary_number(op) {
+                CHAT => named(
                     chat_request(&COMPAT, config, v1, args, false)?,
                     parser(parse_opea_chat),
                 ),
-                "chatqna" => named(
+                CHATQNA => named(
                     chatqna_request(config, v1, args, false)?,
                     parser(parse_opea_chat),
                 ),
-                "embed" => named(
+                EMBED => named(
                     embed_request(&COMPAT, config, v1, args)?,
                     parser(|r, id| parse_embed(INFO.name, r, id)),
                 ),
-                "rerank" => {
+                RERANK => {
                     let (r, texts, top_n) = rerank_request(config, v1, args)?;
                     let call = Call {
                         texts,
@@ -89,7 +91,7 @@ impl Provider for Opea {
                 }
                 // The OpenAI-compatible LLM microservices (vLLM, TGI behind OPEA) list their
                 // models at /v1/models; docs/providers.md names no other models route.
-                "listModels" => (models_request(config, v1), None, parser(parse_models)),
+                LIST_MODELS => (models_request(config, v1), None, parser(parse_models)),
                 _ => return Err(unsupported_op(INFO.name, op)),
             };
             Ok(Unary::new(built, opea_errors))

@@ -20,6 +20,8 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::ops::{CHAT, EMBED, LIST_MODELS};
+use crate::providers::unary_number;
 use crate::providers::{bad_arg, fail, parser, parser_with, unboxed, unsupported_op, Call, Fail};
 use crate::stream::SseDecoder;
 
@@ -71,16 +73,16 @@ impl Provider for OpenAiCompat {
             let name = self.info.name;
             let config = ctx.config;
             let base = base_url(config, self.info);
-            let built: Built = match op {
-                "chat" => named(
+            let built: Built = match unary_number(op) {
+                CHAT => named(
                     chat_request(self, config, base, args, false)?,
                     parser_with(|r, id, c| parse_chat(c.provider, r, id), by(name)),
                 ),
-                "embed" if self.embed_model.is_some() => named(
+                EMBED if self.embed_model.is_some() => named(
                     embed_request(self, config, base, args)?,
                     parser_with(|r, id, c| parse_embed(c.provider, r, id), by(name)),
                 ),
-                "listModels" => (models_request(config, base), None, parser(parse_models)),
+                LIST_MODELS => (models_request(config, base), None, parser(parse_models)),
                 _ => return Err(unsupported_op(name, op)),
             };
             Ok(Unary::new(built, json_errors))

@@ -28,6 +28,10 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::HttpRequest;
 use crate::json::put;
 use crate::json::{json, Map, Value};
+use crate::providers::ops::{
+    CHAT, EMBED, GENERATE, HEALTH, INFER, LIST_MODELS, MODEL_STATUS, PREDICT, RERANK,
+};
+use crate::providers::unary_number;
 use crate::providers::{
     bad_arg, object_of, parser, parser_with, unboxed, unsupported_op, Call, Fail,
 };
@@ -64,20 +68,20 @@ impl Provider for Ovms {
         unboxed((|| -> Result<Unary, Fail> {
             let config = ctx.config;
             let v3 = &v3_base(config);
-            let built: Built = match op {
-                "chat" => named(
+            let built: Built = match unary_number(op) {
+                CHAT => named(
                     chat_request(&COMPAT, config, v3, args, false)?,
                     parser(parse_ovms_chat),
                 ),
-                "generate" => named(
+                GENERATE => named(
                     completion_request(config, args, false)?,
                     parser(parse_completion),
                 ),
-                "embed" => named(
+                EMBED => named(
                     embed_request(&COMPAT, config, v3, args)?,
                     parser(|r, id| parse_embed(INFO.name, r, id)),
                 ),
-                "rerank" => {
+                RERANK => {
                     let (r, m, n, top) = rerank_request(config, args)?;
                     let call = Call {
                         n,
@@ -87,18 +91,18 @@ impl Provider for Ovms {
                     let parse = |r: &_, _: &_, c: &Call| parse_ranks(r, &RANKS, c.n, c.top);
                     named((r, m), parser_with(parse, call))
                 }
-                "listModels" => {
+                LIST_MODELS => {
                     let _ = fields(op, args, &[])?;
                     (models_request(config, v3), None, parser(parse_models))
                 }
-                "infer" => named(kserve_infer(config, args)?, parser(server_json)),
-                "health" => {
+                INFER => named(kserve_infer(config, args)?, parser(server_json)),
+                HEALTH => {
                     let _ = fields(op, args, &[])?;
                     let r = get(config, "v2/health/ready".into());
                     (r, None, parser(parse_health))
                 }
-                "predict" => named(tfs_predict(config, args)?, parser(server_json)),
-                "modelStatus" => {
+                PREDICT => named(tfs_predict(config, args)?, parser(server_json)),
+                MODEL_STATUS => {
                     let a = fields(op, args, &["model", "version"])?;
                     let m = required_model(a, config)?;
                     let r = get(config, model_path("v1", &m, a)?);

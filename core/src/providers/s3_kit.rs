@@ -38,6 +38,11 @@ use crate::config::Config;
 use crate::error::{ApiError, ErrorType};
 use crate::host::{Headers, HttpRequest};
 use crate::json::{Map, Value};
+use crate::providers::ops::{
+    ABORT_UPLOAD, COMPLETE_UPLOAD, CREATE_UPLOAD, DELETE_OBJECT, GET_OBJECT, HEAD_OBJECT,
+    LIST_OBJECTS, LIST_UPLOADS, PUT_OBJECT, UPLOAD_PART,
+};
+use crate::providers::unary_number;
 use sigv4::{amz_date, canonical_query, hex_sha256, uri_encode, Signer, UNSIGNED_PAYLOAD};
 use std::rc::Rc;
 
@@ -70,19 +75,11 @@ impl Provider for S3Kit {
     }
 
     /// An unsigned request would only earn a 403: refuse it clearly instead.
-    fn raw_request(
-        &self,
-        _ctx: &Ctx,
-        _url: &str,
-        _data: Option<&Value>,
-        _method: Option<&str>,
-        _headers: &[(String, String)],
-    ) -> Result<Unary, ApiError> {
-        Err(ApiError::new(
-            crate::error::ErrorType::InvalidRequest,
+    fn raw_refused(&self) -> Option<&'static str> {
+        Some(
             "makeRequest is not available for s3_kit: every S3 request is signed for its \
              operation; use putObject, getObject, headObject, deleteObject, listObjects or presignUrl",
-        ))
+        )
     }
 
     fn unary(&self, op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, ApiError> {
@@ -113,13 +110,14 @@ impl Provider for S3Kit {
 
 /// An operation's request, signed, with its reply parser and re-signer.
 fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
-    let fields: &[&str] = match op {
-        "putObject" => &["bucket", "key", "body", "contentType", "checksumSha256"],
-        "getObject" => &["bucket", "key", "range", "ifMatch", "checksumMode"],
-        "headObject" | "deleteObject" => &["bucket", "key"],
-        "listObjects" => &["bucket", "prefix", "continuationToken", "maxKeys"],
-        "createMultipartUpload" => &["bucket", "key", "contentType"],
-        "uploadPart" => &[
+    let n = unary_number(op);
+    let fields: &[&str] = match n {
+        PUT_OBJECT => &["bucket", "key", "body", "contentType", "checksumSha256"],
+        GET_OBJECT => &["bucket", "key", "range", "ifMatch", "checksumMode"],
+        HEAD_OBJECT | DELETE_OBJECT => &["bucket", "key"],
+        LIST_OBJECTS => &["bucket", "prefix", "continuationToken", "maxKeys"],
+        CREATE_UPLOAD => &["bucket", "key", "contentType"],
+        UPLOAD_PART => &[
             "bucket",
             "key",
             "uploadId",
@@ -127,24 +125,24 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             "body",
             "checksumSha256",
         ],
-        "completeMultipartUpload" => &["bucket", "key", "uploadId", "parts"],
-        "abortMultipartUpload" => &["bucket", "key", "uploadId"],
-        "listMultipartUploads" => &["bucket", "prefix"],
+        COMPLETE_UPLOAD => &["bucket", "key", "uploadId", "parts"],
+        ABORT_UPLOAD => &["bucket", "key", "uploadId"],
+        LIST_UPLOADS => &["bucket", "prefix"],
         _ => return Err(unsupported_op(INFO.name, op)),
     };
     let creds = credentials(ctx.config)?;
     let a = arguments(op, args, fields)?;
     let bucket = bucket_arg(a)?;
-    let key = match op {
-        "listObjects" | "listMultipartUploads" => None,
+    let key = match n {
+        LIST_OBJECTS | LIST_UPLOADS => None,
         _ => Some(key_arg(a)?),
     };
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers: Headers = Vec::new();
     let mut body = None;
     let mut unsigned = false;
-    let (method, parse): (&'static str, Parser) = match op {
-        "putObject" => {
+    let (method, parse): (&'static str, Parser) = match n {
+        PUT_OBJECT => {
             let b = body_arg(ctx, a, true)?;
             // Hashing a large body first costs a whole pass over it (docs/api.md); a
             // held body (the host keeps bodies over SIGNED_PAYLOAD_MAX) is not here at all.
@@ -154,7 +152,7 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             checksum(a, &mut headers)?;
             ("PUT", parser(parse_put))
         }
-        "getObject" => {
+        GET_OBJECT => {
             if let Some(r) = opt_str(a, "range")? {
                 let ok = r.strip_prefix("bytes=").is_some_and(|v| {
                     v.contains('-') && v.bytes().all(|b| b.is_ascii_digit() || b == b'-')
@@ -182,14 +180,14 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             }
             ("GET", parser(parse_get))
         }
-        "headObject" => ("HEAD", parser(parse_head)),
-        "deleteObject" => ("DELETE", parser(parse_delete)),
-        "createMultipartUpload" => {
+        HEAD_OBJECT => ("HEAD", parser(parse_head)),
+        DELETE_OBJECT => ("DELETE", parser(parse_delete)),
+        CREATE_UPLOAD => {
             content_type(a, &mut headers)?;
             push_pair(&mut query, "uploads", "");
             ("POST", parser(parse_initiate))
         }
-        "uploadPart" => {
+        UPLOAD_PART => {
             query.push((
                 "partNumber".into(),
                 sigv4::decimal(part_number(a.get("partNumber"), "partNumber")?),
@@ -201,17 +199,17 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
             unsigned = true;
             ("PUT", parser(parse_put))
         }
-        "completeMultipartUpload" => {
+        COMPLETE_UPLOAD => {
             push_pair(&mut query, "uploadId", upload_id(a)?);
             body = Some(complete_xml(a.get("parts"))?.into_bytes());
             push_pair(&mut headers, "content-type", "application/xml");
             ("POST", parser(parse_complete))
         }
-        "abortMultipartUpload" => {
+        ABORT_UPLOAD => {
             push_pair(&mut query, "uploadId", upload_id(a)?);
             ("DELETE", parser(parse_delete))
         }
-        "listMultipartUploads" => {
+        LIST_UPLOADS => {
             push_pair(&mut query, "uploads", "");
             if let Some(p) = opt_str(a, "prefix")?.filter(|p| !p.is_empty()) {
                 push_pair(&mut query, "prefix", p);
@@ -580,52 +578,55 @@ fn target(config: &Config, region: &str, bucket: &str, key: Option<&str>) -> Res
 
 /// Headers the AWS SDK never signs (proxies may change them).
 fn never_signed(name: &str) -> bool {
-    matches!(
-        name,
-        "authorization"
-            | "cache-control"
-            | "connection"
-            | "expect"
-            | "from"
-            | "keep-alive"
-            | "max-forwards"
-            | "pragma"
-            | "referer"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "user-agent"
-            | "x-amzn-trace-id"
-    ) || name.starts_with("proxy-")
-        || name.starts_with("sec-")
+    NEVER_SIGNED.contains(&name) || name.starts_with("proxy-") || name.starts_with("sec-")
 }
+
+/// [`never_signed`]'s names (a list, not a `matches!`: one comparison loop rather than a
+/// comparison call per name).
+const NEVER_SIGNED: [&str; 15] = [
+    "authorization",
+    "cache-control",
+    "connection",
+    "expect",
+    "from",
+    "keep-alive",
+    "max-forwards",
+    "pragma",
+    "referer",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
 
 /// Headers a browser's fetch drops or sets itself: signing them would break the signature.
 fn browser_forbidden(name: &str) -> bool {
-    matches!(
-        name,
-        "accept-charset"
-            | "accept-encoding"
-            | "access-control-request-headers"
-            | "access-control-request-method"
-            | "content-length"
-            | "cookie"
-            | "cookie2"
-            | "date"
-            | "dnt"
-            | "host"
-            | "keep-alive"
-            | "origin"
-            | "referer"
-            | "set-cookie"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "via"
-    )
+    BROWSER_FORBIDDEN.contains(&name)
 }
+
+const BROWSER_FORBIDDEN: [&str; 19] = [
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
 
 /// Headers this codec sets; the client's extra headers of the same name are left out.
 const OWN_HEADERS: [&str; 5] = [
