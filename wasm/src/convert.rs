@@ -103,21 +103,30 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
-    split_call(args, what).map(|(args, _)| args)
+    split_call(args, what, "").map(|(args, _)| args)
 }
 
-/// `op(request)`, how argument errors name a call. Pushed, not `format!`: the formatter was 3 %
-/// of a queued call's cost.
+/// `op(request)`, how argument errors name a call.
 pub fn call_name(op: &str) -> String {
-    let mut what = String::with_capacity(op.len() + 9);
-    what.push_str(op);
-    what.push_str("(request)");
-    what
+    joined(op, "(request)")
+}
+
+/// `a` then `b`. Pushed, not `format!`: the formatter was 3 % of a queued call's cost.
+fn joined(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
 }
 
 /// [`split_call_args`] and the arguments' JSON text it read (a snapshot), as UTF-8 bytes
-/// (`None` without arguments).
-pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<Vec<u8>>), ApiError> {
+/// (`None` without arguments). Errors name the call `what` then `suffix`, joined only for an
+/// error (an accepted call makes no name).
+pub fn split_call(
+    args: &JsValue,
+    what: &str,
+    suffix: &str,
+) -> Result<(CallArgs, Option<Vec<u8>>), ApiError> {
     // One crossing: JSON.stringify's text comes back as UTF-8, or the checks' refusal as one
     // byte (each `is_object()`, `&"name".into()`, ... was a crossing of its own); its signal
     // takes a second, at once (no JS runs between), as a head does through `takeHead`.
@@ -128,25 +137,33 @@ pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<Vec<u8
     if let [code] = text[..] {
         return Err(match code {
             b's' => bad("signal", "must be an AbortSignal"),
-            b'j' => bad(what, "must be JSON-serialisable data (no cycles or BigInt)"),
-            _ => bad(what, "must be an object"),
+            b'j' => bad(
+                &joined(what, suffix),
+                "must be JSON-serialisable data (no cycles or BigInt)",
+            ),
+            _ => bad(&joined(what, suffix), "must be an object"),
         });
     }
     // An aborted signal's text (after its `!`) is never kept: such a call is no record.
     let aborted = text.first() == Some(&b'!');
-    let mut split = split_bytes(&text[usize::from(aborted)..], take_signal(), what)?;
+    let mut split = split_bytes(&text[usize::from(aborted)..], take_signal(), what, suffix)?;
     split.aborted = aborted;
     Ok((split, Some(text)))
 }
 
 /// [`split_call_args`] from the UTF-8 text `argRead` wrote.
-pub fn split_bytes(text: &[u8], signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
+pub fn split_bytes(
+    text: &[u8],
+    signal: Option<JsValue>,
+    what: &str,
+    suffix: &str,
+) -> Result<CallArgs, ApiError> {
     let mut out = CallArgs {
         signal,
         ..CallArgs::default()
     };
     let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text) else {
-        return Err(bad(what, "must be an object"));
+        return Err(bad(&joined(what, suffix), "must be an object"));
     };
     rest.remove("signal");
     out.priority = rest.remove("priority").unwrap_or(Value::Null);
