@@ -104,12 +104,14 @@ let readSignal;
 /**
  * A call's arguments read in one crossing (wasm/src/convert.rs `split_call`): undefined for no
  * arguments; else one character when they are refused ('o': not an object, 's': `signal` is
- * not an AbortSignal, 'j': not JSON data), or their JSON text and a last character saying
- * what their signal is ('0': none, '1': one not aborted, '2': one already aborted), which is
- * kept for takeSignal. The text leaves out the root `signal` (it would read `"signal":{}`:
- * bytes a queued call would keep for nothing); the copy is shallow and omits nothing else;
- * arguments with their own `toJSON` are written as they are. Not JSON data: stringify throws
- * (a cycle, a BigInt, a throwing getter or `toJSON`) or gives no text.
+ * not an AbortSignal, 'j': not JSON data), or their JSON text (never one character: JSON.stringify
+ * writes none but a digit), after a '!' when their signal is already aborted. Their signal is
+ * kept for takeSignal. The text is returned as JSON.stringify made it: a string joined to it
+ * would be a rope, flattened into a copy by the glue's read of each character. The text leaves
+ * out the root `signal` (it would read `"signal":{}`: bytes a queued call would keep for
+ * nothing); the copy is shallow and omits nothing else; arguments with their own `toJSON` are
+ * written as they are. Not JSON data: stringify throws (a cycle, a BigInt, a throwing getter
+ * or `toJSON`) or gives no text.
  */
 export function argRead(args) {
   if (args == null) return;
@@ -127,10 +129,9 @@ export function argRead(args) {
   // Kept only now: a `toJSON` may make a call of its own (and its own argRead).
   readSignal = signal;
   try {
-    return text + (signal === undefined ? 0 : isAborted(signal) ? 2 : 1);
-  } catch {
-    return text + 1; // a throwing `aborted` reads as false, as signals.rs `Watch` reads it
-  }
+    if (signal !== undefined && isAborted(signal)) return '!' + text;
+  } catch {} // a throwing `aborted` reads as false, as signals.rs `Watch` reads it
+  return text;
 }
 
 /** The signal the last argRead found (the engine takes it at once: no call comes between). */

@@ -22,15 +22,15 @@ extern "C" {
     pub fn config_error_of(a: &str, b: &str, c: &str, d: &str) -> JsValue;
     #[wasm_bindgen(js_name = apiErrorClass)]
     pub fn api_error_class() -> JsValue;
-    /// A call's arguments in one crossing: none without arguments; else their JSON text
-    /// without the root `signal` (a queued call keeps this text) and a last byte telling their
-    /// signal (`b'0'` none, `b'1'` live, `b'2'` aborted), or only the byte of their refusal
-    /// (`b'o'`, `b's'`, `b'j'`; [`split_call`]). Every check and its catch is in JS.
+    /// A call's arguments in one crossing: none without arguments; else only the byte of their
+    /// refusal (`b'o'`, `b's'`, `b'j'`; [`split_call`]), or their JSON text without the root
+    /// `signal` (a queued call keeps this text), after a `!` when their signal is aborted.
+    /// Every check and its catch is in JS.
     #[wasm_bindgen(js_name = argRead)]
     fn arg_read(args: &JsValue) -> Option<String>;
     /// The signal the last `argRead` found (kept for this one read, as `takeHead` keeps a head).
     #[wasm_bindgen(js_name = takeSignal)]
-    fn take_signal() -> JsValue;
+    fn take_signal() -> Option<JsValue>;
     /// `args.body` as a Uint8Array (an ArrayBuffer's view), else undefined (absent, not
     /// bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
     /// would also decode a new JS string per call.
@@ -103,53 +103,67 @@ pub struct CallArgs {
 }
 
 pub fn split_call_args(args: &JsValue, what: &str) -> Result<CallArgs, ApiError> {
-    split_call(args, what).map(|(args, _)| args)
+    split_call(args, what, "").map(|(args, _)| args)
 }
 
-/// `op(request)`, how argument errors name a call. Pushed, not `format!`: the formatter was 3 %
-/// of a queued call's cost.
+/// `op(request)`, how argument errors name a call.
 pub fn call_name(op: &str) -> String {
-    let mut what = String::with_capacity(op.len() + 9);
-    what.push_str(op);
-    what.push_str("(request)");
-    what
+    joined(op, "(request)")
+}
+
+/// `a` then `b`. Pushed, not `format!`: the formatter was 3 % of a queued call's cost.
+fn joined(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
 }
 
 /// [`split_call_args`] and the arguments' JSON text it read (a snapshot), as UTF-8 bytes
-/// (`None` without arguments).
-pub fn split_call(args: &JsValue, what: &str) -> Result<(CallArgs, Option<Vec<u8>>), ApiError> {
-    // One crossing: JSON.stringify's text comes back as UTF-8 with the checks' outcome as its
-    // last byte (each `is_object()`, `&"name".into()`, ... was a crossing of its own); only a
-    // signal takes a second, at once (no JS runs between), as a head does through `takeHead`.
+/// (`None` without arguments). Errors name the call `what` then `suffix`, joined only for an
+/// error (an accepted call makes no name).
+pub fn split_call(
+    args: &JsValue,
+    what: &str,
+    suffix: &str,
+) -> Result<(CallArgs, Option<Vec<u8>>), ApiError> {
+    // One crossing: JSON.stringify's text comes back as UTF-8, or the checks' refusal as one
+    // byte (each `is_object()`, `&"name".into()`, ... was a crossing of its own); its signal
+    // takes a second, at once (no JS runs between), as a head does through `takeHead`.
     let Some(text) = arg_read(args) else {
         return Ok((CallArgs::default(), None));
     };
-    let mut text = text.into_bytes();
-    let code = text.pop().unwrap_or_default();
-    match code {
-        b'0'..=b'2' => {}
-        b's' => return Err(bad("signal", "must be an AbortSignal")),
-        b'j' => {
-            return Err(bad(
-                what,
+    let text = text.into_bytes();
+    if let [code] = text[..] {
+        return Err(match code {
+            b's' => bad("signal", "must be an AbortSignal"),
+            b'j' => bad(
+                &joined(what, suffix),
                 "must be JSON-serialisable data (no cycles or BigInt)",
-            ))
-        }
-        _ => return Err(bad(what, "must be an object")),
+            ),
+            _ => bad(&joined(what, suffix), "must be an object"),
+        });
     }
-    let mut split = split_bytes(&text, (code != b'0').then(take_signal), what)?;
-    split.aborted = code == b'2';
+    // An aborted signal's text (after its `!`) is never kept: such a call is no record.
+    let aborted = text.first() == Some(&b'!');
+    let mut split = split_bytes(&text[usize::from(aborted)..], take_signal(), what, suffix)?;
+    split.aborted = aborted;
     Ok((split, Some(text)))
 }
 
 /// [`split_call_args`] from the UTF-8 text `argRead` wrote.
-pub fn split_bytes(text: &[u8], signal: Option<JsValue>, what: &str) -> Result<CallArgs, ApiError> {
+pub fn split_bytes(
+    text: &[u8],
+    signal: Option<JsValue>,
+    what: &str,
+    suffix: &str,
+) -> Result<CallArgs, ApiError> {
     let mut out = CallArgs {
         signal,
         ..CallArgs::default()
     };
     let Ok(Value::Object(mut rest)) = resilient_core::json::from_slice::<Value>(text) else {
-        return Err(bad(what, "must be an object"));
+        return Err(bad(&joined(what, suffix), "must be an object"));
     };
     rest.remove("signal");
     out.priority = rest.remove("priority").unwrap_or(Value::Null);

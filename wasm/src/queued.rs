@@ -8,7 +8,7 @@
 //! `endpointId`, a binary body, or `endpoints` configured.
 
 use crate::client::ClientCore;
-use crate::convert::{api_error, call_name, split_bytes, split_call, to_js, CallArgs};
+use crate::convert::{api_error, split_bytes, split_call, to_js, CallArgs};
 use crate::{op_name, UNARY};
 use js_sys::{Array, Function, Promise};
 use resilient_core::json::Value;
@@ -63,7 +63,7 @@ impl ClientCore {
     /// records do not cover (no arguments, a `deadline`, an `endpointId`, an aborted signal,
     /// an argument error) runs as one suspended future, which reports any error as before.
     pub(crate) fn unary_json(&self, number: u32, op: &str, req: &JsValue) -> Promise {
-        let (mut args, text) = match split_call(req, &call_name(op)) {
+        let (mut args, text) = match split_call(req, op, "(request)") {
             Ok(split) => split,
             Err(e) => return self.run_holding(CallArgs::default(), Err(e), Ok(Vec::new()), None),
         };
@@ -156,7 +156,7 @@ impl ClientCore {
             }
             None => "",
         };
-        let rebuilt = split_bytes(&held, signal, op).and_then(|mut args| {
+        let rebuilt = split_bytes(&held, signal, op, "").and_then(|mut args| {
             let rest = Value::Object(std::mem::take(&mut args.rest));
             let built = self.provider.unary(op, &self.ctx(None), &rest)?;
             Ok((args, built))

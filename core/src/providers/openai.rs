@@ -160,8 +160,11 @@ pub fn chat_request(
             .clone()
             .unwrap_or_else(|| p.info.default_model.to_string()),
     };
-    put(&mut body, "model", json!(model));
-    put(&mut body, "messages", Value::Array(messages));
+    // A check writes no body (put_args still runs for its checks).
+    if !checking {
+        put(&mut body, "model", json!(model));
+        put(&mut body, "messages", Value::Array(messages));
+    }
     put_args(
         args,
         &CHAT_ARGS,
