@@ -3,7 +3,7 @@
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
 use super::race::{Raced, Stop};
-use super::{too_large, Deadline, Engine, Route};
+use super::{too_large, Call, CancelToken, Deadline, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
@@ -25,16 +25,34 @@ pub(super) enum Mode<'a> {
 
 pub(super) struct Spec<'a> {
     pub request: &'a HttpRequest,
+    pub model: Option<&'a str>,
     pub priority: Priority,
     pub timeout: Option<Secs>,
     pub deadline: Option<Deadline>,
     pub max_retries: Option<u32>,
     pub errors: ErrorReader,
     pub route: &'a Route,
+    pub cancel: Option<&'a CancelToken>,
     pub mode: Mode<'a>,
 }
 
-impl Spec<'_> {
+impl<'a> Spec<'a> {
+    /// `call`'s spec, its deadline not set yet (it counts from the call's start).
+    pub fn of(call: &'a Call, mode: Mode<'a>) -> Spec<'a> {
+        Spec {
+            request: &call.request,
+            model: call.model.as_deref(),
+            priority: call.priority,
+            timeout: call.timeout,
+            deadline: None,
+            max_retries: call.max_retries,
+            errors: call.errors,
+            route: &call.route,
+            cancel: call.cancel.as_ref(),
+            mode,
+        }
+    }
+
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
     /// signed afresh when the route says so.
     fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
