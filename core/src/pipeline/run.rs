@@ -290,7 +290,44 @@ impl Engine {
         self.observe_limits(endpoint, mark, &resp.headers);
         let ok = (200..300).contains(&resp.status);
         if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
-            return read_first_items(resp.status, resp.body, resp.headers, codec).await;
+            // Read until the codec yields items: until then, a failure is retried like any
+            // other attempt's. Items decoded in the same read as an error reach the caller
+            // first; the error follows them (and, data having reached the caller, is not
+            // retried). In this state machine, not one of its own.
+            codec.borrow_mut().reset();
+            codec.borrow_mut().head(resp.status, &resp.headers)?;
+            loop {
+                let chunk = resp
+                    .body
+                    .next_chunk()
+                    .await
+                    .map_err(|e| classify_transport(&e))?;
+                let fed = match chunk {
+                    Some(bytes) => codec.borrow_mut().feed(&bytes),
+                    None => {
+                        let fed = codec.borrow_mut().finish();
+                        if fed.items.is_empty() && fed.error.is_none() {
+                            return Err(ApiError::new(
+                                ErrorType::DecodeError,
+                                "the stream ended before any data",
+                            ));
+                        }
+                        fed
+                    }
+                };
+                match (fed.items.is_empty(), fed.error) {
+                    (true, Some(e)) => return Err(e),
+                    (true, None) => {}
+                    (false, failure) => {
+                        return Ok(Got::Stream(Opened {
+                            body: resp.body,
+                            items: fed.items,
+                            failure,
+                            headers: resp.headers,
+                        }))
+                    }
+                }
+            }
         }
         // The cap holds while reading: a declared length over it is refused unread, and a
         // body without one is counted as it arrives.
@@ -341,48 +378,4 @@ fn timed_out(timeout: Secs) -> ApiError {
         ErrorType::Timeout,
         format!("no response within the timeout of {timeout} s"),
     )
-}
-
-/// Reads a 2xx stream until the codec yields items: until then, a failure is retried like any
-/// other attempt's. Items decoded in the same read as an error reach the caller first; the
-/// error follows them (and, data having reached the caller, is not retried).
-async fn read_first_items(
-    status: u16,
-    mut body: Box<dyn Body>,
-    headers: Headers,
-    codec: &RefCell<Box<dyn StreamCodec>>,
-) -> Result<Got, ApiError> {
-    codec.borrow_mut().reset();
-    codec.borrow_mut().head(status, &headers)?;
-    loop {
-        let chunk = body
-            .next_chunk()
-            .await
-            .map_err(|e| classify_transport(&e))?;
-        let fed = match chunk {
-            Some(bytes) => codec.borrow_mut().feed(&bytes),
-            None => {
-                let fed = codec.borrow_mut().finish();
-                if fed.items.is_empty() && fed.error.is_none() {
-                    return Err(ApiError::new(
-                        ErrorType::DecodeError,
-                        "the stream ended before any data",
-                    ));
-                }
-                fed
-            }
-        };
-        match (fed.items.is_empty(), fed.error) {
-            (true, Some(e)) => return Err(e),
-            (true, None) => {}
-            (false, failure) => {
-                return Ok(Got::Stream(Opened {
-                    body,
-                    items: fed.items,
-                    failure,
-                    headers,
-                }))
-            }
-        }
-    }
 }
