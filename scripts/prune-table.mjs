@@ -147,11 +147,33 @@ const segments = [];
 
 // Every constant a function pointer could be: code's i32.const operands...
 const used = new Set();
+// Table indices of wasm-bindgen's closure invoke shims (by the names wasm-bindgen's output
+// keeps): no table call reaches one. The glue calls the shim of each closure it makes through
+// an export (`makeClosure(..., wasm.<shim>)`), and a closure's body is called through its own
+// vtable; the table entries are only what the deleted describe functions reported. Their small
+// indices turn up among code's constants by chance, so the rule above alone kept most of them.
+let shims = [];
+
+/** The table indices whose function is a closure invoke shim (from the element segment's
+ * names in wasm-dis's text; none when the names are gone). */
+function closureShims(text) {
+  const at = text.indexOf('(elem ');
+  const m = at < 0 ? null : /^\(elem \$\S+ \(table \$\S+\) \(i32\.const (\d+)\) func (.*)$/m.exec(text.slice(at));
+  if (!m) return [];
+  const names = [...m[2].matchAll(/\$("[^"]*"|\S+)/g)].map((n) => n[1]);
+  const out = [];
+  names.forEach((n, k) => {
+    if (/::convert::closures::_::invoke::</.test(n)) out.push(Number(m[1]) + k);
+  });
+  return out;
+}
 const dir = mkdtempSync(join(tmpdir(), 'prune-table-'));
 try {
   const wat = join(dir, 'm.wat');
   execFileSync(join(root, '.tools/node_modules/.bin/wasm-dis'), [file, '-o', wat], { stdio: 'inherit' });
-  for (const m of readFileSync(wat, 'utf8').matchAll(/\(i32\.const (-?\d+)\)/g)) used.add(Number(m[1]) >>> 0);
+  const text = readFileSync(wat, 'utf8');
+  for (const m of text.matchAll(/\(i32\.const (-?\d+)\)/g)) used.add(Number(m[1]) >>> 0);
+  shims = closureShims(text);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -179,6 +201,7 @@ for (const [, start] of section(11)) {
   }
 }
 
+for (const i of shims) used.delete(i);
 let pruned = 0;
 const out = [...encodeUleb(segments.length)];
 for (const { base, funcs } of segments) {

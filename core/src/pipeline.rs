@@ -18,7 +18,7 @@ pub use idle::SharedStream;
 pub use records::{Admission, Begun, Queued, Start};
 pub use streaming::ActiveStream;
 
-use admission::{Permit, Progress, TicketGuard, Waiter};
+use admission::{Progress, TicketGuard, Waiter};
 use run::{Admitted, Got, Mode, Spec};
 
 use crate::breaker::{CircuitState, Outcome, Ticket};
@@ -38,7 +38,7 @@ use race::{Limited, Stop};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::rc::Rc;
 
 /// The host's three capabilities.
@@ -207,76 +207,61 @@ impl Engine {
     /// first permit ([`Start::Admitted`], then only the rest runs). One function for all, so a
     /// host awaits one kind of future.
     pub async fn execute_with(&self, call: Call, from: Start) -> Result<Parsed, ApiError> {
-        if let Read::Stream(_) = call.read {
+        let Read::Unary(parse) = &call.read else {
             let e = ApiError::new(
                 ErrorType::InvalidRequest,
                 "a stream call is opened, not run",
             );
             return Err(self.fail_early(e, call.model.as_deref()));
-        }
+        };
+        let progress = Progress::default();
+        let spec = Spec::of(&call, Mode::Unary(parse));
+        let (id, start, result) = self.drive(spec, call.deadline, from, &progress).await;
+        self.unary_settled(result, call.model.as_deref(), start, &id, &progress)
+    }
+
+    /// What a unary call and a stream share: numbered (unless it was), its first permit, then
+    /// the attempts, all raced against the caller's token and the deadline (`deadline`, the
+    /// call's, from its start). One state machine for both kinds of call.
+    async fn drive(
+        &self,
+        mut spec: Spec<'_>,
+        deadline: Option<Secs>,
+        from: Start,
+        progress: &Progress,
+    ) -> (String, Instant, Result<Admitted, ApiError>) {
         let (id, start, first) = match from {
             Start::Admitted(a) => a.into_parts(self),
             other => {
-                let begun = other.begun(self, call.model.as_deref(), call.priority);
+                let begun = other.begun(self, spec.model, spec.priority);
                 let (id, start) = self.begun_id(&begun);
                 let first = self
-                    .bounded(
-                        &call,
-                        start,
-                        pin!(self.first_permit(&call.route, call.priority, &id, start)),
+                    .limited(
+                        spec.cancel,
+                        Deadline::of(deadline, start),
+                        pin!(self.first_permit(spec.route, spec.priority, &id, start)),
                     )
                     .await;
                 (id, start, first)
             }
         };
-        self.boxed_admitted(call, id, start, first).await
-    }
-
-    /// Built outside `execute`'s own state, so a queued call holds only a pointer to it.
-    fn boxed_admitted(
-        &self,
-        call: Call,
-        id: String,
-        start: Instant,
-        first: Result<Permit, ApiError>,
-    ) -> Pin<Box<dyn Future<Output = Result<Parsed, ApiError>> + '_>> {
-        Box::pin(self.execute_admitted(call, id, start, first))
-    }
-
-    async fn execute_admitted(
-        &self,
-        call: Call,
-        id: String,
-        start: Instant,
-        first: Result<Permit, ApiError>,
-    ) -> Result<Parsed, ApiError> {
-        let progress = Progress::default();
-        let parse = match &call.read {
-            Read::Unary(parse) => parse,
-            Read::Stream(_) => return Err(self.fail_early(not_unary(), call.model.as_deref())),
-        };
-        let spec = Spec {
-            request: &call.request,
-            priority: call.priority,
-            timeout: call.timeout,
-            deadline: Deadline::of(call.deadline, start),
-            max_retries: call.max_retries,
-            errors: call.errors,
-            route: &call.route,
-            mode: Mode::Unary(parse),
-        };
+        spec.deadline = Deadline::of(deadline, start);
         let result = match first {
             Ok(permit) => {
-                self.bounded(&call, start, self.run(&spec, &id, permit, &progress))
-                    .await
+                self.limited(
+                    spec.cancel,
+                    spec.deadline,
+                    self.run(&spec, &id, permit, progress),
+                )
+                .await
             }
             Err(e) => Err(e),
         };
-        self.unary_settled(result, call.model.as_deref(), start, &id, &progress)
+        (id, start, result)
     }
 
     /// A unary call's attempts are over: the call settles with its reply or its error. Plain
-    /// code, out of `execute_admitted`'s state machine.
+    /// code, out of `execute_with`'s state machine.
     #[inline(never)]
     fn unary_settled(
         &self,
@@ -328,41 +313,41 @@ impl Engine {
         call: Call,
         from: Start,
     ) -> Result<ActiveStream, ApiError> {
-        let codec = match call.read {
+        let Call {
+            request,
+            model,
+            read,
+            errors,
+            priority,
+            timeout,
+            deadline,
+            max_retries,
+            cancel,
+            route,
+        } = call;
+        let codec = match read {
             Read::Stream(codec) => RefCell::new(codec),
             Read::Unary(_) => {
                 let e = ApiError::new(ErrorType::InvalidRequest, "a unary call is run, not opened");
-                return Err(self.fail_early(e, call.model.as_deref()));
+                return Err(self.fail_early(e, model.as_deref()));
             }
         };
-        let begun = from.begun(self, call.model.as_deref(), call.priority);
-        let (id, start) = self.begun_id(&begun);
         let progress = Progress::default();
-        let deadline = Deadline::of(call.deadline, start);
         let spec = Spec {
-            request: &call.request,
-            priority: call.priority,
-            timeout: call.timeout,
-            deadline,
-            max_retries: call.max_retries,
-            errors: call.errors,
-            route: &call.route,
+            request: &request,
+            model: model.as_deref(),
+            priority,
+            timeout,
+            deadline: None,
+            max_retries,
+            errors,
+            route: &route,
+            cancel: cancel.as_ref(),
             mode: Mode::Stream(&codec),
         };
-        let result = self
-            .limited(
-                call.cancel.as_ref(),
-                deadline,
-                pin!(async {
-                    let first = self
-                        .first_permit(&call.route, call.priority, &id, start)
-                        .await?;
-                    self.run(&spec, &id, first, &progress).await
-                }),
-            )
-            .await;
+        let (id, start, result) = self.drive(spec, deadline, from, &progress).await;
         let attempts = progress.attempts.get();
-        let call_timeout = call.timeout.unwrap_or(self.inner.config.timeout);
+        let call_timeout = timeout.unwrap_or(self.inner.config.timeout);
         match result {
             Ok(Admitted {
                 got: Got::Stream(opened),
@@ -378,17 +363,17 @@ impl Engine {
                 failure: opened.failure,
                 request_id: request_id_header(&opened.headers),
                 id,
-                model: call.model,
+                model,
                 start,
                 attempts,
                 timeout: call_timeout,
-                deadline,
-                cancel: call.cancel,
+                deadline: Deadline::of(deadline, start),
+                cancel,
                 settled: false,
                 endpoint: progress.endpoint.get(),
             }),
-            Ok(_) => Err(self.fail_early(not_unary(), call.model.as_deref())),
-            Err(e) => Err(self.run_failed(e, call.model.as_deref(), start, &id, &progress)),
+            Ok(_) => Err(self.fail_early(not_unary(), model.as_deref())),
+            Err(e) => Err(self.run_failed(e, model.as_deref(), start, &id, &progress)),
         }
     }
 
@@ -414,20 +399,6 @@ impl Engine {
     /// clients.
     fn call_id(&self, n: u64) -> String {
         format!("{}-{}-{n}", self.inner.provider, self.inner.id_salt)
-    }
-
-    /// Races `fut` against the call's cancel token and deadline.
-    fn bounded<'a, T, F: Future<Output = Result<T, ApiError>> + Unpin>(
-        &'a self,
-        call: &'a Call,
-        start: Instant,
-        fut: F,
-    ) -> Limited<'a, F> {
-        self.limited(
-            call.cancel.as_ref(),
-            Deadline::of(call.deadline, start),
-            fut,
-        )
     }
 
     /// Races `fut` against the caller's cancel token (polled first, so an already-aborted

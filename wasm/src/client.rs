@@ -195,7 +195,7 @@ impl ClientCore {
     fn per_endpoint(
         &self,
         bytes: Option<&[u8]>,
-        build: impl Fn(&Ctx) -> Result<PerEndpoint, ApiError>,
+        build: &dyn Fn(&Ctx) -> Result<PerEndpoint, ApiError>,
     ) -> Result<Vec<PerEndpoint>, ApiError> {
         let mut out = Vec::with_capacity(self.endpoint_configs.len());
         for c in &self.endpoint_configs {
@@ -437,7 +437,7 @@ impl ClientCore {
                     ..self.ctx(bytes)
                 };
                 let built = self.provider.unary(op, &ctx, &rest);
-                let requests = self.per_endpoint(bytes, |c| {
+                let requests = self.per_endpoint(bytes, &|c| {
                     let u = self.provider.unary(op, &Ctx { held, ..*c }, &rest)?;
                     Ok((u.request, u.resign))
                 });
@@ -481,7 +481,7 @@ impl ClientCore {
             Ok(mut args) => {
                 let rest = Value::Object(std::mem::take(&mut args.rest));
                 let built = self.provider.stream(op, &self.ctx(None), &rest);
-                let requests = self.per_endpoint(None, |c| {
+                let requests = self.per_endpoint(None, &|c| {
                     Ok((self.provider.stream(op, c, &rest)?.request, None))
                 });
                 (args, built, requests)
@@ -555,7 +555,7 @@ impl ClientCore {
                     .raw_request(ctx, &url, data, method.as_deref(), &headers)
             };
             let unary = build(&self.ctx(None))?;
-            let requests = self.per_endpoint(None, |c| Ok((build(c)?.request, None)));
+            let requests = self.per_endpoint(None, &|c| Ok((build(c)?.request, None)));
             Ok((args, unary, requests))
         });
         match built {

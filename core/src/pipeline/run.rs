@@ -3,7 +3,7 @@
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
 use super::race::{Raced, Stop};
-use super::{too_large, Deadline, Engine, Route};
+use super::{too_large, Call, CancelToken, Deadline, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
@@ -25,16 +25,34 @@ pub(super) enum Mode<'a> {
 
 pub(super) struct Spec<'a> {
     pub request: &'a HttpRequest,
+    pub model: Option<&'a str>,
     pub priority: Priority,
     pub timeout: Option<Secs>,
     pub deadline: Option<Deadline>,
     pub max_retries: Option<u32>,
     pub errors: ErrorReader,
     pub route: &'a Route,
+    pub cancel: Option<&'a CancelToken>,
     pub mode: Mode<'a>,
 }
 
-impl Spec<'_> {
+impl<'a> Spec<'a> {
+    /// `call`'s spec, its deadline not set yet (it counts from the call's start).
+    pub fn of(call: &'a Call, mode: Mode<'a>) -> Spec<'a> {
+        Spec {
+            request: &call.request,
+            model: call.model.as_deref(),
+            priority: call.priority,
+            timeout: call.timeout,
+            deadline: None,
+            max_retries: call.max_retries,
+            errors: call.errors,
+            route: &call.route,
+            cancel: call.cancel.as_ref(),
+            mode,
+        }
+    }
+
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
     /// signed afresh when the route says so.
     fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
@@ -272,7 +290,44 @@ impl Engine {
         self.observe_limits(endpoint, mark, &resp.headers);
         let ok = (200..300).contains(&resp.status);
         if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
-            return read_first_items(resp.status, resp.body, resp.headers, codec).await;
+            // Read until the codec yields items: until then, a failure is retried like any
+            // other attempt's. Items decoded in the same read as an error reach the caller
+            // first; the error follows them (and, data having reached the caller, is not
+            // retried). In this state machine, not one of its own.
+            codec.borrow_mut().reset();
+            codec.borrow_mut().head(resp.status, &resp.headers)?;
+            loop {
+                let chunk = resp
+                    .body
+                    .next_chunk()
+                    .await
+                    .map_err(|e| classify_transport(&e))?;
+                let fed = match chunk {
+                    Some(bytes) => codec.borrow_mut().feed(&bytes),
+                    None => {
+                        let fed = codec.borrow_mut().finish();
+                        if fed.items.is_empty() && fed.error.is_none() {
+                            return Err(ApiError::new(
+                                ErrorType::DecodeError,
+                                "the stream ended before any data",
+                            ));
+                        }
+                        fed
+                    }
+                };
+                match (fed.items.is_empty(), fed.error) {
+                    (true, Some(e)) => return Err(e),
+                    (true, None) => {}
+                    (false, failure) => {
+                        return Ok(Got::Stream(Opened {
+                            body: resp.body,
+                            items: fed.items,
+                            failure,
+                            headers: resp.headers,
+                        }))
+                    }
+                }
+            }
         }
         // The cap holds while reading: a declared length over it is refused unread, and a
         // body without one is counted as it arrives.
@@ -323,48 +378,4 @@ fn timed_out(timeout: Secs) -> ApiError {
         ErrorType::Timeout,
         format!("no response within the timeout of {timeout} s"),
     )
-}
-
-/// Reads a 2xx stream until the codec yields items: until then, a failure is retried like any
-/// other attempt's. Items decoded in the same read as an error reach the caller first; the
-/// error follows them (and, data having reached the caller, is not retried).
-async fn read_first_items(
-    status: u16,
-    mut body: Box<dyn Body>,
-    headers: Headers,
-    codec: &RefCell<Box<dyn StreamCodec>>,
-) -> Result<Got, ApiError> {
-    codec.borrow_mut().reset();
-    codec.borrow_mut().head(status, &headers)?;
-    loop {
-        let chunk = body
-            .next_chunk()
-            .await
-            .map_err(|e| classify_transport(&e))?;
-        let fed = match chunk {
-            Some(bytes) => codec.borrow_mut().feed(&bytes),
-            None => {
-                let fed = codec.borrow_mut().finish();
-                if fed.items.is_empty() && fed.error.is_none() {
-                    return Err(ApiError::new(
-                        ErrorType::DecodeError,
-                        "the stream ended before any data",
-                    ));
-                }
-                fed
-            }
-        };
-        match (fed.items.is_empty(), fed.error) {
-            (true, Some(e)) => return Err(e),
-            (true, None) => {}
-            (false, failure) => {
-                return Ok(Got::Stream(Opened {
-                    body,
-                    items: fed.items,
-                    failure,
-                    headers,
-                }))
-            }
-        }
-    }
 }

@@ -11,7 +11,6 @@ use crate::error::{ApiError, ErrorType};
 use crate::host::Body;
 use crate::time::{Instant, Secs};
 use std::collections::VecDeque;
-use std::pin::pin;
 
 pub struct ActiveStream {
     pub(super) engine: Engine,
@@ -32,14 +31,6 @@ pub struct ActiveStream {
     pub(super) request_id: Option<String>,
     pub(super) settled: bool,
     pub(super) endpoint: Option<usize>,
-}
-
-enum Read {
-    Chunk(Option<Vec<u8>>),
-    Failed(ApiError),
-    TimedOut,
-    PastDeadline(Deadline),
-    Cancelled,
 }
 
 impl ActiveStream {
@@ -63,9 +54,19 @@ impl ActiveStream {
             if self.settled {
                 return None;
             }
-            let fed = match self.read().await {
-                Read::Chunk(Some(bytes)) => self.codec.feed(&bytes),
-                Read::Chunk(None) => {
+            // The chunk must come within the timeout, and before the call's deadline. The
+            // body's own future is raced (no wrapping future of its own per read).
+            let clock = &*self.engine.inner.host.clock;
+            let (wait, deadline) = match self.deadline {
+                Some(d) if d.at - clock.now() < self.timeout => (d.at - clock.now(), Some(d)),
+                _ => (self.timeout, None),
+            };
+            let raced = Stop::new(self.cancel.as_ref(), clock, Some(wait))
+                .race(self.body.next_chunk())
+                .await;
+            let fed = match raced {
+                Raced::Done(Ok(Some(bytes))) => self.codec.feed(&bytes),
+                Raced::Done(Ok(None)) => {
                     let mut fed = self.codec.finish();
                     if fed.items.is_empty() && fed.error.is_none() && !self.codec.done() {
                         fed.error = Some(ApiError::new(
@@ -75,49 +76,27 @@ impl ActiveStream {
                     }
                     fed
                 }
-                Read::Failed(e) => Fed::failed(Vec::new(), e),
-                Read::PastDeadline(d) => Fed::failed(Vec::new(), d.exceeded(None)),
-                Read::TimedOut => Fed::failed(
+                Raced::Done(Err(e)) => {
+                    let mut err = classify_transport(&e);
+                    err.kind = ErrorType::StreamInterrupted;
+                    Fed::failed(Vec::new(), err)
+                }
+                Raced::Late => Fed::failed(
                     Vec::new(),
-                    ApiError::new(
-                        ErrorType::StreamInterrupted,
-                        format!("no stream data within the timeout of {} s", self.timeout),
-                    ),
+                    match deadline {
+                        Some(d) => d.exceeded(None),
+                        None => ApiError::new(
+                            ErrorType::StreamInterrupted,
+                            format!("no stream data within the timeout of {} s", self.timeout),
+                        ),
+                    },
                 ),
                 // The check at the top of the loop settles it.
-                Read::Cancelled => continue,
+                Raced::Cancelled => continue,
             };
             self.pending.extend(fed.items);
             // Items decoded before the error go out first; the error follows them.
             self.failure = fed.error;
-        }
-    }
-
-    async fn read(&mut self) -> Read {
-        let clock = &*self.engine.inner.host.clock;
-        let body = &mut self.body;
-        let chunk = pin!(async move {
-            match body.next_chunk().await {
-                Ok(c) => Read::Chunk(c),
-                Err(e) => {
-                    let mut err = classify_transport(&e);
-                    err.kind = ErrorType::StreamInterrupted;
-                    Read::Failed(err)
-                }
-            }
-        });
-        // The chunk must come within the timeout, and before the call's deadline.
-        let (wait, deadline) = match self.deadline {
-            Some(d) if d.at - clock.now() < self.timeout => (d.at - clock.now(), Some(d)),
-            _ => (self.timeout, None),
-        };
-        match Stop::new(self.cancel.as_ref(), clock, Some(wait))
-            .race(chunk)
-            .await
-        {
-            Raced::Done(r) => r,
-            Raced::Late => deadline.map_or(Read::TimedOut, Read::PastDeadline),
-            Raced::Cancelled => Read::Cancelled,
         }
     }
 
