@@ -425,11 +425,13 @@ pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_string();
     }
-    format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        trim_start_slashes(path)
-    )
+    let base = base.trim_end_matches('/');
+    let path = trim_start_slashes(path);
+    let mut url = String::with_capacity(base.len() + 1 + path.len());
+    url.push_str(base);
+    url.push('/');
+    url.push_str(path);
+    url
 }
 
 /// `s` without its leading `/`s (a byte loop: `trim_start_matches('/')` brings a char searcher
@@ -464,7 +466,7 @@ pub fn push_pair(v: &mut Headers, name: &str, value: &str) {
 /// `authorization: Bearer <key>` when a key is configured, else no header.
 pub fn bearer_auth(config: &Config) -> Headers {
     match &config.api_key {
-        Some(k) => vec![("authorization".into(), format!("Bearer {}", k.expose()))],
+        Some(k) => vec![("authorization".into(), ["Bearer ", k.expose()].concat())],
         None => Vec::new(),
     }
 }
