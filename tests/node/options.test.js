@@ -176,6 +176,34 @@ test('embed returns one vector per input', TEST_TIMEOUT, async (t) => {
   assert.equal(mock.requests[0].path, '/v1/embeddings');
 });
 
+test('a reply reaches the caller 4 microtasks after the fetch is called: no hop of the engine\'s own on the way', TEST_TIMEOUT, async () => {
+  // A Response-shaped reply whose promises are already settled: every microtask between the
+  // fetch and the caller's await resuming is this package's (with a microtask of its own to
+  // run the engine's tasks after the reply, it took 5).
+  const reply = new TextEncoder().encode(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] }));
+  let ticks = 0;
+  let done = false;
+  const count = () => {
+    ticks++;
+    if (!done) queueMicrotask(count);
+  };
+  const fetch = () => {
+    ticks = 0;
+    queueMicrotask(count);
+    const headers = new Headers({ 'content-type': 'application/json', 'content-length': String(reply.length) });
+    return Promise.resolve({ status: 200, headers, body: {}, arrayBuffer: () => Promise.resolve(reply.buffer) });
+  };
+  const c = new OpenAI({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-x', fetch });
+  for (let i = 0; i < 3; i++) {
+    done = false;
+    const r = await c.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    done = true;
+    assert.equal(r.text, 'hi');
+    assert.ok(ticks <= 4, `${ticks} microtasks from the fetch to the caller`);
+    await new Promise((resolve) => setImmediate(resolve)); // the counting chain stops first
+  }
+});
+
 test('a fetch option that throws at once fails the call as connection_error (it does not hang)', TEST_TIMEOUT, async () => {
   let calls = 0;
   const fetch = () => {

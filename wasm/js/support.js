@@ -251,10 +251,8 @@ export function unwatchSignal(signal, id) {
 /** Starts a fetch. `headerText` is "name\0value\0name\0value..." (values never hold NUL). */
 export function startFetch(fetchFn, url, method, headerText, body, signal) {
   const headers = {};
-  if (headerText) {
-    const parts = headerText.split('\0');
-    for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
-  }
+  const parts = headerText.split('\0');
+  for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
   const init = { method, headers, signal };
   if (body !== undefined) init.body = body;
   return (fetchFn ?? globalThis.fetch)(url, init);
@@ -412,20 +410,38 @@ export function setHandler(handler) {
 // ---- timers: one shared callback for every timer, so a sleep allocates no closure.
 function fireTimer(id) {
   reportedHead = '';
-  hear(id);
+  hearNow(id);
 }
 
 export function startTimer(ms, id) {
   return setTimeout(fireTimer, ms, id);
 }
 
-// ---- the engine's tasks (host.rs spawn): run in a microtask when any task woke.
+// ---- the engine's tasks (host.rs spawn): run in a microtask when any task woke, or at once
+// after a report heard with no engine code on the stack (hearNow).
 const runTasks = () => hear(0);
+const resolved = Promise.resolve();
+let reporting = false;
+let due = false;
 
-// queueMicrotask is everywhere this wasm runs (its reference types and multivalue need newer
-// engines than queueMicrotask does).
+// A resolved promise's reaction, not queueMicrotask (Node makes an AsyncResource for each).
 export function scheduleTasks() {
-  queueMicrotask(runTasks);
+  if (reporting) due = true;
+  else resolved.then(runTasks);
+}
+
+/**
+ * Hears a report from a timer or a promise's reaction (never from inside the engine), and runs
+ * the tasks it woke now: a microtask hop less between a response and the caller's promise.
+ */
+function hearNow(id, value) {
+  reporting = true;
+  hear(id, value);
+  reporting = false;
+  if (due) {
+    due = false;
+    hear(0);
+  }
 }
 
 // ---- call promises, made here and settled by id (host.rs future_to_promise).
@@ -479,25 +495,13 @@ export function awaitPromise(promise, id) {
   promise.then(
     (value) => {
       reportedHead = '';
-      hear(id, value);
+      hearNow(id, value);
     },
     (e) => {
       reportedHead = undefined;
-      hear(id, failure(e));
+      hearNow(id, failure(e));
     },
   );
-}
-
-/** Reports an exchange's end to the engine, once (not after abortExchange). */
-function report(id, head, bytes, error) {
-  if (!exchanges.delete(id)) return;
-  if (error === undefined && head != null) {
-    reportedHead = head;
-    hear(id, bytes);
-  } else {
-    reportedHead = undefined;
-    hear(id, error ?? 'fetch failed');
-  }
 }
 
 /**
@@ -526,47 +530,45 @@ export function failure(e) {
  */
 export function sendBuffered(fetchFn, id, url, method, headerText, body, cap) {
   const direct = fetchFn?.[BUFFERED];
-  if (!direct) {
-    const controller = new AbortController();
-    exchanges.set(id, controller);
-    fetchThenSettle(id, fetchFn, url, method, headerText, body, controller.signal, cap);
-    return undefined;
-  }
-  const slot = { abort: null };
+  // A controller aborts a fetch; the direct path sets its abort function on a plain slot.
+  const slot = direct ? { abort: null } : new AbortController();
   let pending;
   try {
-    pending = direct(url, method, headerText, body, slot, cap);
+    pending = direct
+      ? direct(url, method, headerText, body, slot, cap)
+      : startFetch(fetchFn, url, method, headerText, body, slot.signal);
   } catch (e) {
-    return failure(e);
+    return failure(e); // reported here, not through hearNow: the engine is on the stack
   }
   exchanges.set(id, slot);
-  settle(id, pending);
+  settle(id, pending, direct ? undefined : cap);
   return undefined;
 }
 
-async function settle(id, pending) {
-  let pair;
-  try {
-    pair = await pending;
-  } catch (e) {
-    report(id, undefined, undefined, failure(e));
-    return;
-  }
-  report(id, pair[0], pair[1], undefined);
-}
-
-async function fetchThenSettle(id, fetchFn, url, method, headerText, body, signal, cap) {
+/**
+ * Reports an exchange's end to the engine, once (not after abortExchange): the direct path's
+ * [head, bytes] (`cap` undefined), or a fetch Response read whole up to `cap`; or the failure.
+ */
+async function settle(id, pending, cap) {
   let head;
-  let bytes;
+  let value;
   try {
-    const res = await startFetch(fetchFn, url, method, headerText, body, signal);
-    head = responseHead(res);
-    bytes = await readAll(res, cap);
+    const got = await pending;
+    if (cap === undefined) {
+      head = got[0];
+      value = got[1];
+    } else {
+      head = responseHead(got);
+      value = await readAll(got, cap);
+    }
+    if (head == null) value = 'fetch failed';
   } catch (e) {
-    report(id, undefined, undefined, failure(e));
-    return;
+    head = undefined;
+    value = failure(e);
   }
-  report(id, head, bytes, undefined);
+  if (!exchanges.delete(id)) return;
+  reportedHead = head ?? undefined;
+  hearNow(id, value);
 }
 
 /** The engine dropped the exchange before its end: abort it (its outcome is never reported). */

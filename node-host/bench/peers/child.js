@@ -79,7 +79,7 @@ async function calls() {
     out.latencyFailures = r.failures;
   }
   if (task.throughput) {
-    await workers(Math.min(500, task.total), task.concurrency, call);
+    await workers(task.warmThroughput, task.concurrency, call);
     gc();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();

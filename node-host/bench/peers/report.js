@@ -70,7 +70,7 @@ export function render(data) {
       latency: 'median latency, 1 in flight', throughput: `throughput, ${o.concurrency} in flight`, cpu: 'client CPU per call',
     };
     out.push(table(`CALLS, ratio to raw fetch: a small chat.completion on loopback; latency: ${o.n} sequential calls after ` +
-      `${o.warm} warm-up; throughput and CPU: ${o.total} calls by ${o.concurrency} workers after 500 warm-up`,
+      `${o.warm} warm-up; throughput and CPU: ${o.total} calls by ${o.concurrency} workers after ${o.warmThroughput ?? 500} warm-up`,
     ['contender', ...want.map((m) => NAMES[m]), 'failed calls'], rows));
     out.push(table('CALLS, absolute (median over rounds, range): for reading the ratios only, the machine is shared',
       ['contender', ...want.map((m) => NAMES[m])],

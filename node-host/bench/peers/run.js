@@ -6,7 +6,7 @@
 //
 //   node node-host/bench/peers/run.js [--quick] [--only latency,throughput,cpu,deep,body]
 //        [--rounds 5] [--body-rounds 3] [--deep-rounds 2] [--contenders raw-fetch,resilient,...] [--n 300]
-//        [--total 3000] [--concurrency 64] [--deep 100000] [--settle-limit 20]
+//        [--warm 2000] [--warm-throughput 4000] [--total 3000] [--concurrency 64] [--deep 100000] [--settle-limit 20]
 //        [--sizes 1,16,64] [--json reports/bench.json]
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +22,8 @@ const CONTENDERS = ['raw-fetch', 'openai-sdk', 'p-queue', 'cockatiel', 'opossum'
 
 function parseArgs(argv) {
   const o = {
-    rounds: 5, bodyRounds: 3, deepRounds: 2, only: MEASURES, contenders: CONTENDERS, n: 300, warm: 100, total: 3000,
+    rounds: 5, bodyRounds: 3, deepRounds: 2, only: MEASURES, contenders: CONTENDERS, n: 300, warm: 2000, total: 3000,
+    warmThroughput: 4000,
     concurrency: 64, deep: 100000, settleLimit: 20, sizes: [1, 16, 64], json: 'reports/bench.json', quick: false,
   };
   const set = {};
@@ -45,6 +46,8 @@ function parseArgs(argv) {
     else if (a === '--deep-rounds') set.deepRounds = num();
     else if (a === '--body-rounds') set.bodyRounds = num();
     else if (a === '--n') set.n = num();
+    else if (a === '--warm') set.warm = num();
+    else if (a === '--warm-throughput') set.warmThroughput = num();
     else if (a === '--total') set.total = num();
     else if (a === '--concurrency') set.concurrency = num();
     else if (a === '--deep') set.deep = num();
@@ -56,7 +59,7 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  if (o.quick) Object.assign(o, { rounds: 2, bodyRounds: 1, deepRounds: 1, n: 100, warm: 30, total: 1000, deep: 20000, settleLimit: 10, sizes: [1, 16] });
+  if (o.quick) Object.assign(o, { rounds: 2, bodyRounds: 1, deepRounds: 1, n: 100, warm: 30, warmThroughput: 500, total: 1000, deep: 20000, settleLimit: 10, sizes: [1, 16] });
   Object.assign(o, set);
   for (const m of o.only) if (!MEASURES.includes(m)) throw new Error(`--only: unknown measure ${m} (${MEASURES.join(', ')})`);
   for (const c of o.contenders) if (!CONTENDERS.includes(c)) throw new Error(`--contenders: unknown ${c} (${CONTENDERS.join(', ')})`);
@@ -135,6 +138,7 @@ for (let r = 0; r < opts.rounds; r++) {
       round.calls[id] = await runChild({
         ...base, task: 'calls', contender: id, queueSize: 1000, latency: has('latency'),
         throughput: has('throughput') || has('cpu'), n: opts.n, warm: opts.warm, total: opts.total,
+        warmThroughput: opts.warmThroughput,
       }, 300);
     }
   }
