@@ -436,11 +436,18 @@ export function scheduleTasks() {
  */
 function hearNow(id, value) {
   reporting = true;
-  hear(id, value);
-  reporting = false;
-  if (due) {
-    due = false;
-    hear(0);
+  let heard = false;
+  try {
+    hear(id, value);
+    heard = true;
+  } finally {
+    reporting = false;
+    if (due) {
+      due = false;
+      // Had the report thrown, the tasks it woke still run, in a microtask as before.
+      if (heard) hear(0);
+      else resolved.then(runTasks);
+    }
   }
 }
 
