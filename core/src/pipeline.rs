@@ -38,7 +38,6 @@ use race::{Limited, Stop};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
 
 /// The host's three capabilities.
@@ -239,7 +238,7 @@ impl Engine {
                     .limited(
                         spec.cancel,
                         Deadline::of(deadline, start),
-                        pin!(self.first_permit(spec.route, spec.priority, &id, start)),
+                        self.acquire(spec.priority, Some((spec.route, start)), &id),
                     )
                     .await;
                 (id, start, first)

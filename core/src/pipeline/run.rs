@@ -88,27 +88,16 @@ pub(super) struct Admitted {
 }
 
 impl Engine {
-    /// The first permit: endpoint and breaker checks, then the queue. Kept apart from `run`
-    /// (and small) because a queued call is only this future: everything else is allocated
-    /// once the call is admitted.
-    pub(super) async fn first_permit(
-        &self,
-        route: &Route,
+    /// Waits for a permit: a call's `first` (its route and start: see [`Acquire`]; a queued
+    /// call is only this small future, everything else is allocated once it is admitted), or
+    /// a retry's; `queue_full` when the queue refuses it.
+    pub(super) fn acquire<'a>(
+        &'a self,
         priority: Priority,
-        id: &str,
-        start: Instant,
-    ) -> Result<Permit, ApiError> {
-        let pinned = self.pinned(route)?;
-        self.breaker_gate(pinned, self.inner.host.clock.now())?;
-        let permit = self.acquire(priority, false, id).await?;
-        self.record_wait(start);
-        Ok(permit)
-    }
-
-    /// Waits for a permit (`retry`: a call that waited its turn already); `queue_full` when
-    /// the queue refuses it.
-    fn acquire<'a>(&'a self, priority: Priority, retry: bool, id: &'a str) -> Acquire<'a> {
-        Acquire::new(self, priority, retry, id)
+        first: Option<(&'a Route, Instant)>,
+        id: &'a str,
+    ) -> Acquire<'a> {
+        Acquire::new(self, priority, first, id)
     }
 
     /// The attempt loop, from the first permit on. Boxed once here: unary calls and streams
@@ -142,7 +131,7 @@ impl Engine {
         loop {
             let permit = match first.take() {
                 Some(p) => p,
-                None => self.acquire(spec.priority, true, id).await?,
+                None => self.acquire(spec.priority, None, id).await?,
             };
             while let Some(wait) = self.held() {
                 clock.sleep(wait).await;
