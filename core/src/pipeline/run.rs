@@ -3,7 +3,7 @@
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
 use super::race::Within;
-use super::{too_large, Call, CancelToken, Deadline, Engine, Route};
+use super::{too_large, CancelToken, Deadline, Engine, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, request_id_header};
 use crate::codec::{ErrorReader, Fed, Parsed, Parser, Reply, StreamCodec};
@@ -37,22 +37,6 @@ pub(super) struct Spec<'a> {
 }
 
 impl<'a> Spec<'a> {
-    /// `call`'s spec, its deadline not set yet (it counts from the call's start).
-    pub fn of(call: &'a Call, mode: Mode<'a>) -> Spec<'a> {
-        Spec {
-            request: &call.request,
-            model: call.model.as_deref(),
-            priority: call.priority,
-            timeout: call.timeout,
-            deadline: None,
-            max_retries: call.max_retries,
-            errors: call.errors,
-            route: &call.route,
-            cancel: call.cancel.as_ref(),
-            mode,
-        }
-    }
-
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
     /// signed afresh when the route says so.
     fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
