@@ -117,27 +117,32 @@ impl Engine {
                 Some(p) => p,
                 None => self.acquire(spec.priority, None, id).await?,
             };
-            while let Some(wait) = self.held() {
-                clock.sleep(wait).await;
-            }
-            let tokens = if self.counts_tokens() {
-                *estimate.get_or_insert_with(|| {
-                    spec.request
-                        .body
-                        .as_deref()
-                        .map_or(0, crate::pacing::estimate_tokens)
-                })
-            } else {
-                0
-            };
+            // The holds before the attempt, at one await: a shared cooldown's, then (its
+            // tokens known) the budgets' (see `pace_hold`).
+            let mut tokens: Option<u64> = None;
             let mut counted = false;
-            loop {
-                let now = clock.now();
-                let hold = self.pace_hold(pinned, tokens, spec.deadline, id, now, &mut counted)?;
-                let Some(hold) = hold else { break };
-                clock.sleep(hold).await;
-                self.paced(now);
-            }
+            let tokens = loop {
+                let (wait, since) = match tokens {
+                    None => match self.held() {
+                        Some(wait) => (wait, None),
+                        None => {
+                            tokens = Some(self.tokens(spec, &mut estimate));
+                            continue;
+                        }
+                    },
+                    Some(t) => {
+                        let now = clock.now();
+                        match self.pace_hold(pinned, t, spec.deadline, id, now, &mut counted)? {
+                            Some(hold) => (hold, Some(now)),
+                            None => break t,
+                        }
+                    }
+                };
+                clock.sleep(wait).await;
+                if let Some(since) = since {
+                    self.paced(since);
+                }
+            };
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
@@ -277,6 +282,20 @@ impl Engine {
             id,
         );
         Ok((delay, err))
+    }
+
+    /// An attempt's token estimate: 0 unless some budget counts tokens, the body's estimate
+    /// (read once per call) when one does.
+    fn tokens(&self, spec: &Spec<'_>, estimate: &mut Option<u64>) -> u64 {
+        if !self.counts_tokens() {
+            return 0;
+        }
+        *estimate.get_or_insert_with(|| {
+            spec.request
+                .body
+                .as_deref()
+                .map_or(0, crate::pacing::estimate_tokens)
+        })
     }
 
     /// A reply arrived: its rate-limit headers are read; a stream's codec sees its head (and
