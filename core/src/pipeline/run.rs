@@ -106,31 +106,35 @@ impl Engine {
         let inner = &self.inner;
         let clock = &inner.host.clock;
         let pinned = self.pinned(spec.route)?;
-        let mut first = Some(first);
+        let mut permit = Some(first);
+        // The wait before a retry's permit is asked for.
+        let mut backoff: Option<Secs> = None;
         let mut last_error: Option<ApiError> = None;
         // The body's token estimate is read only once some budget counts tokens (a token
         // `rateLimit`, or a token budget a server reported): parsing every body for it cost
         // each call a second JSON parse for nothing.
         let mut estimate: Option<u64> = None;
         loop {
-            let permit = match first.take() {
-                Some(p) => p,
-                None => self.acquire(spec.priority, None, id).await?,
-            };
-            // The holds before the attempt, at one await: a shared cooldown's, then (its
-            // tokens known) the budgets' (see `pace_hold`).
+            // Everything before the attempt, with its waits at one await: a retry's backoff
+            // and its permit, then a shared cooldown's hold, then (its tokens known) the
+            // budgets' (see `pace_hold`).
             let mut tokens: Option<u64> = None;
             let mut counted = false;
             let tokens = loop {
-                let (wait, since) = match tokens {
-                    None => match self.held() {
+                let (wait, since) = match (backoff.take(), &permit, tokens) {
+                    (Some(delay), _, _) => (delay, None),
+                    (None, None, _) => {
+                        permit = Some(self.acquire(spec.priority, None, id).await?);
+                        continue;
+                    }
+                    (None, Some(_), None) => match self.held() {
                         Some(wait) => (wait, None),
                         None => {
                             tokens = Some(self.tokens(spec, &mut estimate));
                             continue;
                         }
                     },
-                    Some(t) => {
+                    (None, Some(_), Some(t)) => {
                         let now = clock.now();
                         match self.pace_hold(pinned, t, spec.deadline, id, now, &mut counted)? {
                             Some(hold) => (hold, Some(now)),
@@ -142,6 +146,10 @@ impl Engine {
                 if let Some(since) = since {
                     self.paced(since);
                 }
+            };
+            // Always there: the loop above ends holding one.
+            let Some(permit) = permit.take() else {
+                continue;
             };
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
@@ -208,7 +216,7 @@ impl Engine {
             drop(permit);
             let (delay, err) = self.after_failure(spec, pinned, ticket, err, progress, id)?;
             last_error = Some(err);
-            clock.sleep(delay).await;
+            backoff = Some(delay);
         }
     }
 
