@@ -84,8 +84,9 @@ impl Engine {
         Acquire::new(self, priority, first, id)
     }
 
-    /// The attempt loop, from the first permit on. Boxed once here: unary calls and streams
-    /// both await it, and each caller inlined its own copy of the loop's state machine.
+    /// The attempt loop, from the first permit on. Boxed: its state (an attempt's, its reply's
+    /// reads) is allocated once the call holds its first permit, so a call waiting in the
+    /// queue is only `call_with`'s small state.
     pub(super) fn run<'a>(
         &'a self,
         spec: &'a Spec<'a>,
