@@ -34,11 +34,11 @@ use crate::secret::Secret;
 use crate::stats::{Final, Stats, Usage};
 use crate::time::{Instant, Secs};
 use endpoints::Endpoints;
+use futures_util::FutureExt;
 use race::{Limited, Stop};
 use shared::Shared;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
 
 /// The host's three capabilities.
@@ -87,6 +87,48 @@ pub struct Route {
     pub pinned: Option<String>,
     pub requests: Vec<HttpRequest>,
     pub resigners: Vec<Resigner>,
+}
+
+/// How a call's reply reads, owned by its state machine ([`Mode`] borrows it).
+enum Reading {
+    Unary(Parser),
+    Stream(RefCell<Box<dyn StreamCodec>>),
+}
+
+/// What a call that ended keeps for settling.
+struct Ended {
+    model: Option<String>,
+    id: String,
+    start: Instant,
+    timeout: Option<Secs>,
+    deadline: Option<Secs>,
+    cancel: Option<CancelToken>,
+}
+
+/// What a call ends with: a unary call's reply, or a stream open with its first items. Made
+/// once per call and moved straight out (boxing the stream would only add an allocation).
+#[allow(clippy::large_enum_variant)]
+enum Done {
+    Unary(Parsed),
+    Stream(ActiveStream),
+}
+
+impl Done {
+    /// `call_with` answers a unary call with a reply (anything else cannot happen).
+    fn unary(r: Result<Done, ApiError>) -> Result<Parsed, ApiError> {
+        match r? {
+            Done::Unary(p) => Ok(p),
+            Done::Stream(_) => Err(not_unary()),
+        }
+    }
+
+    /// ... and a stream call with a stream.
+    fn stream(r: Result<Done, ApiError>) -> Result<ActiveStream, ApiError> {
+        match r? {
+            Done::Stream(s) => Ok(s),
+            Done::Unary(_) => Err(not_unary()),
+        }
+    }
 }
 
 /// Receives `(event name, event object)`; see docs/api.md `on(event, listener)`.
@@ -199,120 +241,44 @@ impl Engine {
     }
 
     /// Runs one call through the whole pipeline; settles exactly once with the parsed result.
-    pub async fn execute(&self, call: Call) -> Result<Parsed, ApiError> {
-        self.execute_with(call, Start::Fresh).await
+    pub fn execute(&self, call: Call) -> impl Future<Output = Result<Parsed, ApiError>> + '_ {
+        self.execute_with(call, Start::Fresh)
     }
 
     /// [`Self::execute`] for a call that may be numbered already ([`Start::Begun`]) or hold its
     /// first permit ([`Start::Admitted`], then only the rest runs). One function for all, so a
     /// host awaits one kind of future.
-    pub async fn execute_with(&self, call: Call, from: Start) -> Result<Parsed, ApiError> {
-        let Read::Unary(parse) = &call.read else {
-            let e = ApiError::new(
-                ErrorType::InvalidRequest,
-                "a stream call is opened, not run",
-            );
-            return Err(self.fail_early(e, call.model.as_deref()));
-        };
-        let progress = Progress::default();
-        let spec = Spec::of(&call, Mode::Unary(parse));
-        let (id, start, result) = self.drive(spec, call.deadline, from, &progress).await;
-        self.unary_settled(result, call.model.as_deref(), start, &id, &progress)
-    }
-
-    /// What a unary call and a stream share: numbered (unless it was), its first permit, then
-    /// the attempts, all raced against the caller's token and the deadline (`deadline`, the
-    /// call's, from its start). One state machine for both kinds of call.
-    async fn drive(
+    pub fn execute_with(
         &self,
-        mut spec: Spec<'_>,
-        deadline: Option<Secs>,
+        call: Call,
         from: Start,
-        progress: &Progress,
-    ) -> (String, Instant, Result<Admitted, ApiError>) {
-        let (id, start, first) = match from {
-            Start::Admitted(a) => a.into_parts(self),
-            other => {
-                let begun = other.begun(self, spec.model, spec.priority);
-                let (id, start) = self.begun_id(&begun);
-                let first = self
-                    .limited(
-                        spec.cancel,
-                        Deadline::of(deadline, start),
-                        pin!(self.first_permit(spec.route, spec.priority, &id, start)),
-                    )
-                    .await;
-                (id, start, first)
-            }
-        };
-        spec.deadline = Deadline::of(deadline, start);
-        let result = match first {
-            Ok(permit) => {
-                self.limited(
-                    spec.cancel,
-                    spec.deadline,
-                    self.run(&spec, &id, permit, progress),
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        (id, start, result)
-    }
-
-    /// A unary call's attempts are over: the call settles with its reply or its error. Plain
-    /// code, out of `execute_with`'s state machine.
-    #[inline(never)]
-    fn unary_settled(
-        &self,
-        result: Result<Admitted, ApiError>,
-        model: Option<&str>,
-        start: Instant,
-        id: &str,
-        progress: &Progress,
-    ) -> Result<Parsed, ApiError> {
-        let admitted = match result {
-            Ok(a) => a,
-            Err(e) => return Err(self.run_failed(e, model, start, id, progress)),
-        };
-        let latency = self.inner.host.clock.now() - start;
-        let Admitted {
-            got,
-            permit,
-            ticket,
-        } = admitted;
-        drop(permit);
-        self.settle(ticket, Outcome::Success);
-        let parsed = match got {
-            Got::Unary(p) => p,
-            Got::Stream(_) => return Err(self.fail_early(not_unary(), model)),
-        };
-        self.correct_usage(progress.endpoint.get(), progress.mark.get(), parsed.usage);
-        let attempts = progress.attempts.get();
-        self.succeeded(
-            model,
-            latency,
-            parsed.usage,
-            progress.endpoint.get(),
-            attempts,
-            id,
-            false,
-        );
-        Ok(parsed)
+    ) -> impl Future<Output = Result<Parsed, ApiError>> + '_ {
+        self.call_with(call, from, false).map(Done::unary)
     }
 
     /// Opens a stream: admission, breaker and retries run until its first items arrive (retry
     /// is transparent until then). The stream then holds its permit until it ends or is dropped.
-    pub async fn open_stream(&self, call: Call) -> Result<ActiveStream, ApiError> {
-        self.open_stream_with(call, Start::Fresh).await
+    pub fn open_stream(
+        &self,
+        call: Call,
+    ) -> impl Future<Output = Result<ActiveStream, ApiError>> + '_ {
+        self.open_stream_with(call, Start::Fresh)
     }
 
     /// [`Self::open_stream`] for a stream numbered already ([`Start::Begun`]).
-    pub async fn open_stream_with(
+    pub fn open_stream_with(
         &self,
         call: Call,
         from: Start,
-    ) -> Result<ActiveStream, ApiError> {
+    ) -> impl Future<Output = Result<ActiveStream, ApiError>> + '_ {
+        self.call_with(call, from, true).map(Done::stream)
+    }
+
+    /// A unary call (`stream` false) or a stream: numbered (unless it was), its first permit,
+    /// then the attempts, all raced against the caller's token and the deadline (the call's,
+    /// from its start). One state machine for both kinds of call; the public ways in only
+    /// map its answer.
+    async fn call_with(&self, call: Call, from: Start, stream: bool) -> Result<Done, ApiError> {
         let Call {
             request,
             model,
@@ -325,15 +291,23 @@ impl Engine {
             cancel,
             route,
         } = call;
-        let codec = match read {
-            Read::Stream(codec) => RefCell::new(codec),
-            Read::Unary(_) => {
-                let e = ApiError::new(ErrorType::InvalidRequest, "a unary call is run, not opened");
+        let reading = match (read, stream) {
+            (Read::Unary(parse), false) => Reading::Unary(parse),
+            (Read::Stream(codec), true) => Reading::Stream(RefCell::new(codec)),
+            (_, stream) => {
+                let e = ApiError::new(
+                    ErrorType::InvalidRequest,
+                    if stream {
+                        "a unary call is run, not opened"
+                    } else {
+                        "a stream call is opened, not run"
+                    },
+                );
                 return Err(self.fail_early(e, model.as_deref()));
             }
         };
         let progress = Progress::default();
-        let spec = Spec {
+        let mut spec = Spec {
             request: &request,
             model: model.as_deref(),
             priority,
@@ -343,38 +317,112 @@ impl Engine {
             errors,
             route: &route,
             cancel: cancel.as_ref(),
-            mode: Mode::Stream(&codec),
+            mode: match &reading {
+                Reading::Unary(parse) => Mode::Unary(parse),
+                Reading::Stream(codec) => Mode::Stream(codec),
+            },
         };
-        let (id, start, result) = self.drive(spec, deadline, from, &progress).await;
-        let attempts = progress.attempts.get();
-        let call_timeout = timeout.unwrap_or(self.inner.config.timeout);
-        match result {
-            Ok(Admitted {
-                got: Got::Stream(opened),
-                permit,
-                ticket,
-            }) => Ok(ActiveStream {
-                engine: self.clone(),
-                permit: Some(permit),
-                ticket: Some(ticket),
-                body: opened.body,
-                codec: codec.into_inner(),
-                pending: opened.items.into(),
-                failure: opened.failure,
-                request_id: request_id_header(&opened.headers),
-                id,
-                model,
-                start,
-                attempts,
-                timeout: call_timeout,
-                deadline: Deadline::of(deadline, start),
-                cancel,
-                settled: false,
-                endpoint: progress.endpoint.get(),
-            }),
-            Ok(_) => Err(self.fail_early(not_unary(), model.as_deref())),
-            Err(e) => Err(self.run_failed(e, model.as_deref(), start, &id, &progress)),
-        }
+        let (id, start, first) = match from {
+            Start::Admitted(a) => a.into_parts(self),
+            other => {
+                let begun = other.begun(self, spec.model, spec.priority);
+                let (id, start) = self.begun_id(&begun);
+                let first = self
+                    .limited(
+                        spec.cancel,
+                        Deadline::of(deadline, start),
+                        self.acquire(spec.priority, Some((spec.route, start)), &id),
+                    )
+                    .await;
+                (id, start, first)
+            }
+        };
+        spec.deadline = Deadline::of(deadline, start);
+        let result = match first {
+            Ok(permit) => {
+                self.limited(
+                    spec.cancel,
+                    spec.deadline,
+                    self.run(&spec, &id, permit, &progress),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        let ended = Ended {
+            model,
+            id,
+            start,
+            timeout,
+            deadline,
+            cancel,
+        };
+        self.settled(result, reading, ended, &progress)
+    }
+
+    /// A call's attempts are over: a unary call settles with its reply or its error, a stream
+    /// opens or fails. Plain code, out of `call_with`'s state machine.
+    #[inline(never)]
+    fn settled(
+        &self,
+        result: Result<Admitted, ApiError>,
+        reading: Reading,
+        ended: Ended,
+        progress: &Progress,
+    ) -> Result<Done, ApiError> {
+        let Ended {
+            model,
+            id,
+            start,
+            timeout,
+            deadline,
+            cancel,
+        } = ended;
+        let admitted = match result {
+            Ok(a) => a,
+            Err(e) => return Err(self.run_failed(e, model.as_deref(), start, &id, progress)),
+        };
+        let Admitted {
+            got,
+            permit,
+            ticket,
+        } = admitted;
+        let opened = match got {
+            Got::Unary(parsed) => {
+                let latency = self.inner.host.clock.now() - start;
+                drop(permit);
+                self.settle(ticket, Outcome::Success);
+                let endpoint = progress.endpoint.get();
+                self.correct_usage(endpoint, progress.mark.get(), parsed.usage);
+                let attempts = progress.attempts.get();
+                let model = model.as_deref();
+                self.succeeded(model, latency, parsed.usage, endpoint, attempts, &id, false);
+                return Ok(Done::Unary(parsed));
+            }
+            Got::Stream(opened) => opened,
+        };
+        let Reading::Stream(codec) = reading else {
+            return Err(self.fail_early(not_unary(), model.as_deref()));
+        };
+        Ok(Done::Stream(ActiveStream {
+            engine: self.clone(),
+            permit: Some(permit),
+            ticket: Some(ticket),
+            body: opened.body,
+            codec: codec.into_inner(),
+            pending: opened.items.into(),
+            failure: opened.failure,
+            request_id: request_id_header(&opened.headers),
+            id,
+            model,
+            start,
+            attempts: progress.attempts.get(),
+            timeout: timeout.unwrap_or(self.inner.config.timeout),
+            deadline: Deadline::of(deadline, start),
+            cancel,
+            settled: false,
+            endpoint: progress.endpoint.get(),
+        }))
     }
 
     /// A new call: its id (a random salt plus a counter, so ids never collide across clients)

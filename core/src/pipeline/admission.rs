@@ -100,7 +100,10 @@ impl Engine {
 pub(super) struct Acquire<'a> {
     engine: &'a Engine,
     priority: Priority,
-    retry: bool,
+    /// A call's first permit: its route's endpoint and breaker checks come first (at the
+    /// first poll), and its queue wait since `Instant` is counted once granted. `None` for a
+    /// retry's permit (a call that waited its turn already).
+    first: Option<(&'a super::Route, crate::time::Instant)>,
     id: &'a str,
     waiting: Option<u64>,
     done: bool,
@@ -110,13 +113,13 @@ impl<'a> Acquire<'a> {
     pub(super) fn new(
         engine: &'a Engine,
         priority: Priority,
-        retry: bool,
+        first: Option<(&'a super::Route, crate::time::Instant)>,
         id: &'a str,
     ) -> Acquire<'a> {
         Acquire {
             engine,
             priority,
-            retry,
+            first,
             id,
             waiting: None,
             done: false,
@@ -125,16 +128,26 @@ impl<'a> Acquire<'a> {
 }
 
 impl Future for Acquire<'_> {
-    /// `queue_full` when the queue refuses the call.
+    /// `queue_full` when the queue refuses the call (for a first permit, also the errors of
+    /// its checks: an unknown `endpointId`, `circuit_open`).
     type Output = Result<Permit, crate::error::ApiError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let engine = self.engine.clone();
+        if let (None, Some((route, _))) = (self.waiting, self.first) {
+            let checked = engine
+                .pinned(route)
+                .and_then(|p| engine.breaker_gate(p, engine.inner.host.clock.now()));
+            if let Err(e) = checked {
+                self.done = true;
+                return Poll::Ready(Err(e));
+            }
+        }
         // Every path below leaves the waker with the queue: cloned once, here.
         let waker = Waiter::Task(cx.waker().clone());
         let mut st = engine.inner.state.borrow_mut();
         let granted = match self.waiting {
-            None => match if self.retry {
+            None => match if self.first.is_none() {
                 st.queue.readmit(self.priority, waker)
             } else {
                 st.queue.admit(self.priority, waker)
@@ -162,7 +175,11 @@ impl Future for Acquire<'_> {
             self.engine.queue_event("dequeued", self.id);
         }
         self.done = true;
-        Poll::Ready(Ok(Permit::held(&engine)))
+        let permit = Permit::held(&engine);
+        if let Some((_, start)) = self.first {
+            engine.record_wait(start);
+        }
+        Poll::Ready(Ok(permit))
     }
 }
 

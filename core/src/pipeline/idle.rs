@@ -47,7 +47,15 @@ impl SharedStream {
         }
         let mut stream = self.stream.borrow_mut().take()?;
         self.reading.set(true);
-        let item = stream.next().await;
+        // [`ActiveStream::next`]'s loop, here: no state machine of its own.
+        let item = loop {
+            if let Some(out) = stream.ready() {
+                break out;
+            }
+            let (chunk, deadline) = stream.chunk();
+            let raced = chunk.await;
+            stream.read(raced, deadline);
+        };
         self.reading.set(false);
         self.last.set(self.clock.now());
         if stream.is_settled() {

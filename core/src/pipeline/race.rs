@@ -5,8 +5,9 @@
 
 use super::cancel::{CancelToken, CancelWait};
 use super::Deadline;
+use crate::classify::classify_transport;
 use crate::error::{ApiError, ErrorType};
-use crate::host::{Clock, LocalFuture};
+use crate::host::{Clock, LocalFuture, TransportError};
 use crate::time::Secs;
 use std::future::Future;
 use std::pin::Pin;
@@ -88,6 +89,54 @@ impl<F: Future + Unpin> Future for Race<'_, F> {
         }
         Poll::Pending
     }
+}
+
+/// One step of an attempt (sending it, a read of its reply) against the attempt's timer, set
+/// before it was sent: a transport error classified, `timeout` when the timer fires first.
+pub(super) struct Within<'t, F> {
+    timer: &'t mut LocalFuture<'static, ()>,
+    timeout: Secs,
+    fut: F,
+}
+
+impl<'t, F> Within<'t, F> {
+    pub fn new(timer: &'t mut LocalFuture<'static, ()>, timeout: Secs, fut: F) -> Self {
+        Within {
+            timer,
+            timeout,
+            fut,
+        }
+    }
+}
+
+impl<T, F: Future<Output = Result<T, TransportError>> + Unpin> Future for Within<'_, F> {
+    type Output = Result<T, ApiError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Poll::Ready(r) = Pin::new(&mut this.fut).poll(cx) {
+            return Poll::Ready(r.map_err(|e| classify_transport(&e)));
+        }
+        match fired(this.timer, this.timeout, cx) {
+            Some(e) => Poll::Ready(Err(e)),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// The error of an attempt whose timer has fired.
+#[inline(never)]
+fn fired(
+    timer: &mut LocalFuture<'static, ()>,
+    timeout: Secs,
+    cx: &mut Context<'_>,
+) -> Option<ApiError> {
+    timer.as_mut().poll(cx).is_ready().then(|| {
+        ApiError::new(
+            ErrorType::Timeout,
+            format!("no response within the timeout of {timeout} s"),
+        )
+    })
 }
 
 /// A call's future raced against its cancel token and its deadline ([`super::Engine::limited`]):

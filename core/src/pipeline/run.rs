@@ -2,13 +2,13 @@
 //! Unary calls and streams share it; they differ only in what an attempt reads.
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
-use super::race::{Raced, Stop};
-use super::{too_large, Call, CancelToken, Deadline, Engine, Route};
+use super::race::Within;
+use super::{too_large, CancelToken, Deadline, Engine, Route};
 use crate::breaker::Outcome;
-use crate::classify::{classify_http, classify_transport, request_id_header};
-use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
+use crate::classify::{classify_http, request_id_header};
+use crate::codec::{ErrorReader, Fed, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, Body, Headers, HttpRequest};
+use crate::host::{header, Body, Headers, HttpRequest, HttpResponse};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
@@ -37,22 +37,6 @@ pub(super) struct Spec<'a> {
 }
 
 impl<'a> Spec<'a> {
-    /// `call`'s spec, its deadline not set yet (it counts from the call's start).
-    pub fn of(call: &'a Call, mode: Mode<'a>) -> Spec<'a> {
-        Spec {
-            request: &call.request,
-            model: call.model.as_deref(),
-            priority: call.priority,
-            timeout: call.timeout,
-            deadline: None,
-            max_retries: call.max_retries,
-            errors: call.errors,
-            route: &call.route,
-            cancel: call.cancel.as_ref(),
-            mode,
-        }
-    }
-
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
     /// signed afresh when the route says so.
     fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
@@ -88,31 +72,21 @@ pub(super) struct Admitted {
 }
 
 impl Engine {
-    /// The first permit: endpoint and breaker checks, then the queue. Kept apart from `run`
-    /// (and small) because a queued call is only this future: everything else is allocated
-    /// once the call is admitted.
-    pub(super) async fn first_permit(
-        &self,
-        route: &Route,
+    /// Waits for a permit: a call's `first` (its route and start: see [`Acquire`]; a queued
+    /// call is only this small future, everything else is allocated once it is admitted), or
+    /// a retry's; `queue_full` when the queue refuses it.
+    pub(super) fn acquire<'a>(
+        &'a self,
         priority: Priority,
-        id: &str,
-        start: Instant,
-    ) -> Result<Permit, ApiError> {
-        let pinned = self.pinned(route)?;
-        self.breaker_gate(pinned, self.inner.host.clock.now())?;
-        let permit = self.acquire(priority, false, id).await?;
-        self.record_wait(start);
-        Ok(permit)
+        first: Option<(&'a Route, Instant)>,
+        id: &'a str,
+    ) -> Acquire<'a> {
+        Acquire::new(self, priority, first, id)
     }
 
-    /// Waits for a permit (`retry`: a call that waited its turn already); `queue_full` when
-    /// the queue refuses it.
-    fn acquire<'a>(&'a self, priority: Priority, retry: bool, id: &'a str) -> Acquire<'a> {
-        Acquire::new(self, priority, retry, id)
-    }
-
-    /// The attempt loop, from the first permit on. Boxed once here: unary calls and streams
-    /// both await it, and each caller inlined its own copy of the loop's state machine.
+    /// The attempt loop, from the first permit on. Boxed: its state (an attempt's, its reply's
+    /// reads) is allocated once the call holds its first permit, so a call waiting in the
+    /// queue is only `call_with`'s small state.
     pub(super) fn run<'a>(
         &'a self,
         spec: &'a Spec<'a>,
@@ -133,38 +107,51 @@ impl Engine {
         let inner = &self.inner;
         let clock = &inner.host.clock;
         let pinned = self.pinned(spec.route)?;
-        let mut first = Some(first);
+        let mut permit = Some(first);
+        // The wait before a retry's permit is asked for.
+        let mut backoff: Option<Secs> = None;
         let mut last_error: Option<ApiError> = None;
         // The body's token estimate is read only once some budget counts tokens (a token
         // `rateLimit`, or a token budget a server reported): parsing every body for it cost
         // each call a second JSON parse for nothing.
         let mut estimate: Option<u64> = None;
         loop {
-            let permit = match first.take() {
-                Some(p) => p,
-                None => self.acquire(spec.priority, true, id).await?,
-            };
-            while let Some(wait) = self.held() {
-                clock.sleep(wait).await;
-            }
-            let tokens = if self.counts_tokens() {
-                *estimate.get_or_insert_with(|| {
-                    spec.request
-                        .body
-                        .as_deref()
-                        .map_or(0, crate::pacing::estimate_tokens)
-                })
-            } else {
-                0
-            };
+            // Everything before the attempt, with its waits at one await: a retry's backoff
+            // and its permit, then a shared cooldown's hold, then (its tokens known) the
+            // budgets' (see `pace_hold`).
+            let mut tokens: Option<u64> = None;
             let mut counted = false;
-            loop {
-                let now = clock.now();
-                let hold = self.pace_hold(pinned, tokens, spec.deadline, id, now, &mut counted)?;
-                let Some(hold) = hold else { break };
-                clock.sleep(hold).await;
-                self.paced(now);
-            }
+            let tokens = loop {
+                let (wait, since) = match (backoff.take(), &permit, tokens) {
+                    (Some(delay), _, _) => (delay, None),
+                    (None, None, _) => {
+                        permit = Some(self.acquire(spec.priority, None, id).await?);
+                        continue;
+                    }
+                    (None, Some(_), None) => match self.held() {
+                        Some(wait) => (wait, None),
+                        None => {
+                            tokens = Some(self.tokens(spec, &mut estimate));
+                            continue;
+                        }
+                    },
+                    (None, Some(_), Some(t)) => {
+                        let now = clock.now();
+                        match self.pace_hold(pinned, t, spec.deadline, id, now, &mut counted)? {
+                            Some(hold) => (hold, Some(now)),
+                            None => break t,
+                        }
+                    }
+                };
+                clock.sleep(wait).await;
+                if let Some(since) = since {
+                    self.paced(since);
+                }
+            };
+            // Always there: the loop above ends holding one.
+            let Some(permit) = permit.take() else {
+                continue;
+            };
             let ticket = match self.admit_attempt(pinned, tokens) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
@@ -176,13 +163,46 @@ impl Engine {
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
             let request = spec.request_for(endpoint, clock.unix_now());
-            // Boxed: the large attempt state exists only while an attempt runs, not while the
-            // call waits in the queue.
-            let attempt: LocalBoxFuture<'_, _> =
-                Box::pin(self.attempt(spec, request, id, (endpoint, mark)));
-            let outcome = match Stop::new(None, &**clock, Some(timeout)).race(attempt).await {
-                Raced::Done(r) => r,
-                _ => Err(timed_out(timeout)),
+            // The attempt, in this state machine (not one of its own): sending it and reading
+            // its reply race one timer, set before it is sent. What it holds goes at the
+            // block's end (a reply that came too late is aborted there).
+            let outcome: Result<Got, ApiError> = 'attempt: {
+                let mut timer = clock.sleep(timeout);
+                let sent = Within::new(&mut timer, timeout, inner.host.transport.send(request));
+                let mut resp = match sent.await {
+                    Ok(r) => r,
+                    Err(e) => break 'attempt Err(e),
+                };
+                let cap = inner.config.max_response_bytes as usize;
+                match self.replied(spec, &resp, (endpoint, mark), cap) {
+                    Ok(None) => {}
+                    // Read until the codec yields items: until then, a failure is retried like
+                    // any other attempt's.
+                    Ok(Some(codec)) => loop {
+                        let read = Within::new(&mut timer, timeout, resp.body.next_chunk());
+                        let chunk = match read.await {
+                            Ok(c) => c,
+                            Err(e) => break 'attempt Err(e),
+                        };
+                        match first_items(codec, chunk) {
+                            Ok(None) => {}
+                            Ok(Some(fed)) => {
+                                break 'attempt Ok(Got::Stream(Opened {
+                                    body: resp.body,
+                                    items: fed.items,
+                                    failure: fed.error,
+                                    headers: resp.headers,
+                                }))
+                            }
+                            Err(e) => break 'attempt Err(e),
+                        }
+                    },
+                    Err(e) => break 'attempt Err(e),
+                }
+                match Within::new(&mut timer, timeout, resp.body.read_all(cap)).await {
+                    Ok(body) => self.read_reply(spec, resp.status, resp.headers, body, id, cap),
+                    Err(e) => Err(e),
+                }
             };
             let err = match outcome {
                 Ok(got) => {
@@ -197,7 +217,7 @@ impl Engine {
             drop(permit);
             let (delay, err) = self.after_failure(spec, pinned, ticket, err, progress, id)?;
             last_error = Some(err);
-            clock.sleep(delay).await;
+            backoff = Some(delay);
         }
     }
 
@@ -273,92 +293,71 @@ impl Engine {
         Ok((delay, err))
     }
 
-    async fn attempt(
+    /// An attempt's token estimate: 0 unless some budget counts tokens, the body's estimate
+    /// (read once per call) when one does.
+    fn tokens(&self, spec: &Spec<'_>, estimate: &mut Option<u64>) -> u64 {
+        if !self.counts_tokens() {
+            return 0;
+        }
+        *estimate.get_or_insert_with(|| {
+            spec.request
+                .body
+                .as_deref()
+                .map_or(0, crate::pacing::estimate_tokens)
+        })
+    }
+
+    /// A reply arrived: its rate-limit headers are read; a stream's codec sees its head (and
+    /// is returned, to read the first items with); any other reply's declared length is
+    /// checked against the cap (a length over it is refused unread).
+    fn replied<'s>(
         &self,
-        spec: &Spec<'_>,
-        request: HttpRequest,
-        id: &str,
+        spec: &Spec<'s>,
+        resp: &HttpResponse,
         (endpoint, mark): (usize, crate::pacing::Mark),
-    ) -> Result<Got, ApiError> {
-        let mut resp = self
-            .inner
-            .host
-            .transport
-            .send(request)
-            .await
-            .map_err(|e| classify_transport(&e))?;
+        cap: usize,
+    ) -> Result<Option<&'s RefCell<Box<dyn StreamCodec>>>, ApiError> {
         self.observe_limits(endpoint, mark, &resp.headers);
-        let ok = (200..300).contains(&resp.status);
-        if let (true, Mode::Stream(codec)) = (ok, &spec.mode) {
-            // Read until the codec yields items: until then, a failure is retried like any
-            // other attempt's. Items decoded in the same read as an error reach the caller
-            // first; the error follows them (and, data having reached the caller, is not
-            // retried). In this state machine, not one of its own.
+        if let (true, Mode::Stream(codec)) = ((200..300).contains(&resp.status), &spec.mode) {
             codec.borrow_mut().reset();
             codec.borrow_mut().head(resp.status, &resp.headers)?;
-            loop {
-                let chunk = resp
-                    .body
-                    .next_chunk()
-                    .await
-                    .map_err(|e| classify_transport(&e))?;
-                let fed = match chunk {
-                    Some(bytes) => codec.borrow_mut().feed(&bytes),
-                    None => {
-                        let fed = codec.borrow_mut().finish();
-                        if fed.items.is_empty() && fed.error.is_none() {
-                            return Err(ApiError::new(
-                                ErrorType::DecodeError,
-                                "the stream ended before any data",
-                            ));
-                        }
-                        fed
-                    }
-                };
-                match (fed.items.is_empty(), fed.error) {
-                    (true, Some(e)) => return Err(e),
-                    (true, None) => {}
-                    (false, failure) => {
-                        return Ok(Got::Stream(Opened {
-                            body: resp.body,
-                            items: fed.items,
-                            failure,
-                            headers: resp.headers,
-                        }))
-                    }
-                }
-            }
+            return Ok(Some(codec));
         }
-        // The cap holds while reading: a declared length over it is refused unread, and a
-        // body without one is counted as it arrives.
-        let cap = self.inner.config.max_response_bytes as usize;
         // Read as u64 (the rate-limit counts' parser): a usize parse was code of its own.
         let declared =
             header(&resp.headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > cap as u64) {
             return Err(too_large(cap));
         }
-        let body = resp
-            .body
-            .read_all(cap)
-            .await
-            .map_err(|e| classify_transport(&e))?;
+        Ok(None)
+    }
+
+    /// A whole reply was read (the cap held while reading, a body without a declared length
+    /// counted as it arrived): a 2xx parses into the call's result, anything else is
+    /// classified.
+    fn read_reply(
+        &self,
+        spec: &Spec<'_>,
+        status: u16,
+        headers: Headers,
+        body: Vec<u8>,
+        id: &str,
+        cap: usize,
+    ) -> Result<Got, ApiError> {
         if body.len() > cap {
             return Err(too_large(cap));
         }
         let reply = Reply {
-            status: resp.status,
-            headers: resp.headers,
+            status,
+            headers,
             body,
         };
-        if ok {
-            if let Mode::Unary(parse) = spec.mode {
-                return parse(&reply, id).map(Got::Unary).map_err(|mut e| {
-                    e.status = Some(reply.status);
-                    e.request_id = e.request_id.or_else(|| request_id_header(&reply.headers));
-                    e
-                });
-            }
+        if let (true, Mode::Unary(parse)) = ((200..300).contains(&status), &spec.mode) {
+            return parse(&reply, id).map(Got::Unary).map_err(|mut e| {
+                e.status = Some(reply.status);
+                e.request_id = e.request_id.or_else(|| request_id_header(&reply.headers));
+                e
+            });
         }
         let now = self.inner.host.clock.unix_now();
         Err(classify_http(
@@ -371,11 +370,32 @@ impl Engine {
     }
 }
 
-/// An attempt that outlived its timeout.
-#[inline(never)]
-fn timed_out(timeout: Secs) -> ApiError {
-    ApiError::new(
-        ErrorType::Timeout,
-        format!("no response within the timeout of {timeout} s"),
-    )
+/// A stream's chunk (`None`: its end) before its first items: `Ok(None)` to read on, the first
+/// items (and an error decoded after them in the same read, which reaches the caller after
+/// them and, data having reached the caller, is not retried), or the attempt's error.
+fn first_items(
+    codec: &RefCell<Box<dyn StreamCodec>>,
+    chunk: Option<Vec<u8>>,
+) -> Result<Option<Fed>, ApiError> {
+    let fed = match chunk {
+        Some(bytes) => codec.borrow_mut().feed(&bytes),
+        None => {
+            let fed = codec.borrow_mut().finish();
+            if fed.items.is_empty() && fed.error.is_none() {
+                return Err(ApiError::new(
+                    ErrorType::DecodeError,
+                    "the stream ended before any data",
+                ));
+            }
+            fed
+        }
+    };
+    match (fed.items.is_empty(), fed.error) {
+        (true, Some(e)) => Err(e),
+        (true, None) => Ok(None),
+        (false, error) => Ok(Some(Fed {
+            items: fed.items,
+            error,
+        })),
+    }
 }

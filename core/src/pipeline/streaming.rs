@@ -8,9 +8,13 @@ use crate::breaker::Outcome;
 use crate::classify::classify_transport;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::Body;
+use crate::host::{Body, LocalFuture, TransportError};
 use crate::time::{Instant, Secs};
 use std::collections::VecDeque;
+
+/// A stream's read of its next chunk, raced against its cancel token and its timer.
+pub(super) type Chunk<'a> =
+    super::race::Race<'a, LocalFuture<'a, Result<Option<Vec<u8>>, TransportError>>>;
 
 pub struct ActiveStream {
     pub(super) engine: Engine,
@@ -34,70 +38,94 @@ pub struct ActiveStream {
 }
 
 impl ActiveStream {
-    /// The next item, `None` after the last one (or after an error was returned).
+    /// The next item, `None` after the last one (or after an error was returned). One await
+    /// (the read of a chunk); what comes before and after it is plain code. (The wasm reads
+    /// through [`super::SharedStream::next`], which has this loop in its own state machine.)
     pub async fn next(&mut self) -> Option<Result<String, ApiError>> {
         loop {
-            // An aborted call ends at its next read, even with items still buffered: a stream
-            // cut short must never look complete.
-            if !self.settled && self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-                return Some(Err(self.finish_err(stopped())));
+            if let Some(out) = self.ready() {
+                return out;
             }
-            if let Some(item) = self.pending.pop_front() {
-                if self.pending.is_empty() && self.codec.done() && self.failure.is_none() {
-                    self.finish_ok();
-                }
-                return Some(Ok(item));
-            }
-            if let Some(e) = self.failure.take() {
-                return Some(Err(self.finish_err(e)));
-            }
-            if self.settled {
-                return None;
-            }
-            // The chunk must come within the timeout, and before the call's deadline. The
-            // body's own future is raced (no wrapping future of its own per read).
-            let clock = &*self.engine.inner.host.clock;
-            let (wait, deadline) = match self.deadline {
-                Some(d) if d.at - clock.now() < self.timeout => (d.at - clock.now(), Some(d)),
-                _ => (self.timeout, None),
-            };
-            let raced = Stop::new(self.cancel.as_ref(), clock, Some(wait))
-                .race(self.body.next_chunk())
-                .await;
-            let fed = match raced {
-                Raced::Done(Ok(Some(bytes))) => self.codec.feed(&bytes),
-                Raced::Done(Ok(None)) => {
-                    let mut fed = self.codec.finish();
-                    if fed.items.is_empty() && fed.error.is_none() && !self.codec.done() {
-                        fed.error = Some(ApiError::new(
-                            ErrorType::StreamInterrupted,
-                            "the stream ended before its final event",
-                        ));
-                    }
-                    fed
-                }
-                Raced::Done(Err(e)) => {
-                    let mut err = classify_transport(&e);
-                    err.kind = ErrorType::StreamInterrupted;
-                    Fed::failed(Vec::new(), err)
-                }
-                Raced::Late => Fed::failed(
-                    Vec::new(),
-                    match deadline {
-                        Some(d) => d.exceeded(None),
-                        None => ApiError::new(
-                            ErrorType::StreamInterrupted,
-                            format!("no stream data within the timeout of {} s", self.timeout),
-                        ),
-                    },
-                ),
-                // The check at the top of the loop settles it.
-                Raced::Cancelled => continue,
-            };
-            self.pending.extend(fed.items);
-            // Items decoded before the error go out first; the error follows them.
-            self.failure = fed.error;
+            let (chunk, deadline) = self.chunk();
+            let raced = chunk.await;
+            self.read(raced, deadline);
         }
+    }
+
+    /// The read of the next chunk: it must come within the timeout, and before the call's
+    /// deadline (returned when that is the nearer). The body's own future is raced (no
+    /// wrapping future of its own per read).
+    pub(super) fn chunk(&mut self) -> (Chunk<'_>, Option<Deadline>) {
+        let clock = &*self.engine.inner.host.clock;
+        let (wait, deadline) = match self.deadline {
+            Some(d) if d.at - clock.now() < self.timeout => (d.at - clock.now(), Some(d)),
+            _ => (self.timeout, None),
+        };
+        let race = Stop::new(self.cancel.as_ref(), clock, Some(wait)).race(self.body.next_chunk());
+        (race, deadline)
+    }
+
+    /// What [`Self::next`] answers without reading (`None`: it must read).
+    pub(super) fn ready(&mut self) -> Option<Option<Result<String, ApiError>>> {
+        // An aborted call ends at its next read, even with items still buffered: a stream
+        // cut short must never look complete.
+        if !self.settled && self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Some(Some(Err(self.finish_err(stopped()))));
+        }
+        if let Some(item) = self.pending.pop_front() {
+            if self.pending.is_empty() && self.codec.done() && self.failure.is_none() {
+                self.finish_ok();
+            }
+            return Some(Some(Ok(item)));
+        }
+        if let Some(e) = self.failure.take() {
+            return Some(Some(Err(self.finish_err(e))));
+        }
+        if self.settled {
+            return Some(None);
+        }
+        None
+    }
+
+    /// A read ended: its items (and the error after them) are pending.
+    pub(super) fn read(
+        &mut self,
+        raced: Raced<Result<Option<Vec<u8>>, TransportError>>,
+        deadline: Option<Deadline>,
+    ) {
+        let fed = match raced {
+            Raced::Done(Ok(Some(bytes))) => self.codec.feed(&bytes),
+            Raced::Done(Ok(None)) => {
+                let mut fed = self.codec.finish();
+                if fed.items.is_empty() && fed.error.is_none() && !self.codec.done() {
+                    fed.error = Some(ApiError::new(
+                        ErrorType::StreamInterrupted,
+                        "the stream ended before its final event",
+                    ));
+                }
+                fed
+            }
+            Raced::Done(Err(e)) => {
+                let mut err = classify_transport(&e);
+                err.kind = ErrorType::StreamInterrupted;
+                Fed::failed(Vec::new(), err)
+            }
+            Raced::Late => Fed::failed(
+                Vec::new(),
+                match deadline {
+                    Some(d) => d.exceeded(None),
+                    None => ApiError::new(
+                        ErrorType::StreamInterrupted,
+                        format!("no stream data within the timeout of {} s", self.timeout),
+                    ),
+                },
+            ),
+            // [`Self::ready`] settles it.
+            Raced::Cancelled => return,
+        };
+        self.pending.extend(fed.items);
+        // Items decoded before the error go out first; the error follows them.
+        self.failure = fed.error;
     }
 
     fn finish_ok(&mut self) {
