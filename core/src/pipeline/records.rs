@@ -11,8 +11,11 @@ use crate::queue::{Admit, Priority};
 use crate::time::Instant;
 use std::rc::Rc;
 
-/// What the engine keeps for a call waiting as a record: 40 bytes in wasm32, in a 48-byte
+/// What the engine keeps for a call waiting as a record: 36 bytes in wasm32, so in a 40-byte
 /// block (a `Box`: the queue names the record by its key, so no `Rc` counts are needed).
+/// Packed to 4-byte alignment: aligned to 8 it would round up to 40 bytes and take a 48-byte
+/// block (its fields are read by value, never by reference, but `model`, aligned to 4 anyway).
+#[repr(C, packed(4))]
 pub(crate) struct Waiting {
     /// Its queue id.
     qid: u64,
@@ -24,6 +27,9 @@ pub(crate) struct Waiting {
     /// The host's bytes for the call (its arguments), handed back on admission.
     held: Box<[u8]>,
 }
+
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(std::mem::size_of::<Waiting>() == 36);
 
 /// Waiting records by key: small numbers, reused once a record left and its host let the key
 /// go ([`Engine::release_key`]), so the host can keep its side of each record in plain arrays
@@ -299,9 +305,10 @@ impl Engine {
         self.pass_on(next);
         let e = ApiError::new(ErrorType::Cancelled, "the caller aborted the request");
         let latency = self.inner.host.clock.now() - w.start;
+        let model = w.model; // moved out: a packed field is not borrowed in place
         Some(self.finish_failure(
             e,
-            w.model.as_deref().map(String::as_str),
+            model.as_deref().map(String::as_str),
             latency,
             &self.call_id(w.n),
             None,
