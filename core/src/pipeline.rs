@@ -136,8 +136,9 @@ pub type Listener = Rc<dyn Fn(&'static str, Value)>;
 
 struct State {
     queue: Queue<Waiter>,
-    /// Calls waiting as records whose permit has arrived, until the host starts them.
-    admitted: Vec<Rc<records::Waiting>>,
+    /// Calls waiting as records whose permit has arrived (key, queue id), until the host
+    /// starts them.
+    admitted: Vec<(u32, u64)>,
     /// Records by their host key (records.rs).
     records: records::Slots,
     endpoints: Endpoints,

@@ -9,15 +9,15 @@ use crate::queue::Priority;
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+
 use std::task::{Context, Poll, Waker};
 
 /// What waits in the queue: a suspended future's waker, or a call kept as a record
-/// (`records.rs`) that the host starts once its permit arrives.
+/// (`records.rs`, by its key) that the host starts once its permit arrives.
 #[derive(Clone)]
 pub(super) enum Waiter {
     Task(Waker),
-    Record(Rc<super::records::Waiting>),
+    Record(u32),
 }
 
 /// How far a call got, readable after its future was dropped (a cancel keeps the count).
@@ -85,8 +85,14 @@ impl Engine {
         match next {
             None => {}
             Some(Waiter::Task(w)) => w.wake(),
-            Some(Waiter::Record(r)) => {
-                self.inner.state.borrow_mut().admitted.push(r);
+            Some(Waiter::Record(key)) => {
+                {
+                    // A record in the queue is live under its key until it leaves.
+                    let mut st = self.inner.state.borrow_mut();
+                    if let Some(qid) = st.records.qid(u64::from(key)) {
+                        st.admitted.push((key, qid));
+                    }
+                }
                 let hook = self.inner.on_admitted.borrow().clone();
                 if let Some(hook) = hook {
                     hook();

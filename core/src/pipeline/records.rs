@@ -9,24 +9,27 @@ use super::Engine;
 use crate::error::{ApiError, ErrorType};
 use crate::queue::{Admit, Priority};
 use crate::time::Instant;
-use std::cell::Cell;
 use std::rc::Rc;
 
-/// What the engine keeps for a call waiting as a record: 40 bytes in wasm32 (a `Cell`, not a
-/// `RefCell`, for `held`: no borrow flag), so with its `Rc` counts it fits a 56-byte block.
+/// What the engine keeps for a call waiting as a record: 36 bytes in wasm32, so in a 40-byte
+/// block (a `Box`: the queue names the record by its key, so no `Rc` counts are needed).
+/// Packed to 4-byte alignment: aligned to 8 it would round up to 40 bytes and take a 48-byte
+/// block (its fields are read by value, never by reference, but `model`, aligned to 4 anyway).
+#[repr(C, packed(4))]
 pub(crate) struct Waiting {
-    /// Its queue id (set once the queue has given one).
-    qid: Cell<u64>,
-    /// Its key for the host (a slot of [`Slots`]).
-    key: u32,
+    /// Its queue id.
+    qid: u64,
     /// The call's number (its id is written from it when read).
     n: u64,
     start: Instant,
     /// Shared with the records before it when it is the same model (the usual case).
     model: Option<Rc<String>>,
     /// The host's bytes for the call (its arguments), handed back on admission.
-    held: Cell<Box<[u8]>>,
+    held: Box<[u8]>,
 }
+
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(std::mem::size_of::<Waiting>() == 36);
 
 /// Waiting records by key: small numbers, reused once a record left and its host let the key
 /// go ([`Engine::release_key`]), so the host can keep its side of each record in plain arrays
@@ -43,7 +46,7 @@ pub(crate) struct Slots {
 enum Slot {
     #[default]
     Free,
-    Live(Rc<Waiting>),
+    Live(Box<Waiting>),
     /// Admitted or cancelled; the host has not released the key yet.
     Left,
 }
@@ -56,9 +59,12 @@ impl Slots {
         }
     }
 
-    /// Keeps `w` under its key, [`Self::next_key`] when it was made.
-    fn insert(&mut self, w: Rc<Waiting>) {
-        let key = w.key;
+    fn slot(&mut self, key: u64) -> Option<&mut Slot> {
+        self.by_key.get_mut(usize::try_from(key).ok()?)
+    }
+
+    /// Keeps `w` under `key`, [`Self::next_key`] when it was made.
+    fn insert(&mut self, key: u32, w: Box<Waiting>) {
         if self.free.last() == Some(&key) {
             self.free.pop();
         }
@@ -69,27 +75,22 @@ impl Slots {
         self.taken += 1;
     }
 
-    fn get(&self, key: u64) -> Option<&Rc<Waiting>> {
-        match self.by_key.get(usize::try_from(key).ok()?)? {
+    /// The record `key` leaves the queue: it is handed out; its key stays taken until released.
+    fn take(&mut self, key: u64) -> Option<Box<Waiting>> {
+        let slot = self.slot(key)?;
+        if !matches!(slot, Slot::Live(_)) {
+            return None;
+        }
+        match std::mem::replace(slot, Slot::Left) {
             Slot::Live(w) => Some(w),
             _ => None,
-        }
-    }
-
-    /// The record `key` left the queue; its key stays taken until released.
-    fn left(&mut self, key: u32) {
-        if let Some(slot @ Slot::Live(_)) = self.by_key.get_mut(key as usize) {
-            *slot = Slot::Left;
         }
     }
 
     /// The host let `key` go. Once no key is taken the arrays go too (a deep queue that drained
     /// keeps nothing).
     fn release(&mut self, key: u64) {
-        let Some(slot @ Slot::Left) = usize::try_from(key)
-            .ok()
-            .and_then(|k| self.by_key.get_mut(k))
-        else {
+        let Some(slot @ Slot::Left) = self.slot(key) else {
             return;
         };
         *slot = Slot::Free;
@@ -98,6 +99,14 @@ impl Slots {
             *self = Slots::default();
         } else if let Ok(k) = u32::try_from(key) {
             self.free.push(k);
+        }
+    }
+
+    /// The queue id of the live record `key`.
+    pub(super) fn qid(&mut self, key: u64) -> Option<u64> {
+        match self.slot(key)? {
+            Slot::Live(w) => Some(w.qid),
+            _ => None,
         }
     }
 }
@@ -208,32 +217,34 @@ impl Engine {
         self.breaker_gate(None, start).map_err(refused)?;
         let mut st = self.inner.state.borrow_mut();
         let key = st.records.next_key();
-        let waiting = Rc::new(Waiting {
-            qid: Cell::new(0),
-            key,
-            n,
-            start,
-            model: model.map(|m| self.shared_model(m)),
-            held: Cell::new(held),
-        });
-        let admit = st.queue.admit(priority, Waiter::Record(waiting.clone()));
-        if let Admit::Wait(qid) = admit {
-            waiting.qid.set(qid);
-            st.records.insert(waiting.clone());
-        }
-        drop(st);
-        match admit {
+        match st.queue.admit(priority, Waiter::Record(key)) {
             Admit::Now => {
+                drop(st);
                 self.record_wait(start);
                 Ok(Queued::Now(Admission {
                     permit: Permit::held(self),
                     n,
                     start,
-                    held: waiting.held.take(),
+                    held,
                 }))
             }
-            Admit::Full => Err(refused(self.queue_full())),
-            Admit::Wait(_) => {
+            Admit::Full => {
+                drop(st);
+                Err(refused(self.queue_full()))
+            }
+            Admit::Wait(qid) => {
+                let model = model.map(|m| self.shared_model(m));
+                st.records.insert(
+                    key,
+                    Box::new(Waiting {
+                        qid,
+                        n,
+                        start,
+                        model,
+                        held,
+                    }),
+                );
+                drop(st);
                 if self.listening() {
                     self.queue_event("enqueued", &self.call_id(n));
                 }
@@ -246,30 +257,32 @@ impl Engine {
     pub fn take_admitted(&self) -> Vec<(u64, Admission)> {
         let ready = std::mem::take(&mut self.inner.state.borrow_mut().admitted);
         let mut out = Vec::with_capacity(ready.len());
-        for w in ready {
-            let qid = w.qid.get();
-            let granted = {
+        for (key, qid) in ready {
+            let w = {
                 let mut st = self.inner.state.borrow_mut();
-                let granted = st.queue.take_grant(qid, Waiter::Record(w.clone())) == Some(true);
-                if granted {
-                    st.records.left(w.key);
+                // Cancelled after its permit arrived: the permit has passed on, and its key
+                // may name a newer record by now (hence the queue id kept with the key).
+                if st.queue.take_grant(qid, Waiter::Record(key)) != Some(true) {
+                    continue;
                 }
-                granted
+                st.records.take(u64::from(key))
             };
-            if !granted {
-                continue; // cancelled after its permit arrived: the permit has passed on
-            }
+            // The permit is ours now: held here, so a record that went missing gives it back.
+            let permit = Permit::held(self);
+            let Some(w) = w else {
+                continue;
+            };
             if self.listening() {
                 self.queue_event("dequeued", &self.call_id(w.n));
             }
             self.record_wait(w.start);
             out.push((
-                u64::from(w.key),
+                u64::from(key),
                 Admission {
-                    permit: Permit::held(self),
+                    permit,
                     n: w.n,
                     start: w.start,
-                    held: w.held.take(),
+                    held: w.held,
                 },
             ));
         }
@@ -282,20 +295,20 @@ impl Engine {
     pub fn cancel_queued(&self, key: u64) -> Option<ApiError> {
         let (w, next) = {
             let mut st = self.inner.state.borrow_mut();
-            let w = st.records.get(key)?.clone();
-            let qid = w.qid.get();
-            if !matches!(st.queue.payload(qid), Some(Waiter::Record(q)) if Rc::ptr_eq(q, &w)) {
+            let qid = st.records.qid(key)?;
+            if !matches!(st.queue.payload(qid), Some(Waiter::Record(k)) if u64::from(*k) == key) {
                 return None;
             }
-            st.records.left(w.key);
+            let w = st.records.take(key)?;
             (w, st.queue.cancel(qid))
         };
         self.pass_on(next);
         let e = ApiError::new(ErrorType::Cancelled, "the caller aborted the request");
         let latency = self.inner.host.clock.now() - w.start;
+        let model = w.model; // moved out: a packed field is not borrowed in place
         Some(self.finish_failure(
             e,
-            w.model.as_deref().map(String::as_str),
+            model.as_deref().map(String::as_str),
             latency,
             &self.call_id(w.n),
             None,
