@@ -245,7 +245,7 @@ impl ClientCore {
                 ErrorType::AuthenticationError,
                 format!(
                     "no API key: pass `apiKey` or set {} (no request was sent)",
-                    info.key_env.join(" or ")
+                    resilient_core::text::join(info.key_env, " or ")
                 ),
             ));
         }
@@ -633,7 +633,7 @@ impl ClientCore {
                 "on: unknown event '",
                 event,
                 "'; events are ",
-                &EVENTS.join(", "),
+                &resilient_core::text::join(&EVENTS, ", "),
             )
         })?;
         let id = {

@@ -312,13 +312,16 @@ fn arguments<'a>(
     let m = args.as_object().ok_or_else(|| {
         bad_arg(
             &format!("{op}(request)"),
-            &format!("must be an object with {}", fields.join(", ")),
+            &format!("must be an object with {}", crate::text::join(fields, ", ")),
         )
     })?;
     if let Some(k) = m.keys().find(|k| !fields.contains(&k.as_str())) {
         return Err(bad_arg(
             k,
-            &format!("is not a {op} argument (accepted: {})", fields.join(", ")),
+            &format!(
+                "is not a {op} argument (accepted: {})",
+                crate::text::join(fields, ", ")
+            ),
         ));
     }
     Ok(m)
