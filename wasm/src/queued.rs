@@ -192,8 +192,9 @@ impl ClientCore {
         let ids = Array::new_with_length(keys.length());
         let mut template = JsValue::UNDEFINED;
         let mut cancelled = 0;
-        for (i, key) in keys.iter().enumerate() {
-            let key = key.as_f64().unwrap_or(-1.0);
+        // Indexed `get`, not `keys.iter()`: its `get_unchecked` is an import (and glue) of its own.
+        for i in 0..keys.length() {
+            let key = keys.get(i).as_f64().unwrap_or(-1.0);
             if key < 0.0 {
                 continue;
             }
@@ -201,16 +202,16 @@ impl ClientCore {
                 if template.is_undefined() {
                     template = to_js(&e.info());
                 }
-                ids.set(i as u32, e.request_id.as_deref().unwrap_or_default().into());
+                ids.set(i, e.request_id.as_deref().unwrap_or_default().into());
                 cancelled += 1;
             }
         }
         reject_calls(&self.book.borrow(), &keys, &ids, &template);
         // Only now, with the book cleared, may their keys go to new records (a key that was
         // not cancelled here is not one left by the engine: releasing it does nothing).
-        for key in keys.iter() {
+        for i in 0..keys.length() {
             self.engine
-                .release_key(key.as_f64().map_or(u64::MAX, |k| k as u64));
+                .release_key(keys.get(i).as_f64().map_or(u64::MAX, |k| k as u64));
         }
         self.count_waiting(-cancelled);
     }
