@@ -68,7 +68,9 @@ impl ChatStream {
                 engine,
                 state: RefCell::new(State::Ready(Box::new(prepared))),
                 cancel: RefCell::new(None),
-                text: js_sys::Object::new().into(),
+                // Any object holds the text: an empty array's constructor is an import
+                // already made (`Object::new` would be one, and glue, of its own).
+                text: js_sys::Array::new().into(),
                 returned: Cell::new(false),
                 raw,
                 begun: RefCell::new(None),
