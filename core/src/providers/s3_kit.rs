@@ -715,7 +715,7 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
 /// refuses them after 15 minutes, so each attempt (after a long queue or backoff) is signed
 /// afresh. Falls back to the first signing should the credentials have become unreadable.
 fn resigner(ctx: &Ctx, spec: Spec, first: &HttpRequest) -> Resigner {
-    let config = ctx.config.clone();
+    let config = ctx.config.without_endpoints();
     let browser = ctx.browser;
     let first = first.clone();
     Rc::new(move |unix_now| {
