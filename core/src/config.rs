@@ -438,7 +438,7 @@ fn read(name: &str, kind: Kind, v: &Value) -> Result<Got, String> {
                 .as_str()
                 .ok_or_else(|| accepts(name, "a string", kind_of(v)))?;
             got.text = match kind {
-                Kind::Header if s.chars().any(char::is_control) => {
+                Kind::Header if crate::text::has_control(s) => {
                     return Err(accepts(
                         name,
                         "a string without control characters (a newline at the end?)",

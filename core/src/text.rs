@@ -49,6 +49,13 @@ pub fn replace(hay: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// Whether `s` holds a control character (`char::is_control`): one loop for the checks of
+/// header values, keys and ETags.
+#[inline(never)]
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
 /// `parts` with `sep` between them, as `[&str]::join`: one small loop, where std's join is
 /// about 900 bytes of wasm specialised by separator length (only error messages use it).
 pub fn join(parts: &[&str], sep: &str) -> String {
@@ -80,6 +87,11 @@ mod tests {
         fn in_any_case_as_lowercased_copies_do(hay in "[aAbB€ ]{0,12}", needle in "[aAbB€ ]{1,3}") {
             let lower = hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase());
             prop_assert_eq!(contains_ignore_ascii_case(&hay, &needle), lower);
+        }
+
+        #[test]
+        fn has_control_as_chars_do(s in "[a\t\n\u{7f}\u{85}€ ]{0,6}") {
+            prop_assert_eq!(has_control(&s), s.chars().any(char::is_control));
         }
 
         #[test]
