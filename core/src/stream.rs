@@ -89,8 +89,9 @@ pub struct SseEvent {
 pub struct SseDecoder {
     lines: Lines,
     event: Option<String>,
-    data: Vec<String>,
-    /// The size of `data`, bounded by [`MAX_EVENT_BYTES`].
+    /// The `data:` lines so far, joined with `\n` as they come (no `join` at dispatch).
+    data: String,
+    /// The size of `data`, bounded by [`MAX_EVENT_BYTES`]; 0 until a line of this event.
     data_bytes: usize,
     has_data: bool,
 }
@@ -146,6 +147,7 @@ impl SseDecoder {
         };
         match field {
             "data" => {
+                let first = self.data_bytes == 0;
                 self.data_bytes += value.len() + 1;
                 if self.data_bytes > MAX_EVENT_BYTES {
                     self.data.clear();
@@ -154,7 +156,10 @@ impl SseDecoder {
                         "a stream event exceeds {MAX_EVENT_BYTES} bytes"
                     )));
                 }
-                self.data.push(value.to_string());
+                if !first {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
                 self.has_data = true;
             }
             "event" => self.event = Some(value.to_string()),
@@ -167,7 +172,7 @@ impl SseDecoder {
         if self.has_data {
             events.push(SseEvent {
                 event: self.event.take(),
-                data: self.data.join("\n"),
+                data: std::mem::take(&mut self.data),
             });
         }
         self.event = None;

@@ -49,6 +49,26 @@ pub fn replace(hay: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// Whether `s` holds a control character (`char::is_control`): one loop for the checks of
+/// header values, keys and ETags.
+#[inline(never)]
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// `parts` with `sep` between them, as `[&str]::join`: one small loop, where std's join is
+/// about 900 bytes of wasm specialised by separator length (only error messages use it).
+pub fn join(parts: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +87,17 @@ mod tests {
         fn in_any_case_as_lowercased_copies_do(hay in "[aAbB€ ]{0,12}", needle in "[aAbB€ ]{1,3}") {
             let lower = hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase());
             prop_assert_eq!(contains_ignore_ascii_case(&hay, &needle), lower);
+        }
+
+        #[test]
+        fn has_control_as_chars_do(s in "[a\t\n\u{7f}\u{85}€ ]{0,6}") {
+            prop_assert_eq!(has_control(&s), s.chars().any(char::is_control));
+        }
+
+        #[test]
+        fn join_as_std_does(parts in proptest::collection::vec("[ab€]{0,3}", 0..5), sep in "[, /]{0,2}") {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            prop_assert_eq!(join(&parts, &sep), parts.join(sep.as_str()));
         }
     }
 

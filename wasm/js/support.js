@@ -224,7 +224,12 @@ function argSignal(args) {
 // signal shared by 100 000 calls costs one listener, and a settled call leaves in O(1).
 const groups = new WeakMap();
 
+/** Watches `signal` for call `id`; `true`, watching nothing, when it is already aborted (a
+ * throwing `aborted` getter reads as not aborted). */
 export function watchSignal(signal, id) {
+  try {
+    if (signal.aborted === true) return true;
+  } catch {}
   let ids = groups.get(signal);
   if (!ids) {
     ids = new Set();
@@ -240,6 +245,7 @@ export function watchSignal(signal, id) {
     );
   }
   ids.add(id);
+  return false;
 }
 
 export function unwatchSignal(signal, id) {

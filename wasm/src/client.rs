@@ -245,7 +245,7 @@ impl ClientCore {
                 ErrorType::AuthenticationError,
                 format!(
                     "no API key: pass `apiKey` or set {} (no request was sent)",
-                    info.key_env.join(" or ")
+                    resilient_core::text::join(info.key_env, " or ")
                 ),
             ));
         }
@@ -452,12 +452,13 @@ impl ClientCore {
     /// chunks (`RawCodec`: the head first, then `Uint8Array`s).
     pub fn object_stream(&self, req: &JsValue) -> ChatStream {
         let (args, built, requests) = self.build_unary("getObject", req, None, false);
-        let requests = requests.map(|list| {
-            let mut out = Vec::with_capacity(list.len());
-            for (r, sign) in list {
-                out.push((streamed(r), sign.map(streamed_resigner)));
+        // In place: no second list built.
+        let requests = requests.map(|mut list| {
+            for (r, sign) in &mut list {
+                r.stream = true;
+                *sign = sign.take().map(streamed_resigner);
             }
-            out
+            list
         });
         let retries = args.max_retries.unwrap_or(self.engine.config().max_retries);
         let parts = built.map(|u| {
@@ -633,7 +634,7 @@ impl ClientCore {
                 "on: unknown event '",
                 event,
                 "'; events are ",
-                &EVENTS.join(", "),
+                &resilient_core::text::join(&EVENTS, ", "),
             )
         })?;
         let id = {

@@ -33,7 +33,7 @@ impl Client {
                 "unknown provider '",
                 &provider,
                 "'; providers are ",
-                &PROVIDERS.join(", "),
+                &resilient_core::text::join(&PROVIDERS, ", "),
             ));
         };
         let core = std::rc::Rc::new(ClientCore::new(found, &options)?);

@@ -189,28 +189,35 @@ impl ClientCore {
     /// The records `keys` were aborted: those still waiting leave the queue, in one pass. Their
     /// errors differ only in their request ids, so the error's fields cross once, as a template.
     fn cancel_waiting(&self, keys: Array) {
-        let ids = Array::new_with_length(keys.length());
+        // One id per key, undefined for a key not cancelled: pushed, as the other arrays made
+        // here are (`new_with_length` and `set` were two imports of their own).
+        let ids = Array::new();
         let mut template = JsValue::UNDEFINED;
         let mut cancelled = 0;
-        for (i, key) in keys.iter().enumerate() {
-            let key = key.as_f64().unwrap_or(-1.0);
-            if key < 0.0 {
-                continue;
-            }
-            if let Some(e) = self.engine.cancel_queued(key as u64) {
+        // Indexed `get`, not `keys.iter()`: its `get_unchecked` is an import (and glue) of its own.
+        for i in 0..keys.length() {
+            let key = keys.get(i).as_f64().unwrap_or(-1.0);
+            let mut id = JsValue::UNDEFINED;
+            let found = if key < 0.0 {
+                None
+            } else {
+                self.engine.cancel_queued(key as u64)
+            };
+            if let Some(e) = found {
                 if template.is_undefined() {
                     template = to_js(&e.info());
                 }
-                ids.set(i as u32, e.request_id.as_deref().unwrap_or_default().into());
+                id = e.request_id.as_deref().unwrap_or_default().into();
                 cancelled += 1;
             }
+            ids.push(&id);
         }
         reject_calls(&self.book.borrow(), &keys, &ids, &template);
         // Only now, with the book cleared, may their keys go to new records (a key that was
         // not cancelled here is not one left by the engine: releasing it does nothing).
-        for key in keys.iter() {
+        for i in 0..keys.length() {
             self.engine
-                .release_key(key.as_f64().map_or(u64::MAX, |k| k as u64));
+                .release_key(keys.get(i).as_f64().map_or(u64::MAX, |k| k as u64));
         }
         self.count_waiting(-cancelled);
     }

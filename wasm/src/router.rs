@@ -4,7 +4,6 @@
 
 use crate::convert::config_error;
 use crate::host::JsClock;
-use js_sys::Float64Array;
 use resilient_core::host::Clock;
 use resilient_core::router::{parse_options, Failure, Health, Next, Router};
 use resilient_core::time::Secs;
@@ -21,29 +20,25 @@ impl RouterCore {
     /// strings). None: the defaults. Errors name the field.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        weights: Float64Array,
+        weights: &[f64],
         strategy: Option<String>,
         fallback_on: Option<String>,
     ) -> Result<RouterCore, JsValue> {
-        parse_options(
-            strategy.as_deref(),
-            fallback_on.as_deref(),
-            &weights.to_vec(),
-        )
-        .map(RouterCore)
-        .map_err(|m| config_error(&m))
+        parse_options(strategy.as_deref(), fallback_on.as_deref(), weights)
+            .map(RouterCore)
+            .map_err(|m| config_error(&m))
     }
 
     /// The members to try, in order, given each member's load and breaker answer as pairs
     /// (`[load, admits (1 or 0), ...]`); without them, the router's figures (see
-    /// resilient_core::router::Router::stats). Numbers cross in `Float64Array`s each way (as in
-    /// `new`): js-sys copies them with no glue of wasm-bindgen's own. One export for the two,
+    /// resilient_core::router::Router::stats). Numbers cross as `f64` slices each way (as in
+    /// `new`): their glue lives in this class's JS, which an app without `createRouter` drops,
+    /// where js-sys's `Float64Array` took imports every app loads. One export for the two,
     /// as each export costs a shim.
-    pub fn read(&mut self, health: Option<Float64Array>) -> Float64Array {
+    pub fn read(&mut self, health: Option<Vec<f64>>) -> Vec<f64> {
         let Some(health) = health else {
-            return Float64Array::from(self.0.stats(JsClock.now()).as_slice());
+            return self.0.stats(JsClock.now());
         };
-        let health = health.to_vec();
         // Plain loops: collected iterator chains each instantiate their own code.
         let mut members: Vec<Health> = Vec::with_capacity(health.len() / 2);
         for pair in health.chunks_exact(2) {
@@ -59,7 +54,7 @@ impl RouterCore {
         for i in plan {
             out.push(i as f64);
         }
-        Float64Array::from(out.as_slice())
+        out
     }
 
     /// What became of a member's call (one export for the five, as each export costs a shim):

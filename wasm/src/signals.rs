@@ -8,8 +8,10 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/support.js")]
 extern "C" {
+    /// Whether the signal was already aborted (then nothing watches it): one crossing, where
+    /// `Reflect::get(signal, "aborted")` was an import and a string of its own.
     #[wasm_bindgen(js_name = watchSignal)]
-    fn watch_signal(signal: &JsValue, id: u32);
+    fn watch_signal(signal: &JsValue, id: u32) -> bool;
     #[wasm_bindgen(js_name = unwatchSignal)]
     fn unwatch_signal(signal: &JsValue, id: u32);
 }
@@ -26,15 +28,11 @@ impl Watch {
         // their tokens.
         install_handler();
         let id = next_id();
-        let aborted = js_sys::Reflect::get(signal, &"aborted".into())
-            .ok()
-            .and_then(|a| a.as_bool())
-            .unwrap_or(false);
-        if aborted {
+        // No JS runs between the watch and the hold: the signal cannot fire in between.
+        if watch_signal(signal, id) {
             token.cancel();
         } else {
             hold(id, Held::Token(token.clone()));
-            watch_signal(signal, id);
         }
         Watch {
             signal: signal.clone(),

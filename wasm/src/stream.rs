@@ -68,7 +68,9 @@ impl ChatStream {
                 engine,
                 state: RefCell::new(State::Ready(Box::new(prepared))),
                 cancel: RefCell::new(None),
-                text: js_sys::Object::new().into(),
+                // Any object holds the text: an empty array's constructor is an import
+                // already made (`Object::new` would be one, and glue, of its own).
+                text: js_sys::Array::new().into(),
                 returned: Cell::new(false),
                 raw,
                 begun: RefCell::new(None),
@@ -78,94 +80,80 @@ impl ChatStream {
 }
 
 async fn next_item(inner: Rc<Inner>) -> Result<JsValue, JsValue> {
+    let done = || iter_result(&JsValue::UNDEFINED, true);
     let state = inner.state.replace(State::Busy);
-    let (stream, watch) = match state {
-        State::Open(s, w) => (s, w),
-        State::Done => {
-            inner.state.replace(State::Done);
-            return Ok(iter_result(&JsValue::UNDEFINED, true));
-        }
-        State::Busy => {
-            let e = ApiError::new(
-                ErrorType::InvalidRequest,
-                "next() was called before the previous next() settled",
-            );
-            return Err(api_error(&e));
-        }
-        State::Ready(ready) => {
-            let Prepared { mut call, watch } = match *ready {
-                Ok(p) => p,
-                Err(e) => {
-                    inner.state.replace(State::Done);
-                    return Err(api_error(&e));
-                }
-            };
-            inner.cancel.replace(call.cancel.clone());
-            // The text lives once, here as a JS string; errors get it as their partialText.
-            if let Read::Stream(codec) = &mut call.read {
-                codec.keep_text(false);
+    // Every way out but `Busy`'s names the state it leaves, set once below: one `replace` (and
+    // one drop of what it held) in this state machine, not one per way out.
+    let (after, result) = 'step: {
+        let (stream, watch) = match state {
+            State::Open(s, w) => (s, w),
+            State::Done => break 'step (State::Done, Ok(done())),
+            State::Busy => {
+                let e = ApiError::new(
+                    ErrorType::InvalidRequest,
+                    "next() was called before the previous next() settled",
+                );
+                return Err(api_error(&e));
             }
-            let from = inner.begun.take().map_or(Start::Fresh, Start::Begun);
-            // Boxed: inlined, the opening future made this one function ~10 kB.
-            let opening: LocalBoxFuture<'_, _> =
-                Box::pin(inner.engine.open_stream_with(call, from));
-            match opening.await {
-                Ok(s) => {
-                    let shared = SharedStream::new(s);
-                    // Gives the slot back when the consumer stops asking for items.
-                    crate::host::spawn(shared.watch());
-                    (shared, watch)
+            State::Ready(ready) => {
+                let Prepared { mut call, watch } = match *ready {
+                    Ok(p) => p,
+                    Err(e) => break 'step (State::Done, Err(api_error(&e))),
+                };
+                inner.cancel.replace(call.cancel.clone());
+                // The text lives once, here as a JS string; errors get it as their partialText.
+                if let Read::Stream(codec) = &mut call.read {
+                    codec.keep_text(false);
                 }
-                Err(e) => {
-                    inner.state.replace(State::Done);
-                    return Err(api_error(&e));
+                let from = inner.begun.take().map_or(Start::Fresh, Start::Begun);
+                // Boxed: inlined, the opening future made this one function ~10 kB.
+                let opening: LocalBoxFuture<'_, _> =
+                    Box::pin(inner.engine.open_stream_with(call, from));
+                match opening.await {
+                    Ok(s) => {
+                        let shared = SharedStream::new(s);
+                        // Gives the slot back when the consumer stops asking for items.
+                        crate::host::spawn(shared.watch());
+                        (shared, watch)
+                    }
+                    Err(e) => break 'step (State::Done, Err(api_error(&e))),
                 }
             }
-        }
+        };
+        // Boxed too: the read's own state machine stays out of this one.
+        let next: LocalBoxFuture<'_, _> = Box::pin(stream.next());
+        let next = next.await;
+        // return() may have run while this next() was reading: honour it now.
+        let (stopped, result) = match next {
+            Some(Ok(json)) if inner.raw => {
+                // An empty item is a chunk, or the end when it has no bytes.
+                let item = match json.is_empty() {
+                    false => Some(JsValue::from_str(&json)),
+                    true => stream
+                        .take_bytes()
+                        .map(|b| Uint8Array::from(b.as_slice()).into()),
+                };
+                match item {
+                    Some(v) => (inner.returned.get(), Ok(iter_result(&v, false))),
+                    None => (true, Ok(done())),
+                }
+            }
+            Some(Ok(json)) => {
+                let item = text_item(&inner.text, &json);
+                (inner.returned.get(), Ok(item))
+            }
+            Some(Err(e)) => (true, Err(api_error_with_text(&e, &inner.text))),
+            None => (true, Ok(done())),
+        };
+        let after = if stopped {
+            State::Done
+        } else {
+            State::Open(stream, watch)
+        };
+        (after, result)
     };
-    // Boxed too: the read's own state machine stays out of this one.
-    let next: LocalBoxFuture<'_, _> = Box::pin(stream.next());
-    let next = next.await;
-    match next {
-        Some(Ok(json)) if inner.raw => {
-            // An empty item is a chunk, or the end when it has no bytes.
-            let item = match json.is_empty() {
-                false => Some(JsValue::from_str(&json)),
-                true => stream
-                    .take_bytes()
-                    .map(|b| Uint8Array::from(b.as_slice()).into()),
-            };
-            let stopped = inner.returned.get() || item.is_none();
-            inner.state.replace(if stopped {
-                State::Done
-            } else {
-                State::Open(stream, watch)
-            });
-            Ok(match item {
-                Some(v) => iter_result(&v, false),
-                None => iter_result(&JsValue::UNDEFINED, true),
-            })
-        }
-        Some(Ok(json)) => {
-            let result = text_item(&inner.text, &json);
-            // return() may have run while this next() was reading: honour it now.
-            let stopped = inner.returned.get();
-            inner.state.replace(if stopped {
-                State::Done
-            } else {
-                State::Open(stream, watch)
-            });
-            Ok(result)
-        }
-        Some(Err(e)) => {
-            inner.state.replace(State::Done);
-            Err(api_error_with_text(&e, &inner.text))
-        }
-        None => {
-            inner.state.replace(State::Done);
-            Ok(iter_result(&JsValue::UNDEFINED, true))
-        }
-    }
+    inner.state.replace(after);
+    result
 }
 
 #[wasm_bindgen]

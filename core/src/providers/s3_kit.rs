@@ -166,7 +166,7 @@ fn build(op: &str, ctx: &Ctx, args: &Value) -> Result<Unary, Fail> {
                 push_pair(&mut headers, "range", r);
             }
             if let Some(e) = opt_str(a, "ifMatch")? {
-                if e.is_empty() || e.chars().any(char::is_control) {
+                if e.is_empty() || crate::text::has_control(e) {
                     return Err(bad_arg(
                         "ifMatch",
                         "must be an ETag without control characters",
@@ -312,13 +312,16 @@ fn arguments<'a>(
     let m = args.as_object().ok_or_else(|| {
         bad_arg(
             &format!("{op}(request)"),
-            &format!("must be an object with {}", fields.join(", ")),
+            &format!("must be an object with {}", crate::text::join(fields, ", ")),
         )
     })?;
     if let Some(k) = m.keys().find(|k| !fields.contains(&k.as_str())) {
         return Err(bad_arg(
             k,
-            &format!("is not a {op} argument (accepted: {})", fields.join(", ")),
+            &format!(
+                "is not a {op} argument (accepted: {})",
+                crate::text::join(fields, ", ")
+            ),
         ));
     }
     Ok(m)
@@ -393,7 +396,7 @@ fn body_arg(ctx: &Ctx, a: &Map<String, Value>, text: bool) -> Result<Vec<u8>, Fa
 /// `contentType` as the `content-type` header, added to `headers`.
 fn content_type(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), Fail> {
     match opt_str(a, "contentType")? {
-        Some(c) if c.chars().any(char::is_control) => Err(bad_arg(
+        Some(c) if crate::text::has_control(c) => Err(bad_arg(
             "contentType",
             "must be a media type without control characters",
         )),
@@ -426,7 +429,7 @@ fn checksum(a: &Map<String, Value>, headers: &mut Headers) -> Result<(), Fail> {
 
 fn upload_id(a: &Map<String, Value>) -> Result<&str, Fail> {
     match opt_str(a, "uploadId")? {
-        Some(u) if !u.is_empty() && !u.chars().any(char::is_control) => Ok(u),
+        Some(u) if !u.is_empty() && !crate::text::has_control(u) => Ok(u),
         _ => Err(bad_arg(
             "uploadId",
             "is required: the uploadId createMultipartUpload returned",
@@ -712,7 +715,7 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
 /// refuses them after 15 minutes, so each attempt (after a long queue or backoff) is signed
 /// afresh. Falls back to the first signing should the credentials have become unreadable.
 fn resigner(ctx: &Ctx, spec: Spec, first: &HttpRequest) -> Resigner {
-    let config = ctx.config.clone();
+    let config = ctx.config.without_endpoints();
     let browser = ctx.browser;
     let first = first.clone();
     Rc::new(move |unix_now| {

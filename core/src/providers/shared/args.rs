@@ -89,7 +89,7 @@ pub fn fields<'a>(
         } else {
             format!(
                 "is not an argument of {op} (it takes {})",
-                allowed.join(", ")
+                crate::text::join(allowed, ", ")
             )
         };
         return Err(bad_arg(k, &accepts));
