@@ -83,3 +83,21 @@ test('a signal whose `aborted` throws reads as not aborted: the call is sent', T
   assert.equal(typeof reply, 'object');
   assert.equal(mock.requests.length, 1);
 });
+
+test('a signal whose `addEventListener` throws cannot abort, and breaks nothing: the call is sent', TEST_TIMEOUT, async (t) => {
+  const mock = await mockFor(t);
+  mock.script([{ status: 200 }, { status: 200 }]);
+  const client = new OpenAI({ baseUrl: mock.url, apiKey: 'sk-test' });
+  const hostile = {
+    aborted: false,
+    addEventListener() {
+      throw new Error('addEventListener');
+    },
+    removeEventListener() {},
+  };
+  assert.equal(typeof (await client.chat(say('sent', { signal: hostile }))), 'object');
+  // The engine was not left mid-call: the next call, with an ordinary signal, runs too.
+  assert.equal(typeof (await client.chat(say('next', { signal: new AbortController().signal }))), 'object');
+  assert.equal(mock.requests.length, 2);
+  assert.equal(client.getStats().successful_requests, 2);
+});

@@ -233,16 +233,22 @@ export function watchSignal(signal, id) {
   let ids = groups.get(signal);
   if (!ids) {
     ids = new Set();
+    // A duck-typed signal whose addEventListener throws cannot abort the call; the throw must
+    // not cross the wasm frames (they would stop mid-call), so the call runs unwatched.
+    try {
+      signal.addEventListener(
+        'abort',
+        () => {
+          const all = [...ids];
+          ids.clear();
+          for (const i of all) hear(i);
+        },
+        { once: true },
+      );
+    } catch {
+      return false;
+    }
     groups.set(signal, ids);
-    signal.addEventListener(
-      'abort',
-      () => {
-        const all = [...ids];
-        ids.clear();
-        for (const i of all) hear(i);
-      },
-      { once: true },
-    );
   }
   ids.add(id);
   return false;
