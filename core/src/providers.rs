@@ -585,6 +585,21 @@ impl ResultJson {
         }
     }
 
+    /// docs/api.md's `usage` object, written in place (no `core::fmt`, no string of its own);
+    /// never a result's first member (its comma is written with its key).
+    pub fn usage(&mut self, u: &crate::stats::Usage) -> &mut Self {
+        debug_assert!(self.0.len() > 1, "usage is never the first member");
+        let out = &mut self.0;
+        out.push_str(",\"usage\":{\"prompt_tokens\":");
+        crate::json::write_unsigned(u.prompt, out);
+        out.push_str(",\"completion_tokens\":");
+        crate::json::write_unsigned(u.completion, out);
+        out.push_str(",\"total_tokens\":");
+        crate::json::write_unsigned(u.total, out);
+        out.push('}');
+        self
+    }
+
     pub fn finish(mut self) -> String {
         self.0.push('}');
         self.0
@@ -600,14 +615,6 @@ pub fn usage_from(prompt: Option<u64>, completion: Option<u64>) -> crate::stats:
         completion,
         total: prompt.saturating_add(completion),
     }
-}
-
-/// docs/api.md's `usage` object.
-pub fn usage_json(u: &crate::stats::Usage) -> String {
-    format!(
-        r#"{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{}}}"#,
-        u.prompt, u.completion, u.total
-    )
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use crate::error::ErrorType;
 use crate::json::{self, Value};
 use crate::providers::shared::order::sorted_indices;
 use crate::providers::shared::read::{Fields, Obj};
+use crate::providers::ResultJson;
 use crate::providers::{decode_fail, fail, Fail};
-use crate::providers::{usage_json, ResultJson};
 use crate::stats::Usage;
 
 /// An OpenAI-style `usage` (`{prompt_tokens, completion_tokens, total_tokens?}`), if present.
@@ -61,7 +61,7 @@ pub fn chat_result(provider: &str, reply: &Reply, client_request_id: &str, r: Ch
     out.str("text", r.text)
         .opt_str("model", r.model)
         .opt_str("finish_reason", r.finish_reason)
-        .raw("usage", &usage_json(&r.usage))
+        .usage(&r.usage)
         .str("request_id", request_id)
         .str("provider", provider)
         .raw_bytes("raw", &reply.body);
@@ -104,7 +104,7 @@ pub fn embeddings_result(
     let mut out = ResultJson::new(joined.len() + 200);
     out.raw("embeddings", &joined)
         .opt_str("model", model)
-        .raw("usage", &usage_json(&usage))
+        .usage(&usage)
         .str(
             "request_id",
             request_id.as_deref().unwrap_or(client_request_id),

@@ -9,8 +9,8 @@ use super::replies::{openai_usage, raw_usage};
 use crate::classify::classify_stream_error;
 use crate::codec::{Fed, StreamCodec};
 use crate::error::ErrorType;
+use crate::providers::ResultJson;
 use crate::providers::{fail, Fail};
-use crate::providers::{usage_json, ResultJson};
 use crate::stats::Usage;
 use crate::stream::{DecodeError, NdjsonDecoder, SseDecoder, SseEvent};
 use std::marker::PhantomData;
@@ -29,7 +29,7 @@ pub fn final_item(finish_reason: Option<&str>, usage: Option<&Usage>) -> String 
         .raw("done", "true")
         .opt_str("finish_reason", finish_reason);
     match usage {
-        Some(u) => item.raw("usage", &usage_json(u)),
+        Some(u) => item.usage(u),
         None => item.raw("usage", "null"),
     };
     item.finish()
