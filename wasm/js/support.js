@@ -248,12 +248,15 @@ export function unwatchSignal(signal, id) {
 
 // ---- the transport's JavaScript half: one boundary crossing per step, not one per field.
 
-/** Starts a fetch. `headerText` is "name\0value\0name\0value..." (values never hold NUL). */
-export function startFetch(fetchFn, url, method, headerText, body, signal) {
+/**
+ * Starts a fetch. `text` is "method\0name\0value\0name\0value..." (values never hold NUL): one
+ * string from the wasm, decoded once.
+ */
+export function startFetch(fetchFn, url, text, body, signal) {
   const headers = {};
-  const parts = headerText.split('\0');
-  for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
-  const init = { method, headers, signal };
+  const parts = text.split('\0');
+  for (let i = 1; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+  const init = { method: parts[0], headers, signal };
   if (body !== undefined) init.body = body;
   return (fetchFn ?? globalThis.fetch)(url, init);
 }
@@ -535,15 +538,15 @@ export function failure(e) {
  * A transport with a direct path gets a plain slot to set its abort function on instead of an
  * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
  */
-export function sendBuffered(fetchFn, id, url, method, headerText, body, cap) {
+export function sendBuffered(fetchFn, id, url, text, body, cap) {
   const direct = fetchFn?.[BUFFERED];
   // A controller aborts a fetch; the direct path sets its abort function on a plain slot.
   const slot = direct ? { abort: null } : new AbortController();
   let pending;
   try {
     pending = direct
-      ? direct(url, method, headerText, body, slot, cap)
-      : startFetch(fetchFn, url, method, headerText, body, slot.signal);
+      ? direct(url, text, body, slot, cap)
+      : startFetch(fetchFn, url, text, body, slot.signal);
   } catch (e) {
     return failure(e); // reported here, not through hearNow: the engine is on the stack
   }

@@ -51,8 +51,7 @@ extern "C" {
     fn start_fetch(
         fetch: &JsValue,
         url: &str,
-        method: &str,
-        header_text: &str,
+        text: &str,
         body: JsValue,
         signal: &JsValue,
     ) -> Result<Promise, JsValue>;
@@ -61,8 +60,7 @@ extern "C" {
         fetch: &JsValue,
         id: u32,
         url: &str,
-        method: &str,
-        header_text: &str,
+        text: &str,
         body: JsValue,
         cap: f64,
     ) -> Option<String>;
@@ -434,11 +432,10 @@ impl Exchange {
         cap: usize,
     ) -> Result<Exchange, String> {
         install_handler();
-        let headers = header_text(&req.headers);
+        let text = request_text(req);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
-        if let Some(e) = send_buffered(fetch, id, &req.url, &req.method, &headers, body, cap as f64)
-        {
+        if let Some(e) = send_buffered(fetch, id, &req.url, &text, body, cap as f64) {
             forget(id);
             return Err(e);
         }
@@ -537,13 +534,13 @@ fn body_error(message: String) -> TransportError {
     }
 }
 
-/// "name\0value\0name\0value..." (header values never hold NUL: config rejects controls).
-fn header_text(headers: &[(String, String)]) -> String {
-    let mut text = String::new();
-    for (k, v) in headers {
-        if !text.is_empty() {
-            text.push('\0');
-        }
+/// "method\0name\0value\0name\0value..." (header values never hold NUL: config rejects
+/// controls): the method and headers in one string, one decode in JS. The URL goes apart (a
+/// base URL may hold anything).
+fn request_text(req: &HttpRequest) -> String {
+    let mut text = req.method.clone();
+    for (k, v) in &req.headers {
+        text.push('\0');
         text.push_str(k);
         text.push('\0');
         text.push_str(v);
@@ -614,9 +611,9 @@ impl Transport for FetchTransport {
                 controller: AbortController::new(),
                 finished: false,
             };
-            let headers = header_text(&req.headers);
+            let text = request_text(&req);
             let signal = guard.controller.signal();
-            let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
+            let promise = start_fetch(&fetch, &req.url, &text, body, &signal)
                 .map_err(|e| connection(failure(&e)))?;
             let resp = settled(&promise).await.map_err(connection)?;
             let (status, headers) = parse_head(&response_head(&resp));
