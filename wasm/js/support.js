@@ -252,7 +252,7 @@ export function unwatchSignal(signal, id) {
  * Starts a fetch. `text` is "method\0name\0value\0name\0value..." (values never hold NUL): one
  * string from the wasm, decoded once.
  */
-export function startFetch(fetchFn, url, text, body, signal) {
+function startFetch(fetchFn, url, text, body, signal) {
   const headers = {};
   const parts = text.split('\0');
   for (let i = 1; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
@@ -481,8 +481,8 @@ export function settleCall(id, ok, value) {
 // the function under this key; this file never imports it (it ships to browsers).
 const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
 
-// Buffered exchanges in flight, by the engine's id: what aborts each. The engine holds no JS
-// object per attempt and makes no promise or closure for it: it starts the exchange with one
+// Exchanges in flight, by the engine's id: what aborts each. The engine holds no JS object per
+// attempt and makes no promise or closure for a buffered one: it starts the exchange with one
 // call and hears the outcome through one shared handler (or aborts it with one call).
 const exchanges = new Map();
 
@@ -530,6 +530,14 @@ export function failure(e) {
   } catch {}
   if (typeof msg !== 'string') msg = typeof e === 'string' ? e : 'fetch failed';
   return typeof code === 'string' ? `${msg} (${code})` : msg;
+}
+
+/** Starts a fetch whose body the engine reads (a stream); its controller kept for abortExchange. */
+export function startStream(fetchFn, id, url, text, body) {
+  const controller = new AbortController();
+  const pending = startFetch(fetchFn, url, text, body, controller.signal);
+  exchanges.set(id, controller);
+  return pending;
 }
 
 /**
@@ -581,12 +589,15 @@ async function settle(id, pending, cap) {
   hearNow(id, value);
 }
 
-/** The engine dropped the exchange before its end: abort it (its outcome is never reported). */
-export function abortExchange(id) {
+/**
+ * The engine dropped the exchange: abort it unless `done` (a stream read to its end). A
+ * buffered one's outcome is then never reported.
+ */
+export function abortExchange(id, done) {
   const slot = exchanges.get(id);
   if (slot) {
     exchanges.delete(id);
-    slot.abort?.();
+    if (!done) slot.abort?.();
   }
 }
 

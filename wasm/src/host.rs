@@ -1,4 +1,4 @@
-//! The host traits over JavaScript: the global `fetch` (or the user's), `AbortController`,
+//! The host traits over JavaScript: the global `fetch` (or the user's) and its `AbortController`,
 //! `setTimeout`, `performance.now` and `Math.random`. Nothing here assumes `window`, so it
 //! runs the same in a page, a worker and Node. The JavaScript half (js/support.js) keeps
 //! boundary crossings to one per step.
@@ -30,14 +30,6 @@ extern "C" {
     fn math_random() -> f64;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
-    #[wasm_bindgen(js_name = AbortController)]
-    type AbortController;
-    #[wasm_bindgen(constructor, js_class = "AbortController")]
-    fn new() -> AbortController;
-    #[wasm_bindgen(method, getter)]
-    fn signal(this: &AbortController) -> JsValue;
-    #[wasm_bindgen(method)]
-    fn abort(this: &AbortController);
 }
 
 #[wasm_bindgen(module = "/js/support.js")]
@@ -47,13 +39,15 @@ extern "C" {
     fn set_handler(handler: &JsValue);
     #[wasm_bindgen(js_name = startTimer)]
     fn start_timer(ms: f64, id: u32) -> JsValue;
-    #[wasm_bindgen(js_name = startFetch, catch)]
-    fn start_fetch(
+    /// A fetch whose body the engine reads itself; its AbortController is kept in JS under
+    /// `id` until `abortExchange`.
+    #[wasm_bindgen(js_name = startStream, catch)]
+    fn start_stream(
         fetch: &JsValue,
+        id: u32,
         url: &str,
         text: &str,
         body: JsValue,
-        signal: &JsValue,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = sendBuffered)]
     fn send_buffered(
@@ -68,8 +62,9 @@ extern "C" {
     /// none when it failed.
     #[wasm_bindgen(js_name = takeHead)]
     fn take_head() -> Option<String>;
+    /// Forgets an exchange, aborting it unless `done` (its body was read to the end).
     #[wasm_bindgen(js_name = abortExchange)]
-    fn abort_exchange(id: u32);
+    fn abort_exchange(id: u32, done: bool);
     #[wasm_bindgen(js_name = openCall)]
     fn open_call(id: u32) -> Promise;
     #[wasm_bindgen(js_name = settleCall)]
@@ -453,7 +448,7 @@ impl Future for Exchange {
 impl Drop for Exchange {
     fn drop(&mut self) {
         if forget(self.id) {
-            abort_exchange(self.id);
+            abort_exchange(self.id, false);
         }
     }
 }
@@ -501,17 +496,16 @@ impl<F: Future> Future for WithBodies<F> {
     }
 }
 
-/// Aborts the fetch when the exchange is dropped before its body was read to the end.
+/// Aborts the fetch (`id`'s controller in js/support.js) when the exchange is dropped before
+/// its body was read to the end; lets the controller go either way.
 struct AbortOnDrop {
-    controller: AbortController,
+    id: u32,
     finished: bool,
 }
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        if !self.finished {
-            self.controller.abort();
-        }
+        abort_exchange(self.id, self.finished);
     }
 }
 
@@ -608,12 +602,10 @@ impl Transport for FetchTransport {
                 });
             }
             let guard = AbortOnDrop {
-                controller: AbortController::new(),
+                id: next_id(),
                 finished: false,
             };
-            let text = request_text(&req);
-            let signal = guard.controller.signal();
-            let promise = start_fetch(&fetch, &req.url, &text, body, &signal)
+            let promise = start_stream(&fetch, guard.id, &req.url, &request_text(&req), body)
                 .map_err(|e| connection(failure(&e)))?;
             let resp = settled(&promise).await.map_err(connection)?;
             let (status, headers) = parse_head(&response_head(&resp));
