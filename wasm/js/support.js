@@ -261,10 +261,21 @@ function startFetch(fetchFn, url, text, body, signal) {
   return (fetchFn ?? globalThis.fetch)(url, init);
 }
 
+// The framing the last responseHead saw, for readAll (`seen`): the declared length (0 without
+// one) and whether a content coding is set. Names come lower-cased, repeats combined, as get().
+let seenLength = 0;
+let seenCoded = false;
+
 /** A response's status and headers as "status\0name\0value\0...". */
 export function responseHead(res) {
   let s = String(res.status);
-  for (const [k, v] of res.headers) s += '\0' + k + '\0' + v;
+  seenLength = 0;
+  seenCoded = false;
+  for (const [k, v] of res.headers) {
+    s += '\0' + k + '\0' + v;
+    if (k === 'content-length') seenLength = Number(v);
+    else if (k === 'content-encoding') seenCoded = true;
+  }
   return s;
 }
 
@@ -272,15 +283,16 @@ export function responseHead(res) {
  * The whole body, or null once it passes `cap` bytes (then the rest is never read): a
  * declared length over the cap is refused unread, a body without one is counted as it comes.
  */
-export async function readAll(res, cap) {
-  const declared = Number(res.headers.get('content-length'));
+export async function readAll(res, cap, seen) {
+  // `seen`: responseHead has just read these (settle); no lookups of their own.
+  const declared = seen ? seenLength : Number(res.headers.get('content-length'));
   if (declared > cap) {
     res.body?.cancel().catch(() => {});
     return null;
   }
   // A declared length counts the encoded bytes: with a content coding the decoded ones are
   // counted as they come (a small gzip body can inflate past the cap).
-  const coded = res.headers.has('content-encoding');
+  const coded = seen ? seenCoded : res.headers.has('content-encoding');
   if (declared >= LARGE && !coded && res.body) return readInto(res.body.getReader(), declared, cap);
   if ((declared > 0 && !coded) || !res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
@@ -577,7 +589,7 @@ async function settle(id, pending, cap) {
       value = got[1];
     } else {
       head = responseHead(got);
-      value = await readAll(got, cap);
+      value = await readAll(got, cap, true);
     }
     if (head == null) value = 'fetch failed';
   } catch (e) {
