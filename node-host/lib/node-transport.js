@@ -107,15 +107,12 @@ function headerObject(headers) {
   return out;
 }
 
-/** "name\0value\0..." (js/support.js startFetch) as lower-cased header names. */
-function headersFromText(text) {
+/** "method\0name\0value\0..." (js/support.js startFetch) split: its headers, names lower-cased. */
+function headersFromText(parts) {
   const out = {};
-  if (text) {
-    const parts = text.split('\0');
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      const k = parts[i].toLowerCase();
-      out[k] = k in out ? `${out[k]}, ${parts[i + 1]}` : parts[i + 1]; // as fetch's Headers joins them
-    }
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const k = parts[i].toLowerCase();
+    out[k] = k in out ? `${out[k]}, ${parts[i + 1]}` : parts[i + 1]; // as fetch's Headers joins them
   }
   return out;
 }
@@ -283,14 +280,16 @@ export function createNodeFetch({ maxFreeSockets = 256 } = {}) {
   }
 
   /**
-   * js/support.js sendBuffered's direct path: [head, bytes], or [head, null] past `cap`.
+   * js/support.js sendBuffered's direct path (`text`: method and headers as startFetch takes
+   * them): [head, bytes], or [head, null] past `cap`.
    * `slot.abort` is set to what aborts the exchange while it runs.
    */
-  function buffered(url, method, headerText, body, slot, cap) {
-    const headers = headersFromText(headerText);
+  function buffered(url, text, body, slot, cap) {
+    const parts = text.split('\0');
+    const headers = headersFromText(parts);
     const signal = null;
     return new Promise((resolve, reject) => {
-      exchange(url, method, headers, body ?? null, signal, (res, finalMethod, req, ctl) => {
+      exchange(url, parts[0], headers, body ?? null, signal, (res, finalMethod, req, ctl) => {
         const head = headText(res);
         const declared = Number(res.headers['content-length']);
         if (declared > cap) {

@@ -260,20 +260,34 @@ export function unwatchSignal(signal, id) {
 
 // ---- the transport's JavaScript half: one boundary crossing per step, not one per field.
 
-/** Starts a fetch. `headerText` is "name\0value\0name\0value..." (values never hold NUL). */
-export function startFetch(fetchFn, url, method, headerText, body, signal) {
+/**
+ * Starts a fetch. `text` is "method\0name\0value\0name\0value..." (values never hold NUL): one
+ * string from the wasm, decoded once.
+ */
+function startFetch(fetchFn, url, text, body, signal) {
   const headers = {};
-  const parts = headerText.split('\0');
-  for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
-  const init = { method, headers, signal };
+  const parts = text.split('\0');
+  for (let i = 1; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+  const init = { method: parts[0], headers, signal };
   if (body !== undefined) init.body = body;
   return (fetchFn ?? globalThis.fetch)(url, init);
 }
 
+// The framing the last responseHead saw, for readAll (`seen`): the declared length (0 without
+// one) and whether a content coding is set. Names come lower-cased, repeats combined, as get().
+let seenLength = 0;
+let seenCoded = false;
+
 /** A response's status and headers as "status\0name\0value\0...". */
 export function responseHead(res) {
   let s = String(res.status);
-  for (const [k, v] of res.headers) s += '\0' + k + '\0' + v;
+  seenLength = 0;
+  seenCoded = false;
+  for (const [k, v] of res.headers) {
+    s += '\0' + k + '\0' + v;
+    if (k === 'content-length') seenLength = Number(v);
+    else if (k === 'content-encoding') seenCoded = true;
+  }
   return s;
 }
 
@@ -281,15 +295,16 @@ export function responseHead(res) {
  * The whole body, or null once it passes `cap` bytes (then the rest is never read): a
  * declared length over the cap is refused unread, a body without one is counted as it comes.
  */
-export async function readAll(res, cap) {
-  const declared = Number(res.headers.get('content-length'));
+export async function readAll(res, cap, seen) {
+  // `seen`: responseHead has just read these (settle); no lookups of their own.
+  const declared = seen ? seenLength : Number(res.headers.get('content-length'));
   if (declared > cap) {
     res.body?.cancel().catch(() => {});
     return null;
   }
   // A declared length counts the encoded bytes: with a content coding the decoded ones are
   // counted as they come (a small gzip body can inflate past the cap).
-  const coded = res.headers.has('content-encoding');
+  const coded = seen ? seenCoded : res.headers.has('content-encoding');
   if (declared >= LARGE && !coded && res.body) return readInto(res.body.getReader(), declared, cap);
   if ((declared > 0 && !coded) || !res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
@@ -490,8 +505,8 @@ export function settleCall(id, ok, value) {
 // the function under this key; this file never imports it (it ships to browsers).
 const BUFFERED = Symbol.for('resilient-api-client.fetchBuffered');
 
-// Buffered exchanges in flight, by the engine's id: what aborts each. The engine holds no JS
-// object per attempt and makes no promise or closure for it: it starts the exchange with one
+// Exchanges in flight, by the engine's id: what aborts each. The engine holds no JS object per
+// attempt and makes no promise or closure for a buffered one: it starts the exchange with one
 // call and hears the outcome through one shared handler (or aborts it with one call).
 const exchanges = new Map();
 
@@ -541,21 +556,29 @@ export function failure(e) {
   return typeof code === 'string' ? `${msg} (${code})` : msg;
 }
 
+/** Starts a fetch whose body the engine reads (a stream); its controller kept for abortExchange. */
+export function startStream(fetchFn, id, url, text, body) {
+  const controller = new AbortController();
+  const pending = startFetch(fetchFn, url, text, body, controller.signal);
+  exchanges.set(id, controller);
+  return pending;
+}
+
 /**
  * Starts a fetch that reads the whole body; the handler gets (id, body bytes or null past `cap`
  * bytes) with the head as responseHead gives it for takeHead(), or (id, message).
  * A transport with a direct path gets a plain slot to set its abort function on instead of an
  * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
  */
-export function sendBuffered(fetchFn, id, url, method, headerText, body, cap) {
+export function sendBuffered(fetchFn, id, url, text, body, cap) {
   const direct = fetchFn?.[BUFFERED];
   // A controller aborts a fetch; the direct path sets its abort function on a plain slot.
   const slot = direct ? { abort: null } : new AbortController();
   let pending;
   try {
     pending = direct
-      ? direct(url, method, headerText, body, slot, cap)
-      : startFetch(fetchFn, url, method, headerText, body, slot.signal);
+      ? direct(url, text, body, slot, cap)
+      : startFetch(fetchFn, url, text, body, slot.signal);
   } catch (e) {
     return failure(e); // reported here, not through hearNow: the engine is on the stack
   }
@@ -578,7 +601,7 @@ async function settle(id, pending, cap) {
       value = got[1];
     } else {
       head = responseHead(got);
-      value = await readAll(got, cap);
+      value = await readAll(got, cap, true);
     }
     if (head == null) value = 'fetch failed';
   } catch (e) {
@@ -590,12 +613,15 @@ async function settle(id, pending, cap) {
   hearNow(id, value);
 }
 
-/** The engine dropped the exchange before its end: abort it (its outcome is never reported). */
-export function abortExchange(id) {
+/**
+ * The engine dropped the exchange: abort it unless `done` (a stream read to its end). A
+ * buffered one's outcome is then never reported.
+ */
+export function abortExchange(id, done) {
   const slot = exchanges.get(id);
   if (slot) {
     exchanges.delete(id);
-    slot.abort?.();
+    if (!done) slot.abort?.();
   }
 }
 

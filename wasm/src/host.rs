@@ -1,4 +1,4 @@
-//! The host traits over JavaScript: the global `fetch` (or the user's), `AbortController`,
+//! The host traits over JavaScript: the global `fetch` (or the user's) and its `AbortController`,
 //! `setTimeout`, `performance.now` and `Math.random`. Nothing here assumes `window`, so it
 //! runs the same in a page, a worker and Node. The JavaScript half (js/support.js) keeps
 //! boundary crossings to one per step.
@@ -30,14 +30,6 @@ extern "C" {
     fn math_random() -> f64;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
-    #[wasm_bindgen(js_name = AbortController)]
-    type AbortController;
-    #[wasm_bindgen(constructor, js_class = "AbortController")]
-    fn new() -> AbortController;
-    #[wasm_bindgen(method, getter)]
-    fn signal(this: &AbortController) -> JsValue;
-    #[wasm_bindgen(method)]
-    fn abort(this: &AbortController);
 }
 
 #[wasm_bindgen(module = "/js/support.js")]
@@ -47,22 +39,22 @@ extern "C" {
     fn set_handler(handler: &JsValue);
     #[wasm_bindgen(js_name = startTimer)]
     fn start_timer(ms: f64, id: u32) -> JsValue;
-    #[wasm_bindgen(js_name = startFetch, catch)]
-    fn start_fetch(
+    /// A fetch whose body the engine reads itself; its AbortController is kept in JS under
+    /// `id` until `abortExchange`.
+    #[wasm_bindgen(js_name = startStream, catch)]
+    fn start_stream(
         fetch: &JsValue,
+        id: u32,
         url: &str,
-        method: &str,
-        header_text: &str,
+        text: &str,
         body: JsValue,
-        signal: &JsValue,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = sendBuffered)]
     fn send_buffered(
         fetch: &JsValue,
         id: u32,
         url: &str,
-        method: &str,
-        header_text: &str,
+        text: &str,
         body: JsValue,
         cap: f64,
     ) -> Option<String>;
@@ -70,8 +62,9 @@ extern "C" {
     /// none when it failed.
     #[wasm_bindgen(js_name = takeHead)]
     fn take_head() -> Option<String>;
+    /// Forgets an exchange, aborting it unless `done` (its body was read to the end).
     #[wasm_bindgen(js_name = abortExchange)]
-    fn abort_exchange(id: u32);
+    fn abort_exchange(id: u32, done: bool);
     #[wasm_bindgen(js_name = openCall)]
     fn open_call(id: u32) -> Promise;
     #[wasm_bindgen(js_name = settleCall)]
@@ -434,11 +427,10 @@ impl Exchange {
         cap: usize,
     ) -> Result<Exchange, String> {
         install_handler();
-        let headers = header_text(&req.headers);
+        let text = request_text(req);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
-        if let Some(e) = send_buffered(fetch, id, &req.url, &req.method, &headers, body, cap as f64)
-        {
+        if let Some(e) = send_buffered(fetch, id, &req.url, &text, body, cap as f64) {
             forget(id);
             return Err(e);
         }
@@ -456,7 +448,7 @@ impl Future for Exchange {
 impl Drop for Exchange {
     fn drop(&mut self) {
         if forget(self.id) {
-            abort_exchange(self.id);
+            abort_exchange(self.id, false);
         }
     }
 }
@@ -504,17 +496,16 @@ impl<F: Future> Future for WithBodies<F> {
     }
 }
 
-/// Aborts the fetch when the exchange is dropped before its body was read to the end.
+/// Aborts the fetch (`id`'s controller in js/support.js) when the exchange is dropped before
+/// its body was read to the end; lets the controller go either way.
 struct AbortOnDrop {
-    controller: AbortController,
+    id: u32,
     finished: bool,
 }
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        if !self.finished {
-            self.controller.abort();
-        }
+        abort_exchange(self.id, self.finished);
     }
 }
 
@@ -537,13 +528,13 @@ fn body_error(message: String) -> TransportError {
     }
 }
 
-/// "name\0value\0name\0value..." (header values never hold NUL: config rejects controls).
-fn header_text(headers: &[(String, String)]) -> String {
-    let mut text = String::new();
-    for (k, v) in headers {
-        if !text.is_empty() {
-            text.push('\0');
-        }
+/// "method\0name\0value\0name\0value..." (header values never hold NUL: config rejects
+/// controls): the method and headers in one string, one decode in JS. The URL goes apart (a
+/// base URL may hold anything).
+fn request_text(req: &HttpRequest) -> String {
+    let mut text = req.method.clone();
+    for (k, v) in &req.headers {
+        text.push('\0');
         text.push_str(k);
         text.push('\0');
         text.push_str(v);
@@ -611,12 +602,10 @@ impl Transport for FetchTransport {
                 });
             }
             let guard = AbortOnDrop {
-                controller: AbortController::new(),
+                id: next_id(),
                 finished: false,
             };
-            let headers = header_text(&req.headers);
-            let signal = guard.controller.signal();
-            let promise = start_fetch(&fetch, &req.url, &req.method, &headers, body, &signal)
+            let promise = start_stream(&fetch, guard.id, &req.url, &request_text(&req), body)
                 .map_err(|e| connection(failure(&e)))?;
             let resp = settled(&promise).await.map_err(connection)?;
             let (status, headers) = parse_head(&response_head(&resp));
