@@ -41,7 +41,8 @@ pub(super) struct TicketGuard {
 impl Drop for TicketGuard {
     fn drop(&mut self) {
         if let Some(t) = self.ticket.take() {
-            self.engine.record(self.endpoint, t, Outcome::Neutral);
+            let now = self.engine.inner.host.clock.now();
+            self.engine.record(self.endpoint, t, Outcome::Neutral, now);
         }
     }
 }

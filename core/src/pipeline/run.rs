@@ -8,7 +8,7 @@ use crate::breaker::Outcome;
 use crate::classify::{classify_http, classify_transport, request_id_header};
 use crate::codec::{ErrorReader, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, Body, Headers, HttpRequest};
+use crate::host::{header, Body, Clock, Headers, HttpRequest};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
@@ -54,10 +54,10 @@ impl<'a> Spec<'a> {
     }
 
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
-    /// signed afresh when the route says so.
-    fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
+    /// signed afresh when the route says so (only then is the wall clock read).
+    fn request_for(&self, endpoint: usize, clock: &dyn Clock) -> HttpRequest {
         if let Some(resign) = self.route.resigners.get(endpoint) {
-            return resign(unix_now);
+            return resign(clock.unix_now());
         }
         match self.route.requests.get(endpoint) {
             Some(r) => r.clone(),
@@ -101,7 +101,7 @@ impl Engine {
         let pinned = self.pinned(route)?;
         self.breaker_gate(pinned, self.inner.host.clock.now())?;
         let permit = self.acquire(priority, false, id).await?;
-        self.record_wait(start);
+        self.record_wait(start, self.inner.host.clock.now());
         Ok(permit)
     }
 
@@ -158,24 +158,26 @@ impl Engine {
                 0
             };
             let mut counted = false;
-            loop {
+            // The budgets, the breaker and the pacing windows look at one moment: the clock
+            // is read once for the step that starts the attempt (again after a hold).
+            let now = loop {
                 let now = clock.now();
                 let hold = self.pace_hold(pinned, tokens, spec.deadline, id, now, &mut counted)?;
-                let Some(hold) = hold else { break };
+                let Some(hold) = hold else { break now };
                 clock.sleep(hold).await;
                 self.paced(now);
-            }
-            let ticket = match self.admit_attempt(pinned, tokens) {
+            };
+            let ticket = match self.admit_attempt(pinned, tokens, now) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
             };
             let endpoint = ticket.endpoint;
-            let mark = self.start_paced(endpoint, tokens, progress.attempts.get() == 0);
+            let mark = self.start_paced(endpoint, tokens, progress.attempts.get() == 0, now);
             progress.mark.set(mark);
             progress.endpoint.set(Some(endpoint));
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
-            let request = spec.request_for(endpoint, clock.unix_now());
+            let request = spec.request_for(endpoint, &**clock);
             // Boxed: the large attempt state exists only while an attempt runs, not while the
             // call waits in the queue.
             let attempt: LocalBoxFuture<'_, _> =
@@ -214,20 +216,21 @@ impl Engine {
         id: &str,
     ) -> Result<(Secs, ApiError), ApiError> {
         let inner = &self.inner;
-        let clock = &inner.host.clock;
+        // One step: the breaker, the cooldowns and the retry's timing all read this moment.
+        let now = inner.host.clock.now();
         let endpoint = ticket.endpoint;
         let counted = if err.kind.counts_for_breaker() {
             Outcome::Failure(err.kind)
         } else {
             Outcome::Neutral
         };
-        self.settle(ticket, counted);
-        self.share_cooldown(endpoint, &err);
+        self.settle(ticket, counted, now);
+        self.share_cooldown(endpoint, &err, now);
         let retries_done = progress.attempts.get() - 1;
         // A refused or exhausted key on one endpoint: try another one at once.
-        let failover = self.penalize(endpoint, &err)
+        let failover = self.penalize(endpoint, &err, now)
             && pinned.is_none()
-            && inner.state.borrow().endpoints.any_usable(None, clock.now());
+            && inner.state.borrow().endpoints.any_usable(None, now);
         if (!err.should_retry && !failover)
             || retries_done >= spec.max_retries.unwrap_or(inner.config.max_retries)
         {
@@ -242,7 +245,7 @@ impl Engine {
         };
         // No backoff may end past the call's deadline.
         if let Some(d) = spec.deadline {
-            if clock.now() + delay > d.at {
+            if now + delay > d.at {
                 return Err(d.exceeded(Some(&err)));
             }
         }
@@ -251,12 +254,12 @@ impl Engine {
             .state
             .borrow()
             .endpoints
-            .any_usable(pinned, clock.now() + delay)
+            .any_usable(pinned, now + delay)
         {
             return Err(err);
         }
         // The retry budget keeps an outage from multiplying the load.
-        if !self.retry_allowed(&err, progress.attempts.get(), id) {
+        if !self.retry_allowed(&err, progress.attempts.get(), id, now) {
             return Err(err);
         }
         inner.state.borrow_mut().stats.record_retry(delay);
