@@ -390,9 +390,11 @@ impl Engine {
         } = admitted;
         let opened = match got {
             Got::Unary(parsed) => {
-                let latency = self.inner.host.clock.now() - start;
+                // One reading for the latency and the breaker: both are of this moment.
+                let now = self.inner.host.clock.now();
+                let latency = now - start;
                 drop(permit);
-                self.settle(ticket, Outcome::Success);
+                self.settle(ticket, Outcome::Success, now);
                 let endpoint = progress.endpoint.get();
                 self.correct_usage(endpoint, progress.mark.get(), parsed.usage);
                 let attempts = progress.attempts.get();
@@ -605,9 +607,13 @@ impl Engine {
         Err(circuit_open(st.endpoints.wait(pinned, now)))
     }
 
-    /// Chooses the endpoint for an attempt and takes a breaker ticket there.
-    fn admit_attempt(&self, pinned: Option<usize>, tokens: u64) -> Result<TicketGuard, ApiError> {
-        let now = self.inner.host.clock.now();
+    /// Chooses the endpoint for an attempt and takes a breaker ticket there, at `now`.
+    fn admit_attempt(
+        &self,
+        pinned: Option<usize>,
+        tokens: u64,
+        now: Instant,
+    ) -> Result<TicketGuard, ApiError> {
         let before = self.circuit_state();
         let r = {
             let mut st = self.inner.state.borrow_mut();
@@ -631,15 +637,14 @@ impl Engine {
         .map_err(circuit_open)
     }
 
-    fn settle(&self, mut guard: TicketGuard, outcome: Outcome) {
+    fn settle(&self, mut guard: TicketGuard, outcome: Outcome, now: Instant) {
         if let Some(t) = guard.ticket.take() {
-            self.record(guard.endpoint, t, outcome);
+            self.record(guard.endpoint, t, outcome, now);
         }
     }
 
-    /// Hands a ticket back with its attempt's outcome (exactly once per ticket).
-    fn record(&self, endpoint: usize, ticket: Ticket, outcome: Outcome) {
-        let now = self.inner.host.clock.now();
+    /// Hands a ticket back with its attempt's outcome at `now` (exactly once per ticket).
+    fn record(&self, endpoint: usize, ticket: Ticket, outcome: Outcome, now: Instant) {
         let before = self.circuit_state();
         {
             let mut st = self.inner.state.borrow_mut();
@@ -661,8 +666,7 @@ impl Engine {
     /// With several endpoints, a refused key leaves the rotation and a quota or rate-limit
     /// answer cools its endpoint down, so the next attempt goes elsewhere. Returns whether the
     /// endpoint was taken out (the call may then fail over at once).
-    fn penalize(&self, endpoint: usize, err: &ApiError) -> bool {
-        let now = self.inner.host.clock.now();
+    fn penalize(&self, endpoint: usize, err: &ApiError, now: Instant) -> bool {
         let mut st = self.inner.state.borrow_mut();
         if !st.endpoints.multiplexed() {
             return false;
@@ -685,6 +689,7 @@ impl Engine {
         true
     }
 
+    /// Tells a change of the circuit's state since `before` (both read at `now`).
     fn note_transition(&self, before: CircuitState) {
         let after = self.circuit_state();
         if after != before {

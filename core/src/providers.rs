@@ -25,7 +25,8 @@ use crate::json::Value;
 /// What a codec may use besides the caller's arguments.
 pub struct Ctx<'a> {
     pub config: &'a Config,
-    /// Seconds since the Unix epoch (request signing, dates).
+    /// Seconds since the Unix epoch, for request signing (s3_kit, the one codec that reads it;
+    /// the wasm host passes 0 to the others rather than read the clock for them).
     pub unix_now: f64,
     /// Running in a browser page or worker (some providers want a header for that).
     pub browser: bool,

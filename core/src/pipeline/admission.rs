@@ -41,7 +41,8 @@ pub(super) struct TicketGuard {
 impl Drop for TicketGuard {
     fn drop(&mut self) {
         if let Some(t) = self.ticket.take() {
-            self.engine.record(self.endpoint, t, Outcome::Neutral);
+            let now = self.engine.inner.host.clock.now();
+            self.engine.record(self.endpoint, t, Outcome::Neutral, now);
         }
     }
 }
@@ -183,7 +184,7 @@ impl Future for Acquire<'_> {
         self.done = true;
         let permit = Permit::held(&engine);
         if let Some((_, start)) = self.first {
-            engine.record_wait(start);
+            engine.record_wait(start, engine.inner.host.clock.now());
         }
         Poll::Ready(Ok(permit))
     }

@@ -126,10 +126,15 @@ impl Engine {
             })
     }
 
-    /// An attempt starts on `endpoint`: it is counted against every budget it uses.
+    /// An attempt starts on `endpoint` at `now`: it is counted against every budget it uses.
     #[inline(never)]
-    pub(super) fn start_paced(&self, endpoint: usize, tokens: u64, first: bool) -> Mark {
-        let now = self.inner.host.clock.now();
+    pub(super) fn start_paced(
+        &self,
+        endpoint: usize,
+        tokens: u64,
+        first: bool,
+        now: Instant,
+    ) -> Mark {
         let mut st = self.inner.state.borrow_mut();
         let st = &mut *st;
         if first {
@@ -149,11 +154,12 @@ impl Engine {
         }
     }
 
-    /// A reply arrived: its rate-limit headers (any status) update the endpoint's budget.
+    /// A reply arrived: its rate-limit headers (any status) update the endpoint's budget. The
+    /// engine's clock is read only when they say something (most replies have none).
     #[inline(never)]
     pub(super) fn observe_limits(&self, endpoint: usize, mark: Mark, headers: &[(String, String)]) {
-        let limits = parse_limits(headers, self.inner.host.clock.unix_now());
-        let now = self.inner.host.clock.now();
+        let clock = &self.inner.host.clock;
+        let limits = parse_limits(headers, clock.unix_now());
         if let Some(e) = self
             .inner
             .state
@@ -164,7 +170,7 @@ impl Engine {
         {
             e.budget.answered = true;
             if !limits.is_empty() {
-                e.budget.observe(now, &limits, mark, e.peers);
+                e.budget.observe(clock.now(), &limits, mark, e.peers);
             }
         }
     }
@@ -183,11 +189,16 @@ impl Engine {
 
     /// Whether the retry budget lets this retry go; a refusal is counted and told.
     #[inline(never)]
-    pub(super) fn retry_allowed(&self, err: &ApiError, attempt: u32, id: &str) -> bool {
+    pub(super) fn retry_allowed(
+        &self,
+        err: &ApiError,
+        attempt: u32,
+        id: &str,
+        now: Instant,
+    ) -> bool {
         let Some(cfg) = self.inner.config.retry_budget else {
             return true;
         };
-        let now = self.inner.host.clock.now();
         let ok = self
             .inner
             .state

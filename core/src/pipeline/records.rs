@@ -220,7 +220,8 @@ impl Engine {
         match st.queue.admit(priority, Waiter::Record(key)) {
             Admit::Now => {
                 drop(st);
-                self.record_wait(start);
+                // Admitted in the step that numbered it: it waited for nothing.
+                self.record_wait(start, start);
                 Ok(Queued::Now(Admission {
                     permit: Permit::held(self),
                     n,
@@ -275,7 +276,7 @@ impl Engine {
             if self.listening() {
                 self.queue_event("dequeued", &self.call_id(w.n));
             }
-            self.record_wait(w.start);
+            self.record_wait(w.start, self.inner.host.clock.now());
             out.push((
                 u64::from(key),
                 Admission {
@@ -336,8 +337,9 @@ impl Engine {
         }
     }
 
-    pub(super) fn record_wait(&self, start: Instant) {
-        let waited = self.inner.host.clock.now() - start;
+    /// A call that started at `start` got its first permit at `now`.
+    pub(super) fn record_wait(&self, start: Instant, now: Instant) {
+        let waited = now - start;
         self.inner
             .state
             .borrow_mut()

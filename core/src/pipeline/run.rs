@@ -8,7 +8,7 @@ use crate::breaker::Outcome;
 use crate::classify::{classify_http, request_id_header};
 use crate::codec::{ErrorReader, Fed, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, Body, Headers, HttpRequest, HttpResponse};
+use crate::host::{header, Body, Clock, Headers, HttpRequest, HttpResponse};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
@@ -38,10 +38,10 @@ pub(super) struct Spec<'a> {
 
 impl<'a> Spec<'a> {
     /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
-    /// signed afresh when the route says so.
-    fn request_for(&self, endpoint: usize, unix_now: f64) -> HttpRequest {
+    /// signed afresh when the route says so (only then is the wall clock read).
+    fn request_for(&self, endpoint: usize, clock: &dyn Clock) -> HttpRequest {
         if let Some(resign) = self.route.resigners.get(endpoint) {
-            return resign(unix_now);
+            return resign(clock.unix_now());
         }
         match self.route.requests.get(endpoint) {
             Some(r) => r.clone(),
@@ -121,7 +121,9 @@ impl Engine {
             // budgets' (see `pace_hold`).
             let mut tokens: Option<u64> = None;
             let mut counted = false;
-            let tokens = loop {
+            // The budgets, the breaker and the pacing windows look at one moment: the clock
+            // is read once for the step that starts the attempt (again after a hold).
+            let (tokens, now) = loop {
                 let (wait, since) = match (backoff.take(), &permit, tokens) {
                     (Some(delay), _, _) => (delay, None),
                     (None, None, _) => {
@@ -139,7 +141,7 @@ impl Engine {
                         let now = clock.now();
                         match self.pace_hold(pinned, t, spec.deadline, id, now, &mut counted)? {
                             Some(hold) => (hold, Some(now)),
-                            None => break t,
+                            None => break (t, now),
                         }
                     }
                 };
@@ -152,17 +154,17 @@ impl Engine {
             let Some(permit) = permit.take() else {
                 continue;
             };
-            let ticket = match self.admit_attempt(pinned, tokens) {
+            let ticket = match self.admit_attempt(pinned, tokens, now) {
                 Ok(t) => t,
                 Err(e) => return Err(last_error.unwrap_or(e)),
             };
             let endpoint = ticket.endpoint;
-            let mark = self.start_paced(endpoint, tokens, progress.attempts.get() == 0);
+            let mark = self.start_paced(endpoint, tokens, progress.attempts.get() == 0, now);
             progress.mark.set(mark);
             progress.endpoint.set(Some(endpoint));
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
-            let request = spec.request_for(endpoint, clock.unix_now());
+            let request = spec.request_for(endpoint, &**clock);
             // The attempt, in this state machine (not one of its own): sending it and reading
             // its reply race one timer, set before it is sent. What it holds goes at the
             // block's end (a reply that came too late is aborted there).
@@ -234,20 +236,21 @@ impl Engine {
         id: &str,
     ) -> Result<(Secs, ApiError), ApiError> {
         let inner = &self.inner;
-        let clock = &inner.host.clock;
+        // One step: the breaker, the cooldowns and the retry's timing all read this moment.
+        let now = inner.host.clock.now();
         let endpoint = ticket.endpoint;
         let counted = if err.kind.counts_for_breaker() {
             Outcome::Failure(err.kind)
         } else {
             Outcome::Neutral
         };
-        self.settle(ticket, counted);
-        self.share_cooldown(endpoint, &err);
+        self.settle(ticket, counted, now);
+        self.share_cooldown(endpoint, &err, now);
         let retries_done = progress.attempts.get() - 1;
         // A refused or exhausted key on one endpoint: try another one at once.
-        let failover = self.penalize(endpoint, &err)
+        let failover = self.penalize(endpoint, &err, now)
             && pinned.is_none()
-            && inner.state.borrow().endpoints.any_usable(None, clock.now());
+            && inner.state.borrow().endpoints.any_usable(None, now);
         if (!err.should_retry && !failover)
             || retries_done >= spec.max_retries.unwrap_or(inner.config.max_retries)
         {
@@ -262,7 +265,7 @@ impl Engine {
         };
         // No backoff may end past the call's deadline.
         if let Some(d) = spec.deadline {
-            if clock.now() + delay > d.at {
+            if now + delay > d.at {
                 return Err(d.exceeded(Some(&err)));
             }
         }
@@ -271,12 +274,12 @@ impl Engine {
             .state
             .borrow()
             .endpoints
-            .any_usable(pinned, clock.now() + delay)
+            .any_usable(pinned, now + delay)
         {
             return Err(err);
         }
         // The retry budget keeps an outage from multiplying the load.
-        if !self.retry_allowed(&err, progress.attempts.get(), id) {
+        if !self.retry_allowed(&err, progress.attempts.get(), id, now) {
             return Err(err);
         }
         inner.state.borrow_mut().stats.record_retry(delay);

@@ -145,7 +145,7 @@ impl Engine {
     /// endpoint's attempts here and in every engine sharing the store. Only hints a call would
     /// wait out itself (up to `maxRetryAfter`): a longer one fails its call as
     /// `quota_exceeded`, and nothing is held for it.
-    pub(super) fn share_cooldown(&self, endpoint: usize, err: &ApiError) {
+    pub(super) fn share_cooldown(&self, endpoint: usize, err: &ApiError, now: Instant) {
         let limited = matches!(
             err.kind,
             ErrorType::RateLimitExceeded | ErrorType::Overloaded
@@ -161,7 +161,7 @@ impl Engine {
         }
         let wait = Secs::new(hint);
         if let Some(h) = st.shared.holds.get_mut(endpoint) {
-            *h = (clock.now() + wait).max(*h);
+            *h = (now + wait).max(*h);
         }
         let until = clock.unix_now() + wait.as_f64();
         st.shared.link.publish(endpoint, Piece::Cooldown, until);
@@ -169,11 +169,14 @@ impl Engine {
 
     /// What is left of a shared cooldown of the endpoint an attempt would go to
     /// (single-endpoint clients: with several endpoints a cooled-down one is skipped instead).
+    /// The clock is read only once a hold was set (a store attached, a hint shared).
     pub(super) fn held(&self) -> Option<Secs> {
         let st = self.inner.state.borrow();
-        let now = self.inner.host.clock.now();
         match (st.endpoints.multiplexed(), st.shared.holds.first()) {
-            (false, Some(&until)) if until > now => Some(until - now),
+            (false, Some(&until)) if until > Instant::ZERO => {
+                let now = self.inner.host.clock.now();
+                (until > now).then(|| until - now)
+            }
             _ => None,
         }
     }

@@ -134,10 +134,11 @@ impl ActiveStream {
         }
         self.settled = true;
         self.permit = None;
+        let now = self.engine.inner.host.clock.now();
         if let Some(t) = self.ticket.take() {
-            self.engine.settle(t, Outcome::Success);
+            self.engine.settle(t, Outcome::Success, now);
         }
-        let latency = self.engine.inner.host.clock.now() - self.start;
+        let latency = now - self.start;
         let usage = self.codec.usage();
         let model = self.model.as_deref();
         let (endpoint, attempts) = (self.endpoint, self.attempts);
@@ -193,15 +194,16 @@ impl ActiveStream {
         self.body = Box::new(Ended);
         // Nothing is delivered after the error.
         self.pending.clear();
+        let now = self.engine.inner.host.clock.now();
         if let Some(t) = self.ticket.take() {
             let outcome = if counts {
                 Outcome::Failure(e.kind)
             } else {
                 Outcome::Neutral
             };
-            self.engine.settle(t, outcome);
+            self.engine.settle(t, outcome, now);
         }
-        let latency = self.engine.inner.host.clock.now() - self.start;
+        let latency = now - self.start;
         self.engine
             .finish_failure(e, self.model.as_deref(), latency, &self.id, self.endpoint)
     }
