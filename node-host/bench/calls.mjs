@@ -3,21 +3,10 @@
 // own process), `concurrency` at a time, and exits. No timing: instructions.sh runs this under
 // callgrind twice and divides the difference by the extra calls (warm-up and start-up cancel).
 //   node calls.mjs <contender> <warm> <n> <concurrency>
-import { spawn } from 'node:child_process';
+import { startPeerServer } from './peer-server.mjs';
 
 const [name = 'resilient-node', warm = '5000', n = '2000', concurrency = '64'] = process.argv.slice(2);
-const server = spawn(process.execPath, [new URL('./peers/server.js', import.meta.url).pathname], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const origin = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = /READY (\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-});
+const { server, origin } = await startPeerServer();
 
 let failures = 0;
 try {

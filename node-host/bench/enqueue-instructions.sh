@@ -6,6 +6,7 @@
 #   bash node-host/bench/enqueue-instructions.sh [contender] [n] [warm]
 set -euo pipefail
 cd "$(dirname "$0")"
+. ./callgrind-total.sh
 name=${1:-resilient-node}
 n=${2:-20000}
 warm=${3:-20000}
@@ -15,14 +16,7 @@ total() {
   valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$out/cg.$1.$2" \
     node --single-threaded enqueue.mjs "$1" "$2" "$warm" >/dev/null 2>"$out/log.$1.$2" ||
     { cat "$out/log.$1.$2" >&2; exit 1; }
-  callgrind_annotate --threshold=100 --auto=no "$out/cg.$1.$2" 2>/dev/null | awk '
-    /PROGRAM TOTALS/ { gsub(",", "", $1); all = $1; next }
-    /^ *[0-9,]+ +\(/ {
-      n = $1; gsub(",", "", n)
-      if ($0 ~ /Scaveng|MarkCompact|Marking|Sweep|Heap::|Evacuat|Compactor|IteratePointers|HeapObjectSlot|RememberedSet|SlotSet|IterateObjectCache|Pretenuring|MinorMC|GCTracer|heap::base|cppgc|BodyDescriptor/) skip += n
-      else if ($0 ~ /compiler::|maglev|turboshaft|Turboshaft|Parser|Scanner|Bytecode|interpreter::|Compil|Liftoff|Zone/) skip += n
-    }
-    END { printf "%.0f %.0f\n", all, all - skip }'
+  callgrind_total "$out/cg.$1.$2"
 }
 per() {
   read -r a1 a2 < <(total "$1" "$n")

@@ -6,21 +6,10 @@
 // settled) so the loop runs warm code. Contender `none`: the harness alone (controllers, their
 // signals, a never-settling promise per call), to subtract.
 //   node enqueue.mjs <contender> <n> [warm]
-import { spawn } from 'node:child_process';
+import { startPeerServer } from './peer-server.mjs';
 
 const [name = 'resilient-node', n = '20000', warm = '20000'] = process.argv.slice(2);
-const server = spawn(process.execPath, [new URL('./peers/server.js', import.meta.url).pathname], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const origin = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = /READY (\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-});
+const { server, origin } = await startPeerServer();
 
 let call = () => new Promise(() => {});
 if (name !== 'none') {

@@ -10,6 +10,7 @@
 # 5000 calls; n 2000 (the second run makes 2n).
 set -euo pipefail
 cd "$(dirname "$0")"
+. ./callgrind-total.sh
 name=${1:-resilient-node}
 conc=${2:-64}
 warm=${3:-5000}
@@ -20,15 +21,7 @@ total() {
   valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$out/cg.$1" \
     node --single-threaded calls.mjs "$name" "$warm" "$1" "$conc" 2>"$out/log.$1" ||
     { cat "$out/log.$1" >&2; exit 1; }
-  # Prints the program's total, and that total less the own cost of GC and compiler functions.
-  callgrind_annotate --threshold=100 --auto=no "$out/cg.$1" 2>/dev/null | awk '
-    /PROGRAM TOTALS/ { gsub(",", "", $1); all = $1; next }
-    /^ *[0-9,]+ +\(/ {
-      n = $1; gsub(",", "", n)
-      if ($0 ~ /Scaveng|MarkCompact|Marking|Sweep|Heap::|Evacuat|Compactor|IteratePointers|HeapObjectSlot|RememberedSet|SlotSet|IterateObjectCache|Pretenuring|MinorMC|GCTracer|heap::base|cppgc|BodyDescriptor/) skip += n
-      else if ($0 ~ /compiler::|maglev|turboshaft|Turboshaft|Parser|Scanner|Bytecode|interpreter::|Compil|Liftoff|Zone/) skip += n
-    }
-    END { printf "%.0f %.0f\n", all, all - skip }'
+  callgrind_total "$out/cg.$1"
 }
 read -r a1 a2 < <(total "$n")
 read -r b1 b2 < <(total $((2 * n)))

@@ -1,0 +1,14 @@
+# Sourced by instructions.sh and enqueue-instructions.sh. `callgrind_total FILE` prints a
+# callgrind output's program total, and that total less the own cost of V8's garbage collector
+# and compiler functions (named for them), whose share swings from run to run by more than a
+# call costs.
+callgrind_total() {
+  callgrind_annotate --threshold=100 --auto=no "$1" 2>/dev/null | awk '
+    /PROGRAM TOTALS/ { gsub(",", "", $1); all = $1; next }
+    /^ *[0-9,]+ +\(/ {
+      n = $1; gsub(",", "", n)
+      if ($0 ~ /Scaveng|MarkCompact|Marking|Sweep|Heap::|Evacuat|Compactor|IteratePointers|HeapObjectSlot|RememberedSet|SlotSet|IterateObjectCache|Pretenuring|MinorMC|GCTracer|heap::base|cppgc|BodyDescriptor/) skip += n
+      else if ($0 ~ /compiler::|maglev|turboshaft|Turboshaft|Parser|Scanner|Bytecode|interpreter::|Compil|Liftoff|Zone/) skip += n
+    }
+    END { printf "%.0f %.0f\n", all, all - skip }'
+}
