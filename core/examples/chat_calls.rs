@@ -10,9 +10,8 @@ use resilient_core::config::Config;
 use resilient_core::host::TransportError;
 use resilient_core::host::{Body, HttpRequest, HttpResponse, LocalFuture, Transport};
 use resilient_core::json::json;
-use resilient_core::pipeline::{Call, Engine, Host, Read, Route};
+use resilient_core::pipeline::{Call, Engine, Host};
 use resilient_core::providers::{provider, Ctx};
-use resilient_core::queue::Priority;
 use resilient_core::sim::{SimClock, SimEntropy};
 use std::future::Future;
 use std::rc::Rc;
@@ -78,18 +77,7 @@ fn main() {
         let Ok(u) = openai.unary("chat", &ctx, &args) else {
             continue;
         };
-        let call = Call {
-            request: u.request,
-            model: u.model,
-            priority: Priority::Normal,
-            timeout: None,
-            deadline: None,
-            max_retries: None,
-            cancel: None,
-            read: Read::Unary(u.parse),
-            errors: u.errors,
-            route: Route::default(),
-        };
+        let call = Call::unary(u);
         let mut fut = std::pin::pin!(engine.execute(call));
         // Nothing here waits: the call settles within a few polls.
         for _ in 0..16 {

@@ -78,6 +78,29 @@ pub struct Call {
     pub route: Route,
 }
 
+impl Call {
+    /// A provider's unary call as a call of normal priority, without timeout, deadline or
+    /// cancel, signed afresh for each attempt when the provider signs (for tests and tools;
+    /// the wasm layer sets every field from the caller's options).
+    pub fn unary(u: crate::providers::Unary) -> Call {
+        Call {
+            request: u.request,
+            model: u.model,
+            priority: Priority::Normal,
+            timeout: None,
+            deadline: None,
+            max_retries: None,
+            cancel: None,
+            read: Read::Unary(u.parse),
+            errors: u.errors,
+            route: Route {
+                resigners: u.resign.into_iter().collect(),
+                ..Route::default()
+            },
+        }
+    }
+}
+
 /// Endpoint choice for a call. With several endpoints the request differs per endpoint (its
 /// key, its base URL): `requests[i]` is the request for endpoint `i` (without `endpoints`,
 /// the one default endpoint uses the call's own request). `resigners[i]`, when there, signs

@@ -1013,21 +1013,7 @@ fn every_attempt_is_signed_at_its_own_time() {
         Config::from_options("s3_kit", &options).unwrap(),
         sim.host(),
     );
-    let c = Call {
-        request: u.request,
-        model: None,
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        max_retries: None,
-        cancel: None,
-        read: Read::Unary(u.parse),
-        errors: u.errors,
-        route: Route {
-            resigners: u.resign.into_iter().collect(),
-            ..Route::default()
-        },
-    };
+    let c = Call::unary(u);
     sim.block_on(async move { e.execute(c).await })
         .expect("the retry succeeds");
     let sent = sim.transport.sent();

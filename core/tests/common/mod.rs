@@ -275,21 +275,7 @@ pub fn end() -> Vec<u8> {
 
 /// `u` as a call of normal priority, without timeout or cancel.
 pub fn call(u: Unary) -> Call {
-    Call {
-        request: u.request,
-        model: u.model,
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        max_retries: None,
-        cancel: None,
-        read: Read::Unary(u.parse),
-        errors: u.errors,
-        route: Route {
-            resigners: u.resign.into_iter().collect(),
-            ..Route::default()
-        },
-    }
+    Call::unary(u)
 }
 
 /// `s` as a stream call of normal priority, without timeout or cancel.
