@@ -18,7 +18,7 @@ import { render } from './report.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
 const MEASURES = ['latency', 'throughput', 'cpu', 'deep', 'body'];
-const CONTENDERS = ['raw-fetch', 'openai-sdk', 'p-queue', 'cockatiel', 'opossum', 'resilient', 'resilient-node'];
+const CONTENDERS = ['raw-fetch', 'fetch-timeout', 'openai-sdk', 'p-queue', 'cockatiel', 'opossum', 'resilient', 'resilient-node'];
 
 function parseArgs(argv) {
   const o = {
