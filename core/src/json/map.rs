@@ -116,6 +116,23 @@ impl<K: Ord + Borrow<str>, V> Map<K, V> {
     }
 }
 
+impl<V: Default> Map<String, V> {
+    /// `key`'s value, a default one inserted first when it has none: the key is copied only
+    /// then (`entry` takes it owned, copied for every lookup).
+    // `i` is in range: the key was found there, or was just inserted there
+    #[allow(clippy::indexing_slicing)]
+    pub fn slot(&mut self, key: &str) -> &mut V {
+        let i = match self.find::<str>(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.items.insert(i, (key.to_owned(), V::default()));
+                i
+            }
+        };
+        &mut self.items[i].1
+    }
+}
+
 /// A place for one key: [`Map::entry`].
 pub struct Entry<'m, K, V> {
     map: &'m mut Map<K, V>,
