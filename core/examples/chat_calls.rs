@@ -34,7 +34,7 @@ impl Body for Whole {
 impl Transport for Instant {
     fn send(
         &self,
-        _req: HttpRequest,
+        _req: &HttpRequest,
     ) -> LocalFuture<'static, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
             Ok(HttpResponse {

@@ -21,7 +21,7 @@ struct Never;
 impl Transport for Never {
     fn send(
         &self,
-        _req: HttpRequest,
+        _req: &HttpRequest,
     ) -> LocalFuture<'static, Result<HttpResponse, TransportError>> {
         Box::pin(std::future::pending())
     }

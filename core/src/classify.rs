@@ -160,6 +160,12 @@ fn too_long(message: Option<&str>) -> bool {
 
 /// Request-id headers, in the order providers use them.
 pub fn request_id_header(headers: &[(String, String)]) -> Option<String> {
+    request_id_of(headers).map(str::to_string)
+}
+
+/// [`request_id_header`], borrowed (a result that copies it into its text needs no copy of
+/// its own).
+pub fn request_id_of(headers: &[(String, String)]) -> Option<&str> {
     [
         "x-request-id",
         "request-id",
@@ -168,7 +174,6 @@ pub fn request_id_header(headers: &[(String, String)]) -> Option<String> {
     ]
     .iter()
     .find_map(|n| header(headers, n))
-    .map(str::to_string)
 }
 
 /// Classifies a non-2xx HTTP response. `max_retry_after`: a hint longer than this fails fast

@@ -100,10 +100,11 @@ impl TransportError {
 }
 
 pub trait Transport {
-    /// Sends one request. Dropping the returned future (or the body) aborts it.
+    /// Sends one request. Dropping the returned future (or the body) aborts it. The request is
+    /// lent, not given: a retry sends it again, and a copy per attempt was ~8 allocations.
     fn send(
         &self,
-        request: HttpRequest,
+        request: &HttpRequest,
     ) -> LocalFuture<'static, Result<HttpResponse, TransportError>>;
 }
 

@@ -472,7 +472,15 @@ impl Engine {
     /// The id of call number `n`: a random salt plus a counter, so ids never collide across
     /// clients.
     fn call_id(&self, n: u64) -> String {
-        format!("{}-{}-{n}", self.inner.provider, self.inner.id_salt)
+        // Written piece by piece into one allocation: `format!` was ~1.3k instructions a call.
+        let (provider, salt) = (self.inner.provider, &self.inner.id_salt);
+        let mut id = String::with_capacity(provider.len() + salt.len() + 22);
+        id.push_str(provider);
+        id.push('-');
+        id.push_str(salt);
+        id.push('-');
+        crate::json::write_unsigned(n, &mut id);
+        id
     }
 
     /// Races `fut` against the caller's cancel token (polled first, so an already-aborted

@@ -331,13 +331,13 @@ impl Body for SimBody {
 impl Transport for ScriptedTransport {
     fn send(
         &self,
-        request: HttpRequest,
+        request: &HttpRequest,
     ) -> LocalFuture<'static, Result<HttpResponse, TransportError>> {
         let inner = self.inner.clone();
         let clock = self.clock.clone();
         inner.sent.borrow_mut().push(Sent {
             at: clock.now().as_secs(),
-            request,
+            request: request.clone(),
         });
         inner.in_flight.set(inner.in_flight.get() + 1);
         inner.peak.set(inner.peak.get().max(inner.in_flight.get()));

@@ -509,7 +509,8 @@ impl Stats {
         } else {
             OTHER
         };
-        self.models.entry(key.to_owned()).or_default()
+        // The key is copied only when it is new (an allocation a call, twice, otherwise).
+        self.models.slot(key)
     }
 
     fn errors_json(&self) -> Map<String, Value> {

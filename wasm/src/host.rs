@@ -422,15 +422,15 @@ struct Exchange {
 impl Exchange {
     fn start(
         fetch: &JsValue,
-        req: &HttpRequest,
+        url: &str,
+        text: &str,
         body: JsValue,
         cap: usize,
     ) -> Result<Exchange, String> {
         install_handler();
-        let text = request_text(req);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
-        if let Some(e) = send_buffered(fetch, id, &req.url, &text, body, cap as f64) {
+        if let Some(e) = send_buffered(fetch, id, url, text, body, cap as f64) {
             forget(id);
             return Err(e);
         }
@@ -557,7 +557,12 @@ fn parse_head(head: &str) -> (u16, Vec<(String, String)>) {
 }
 
 impl Transport for FetchTransport {
-    fn send(&self, req: HttpRequest) -> LocalFuture<'static, Result<HttpResponse, TransportError>> {
+    /// The future keeps what the exchange needs of the lent request: its URL, and its method
+    /// and headers as one text.
+    fn send(
+        &self,
+        req: &HttpRequest,
+    ) -> LocalFuture<'static, Result<HttpResponse, TransportError>> {
         let fetch = self
             .fetch
             .clone()
@@ -569,16 +574,17 @@ impl Transport for FetchTransport {
             (Some(b), Some(c)) if b.is_empty() => c.send.clone(),
             _ => None,
         };
+        let body = match (&req.body, held) {
+            (_, Some(h)) => h,
+            (Some(b), None) => Uint8Array::from(b.as_slice()).into(),
+            (None, None) => JsValue::UNDEFINED,
+        };
+        let (url, text, stream) = (req.url.clone(), request_text(req), req.stream);
         Box::pin(async move {
-            let body = match (&req.body, held) {
-                (_, Some(h)) => h,
-                (Some(b), None) => Uint8Array::from(b.as_slice()).into(),
-                (None, None) => JsValue::UNDEFINED,
-            };
-            if !req.stream {
+            if !stream {
                 // One call starts head and body, one callback brings both: the cheap path for
                 // ordinary calls.
-                let (head, body) = Exchange::start(&fetch, &req, body, cap)
+                let (head, body) = Exchange::start(&fetch, &url, &text, body, cap)
                     .map_err(connection)?
                     .await
                     .map_err(connection)?;
@@ -605,7 +611,7 @@ impl Transport for FetchTransport {
                 id: next_id(),
                 finished: false,
             };
-            let promise = start_stream(&fetch, guard.id, &req.url, &request_text(&req), body)
+            let promise = start_stream(&fetch, guard.id, &url, &text, body)
                 .map_err(|e| connection(failure(&e)))?;
             let resp = settled(&promise).await.map_err(connection)?;
             let (status, headers) = parse_head(&response_head(&resp));

@@ -25,16 +25,18 @@ impl<K: Ord + Borrow<str>, V> Map<K, V> {
 
     /// Entries in any order, a repeated key keeping its last value (as a parsed object does).
     pub fn from_unsorted(mut items: Vec<(K, V)>) -> Self {
-        // stable: equal keys stay in their written order, and the last of each run wins
+        // stable: equal keys stay in their written order, and the last of each run wins (its
+        // value moves into the run's first entry, which stays). In place: a copy into a
+        // vector of its own was an allocation per object read.
         items.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(K, V)> = Vec::with_capacity(items.len());
-        for (k, v) in items {
-            match out.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => out.push((k, v)),
+        items.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-        }
-        Map { items: out }
+            same
+        });
+        Map { items }
     }
 
     fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
@@ -111,6 +113,23 @@ impl<K: Ord + Borrow<str>, V> Map<K, V> {
     }
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.items.iter_mut().map(|(_, v)| v)
+    }
+}
+
+impl<V: Default> Map<String, V> {
+    /// `key`'s value, a default one inserted first when it has none: the key is copied only
+    /// then (`entry` takes it owned, copied for every lookup).
+    // `i` is in range: the key was found there, or was just inserted there
+    #[allow(clippy::indexing_slicing)]
+    pub fn slot(&mut self, key: &str) -> &mut V {
+        let i = match self.find::<str>(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.items.insert(i, (key.to_owned(), V::default()));
+                i
+            }
+        };
+        &mut self.items[i].1
     }
 }
 

@@ -542,7 +542,7 @@ pub fn field<'a>(fields: &[(Cow<'a, str>, Raw<'a>)], key: &str) -> Option<Raw<'a
 
 /// The end of the run from `i` without a quote, backslash or control character: eight bytes
 /// at a time while none is in them (string bodies are most of a stream event's bytes).
-fn plain_run(b: &[u8], mut i: usize) -> usize {
+pub(super) fn plain_run(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;

@@ -288,6 +288,15 @@ proptest! {
         prop_assert_eq!(&text, &serde_json::Value::String(s).to_string());
         prop_assert_eq!(from_str::<Value>(&text).unwrap(), v);
     }
+
+    /// Mostly plain text with escapes anywhere (the writer copies the runs between them eight
+    /// bytes at a time): as serde_json writes it.
+    #[test]
+    fn escapes_anywhere_write_as_serde_json(
+        s in r#"[ -~]{0,12}(["\\\n\t\x01\x1f\x7fé][ -~]{0,12}){0,4}"#
+    ) {
+        prop_assert_eq!(Value::String(s.clone()).to_json(), serde_json::Value::String(s).to_string());
+    }
 }
 
 #[test]

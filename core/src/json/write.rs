@@ -64,12 +64,18 @@ pub fn unsigned(mut n: u64, out: &mut String) {
     }
 }
 
-/// A string literal: `"` and `\` escaped, control characters as `\n`-style or `\u00XX`.
+/// A string literal: `"` and `\` escaped, control characters as `\n`-style or `\u00XX`. The
+/// runs between them (found eight bytes at a time by the reader's scan, whose stop bytes are
+/// exactly these) are copied whole.
 pub fn string(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
+    loop {
+        let i = super::read::plain_run(s.as_bytes(), start);
+        let Some(&b) = s.as_bytes().get(i) else {
+            break;
+        };
         let esc = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -78,8 +84,7 @@ pub fn string(s: &str, out: &mut String) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
         out.push_str(s.get(start..i).unwrap_or_default());
         start = i + 1;

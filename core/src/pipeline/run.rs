@@ -3,12 +3,12 @@
 
 use super::admission::{Acquire, Permit, Progress, TicketGuard};
 use super::race::Within;
-use super::{too_large, CancelToken, Deadline, Engine, Route};
+use super::{too_large, CancelToken, Deadline, Engine, Host, Route};
 use crate::breaker::Outcome;
 use crate::classify::{classify_http, request_id_header};
 use crate::codec::{ErrorReader, Fed, Parsed, Parser, Reply, StreamCodec};
 use crate::error::{ApiError, ErrorType};
-use crate::host::{header, Body, Clock, Headers, HttpRequest, HttpResponse};
+use crate::host::{header, Body, Headers, HttpRequest, HttpResponse, LocalFuture, TransportError};
 use crate::json::json;
 use crate::queue::Priority;
 use crate::time::{Instant, Secs};
@@ -37,18 +37,19 @@ pub(super) struct Spec<'a> {
 }
 
 impl<'a> Spec<'a> {
-    /// The request for an attempt on an endpoint: its own when the route has one per endpoint,
-    /// signed afresh when the route says so (only then is the wall clock read).
-    fn request_for(&self, endpoint: usize, clock: &dyn Clock) -> HttpRequest {
-        if let Some(resign) = self.route.resigners.get(endpoint) {
-            return resign(clock.unix_now());
-        }
-        match self.route.requests.get(endpoint) {
-            Some(r) => r.clone(),
-            None => self.request.clone(),
+    /// Sends an attempt's request on an endpoint: its own when the route has one per
+    /// endpoint, signed afresh when the route says so (only then is the wall clock read). The
+    /// transport is lent the request, so a signed one goes as soon as it is sent.
+    fn send(&self, endpoint: usize, host: &Host) -> Sending {
+        let transport = &*host.transport;
+        match self.route.resigners.get(endpoint) {
+            Some(resign) => transport.send(&resign(host.clock.unix_now())),
+            None => transport.send(self.route.requests.get(endpoint).unwrap_or(self.request)),
         }
     }
 }
+
+type Sending = LocalFuture<'static, Result<HttpResponse, TransportError>>;
 
 /// A stream whose first items arrived: the rest of its body is still to be read.
 pub(super) struct Opened {
@@ -164,13 +165,12 @@ impl Engine {
             progress.endpoint.set(Some(endpoint));
             progress.attempts.set(progress.attempts.get() + 1);
             let timeout = spec.timeout.unwrap_or(inner.config.timeout);
-            let request = spec.request_for(endpoint, &**clock);
             // The attempt, in this state machine (not one of its own): sending it and reading
             // its reply race one timer, set before it is sent. What it holds goes at the
             // block's end (a reply that came too late is aborted there).
             let outcome: Result<Got, ApiError> = 'attempt: {
                 let mut timer = clock.sleep(timeout);
-                let sent = Within::new(&mut timer, timeout, inner.host.transport.send(request));
+                let sent = Within::new(&mut timer, timeout, spec.send(endpoint, &inner.host));
                 let mut resp = match sent.await {
                     Ok(r) => r,
                     Err(e) => break 'attempt Err(e),

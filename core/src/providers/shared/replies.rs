@@ -1,6 +1,6 @@
 //! Reply parsers and reply shapes several providers use as they are.
 
-use crate::classify::request_id_header;
+use crate::classify::request_id_of;
 use crate::codec::{Parsed, Reply};
 use crate::error::ErrorType;
 use crate::json::{self, Value};
@@ -55,8 +55,9 @@ pub struct ChatReply<'a> {
 /// the request id is the reply's request-id header, else the body's id, else the client's;
 /// `raw` is the body as the server wrote it.
 pub fn chat_result(provider: &str, reply: &Reply, client_request_id: &str, r: ChatReply) -> Parsed {
-    let header_id = request_id_header(&reply.headers);
-    let request_id = header_id.as_deref().or(r.id).unwrap_or(client_request_id);
+    let request_id = request_id_of(&reply.headers)
+        .or(r.id)
+        .unwrap_or(client_request_id);
     let mut out = ResultJson::new(reply.body.len() + r.text.len() + 256);
     out.str("text", r.text)
         .opt_str("model", r.model)
@@ -100,15 +101,12 @@ pub fn embeddings_result(
         joined.push_str(v);
     }
     joined.push(']');
-    let request_id = request_id_header(&reply.headers);
+    let request_id = request_id_of(&reply.headers);
     let mut out = ResultJson::new(joined.len() + 200);
     out.raw("embeddings", &joined)
         .opt_str("model", model)
         .usage(&usage)
-        .str(
-            "request_id",
-            request_id.as_deref().unwrap_or(client_request_id),
-        )
+        .str("request_id", request_id.unwrap_or(client_request_id))
         .str("provider", provider);
     Ok(Parsed {
         json: out.finish(),
