@@ -27,14 +27,15 @@ impl<K: Ord + Borrow<str>, V> Map<K, V> {
     pub fn from_unsorted(mut items: Vec<(K, V)>) -> Self {
         // stable: equal keys stay in their written order, and the last of each run wins
         items.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(K, V)> = Vec::with_capacity(items.len());
-        for (k, v) in items {
-            match out.last_mut() {
-                Some(last) if last.0 == k => last.1 = v,
-                _ => out.push((k, v)),
+        // In place: a copy into a second vector was an allocation per parsed object.
+        items.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-        }
-        Map { items: out }
+            same
+        });
+        Map { items }
     }
 
     fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
