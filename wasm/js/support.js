@@ -187,9 +187,11 @@ const isNative = (s) => abortedGet && Object.getPrototypeOf(s) === SIGNAL;
 
 /**
  * A call's binary `body` argument: a Uint8Array as it is (not copied), an ArrayBuffer through a
- * view; anything else is undefined (it stays in the JSON arguments).
+ * view; anything else is undefined (it stays in the JSON arguments), as are arguments that are
+ * not an object (the wasm checks nothing itself: each check was a crossing).
  */
 export function argBytes(args) {
+  if (typeof args !== 'object' || args === null) return undefined;
   const body = argBody(args);
   if (isInstance(body, ArrayBuffer)) return new Uint8Array(body);
   return isInstance(body, Uint8Array) ? body : undefined;

@@ -143,9 +143,11 @@ impl<'a> Reader<'a> {
     fn err(&self, what: &'static str) -> Error {
         Error { what, at: self.pos }
     }
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
+    #[inline(always)]
     fn next(&mut self) -> Option<u8> {
         let c = self.peek();
         self.pos += 1;

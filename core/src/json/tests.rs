@@ -121,6 +121,8 @@ fn duplicate_keys_keep_the_last_value() {
     let v: Value = from_str(r#"{"a":1,"b":{"c":true},"a":[2]}"#).unwrap();
     assert_eq!(v["a"], json!([2]));
     assert_eq!(v.to_json(), r#"{"a":[2],"b":{"c":true}}"#);
+    let v: Value = from_str(r#"{"b":0,"a":1,"a":2,"c":3,"a":3,"b":4}"#).unwrap();
+    assert_eq!(v.to_json(), r#"{"a":3,"b":4,"c":3}"#);
 }
 
 #[test]
