@@ -3,6 +3,7 @@
 //! objects JSON bodies hold; the reader sorts a parsed object once ([`Map::from_unsorted`]),
 //! so a hostile body with many keys costs `n log n`, not `n^2`.
 
+use crate::providers::shared::order::sorted_indices;
 use std::borrow::Borrow;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -24,11 +25,26 @@ impl<K: Ord + Borrow<str>, V> Map<K, V> {
     }
 
     /// Entries in any order, a repeated key keeping its last value (as a parsed object does).
-    pub fn from_unsorted(mut items: Vec<(K, V)>) -> Self {
-        // stable: equal keys stay in their written order, and the last of each run wins
-        items.sort_by(|a, b| a.0.cmp(&b.0));
+    pub fn from_unsorted(mut items: Vec<(K, V)>) -> Self
+    where
+        K: Default,
+        V: Default,
+    {
+        // Stable: equal keys stay in their written order, and the last of each run wins. The
+        // one shared sort over indices, not `sort_by` compiled for these entries.
+        let order = sorted_indices(
+            items.len(),
+            &mut |a, b| match (items.get(a), items.get(b)) {
+                (Some(x), Some(y)) => x.0.cmp(&y.0),
+                _ => std::cmp::Ordering::Equal,
+            },
+        );
         let mut out: Vec<(K, V)> = Vec::with_capacity(items.len());
-        for (k, v) in items {
+        for i in order {
+            let Some(slot) = items.get_mut(i) else {
+                continue;
+            };
+            let (k, v) = std::mem::take(slot);
             match out.last_mut() {
                 Some(last) if last.0 == k => last.1 = v,
                 _ => out.push((k, v)),
@@ -180,7 +196,7 @@ impl<K, V> IntoIterator for Map<K, V> {
     }
 }
 
-impl<K: Ord + Borrow<str>, V> FromIterator<(K, V)> for Map<K, V> {
+impl<K: Ord + Borrow<str> + Default, V: Default> FromIterator<(K, V)> for Map<K, V> {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Map::from_unsorted(iter.into_iter().collect())
     }

@@ -1,5 +1,6 @@
-//! One stable sort for every provider. `slice::sort_by` is compiled anew for each element type
-//! (about 2 kB of wasm each); sorting indices through one comparator compiles it once.
+//! One stable sort for every provider and for parsed JSON objects. `slice::sort_by` is compiled
+//! anew for each element type (about 2 kB of wasm each); sorting indices through one comparator
+//! compiles it once.
 
 use std::cmp::Ordering;
 
