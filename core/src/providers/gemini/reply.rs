@@ -364,8 +364,6 @@ pub struct GeminiEvents {
 pub type GeminiStreamCodec = FramedCodec<SseDecoder, GeminiEvents>;
 
 impl FrameHandler for GeminiEvents {
-    type Frame = SseEvent;
-
     /// Keeps what follows the last blank line (an event separator) of the bytes seen so far.
     fn bytes(&mut self, bytes: &[u8]) {
         if self.tail_overflow {

@@ -134,8 +134,6 @@ pub struct ChatQnaEvents {
 pub type ChatQnaStreamCodec = FramedCodec<SseDecoder, ChatQnaEvents>;
 
 impl FrameHandler for ChatQnaEvents {
-    type Frame = SseEvent;
-
     fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         error_event(&ev)?;
         let data = ev.data.trim();
