@@ -467,7 +467,10 @@ pub fn push_pair(v: &mut Headers, name: &str, value: &str) {
 /// `authorization: Bearer <key>` when a key is configured, else no header.
 pub fn bearer_auth(config: &Config) -> Headers {
     match &config.api_key {
-        Some(k) => vec![("authorization".into(), ["Bearer ", k.expose()].concat())],
+        Some(k) => vec![(
+            "authorization".into(),
+            crate::text::join(&["Bearer ", k.expose()], ""),
+        )],
         None => Vec::new(),
     }
 }

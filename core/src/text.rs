@@ -56,6 +56,15 @@ pub fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+/// What follows the last `sep` (an ASCII byte) in `s`, or all of `s` without one, as
+/// `s.rsplit(sep).next()`: std's reverse char splitter is about 600 bytes of wasm.
+pub fn after_last(s: &str, sep: u8) -> &str {
+    match s.bytes().rposition(|b| b == sep) {
+        Some(i) => s.get(i + 1..).unwrap_or_default(),
+        None => s,
+    }
+}
+
 /// `parts` with `sep` between them, as `[&str]::join`: one small loop, where std's join is
 /// about 900 bytes of wasm specialised by separator length (only error messages use it).
 pub fn join(parts: &[&str], sep: &str) -> String {
@@ -81,6 +90,7 @@ mod tests {
             prop_assert_eq!(contains(&hay, &needle), hay.contains(needle.as_str()));
             prop_assert_eq!(split_once(&hay, &needle), hay.split_once(needle.as_str()));
             prop_assert_eq!(replace(&hay, &needle, "[x]"), hay.replace(needle.as_str(), "[x]"));
+            prop_assert_eq!(after_last(&hay, b' '), hay.rsplit(' ').next().unwrap_or(&hay));
         }
 
         #[test]

@@ -544,7 +544,7 @@ fn target(config: &Config, region: &str, bucket: &str, key: Option<&str>) -> Res
                     "option `baseUrl` accepts an origin with an optional path, without a query or fragment",
                 ));
             }
-            let authority = authority.rsplit('@').next().unwrap_or(authority);
+            let authority = crate::text::after_last(authority, b'@');
             (
                 scheme,
                 authority.to_string(),

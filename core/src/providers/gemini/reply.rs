@@ -145,7 +145,7 @@ pub(super) fn parse_chat(
             "the response has no candidates",
         ));
     }
-    let text: String = r.text.concat();
+    let text = crate::text::join(&r.text, "");
     let finish = r.finish_reason;
     if let Some(reason) = finish.filter(|f| is_safety_stop(f) && text.is_empty()) {
         return Err(safety_stop(reason));

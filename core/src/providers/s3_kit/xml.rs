@@ -52,7 +52,7 @@ pub fn push_escaped(out: &mut String, s: &str) {
 }
 
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    crate::text::after_last(name, b':')
 }
 
 /// Decodes `&amp; &lt; &gt; &quot; &apos;` and `&#NN;` / `&#xHH;`; `None` for any other `&`.
