@@ -224,7 +224,7 @@ impl Value {
             match v {
                 Value::Object(m) => m.get(&token),
                 Value::Array(a) => {
-                    if token.len() > 1 && token.starts_with('0') || token.starts_with('+') {
+                    if token.len() > 1 && token.starts_with("0") || token.starts_with("+") {
                         return None;
                     }
                     a.get(token.parse::<usize>().ok()?)

@@ -138,7 +138,7 @@ impl SseDecoder {
             self.dispatch(events);
             return Ok(());
         }
-        if line.starts_with(':') {
+        if line.starts_with(":") {
             return Ok(());
         }
         let (field, value) = match line.split_once(':') {

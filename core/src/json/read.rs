@@ -351,7 +351,7 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let (text, float) = self.number_text()?;
         if !float {
-            let n = if text.starts_with('-') {
+            let n = if text.starts_with("-") {
                 text.parse::<i64>().ok().map(|n| {
                     if n == 0 {
                         // `-0` reads as a float, as with serde_json
@@ -467,7 +467,7 @@ impl<'a> Raw<'a> {
         self.0 == "null"
     }
     pub fn is_object(self) -> bool {
-        self.0.starts_with('{')
+        self.0.starts_with("{")
     }
     /// An object's fields in the order written (empty for any other value).
     pub fn fields(self) -> Vec<(Cow<'a, str>, Raw<'a>)> {

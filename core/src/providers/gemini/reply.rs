@@ -162,7 +162,7 @@ pub(super) fn parse_chat(
 
 /// `{values}` verbatim, or `None` for a null.
 fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, Fail> {
-    if raw.starts_with('n') {
+    if raw.starts_with("n") {
         return Ok(None);
     }
     let inner = f.event(raw.as_bytes())?;
@@ -188,7 +188,7 @@ pub(super) fn parse_embed(
         .map(values)
         .transpose()?
         .flatten();
-    let list = match json::raw_field(&fields, "embeddings").filter(|r| !r.starts_with('n')) {
+    let list = match json::raw_field(&fields, "embeddings").filter(|r| !r.starts_with("n")) {
         Some(raw) => {
             let mut list = Vec::new();
             for item in json::raw_items(raw.as_bytes()).map_err(bad)? {
@@ -422,7 +422,7 @@ impl FrameHandler for GeminiEvents {
         // An error body written without `data:` framing, then the connection closed.
         let tail = String::from_utf8_lossy(&self.tail);
         let tail = tail.trim();
-        if tail.starts_with('{') {
+        if tail.starts_with("{") {
             if let Ok(v) = crate::json::from_slice::<Value>(tail.as_bytes()) {
                 if v.get("error").is_some() {
                     return Err(stream_error(tail.as_bytes()));

@@ -147,7 +147,7 @@ impl FrameHandler for ChatQnaEvents {
             stream.delta(&take_text(&mut self.pending, false));
             return Ok(());
         }
-        if data.starts_with('{') {
+        if data.starts_with("{") {
             let mut chunk = AnyChunk::parse(data)?;
             let mut delta = take_text(&mut self.pending, true);
             delta.push_str(&chunk.delta);
