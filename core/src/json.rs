@@ -218,7 +218,7 @@ impl Value {
         if pointer.is_empty() {
             return Some(self);
         }
-        let rest = pointer.strip_prefix('/')?;
+        let rest = pointer.strip_prefix("/")?;
         rest.split('/').try_fold(self, |v, token| {
             let token = text::replace(&text::replace(token, "~1", "/"), "~0", "~");
             match v {

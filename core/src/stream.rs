@@ -142,7 +142,7 @@ impl SseDecoder {
             return Ok(());
         }
         let (field, value) = match line.split_once(':') {
-            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            Some((f, v)) => (f, v.strip_prefix(" ").unwrap_or(v)),
             None => (line, ""),
         };
         match field {

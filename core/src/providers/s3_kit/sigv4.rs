@@ -133,7 +133,7 @@ pub fn normalize_path(path: &str) -> String {
         }
     }
     let trailing = out.last().is_some()
-        && (path.ends_with('/') || path.ends_with("/.") || path.ends_with("/.."));
+        && (path.ends_with("/") || path.ends_with("/.") || path.ends_with("/.."));
     let mut s = format!("/{}", crate::text::join(&out, "/"));
     if trailing {
         s.push('/');
