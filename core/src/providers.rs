@@ -426,7 +426,7 @@ pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_string();
     }
-    let base = base.trim_end_matches('/');
+    let base = trim_end_slashes(base);
     let path = trim_start_slashes(path);
     let mut url = String::with_capacity(base.len() + 1 + path.len());
     url.push_str(base);
@@ -440,6 +440,12 @@ pub fn join_url(base: &str, path: &str) -> String {
 pub fn trim_start_slashes(s: &str) -> &str {
     let n = s.bytes().take_while(|&b| b == b'/').count();
     s.get(n..).unwrap_or_default()
+}
+
+/// `s` without its trailing `/`s, as `trim_end_matches('/')` (a byte loop, as above).
+pub fn trim_end_slashes(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| b == b'/').count();
+    s.get(..s.len() - n).unwrap_or_default()
 }
 
 pub fn base_url<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
@@ -669,9 +675,10 @@ mod tests {
     }
 
     #[test]
-    fn leading_slashes_trim_as_str_does() {
+    fn leading_and_trailing_slashes_trim_as_str_does() {
         for s in ["", "/", "///", "//a/b/", "a//", "é/", "/é/"] {
             assert_eq!(trim_start_slashes(s), s.trim_start_matches('/'), "{s}");
+            assert_eq!(trim_end_slashes(s), s.trim_end_matches('/'), "{s}");
         }
     }
 

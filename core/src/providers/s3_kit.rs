@@ -30,8 +30,8 @@ pub use reply::{
 mod vectors;
 
 use super::{
-    bad_arg, fail, parser, push_pair, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider,
-    ProviderInfo, Unary,
+    bad_arg, fail, parser, push_pair, trim_end_slashes, unboxed, unsupported, unsupported_op, Ctx,
+    Fail, Provider, ProviderInfo, Unary,
 };
 use crate::codec::{Parser, Resigner};
 use crate::config::Config;
@@ -548,7 +548,7 @@ fn target(config: &Config, region: &str, bucket: &str, key: Option<&str>) -> Res
             (
                 scheme,
                 authority.to_string(),
-                tail.trim_end_matches('/').to_string(),
+                trim_end_slashes(tail).to_string(),
             )
         }
     };
