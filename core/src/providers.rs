@@ -212,7 +212,7 @@ fn parse_any(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let is_json = crate::json::check(&reply.body).is_ok();
     let json = match std::str::from_utf8(&reply.body) {
         Ok(text) if is_json => text.to_string(),
-        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_json(),
+        _ => Value::from(crate::text::lossy(&reply.body).into_owned()).to_json(),
     };
     Ok(Parsed {
         json,
@@ -591,7 +591,7 @@ impl ResultJson {
     pub fn raw_bytes(&mut self, key: &str, value: &[u8]) -> &mut Self {
         match std::str::from_utf8(value) {
             Ok(text) if !text.trim().is_empty() => self.raw(key, text),
-            _ => self.str(key, &String::from_utf8_lossy(value)),
+            _ => self.str(key, &crate::text::lossy(value)),
         }
     }
 

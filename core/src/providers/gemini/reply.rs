@@ -420,7 +420,7 @@ impl FrameHandler for GeminiEvents {
             return Ok(());
         }
         // An error body written without `data:` framing, then the connection closed.
-        let tail = String::from_utf8_lossy(&self.tail);
+        let tail = crate::text::lossy(&self.tail);
         let tail = tail.trim();
         if tail.starts_with("{") {
             if let Ok(v) = crate::json::from_slice::<Value>(tail.as_bytes()) {

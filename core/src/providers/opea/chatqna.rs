@@ -100,7 +100,7 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
             }
             Err(e) => (e.valid_up_to(), e.error_len()),
         };
-        text.push_str(&String::from_utf8_lossy(
+        text.push_str(&crate::text::lossy(
             pending.get(..valid).unwrap_or_default(),
         ));
         match bad {
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn bytes_literals_decode() {
-        let d = |s: &str| decode_bytes_repr(s).map(|b| String::from_utf8_lossy(&b).into_owned());
+        let d = |s: &str| decode_bytes_repr(s).map(|b| crate::text::lossy(&b).into_owned());
         assert_eq!(d("b'Hello'").as_deref(), Some("Hello"));
         assert_eq!(d("b' world'").as_deref(), Some(" world"));
         assert_eq!(d(r#"b"it's""#).as_deref(), Some("it's"));
