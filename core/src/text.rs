@@ -90,6 +90,13 @@ pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// `n` in decimal, as `n.to_string()` without `core::fmt`.
+pub fn decimal(n: u64) -> String {
+    let mut s = String::new();
+    crate::json::write_unsigned(n, &mut s);
+    s
+}
+
 /// What follows the last `sep` (an ASCII byte) in `s`, or all of `s` without one, as
 /// `s.rsplit(sep).next()`: std's reverse char splitter is about 600 bytes of wasm.
 pub fn after_last(s: &str, sep: u8) -> &str {
@@ -125,6 +132,11 @@ mod tests {
             prop_assert_eq!(split_once(&hay, &needle), hay.split_once(needle.as_str()));
             prop_assert_eq!(replace(&hay, &needle, "[x]"), hay.replace(needle.as_str(), "[x]"));
             prop_assert_eq!(after_last(&hay, b' '), hay.rsplit(' ').next().unwrap_or(&hay));
+        }
+
+        #[test]
+        fn decimal_as_to_string(n in any::<u64>()) {
+            prop_assert_eq!(decimal(n), n.to_string());
         }
 
         #[test]

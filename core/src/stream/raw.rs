@@ -47,7 +47,7 @@ impl StreamCodec for RawCodec {
         self.head = Some(format!(
             "{status}\0{}\0{}\0{}\0{}\0{}",
             self.retries,
-            length.map(|n| n.to_string()).unwrap_or_default(),
+            length.map(crate::text::decimal).unwrap_or_default(),
             h("content-type"),
             h("etag"),
             h("x-amz-checksum-sha256"),

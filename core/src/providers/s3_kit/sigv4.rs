@@ -32,12 +32,7 @@ pub fn push_decimal(out: &mut String, n: u64, width: usize) {
     }
 }
 
-/// `n` in decimal.
-pub fn decimal(n: u64) -> String {
-    let mut s = String::new();
-    push_decimal(&mut s, n, 1);
-    s
-}
+pub use crate::text::decimal;
 
 pub fn hex_sha256(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
