@@ -25,7 +25,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.what)?;
         f.write_str(" at byte ")?;
-        f.write_str(&self.at.to_string())
+        f.write_str(&crate::text::decimal(self.at as u64))
     }
 }
 
