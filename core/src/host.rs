@@ -146,7 +146,10 @@ mod tests {
         let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
         assert_eq!(
             parse_head("200\0content-type\0text/plain\0x-a\0"),
-            (200, vec![pair("content-type", "text/plain"), pair("x-a", "")])
+            (
+                200,
+                vec![pair("content-type", "text/plain"), pair("x-a", "")]
+            )
         );
         assert_eq!(parse_head("oops\0k"), (0, vec![]));
         assert_eq!(parse_head(""), (0, vec![]));
