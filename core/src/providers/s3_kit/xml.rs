@@ -109,7 +109,7 @@ fn char_ref(digits: &str, radix: u32) -> Option<char> {
 /// attribute values.
 fn tag_end(s: &str) -> Option<usize> {
     let mut quote: Option<u8> = None;
-    for (i, b) in s.bytes().enumerate() {
+    for (i, &b) in s.as_bytes().iter().enumerate() {
         match (quote, b) {
             (Some(q), _) if b == q => quote = None,
             (Some(_), _) => {}
