@@ -315,7 +315,7 @@ fn arguments<'a>(
             &format!("must be an object with {}", crate::text::join(fields, ", ")),
         )
     })?;
-    if let Some(k) = m.keys().find(|k| !fields.contains(&k.as_str())) {
+    if let Some((k, _)) = m.iter().find(|(k, _)| !fields.contains(&k.as_str())) {
         return Err(bad_arg(
             k,
             &format!(
