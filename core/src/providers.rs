@@ -527,8 +527,8 @@ pub fn json_request(
     if body.is_some() {
         push_pair(&mut headers, "content-type", "application/json");
     }
-    headers.extend(config.headers.iter().cloned());
-    headers.extend(extra.iter().cloned());
+    headers.append(&mut config.headers.clone());
+    headers.append(&mut extra.to_vec());
     HttpRequest {
         method: method.to_string(),
         url,

@@ -670,7 +670,7 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
     if let Some(token) = c.token {
         push_pair(&mut headers, "x-amz-security-token", token);
     }
-    headers.extend(s.headers.iter().cloned());
+    headers.append(&mut s.headers.clone());
     for (name, value) in &ctx.config.headers {
         let lower = name.to_ascii_lowercase();
         let ours =
