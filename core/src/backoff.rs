@@ -56,7 +56,7 @@ pub fn should_retry_header(headers: &[(String, String)]) -> Option<bool> {
 
 /// A protobuf Duration in JSON form (`"26s"`, `"45.837906927s"`), as Gemini's RetryInfo sends.
 pub fn parse_proto_duration(v: &str) -> Option<Secs> {
-    parse_number(v.trim().strip_suffix('s')?).map(Secs::new)
+    parse_number(v.trim().strip_suffix("s")?).map(Secs::new)
 }
 
 /// A hint that is not a number of seconds >= 0 is no hint (rather than a wait of 0).

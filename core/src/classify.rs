@@ -23,7 +23,7 @@ pub struct ErrorBody {
 /// `{"error":"..."}`, `{"message":..., "error_type":...}`, `{"type":"error","error":{...}}`.
 pub fn parse_error_body(body: &[u8]) -> ErrorBody {
     let Ok(v) = crate::json::from_slice::<Value>(body) else {
-        let text = String::from_utf8_lossy(body);
+        let text = crate::text::lossy(body);
         let text = text.trim();
         return ErrorBody {
             message: (!text.is_empty()).then(|| truncate(text, 300)),

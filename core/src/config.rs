@@ -458,7 +458,9 @@ fn url(name: &str, s: &str) -> Result<String, String> {
         .strip_prefix("http://")
         .or_else(|| s.strip_prefix("https://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') => Ok(s.trim_end_matches('/').to_string()),
+        Some(r) if !r.is_empty() && !r.starts_with("/") => {
+            Ok(crate::providers::trim_end_slashes(s).to_string())
+        }
         _ => Err(accepts(
             name,
             "an absolute http:// or https:// URL",

@@ -9,6 +9,21 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 pub type Headers = Vec<(String, String)>;
 
+/// A response head as "status\0name\0value\0name\0value..." (header values hold no NUL): its
+/// status (0 when not a number) and headers.
+pub fn parse_head(head: &str) -> (u16, Headers) {
+    let mut parts = head.split('\0');
+    let status = parts
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    let mut headers = Vec::new();
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        headers.push((k.to_string(), v.to_string()));
+    }
+    (status, headers)
+}
+
 /// Case-insensitive header lookup (HTTP field names are case-insensitive).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -121,4 +136,23 @@ pub trait Clock {
 pub trait Entropy {
     /// A uniform number in [0, 1).
     fn unit(&self) -> f64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_read_as_status_and_pairs() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            parse_head("200\0content-type\0text/plain\0x-a\0"),
+            (
+                200,
+                vec![pair("content-type", "text/plain"), pair("x-a", "")]
+            )
+        );
+        assert_eq!(parse_head("oops\0k"), (0, vec![]));
+        assert_eq!(parse_head(""), (0, vec![]));
+    }
 }

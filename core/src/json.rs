@@ -218,13 +218,13 @@ impl Value {
         if pointer.is_empty() {
             return Some(self);
         }
-        let rest = pointer.strip_prefix('/')?;
+        let rest = pointer.strip_prefix("/")?;
         rest.split('/').try_fold(self, |v, token| {
             let token = text::replace(&text::replace(token, "~1", "/"), "~0", "~");
             match v {
                 Value::Object(m) => m.get(&token),
                 Value::Array(a) => {
-                    if token.len() > 1 && token.starts_with('0') || token.starts_with('+') {
+                    if token.len() > 1 && token.starts_with("0") || token.starts_with("+") {
                         return None;
                     }
                     a.get(token.parse::<usize>().ok()?)

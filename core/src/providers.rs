@@ -212,7 +212,7 @@ fn parse_any(reply: &Reply, _client_id: &str) -> Result<Parsed, Fail> {
     let is_json = crate::json::check(&reply.body).is_ok();
     let json = match std::str::from_utf8(&reply.body) {
         Ok(text) if is_json => text.to_string(),
-        _ => Value::from(String::from_utf8_lossy(&reply.body).into_owned()).to_json(),
+        _ => Value::from(crate::text::lossy(&reply.body).into_owned()).to_json(),
     };
     Ok(Parsed {
         json,
@@ -426,7 +426,7 @@ pub fn join_url(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_string();
     }
-    let base = base.trim_end_matches('/');
+    let base = trim_end_slashes(base);
     let path = trim_start_slashes(path);
     let mut url = String::with_capacity(base.len() + 1 + path.len());
     url.push_str(base);
@@ -440,6 +440,12 @@ pub fn join_url(base: &str, path: &str) -> String {
 pub fn trim_start_slashes(s: &str) -> &str {
     let n = s.bytes().take_while(|&b| b == b'/').count();
     s.get(n..).unwrap_or_default()
+}
+
+/// `s` without its trailing `/`s, as `trim_end_matches('/')` (a byte loop, as above).
+pub fn trim_end_slashes(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| b == b'/').count();
+    s.get(..s.len() - n).unwrap_or_default()
 }
 
 pub fn base_url<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
@@ -467,7 +473,10 @@ pub fn push_pair(v: &mut Headers, name: &str, value: &str) {
 /// `authorization: Bearer <key>` when a key is configured, else no header.
 pub fn bearer_auth(config: &Config) -> Headers {
     match &config.api_key {
-        Some(k) => vec![("authorization".into(), ["Bearer ", k.expose()].concat())],
+        Some(k) => vec![(
+            "authorization".into(),
+            crate::text::join(&["Bearer ", k.expose()], ""),
+        )],
         None => Vec::new(),
     }
 }
@@ -518,8 +527,8 @@ pub fn json_request(
     if body.is_some() {
         push_pair(&mut headers, "content-type", "application/json");
     }
-    headers.extend(config.headers.iter().cloned());
-    headers.extend(extra.iter().cloned());
+    headers.append(&mut config.headers.clone());
+    headers.append(&mut extra.to_vec());
     HttpRequest {
         method: method.to_string(),
         url,
@@ -582,7 +591,7 @@ impl ResultJson {
     pub fn raw_bytes(&mut self, key: &str, value: &[u8]) -> &mut Self {
         match std::str::from_utf8(value) {
             Ok(text) if !text.trim().is_empty() => self.raw(key, text),
-            _ => self.str(key, &String::from_utf8_lossy(value)),
+            _ => self.str(key, &crate::text::lossy(value)),
         }
     }
 
@@ -666,9 +675,10 @@ mod tests {
     }
 
     #[test]
-    fn leading_slashes_trim_as_str_does() {
+    fn leading_and_trailing_slashes_trim_as_str_does() {
         for s in ["", "/", "///", "//a/b/", "a//", "é/", "/é/"] {
             assert_eq!(trim_start_slashes(s), s.trim_start_matches('/'), "{s}");
+            assert_eq!(trim_end_slashes(s), s.trim_end_matches('/'), "{s}");
         }
     }
 

@@ -28,7 +28,7 @@ impl Priority {
                 "high" => return Ok(Priority::High),
                 "normal" => return Ok(Priority::Normal),
                 "low" => return Ok(Priority::Low),
-                _ => ["'", s, "'"].concat(),
+                _ => crate::text::join(&["'", s, "'"], ""),
             },
             Value::Number(n) => match n.as_f64() {
                 Some(0.0) => return Ok(Priority::High),

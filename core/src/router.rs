@@ -101,7 +101,7 @@ impl Member {
             v.push((s.as_f64(), 0.0));
         }
         // `rank` sorts the values; the indexes it moves along are not needed here.
-        let mut idx: Vec<usize> = (0..v.len()).collect();
+        let mut idx = crate::providers::shared::order::indices(v.len());
         rank(&mut idx, &mut v);
         let mid = v.len().checked_sub(1)? / 2;
         v.get(mid).map(|x| Secs::new(x.0))

@@ -40,7 +40,7 @@ impl Lines {
         }
         while let Some((line, end)) = split_line(bytes) {
             self.buf.extend_from_slice(line);
-            out.push(String::from_utf8_lossy(&self.buf).into_owned());
+            out.push(crate::text::lossy(&self.buf).into_owned());
             self.buf.clear();
             bytes = match end {
                 [b'\n', rest @ ..] | [b'\r', b'\n', rest @ ..] => rest,
@@ -68,7 +68,7 @@ impl Lines {
         if self.buf.is_empty() {
             return None;
         }
-        let line = String::from_utf8_lossy(&self.buf).into_owned();
+        let line = crate::text::lossy(&self.buf).into_owned();
         self.buf.clear();
         Some(line)
     }
@@ -138,11 +138,11 @@ impl SseDecoder {
             self.dispatch(events);
             return Ok(());
         }
-        if line.starts_with(':') {
+        if line.starts_with(":") {
             return Ok(());
         }
         let (field, value) = match line.split_once(':') {
-            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            Some((f, v)) => (f, v.strip_prefix(" ").unwrap_or(v)),
             None => (line, ""),
         };
         match field {

@@ -2,6 +2,12 @@
 //! `replace`, `split_once` with a `&str`) brings in its two-way searcher, about 2 kB of the wasm,
 //! for the few places that look for a phrase in an error message, a secret in a text or a
 //! marker in XML: short needles, in texts the engine has already bounded.
+//!
+//! A one-character prefix is tested with a `&str` pattern
+//! (`starts_with("{")`), which compiles to a compare in place: `starts_with('{')` is a
+//! function of ~240 bytes of wasm (the `char`'s UTF-8 encoding first).
+
+use std::borrow::Cow;
 
 /// The byte offset of the first `needle` in `hay` (0 for an empty needle), as `str::find`.
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
@@ -56,6 +62,50 @@ pub fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+/// `bytes` as text, each invalid sequence replaced by U+FFFD, as `String::from_utf8_lossy`
+/// (the same replacements: `Utf8Error::error_len` is the invalid part std replaces), over
+/// `str::from_utf8`, which the wasm has anyway: std's lossy decoder is ~1 kB of its own.
+pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    let mut rest = match std::str::from_utf8(bytes) {
+        Ok(s) => return Cow::Borrowed(s),
+        Err(_) => bytes,
+    };
+    let mut out = String::with_capacity(bytes.len() + 2);
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return Cow::Owned(out);
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at_checked(e.valid_up_to()).unwrap_or_default();
+                // Valid up to there: this second check never fails.
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                out.push(char::REPLACEMENT_CHARACTER);
+                rest = bad
+                    .get(e.error_len().unwrap_or(bad.len())..)
+                    .unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// `n` in decimal, as `n.to_string()` without `core::fmt`.
+pub fn decimal(n: u64) -> String {
+    let mut s = String::new();
+    crate::json::write_unsigned(n, &mut s);
+    s
+}
+
+/// What follows the last `sep` (an ASCII byte) in `s`, or all of `s` without one, as
+/// `s.rsplit(sep).next()`: std's reverse char splitter is about 600 bytes of wasm.
+pub fn after_last(s: &str, sep: u8) -> &str {
+    match s.bytes().rposition(|b| b == sep) {
+        Some(i) => s.get(i + 1..).unwrap_or_default(),
+        None => s,
+    }
+}
+
 /// `parts` with `sep` between them, as `[&str]::join`: one small loop, where std's join is
 /// about 900 bytes of wasm specialised by separator length (only error messages use it).
 pub fn join(parts: &[&str], sep: &str) -> String {
@@ -81,6 +131,21 @@ mod tests {
             prop_assert_eq!(contains(&hay, &needle), hay.contains(needle.as_str()));
             prop_assert_eq!(split_once(&hay, &needle), hay.split_once(needle.as_str()));
             prop_assert_eq!(replace(&hay, &needle, "[x]"), hay.replace(needle.as_str(), "[x]"));
+            prop_assert_eq!(after_last(&hay, b' '), hay.rsplit(' ').next().unwrap_or(&hay));
+        }
+
+        #[test]
+        fn decimal_as_to_string(n in any::<u64>()) {
+            prop_assert_eq!(decimal(n), n.to_string());
+        }
+
+        #[test]
+        fn lossy_as_std_does(bytes in proptest::collection::vec(any::<u8>(), 0..24), valid in "[a€😀]{0,4}") {
+            prop_assert_eq!(lossy(&bytes), String::from_utf8_lossy(&bytes));
+            let mut mixed = valid.clone().into_bytes();
+            mixed.extend_from_slice(&bytes);
+            mixed.extend_from_slice(valid.as_bytes());
+            prop_assert_eq!(lossy(&mixed), String::from_utf8_lossy(&mixed));
         }
 
         #[test]

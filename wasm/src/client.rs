@@ -14,7 +14,7 @@ use resilient_core::config::{valid_header, Config};
 use resilient_core::host::{Clock, HttpRequest};
 use resilient_core::json::Value;
 use resilient_core::pipeline::{Call, CancelToken, Engine, Host, Read, Route, Start};
-use resilient_core::providers::{self, Ctx, ErrorReader, Provider, Unary};
+use resilient_core::providers::{self, trim_end_slashes, Ctx, ErrorReader, Provider, Unary};
 use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::store::{Entry, Piece};
@@ -147,8 +147,7 @@ impl ClientCore {
                 config.secret_access_key = env_var("S3_SECRET_KEY").map(Secret::new);
             }
             if config.base_url.is_none() {
-                config.base_url =
-                    env_var("S3_ENDPOINT").map(|u| u.trim_end_matches('/').to_string());
+                config.base_url = env_var("S3_ENDPOINT").map(|u| trim_end_slashes(&u).to_string());
             }
         }
         let host = Host {

@@ -169,14 +169,15 @@ pub fn split_bytes(
     out.priority = rest.remove("priority").unwrap_or(Value::Null);
     out.timeout = seconds(&mut rest, "timeout")?;
     out.deadline = seconds(&mut rest, "deadline")?;
-    for key in ["maxRetries", "max_retries"] {
+    // Over slices, not arrays by value: an array's `IntoIter` is a function of its own.
+    for &key in &["maxRetries", "max_retries"] {
         match rest.remove(key).map(|v| v.as_u64()) {
             None => {}
             Some(Some(n)) => out.max_retries = Some(u32::try_from(n).unwrap_or(u32::MAX)),
             Some(None) => return Err(bad("maxRetries", "must be an integer >= 0")),
         }
     }
-    for key in ["endpointId", "endpoint_id"] {
+    for &key in &["endpointId", "endpoint_id"] {
         if let Some(id) = rest.remove(key) {
             match id {
                 Value::String(s) => out.endpoint_id = Some(s),

@@ -4,9 +4,11 @@
 //! boundary crossings to one per step.
 
 use js_sys::{Function, Promise, Uint8Array};
+// The head ("status\0name\0value...", js/support.js `responseHead`) is read in the engine's
+// crate, whose `str::split` the wasm has already (this crate's own copy was 400 bytes more).
 use resilient_core::host::{
-    Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport, TransportError,
-    TransportErrorKind,
+    parse_head, Body, Clock, Entropy, HttpRequest, HttpResponse, LocalFuture, Transport,
+    TransportError, TransportErrorKind,
 };
 use resilient_core::idmap::IdMap;
 use resilient_core::pipeline::CancelToken;
@@ -540,20 +542,6 @@ fn request_text(req: &HttpRequest) -> String {
         text.push_str(v);
     }
     text
-}
-
-/// "status\0name\0value..." from js/support.js `responseHead`.
-fn parse_head(head: &str) -> (u16, Vec<(String, String)>) {
-    let mut parts = head.split('\0');
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .unwrap_or(0);
-    let mut headers = Vec::new();
-    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
-        headers.push((k.to_string(), v.to_string()));
-    }
-    (status, headers)
 }
 
 impl Transport for FetchTransport {

@@ -25,7 +25,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.what)?;
         f.write_str(" at byte ")?;
-        f.write_str(&self.at.to_string())
+        f.write_str(&crate::text::decimal(self.at as u64))
     }
 }
 
@@ -353,7 +353,7 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let (text, float) = self.number_text()?;
         if !float {
-            let n = if text.starts_with('-') {
+            let n = if text.starts_with("-") {
                 text.parse::<i64>().ok().map(|n| {
                     if n == 0 {
                         // `-0` reads as a float, as with serde_json
@@ -469,7 +469,7 @@ impl<'a> Raw<'a> {
         self.0 == "null"
     }
     pub fn is_object(self) -> bool {
-        self.0.starts_with('{')
+        self.0.starts_with("{")
     }
     /// An object's fields in the order written (empty for any other value).
     pub fn fields(self) -> Vec<(Cow<'a, str>, Raw<'a>)> {

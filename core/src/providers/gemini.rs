@@ -13,8 +13,8 @@ use super::shared::args::{
 use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::urls::encode_segment;
 use super::{
-    auth_request, base_url, chat_stream_only, join_url, named, push_pair, trim_start_slashes,
-    Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
+    auth_request, base_url, chat_stream_only, join_url, named, push_pair, trim_end_slashes,
+    trim_start_slashes, Built, Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::config::Config;
 use crate::error::ApiError;
@@ -126,12 +126,8 @@ impl Provider for Gemini {
 
 /// `{base}/{apiVersion}/{path}`.
 fn versioned_url(config: &Config, path: &str) -> String {
-    let version = config
-        .api_version
-        .as_deref()
-        .unwrap_or(DEFAULT_VERSION)
-        .trim_end_matches('/');
-    let version = trim_start_slashes(version);
+    let version = config.api_version.as_deref().unwrap_or(DEFAULT_VERSION);
+    let version = trim_start_slashes(trim_end_slashes(version));
     join_url(base_url(config, &INFO), &format!("{version}/{path}"))
 }
 

@@ -13,8 +13,8 @@ use super::shared::args::{put_args, Arg, Args, Check, Dest, EMBED_ARGS};
 use super::shared::read::{self, Fields};
 use super::shared::replies::{chat_result, embeddings_result, ChatReply};
 use super::{
-    base_url, bearer_request, join_url, json_errors, named, usage_from, Built, Ctx, ModelRequest,
-    Provider, ProviderInfo, Streamed, Unary,
+    base_url, bearer_request, join_url, json_errors, named, trim_end_slashes, usage_from, Built,
+    Ctx, ModelRequest, Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::parse_error_body;
 use crate::codec::{Parsed, Reply};
@@ -101,7 +101,7 @@ impl Provider for Ollama {
 
 /// A path on the server origin. The seed's `OLLAMA_API_URL` form (`.../api`) is accepted too.
 fn url(config: &Config, path: &str) -> String {
-    let base = base_url(config, &INFO).trim_end_matches('/');
+    let base = trim_end_slashes(base_url(config, &INFO));
     join_url(base.strip_suffix("/api").unwrap_or(base), path)
 }
 

@@ -20,8 +20,8 @@ use super::shared::read::{self, Fields};
 use super::shared::replies::parse_models;
 use super::shared::rerank::{ranked_json, rerank_args, RerankArgs};
 use super::{
-    base_url, bearer_request, join_url, named, Built, Ctx, ModelRequest, Provider, ProviderInfo,
-    Streamed, Unary,
+    base_url, bearer_request, join_url, named, trim_end_slashes, Built, Ctx, ModelRequest,
+    Provider, ProviderInfo, Streamed, Unary,
 };
 use crate::classify::{first_chars, parse_error_body, ErrorBody};
 use crate::codec::{Parsed, Reply, StreamCodec};
@@ -124,7 +124,7 @@ fn parse_opea_chat(reply: &Reply, client_request_id: &str) -> Result<Parsed, Fai
 
 /// The base URL at `/v1`, for the shared OpenAI-style builders.
 fn v1_base(config: &Config) -> String {
-    let base = base_url(config, &INFO).trim_end_matches('/');
+    let base = trim_end_slashes(base_url(config, &INFO));
     if base.ends_with("/v1") {
         base.to_string()
     } else {

@@ -190,7 +190,10 @@ fn version(args: &Map<String, Value>) -> Result<Option<String>, Fail> {
     let bad = || bad_arg("version", "must be a whole version number such as 1");
     match args.get("version") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_u64().map(|v| Some(v.to_string())).ok_or_else(bad),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(|v| Some(crate::text::decimal(v)))
+            .ok_or_else(bad),
         Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             Ok(Some(s.clone()))
         }

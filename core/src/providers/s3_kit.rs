@@ -30,8 +30,8 @@ pub use reply::{
 mod vectors;
 
 use super::{
-    bad_arg, fail, parser, push_pair, unboxed, unsupported, unsupported_op, Ctx, Fail, Provider,
-    ProviderInfo, Unary,
+    bad_arg, fail, parser, push_pair, trim_end_slashes, unboxed, unsupported, unsupported_op, Ctx,
+    Fail, Provider, ProviderInfo, Unary,
 };
 use crate::codec::{Parser, Resigner};
 use crate::config::Config;
@@ -315,7 +315,7 @@ fn arguments<'a>(
             &format!("must be an object with {}", crate::text::join(fields, ", ")),
         )
     })?;
-    if let Some(k) = m.keys().find(|k| !fields.contains(&k.as_str())) {
+    if let Some((k, _)) = m.iter().find(|(k, _)| !fields.contains(&k.as_str())) {
         return Err(bad_arg(
             k,
             &format!(
@@ -544,11 +544,11 @@ fn target(config: &Config, region: &str, bucket: &str, key: Option<&str>) -> Res
                     "option `baseUrl` accepts an origin with an optional path, without a query or fragment",
                 ));
             }
-            let authority = authority.rsplit('@').next().unwrap_or(authority);
+            let authority = crate::text::after_last(authority, b'@');
             (
                 scheme,
                 authority.to_string(),
-                tail.trim_end_matches('/').to_string(),
+                trim_end_slashes(tail).to_string(),
             )
         }
     };
@@ -670,7 +670,7 @@ fn signed(ctx: &Ctx, c: &Creds, s: &Spec) -> HttpRequest {
     if let Some(token) = c.token {
         push_pair(&mut headers, "x-amz-security-token", token);
     }
-    headers.extend(s.headers.iter().cloned());
+    headers.append(&mut s.headers.clone());
     for (name, value) in &ctx.config.headers {
         let lower = name.to_ascii_lowercase();
         let ours =

@@ -29,6 +29,16 @@ impl RawCodec {
             ..RawCodec::default()
         }
     }
+
+    /// The head as the first items of a read (none once delivered): pushed, as collecting the
+    /// option compiles a from-iterator function of its own.
+    fn head_item(&mut self) -> Vec<String> {
+        let mut items = Vec::new();
+        if let Some(h) = self.head.take() {
+            items.push(h);
+        }
+        items
+    }
 }
 
 impl StreamCodec for RawCodec {
@@ -47,7 +57,7 @@ impl StreamCodec for RawCodec {
         self.head = Some(format!(
             "{status}\0{}\0{}\0{}\0{}\0{}",
             self.retries,
-            length.map(|n| n.to_string()).unwrap_or_default(),
+            length.map(crate::text::decimal).unwrap_or_default(),
             h("content-type"),
             h("etag"),
             h("x-amz-checksum-sha256"),
@@ -55,7 +65,7 @@ impl StreamCodec for RawCodec {
         Ok(())
     }
     fn feed(&mut self, bytes: &[u8]) -> Fed {
-        let mut items: Vec<String> = self.head.take().into_iter().collect();
+        let mut items = self.head_item();
         if !bytes.is_empty() {
             self.received += bytes.len() as u64;
             self.chunks.push_back(bytes.to_vec());
@@ -70,7 +80,7 @@ impl StreamCodec for RawCodec {
                 ErrorType::StreamInterrupted,
                 format!("the body ended after {} of its {n} bytes", self.received),
             );
-            return Fed::failed(self.head.take().into_iter().collect(), e);
+            return Fed::failed(self.head_item(), e);
         }
         // The head of an empty body, or the empty last item.
         Fed::items(vec![self.head.take().unwrap_or_default()])

@@ -50,8 +50,6 @@ impl ClaudeEvents {
 }
 
 impl FrameHandler for ClaudeEvents {
-    type Frame = SseEvent;
-
     fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         let named = ev.event.as_deref().unwrap_or("");
         match named {

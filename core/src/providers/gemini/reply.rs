@@ -145,7 +145,7 @@ pub(super) fn parse_chat(
             "the response has no candidates",
         ));
     }
-    let text: String = r.text.concat();
+    let text = crate::text::join(&r.text, "");
     let finish = r.finish_reason;
     if let Some(reason) = finish.filter(|f| is_safety_stop(f) && text.is_empty()) {
         return Err(safety_stop(reason));
@@ -162,7 +162,7 @@ pub(super) fn parse_chat(
 
 /// `{values}` verbatim, or `None` for a null.
 fn embedding_values<'b>(raw: &'b str, f: Fields) -> Result<Option<&'b str>, Fail> {
-    if raw.starts_with('n') {
+    if raw.starts_with("n") {
         return Ok(None);
     }
     let inner = f.event(raw.as_bytes())?;
@@ -188,7 +188,7 @@ pub(super) fn parse_embed(
         .map(values)
         .transpose()?
         .flatten();
-    let list = match json::raw_field(&fields, "embeddings").filter(|r| !r.starts_with('n')) {
+    let list = match json::raw_field(&fields, "embeddings").filter(|r| !r.starts_with("n")) {
         Some(raw) => {
             let mut list = Vec::new();
             for item in json::raw_items(raw.as_bytes()).map_err(bad)? {
@@ -364,8 +364,6 @@ pub struct GeminiEvents {
 pub type GeminiStreamCodec = FramedCodec<SseDecoder, GeminiEvents>;
 
 impl FrameHandler for GeminiEvents {
-    type Frame = SseEvent;
-
     /// Keeps what follows the last blank line (an event separator) of the bytes seen so far.
     fn bytes(&mut self, bytes: &[u8]) {
         if self.tail_overflow {
@@ -422,9 +420,9 @@ impl FrameHandler for GeminiEvents {
             return Ok(());
         }
         // An error body written without `data:` framing, then the connection closed.
-        let tail = String::from_utf8_lossy(&self.tail);
+        let tail = crate::text::lossy(&self.tail);
         let tail = tail.trim();
-        if tail.starts_with('{') {
+        if tail.starts_with("{") {
             if let Ok(v) = crate::json::from_slice::<Value>(tail.as_bytes()) {
                 if v.get("error").is_some() {
                     return Err(stream_error(tail.as_bytes()));

@@ -18,8 +18,6 @@ pub struct TokenEvents;
 pub type GenerateStreamCodec = FramedCodec<SseDecoder, TokenEvents>;
 
 impl FrameHandler for TokenEvents {
-    type Frame = SseEvent;
-
     fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         let data = ev.data.trim();
         if data.is_empty() || is_done_marker(data) {

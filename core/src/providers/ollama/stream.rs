@@ -5,7 +5,7 @@ use crate::classify::classify_stream_error;
 use crate::providers::shared::read::Fields;
 use crate::providers::shared::streaming::{FrameHandler, FramedCodec, StreamProgress};
 use crate::providers::Fail;
-use crate::stream::NdjsonDecoder;
+use crate::stream::{NdjsonDecoder, SseEvent};
 
 /// NDJSON chat or generate lines: text fragments, then the `"done": true` line with the
 /// counts; an `{"error": ...}` line after the 200 is the server's error. No `done` line means
@@ -18,9 +18,8 @@ pub struct OllamaLines {
 pub type NdjsonCodec = FramedCodec<NdjsonDecoder, OllamaLines>;
 
 impl FrameHandler for OllamaLines {
-    type Frame = String;
-
-    fn frame(&mut self, line: String, stream: &mut StreamProgress) -> Result<(), Fail> {
+    fn frame(&mut self, line: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
+        let line = line.data;
         const F: Fields = Fields {
             what: "a stream line is not an Ollama chunk",
         };

@@ -100,7 +100,7 @@ fn take_text(pending: &mut Vec<u8>, flush: bool) -> String {
             }
             Err(e) => (e.valid_up_to(), e.error_len()),
         };
-        text.push_str(&String::from_utf8_lossy(
+        text.push_str(&crate::text::lossy(
             pending.get(..valid).unwrap_or_default(),
         ));
         match bad {
@@ -134,8 +134,6 @@ pub struct ChatQnaEvents {
 pub type ChatQnaStreamCodec = FramedCodec<SseDecoder, ChatQnaEvents>;
 
 impl FrameHandler for ChatQnaEvents {
-    type Frame = SseEvent;
-
     fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         error_event(&ev)?;
         let data = ev.data.trim();
@@ -149,7 +147,7 @@ impl FrameHandler for ChatQnaEvents {
             stream.delta(&take_text(&mut self.pending, false));
             return Ok(());
         }
-        if data.starts_with('{') {
+        if data.starts_with("{") {
             let mut chunk = AnyChunk::parse(data)?;
             let mut delta = take_text(&mut self.pending, true);
             delta.push_str(&chunk.delta);
@@ -170,7 +168,7 @@ mod tests {
 
     #[test]
     fn bytes_literals_decode() {
-        let d = |s: &str| decode_bytes_repr(s).map(|b| String::from_utf8_lossy(&b).into_owned());
+        let d = |s: &str| decode_bytes_repr(s).map(|b| crate::text::lossy(&b).into_owned());
         assert_eq!(d("b'Hello'").as_deref(), Some("Hello"));
         assert_eq!(d("b' world'").as_deref(), Some(" world"));
         assert_eq!(d(r#"b"it's""#).as_deref(), Some("it's"));

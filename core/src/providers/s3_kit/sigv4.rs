@@ -3,6 +3,8 @@
 //! vectors can be checked step by step.
 
 use crate::providers::shared::order::sort_stable_by;
+use crate::providers::shared::urls::push_hex;
+pub use crate::providers::shared::urls::uri_encode;
 use crate::time::civil::civil_from_days;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -12,13 +14,6 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// The payload hash of a presigned URL: the body is not known when the URL is made.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-
-/// Two hex digits of `b` from `digits` (lower- or uppercase), without `core::fmt`.
-fn push_hex(out: &mut String, b: u8, digits: &[u8; 16]) {
-    let digit = |n: u8| char::from(digits.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
-    out.push(digit(b >> 4));
-    out.push(digit(b));
-}
 
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -37,12 +32,7 @@ pub fn push_decimal(out: &mut String, n: u64, width: usize) {
     }
 }
 
-/// `n` in decimal.
-pub fn decimal(n: u64) -> String {
-    let mut s = String::new();
-    push_decimal(&mut s, n, 1);
-    s
-}
+pub use crate::text::decimal;
 
 pub fn hex_sha256(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
@@ -84,24 +74,6 @@ pub fn amz_date(unix: f64) -> String {
     s
 }
 
-/// S3's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` becomes `%XX` (uppercase hex);
-/// `/` is kept when `keep_slash` (paths), encoded otherwise (query names and values).
-pub fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            push_hex(&mut out, b, b"0123456789ABCDEF");
-        }
-    }
-    out
-}
-
 /// How the canonical URI is made from the (decoded) request path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathRule {
@@ -133,7 +105,7 @@ pub fn normalize_path(path: &str) -> String {
         }
     }
     let trailing = out.last().is_some()
-        && (path.ends_with('/') || path.ends_with("/.") || path.ends_with("/.."));
+        && (path.ends_with("/") || path.ends_with("/.") || path.ends_with("/.."));
     let mut s = format!("/{}", crate::text::join(&out, "/"));
     if trailing {
         s.push('/');

@@ -52,7 +52,7 @@ pub fn push_escaped(out: &mut String, s: &str) {
 }
 
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    crate::text::after_last(name, b':')
 }
 
 /// Decodes `&amp; &lt; &gt; &quot; &apos;` and `&#NN;` / `&#xHH;`; `None` for any other `&`.
@@ -78,7 +78,7 @@ fn decode_into(out: &mut String, s: &str) -> Option<()> {
                 let (digits, radix) = if let Some(h) = entity.strip_prefix("#x") {
                     (h, 16)
                 } else {
-                    (entity.strip_prefix('#')?, 10)
+                    (entity.strip_prefix("#")?, 10)
                 };
                 char_ref(digits, radix)?
             }
@@ -94,7 +94,7 @@ fn decode_into(out: &mut String, s: &str) -> Option<()> {
 /// optional `+`, then at least one digit), written out to keep std's integer parser out of
 /// the wasm. NUL and surrogates are refused.
 fn char_ref(digits: &str, radix: u32) -> Option<char> {
-    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let digits = digits.strip_prefix("+").unwrap_or(digits);
     if digits.is_empty() {
         return None;
     }
@@ -109,7 +109,7 @@ fn char_ref(digits: &str, radix: u32) -> Option<char> {
 /// attribute values.
 fn tag_end(s: &str) -> Option<usize> {
     let mut quote: Option<u8> = None;
-    for (i, b) in s.bytes().enumerate() {
+    for (i, &b) in s.as_bytes().iter().enumerate() {
         match (quote, b) {
             (Some(q), _) if b == q => quote = None,
             (Some(_), _) => {}
@@ -123,7 +123,7 @@ fn tag_end(s: &str) -> Option<usize> {
 
 /// Parses a document and returns its root element.
 pub fn parse(doc: &str) -> Result<Element, String> {
-    let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
+    let doc = doc.strip_prefix("\u{feff}").unwrap_or(doc);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     // What is left of the document; every cut below is at an ASCII byte found by `find`.
@@ -176,8 +176,8 @@ pub fn parse(doc: &str) -> Result<Element, String> {
         } else {
             let close = tag_end(rest).ok_or("unterminated start tag")?;
             let inner = rest.get(1..close).ok_or("unterminated start tag")?;
-            let self_closing = inner.ends_with('/');
-            let inner = inner.strip_suffix('/').unwrap_or(inner);
+            let self_closing = inner.ends_with("/");
+            let inner = inner.strip_suffix("/").unwrap_or(inner);
             let raw_name = inner
                 .split(|c: char| c.is_whitespace())
                 .next()

@@ -83,7 +83,7 @@ pub fn fields<'a>(
         Value::Null => EMPTY.get_or_init(Map::new),
         _ => return Err(bad_arg(&format!("{op}(request)"), "must be an object")),
     };
-    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+    if let Some((k, _)) = map.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
         let accepts = if allowed.is_empty() {
             format!("is not an argument of {op} (it takes none)")
         } else {

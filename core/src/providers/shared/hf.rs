@@ -8,13 +8,13 @@ use crate::error::ErrorType;
 use crate::host::{header, HttpRequest};
 use crate::json::{json, Value};
 use crate::providers::shared::replies::model_list;
-use crate::providers::{base_url, bearer_request, join_url, ProviderInfo};
+use crate::providers::{base_url, bearer_request, join_url, trim_end_slashes, ProviderInfo};
 use crate::providers::{decode_fail, fail, Fail};
 use crate::text::contains;
 
 /// The server origin. A base URL ending in `/v1` (the OpenAI-style habit) is taken as its origin.
 pub fn origin<'a>(config: &'a Config, info: &'static ProviderInfo) -> &'a str {
-    let base = base_url(config, info).trim_end_matches('/');
+    let base = trim_end_slashes(base_url(config, info));
     base.strip_suffix("/v1").unwrap_or(base)
 }
 

@@ -1,5 +1,6 @@
-//! One stable sort for every provider. `slice::sort_by` is compiled anew for each element type
-//! (about 2 kB of wasm each); sorting indices through one comparator compiles it once.
+//! One stable sort for every provider and for parsed JSON objects. `slice::sort_by` is compiled
+//! anew for each element type (about 2 kB of wasm each); sorting indices through one comparator
+//! compiles it once.
 
 use std::cmp::Ordering;
 
@@ -26,9 +27,18 @@ pub fn sort_stable_by<T: Default>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) ->
 /// `0..n` sorted stably by `cmp` over indices: the one instance of the standard sort.
 #[inline(never)]
 pub fn sorted_indices(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order = indices(n);
     order.sort_by(|&a, &b| cmp(a, b));
     order
+}
+
+/// `0..n` as a vector: pushed, as `collect` compiles a from-iterator function of its own.
+pub fn indices(n: usize) -> Vec<usize> {
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        v.push(i);
+    }
+    v
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ impl Fields<'_> {
     pub fn raw_list<'a>(self, o: &Obj<'a>, key: &str) -> Result<Vec<Raw<'a>>, Fail> {
         match json::field(o, key) {
             None => Ok(Vec::new()),
-            Some(r) if r.text().starts_with('[') => Ok(r.items()),
+            Some(r) if r.text().starts_with("[") => Ok(r.items()),
             Some(_) => Err(self.wrong(key, "is not an array")),
         }
     }

@@ -86,7 +86,7 @@ pub fn embeddings_result(
 ) -> Result<Parsed, Fail> {
     // `trim` (the end is never looked at) rather than `trim_start`: one trimming function in
     // the wasm.
-    if vectors.iter().any(|v| !v.trim().starts_with('[')) {
+    if vectors.iter().any(|v| !v.trim().starts_with("[")) {
         return Err(fail(
             ErrorType::DecodeError,
             "an embedding is not an array of floats",
@@ -189,7 +189,7 @@ pub fn parse_models(reply: &Reply, _client_request_id: &str) -> Result<Parsed, F
     let fields = Fields { what }.event(&reply.body)?;
     let data = json::raw_field(&fields, "data")
         .ok_or_else(|| decode_fail(what, "missing field `data`"))?;
-    if !data.starts_with('[') {
+    if !data.starts_with("[") {
         return Err(fail(
             ErrorType::DecodeError,
             "the model list `data` is not an array",

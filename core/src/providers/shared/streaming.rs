@@ -109,18 +109,71 @@ impl StreamProgress {
     }
 }
 
-/// A byte-stream framing that gives the same frames for any split of the bytes.
+/// What a codec decodes its body with: SSE events, or NDJSON lines as events with only their
+/// `data`. One frame type, so the codec below is compiled once, not once per framing (the
+/// NDJSON copy was ~1.5 kB of wasm for Ollama alone).
+pub enum Decoder {
+    Sse(SseDecoder),
+    Ndjson(NdjsonDecoder),
+}
+
+impl Decoder {
+    /// A new decoder of the same framing.
+    fn fresh(&self) -> Decoder {
+        match self {
+            Decoder::Sse(_) => Decoder::Sse(SseDecoder::default()),
+            Decoder::Ndjson(_) => Decoder::Ndjson(NdjsonDecoder::default()),
+        }
+    }
+
+    /// Appends the frames these bytes complete; the frames before an error are appended too.
+    fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), DecodeError> {
+        match self {
+            Decoder::Sse(d) => d.feed_into(bytes, out),
+            Decoder::Ndjson(d) => {
+                let mut lines = Vec::new();
+                let cut = d.feed_into(bytes, &mut lines);
+                lines_as_events(lines, out);
+                cut
+            }
+        }
+    }
+
+    /// The frames still buffered when the body ends.
+    fn finish(&mut self) -> Vec<SseEvent> {
+        match self {
+            Decoder::Sse(d) => d.finish(),
+            Decoder::Ndjson(d) => {
+                let mut out = Vec::new();
+                lines_as_events(d.finish(), &mut out);
+                out
+            }
+        }
+    }
+}
+
+fn lines_as_events(lines: Vec<String>, out: &mut Vec<SseEvent>) {
+    for data in lines {
+        out.push(SseEvent { event: None, data });
+    }
+}
+
+/// A byte-stream framing that gives the same frames for any split of the bytes (the
+/// decoders of [`crate::stream`], as the fuzz targets drive them), and the [`Decoder`] a
+/// codec of that framing holds.
 pub trait Framing: Default {
     type Frame;
     /// Appends the frames these bytes complete; the frames before an error are appended too.
     fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<Self::Frame>) -> Result<(), DecodeError>;
     /// The frames still buffered when the body ends.
     fn finish(&mut self) -> Vec<Self::Frame>;
+    /// A new decoder of this framing, as a codec holds it.
+    fn decoder() -> Decoder;
 }
 
 /// The decoders of [`crate::stream`] are framings as they are.
 macro_rules! framing {
-    ($($decoder:ty => $frame:ty),*) => {$(
+    ($($decoder:ident => $frame:ty, $variant:ident);*) => {$(
         impl Framing for $decoder {
             type Frame = $frame;
             fn feed_into(&mut self, bytes: &[u8], out: &mut Vec<$frame>) -> Result<(), DecodeError> {
@@ -129,23 +182,24 @@ macro_rules! framing {
             fn finish(&mut self) -> Vec<$frame> {
                 <$decoder>::finish(self)
             }
+            fn decoder() -> Decoder {
+                Decoder::$variant(<$decoder>::default())
+            }
         }
     )*};
 }
 
-framing!(SseDecoder => SseEvent, NdjsonDecoder => String);
+framing!(SseDecoder => SseEvent, Sse; NdjsonDecoder => String, Ndjson);
 
 /// A provider's part of a stream codec. Frames after the final item are never handed over.
-/// [`Framed`] holds it as `dyn`, so the codec is compiled once per framing, not once per
-/// provider.
+/// [`Framed`] holds it as `dyn`, so the codec is compiled once, not once per provider.
 pub trait FrameHandler {
-    type Frame;
-
     /// The raw bytes of each chunk, before framing (for a provider that must see them).
     fn bytes(&mut self, _bytes: &[u8]) {}
 
-    /// One frame, taken into `stream`; an error is the server's error inside the stream.
-    fn frame(&mut self, frame: Self::Frame, stream: &mut StreamProgress) -> Result<(), Fail>;
+    /// One frame (an NDJSON line is an event's `data`), taken into `stream`; an error is the
+    /// server's error inside the stream.
+    fn frame(&mut self, frame: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail>;
 
     /// The body ended before the final item. The default: the stream was cut, nothing final
     /// is produced (the pipeline reports the interruption).
@@ -155,47 +209,47 @@ pub trait FrameHandler {
 }
 
 /// A handler that can give a copy of itself as it is (to start a stream again).
-pub trait Handler<F>: FrameHandler<Frame = F> {
-    fn boxed_clone(&self) -> Box<dyn Handler<F>>;
+pub trait Handler: FrameHandler {
+    fn boxed_clone(&self) -> Box<dyn Handler>;
 }
 
-impl<H: FrameHandler + Clone + 'static> Handler<H::Frame> for H {
-    fn boxed_clone(&self) -> Box<dyn Handler<H::Frame>> {
+impl<H: FrameHandler + Clone + 'static> Handler for H {
+    fn boxed_clone(&self) -> Box<dyn Handler> {
         Box::new(self.clone())
     }
 }
 
-/// The one [`StreamCodec`]: framing `D`, a provider's handler. `reset` goes back to the
+/// The one [`StreamCodec`]: a framing, a provider's handler. `reset` goes back to the
 /// handler as it was built.
-pub struct Framed<D: Framing> {
-    decoder: D,
-    fresh: Box<dyn Handler<D::Frame>>,
-    handler: Box<dyn Handler<D::Frame>>,
+pub struct Framed {
+    decoder: Decoder,
+    fresh: Box<dyn Handler>,
+    handler: Box<dyn Handler>,
     progress: StreamProgress,
     fresh_keep_text: bool,
 }
 
 /// How a provider names its codec: framing `D` and handler `H`. Only a constructor:
-/// `FramedCodec::<D, H>::new()` is a [`Framed<D>`] holding an `H`.
+/// `FramedCodec::<D, H>::new()` is a [`Framed`] holding an `H`.
 pub struct FramedCodec<D, H>(PhantomData<(D, H)>);
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + 'static> FramedCodec<D, H> {
-    pub fn with(handler: H) -> Framed<D> {
-        Framed::with(Box::new(handler))
+impl<D: Framing, H: FrameHandler + Clone + 'static> FramedCodec<D, H> {
+    pub fn with(handler: H) -> Framed {
+        Framed::with(D::decoder(), Box::new(handler))
     }
 }
 
-impl<D: Framing, H: FrameHandler<Frame = D::Frame> + Clone + Default + 'static> FramedCodec<D, H> {
+impl<D: Framing, H: FrameHandler + Clone + Default + 'static> FramedCodec<D, H> {
     #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> Framed<D> {
+    pub fn new() -> Framed {
         Self::with(H::default())
     }
 }
 
-impl<D: Framing> Framed<D> {
-    fn with(handler: Box<dyn Handler<D::Frame>>) -> Self {
+impl Framed {
+    fn with(decoder: Decoder, handler: Box<dyn Handler>) -> Self {
         Framed {
-            decoder: D::default(),
+            decoder,
             fresh: handler.boxed_clone(),
             handler,
             progress: StreamProgress::default(),
@@ -204,10 +258,10 @@ impl<D: Framing> Framed<D> {
     }
 }
 
-impl<D: Framing + 'static> StreamCodec for Framed<D> {
+impl StreamCodec for Framed {
     fn reset(&mut self) {
         let keep = self.fresh_keep_text;
-        self.decoder = D::default();
+        self.decoder = self.decoder.fresh();
         self.handler = self.fresh.boxed_clone();
         self.progress = StreamProgress::default();
         self.keep_text(keep);
@@ -219,17 +273,28 @@ impl<D: Framing + 'static> StreamCodec for Framed<D> {
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Fed {
-        feed(
-            &mut self.decoder,
-            self.handler.as_mut(),
-            &mut self.progress,
-            bytes,
-        )
+        let (handler, progress) = (self.handler.as_mut(), &mut self.progress);
+        handler.bytes(bytes);
+        let mut frames = Vec::new();
+        let cut = self.decoder.feed_into(bytes, &mut frames);
+        // The frames before a framing error are handled first; the first error ends the read.
+        let handled = handle(handler, progress, frames).and_then(|()| match cut {
+            // Bytes after the final item are never looked at.
+            Err(e) if !progress.done => Err(fail(ErrorType::DecodeError, e.0)),
+            _ => Ok(()),
+        });
+        progress.take(handled)
     }
 
     /// A last frame without its terminator still counts; then the handler's end rule.
     fn finish(&mut self) -> Fed {
-        finish(&mut self.decoder, self.handler.as_mut(), &mut self.progress)
+        let (handler, progress) = (self.handler.as_mut(), &mut self.progress);
+        let frames = self.decoder.finish();
+        let mut handled = handle(handler, progress, frames);
+        if handled.is_ok() && !progress.done {
+            handled = handler.end(progress);
+        }
+        progress.take(handled)
     }
 
     fn text(&self) -> &str {
@@ -245,46 +310,11 @@ impl<D: Framing + 'static> StreamCodec for Framed<D> {
     }
 }
 
-/// [`FramedCodec::feed`], once per framing: the handler is called through `dyn`.
-#[inline(never)]
-fn feed<D: Framing>(
-    decoder: &mut D,
-    handler: &mut dyn Handler<D::Frame>,
-    progress: &mut StreamProgress,
-    bytes: &[u8],
-) -> Fed {
-    handler.bytes(bytes);
-    let mut frames = Vec::new();
-    let cut = decoder.feed_into(bytes, &mut frames);
-    // The frames before a framing error are handled first; the first error ends the read.
-    let handled = handle(handler, progress, frames).and_then(|()| match cut {
-        // Bytes after the final item are never looked at.
-        Err(e) if !progress.done => Err(fail(ErrorType::DecodeError, e.0)),
-        _ => Ok(()),
-    });
-    progress.take(handled)
-}
-
-/// [`FramedCodec::finish`], once per framing.
-#[inline(never)]
-fn finish<D: Framing>(
-    decoder: &mut D,
-    handler: &mut dyn Handler<D::Frame>,
-    progress: &mut StreamProgress,
-) -> Fed {
-    let frames = decoder.finish();
-    let mut handled = handle(handler, progress, frames);
-    if handled.is_ok() && !progress.done {
-        handled = handler.end(progress);
-    }
-    progress.take(handled)
-}
-
 /// Hands frames to the handler until the final item went out.
-fn handle<F>(
-    handler: &mut dyn Handler<F>,
+fn handle(
+    handler: &mut dyn Handler,
     progress: &mut StreamProgress,
-    frames: Vec<F>,
+    frames: Vec<SseEvent>,
 ) -> Result<(), Fail> {
     for frame in frames {
         if progress.done {
@@ -347,8 +377,6 @@ impl<F> Clone for ChunkEvents<F> {
 }
 
 impl<F: ChunkFormat> FrameHandler for ChunkEvents<F> {
-    type Frame = SseEvent;
-
     fn frame(&mut self, ev: SseEvent, stream: &mut StreamProgress) -> Result<(), Fail> {
         error_event(&ev)?;
         if is_done_marker(&ev.data) {

@@ -3,15 +3,33 @@
 /// Percent-encodes one URL path segment: everything but RFC 3986 unreserved characters, so a
 /// model id such as `org/name` stays one segment.
 pub fn encode_segment(s: &str) -> String {
+    uri_encode(s, false)
+}
+
+/// S3's URI encoding (and [`encode_segment`]'s): every byte but `A-Z a-z 0-9 - _ . ~` becomes
+/// `%XX` (uppercase hex); `/` is kept when `keep_slash` (paths), encoded otherwise (query names
+/// and values, path segments).
+pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            push_hex(&mut out, b, b"0123456789ABCDEF");
         }
     }
     out
+}
+
+/// Two hex digits of `b` from `digits` (lower- or uppercase), without `core::fmt`.
+pub fn push_hex(out: &mut String, b: u8, digits: &[u8; 16]) {
+    let digit = |n: u8| char::from(digits.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
+    out.push(digit(b >> 4));
+    out.push(digit(b));
 }
 
 #[cfg(test)]
