@@ -168,15 +168,6 @@ export function withoutBody(args) {
   return rest;
 }
 
-/** A call's `body` argument (undefined when absent, or when reading it throws). */
-export function argBody(args) {
-  try {
-    return args.body;
-  } catch {
-    return undefined;
-  }
-}
-
 // The host's own AbortSignal, when it has one. Node's signals are slow to read through their
 // prototype chain (`'aborted' in s`, `s.aborted`: ~0.2-0.35 us each, a runtime lookup per fresh
 // signal), so a signal whose prototype is AbortSignal.prototype itself is known without the
@@ -187,10 +178,14 @@ const isNative = (s) => abortedGet && Object.getPrototypeOf(s) === SIGNAL;
 
 /**
  * A call's binary `body` argument: a Uint8Array as it is (not copied), an ArrayBuffer through a
- * view; anything else is undefined (it stays in the JSON arguments).
+ * view; anything else is undefined (it stays in the JSON arguments), and so is the `body` of
+ * arguments that are not an object (a throwing getter reads as absent).
  */
 export function argBytes(args) {
-  const body = argBody(args);
+  let body;
+  try {
+    if (typeof args === 'object') body = args.body; // null's throws
+  } catch {}
   if (isInstance(body, ArrayBuffer)) return new Uint8Array(body);
   return isInstance(body, Uint8Array) ? body : undefined;
 }

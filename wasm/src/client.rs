@@ -384,20 +384,12 @@ impl ClientCore {
         }
     }
 
-    /// A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args.
-    pub(crate) fn binary_body(req: &JsValue) -> Option<Uint8Array> {
-        let body = crate::convert::arg_bytes(req);
-        (!body.is_undefined()).then(|| body.unchecked_into())
-    }
-
     /// `op(request)` for any unary operation of docs/api.md, by its `number` in [`UNARY`].
     pub fn unary(&self, number: u32, req: &JsValue) -> Promise {
         let op = op_name(&UNARY, number);
-        let js_body = if req.is_object() {
-            Self::binary_body(req)
-        } else {
-            None
-        };
+        // A binary `body` argument (Uint8Array or ArrayBuffer), kept apart from the JSON args;
+        // none for arguments that are not an object (argBytes reads them as absent).
+        let js_body = crate::convert::arg_bytes(req);
         // A held body reaches the codec as empty bytes; the transport sends the JS one.
         let held = js_body.as_ref().is_some_and(|b| holds(op, b.length()));
         let (bytes, send) = match js_body {

@@ -582,7 +582,7 @@ impl Transport for FetchTransport {
                     .map_err(connection)?
                     .await
                     .map_err(connection)?;
-                if body.is_null() || body.is_undefined() {
+                if body.is_null_or_undefined() {
                     // Over the cap: js/support.js stopped reading and cancelled the body.
                     return Err(TransportError::too_large(cap));
                 }
