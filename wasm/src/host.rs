@@ -49,6 +49,8 @@ extern "C" {
         text: &str,
         body: JsValue,
     ) -> Result<Promise, JsValue>;
+    /// Starts a buffered exchange; true when it failed at once, its message then kept for
+    /// `takeHead` (a bool comes back as it is; an `Option<String>` went through wasm memory).
     #[wasm_bindgen(js_name = sendBuffered)]
     fn send_buffered(
         fetch: &JsValue,
@@ -57,7 +59,7 @@ extern "C" {
         text: &str,
         body: JsValue,
         cap: f64,
-    ) -> Option<String>;
+    ) -> bool;
     /// The head of the exchange being reported (js/support.js keeps it for this one call);
     /// none when it failed.
     #[wasm_bindgen(js_name = takeHead)]
@@ -430,9 +432,9 @@ impl Exchange {
         let text = request_text(req);
         // Registered first: a fetch function that fails at once reports before this returns.
         let (id, slot) = register();
-        if let Some(e) = send_buffered(fetch, id, &req.url, &text, body, cap as f64) {
+        if send_buffered(fetch, id, &req.url, &text, body, cap as f64) {
             forget(id);
-            return Err(e);
+            return Err(take_head().unwrap_or_default());
         }
         Ok(Exchange { id, slot })
     }
