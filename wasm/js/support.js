@@ -169,7 +169,7 @@ export function withoutBody(args) {
 }
 
 /** A call's `body` argument (undefined when absent, or when reading it throws). */
-export function argBody(args) {
+function argBody(args) {
   try {
     return args.body;
   } catch {
@@ -570,7 +570,8 @@ export function startStream(fetchFn, id, url, text, body) {
  * Starts a fetch that reads the whole body; the handler gets (id, body bytes or null past `cap`
  * bytes) with the head as responseHead gives it for takeHead(), or (id, message).
  * A transport with a direct path gets a plain slot to set its abort function on instead of an
- * AbortSignal (no AbortController per attempt). Returns the message of a synchronous failure.
+ * AbortSignal (no AbortController per attempt). Returns true on a synchronous failure, its
+ * message left for takeHead() (reported here, not through hearNow: the engine is on the stack).
  */
 export function sendBuffered(fetchFn, id, url, text, body, cap) {
   const direct = fetchFn?.[BUFFERED];
@@ -582,11 +583,12 @@ export function sendBuffered(fetchFn, id, url, text, body, cap) {
       ? direct(url, text, body, slot, cap)
       : startFetch(fetchFn, url, text, body, slot.signal);
   } catch (e) {
-    return failure(e); // reported here, not through hearNow: the engine is on the stack
+    reportedHead = failure(e);
+    return true;
   }
   exchanges.set(id, slot);
   settle(id, pending, direct ? undefined : cap);
-  return undefined;
+  return false;
 }
 
 /**
@@ -603,7 +605,11 @@ async function settle(id, pending, cap) {
       value = got[1];
     } else {
       head = responseHead(got);
-      value = await readAll(got, cap, true);
+      // readAll's common case in place: one async function (a promise and a hop) less per reply.
+      value =
+        seenLength > 0 && seenLength <= cap && seenLength < LARGE && !seenCoded
+          ? new Uint8Array(await got.arrayBuffer())
+          : await readAll(got, cap, true);
     }
     if (head == null) value = 'fetch failed';
   } catch (e) {

@@ -1,6 +1,6 @@
 //! JavaScript values to and from the engine's JSON values and errors.
 
-use js_sys::{Array, JSON};
+use js_sys::{Array, Uint8Array, JSON};
 use resilient_core::json::{Map, Value};
 use resilient_core::time::Secs;
 use resilient_core::{ApiError, ErrorType};
@@ -31,11 +31,11 @@ extern "C" {
     /// The signal the last `argRead` found (kept for this one read, as `takeHead` keeps a head).
     #[wasm_bindgen(js_name = takeSignal)]
     fn take_signal() -> Option<JsValue>;
-    /// `args.body` as a Uint8Array (an ArrayBuffer's view), else none (`args` not an object,
-    /// no body, not bytes, or reading it throws): one crossing, where `Reflect::get(args,
-    /// &"body".into())` would also decode a new JS string per call.
+    /// `args.body` as a Uint8Array (an ArrayBuffer's view), else none (not an object, absent,
+    /// not bytes, or reading it throws): one crossing, where `Reflect::get(args, &"body".into())`
+    /// would also decode a new JS string per call (and `is_object` was a crossing of its own).
     #[wasm_bindgen(js_name = argBytes)]
-    pub fn arg_bytes(args: &JsValue) -> Option<js_sys::Uint8Array>;
+    pub fn arg_bytes(args: &JsValue) -> Option<Uint8Array>;
     /// A unary call's result: `json` parsed (null if it is not JSON) with `body` set on it when
     /// defined, and its `contentLength` when the body stayed in JS (`kept`).
     #[wasm_bindgen(js_name = replyOf)]

@@ -122,7 +122,7 @@ fn text(v: &JsValue) -> String {
 
 /// An optional string argument (`Option<String>`'s glue: null and undefined are none).
 fn optional_text(v: &JsValue) -> Option<String> {
-    (!(v.is_undefined() || v.is_null())).then(|| text(v))
+    (!v.is_null_or_undefined()).then(|| text(v))
 }
 
 /// A u32 argument ops.js made an integer in range (`>>> 0`).
