@@ -22,6 +22,7 @@ pub mod breaker;
 pub mod classify;
 pub mod codec;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod host;
 pub mod idmap;

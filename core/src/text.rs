@@ -119,6 +119,13 @@ pub fn join(parts: &[&str], sep: &str) -> String {
     out
 }
 
+/// Two hex digits of `b` from `digits` (lower- or uppercase), without `core::fmt`.
+pub fn push_hex(out: &mut String, b: u8, digits: &[u8; 16]) {
+    let digit = |n: u8| char::from(digits.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
+    out.push(digit(b >> 4));
+    out.push(digit(b));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

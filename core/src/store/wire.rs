@@ -1,7 +1,7 @@
 //! What crosses to the host: pieces of state, entries `{ scope, piece, until }`, and the scope
 //! of an endpoint (provider, endpoint id and a hash of base URL and key: never the key).
 
-use crate::providers::s3_kit::sigv4::hex_sha256;
+use crate::digest::hex_sha256;
 
 /// A piece of shared state of one endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,26 +2,19 @@
 //! string to sign, signing key, signature. Pure functions of their inputs, so the published
 //! vectors can be checked step by step.
 
+use crate::digest::hex;
+pub use crate::digest::hex_sha256;
 use crate::providers::shared::order::sort_stable_by;
-use crate::providers::shared::urls::push_hex;
 pub use crate::providers::shared::urls::uri_encode;
 use crate::time::civil::civil_from_days;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The SHA-256 of an empty payload.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// The payload hash of a presigned URL: the body is not known when the URL is made.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        push_hex(&mut s, b, b"0123456789abcdef");
-    }
-    s
-}
 
 /// `n` in decimal, zero-padded to `width` digits, without `core::fmt`.
 pub fn push_decimal(out: &mut String, n: u64, width: usize) {
@@ -33,10 +26,6 @@ pub fn push_decimal(out: &mut String, n: u64, width: usize) {
 }
 
 pub use crate::text::decimal;
-
-pub fn hex_sha256(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
 
 /// HMAC-SHA256 (RFC 2104) from the `hmac` crate: signing code stays the audited crate's, not
 /// ours (written out over `Sha256` it measured 192 bytes gzip smaller).

@@ -19,17 +19,10 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
             out.push(char::from(b));
         } else {
             out.push('%');
-            push_hex(&mut out, b, b"0123456789ABCDEF");
+            crate::text::push_hex(&mut out, b, b"0123456789ABCDEF");
         }
     }
     out
-}
-
-/// Two hex digits of `b` from `digits` (lower- or uppercase), without `core::fmt`.
-pub fn push_hex(out: &mut String, b: u8, digits: &[u8; 16]) {
-    let digit = |n: u8| char::from(digits.get(usize::from(n & 15)).copied().unwrap_or(b'0'));
-    out.push(digit(b >> 4));
-    out.push(digit(b));
 }
 
 #[cfg(test)]
