@@ -6,13 +6,13 @@
 //!   valgrind --tool=callgrind target/bench-native/examples/chat_calls N
 //! Run with N and 2N calls: the difference over N is the instructions of one call.
 
-use resilient_core::config::Config;
+mod common;
+
 use resilient_core::host::TransportError;
 use resilient_core::host::{Body, HttpRequest, HttpResponse, LocalFuture, Transport};
 use resilient_core::json::json;
-use resilient_core::pipeline::{Call, Engine, Host};
+use resilient_core::pipeline::Call;
 use resilient_core::providers::{provider, Ctx};
-use resilient_core::sim::{SimClock, SimEntropy};
 use std::future::Future;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -50,18 +50,9 @@ impl Transport for Instant {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1000);
+    let n = common::calls();
     let options = json!({"apiKey": "sk-bench", "baseUrl": "http://127.0.0.1:1/v1", "timeout": 600});
-    let config = Config::from_options("openai", &options).unwrap_or_default();
-    let host = Host {
-        transport: Rc::new(Instant),
-        clock: Rc::new(SimClock::new()),
-        entropy: Rc::new(SimEntropy::default()),
-    };
-    let engine = Engine::new("openai", config.clone(), host);
+    let (engine, config) = common::openai_engine(&options, Rc::new(Instant));
     let openai = provider("openai").expect("openai");
     let args = json!({"messages": [{"role": "user", "content": "Say hi"}]});
     let mut cx = Context::from_waker(Waker::noop());

@@ -6,13 +6,13 @@
 //!   valgrind --tool=callgrind target/bench-native/examples/enqueue_calls N
 //! Run with N and 2N calls: the difference over N is the instructions of one enqueue.
 
-use resilient_core::config::Config;
+mod common;
+
 use resilient_core::host::{HttpRequest, HttpResponse, LocalFuture, Transport, TransportError};
 use resilient_core::json::{json, Value};
-use resilient_core::pipeline::{Engine, Host, Queued};
+use resilient_core::pipeline::Queued;
 use resilient_core::providers::{check_only, provider, Ctx};
 use resilient_core::queue::Priority;
-use resilient_core::sim::{SimClock, SimEntropy};
 use std::rc::Rc;
 
 /// Never used: every call here waits.
@@ -30,19 +30,10 @@ impl Transport for Never {
 const ARGS: &[u8] = br#"{"messages":[{"role":"user","content":"Say hi"}]}"#;
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1000);
+    let n = common::calls();
     let options = json!({"apiKey": "sk-bench", "baseUrl": "http://127.0.0.1:1/v1", "timeout": 600,
         "maxConcurrentRequests": 64, "queueSize": 10_000_000});
-    let config = Config::from_options("openai", &options).unwrap_or_default();
-    let host = Host {
-        transport: Rc::new(Never),
-        clock: Rc::new(SimClock::new()),
-        entropy: Rc::new(SimEntropy::default()),
-    };
-    let engine = Engine::new("openai", config.clone(), host);
+    let (engine, config) = common::openai_engine(&options, Rc::new(Never));
     let openai = provider("openai").expect("openai");
     let mut running = Vec::new();
     let mut waiting = 0;

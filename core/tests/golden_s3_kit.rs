@@ -8,10 +8,9 @@ use resilient_core::codec::{Parsed, Reply};
 use resilient_core::config::Config;
 use resilient_core::host::HttpRequest;
 use resilient_core::json::{json, Value};
-use resilient_core::pipeline::{Call, Engine, Read, Route};
+use resilient_core::pipeline::{Call, Engine, Route};
 use resilient_core::providers::s3_kit::{self, S3_KIT};
 use resilient_core::providers::{Ctx, Provider, Unary};
-use resilient_core::queue::Priority;
 use resilient_core::secret::Secret;
 use resilient_core::sim::{Sim, Step};
 use resilient_core::{ApiError, ErrorType};
@@ -712,17 +711,10 @@ fn run(
     }
     let u = S3_KIT.unary(op, &ctx(&config, NOW, None), &args).unwrap();
     let engine = Engine::new("s3_kit", config, sim.host());
+    // Not signed afresh: every attempt sends the request as signed at NOW.
     let call = Call {
-        request: u.request,
-        model: None,
-        priority: Priority::Normal,
-        timeout: None,
-        deadline: None,
-        max_retries: None,
-        cancel: None,
-        read: Read::Unary(u.parse),
-        errors: u.errors,
         route: Route::default(),
+        ..Call::unary(u)
     };
     let out = sim.block_on(async move { engine.execute(call).await });
     (
