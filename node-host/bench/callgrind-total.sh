@@ -12,3 +12,15 @@ callgrind_total() {
     }
     END { printf "%.0f %.0f\n", all, all - skip }'
 }
+
+# `callgrind_count TAG SCRIPT ARGS...` runs `node --single-threaded SCRIPT ARGS...` under
+# callgrind, its files named by TAG in the caller's `$out`, and prints callgrind_total of it
+# (node's stderr instead, and a failure, when node fails).
+callgrind_count() {
+  local tag=$1
+  shift
+  valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$out/cg.$tag" \
+    node --single-threaded "$@" >/dev/null 2>"$out/log.$tag" ||
+    { cat "$out/log.$tag" >&2; exit 1; }
+  callgrind_total "$out/cg.$tag"
+}

@@ -12,12 +12,7 @@ n=${2:-20000}
 warm=${3:-20000}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-total() {
-  valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$out/cg.$1.$2" \
-    node --single-threaded enqueue.mjs "$1" "$2" "$warm" >/dev/null 2>"$out/log.$1.$2" ||
-    { cat "$out/log.$1.$2" >&2; exit 1; }
-  callgrind_total "$out/cg.$1.$2"
-}
+total() { callgrind_count "$1.$2" enqueue.mjs "$1" "$2" "$warm"; }
 per() {
   read -r a1 a2 < <(total "$1" "$n")
   read -r b1 b2 < <(total "$1" $((2 * n)))

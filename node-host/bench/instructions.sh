@@ -17,12 +17,7 @@ warm=${3:-5000}
 n=${4:-2000}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-total() {
-  valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$out/cg.$1" \
-    node --single-threaded calls.mjs "$name" "$warm" "$1" "$conc" 2>"$out/log.$1" ||
-    { cat "$out/log.$1" >&2; exit 1; }
-  callgrind_total "$out/cg.$1"
-}
+total() { callgrind_count "$1" calls.mjs "$name" "$warm" "$1" "$conc"; }
 read -r a1 a2 < <(total "$n")
 read -r b1 b2 < <(total $((2 * n)))
 echo "$name concurrency $conc, instructions per call after $warm warm-up calls: $(( (b1 - a1) / n )) in all," \
