@@ -58,13 +58,7 @@ fn main() {
     let mut cx = Context::from_waker(Waker::noop());
     let mut ok = 0;
     for _ in 0..n {
-        let ctx = Ctx {
-            config: &config,
-            unix_now: 0.0,
-            browser: false,
-            bytes: None,
-            held: false,
-        };
+        let ctx = Ctx::plain(&config);
         let Ok(u) = openai.unary("chat", &ctx, &args) else {
             continue;
         };

@@ -55,13 +55,7 @@ fn main() {
             rest.remove(key);
         }
         let rest = Value::Object(rest);
-        let ctx = Ctx {
-            config: &config,
-            unix_now: 0.0,
-            browser: false,
-            bytes: None,
-            held: false,
-        };
+        let ctx = Ctx::plain(&config);
         let waits = engine.would_wait();
         let Ok(mut u) = check_only(waits, || openai.unary("chat", &ctx, &rest)) else {
             continue;

@@ -37,6 +37,20 @@ pub struct Ctx<'a> {
     pub held: bool,
 }
 
+impl<'a> Ctx<'a> {
+    /// No clock, not a browser, no bytes: the context tests and tools give a codec (the wasm
+    /// layer sets every field from the call).
+    pub fn plain(config: &'a Config) -> Ctx<'a> {
+        Ctx {
+            config,
+            unix_now: 0.0,
+            browser: false,
+            bytes: None,
+            held: false,
+        }
+    }
+}
+
 /// A unary call, ready for the pipeline.
 pub struct Unary {
     pub request: HttpRequest,

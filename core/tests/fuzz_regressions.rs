@@ -7,11 +7,8 @@ use resilient_core::providers::{provider, Ctx};
 
 fn ctx(config: &Config) -> Ctx<'_> {
     Ctx {
-        config,
         unix_now: 1_735_689_600.0,
-        browser: false,
-        bytes: None,
-        held: false,
+        ..Ctx::plain(config)
     }
 }
 

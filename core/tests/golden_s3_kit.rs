@@ -34,11 +34,9 @@ fn minio() -> Config {
 
 fn ctx<'a>(config: &'a Config, now: f64, bytes: Option<&'a [u8]>) -> Ctx<'a> {
     Ctx {
-        config,
         unix_now: now,
-        browser: false,
         bytes,
-        held: false,
+        ..Ctx::plain(config)
     }
 }
 

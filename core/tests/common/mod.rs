@@ -40,13 +40,7 @@ pub fn based(url: &str) -> Config {
 
 /// What a codec is given besides the arguments: no clock, not a browser, no bytes.
 pub fn ctx(config: &Config) -> Ctx<'_> {
-    Ctx {
-        config,
-        unix_now: 0.0,
-        browser: false,
-        bytes: None,
-        held: false,
-    }
+    Ctx::plain(config)
 }
 
 /// Unary operation `op` of provider `name`.

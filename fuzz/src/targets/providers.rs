@@ -110,11 +110,8 @@ pub fn config_for(name: &str) -> Config {
 
 pub fn ctx(config: &Config) -> Ctx<'_> {
     Ctx {
-        config,
         unix_now: 1_735_689_600.0,
-        browser: false,
-        bytes: None,
-        held: false,
+        ..Ctx::plain(config)
     }
 }
 
