@@ -605,11 +605,7 @@ async function settle(id, pending, cap) {
       value = got[1];
     } else {
       head = responseHead(got);
-      // readAll's common case in place: one async function (a promise and a hop) less per reply.
-      value =
-        seenLength > 0 && seenLength <= cap && seenLength < LARGE && !seenCoded
-          ? new Uint8Array(await got.arrayBuffer())
-          : await readAll(got, cap, true);
+      value = await readAll(got, cap, true);
     }
     if (head == null) value = 'fetch failed';
   } catch (e) {
